@@ -1,0 +1,66 @@
+"""The REST API (a first slice: people and tickets with their timeline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy import select
+
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import tickets
+from wuyou.desk.errors import NotFound
+from wuyou.desk.models import Identity, Person
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.get("/people")
+def list_people(request: Request) -> dict[str, list[dict[str, Any]]]:
+    """People reachable through the HTTP channel (for the web chat page)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        rows = session.execute(
+            select(Person, Identity.external_id)
+            .join(Identity, (Identity.person_id == Person.id) & (Identity.platform == "http"))
+            .where(Person.active)
+            .order_by(Person.role, Person.id)
+        ).all()
+        people = [
+            {"id": external, "name": p.name, "role": p.role, "branch": p.branch.name if p.branch else None}
+            for p, external in rows
+        ]
+    return {"people": people}
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: int, request: Request) -> dict[str, Any]:
+    """One ticket with its whole timeline."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            t = tickets.get_ticket(session=session, ticket_id=ticket_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail="no such ticket") from exc
+        events = tickets.timeline(session=session, ticket_id=ticket_id)
+        return {
+            "id": t.id,
+            "status": t.status,
+            "priority": t.priority,
+            "urgency": t.urgency,
+            "title": t.title,
+            "description": t.description,
+            "category": t.category.path if t.category else None,
+            "branch": t.branch_code,
+            "reporter": t.reporter_id,
+            "team": t.team_code,
+            "assignee": t.assignee_id,
+            "resolution": t.resolution,
+            "rating": t.rating,
+            "rating_comment": t.rating_comment,
+            "created_at": t.created_at.isoformat(),
+            "timeline": [
+                {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "body": e.body, "data": e.data}
+                for e in events
+            ],
+        }

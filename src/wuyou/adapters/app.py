@@ -1,0 +1,45 @@
+"""The FastAPI application: channels, API and pages, built from a wired Desk."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from wuyou import __version__
+from wuyou.adapters import api, http_channel, pages
+from wuyou.adapters.bootstrap import Desk
+
+
+def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
+    """The web application; runs the outbox delivery loop in-process unless told otherwise."""
+    worker = desk.settings.inprocess_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker:
+            desk.loop.start()
+        try:
+            yield
+        finally:
+            desk.loop.stop()
+
+    app = FastAPI(title="wuyou 无忧服务台", version=__version__, lifespan=lifespan)
+    app.state.desk = desk
+    app.include_router(http_channel.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def chat_page() -> HTMLResponse:
+        return HTMLResponse(index.read_text(encoding="utf-8"))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app

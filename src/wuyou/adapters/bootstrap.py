@@ -1,0 +1,83 @@
+"""The composition root: the one place that builds concrete objects from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from wuyou.adapters.delivery import Deliverer, DeliveryLoop, HttpMailboxSender
+from wuyou.adapters.settings import Settings
+from wuyou.bot.engine import Engine
+from wuyou.db import make_engine, make_session_factory, utcnow
+from wuyou.desk.models import Person
+from wuyou.desk.org import import_org, load_org_file
+from wuyou.i18n import Catalog
+from wuyou.kb import articles
+from wuyou.kb.index import LiveIndex
+from wuyou.store import MemoryStore, RedisStore, StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Desk:
+    """Everything a server, worker or CLI command needs, wired together."""
+
+    settings: Settings
+    db: DbEngine
+    sessions: sessionmaker[Session]
+    store: StateStore
+    catalog: Catalog
+    bot: Engine
+    deliverer: Deliverer
+    loop: DeliveryLoop
+
+    def close(self) -> None:
+        self.loop.stop()
+        self.db.dispose()
+
+
+def build_store(settings: Settings) -> StateStore:
+    if settings.redis_url:
+        return RedisStore(settings.redis_url, prefix=settings.redis_prefix)
+    return MemoryStore()
+
+
+def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: StateStore | None = None) -> Desk:
+    """Wire a desk from settings (the database schema must already be migrated)."""
+    db = make_engine(settings.database_url)
+    sessions = make_session_factory(db)
+    catalog = Catalog(settings.locale)
+    deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=[HttpMailboxSender()], clock=clock)
+    loop = DeliveryLoop(deliverer, poll_seconds=settings.worker_poll_seconds)
+    bot = Engine(
+        session_factory=sessions,
+        store=store if store is not None else build_store(settings),
+        index=LiveIndex(),
+        catalog=catalog,
+        clock=clock,
+        tz=ZoneInfo(settings.timezone),
+        public_url=settings.link_base,
+        on_commit=loop.wake,
+    )
+    return Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop)
+
+
+def load_demo(desk: Desk, directory: Path) -> bool:
+    """Load the demo org and KB from `directory` into an empty database; False if not empty."""
+    with desk.sessions() as session:
+        if session.scalar(select(Person.id).limit(1)) is not None:
+            return False
+        import_org(session=session, doc=load_org_file((directory / "org.yaml").read_text(encoding="utf-8")))
+        articles.upsert(session=session, docs=articles.read_dir(directory / "kb"), now=utcnow())
+        session.commit()
+    log.info("loaded the demo org and knowledge base from %s", directory)
+    return True

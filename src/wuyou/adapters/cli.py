@@ -1,0 +1,176 @@
+"""The `wuyou` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from wuyou.adapters import migrate
+from wuyou.adapters.bootstrap import Desk, build, load_demo
+from wuyou.adapters.settings import Settings
+from wuyou.db import make_engine, utcnow
+
+log = logging.getLogger("wuyou")
+
+
+def _desk(settings: Settings) -> Desk:
+    engine = make_engine(settings.database_url)
+    try:
+        current = migrate.is_current(engine)
+    finally:
+        engine.dispose()
+    if not current:
+        if settings.database_url.startswith("sqlite"):
+            # The embedded default migrates itself; a shared production database is migrated on purpose.
+            migrate.upgrade(settings.database_url)
+        else:
+            sys.exit("the database schema is not up to date: run `wuyou db upgrade` first")
+    return build(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from wuyou.adapters.app import create_app
+
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    desk = _desk(settings)
+    if settings.demo_dir is not None and load_demo(desk, settings.demo_dir):
+        print(f"已载入演示数据 / demo org and KB loaded from {settings.demo_dir}")
+    print(f"无忧服务台 http://{settings.host}:{settings.port}/  (database {desk.db.url.render_as_string()})")
+    uvicorn.run(create_app(desk), host=settings.host, port=settings.port, log_level="info")
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    desk = _desk(settings)
+    stop = {"now": False}
+
+    def _stop(*_: Any) -> None:
+        stop["now"] = True
+        desk.loop.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("outbox delivery worker running; Ctrl-C to stop")
+    desk.loop.run()
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
+    migrate.upgrade(settings.database_url, args.revision)
+    print(f"database at {args.revision}")
+
+
+def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.desk.org import import_org, load_org_file
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        summary = import_org(session=session, doc=load_org_file(Path(args.file).read_text(encoding="utf-8")))
+        session.commit()
+    print(
+        f"imported {summary.regions} regions, {summary.branches} branches, {summary.categories} categories, "
+        f"{summary.teams} teams, {summary.people} people"
+    )
+
+
+def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.kb import articles
+
+    docs = articles.read_dir(Path(args.dir))
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        count = articles.upsert(session=session, docs=docs, now=utcnow())
+        session.commit()
+    print(f"imported {count} articles")
+
+
+def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.kb import articles
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        count = articles.export_dir(session=session, directory=Path(args.dir))
+    print(f"exported {count} articles to {args.dir}")
+
+
+def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.kb.articles import read_dir
+    from wuyou.kb.matching import Matcher
+
+    matcher = Matcher(read_dir(Path(args.kb)))
+    for line in sys.stdin:
+        query = line.rstrip("\n")
+        suggestions = [{"id": s.article_id, "score": s.score} for s in matcher.suggest(query)]
+        out = {"query": query, "suggestions": suggestions}
+        print(json.dumps(out, ensure_ascii=False) if args.json else f"{query}\t{suggestions}", flush=True)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.console import ConsoleChat
+
+    desk = _desk(settings)
+    if settings.demo_dir is not None:
+        load_demo(desk, settings.demo_dir)
+    ConsoleChat(desk, user=args.user).run()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wuyou", description="无忧服务台 — chatbot IT service desk")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the desk over HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="run the outbox delivery worker").set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    org = sub.add_parser("org", help="org directory").add_subparsers(dest="org_command", required=True)
+    imp = org.add_parser("import", help="import (create or update) an org directory YAML file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_org_import)
+
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
+    kimp = kb.add_parser("import", help="import Markdown articles from a directory")
+    kimp.add_argument("dir")
+    kimp.set_defaults(func=cmd_kb_import)
+    kexp = kb.add_parser("export", help="export every article as Markdown into a directory")
+    kexp.add_argument("dir")
+    kexp.set_defaults(func=cmd_kb_export)
+    ksug = kb.add_parser("suggest", help="suggest articles of DIR for each stdin line (no database)")
+    ksug.add_argument("--kb", required=True)
+    ksug.add_argument("--json", action="store_true")
+    ksug.set_defaults(func=cmd_kb_suggest)
+
+    chat = sub.add_parser("chat", help="chat with the desk in the terminal as any user")
+    chat.add_argument("--as", dest="user", help="the person's http identity, e.g. zhang.san")
+    chat.set_defaults(func=cmd_chat)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `wuyou` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    settings = Settings()
+    from wuyou.desk.errors import DeskError
+    from wuyou.kb.errors import KbError
+
+    try:
+        args.func(args, settings)
+    except (DeskError, KbError, FileNotFoundError) as exc:
+        sys.exit(f"wuyou: {exc}")
+
+
+if __name__ == "__main__":
+    main()

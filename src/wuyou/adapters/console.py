@@ -1,0 +1,90 @@
+"""`wuyou chat`: talk to the desk in a terminal as any person, and see what is pushed to them."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+from sqlalchemy import func, select
+
+from wuyou.adapters import http_mailbox
+from wuyou.adapters.bootstrap import Desk
+from wuyou.bot.messages import Inbound, Outbound, Sender
+
+HELP = """输入消息和服务台对话；:as 用户id 切换身份，:who 列出可用身份，:quit 退出。
+Type to chat; ':as USER' switches person, ':who' lists people, ':quit' leaves."""
+
+
+class ConsoleChat:
+    """A console channel over the HTTP identities: pushes are read from the same mailbox."""
+
+    def __init__(self, desk: Desk, *, user: str | None) -> None:
+        self._desk = desk
+        self._user = user
+        self._cursor = 0
+
+    def _people(self) -> list[tuple[str, str, str]]:
+        from wuyou.desk.models import Identity, Person
+
+        with self._desk.sessions() as s:
+            rows = s.execute(
+                select(Identity.external_id, Person.name, Person.role)
+                .join(Person, Person.id == Identity.person_id)
+                .where(Identity.platform == "http")
+                .order_by(Person.role, Person.id)
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def _switch(self, user: str) -> None:
+        self._user = user
+        with self._desk.sessions() as s:
+            latest = s.scalar(select(func.max(http_mailbox.MailboxMessage.id)).where(
+                http_mailbox.MailboxMessage.user == user))
+        self._cursor = int(latest or 0)
+        print(f"— 现在的身份 / now chatting as: {user}")
+
+    def _print(self, replies: list[Outbound], prefix: str = "无忧") -> None:
+        for reply in replies:
+            print(f"{prefix}> " + reply.text.replace("\n", "\n      "))
+            if reply.buttons:
+                print("      " + "  ".join(f"[{b.label}]" for b in reply.buttons))
+
+    def _pushed(self) -> None:
+        assert self._user is not None
+        self._desk.deliverer.run_once()  # no server may be running: deliver what we caused
+        with self._desk.sessions() as s:
+            rows = http_mailbox.read(session=s, user=self._user, after=self._cursor)
+        for row in rows:
+            print("🔔 通知> " + row.text.replace("\n", "\n         "))
+            self._cursor = row.id
+
+    def run(self) -> None:
+        print(HELP)
+        if self._user is None:
+            self._who()
+            self._user = input("身份 / user id: ").strip()
+        self._switch(self._user)
+        while True:
+            try:
+                line = input(f"{self._user}> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return
+            if line.strip() in (":quit", ":q", ":exit"):
+                return
+            if line.startswith(":as "):
+                self._switch(line[4:].strip())
+                self._pushed()
+                continue
+            if line.strip() == ":who":
+                self._who()
+                continue
+            inbound = Inbound(platform="http", account="console", sender=Sender(self._user), text=line,
+                              dedup_key=uuid.uuid4().hex)
+            self._print(self._desk.bot.handle(inbound))
+            self._pushed()
+            sys.stdout.flush()
+
+    def _who(self) -> None:
+        for user, name, role in self._people():
+            print(f"  {user:<16} {name} ({role})")

@@ -1,0 +1,138 @@
+"""The outbox delivery loop: renders each notification for its recipient and sends it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from wuyou.adapters import http_mailbox
+from wuyou.desk import outbox
+from wuyou.desk.models import OutboxMessage, Person
+from wuyou.desk.org import identities_of
+from wuyou.i18n import Catalog
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """A platform refused or could not take a message; the outbox will retry."""
+
+
+class ChannelSender(Protocol):
+    """Sends rendered text to one platform address."""
+
+    platform: str
+
+    def send(
+        self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
+    ) -> None: ...
+
+
+class HttpMailboxSender:
+    """The HTTP channel: the message lands in the mailbox, in the same transaction as `sent`."""
+
+    platform = "http"
+
+    def send(
+        self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
+    ) -> None:
+        http_mailbox.put(session=session, user=address, text=text, buttons=buttons, key=key, at=now)
+
+
+class Deliverer:
+    """Delivers due outbox rows; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        catalog: Catalog,
+        senders: list[ChannelSender],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = session_factory
+        self._catalog = catalog
+        self._senders = {s.platform: s for s in senders}
+        self._order = [s.platform for s in senders]
+        self._clock = clock
+
+    def run_once(self, *, limit: int = 100) -> int:
+        """Deliver what is due now; returns how many messages were handled."""
+        with self._sessions() as session:
+            due = outbox.due(session=session, now=self._clock(), limit=limit)
+            for message in due:
+                self._deliver(session, message)
+            session.commit()
+            return len(due)
+
+    def _deliver(self, session: Session, message: OutboxMessage) -> None:
+        now = self._clock()
+        person = session.get(Person, message.person_id)
+        if person is None:
+            outbox.mark_failed(message=message, now=now, error="recipient no longer exists")
+            return
+        identities = identities_of(session=session, person_id=person.id)
+        platform = next((p for p in self._order if p in identities), None)
+        if platform is None:
+            outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
+            return
+        text = self._catalog.t(message.template, person.locale, **message.params)
+        buttons = [
+            {"label": self._catalog.t(b["label_key"], person.locale, **message.params), "action": b["action"]}
+            for b in message.buttons
+        ]
+        try:
+            self._senders[platform].send(
+                session=session,
+                address=identities[platform],
+                text=text,
+                buttons=buttons,
+                key=message.idempotency_key,
+                now=now,
+            )
+        except DeliveryFailed as exc:
+            log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc)
+            outbox.mark_failed(message=message, now=now, error=str(exc))
+            return
+        outbox.mark_sent(message=message, now=now)
+
+
+class DeliveryLoop:
+    """Runs a Deliverer in a background thread, woken early when new notifications are written."""
+
+    def __init__(self, deliverer: Deliverer, *, poll_seconds: float) -> None:
+        self._deliverer = deliverer
+        self._poll = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="wuyou-delivery", daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        """Deliver until stopped; errors are logged and retried on the next round."""
+        while not self._stop.is_set():
+            try:
+                busy = self._deliverer.run_once()
+            except Exception:
+                log.exception("delivery round failed")
+                busy = 0
+            if not busy:
+                self._wake.wait(self._poll)
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

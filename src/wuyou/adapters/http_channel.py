@@ -1,0 +1,122 @@
+"""The generic HTTP chat channel: the web chat page, load tests and scenario tests talk through it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field, model_validator
+
+from wuyou.adapters import http_mailbox
+from wuyou.adapters.bootstrap import Desk
+from wuyou.bot.messages import Chat, Inbound, Outbound, Sender
+
+MAX_BODY_TEXT = 100_000  # the engine answers long texts politely; beyond this the request is refused
+DEDUP_TTL = 24 * 3600
+PENDING_TTL = 60
+
+router = APIRouter(prefix="/channels/http", tags=["http channel"])
+
+
+class MessageIn(BaseModel):
+    user: str = Field(min_length=1, max_length=200, description="the person's `http` identity")
+    text: str | None = Field(default=None, max_length=MAX_BODY_TEXT)
+    action: str | None = Field(default=None, max_length=500, description="a pressed button's action")
+    message_id: str | None = Field(default=None, max_length=200, description="dedup key (Idempotency-Key)")
+    chat: str | None = Field(default=None, max_length=200, description="group or room id")
+
+    @model_validator(mode="after")
+    def _text_or_action(self) -> MessageIn:
+        if self.text is None and self.action is None:
+            raise ValueError("give either 'text' or 'action'")
+        return self
+
+
+class ButtonOut(BaseModel):
+    label: str
+    action: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    buttons: list[ButtonOut] = []
+
+
+class RepliesOut(BaseModel):
+    replies: list[ReplyOut]
+    duplicate: bool = False
+
+
+class PushedOut(BaseModel):
+    text: str
+    buttons: list[ButtonOut] = []
+    at: str
+
+
+class MailboxOut(BaseModel):
+    messages: list[PushedOut]
+    cursor: str
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _as_json(replies: list[Outbound]) -> list[dict[str, Any]]:
+    return [{"text": r.text, "buttons": [{"label": b.label, "action": b.action} for b in r.buttons]} for r in replies]
+
+
+@router.post("/messages", response_model=RepliesOut)
+def post_message(body: MessageIn, request: Request) -> RepliesOut:
+    """Send a message (or press a button) as `user`; the answer comes back in the response."""
+    desk = _desk(request)
+    key = f"dedup:http:{body.user}:{body.message_id}" if body.message_id else None
+    if key is not None and not desk.store.set_nx(key, "", ttl=PENDING_TTL):
+        return RepliesOut(replies=_wait_for_first(desk, key), duplicate=True)
+    inbound = Inbound(
+        platform="http",
+        account="default",
+        sender=Sender(platform_user_id=body.user),
+        text=body.text or "",
+        action=body.action,
+        chat=Chat(kind="group", id=body.chat) if body.chat else Chat(kind="direct", id=body.user),
+        dedup_key=body.message_id,
+    )
+    replies = _as_json(desk.bot.handle(inbound))
+    if key is not None:
+        desk.store.set(key, json.dumps(replies, ensure_ascii=False), ttl=DEDUP_TTL)
+    return RepliesOut.model_validate({"replies": replies})
+
+
+def _wait_for_first(desk: Desk, key: str, *, wait: float = 5.0) -> list[ReplyOut]:
+    """A retried delivery gets the first delivery's answer (waiting briefly if still running)."""
+    deadline = time.monotonic() + wait
+    while True:
+        stored = desk.store.get(key)
+        if stored:
+            return [ReplyOut.model_validate(r) for r in json.loads(stored)]
+        if time.monotonic() >= deadline:
+            return []
+        time.sleep(0.05)
+
+
+@router.get("/messages", response_model=MailboxOut)
+def get_messages(
+    request: Request,
+    user: Annotated[str, Query(min_length=1, max_length=200)],
+    after: Annotated[str | None, Query(max_length=20)] = None,
+) -> MailboxOut:
+    """Messages pushed to `user` after the cursor (notifications, broadcasts)."""
+    try:
+        cursor = int(after) if after else 0
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="'after' must be a cursor returned earlier") from exc
+    with _desk(request).sessions() as session:
+        rows = http_mailbox.read(session=session, user=user, after=cursor)
+    next_cursor = rows[-1].id if rows else cursor
+    return MailboxOut.model_validate(
+        {"messages": [http_mailbox.as_json(r) for r in rows], "cursor": str(next_cursor)}
+    )

@@ -1,0 +1,66 @@
+"""Small server-rendered pages: a KB article and a ticket with its timeline (links in chat point here)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import tickets
+from wuyou.desk.errors import NotFound
+from wuyou.kb.articles import get_doc
+
+router = APIRouter(include_in_schema=False)
+
+_STYLE = """<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.6}h1{font-size:1.4em}.meta{color:#666}
+pre{white-space:pre-wrap;background:#f6f7f9;padding:1em;border-radius:6px}
+table{border-collapse:collapse;width:100%}td{border-top:1px solid #eee;padding:.3em .5em;vertical-align:top}</style>"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{escape(title)} · 无忧服务台</title>'
+        f"{_STYLE}<body>{body}<p class=meta><a href='/'>无忧服务台</a></p></body></html>"
+    )
+
+
+@router.get("/kb/{article_id}", response_class=HTMLResponse)
+def article_page(article_id: str, request: Request) -> HTMLResponse:
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        doc = get_doc(session=session, article_id=article_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="no such article")
+    tags = " · ".join(escape(t) for t in doc.tags)
+    return _page(
+        doc.title,
+        f"<h1>{escape(doc.title)}</h1><p class=meta>{escape(doc.id)} · {escape(doc.category)} · {tags}</p>"
+        f"<pre>{escape(doc.body)}</pre>",
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            ticket = tickets.get_ticket(session=session, ticket_id=ticket_id)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail="no such ticket") from exc
+        events = tickets.timeline(session=session, ticket_id=ticket_id)
+        rows = "".join(
+            f"<tr><td>{e.at.astimezone(desk.bot.tz):%m-%d %H:%M}</td><td>{escape(desk.catalog.t('event_' + e.kind))}"
+            f"</td><td>{escape(e.actor_id or '')}</td><td>{escape(e.body or '')}</td></tr>"
+            for e in events
+        )
+        status = desk.catalog.t(f"status_{ticket.status}")
+        head = (
+            f"<h1>#{ticket.id} {escape(ticket.title)}</h1><p class=meta>{escape(ticket.priority)} · {escape(status)}"
+            f" · {escape(ticket.category.path if ticket.category else '—')} · "
+            f"{escape(ticket.branch.name if ticket.branch else '—')} · {escape(ticket.reporter.name)}"
+            f" · {escape(ticket.assignee.name if ticket.assignee else '未接单')}</p>"
+        )
+    return _page(f"#{ticket_id}", f"{head}<pre>{escape(ticket.description)}</pre><table>{rows}</table>")

@@ -1,0 +1,36 @@
+"""Settings from `WUYOU_*` environment variables, built once at the edge and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WUYOU_", extra="ignore")
+
+    database_url: str = "sqlite:///./wuyou.db"
+    redis_url: str | None = None
+    redis_prefix: str = "wuyou:"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # links in chat messages; defaults to http://host:port
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    # The outbox delivery loop runs inside the web server unless a separate `wuyou worker` does it.
+    inprocess_worker: bool = True
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    # Loaded into an empty database by `make run` / `wuyou serve --demo`.
+    demo_dir: Path | None = None
+    channels_file: Path | None = None
+
+    @field_validator("redis_url", "channels_file", "demo_dir", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

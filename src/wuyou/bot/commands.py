@@ -1,0 +1,93 @@
+"""Chat commands: English with `/`, Chinese without; typos get the closest command suggested."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # the English name, without the slash
+    zh: tuple[str, ...]  # Chinese forms
+    staff: bool  # engineers, leads and admins only
+    needs_ticket: bool = False  # takes a ticket number first
+    hidden: bool = False  # button actions, not listed in help
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("queue", ("待办",), staff=True),
+    Spec("claim", ("接单",), staff=True, needs_ticket=True),
+    Spec("mine", ("我的",), staff=True),
+    Spec("show", ("查看",), staff=True, needs_ticket=True),
+    Spec("resolve", ("解决",), staff=True, needs_ticket=True),
+    Spec("new", ("报障", "报修"), staff=False),
+    Spec("status", ("进度", "查进度"), staff=False),
+    Spec("cancel", ("取消",), staff=False),
+    Spec("help", ("帮助",), staff=False),
+    Spec("confirm", (), staff=False, needs_ticket=True, hidden=True),
+    Spec("reopen", (), staff=False, needs_ticket=True, hidden=True),
+)
+BY_NAME = {s.name: s for s in SPECS}
+_ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))
+_LEADING_MENTION = re.compile(r"^(@\S+\s+)+")
+_TICKET = re.compile(r"^#?(\d{1,9})(?:\s+|$)(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    spec: Spec
+    ticket: int | None
+    rest: str
+
+
+@dataclass(frozen=True)
+class UnknownCommand:
+    typed: str  # what followed the slash
+    rest: str
+
+
+def clean(text: str) -> str:
+    """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    return _LEADING_MENTION.sub("", text).strip()
+
+
+def parse(text: str) -> Command | UnknownCommand | None:
+    """A command, an unknown `/word`, or None for free text."""
+    text = clean(text)
+    if text.startswith("/"):
+        head, _, rest = text[1:].partition(" ")
+        name = head.split("@")[0].lower()  # Telegram appends @botname in groups
+        spec = BY_NAME.get(name)
+        if spec is None:
+            return UnknownCommand(name, rest.strip())
+        return _with_args(spec, rest.strip(), strict=False)
+    for zh, spec in _ZH:
+        if text.startswith(zh):
+            found = _with_args(spec, text[len(zh):].strip(), strict=True)
+            if found is not None:
+                return found
+    return None
+
+
+def _with_args(spec: Spec, rest: str, *, strict: bool) -> Command | None:
+    if spec.needs_ticket:
+        match = _TICKET.match(rest)
+        if match:
+            return Command(spec, int(match.group(1)), match.group(2).strip())
+        # "解决了" is a reporter saying it is fixed, not the resolve command without a number.
+        return None if strict else Command(spec, None, rest)
+    if strict and rest:
+        return None  # "进度怎么样了" is a question in plain words, handled elsewhere
+    return Command(spec, None, rest)
+
+
+def closest(typed: str, *, staff: bool) -> Spec | None:
+    """The visible command nearest to a mistyped one, if it is near enough."""
+    candidates = [s for s in SPECS if not s.hidden and (staff or not s.staff)]
+    best = min(candidates, key=lambda s: Levenshtein.distance(typed, s.name))
+    return best if Levenshtein.distance(typed, best.name) <= max(1, len(best.name) // 3) else None

@@ -1,0 +1,174 @@
+"""The conversation engine: one `Inbound` in, state changes through `desk` and `kb`, replies out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from wuyou.bot import dialogue as dialogues
+from wuyou.bot import reporting, staff
+from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
+from wuyou.bot.dialogue import Dialogue
+from wuyou.bot.messages import Button, Inbound, Outbound
+from wuyou.desk.errors import DeskError
+from wuyou.desk.models import Person
+from wuyou.desk.org import person_by_identity
+from wuyou.i18n import Catalog
+from wuyou.kb.index import LiveIndex
+from wuyou.store import LockTimeout, StateStore
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # longer messages are refused politely; logs as attachments come later
+
+
+@dataclass
+class Turn:
+    """Everything one message's handling needs, and the replies it collects."""
+
+    session: Session
+    person: Person
+    inbound: Inbound
+    text: str
+    dialogue: Dialogue
+    now: datetime
+    engine: Engine
+    replies: list[Outbound] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return self.person.locale
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.engine.catalog.t(key, self.locale, **params)
+
+    def say(self, key: str, *, buttons: tuple[Button, ...] = (), **params: Any) -> None:
+        self.replies.append(Outbound(text=self.t(key, **params), buttons=buttons, chat=self.inbound.chat))
+
+    def local(self, moment: datetime | None) -> str:
+        return self.engine.local_time(moment, now=self.now)
+
+
+class Engine:
+    """Platform-neutral: never sends anything itself, never imports a chat SDK."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        store: StateStore,
+        index: LiveIndex,
+        catalog: Catalog,
+        clock: Callable[[], datetime],
+        tz: ZoneInfo,
+        public_url: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.store = store
+        self.index = index
+        self.catalog = catalog
+        self.clock = clock
+        self.tz = tz
+        self.public_url = public_url.rstrip("/")
+        self._on_commit = on_commit
+
+    def local_time(self, moment: datetime | None, *, now: datetime) -> str:
+        """HH:MM for today, MM-DD HH:MM otherwise, in the desk's time zone."""
+        if moment is None:
+            return "—"
+        local, today = moment.astimezone(self.tz), now.astimezone(self.tz)
+        return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%m-%d %H:%M")
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Answer one message. Never raises: a failure becomes a polite reply and a log line."""
+        text = inbound.action if inbound.action is not None else inbound.text
+        try:
+            with self.session_factory() as session:
+                person = person_by_identity(
+                    session=session, platform=inbound.platform, external_id=inbound.sender.platform_user_id
+                )
+                if person is None:
+                    return [Outbound(self.catalog.t("unknown_sender"), chat=inbound.chat)]
+                with self.store.lock(f"person:{person.id}", ttl=30, wait=10):
+                    turn = Turn(
+                        session=session,
+                        person=person,
+                        inbound=inbound,
+                        text=text,
+                        dialogue=dialogues.load(self.store, person.id),
+                        now=self.clock(),
+                        engine=self,
+                    )
+                    self._dispatch(turn)
+                    session.commit()
+                    dialogues.save(self.store, person.id, turn.dialogue)
+            self._on_commit()
+            return turn.replies
+        except LockTimeout:
+            return [Outbound(self.catalog.t("busy"), chat=inbound.chat)]
+        except Exception:
+            log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
+            return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
+
+    def _dispatch(self, turn: Turn) -> None:
+        problem = _problem_with(turn.text)
+        if problem is not None:
+            reporting.refuse_input(turn, problem)
+            return
+        parsed = parse(turn.text)
+        pending, turn.dialogue.pending_command = turn.dialogue.pending_command, None
+        if parsed is None and pending and clean(turn.text) == "1":
+            parsed = parse(pending)
+        try:
+            if isinstance(parsed, UnknownCommand):
+                self._suggest_command(turn, parsed)
+            elif isinstance(parsed, Command):
+                self._run(turn, parsed)
+            else:
+                reporting.free_text(turn)
+        except DeskError as exc:
+            turn.session.rollback()
+            log.info("desk refused %r from %s: %s", turn.text[:80], turn.person.id, exc)
+            turn.replies.clear()
+            reporting.explain_error(turn, exc)
+
+    def _run(self, turn: Turn, command: Command) -> None:
+        if command.spec.staff and turn.person.role not in ("engineer", "lead", "admin"):
+            turn.say("staff_only", command=command.spec.zh[0] if command.spec.zh else command.spec.name)
+            return
+        module = staff if command.spec.staff else reporting
+        getattr(module, f"cmd_{command.spec.name}")(turn, command)
+
+    def _suggest_command(self, turn: Turn, typed: UnknownCommand) -> None:
+        spec = closest(typed.typed, staff=turn.person.role != "reporter")
+        if spec is None:
+            turn.say("unknown_command", typed=typed.typed)
+            return
+        guess = f"/{spec.name} {typed.rest}".strip()
+        turn.dialogue.pending_command = guess
+        turn.say("did_you_mean", typed=typed.typed, guess=guess, zh=spec.zh[0] if spec.zh else "")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _problem_with(text: str) -> str | None:
+    """Why a message cannot be read as a request: empty, too long, binary, or only symbols."""
+    if not text or not text.strip():
+        return "empty"
+    if len(text) > MAX_TEXT:
+        return "too_long"
+    if len(_CONTROL.findall(text)) > max(2, len(text) // 20):
+        return "binary"
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        return "symbols"
+    return None

@@ -1,0 +1,288 @@
+"""The reporter's side: free text → KB suggestions → ticket dialogue, status, confirm and rate."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from wuyou.bot.commands import Command
+from wuyou.bot.dialogue import Dialogue
+from wuyou.bot.messages import Button
+from wuyou.desk import tickets
+from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotFound
+from wuyou.desk.models import Category, Ticket
+from wuyou.desk.org import leaf_categories
+from wuyou.kb import feedback
+from wuyou.kb.articles import get_doc
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+ARTICLE_PREVIEW = 600
+_YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
+_NO = re.compile(r"^(0|2|没解决|还?没好|不行|还是不行|没用|不是|转人工|人工|no|not solved)[!！。.~～]*$", re.I)
+_THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
+_GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
+_STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
+_RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def refuse_input(turn: Turn, problem: str) -> None:
+    """A message that cannot be read as a request gets a kind answer and changes nothing."""
+    open_ticket = next(iter(tickets.reported_by(session=turn.session, reporter=turn.person)), None)
+    hint = turn.t("hint_open_ticket", ticket=open_ticket.id) if open_ticket else ""
+    key = {"empty": "input_empty", "too_long": "input_too_long", "binary": "input_binary"}.get(
+        problem, "input_symbols"
+    )
+    turn.say(key, length=len(turn.text), hint=hint)
+
+
+def explain_error(turn: Turn, exc: DeskError) -> None:
+    """Turn a refusal of the desk into words for the person."""
+    if isinstance(exc, AlreadyClaimed):
+        turn.say("claim_taken", holder=exc.holder_name, since=turn.local(exc.since))  # type: ignore[arg-type]
+    elif isinstance(exc, NotFound):
+        turn.say("ticket_not_found", ticket=str(exc).rsplit(" ", 1)[-1])
+    elif isinstance(exc, InvalidTransition):
+        turn.say("bad_state", status=turn.t(f"status_{exc.status}"))
+    elif isinstance(exc, Forbidden):
+        turn.say("forbidden")
+    else:
+        turn.say("error_generic")
+
+
+def free_text(turn: Turn) -> None:
+    """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
+    text = _norm(turn.text)
+    step = turn.dialogue.step
+    if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
+        return
+    if step == "category":
+        _on_category(turn, text)
+        return
+    if step == "urgency":
+        _on_urgency(turn, text)
+        return
+    if step == "description":
+        _on_description(turn, text)
+        return
+    turn.dialogue = Dialogue()
+    if _awaiting_me(turn, text):
+        return
+    if _THANKS.match(text):
+        turn.say("thanks")
+    elif _GREETING.match(text):
+        turn.say("greeting", name=turn.person.name)
+    elif _STATUS.search(text):
+        cmd_status(turn, None)
+    else:
+        _report(turn, text)
+
+
+def _awaiting_me(turn: Turn, text: str) -> bool:
+    """A reply to "is it fixed?" or "please rate" for the reporter's resolved ticket."""
+    ticket = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
+    if ticket is None:
+        return False
+    if ticket.confirmed_at is None:
+        if _YES.match(text):
+            _confirm(turn, ticket.id)
+            return True
+        if _NO.match(text):
+            _reopen(turn, ticket.id, "")
+            return True
+        return False
+    match = _RATING.match(text)
+    if match is None:
+        return False
+    score, comment = int(match.group(1)), match.group(2).strip()
+    tickets.rate(session=turn.session, ticket_id=ticket.id, reporter=turn.person, score=score,
+                 comment=comment, now=turn.now)
+    turn.say("rated", ticket=ticket.id, score=score)
+    return True
+
+
+def _confirm(turn: Turn, ticket_id: int) -> None:
+    tickets.confirm(session=turn.session, ticket_id=ticket_id, reporter=turn.person, now=turn.now)
+    turn.say("ask_rating", ticket=ticket_id)
+
+
+def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
+    ticket = tickets.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person,
+                            reason=reason, now=turn.now)
+    turn.say("reopened", ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "")
+
+
+def cmd_confirm(turn: Turn, command: Command | None) -> None:
+    if command is None or command.ticket is None:
+        turn.say("need_ticket_number", command="/confirm")
+        return
+    _confirm(turn, command.ticket)
+
+
+def cmd_reopen(turn: Turn, command: Command | None) -> None:
+    if command is None or command.ticket is None:
+        turn.say("need_ticket_number", command="/reopen")
+        return
+    _reopen(turn, command.ticket, command.rest)
+
+
+def _report(turn: Turn, text: str) -> None:
+    """A new fault report: offer confident KB articles, else go straight to a ticket."""
+    matcher = turn.engine.index.matcher(turn.session)
+    suggestions = matcher.suggest(text)
+    if suggestions:
+        ids = [s.article_id for s in suggestions]
+        feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now,
+                        person_id=turn.person.id, query=text)
+        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids)
+        lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
+        numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
+        buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
+        turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
+                 buttons=(*buttons, Button(turn.t("btn_human"), "0")))
+        return
+    if text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I):
+        turn.say("gibberish", text=text[:20])
+        return
+    turn.dialogue = Dialogue(text=text)
+    _ask_category(turn, intro=turn.t("no_match_intro"))
+
+
+def _on_suggestions(turn: Turn, text: str) -> bool:
+    d = turn.dialogue
+    if text.isdigit() and 1 <= int(text) <= len(d.offered):
+        article = get_doc(session=turn.session, article_id=d.offered[int(text) - 1])
+        if article is None:
+            turn.say("article_gone")
+            return True
+        feedback.record(session=turn.session, article_ids=[article.id], kind="viewed", now=turn.now,
+                        person_id=turn.person.id, query=d.text)
+        steps = article.steps or article.body
+        if len(steps) > ARTICLE_PREVIEW:
+            steps = steps[:ARTICLE_PREVIEW].rstrip() + "…"
+        d.step, d.viewed = "viewing", article.id
+        turn.say("article", title=article.title, steps=steps,
+                 url=f"{turn.engine.public_url}/kb/{article.id}",
+                 buttons=(Button(turn.t("btn_solved"), "解决了"), Button(turn.t("btn_not_solved"), "没解决")))
+        return True
+    if d.step == "viewing" and _YES.match(text) and d.viewed:
+        feedback.record(session=turn.session, article_ids=[d.viewed], kind="solved", now=turn.now,
+                        person_id=turn.person.id, query=d.text)
+        turn.dialogue = Dialogue()
+        turn.say("deflected")
+        return True
+    if _NO.match(text) or text in ("没有", "都不是", "不对"):
+        rejected = [a for a in d.offered if a != d.viewed] if d.viewed else d.offered
+        feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
+                        kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
+        d.step = "category"
+        _ask_category(turn, intro=turn.t("to_ticket_intro"))
+        return True
+    return False
+
+
+def _ask_category(turn: Turn, *, intro: str) -> None:
+    leaves = leaf_categories(session=turn.session)
+    if not leaves:
+        turn.dialogue.step = "urgency"
+        turn.say("ask_urgency", intro=f"{intro}\n")
+        return
+    recommended = _recommended(turn, leaves)
+    lines = "\n".join(
+        f"{i}. {c.path}{turn.t('recommended_mark') if c.id == recommended else ''}"
+        for i, c in enumerate(leaves, 1)
+    )
+    turn.dialogue.step = "category"
+    turn.say("ask_category", intro=intro, lines=lines, count=len(leaves),
+             buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)))
+
+
+def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
+    """The catalog leaf named by the best offered article's category (`终端设备/打印机`)."""
+    if not turn.dialogue.offered:
+        return None
+    article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
+    if article is None or not article.category:
+        return None
+    wanted = [part.strip() for part in article.category.split("/")]
+    for leaf in leaves:
+        if leaf.name == wanted[-1] and (len(wanted) == 1 or (leaf.parent and leaf.parent.name == wanted[0])):
+            return leaf.id
+    return None
+
+
+def _on_category(turn: Turn, text: str) -> None:
+    leaves = leaf_categories(session=turn.session)
+    if not (text.isdigit() and 1 <= int(text) <= len(leaves)):
+        turn.say("pick_a_number", count=len(leaves))
+        return
+    turn.dialogue.category_id = leaves[int(text) - 1].id
+    turn.dialogue.step = "urgency"
+    turn.say("ask_urgency", intro="", buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
+
+
+def _on_urgency(turn: Turn, text: str) -> None:
+    if text not in ("1", "2", "3"):
+        turn.say("pick_a_number", count=3)
+        return
+    turn.dialogue.urgency = int(text)
+    turn.dialogue.step = "description"
+    turn.say("ask_description")
+
+
+def _on_description(turn: Turn, text: str) -> None:
+    d = turn.dialogue
+    description = text if not d.text or text == d.text else f"{d.text}\n{text}"
+    category = turn.session.get(Category, d.category_id) if d.category_id else None
+    ticket = tickets.open_ticket(
+        session=turn.session,
+        reporter=turn.person,
+        category=category,
+        urgency=d.urgency or 1,
+        description=description,
+        channel=turn.inbound.platform,
+        chat_id=turn.inbound.chat.id or None,
+        kb_offered=d.offered,
+        now=turn.now,
+    )
+    turn.dialogue = Dialogue()
+    routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
+    turn.say("ticket_created", ticket=ticket.id, category=ticket.category.path if ticket.category else "—",
+             priority=ticket.priority, routed=routed)
+
+
+def cmd_new(turn: Turn, command: Command | None) -> None:
+    turn.dialogue = Dialogue(text=command.rest if command else "")
+    _ask_category(turn, intro=turn.t("new_intro"))
+
+
+def cmd_cancel(turn: Turn, command: Command | None) -> None:
+    if turn.dialogue.step:
+        turn.dialogue = Dialogue()
+        turn.say("cancelled")
+    else:
+        turn.say("nothing_to_cancel")
+
+
+def cmd_help(turn: Turn, command: Command | None) -> None:
+    turn.say("help_staff" if tickets.is_staff(turn.person) else "help_reporter")
+
+
+def cmd_status(turn: Turn, command: Command | None) -> None:
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person)
+    if not mine:
+        turn.say("status_none")
+        return
+    turn.say("status_list", count=len(mine), lines="\n".join(_status_line(turn, i, t) for i, t in enumerate(mine, 1)))
+
+
+def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
+    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
+        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
+    return turn.t("status_line", index=index, ticket=ticket.id, title=ticket.title,
+                  created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)

@@ -1,0 +1,1 @@
+"""The service-desk domain: org, tickets and their timeline, routing, the outbox."""

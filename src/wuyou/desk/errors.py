@@ -1,0 +1,37 @@
+"""The desk's errors: one root, so the edges can map them to replies and HTTP statuses."""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    """Root of the desk's errors."""
+
+
+class NotFound(DeskError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+
+class Forbidden(DeskError):
+    """The actor's role does not allow this action."""
+
+
+class InvalidTransition(DeskError):
+    """The ticket's state does not allow this action."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"cannot {action} a ticket in state {status}")
+        self.status = status
+        self.action = action
+
+
+class AlreadyClaimed(DeskError):
+    """Somebody else claimed the ticket first."""
+
+    def __init__(self, holder_name: str, since: object) -> None:
+        super().__init__(f"already claimed by {holder_name}")
+        self.holder_name = holder_name
+        self.since = since
+
+
+class OrgFileError(DeskError):
+    """The org directory file is malformed; the message names the place."""

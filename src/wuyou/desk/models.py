@@ -1,0 +1,172 @@
+"""The desk's tables: the org directory, tickets with their timeline, and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wuyou.db import Base, UTCDateTime, utcnow
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    hours: Mapped[str | None] = mapped_column(String(200))
+
+
+class Category(Base):
+    """A node of the two-level catalog; leaves carry a speciality and a default priority."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    speciality: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str | None] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined")
+
+    @property
+    def path(self) -> str:
+        """`终端设备 › 打印机` for a leaf, the bare name for a top-level node."""
+        return f"{self.parent.name} › {self.name}" if self.parent else self.name
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # reporter / engineer / lead / admin
+    branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    branch: Mapped[Branch | None] = relationship(lazy="joined")
+
+
+class Identity(Base):
+    """A person's account on one chat platform (`http`, `wechat`, `wecom`, `telegram`, ...)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    speciality: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    oncall_position: Mapped[int | None] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    """A reported fault. Its id is the number people quote (#1024); numbering starts at 1001."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_team_status", "team_code", "status"),
+        Index("ix_tickets_reporter_status", "reporter_id", "status"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    priority: Mapped[str] = mapped_column(String(8))
+    urgency: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16))
+    team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str | None] = mapped_column(String(200))
+    kb_offered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+
+    reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    branch: Mapped[Branch | None] = relationship(lazy="joined")
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's timeline: who did what, when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    public: Mapped[bool] = mapped_column(default=True)
+
+
+class OutboxMessage(Base):
+    """A notification to one person, written in the transaction of the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,255 @@
+"""The org directory: import from the YAML file, and the look-ups the rest of the desk needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.errors import OrgFileError
+from wuyou.desk.models import Branch, Category, Identity, Person, Region, Team, TeamMember
+
+ROLES = ("reporter", "engineer", "lead", "admin")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    regions: int
+    branches: int
+    categories: int
+    teams: int
+    people: int
+
+
+def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
+    value = doc.get(key) or []
+    if not isinstance(value, list):
+        raise OrgFileError(f"'{key}' must be a list")
+    return value
+
+
+def _req(item: Any, key: str, where: str) -> str:
+    if not isinstance(item, Mapping) or item.get(key) in (None, ""):
+        raise OrgFileError(f"{where}: missing '{key}'")
+    return str(item[key])
+
+
+def load_org_file(text: str) -> dict[str, Any]:
+    """Parse the org YAML (safe loader: no tags, no code)."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise OrgFileError(f"not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise OrgFileError("the org file must be a mapping with regions, branches, ...")
+    return doc
+
+
+def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
+    """Create or update everything in `doc`, matched by code / id; never deletes tickets."""
+    n_regions = _import_regions(session, _list(doc, "regions"), parent=None, counter=[0])
+    session.flush()
+    region_codes = set(session.scalars(select(Region.code)))
+
+    branches = _list(doc, "branches")
+    for i, item in enumerate(branches):
+        code = _req(item, "code", f"branches[{i}]")
+        region = _req(item, "region", f"branch {code}")
+        if region not in region_codes:
+            raise OrgFileError(f"branch {code}: unknown region '{region}'")
+        branch = session.get(Branch, code) or Branch(code=code)
+        branch.name = str(item.get("name") or code)
+        branch.region_code = region
+        branch.hours = item.get("hours")
+        session.add(branch)
+    session.flush()
+    branch_codes = set(session.scalars(select(Branch.code)))
+
+    n_categories = _import_catalog(session, _list(doc, "catalog"))
+
+    people = _list(doc, "people")
+    for i, item in enumerate(people):
+        pid = _req(item, "id", f"people[{i}]")
+        role = _req(item, "role", f"person {pid}")
+        if role not in ROLES:
+            raise OrgFileError(f"person {pid}: role must be one of {', '.join(ROLES)}")
+        branch_code = item.get("branch")
+        if branch_code is not None and str(branch_code) not in branch_codes:
+            raise OrgFileError(f"person {pid}: unknown branch '{branch_code}'")
+        person = session.get(Person, pid) or Person(id=pid)
+        person.name = str(item.get("name") or pid)
+        person.role = role
+        person.branch_code = None if branch_code is None else str(branch_code)
+        if item.get("locale"):
+            person.locale = str(item["locale"])
+        person.active = True
+        session.add(person)
+    session.flush()
+    for item in people:
+        identities = item.get("identities") or {}
+        if not isinstance(identities, Mapping):
+            raise OrgFileError(f"person {item['id']}: identities must be a mapping")
+        for platform, external in identities.items():
+            _bind(session, person_id=str(item["id"]), platform=str(platform), external_id=str(external))
+    person_ids = set(session.scalars(select(Person.id)))
+
+    teams = _list(doc, "teams")
+    for i, item in enumerate(teams):
+        code = _req(item, "code", f"teams[{i}]")
+        region = _req(item, "region", f"team {code}")
+        if region not in region_codes:
+            raise OrgFileError(f"team {code}: unknown region '{region}'")
+        lead = item.get("lead")
+        members = [str(m) for m in item.get("members") or []]
+        oncall = [str(m) for m in item.get("oncall") or []]
+        for pid in [*members, *oncall, *([str(lead)] if lead else [])]:
+            if pid not in person_ids:
+                raise OrgFileError(f"team {code}: unknown person '{pid}'")
+        team = session.get(Team, code) or Team(code=code)
+        team.name = str(item.get("name") or code)
+        team.region_code = region
+        team.speciality = _req(item, "speciality", f"team {code}")
+        team.lead_id = None if lead is None else str(lead)
+        session.add(team)
+        session.flush()
+        session.execute(delete(TeamMember).where(TeamMember.team_code == code))
+        for pos, pid in enumerate(dict.fromkeys([*members, *oncall])):
+            session.add(
+                TeamMember(
+                    team_code=code,
+                    person_id=pid,
+                    position=pos,
+                    oncall_position=oncall.index(pid) if pid in oncall else None,
+                )
+            )
+    session.flush()
+    return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people))
+
+
+def _import_regions(
+    session: Session, items: Sequence[Any], *, parent: str | None, counter: list[int]
+) -> int:
+    count = 0
+    for item in items:
+        code = _req(item, "code", "regions")
+        region = session.get(Region, code) or Region(code=code)
+        region.name = str(item.get("name") or code)
+        region.parent_code = parent
+        region.position = counter[0]
+        counter[0] += 1
+        session.add(region)
+        session.flush()
+        count += 1 + _import_regions(session, item.get("children") or [], parent=code, counter=counter)
+    return count
+
+
+def _import_catalog(session: Session, items: Sequence[Any]) -> int:
+    count = 0
+    for pos, top in enumerate(items):
+        name = _req(top, "name", "catalog")
+        parent = _category(session, parent_id=None, name=name)
+        parent.position = pos
+        count += 1
+        for cpos, child in enumerate(top.get("children") or []):
+            cname = _req(child, "name", f"catalog {name}")
+            leaf = _category(session, parent_id=parent.id, name=cname)
+            leaf.position = cpos
+            leaf.speciality = child.get("speciality")
+            priority = str(child.get("priority") or "P3")
+            if priority not in PRIORITIES:
+                raise OrgFileError(f"catalog {name}/{cname}: priority must be one of P1-P4")
+            leaf.priority = priority
+            count += 1
+    session.flush()
+    return count
+
+
+def _category(session: Session, *, parent_id: int | None, name: str) -> Category:
+    found = session.scalars(
+        select(Category).where(Category.parent_id.is_(parent_id) if parent_id is None
+                               else Category.parent_id == parent_id, Category.name == name)
+    ).first()
+    if found is None:
+        found = Category(parent_id=parent_id, name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _bind(session: Session, *, person_id: str, platform: str, external_id: str) -> None:
+    existing = session.scalars(
+        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    ).first()
+    if existing is None:
+        # One identity per platform per person: a re-import with a new id replaces the old one.
+        session.execute(
+            delete(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
+        )
+        session.add(Identity(platform=platform, external_id=external_id, person_id=person_id))
+    else:
+        existing.person_id = person_id
+
+
+def person_by_identity(*, session: Session, platform: str, external_id: str) -> Person | None:
+    """The person bound to a platform account, or None for an unknown sender."""
+    return session.scalars(
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.platform == platform, Identity.external_id == external_id, Person.active)
+    ).first()
+
+
+def identities_of(*, session: Session, person_id: str) -> dict[str, str]:
+    """Platform → external id for one person."""
+    rows = session.execute(
+        select(Identity.platform, Identity.external_id).where(Identity.person_id == person_id)
+    )
+    return {platform: external for platform, external in rows}
+
+
+def leaf_categories(*, session: Session) -> list[Category]:
+    """Catalog leaves in catalog order, so the numbers shown to reporters stay stable."""
+    parents = {
+        c.id: c.position
+        for c in session.scalars(select(Category).where(Category.parent_id.is_(None)))
+    }
+    leaves = session.scalars(select(Category).where(Category.parent_id.is_not(None))).all()
+    return sorted(leaves, key=lambda c: (parents.get(c.parent_id or 0, 0), c.position))
+
+
+def region_chain(*, session: Session, region_code: str) -> list[str]:
+    """The region and its ancestors, nearest first (HQ last)."""
+    chain: list[str] = []
+    code: str | None = region_code
+    while code is not None and code not in chain:
+        chain.append(code)
+        region = session.get(Region, code)
+        code = region.parent_code if region else None
+    return chain
+
+
+def team_members(*, session: Session, team_code: str) -> list[Person]:
+    """The team's active members in their listed order."""
+    return list(
+        session.scalars(
+            select(Person)
+            .join(TeamMember, TeamMember.person_id == Person.id)
+            .where(TeamMember.team_code == team_code, Person.active)
+            .order_by(TeamMember.position)
+        )
+    )
+
+
+def teams_of(*, session: Session, person_id: str) -> list[Team]:
+    """The teams a person belongs to or leads."""
+    member = select(TeamMember.team_code).where(TeamMember.person_id == person_id)
+    return list(
+        session.scalars(
+            select(Team).where((Team.code.in_(member)) | (Team.lead_id == person_id)).order_by(Team.code)
+        )
+    )

@@ -1,0 +1,81 @@
+"""The outbox: notifications stored with the change that caused them, delivered later."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.models import OutboxMessage
+
+MAX_ATTEMPTS = 8
+
+
+def enqueue(
+    *,
+    session: Session,
+    person_id: str,
+    template: str,
+    params: dict[str, Any],
+    key: str,
+    now: datetime,
+    buttons: Sequence[dict[str, str]] = (),
+    ticket_id: int | None = None,
+) -> OutboxMessage:
+    """Add one notification; the caller's commit makes it durable together with its cause."""
+    message = OutboxMessage(
+        idempotency_key=key,
+        person_id=person_id,
+        template=template,
+        params=params,
+        buttons=list(buttons),
+        ticket_id=ticket_id,
+        status="pending",
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def due(*, session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    """Pending messages whose time has come, locked so that parallel workers skip them."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_sent(*, message: OutboxMessage, now: datetime) -> None:
+    """Record a successful delivery."""
+    message.status = "sent"
+    message.sent_at = now
+    message.attempts += 1
+    message.last_error = None
+
+
+def mark_failed(*, message: OutboxMessage, now: datetime, error: str) -> None:
+    """Record a failed attempt; retry with exponential back-off, give up after MAX_ATTEMPTS."""
+    message.attempts += 1
+    message.last_error = error[:2000]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = "dead"
+    else:
+        message.next_attempt_at = now + timedelta(seconds=min(2**message.attempts, 600))
+
+
+def pending_count(*, session: Session) -> int:
+    """How many notifications wait for delivery."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
+        or 0
+    )

@@ -1,0 +1,384 @@
+"""Tickets: open, claim, resolve, confirm, reopen, rate — each step on the timeline and notified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from wuyou.desk import outbox
+from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
+from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent
+from wuyou.desk.org import team_members
+from wuyou.desk.routing import priority_for, route_team
+
+OPEN_STATUSES = ("new", "claimed", "reopened")
+STAFF_ROLES = ("engineer", "lead", "admin")
+TITLE_LEN = 40
+
+
+def is_staff(person: Person) -> bool:
+    """Engineers, leads and admins work tickets; reporters only report."""
+    return person.role in STAFF_ROLES
+
+
+def add_event(
+    *,
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    now: datetime,
+    actor: Person | None = None,
+    body: str | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    """Append one entry to the ticket's timeline."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        body=body,
+        data=data or {},
+        public=public,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _card(ticket: Ticket) -> dict[str, Any]:
+    """The facts every ticket notification shows, as template parameters."""
+    return {
+        "ticket": ticket.id,
+        "priority": ticket.priority,
+        "category": ticket.category.path if ticket.category else "",
+        "branch": ticket.branch.name if ticket.branch else "",
+        "reporter": ticket.reporter.name,
+        "title": ticket.title,
+        "team": ticket.team.name if ticket.team else "",
+        "assignee": ticket.assignee.name if ticket.assignee else "",
+    }
+
+
+def _notify(
+    *,
+    session: Session,
+    event: TicketEvent,
+    ticket: Ticket,
+    people: Sequence[Person],
+    template: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    buttons: Sequence[dict[str, str]] = (),
+) -> None:
+    seen: set[str] = set()
+    for person in people:
+        if person.id in seen:
+            continue
+        seen.add(person.id)
+        outbox.enqueue(
+            session=session,
+            person_id=person.id,
+            template=template,
+            params={**_card(ticket), **(extra or {})},
+            key=f"ev{event.id}:{person.id}",
+            now=now,
+            buttons=buttons,
+            ticket_id=ticket.id,
+        )
+
+
+def open_ticket(
+    *,
+    session: Session,
+    reporter: Person,
+    category: Category | None,
+    urgency: int,
+    description: str,
+    channel: str,
+    now: datetime,
+    chat_id: str | None = None,
+    kb_offered: Sequence[str] = (),
+) -> Ticket:
+    """Create a ticket, route it to a team and notify the team's engineers."""
+    team = route_team(session=session, category=category, branch=reporter.branch)
+    text = " ".join(description.split())
+    ticket = Ticket(
+        reporter_id=reporter.id,
+        branch_code=reporter.branch_code,
+        category_id=category.id if category else None,
+        priority=priority_for(category=category, urgency=urgency),
+        urgency=urgency,
+        status="new",
+        team_code=team.code if team else None,
+        title=text[:TITLE_LEN] or (category.name if category else "—"),
+        description=description,
+        channel=channel,
+        chat_id=chat_id,
+        kb_offered=list(kb_offered),
+        created_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    session.refresh(ticket)
+    add_event(
+        session=session,
+        ticket=ticket,
+        kind="created",
+        now=now,
+        actor=reporter,
+        body=description,
+        data={"channel": channel, "urgency": urgency, "kb_offered": list(kb_offered)},
+    )
+    routed = add_event(
+        session=session,
+        ticket=ticket,
+        kind="routed",
+        now=now,
+        data={"team": ticket.team_code, "priority": ticket.priority},
+    )
+    if team is not None:
+        _notify(
+            session=session,
+            event=routed,
+            ticket=ticket,
+            people=team_members(session=session, team_code=team.code),
+            template="ticket_new",
+            now=now,
+            buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}],
+        )
+    return ticket
+
+
+def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
+    """The ticket with this number, or NotFound."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id}")
+    return ticket
+
+
+def _may_work(session: Session, person: Person, ticket: Ticket) -> bool:
+    if person.role == "admin" or ticket.team_code is None:
+        return is_staff(person)
+    team = session.get(Team, ticket.team_code)
+    if team is not None and team.lead_id == person.id:
+        return True
+    member = session.get(TeamMember, (ticket.team_code, person.id))
+    return member is not None and is_staff(person)
+
+
+def visible_to_staff(*, session: Session, ticket_id: int, person: Person) -> Ticket:
+    """The ticket if this engineer may work on it; NotFound otherwise (existence not revealed)."""
+    if not is_staff(person):
+        raise Forbidden("staff only")
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not _may_work(session, person, ticket):
+        raise NotFound(f"ticket {ticket_id}")
+    return ticket
+
+
+def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) -> Ticket:
+    """Take an unclaimed ticket. Exactly one of several simultaneous claimers wins."""
+    ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
+    # The conditional update is the arbiter: it succeeds only while nobody holds the ticket.
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None), Ticket.status.in_(("new", "reopened")))
+        .values(assignee_id=engineer.id, status="claimed", claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(ticket)
+    if getattr(result, "rowcount", 0) != 1:
+        if ticket.assignee is not None and ticket.status in OPEN_STATUSES:
+            raise AlreadyClaimed(ticket.assignee.name, ticket.claimed_at)
+        raise InvalidTransition(ticket.status, "claim")
+    response_minutes = int((now - ticket.created_at).total_seconds() // 60)
+    event = add_event(
+        session=session,
+        ticket=ticket,
+        kind="claimed",
+        now=now,
+        actor=engineer,
+        data={"response_minutes": response_minutes},
+    )
+    _notify(
+        session=session,
+        event=event,
+        ticket=ticket,
+        people=[ticket.reporter],
+        template="ticket_claimed",
+        now=now,
+    )
+    if ticket.team_code:
+        colleagues = [
+            p for p in team_members(session=session, team_code=ticket.team_code) if p.id != engineer.id
+        ]
+        _notify(
+            session=session,
+            event=event,
+            ticket=ticket,
+            people=colleagues,
+            template="ticket_claimed_team",
+            now=now,
+        )
+    return ticket
+
+
+def resolve(
+    *, session: Session, ticket_id: int, engineer: Person, summary: str, now: datetime
+) -> Ticket:
+    """Mark the ticket resolved with a summary and ask the reporter to confirm."""
+    ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
+    if ticket.status not in ("claimed", "reopened") or ticket.assignee_id is None:
+        raise InvalidTransition(ticket.status, "resolve")
+    if ticket.assignee_id != engineer.id and engineer.role == "engineer":
+        raise Forbidden("only the assignee or a lead may resolve")
+    ticket.status = "resolved"
+    ticket.resolved_at = now
+    ticket.confirmed_at = None
+    ticket.resolution = summary
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=engineer, body=summary)
+    _notify(
+        session=session,
+        event=event,
+        ticket=ticket,
+        people=[ticket.reporter],
+        template="ticket_resolved",
+        now=now,
+        extra={"summary": summary, "resolver": engineer.name},
+        buttons=[
+            {"label_key": "btn_solved", "action": f"/confirm {ticket.id}"},
+            {"label_key": "btn_not_solved", "action": f"/reopen {ticket.id}"},
+        ],
+    )
+    return ticket
+
+
+def _own_resolved(session: Session, ticket_id: int, reporter: Person) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.reporter_id != reporter.id:
+        raise NotFound(f"ticket {ticket_id}")
+    if ticket.status != "resolved":
+        raise InvalidTransition(ticket.status, "confirm")
+    return ticket
+
+
+def confirm(*, session: Session, ticket_id: int, reporter: Person, now: datetime) -> Ticket:
+    """The reporter confirms the fix; the ticket then waits for a rating."""
+    ticket = _own_resolved(session, ticket_id, reporter)
+    if ticket.confirmed_at is None:
+        ticket.confirmed_at = now
+        add_event(session=session, ticket=ticket, kind="confirmed", now=now, actor=reporter)
+    return ticket
+
+
+def reopen(
+    *, session: Session, ticket_id: int, reporter: Person, reason: str, now: datetime
+) -> Ticket:
+    """The reporter says it is not fixed: back to the same engineer."""
+    ticket = _own_resolved(session, ticket_id, reporter)
+    ticket.status = "reopened"
+    ticket.reopen_count += 1
+    ticket.resolved_at = None
+    ticket.confirmed_at = None
+    session.flush()
+    event = add_event(
+        session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None
+    )
+    if ticket.assignee is not None:
+        _notify(
+            session=session,
+            event=event,
+            ticket=ticket,
+            people=[ticket.assignee],
+            template="ticket_reopened",
+            now=now,
+            extra={"reason": reason, "count": ticket.reopen_count},
+        )
+    return ticket
+
+
+def rate(
+    *, session: Session, ticket_id: int, reporter: Person, score: int, comment: str, now: datetime
+) -> Ticket:
+    """Record the reporter's 1–5 rating and close the ticket."""
+    if not 1 <= score <= 5:
+        raise ValueError("score must be 1..5")
+    ticket = _own_resolved(session, ticket_id, reporter)
+    if ticket.confirmed_at is None:
+        ticket.confirmed_at = now
+        add_event(session=session, ticket=ticket, kind="confirmed", now=now, actor=reporter)
+    ticket.rating = score
+    ticket.rating_comment = comment or None
+    ticket.status = "closed"
+    ticket.closed_at = now
+    session.flush()
+    event = add_event(
+        session=session,
+        ticket=ticket,
+        kind="rated",
+        now=now,
+        actor=reporter,
+        body=comment or None,
+        data={"score": score},
+    )
+    add_event(session=session, ticket=ticket, kind="closed", now=now)
+    if ticket.assignee is not None:
+        _notify(
+            session=session,
+            event=event,
+            ticket=ticket,
+            people=[ticket.assignee],
+            template="ticket_rated",
+            now=now,
+            extra={"score": score, "comment": comment},
+        )
+    return ticket
+
+
+def team_queue(*, session: Session, person: Person, limit: int = 20) -> list[Ticket]:
+    """Unclaimed tickets of the person's teams (all teams for an admin), oldest first."""
+    stmt = select(Ticket).where(Ticket.assignee_id.is_(None), Ticket.status.in_(("new", "reopened")))
+    if person.role != "admin":
+        member = select(TeamMember.team_code).where(TeamMember.person_id == person.id)
+        led = select(Team.code).where(Team.lead_id == person.id)
+        stmt = stmt.where(Ticket.team_code.in_(member) | Ticket.team_code.in_(led))
+    return list(session.scalars(stmt.order_by(Ticket.priority, Ticket.id).limit(limit)))
+
+
+def assigned_to(*, session: Session, person: Person) -> list[Ticket]:
+    """Open tickets the person holds."""
+    stmt = select(Ticket).where(Ticket.assignee_id == person.id, Ticket.status.in_(OPEN_STATUSES))
+    return list(session.scalars(stmt.order_by(Ticket.priority, Ticket.id)))
+
+
+def reported_by(*, session: Session, reporter: Person, include_resolved: bool = True) -> list[Ticket]:
+    """The reporter's unfinished tickets, newest first."""
+    statuses = (*OPEN_STATUSES, "resolved") if include_resolved else OPEN_STATUSES
+    stmt = select(Ticket).where(Ticket.reporter_id == reporter.id, Ticket.status.in_(statuses))
+    return list(session.scalars(stmt.order_by(Ticket.id.desc())))
+
+
+def awaiting_reporter(*, session: Session, reporter: Person) -> Ticket | None:
+    """The reporter's most recently resolved ticket that still needs a confirmation or rating."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.reporter_id == reporter.id, Ticket.status == "resolved")
+        .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
+    )
+    return session.scalars(stmt).first()
+
+
+def timeline(*, session: Session, ticket_id: int, public_only: bool = False) -> list[TicketEvent]:
+    """The ticket's events in order."""
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+    if public_only:
+        stmt = stmt.where(TicketEvent.public)
+    return list(session.scalars(stmt.order_by(TicketEvent.at, TicketEvent.id)))

@@ -1,0 +1,1 @@
+"""The knowledge base: articles, import/export, the matcher, suggestion feedback."""

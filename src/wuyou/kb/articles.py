@@ -1,0 +1,143 @@
+"""Articles as Markdown files with YAML front matter, and their storage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.kb.errors import ArticleFormatError
+from wuyou.kb.models import Article
+
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
+_SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class ArticleDoc:
+    """An article as the files and the matcher see it."""
+
+    id: str
+    title: str
+    category: str
+    tags: tuple[str, ...] = ()
+    body: str = ""
+    sections: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def symptoms(self) -> str:
+        return self.sections.get("现象", "")
+
+    @property
+    def steps(self) -> str:
+        return self.sections.get("处理步骤", "")
+
+
+def split_sections(body: str) -> dict[str, str]:
+    """`## 标题` sections of a Markdown body, by heading."""
+    parts = _SECTION.split(body)
+    return {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
+
+
+def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
+    """Parse one Markdown article with front matter (`id`, `title`, `category`, `tags`)."""
+    match = _FRONT.match(text.lstrip("\ufeff"))
+    if match is None:
+        raise ArticleFormatError(f"{source}: no YAML front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise ArticleFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ArticleFormatError(f"{source}: front matter must be a mapping")
+    for key in ("id", "title"):
+        if not meta.get(key):
+            raise ArticleFormatError(f"{source}: front matter needs '{key}'")
+    tags = meta.get("tags") or []
+    if not isinstance(tags, list):
+        raise ArticleFormatError(f"{source}: 'tags' must be a list")
+    body = match.group(2).strip()
+    return ArticleDoc(
+        id=str(meta["id"]),
+        title=str(meta["title"]),
+        category=str(meta.get("category") or ""),
+        tags=tuple(str(t) for t in tags),
+        body=body,
+        sections=split_sections(body),
+    )
+
+
+def render_article(doc: ArticleDoc) -> str:
+    """The Markdown file for an article; `parse_article(render_article(a)) == a`."""
+    meta = {"id": doc.id, "title": doc.title, "category": doc.category, "tags": list(doc.tags)}
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
+    return f"---\n{front}---\n{doc.body}\n"
+
+
+def read_dir(directory: Path) -> list[ArticleDoc]:
+    """Every `*.md` article under a directory, in file-name order."""
+    if not directory.is_dir():
+        raise ArticleFormatError(f"{directory}: not a directory")
+    return [
+        parse_article(path.read_text(encoding="utf-8"), source=str(path))
+        for path in sorted(directory.rglob("*.md"))
+        if path.name.lower() != "readme.md"
+    ]
+
+
+def to_doc(article: Article) -> ArticleDoc:
+    return ArticleDoc(
+        id=article.id,
+        title=article.title,
+        category=article.category,
+        tags=tuple(article.tags),
+        body=article.body,
+        sections=split_sections(article.body),
+    )
+
+
+def upsert(*, session: Session, docs: Iterable[ArticleDoc], now: datetime) -> int:
+    """Create or update articles by id; returns how many were written."""
+    count = 0
+    for doc in docs:
+        article = session.get(Article, doc.id) or Article(id=doc.id)
+        article.title = doc.title
+        article.category = doc.category
+        article.tags = list(doc.tags)
+        article.body = doc.body
+        article.updated_at = now
+        session.add(article)
+        count += 1
+    session.flush()
+    return count
+
+
+def all_docs(*, session: Session) -> list[ArticleDoc]:
+    """Every stored article."""
+    return [to_doc(a) for a in session.scalars(select(Article).order_by(Article.id))]
+
+
+def get_doc(*, session: Session, article_id: str) -> ArticleDoc | None:
+    article = session.get(Article, article_id)
+    return to_doc(article) if article else None
+
+
+def export_dir(*, session: Session, directory: Path) -> int:
+    """Write every article to `<id>.md` under `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    docs = all_docs(session=session)
+    for doc in docs:
+        (directory / f"{doc.id}.md").write_text(render_article(doc), encoding="utf-8")
+    return len(docs)
+
+
+def version(*, session: Session) -> str:
+    """Changes whenever an article is written, so every process can tell its index is stale."""
+    count, latest = session.execute(select(func.count(), func.max(Article.updated_at))).one()
+    return f"{count}:{latest}"

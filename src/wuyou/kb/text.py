@@ -1,0 +1,49 @@
+"""Normalising colloquial chat text before matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_MENTION = re.compile(r"@\S+")
+_URGENCY = re.compile(r"(急+死?了?|快点|赶紧|在吗|在不在|你好|您好|麻烦|请问|帮忙|帮帮忙|谢谢)")
+_PUNCT = re.compile(r"[^\w]+", re.UNICODE)
+# Homophone and variant spellings people type for the same thing.
+_VARIANTS = {"登陆": "登录", "帐号": "账号", "帐户": "账户", "密吗": "密码", "打引": "打印"}
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> object | None:
+    try:
+        from opencc import OpenCC
+    except ImportError:  # pragma: no cover - the dependency is declared; stay usable without it
+        return None
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese."""
+    converter = _t2s()
+    return converter.convert(text) if converter is not None else text  # type: ignore[attr-defined]
+
+
+def normalise(text: str) -> str:
+    """Half-width, lower-case, Simplified text without mentions, urgency noise or punctuation."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = to_simplified(text)
+    text = _MENTION.sub(" ", text)
+    text = _URGENCY.sub(" ", text)
+    for wrong, right in _VARIANTS.items():
+        text = text.replace(wrong, right)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LNZ")
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def has_content(text: str) -> bool:
+    """True when the text holds at least one letter or digit (not only emoji and punctuation)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"

@@ -1,0 +1,45 @@
+"""The port every state store implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+
+class StoreError(Exception):
+    """Root of the state store's errors."""
+
+
+class LockTimeout(StoreError):
+    """A lock could not be taken within the wait time."""
+
+
+class StateStore(Protocol):
+    """Key/value state with expiry, shared by every server process when it is Redis."""
+
+    def get(self, key: str) -> str | None:
+        """The value of `key`, or None when it is absent or expired."""
+        ...
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        """Store `value` under `key`, expiring after `ttl` seconds when given."""
+        ...
+
+    def set_nx(self, key: str, value: str, *, ttl: float) -> bool:
+        """Store `value` only if `key` is absent; True when this call stored it."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove `key` if present."""
+        ...
+
+    def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> AbstractContextManager[None]:
+        """Hold a named mutual-exclusion lock (released on exit, or after `ttl` if the holder dies)."""
+        ...
+
+    def ping(self) -> bool:
+        """True when the store answers."""
+        ...
+
+

@@ -1,0 +1,73 @@
+"""In-process state store: the embedded default for a single server process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from wuyou.store.base import LockTimeout
+
+
+class MemoryStore:
+    """A dict with expiry and locks; state is lost with the process, like a cache."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._mutex = threading.Lock()
+        self._released = threading.Condition(self._mutex)
+        self._clock = clock
+
+    def _live(self, key: str) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= self._clock():
+            del self._data[key]
+            return None
+        return value
+
+    def get(self, key: str) -> str | None:
+        with self._mutex:
+            return self._live(key)
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        with self._mutex:
+            self._data[key] = (value, None if ttl is None else self._clock() + ttl)
+
+    def set_nx(self, key: str, value: str, *, ttl: float) -> bool:
+        with self._mutex:
+            if self._live(key) is not None:
+                return False
+            self._data[key] = (value, self._clock() + ttl)
+            return True
+
+    def delete(self, key: str) -> None:
+        with self._mutex:
+            self._data.pop(key, None)
+            self._released.notify_all()
+
+    @contextmanager
+    def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> Iterator[None]:
+        key = f"lock:{name}"
+        deadline = time.monotonic() + wait
+        token = f"{threading.get_ident()}:{time.monotonic_ns()}"
+        with self._mutex:
+            while self._live(key) is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise LockTimeout(name)
+                self._released.wait(min(remaining, 0.05))
+            self._data[key] = (token, self._clock() + ttl)
+        try:
+            yield
+        finally:
+            with self._mutex:
+                if self._live(key) == token:
+                    del self._data[key]
+                self._released.notify_all()
+
+    def ping(self) -> bool:
+        return True

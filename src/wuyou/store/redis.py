@@ -1,0 +1,84 @@
+"""Redis state store: shared by every server and worker process."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+from wuyou.store.base import LockTimeout, StoreError
+
+# Delete the lock only if we still own it: a holder that outlived its TTL must not free
+# somebody else's lock.
+_UNLOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class RedisStore:
+    """State in Redis under a key prefix (several desks, or test runs, can share one server)."""
+
+    def __init__(self, url: str, *, prefix: str = "wuyou:") -> None:
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._prefix = prefix
+        self._unlock = self._redis.register_script(_UNLOCK)
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    def get(self, key: str) -> str | None:
+        try:
+            value = self._redis.get(self._k(key))
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        return value if isinstance(value, str) else None
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        try:
+            if ttl is None:
+                self._redis.set(self._k(key), value)
+            else:
+                self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def set_nx(self, key: str, value: str, *, ttl: float) -> bool:
+        try:
+            return bool(self._redis.set(self._k(key), value, nx=True, px=max(1, int(ttl * 1000))))
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self._redis.delete(self._k(key))
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+
+    @contextmanager
+    def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> Iterator[None]:
+        key = f"lock:{name}"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        delay = 0.005
+        while not self.set_nx(key, token, ttl=ttl):
+            if time.monotonic() >= deadline:
+                raise LockTimeout(name)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        try:
+            yield
+        finally:
+            try:
+                self._unlock(keys=[self._k(key)], args=[token])
+            except redis.RedisError as exc:
+                raise StoreError(str(exc)) from exc
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False

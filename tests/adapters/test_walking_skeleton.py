@@ -1,0 +1,116 @@
+"""Issue 2's path end to end through POST /channels/http/messages only, on the sample org and KB."""
+
+from __future__ import annotations
+
+import re
+
+from tests.dialog import Dialog
+
+
+def _ticket_number(text: str) -> int:
+    match = re.search(r"#(\d+)", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def test_report_claim_resolve_rate(dialog: Dialog) -> None:
+    d = dialog
+    reply = d.say("zhang.san", "打印机卡纸了")
+    assert "1. 打印机卡纸的处理方法" in reply
+    assert "回复 1/" in reply and "0 转人工" in reply
+
+    assert "选个分类" in (reply := d.say("zhang.san", "0"))
+    printer = next(line for line in reply.splitlines() if "打印机" in line and "推荐" in line)
+    assert "影响大吗" in d.say("zhang.san", printer.split(".")[0])
+    assert "说说情况" in d.say("zhang.san", "2")
+    reply = d.say("zhang.san", "大厅那台惠普 一打印就卡 纸都皱了")
+    assert "已报修" in reply and "济南终端组" in reply
+    number = _ticket_number(reply)
+
+    # Both engineers of jn-terminal are told, with a claim button; nobody else is.
+    for engineer in ("li.wei", "wang.fang"):
+        pushed = d.pushed(engineer)
+        assert len(pushed) == 1 and f"#{number}" in pushed[0]["text"]
+        assert pushed[0]["buttons"] == [{"label": "接单", "action": f"/claim {number}"}]
+    assert d.pushed("sun.li") == []
+
+    reply = d.say("li.wei", f"接单 {number}")
+    assert f"已接单 #{number}" in reply
+    assert "李伟" in d.pushed_text("zhang.san")
+    assert f"#{number} 已由 李伟 接单" in d.pushed_text("wang.fang")
+
+    refused = d.say("wang.fang", f"/claim {number}")
+    assert "李伟" in refused and "不用重复接" in refused
+
+    assert "已标记解决" in d.say("li.wei", f"解决 {number} 已更换硒鼓")
+    asked = d.pushed("zhang.san")
+    assert "已更换硒鼓" in asked[0]["text"] and "解决了吗" in asked[0]["text"]
+
+    assert "打个分" in d.say("zhang.san", "解决了")
+    assert "已关闭" in d.say("zhang.san", "5 很快")
+    assert "5" in d.pushed_text("li.wei")
+
+    ticket = d.ticket(number)
+    assert ticket["status"] == "closed" and ticket["rating"] == 5 and ticket["rating_comment"] == "很快"
+    assert ticket["assignee"] == "li.wei" and ticket["team"] == "jn-terminal"
+    assert [e["kind"] for e in ticket["timeline"]] == [
+        "created", "routed", "claimed", "resolved", "confirmed", "rated", "closed",
+    ]
+
+
+def test_same_message_id_twice_opens_one_ticket(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "1")
+    first = d.post("zhang.san", "前台打印机不出纸", message_id="wx-msg-42")
+    again = d.post("zhang.san", "前台打印机不出纸", message_id="wx-msg-42")
+    assert again["duplicate"] is True
+    assert again["replies"] == first["replies"]
+    number = _ticket_number(first["replies"][0]["text"])
+    status = d.say("zhang.san", "进度")
+    assert status.count("#") == 1 and f"#{number}" in status
+    assert len(d.pushed("li.wei")) == 1
+
+
+def test_second_claimer_is_told_who_holds_it_and_nothing_changes(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "3")
+    number = _ticket_number(d.say("zhang.san", "打印机冒烟了"))
+    d.say("wang.fang", f"接单 {number}")
+    before = d.ticket(number)
+    assert "王芳" in d.say("li.wei", f"接单 {number}")
+    assert d.ticket(number) == before
+
+
+def test_reporter_cannot_use_engineer_commands(dialog: Dialog) -> None:
+    assert "工程师用的命令" in dialog.say("zhang.san", "接单 1001")
+    assert "工程师用的命令" in dialog.say("zhang.san", "/queue")
+
+
+def test_engineer_sees_queue_and_mine(dialog: Dialog) -> None:
+    d = dialog
+    assert "没有待接单" in d.say("li.wei", "待办")
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "1")
+    number = _ticket_number(d.say("zhang.san", "打印机卡纸"))
+    assert f"#{number}" in d.say("li.wei", "/queue")
+    assert f"#{number}" not in d.say("sun.li", "待办")  # Qingdao's team does not see Jinan's queue
+    assert "没有进行中" in d.say("li.wei", "我的")
+    d.say("li.wei", f"/claim {number}")
+    assert f"#{number}" in d.say("li.wei", "/mine")
+    assert "没有待接单" in d.say("wang.fang", "待办")
+
+
+def test_kb_answer_solves_it_without_a_ticket(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "打印机卡纸了")
+    article = d.say("zhang.san", "1")
+    assert "【打印机卡纸的处理方法】" in article and "/kb/KB-P001" in article
+    assert "自助解决" in d.say("zhang.san", "解决了")
+    assert "不客气" in d.say("zhang.san", "谢谢")
+    assert "没有没办完" in d.say("zhang.san", "进度")
+    assert d.pushed("li.wei") == []

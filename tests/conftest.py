@@ -1,0 +1,126 @@
+"""Shared fixtures: a wired desk on the embedded default (SQLite + in-process store) and, when
+the servers are reachable, on PostgreSQL + Redis. In CI (`CI=true`) an unreachable server fails
+the run instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.dialog import Dialog
+from wuyou.adapters import migrate
+from wuyou.adapters.bootstrap import Desk, build
+from wuyou.adapters.settings import Settings
+from wuyou.db import Base
+from wuyou.desk.org import import_org, load_org_file
+from wuyou.kb import articles
+from wuyou.store import MemoryStore, RedisStore, StateStore
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PG_URL = os.environ.get("WUYOU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wuyou_test")
+REDIS_URL = os.environ.get("WUYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally, fail in CI: CI promises PostgreSQL and Redis."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the server must be running)")
+    pytest.skip(reason)
+
+
+def shared(path: str) -> Path:
+    found = SHARED / path
+    if not found.exists():
+        pytest.skip(f"../shared/{path} is not beside the checkout")
+    return found
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "wuyou.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    admin_url = PG_URL.rsplit("/", 1)[0] + "/test"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = PG_URL.rsplit("/", 1)[1]
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:
+        unavailable(f"PostgreSQL is not reachable at {admin_url}: {exc.__class__.__name__}")
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def redis_store() -> RedisStore:
+    store = RedisStore(REDIS_URL, prefix=f"wuyou-test-{uuid.uuid4().hex[:8]}:")
+    if not store.ping():
+        unavailable(f"Redis is not reachable at {REDIS_URL}")
+    return store
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Desk]:
+    """A wired desk with an empty, migrated database: SQLite + memory, or PostgreSQL + Redis."""
+    store: StateStore
+    if request.param == "embedded":
+        db_path = tmp_path / "wuyou.db"
+        shutil.copy(sqlite_template, db_path)
+        url = f"sqlite:///{db_path}"
+        store = MemoryStore()
+    else:
+        url = request.getfixturevalue("pg_url")
+        _truncate_pg(url)
+        store = redis_store()
+    wired = build(Settings(database_url=url, inprocess_worker=False), store=store)
+    yield wired
+    wired.close()
+
+
+@pytest.fixture
+def sample_desk(desk: Desk) -> Desk:
+    """The desk with ../shared/org-sample.yaml and the kb-sample articles imported."""
+    org = shared("org-sample.yaml")
+    kb_dir = shared("kb-sample/kb")
+    with desk.sessions() as session:
+        import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
+        articles.upsert(session=session, docs=articles.read_dir(kb_dir), now=_now())
+        session.commit()
+    return desk
+
+
+@pytest.fixture
+def dialog(sample_desk: Desk) -> Iterator[Dialog]:
+    with Dialog(sample_desk) as d:
+        yield d
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from wuyou.db import utcnow
+
+    return utcnow()

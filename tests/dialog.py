@@ -1,0 +1,74 @@
+"""A conversation driver for tests: talks to the real app through the HTTP chat channel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from wuyou.adapters.app import create_app
+from wuyou.adapters.bootstrap import Desk
+
+
+class Dialog:
+    """`d.say("zhang.san", "打印机卡纸了")` → the reply text; `d.pushed("li.wei")` → new notifications."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.client = TestClient(create_app(desk, run_worker=False))
+        self._cursors: dict[str, str] = {}
+        self.last: dict[str, Any] = {}
+
+    def __enter__(self) -> Dialog:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.__exit__(*exc)
+
+    def post(self, user: str, text: str | None = None, *, action: str | None = None,
+             message_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"user": user, "message_id": message_id or uuid.uuid4().hex}
+        if text is not None:
+            body["text"] = text
+        if action is not None:
+            body["action"] = action
+        response = self.client.post("/channels/http/messages", json=body)
+        assert response.status_code == 200, response.text
+        self.last = response.json()
+        return self.last
+
+    def say(self, user: str, text: str, **kwargs: Any) -> str:
+        """Post a message and return all reply texts joined by blank lines."""
+        replies = self.post(user, text, **kwargs)["replies"]
+        assert replies, f"no reply to {text!r}"
+        return "\n\n".join(r["text"] for r in replies)
+
+    def press(self, user: str, action: str) -> str:
+        replies = self.post(user, action=action)["replies"]
+        return "\n\n".join(r["text"] for r in replies)
+
+    def pushed(self, user: str, *, deliver: bool = True) -> list[dict[str, Any]]:
+        """Deliver due notifications, then read what reached `user` since the last call."""
+        if deliver:
+            while self.desk.deliverer.run_once():
+                pass
+        params = {"user": user}
+        if user in self._cursors:
+            params["after"] = self._cursors[user]
+        response = self.client.get("/channels/http/messages", params=params)
+        assert response.status_code == 200, response.text
+        data = response.json()
+        self._cursors[user] = data["cursor"]
+        messages: list[dict[str, Any]] = data["messages"]
+        return messages
+
+    def pushed_text(self, user: str) -> str:
+        return "\n\n".join(m["text"] for m in self.pushed(user))
+
+    def ticket(self, number: int) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/tickets/{number}")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
