@@ -72,7 +72,8 @@ def cmd_show(turn: Turn, command: Command) -> None:
     ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
     events = tickets.timeline(session=turn.session, ticket_id=ticket.id)
     lines = "\n".join(
-        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"), body=f" {e.body}" if e.body else "")
+        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"),
+               body=f" {e.body}" if e.body else "")
         for e in events
     )
     turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 _MENTION = re.compile(r"@\S+")
@@ -14,18 +15,16 @@ _VARIANTS = {"登陆": "登录", "帐号": "账号", "帐户": "账户", "密吗
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> object | None:
-    try:
-        from opencc import OpenCC
-    except ImportError:  # pragma: no cover - the dependency is declared; stay usable without it
-        return None
-    return OpenCC("t2s")
+def _t2s() -> Callable[[str], str]:
+    from opencc import OpenCC
+
+    converter = OpenCC("t2s")
+    return lambda text: str(converter.convert(text))
 
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese."""
-    converter = _t2s()
-    return converter.convert(text) if converter is not None else text  # type: ignore[attr-defined]
+    return _t2s()(text)
 
 
 def normalise(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import wuyou.adapters.http_mailbox  # noqa: F401
-import wuyou.desk.models  # noqa: F401
+import wuyou.adapters.http_mailbox
+import wuyou.desk.models
 import wuyou.kb.models  # noqa: F401  (registers the tables on the metadata)
 from wuyou.db import Base
 

@@ -1,0 +1,89 @@
+"""Garbage in: a polite reply, and nothing changes (issue 2, criterion 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.dialog import Dialog
+from wuyou.desk.models import OutboxMessage, Ticket, TicketEvent
+from wuyou.kb.models import Feedback
+
+GARBAGE = {
+    "empty": "",
+    "spaces": " \u3000 \n\t ",
+    "huge": "打印机日志 Error 0x00000709 " * 500,  # ~10,000 characters
+    "emoji": "😭😭😭🙏",
+    "binary": "\x00\x01\x02\x03\ufffd\ufffd\x7f\x1b[0m\x00\x00PK\x03\x04\x00\x00",
+    "punctuation": "？？？！！！……",
+}
+
+
+def _counts(d: Dialog) -> dict[str, Any]:
+    with d.desk.sessions() as s:
+        return {
+            model.__name__: s.scalar(select(func.count()).select_from(model))
+            for model in (Ticket, TicketEvent, OutboxMessage, Feedback)
+        }
+
+
+@pytest.mark.parametrize("kind", sorted(GARBAGE))
+def test_garbage_gets_a_polite_reply_and_changes_nothing(dialog: Dialog, kind: str) -> None:
+    dialog.say("zhang.san", "/new")  # mid-dialogue: garbage must not use up the category step
+    before = _counts(dialog)
+    reply = dialog.say("zhang.san", GARBAGE[kind])
+    assert reply and len(reply) < 300
+    assert GARBAGE[kind].strip()[:50] not in reply or not GARBAGE[kind].strip()
+    assert _counts(dialog) == before
+    assert "影响大吗" in dialog.say("zhang.san", "1")  # the dialogue is where it was
+
+
+def test_gibberish_is_not_a_report(dialog: Dialog) -> None:
+    before = _counts(dialog)
+    assert "没看懂" in dialog.say("zhang.san", "asdfgh")
+    assert _counts(dialog) == before
+
+
+def test_unknown_sender_is_answered_not_ignored(dialog: Dialog) -> None:
+    assert "还不认识您" in dialog.say("nobody.here", "打印机卡纸了")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"user": "zhang.san"}, {"user": "", "text": "hi"}, {"user": "zhang.san", "text": 5},
+     {"user": "zhang.san", "text": "x" * 100_001}],
+)
+def test_malformed_requests_are_refused(dialog: Dialog, body: dict[str, Any]) -> None:
+    assert dialog.client.post("/channels/http/messages", json=body).status_code == 422
+
+
+def test_not_json_is_refused(dialog: Dialog) -> None:
+    response = dialog.client.post(
+        "/channels/http/messages", content=b"\xff\xfe<xml>", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_bad_cursor_is_a_clear_error(dialog: Dialog) -> None:
+    response = dialog.client.get("/channels/http/messages", params={"user": "zhang.san", "after": "abc"})
+    assert response.status_code == 400 and "cursor" in response.json()["detail"]
+
+
+def test_mistyped_command_gets_the_closest_one_suggested(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "打印机卡纸")
+    reply = d.say("li.wei", "/clam 1001")
+    assert "/claim 1001" in reply and "回复 1 执行" in reply
+    assert "已接单 #1001" in d.say("li.wei", "1")
+    assert "/status" in d.say("zhang.san", "/stauts")
+    assert "/claim" not in d.say("zhang.san", "/clam 1001")  # reporters are not offered engineer commands
+
+
+def test_full_width_slash_and_mention_are_accepted(dialog: Dialog) -> None:
+    assert "待接单" in dialog.say("li.wei", "@无忧 ／queue")
+    assert "待接单" in dialog.say("li.wei", "／ｑｕｅｕｅ")

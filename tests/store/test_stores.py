@@ -1,0 +1,70 @@
+"""Both state stores honour the same contract."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import redis_store
+from wuyou.store import LockTimeout, MemoryStore, StateStore
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    yield MemoryStore() if request.param == "memory" else redis_store()
+
+
+def test_get_set_delete(store: StateStore) -> None:
+    assert store.get("k") is None
+    store.set("k", "值")
+    assert store.get("k") == "值"
+    store.delete("k")
+    assert store.get("k") is None
+
+
+def test_values_expire(store: StateStore) -> None:
+    store.set("short", "v", ttl=0.05)
+    assert store.get("short") == "v"
+    time.sleep(0.12)
+    assert store.get("short") is None
+
+
+def test_set_nx_only_once(store: StateStore) -> None:
+    assert store.set_nx("dedup:1", "a", ttl=5)
+    assert not store.set_nx("dedup:1", "b", ttl=5)
+    assert store.get("dedup:1") == "a"
+
+
+def test_lock_excludes_and_times_out(store: StateStore) -> None:
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.lock("L", ttl=5, wait=1):
+            entered.set()
+            release.wait(2)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert entered.wait(2)
+    with pytest.raises(LockTimeout), store.lock("L", wait=0.1):
+        pass
+    release.set()
+    t.join()
+    with store.lock("L", wait=1):
+        pass
+
+
+def test_lock_of_a_dead_holder_expires(store: StateStore) -> None:
+    cm = store.lock("crashy", ttl=0.1)
+    cm.__enter__()  # never released, as if the process died
+    time.sleep(0.2)
+    with store.lock("crashy", wait=0.5):
+        pass
+
+
+def test_ping(store: StateStore) -> None:
+    assert store.ping()
