@@ -1,0 +1,48 @@
+"""The CLI as DESIGN.md specifies it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.adapters.server import wuyou
+from tests.conftest import shared
+from wuyou.kb.articles import read_dir
+
+
+def test_org_and_kb_import_export_round_trip(tmp_path: Path) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert wuyou("db", "upgrade", env=env).returncode == 0
+    out = wuyou("org", "import", str(shared("org-sample.yaml")), env=env)
+    assert out.returncode == 0 and "12 people" in out.stdout, out.stderr
+    again = wuyou("org", "import", str(shared("org-sample.yaml")), env=env)  # updates in place
+    assert again.returncode == 0 and "12 people" in again.stdout
+    kb = shared("kb-sample/kb")
+    assert "imported 50 articles" in wuyou("kb", "import", str(kb), env=env).stdout
+    exported = tmp_path / "export"
+    assert "exported 50" in wuyou("kb", "export", str(exported), env=env).stdout
+    assert read_dir(exported) == read_dir(kb)
+
+
+def test_org_import_names_the_problem(tmp_path: Path) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    bad = tmp_path / "org.yaml"
+    bad.write_text("branches:\n  - {code: X-1, name: 某网点, region: NOWHERE}\n", encoding="utf-8")
+    result = wuyou("org", "import", str(bad), env=env)
+    assert result.returncode != 0 and "unknown region 'NOWHERE'" in result.stderr
+
+
+def test_kb_suggest_json_lines(tmp_path: Path) -> None:
+    result = wuyou(
+        "kb", "suggest", "--kb", str(shared("kb-sample/kb")), "--json",
+        env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"},
+        stdin="打印机卡纸了\n谢谢\n",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["打印机卡纸了", "谢谢"]
+    assert lines[0]["suggestions"][0]["id"] == "KB-P001" and len(lines[0]["suggestions"]) <= 3
+    scores = [s["score"] for s in lines[0]["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+    assert lines[1]["suggestions"] == []
+    assert not (tmp_path / "untouched.db").exists()

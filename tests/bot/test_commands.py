@@ -1,0 +1,47 @@
+"""Command parsing: English with `/`, Chinese without, full-width and @mentions, typos."""
+
+from __future__ import annotations
+
+import pytest
+
+from wuyou.bot.commands import Command, UnknownCommand, closest, parse
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "ticket", "rest"),
+    [
+        ("/claim 1024", "claim", 1024, ""),
+        ("接单 1024", "claim", 1024, ""),
+        ("接单1024", "claim", 1024, ""),
+        ("接单 #1024", "claim", 1024, ""),
+        ("／claim　1024", "claim", 1024, ""),
+        ("@无忧 接单 1024", "claim", 1024, ""),
+        ("/claim@wuyou_bot 7", "claim", 7, ""),
+        ("解决 1024 已更换硒鼓 测试正常", "resolve", 1024, "已更换硒鼓 测试正常"),
+        ("/resolve 1024", "resolve", 1024, ""),
+        ("待办", "queue", None, ""),
+        ("/QUEUE", "queue", None, ""),
+        ("进度", "status", None, ""),
+        ("报障", "new", None, ""),
+    ],
+)
+def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:
+    parsed = parse(text)
+    assert isinstance(parsed, Command)
+    assert (parsed.spec.name, parsed.ticket, parsed.rest) == (name, ticket, rest)
+
+
+@pytest.mark.parametrize("text", ["解决了", "好了", "进度怎么样了", "我的打印机坏了", "接单吧", "打印机卡纸了"])
+def test_free_text_is_not_a_command(text: str) -> None:
+    assert parse(text) is None
+
+
+def test_unknown_slash_word() -> None:
+    assert parse("/clam 1024") == UnknownCommand("clam", "1024")
+
+
+def test_closest_respects_role() -> None:
+    claim = closest("clam", staff=True)
+    assert claim is not None and claim.name == "claim"
+    assert closest("clam", staff=False) is None or closest("clam", staff=False).name != "claim"  # type: ignore[union-attr]
+    assert closest("zzzzzz", staff=True) is None

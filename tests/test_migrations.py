@@ -1,0 +1,49 @@
+"""The migrations describe exactly the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from wuyou.adapters.migrate import alembic_config, is_current, upgrade
+
+
+def test_models_and_migrations_agree(sqlite_template: Path) -> None:
+    command.check(alembic_config(f"sqlite:///{sqlite_template}"))
+
+
+def test_ticket_numbers_start_at_1001(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    assert is_current(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO regions (code, name, position) VALUES ('HQ', 'hq', 0)"))
+        conn.execute(text(
+            "INSERT INTO people (id, name, role, locale, active) VALUES ('p', 'P', 'reporter', 'zh-CN', 1)"
+        ))
+        conn.execute(text(
+            "INSERT INTO tickets (reporter_id, priority, urgency, status, title, description, channel, kb_offered,"
+            " created_at, reopen_count) VALUES ('p', 'P3', 1, 'new', 't', 'd', 'http', '[]', '2026-01-01', 0)"
+        ))
+        assert conn.execute(text("SELECT id FROM tickets")).scalar() == 1001
+    engine.dispose()
+
+
+def test_postgresql_upgrade_and_check(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    assert is_current(engine)
+    engine.dispose()
+    command.check(alembic_config(pg_url))
+
+
+@pytest.mark.parametrize("revision", ["base"])
+def test_downgrade_then_upgrade_on_sqlite(tmp_path: Path, revision: str) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    upgrade(url)
+    command.downgrade(alembic_config(url), revision)
+    upgrade(url)
+    assert is_current(create_engine(url))
