@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install install-dev run test lint bench clean
+.PHONY: install install-dev run test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,12 @@ run: install                           ## serve on http://127.0.0.1:8000 (SQLite
 	WUYOU_DEMO_DIR=examples $(BIN)/wuyou serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 test: lint                             ## lint, type-check, import contracts, then the whole suite
 	$(BIN)/pytest
-
-bench: install-dev
-	$(BIN)/python bench/kb_quality.py
 
 clean:
 	rm -rf $(VENV) *.db *.db-shm *.db-wal .mypy_cache .ruff_cache .pytest_cache

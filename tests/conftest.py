@@ -77,8 +77,9 @@ def _truncate_pg(url: str) -> None:
     engine.dispose()
 
 
-def redis_store() -> RedisStore:
-    store = RedisStore(REDIS_URL, prefix=f"wuyou-test-{uuid.uuid4().hex[:8]}:")
+def redis_store(prefix: str | None = None) -> RedisStore:
+    """A Redis store under a fresh key prefix (or the given one, to share it)."""
+    store = RedisStore(REDIS_URL, prefix=prefix or f"wuyou-test-{uuid.uuid4().hex[:8]}:")
     if not store.ping():
         unavailable(f"Redis is not reachable at {REDIS_URL}")
     return store

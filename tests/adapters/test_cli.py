@@ -46,3 +46,17 @@ def test_kb_suggest_json_lines(tmp_path: Path) -> None:
     assert scores == sorted(scores, reverse=True)
     assert lines[1]["suggestions"] == []
     assert not (tmp_path / "untouched.db").exists()
+
+
+def test_terminal_chat_as_clerk_then_engineer(tmp_path: Path) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert wuyou("org", "import", str(shared("org-sample.yaml")), env=env).returncode == 0
+    script = "\n".join(["/new", "1", "1", "打印机不进纸", ":as li.wei", "待办", "接单 1001", ":as zhang.san", ":quit"])
+    result = wuyou("chat", "--as", "zhang.san", env=env, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "工单号 #1001" in out
+    assert out.index("工单号 #1001") < out.index("🔔 通知> 🆕 #1001")  # li.wei's notification on switching
+    assert "已接单 #1001" in out
+    back_as_clerk = out.split("now chatting as: zhang.san")[-1]
+    assert "李伟（济南终端组）受理" in back_as_clerk

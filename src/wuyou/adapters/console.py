@@ -21,7 +21,10 @@ class ConsoleChat:
     def __init__(self, desk: Desk, *, user: str | None) -> None:
         self._desk = desk
         self._user = user
-        self._cursor = 0
+        self._cursors: dict[str, int] = {}
+        with desk.sessions() as s:
+            # Show what arrives from now on: notifications of earlier sessions are old news.
+            self._start = int(s.scalar(select(func.max(http_mailbox.MailboxMessage.id))) or 0)
 
     def _people(self) -> list[tuple[str, str, str]]:
         from wuyou.desk.models import Identity, Person
@@ -37,10 +40,7 @@ class ConsoleChat:
 
     def _switch(self, user: str) -> None:
         self._user = user
-        with self._desk.sessions() as s:
-            latest = s.scalar(select(func.max(http_mailbox.MailboxMessage.id)).where(
-                http_mailbox.MailboxMessage.user == user))
-        self._cursor = int(latest or 0)
+        self._cursors.setdefault(user, self._start)
         print(f"— 现在的身份 / now chatting as: {user}")
 
     def _print(self, replies: list[Outbound], prefix: str = "无忧") -> None:
@@ -53,10 +53,10 @@ class ConsoleChat:
         assert self._user is not None
         self._desk.deliverer.run_once()  # no server may be running: deliver what we caused
         with self._desk.sessions() as s:
-            rows = http_mailbox.read(session=s, user=self._user, after=self._cursor)
+            rows = http_mailbox.read(session=s, user=self._user, after=self._cursors[self._user])
         for row in rows:
             print("🔔 通知> " + row.text.replace("\n", "\n         "))
-            self._cursor = row.id
+            self._cursors[self._user] = row.id
 
     def run(self) -> None:
         print(HELP)
