@@ -23,7 +23,7 @@ from wuyou.kb import articles
 from wuyou.store import MemoryStore, RedisStore, StateStore
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-PG_URL = os.environ.get("WUYOU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wuyou_test")
+PG_SERVER = os.environ.get("WUYOU_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("WUYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -50,23 +50,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    admin_url = PG_URL.rsplit("/", 1)[0] + "/test"
+def pg_url() -> Iterator[str]:
+    """A database of this test run's own (so parallel runs on one server never collide)."""
+    name = f"wuyou_test_{os.getpid()}"
     try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            name = PG_URL.rsplit("/", 1)[1]
-            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        unavailable(f"PostgreSQL is not reachable at {admin_url}: {exc.__class__.__name__}")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(PG_URL)
-    return PG_URL
+        unavailable(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.__class__.__name__}")
+    url = f"{PG_SERVER}/{name}"
+    migrate.upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_pg(url: str) -> None:

@@ -115,3 +115,13 @@ def test_kb_answer_solves_it_without_a_ticket(dialog: Dialog) -> None:
     assert "不客气" in d.say("zhang.san", "谢谢")
     assert "没有没办完" in d.say("zhang.san", "进度")
     assert d.pushed("li.wei") == []
+
+
+def test_category_can_be_named_instead_of_numbered(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    assert "请回复 1–6" in d.say("zhang.san", "不知道")
+    assert "影响大吗" in d.say("zhang.san", "vpn")
+    d.say("zhang.san", "1")
+    reply = d.say("zhang.san", "在家连不上VPN")
+    assert "网络 › VPN" in reply and "总部网络组" in reply

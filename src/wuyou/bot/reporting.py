@@ -218,10 +218,16 @@ def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
 
 def _on_category(turn: Turn, text: str) -> None:
     leaves = leaf_categories(session=turn.session)
-    if not (text.isdigit() and 1 <= int(text) <= len(leaves)):
-        turn.say("pick_a_number", count=len(leaves))
-        return
-    turn.dialogue.category_id = leaves[int(text) - 1].id
+    if text.isdigit() and 1 <= int(text) <= len(leaves):
+        chosen = leaves[int(text) - 1]
+    else:
+        # "打印机" or "VPN" typed instead of a number: take it when exactly one leaf is named.
+        named = [c for c in leaves if c.name.lower() in text.lower()]
+        if len(named) != 1:
+            turn.say("pick_a_number", count=len(leaves))
+            return
+        chosen = named[0]
+    turn.dialogue.category_id = chosen.id
     turn.dialogue.step = "urgency"
     turn.say("ask_urgency", intro="", buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
 
