@@ -28,7 +28,7 @@ run: install                           ## serve on http://127.0.0.1:8000 (SQLite
 	WUYOU_DEMO_DIR=examples $(BIN)/wuyou serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests docs
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import shared
 from wuyou.kb.articles import read_dir
 from wuyou.kb.matching import Matcher
-from wuyou.kb.text import normalise
+from wuyou.kb.text import normalise, tidy
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,10 @@ def matcher() -> Matcher:
 def test_normalise() -> None:
     assert normalise("＠运维 打印機卡紙了！！！ 急急急") == "打印机卡纸了"
     assert normalise("ＶＰＮ登陆不上") == "vpn登录不上"
+
+
+def test_tidy_keeps_words_drops_noise() -> None:
+    assert tidy("@运维 打印机又卡纸了 急急急!!!  大厅那台") == "打印机又卡纸了 大厅那台"
 
 
 @pytest.mark.parametrize(("text", "expected"), [("打印机卡纸了", "KB-P001"), ("打印機卡紙", "KB-P001")])

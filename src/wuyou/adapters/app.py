@@ -43,3 +43,11 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several `wuyou serve --workers N` processes, configured from `WUYOU_*`."""
+    from wuyou.adapters.bootstrap import build
+    from wuyou.adapters.settings import Settings
+
+    return create_app(build(Settings()))

@@ -39,11 +39,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.adapters.app import create_app
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    if args.workers > 1 and not settings.redis_url:
+        sys.exit("several workers share dialogue state through Redis: set WUYOU_REDIS_URL")
     desk = _desk(settings)
     if settings.demo_dir is not None and load_demo(desk, settings.demo_dir):
         print(f"已载入演示数据 / demo org and KB loaded from {settings.demo_dir}")
     print(f"无忧服务台 http://{settings.host}:{settings.port}/  (database {desk.db.url.render_as_string()})")
-    uvicorn.run(create_app(desk), host=settings.host, port=settings.port, log_level="info")
+    if args.workers > 1:
+        desk.close()
+        # Each worker process builds its own desk from the same environment.
+        uvicorn.run("wuyou.adapters.app:app_from_environment", factory=True, workers=args.workers,
+                    host=settings.host, port=settings.port, log_level="info")
+    else:
+        uvicorn.run(create_app(desk), host=settings.host, port=settings.port, log_level="info")
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -126,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the desk over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (needs WUYOU_REDIS_URL)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("worker", help="run the outbox delivery worker").set_defaults(func=cmd_worker)

@@ -14,6 +14,7 @@ from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories
 from wuyou.kb import feedback
 from wuyou.kb.articles import get_doc
+from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -254,6 +255,7 @@ def _on_description(turn: Turn, text: str) -> None:
         channel=turn.inbound.platform,
         chat_id=turn.inbound.chat.id or None,
         kb_offered=d.offered,
+        title=tidy(description),
         now=turn.now,
     )
     turn.dialogue = Dialogue()

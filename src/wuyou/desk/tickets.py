@@ -104,10 +104,11 @@ def open_ticket(
     now: datetime,
     chat_id: str | None = None,
     kb_offered: Sequence[str] = (),
+    title: str | None = None,
 ) -> Ticket:
     """Create a ticket, route it to a team and notify the team's engineers."""
     team = route_team(session=session, category=category, branch=reporter.branch)
-    text = " ".join(description.split())
+    text = " ".join((title or description).split())
     ticket = Ticket(
         reporter_id=reporter.id,
         branch_code=reporter.branch_code,

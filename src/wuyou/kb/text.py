@@ -39,10 +39,10 @@ def normalise(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text).split())
 
 
-def has_content(text: str) -> bool:
-    """True when the text holds at least one letter or digit (not only emoji and punctuation)."""
-    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+_NOISE_RUNS = re.compile(r"(急{2,}|[!！?？~～。.]{2,})")
 
 
-def is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
+def tidy(text: str) -> str:
+    """Text fit for a ticket title: mentions and shouted noise (急急急!!!) removed, spaces collapsed."""
+    text = _NOISE_RUNS.sub(" ", _MENTION.sub(" ", text))
+    return " ".join(text.split())
