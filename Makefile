@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install install-dev run test lint clean
+.PHONY: install install-dev run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,16 @@ run: install                           ## serve on http://127.0.0.1:8000 (SQLite
 	WUYOU_DEMO_DIR=examples $(BIN)/wuyou serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
-	$(BIN)/ruff check src tests docs
+	$(BIN)/ruff check src tests docs bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 test: lint                             ## lint, type-check, import contracts, then the whole suite
 	$(BIN)/pytest
+
+bench: install-dev                     ## knowledge-base matcher quality and speed against baselines
+	$(BIN)/python bench/kb_quality.py
+	$(BIN)/python bench/kb_speed.py
 
 clean:
 	rm -rf $(VENV) *.db *.db-shm *.db-wal .mypy_cache .ruff_cache .pytest_cache

@@ -1,25 +1,36 @@
-"""A first KB matcher: character n-grams weighted by rarity, plus fuzzy title similarity.
+"""The knowledge-base matcher.
 
-Scores are 0–100; only suggestions at or above `threshold` are offered, so a message that
-matches nothing (thanks, gibberish) gets no suggestion at all.
+Each article is cut into features — segmented words, character bigrams, pinyin bigrams (homophone
+typos), synonym concepts — per field (title, tags, category, symptoms, the rest of the body). An
+inverted index maps each feature to the articles holding it with a precomputed BM25F weight, so a
+query touches only the postings of its own features (flat latency as the KB grows). The best
+candidates are then rescored for confidence: how much of what the message says is covered by the
+article, plus fuzzy similarity of the title, on a 0–100 scale that means the same across queries.
+Below the threshold nothing is offered and the reporter goes straight to a ticket.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz
 
+from wuyou.kb import text as tx
 from wuyou.kb.articles import ArticleDoc
-from wuyou.kb.text import normalise
+from wuyou.kb.vocabulary import SYNONYMS
 
-_RUNS = re.compile(r"[a-z0-9]+|[^a-z0-9\s]+")
-DEFAULT_THRESHOLD = 20.0
+DEFAULT_THRESHOLD = 45.0
 MAX_SUGGESTIONS = 3
+CANDIDATES = 12
+
+# How much a feature found in each field counts, and how much each kind of feature counts.
+FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "category": 1.0, "symptoms": 1.5, "body": 0.4}
+KIND_WEIGHTS = {"w": 1.0, "b": 0.5, "p": 0.25, "c": 0.8}
+K1, B = 1.2, 0.5
 
 
 @dataclass(frozen=True)
@@ -29,65 +40,198 @@ class Suggestion:
     score: float
 
 
-def grams(text: str) -> set[str]:
-    """Bigrams of each non-Latin run, and whole Latin/digit words of two or more characters."""
-    out: set[str] = set()
-    for run in _RUNS.findall(text):
-        if run.isascii():
-            if len(run) >= 2:
-                out.add(run)
-        else:
-            out.update(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+@dataclass(frozen=True)
+class Query:
+    """A message cut into features: its words, and every feature with its kind weight."""
+
+    normalised: str
+    words: tuple[str, ...]
+    features: dict[str, float]
+
+
+def parse_query(text: str, *, pinyin: bool = True) -> Query:
+    """Normalise a message and cut it into features."""
+    norm = tx.normalise(text)
+    ws = tx.words(norm)
+    feats: dict[str, float] = {}
+    for kind, items in (
+        ("w", ws),
+        ("b", tx.bigrams(norm)),
+        ("p", tx.pinyin_bigrams(norm) if pinyin else []),
+        ("c", tx.concepts(ws, norm)),
+    ):
+        for item in items:
+            feats[f"{kind}:{item}"] = KIND_WEIGHTS[kind]
+    return Query(norm, tuple(dict.fromkeys(ws)), feats)
+
+
+def _word_parts(word: str) -> list[list[str]]:
+    """Ways a word can be partly present: its bigrams, its pinyin bigrams, its synonym concept."""
+    parts = [[f"b:{b}" for b in tx.bigrams(word)], [f"p:{p}" for p in tx.pinyin_bigrams(word)]]
+    return [p for p in parts if p]
+
+
+def _fields(doc: ArticleDoc) -> dict[str, str]:
+    rest = "\n".join(v for k, v in doc.sections.items() if k != "现象") if doc.sections else doc.body
+    return {
+        "title": doc.title,
+        "tags": " ".join(doc.tags),
+        "category": doc.category.replace("/", " "),
+        "symptoms": doc.symptoms,
+        "body": rest,
+    }
 
 
 class Matcher:
-    """An in-memory index over articles; rebuild it when the articles change."""
+    """An immutable index over a set of articles; build a new one when the articles change."""
 
-    def __init__(self, docs: Iterable[ArticleDoc], *, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        docs: Iterable[ArticleDoc],
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        boosts: Mapping[str, float] | None = None,
+    ) -> None:
         self.threshold = threshold
-        self._docs = {d.id: d for d in docs}
-        self._titles = {d.id: normalise(d.title) for d in self._docs.values()}
-        self._keys: dict[str, dict[str, float]] = {}
-        postings: dict[str, list[str]] = defaultdict(list)
+        self._docs = list({d.id: d for d in docs}.values())
+        self._titles = [tx.normalise(d.title) for d in self._docs]
+        self._tags = [tx.normalise(" ".join(d.tags)) for d in self._docs]
+        n = len(self._docs)
+        weighted: list[dict[str, float]] = []
+        lengths = np.zeros(n, dtype=np.float64)
         df: Counter[str] = Counter()
-        for doc in self._docs.values():
-            weights: dict[str, float] = {}
-            fields = [(doc.title, 3.0), (" ".join(doc.tags), 3.0), (doc.symptoms, 1.0)]
-            for text, weight in fields:
-                for g in grams(normalise(text)):
-                    weights[g] = max(weights.get(g, 0.0), weight)
-            self._keys[doc.id] = weights
-            df.update(weights.keys())
-            for g in weights:
-                postings[g].append(doc.id)
-        n = max(len(self._docs), 1)
-        self._idf = {g: math.log(1 + n / c) for g, c in df.items()}
-        self._postings = dict(postings)
+        for i, doc in enumerate(self._docs):
+            tf: dict[str, float] = defaultdict(float)
+            for field, content in _fields(doc).items():
+                # Homophone typos are in what people write about the fault, not in the steps.
+                for feat in parse_query(content, pinyin=field != "body").features:
+                    tf[feat] += FIELD_WEIGHTS[field]
+            weighted.append(tf)
+            lengths[i] = sum(tf.values())
+            df.update(tf.keys())
+        avg = float(lengths.mean()) if n else 1.0
+        self._n = n
+        self._ids = {f: fid for fid, f in enumerate(df)}
+        self._idf = [math.log(1 + (n - c + 0.5) / (c + 0.5)) for c in df.values()]
+        # A word the KB never uses weighs like a fairly rare one: it is probably what the message is about.
+        self._unknown_weight = float(np.percentile(self._idf, 75)) if self._idf else 1.0
+        postings: list[tuple[list[int], list[float]]] = [([], []) for _ in self._ids]
+        self._features: list[np.ndarray] = []
+        for i, tf in enumerate(weighted):
+            norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
+            fids = []
+            for feat, weight in tf.items():
+                fid = self._ids[feat]
+                fids.append(fid)
+                postings[fid][0].append(i)
+                postings[fid][1].append(weight * (K1 + 1) / (weight + norm))
+            self._features.append(np.array(sorted(fids), dtype=np.int32))
+        self._postings = [
+            (np.asarray(ids, dtype=np.int32), np.asarray(vals, dtype=np.float32)) for ids, vals in postings
+        ]
+        # Learned from feedback: articles that keep solving problems rank a little higher.
+        self._boost = np.ones(n, dtype=np.float32)
+        for i, doc in enumerate(self._docs):
+            if boosts and doc.id in boosts:
+                self._boost[i] = boosts[doc.id]
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return self._n
 
     def suggest(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
-        """Up to `limit` confident suggestions, best first; empty when nothing is confident."""
-        query = normalise(text)
-        qgrams = grams(query)
-        if not qgrams:
+        """Up to `limit` suggestions, best first, when the best is confident; otherwise none."""
+        ranked = self.rank(text, limit=limit)
+        if not ranked or ranked[0].score < self.threshold:
             return []
-        candidates = {doc_id for g in qgrams for doc_id in self._postings.get(g, ())}
-        known = [g for g in qgrams if g in self._idf]
-        # Unknown bigrams count too (at the mean weight): a long message about something the KB
-        # does not cover must not look like a confident match because of two shared characters.
-        mean_idf = sum(self._idf.values()) / max(len(self._idf), 1)
-        total = sum(self._idf[g] for g in known) + 0.3 * mean_idf * (len(qgrams) - len(known))
-        scored: list[Suggestion] = []
-        for doc_id in candidates:
-            weights = self._keys[doc_id]
-            hit = sum(self._idf[g] * min(weights[g], 3.0) / 3.0 for g in known if g in weights)
-            coverage = hit / total if total else 0.0
-            title = fuzz.partial_ratio(query, self._titles[doc_id]) / 100.0
-            score = 100.0 * (0.7 * coverage + 0.3 * title * coverage**0.5)
-            if score >= self.threshold:
-                scored.append(Suggestion(doc_id, self._docs[doc_id].title, round(score, 1)))
-        scored.sort(key=lambda s: (-s.score, s.article_id))
-        return scored[:limit]
+        # Once the best is confident, runners-up need only half the bar: near-twins (卡纸 / 脱机)
+        # are worth showing side by side, and the reporter picks.
+        return [ranked[0], *(s for s in ranked[1:] if s.score >= self.threshold / 2)]
+
+    def rank(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
+        """The best `limit` articles with their confidence, whether confident or not."""
+        return [
+            Suggestion(self._docs[i].id, self._docs[i].title, round(calibrate(x), 1))
+            for i, x in self.explain(text, limit=limit)
+        ]
+
+    def explain(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[tuple[int, dict[str, float]]]:
+        """The best `limit` article positions with the signals their confidence is computed from."""
+        if not self._n or not text.strip() or tx.is_courtesy(text):
+            return []
+        query = parse_query(text)
+        scores = np.zeros(self._n, dtype=np.float32)
+        known = 0.0
+        for feat, kind_weight in query.features.items():
+            fid = self._ids.get(feat)
+            if fid is None:
+                continue
+            ids, vals = self._postings[fid]
+            scores[ids] += (kind_weight * self._idf[fid]) * vals
+            known += kind_weight * self._idf[fid]
+        if known <= 0:
+            return []
+        scores *= self._boost
+        k = min(CANDIDATES, self._n)
+        top = np.argpartition(-scores, k - 1)[:k] if self._n > k else np.arange(self._n)
+        order = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: (-float(scores[i]), i))[:limit]
+        if not order:
+            return []
+        best = float(scores[order[0]])
+        second = float(scores[order[1]]) if len(order) > 1 else 0.0
+        return [
+            (i, self.signals(query, i, score=float(scores[i]), known=known, best=best, second=second, rank=rank))
+            for rank, i in enumerate(order)
+        ]
+
+    def article_id(self, position: int) -> str:
+        return self._docs[position].id
+
+    def signals(
+        self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int
+    ) -> dict[str, float]:
+        """Query-independent evidence that article `i` answers the message (inputs to calibration)."""
+        present = self._features[i]
+
+        def has(feat: str) -> bool:
+            fid = self._ids.get(feat)
+            if fid is None:
+                return False
+            j = int(np.searchsorted(present, fid))
+            return j < len(present) and int(present[j]) == fid
+
+        total = covered = unknown = 0.0
+        for word in query.words:
+            fid = self._ids.get(f"w:{word}")
+            weight = self._idf[fid] if fid is not None else self._unknown_weight
+            total += weight
+            if fid is None:
+                unknown += weight
+            concept = SYNONYMS.get(word)
+            if has(f"w:{word}") or (concept is not None and has(f"c:{concept}")):
+                share = 1.0
+            else:
+                fractions = [sum(has(p) for p in part) / len(part) for part in _word_parts(word)]
+                share = max(fractions, default=0.0) * 0.8
+            covered += weight * share
+        title = max(fuzz.partial_ratio(query.normalised, self._titles[i]),
+                    fuzz.token_set_ratio(query.normalised, self._tags[i])) / 100
+        return {
+            "coverage": covered / total if total else 0.0,
+            "title": title,
+            "strength": score / known,
+            "margin": (best - second) / best if rank == 0 and best else score / best - 1.0,
+            "unknown": unknown / total if total else 1.0,
+            "words": math.log1p(len(query.words)),
+        }
+
+
+# Logistic calibration of the signals into a 0–100 confidence. Fitted by bench/calibrate.py
+# (cross-validated); the signals are ratios, so the same score means the same across KBs.
+CALIBRATION = {"bias": -11.858, "coverage": 4.075, "title": 3.731, "strength": 3.011, "margin": 1.467,
+               "unknown": -1.367, "words": 3.597}
+
+
+def calibrate(signals: Mapping[str, float]) -> float:
+    """Confidence 0–100 from the signals."""
+    z = CALIBRATION["bias"] + sum(CALIBRATION[k] * v for k, v in signals.items())
+    return 100.0 / (1.0 + math.exp(-z))
