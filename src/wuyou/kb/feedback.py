@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.kb.models import Feedback
@@ -27,3 +29,26 @@ def record(
     for article_id in article_ids:
         session.add(Feedback(article_id=article_id, person_id=person_id, kind=kind, query=query, at=now))
     session.flush()
+
+
+# How far feedback may move an article's ranking score: ±15 %, reached gradually.
+MAX_BOOST = 0.15
+BOOST_SCALE = 5.0
+
+
+def version(*, session: Session) -> int:
+    """Grows with every feedback row (a cheap primary-key look-up)."""
+    return int(session.scalar(select(func.max(Feedback.id))) or 0)
+
+
+def article_boosts(*, session: Session) -> dict[str, float]:
+    """Ranking multipliers learned from feedback: "this solved it" lifts, "not this one" lowers."""
+    rows = session.execute(
+        select(Feedback.article_id, Feedback.kind, func.count())
+        .where(Feedback.kind.in_(("solved", "rejected")))
+        .group_by(Feedback.article_id, Feedback.kind)
+    ).all()
+    balance: dict[str, float] = {}
+    for article_id, kind, count in rows:
+        balance[article_id] = balance.get(article_id, 0.0) + (count if kind == "solved" else -0.5 * count)
+    return {a: 1.0 + MAX_BOOST * math.tanh(b / BOOST_SCALE) for a, b in balance.items()}

@@ -129,11 +129,18 @@ class Matcher:
         self._postings = [
             (np.asarray(ids, dtype=np.int32), np.asarray(vals, dtype=np.float32)) for ids, vals in postings
         ]
-        # Learned from feedback: articles that keep solving problems rank a little higher.
+        self._positions = {d.id: i for i, d in enumerate(self._docs)}
         self._boost = np.ones(n, dtype=np.float32)
-        for i, doc in enumerate(self._docs):
-            if boosts and doc.id in boosts:
-                self._boost[i] = boosts[doc.id]
+        self.set_boosts(boosts or {})
+
+    def set_boosts(self, boosts: Mapping[str, float]) -> None:
+        """Ranking multipliers per article id, learned from feedback (swapped in whole, thread-safe)."""
+        boost = np.ones(self._n, dtype=np.float32)
+        for article_id, value in boosts.items():
+            position = self._positions.get(article_id)
+            if position is not None:
+                boost[position] = value
+        self._boost = boost
 
     def __len__(self) -> int:
         return self._n
