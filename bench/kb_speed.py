@@ -390,7 +390,7 @@ def _time_baseline(
     _warm_up(extract, queries, BASELINE_WARMUP_QUERIES, deadline)
     rounds = max(1, math.ceil(limit / len(queries)))
     stats = time_calls(extract, (list(queries) * rounds)[:limit], deadline=deadline)
-    notes = []
+    notes: list[str] = []
     if stats.stopped_early:
         notes.append(f"baseline timing stopped after {max_seconds:g} s: {stats.timed} of {stats.planned} calls timed")
     _progress(f"  baseline: {stats.timed} calls timed in {stats.seconds:.1f} s, median {_fmt(stats.median_ms)} ms")

@@ -17,6 +17,7 @@ _NOISE = re.compile(
         for w in sorted(CHAT_NOISE, key=len, reverse=True)
     )
 )
+_NOT_WORD = re.compile(r"[\W_]+")  # anything but letters and digits (CJK included) separates words
 _NOISE_RUNS = re.compile(r"(急{2,}|[!！?？~～。.]{2,})")
 _RUNS = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*|[\u3400-\u9fff]+")
 _VARIANT = re.compile("|".join(sorted((re.escape(w) for w in VARIANTS), key=len, reverse=True)))
@@ -37,7 +38,7 @@ def _t2s() -> tuple[frozenset[str], Callable[[str], str]]:
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (the slow converter runs only when a Traditional character is there)."""
     traditional, convert = _t2s()
-    return convert(text) if any(ch in traditional for ch in text) else text
+    return text if traditional.isdisjoint(text) else convert(text)
 
 
 def normalise(text: str) -> str:
@@ -46,8 +47,7 @@ def normalise(text: str) -> str:
     text = _MENTION.sub(" ", text)
     text = _NOISE.sub(" ", text)
     text = _VARIANT.sub(lambda m: VARIANTS[m.group(0)], text)
-    text = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in text)
-    return " ".join(text.split())
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def tidy(text: str) -> str:
@@ -120,8 +120,14 @@ def pinyin_bigrams(normalised: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _phrases() -> re.Pattern[str]:
+    long = sorted((p for p in SYNONYMS if len(p) >= 3), key=len, reverse=True)
+    return re.compile("|".join(re.escape(p) for p in long))
+
+
 def concepts(tokens: Iterable[str], normalised: str) -> list[str]:
     """Synonym groups a text mentions (`wifi` for 无线网络 / wi-fi / wlan ...)."""
     found = {SYNONYMS[t] for t in tokens if t in SYNONYMS}
-    found.update(group for phrase, group in SYNONYMS.items() if len(phrase) >= 3 and phrase in normalised)
+    found.update(SYNONYMS[m] for m in _phrases().findall(normalised))
     return sorted(found)
