@@ -17,7 +17,7 @@ from tests.dialog import Dialog
 from wuyou.adapters import migrate
 from wuyou.adapters.bootstrap import Desk, build
 from wuyou.adapters.settings import Settings
-from wuyou.db import Base
+from wuyou.db import Base, utcnow
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.kb import articles
 from wuyou.store import MemoryStore, RedisStore, StateStore
@@ -109,7 +109,7 @@ def sample_desk(desk: Desk) -> Desk:
     kb_dir = shared("kb-sample/kb")
     with desk.sessions() as session:
         import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
-        articles.upsert(session=session, docs=articles.read_dir(kb_dir), now=_now())
+        articles.upsert(session=session, docs=articles.read_dir(kb_dir), now=utcnow())
         session.commit()
     return desk
 
@@ -119,8 +119,3 @@ def dialog(sample_desk: Desk) -> Iterator[Dialog]:
     with Dialog(sample_desk) as d:
         yield d
 
-
-def _now():  # type: ignore[no-untyped-def]
-    from wuyou.db import utcnow
-
-    return utcnow()

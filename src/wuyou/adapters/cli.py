@@ -56,10 +56,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
-    stop = {"now": False}
-
     def _stop(*_: Any) -> None:
-        stop["now"] = True
         desk.loop.stop()
 
     signal.signal(signal.SIGTERM, _stop)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.desk.models import OutboxMessage
@@ -70,12 +70,3 @@ def mark_failed(*, message: OutboxMessage, now: datetime, error: str) -> None:
     else:
         message.next_attempt_at = now + timedelta(seconds=min(2**message.attempts, 600))
 
-
-def pending_count(*, session: Session) -> int:
-    """How many notifications wait for delivery."""
-    return int(
-        session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-        )
-        or 0
-    )

@@ -8,9 +8,6 @@ from sqlalchemy.orm import Session
 from wuyou.desk.models import Branch, Category, Team
 from wuyou.desk.org import PRIORITIES, region_chain
 
-# Urgency as the reporter states it (1 一般, 2 较急, 3 紧急); "紧急" raises the priority one level.
-URGENCY_LEVELS = (1, 2, 3)
-
 
 def route_team(*, session: Session, category: Category | None, branch: Branch | None) -> Team | None:
     """The team of the category's speciality serving the branch's region or its nearest ancestor."""
@@ -30,7 +27,7 @@ def route_team(*, session: Session, category: Category | None, branch: Branch | 
 
 
 def priority_for(*, category: Category | None, urgency: int) -> str:
-    """The category's default priority, raised one level for urgency 3."""
+    """The category's default priority, raised one level for urgency 3 (紧急, of 1 一般 / 2 较急 / 3 紧急)."""
     base = (category.priority if category else None) or "P3"
     idx = PRIORITIES.index(base) if base in PRIORITIES else 2
     if urgency >= 3 and idx > 0:
