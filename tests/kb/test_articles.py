@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import shared
+from wuyou.adapters.bootstrap import Desk
+from wuyou.db import utcnow
+from wuyou.kb import articles
 from wuyou.kb.articles import parse_article, read_dir, render_article
-from wuyou.kb.errors import ArticleFormatError
+from wuyou.kb.errors import ArticleExists, ArticleFormatError
 
 
 def test_sample_articles_parse_and_round_trip() -> None:
@@ -31,3 +34,36 @@ def test_sample_articles_parse_and_round_trip() -> None:
 def test_bad_files_name_the_problem(text: str, problem: str) -> None:
     with pytest.raises(ArticleFormatError, match=problem):
         parse_article(text, source="x.md")
+
+
+def test_drafts_and_learned_phrasings_round_trip_through_files_and_storage(desk: Desk) -> None:
+    now = utcnow()
+    with desk.sessions() as s:
+        draft = articles.save_draft(session=s, article_id="KB-T1001", title="门禁刷卡没反应",
+                                    category="安防/门禁", symptoms="员工卡刷了没反应", steps="1. 控制器重新上电。",
+                                    source="ticket 1001", now=now)
+        assert articles.learn_phrasing(session=s, article_id="KB-T1001", text="@运维 后门  刷卡没反应", now=now)
+        assert not articles.learn_phrasing(session=s, article_id="KB-T1001", text="@运维 后门 刷卡没反应", now=now)
+        s.commit()
+    with desk.sessions() as s:
+        stored = articles.get_doc(session=s, article_id="KB-T1001")
+        assert stored is not None and stored.status == "draft" and stored.phrasings == ("后门 刷卡没反应",)
+        assert articles.all_docs(session=s, published_only=True) == []
+        assert parse_article(render_article(stored)) == stored
+        assert stored.source == "ticket 1001" and draft.steps == "1. 控制器重新上电。"
+        published = articles.publish(session=s, article_id="KB-T1001", now=now)
+        s.commit()
+        assert published is not None and published.status == "published"
+        with pytest.raises(ArticleExists):
+            articles.save_draft(session=s, article_id="KB-T1001", title="x", category="", symptoms="", steps="",
+                                source="", now=now)
+        for i in range(articles.MAX_PHRASINGS + 5):
+            articles.learn_phrasing(session=s, article_id="KB-T1001", text=f"第{i}种说法", now=now)
+        kept = articles.get_doc(session=s, article_id="KB-T1001")
+        assert kept is not None and len(kept.phrasings) == articles.MAX_PHRASINGS
+        assert kept.phrasings[-1] == f"第{articles.MAX_PHRASINGS + 4}种说法"  # the most recent are kept
+
+
+def test_unknown_status_is_refused() -> None:
+    with pytest.raises(ArticleFormatError, match="'status' must be one of"):
+        parse_article("---\nid: A\ntitle: t\nstatus: secret\n---\n", source="x.md")

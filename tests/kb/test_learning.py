@@ -49,3 +49,31 @@ def test_live_index_follows_imports_and_feedback(desk: Desk) -> None:
         s.commit()
     with desk.sessions() as s:
         assert index.matcher(s).rank("打印机很慢 要等很久")[0].article_id == second
+
+
+def test_large_kb_rebuilds_in_the_background_while_the_old_index_answers(desk: Desk) -> None:
+    index = LiveIndex(threshold=0, inline_up_to=0)  # every rebuild after the first goes to the background
+    scanner = _doc("S", "扫码枪扫不出条码", "扫码枪对着条码没有反应，扫不出来。")
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=TWINS[:1], now=utcnow())
+        s.commit()
+        assert len(index.matcher(s)) == 1  # the first index is built before answering
+        articles.upsert(session=s, docs=[scanner], now=utcnow())
+        s.commit()
+        old = index.matcher(s)  # starts the rebuild, answers with what it has
+        assert index.wait(timeout=30)
+        new = index.matcher(s)
+    assert old is not new
+    assert [x.article_id for x in new.suggest("扫码枪扫不出来")][:1] == ["S"]
+    assert len(new) == 2
+
+
+def test_learned_phrasings_are_matched() -> None:
+    plain = _doc("D", "门禁刷卡无反应", "员工卡刷卡后门禁没有反应。")
+    taught = ArticleDoc(plain.id, plain.title, plain.category, plain.tags, plain.body, plain.sections,
+                        phrasings=("后门那个闸机滴一声不开",))
+    query = "后门闸机滴一声不开"
+    before = Matcher([plain, *TWINS], threshold=0).rank(query)
+    after = Matcher([taught, *TWINS], threshold=0).rank(query)
+    assert after[0].article_id == "D"
+    assert after[0].score > (before[0].score if before else 0.0)

@@ -107,7 +107,7 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.kb.articles import read_dir
     from wuyou.kb.matching import Matcher
 
-    matcher = Matcher(read_dir(Path(args.kb)))
+    matcher = Matcher(d for d in read_dir(Path(args.kb)) if d.status == "published")
     for line in sys.stdin:
         query = line.rstrip("\n")
         suggestions = [{"id": s.article_id, "score": s.score} for s in matcher.suggest(query)]

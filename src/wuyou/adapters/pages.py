@@ -17,6 +17,8 @@ router = APIRouter(include_in_schema=False)
 _STYLE = """<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.6}h1{font-size:1.4em}.meta{color:#666}
 pre{white-space:pre-wrap;background:#f6f7f9;padding:1em;border-radius:6px}
+.badge{font-size:.6em;background:#fff3cd;color:#8a6100;padding:.1em .5em;border-radius:4px;vertical-align:middle}
+h2{font-size:1.05em}
 table{border-collapse:collapse;width:100%}td{border-top:1px solid #eee;padding:.3em .5em;vertical-align:top}</style>"""
 
 
@@ -35,10 +37,15 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
     if doc is None:
         raise HTTPException(status_code=404, detail="no such article")
     tags = " · ".join(escape(t) for t in doc.tags)
+    draft = " <span class=badge>草稿 draft</span>" if doc.status == "draft" else ""
+    source = f" · 来自 {escape(doc.source)}" if doc.source else ""
+    phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings)
+    learned = f"<h2>报修人的说法 · how reporters put it</h2><ul>{phrasings}</ul>" if phrasings else ""
     return _page(
         doc.title,
-        f"<h1>{escape(doc.title)}</h1><p class=meta>{escape(doc.id)} · {escape(doc.category)} · {tags}</p>"
-        f"<pre>{escape(doc.body)}</pre>",
+        f"<h1>{escape(doc.title)}{draft}</h1>"
+        f"<p class=meta>{escape(doc.id)} · {escape(doc.category)} · {tags}{source}</p>"
+        f"<pre>{escape(doc.body)}</pre>{learned}",
     )
 
 

@@ -16,6 +16,7 @@ class Spec:
     staff: bool  # engineers, leads and admins only
     needs_ticket: bool = False  # takes a ticket number first
     hidden: bool = False  # button actions, not listed in help
+    takes_text: bool = False  # its Chinese form may be followed by words ("发布知识 KB-T1024")
 
 
 SPECS: tuple[Spec, ...] = (
@@ -24,6 +25,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("mine", ("我的",), staff=True),
     Spec("show", ("查看",), staff=True, needs_ticket=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
+    Spec("draft", ("转知识",), staff=True, needs_ticket=True),
+    Spec("publish", ("发布知识",), staff=True, takes_text=True),
     Spec("new", ("报障", "报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
     Spec("cancel", ("取消",), staff=False),
@@ -81,7 +84,7 @@ def _with_args(spec: Spec, rest: str, *, strict: bool) -> Command | None:
             return Command(spec, int(match.group(1)), match.group(2).strip())
         # "解决了" is a reporter saying it is fixed, not the resolve command without a number.
         return None if strict else Command(spec, None, rest)
-    if strict and rest:
+    if strict and rest and not spec.takes_text:
         return None  # "进度怎么样了" is a question in plain words, handled elsewhere
     return Command(spec, None, rest)
 

@@ -12,7 +12,7 @@ from wuyou.desk import tickets
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories
-from wuyou.kb import feedback
+from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.text import tidy
 
@@ -174,6 +174,7 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
     if d.step == "viewing" and _YES.match(text) and d.viewed:
         feedback.record(session=turn.session, article_ids=[d.viewed], kind="solved", now=turn.now,
                         person_id=turn.person.id, query=d.text)
+        articles.learn_phrasing(session=turn.session, article_id=d.viewed, text=d.text, now=turn.now)
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True

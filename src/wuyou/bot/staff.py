@@ -1,4 +1,4 @@
-"""The engineer's side: queue, claim, mine, show, resolve."""
+"""The engineer's side: queue, claim, mine, show, resolve, and turning solved tickets into KB articles."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import tickets
 from wuyou.desk.models import Ticket
+from wuyou.kb import articles
+from wuyou.kb.errors import ArticleExists
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -82,3 +84,43 @@ def cmd_show(turn: Turn, command: Command) -> None:
              branch=ticket.branch.name if ticket.branch else "—", reporter=ticket.reporter.name,
              category=ticket.category.path if ticket.category else "—", description=ticket.description,
              lines=lines, url=f"{turn.engine.public_url}/tickets/{ticket.id}")
+
+
+def cmd_draft(turn: Turn, command: Command) -> None:
+    """A KB article draft from a resolved ticket: its wording as the symptoms, the resolution as the steps."""
+    if command.ticket is None:
+        turn.say("need_ticket_number", command="转知识")
+        return
+    ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
+    if not ticket.resolution:
+        turn.say("draft_needs_resolution", ticket=ticket.id)
+        return
+    article_id = f"KB-T{ticket.id}"
+    try:
+        articles.save_draft(
+            session=turn.session, article_id=article_id, title=ticket.title,
+            category=ticket.category.path if ticket.category else "", symptoms=ticket.description,
+            steps=ticket.resolution, source=f"ticket {ticket.id}", now=turn.now,
+        )
+    except ArticleExists:
+        turn.say("draft_exists", article=article_id)
+        return
+    tickets.add_event(session=turn.session, ticket=ticket, kind="kb_drafted", now=turn.now, actor=turn.person,
+                      body=article_id)
+    turn.say("draft_ok", ticket=ticket.id, article=article_id, url=f"{turn.engine.public_url}/kb/{article_id}")
+
+
+def cmd_publish(turn: Turn, command: Command) -> None:
+    """Publish a draft so that the bot suggests it (leads and admins)."""
+    article_id = command.rest.split()[0] if command.rest.strip() else ""
+    if not article_id:
+        turn.say("publish_needs_id")
+        return
+    if turn.person.role not in ("lead", "admin"):
+        turn.say("publish_forbidden")
+        return
+    doc = articles.publish(session=turn.session, article_id=article_id, now=turn.now)
+    if doc is None:
+        turn.say("article_not_found", article=article_id)
+        return
+    turn.say("publish_ok", article=doc.id, title=doc.title)

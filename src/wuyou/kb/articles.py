@@ -12,11 +12,16 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.kb.errors import ArticleFormatError
+from wuyou.kb.errors import ArticleExists, ArticleFormatError
 from wuyou.kb.models import Article
+from wuyou.kb.text import tidy
 
+# libyaml's loader when PyYAML was built with it (the wheels are): ten times faster over a large KB.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
+STATUSES = ("published", "draft")
+MAX_PHRASINGS = 20
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,9 @@ class ArticleDoc:
     tags: tuple[str, ...] = ()
     body: str = ""
     sections: dict[str, str] = field(default_factory=dict, compare=False)
+    status: str = "published"
+    phrasings: tuple[str, ...] = ()  # reporters' wordings of problems it solved
+    source: str = ""
 
     @property
     def symptoms(self) -> str:
@@ -51,7 +59,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     if match is None:
         raise ArticleFormatError(f"{source}: no YAML front matter between '---' lines")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ArticleFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
@@ -59,23 +67,37 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     for key in ("id", "title"):
         if not meta.get(key):
             raise ArticleFormatError(f"{source}: front matter needs '{key}'")
-    tags = meta.get("tags") or []
-    if not isinstance(tags, list):
-        raise ArticleFormatError(f"{source}: 'tags' must be a list")
+    lists = {}
+    for key in ("tags", "phrasings"):
+        lists[key] = meta.get(key) or []
+        if not isinstance(lists[key], list):
+            raise ArticleFormatError(f"{source}: '{key}' must be a list")
+    status = str(meta.get("status") or "published")
+    if status not in STATUSES:
+        raise ArticleFormatError(f"{source}: 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
     body = match.group(2).strip()
     return ArticleDoc(
         id=str(meta["id"]),
         title=str(meta["title"]),
         category=str(meta.get("category") or ""),
-        tags=tuple(str(t) for t in tags),
+        tags=tuple(str(t) for t in lists["tags"]),
         body=body,
         sections=split_sections(body),
+        status=status,
+        phrasings=tuple(str(p) for p in lists["phrasings"]),
+        source=str(meta.get("source") or ""),
     )
 
 
 def render_article(doc: ArticleDoc) -> str:
     """The Markdown file for an article; `parse_article(render_article(a)) == a`."""
-    meta = {"id": doc.id, "title": doc.title, "category": doc.category, "tags": list(doc.tags)}
+    meta: dict[str, object] = {"id": doc.id, "title": doc.title, "category": doc.category, "tags": list(doc.tags)}
+    if doc.status != "published":
+        meta["status"] = doc.status
+    if doc.source:
+        meta["source"] = doc.source
+    if doc.phrasings:
+        meta["phrasings"] = list(doc.phrasings)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
     return f"---\n{front}---\n{doc.body}\n"
 
@@ -99,6 +121,9 @@ def to_doc(article: Article) -> ArticleDoc:
         tags=tuple(article.tags),
         body=article.body,
         sections=split_sections(article.body),
+        status=article.status,
+        phrasings=tuple(article.phrasings or ()),
+        source=article.source or "",
     )
 
 
@@ -111,6 +136,9 @@ def upsert(*, session: Session, docs: Iterable[ArticleDoc], now: datetime) -> in
         article.category = doc.category
         article.tags = list(doc.tags)
         article.body = doc.body
+        article.status = doc.status
+        article.phrasings = list(doc.phrasings)
+        article.source = doc.source or None
         article.updated_at = now
         session.add(article)
         count += 1
@@ -118,9 +146,51 @@ def upsert(*, session: Session, docs: Iterable[ArticleDoc], now: datetime) -> in
     return count
 
 
-def all_docs(*, session: Session) -> list[ArticleDoc]:
-    """Every stored article."""
-    return [to_doc(a) for a in session.scalars(select(Article).order_by(Article.id))]
+def all_docs(*, session: Session, published_only: bool = False) -> list[ArticleDoc]:
+    """Every stored article (or only those that may be suggested)."""
+    query = select(Article).order_by(Article.id)
+    if published_only:
+        query = query.where(Article.status == "published")
+    return [to_doc(a) for a in session.scalars(query)]
+
+
+def save_draft(
+    *, session: Session, article_id: str, title: str, category: str, symptoms: str, steps: str, source: str,
+    now: datetime,
+) -> ArticleDoc:
+    """A draft article (not suggested until published); an existing draft of that id is rewritten."""
+    existing = session.get(Article, article_id)
+    if existing is not None and existing.status != "draft":
+        raise ArticleExists(f"{article_id} is already a published article")
+    body = f"## 现象\n{symptoms.strip()}\n\n## 处理步骤\n{steps.strip()}"
+    doc = ArticleDoc(article_id, title, category, (), body, split_sections(body), status="draft", source=source)
+    upsert(session=session, docs=[doc], now=now)
+    return doc
+
+
+def publish(*, session: Session, article_id: str, now: datetime) -> ArticleDoc | None:
+    """Make a draft suggestible; None when there is no such article."""
+    article = session.get(Article, article_id)
+    if article is None:
+        return None
+    if article.status != "published":
+        article.status = "published"
+        article.updated_at = now
+        session.flush()
+    return to_doc(article)
+
+
+def learn_phrasing(*, session: Session, article_id: str, text: str, now: datetime) -> bool:
+    """Remember how a reporter worded a problem this article solved (the most recent few are kept);
+    the index then matches that wording too. False when it was already known."""
+    article = session.get(Article, article_id)
+    text = tidy(text)[:200]
+    if article is None or not text or text in (article.phrasings or []):
+        return False
+    article.phrasings = [*(article.phrasings or []), text][-MAX_PHRASINGS:]
+    article.updated_at = now
+    session.flush()
+    return True
 
 
 def get_doc(*, session: Session, article_id: str) -> ArticleDoc | None:

@@ -7,3 +7,7 @@ class KbError(Exception):
 
 class ArticleFormatError(KbError):
     """An article file is malformed; the message names the file and the problem."""
+
+
+class ArticleExists(KbError):
+    """A draft would overwrite a published article."""

@@ -2,36 +2,74 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from sqlalchemy.orm import Session
 
 from wuyou.kb import articles, feedback
+from wuyou.kb.articles import ArticleDoc
 from wuyou.kb.matching import DEFAULT_THRESHOLD, Matcher
+
+log = logging.getLogger(__name__)
+
+# Up to this many articles an index builds in well under a second: the caller waits for it. A larger
+# KB is rebuilt in a background thread while the previous index keeps answering.
+BUILD_INLINE_UP_TO = 2_000
 
 
 class LiveIndex:
     """Rebuilds the matcher when the articles change (an import or an edit, in any process), and
     refreshes the feedback boosts when new feedback arrives."""
 
-    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, inline_up_to: int = BUILD_INLINE_UP_TO) -> None:
         self._threshold = threshold
+        self._inline_up_to = inline_up_to
         self._version: str | None = None
         self._feedback_version = -1
         self._matcher = Matcher([], threshold=threshold)
         self._lock = threading.Lock()
+        self._building: str | None = None  # the version a background build is making
+        self._built = threading.Condition(self._lock)
 
     def matcher(self, session: Session) -> Matcher:
         """The current matcher; two cheap version queries per call."""
         current = articles.version(session=session)
         seen = feedback.version(session=session)
-        if current != self._version or seen != self._feedback_version:
-            with self._lock:
-                if current != self._version:
-                    self._matcher = Matcher(articles.all_docs(session=session), threshold=self._threshold)
-                    self._version = current
-                    self._feedback_version = -1
-                if seen != self._feedback_version:
-                    self._matcher.set_boosts(feedback.article_boosts(session=session))
-                    self._feedback_version = seen
-        return self._matcher
+        with self._lock:
+            if current != self._version and self._building is None:
+                docs = articles.all_docs(session=session, published_only=True)
+                if self._version is None or len(docs) <= self._inline_up_to:
+                    self._install(Matcher(docs, threshold=self._threshold), current)
+                else:
+                    self._building = current
+                    threading.Thread(target=self._build, args=(docs, current), name="kb-index", daemon=True).start()
+            if seen != self._feedback_version:
+                self._matcher.set_boosts(feedback.article_boosts(session=session))
+                self._feedback_version = seen
+            return self._matcher
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a background rebuild to finish; False on timeout."""
+        with self._built:
+            return self._built.wait_for(lambda: self._building is None, timeout)
+
+    def _build(self, docs: list[ArticleDoc], version: str) -> None:
+        try:
+            matcher = Matcher(docs, threshold=self._threshold)
+        except Exception:  # the old index keeps answering; the next call tries again
+            log.exception("rebuilding the KB index failed")
+            with self._built:
+                self._building = None
+                self._built.notify_all()
+            return
+        with self._built:
+            if self._building == version:
+                self._install(matcher, version)
+                self._building = None
+            self._built.notify_all()
+
+    def _install(self, matcher: Matcher, version: str) -> None:
+        self._matcher = matcher
+        self._version = version
+        self._feedback_version = -1  # the new matcher needs the boosts again

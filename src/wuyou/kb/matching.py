@@ -11,8 +11,9 @@ Below the threshold nothing is offered and the reporter goes straight to a ticke
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter, defaultdict
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -27,8 +28,9 @@ DEFAULT_THRESHOLD = 45.0
 MAX_SUGGESTIONS = 3
 CANDIDATES = 12
 
-# How much a feature found in each field counts, and how much each kind of feature counts.
-FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "category": 1.0, "symptoms": 1.5, "body": 0.4}
+# How much a feature found in each field counts, and how much each kind of feature counts
+# (w: word, b: character bigram, p: pinyin bigram, c: synonym concept).
+FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "category": 1.0, "symptoms": 1.5, "phrasings": 1.5, "body": 0.4}
 KIND_WEIGHTS = {"w": 1.0, "b": 0.5, "p": 0.25, "c": 0.8}
 K1, B = 1.2, 0.5
 
@@ -49,25 +51,35 @@ class Query:
     features: dict[str, float]
 
 
-def parse_query(text: str, *, pinyin: bool = True) -> Query:
+def _features(norm: str, ws: list[str], *, pinyin: bool = True) -> list[str]:
+    """Every feature of a normalised text. Words and synonym concepts carry a `w:` / `c:` prefix;
+    character bigrams (Chinese characters) and pinyin bigrams (private-use syllable codes) are
+    told apart by their characters, which saves building millions of prefixed strings."""
+    out = list(map("w:".__add__, ws))
+    out.extend(tx.bigrams(norm))
+    if pinyin:
+        out.extend(tx.pinyin_bigrams(norm))
+    out.extend(map("c:".__add__, tx.concepts(ws, norm)))
+    return out
+
+
+def _kind(feature: str) -> str:
+    if feature[1:2] == ":":
+        return feature[0]
+    return "p" if tx.is_syllable_code(feature[0]) else "b"
+
+
+def parse_query(text: str) -> Query:
     """Normalise a message and cut it into features."""
     norm = tx.normalise(text)
     ws = tx.words(norm)
-    feats: dict[str, float] = {}
-    for kind, items in (
-        ("w", ws),
-        ("b", tx.bigrams(norm)),
-        ("p", tx.pinyin_bigrams(norm) if pinyin else []),
-        ("c", tx.concepts(ws, norm)),
-    ):
-        for item in items:
-            feats[f"{kind}:{item}"] = KIND_WEIGHTS[kind]
+    feats = {f: KIND_WEIGHTS[_kind(f)] for f in _features(norm, ws)}
     return Query(norm, tuple(dict.fromkeys(ws)), feats)
 
 
 def _word_parts(word: str) -> list[list[str]]:
     """Ways a word can be partly present: its bigrams, its pinyin bigrams, its synonym concept."""
-    parts = [[f"b:{b}" for b in tx.bigrams(word)], [f"p:{p}" for p in tx.pinyin_bigrams(word)]]
+    parts = [tx.bigrams(word), tx.pinyin_bigrams(word)]
     return [p for p in parts if p]
 
 
@@ -78,8 +90,22 @@ def _fields(doc: ArticleDoc) -> dict[str, str]:
         "tags": " ".join(doc.tags),
         "category": doc.category.replace("/", " "),
         "symptoms": doc.symptoms,
+        "phrasings": "\n".join(doc.phrasings),
         "body": rest,
     }
+
+
+def _article_features(doc: ArticleDoc) -> tuple[list[str], list[float]]:
+    """The distinct features of each field of an article, with the field's weight for each."""
+    feats: list[str] = []
+    weights: list[float] = []
+    for field, content in _fields(doc).items():
+        norm = tx.normalise(content)
+        # Homophone typos are in what people write about the fault, not in the steps.
+        distinct = dict.fromkeys(_features(norm, tx.words(norm), pinyin=field != "body"))
+        feats.extend(distinct)
+        weights.extend([FIELD_WEIGHTS[field]] * len(distinct))
+    return feats, weights
 
 
 class Matcher:
@@ -96,39 +122,43 @@ class Matcher:
         self._docs = list({d.id: d for d in docs}.values())
         self._titles = [tx.normalise(d.title) for d in self._docs]
         self._tags = [tx.normalise(" ".join(d.tags)) for d in self._docs]
-        n = len(self._docs)
-        weighted: list[dict[str, float]] = []
-        lengths = np.zeros(n, dtype=np.float64)
-        df: Counter[str] = Counter()
+        n = self._n = len(self._docs)
+        # Cut every article into feature ids (strings are interned as they come, so memory stays small),
+        # then build the index with whole-array operations: no per-posting Python.
+        self._ids: dict[str, int] = {}
+        fid_list: array[int] = array("q")
+        weights: array[float] = array("d")
+        counts = np.zeros(n, dtype=np.int64)
         for i, doc in enumerate(self._docs):
-            tf: dict[str, float] = defaultdict(float)
-            for field, content in _fields(doc).items():
-                # Homophone typos are in what people write about the fault, not in the steps.
-                for feat in parse_query(content, pinyin=field != "body").features:
-                    tf[feat] += FIELD_WEIGHTS[field]
-            weighted.append(tf)
-            lengths[i] = sum(tf.values())
-            df.update(tf.keys())
-        avg = float(lengths.mean()) if n else 1.0
-        self._n = n
-        self._ids = {f: fid for fid, f in enumerate(df)}
-        self._idf = [math.log(1 + (n - c + 0.5) / (c + 0.5)) for c in df.values()]
+            feats, ws = _article_features(doc)
+            fresh = [f for f in dict.fromkeys(feats) if f not in self._ids]
+            self._ids.update(zip(fresh, itertools.count(len(self._ids))))
+            fid_list.extend(map(self._ids.__getitem__, feats))
+            weights.extend(ws)
+            counts[i] = len(feats)
+        nf = len(self._ids)
+        fids = np.frombuffer(fid_list, dtype=np.int64) if fid_list else np.zeros(0, dtype=np.int64)
+        docs_of = np.repeat(np.arange(n, dtype=np.int64), counts)
+        # Sum the field weights of each (article, feature) pair: the weighted term frequency.
+        pairs, where = np.unique(docs_of * max(nf, 1) + fids, return_inverse=True)
+        tf = np.bincount(where, weights=np.frombuffer(weights, dtype=np.float64), minlength=len(pairs))
+        pair_doc, pair_fid = pairs // max(nf, 1), pairs % max(nf, 1)
+        df = np.bincount(pair_fid, minlength=nf)
+        self._idf = np.log1p((n - df + 0.5) / (df + 0.5))
         # A word the KB never uses weighs like a fairly rare one: it is probably what the message is about.
-        self._unknown_weight = float(np.percentile(self._idf, 75)) if self._idf else 1.0
-        postings: list[tuple[list[int], list[float]]] = [([], []) for _ in self._ids]
-        self._features: list[np.ndarray] = []
-        for i, tf in enumerate(weighted):
-            norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
-            fids = []
-            for feat, weight in tf.items():
-                fid = self._ids[feat]
-                fids.append(fid)
-                postings[fid][0].append(i)
-                postings[fid][1].append(weight * (K1 + 1) / (weight + norm))
-            self._features.append(np.array(sorted(fids), dtype=np.int32))
-        self._postings = [
-            (np.asarray(ids, dtype=np.int32), np.asarray(vals, dtype=np.float32)) for ids, vals in postings
-        ]
+        self._unknown_weight = float(np.percentile(self._idf, 75)) if nf else 1.0
+        lengths = np.bincount(pair_doc, weights=tf, minlength=n)
+        avg = float(lengths.mean()) if n else 1.0
+        norm = K1 * (1 - B + B * lengths / avg) if avg else np.full(n, K1)
+        vals = (tf * (K1 + 1) / (tf + norm[pair_doc])).astype(np.float32)
+        # Per article: its features, sorted (pairs are sorted by article, then feature).
+        self._doc_start = np.searchsorted(pair_doc, np.arange(n + 1))
+        self._doc_fids = pair_fid.astype(np.int32)
+        # Per feature: the articles holding it and their BM25F weights.
+        by_feature = np.argsort(pair_fid, kind="stable")
+        self._post_start = np.searchsorted(pair_fid[by_feature], np.arange(nf + 1))
+        self._post_docs = pair_doc[by_feature].astype(np.int32)
+        self._post_vals = vals[by_feature]
         self._positions = {d.id: i for i, d in enumerate(self._docs)}
         self._boost = np.ones(n, dtype=np.float32)
         self.set_boosts(boosts or {})
@@ -172,9 +202,10 @@ class Matcher:
             fid = self._ids.get(feat)
             if fid is None:
                 continue
-            ids, vals = self._postings[fid]
-            scores[ids] += (kind_weight * self._idf[fid]) * vals
-            known += kind_weight * self._idf[fid]
+            lo, hi = self._post_start[fid], self._post_start[fid + 1]
+            weight = kind_weight * float(self._idf[fid])
+            scores[self._post_docs[lo:hi]] += weight * self._post_vals[lo:hi]
+            known += weight
         if known <= 0:
             return []
         scores *= self._boost
@@ -197,7 +228,7 @@ class Matcher:
         self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int
     ) -> dict[str, float]:
         """Query-independent evidence that article `i` answers the message (inputs to calibration)."""
-        present = self._features[i]
+        present = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]
 
         def has(feat: str) -> bool:
             fid = self._ids.get(feat)
@@ -209,7 +240,7 @@ class Matcher:
         total = covered = unknown = 0.0
         for word in query.words:
             fid = self._ids.get(f"w:{word}")
-            weight = self._idf[fid] if fid is not None else self._unknown_weight
+            weight = float(self._idf[fid]) if fid is not None else self._unknown_weight
             total += weight
             if fid is None:
                 unknown += weight

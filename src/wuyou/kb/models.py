@@ -18,6 +18,11 @@ class Article(Base):
     category: Mapped[str] = mapped_column(String(200), default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     body: Mapped[str] = mapped_column(Text)
+    # "published" articles are suggested; a "draft" (one written from resolved tickets) waits for review.
+    status: Mapped[str] = mapped_column(String(16), default="published", server_default="published")
+    # How reporters worded problems this article solved: indexed beside the symptoms.
+    phrasings: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    source: Mapped[str | None] = mapped_column(String(200))  # where it came from ("ticket 1003")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -11,12 +11,9 @@ from functools import lru_cache
 from wuyou.kb.vocabulary import CHAT_NOISE, COURTESY, ENGLISH_FILLER, FILLER_WORDS, SYNONYMS, VARIANTS
 
 _MENTION = re.compile(r"@\S+")
-_NOISE = re.compile(
-    "|".join(
-        rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)  # "hi" must not eat "chip"
-        for w in sorted(CHAT_NOISE, key=len, reverse=True)
-    )
-)
+_BY_LENGTH = sorted(CHAT_NOISE, key=len, reverse=True)
+_NOISE_CJK = re.compile("|".join(re.escape(w) for w in _BY_LENGTH if not w.isascii()))
+_NOISE_LATIN = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _BY_LENGTH if w.isascii()) + r")\b")  # not "chip"
 _NOT_WORD = re.compile(r"[\W_]+")  # anything but letters and digits (CJK included) separates words
 _NOISE_RUNS = re.compile(r"(急{2,}|[!！?？~～。.]{2,})")
 _RUNS = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*|[\u3400-\u9fff]+")
@@ -45,7 +42,7 @@ def normalise(text: str) -> str:
     """Half-width, lower-case, Simplified; mentions, greetings and shouting removed; variants unified."""
     text = to_simplified(unicodedata.normalize("NFKC", text).lower())
     text = _MENTION.sub(" ", text)
-    text = _NOISE.sub(" ", text)
+    text = _NOISE_LATIN.sub(" ", _NOISE_CJK.sub(" ", text))
     text = _VARIANT.sub(lambda m: VARIANTS[m.group(0)], text)
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
@@ -56,18 +53,41 @@ def tidy(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=20_000)
-def _syllable(ch: str) -> str:
-    from pypinyin import lazy_pinyin
+class _Syllables(dict[int, str]):
+    """str.translate table: each Chinese character → one private-use character standing for its
+    toneless syllable, so homophones become the same character (登陆 and 登录 both → "denglu")."""
 
-    return lazy_pinyin(ch)[0]
+    def __init__(self) -> None:
+        super().__init__()
+        self._codes: dict[str, str] = {}
+
+    def __missing__(self, code: int) -> str:
+        from pypinyin import lazy_pinyin
+
+        syllable = lazy_pinyin(chr(code))[0]
+        mark = self._codes.setdefault(syllable, chr(_FIRST_CODE + len(self._codes)))
+        self[code] = mark
+        return mark
+
+
+_SYLLABLES = _Syllables()
+_FIRST_CODE = 0xF0000
+
+
+def is_syllable_code(ch: str) -> bool:
+    """True for the characters `pinyin_bigrams` codes syllables with."""
+    return ord(ch) >= _FIRST_CODE
 
 
 @lru_cache(maxsize=1)
-def _cut() -> Callable[[str], list[str]]:
+def _cut() -> Callable[[str], Iterable[str]]:
     import rjieba
 
-    return lambda text: list(rjieba.cut(text))
+    return rjieba.cut
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_SKIP = FILLER_WORDS | ENGLISH_FILLER | {" "}
 
 
 def runs(normalised: str) -> list[str]:
@@ -76,14 +96,8 @@ def runs(normalised: str) -> list[str]:
 
 
 def words(normalised: str) -> list[str]:
-    """Segmented words (rjieba), Latin words kept whole; filler words dropped."""
-    out: list[str] = []
-    for run in runs(normalised):
-        if run.isascii():
-            out.append(run)
-        else:
-            out.extend(w for w in _cut()(run) if w.strip())
-    return [w for w in out if w not in FILLER_WORDS and w not in ENGLISH_FILLER]
+    """Segmented words (rjieba; Latin words and numbers stay whole), filler words dropped."""
+    return [w for w in _cut()(normalised) if w not in _SKIP]
 
 
 _COURTESY = re.compile(
@@ -100,23 +114,22 @@ def is_courtesy(text: str) -> bool:
 def bigrams(normalised: str) -> list[str]:
     """Character bigrams of each Chinese run (a single-character run counts as itself)."""
     out: list[str] = []
-    for run in runs(normalised):
-        if run.isascii():
-            continue
+    for run in _CJK_RUN.findall(normalised):
         if len(run) == 1:
             out.append(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.extend(map(operator.add, run, run[1:]))
     return out
 
 
 def pinyin_bigrams(normalised: str) -> list[str]:
-    """Syllable bigrams, so that homophone typos (登陆/登录, 密吗/密码) still meet."""
+    """Syllable bigrams (each syllable coded as one character), so that homophone typos
+    (登陆/登录, 密吗/密码) still meet."""
     out: list[str] = []
-    for run in runs(normalised):
-        if run.isascii() or len(run) < 2:
-            continue
-        syllables = [_syllable(ch) for ch in run]
-        out.extend(f"{a}_{b}" for a, b in itertools.pairwise(syllables))
+    for run in _CJK_RUN.findall(normalised):
+        if len(run) > 1:
+            coded = run.translate(_SYLLABLES)
+            out.extend(map(operator.add, coded, coded[1:]))
     return out
 
 

@@ -1,0 +1,72 @@
+"""Knowledge flows back from the desk: a resolved ticket becomes an article a lead publishes, and a
+reporter's "this solved it" teaches the article the reporter's wording."""
+
+from __future__ import annotations
+
+import re
+
+from tests.dialog import Dialog
+from wuyou.kb import articles
+
+FAULT = "员工门禁卡刷了没反应 后门进不去"
+AGAIN = "后门门禁刷卡没反应"
+
+
+def _ticket_number(text: str) -> int:
+    match = re.search(r"#(\d+)", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def _report_without_suggestions(d: Dialog, user: str, text: str) -> int:
+    reply = d.say(user, text)
+    assert "回复 1/" not in reply, reply  # nothing in the KB for it yet
+    assert "影响大吗" in d.say(user, "1")
+    assert "说说情况" in d.say(user, "2")
+    return _ticket_number(d.say(user, "早上开始的 前门正常"))
+
+
+def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dialog) -> None:
+    d = dialog
+    number = _report_without_suggestions(d, "zhang.san", FAULT)
+    d.say("li.wei", f"接单 {number}")
+    assert "没有处理说明" in d.say("li.wei", f"转知识 {number}")
+    d.say("li.wei", f"解决 {number} 门禁控制器断电，重新上电并复位读头后恢复")
+
+    reply = d.say("li.wei", f"转知识 {number}")
+    article_id = f"KB-T{number}"
+    assert article_id in reply and f"/kb/{article_id}" in reply
+    with d.desk.sessions() as s:
+        draft = articles.get_doc(session=s, article_id=article_id)
+    assert draft is not None and draft.status == "draft" and draft.source == f"ticket {number}"
+    assert "门禁卡刷了没反应" in draft.symptoms and "复位读头" in draft.steps
+    assert "kb_drafted" in [e["kind"] for e in d.ticket(number)["timeline"]]
+    page = d.client.get(f"/kb/{article_id}").text
+    assert "草稿" in page and "复位读头" in page
+
+    assert "回复 1/" not in d.say("liu.yang", AGAIN)  # a draft is not suggested
+    d.say("liu.yang", "/cancel")
+    assert "组长" in d.say("li.wei", f"发布知识 {article_id}")  # engineers draft, leads publish
+    assert "已发布" in d.say("zhao.min", f"/publish {article_id}")
+
+    reply = d.say("liu.yang", AGAIN)
+    assert "1. " + FAULT in reply, reply
+    assert "已是正式发布" in d.say("li.wei", f"转知识 {number}")  # a published article is not overwritten
+
+
+def test_solved_feedback_teaches_the_article_the_reporters_wording(dialog: Dialog) -> None:
+    d = dialog
+    wording = "打印机卡纸了 急急急!!! 纸抽不出来"
+    reply = d.say("zhang.san", wording)
+    assert "1. 打印机卡纸的处理方法" in reply
+    d.say("zhang.san", "1")
+    assert "不用报修" in d.say("zhang.san", "解决了")
+    with d.desk.sessions() as s:
+        doc = articles.get_doc(session=s, article_id="KB-P001")
+    assert doc is not None and doc.phrasings == ("打印机卡纸了 纸抽不出来",)
+    d.say("ma.jing", wording)
+    d.say("ma.jing", "1")
+    d.say("ma.jing", "解决了")
+    with d.desk.sessions() as s:
+        doc = articles.get_doc(session=s, article_id="KB-P001")
+    assert doc is not None and doc.phrasings == ("打印机卡纸了 纸抽不出来",)  # once, however often
