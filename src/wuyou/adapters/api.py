@@ -58,6 +58,12 @@ def get_ticket(ticket_id: int, request: Request) -> dict[str, Any]:
             "resolution": t.resolution,
             "rating": t.rating,
             "rating_comment": t.rating_comment,
+            "tags": t.tags,
+            "parent": t.parent_id,
+            "merged_into": t.merged_into_id,
+            "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
+            "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
+            "chase_count": t.chase_count,
             "created_at": t.created_at.isoformat(),
             "timeline": [
                 {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "body": e.body, "data": e.data}

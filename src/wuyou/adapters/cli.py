@@ -8,17 +8,25 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wuyou.adapters import migrate
-from wuyou.adapters.bootstrap import Desk, build, load_demo
 from wuyou.adapters.settings import Settings
-from wuyou.db import make_engine, utcnow
+from wuyou.db import utcnow
+
+if TYPE_CHECKING:
+    from wuyou.adapters.bootstrap import Desk
+
+# The desk (database, migrations, web app) is imported by the commands that need it, so that
+# `wuyou kb suggest` starts in a fraction of a second.
 
 log = logging.getLogger("wuyou")
 
 
 def _desk(settings: Settings) -> Desk:
+    from wuyou.adapters import migrate
+    from wuyou.adapters.bootstrap import build
+    from wuyou.db import make_engine
+
     engine = make_engine(settings.database_url)
     try:
         current = migrate.is_current(engine)
@@ -37,6 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from wuyou.adapters.app import create_app
+    from wuyou.adapters.bootstrap import load_demo
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
     if args.workers > 1 and not settings.redis_url:
@@ -66,6 +75,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters import migrate
+
     migrate.upgrade(settings.database_url, args.revision)
     print(f"database at {args.revision}")
 
@@ -116,6 +127,7 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.bootstrap import load_demo
     from wuyou.adapters.console import ConsoleChat
 
     desk = _desk(settings)

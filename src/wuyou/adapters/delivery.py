@@ -81,9 +81,14 @@ class Deliverer:
         if platform is None:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return
-        text = self._catalog.t(message.template, person.locale, **message.params)
+        # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
+        params = dict(message.params)
+        for name, value in message.params.items():
+            if name.endswith("_key") and isinstance(value, str):
+                params[name[:-4]] = self._catalog.t(value, person.locale)
+        text = self._catalog.t(message.template, person.locale, **params)
         buttons = [
-            {"label": self._catalog.t(b["label_key"], person.locale, **message.params), "action": b["action"]}
+            {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}
             for b in message.buttons
         ]
         try:

@@ -17,19 +17,29 @@ class Spec:
     needs_ticket: bool = False  # takes a ticket number first
     hidden: bool = False  # button actions, not listed in help
     takes_text: bool = False  # its Chinese form may be followed by words ("发布知识 KB-T1024")
+    ticket_optional: bool = False  # without a number it means the person's only open ticket ("催单")
 
 
 SPECS: tuple[Spec, ...] = (
     Spec("queue", ("待办",), staff=True),
     Spec("claim", ("接单",), staff=True, needs_ticket=True),
+    Spec("release", ("退单",), staff=True, needs_ticket=True),
     Spec("mine", ("我的",), staff=True),
     Spec("show", ("查看",), staff=True, needs_ticket=True),
+    Spec("note", ("备注",), staff=True, needs_ticket=True),
+    Spec("ask", ("追问",), staff=True, needs_ticket=True),
+    Spec("reply", ("答复",), staff=True, needs_ticket=True),
+    Spec("transfer", ("转派",), staff=True, needs_ticket=True),
+    Spec("priority", ("优先级",), staff=True, needs_ticket=True),
+    Spec("merge", ("合并",), staff=True, needs_ticket=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
     Spec("draft", ("转知识",), staff=True, needs_ticket=True),
     Spec("publish", ("发布知识",), staff=True, takes_text=True),
     Spec("new", ("报障", "报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
-    Spec("cancel", ("取消",), staff=False),
+    Spec("chase", ("催单", "催一下"), staff=False, needs_ticket=True, ticket_optional=True),
+    Spec("add", ("补充",), staff=False, needs_ticket=True, ticket_optional=True),
+    Spec("cancel", ("取消", "撤单"), staff=False, takes_text=True),
     Spec("help", ("帮助",), staff=False),
     Spec("confirm", (), staff=False, needs_ticket=True, hidden=True),
     Spec("reopen", (), staff=False, needs_ticket=True, hidden=True),
@@ -83,6 +93,8 @@ def _with_args(spec: Spec, rest: str, *, strict: bool) -> Command | None:
         if match:
             return Command(spec, int(match.group(1)), match.group(2).strip())
         # "解决了" is a reporter saying it is fixed, not the resolve command without a number.
+        if strict and spec.ticket_optional and not rest:
+            return Command(spec, None, "")
         return None if strict else Command(spec, None, rest)
     if strict and rest and not spec.takes_text:
         return None  # "进度怎么样了" is a question in plain words, handled elsewhere

@@ -22,6 +22,8 @@ class Dialogue:
     urgency: int | None = None
     pending_command: str | None = None  # a suggested command that "1" would run
     ticket: int | None = None
+    choices: list[str] = field(default_factory=list)  # commands that "1", "2", … would run
+    replying_to: int | None = None  # the next message is a reply to this ticket's reporter
 
 
 def _key(person_id: str) -> str:
@@ -40,7 +42,7 @@ def load(store: StateStore, person_id: str) -> Dialogue:
 
 
 def save(store: StateStore, person_id: str, dialogue: Dialogue) -> None:
-    if not dialogue.step and not dialogue.pending_command:
+    if dialogue == Dialogue():
         store.delete(_key(person_id))
     else:
         store.set(_key(person_id), json.dumps(asdict(dialogue), ensure_ascii=False), ttl=TTL_SECONDS)

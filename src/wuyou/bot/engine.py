@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import reporting, staff
+from wuyou.bot import following, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Inbound, Outbound
@@ -125,9 +125,18 @@ class Engine:
             reporting.refuse_input(turn, problem)
             return
         parsed = parse(turn.text)
-        pending, turn.dialogue.pending_command = turn.dialogue.pending_command, None
-        if parsed is None and pending and clean(turn.text) == "1":
-            parsed = parse(pending)
+        d = turn.dialogue
+        pending, d.pending_command = d.pending_command, None
+        choices, d.choices = d.choices, []
+        replying, d.replying_to = d.replying_to, None
+        if parsed is None:
+            typed = clean(turn.text)
+            if pending and typed == "1":
+                parsed = parse(pending)
+            elif choices and typed.isdigit() and 1 <= int(typed) <= len(choices):
+                parsed = parse(choices[int(typed) - 1])
+            elif replying is not None:
+                parsed = parse(f"/reply {replying} {typed}")
         try:
             if isinstance(parsed, UnknownCommand):
                 self._suggest_command(turn, parsed)
@@ -145,8 +154,7 @@ class Engine:
         if command.spec.staff and turn.person.role not in ("engineer", "lead", "admin"):
             turn.say("staff_only", command=command.spec.zh[0] if command.spec.zh else command.spec.name)
             return
-        module = staff if command.spec.staff else reporting
-        getattr(module, f"cmd_{command.spec.name}")(turn, command)
+        HANDLERS[command.spec.name](turn, command)
 
     def _suggest_command(self, turn: Turn, typed: UnknownCommand) -> None:
         spec = closest(typed.typed, staff=turn.person.role != "reporter")
@@ -157,6 +165,13 @@ class Engine:
         turn.dialogue.pending_command = guess
         turn.say("did_you_mean", typed=typed.typed, guess=guess, zh=spec.zh[0] if spec.zh else "")
 
+
+HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
+    name[4:]: getattr(module, name)
+    for module in (reporting, following, staff, working)
+    for name in dir(module)
+    if name.startswith("cmd_")
+}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from wuyou.bot import following
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -44,7 +45,9 @@ def refuse_input(turn: Turn, problem: str) -> None:
 
 def explain_error(turn: Turn, exc: DeskError) -> None:
     """Turn a refusal of the desk into words for the person."""
-    if isinstance(exc, AlreadyClaimed):
+    if isinstance(exc, AlreadyClaimed) and exc.holder_name == turn.person.name:
+        turn.say("claim_yours")
+    elif isinstance(exc, AlreadyClaimed):
         turn.say("claim_taken", holder=exc.holder_name, since=turn.local(exc.since))  # type: ignore[arg-type]
     elif isinstance(exc, NotFound):
         turn.say("ticket_not_found", ticket=str(exc).rsplit(" ", 1)[-1])
@@ -73,6 +76,8 @@ def free_text(turn: Turn) -> None:
         return
     turn.dialogue = Dialogue()
     if _awaiting_me(turn, text):
+        return
+    if following.answer_waiting(turn):
         return
     if _THANKS.match(text):
         turn.say("thanks")
@@ -268,14 +273,6 @@ def _on_description(turn: Turn, text: str) -> None:
 def cmd_new(turn: Turn, command: Command | None) -> None:
     turn.dialogue = Dialogue(text=command.rest if command else "")
     _ask_category(turn, intro=turn.t("new_intro"))
-
-
-def cmd_cancel(turn: Turn, command: Command | None) -> None:
-    if turn.dialogue.step:
-        turn.dialogue = Dialogue()
-        turn.say("cancelled")
-    else:
-        turn.say("nothing_to_cancel")
 
 
 def cmd_help(turn: Turn, command: Command | None) -> None:

@@ -64,7 +64,8 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.resolve(session=turn.session, ticket_id=command.ticket, engineer=turn.person,
                              summary=command.rest, now=turn.now)
-    turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name)
+    turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name,
+             buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
 
 
 def cmd_show(turn: Turn, command: Command) -> None:
@@ -73,6 +74,7 @@ def cmd_show(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
     events = tickets.timeline(session=turn.session, ticket_id=ticket.id)
+    # Staff see everything, internal notes included; `data` explains refusals and links.
     lines = "\n".join(
         turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"),
                body=f" {e.body}" if e.body else "")

@@ -35,3 +35,21 @@ class AlreadyClaimed(DeskError):
 
 class OrgFileError(DeskError):
     """The org directory file is malformed; the message names the place."""
+
+
+class NotServing(DeskError):
+    """A transfer target does not serve the ticket's branch (another region, or no such person/team)."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target} cannot take this ticket: {reason}")
+        self.target = target
+        self.reason = reason  # "region" (serves another region), "unknown" (no such team/person), "role"
+
+
+class TooSoon(DeskError):
+    """The same request was made too recently (a chase within its interval)."""
+
+    def __init__(self, last: object, next_allowed: object) -> None:
+        super().__init__("too soon")
+        self.last = last
+        self.next_allowed = next_allowed

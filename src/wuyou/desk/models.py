@@ -128,6 +128,13 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # parent/child links
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # a duplicate's main ticket
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asked the reporter, clock paused
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the assignee's last action
+    last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
@@ -149,6 +156,18 @@ class TicketEvent(Base):
     body: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     public: Mapped[bool] = mapped_column(default=True)
+
+
+class TicketFollower(Base):
+    """Someone told about a ticket's progress besides its reporter (the reporter of a merged duplicate)."""
+
+    __tablename__ = "ticket_followers"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class OutboxMessage(Base):

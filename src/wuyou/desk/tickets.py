@@ -1,9 +1,14 @@
-"""Tickets: open, claim, resolve, confirm, reopen, rate — each step on the timeline and notified."""
+"""Tickets: open, claim, resolve, confirm, reopen, rate — each step validated, on the timeline and notified.
+
+The lifecycle: new → claimed → in_progress ⇄ waiting (on the reporter) → resolved → closed, plus
+reopened, cancelled and merged. `TRANSITIONS` says from which states each action may start;
+`require` checks it, so an invalid step is refused the same way everywhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,18 +16,47 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
-from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent
+from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import team_members
 from wuyou.desk.routing import priority_for, route_team
+from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
 
-OPEN_STATUSES = ("new", "claimed", "reopened")
-STAFF_ROLES = ("engineer", "lead", "admin")
+__all__ = ["is_staff"]
+
+STATUSES = ("new", "claimed", "in_progress", "waiting", "resolved", "closed", "reopened", "cancelled", "merged")
+OPEN_STATUSES = ("new", "claimed", "in_progress", "waiting", "reopened")
+HELD_STATUSES = ("claimed", "in_progress", "waiting", "reopened")  # with an assignee
+FINAL_STATUSES = ("closed", "cancelled", "merged")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "claim": ("new", "reopened"),
+    "release": HELD_STATUSES,
+    "note": (*OPEN_STATUSES, "resolved"),
+    "reply": OPEN_STATUSES,
+    "ask": ("claimed", "in_progress", "reopened", "waiting"),
+    "add_info": OPEN_STATUSES,
+    "transfer": OPEN_STATUSES,
+    "priority": OPEN_STATUSES,
+    "merge": OPEN_STATUSES,
+    "resolve": HELD_STATUSES,
+    "confirm": ("resolved",),
+    "rate": ("resolved",),
+    "reopen": ("resolved", "closed"),
+    "cancel": OPEN_STATUSES,
+    "chase": OPEN_STATUSES,
+}
 TITLE_LEN = 40
 
 
-def is_staff(person: Person) -> bool:
-    """Engineers, leads and admins work tickets; reporters only report."""
-    return person.role in STAFF_ROLES
+def require(ticket: Ticket, action: str) -> None:
+    """Refuse `action` unless the ticket's state allows it."""
+    if ticket.status not in TRANSITIONS[action]:
+        raise InvalidTransition(ticket.status, action)
+
+
+def reporter_side(*, session: Session, ticket: Ticket) -> list[Person]:
+    """Who hears about a ticket's progress: its reporter and the reporters of duplicates merged into it."""
+    followers = session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id)).all()
+    return [ticket.reporter, *(f.person for f in followers if f.person_id != ticket.reporter_id)]
 
 
 def add_event(
@@ -91,6 +125,41 @@ def _notify(
             buttons=buttons,
             ticket_id=ticket.id,
         )
+
+
+def tell_reporters(
+    *,
+    session: Session,
+    event: TicketEvent,
+    ticket: Ticket,
+    template: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    buttons: Sequence[dict[str, str]] = (),
+) -> None:
+    """Tell the reporter (with `template` and its buttons) and every follower (a short progress note)."""
+    _notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template=template, now=now,
+            extra=extra, buttons=buttons)
+    followers = reporter_side(session=session, ticket=ticket)[1:]
+    if followers:
+        _notify(session=session, event=event, ticket=ticket, people=followers, template="follower_update",
+                now=now, extra={"what_key": f"event_{event.kind}", "body": event.body or ""})
+
+
+def notify(
+    *,
+    session: Session,
+    event: TicketEvent,
+    ticket: Ticket,
+    people: Sequence[Person],
+    template: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    buttons: Sequence[dict[str, str]] = (),
+) -> None:
+    """Queue one notification per person (once each) in this transaction."""
+    _notify(session=session, event=event, ticket=ticket, people=people, template=template, now=now, extra=extra,
+            buttons=buttons)
 
 
 def open_ticket(
@@ -164,24 +233,9 @@ def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _may_work(session: Session, person: Person, ticket: Ticket) -> bool:
-    if person.role == "admin" or ticket.team_code is None:
-        return is_staff(person)
-    team = session.get(Team, ticket.team_code)
-    if team is not None and team.lead_id == person.id:
-        return True
-    member = session.get(TeamMember, (ticket.team_code, person.id))
-    return member is not None and is_staff(person)
-
-
 def visible_to_staff(*, session: Session, ticket_id: int, person: Person) -> Ticket:
-    """The ticket if this engineer may work on it; NotFound otherwise (existence not revealed)."""
-    if not is_staff(person):
-        raise Forbidden("staff only")
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None or not _may_work(session, person, ticket):
-        raise NotFound(f"ticket {ticket_id}")
-    return ticket
+    """The ticket if this staff member's scope covers it; NotFound otherwise (existence not revealed)."""
+    return ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
 
 
 def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) -> Ticket:
@@ -190,8 +244,12 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
     # The conditional update is the arbiter: it succeeds only while nobody holds the ticket.
     result = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None), Ticket.status.in_(("new", "reopened")))
-        .values(assignee_id=engineer.id, status="claimed", claimed_at=now)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.assignee_id.is_(None) | ((Ticket.assignee_id == engineer.id) & Ticket.claimed_at.is_(None)),
+            Ticket.status.in_(TRANSITIONS["claim"]),
+        )
+        .values(assignee_id=engineer.id, status="claimed", claimed_at=now, last_activity_at=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(ticket)
@@ -208,14 +266,7 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         actor=engineer,
         data={"response_minutes": response_minutes},
     )
-    _notify(
-        session=session,
-        event=event,
-        ticket=ticket,
-        people=[ticket.reporter],
-        template="ticket_claimed",
-        now=now,
-    )
+    tell_reporters(session=session, event=event, ticket=ticket, template="ticket_claimed", now=now)
     if ticket.team_code:
         colleagues = [
             p for p in team_members(session=session, team_code=ticket.team_code) if p.id != engineer.id
@@ -236,21 +287,23 @@ def resolve(
 ) -> Ticket:
     """Mark the ticket resolved with a summary and ask the reporter to confirm."""
     ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
-    if ticket.status not in ("claimed", "reopened") or ticket.assignee_id is None:
+    require(ticket, "resolve")
+    if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "resolve")
     if ticket.assignee_id != engineer.id and engineer.role == "engineer":
         raise Forbidden("only the assignee or a lead may resolve")
     ticket.status = "resolved"
     ticket.resolved_at = now
     ticket.confirmed_at = None
+    ticket.waiting_since = None
+    ticket.last_activity_at = now
     ticket.resolution = summary
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=engineer, body=summary)
-    _notify(
+    tell_reporters(
         session=session,
         event=event,
         ticket=ticket,
-        people=[ticket.reporter],
         template="ticket_resolved",
         now=now,
         extra={"summary": summary, "resolver": engineer.name},
@@ -262,12 +315,14 @@ def resolve(
     return ticket
 
 
-def _own_resolved(session: Session, ticket_id: int, reporter: Person) -> Ticket:
+REOPEN_WITHIN = timedelta(days=3)
+
+
+def _own_resolved(session: Session, ticket_id: int, reporter: Person, action: str = "confirm") -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.reporter_id != reporter.id:
         raise NotFound(f"ticket {ticket_id}")
-    if ticket.status != "resolved":
-        raise InvalidTransition(ticket.status, "confirm")
+    require(ticket, action)
     return ticket
 
 
@@ -283,9 +338,12 @@ def confirm(*, session: Session, ticket_id: int, reporter: Person, now: datetime
 def reopen(
     *, session: Session, ticket_id: int, reporter: Person, reason: str, now: datetime
 ) -> Ticket:
-    """The reporter says it is not fixed: back to the same engineer."""
-    ticket = _own_resolved(session, ticket_id, reporter)
+    """The reporter says it is not fixed (until `REOPEN_WITHIN` after the resolution): back to the same engineer."""
+    ticket = _own_resolved(session, ticket_id, reporter, "reopen")
+    if ticket.status == "closed" and (ticket.resolved_at is None or now - ticket.resolved_at > REOPEN_WITHIN):
+        raise InvalidTransition(ticket.status, "reopen")
     ticket.status = "reopened"
+    ticket.closed_at = None
     ticket.reopen_count += 1
     ticket.resolved_at = None
     ticket.confirmed_at = None
@@ -312,7 +370,7 @@ def rate(
     """Record the reporter's 1–5 rating and close the ticket."""
     if not 1 <= score <= 5:
         raise ValueError("score must be 1..5")
-    ticket = _own_resolved(session, ticket_id, reporter)
+    ticket = _own_resolved(session, ticket_id, reporter, "rate")
     if ticket.confirmed_at is None:
         ticket.confirmed_at = now
         add_event(session=session, ticket=ticket, kind="confirmed", now=now, actor=reporter)
@@ -345,8 +403,12 @@ def rate(
 
 
 def team_queue(*, session: Session, person: Person, limit: int = 20) -> list[Ticket]:
-    """Unclaimed tickets of the person's teams (all teams for an admin), oldest first."""
-    stmt = select(Ticket).where(Ticket.assignee_id.is_(None), Ticket.status.in_(("new", "reopened")))
+    """Unclaimed tickets of the person's teams (all teams for an admin) within their scope, by priority."""
+    stmt = select(Ticket).where(
+        Ticket.assignee_id.is_(None),
+        Ticket.status.in_(("new", "reopened")),
+        staff_filter(session=session, person=person),
+    )
     if person.role != "admin":
         member = select(TeamMember.team_code).where(TeamMember.person_id == person.id)
         led = select(Team.code).where(Team.lead_id == person.id)
@@ -355,7 +417,7 @@ def team_queue(*, session: Session, person: Person, limit: int = 20) -> list[Tic
 
 
 def assigned_to(*, session: Session, person: Person) -> list[Ticket]:
-    """Open tickets the person holds."""
+    """Open tickets the person holds (or has been assigned and has yet to accept)."""
     stmt = select(Ticket).where(Ticket.assignee_id == person.id, Ticket.status.in_(OPEN_STATUSES))
     return list(session.scalars(stmt.order_by(Ticket.priority, Ticket.id)))
 

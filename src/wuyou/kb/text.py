@@ -16,7 +16,6 @@ _NOISE_CJK = re.compile("|".join(re.escape(w) for w in _BY_LENGTH if not w.isasc
 _NOISE_LATIN = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _BY_LENGTH if w.isascii()) + r")\b")  # not "chip"
 _NOT_WORD = re.compile(r"[\W_]+")  # anything but letters and digits (CJK included) separates words
 _NOISE_RUNS = re.compile(r"(急{2,}|[!！?？~～。.]{2,})")
-_RUNS = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*|[\u3400-\u9fff]+")
 _VARIANT = re.compile("|".join(sorted((re.escape(w) for w in VARIANTS), key=len, reverse=True)))
 
 
@@ -88,11 +87,6 @@ def _cut() -> Callable[[str], Iterable[str]]:
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _SKIP = FILLER_WORDS | ENGLISH_FILLER | {" "}
-
-
-def runs(normalised: str) -> list[str]:
-    """Latin/digit words and Chinese runs, in order."""
-    return _RUNS.findall(normalised)
 
 
 def words(normalised: str) -> list[str]:

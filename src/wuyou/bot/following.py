@@ -1,0 +1,102 @@
+"""Reporter commands after a ticket exists: chase (催单), add information (补充), cancel (取消 / 撤单),
+and answering an engineer's question by simply writing back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wuyou.bot.commands import Command
+from wuyou.bot.dialogue import Dialogue
+from wuyou.desk import tickets, working
+from wuyou.desk.errors import NotFound, TooSoon
+from wuyou.desk.models import Ticket
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+
+def _pick(turn: Turn, command: Command, zh: str) -> int | None:
+    """The ticket a reporter means: the number given, else their only open ticket."""
+    if command.ticket is not None:
+        return command.ticket
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    if len(mine) == 1:
+        return mine[0].id
+    if not mine:
+        turn.say("status_none")
+    else:
+        turn.say("which_ticket", command=zh, numbers="、".join(f"#{t.id}" for t in mine))
+    return None
+
+
+def _not_yours(turn: Turn, number: int) -> None:
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    numbers = "、".join(f"#{t.id}" for t in mine)
+    turn.say("not_your_ticket", ticket=number, numbers=numbers or "—")
+
+
+def cmd_chase(turn: Turn, command: Command) -> None:
+    number = _pick(turn, command, "催单")
+    if number is None:
+        return
+    try:
+        ticket, pinged = working.chase(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
+    except TooSoon as exc:
+        turn.say("chase_too_soon", last=turn.local(exc.last), next=turn.local(exc.next_allowed),  # type: ignore[arg-type]
+                 ticket=number)
+        return
+    except NotFound:
+        _not_yours(turn, number)
+        return
+    turn.say("chase_ok", ticket=ticket.id, who="、".join(p.name for p in pinged) or turn.t("the_team"))
+
+
+def cmd_add(turn: Turn, command: Command) -> None:
+    number = _pick(turn, command, "补充")
+    if number is None:
+        return
+    if not command.rest:
+        turn.say("needs_text", command=f"补充 {number}")
+        return
+    try:
+        ticket = working.add_info(session=turn.session, ticket_id=number, reporter=turn.person, text=command.rest,
+                                  now=turn.now)
+    except NotFound:
+        _not_yours(turn, number)
+        return
+    turn.say("info_added", ticket=ticket.id, to=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
+
+
+def answer_waiting(turn: Turn) -> bool:
+    """While an engineer's question is open, the reporter's next message goes straight to that ticket."""
+    ticket = working.waiting_on(session=turn.session, reporter=turn.person)
+    if ticket is None:
+        return False
+    working.add_info(session=turn.session, ticket_id=ticket.id, reporter=turn.person, text=turn.text, now=turn.now)
+    turn.say("info_added", ticket=ticket.id, to=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
+    return True
+
+
+def cmd_cancel(turn: Turn, command: Command) -> None:
+    """Without a number: leave the current conversation. With one: withdraw that ticket (after a confirmation)."""
+    words = command.rest.split()
+    number = words[0].lstrip("#") if words else ""
+    if not number.isdigit():
+        if turn.dialogue.step:
+            turn.dialogue = Dialogue()
+            turn.say("cancelled")
+        else:
+            turn.say("nothing_to_cancel")
+        return
+    if len(words) > 1 and words[1] in ("确认", "confirm"):
+        working.cancel(session=turn.session, ticket_id=int(number), person=turn.person,
+                       reason=" ".join(words[2:]), now=turn.now)
+        turn.say("ticket_cancel_ok", ticket=int(number))
+        return
+    ticket = turn.session.get(Ticket, int(number))
+    if ticket is None or (ticket.reporter_id != turn.person.id and turn.person.role not in ("lead", "admin")):
+        _not_yours(turn, int(number))
+        return
+    tickets.require(ticket, "cancel")
+    turn.dialogue.pending_command = f"/cancel {ticket.id} confirm"
+    turn.say("ticket_cancel_confirm", ticket=ticket.id, title=ticket.title)

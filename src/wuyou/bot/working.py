@@ -1,0 +1,120 @@
+"""Engineer commands for working a ticket: release, note, ask, reply, transfer, priority, merge."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wuyou.bot.commands import Command
+from wuyou.bot.messages import Button
+from wuyou.desk import working
+from wuyou.desk.errors import NotServing
+from wuyou.desk.org import PRIORITIES
+from wuyou.desk.scope import ticket_for_staff
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+
+def _number(turn: Turn, command: Command, zh: str) -> int | None:
+    if command.ticket is None:
+        turn.say("need_ticket_number", command=zh)
+    return command.ticket
+
+
+def cmd_release(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "退单")) is None:
+        return
+    working.release(session=turn.session, ticket_id=number, person=turn.person, now=turn.now, reason=command.rest)
+    turn.say("release_ok", ticket=number)
+
+
+def cmd_note(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "备注")) is None:
+        return
+    if not command.rest:
+        turn.say("needs_text", command=f"备注 {number}")
+        return
+    working.note(session=turn.session, ticket_id=number, person=turn.person, text=command.rest, now=turn.now)
+    turn.say("note_ok", ticket=number)
+
+
+def cmd_ask(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "追问")) is None:
+        return
+    if not command.rest:
+        turn.say("needs_text", command=f"追问 {number}")
+        return
+    ticket = working.ask(session=turn.session, ticket_id=number, person=turn.person, question=command.rest,
+                         now=turn.now)
+    turn.say("ask_ok", ticket=number, reporter=ticket.reporter.name)
+
+
+def cmd_reply(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "答复")) is None:
+        return
+    if not command.rest:
+        turn.dialogue.replying_to = number  # the next message is the reply
+        turn.say("reply_prompt", ticket=number)
+        return
+    ticket = working.reply(session=turn.session, ticket_id=number, person=turn.person, text=command.rest,
+                           now=turn.now)
+    turn.say("reply_ok", ticket=number, reporter=ticket.reporter.name)
+
+
+def cmd_transfer(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "转派")) is None:
+        return
+    target = command.rest.split()[0] if command.rest.strip() else ""
+    if not target:
+        _offer_candidates(turn, number, intro=turn.t("transfer_pick"))
+        return
+    try:
+        ticket = working.transfer(session=turn.session, ticket_id=number, person=turn.person, target=target,
+                                  now=turn.now)
+    except NotServing as exc:
+        if exc.reason == "unknown":
+            turn.say("transfer_unknown", target=target)
+            return
+        if exc.reason == "role":
+            turn.say("transfer_not_staff", target=exc.target)
+            return
+        _offer_candidates(turn, number, intro=turn.t("transfer_other_region", target=exc.target, ticket=number))
+        return
+    to = ticket.assignee.name if ticket.assignee else (ticket.team.name if ticket.team else target)
+    turn.say("transfer_ok", ticket=number, to=to)
+
+
+def _offer_candidates(turn: Turn, number: int, *, intro: str) -> None:
+    """List who may take the ticket, least loaded first; a number picks one."""
+    ticket = ticket_for_staff(session=turn.session, ticket_id=number, person=turn.person)
+    options = working.candidates(session=turn.session, ticket=ticket)
+    if not options:
+        turn.say("transfer_nobody", intro=intro)
+        return
+    lines = "\n".join(turn.t("candidate_line", index=i, name=c.person.name, team=c.team.name, load=c.load)
+                      for i, c in enumerate(options[:9], 1))
+    turn.dialogue.choices = [f"/transfer {number} {c.person.id}" for c in options[:9]]
+    turn.say("transfer_options", intro=intro, lines=lines,
+             buttons=tuple(Button(c.person.name, str(i)) for i, c in enumerate(options[:9], 1)))
+
+
+def cmd_priority(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "优先级")) is None:
+        return
+    wanted = command.rest.strip().upper()
+    if wanted not in PRIORITIES:
+        turn.say("priority_pick", ticket=number, priorities="/".join(PRIORITIES))
+        return
+    working.set_priority(session=turn.session, ticket_id=number, person=turn.person, priority=wanted, now=turn.now)
+    turn.say("priority_ok", ticket=number, priority=wanted)
+
+
+def cmd_merge(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "合并")) is None:
+        return
+    main = command.rest.strip().lstrip("#").split()[0] if command.rest.strip() else ""
+    if not main.isdigit():
+        turn.say("merge_needs_main", ticket=number)
+        return
+    working.merge(session=turn.session, duplicate_id=number, main_id=int(main), person=turn.person, now=turn.now)
+    turn.say("merge_ok", duplicate=number, main=int(main))

@@ -1,0 +1,360 @@
+"""Working a ticket after it is claimed: release, notes, questions to the reporter and their answers,
+public replies, transfer, priority, merging duplicates, parent/child links, cancelling and chasing.
+
+Every function checks scope (`desk.scope`) and state (`tickets.require`), puts an event on the
+timeline, and queues its notifications in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound, NotServing, TooSoon
+from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketFollower
+from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
+from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
+from wuyou.desk.tickets import HELD_STATUSES, add_event, notify, require, tell_reporters
+
+CHASE_INTERVAL = timedelta(minutes=30)
+
+
+def _lead_or_admin(session: Session, person: Person, ticket: Ticket) -> bool:
+    if person.role == "admin":
+        return True
+    if person.role != "lead":
+        return False
+    return serves(session=session, person=person, ticket=ticket)
+
+
+def _holder_or_lead(session: Session, person: Person, ticket: Ticket) -> None:
+    """Only the assignee, a lead serving the ticket or an admin may act on a held ticket."""
+    if ticket.assignee_id != person.id and not _lead_or_admin(session, person, ticket):
+        raise Forbidden("only the assignee or a lead")
+
+
+def _touch(ticket: Ticket, actor: Person, now: datetime) -> None:
+    """The assignee did something: a claimed ticket is now being worked on."""
+    if ticket.assignee_id == actor.id:
+        ticket.last_activity_at = now
+        if ticket.status == "claimed":
+            ticket.status = "in_progress"
+
+
+def release(*, session: Session, ticket_id: int, person: Person, now: datetime, reason: str = "") -> Ticket:
+    """Give a claimed ticket back to the team's queue."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "release")
+    if ticket.assignee_id is None:
+        raise InvalidTransition(ticket.status, "release")
+    _holder_or_lead(session, person, ticket)
+    previous = ticket.assignee
+    ticket.assignee_id = None
+    ticket.claimed_at = None
+    ticket.waiting_since = None
+    ticket.status = "new"
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="released", now=now, actor=person, body=reason or None,
+                      data={"previous": previous.id if previous else None})
+    if ticket.team_code:
+        people = [p for p in team_members(session=session, team_code=ticket.team_code) if p.id != person.id]
+        notify(session=session, event=event, ticket=ticket, people=people, template="ticket_released", now=now,
+               extra={"by": person.name}, buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+    return ticket
+
+
+def note(*, session: Session, ticket_id: int, person: Person, text: str, now: datetime) -> Ticket:
+    """An internal note: on the timeline for staff, never shown to the reporter."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "note")
+    _touch(ticket, person, now)
+    add_event(session=session, ticket=ticket, kind="note", now=now, actor=person, body=text, public=False)
+    return ticket
+
+
+def reply(*, session: Session, ticket_id: int, person: Person, text: str, now: datetime) -> Ticket:
+    """A public comment to the reporter (and followers)."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "reply")
+    _touch(ticket, person, now)
+    event = add_event(session=session, ticket=ticket, kind="comment", now=now, actor=person, body=text)
+    tell_reporters(session=session, event=event, ticket=ticket, template="ticket_comment", now=now,
+                   extra={"author": person.name, "text": text})
+    return ticket
+
+
+def ask(*, session: Session, ticket_id: int, person: Person, question: str, now: datetime) -> Ticket:
+    """Ask the reporter for details: the ticket waits on the reporter (the SLA clock pauses)."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "ask")
+    if ticket.assignee_id is None:
+        raise InvalidTransition(ticket.status, "ask")
+    _holder_or_lead(session, person, ticket)
+    ticket.status = "waiting"
+    ticket.waiting_since = ticket.waiting_since or now
+    ticket.last_activity_at = now
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="asked", now=now, actor=person, body=question)
+    notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template="ticket_question",
+           now=now, extra={"asker": person.name, "question": question})
+    return ticket
+
+
+def waiting_on(*, session: Session, reporter: Person) -> Ticket | None:
+    """The reporter's ticket that is waiting for their answer (the most recently asked), if any."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.reporter_id == reporter.id, Ticket.status == "waiting")
+        .order_by(Ticket.waiting_since.desc(), Ticket.id.desc())
+    )
+    return session.scalars(stmt).first()
+
+
+def add_info(
+    *, session: Session, ticket_id: int, reporter: Person, text: str, now: datetime, attachments: int = 0
+) -> Ticket:
+    """The reporter adds information to an open ticket; a waiting ticket goes back to work."""
+    ticket = ticket_for_reporter(session=session, ticket_id=ticket_id, person=reporter)
+    require(ticket, "add_info")
+    paused = None
+    if ticket.status == "waiting":
+        paused = int((now - ticket.waiting_since).total_seconds() // 60) if ticket.waiting_since else 0
+        ticket.status = "in_progress"
+        ticket.waiting_since = None
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="info_added", now=now, actor=reporter, body=text or None,
+                      data={"attachments": attachments, "paused_minutes": paused})
+    people = [ticket.assignee] if ticket.assignee else (
+        team_members(session=session, team_code=ticket.team_code) if ticket.team_code else [])
+    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_info_added", now=now,
+           extra={"text": text, "attachments": attachments})
+    return ticket
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone a ticket may be transferred to, with how many open tickets they hold."""
+
+    person: Person
+    team: Team
+    load: int
+
+
+def candidates(*, session: Session, ticket: Ticket) -> list[Candidate]:
+    """Engineers of teams that serve the ticket's branch with the category's speciality, least loaded first."""
+    chain = region_chain(session=session, region_code=ticket.branch.region_code) if ticket.branch else []
+    speciality = ticket.category.speciality if ticket.category else None
+    teams = session.scalars(select(Team).order_by(Team.code)).all()
+    eligible = [t for t in teams if (not chain or t.region_code in chain) and (speciality is None or
+                                                                             t.speciality == speciality)]
+    eligible.sort(key=lambda t: chain.index(t.region_code) if t.region_code in chain else len(chain))
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for team in eligible:
+        for person in team_members(session=session, team_code=team.code):
+            if person.id not in seen and is_staff(person):
+                seen.add(person.id)
+                out.append(Candidate(person, team, load(session=session, person_id=person.id)))
+    return sorted(out, key=lambda c: c.load)
+
+
+def load(*, session: Session, person_id: str) -> int:
+    """How many open tickets a person holds."""
+    return int(session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.assignee_id == person_id,
+                                                       Ticket.status.in_(HELD_STATUSES))
+    ) or 0)
+
+
+def _find_target(session: Session, target: str) -> Team | Person | None:
+    team = session.get(Team, target) or session.scalars(select(Team).where(Team.name == target)).first()
+    if team is not None:
+        return team
+    return session.get(Person, target) or session.scalars(select(Person).where(Person.name == target)).first()
+
+
+def transfer(*, session: Session, ticket_id: int, person: Person, target: str, now: datetime) -> Ticket:
+    """Move a ticket to another team (back to its queue) or assign it to an engineer (who accepts by claiming).
+    The target must serve the ticket's branch: its region or an ancestor of it."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "transfer")
+    if ticket.assignee_id is not None and ticket.assignee_id != person.id and not _lead_or_admin(
+            session, person, ticket):
+        raise Forbidden("only the assignee or a lead may transfer a claimed ticket")
+    found = _find_target(session, target.strip())
+    if found is None:
+        raise NotServing(target, "unknown")
+    if isinstance(found, Team):
+        if not team_serves_branch(session=session, team=found, branch=ticket.branch):
+            _refused(session, ticket, person, found.name, now)
+        new_team, assignee = found, None
+    else:
+        if not is_staff(found):
+            raise NotServing(found.name, "role")
+        serving = [t for t in teams_of(session=session, person_id=found.id)
+                   if session.get(TeamMember, (t.code, found.id)) is not None
+                   and team_serves_branch(session=session, team=t, branch=ticket.branch)]
+        if not serving:
+            _refused(session, ticket, person, found.name, now)
+        same = [t for t in serving if t.code == ticket.team_code]
+        new_team, assignee = (same or serving)[0], found
+    previous = ticket.assignee
+    ticket.team_code = new_team.code
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.claimed_at = None
+    ticket.waiting_since = None
+    if ticket.status in HELD_STATUSES:
+        ticket.status = "new"
+    session.flush()
+    session.refresh(ticket)
+    event = add_event(session=session, ticket=ticket, kind="transferred", now=now, actor=person,
+                      body=assignee.name if assignee else new_team.name,
+                      data={"team": new_team.code, "assignee": assignee.id if assignee else None,
+                            "previous": previous.id if previous else None})
+    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
+    if assignee is not None:
+        notify(session=session, event=event, ticket=ticket, people=[assignee], template="ticket_assigned", now=now,
+               extra={"by": person.name}, buttons=claim_button)
+    else:
+        notify(session=session, event=event, ticket=ticket, people=team_members(session=session,
+               team_code=new_team.code), template="ticket_new", now=now, buttons=claim_button)
+    if previous is not None and previous.id != person.id:
+        notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
+               now=now, extra={"by": person.name})
+    return ticket
+
+
+def _refused(session: Session, ticket: Ticket, person: Person, target: str, now: datetime) -> None:
+    add_event(session=session, ticket=ticket, kind="transfer_refused", now=now, actor=person, body=target,
+              data={"reason": "region"}, public=False)
+    session.commit()  # the refusal stays on the timeline although the transfer does not happen
+    raise NotServing(target, "region")
+
+
+def set_priority(*, session: Session, ticket_id: int, person: Person, priority: str, now: datetime) -> Ticket:
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "priority")
+    priority = priority.upper()
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+    if priority != ticket.priority:
+        before = ticket.priority
+        ticket.priority = priority
+        _touch(ticket, person, now)
+        add_event(session=session, ticket=ticket, kind="priority", now=now, actor=person, body=f"{before} → {priority}",
+                  data={"from": before, "to": priority})
+    return ticket
+
+
+def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, now: datetime) -> Ticket:
+    """Close a duplicate into its main ticket: the duplicate's reporter is told and follows the main one."""
+    if duplicate_id == main_id:
+        raise InvalidTransition("same", "merge")
+    duplicate = ticket_for_staff(session=session, ticket_id=duplicate_id, person=person)
+    main = ticket_for_staff(session=session, ticket_id=main_id, person=person)
+    require(duplicate, "merge")
+    if main.status in ("cancelled", "merged"):
+        raise InvalidTransition(main.status, "merge")
+    duplicate.status = "merged"
+    duplicate.merged_into_id = main.id
+    duplicate.closed_at = now
+    duplicate.waiting_since = None
+    follow(session=session, ticket=main, person=duplicate.reporter, now=now)
+    for follower in session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == duplicate.id)).all():
+        follow(session=session, ticket=main, person=follower.person, now=now)
+    session.flush()
+    event = add_event(session=session, ticket=duplicate, kind="merged", now=now, actor=person, body=f"#{main.id}",
+                      data={"into": main.id})
+    add_event(session=session, ticket=main, kind="merged_in", now=now, actor=person, body=f"#{duplicate.id}",
+              data={"duplicate": duplicate.id, "reporter": duplicate.reporter_id})
+    notify(session=session, event=event, ticket=duplicate, people=[duplicate.reporter], template="ticket_merged",
+           now=now, extra={"main": main.id, "main_status_key": f"status_{main.status}"})
+    if duplicate.assignee is not None and duplicate.assignee_id != person.id:
+        notify(session=session, event=event, ticket=duplicate, people=[duplicate.assignee],
+               template="ticket_merged_staff", now=now, extra={"main": main.id, "by": person.name})
+    return main
+
+
+def follow(*, session: Session, ticket: Ticket, person: Person, now: datetime) -> None:
+    """Add someone to the ticket's followers (idempotent; the reporter already follows)."""
+    if person.id == ticket.reporter_id or session.get(TicketFollower, (ticket.id, person.id)) is not None:
+        return
+    session.add(TicketFollower(ticket_id=ticket.id, person_id=person.id, since=now))
+    session.flush()
+
+
+def link_parent(*, session: Session, child_id: int, parent_id: int, person: Person, now: datetime) -> Ticket:
+    """Make one ticket the child of another (a branch's fault that is part of a bigger one)."""
+    child = ticket_for_staff(session=session, ticket_id=child_id, person=person)
+    parent = ticket_for_staff(session=session, ticket_id=parent_id, person=person)
+    ancestor: Ticket | None = parent
+    while ancestor is not None:
+        if ancestor.id == child.id:
+            raise InvalidTransition("cycle", "link")
+        ancestor = session.get(Ticket, ancestor.parent_id) if ancestor.parent_id else None
+    child.parent_id = parent.id
+    session.flush()
+    add_event(session=session, ticket=child, kind="linked", now=now, actor=person, body=f"#{parent.id}",
+              data={"parent": parent.id}, public=False)
+    add_event(session=session, ticket=parent, kind="child_linked", now=now, actor=person, body=f"#{child.id}",
+              data={"child": child.id}, public=False)
+    return child
+
+
+def children(*, session: Session, ticket_id: int) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.parent_id == ticket_id).order_by(Ticket.id)))
+
+
+def cancel(*, session: Session, ticket_id: int, person: Person, reason: str, now: datetime) -> Ticket:
+    """Withdraw a ticket: its reporter, or a lead / admin serving it."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id}")
+    if ticket.reporter_id != person.id and not _lead_or_admin(session, person, ticket):
+        raise NotFound(f"ticket {ticket_id}")
+    require(ticket, "cancel")
+    ticket.status = "cancelled"
+    ticket.closed_at = now
+    ticket.waiting_since = None
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="cancelled", now=now, actor=person, body=reason or None)
+    people = [ticket.assignee] if ticket.assignee else (
+        team_members(session=session, team_code=ticket.team_code) if ticket.team_code else [])
+    if ticket.reporter_id != person.id:
+        people = [*people, ticket.reporter]
+    notify(session=session, event=event, ticket=ticket, people=[p for p in people if p.id != person.id],
+           template="ticket_cancelled", now=now, extra={"by": person.name, "reason": reason})
+    return ticket
+
+
+def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) -> tuple[Ticket, list[Person]]:
+    """The reporter (or a lead) urges a ticket, at most once per `CHASE_INTERVAL`; returns who was pinged."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or (ticket.reporter_id != person.id and not _lead_or_admin(session, person, ticket)):
+        raise NotFound(f"ticket {ticket_id}")
+    require(ticket, "chase")
+    if ticket.last_chased_at is not None and now - ticket.last_chased_at < CHASE_INTERVAL:
+        add_event(session=session, ticket=ticket, kind="chase_refused", now=now, actor=person, public=False)
+        session.commit()
+        raise TooSoon(ticket.last_chased_at, ticket.last_chased_at + CHASE_INTERVAL)
+    ticket.last_chased_at = now
+    ticket.chase_count += 1
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="chased", now=now, actor=person,
+                      body=str(ticket.chase_count), data={"count": ticket.chase_count})
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    lead = session.get(Person, team.lead_id) if team and team.lead_id else None
+    if ticket.assignee is not None:
+        pinged = [ticket.assignee]
+    else:
+        pinged = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
+    if lead is not None and lead not in pinged:
+        pinged = [*pinged, lead]
+    minutes = int((now - ticket.created_at).total_seconds() // 60)
+    notify(session=session, event=event, ticket=ticket, people=pinged, template="ticket_chased", now=now,
+           extra={"count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60},
+           buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    return ticket, pinged

@@ -1,0 +1,67 @@
+"""ticket lifecycle: tags, parent/child and merge links, waiting, activity, chases, followers
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-22
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from wuyou.db import UTCDateTime
+
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _keep_sqlite_numbering() -> None:
+    """SQLite's batch mode rebuilds the table: keep AUTOINCREMENT and numbering from 1001."""
+    if op.get_bind().dialect.name == "sqlite":
+        bind = op.get_bind()
+        seq = bind.exec_driver_sql(
+            "SELECT MAX(1000, COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'tickets'), 0),"
+            " COALESCE((SELECT MAX(id) FROM tickets), 0))"
+        ).scalar()
+        op.execute("DELETE FROM sqlite_sequence WHERE name = 'tickets'")
+        op.execute(f"INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', {int(seq or 1000)})")
+
+
+_TABLE_KWARGS = {"sqlite_autoincrement": True}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tickets", table_kwargs=_TABLE_KWARGS) as batch:
+        batch.add_column(sa.Column("tags", sa.JSON(), server_default="[]", nullable=False))
+        batch.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("waiting_since", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("last_activity_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("last_chased_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("chase_count", sa.Integer(), server_default="0", nullable=False))
+        batch.create_foreign_key(batch.f("fk_tickets_parent_id_tickets"), "tickets", ["parent_id"], ["id"])
+        batch.create_foreign_key(batch.f("fk_tickets_merged_into_id_tickets"), "tickets", ["merged_into_id"], ["id"])
+    _keep_sqlite_numbering()
+    op.create_table(
+        "ticket_followers",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("since", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_ticket_followers_person_id_people")),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_followers_ticket_id_tickets")),
+        sa.PrimaryKeyConstraint("ticket_id", "person_id", name=op.f("pk_ticket_followers")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("ticket_followers")
+    with op.batch_alter_table("tickets", table_kwargs=_TABLE_KWARGS) as batch:
+        batch.drop_constraint(batch.f("fk_tickets_merged_into_id_tickets"), type_="foreignkey")
+        batch.drop_constraint(batch.f("fk_tickets_parent_id_tickets"), type_="foreignkey")
+        for column in ("chase_count", "last_chased_at", "last_activity_at", "waiting_since", "merged_into_id",
+                       "parent_id", "tags"):
+            batch.drop_column(column)
+    _keep_sqlite_numbering()

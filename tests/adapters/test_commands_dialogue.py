@@ -1,0 +1,156 @@
+"""Every chat command, in Chinese and in English, through the HTTP channel — refusals included."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dialog import Dialog
+
+PRINTER, POS, BRANCH_DOWN, VPN = "1", "2", "3", "4"
+
+
+def _number(text: str) -> int:
+    match = re.search(r"#(\d+)", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def report(d: Dialog, user: str, leaf: str, text: str) -> int:
+    """Open a ticket the short way: /new, category, urgency 1, description."""
+    d.say(user, "/new")
+    d.say(user, leaf)
+    d.say(user, "1")
+    reply = d.say(user, text)
+    assert "已报修" in reply or "filed" in reply, reply
+    return _number(reply)
+
+
+def test_routing_by_region_and_speciality_then_hq(dialog: Dialog) -> None:
+    d = dialog
+    pos = report(d, "zhang.san", POS, "收银台POS机刷不了卡")
+    assert d.ticket(pos)["team"] == "jn-terminal" and d.ticket(pos)["priority"] == "P2"
+    vpn = report(d, "ma.jing", VPN, "VPN连不上")  # no network team in Shandong: HQ's
+    assert d.ticket(vpn)["team"] == "hq-network"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_engineer_work_commands(dialog: Dialog, lang: str) -> None:
+    d = dialog
+    zh = lang == "zh"
+    n = report(d, "zhang.san", PRINTER, "大厅打印机一打就卡纸")
+    d.pushed("zhang.san")
+
+    assert "已接单" in d.say("li.wei", f"接单 {n}" if zh else f"/claim {n}")
+    assert d.ticket(n)["status"] == "claimed"
+    assert "受理" in d.pushed_text("zhang.san")
+
+    reply = d.say("li.wei", f"备注 {n} 搓纸轮磨损，已申领配件" if zh else f"/note {n} pickup roller worn")
+    assert "仅内部可见" in reply
+    assert d.ticket(n)["status"] == "in_progress"
+    assert d.pushed("zhang.san") == []  # notes are never shown to the reporter
+
+    reply = d.say("li.wei", f"追问 {n} 麻烦拍一下报错" if zh else f"/ask {n} please send a photo of the error")
+    assert "SLA 暂停" in reply
+    assert d.ticket(n)["status"] == "waiting"
+    question = d.pushed_text("zhang.san")
+    assert "李伟" in question and ("报错" in question or "photo" in question)
+    assert "等您回复" in d.say("zhang.san", "进度")
+    # While a question is open, the reporter's next message goes to that ticket, not to a new report.
+    assert f"#{n}" in d.say("zhang.san", "屏幕上显示 E-13 卡纸")
+    assert d.ticket(n)["status"] == "in_progress"
+    assert "E-13" in d.pushed_text("li.wei")
+
+    reply = d.say("li.wei", f"答复 {n} 下午两点上门换" if zh else f"/reply {n} coming at 2 pm")
+    assert "已转告" in reply
+    assert "李伟" in d.pushed_text("zhang.san")
+
+    assert "P2" in d.say("li.wei", f"优先级 {n} P2" if zh else f"/priority {n} p2")
+    assert d.ticket(n)["priority"] == "P2"
+
+    assert "重新进入" in d.say("li.wei", f"退单 {n}" if zh else f"/release {n}")
+    assert d.ticket(n)["status"] == "new" and d.ticket(n)["assignee"] is None
+    assert f"#{n}" in d.pushed_text("wang.fang")
+
+    d.say("wang.fang", f"接单 {n}")
+    reply = d.say("wang.fang", f"解决 {n} 更换搓纸轮" if zh else f"/resolve {n} replaced the pickup roller")
+    assert "已标记解决" in reply
+    assert d.last["replies"][0]["buttons"] == [{"label": "生成知识库草稿", "action": f"/draft {n}"}]
+    kinds = [e["kind"] for e in d.ticket(n)["timeline"]]
+    assert kinds == ["created", "routed", "claimed", "note", "asked", "info_added", "comment", "priority",
+                     "released", "claimed", "resolved"]
+
+
+def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "liu.yang", POS, "POS机屏幕都不亮了")
+    reply = d.say("zhao.min", f"/transfer {n} sun.li")
+    assert "不能转给 孙立" in reply and "跨区域" in reply
+    assert "李伟" in reply and "王芳" in reply and "孙立" not in reply.split("可以接的有")[1]
+    assert d.ticket(n)["timeline"][-1]["kind"] == "transfer_refused"
+    options = reply.split("可以接的有")[1]
+    pick = next(line.split(".")[0].strip() for line in options.splitlines() if "王芳" in line)
+    assert "已把" in d.say("zhao.min", pick)
+    assert d.ticket(n)["assignee"] == "wang.fang" and d.ticket(n)["status"] == "new"
+    assert "指派给您" in d.pushed_text("wang.fang")
+    assert "已接单" in d.say("wang.fang", f"接单 {n}")  # the assignee accepts
+    assert d.ticket(n)["status"] == "claimed"
+    # A team by code, in Chinese: to HQ's application team is allowed (HQ serves every branch).
+    assert "已把" in d.say("wang.fang", f"转派 {n} hq-app")
+    assert d.ticket(n)["team"] == "hq-app" and d.ticket(n)["assignee"] is None
+    assert "没找到" in d.say("zhao.min", f"转派 {n} 不存在的组")
+
+
+def test_merge_makes_the_duplicate_reporter_follow_the_main_ticket(dialog: Dialog) -> None:
+    d = dialog
+    main = report(d, "zhang.san", BRANCH_DOWN, "网点整个断网了")
+    dup = report(d, "liu.yang", BRANCH_DOWN, "我们这也断网了")
+    d.pushed("liu.yang")
+    assert "已把" in d.say("zhou.hao", f"合并 {dup} {main}")
+    assert d.ticket(dup)["status"] == "merged" and d.ticket(dup)["merged_into"] == main
+    assert d.ticket(main)["followers"] == ["liu.yang"]
+    assert f"#{main}" in d.pushed_text("liu.yang")
+    d.say("zhou.hao", f"/claim {main}")
+    d.say("zhou.hao", f"/resolve {main} 运营商光缆已修复")
+    assert "光缆" in d.pushed_text("liu.yang")  # the follower hears the resolution too
+    assert "主单号" in d.say("zhou.hao", f"/merge {dup}")
+
+
+def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机不出纸")
+    d.say("li.wei", f"接单 {n}")
+    d.pushed("li.wei")
+    reply = d.say("zhang.san", "催单")  # the only open ticket
+    assert "已帮您催了" in reply and "李伟" in reply and "赵敏" in reply
+    chased = d.pushed_text("li.wei")
+    assert "催单" in chased and f"#{n}" in chased
+    assert f"#{n}" in d.pushed_text("zhao.min")  # the team lead hears it too
+    refused = d.say("zhang.san", f"/chase {n}")
+    assert "30 分钟内只催一次" in refused
+    assert d.pushed("li.wei") == []
+    assert "已附到" in d.say("zhang.san", f"补充 {n} 换了纸也不行")
+    assert "换了纸" in d.pushed_text("li.wei")
+    other = report(d, "ma.jing", PRINTER, "青岛的打印机坏了")
+    assert "没找到您名下的" in d.say("zhang.san", f"催单 {other}")
+    assert "确定撤销" in d.say("zhang.san", f"取消 {n}")
+    assert "已撤销" in d.say("zhang.san", "1")
+    assert d.ticket(n)["status"] == "cancelled"
+    assert "撤销" in d.pushed_text("li.wei")
+
+
+def test_refusals(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    assert "工程师用的命令" in d.say("zhang.san", f"接单 {n}")  # a reporter trying an engineer command
+    assert "没找到您能处理的" in d.say("sun.li", f"接单 {n}")  # Qingdao engineer, Jinan ticket
+    assert "没找到您能处理的" in d.say("sun.li", f"/show {n}")
+    d.say("li.wei", f"接单 {n}")
+    assert "没有权限" in d.say("wang.fang", f"解决 {n} 我来修")  # not the holder
+    assert "没有权限" in d.say("wang.fang", f"追问 {n} 什么型号")
+    assert d.ticket(n)["status"] == "claimed"
+    assert "说明" in d.say("li.wei", f"解决 {n}")  # a summary is required
+    assert "您已经接了" in d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 清理了卡纸")
+    assert "不能这样操作" in d.say("li.wei", f"追问 {n} 还有问题吗")  # a resolved ticket takes no questions
