@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.adapters import migrate
 from wuyou.adapters.bootstrap import Desk, build
@@ -84,8 +85,14 @@ def redis_store(prefix: str | None = None) -> RedisStore:
     return store
 
 
+@pytest.fixture
+def clock() -> TestClock:
+    """The desk's clock: real time until a test sets it."""
+    return TestClock()
+
+
 @pytest.fixture(params=["embedded", "servers"])
-def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Desk]:
+def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, clock: TestClock) -> Iterator[Desk]:
     """A wired desk with an empty, migrated database: SQLite + memory, or PostgreSQL + Redis."""
     store: StateStore
     if request.param == "embedded":
@@ -97,7 +104,7 @@ def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) 
         url = request.getfixturevalue("pg_url")
         _truncate_pg(url)
         store = redis_store()
-    wired = build(Settings(database_url=url, inprocess_worker=False), store=store)
+    wired = build(Settings(database_url=url, inprocess_worker=False), store=store, clock=clock)
     yield wired
     wired.close()
 

@@ -77,9 +77,14 @@ def test_engineer_work_commands(dialog: Dialog, lang: str) -> None:
     reply = d.say("wang.fang", f"解决 {n} 更换搓纸轮" if zh else f"/resolve {n} replaced the pickup roller")
     assert "已标记解决" in reply
     assert d.last["replies"][0]["buttons"] == [{"label": "生成知识库草稿", "action": f"/draft {n}"}]
-    kinds = [e["kind"] for e in d.ticket(n)["timeline"]]
-    assert kinds == ["created", "routed", "claimed", "note", "asked", "info_added", "comment", "priority",
-                     "released", "claimed", "resolved"]
+    timeline = d.ticket(n)["timeline"]
+    assert [e["kind"] for e in timeline if not e["kind"].startswith("sla_")] == [
+        "created", "routed", "claimed", "note", "asked", "info_added", "comment", "priority", "released", "claimed",
+        "resolved",
+    ]
+    clock_events = [(e["kind"], e["data"].get("clock")) for e in timeline if e["kind"].startswith("sla_")]
+    assert clock_events == [("sla_start", None), ("sla_met", "response"), ("sla_pause", "resolution"),
+                            ("sla_resume", "resolution"), ("sla_met", "resolution")]
 
 
 def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None:

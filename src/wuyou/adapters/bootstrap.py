@@ -17,6 +17,7 @@ from wuyou.adapters.delivery import Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.db import make_engine, make_session_factory, utcnow
+from wuyou.desk import sla
 from wuyou.desk.models import Person
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
@@ -39,6 +40,14 @@ class Desk:
     bot: Engine
     deliverer: Deliverer
     loop: DeliveryLoop
+    clock: Callable[[], datetime]
+
+    def sla_round(self) -> int:
+        """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
+        with self.sessions() as session:
+            handled = sla.check_due(session=session, now=self.clock())
+            session.commit()
+        return handled
 
     def close(self) -> None:
         self.loop.stop()
@@ -56,19 +65,24 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
     catalog = Catalog(settings.locale)
-    deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=[HttpMailboxSender()], clock=clock)
-    loop = DeliveryLoop(deliverer, poll_seconds=settings.worker_poll_seconds)
+    tz = ZoneInfo(settings.timezone)
+    deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=[HttpMailboxSender()], clock=clock,
+                          tz=tz)
+    jobs: list[Callable[[], int]] = []
+    loop = DeliveryLoop(deliverer, poll_seconds=settings.worker_poll_seconds, jobs=jobs)
     bot = Engine(
         session_factory=sessions,
         store=store if store is not None else build_store(settings),
         index=LiveIndex(),
         catalog=catalog,
         clock=clock,
-        tz=ZoneInfo(settings.timezone),
+        tz=tz,
         public_url=settings.link_base,
         on_commit=loop.wake,
     )
-    return Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop)
+    desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock)
+    jobs.append(desk.sla_round)
+    return desk
 
 
 def load_demo(desk: Desk, directory: Path) -> bool:

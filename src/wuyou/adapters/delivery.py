@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,7 @@ from wuyou.desk.org import identities_of
 from wuyou.i18n import Catalog
 
 log = logging.getLogger(__name__)
+_DESK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class DeliveryFailed(Exception):
@@ -54,7 +56,9 @@ class Deliverer:
         catalog: Catalog,
         senders: list[ChannelSender],
         clock: Callable[[], datetime],
+        tz: ZoneInfo = _DESK_TZ,
     ) -> None:
+        self._tz = tz
         self._sessions = session_factory
         self._catalog = catalog
         self._senders = {s.platform: s for s in senders}
@@ -82,10 +86,13 @@ class Deliverer:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
+        # One named `x_due` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02").
         params = dict(message.params)
         for name, value in message.params.items():
             if name.endswith("_key") and isinstance(value, str):
                 params[name[:-4]] = self._catalog.t(value, person.locale)
+            elif name.endswith("_due"):
+                params[name] = self._local(value, now)
         text = self._catalog.t(message.template, person.locale, **params)
         buttons = [
             {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}
@@ -107,11 +114,21 @@ class Deliverer:
         outbox.mark_sent(message=message, now=now)
 
 
-class DeliveryLoop:
-    """Runs a Deliverer in a background thread, woken early when new notifications are written."""
+    def _local(self, value: object, now: datetime) -> str:
+        if not isinstance(value, str) or not value:
+            return "—"
+        moment = datetime.fromisoformat(value).astimezone(self._tz)
+        return moment.strftime("%H:%M") if moment.date() == now.astimezone(self._tz).date() \
+            else moment.strftime("%m-%d %H:%M")
 
-    def __init__(self, deliverer: Deliverer, *, poll_seconds: float) -> None:
+
+class DeliveryLoop:
+    """Runs a Deliverer in a background thread, woken early when new notifications are written, together
+    with the desk's other periodic jobs (SLA clocks); each job returns how much it did."""
+
+    def __init__(self, deliverer: Deliverer, *, poll_seconds: float, jobs: Sequence[Callable[[], int]] = ()) -> None:
         self._deliverer = deliverer
+        self._jobs = jobs  # the caller may add jobs after building the loop
         self._poll = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -127,11 +144,16 @@ class DeliveryLoop:
     def run(self) -> None:
         """Deliver until stopped; errors are logged and retried on the next round."""
         while not self._stop.is_set():
+            busy = 0
+            for job in self._jobs:
+                try:
+                    busy += job()
+                except Exception:
+                    log.exception("periodic job %s failed", getattr(job, "__name__", job))
             try:
-                busy = self._deliverer.run_once()
+                busy += self._deliverer.run_once()
             except Exception:
                 log.exception("delivery round failed")
-                busy = 0
             if not busy:
                 self._wake.wait(self._poll)
                 self._wake.clear()

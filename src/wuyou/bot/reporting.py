@@ -263,6 +263,7 @@ def _on_description(turn: Turn, text: str) -> None:
         kb_offered=d.offered,
         title=tidy(description),
         now=turn.now,
+        tz=turn.engine.tz.key,
     )
     turn.dialogue = Dialogue()
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")

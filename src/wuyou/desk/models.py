@@ -83,6 +83,7 @@ class Team(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     speciality: Mapped[str] = mapped_column(String(64))
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    hours: Mapped[str | None] = mapped_column(String(200))  # the team's business hours, if not the branch's
 
 
 class TeamMember(Base):
@@ -168,6 +169,55 @@ class TicketFollower(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class SlaPolicy(Base):
+    """Response (claim) and resolution targets for a priority (optionally one category), in business time."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (UniqueConstraint("priority", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[str] = mapped_column(String(8))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    warn_percent: Mapped[int] = mapped_column(default=80)
+    calendar: Mapped[str] = mapped_column(String(16), default="branch")  # branch (else team, else desk) / 7x24
+
+
+class SlaClock(Base):
+    """One running target of one ticket: `response` until claimed, `resolution` until resolved.
+
+    Business time already used is `consumed_seconds` plus what has passed since `running_since`;
+    waiting on the reporter pauses it. `next_check_at` is when the worker must look again (a warning,
+    a breach or an escalation is due), so checking is one indexed query however many tickets are open.
+    """
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (Index("ix_sla_clocks_state_next", "state", "next_check_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # response / resolution
+    policy: Mapped[str] = mapped_column(String(100))
+    hours: Mapped[str] = mapped_column(String(200))  # the business hours it counts in ("7x24" or weekly hours)
+    timezone: Mapped[str] = mapped_column(String(64))
+    target_seconds: Mapped[int] = mapped_column(Integer)
+    warn_percent: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consumed_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))  # running / paused / stopped
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    met: Mapped[bool | None] = mapped_column()
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboxMessage(Base):

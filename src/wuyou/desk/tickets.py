@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from wuyou.desk import outbox
+from wuyou.desk import sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import team_members
 from wuyou.desk.routing import priority_for, route_team
 from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
+from wuyou.desk.timeline import add_event, notify
 
-__all__ = ["is_staff"]
+__all__ = ["add_event", "is_staff", "notify"]
 
 STATUSES = ("new", "claimed", "in_progress", "waiting", "resolved", "closed", "reopened", "cancelled", "merged")
 OPEN_STATUSES = ("new", "claimed", "in_progress", "waiting", "reopened")
@@ -59,74 +60,6 @@ def reporter_side(*, session: Session, ticket: Ticket) -> list[Person]:
     return [ticket.reporter, *(f.person for f in followers if f.person_id != ticket.reporter_id)]
 
 
-def add_event(
-    *,
-    session: Session,
-    ticket: Ticket,
-    kind: str,
-    now: datetime,
-    actor: Person | None = None,
-    body: str | None = None,
-    data: dict[str, Any] | None = None,
-    public: bool = True,
-) -> TicketEvent:
-    """Append one entry to the ticket's timeline."""
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor_id=actor.id if actor else None,
-        kind=kind,
-        body=body,
-        data=data or {},
-        public=public,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def _card(ticket: Ticket) -> dict[str, Any]:
-    """The facts every ticket notification shows, as template parameters."""
-    return {
-        "ticket": ticket.id,
-        "priority": ticket.priority,
-        "category": ticket.category.path if ticket.category else "",
-        "branch": ticket.branch.name if ticket.branch else "",
-        "reporter": ticket.reporter.name,
-        "title": ticket.title,
-        "team": ticket.team.name if ticket.team else "",
-        "assignee": ticket.assignee.name if ticket.assignee else "",
-    }
-
-
-def _notify(
-    *,
-    session: Session,
-    event: TicketEvent,
-    ticket: Ticket,
-    people: Sequence[Person],
-    template: str,
-    now: datetime,
-    extra: dict[str, Any] | None = None,
-    buttons: Sequence[dict[str, str]] = (),
-) -> None:
-    seen: set[str] = set()
-    for person in people:
-        if person.id in seen:
-            continue
-        seen.add(person.id)
-        outbox.enqueue(
-            session=session,
-            person_id=person.id,
-            template=template,
-            params={**_card(ticket), **(extra or {})},
-            key=f"ev{event.id}:{person.id}",
-            now=now,
-            buttons=buttons,
-            ticket_id=ticket.id,
-        )
-
-
 def tell_reporters(
     *,
     session: Session,
@@ -138,28 +71,12 @@ def tell_reporters(
     buttons: Sequence[dict[str, str]] = (),
 ) -> None:
     """Tell the reporter (with `template` and its buttons) and every follower (a short progress note)."""
-    _notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template=template, now=now,
+    notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template=template, now=now,
             extra=extra, buttons=buttons)
     followers = reporter_side(session=session, ticket=ticket)[1:]
     if followers:
-        _notify(session=session, event=event, ticket=ticket, people=followers, template="follower_update",
+        notify(session=session, event=event, ticket=ticket, people=followers, template="follower_update",
                 now=now, extra={"what_key": f"event_{event.kind}", "body": event.body or ""})
-
-
-def notify(
-    *,
-    session: Session,
-    event: TicketEvent,
-    ticket: Ticket,
-    people: Sequence[Person],
-    template: str,
-    now: datetime,
-    extra: dict[str, Any] | None = None,
-    buttons: Sequence[dict[str, str]] = (),
-) -> None:
-    """Queue one notification per person (once each) in this transaction."""
-    _notify(session=session, event=event, ticket=ticket, people=people, template=template, now=now, extra=extra,
-            buttons=buttons)
 
 
 def open_ticket(
@@ -174,8 +91,9 @@ def open_ticket(
     chat_id: str | None = None,
     kb_offered: Sequence[str] = (),
     title: str | None = None,
+    tz: str = sla.DEFAULT_TZ,
 ) -> Ticket:
-    """Create a ticket, route it to a team and notify the team's engineers."""
+    """Create a ticket, route it to a team, start its SLA clocks and notify the team's engineers."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -212,17 +130,20 @@ def open_ticket(
         now=now,
         data={"team": ticket.team_code, "priority": ticket.priority},
     )
+    sla.start(session=session, ticket=ticket, now=now, tz=tz)
     if team is not None:
-        _notify(
+        notify(
             session=session,
             event=routed,
             ticket=ticket,
             people=team_members(session=session, team_code=team.code),
             template="ticket_new",
             now=now,
+            extra=sla.due_params(session=session, ticket_id=ticket.id),
             buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}],
         )
     return ticket
+
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
@@ -258,6 +179,7 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
             raise AlreadyClaimed(ticket.assignee.name, ticket.claimed_at)
         raise InvalidTransition(ticket.status, "claim")
     response_minutes = int((now - ticket.created_at).total_seconds() // 60)
+    sla.stop(session=session, ticket=ticket, now=now, kind="response")
     event = add_event(
         session=session,
         ticket=ticket,
@@ -266,12 +188,13 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         actor=engineer,
         data={"response_minutes": response_minutes},
     )
-    tell_reporters(session=session, event=event, ticket=ticket, template="ticket_claimed", now=now)
+    tell_reporters(session=session, event=event, ticket=ticket, template="ticket_claimed", now=now,
+                   extra=sla.due_params(session=session, ticket_id=ticket.id))
     if ticket.team_code:
         colleagues = [
             p for p in team_members(session=session, team_code=ticket.team_code) if p.id != engineer.id
         ]
-        _notify(
+        notify(
             session=session,
             event=event,
             ticket=ticket,
@@ -299,6 +222,7 @@ def resolve(
     ticket.last_activity_at = now
     ticket.resolution = summary
     session.flush()
+    sla.stop(session=session, ticket=ticket, now=now)
     event = add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=engineer, body=summary)
     tell_reporters(
         session=session,
@@ -344,6 +268,7 @@ def reopen(
         raise InvalidTransition(ticket.status, "reopen")
     ticket.status = "reopened"
     ticket.closed_at = None
+    ticket.claimed_at = None  # the assignee acknowledges by claiming again; that stops the new response clock
     ticket.reopen_count += 1
     ticket.resolved_at = None
     ticket.confirmed_at = None
@@ -351,8 +276,9 @@ def reopen(
     event = add_event(
         session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None
     )
+    sla.restart(session=session, ticket=ticket, now=now)
     if ticket.assignee is not None:
-        _notify(
+        notify(
             session=session,
             event=event,
             ticket=ticket,
@@ -390,7 +316,7 @@ def rate(
     )
     add_event(session=session, ticket=ticket, kind="closed", now=now)
     if ticket.assignee is not None:
-        _notify(
+        notify(
             session=session,
             event=event,
             ticket=ticket,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wuyou.desk import sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketFollower
 from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
@@ -93,6 +94,8 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "ask")
     _holder_or_lead(session, person, ticket)
+    if ticket.status != "waiting":
+        sla.pause(session=session, ticket=ticket, now=now)
     ticket.status = "waiting"
     ticket.waiting_since = ticket.waiting_since or now
     ticket.last_activity_at = now
@@ -124,6 +127,7 @@ def add_info(
         paused = int((now - ticket.waiting_since).total_seconds() // 60) if ticket.waiting_since else 0
         ticket.status = "in_progress"
         ticket.waiting_since = None
+        sla.resume(session=session, ticket=ticket, now=now)
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="info_added", now=now, actor=reporter, body=text or None,
                       data={"attachments": attachments, "paused_minutes": paused})
@@ -220,7 +224,8 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
                extra={"by": person.name}, buttons=claim_button)
     else:
         notify(session=session, event=event, ticket=ticket, people=team_members(session=session,
-               team_code=new_team.code), template="ticket_new", now=now, buttons=claim_button)
+               team_code=new_team.code), template="ticket_new", now=now, buttons=claim_button,
+               extra=sla.due_params(session=session, ticket_id=ticket.id))
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
                now=now, extra={"by": person.name})
@@ -244,6 +249,7 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         before = ticket.priority
         ticket.priority = priority
         _touch(ticket, person, now)
+        sla.replan(session=session, ticket=ticket, now=now)
         add_event(session=session, ticket=ticket, kind="priority", now=now, actor=person, body=f"{before} → {priority}",
                   data={"from": before, "to": priority})
     return ticket
@@ -259,6 +265,7 @@ def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, 
     if main.status in ("cancelled", "merged"):
         raise InvalidTransition(main.status, "merge")
     duplicate.status = "merged"
+    sla.stop(session=session, ticket=duplicate, now=now, counts=False)
     duplicate.merged_into_id = main.id
     duplicate.closed_at = now
     duplicate.waiting_since = None
@@ -317,6 +324,7 @@ def cancel(*, session: Session, ticket_id: int, person: Person, reason: str, now
         raise NotFound(f"ticket {ticket_id}")
     require(ticket, "cancel")
     ticket.status = "cancelled"
+    sla.stop(session=session, ticket=ticket, now=now, counts=False)
     ticket.closed_at = now
     ticket.waiting_since = None
     session.flush()

@@ -1,0 +1,305 @@
+"""SLA clocks: response (until claimed) and resolution (until resolved) targets in business time.
+
+A policy gives the targets for a ticket's priority (or its category); the calendar is the branch's
+business hours, else the team's, else the desk's default, with Chinese public holidays and make-up
+workdays — or 7×24 for policies that say so (P1). Waiting on the reporter pauses the resolution
+clock. The worker (`check_due`) warns at a share of the target, escalates a breach to the team lead
+and later to HQ, each exactly once: the flags live in the clock's row, changed in the same
+transaction as the notifications, and on PostgreSQL a clock is taken with `FOR UPDATE SKIP LOCKED`
+so several workers never handle the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.calendars import BusinessCalendar, WeeklyHours
+from wuyou.desk.models import Person, Region, SlaClock, SlaPolicy, Team, Ticket
+from wuyou.desk.org import team_members
+from wuyou.desk.timeline import add_event, notify
+
+DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_HOURS = "mon-fri 08:30-17:30"
+KINDS = ("response", "resolution")
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    response_minutes: int
+    resolution_minutes: int
+    warn_percent: int = 80
+    calendar: str = "branch"  # "branch" (its hours, else the team's, else the desk's) or "7x24"
+
+
+# Used when no policy is stored for a priority: P1 around the clock, the rest in business hours.
+DEFAULT_POLICIES = {
+    "P1": Policy("P1 默认", 15, 4 * 60, calendar="7x24"),
+    "P2": Policy("P2 默认", 30, 4 * 60),
+    "P3": Policy("P3 默认", 60, 8 * 60),
+    "P4": Policy("P4 默认", 4 * 60, 3 * 9 * 60),
+}
+
+
+@lru_cache(maxsize=256)
+def calendar(hours: str, tz: str) -> BusinessCalendar:
+    """The business calendar for weekly hours in a time zone (cached: calendars are immutable)."""
+    if hours.replace(" ", "").lower() in ("7x24", "24x7"):
+        return BusinessCalendar(WeeklyHours.always(), ZoneInfo(tz), chinese_holidays=False, name="7x24")
+    return BusinessCalendar(WeeklyHours.parse(hours), ZoneInfo(tz), name=hours)
+
+
+def policy_for(*, session: Session, ticket: Ticket) -> Policy:
+    """The stored policy for the ticket's category and priority, else for its priority, else the default."""
+    rows = session.scalars(select(SlaPolicy).where(SlaPolicy.priority == ticket.priority)).all()
+    chosen = next((p for p in rows if ticket.category_id is not None and p.category_id == ticket.category_id), None)
+    chosen = chosen or next((p for p in rows if p.category_id is None), None)
+    if chosen is None:
+        return DEFAULT_POLICIES.get(ticket.priority, DEFAULT_POLICIES["P3"])
+    return Policy(chosen.name, chosen.response_minutes, chosen.resolution_minutes, chosen.warn_percent,
+                  chosen.calendar)
+
+
+def hours_for(*, session: Session, ticket: Ticket, policy: Policy) -> str:
+    if policy.calendar == "7x24":
+        return "7x24"
+    if ticket.branch is not None and ticket.branch.hours:
+        return ticket.branch.hours
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    return team.hours if team is not None and team.hours else DEFAULT_HOURS
+
+
+def _cal(clock: SlaClock) -> BusinessCalendar:
+    return calendar(clock.hours, clock.timezone)
+
+
+def _plan(clock: SlaClock, now: datetime) -> None:
+    """Set due, warning and next-check moments of a running clock from what it has used so far."""
+    cal = _cal(clock)
+    remaining = timedelta(seconds=max(0, clock.target_seconds - clock.consumed_seconds))
+    clock.running_since = now
+    clock.due_at = cal.add(now, remaining)
+    warn_after = clock.target_seconds * clock.warn_percent / 100 - clock.consumed_seconds
+    clock.warn_at = None if clock.warned_at else cal.add(now, timedelta(seconds=max(0.0, warn_after)))
+    clock.next_check_at = _next_check(clock)
+
+
+def _escalate_at(clock: SlaClock) -> datetime | None:
+    """A breach not dealt with within half the target again goes up to HQ."""
+    if clock.due_at is None:
+        return None
+    return _cal(clock).add(clock.due_at, timedelta(seconds=clock.target_seconds / 2))
+
+
+def _next_check(clock: SlaClock) -> datetime | None:
+    if clock.state != "running":
+        return None
+    moments = []
+    if clock.warned_at is None and clock.warn_at is not None:
+        moments.append(clock.warn_at)
+    if clock.breached_at is None and clock.due_at is not None:
+        moments.append(clock.due_at)
+    elif clock.breached_at is not None and clock.escalation_level < 2:
+        escalate = _escalate_at(clock)
+        if escalate is not None:
+            moments.append(escalate)
+    return min(moments) if moments else None
+
+
+def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ,
+          kinds: tuple[str, ...] = KINDS) -> list[SlaClock]:
+    """Start the ticket's clocks with full targets under its policy."""
+    policy = policy_for(session=session, ticket=ticket)
+    hours = hours_for(session=session, ticket=ticket, policy=policy)
+    started = []
+    for kind in kinds:
+        minutes = policy.response_minutes if kind == "response" else policy.resolution_minutes
+        clock = SlaClock(ticket_id=ticket.id, kind=kind, policy=policy.name, hours=hours, timezone=tz,
+                         target_seconds=minutes * 60, warn_percent=policy.warn_percent, started_at=now,
+                         consumed_seconds=0, state="running", escalation_level=0)
+        _plan(clock, now)
+        session.add(clock)
+        started.append(clock)
+    session.flush()
+    add_event(session=session, ticket=ticket, kind="sla_start", now=now, public=False,
+              data={c.kind: c.due_at.isoformat() for c in started if c.due_at} | {"policy": policy.name,
+                                                                                   "hours": hours})
+    return started
+
+
+def active(*, session: Session, ticket_id: int, kind: str | None = None) -> list[SlaClock]:
+    """The ticket's clocks that are running or paused."""
+    stmt = select(SlaClock).where(SlaClock.ticket_id == ticket_id, SlaClock.state != "stopped")
+    if kind is not None:
+        stmt = stmt.where(SlaClock.kind == kind)
+    return list(session.scalars(stmt.order_by(SlaClock.id)))
+
+
+def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
+    """When the ticket's running clock of this kind runs out (None when paused, stopped or absent)."""
+    clocks = active(session=session, ticket_id=ticket_id, kind=kind)
+    return clocks[-1].due_at if clocks else None
+
+
+def due_params(*, session: Session, ticket_id: int) -> dict[str, str]:
+    """`response_due` and `resolution_due` of running clocks as ISO strings ("" when none), for notifications."""
+    out = {"response_due": "", "resolution_due": ""}
+    for clock in active(session=session, ticket_id=ticket_id):
+        if clock.due_at is not None:
+            out[f"{clock.kind}_due"] = clock.due_at.isoformat()
+    return out
+
+
+def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = None, counts: bool = True) -> None:
+    """Stop clocks: met if before their due time and never breached. `counts=False` (a cancelled or merged
+    ticket) stops them without a verdict."""
+    for clock in active(session=session, ticket_id=ticket.id, kind=kind):
+        if clock.state == "running" and clock.running_since is not None:
+            clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+        clock.state = "stopped"
+        clock.stopped_at = now
+        clock.running_since = None
+        clock.next_check_at = None
+        clock.met = (clock.breached_at is None and clock.consumed_seconds <= clock.target_seconds) if counts else None
+        if counts:
+            used = clock.consumed_seconds // 60
+            add_event(session=session, ticket=ticket, kind="sla_met" if clock.met else "sla_missed", now=now,
+                      public=False, body=f"{used}",
+                      data={"clock": clock.kind, "used_minutes": used, "target_minutes": clock.target_seconds // 60})
+    session.flush()
+
+
+def pause(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """Waiting on the reporter: the resolution clock stops counting."""
+    for clock in active(session=session, ticket_id=ticket.id, kind="resolution"):
+        if clock.state != "running" or clock.running_since is None:
+            continue
+        clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+        clock.state = "paused"
+        clock.running_since = None
+        clock.due_at = clock.warn_at = clock.next_check_at = None
+        add_event(session=session, ticket=ticket, kind="sla_pause", now=now, public=False,
+                  data={"clock": clock.kind, "used_minutes": clock.consumed_seconds // 60})
+    session.flush()
+
+
+def resume(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """The reporter answered: the resolution clock counts again and its due time moves by the pause."""
+    for clock in active(session=session, ticket_id=ticket.id, kind="resolution"):
+        if clock.state != "paused":
+            continue
+        clock.state = "running"
+        _plan(clock, now)
+        add_event(session=session, ticket=ticket, kind="sla_resume", now=now, public=False,
+                  data={"clock": clock.kind, "due": clock.due_at.isoformat() if clock.due_at else None})
+    session.flush()
+
+
+def restart(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """A reopened ticket gets both clocks again with full targets (the old ones end without a verdict)."""
+    tz = next((c.timezone for c in active(session=session, ticket_id=ticket.id)), None)
+    if tz is None:
+        last = session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)
+                               .order_by(SlaClock.id.desc())).first()
+        tz = last.timezone if last else DEFAULT_TZ
+    stop(session=session, ticket=ticket, now=now, counts=False)
+    start(session=session, ticket=ticket, now=now, tz=tz)
+
+
+def replan(*, session: Session, ticket: Ticket, now: datetime) -> None:
+    """The priority changed: running clocks take the new policy's targets, keeping the time already used."""
+    policy = policy_for(session=session, ticket=ticket)
+    for clock in active(session=session, ticket_id=ticket.id):
+        minutes = policy.response_minutes if clock.kind == "response" else policy.resolution_minutes
+        if clock.state == "running" and clock.running_since is not None:
+            clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+        clock.policy, clock.target_seconds, clock.warn_percent = policy.name, minutes * 60, policy.warn_percent
+        clock.hours = hours_for(session=session, ticket=ticket, policy=policy)
+        if clock.state == "running":
+            _plan(clock, now)
+    session.flush()
+
+
+# --- the worker --------------------------------------------------------------------------------------------
+
+
+def check_due(*, session: Session, now: datetime, limit: int = 100) -> int:
+    """Fire the warnings, breaches and escalations that are due; returns how many clocks were handled.
+    The caller commits."""
+    stmt = (
+        select(SlaClock)
+        .where(SlaClock.state == "running", SlaClock.next_check_at.is_not(None), SlaClock.next_check_at <= now)
+        .order_by(SlaClock.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    clocks = list(session.scalars(stmt))
+    for clock in clocks:
+        ticket = session.get(Ticket, clock.ticket_id)
+        if ticket is not None:
+            _check(session, clock, ticket, now)
+    session.flush()
+    return len(clocks)
+
+
+def _team_lead(session: Session, ticket: Ticket) -> Person | None:
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    return session.get(Person, team.lead_id) if team is not None and team.lead_id else None
+
+
+def _hq(session: Session) -> list[Person]:
+    """Leads of teams at the root of the region tree, else the admins."""
+    roots = select(Region.code).where(Region.parent_code.is_(None))
+    leads = session.scalars(select(Person).join(Team, Team.lead_id == Person.id)
+                            .where(Team.region_code.in_(roots)).order_by(Person.id)).unique().all()
+    return list(leads) or list(session.scalars(select(Person).where(Person.role == "admin", Person.active)))
+
+
+def _workers(session: Session, ticket: Ticket) -> list[Person]:
+    if ticket.assignee is not None:
+        return [ticket.assignee]
+    return team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
+
+
+def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> None:
+    claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] if ticket.assignee is None else []
+    times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60}
+    if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
+        clock.warned_at = now
+        left = max(0, int(((clock.due_at or now) - now).total_seconds() // 60))
+        event = add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
+                          body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent})
+        notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket), template="sla_warn",
+               now=now, extra={**times, "percent": clock.warn_percent, "left_minutes": left,
+                               "waited_minutes": int((now - ticket.created_at).total_seconds() // 60)},
+               buttons=claim)
+    if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
+        clock.breached_at = now
+        clock.escalation_level = 1
+        lead = _team_lead(session, ticket)
+        people = [lead] if lead is not None else _hq(session)
+        event = add_event(session=session, ticket=ticket, kind="sla_breach", now=now, public=False,
+                          body=", ".join(p.name for p in people), data={"clock": clock.kind, "level": 1,
+                                                                         "to": [p.id for p in people]})
+        notify(session=session, event=event, ticket=ticket, people=people, template="sla_breach", now=now,
+               extra=times, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+        if clock.kind == "response":
+            notify(session=session, event=event, ticket=ticket, people=[ticket.reporter],
+                   template="sla_breach_reporter", now=now, extra={"lead": people[0].name if people else ""})
+    elif clock.breached_at is not None and clock.escalation_level < 2:
+        escalate = _escalate_at(clock)
+        if escalate is not None and escalate <= now:
+            clock.escalation_level = 2
+            people = _hq(session)
+            event = add_event(session=session, ticket=ticket, kind="sla_escalated", now=now, public=False,
+                              body=", ".join(p.name for p in people),
+                              data={"clock": clock.kind, "level": 2, "to": [p.id for p in people]})
+            notify(session=session, event=event, ticket=ticket, people=people, template="sla_escalated", now=now,
+                   extra=times, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    clock.next_check_at = _next_check(clock)

@@ -1,0 +1,82 @@
+"""The timeline and notifications every desk service writes: one event per step, and one outbox row per
+person told about it, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from wuyou.desk import outbox
+from wuyou.desk.models import Person, Ticket, TicketEvent
+
+
+def add_event(
+    *,
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    now: datetime,
+    actor: Person | None = None,
+    body: str | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    """Append one entry to the ticket's timeline."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        body=body,
+        data=data or {},
+        public=public,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def card(ticket: Ticket) -> dict[str, Any]:
+    """The facts every ticket notification shows, as template parameters."""
+    return {
+        "ticket": ticket.id,
+        "priority": ticket.priority,
+        "category": ticket.category.path if ticket.category else "",
+        "branch": ticket.branch.name if ticket.branch else "",
+        "reporter": ticket.reporter.name,
+        "title": ticket.title,
+        "team": ticket.team.name if ticket.team else "",
+        "assignee": ticket.assignee.name if ticket.assignee else "",
+    }
+
+
+def notify(
+    *,
+    session: Session,
+    event: TicketEvent,
+    ticket: Ticket,
+    people: Sequence[Person],
+    template: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    buttons: Sequence[dict[str, str]] = (),
+) -> None:
+    """Queue one notification per person (once each, keyed by event and person) in this transaction."""
+    seen: set[str] = set()
+    for person in people:
+        if person.id in seen:
+            continue
+        seen.add(person.id)
+        outbox.enqueue(
+            session=session,
+            person_id=person.id,
+            template=template,
+            params={**card(ticket), **(extra or {})},
+            key=f"ev{event.id}:{person.id}",
+            now=now,
+            buttons=buttons,
+            ticket_id=ticket.id,
+        )

@@ -1,0 +1,71 @@
+"""SLA policies and clocks; team business hours
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-22
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from wuyou.db import UTCDateTime
+
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("teams", sa.Column("hours", sa.String(length=200), nullable=True))
+    op.create_table(
+        "sla_policies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("priority", sa.String(length=8), nullable=False),
+        sa.Column("category_id", sa.Integer(), nullable=True),
+        sa.Column("response_minutes", sa.Integer(), nullable=False),
+        sa.Column("resolution_minutes", sa.Integer(), nullable=False),
+        sa.Column("warn_percent", sa.Integer(), nullable=False),
+        sa.Column("calendar", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(["category_id"], ["categories.id"], name=op.f("fk_sla_policies_category_id_categories")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_policies")),
+        sa.UniqueConstraint("priority", "category_id", name=op.f("uq_sla_policies_priority")),
+    )
+    op.create_table(
+        "sla_clocks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("policy", sa.String(length=100), nullable=False),
+        sa.Column("hours", sa.String(length=200), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("target_seconds", sa.Integer(), nullable=False),
+        sa.Column("warn_percent", sa.Integer(), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("running_since", UTCDateTime(), nullable=True),
+        sa.Column("consumed_seconds", sa.Integer(), nullable=False),
+        sa.Column("due_at", UTCDateTime(), nullable=True),
+        sa.Column("warn_at", UTCDateTime(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("warned_at", UTCDateTime(), nullable=True),
+        sa.Column("breached_at", UTCDateTime(), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("stopped_at", UTCDateTime(), nullable=True),
+        sa.Column("met", sa.Boolean(), nullable=True),
+        sa.Column("next_check_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name=op.f("fk_sla_clocks_ticket_id_tickets")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_clocks")),
+    )
+    op.create_index(op.f("ix_sla_clocks_ticket_id"), "sla_clocks", ["ticket_id"], unique=False)
+    op.create_index("ix_sla_clocks_state_next", "sla_clocks", ["state", "next_check_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sla_clocks_state_next", table_name="sla_clocks")
+    op.drop_index(op.f("ix_sla_clocks_ticket_id"), table_name="sla_clocks")
+    op.drop_table("sla_clocks")
+    op.drop_table("sla_policies")
+    op.drop_column("teams", "hours")

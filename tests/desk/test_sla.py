@@ -1,0 +1,169 @@
+"""SLA clocks on business calendars, driven by an injected clock, through the real chat channel and outbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+from wuyou.desk import sla
+from wuyou.desk.models import OutboxMessage, SlaClock, TicketEvent
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+def _number(text: str) -> int:
+    match = re.search(r"#(\d+)", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def report(d: Dialog, user: str, leaf: str, text: str) -> int:
+    d.say(user, "/new")
+    d.say(user, leaf)
+    d.say(user, "1")
+    return _number(d.say(user, text))
+
+
+def clocks(d: Dialog, number: int) -> dict[str, SlaClock]:
+    with d.desk.sessions() as s:
+        rows = s.scalars(select(SlaClock).where(SlaClock.ticket_id == number).order_by(SlaClock.id)).all()
+        return {c.kind: c for c in rows}
+
+
+def events(d: Dialog, number: int, kind: str) -> list[TicketEvent]:
+    with d.desk.sessions() as s:
+        return list(s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == number, TicketEvent.kind == kind)))
+
+
+def outbox_count(d: Dialog, template: str) -> int:
+    with d.desk.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == template))
+                   or 0)
+
+
+def test_p3_before_spring_festival_with_make_up_saturday(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    # Fri 2026-02-13 17:50, after closing; 02-14 (Sat) is a make-up workday, 02-15..23 the Spring Festival.
+    clock.set(at("2026-02-13T17:50"))
+    n = report(d, "zhang.san", "1", "打印机卡纸 明天一早要用")
+    c = clocks(d, n)
+    assert c["response"].due_at == at("2026-02-14T09:30")  # 1 business hour from the Saturday's 08:30 opening
+    assert c["resolution"].due_at == at("2026-02-14T16:30")  # 8 business hours
+    pushed = d.pushed_text("li.wei")
+    assert "响应时限 02-14 09:30" in pushed and "解决时限 02-14 16:30" in pushed
+
+    clock.set(at("2026-02-14T09:10"))
+    d.say("li.wei", f"接单 {n}")
+    assert clocks(d, n)["response"].met is True
+    assert "16:30" in d.pushed_text("zhang.san")  # the reporter is promised the resolution due time
+
+    clock.set(at("2026-02-14T10:00"))
+    d.say("li.wei", f"追问 {n} 是哪一台打印机")
+    assert clocks(d, n)["resolution"].state == "paused"
+    assert "是哪一台打印机" in d.pushed_text("zhang.san")
+    clock.set(at("2026-02-14T10:30"))
+    d.say("zhang.san", "大厅那台惠普")
+    assert clocks(d, n)["resolution"].due_at == at("2026-02-14T17:00")  # moved by the 30-minute pause
+
+    # Warning at 80 % of 8 h = 6 h 24 min of business time: 14:54 plus the pause.
+    clock.set(at("2026-02-14T15:23"))
+    assert d.desk.sla_round() == 0
+    clock.set(at("2026-02-14T15:24"))
+    assert d.desk.sla_round() == 1
+    assert d.desk.sla_round() == 0
+    assert len(events(d, n, "sla_warn")) == 1 and outbox_count(d, "sla_warn") == 1
+    assert "还剩 96 分钟" in d.pushed_text("li.wei")
+
+    clock.set(at("2026-02-14T17:01"))
+    d.desk.sla_round()
+    d.desk.sla_round()
+    assert len(events(d, n, "sla_breach")) == 1 and outbox_count(d, "sla_breach") == 1
+    assert "超时" in d.pushed_text("zhao.min")
+    assert d.pushed("zhang.san") == []  # the reporter is reassured on a response breach only
+
+    # Still unresolved half a target later (4 business hours: 30 min on Saturday, then after the holiday): HQ.
+    clock.set(at("2026-02-24T11:59"))
+    d.desk.sla_round()
+    assert events(d, n, "sla_escalated") == []
+    clock.set(at("2026-02-24T12:00"))
+    d.desk.sla_round()
+    d.desk.sla_round()
+    assert len(events(d, n, "sla_escalated")) == 1
+    assert "总部" in d.pushed_text("chen.gang")
+
+    d.say("li.wei", f"解决 {n} 更换了搓纸轮")
+    resolution = clocks(d, n)["resolution"]
+    assert resolution.state == "stopped" and resolution.met is False and resolution.next_check_at is None
+
+
+def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-11T14:02"))  # a Tuesday; JN-002 has no hours of its own: mon-fri 08:30-17:30
+    n = report(d, "liu.yang", "2", "POS机屏幕都不亮了 充电也没反应")
+    c = clocks(d, n)
+    assert c["response"].due_at == at("2025-03-11T14:32")
+    assert c["resolution"].due_at == at("2025-03-12T09:02")  # 3 h 28 min today + 32 min tomorrow
+    for engineer in ("li.wei", "wang.fang"):
+        d.pushed(engineer)
+    clock.set(at("2025-03-11T14:26"))
+    d.desk.sla_round()
+    for engineer in ("li.wei", "wang.fang"):
+        warned = d.pushed(engineer)
+        assert len(warned) == 1 and "还剩 6 分钟" in warned[0]["text"]
+        assert warned[0]["buttons"] == [{"label": "接单", "action": f"/claim {n}"}]
+    clock.set(at("2025-03-11T14:32"))
+    d.desk.sla_round()
+    assert "响应超时" in d.pushed_text("zhao.min")
+    assert "赵敏" in d.pushed_text("liu.yang")  # one reassurance to the reporter
+    clock.set(at("2025-03-11T14:39"))
+    d.say("wang.fang", f"接单 {n}")
+    response = clocks(d, n)["response"]
+    assert response.met is False and response.consumed_seconds == 37 * 60
+
+
+def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2026-02-15T03:00"))  # Spring Festival, night: P1 is 7x24
+    n = report(d, "zhang.san", "3", "整个网点断网了")
+    assert clocks(d, n)["response"].due_at == at("2026-02-15T03:15")
+    assert clocks(d, n)["resolution"].due_at == at("2026-02-15T07:00")
+    clock.set(at("2026-02-15T03:05"))
+    d.say("zhou.hao", f"优先级 {n} P3")
+    # P3 counts business hours: the 5 minutes already used count, the rest waits for 02-24 08:30.
+    assert clocks(d, n)["response"].due_at == at("2026-02-24T09:25")
+    assert sla.DEFAULT_POLICIES["P1"].calendar == "7x24"
+
+
+def test_reopen_restarts_both_clocks_with_full_targets(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-10T09:14"))
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    clock.set(at("2025-03-10T09:20"))
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-03-10T15:20"))
+    d.say("li.wei", f"解决 {n} 更换搓纸轮")
+    d.say("zhang.san", "解决了")
+    d.say("zhang.san", "5")
+    clock.set(at("2025-03-12T10:07"))
+    d.say("zhang.san", f"/reopen {n} 又卡纸了")
+    c = clocks(d, n)
+    assert c["response"].due_at == at("2025-03-12T11:07")
+    assert c["resolution"].due_at == at("2025-03-13T09:07")  # 7 h 23 min today + 37 min Thursday
+    clock.set(at("2025-03-12T10:16"))
+    assert "已接单" in d.say("li.wei", f"接单 {n}")  # the assignee acknowledges
+    assert clocks(d, n)["response"].met is True
+    clock.set(at("2025-03-12T11:00"))
+    d.say("li.wei", f"解决 {n} 换了新的搓纸轮组件")
+    d.say("zhang.san", "好了")
+    d.say("zhang.san", "5")
+    clock.set(at("2025-03-15T11:01"))  # more than 3 days after the resolution: no more reopening
+    assert "不能这样操作" in d.say("zhang.san", f"/reopen {n} 还是不行")
