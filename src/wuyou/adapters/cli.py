@@ -90,7 +90,8 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
         session.commit()
     print(
         f"imported {summary.regions} regions, {summary.branches} branches, {summary.categories} categories, "
-        f"{summary.teams} teams, {summary.people} people"
+        f"{summary.teams} teams, {summary.people} people, {summary.sla_policies} SLA policies, "
+        f"{summary.routing_rules} routing rules"
     )
 
 

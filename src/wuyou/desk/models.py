@@ -40,6 +40,7 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(200))
     speciality: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str | None] = mapped_column(String(8))
+    team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code", use_alter=True))  # overrides routing
     position: Mapped[int] = mapped_column(default=0)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined")
@@ -93,6 +94,7 @@ class TeamMember(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
     oncall_position: Mapped[int | None] = mapped_column(Integer)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # for round-robin assignment
 
 
 class Ticket(Base):
@@ -172,19 +174,35 @@ class TicketFollower(Base):
 
 
 class SlaPolicy(Base):
-    """Response (claim) and resolution targets for a priority (optionally one category), in business time."""
+    """Response (claim) and resolution targets in business time. The first policy (by position) whose
+    priority and conditions (the routing rules' conditions: category, branch, region, ...) match applies."""
 
     __tablename__ = "sla_policies"
-    __table_args__ = (UniqueConstraint("priority", "category_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    priority: Mapped[str] = mapped_column(String(8))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[str | None] = mapped_column(String(8))  # None: any priority
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     response_minutes: Mapped[int] = mapped_column(Integer)
     resolution_minutes: Mapped[int] = mapped_column(Integer)
     warn_percent: Mapped[int] = mapped_column(default=80)
     calendar: Mapped[str] = mapped_column(String(16), default="branch")  # branch (else team, else desk) / 7x24
+
+
+class RoutingRule(Base):
+    """If a new ticket matches `conditions`, apply `actions` (team, priority, assignee, tags, notify).
+    Rules run in `position` order, each seeing what earlier ones set; `stop` ends the run."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    stop: Mapped[bool] = mapped_column(default=False)
 
 
 class SlaClock(Base):

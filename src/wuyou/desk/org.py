@@ -10,8 +10,10 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from wuyou.desk.calendars import CalendarError, WeeklyHours
+from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError
-from wuyou.desk.models import Branch, Category, Identity, Person, Region, Team, TeamMember
+from wuyou.desk.models import Branch, Category, Identity, Person, Region, RoutingRule, SlaPolicy, Team, TeamMember
 
 ROLES = ("reporter", "engineer", "lead", "admin")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -24,6 +26,8 @@ class ImportSummary:
     categories: int
     teams: int
     people: int
+    sla_policies: int = 0
+    routing_rules: int = 0
 
 
 def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
@@ -65,7 +69,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         branch = session.get(Branch, code) or Branch(code=code)
         branch.name = str(item.get("name") or code)
         branch.region_code = region
-        branch.hours = item.get("hours")
+        branch.hours = _hours(item.get("hours"), f"branch {code}")
         session.add(branch)
     session.flush()
     branch_codes = set(session.scalars(select(Branch.code)))
@@ -115,6 +119,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         team.region_code = region
         team.speciality = _req(item, "speciality", f"team {code}")
         team.lead_id = None if lead is None else str(lead)
+        team.hours = _hours(item.get("hours"), f"team {code}")
         session.add(team)
         session.flush()
         session.execute(delete(TeamMember).where(TeamMember.team_code == code))
@@ -128,7 +133,113 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
                 )
             )
     session.flush()
-    return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people))
+    _link_catalog_teams(session, _list(doc, "catalog"))
+    n_policies = _import_sla(session, doc)
+    n_rules = _import_routing(session, doc)
+    return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people), n_policies, n_rules)
+
+
+def _hours(value: Any, where: str) -> str | None:
+    """Business hours as written, checked now so that a typo fails the import, not a deadline later."""
+    if value is None or value == "":
+        return None
+    try:
+        WeeklyHours.parse(str(value))
+    except CalendarError as exc:
+        raise OrgFileError(f"{where}: hours: {exc}") from exc
+    return str(value)
+
+
+def _minutes(value: Any, where: str) -> int:
+    """30, "30m", "4h" or "1d" (a day of business hours counts as 9 h) → minutes."""
+    text = str(value).strip().lower()
+    factor = {"m": 1, "h": 60, "d": 9 * 60}.get(text[-1:])
+    number = text[:-1] if factor else text
+    try:
+        minutes = float(number) * (factor or 1)
+    except ValueError:
+        raise OrgFileError(f"{where}: '{value}' is not a duration (e.g. 30, 30m, 4h)") from None
+    if minutes <= 0:
+        raise OrgFileError(f"{where}: a duration must be positive")
+    return int(minutes)
+
+
+def _policy(item: Mapping[str, Any], *, name: str, position: int, where: str,
+            conditions: dict[str, Any] | None = None) -> SlaPolicy:
+    priority = item.get("priority")
+    if priority is not None and str(priority).upper() not in PRIORITIES:
+        raise OrgFileError(f"{where}: priority must be one of P1-P4")
+    cal = str(item.get("calendar") or "branch")
+    if cal not in ("branch", "7x24"):
+        raise OrgFileError(f"{where}: calendar must be 'branch' or '7x24'")
+    warn = int(item.get("warn_percent") or 80)
+    if not 1 <= warn <= 100:
+        raise OrgFileError(f"{where}: warn_percent must be 1..100")
+    conds = dict(conditions or item.get("when") or {})
+    try:
+        validate(conds, where=where)
+    except ConditionError as exc:
+        raise OrgFileError(str(exc)) from exc
+    return SlaPolicy(name=name, position=position, priority=None if priority is None else str(priority).upper(),
+                     conditions=conds, response_minutes=_minutes(_req(item, "response", where), where),
+                     resolution_minutes=_minutes(_req(item, "resolution", where), where),
+                     warn_percent=warn, calendar=cal)
+
+
+def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
+    """`sla:` policies and catalog leaves' own `sla:`; present sections replace the stored policies."""
+    leaf_policies = [(top, child) for top in _list(doc, "catalog") for child in top.get("children") or []
+                     if child.get("sla")]
+    if "sla" not in doc and not leaf_policies:
+        return 0
+    session.execute(delete(SlaPolicy))
+    position = 0
+    for top, child in leaf_policies:  # a category's own targets come before the general ones
+        path = f"{top['name']}/{child['name']}"
+        session.add(_policy(child["sla"], name=path, position=position, where=f"catalog {path}: sla",
+                            conditions={"category": [path]}))
+        position += 1
+    for i, item in enumerate(_list(doc, "sla")):
+        name = str(item.get("name") or item.get("priority") or f"sla[{i}]")
+        session.add(_policy(item, name=name, position=position, where=f"sla[{i}] {name}"))
+        position += 1
+    session.flush()
+    return position
+
+
+def _import_routing(session: Session, doc: Mapping[str, Any]) -> int:
+    """`routing:` rules, in order; a present section replaces the stored rules."""
+    if "routing" not in doc:
+        return 0
+    from wuyou.desk.routing import validate_rule  # routing uses this module's look-ups
+
+    session.execute(delete(RoutingRule))
+    rules = _list(doc, "routing")
+    for i, item in enumerate(rules):
+        name = str(item.get("name") or f"rule {i + 1}")
+        where = f"routing[{i}] {name}"
+        conditions, actions = dict(item.get("when") or {}), dict(item.get("then") or {})
+        try:
+            validate_rule(session=session, conditions=conditions, actions=actions, where=where)
+        except ConditionError as exc:
+            raise OrgFileError(str(exc)) from exc
+        session.add(RoutingRule(position=i, name=name, conditions=conditions, actions=actions,
+                                active=bool(item.get("active", True)), stop=bool(item.get("stop", False))))
+    session.flush()
+    return len(rules)
+
+
+def _link_catalog_teams(session: Session, items: Sequence[Any]) -> None:
+    """A catalog leaf's `team:` sends its tickets to that team whatever the region (after teams exist)."""
+    for top in items:
+        for child in top.get("children") or []:
+            team = child.get("team")
+            if team is not None and session.get(Team, str(team)) is None:
+                raise OrgFileError(f"catalog {top['name']}/{child['name']}: unknown team '{team}'")
+            parent = _category(session, parent_id=None, name=str(top["name"]))
+            leaf = _category(session, parent_id=parent.id, name=str(child["name"]))
+            leaf.team_code = None if team is None else str(team)
+    session.flush()
 
 
 def _import_regions(

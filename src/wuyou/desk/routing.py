@@ -1,29 +1,47 @@
-"""Routing: which team gets a new ticket, and at which priority."""
+"""Routing: which team gets a new ticket, at which priority, and whom to assign — the default rule,
+then the desk's ordered routing rules (conditions → actions)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.models import Branch, Category, Team
-from wuyou.desk.org import PRIORITIES, region_chain
+from wuyou.desk.conditions import ConditionError, matches, validate
+from wuyou.desk.facts import facts_for
+from wuyou.desk.hours import DEFAULT_TZ
+from wuyou.desk.models import Branch, Category, Person, Region, RoutingRule, Team, TeamMember, Ticket
+from wuyou.desk.org import PRIORITIES, region_chain, team_members
+
+ACTIONS = ("team", "priority", "assignee", "tags", "notify")
+STRATEGIES = ("round_robin", "least_loaded")
+HELD = ("claimed", "in_progress", "waiting", "reopened")
 
 
 def route_team(*, session: Session, category: Category | None, branch: Branch | None) -> Team | None:
-    """The team of the category's speciality serving the branch's region or its nearest ancestor."""
-    if category is None or not category.speciality:
-        return None
+    """The default: the category's own team if it names one; else the team of the category's speciality
+    serving the branch's region or its nearest ancestor; else a team at the root of the region tree (HQ)."""
+    if category is not None and category.team_code:
+        team = session.get(Team, category.team_code)
+        if team is not None:
+            return team
     chain = region_chain(session=session, region_code=branch.region_code) if branch else []
-    teams = session.scalars(
-        select(Team).where(Team.speciality == category.speciality).order_by(Team.code)
-    ).all()
-    for code in chain:
-        for team in teams:
-            if team.region_code == code:
-                return team
-    # No region match (a person with no branch): an HQ-level team, i.e. one with no parent region.
-    roots = [t for t in teams if not chain or t.region_code == chain[-1]]
-    return roots[0] if roots else None
+    if category is not None and category.speciality:
+        teams = session.scalars(select(Team).where(Team.speciality == category.speciality).order_by(Team.code)).all()
+        for code in chain:
+            for team in teams:
+                if team.region_code == code:
+                    return team
+        roots = set(session.scalars(select(Region.code).where(Region.parent_code.is_(None))))
+        at_hq = [t for t in teams if t.region_code in roots]
+        if at_hq:
+            return at_hq[0]
+    roots_q = select(Region.code).where(Region.parent_code.is_(None))
+    return session.scalars(select(Team).where(Team.region_code.in_(roots_q)).order_by(Team.code)).first()
 
 
 def priority_for(*, category: Category | None, urgency: int) -> str:
@@ -33,3 +51,101 @@ def priority_for(*, category: Category | None, urgency: int) -> str:
     if urgency >= 3 and idx > 0:
         idx -= 1
     return PRIORITIES[idx]
+
+
+@dataclass
+class Outcome:
+    """What the rules did to a new ticket."""
+
+    matched: list[str] = field(default_factory=list)
+    notify: list[Person] = field(default_factory=list)
+
+
+def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: Mapping[str, Any], where: str) -> None:
+    """Refuse a rule that could not run: unknown keys, unknown teams or people, bad priorities."""
+    validate(conditions, where=where)
+    if not actions:
+        raise ConditionError(f"{where}: a rule needs at least one action")
+    for key, value in actions.items():
+        if key not in ACTIONS:
+            raise ConditionError(f"{where}: unknown action '{key}' (known: {', '.join(ACTIONS)})")
+        if key == "team" and session.get(Team, str(value)) is None:
+            raise ConditionError(f"{where}: unknown team '{value}'")
+        if key == "priority" and str(value).upper() not in PRIORITIES:
+            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
+        if key == "assignee" and str(value) not in STRATEGIES and session.get(Person, str(value)) is None:
+            raise ConditionError(f"{where}: assignee must be a person id or one of {', '.join(STRATEGIES)}")
+        if key == "notify":
+            for pid in value if isinstance(value, list) else [value]:
+                if session.get(Person, str(pid)) is None:
+                    raise ConditionError(f"{where}: unknown person '{pid}' to notify")
+
+
+def apply_rules(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> Outcome:
+    """Run the active rules in order on a new ticket; each sees what the earlier ones set."""
+    outcome = Outcome()
+    rules = session.scalars(select(RoutingRule).where(RoutingRule.active).order_by(RoutingRule.position,
+                                                                                  RoutingRule.id)).all()
+    for rule in rules:
+        session.flush()
+        session.refresh(ticket)
+        if not matches(rule.conditions, facts_for(session=session, ticket=ticket, now=now, tz=tz)):
+            continue
+        outcome.matched.append(rule.name)
+        _act(session, ticket, rule.actions, now, outcome)
+        if rule.stop:
+            break
+    session.flush()
+    session.refresh(ticket)
+    return outcome
+
+
+def _act(session: Session, ticket: Ticket, actions: Mapping[str, Any], now: datetime, outcome: Outcome) -> None:
+    if "team" in actions and session.get(Team, str(actions["team"])) is not None:
+        ticket.team_code = str(actions["team"])
+        ticket.assignee_id = None
+    if "priority" in actions and str(actions["priority"]).upper() in PRIORITIES:
+        ticket.priority = str(actions["priority"]).upper()
+    if "tags" in actions:
+        tags = actions["tags"] if isinstance(actions["tags"], list) else [actions["tags"]]
+        ticket.tags = list(dict.fromkeys([*(ticket.tags or []), *(str(t) for t in tags)]))
+    if "assignee" in actions:
+        person = pick_assignee(session=session, team_code=ticket.team_code, how=str(actions["assignee"]), now=now)
+        if person is not None:
+            ticket.assignee_id = person.id
+    if "notify" in actions:
+        ids = actions["notify"] if isinstance(actions["notify"], list) else [actions["notify"]]
+        for pid in ids:
+            person = session.get(Person, str(pid))
+            if person is not None and person not in outcome.notify:
+                outcome.notify.append(person)
+
+
+def pick_assignee(*, session: Session, team_code: str | None, how: str, now: datetime) -> Person | None:
+    """A named person, or a team member by round robin (longest since last assigned) or by least load."""
+    if how not in STRATEGIES:
+        return session.get(Person, how)
+    if team_code is None:
+        return None
+    members = team_members(session=session, team_code=team_code)
+    if not members:
+        return None
+    marks = {m.person_id: m for m in session.scalars(select(TeamMember).where(TeamMember.team_code == team_code))}
+    order = {p.id: i for i, p in enumerate(members)}
+
+    def since(p: Person) -> tuple[int, float, int]:
+        last = marks[p.id].last_assigned_at if p.id in marks else None
+        return (0, 0.0, order[p.id]) if last is None else (1, last.timestamp(), order[p.id])
+
+    if how == "least_loaded":
+        loads = dict(session.execute(
+            select(Ticket.assignee_id, func.count()).where(Ticket.assignee_id.in_(order), Ticket.status.in_(HELD))
+            .group_by(Ticket.assignee_id)).all())
+        chosen = min(members, key=lambda p: (loads.get(p.id, 0), since(p)))
+    else:
+        chosen = min(members, key=since)
+    if chosen.id in marks:
+        # Strictly later than every mark, so a burst within one clock tick still takes turns.
+        latest = max((m.last_assigned_at for m in marks.values() if m.last_assigned_at is not None), default=None)
+        marks[chosen.id].last_assigned_at = max(now, latest + timedelta(microseconds=1)) if latest else now
+    return chosen

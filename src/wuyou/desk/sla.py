@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.calendars import BusinessCalendar, WeeklyHours
+from wuyou.desk.calendars import BusinessCalendar
+from wuyou.desk.conditions import matches
+from wuyou.desk.facts import facts_for
+from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar, ticket_hours
 from wuyou.desk.models import Person, Region, SlaClock, SlaPolicy, Team, Ticket
 from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
 
-DEFAULT_TZ = "Asia/Shanghai"
-DEFAULT_HOURS = "mon-fri 08:30-17:30"
+__all__ = ["DEFAULT_TZ"]
+
 KINDS = ("response", "resolution")
 
 
@@ -47,32 +48,22 @@ DEFAULT_POLICIES = {
 }
 
 
-@lru_cache(maxsize=256)
-def calendar(hours: str, tz: str) -> BusinessCalendar:
-    """The business calendar for weekly hours in a time zone (cached: calendars are immutable)."""
-    if hours.replace(" ", "").lower() in ("7x24", "24x7"):
-        return BusinessCalendar(WeeklyHours.always(), ZoneInfo(tz), chinese_holidays=False, name="7x24")
-    return BusinessCalendar(WeeklyHours.parse(hours), ZoneInfo(tz), name=hours)
-
-
-def policy_for(*, session: Session, ticket: Ticket) -> Policy:
-    """The stored policy for the ticket's category and priority, else for its priority, else the default."""
-    rows = session.scalars(select(SlaPolicy).where(SlaPolicy.priority == ticket.priority)).all()
-    chosen = next((p for p in rows if ticket.category_id is not None and p.category_id == ticket.category_id), None)
-    chosen = chosen or next((p for p in rows if p.category_id is None), None)
-    if chosen is None:
-        return DEFAULT_POLICIES.get(ticket.priority, DEFAULT_POLICIES["P3"])
-    return Policy(chosen.name, chosen.response_minutes, chosen.resolution_minutes, chosen.warn_percent,
-                  chosen.calendar)
+def policy_for(*, session: Session, ticket: Ticket, now: datetime | None = None) -> Policy:
+    """The first stored policy (by position) whose priority and conditions match, else the default."""
+    facts = None
+    for row in session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id)):
+        if row.priority is not None and row.priority != ticket.priority:
+            continue
+        if row.conditions:
+            facts = facts or facts_for(session=session, ticket=ticket, now=now or ticket.created_at)
+            if not matches(row.conditions, facts):
+                continue
+        return Policy(row.name, row.response_minutes, row.resolution_minutes, row.warn_percent, row.calendar)
+    return DEFAULT_POLICIES.get(ticket.priority, DEFAULT_POLICIES["P3"])
 
 
 def hours_for(*, session: Session, ticket: Ticket, policy: Policy) -> str:
-    if policy.calendar == "7x24":
-        return "7x24"
-    if ticket.branch is not None and ticket.branch.hours:
-        return ticket.branch.hours
-    team = session.get(Team, ticket.team_code) if ticket.team_code else None
-    return team.hours if team is not None and team.hours else DEFAULT_HOURS
+    return ALWAYS if policy.calendar == ALWAYS else ticket_hours(session=session, ticket=ticket)
 
 
 def _cal(clock: SlaClock) -> BusinessCalendar:
@@ -115,7 +106,7 @@ def _next_check(clock: SlaClock) -> datetime | None:
 def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ,
           kinds: tuple[str, ...] = KINDS) -> list[SlaClock]:
     """Start the ticket's clocks with full targets under its policy."""
-    policy = policy_for(session=session, ticket=ticket)
+    policy = policy_for(session=session, ticket=ticket, now=now)
     hours = hours_for(session=session, ticket=ticket, policy=policy)
     started = []
     for kind in kinds:

@@ -18,7 +18,7 @@ from wuyou.desk import sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import team_members
-from wuyou.desk.routing import priority_for, route_team
+from wuyou.desk.routing import apply_rules, priority_for, route_team
 from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
 from wuyou.desk.timeline import add_event, notify
 
@@ -93,7 +93,8 @@ def open_ticket(
     title: str | None = None,
     tz: str = sla.DEFAULT_TZ,
 ) -> Ticket:
-    """Create a ticket, route it to a team, start its SLA clocks and notify the team's engineers."""
+    """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
+    and notify the team's engineers (or the engineer a rule assigned)."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -123,25 +124,30 @@ def open_ticket(
         body=description,
         data={"channel": channel, "urgency": urgency, "kb_offered": list(kb_offered)},
     )
+    outcome = apply_rules(session=session, ticket=ticket, now=now, tz=tz)
     routed = add_event(
         session=session,
         ticket=ticket,
         kind="routed",
         now=now,
-        data={"team": ticket.team_code, "priority": ticket.priority},
+        body=ticket.team.name if ticket.team else None,
+        data={"team": ticket.team_code, "priority": ticket.priority, "assignee": ticket.assignee_id,
+              "tags": ticket.tags, "rules": outcome.matched},
     )
     sla.start(session=session, ticket=ticket, now=now, tz=tz)
-    if team is not None:
-        notify(
-            session=session,
-            event=routed,
-            ticket=ticket,
-            people=team_members(session=session, team_code=team.code),
-            template="ticket_new",
-            now=now,
-            extra=sla.due_params(session=session, ticket_id=ticket.id),
-            buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}],
-        )
+    due = sla.due_params(session=session, ticket_id=ticket.id)
+    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
+    if ticket.assignee is not None:
+        notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
+               now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)
+    elif ticket.team_code is not None:
+        notify(session=session, event=routed, ticket=ticket,
+               people=team_members(session=session, team_code=ticket.team_code), template="ticket_new", now=now,
+               extra=due, buttons=claim_button)
+    others = [p for p in outcome.notify if p.id != ticket.assignee_id]
+    if others:
+        notify(session=session, event=routed, ticket=ticket, people=others, template="ticket_rule_notify", now=now,
+               extra={**due, "rules": "、".join(outcome.matched)})
     return ticket
 
 

@@ -1,4 +1,4 @@
-"""SLA policies and clocks; team business hours
+"""SLA policies and clocks, routing rules; team business hours, category teams, round-robin marks
 
 Revision ID: 0004
 Revises: 0003
@@ -20,19 +20,33 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("teams", sa.Column("hours", sa.String(length=200), nullable=True))
+    op.add_column("team_members", sa.Column("last_assigned_at", UTCDateTime(), nullable=True))
+    with op.batch_alter_table("categories") as batch:
+        batch.add_column(sa.Column("team_code", sa.String(length=64), nullable=True))
+        batch.create_foreign_key(batch.f("fk_categories_team_code_teams"), "teams", ["team_code"], ["code"])
     op.create_table(
         "sla_policies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("priority", sa.String(length=8), nullable=False),
-        sa.Column("category_id", sa.Integer(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("priority", sa.String(length=8), nullable=True),
+        sa.Column("conditions", sa.JSON(), nullable=False),
         sa.Column("response_minutes", sa.Integer(), nullable=False),
         sa.Column("resolution_minutes", sa.Integer(), nullable=False),
         sa.Column("warn_percent", sa.Integer(), nullable=False),
         sa.Column("calendar", sa.String(length=16), nullable=False),
-        sa.ForeignKeyConstraint(["category_id"], ["categories.id"], name=op.f("fk_sla_policies_category_id_categories")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_policies")),
-        sa.UniqueConstraint("priority", "category_id", name=op.f("uq_sla_policies_priority")),
+    )
+    op.create_table(
+        "routing_rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("conditions", sa.JSON(), nullable=False),
+        sa.Column("actions", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("stop", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
     )
     op.create_table(
         "sla_clocks",
@@ -67,5 +81,10 @@ def downgrade() -> None:
     op.drop_index("ix_sla_clocks_state_next", table_name="sla_clocks")
     op.drop_index(op.f("ix_sla_clocks_ticket_id"), table_name="sla_clocks")
     op.drop_table("sla_clocks")
+    op.drop_table("routing_rules")
     op.drop_table("sla_policies")
+    with op.batch_alter_table("categories") as batch:
+        batch.drop_constraint(batch.f("fk_categories_team_code_teams"), type_="foreignkey")
+        batch.drop_column("team_code")
+    op.drop_column("team_members", "last_assigned_at")
     op.drop_column("teams", "hours")

@@ -1,0 +1,149 @@
+"""Routing: the default (speciality + nearest region, else HQ), ordered rules with conditions → actions,
+assignment strategies, and SLA policies chosen by the same conditions."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from tests.conftest import shared
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import sla, tickets
+from wuyou.desk.errors import OrgFileError
+from wuyou.desk.models import Category, Person, Ticket
+from wuyou.desk.org import import_org
+
+SH = ZoneInfo("Asia/Shanghai")
+MONDAY_10 = datetime(2025, 3, 10, 10, 0, tzinfo=SH)
+MONDAY_22 = datetime(2025, 3, 10, 22, 0, tzinfo=SH)
+
+
+def sample() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    return doc
+
+
+def load(desk: Desk, doc: dict[str, Any]) -> None:
+    with desk.sessions() as s:
+        import_org(session=s, doc=doc)
+        s.commit()
+
+
+def open_(desk: Desk, reporter: str, category: str, text: str, now: datetime = MONDAY_10,
+          urgency: int = 1, channel: str = "http") -> Ticket:
+    top, leaf = category.split("/")
+    with desk.sessions() as s:
+        cat = next(c for c in s.scalars(select(Category).where(Category.name == leaf))
+                   if c.parent is not None and c.parent.name == top)
+        person = s.get(Person, reporter)
+        assert person is not None
+        ticket = tickets.open_ticket(session=s, reporter=person, category=cat, urgency=urgency, description=text,
+                                     channel=channel, now=now)
+        s.commit()
+        s.refresh(ticket)
+        s.expunge(ticket)
+        return ticket
+
+
+def test_default_routing_by_speciality_and_region_then_hq(desk: Desk) -> None:
+    doc = sample()
+    doc["catalog"].append({"name": "后勤", "children": [{"name": "空调", "speciality": "facilities"}]})
+    load(desk, doc)
+    assert open_(desk, "zhang.san", "终端设备/POS机", "POS机刷不了卡").team_code == "jn-terminal"  # Jinan's own
+    assert open_(desk, "ma.jing", "终端设备/打印机", "打印机卡纸").team_code == "qd-terminal"
+    assert open_(desk, "ma.jing", "网络/VPN", "VPN连不上").team_code == "hq-network"  # no Shandong network team
+    fallback = open_(desk, "zhang.san", "后勤/空调", "空调不制冷")  # nobody has the speciality: HQ
+    assert fallback.team_code in ("hq-app", "hq-network")
+
+
+def test_rules_set_priority_tags_team_and_assignee_in_order(desk: Desk) -> None:
+    doc = sample()
+    doc["routing"] = [
+        {"name": "医保大面积故障", "when": {"category": ["业务系统/医保接口"], "keywords": ["所有", "全部"]},
+         "then": {"priority": "P1", "tags": ["医保", "大面积"], "notify": ["chen.gang"]}},
+        {"name": "夜间断网交总部", "when": {"category": ["网络"], "hours": "out"},
+         "then": {"team": "hq-network", "assignee": "least_loaded"}, "stop": True},
+        {"name": "济南终端轮流派", "when": {"region": ["SD-JN"], "category": ["终端设备"]},
+         "then": {"assignee": "round_robin"}},
+        {"name": "never reached for network", "when": {"category": ["网络"]}, "then": {"tags": ["网络"]}},
+    ]
+    load(desk, doc)
+    urgent = open_(desk, "zhang.san", "业务系统/医保接口", "所有医保结算都失败了")
+    assert urgent.priority == "P1" and urgent.tags == ["医保", "大面积"] and urgent.team_code == "hq-app"
+    calm = open_(desk, "zhang.san", "业务系统/医保接口", "有一笔医保结算失败")
+    assert calm.priority == "P2" and calm.tags == []
+
+    night = open_(desk, "zhang.san", "网络/网点断网", "断网了", now=MONDAY_22)
+    assert night.team_code == "hq-network" and night.assignee_id in ("zhou.hao", "wu.lei")
+    assert night.tags == []  # `stop` ended the run
+    day = open_(desk, "zhang.san", "网络/网点断网", "断网了", now=MONDAY_10)
+    assert day.assignee_id is None and day.tags == ["网络"]
+
+    assigned = [open_(desk, "liu.yang", "终端设备/打印机", f"打印机坏了 {i}").assignee_id for i in range(4)]
+    assert assigned == ["li.wei", "wang.fang", "li.wei", "wang.fang"]  # round robin in member order
+    assert open_(desk, "ma.jing", "终端设备/打印机", "青岛打印机").assignee_id is None  # Qingdao: no rule
+
+    with desk.sessions() as s:
+        timeline = tickets.timeline(session=s, ticket_id=urgent.id)
+        routed = next(e for e in timeline if e.kind == "routed")
+        assert routed.data["rules"] == ["医保大面积故障"]
+
+
+def test_least_loaded_prefers_the_engineer_with_fewer_open_tickets(desk: Desk) -> None:
+    doc = sample()
+    doc["routing"] = [{"name": "least", "when": {"category": ["终端设备"]}, "then": {"assignee": "least_loaded"}}]
+    load(desk, doc)
+    first = open_(desk, "zhang.san", "终端设备/打印机", "一号打印机")
+    with desk.sessions() as s:
+        holder = s.get(Person, first.assignee_id)
+        assert holder is not None
+        tickets.claim(session=s, ticket_id=first.id, engineer=holder, now=MONDAY_10)
+        s.commit()
+    second = open_(desk, "zhang.san", "终端设备/打印机", "二号打印机")
+    assert {first.assignee_id, second.assignee_id} == {"li.wei", "wang.fang"}
+
+
+def test_sla_policies_are_chosen_by_the_same_conditions(desk: Desk) -> None:
+    doc = sample()
+    doc["catalog"][0]["children"][1]["sla"] = {"response": "10m", "resolution": "2h"}  # 终端设备/POS机
+    doc["sla"] = [
+        {"name": "青岛 P3", "priority": "P3", "when": {"region": ["SD-QD"]}, "response": 30, "resolution": "1d"},
+        {"name": "P3", "priority": "P3", "response": "1h", "resolution": "8h"},
+    ]
+    load(desk, doc)
+    with desk.sessions() as s:
+        pos = open_(desk, "zhang.san", "终端设备/POS机", "POS机坏了")
+        printer_qd = open_(desk, "ma.jing", "终端设备/打印机", "打印机坏了")
+        printer_jn = open_(desk, "zhang.san", "终端设备/打印机", "打印机坏了")
+        assert sla.policy_for(session=s, ticket=s.get(Ticket, pos.id)).name == "终端设备/POS机"  # type: ignore[arg-type]
+        assert sla.policy_for(session=s, ticket=s.get(Ticket, printer_qd.id)).name == "青岛 P3"  # type: ignore[arg-type]
+        assert sla.policy_for(session=s, ticket=s.get(Ticket, printer_jn.id)).name == "P3"  # type: ignore[arg-type]
+        assert sla.due(session=s, ticket_id=pos.id, kind="response") == datetime(2025, 3, 10, 10, 10, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"colour": ["red"]}, "then": {"priority": "P1"}}]),
+         "unknown condition 'colour'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"team": "nope"}}]),
+         "unknown team 'nope'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"paint": "red"}}]),
+         "unknown action 'paint'"),
+        (lambda d: d["branches"][0].__setitem__("hours", "mnd-fri 08:30-17:30"), "branch JN-001: hours"),
+        (lambda d: d.__setitem__("sla", [{"priority": "P3", "response": "soon", "resolution": "8h"}]),
+         "is not a duration"),
+        (lambda d: d["catalog"][0]["children"][0].__setitem__("team", "ghost-team"), "unknown team 'ghost-team'"),
+    ],
+)
+def test_bad_rules_and_policies_are_refused_with_the_place_named(desk: Desk, change: Any, problem: str) -> None:
+    doc = copy.deepcopy(sample())
+    change(doc)
+    with desk.sessions() as s, pytest.raises(OrgFileError, match=problem):
+        import_org(session=s, doc=doc)
