@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from wuyou.adapters.delivery import Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.db import make_engine, make_session_factory, utcnow
-from wuyou.desk import sla
+from wuyou.desk import housekeeping, sla
 from wuyou.desk.models import Person
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
@@ -49,6 +49,19 @@ class Desk:
             session.commit()
         return handled
 
+    def housekeeping_round(self) -> int:
+        """Unclaimed reminders, auto-release of idle claims, auto-close of unanswered resolutions."""
+        s = self.settings
+        rules = housekeeping.Rules(
+            remind_unclaimed_after=timedelta(minutes=s.remind_unclaimed_minutes),
+            release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
+            close_unconfirmed_after=timedelta(days=s.auto_close_days),
+        )
+        with self.sessions() as session:
+            handled = housekeeping.run(session=session, now=self.clock(), rules=rules)
+            session.commit()
+        return handled
+
     def close(self) -> None:
         self.loop.stop()
         self.db.dispose()
@@ -67,7 +80,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     catalog = Catalog(settings.locale)
     tz = ZoneInfo(settings.timezone)
     deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=[HttpMailboxSender()], clock=clock,
-                          tz=tz)
+                          tz=tz, link_base=settings.link_base)
     jobs: list[Callable[[], int]] = []
     loop = DeliveryLoop(deliverer, poll_seconds=settings.worker_poll_seconds, jobs=jobs)
     bot = Engine(
@@ -81,7 +94,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         on_commit=loop.wake,
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock)
-    jobs.append(desk.sla_round)
+    jobs.extend((desk.sla_round, desk.housekeeping_round))
     return desk
 
 

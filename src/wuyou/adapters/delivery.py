@@ -57,8 +57,10 @@ class Deliverer:
         senders: list[ChannelSender],
         clock: Callable[[], datetime],
         tz: ZoneInfo = _DESK_TZ,
+        link_base: str = "",
     ) -> None:
         self._tz = tz
+        self._link_base = link_base.rstrip("/")
         self._sessions = session_factory
         self._catalog = catalog
         self._senders = {s.platform: s for s in senders}
@@ -86,13 +88,17 @@ class Deliverer:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
-        # One named `x_due` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02").
+        # One named `x_due` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
+        # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
         params = dict(message.params)
         for name, value in message.params.items():
-            if name.endswith("_key") and isinstance(value, str):
-                params[name[:-4]] = self._catalog.t(value, person.locale)
-            elif name.endswith("_due"):
+            if name.endswith("_due"):
                 params[name] = self._local(value, now)
+            elif name.endswith("_path"):  # a page of the desk: shown as a full link
+                params[name[:-5] + "_url"] = f"{self._link_base}{value}" if value else ""
+        for name, value in message.params.items():
+            if name.endswith("_key") and isinstance(value, str):
+                params[name[:-4]] = self._catalog.t(value, person.locale, **params) if value else ""
         text = self._catalog.t(message.template, person.locale, **params)
         buttons = [
             {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}

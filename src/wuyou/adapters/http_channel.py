@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from wuyou.adapters import http_mailbox
 from wuyou.adapters.bootstrap import Desk
-from wuyou.bot.messages import Chat, Inbound, Outbound, Sender
+from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
 
 MAX_BODY_TEXT = 100_000  # the engine answers long texts politely; beyond this the request is refused
+MAX_ATTACHMENT_B64 = 15_000_000  # about 11 MB of content; the desk keeps at most 10 MB per file
 DEDUP_TTL = 24 * 3600
 PENDING_TTL = 60
 
 router = APIRouter(prefix="/channels/http", tags=["http channel"])
+
+
+class AttachmentIn(BaseModel):
+    kind: Literal["image", "voice", "file"] = "image"
+    name: str = Field(default="", max_length=200)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    data: str = Field(max_length=MAX_ATTACHMENT_B64, description="the content, base64")
 
 
 class MessageIn(BaseModel):
@@ -26,11 +36,12 @@ class MessageIn(BaseModel):
     action: str | None = Field(default=None, max_length=500, description="a pressed button's action")
     message_id: str | None = Field(default=None, max_length=200, description="dedup key (Idempotency-Key)")
     chat: str | None = Field(default=None, max_length=200, description="group or room id")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=9, description="photos, voice, files")
 
     @model_validator(mode="after")
     def _text_or_action(self) -> MessageIn:
-        if self.text is None and self.action is None:
-            raise ValueError("give either 'text' or 'action'")
+        if self.text is None and self.action is None and not self.attachments:
+            raise ValueError("give 'text', 'action' or 'attachments'")
         return self
 
 
@@ -84,11 +95,20 @@ def post_message(body: MessageIn, request: Request) -> RepliesOut:
         action=body.action,
         chat=Chat(kind="group", id=body.chat) if body.chat else Chat(kind="direct", id=body.user),
         dedup_key=body.message_id,
+        attachments=tuple(_decode(a) for a in body.attachments),
     )
     replies = _as_json(desk.bot.handle(inbound))
     if key is not None:
         desk.store.set(key, json.dumps(replies, ensure_ascii=False), ttl=DEDUP_TTL)
     return RepliesOut.model_validate({"replies": replies})
+
+
+def _decode(item: AttachmentIn) -> Attachment:
+    try:
+        data = base64.b64decode(item.data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise HTTPException(status_code=422, detail=f"attachment {item.name or item.kind}: data is not base64") from exc
+    return Attachment(kind=item.kind, data=data, name=item.name, content_type=item.content_type)
 
 
 def _wait_for_first(desk: Desk, key: str, *, wait: float = 5.0) -> list[ReplyOut]:

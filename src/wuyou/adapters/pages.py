@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk import tickets
+from wuyou.desk import attachments, tickets
 from wuyou.desk.errors import NotFound
+from wuyou.desk.models import Attachment
 from wuyou.kb.articles import get_doc
 
 router = APIRouter(include_in_schema=False)
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 _STYLE = """<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.6}h1{font-size:1.4em}.meta{color:#666}
 pre{white-space:pre-wrap;background:#f6f7f9;padding:1em;border-radius:6px}
 .badge{font-size:.6em;background:#fff3cd;color:#8a6100;padding:.1em .5em;border-radius:4px;vertical-align:middle}
-h2{font-size:1.05em}
+h2{font-size:1.05em}.files img{max-height:160px;margin:.2em;border-radius:4px}
 table{border-collapse:collapse;width:100%}td{border-top:1px solid #eee;padding:.3em .5em;vertical-align:top}</style>"""
 
 
@@ -70,4 +73,28 @@ def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
             f"{escape(ticket.branch.name if ticket.branch else '—')} · {escape(ticket.reporter.name)}"
             f" · {escape(ticket.assignee.name if ticket.assignee else '未接单')}</p>"
         )
-    return _page(f"#{ticket_id}", f"{head}<pre>{escape(ticket.description)}</pre><table>{rows}</table>")
+        files = "".join(
+            f"<a href='/tickets/{ticket_id}/attachments/{a.id}'>"
+            + (f"<img src='/tickets/{ticket_id}/attachments/{a.id}' alt='{escape(a.name)}'>" if a.kind == "image"
+               else escape(a.name)) + "</a>"
+            for a in attachments.of_ticket(session=session, ticket_id=ticket_id)
+        )
+    gallery = f"<p class=files>{files}</p>" if files else ""
+    return _page(f"#{ticket_id}", f"{head}<pre>{escape(ticket.description)}</pre>{gallery}<table>{rows}</table>")
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
+def attachment_file(ticket_id: int, attachment_id: int, request: Request) -> Response:
+    """An attachment's content: images inline, anything else as a download (never rendered as a page)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        found = session.get(Attachment, attachment_id)
+        if found is None or found.ticket_id != ticket_id:
+            raise HTTPException(status_code=404, detail="no such attachment")
+        inline = found.kind == "image" and found.content_type in _IMAGE_TYPES
+        disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(found.name)}"
+        return Response(
+            content=found.data,
+            media_type=found.content_type if inline else "application/octet-stream",
+            headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        )

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # The outbox delivery loop runs inside the web server unless a separate `wuyou worker` does it.
     inprocess_worker: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0)
+    # Queue care by the worker: remind a team of an unclaimed ticket (and again as often), release a
+    # claim with no action (0: never), close a resolution the reporter never answered.
+    remind_unclaimed_minutes: float = Field(default=30, gt=0)
+    auto_release_minutes: float = Field(default=240, ge=0)
+    auto_close_days: float = Field(default=3, gt=0)
     # Loaded into an empty database by `make run` / `wuyou serve --demo`.
     demo_dir: Path | None = None
     channels_file: Path | None = None

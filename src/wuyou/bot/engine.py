@@ -120,6 +120,12 @@ class Engine:
             return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
 
     def _dispatch(self, turn: Turn) -> None:
+        if turn.inbound.attachments:
+            staged = following.stage(turn)
+            if not turn.text.strip():
+                following.attachments_only(turn, staged)
+                return
+            turn.dialogue.attachments = [*turn.dialogue.attachments, *staged]
         problem = _problem_with(turn.text)
         if problem is not None:
             reporting.refuse_input(turn, problem)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
-from wuyou.desk import tickets, working
+from wuyou.desk import attachments, tickets, working
+from wuyou.desk.attachments import AttachmentTooLarge
 from wuyou.desk.errors import NotFound, TooSoon
 from wuyou.desk.models import Ticket
 
@@ -51,16 +52,54 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     turn.say("chase_ok", ticket=ticket.id, who="、".join(p.name for p in pinged) or turn.t("the_team"))
 
 
+def stage(turn: Turn) -> list[int]:
+    """Keep the message's attachments (not yet linked to a ticket); returns their ids."""
+    ids: list[int] = []
+    for item in turn.inbound.attachments:
+        if item.data is None:
+            continue  # the adapter could not fetch it; the text (if any) still counts
+        try:
+            stored = attachments.store(
+                session=turn.session, person=turn.person, kind=item.kind if item.kind in attachments.KINDS else "file",
+                name=item.name or item.kind, content_type=item.content_type, data=item.data, now=turn.now,
+                speech_text=turn.text if turn.inbound.from_speech else None)
+        except AttachmentTooLarge:
+            turn.say("attachment_too_large", mb=attachments.MAX_BYTES // (1024 * 1024))
+            continue
+        ids.append(stored.id)
+    return ids
+
+
+def attachments_only(turn: Turn, staged: list[int]) -> None:
+    """Photos or files without words: to the ticket waiting for them, into a running dialogue, or the
+    start of a new report."""
+    if not staged:
+        return
+    waiting = working.waiting_on(session=turn.session, reporter=turn.person)
+    if waiting is not None:
+        working.add_info(session=turn.session, ticket_id=waiting.id, reporter=turn.person, text="", now=turn.now,
+                         attachment_ids=staged)
+        turn.say("attachments_added", count=len(staged), ticket=waiting.id,
+                 to=waiting.assignee.name if waiting.assignee else turn.t("the_team"))
+        return
+    turn.dialogue.attachments = [*turn.dialogue.attachments, *staged]
+    if turn.dialogue.step:
+        turn.say("attachments_kept", count=len(staged))
+        return
+    turn.say("attachments_need_words", count=len(staged))
+
+
 def cmd_add(turn: Turn, command: Command) -> None:
     number = _pick(turn, command, "补充")
     if number is None:
         return
-    if not command.rest:
+    staged, turn.dialogue.attachments = turn.dialogue.attachments, []
+    if not command.rest and not staged:
         turn.say("needs_text", command=f"补充 {number}")
         return
     try:
         ticket = working.add_info(session=turn.session, ticket_id=number, reporter=turn.person, text=command.rest,
-                                  now=turn.now)
+                                  now=turn.now, attachment_ids=staged)
     except NotFound:
         _not_yours(turn, number)
         return
@@ -72,7 +111,9 @@ def answer_waiting(turn: Turn) -> bool:
     ticket = working.waiting_on(session=turn.session, reporter=turn.person)
     if ticket is None:
         return False
-    working.add_info(session=turn.session, ticket_id=ticket.id, reporter=turn.person, text=turn.text, now=turn.now)
+    staged, turn.dialogue.attachments = turn.dialogue.attachments, []
+    working.add_info(session=turn.session, ticket_id=ticket.id, reporter=turn.person, text=turn.text, now=turn.now,
+                     attachment_ids=staged)
     turn.say("info_added", ticket=ticket.id, to=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
     return True
 

@@ -24,8 +24,11 @@ class Sender:
 @dataclass(frozen=True)
 class Attachment:
     kind: str  # image / voice / file
-    ref: str  # the platform's media reference
+    ref: str = ""  # the platform's media reference
     expires_at: str | None = None
+    data: bytes | None = None  # the content, once the adapter has it
+    name: str = ""
+    content_type: str = ""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def free_text(turn: Turn) -> None:
     if step == "description":
         _on_description(turn, text)
         return
-    turn.dialogue = Dialogue()
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if _awaiting_me(turn, text):
         return
     if following.answer_waiting(turn):
@@ -145,7 +145,7 @@ def _report(turn: Turn, text: str) -> None:
         ids = [s.article_id for s in suggestions]
         feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now,
                         person_id=turn.person.id, query=text)
-        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids)
+        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments)
         lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
         numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
         buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
@@ -155,7 +155,7 @@ def _report(turn: Turn, text: str) -> None:
     if text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I):
         turn.say("gibberish", text=text[:20])
         return
-    turn.dialogue = Dialogue(text=text)
+    turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments)
     _ask_category(turn, intro=turn.t("no_match_intro"))
 
 
@@ -264,6 +264,7 @@ def _on_description(turn: Turn, text: str) -> None:
         title=tidy(description),
         now=turn.now,
         tz=turn.engine.tz.key,
+        attachment_ids=d.attachments,
     )
     turn.dialogue = Dialogue()
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
@@ -272,7 +273,7 @@ def _on_description(turn: Turn, text: str) -> None:
 
 
 def cmd_new(turn: Turn, command: Command | None) -> None:
-    turn.dialogue = Dialogue(text=command.rest if command else "")
+    turn.dialogue = Dialogue(text=command.rest if command else "", attachments=turn.dialogue.attachments)
     _ask_category(turn, intro=turn.t("new_intro"))
 
 

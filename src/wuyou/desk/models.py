@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wuyou.db import Base, UTCDateTime, utcnow
@@ -137,6 +137,7 @@ class Ticket(Base):
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asked the reporter, clock paused
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the assignee's last action
     last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unclaimed-ticket reminder
     chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
@@ -159,6 +160,26 @@ class TicketEvent(Base):
     body: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     public: Mapped[bool] = mapped_column(default=True)
+
+
+class Attachment(Base):
+    """An image, voice message or file sent with a report; `ticket_id` is empty while a dialogue is
+    still collecting it (staged), and set when the ticket exists."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # image / voice / file
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    speech_text: Mapped[str | None] = mapped_column(Text)  # a voice message's recognised text
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TicketFollower(Base):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from wuyou.desk import sla
+from wuyou.desk import attachments, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import team_members
@@ -92,6 +92,7 @@ def open_ticket(
     kb_offered: Sequence[str] = (),
     title: str | None = None,
     tz: str = sla.DEFAULT_TZ,
+    attachment_ids: Sequence[int] = (),
 ) -> Ticket:
     """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
     and notify the team's engineers (or the engineer a rule assigned)."""
@@ -115,15 +116,17 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     session.refresh(ticket)
-    add_event(
+    created = add_event(
         session=session,
         ticket=ticket,
         kind="created",
         now=now,
         actor=reporter,
         body=description,
-        data={"channel": channel, "urgency": urgency, "kb_offered": list(kb_offered)},
+        data={"channel": channel, "urgency": urgency, "kb_offered": list(kb_offered),
+              "attachments": list(attachment_ids)},
     )
+    attachments.link(session=session, ids=attachment_ids, person=reporter, ticket_id=ticket.id, event_id=created.id)
     outcome = apply_rules(session=session, ticket=ticket, now=now, tz=tz)
     routed = add_event(
         session=session,
@@ -270,7 +273,7 @@ def reopen(
 ) -> Ticket:
     """The reporter says it is not fixed (until `REOPEN_WITHIN` after the resolution): back to the same engineer."""
     ticket = _own_resolved(session, ticket_id, reporter, "reopen")
-    if ticket.status == "closed" and (ticket.resolved_at is None or now - ticket.resolved_at > REOPEN_WITHIN):
+    if ticket.status == "closed" and (ticket.resolved_at is None or now - ticket.resolved_at >= REOPEN_WITHIN):
         raise InvalidTransition(ticket.status, "reopen")
     ticket.status = "reopened"
     ticket.closed_at = None

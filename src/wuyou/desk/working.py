@@ -7,13 +7,14 @@ timeline, and queues its notifications in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import sla
+from wuyou.desk import attachments, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketFollower
 from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
@@ -117,7 +118,8 @@ def waiting_on(*, session: Session, reporter: Person) -> Ticket | None:
 
 
 def add_info(
-    *, session: Session, ticket_id: int, reporter: Person, text: str, now: datetime, attachments: int = 0
+    *, session: Session, ticket_id: int, reporter: Person, text: str, now: datetime,
+    attachment_ids: Sequence[int] = (),
 ) -> Ticket:
     """The reporter adds information to an open ticket; a waiting ticket goes back to work."""
     ticket = ticket_for_reporter(session=session, ticket_id=ticket_id, person=reporter)
@@ -130,11 +132,14 @@ def add_info(
         sla.resume(session=session, ticket=ticket, now=now)
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="info_added", now=now, actor=reporter, body=text or None,
-                      data={"attachments": attachments, "paused_minutes": paused})
+                      data={"attachments": list(attachment_ids), "paused_minutes": paused})
+    linked = attachments.link(session=session, ids=attachment_ids, person=reporter, ticket_id=ticket.id,
+                              event_id=event.id)
     people = [ticket.assignee] if ticket.assignee else (
         team_members(session=session, team_code=ticket.team_code) if ticket.team_code else [])
     notify(session=session, event=event, ticket=ticket, people=people, template="ticket_info_added", now=now,
-           extra={"text": text, "attachments": attachments})
+           extra={"text": text, "count": linked, "page_path": f"/tickets/{ticket.id}" if linked else "",
+                  "attachments_note_key": "attachments_note" if linked else ""})
     return ticket
 
 

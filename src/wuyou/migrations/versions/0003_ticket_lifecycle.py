@@ -41,10 +41,31 @@ def upgrade() -> None:
         batch.add_column(sa.Column("waiting_since", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("last_activity_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("last_chased_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("last_reminded_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("chase_count", sa.Integer(), server_default="0", nullable=False))
         batch.create_foreign_key(batch.f("fk_tickets_parent_id_tickets"), "tickets", ["parent_id"], ["id"])
         batch.create_foreign_key(batch.f("fk_tickets_merged_into_id_tickets"), "tickets", ["merged_into_id"], ["id"])
     _keep_sqlite_numbering()
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("event_id", sa.Integer(), nullable=True),
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("speech_text", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["ticket_events.id"], name=op.f("fk_attachments_event_id_ticket_events")),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_attachments_person_id_people")),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name=op.f("fk_attachments_ticket_id_tickets")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+    )
+    op.create_index(op.f("ix_attachments_ticket_id"), "attachments", ["ticket_id"], unique=False)
     op.create_table(
         "ticket_followers",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -58,10 +79,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("ticket_followers")
+    op.drop_index(op.f("ix_attachments_ticket_id"), table_name="attachments")
+    op.drop_table("attachments")
     with op.batch_alter_table("tickets", table_kwargs=_TABLE_KWARGS) as batch:
         batch.drop_constraint(batch.f("fk_tickets_merged_into_id_tickets"), type_="foreignkey")
         batch.drop_constraint(batch.f("fk_tickets_parent_id_tickets"), type_="foreignkey")
-        for column in ("chase_count", "last_chased_at", "last_activity_at", "waiting_since", "merged_into_id",
+        for column in ("chase_count", "last_reminded_at", "last_chased_at", "last_activity_at", "waiting_since", "merged_into_id",
                        "parent_id", "tags"):
             batch.drop_column(column)
     _keep_sqlite_numbering()

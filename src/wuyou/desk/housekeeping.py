@@ -1,0 +1,96 @@
+"""Periodic care of the queue: remind a team of tickets nobody claims, release claims that see no
+action, and close resolutions the reporter never answered. Run by the worker; each ticket is taken
+with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never act on the same one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import sla
+from wuyou.desk.models import Person, Team, Ticket
+from wuyou.desk.org import team_members
+from wuyou.desk.timeline import add_event, notify
+
+
+@dataclass(frozen=True)
+class Rules:
+    remind_unclaimed_after: timedelta = timedelta(minutes=30)  # and again every as long
+    release_idle_claims_after: timedelta | None = timedelta(hours=4)  # None: never
+    close_unconfirmed_after: timedelta = timedelta(days=3)
+
+
+def run(*, session: Session, now: datetime, rules: Rules = Rules(), limit: int = 100) -> int:
+    """One round of all three; returns how many tickets were acted on. The caller commits."""
+    return (_remind(session, now, rules, limit) + _release(session, now, rules, limit)
+            + _close(session, now, rules, limit))
+
+
+def _locked(session: Session, stmt: Select[Ticket], limit: int) -> list[Ticket]:
+    return list(session.scalars(stmt.order_by(Ticket.id).limit(limit).with_for_update(skip_locked=True, of=Ticket)))
+
+
+def _remind(session: Session, now: datetime, rules: Rules, limit: int) -> int:
+    cutoff = now - rules.remind_unclaimed_after
+    stmt = select(Ticket).where(
+        Ticket.status.in_(("new", "reopened")), Ticket.assignee_id.is_(None), Ticket.team_code.is_not(None),
+        Ticket.created_at <= cutoff, or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at <= cutoff),
+    )
+    due = _locked(session, stmt, limit)
+    for ticket in due:
+        ticket.last_reminded_at = now
+        waited = int((now - ticket.created_at).total_seconds() // 60)
+        event = add_event(session=session, ticket=ticket, kind="reminded", now=now, public=False,
+                          data={"waited_minutes": waited})
+        notify(session=session, event=event, ticket=ticket,
+               people=team_members(session=session, team_code=ticket.team_code or ""), template="ticket_unclaimed",
+               now=now, extra={"waited_minutes": waited, **sla.due_params(session=session, ticket_id=ticket.id)},
+               buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+    return len(due)
+
+
+def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
+    if rules.release_idle_claims_after is None:
+        return 0
+    cutoff = now - rules.release_idle_claims_after
+    stmt = select(Ticket).where(Ticket.status == "claimed", Ticket.assignee_id.is_not(None),
+                                Ticket.last_activity_at <= cutoff)
+    due = _locked(session, stmt, limit)
+    for ticket in due:
+        holder = ticket.assignee
+        ticket.assignee_id = None
+        ticket.claimed_at = None
+        ticket.status = "new"
+        ticket.last_reminded_at = now  # the release notice is this round's reminder
+        session.flush()
+        event = add_event(session=session, ticket=ticket, kind="auto_released", now=now,
+                          data={"previous": holder.id if holder else None})
+        people: list[Person] = [holder] if holder else []
+        if ticket.team_code:
+            people += [p for p in team_members(session=session, team_code=ticket.team_code) if p not in people]
+        team = session.get(Team, ticket.team_code) if ticket.team_code else None
+        lead = session.get(Person, team.lead_id) if team and team.lead_id else None
+        if lead is not None and lead not in people:
+            people.append(lead)
+        notify(session=session, event=event, ticket=ticket, people=people, template="ticket_auto_released", now=now,
+               extra={"holder": holder.name if holder else "",
+                      "idle_minutes": int(rules.release_idle_claims_after.total_seconds() // 60)},
+               buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+    return len(due)
+
+
+def _close(session: Session, now: datetime, rules: Rules, limit: int) -> int:
+    stmt = select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= now - rules.close_unconfirmed_after)
+    due = _locked(session, stmt, limit)
+    for ticket in due:
+        ticket.status = "closed"
+        ticket.closed_at = now
+        session.flush()
+        event = add_event(session=session, ticket=ticket, kind="auto_closed", now=now,
+                          data={"unconfirmed": ticket.confirmed_at is None})
+        notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template="ticket_auto_closed",
+               now=now)
+    return len(due)
