@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from wuyou.adapters.app import create_app
 from wuyou.adapters.bootstrap import Desk
+from wuyou.db import utcnow
+from wuyou.desk import tokens
 
 
 class Dialog:
@@ -18,6 +20,7 @@ class Dialog:
         self.desk = desk
         self.client = TestClient(create_app(desk, run_worker=False))
         self._cursors: dict[str, str] = {}
+        self._admin_token: str | None = None
         self.last: dict[str, Any] = {}
 
     def __enter__(self) -> Dialog:
@@ -67,8 +70,18 @@ class Dialog:
     def pushed_text(self, user: str) -> str:
         return "\n\n".join(m["text"] for m in self.pushed(user))
 
+    def token(self, person_id: str) -> str:
+        """A fresh API token for someone of the org."""
+        with self.desk.sessions() as session:
+            token = tokens.create(session=session, person_id=person_id, name="test", now=utcnow())
+            session.commit()
+        return token
+
     def ticket(self, number: int) -> dict[str, Any]:
-        response = self.client.get(f"/api/v1/tickets/{number}")
+        """The ticket as an admin sees it through the API."""
+        self._admin_token = self._admin_token or self.token("admin")
+        response = self.client.get(f"/api/v1/tickets/{number}",
+                                   headers={"Authorization": f"Bearer {self._admin_token}"})
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data

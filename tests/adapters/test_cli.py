@@ -60,3 +60,13 @@ def test_terminal_chat_as_clerk_then_engineer(tmp_path: Path) -> None:
     assert "已接单 #1001" in out
     back_as_clerk = out.split("now chatting as: zhang.san")[-1]
     assert "李伟（济南终端组）受理" in back_as_clerk
+
+
+def test_token_create_and_revoke(tmp_path: Path) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert wuyou("org", "import", str(shared("org-sample.yaml")), env=env).returncode == 0
+    made = wuyou("token", "create", "admin", "--name", "ops", env=env)
+    assert made.returncode == 0 and made.stdout.startswith("wy_") and "only this once" in made.stderr
+    assert "revoked 1" in wuyou("token", "revoke", "admin", "ops", env=env).stdout
+    missing = wuyou("token", "create", "nobody", env=env)
+    assert missing.returncode != 0 and "no person 'nobody'" in missing.stderr

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 
+from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk import tickets
-from wuyou.desk.errors import NotFound
-from wuyou.desk.models import Identity, Person
+from wuyou.desk import scope, tickets
+from wuyou.desk.models import Identity, Person, Ticket
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -34,15 +34,16 @@ def list_people(request: Request) -> dict[str, list[dict[str, Any]]]:
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, request: Request) -> dict[str, Any]:
-    """One ticket with its whole timeline."""
+def get_ticket(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+    """One ticket with its timeline: staff within their scope see everything, internal notes included;
+    a reporter sees their own or their branch's tickets, public events only. 404 outside one's scope."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
-        try:
-            t = tickets.get_ticket(session=session, ticket_id=ticket_id)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail="no such ticket") from exc
-        events = tickets.timeline(session=session, ticket_id=ticket_id)
+        t = session.get(Ticket, ticket_id)
+        if t is None or not scope.may_see(session=session, person=person, ticket=t):
+            raise HTTPException(status_code=404, detail="no such ticket")
+        staff = scope.serves(session=session, person=person, ticket=t)
+        events = tickets.timeline(session=session, ticket_id=ticket_id, public_only=not staff)
         return {
             "id": t.id,
             "status": t.status,

@@ -127,6 +127,31 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps(out, ensure_ascii=False) if args.json else f"{query}\t{suggestions}", flush=True)
 
 
+def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.desk import tokens
+    from wuyou.desk.errors import NotFound
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        try:
+            token = tokens.create(session=session, person_id=args.person, name=args.name, now=utcnow())
+        except NotFound:
+            sys.exit(f"no person '{args.person}' in the org directory")
+        session.commit()
+    print(token)
+    print("(shown only this once: the desk keeps just its hash)", file=sys.stderr)
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.desk import tokens
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        count = tokens.revoke(session=session, person_id=args.person, name=args.name, now=utcnow())
+        session.commit()
+    print(f"revoked {count} token(s)")
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.adapters.bootstrap import load_demo
     from wuyou.adapters.console import ConsoleChat
@@ -170,6 +195,16 @@ def parser() -> argparse.ArgumentParser:
     ksug.add_argument("--kb", required=True)
     ksug.add_argument("--json", action="store_true")
     ksug.set_defaults(func=cmd_kb_suggest)
+
+    tok = sub.add_parser("token", help="personal API tokens").add_subparsers(dest="token_command", required=True)
+    tnew = tok.add_parser("create", help="create an API token for a person (printed once)")
+    tnew.add_argument("person", help="the person's id in the org directory")
+    tnew.add_argument("--name", default="cli", help="a label, to revoke it later")
+    tnew.set_defaults(func=cmd_token_create)
+    trev = tok.add_parser("revoke", help="revoke a person's tokens of a name")
+    trev.add_argument("person")
+    trev.add_argument("name")
+    trev.set_defaults(func=cmd_token_revoke)
 
     chat = sub.add_parser("chat", help="chat with the desk in the terminal as any user")
     chat.add_argument("--as", dest="user", help="the person's http identity, e.g. zhang.san")

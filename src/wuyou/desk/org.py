@@ -364,3 +364,55 @@ def teams_of(*, session: Session, person_id: str) -> list[Team]:
             select(Team).where((Team.code.in_(member)) | (Team.lead_id == person_id)).order_by(Team.code)
         )
     )
+
+
+# --- the catalog, SLA policies and routing rules as documents (the API reads and replaces them) ---------------
+
+
+def update_catalog(*, session: Session, items: Sequence[Any]) -> int:
+    """Create or update categories (names, speciality, priority, team) as the file's `catalog:` does."""
+    count = _import_catalog(session, items)
+    _link_catalog_teams(session, items)
+    return count
+
+
+def replace_sla(*, session: Session, items: Sequence[Any]) -> int:
+    """Replace every stored SLA policy with `items` (the file's `sla:` entries), validated first."""
+    return _import_sla(session, {"sla": list(items)})
+
+
+def replace_routing(*, session: Session, items: Sequence[Any]) -> int:
+    """Replace every routing rule with `items` (the file's `routing:` entries), validated first."""
+    return _import_routing(session, {"routing": list(items)})
+
+
+def catalog_doc(*, session: Session) -> list[dict[str, Any]]:
+    """The catalog in the file's shape."""
+    tops = session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.position)).all()
+    out = []
+    for top in tops:
+        leaves = session.scalars(select(Category).where(Category.parent_id == top.id)
+                                 .order_by(Category.position)).all()
+        out.append({"name": top.name, "children": [
+            {k: v for k, v in (("name", c.name), ("speciality", c.speciality), ("priority", c.priority),
+                               ("team", c.team_code)) if v is not None}
+            for c in leaves]})
+    return out
+
+
+def sla_doc(*, session: Session) -> list[dict[str, Any]]:
+    """The stored SLA policies in the file's shape (minutes), first match first."""
+    return [
+        {k: v for k, v in (("name", p.name), ("priority", p.priority), ("when", p.conditions or None),
+                           ("response", p.response_minutes), ("resolution", p.resolution_minutes),
+                           ("warn_percent", p.warn_percent), ("calendar", p.calendar)) if v is not None}
+        for p in session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id))
+    ]
+
+
+def routing_doc(*, session: Session) -> list[dict[str, Any]]:
+    """The routing rules in the file's shape, in order."""
+    return [
+        {"name": r.name, "when": r.conditions, "then": r.actions, "stop": r.stop, "active": r.active}
+        for r in session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    ]

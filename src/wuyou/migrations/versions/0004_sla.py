@@ -1,4 +1,4 @@
-"""SLA policies and clocks, routing rules; team business hours, category teams, round-robin marks
+"""SLA policies and clocks, routing rules, API tokens; team business hours, category teams, round-robin marks
 
 Revision ID: 0004
 Revises: 0003
@@ -37,6 +37,20 @@ def upgrade() -> None:
         sa.Column("calendar", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_policies")),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_api_tokens_person_id_people")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
+    op.create_index(op.f("ix_api_tokens_person_id"), "api_tokens", ["person_id"], unique=False)
     op.create_table(
         "routing_rules",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -82,6 +96,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sla_clocks_ticket_id"), table_name="sla_clocks")
     op.drop_table("sla_clocks")
     op.drop_table("routing_rules")
+    op.drop_index(op.f("ix_api_tokens_person_id"), table_name="api_tokens")
+    op.drop_table("api_tokens")
     op.drop_table("sla_policies")
     with op.batch_alter_table("categories") as batch:
         batch.drop_constraint(batch.f("fk_categories_team_code_teams"), type_="foreignkey")

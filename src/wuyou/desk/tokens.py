@@ -1,0 +1,54 @@
+"""Personal API tokens: `wy_` + 32 random bytes, stored only as a SHA-256, shown once when created."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.errors import NotFound
+from wuyou.desk.models import ApiToken, Person
+
+PREFIX = "wy_"
+TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (no write per request)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(*, session: Session, person_id: str, name: str, now: datetime) -> str:
+    """A new token for the person; the returned string is the only time it is seen."""
+    if session.get(Person, person_id) is None:
+        raise NotFound(f"person {person_id}")
+    token = PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(person_id=person_id, name=name[:100], token_hash=_hash(token), created_at=now))
+    session.flush()
+    return token
+
+
+def person_for(*, session: Session, token: str, now: datetime) -> Person | None:
+    """The active person a token belongs to, or None (unknown, revoked, or the person is inactive)."""
+    if not token.startswith(PREFIX):
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    person = session.get(Person, row.person_id)
+    if person is None or not person.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        row.last_used_at = now
+    return person
+
+
+def revoke(*, session: Session, person_id: str, name: str, now: datetime) -> int:
+    """Revoke the person's tokens of that name; returns how many."""
+    rows = session.scalars(select(ApiToken).where(ApiToken.person_id == person_id, ApiToken.name == name,
+                                                  ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
