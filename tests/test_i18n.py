@@ -36,3 +36,15 @@ def test_ticket_numbers_survive_yaml(locale: str) -> None:
 
 def test_missing_parameter_stays_visible_instead_of_crashing() -> None:
     assert "{ticket}" in Catalog().t("rated")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_key_is_written_twice(locale: str) -> None:
+    # YAML keeps the last of two equal keys silently: an edit must not shadow a message.
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("wuyou.i18n").joinpath(f"{locale}.yaml").read_text(encoding="utf-8")
+    keys = [node.value for node, _ in yaml.compose(text).value]  # type: ignore[union-attr]
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

@@ -159,3 +159,37 @@ def test_refusals(dialog: Dialog) -> None:
     assert "您已经接了" in d.say("li.wei", f"接单 {n}")
     d.say("li.wei", f"解决 {n} 清理了卡纸")
     assert "不能这样操作" in d.say("li.wei", f"追问 {n} 还有问题吗")  # a resolved ticket takes no questions
+
+
+@pytest.mark.parametrize(
+    ("zh", "en", "expect"),
+    [
+        ("待办", "/queue", "待接单"),
+        ("我的", "/mine", "#"),
+        ("查看 {n}", "/show {n}", "SLA："),
+        ("帮助", "/help", "工程师命令"),
+    ],
+)
+def test_engineer_lookups_in_both_languages(dialog: Dialog, zh: str, en: str, expect: str) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    if expect == "#":
+        d.say("li.wei", f"接单 {n}")
+    for text in (zh, en):
+        assert expect in d.say("li.wei", text.format(n=n)), text
+
+
+def test_reporter_commands_in_english(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"/claim {n}")
+    d.say("li.wei", f"/ask {n} which printer?")
+    status = d.say("zhang.san", "/status")
+    assert "等您回复" in status and "which printer?" in status
+    assert "已附到" in d.say("zhang.san", f"/add {n} the one in the hall")
+    assert "预计" in d.say("zhang.san", "我上午报的那个单子怎么样了")  # plain words, with the due time
+    assert "已帮您催了" in d.say("zhang.san", f"/chase {n}")
+    assert "确定撤销" in d.say("zhang.san", f"/cancel {n}")
+    assert "已撤销" in d.say("zhang.san", "1")
+    assert "报障 /new" in d.say("zhang.san", "/help")
+    assert "工程师用的命令" in d.say("zhang.san", f"/release {n}")  # refused: engineers only

@@ -9,7 +9,7 @@ from wuyou.bot import following
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets
+from wuyou.desk import sla, tickets
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories
@@ -290,7 +290,16 @@ def cmd_status(turn: Turn, command: Command | None) -> None:
 
 
 def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
+    """One ticket as its reporter sees it: state in their words, who has it, what it waits for, when it is due."""
     who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
         turn.t("status_team", team=ticket.team.name) if ticket.team else "")
+    if ticket.status == "waiting":
+        asked = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id,
+                                                            public_only=True)) if e.kind == "asked"), None)
+        if asked is not None:
+            who += turn.t("status_question", question=asked.body or "")
+    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
+    if due is not None and ticket.status not in ("resolved", "waiting"):
+        who += turn.t("status_due", due=turn.local(due))
     return turn.t("status_line", index=index, ticket=ticket.id, title=ticket.title,
                   created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets
+from wuyou.desk import sla, tickets
 from wuyou.desk.models import Ticket
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
@@ -80,7 +80,10 @@ def cmd_show(turn: Turn, command: Command) -> None:
                body=f" {e.body}" if e.body else "")
         for e in events
     )
-    turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority,
+    clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}
+    parts = [turn.t(f"show_{kind}_due", due=turn.local(c.due_at)) if c.due_at else turn.t("show_paused")
+             for kind, c in clocks.items()]
+    turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority, sla=" · ".join(parts) or "—",
              status=turn.t(f"status_{ticket.status}"),
              assignee=ticket.assignee.name if ticket.assignee else turn.t("nobody"),
              branch=ticket.branch.name if ticket.branch else "—", reporter=ticket.reporter.name,
