@@ -193,3 +193,14 @@ def test_reporter_commands_in_english(dialog: Dialog) -> None:
     assert "已撤销" in d.say("zhang.san", "1")
     assert "报障 /new" in d.say("zhang.san", "/help")
     assert "工程师用的命令" in d.say("zhang.san", f"/release {n}")  # refused: engineers only
+
+
+def test_parent_and_child_links(dialog: Dialog) -> None:
+    d = dialog
+    parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")
+    child = report(d, "zhang.san", PRINTER, "网络打印机也连不上")
+    assert "子单" in d.say("zhou.hao", f"关联 {child} {parent}")
+    assert d.ticket(parent)["children"] == [child] and d.ticket(child)["parent"] == parent
+    assert "循环" in d.say("zhou.hao", f"/link {parent} {child}")  # no cycles
+    assert "合并到它自己" in d.say("zhou.hao", f"/merge {child} {child}")
+    assert "父工单号" in d.say("zhou.hao", f"/link {child}")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk import scope, tickets
+from wuyou.desk import scope, tickets, working
 from wuyou.desk.models import Identity, Person, Ticket
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -62,6 +62,7 @@ def get_ticket(ticket_id: int, request: Request, person: Caller) -> dict[str, An
             "tags": t.tags,
             "parent": t.parent_id,
             "merged_into": t.merged_into_id,
+            "children": [c.id for c in working.children(session=session, ticket_id=t.id)],
             "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
             "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
             "chase_count": t.chase_count,

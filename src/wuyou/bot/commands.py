@@ -32,6 +32,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("transfer", ("转派",), staff=True, needs_ticket=True),
     Spec("priority", ("优先级",), staff=True, needs_ticket=True),
     Spec("merge", ("合并",), staff=True, needs_ticket=True),
+    Spec("link", ("关联",), staff=True, needs_ticket=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
     Spec("draft", ("转知识",), staff=True, needs_ticket=True),
     Spec("publish", ("发布知识",), staff=True, takes_text=True),
@@ -69,8 +70,28 @@ def clean(text: str) -> str:
     return _LEADING_MENTION.sub("", text).strip()
 
 
+def _restore(original: str, rest: str) -> str:
+    """The words after a command as they were typed: folding is for recognising the command, not for
+    changing what people wrote ("错误码是多少？" keeps its full-width question mark)."""
+    chars = [unicodedata.normalize("NFKC", ch) for ch in original]
+    if not rest or any(len(c) != 1 for c in chars):
+        return rest
+    folded = "".join(chars).rstrip()
+    if not folded.endswith(rest):
+        return rest
+    start = len(folded) - len(rest)
+    return original[start:start + len(rest)]
+
+
 def parse(text: str) -> Command | UnknownCommand | None:
     """A command, an unknown `/word`, or None for free text."""
+    found = _parse(text)
+    if isinstance(found, Command) and found.rest:
+        return Command(found.spec, found.ticket, _restore(text, found.rest))
+    return found
+
+
+def _parse(text: str) -> Command | UnknownCommand | None:
     text = clean(text)
     if text.startswith("/"):
         head, _, rest = text[1:].partition(" ")

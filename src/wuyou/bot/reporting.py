@@ -10,7 +10,7 @@ from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
-from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotFound
+from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories
 from wuyou.kb import articles, feedback
@@ -55,6 +55,8 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
         turn.say("bad_state", status=turn.t(f"status_{exc.status}"))
     elif isinstance(exc, Forbidden):
         turn.say("forbidden")
+    elif isinstance(exc, NotAllowed):
+        turn.say(f"not_allowed_{exc.reason}")
     else:
         turn.say("error_generic")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
-from wuyou.desk.models import Ticket
+from wuyou.desk.models import Ticket, TicketEvent
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
 
@@ -51,8 +51,9 @@ def cmd_claim(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.claim(session=turn.session, ticket_id=command.ticket, engineer=turn.person, now=turn.now)
     minutes = int((turn.now - ticket.created_at).total_seconds() // 60)
+    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
-             branch=ticket.branch.name if ticket.branch else "—", title=ticket.title)
+             branch=ticket.branch.name if ticket.branch else "—", title=ticket.title, due=turn.local(due))
 
 
 def cmd_resolve(turn: Turn, command: Command) -> None:
@@ -68,16 +69,25 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
              buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
 
 
+def _event_body(turn: Turn, event: TicketEvent) -> str:
+    """What follows an event's name on the timeline: its text, or for SLA events which clock and how long."""
+    clock = event.data.get("clock") if event.data else None
+    if event.kind.startswith("sla_") and clock:
+        used = event.data.get("used_minutes")
+        what = turn.t(f"sla_clock_{clock}")
+        return f" {what}" + (turn.t("sla_used", minutes=used) if used is not None else "")
+    return f" {event.body}" if event.body else ""
+
+
 def cmd_show(turn: Turn, command: Command) -> None:
     if command.ticket is None:
         turn.say("need_ticket_number", command="查看")
         return
     ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
     events = tickets.timeline(session=turn.session, ticket_id=ticket.id)
-    # Staff see everything, internal notes included; `data` explains refusals and links.
+    # Staff see everything, internal notes and SLA clock events included.
     lines = "\n".join(
-        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"),
-               body=f" {e.body}" if e.body else "")
+        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"), body=_event_body(turn, e))
         for e in events
     )
     clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}

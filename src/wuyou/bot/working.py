@@ -118,3 +118,16 @@ def cmd_merge(turn: Turn, command: Command) -> None:
         return
     working.merge(session=turn.session, duplicate_id=number, main_id=int(main), person=turn.person, now=turn.now)
     turn.say("merge_ok", duplicate=number, main=int(main))
+
+
+def cmd_link(turn: Turn, command: Command) -> None:
+    """Make ticket N a child of ticket M (one branch's part of a bigger fault)."""
+    if (number := _number(turn, command, "关联")) is None:
+        return
+    parent = command.rest.strip().lstrip("#").split()[0] if command.rest.strip() else ""
+    if not parent.isdigit():
+        turn.say("link_needs_parent", ticket=number)
+        return
+    working.link_parent(session=turn.session, child_id=number, parent_id=int(parent), person=turn.person,
+                        now=turn.now)
+    turn.say("link_ok", child=number, parent=int(parent))

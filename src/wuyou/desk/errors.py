@@ -53,3 +53,11 @@ class TooSoon(DeskError):
         super().__init__("too soon")
         self.last = last
         self.next_allowed = next_allowed
+
+
+class NotAllowed(DeskError):
+    """A request that can never make sense, whatever the state: `reason` names which (for the message)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "cycle" (a ticket its own ancestor), "same" (merging a ticket into itself)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, sla
-from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound, NotServing, TooSoon
+from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketFollower
 from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
@@ -164,7 +164,7 @@ def candidates(*, session: Session, ticket: Ticket) -> list[Candidate]:
     seen: set[str] = set()
     for team in eligible:
         for person in team_members(session=session, team_code=team.code):
-            if person.id not in seen and is_staff(person):
+            if person.id not in seen and is_staff(person) and person.id != ticket.assignee_id:
                 seen.add(person.id)
                 out.append(Candidate(person, team, load(session=session, person_id=person.id)))
     return sorted(out, key=lambda c: c.load)
@@ -263,7 +263,7 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
 def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, now: datetime) -> Ticket:
     """Close a duplicate into its main ticket: the duplicate's reporter is told and follows the main one."""
     if duplicate_id == main_id:
-        raise InvalidTransition("same", "merge")
+        raise NotAllowed("same")
     duplicate = ticket_for_staff(session=session, ticket_id=duplicate_id, person=person)
     main = ticket_for_staff(session=session, ticket_id=main_id, person=person)
     require(duplicate, "merge")
@@ -305,7 +305,7 @@ def link_parent(*, session: Session, child_id: int, parent_id: int, person: Pers
     ancestor: Ticket | None = parent
     while ancestor is not None:
         if ancestor.id == child.id:
-            raise InvalidTransition("cycle", "link")
+            raise NotAllowed("cycle")
         ancestor = session.get(Ticket, ancestor.parent_id) if ancestor.parent_id else None
     child.parent_id = parent.id
     session.flush()
