@@ -86,13 +86,21 @@ def redis_store(prefix: str | None = None) -> RedisStore:
 
 
 @pytest.fixture
+def channels_file() -> Path | None:
+    """The desk's channels file; a test module overrides this to connect fake platform APIs."""
+    return None
+
+
+@pytest.fixture
 def clock() -> TestClock:
     """The desk's clock: real time until a test sets it."""
     return TestClock()
 
 
 @pytest.fixture(params=["embedded", "servers"])
-def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, clock: TestClock) -> Iterator[Desk]:
+def desk(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, clock: TestClock, channels_file: Path | None
+) -> Iterator[Desk]:
     """A wired desk with an empty, migrated database: SQLite + memory, or PostgreSQL + Redis."""
     store: StateStore
     if request.param == "embedded":
@@ -104,7 +112,8 @@ def desk(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, 
         url = request.getfixturevalue("pg_url")
         _truncate_pg(url)
         store = redis_store()
-    wired = build(Settings(database_url=url, inprocess_worker=False), store=store, clock=clock)
+    settings = Settings(database_url=url, inprocess_worker=False, channels_file=channels_file)
+    wired = build(settings, store=store, clock=clock)
     yield wired
     wired.close()
 

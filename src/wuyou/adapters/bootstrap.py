@@ -13,7 +13,8 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from wuyou.adapters.delivery import Deliverer, DeliveryLoop, HttpMailboxSender
+from wuyou.adapters.channels import Channels, load_channels
+from wuyou.adapters.delivery import ChannelSender, Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.db import make_engine, make_session_factory, utcnow
@@ -41,6 +42,7 @@ class Desk:
     deliverer: Deliverer
     loop: DeliveryLoop
     clock: Callable[[], datetime]
+    channels: Channels
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
@@ -73,19 +75,33 @@ def build_store(settings: Settings) -> StateStore:
     return MemoryStore()
 
 
+def platform_senders(channels: Channels, store: StateStore) -> list[ChannelSender]:
+    """One sender per platform with a configured account (the first account of each), in the order a
+    person's identities are tried: the engineers' work apps first, WeChat, then the HTTP mailbox."""
+    senders: list[ChannelSender] = []
+    if channels.wechat:
+        from wuyou.adapters.wechat import WeChatSender
+
+        senders.append(WeChatSender(next(iter(channels.wechat.values())), store))
+    senders.append(HttpMailboxSender())
+    return senders
+
+
 def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: StateStore | None = None) -> Desk:
     """Wire a desk from settings (the database schema must already be migrated)."""
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
     catalog = Catalog(settings.locale)
     tz = ZoneInfo(settings.timezone)
-    deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=[HttpMailboxSender()], clock=clock,
-                          tz=tz, link_base=settings.link_base)
+    store = store if store is not None else build_store(settings)
+    channels = load_channels(settings.channels_file)
+    deliverer = Deliverer(session_factory=sessions, catalog=catalog, senders=platform_senders(channels, store),
+                          clock=clock, tz=tz, link_base=settings.link_base)
     jobs: list[Callable[[], int]] = []
     loop = DeliveryLoop(deliverer, poll_seconds=settings.worker_poll_seconds, jobs=jobs)
     bot = Engine(
         session_factory=sessions,
-        store=store if store is not None else build_store(settings),
+        store=store,
         index=LiveIndex(),
         catalog=catalog,
         clock=clock,
@@ -93,7 +109,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         public_url=settings.link_base,
         on_commit=loop.wake,
     )
-    desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock)
+    desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels)
     jobs.extend((desk.sla_round, desk.housekeeping_round))
     return desk
 

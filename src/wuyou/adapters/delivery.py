@@ -22,7 +22,12 @@ _DESK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class DeliveryFailed(Exception):
-    """A platform refused or could not take a message; the outbox will retry."""
+    """A platform refused or could not take a message; the outbox will retry (not before `retry_after`
+    seconds when the platform said so, as Telegram's 429 does)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ChannelSender(Protocol):
@@ -115,7 +120,7 @@ class Deliverer:
             )
         except DeliveryFailed as exc:
             log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc)
-            outbox.mark_failed(message=message, now=now, error=str(exc))
+            outbox.mark_failed(message=message, now=now, error=str(exc), retry_after=exc.retry_after)
             return
         outbox.mark_sent(message=message, now=now)
 

@@ -61,12 +61,14 @@ def mark_sent(*, message: OutboxMessage, now: datetime) -> None:
     message.last_error = None
 
 
-def mark_failed(*, message: OutboxMessage, now: datetime, error: str) -> None:
-    """Record a failed attempt; retry with exponential back-off, give up after MAX_ATTEMPTS."""
+def mark_failed(*, message: OutboxMessage, now: datetime, error: str, retry_after: float | None = None) -> None:
+    """Record a failed attempt; retry with exponential back-off (or when the platform asked), give up after
+    MAX_ATTEMPTS."""
     message.attempts += 1
     message.last_error = error[:2000]
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "dead"
     else:
-        message.next_attempt_at = now + timedelta(seconds=min(2**message.attempts, 600))
+        wait = max(float(min(2**message.attempts, 600)), retry_after or 0.0)
+        message.next_attempt_at = now + timedelta(seconds=wait)
 

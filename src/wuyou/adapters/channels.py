@@ -1,0 +1,117 @@
+"""Chat platform accounts, from the YAML file named by `WUYOU_CHANNELS_FILE`.
+
+Values of the form `${NAME}` are read from the environment, so secrets stay out of the file. Each
+account's webhook is `/channels/<platform>/<account>`; `api_base` points it at another API host
+(tests use local fakes on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ChannelsFileError(ValueError):
+    """The channels file is malformed or names a variable that is not set; the message says where."""
+
+
+@dataclass(frozen=True)
+class WeChatAccount:
+    name: str
+    app_id: str
+    app_secret: str
+    token: str
+    aes_key: str
+    api_base: str = "https://api.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class WeComAccount:
+    name: str
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class TelegramAccount:
+    name: str
+    token: str
+    secret_token: str
+    war_room_chat: int | None = None
+    api_base: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class Channels:
+    wechat: dict[str, WeChatAccount] = field(default_factory=dict)
+    wecom: dict[str, WeComAccount] = field(default_factory=dict)
+    telegram: dict[str, TelegramAccount] = field(default_factory=dict)
+
+
+def _expand(value: Any, where: str, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise ChannelsFileError(f"{where}: environment variable {name} is not set")
+            return env[name]
+        return _VAR.sub(sub, value)
+    return value
+
+
+def _account(cls: type[Any], name: str, item: Any, where: str, env: Mapping[str, str]) -> Any:
+    if not isinstance(item, Mapping):
+        raise ChannelsFileError(f"{where}: must be a mapping")
+    known = {f for f in cls.__dataclass_fields__ if f != "name"}
+    unknown = set(item) - known
+    if unknown:
+        raise ChannelsFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values = {k: _expand(v, f"{where}.{k}", env) for k, v in item.items()}
+    required = {f for f, spec in cls.__dataclass_fields__.items()
+                if f != "name" and spec.default is MISSING and spec.default_factory is MISSING}
+    missing = required - set(values)
+    if missing:
+        raise ChannelsFileError(f"{where}: missing {', '.join(sorted(missing))}")
+    if "agent_id" in values:
+        values["agent_id"] = int(values["agent_id"])
+    if values.get("war_room_chat") is not None:
+        values["war_room_chat"] = int(values["war_room_chat"])
+    if "api_base" in values:
+        values["api_base"] = str(values["api_base"]).rstrip("/")
+    return cls(name=name, **{k: v if k in ("agent_id", "war_room_chat") else str(v) for k, v in values.items()})
+
+
+def load_channels(path: Path | None, env: Mapping[str, str] | None = None) -> Channels:
+    """The accounts in the file (none without a file)."""
+    if path is None:
+        return Channels()
+    env = os.environ if env is None else env
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ChannelsFileError(f"{path}: {exc}") from exc
+    if not isinstance(doc, Mapping):
+        raise ChannelsFileError(f"{path}: must be a mapping of platforms")
+    unknown = set(doc) - {"wechat", "wecom", "telegram"}
+    if unknown:
+        raise ChannelsFileError(f"{path}: unknown platform(s) {', '.join(sorted(unknown))}")
+    kinds = {"wechat": WeChatAccount, "wecom": WeComAccount, "telegram": TelegramAccount}
+    found: dict[str, dict[str, Any]] = {}
+    for platform, cls in kinds.items():
+        accounts = doc.get(platform) or {}
+        if not isinstance(accounts, Mapping):
+            raise ChannelsFileError(f"{path}: {platform} must map account names to settings")
+        found[platform] = {str(n): _account(cls, str(n), a, f"{platform}.{n}", env) for n, a in accounts.items()}
+    return Channels(**found)

@@ -1,0 +1,350 @@
+"""The WeChat Official Account channel: `/channels/wechat/{account}`.
+
+Inbound: URL verification; every POST is checked before any work — body size, the `signature` of
+token/timestamp/nonce (constant-time), timestamp freshness, a nonce used once, XML without DTDs or
+entities (defusedxml), then the AES envelope (`wechatpy`'s `WeChatCrypto`, which checks
+`msg_signature`). A message is handled once per `MsgId` (events: sender + time + event), however often
+WeChat retries it. When the engine answers within WeChat's deadline the answer goes back as the passive
+reply; otherwise the request is acknowledged with `success` and the answer is pushed through the
+customer-service API (via the outbox, so it survives a crash).
+
+Outbound (`WeChatSender`): customer-service text messages with an access token shared by every process
+through the state store and refreshed under a lock. When WeChat refuses because the 48-hour window has
+closed or its quota is used up, the text is held and delivered with the person's next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+from typing import Any
+
+import requests
+from defusedxml import ElementTree as SafeXml
+from defusedxml.common import DefusedXmlException
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from wechatpy import WeChatClient, parse_message  # type: ignore[import-untyped]
+from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException  # type: ignore[import-untyped]
+from wechatpy.replies import TextReply  # type: ignore[import-untyped]
+
+from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.channels import WeChatAccount
+from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
+from wuyou.desk import outbox
+from wuyou.desk.org import person_by_identity
+from wuyou.store import StateStore
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+FRESH_SECONDS = 300
+DEADLINE_SECONDS = 4.5
+DEDUP_TTL = 24 * 3600
+MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
+WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
+TOKEN_EXPIRED = (40001, 40014, 42001)
+
+router = APIRouter(prefix="/channels/wechat", tags=["wechat"])
+_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat")
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _account(desk: Desk, name: str) -> WeChatAccount:
+    account = desk.channels.wechat.get(name)
+    if account is None:
+        raise HTTPException(status_code=404, detail="no such WeChat account")
+    return account
+
+
+def _signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> bool:
+    expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    return hmac.compare_digest(expected, signature or "")
+
+
+def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str]) -> None:
+    """Signature, freshness and single use of the nonce: refused with 403 before anything is read."""
+    timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+    if not _signature_ok(account.token, params.get("signature", ""), timestamp, nonce):
+        raise HTTPException(status_code=403, detail="bad signature")
+    try:
+        age = abs(desk.clock().timestamp() - int(timestamp))
+    except ValueError as exc:
+        raise HTTPException(status_code=403, detail="bad timestamp") from exc
+    if age > FRESH_SECONDS:
+        raise HTTPException(status_code=403, detail="stale timestamp")
+    if not desk.store.set_nx(f"wx:nonce:{account.name}:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
+        raise HTTPException(status_code=403, detail="nonce already used")
+
+
+@router.get("/{account}")
+def verify(account: str, request: Request) -> Response:
+    """WeChat's URL verification: echo `echostr` when the signature holds."""
+    desk = _desk(request)
+    acc = _account(desk, account)
+    params = dict(request.query_params)
+    if not _signature_ok(acc.token, params.get("signature", ""), params.get("timestamp", ""),
+                         params.get("nonce", "")):
+        raise HTTPException(status_code=403, detail="bad signature")
+    return Response(params.get("echostr", ""), media_type="text/plain")
+
+
+def _safe_xml(body: bytes) -> None:
+    """Refuse DTDs, entity declarations and malformed XML before any other parser sees the body."""
+    try:
+        SafeXml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, SafeXml.ParseError) as exc:
+        raise HTTPException(status_code=400, detail=f"unacceptable XML: {exc.__class__.__name__}") from exc
+
+
+@router.post("/{account}")
+async def receive(account: str, request: Request) -> Response:
+    """One webhook delivery from WeChat."""
+    desk = _desk(request)
+    acc = _account(desk, account)
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > MAX_BODY:
+        raise HTTPException(status_code=413, detail="body too large")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(status_code=413, detail="body too large")
+    params = dict(request.query_params)
+    _check_request(desk, acc, params)
+    _safe_xml(body)
+    encrypted = params.get("encrypt_type") == "aes"
+    crypto = WeChatCrypto(acc.token, acc.aes_key, acc.app_id)
+    if encrypted:
+        try:
+            plain = crypto.decrypt_message(body, params.get("msg_signature", ""), params["timestamp"], params["nonce"])
+        except InvalidSignatureException as exc:
+            raise HTTPException(status_code=403, detail="bad message signature") from exc
+        except Exception as exc:  # wechatpy raises several kinds for a broken envelope
+            raise HTTPException(status_code=400, detail="undecryptable message") from exc
+        _safe_xml(plain.encode() if isinstance(plain, str) else plain)
+    else:
+        plain = body.decode("utf-8", errors="replace")
+    try:
+        message = parse_message(plain)
+    except Exception as exc:
+        raise HTTPException(status_code=400, detail="unreadable message") from exc
+    return await _handle(desk, acc, message, crypto if encrypted else None, params)
+
+
+def _dedup_key(message: Any) -> str:
+    if getattr(message, "type", "") == "event":
+        return f"{message.source}:{message.create_time}:{getattr(message, 'event', '')}"
+    return str(message.id)
+
+
+async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCrypto | None,
+                  params: dict[str, str]) -> Response:
+    key = f"dedup:wechat:{acc.name}:{_dedup_key(message)}"
+    if not desk.store.set_nx(key, "taken", ttl=DEDUP_TTL):
+        return _success()  # a retry of a message already taken: its answer comes (or came) once
+    inbound = _inbound(desk, acc, message)
+    if inbound is None:
+        return _success()
+    future: Future[list[Outbound]] = _pool.submit(desk.bot.handle, inbound)
+    try:
+        replies = await asyncio.wait_for(asyncio.wrap_future(future), timeout=DEADLINE_SECONDS)
+    except (TimeoutError, FutureTimeout):
+        future.add_done_callback(lambda done: _push_late(desk, acc, message.source, key, done))
+        return _success()
+    held = _take_held(desk.store, acc, message.source)
+    text = "\n\n".join([*held, *(_render(r) for r in replies)]).strip()
+    if not text:
+        return _success()
+    reply = TextReply(source=message.target, target=message.source, content=_cut(text)).render()
+    if crypto is not None:
+        reply = crypto.encrypt_message(reply, params["nonce"], params["timestamp"])
+    return Response(reply, media_type="application/xml")
+
+
+def _success() -> Response:
+    return Response("success", media_type="text/plain")
+
+
+def _render(reply: Outbound) -> str:
+    """WeChat OA text has no buttons: the engine's texts already say what to reply."""
+    return reply.text
+
+
+def _cut(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
+    sender = Sender(platform_user_id=str(message.source))
+    common: dict[str, Any] = {
+        "platform": "wechat", "account": acc.name, "sender": sender,
+        "chat": Chat(kind="direct", id=str(message.source)), "dedup_key": _dedup_key(message),
+        "window": ReplyWindow(sync_deadline_s=DEADLINE_SECONDS, push_window_s=48 * 3600, push_quota=5),
+    }
+    kind = message.type
+    if kind == "text":
+        return Inbound(text=str(message.content), **common)
+    if kind == "voice":
+        recognised = str(getattr(message, "recognition", "") or "")
+        media = _fetch_media(desk, acc, str(message.media_id), "voice")
+        return Inbound(text=recognised, from_speech=bool(recognised), attachments=media, **common)
+    if kind == "image":
+        return Inbound(attachments=_fetch_media(desk, acc, str(message.media_id), "image"), **common)
+    if kind == "event":
+        event = str(getattr(message, "event", "")).lower()
+        if event == "subscribe":
+            return Inbound(action="/help", **common)
+        if event == "click":
+            return Inbound(action=str(getattr(message, "key", "") or "/help"), **common)
+        return None  # view, location, unsubscribe: nothing to answer
+    return Inbound(text="", **common)  # video, link, ...: the engine answers politely
+
+
+def _fetch_media(desk: Desk, acc: WeChatAccount, media_id: str, kind: str) -> tuple[Attachment, ...]:
+    """Download temporary media now (it expires in 3 days); on failure keep only the reference."""
+    try:
+        client = _client(desk.store, acc)
+        response = client._http.get(f"{acc.api_base}/cgi-bin/media/get",
+                                    params={"access_token": client.access_token, "media_id": media_id}, timeout=2)
+        response.raise_for_status()
+        if "application/json" in response.headers.get("content-type", ""):
+            raise ValueError(response.text[:200])
+        content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
+        name = f"{media_id}.{'amr' if kind == 'voice' else 'jpg'}"
+        return (Attachment(kind=kind, ref=media_id, data=response.content, name=name, content_type=content_type),)
+    except Exception as exc:  # the text of the message still counts
+        log.warning("could not download WeChat media %s: %s", media_id, exc)
+        return (Attachment(kind=kind, ref=media_id),)
+
+
+def _push_late(desk: Desk, acc: WeChatAccount, openid: str, key: str, done: Future[list[Outbound]]) -> None:
+    """The engine answered after the deadline: queue the answer for the customer-service API."""
+    try:
+        replies = done.result()
+        with desk.sessions() as session:
+            person = person_by_identity(session=session, platform="wechat", external_id=openid)
+            if person is None:
+                _hold(desk.store, acc, openid, [_render(r) for r in replies])
+                return
+            for i, reply in enumerate(replies):
+                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": reply.text},
+                               key=f"late:{key}:{i}", now=desk.clock())
+            session.commit()
+        desk.loop.wake()
+    except Exception:
+        log.exception("could not queue a late WeChat answer for %s", openid)
+
+
+def _held_key(acc: WeChatAccount, openid: str) -> str:
+    return f"wx:held:{acc.name}:{openid}"
+
+
+def _hold(store: StateStore, acc: WeChatAccount, openid: str, texts: Sequence[str]) -> None:
+    """Keep texts WeChat would not take now; they go out with the person's next message."""
+    with store.lock(f"{_held_key(acc, openid)}:lock", ttl=5, wait=5):
+        held = json.loads(store.get(_held_key(acc, openid)) or "[]")
+        store.set(_held_key(acc, openid), json.dumps([*held, *texts], ensure_ascii=False), ttl=7 * 24 * 3600)
+
+
+def _take_held(store: StateStore, acc: WeChatAccount, openid: str) -> list[str]:
+    with store.lock(f"{_held_key(acc, openid)}:lock", ttl=5, wait=5):
+        held: list[str] = json.loads(store.get(_held_key(acc, openid)) or "[]")
+        if held:
+            store.delete(_held_key(acc, openid))
+    return held
+
+
+class _StoreSession:
+    """wechatpy's token storage on our state store, shared by every process."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._store.get(f"wx:session:{key}")
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self._store.set(f"wx:session:{key}", str(value), ttl=max(60, int(ttl or 7200) - 300))
+
+    def delete(self, key: str) -> None:
+        self._store.delete(f"wx:session:{key}")
+
+
+class _Client(WeChatClient):  # type: ignore[misc]
+    """wechatpy's client pointed at the account's API host, refreshing the token once for all processes."""
+
+    def __init__(self, account: WeChatAccount, store: StateStore) -> None:
+        # auto_retry off: wechatpy would retry with the stale token; `WeChatSender` refreshes and retries once.
+        super().__init__(account.app_id, account.app_secret, session=_StoreSession(store), auto_retry=False, timeout=5)
+        self.API_BASE_URL = f"{account.api_base}/cgi-bin/"
+        self._account = account
+        self._store = store
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        with self._store.lock(f"wx:token-refresh:{self.appid}", ttl=15, wait=15):
+            current = self.session.get(self.access_token_key)
+            if current and current != getattr(self, "_stale", None):
+                return {"access_token": current}
+            result: dict[str, Any] = self._fetch_access_token(
+                url=f"{self._account.api_base}/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            )
+            return result
+
+    def forget_token(self) -> None:
+        self._stale = self.session.get(self.access_token_key)
+        self.session.delete(self.access_token_key)
+
+
+def _client(store: StateStore, account: WeChatAccount) -> _Client:
+    return _Client(account, store)
+
+
+class WeChatSender:
+    """Customer-service messages to an OA follower (`address` = openid)."""
+
+    platform = "wechat"
+
+    def __init__(self, account: WeChatAccount, store: StateStore) -> None:
+        self._account = account
+        self._store = store
+
+    def send(
+        self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
+    ) -> None:
+        sent_key = f"wx:sent:{key}"
+        if self._store.get(sent_key):
+            return  # already delivered by an earlier attempt whose bookkeeping did not commit
+        client = _client(self._store, self._account)
+        for attempt in range(2):
+            try:
+                client.message.send_text(address, _cut(text))
+                self._store.set(sent_key, "1", ttl=7 * 24 * 3600)
+                return
+            except WeChatClientException as exc:
+                if exc.errcode in TOKEN_EXPIRED and attempt == 0:
+                    client.forget_token()
+                    continue
+                if exc.errcode in WINDOW_CLOSED:
+                    _hold(self._store, self._account, address, [text])
+                    self._store.set(sent_key, "held", ttl=7 * 24 * 3600)
+                    log.info("WeChat window closed for %s: message held for the next contact", address)
+                    return
+                raise DeliveryFailed(f"WeChat refused: {exc.errcode} {exc.errmsg}") from exc
+            except (requests.RequestException, OSError) as exc:
+                raise DeliveryFailed(f"WeChat unreachable: {exc}") from exc
+        raise DeliveryFailed("WeChat access token could not be refreshed")

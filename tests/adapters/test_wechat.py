@@ -1,0 +1,210 @@
+"""The WeChat OA channel with real wechatpy crypto: verification, refusals, exactly-once handling, passive
+replies, pushes through a fake customer-service API, and the held-message fallback."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+
+from tests.adapters.fake_wechat import FakeWeChat
+from tests.dialog import Dialog
+from wuyou.kb.models import Feedback
+
+APP_ID = "wx0123456789abcdef"
+TOKEN = "wuyou-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues them
+CLERK = "oJN001zhangsan"  # zhang.san's openid in ../shared/org-sample.yaml
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeWeChat]:
+    server = FakeWeChat()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def channels_file(tmp_path: Path, fake: FakeWeChat) -> Path:
+    path = tmp_path / "channels.yaml"
+    path.write_text(f"wechat:\n  main: {{app_id: {APP_ID}, app_secret: s3cret, token: {TOKEN}, "
+                    f"aes_key: {AES_KEY}, api_base: '{fake.url}'}}\n", encoding="utf-8")
+    fake.sent.clear()
+    fake.fail_next.clear()
+    return path
+
+
+class WeChatServer:
+    """Builds deliveries as WeChat does: signed query, AES envelope, new timestamp and nonce each time."""
+
+    def __init__(self, client: TestClient, now: float) -> None:
+        self.client = client
+        self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+        self.now = now
+        self.msg_id = 7000000000000000000
+
+    def xml(self, openid: str, kind: str = "text", **fields: str) -> str:
+        self.msg_id += 1
+        extra = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+        msg_id = f"<MsgId>{fields.pop('_id', self.msg_id)}</MsgId>" if kind != "event" else ""
+        return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+                f"</FromUserName><CreateTime>{int(self.now)}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+                f"{extra}{msg_id}</xml>")
+
+    def post(self, inner: str, *, timestamp: int | None = None, nonce: str | None = None, sign: str | None = None,
+             raw: bytes | None = None) -> Any:
+        timestamp = int(self.now) if timestamp is None else timestamp
+        nonce = nonce or secrets.token_hex(5)
+        envelope = self.crypto.encrypt_message(inner, nonce, timestamp)
+        msg = parse_message_signature(envelope)
+        signature = sign or hashlib.sha1("".join(sorted([TOKEN, str(timestamp), nonce])).encode()).hexdigest()
+        return self.client.post(
+            "/channels/wechat/main",
+            params={"signature": signature, "timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes",
+                    "msg_signature": msg},
+            content=raw if raw is not None else envelope.encode(), headers={"content-type": "text/xml"},
+        )
+
+    def say(self, openid: str, text: str, **kw: Any) -> str:
+        response = self.post(self.xml(openid, Content=text), **kw)
+        assert response.status_code == 200, response.text
+        return self.reply_text(response)
+
+    def reply_text(self, response: Any) -> str:
+        if response.text == "success":
+            return ""
+        body = response.text
+        inner = self.crypto.decrypt_message(body, _field(body, "MsgSignature"), _field(body, "TimeStamp"),
+                                            _field(body, "Nonce"))
+        return str(parse_message(inner).content) if "<Content>" in inner else inner
+
+
+def _field(xml: str, name: str) -> str:
+    match = re.search(rf"<{name}>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</{name}>", xml, re.S)
+    assert match, (name, xml)
+    return match.group(1)
+
+
+def parse_message_signature(envelope: str) -> str:
+    return _field(envelope, "MsgSignature")
+
+
+@pytest.fixture
+def wx(dialog: Dialog) -> WeChatServer:
+    return WeChatServer(dialog.client, now=dialog.desk.clock().timestamp())
+
+
+def test_url_verification(dialog: Dialog) -> None:
+    ts, nonce = "1700000000", "abc"
+    good = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
+    ok = dialog.client.get("/channels/wechat/main", params={"signature": good, "timestamp": ts, "nonce": nonce,
+                                                            "echostr": "hello-123"})
+    assert ok.status_code == 200 and ok.text == "hello-123"
+    bad = dialog.client.get("/channels/wechat/main", params={"signature": "0" * 40, "timestamp": ts, "nonce": nonce,
+                                                             "echostr": "x"})
+    assert bad.status_code == 403
+    assert dialog.client.get("/channels/wechat/nope", params={"signature": good}).status_code == 404
+
+
+def test_walking_skeleton_with_the_clerk_on_wechat(dialog: Dialog, wx: WeChatServer, fake: FakeWeChat) -> None:
+    d = dialog
+    reply = wx.say(CLERK, "打印机卡纸了")
+    assert "打印机卡纸的处理方法" in reply and "0 转人工" in reply
+    assert "选个分类" in wx.say(CLERK, "0")
+    assert "影响大吗" in wx.say(CLERK, "1")
+    assert "说说情况" in wx.say(CLERK, "2")
+    reply = wx.say(CLERK, "大厅那台惠普 一打印就卡")
+    number = int(re.findall(r"#(\d+)", reply)[0])
+    assert f"#{number}" in d.pushed_text("li.wei")
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 已更换硒鼓")
+    d.desk.deliverer.run_once()
+    pushed = fake.texts_to(CLERK)  # through the customer-service API
+    assert any("李伟" in t for t in pushed) and any("已更换硒鼓" in t for t in pushed)
+    assert "打个分" in wx.say(CLERK, "解决了")
+    assert "已关闭" in wx.say(CLERK, "5 很快")
+    assert d.ticket(number)["rating"] == 5
+
+
+def test_the_same_message_three_times_is_handled_once(dialog: Dialog, wx: WeChatServer) -> None:
+    d = dialog
+    wx.say(CLERK, "/new")
+    wx.say(CLERK, "1")
+    wx.say(CLERK, "1")
+    inner = wx.xml(CLERK, Content="前台打印机不出纸")
+    replies = [wx.post(inner) for _ in range(3)]  # WeChat's retries: new timestamp/nonce, same MsgId
+    assert [r.status_code for r in replies] == [200, 200, 200]
+    texts = [wx.reply_text(r) for r in replies]
+    assert sum("已报修" in t for t in texts) == 1 and texts[1:] == ["", ""]
+    status = d.say("zhang.san", "进度")
+    assert status.count("#") == 1
+
+
+@pytest.mark.parametrize("case", ["forged", "stale", "replayed", "malformed", "bomb", "oversized", "bad_msg_sig"])
+def test_bad_deliveries_are_refused_and_store_nothing(dialog: Dialog, wx: WeChatServer, case: str) -> None:
+    inner = wx.xml(CLERK, Content="打印机卡纸了")
+    if case == "forged":
+        response = wx.post(inner, sign="0" * 40)
+    elif case == "stale":
+        response = wx.post(inner, timestamp=int(wx.now) - 3600)
+    elif case == "replayed":
+        assert wx.post(inner, nonce="n-1").status_code == 200
+        response = wx.post(wx.xml(CLERK, Content="再来一次"), nonce="n-1")
+    elif case == "malformed":
+        response = wx.post(inner, raw=b"<xml><Encrypt>oops")
+    elif case == "bomb":
+        bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+                b"<xml><Encrypt>&lol2;</Encrypt></xml>")
+        response = wx.post(inner, raw=bomb)
+    elif case == "oversized":
+        response = wx.post(inner, raw=b"<xml>" + b"a" * 70_000 + b"</xml>")
+    else:  # the envelope's own msg_signature does not match
+        response = dialog.client.post("/channels/wechat/main", params={
+            "signature": hashlib.sha1("".join(sorted([TOKEN, str(int(wx.now)), "zz"])).encode()).hexdigest(),
+            "timestamp": int(wx.now), "nonce": "zz", "encrypt_type": "aes", "msg_signature": "f" * 40},
+            content=wx.crypto.encrypt_message(inner, "zz", int(wx.now)).encode())
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.text)
+    if case != "replayed":
+        with dialog.desk.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Feedback)) == 0  # no suggestion was even offered
+
+
+def test_closed_window_holds_the_message_for_the_next_contact(dialog: Dialog, wx: WeChatServer,
+                                                             fake: FakeWeChat) -> None:
+    d = dialog
+    wx.say(CLERK, "/new")
+    wx.say(CLERK, "1")
+    wx.say(CLERK, "1")
+    number = int(re.findall(r"#(\d+)", wx.say(CLERK, "打印机坏了"))[0])
+    fake.fail_next[:] = [45015]  # more than 48 hours since the clerk last wrote
+    d.say("li.wei", f"接单 {number}")
+    d.desk.deliverer.run_once()
+    assert fake.texts_to(CLERK) == []
+    reply = wx.say(CLERK, "进度")
+    assert "李伟" in reply and "受理" in reply  # the held notice comes with the next answer
+    assert "李伟" in wx.say(CLERK, "进度") and "受理" not in wx.say(CLERK, "你好")
+
+
+def test_expired_token_is_refreshed_once_and_shared(dialog: Dialog, wx: WeChatServer, fake: FakeWeChat) -> None:
+    d = dialog
+    wx.say(CLERK, "/new")
+    wx.say(CLERK, "1")
+    wx.say(CLERK, "1")
+    number = int(re.findall(r"#(\d+)", wx.say(CLERK, "打印机坏了"))[0])
+    before = fake.token_requests
+    d.say("li.wei", f"接单 {number}")
+    d.desk.deliverer.run_once()
+    fake.token = "TOKEN-2"  # WeChat expired the token: the next send gets 40001, refreshes, retries
+    d.say("li.wei", f"解决 {number} 好了")
+    d.desk.deliverer.run_once()
+    assert len(fake.texts_to(CLERK)) == 2
+    assert fake.token_requests - before <= 2
