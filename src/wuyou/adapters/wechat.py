@@ -103,7 +103,7 @@ def verify(account: str, request: Request) -> Response:
     return Response(params.get("echostr", ""), media_type="text/plain")
 
 
-def _safe_xml(body: bytes) -> None:
+def safe_xml(body: bytes) -> None:
     """Refuse DTDs, entity declarations and malformed XML before any other parser sees the body."""
     try:
         SafeXml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -124,7 +124,7 @@ async def receive(account: str, request: Request) -> Response:
         raise HTTPException(status_code=413, detail="body too large")
     params = dict(request.query_params)
     _check_request(desk, acc, params)
-    _safe_xml(body)
+    safe_xml(body)
     encrypted = params.get("encrypt_type") == "aes"
     crypto = WeChatCrypto(acc.token, acc.aes_key, acc.app_id)
     if encrypted:
@@ -134,7 +134,7 @@ async def receive(account: str, request: Request) -> Response:
             raise HTTPException(status_code=403, detail="bad message signature") from exc
         except Exception as exc:  # wechatpy raises several kinds for a broken envelope
             raise HTTPException(status_code=400, detail="undecryptable message") from exc
-        _safe_xml(plain.encode() if isinstance(plain, str) else plain)
+        safe_xml(plain.encode() if isinstance(plain, str) else plain)
     else:
         plain = body.decode("utf-8", errors="replace")
     try:

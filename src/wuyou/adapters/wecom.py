@@ -1,0 +1,297 @@
+"""The WeCom (企业微信) self-built app channel: `/channels/wecom/{account}`.
+
+Inbound: the callback's URL verification and AES messages (`wechatpy.enterprise`), checked like the
+WeChat OA's (freshness, single-use nonce, defused XML, `msg_signature`), handled once per message;
+text / image / voice from the app's 1:1 chat, menu clicks, and `template_card_event` — a button on a
+card — handled as that button's action, after which the card's buttons are replaced by what was done.
+The webhook is acknowledged at once with an empty body; answers go out through the API (WeCom allows
+it at any time for an app's members).
+
+Outbound (`WeComSender`): text, or a `button_interaction` template card when the message has buttons
+(button keys are short tokens mapped to actions in the state store); an access token shared by all
+processes and refreshed under a lock; a send already made is never repeated. `AppChat` creates
+war-room group chats, adds members and posts to them (app group chats are push-only).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import requests
+from defusedxml import ElementTree as SafeXml
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from wechatpy.enterprise import WeChatClient  # type: ignore[import-untyped]
+from wechatpy.enterprise.crypto import WeChatCrypto  # type: ignore[import-untyped]
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException  # type: ignore[import-untyped]
+
+from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.channels import WeComAccount
+from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, safe_xml
+from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
+from wuyou.store import StateStore
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # WeCom text messages take 2048 bytes
+BUTTON_TTL = 7 * 24 * 3600
+router = APIRouter(prefix="/channels/wecom", tags=["wecom"])
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _account(desk: Desk, name: str) -> WeComAccount:
+    account = desk.channels.wecom.get(name)
+    if account is None:
+        raise HTTPException(status_code=404, detail="no such WeCom account")
+    return account
+
+
+def _fresh(desk: Desk, account: WeComAccount, timestamp: str, nonce: str) -> None:
+    try:
+        age = abs(desk.clock().timestamp() - int(timestamp))
+    except ValueError as exc:
+        raise HTTPException(status_code=403, detail="bad timestamp") from exc
+    if age > FRESH_SECONDS:
+        raise HTTPException(status_code=403, detail="stale timestamp")
+    if not desk.store.set_nx(f"wecom:nonce:{account.name}:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
+        raise HTTPException(status_code=403, detail="nonce already used")
+
+
+@router.get("/{account}")
+def verify(account: str, request: Request) -> Response:
+    """WeCom's URL verification: decrypt and echo `echostr` when `msg_signature` holds."""
+    acc = _account(_desk(request), account)
+    p = dict(request.query_params)
+    crypto = WeChatCrypto(acc.token, acc.aes_key, acc.corp_id)
+    try:
+        echo = crypto.check_signature(p.get("msg_signature", ""), p.get("timestamp", ""), p.get("nonce", ""),
+                                      p.get("echostr", ""))
+    except Exception as exc:
+        raise HTTPException(status_code=403, detail="bad signature") from exc
+    return Response(echo, media_type="text/plain")
+
+
+@router.post("/{account}")
+async def receive(account: str, request: Request) -> Response:
+    desk = _desk(request)
+    acc = _account(desk, account)
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise HTTPException(status_code=413, detail="body too large")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(status_code=413, detail="body too large")
+    p = dict(request.query_params)
+    safe_xml(body)
+    crypto = WeChatCrypto(acc.token, acc.aes_key, acc.corp_id)
+    try:
+        plain = crypto.decrypt_message(body, p.get("msg_signature", ""), p.get("timestamp", ""), p.get("nonce", ""))
+    except InvalidSignatureException as exc:
+        raise HTTPException(status_code=403, detail="bad message signature") from exc
+    except Exception as exc:
+        raise HTTPException(status_code=400, detail="undecryptable message") from exc
+    _fresh(desk, acc, p["timestamp"], p["nonce"])
+    raw = plain.encode() if isinstance(plain, str) else plain
+    safe_xml(raw)
+    fields = {child.tag: (child.text or "") for child in SafeXml.fromstring(raw)}
+    await run_in_threadpool(_handle, desk, acc, fields)
+    return Response("", media_type="text/plain")
+
+
+def _dedup_key(fields: dict[str, str]) -> str:
+    if fields.get("MsgId"):
+        return fields["MsgId"]
+    return f"{fields.get('FromUserName')}:{fields.get('CreateTime')}:{fields.get('Event')}:{fields.get('EventKey')}"
+
+
+def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
+    if not desk.store.set_nx(f"dedup:wecom:{acc.name}:{_dedup_key(fields)}", "1", ttl=DEDUP_TTL):
+        return
+    inbound = _inbound(desk, acc, fields)
+    if inbound is None:
+        return
+    replies = desk.bot.handle(inbound)
+    sender = WeComSender(acc, desk.store)
+    for i, reply in enumerate(replies):
+        try:
+            sender.post(user=inbound.sender.platform_user_id, text=reply.text,
+                        buttons=[{"label": b.label, "action": b.action} for b in reply.buttons],
+                        key=f"reply:{_dedup_key(fields)}:{i}")
+        except DeliveryFailed as exc:
+            log.warning("WeCom reply to %s failed: %s", inbound.sender.platform_user_id, exc)
+    if fields.get("Event") == "template_card_event" and fields.get("ResponseCode"):
+        sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
+
+
+def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound | None:
+    user = fields.get("FromUserName", "")
+    common: dict[str, Any] = {
+        "platform": "wecom", "account": acc.name, "sender": Sender(platform_user_id=user),
+        "chat": Chat(kind="direct", id=user), "dedup_key": _dedup_key(fields),
+        "window": ReplyWindow(sync_deadline_s=4.5),
+    }
+    kind = fields.get("MsgType", "")
+    if kind == "text":
+        return Inbound(text=fields.get("Content", ""), **common)
+    if kind == "voice":
+        recognised = fields.get("Recognition", "")
+        return Inbound(text=recognised, from_speech=bool(recognised), **common)
+    if kind == "event":
+        event = fields.get("Event", "")
+        if event == "template_card_event":
+            action = desk.store.get(f"wecom:btn:{fields.get('EventKey', '')}")
+            return Inbound(action=action, **common) if action else None
+        if event == "click":
+            return Inbound(action=fields.get("EventKey") or "/help", **common)
+        if event in ("subscribe", "enter_agent"):
+            return None
+        return None
+    return Inbound(text="", **common)  # image, file, ...: the engine answers politely
+
+
+class _StoreSession:
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._store.get(f"wecom:session:{key}")
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self._store.set(f"wecom:session:{key}", str(value), ttl=max(60, int(ttl or 7200) - 300))
+
+    def delete(self, key: str) -> None:
+        self._store.delete(f"wecom:session:{key}")
+
+
+class _Client(WeChatClient):  # type: ignore[misc]
+    """wechatpy's WeCom client on the account's API host; one token refresh for all processes."""
+
+    def __init__(self, account: WeComAccount, store: StateStore) -> None:
+        super().__init__(account.corp_id, account.secret, session=_StoreSession(store), auto_retry=False, timeout=5)
+        self.API_BASE_URL = f"{account.api_base}/cgi-bin/"
+        self._account = account
+        self._store = store
+        self._stale: str | None = None
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        with self._store.lock(f"wecom:token-refresh:{self._account.corp_id}:{self._account.agent_id}", ttl=15,
+                              wait=15):
+            current = self.session.get(self.access_token_key)
+            if current and current != self._stale:
+                return {"access_token": current}
+            result: dict[str, Any] = self._fetch_access_token(
+                url=f"{self._account.api_base}/cgi-bin/gettoken",
+                params={"corpid": self._account.corp_id, "corpsecret": self._account.secret},
+            )
+            return result
+
+    def forget_token(self) -> None:
+        self._stale = self.session.get(self.access_token_key)
+        self.session.delete(self.access_token_key)
+
+    def call(self, endpoint: str, data: dict[str, Any]) -> dict[str, Any]:
+        """POST an API call, refreshing an expired token once; WeChatClientException on refusal."""
+        for attempt in range(2):
+            try:
+                result: dict[str, Any] = self.post(endpoint, data=data)
+                return result
+            except WeChatClientException as exc:
+                if exc.errcode in TOKEN_EXPIRED and attempt == 0:
+                    self.forget_token()
+                    continue
+                raise
+        raise WeChatClientException(errcode=-1, errmsg="token refresh failed")
+
+
+def _card(text: str, buttons: Sequence[dict[str, str]], store: StateStore, task_id: str) -> dict[str, Any]:
+    lines = text.splitlines() or [""]
+    button_list = []
+    for button in buttons[:6]:
+        token = secrets.token_urlsafe(9)
+        store.set(f"wecom:btn:{token}", button["action"], ttl=BUTTON_TTL)
+        button_list.append({"text": button["label"][:10], "style": 1, "key": token})
+    return {
+        "card_type": "button_interaction",
+        "main_title": {"title": lines[0][:36]},
+        "sub_title_text": "\n".join(lines[1:])[:500],
+        "task_id": task_id,
+        "button_list": button_list,
+    }
+
+
+class WeComSender:
+    """Messages from the app to a member (`address` = WeCom userid)."""
+
+    platform = "wecom"
+
+    def __init__(self, account: WeComAccount, store: StateStore) -> None:
+        self._account = account
+        self._store = store
+
+    def send(
+        self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
+    ) -> None:
+        self.post(user=address, text=text, buttons=buttons, key=key)
+
+    def post(self, *, user: str, text: str, buttons: Sequence[dict[str, str]], key: str) -> None:
+        sent = f"wecom:sent:{key}"
+        if self._store.get(sent):
+            return  # a retried outbox row must not post twice
+        task_id = "wy" + secrets.token_hex(8)
+        if buttons:
+            data: dict[str, Any] = {"touser": user, "msgtype": "template_card", "agentid": self._account.agent_id,
+                                    "template_card": _card(text, buttons, self._store, task_id)}
+        else:
+            data = {"touser": user, "msgtype": "text", "agentid": self._account.agent_id,
+                    "text": {"content": text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"}}
+        try:
+            _Client(self._account, self._store).call("message/send", data)
+        except WeChatClientException as exc:
+            raise DeliveryFailed(f"WeCom refused: {exc.errcode} {exc.errmsg}") from exc
+        except (requests.RequestException, OSError) as exc:
+            raise DeliveryFailed(f"WeCom unreachable: {exc}") from exc
+        self._store.set(sent, task_id, ttl=7 * 24 * 3600)
+
+    def close_card(self, response_code: str, *, done: str) -> None:
+        """After a button was pressed: the card's buttons become one disabled button saying what happened."""
+        data = {"userids": [], "agentid": self._account.agent_id, "response_code": response_code,
+                "button": {"replace_name": done[:10]}}
+        try:
+            _Client(self._account, self._store).call("message/update_template_card", data)
+        except (WeChatClientException, requests.RequestException, OSError) as exc:
+            log.info("could not update a WeCom card: %s", exc)
+
+
+class AppChat:
+    """WeCom group chats created by the app (war-rooms): push-only, 2–2000 members."""
+
+    def __init__(self, account: WeComAccount, store: StateStore) -> None:
+        self._client = _Client(account, store)
+
+    def create(self, *, chat_id: str, name: str, owner: str, members: Sequence[str]) -> str:
+        result = self._client.call("appchat/create", {"chatid": chat_id, "name": name, "owner": owner,
+                                                       "userlist": list(dict.fromkeys([owner, *members]))})
+        return str(result.get("chatid", chat_id))
+
+    def add_members(self, *, chat_id: str, members: Sequence[str]) -> None:
+        self._client.call("appchat/update", {"chatid": chat_id, "add_user_list": list(members)})
+
+    def send(self, *, chat_id: str, text: str) -> None:
+        self._client.call("appchat/send", {"chatid": chat_id, "msgtype": "text", "text": {"content": text}})
+
+
+def button_action(store: StateStore, key: str) -> str | None:
+    """The action a card button's key stands for (for tests and tools)."""
+    value = store.get(f"wecom:btn:{key}")
+    return None if value is None else str(value)

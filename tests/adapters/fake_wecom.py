@@ -1,0 +1,61 @@
+"""A fake WeCom API server on 127.0.0.1: tokens, messages, template-card updates and app group chats,
+recording every call; it can fail the next N sends with HTTP 500."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+class FakeWeCom:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_sends = 0
+        self.token = "WECOM-TOKEN"
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, payload: dict[str, Any], status: int = 200) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if urlparse(self.path).path == "/cgi-bin/gettoken":
+                    self._reply({"errcode": 0, "access_token": fake.token, "expires_in": 7200})
+                else:
+                    self._reply({"errcode": 404}, 404)
+
+            def do_POST(self) -> None:
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+                if query.get("access_token") != fake.token:
+                    self._reply({"errcode": 40014, "errmsg": "invalid access_token"})
+                    return
+                if url.path == "/cgi-bin/message/send" and fake.fail_sends > 0:
+                    fake.fail_sends -= 1
+                    self._reply({"errcode": -1, "errmsg": "system busy"}, 500)
+                    return
+                fake.calls.append((url.path.removeprefix("/cgi-bin/"), body))
+                self._reply({"errcode": 0, "errmsg": "ok", "chatid": body.get("chatid", "")})
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def sent_to(self, user: str) -> list[dict[str, Any]]:
+        return [body for path, body in self.calls if path == "message/send" and body.get("touser") == user]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
