@@ -208,3 +208,25 @@ def test_expired_token_is_refreshed_once_and_shared(dialog: Dialog, wx: WeChatSe
     d.desk.deliverer.run_once()
     assert len(fake.texts_to(CLERK)) == 2
     assert fake.token_requests - before <= 2
+
+
+def test_a_stranger_binds_their_account_and_a_lead_approves(dialog: Dialog, wx: WeChatServer,
+                                                            fake: FakeWeChat) -> None:
+    d = dialog
+    stranger = "oNEWliuyang"  # liu.yang (JN-002) on a WeChat account the directory does not know
+    assert "绑定 工号" in wx.say(stranger, "打印机坏了")
+    assert "没找到" in wx.say(stranger, "绑定 nobody")
+    reply = wx.say(stranger, "JN-002 刘洋")
+    assert "已提交绑定申请" in reply and "赵敏" in reply
+    assert "已经提交" in wx.say(stranger, "绑定 liu.yang")  # no second request to the leads
+    request = d.pushed("zhao.min")
+    assert len(request) == 1 and "刘洋" in request[0]["text"]
+    (button,) = request[0]["buttons"]
+    assert "工程师用的命令" in d.say("liu.yang", button["action"])  # a reporter cannot approve
+    assert "没有权限" in d.say("sun.li", button["action"])  # an engineer is not a lead
+    assert "已绑定 刘洋" in d.press("zhao.min", button["action"])
+    d.desk.deliverer.run_once()
+    assert any("已确认您的账号" in t for t in fake.texts_to(stranger))
+    assert "打印机" in wx.say(stranger, "打印机卡纸了")  # now a known person: the normal flow
+    taken = wx.say("oANOTHER", "绑定 liu.yang")
+    assert "已经绑定" in taken

@@ -18,6 +18,7 @@ from wuyou.bot import following, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Inbound, Outbound
+from wuyou.desk import binding
 from wuyou.desk.errors import DeskError
 from wuyou.desk.models import Person
 from wuyou.desk.org import person_by_identity
@@ -97,7 +98,10 @@ class Engine:
                     session=session, platform=inbound.platform, external_id=inbound.sender.platform_user_id
                 )
                 if person is None:
-                    return [Outbound(self.catalog.t("unknown_sender"), chat=inbound.chat)]
+                    replies = self._stranger(session, inbound, text or "")
+                    session.commit()
+                    self._on_commit()
+                    return replies
                 with self.store.lock(f"person:{person.id}", ttl=30, wait=10):
                     turn = Turn(
                         session=session,
@@ -118,6 +122,27 @@ class Engine:
         except Exception:
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
             return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
+
+    def _stranger(self, session: Session, inbound: Inbound, text: str) -> list[Outbound]:
+        """Someone the directory does not know on this platform: offer to bind the account to a person."""
+        match = _BIND.match(clean(text))
+        if match is None:
+            return [Outbound(self.catalog.t("unknown_sender"), chat=inbound.chat)]
+        claim = (match.group("claim") or match.group("branch_claim")).strip()
+        found = binding.find_person(session=session, claim=claim)
+        if found is None:
+            return [Outbound(self.catalog.t("bind_unknown", claim=claim), chat=inbound.chat)]
+        key = f"bindreq:{inbound.platform}:{inbound.sender.platform_user_id}"
+        if not self.store.set_nx(key, found.id, ttl=600):
+            return [Outbound(self.catalog.t("bind_pending"), chat=inbound.chat)]
+        try:
+            _, approvers = binding.request(session=session, store=self.store, platform=inbound.platform,
+                                           external_id=inbound.sender.platform_user_id, person=found, now=self.clock())
+        except DeskError:
+            self.store.delete(key)
+            return [Outbound(self.catalog.t("bind_taken"), chat=inbound.chat)]
+        names = "、".join(p.name for p in approvers) or self.catalog.t("the_admins")
+        return [Outbound(self.catalog.t("bind_requested", name=found.name, approvers=names), chat=inbound.chat)]
 
     def _dispatch(self, turn: Turn) -> None:
         if turn.inbound.attachments:
@@ -178,6 +203,9 @@ HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     for name in dir(module)
     if name.startswith("cmd_")
 }
+
+# "绑定 zhang.san", "/bind zhang.san", or a branch code and a name: "JN-001 张三".
+_BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}-\d{1,6}\s+\S{1,20}))$", re.I)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 

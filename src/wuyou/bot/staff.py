@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import sla, tickets
+from wuyou.desk import binding, sla, tickets
 from wuyou.desk.models import Ticket, TicketEvent
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
@@ -139,3 +139,14 @@ def cmd_publish(turn: Turn, command: Command) -> None:
         turn.say("article_not_found", article=article_id)
         return
     turn.say("publish_ok", article=doc.id, title=doc.title)
+
+
+def cmd_approve(turn: Turn, command: Command) -> None:
+    """A lead confirms that a chat account belongs to a person of their branches."""
+    token = command.rest.split()[0] if command.rest.strip() else ""
+    if not token:
+        turn.say("approve_needs_token")
+        return
+    person = binding.approve(session=turn.session, store=turn.engine.store, token=token, approver=turn.person,
+                             now=turn.now)
+    turn.say("approve_ok", name=person.name)
