@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from wuyou import __version__
-from wuyou.adapters import admin_api, api, http_channel, pages, wechat, wecom
+from wuyou.adapters import admin_api, api, http_channel, pages, telegram, wechat, wecom
 from wuyou.adapters.bootstrap import Desk
 
 
@@ -32,6 +32,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(http_channel.router)
     app.include_router(wechat.router)
     app.include_router(wecom.router)
+    app.include_router(telegram.router)
     app.include_router(api.router)
     app.include_router(admin_api.router)
     app.include_router(pages.router)

@@ -79,6 +79,10 @@ def platform_senders(channels: Channels, store: StateStore) -> list[ChannelSende
     """One sender per platform with a configured account (the first account of each), in the order a
     person's identities are tried: the engineers' work apps first, WeChat, then the HTTP mailbox."""
     senders: list[ChannelSender] = []
+    if channels.telegram:
+        from wuyou.adapters.telegram_sending import TelegramSender
+
+        senders.append(TelegramSender(next(iter(channels.telegram.values())), store))
     if channels.wecom:
         from wuyou.adapters.wecom import WeComSender
 

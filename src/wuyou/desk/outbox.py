@@ -62,13 +62,14 @@ def mark_sent(*, message: OutboxMessage, now: datetime) -> None:
 
 
 def mark_failed(*, message: OutboxMessage, now: datetime, error: str, retry_after: float | None = None) -> None:
-    """Record a failed attempt; retry with exponential back-off (or when the platform asked), give up after
-    MAX_ATTEMPTS."""
-    message.attempts += 1
+    """Record a failed attempt; retry with exponential back-off, give up after MAX_ATTEMPTS. A wait the
+    platform asked for (`retry_after`: a rate limit) is not a failure and does not count as an attempt."""
+    if retry_after is None:
+        message.attempts += 1
     message.last_error = error[:2000]
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "dead"
     else:
-        wait = max(float(min(2**message.attempts, 600)), retry_after or 0.0)
+        wait = retry_after if retry_after is not None else float(min(2**message.attempts, 600))
         message.next_attempt_at = now + timedelta(seconds=wait)
 

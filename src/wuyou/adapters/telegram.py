@@ -1,0 +1,210 @@
+"""The Telegram channel: `POST /channels/telegram/{account}` (the bot's webhook).
+
+Every delivery is checked before any work: the account exists, `X-Telegram-Bot-Api-Secret-Token` matches
+(constant-time), the body is at most 1 MB of JSON that python-telegram-bot reads as an `Update`. An update is
+handled once per `update_id` however often Telegram redelivers it. In groups the bot reacts only when addressed:
+a command (for it), an @mention of it, or a reply to one of its messages. Answers go back to the same chat (and
+forum topic) through the Bot API (`telegram_sending`); what Telegram will not take now goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from telegram import Chat as TgChat
+from telegram import Message, MessageEntity, Update, User
+
+from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.channels import TelegramAccount
+from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.telegram_sending import (
+    RateLimiter,
+    TelegramSender,
+    button_action,
+    record_migration,
+    split_text,
+)
+from wuyou.bot.messages import Chat, Inbound, Outbound, Sender
+from wuyou.desk import outbox
+from wuyou.desk.org import person_by_identity
+
+__all__ = ["RateLimiter", "TelegramSender", "router", "split_text"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+DEDUP_TTL = 24 * 3600
+
+router = APIRouter(prefix="/channels/telegram", tags=["telegram"])
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+@router.post("/{account}")
+async def receive(account: str, request: Request) -> Response:
+    """One webhook delivery from Telegram; 200 once it is handled (or known)."""
+    desk = _desk(request)
+    acc = desk.channels.telegram.get(account)
+    if acc is None:
+        raise HTTPException(status_code=404, detail="no such Telegram account")
+    given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
+    if not acc.secret_token or not hmac.compare_digest(given, acc.secret_token.encode()):
+        raise HTTPException(status_code=401, detail="bad secret token")
+    update = _parse(await _read(request))
+    try:
+        await run_in_threadpool(_handle, desk, acc, update)
+    except DeliveryFailed as exc:  # getMe failed before anything was taken: Telegram will redeliver
+        raise HTTPException(status_code=503, detail="Telegram API unreachable") from exc
+    return Response(status_code=200)
+
+
+async def _read(request: Request) -> bytes:
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise HTTPException(status_code=413, detail="body too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise HTTPException(status_code=413, detail="body too large")
+    return bytes(body)
+
+
+def _parse(body: bytes) -> Update:
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise ValueError("not an update")
+        return Update.de_json(data)
+    except Exception as exc:  # PTB raises several kinds for a malformed object
+        raise HTTPException(status_code=400, detail="not a Telegram update") from exc
+
+
+def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
+    sender = TelegramSender(account, desk.store)
+    inbound = _inbound(desk, sender, account, update)
+    if not desk.store.set_nx(f"dedup:tg:{account.name}:{update.update_id}", "1", ttl=DEDUP_TTL):
+        return  # a redelivery: its answer went (or is going) out once
+    if update.callback_query is not None:
+        try:
+            sender.answer_callback(update.callback_query.id)
+        except DeliveryFailed as exc:
+            log.warning("could not answer Telegram callback %s: %s", update.callback_query.id, exc)
+    if inbound is None:
+        return
+    message = update.message
+    reply_to = message.message_id if message is not None and inbound.chat.kind != "direct" else None
+    replies = desk.bot.handle(inbound)
+    key = f"tg:{account.name}:{update.update_id}"
+    for i, reply in enumerate(replies):
+        chat = reply.chat or inbound.chat
+        try:
+            sender.post(chat_id=chat.id, text=reply.text, buttons=reply.buttons, key=f"{key}:{i}",
+                        thread_id=chat.thread_id, reply_to=reply_to)
+        except DeliveryFailed as exc:
+            log.warning("Telegram refused an answer to %s now (%s): it goes through the outbox", chat.id, exc)
+            _queue(desk, inbound, replies[i:], key)
+            return
+
+
+def _inbound(desk: Desk, sender: TelegramSender, account: TelegramAccount, update: Update) -> Inbound | None:
+    """What the engine should see of the update; None for what it should not (a group chat not addressed to
+    the bot, a migration notice, an expired button, edits, ...)."""
+    query = update.callback_query
+    if query is not None:
+        action = button_action(desk.store, query.data or "")
+        if action is None:
+            return None
+        origin = query.message
+        chat = (Chat(kind="direct", id=str(query.from_user.id)) if origin is None
+                else _chat(origin.chat, origin if isinstance(origin, Message) else None))
+        return _make(account, update, query.from_user, chat, action=action)
+    message = update.message
+    if message is None:
+        return None
+    if message.migrate_to_chat_id is not None:
+        record_migration(desk.store, str(message.chat.id), str(message.migrate_to_chat_id))
+        return None
+    if message.migrate_from_chat_id is not None:
+        record_migration(desk.store, str(message.migrate_from_chat_id), str(message.chat.id))
+        return None
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    chat = _chat(message.chat, message)
+    text = message.text or message.caption or ""
+    if chat.kind != "direct":
+        bot_id, username = sender.me()
+        if not _addressed(message, bot_id, username):
+            return None
+        text = _without_mention(text, username)
+    return _make(account, update, user, chat, text=text)
+
+
+def _make(account: TelegramAccount, update: Update, user: User, chat: Chat, *, text: str = "",
+          action: str | None = None) -> Inbound:
+    return Inbound(platform="telegram", account=account.name, sender=Sender(str(user.id), user.full_name), text=text,
+                   chat=chat, dedup_key=str(update.update_id), action=action)
+
+
+def _chat(chat: TgChat, message: Message | None) -> Chat:
+    if chat.type == TgChat.PRIVATE:
+        return Chat(kind="direct", id=str(chat.id))
+    if message is not None and message.is_topic_message and message.message_thread_id is not None:
+        return Chat(kind="topic", id=str(chat.id), thread_id=str(message.message_thread_id))
+    return Chat(kind="group", id=str(chat.id))
+
+
+def _addressed(message: Message, bot_id: int, username: str) -> bool:
+    """A command for this bot, a mention of it, or a reply to one of its messages (not a topic's opening)."""
+    replied = message.reply_to_message
+    if (replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+            and replied.forum_topic_created is None):
+        return True
+    name = username.lower()
+    entities = {**message.parse_entities(), **message.parse_caption_entities()}
+    for entity, part in entities.items():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            target = part.partition("@")[2].lower()  # "/claim" goes to every bot, "/claim@other_bot" not to us
+            if not target or target == name:
+                return True
+        mentioned = entity.type == MessageEntity.MENTION and bool(name) and part[1:].lower() == name
+        named = entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id
+        if mentioned or named:
+            return True
+    return False
+
+
+def _without_mention(text: str, username: str) -> str:
+    """The text without `@bot` (addressing, not content); `/cmd@bot` stays for the engine to read."""
+    if not username:
+        return text
+    return re.sub(rf"(?<![\w/@])@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+def _queue(desk: Desk, inbound: Inbound, replies: list[Outbound], key: str) -> None:
+    """Answers Telegram would not take now go to the person through the outbox, so they are not lost (as
+    plain text: the engine's texts say what to reply, for lack of buttons)."""
+    try:
+        with desk.sessions() as session:
+            person = person_by_identity(session=session, platform="telegram",
+                                        external_id=inbound.sender.platform_user_id)
+            if person is None:
+                log.warning("dropped %d Telegram answer(s) to unknown user %s", len(replies),
+                            inbound.sender.platform_user_id)
+                return
+            for i, reply in enumerate(replies):
+                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": reply.text},
+                               key=f"{key}:late:{i}", now=desk.clock())
+            session.commit()
+        desk.loop.wake()
+    except Exception:
+        log.exception("could not queue Telegram answers for %s", inbound.sender.platform_user_id)
