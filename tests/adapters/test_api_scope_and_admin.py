@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.dialog import Dialog
 
-
-def _open(d: Dialog, user: str, leaf: str, text: str) -> int:
-    d.say(user, "/new")
-    d.say(user, leaf)
-    d.say(user, "1")
-    match = re.search(r"#(\d+)", d.say(user, text))
-    assert match
-    return int(match.group(1))
+_open = Dialog.report
 
 
 def _get(d: Dialog, path: str, token: str | None) -> tuple[int, dict]:  # type: ignore[type-arg]

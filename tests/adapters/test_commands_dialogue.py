@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.dialog import Dialog
@@ -11,20 +9,7 @@ from tests.dialog import Dialog
 PRINTER, POS, BRANCH_DOWN, VPN = "1", "2", "3", "4"
 
 
-def _number(text: str) -> int:
-    match = re.search(r"#(\d+)", text)
-    assert match, text
-    return int(match.group(1))
-
-
-def report(d: Dialog, user: str, leaf: str, text: str) -> int:
-    """Open a ticket the short way: /new, category, urgency 1, description."""
-    d.say(user, "/new")
-    d.say(user, leaf)
-    d.say(user, "1")
-    reply = d.say(user, text)
-    assert "已报修" in reply or "filed" in reply, reply
-    return _number(reply)
+report = Dialog.report
 
 
 def test_routing_by_region_and_speciality_then_hq(dialog: Dialog) -> None:

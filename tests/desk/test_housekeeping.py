@@ -3,7 +3,6 @@ resolutions — each once per due moment, through the outbox."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,13 +16,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SH)
 
 
-def report(d: Dialog, user: str, leaf: str, text: str) -> int:
-    d.say(user, "/new")
-    d.say(user, leaf)
-    d.say(user, "1")
-    match = re.search(r"#(\d+)", d.say(user, text))
-    assert match
-    return int(match.group(1))
+report = Dialog.report
 
 
 def test_unclaimed_tickets_are_recalled_every_half_hour(dialog: Dialog, clock: TestClock) -> None:

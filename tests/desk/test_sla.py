@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,17 +19,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SH)
 
 
-def _number(text: str) -> int:
-    match = re.search(r"#(\d+)", text)
-    assert match, text
-    return int(match.group(1))
-
-
-def report(d: Dialog, user: str, leaf: str, text: str) -> int:
-    d.say(user, "/new")
-    d.say(user, leaf)
-    d.say(user, "1")
-    return _number(d.say(user, text))
+report = Dialog.report
 
 
 def clocks(d: Dialog, number: int) -> dict[str, SlaClock]:

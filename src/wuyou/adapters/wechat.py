@@ -40,6 +40,7 @@ from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.wx_tokens import SharedToken, StoreSession
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
 from wuyou.desk import outbox
 from wuyou.desk.org import person_by_identity
@@ -267,47 +268,22 @@ def _take_held(store: StateStore, acc: WeChatAccount, openid: str) -> list[str]:
     return held
 
 
-class _StoreSession:
-    """wechatpy's token storage on our state store, shared by every process."""
-
-    def __init__(self, store: StateStore) -> None:
-        self._store = store
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = self._store.get(f"wx:session:{key}")
-        return default if value is None else value
-
-    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        self._store.set(f"wx:session:{key}", str(value), ttl=max(60, int(ttl or 7200) - 300))
-
-    def delete(self, key: str) -> None:
-        self._store.delete(f"wx:session:{key}")
-
-
-class _Client(WeChatClient):  # type: ignore[misc]
+class _Client(SharedToken, WeChatClient):  # type: ignore[misc]
     """wechatpy's client pointed at the account's API host, refreshing the token once for all processes."""
 
     def __init__(self, account: WeChatAccount, store: StateStore) -> None:
         # auto_retry off: wechatpy would retry with the stale token; `WeChatSender` refreshes and retries once.
-        super().__init__(account.app_id, account.app_secret, session=_StoreSession(store), auto_retry=False, timeout=5)
+        super().__init__(account.app_id, account.app_secret, session=StoreSession(store, "wx"), auto_retry=False,
+                         timeout=5)
         self.API_BASE_URL = f"{account.api_base}/cgi-bin/"
         self._account = account
         self._store = store
 
     def fetch_access_token(self) -> dict[str, Any]:
-        with self._store.lock(f"wx:token-refresh:{self.appid}", ttl=15, wait=15):
-            current = self.session.get(self.access_token_key)
-            if current and current != getattr(self, "_stale", None):
-                return {"access_token": current}
-            result: dict[str, Any] = self._fetch_access_token(
-                url=f"{self._account.api_base}/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-            )
-            return result
-
-    def forget_token(self) -> None:
-        self._stale = self.session.get(self.access_token_key)
-        self.session.delete(self.access_token_key)
+        return self._refresh_token(self._store, f"wx:token-refresh:{self.appid}", lambda: self._fetch_access_token(
+            url=f"{self._account.api_base}/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        ))
 
 
 def _client(store: StateStore, account: WeChatAccount) -> _Client:

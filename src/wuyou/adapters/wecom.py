@@ -35,6 +35,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, safe_xml
+from wuyou.adapters.wx_tokens import SharedToken, StoreSession
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
 from wuyou.store import StateStore
 
@@ -159,46 +160,22 @@ def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound |
     return Inbound(text="", **common)  # image, file, ...: the engine answers politely
 
 
-class _StoreSession:
-    def __init__(self, store: StateStore) -> None:
-        self._store = store
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = self._store.get(f"wecom:session:{key}")
-        return default if value is None else value
-
-    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        self._store.set(f"wecom:session:{key}", str(value), ttl=max(60, int(ttl or 7200) - 300))
-
-    def delete(self, key: str) -> None:
-        self._store.delete(f"wecom:session:{key}")
-
-
-class _Client(WeChatClient):  # type: ignore[misc]
+class _Client(SharedToken, WeChatClient):  # type: ignore[misc]
     """wechatpy's WeCom client on the account's API host; one token refresh for all processes."""
 
     def __init__(self, account: WeComAccount, store: StateStore) -> None:
-        super().__init__(account.corp_id, account.secret, session=_StoreSession(store), auto_retry=False, timeout=5)
+        super().__init__(account.corp_id, account.secret, session=StoreSession(store, "wecom"), auto_retry=False,
+                         timeout=5)
         self.API_BASE_URL = f"{account.api_base}/cgi-bin/"
         self._account = account
         self._store = store
-        self._stale: str | None = None
 
     def fetch_access_token(self) -> dict[str, Any]:
-        with self._store.lock(f"wecom:token-refresh:{self._account.corp_id}:{self._account.agent_id}", ttl=15,
-                              wait=15):
-            current = self.session.get(self.access_token_key)
-            if current and current != self._stale:
-                return {"access_token": current}
-            result: dict[str, Any] = self._fetch_access_token(
-                url=f"{self._account.api_base}/cgi-bin/gettoken",
-                params={"corpid": self._account.corp_id, "corpsecret": self._account.secret},
-            )
-            return result
-
-    def forget_token(self) -> None:
-        self._stale = self.session.get(self.access_token_key)
-        self.session.delete(self.access_token_key)
+        lock = f"wecom:token-refresh:{self._account.corp_id}:{self._account.agent_id}"
+        return self._refresh_token(self._store, lock, lambda: self._fetch_access_token(
+            url=f"{self._account.api_base}/cgi-bin/gettoken",
+            params={"corpid": self._account.corp_id, "corpsecret": self._account.secret},
+        ))
 
     def call(self, endpoint: str, data: dict[str, Any]) -> dict[str, Any]:
         """POST an API call, refreshing an expired token once; WeChatClientException on refusal."""

@@ -1,0 +1,49 @@
+"""Access tokens for wechatpy's WeChat and WeCom clients, shared by every process through the state store
+and refreshed by one process at a time under a lock (wechatpy's own refresh is per process)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wuyou.store import StateStore
+
+MARGIN_SECONDS = 300  # a stored token is dropped this long before WeChat expires it
+
+
+class StoreSession:
+    """wechatpy's session storage on our state store."""
+
+    def __init__(self, store: StateStore, prefix: str) -> None:
+        self._store = store
+        self._prefix = prefix
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._store.get(f"{self._prefix}:session:{key}")
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self._store.set(f"{self._prefix}:session:{key}", str(value), ttl=max(60, int(ttl or 7200) - MARGIN_SECONDS))
+
+    def delete(self, key: str) -> None:
+        self._store.delete(f"{self._prefix}:session:{key}")
+
+
+class SharedToken:
+    """Mixin for a wechatpy client: `fetch_access_token` under a store lock, reusing a token another process
+    fetched meanwhile unless it is the one just found stale; `forget_token` after WeChat rejected it."""
+
+    session: StoreSession
+    access_token_key: str
+    _stale: str | None = None
+
+    def _refresh_token(self, store: StateStore, lock: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        with store.lock(lock, ttl=15, wait=15):
+            current = self.session.get(self.access_token_key)
+            if current and current != self._stale:
+                return {"access_token": current}
+            return fetch()
+
+    def forget_token(self) -> None:
+        self._stale = self.session.get(self.access_token_key)
+        self.session.delete(self.access_token_key)
