@@ -9,11 +9,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 BOT_ID = 7000001
 TOKEN = f"{BOT_ID}:AAF-fake-token"
 USERNAME = "wuyou_test_bot"
+FILE_BYTES = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
 
 
 class FakeTelegram:
@@ -39,6 +40,16 @@ class FakeTelegram:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:
+                if unquote(urlparse(self.path).path) == f"/file/bot{token}/photos/file_1.jpg":
+                    self.send_response(200)
+                    self.send_header("content-type", "image/jpeg")
+                    self.send_header("content-length", str(len(FILE_BYTES)))
+                    self.end_headers()
+                    self.wfile.write(FILE_BYTES)
+                else:
+                    self._answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
             def do_POST(self) -> None:
                 path = urlparse(self.path).path
                 prefix = f"/bot{token}/"
@@ -59,6 +70,9 @@ class FakeTelegram:
         self._thread.start()
 
     def _dispatch(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getFile":
+            return 200, {"ok": True, "result": {"file_id": params["file_id"], "file_unique_id": "u1",
+                                                "file_size": len(FILE_BYTES), "file_path": "photos/file_1.jpg"}}
         if method == "getMe":
             return 200, {"ok": True, "result": _bot_user()}
         if method == "answerCallbackQuery":

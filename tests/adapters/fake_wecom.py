@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+IMAGE = b"\x89PNG\r\n\x1a\nfake-png-bytes"
+
 
 class FakeWeCom:
     def __init__(self) -> None:
@@ -30,8 +32,15 @@ class FakeWeCom:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
-                if urlparse(self.path).path == "/cgi-bin/gettoken":
+                path = urlparse(self.path).path
+                if path == "/cgi-bin/gettoken":
                     self._reply({"errcode": 0, "access_token": fake.token, "expires_in": 7200})
+                elif path == "/cgi-bin/media/get":
+                    self.send_response(200)
+                    self.send_header("content-type", "image/png")
+                    self.send_header("content-length", str(len(IMAGE)))
+                    self.end_headers()
+                    self.wfile.write(IMAGE)
                 else:
                     self._reply({"errcode": 404}, 404)
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
-from tests.adapters.fake_telegram import BOT_ID, TOKEN, USERNAME, FakeTelegram
+from tests.adapters.fake_telegram import BOT_ID, FILE_BYTES, TOKEN, USERNAME, FakeTelegram
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.adapters import telegram
@@ -24,7 +24,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.delivery import Deliverer, DeliveryFailed, HttpMailboxSender
 from wuyou.adapters.telegram import RateLimiter, TelegramSender, split_text
 from wuyou.bot.messages import Button
-from wuyou.desk.models import OutboxMessage
+from wuyou.desk.models import Attachment, OutboxMessage
 from wuyou.store import MemoryStore
 
 # PTB 22 itself reads the deprecated int form of RetryAfter.retry_after when it builds the error.
@@ -65,6 +65,7 @@ class TelegramServer:
     def __init__(self, client: TestClient, fake: FakeTelegram, desk: Desk) -> None:
         self.client = client
         self.fake = fake
+        self.desk = desk
         self.update_id = 800000000
         self.message_id = 0
         account = desk.channels.telegram["main"]
@@ -356,3 +357,18 @@ def test_an_answer_telegram_will_not_take_now_goes_through_the_outbox(
     tg.deliver()
     late = fake.messages(CLERK)
     assert len(late) == 1 and "没有没办完" in late[0]["text"]
+
+
+def test_a_photo_with_a_caption_is_downloaded_and_kept(tg: TelegramServer, fake: FakeTelegram) -> None:
+    photo = [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+             {"file_id": "large", "file_unique_id": "l", "width": 1280, "height": 960}]
+    update = tg.message(CLERK, "")
+    del update["message"]["text"]
+    update["message"]["photo"] = photo
+    before = len(fake.sent)
+    assert tg.post(update).status_code == 200
+    assert "收到 1 个附件" in "".join(m["text"] for m in fake.sent[before:])
+    assert [p["file_id"] for m, p in fake.calls if m == "getFile"] == ["large"]
+    with tg.desk.sessions() as s:
+        stored = s.scalars(select(Attachment)).all()
+        assert [(a.kind, a.data, a.person_id) for a in stored] == [("image", FILE_BYTES, "zhang.san")]

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from tests.adapters.fake_wechat import FakeWeChat
-from tests.adapters.fake_wecom import FakeWeCom
+from tests.adapters.fake_wecom import IMAGE, FakeWeCom
 from tests.adapters.test_wechat import AES_KEY, APP_ID, CLERK, TOKEN, WeChatServer
 from tests.dialog import Dialog
+from wuyou.desk.models import Attachment
 
 CORP = "ww0123456789abcdef"
 AGENT = 1000002
@@ -148,3 +150,13 @@ def test_forged_and_replayed_callbacks_are_refused(dialog: Dialog) -> None:
     big = dialog.client.post("/channels/wecom/ops", params={"msg_signature": "x", "timestamp": 1, "nonce": "n"},
                              content=b"<xml>" + b"a" * 70_000 + b"</xml>")
     assert big.status_code == 413
+
+
+def test_an_image_from_wecom_is_downloaded(dialog: Dialog) -> None:
+    wc = WeComServer(dialog)
+    wc.msg_id += 1
+    assert wc.post({"MsgType": "image", "PicUrl": "http://x/y.png", "MediaId": "MEDIA-1",
+                    "MsgId": str(wc.msg_id)}).status_code == 200
+    with dialog.desk.sessions() as s:
+        (stored,) = s.scalars(select(Attachment)).all()
+        assert (stored.kind, stored.data, stored.person_id) == ("image", IMAGE, "li.wei")

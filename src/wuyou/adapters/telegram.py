@@ -30,7 +30,7 @@ from wuyou.adapters.telegram_sending import (
     record_migration,
     split_text,
 )
-from wuyou.bot.messages import Chat, Inbound, Outbound, Sender
+from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
 from wuyou.desk import outbox
 from wuyou.desk.org import person_by_identity
 
@@ -146,13 +146,36 @@ def _inbound(desk: Desk, sender: TelegramSender, account: TelegramAccount, updat
         if not _addressed(message, bot_id, username):
             return None
         text = _without_mention(text, username)
-    return _make(account, update, user, chat, text=text)
+    return _make(account, update, user, chat, text=text, attachments=_media(sender, message))
+
+
+def _media(sender: TelegramSender, message: Message) -> tuple[Attachment, ...]:
+    """The photo (largest size), voice message or document, downloaded now; the reference alone if that fails."""
+    if message.photo:
+        file_id, kind, name, content_type = message.photo[-1].file_id, "image", "photo.jpg", "image/jpeg"
+    elif message.voice is not None:
+        file_id, kind, name = message.voice.file_id, "voice", "voice.ogg"
+        content_type = message.voice.mime_type or "audio/ogg"
+    elif message.document is not None:
+        file_id, kind = message.document.file_id, "file"
+        name = message.document.file_name or "file"
+        content_type = message.document.mime_type or "application/octet-stream"
+        if content_type.startswith("image/"):
+            kind = "image"
+    else:
+        return ()
+    try:
+        data: bytes | None = sender.download(file_id)
+    except DeliveryFailed as exc:
+        log.warning("could not download Telegram file %s: %s", file_id, exc)
+        data = None
+    return (Attachment(kind=kind, ref=file_id, data=data, name=name, content_type=content_type),)
 
 
 def _make(account: TelegramAccount, update: Update, user: User, chat: Chat, *, text: str = "",
-          action: str | None = None) -> Inbound:
+          action: str | None = None, attachments: tuple[Attachment, ...] = ()) -> Inbound:
     return Inbound(platform="telegram", account=account.name, sender=Sender(str(user.id), user.full_name), text=text,
-                   chat=chat, dedup_key=str(update.update_id), action=action)
+                   chat=chat, dedup_key=str(update.update_id), action=action, attachments=attachments)
 
 
 def _chat(chat: TgChat, message: Message | None) -> Chat:

@@ -180,6 +180,14 @@ class TelegramSender:
         """Stop the pressed button's spinner."""
         self._call(self._api().answer_callback_query(callback_id))
 
+    def download(self, file_id: str) -> bytes:
+        """A file a user sent (photo, voice, document), fetched through getFile."""
+        async def fetch() -> bytes:
+            handle = await self._api().get_file(file_id)
+            return bytes(await handle.download_as_bytearray())
+
+        return self._call(fetch())
+
     def me(self) -> tuple[int, str]:
         """The bot's user id and username (getMe, remembered for a day)."""
         key = f"tg:me:{self._account.name}"

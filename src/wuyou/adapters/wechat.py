@@ -215,11 +215,14 @@ def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
 
 
 def _fetch_media(desk: Desk, acc: WeChatAccount, media_id: str, kind: str) -> tuple[Attachment, ...]:
-    """Download temporary media now (it expires in 3 days); on failure keep only the reference."""
+    return fetch_media(_client(desk.store, acc), f"{acc.api_base}/cgi-bin/media/get", media_id, kind)
+
+
+def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attachment, ...]:
+    """Download temporary media now (WeChat's expires in 3 days); on failure keep only the reference."""
     try:
-        client = _client(desk.store, acc)
-        response = client._http.get(f"{acc.api_base}/cgi-bin/media/get",
-                                    params={"access_token": client.access_token, "media_id": media_id}, timeout=2)
+        response = client._http.get(url, params={"access_token": client.access_token, "media_id": media_id},
+                                    timeout=2)
         response.raise_for_status()
         if "application/json" in response.headers.get("content-type", ""):
             raise ValueError(response.text[:200])

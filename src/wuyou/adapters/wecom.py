@@ -34,7 +34,7 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
-from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, safe_xml
+from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, fetch_media, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
 from wuyou.store import StateStore
@@ -144,9 +144,12 @@ def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound |
     kind = fields.get("MsgType", "")
     if kind == "text":
         return Inbound(text=fields.get("Content", ""), **common)
-    if kind == "voice":
+    if kind in ("image", "voice", "file"):
+        client = _Client(acc, desk.store)
+        media = fetch_media(client, f"{acc.api_base}/cgi-bin/media/get", fields.get("MediaId", ""),
+                            "image" if kind == "image" else kind)
         recognised = fields.get("Recognition", "")
-        return Inbound(text=recognised, from_speech=bool(recognised), **common)
+        return Inbound(text=recognised, from_speech=bool(recognised), attachments=media, **common)
     if kind == "event":
         event = fields.get("Event", "")
         if event == "template_card_event":
@@ -157,7 +160,7 @@ def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound |
         if event in ("subscribe", "enter_agent"):
             return None
         return None
-    return Inbound(text="", **common)  # image, file, ...: the engine answers politely
+    return Inbound(text="", **common)  # video, location, ...: the engine answers politely
 
 
 class _Client(SharedToken, WeChatClient):  # type: ignore[misc]
