@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,27 @@ def test_a_stranger_binds_their_account_and_a_lead_approves(dialog: Dialog, wx: 
     assert "打印机" in wx.say(stranger, "打印机卡纸了")  # now a known person: the normal flow
     taken = wx.say("oANOTHER", "绑定 liu.yang")
     assert "已经绑定" in taken
+
+
+def test_a_late_answer_is_acknowledged_then_pushed_once(tmp_path: Path, fake: FakeWeChat, sample_desk: Any) -> None:
+    """With no time for a passive reply (reply_deadline 0), WeChat gets `success` at once and the answer
+    follows through the customer-service API, exactly once, even when WeChat retries."""
+    from wuyou.adapters.app import create_app
+    from wuyou.adapters.channels import load_channels
+
+    path = tmp_path / "late.yaml"
+    path.write_text(f"wechat:\n  main: {{app_id: {APP_ID}, app_secret: s, token: {TOKEN}, aes_key: {AES_KEY}, "
+                    f"api_base: '{fake.url}', reply_deadline: 0}}\n", encoding="utf-8")
+    sample_desk.channels = load_channels(path)
+    fake.sent.clear()
+    with TestClient(create_app(sample_desk, run_worker=False)) as client:
+        wx = WeChatServer(client, now=sample_desk.clock().timestamp())
+        inner = wx.xml(CLERK, Content="打印机卡纸了")
+        assert [wx.post(inner).text for _ in range(3)] == ["success", "success", "success"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not fake.texts_to(CLERK):
+            sample_desk.deliverer.run_once()
+            time.sleep(0.05)
+        sample_desk.deliverer.run_once()
+    texts = fake.texts_to(CLERK)
+    assert len(texts) == 1 and "打印机卡纸的处理方法" in texts[0]

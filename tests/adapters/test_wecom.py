@@ -160,3 +160,17 @@ def test_an_image_from_wecom_is_downloaded(dialog: Dialog) -> None:
     with dialog.desk.sessions() as s:
         (stored,) = s.scalars(select(Attachment)).all()
         assert (stored.kind, stored.data, stored.person_id) == ("image", IMAGE, "li.wei")
+
+
+def test_per_member_limit_defers_instead_of_being_dropped(dialog: Dialog, fake_wecom: FakeWeCom) -> None:
+    from wuyou.adapters.delivery import DeliveryFailed
+    from wuyou.adapters.wecom import PER_MEMBER_MINUTE, WeComSender
+
+    sender = WeComSender(dialog.desk.channels.wecom["ops"], dialog.desk.store)
+    for i in range(PER_MEMBER_MINUTE):
+        sender.post(user="WangFang", text=f"第 {i} 条", buttons=[], key=f"k{i}")
+    with pytest.raises(DeliveryFailed) as refused:
+        sender.post(user="WangFang", text="第 31 条", buttons=[], key="k-last")
+    assert refused.value.retry_after is not None and 0 < refused.value.retry_after <= 60
+    sender.post(user=ENGINEER, text="another member is not limited", buttons=[], key="other")
+    assert len(fake_wecom.sent_to("WangFang")) == PER_MEMBER_MINUTE

@@ -31,6 +31,7 @@ class WeChatAccount:
     token: str
     aes_key: str
     api_base: str = "https://api.weixin.qq.com"
+    reply_deadline: float = 4.5  # seconds to wait for the engine before answering `success` and pushing later
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,10 @@ def _account(cls: type[Any], name: str, item: Any, where: str, env: Mapping[str,
         values["war_room_chat"] = int(values["war_room_chat"])
     if "api_base" in values:
         values["api_base"] = str(values["api_base"]).rstrip("/")
-    return cls(name=name, **{k: v if k in ("agent_id", "war_room_chat") else str(v) for k, v in values.items()})
+    if "reply_deadline" in values:
+        values["reply_deadline"] = float(values["reply_deadline"])
+    typed = ("agent_id", "war_room_chat", "reply_deadline")
+    return cls(name=name, **{k: v if k in typed else str(v) for k, v in values.items()})
 
 
 def load_channels(path: Path | None, env: Mapping[str, str] | None = None) -> Channels:

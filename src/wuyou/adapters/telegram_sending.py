@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import secrets
 import threading
@@ -29,8 +28,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from wuyou.adapters.channels import TelegramAccount
 from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.rate_limits import SlidingWindows, Window
 from wuyou.bot.messages import Button
-from wuyou.store import LockTimeout, StateStore
+from wuyou.store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -82,31 +82,17 @@ def record_migration(store: StateStore, old: str, new: str) -> None:
 
 
 class RateLimiter:
-    """Sliding windows in the store: at most 30 messages a second per bot and 20 a minute per group chat."""
+    """At most 30 messages a second per bot and 20 a minute per group chat, for every process together."""
 
     def __init__(self, store: StateStore, *, clock: Callable[[], float] = time.time) -> None:
-        self._store = store
-        self._clock = clock  # wall time: windows are shared by every process
+        self._windows = SlidingWindows(store, clock=clock, busy_wait=MAX_INLINE_WAIT)
 
     def reserve(self, bot: str, chat_id: str) -> float:
         """Take a slot for one message to `chat_id`: 0 when taken, else the seconds to wait (nothing taken)."""
-        windows = [(f"tg:rate:{bot}", 1.0, PER_SECOND)]
+        windows: list[Window] = [(f"tg:rate:{bot}", 1.0, PER_SECOND)]
         if chat_id.startswith("-"):  # groups, supergroups and channels have negative ids
             windows.append((f"tg:rate:{bot}:{chat_id}", 60.0, PER_GROUP_MINUTE))
-        try:
-            with self._store.lock(f"tg:rate:{bot}", ttl=5, wait=5):
-                now = self._clock()
-                logs = [[t for t in json.loads(self._store.get(key) or "[]") if t > now - span]
-                        for key, span, _ in windows]
-                wait = max((log[-limit] + span - now for log, (_, span, limit) in zip(logs, windows, strict=True)
-                            if len(log) >= limit), default=0.0)
-                if wait > 0:
-                    return wait
-                for log, (key, span, limit) in zip(logs, windows, strict=True):
-                    self._store.set(key, json.dumps([*log, now][-limit:]), ttl=span)
-                return 0.0
-        except LockTimeout:
-            return MAX_INLINE_WAIT
+        return self._windows.reserve(f"tg:rate:{bot}", windows)
 
 
 class _Loop:

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 FRESH_SECONDS = 300
-DEADLINE_SECONDS = 4.5
 DEDUP_TTL = 24 * 3600
 MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
@@ -161,7 +160,8 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
         return _success()
     future: Future[list[Outbound]] = _pool.submit(desk.bot.handle, inbound)
     try:
-        replies = await asyncio.wait_for(asyncio.wrap_future(future), timeout=DEADLINE_SECONDS)
+        # shield: running out of time must not cancel the engine's work, only stop waiting for it
+        replies = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout=acc.reply_deadline)
     except (TimeoutError, FutureTimeout):
         future.add_done_callback(lambda done: _push_late(desk, acc, message.source, key, done))
         return _success()
@@ -193,7 +193,7 @@ def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
     common: dict[str, Any] = {
         "platform": "wechat", "account": acc.name, "sender": sender,
         "chat": Chat(kind="direct", id=str(message.source)), "dedup_key": _dedup_key(message),
-        "window": ReplyWindow(sync_deadline_s=DEADLINE_SECONDS, push_window_s=48 * 3600, push_quota=5),
+        "window": ReplyWindow(sync_deadline_s=acc.reply_deadline, push_window_s=48 * 3600, push_quota=5),
     }
     kind = message.type
     if kind == "text":

@@ -34,15 +34,19 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.rate_limits import SlidingWindows
 from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, fetch_media, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
+from wuyou.desk import outbox
+from wuyou.desk.org import person_by_identity
 from wuyou.store import StateStore
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # WeCom text messages take 2048 bytes
 BUTTON_TTL = 7 * 24 * 3600
+PER_MEMBER_MINUTE, PER_MEMBER_HOUR = 30, 1000
 router = APIRouter(prefix="/channels/wecom", tags=["wecom"])
 
 
@@ -128,10 +132,20 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
             sender.post(user=inbound.sender.platform_user_id, text=reply.text,
                         buttons=[{"label": b.label, "action": b.action} for b in reply.buttons],
                         key=f"reply:{_dedup_key(fields)}:{i}")
-        except DeliveryFailed as exc:
-            log.warning("WeCom reply to %s failed: %s", inbound.sender.platform_user_id, exc)
+        except DeliveryFailed as exc:  # the outbox keeps trying (without the buttons)
+            log.warning("WeCom reply to %s deferred: %s", inbound.sender.platform_user_id, exc)
+            _defer(desk, inbound.sender.platform_user_id, reply.text, f"reply:{_dedup_key(fields)}:{i}")
     if fields.get("Event") == "template_card_event" and fields.get("ResponseCode"):
         sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
+
+
+def _defer(desk: Desk, user: str, text: str, key: str) -> None:
+    with desk.sessions() as session:
+        person = person_by_identity(session=session, platform="wecom", external_id=user)
+        if person is not None:
+            outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
+                           key=f"wecom:{key}", now=desk.clock())
+            session.commit()
 
 
 def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound | None:
@@ -228,6 +242,12 @@ class WeComSender:
         sent = f"wecom:sent:{key}"
         if self._store.get(sent):
             return  # a retried outbox row must not post twice
+        # WeCom drops, without an error, what exceeds 30 messages a minute or 1000 an hour to one member.
+        scope = f"wecom:rate:{self._account.corp_id}:{self._account.agent_id}:{user}"
+        wait = SlidingWindows(self._store).reserve(scope, [(f"{scope}:m", 60.0, PER_MEMBER_MINUTE),
+                                                           (f"{scope}:h", 3600.0, PER_MEMBER_HOUR)])
+        if wait > 0:
+            raise DeliveryFailed(f"WeCom limit for {user}: wait {wait:.0f} s", retry_after=wait)
         task_id = "wy" + secrets.token_hex(8)
         if buttons:
             data: dict[str, Any] = {"touser": user, "msgtype": "template_card", "agentid": self._account.agent_id,
