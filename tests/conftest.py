@@ -112,7 +112,8 @@ def desk(
         url = request.getfixturevalue("pg_url")
         _truncate_pg(url)
         store = redis_store()
-    settings = Settings(database_url=url, inprocess_worker=False, channels_file=channels_file)
+    settings = Settings(database_url=url, inprocess_worker=False, channels_file=channels_file,
+                        media_dir=tmp_path / "media")
     wired = build(settings, store=store, clock=clock)
     yield wired
     wired.close()

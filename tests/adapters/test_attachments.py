@@ -81,3 +81,12 @@ def test_bad_attachments_are_refused_clearly(dialog: Dialog) -> None:
     assert bad.status_code == 422 and "base64" in bad.text
     big = photo("big.png", b"\0" * (attachments.MAX_BYTES + 1))
     assert "文件太大" in post(d, "zhang.san", files=[big])
+
+
+def test_contents_live_in_the_media_folder_once_per_content(dialog: Dialog) -> None:
+    d = dialog
+    post(d, "zhang.san", files=[photo("one.png"), photo("same-again.png")])
+    media = d.desk.bot.media
+    files = [p for p in media.root.rglob("*") if p.is_file()]  # type: ignore[attr-defined]
+    assert len(files) == 1 and files[0].read_bytes() == PNG
+    assert not any(p.name.startswith(".part-") for p in media.root.rglob("*"))  # type: ignore[attr-defined]

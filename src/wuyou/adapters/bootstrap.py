@@ -19,6 +19,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.db import make_engine, make_session_factory, utcnow
 from wuyou.desk import housekeeping, sla
+from wuyou.desk.media import FolderMedia
 from wuyou.desk.models import Person
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
@@ -115,6 +116,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         clock=clock,
         tz=tz,
         public_url=settings.link_base,
+        media=FolderMedia(settings.media_dir),
         on_commit=loop.wake,
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels)

@@ -94,7 +94,7 @@ def attachment_file(ticket_id: int, attachment_id: int, request: Request) -> Res
         inline = found.kind == "image" and found.content_type in _IMAGE_TYPES
         disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(found.name)}"
         return Response(
-            content=found.data,
+            content=attachments.content(media=desk.bot.media, attachment=found),
             media_type=found.content_type if inline else "application/octet-stream",
             headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
         )

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Loaded into an empty database by `make run` / `wuyou serve --demo`.
     demo_dir: Path | None = None
     channels_file: Path | None = None
+    # Attachment contents (photos, voice, files); give every process the same folder (a shared volume).
+    media_dir: Path = Path("media")
 
     @field_validator("redis_url", "channels_file", "demo_dir", mode="before")
     @classmethod

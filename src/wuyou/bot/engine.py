@@ -20,6 +20,7 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Inbound, Outbound
 from wuyou.desk import binding
 from wuyou.desk.errors import DeskError
+from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Person
 from wuyou.desk.org import person_by_identity
 from wuyou.i18n import Catalog
@@ -71,8 +72,10 @@ class Engine:
         clock: Callable[[], datetime],
         tz: ZoneInfo,
         public_url: str,
+        media: MediaStore,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
+        self.media = media
         self.session_factory = session_factory
         self.store = store
         self.index = index

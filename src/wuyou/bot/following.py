@@ -60,8 +60,9 @@ def stage(turn: Turn) -> list[int]:
             continue  # the adapter could not fetch it; the text (if any) still counts
         try:
             stored = attachments.store(
-                session=turn.session, person=turn.person, kind=item.kind if item.kind in attachments.KINDS else "file",
-                name=item.name or item.kind, content_type=item.content_type, data=item.data, now=turn.now,
+                session=turn.session, media=turn.engine.media, person=turn.person,
+                kind=item.kind if item.kind in attachments.KINDS else "file", name=item.name or item.kind,
+                content_type=item.content_type, data=item.data, now=turn.now,
                 speech_text=turn.text if turn.inbound.from_speech else None)
         except AttachmentTooLarge:
             turn.say("attachment_too_large", mb=attachments.MAX_BYTES // (1024 * 1024))

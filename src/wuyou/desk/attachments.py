@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wuyou.desk.errors import DeskError
+from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Attachment, Person
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -22,18 +23,19 @@ class AttachmentTooLarge(DeskError):
 
 
 def store(
-    *, session: Session, person: Person, kind: str, name: str, content_type: str, data: bytes, now: datetime,
-    speech_text: str | None = None, ticket_id: int | None = None, event_id: int | None = None,
+    *, session: Session, media: MediaStore, person: Person, kind: str, name: str, content_type: str, data: bytes,
+    now: datetime, speech_text: str | None = None, ticket_id: int | None = None, event_id: int | None = None,
 ) -> Attachment:
-    """Keep one attachment (staged when `ticket_id` is None)."""
+    """Keep one attachment (staged when `ticket_id` is None): the content in `media`, the rest in the table."""
     if kind not in KINDS:
         raise ValueError(f"attachment kind must be one of {', '.join(KINDS)}")
     if len(data) > MAX_BYTES:
         raise AttachmentTooLarge(f"{name}: {len(data)} bytes (at most {MAX_BYTES})")
+    digest = hashlib.sha256(data).hexdigest()
+    media.put(digest, data)  # before the row: a row never points at content that is not there
     attachment = Attachment(ticket_id=ticket_id, event_id=event_id, person_id=person.id, kind=kind,
                             name=name[:200] or kind, content_type=content_type[:100] or "application/octet-stream",
-                            size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
-                            speech_text=speech_text, created_at=now)
+                            size=len(data), sha256=digest, speech_text=speech_text, created_at=now)
     session.add(attachment)
     session.flush()
     return attachment
@@ -50,6 +52,10 @@ def link(*, session: Session, ids: Sequence[int], person: Person, ticket_id: int
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def content(*, media: MediaStore, attachment: Attachment) -> bytes:
+    return media.get(attachment.sha256)
 
 
 def of_ticket(*, session: Session, ticket_id: int) -> list[Attachment]:

@@ -57,7 +57,6 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("speech_text", sa.Text(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["ticket_events.id"], name=op.f("fk_attachments_event_id_ticket_events")),
