@@ -19,7 +19,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.db import make_engine, make_session_factory, utcnow
 from wuyou.desk import housekeeping, sla
-from wuyou.desk.media import FolderMedia
+from wuyou.desk.media import FolderMedia, MediaStore
 from wuyou.desk.models import Person
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
@@ -96,6 +96,17 @@ def platform_senders(channels: Channels, store: StateStore) -> list[ChannelSende
     return senders
 
 
+def build_media(settings: Settings) -> MediaStore:
+    """The media folder, or the S3 bucket when one is configured."""
+    if settings.media_s3_bucket:
+        from wuyou.adapters.s3_media import S3Media
+
+        return S3Media(bucket=settings.media_s3_bucket, endpoint_url=settings.media_s3_endpoint_url,
+                       region=settings.media_s3_region, access_key=settings.media_s3_access_key,
+                       secret_key=settings.media_s3_secret_key)
+    return FolderMedia(settings.media_dir)
+
+
 def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: StateStore | None = None) -> Desk:
     """Wire a desk from settings (the database schema must already be migrated)."""
     db = make_engine(settings.database_url)
@@ -116,7 +127,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         clock=clock,
         tz=tz,
         public_url=settings.link_base,
-        media=FolderMedia(settings.media_dir),
+        media=build_media(settings),
         on_commit=loop.wake,
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels)

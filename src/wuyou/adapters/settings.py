@@ -32,8 +32,15 @@ class Settings(BaseSettings):
     channels_file: Path | None = None
     # Attachment contents (photos, voice, files); give every process the same folder (a shared volume).
     media_dir: Path = Path("media")
+    # Or an S3-compatible bucket (needs `pip install 'wuyou[s3]'`); credentials here or boto3's usual chain.
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key: str | None = None
+    media_s3_secret_key: str | None = None
 
-    @field_validator("redis_url", "channels_file", "demo_dir", mode="before")
+    @field_validator("redis_url", "channels_file", "demo_dir", "media_s3_bucket", "media_s3_endpoint_url",
+                     "media_s3_access_key", "media_s3_secret_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
