@@ -17,6 +17,10 @@ class FakeWeCom:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_sends = 0
         self.token = "WECOM-TOKEN"
+        self.directory: dict[str, dict[str, Any]] = {
+            "LiuYang": {"userid": "LiuYang", "name": "刘洋", "department": [2]},
+        }
+        self.departments = {2: "济南历下营业厅"}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +39,13 @@ class FakeWeCom:
                 path = urlparse(self.path).path
                 if path == "/cgi-bin/gettoken":
                     self._reply({"errcode": 0, "access_token": fake.token, "expires_in": 7200})
+                elif path == "/cgi-bin/user/get":
+                    user = parse_qs(urlparse(self.path).query).get("userid", [""])[0]
+                    known = fake.directory.get(user)
+                    self._reply({"errcode": 0, **known} if known else {"errcode": 60111, "errmsg": "no such user"})
+                elif path == "/cgi-bin/department/get":
+                    dept = int(parse_qs(urlparse(self.path).query).get("id", ["0"])[0])
+                    self._reply({"errcode": 0, "department": {"id": dept, "name": fake.departments.get(dept, "")}})
                 elif path == "/cgi-bin/media/get":
                     self.send_response(200)
                     self.send_header("content-type", "image/png")

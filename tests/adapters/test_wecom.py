@@ -59,9 +59,9 @@ class WeComServer:
         self.now = int(d.desk.clock().timestamp())
         self.msg_id = 9000
 
-    def post(self, fields: dict[str, str], *, msg_signature: str | None = None) -> Any:
+    def post(self, fields: dict[str, str], *, msg_signature: str | None = None, user: str = ENGINEER) -> Any:
         body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
-        inner = (f"<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[{ENGINEER}]]>"
+        inner = (f"<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
                  f"</FromUserName><CreateTime>{self.now}</CreateTime>{body}<AgentID>{AGENT}</AgentID></xml>")
         nonce = secrets.token_hex(5)
         envelope = self.crypto.encrypt_message(inner, nonce, self.now)
@@ -175,3 +175,29 @@ def test_per_member_limit_defers_instead_of_being_dropped(dialog: Dialog, fake_w
     assert refused.value.retry_after is not None and 0 < refused.value.retry_after <= 60
     sender.post(user=ENGINEER, text="another member is not limited", buttons=[], key="other")
     assert len(fake_wecom.sent_to("WangFang")) == PER_MEMBER_MINUTE
+
+
+def test_an_unknown_member_is_offered_their_department_as_branch(dialog: Dialog, fake_wecom: FakeWeCom) -> None:
+    wc = WeComServer(dialog)
+    # LiuYang is in WeCom's directory (department 济南历下营业厅) but not bound in the desk's.
+    assert wc.post({"MsgType": "text", "Content": "你好", "MsgId": "77"}, user="LiuYang").status_code == 200
+    (answer,) = fake_wecom.sent_to("LiuYang")
+    assert "济南历下营业厅" in answer["text"]["content"] and "JN-002 刘洋" in answer["text"]["content"]
+
+
+def test_markdown_text_cards_and_group_chats(dialog: Dialog, fake_wecom: FakeWeCom) -> None:
+    from wuyou.adapters.wecom import AppChat, WeComSender
+
+    account = dialog.desk.channels.wecom["ops"]
+    sender = WeComSender(account, dialog.desk.store)
+    sender.markdown(user=ENGINEER, content="**#1001** <font color=\"warning\">P1</font>")
+    sender.text_card(user=ENGINEER, title="#1001 断网", description="济南泉城路支行", url="https://desk/tickets/1001")
+    chats = AppChat(account, dialog.desk.store)
+    assert chats.create(chat_id="wr1001", name="战情室 #1001", owner=ENGINEER, members=["WangFang"]) == "wr1001"
+    chats.add_members(chat_id="wr1001", members=["SunLi"])
+    chats.send(chat_id="wr1001", text="通报：已定位到运营商光缆")
+    kinds = [(path, body.get("msgtype")) for path, body in fake_wecom.calls]
+    assert kinds == [("message/send", "markdown"), ("message/send", "textcard"), ("appchat/create", None),
+                     ("appchat/update", None), ("appchat/send", "text")]
+    create = fake_wecom.calls[2][1]
+    assert create["userlist"] == [ENGINEER, "WangFang"] and create["owner"] == ENGINEER

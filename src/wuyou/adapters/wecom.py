@@ -139,6 +139,25 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
         sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
 
 
+def _sender(desk: Desk, acc: WeComAccount, user: str) -> Sender:
+    """The sender; for someone not in the directory yet, with their WeCom name and department as a hint."""
+    with desk.sessions() as session:
+        if person_by_identity(session=session, platform="wecom", external_id=user) is not None:
+            return Sender(platform_user_id=user)
+    try:
+        client = _Client(acc, desk.store)
+        profile = client.get("user/get", params={"userid": user})
+        departments = profile.get("department") or []
+        unit = ""
+        if departments:
+            found = client.get("department/get", params={"id": departments[0]})
+            unit = str((found.get("department") or {}).get("name", ""))
+        return Sender(platform_user_id=user, display_name=str(profile.get("name", "")), org_unit=unit)
+    except (WeChatClientException, requests.RequestException, OSError) as exc:
+        log.info("no WeCom profile for %s: %s", user, exc)
+        return Sender(platform_user_id=user)
+
+
 def _defer(desk: Desk, user: str, text: str, key: str) -> None:
     with desk.sessions() as session:
         person = person_by_identity(session=session, platform="wecom", external_id=user)
@@ -151,7 +170,7 @@ def _defer(desk: Desk, user: str, text: str, key: str) -> None:
 def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound | None:
     user = fields.get("FromUserName", "")
     common: dict[str, Any] = {
-        "platform": "wecom", "account": acc.name, "sender": Sender(platform_user_id=user),
+        "platform": "wecom", "account": acc.name, "sender": _sender(desk, acc, user),
         "chat": Chat(kind="direct", id=user), "dedup_key": _dedup_key(fields),
         "window": ReplyWindow(sync_deadline_s=4.5),
     }
@@ -262,6 +281,25 @@ class WeComSender:
         except (requests.RequestException, OSError) as exc:
             raise DeliveryFailed(f"WeCom unreachable: {exc}") from exc
         self._store.set(sent, task_id, ttl=7 * 24 * 3600)
+
+    def markdown(self, *, user: str, content: str) -> None:
+        """A markdown message (WeCom's subset: headings, bold, links, coloured text)."""
+        self._call({"touser": user, "msgtype": "markdown", "agentid": self._account.agent_id,
+                    "markdown": {"content": content[:4000]}})
+
+    def text_card(self, *, user: str, title: str, description: str, url: str, button: str = "详情") -> None:
+        """A text card: title, a few lines and a link (a ticket's or a war-room's page)."""
+        self._call({"touser": user, "msgtype": "textcard", "agentid": self._account.agent_id,
+                    "textcard": {"title": title[:128], "description": description[:512], "url": url,
+                                 "btntxt": button[:4]}})
+
+    def _call(self, data: dict[str, Any]) -> None:
+        try:
+            _Client(self._account, self._store).call("message/send", data)
+        except WeChatClientException as exc:
+            raise DeliveryFailed(f"WeCom refused: {exc.errcode} {exc.errmsg}") from exc
+        except (requests.RequestException, OSError) as exc:
+            raise DeliveryFailed(f"WeCom unreachable: {exc}") from exc
 
     def close_card(self, response_code: str, *, done: str) -> None:
         """After a button was pressed: the card's buttons become one disabled button saying what happened."""

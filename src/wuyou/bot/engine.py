@@ -130,6 +130,10 @@ class Engine:
         """Someone the directory does not know on this platform: offer to bind the account to a person."""
         match = _BIND.match(clean(text))
         if match is None:
+            hint = binding.branch_named(session=session, text=inbound.sender.org_unit)
+            if hint is not None:
+                return [Outbound(self.catalog.t("unknown_sender_branch", branch=hint.name, code=hint.code,
+                                                name=inbound.sender.display_name or "…"), chat=inbound.chat)]
             return [Outbound(self.catalog.t("unknown_sender"), chat=inbound.chat)]
         claim = (match.group("claim") or match.group("branch_claim")).strip()
         found = binding.find_person(session=session, claim=claim)

@@ -19,6 +19,7 @@ class Chat:
 class Sender:
     platform_user_id: str
     display_name: str = ""
+    org_unit: str = ""  # the platform's department for the sender (WeCom), a hint for binding strangers
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
 from wuyou.desk.errors import Forbidden, NotFound
-from wuyou.desk.models import Identity, Person, Team
+from wuyou.desk.models import Branch, Identity, Person, Team
 from wuyou.desk.org import region_chain
 from wuyou.store import StateStore
 
@@ -39,6 +39,15 @@ def find_person(*, session: Session, claim: str) -> Person | None:
                                                        Person.active)).all()
         return matches[0] if len(matches) == 1 else None
     return None
+
+
+def branch_named(*, session: Session, text: str) -> Branch | None:
+    """The branch a department name points at ("济南历下营业厅", "JN-002 历下"), if exactly one."""
+    if not text.strip():
+        return None
+    branches = session.scalars(select(Branch)).all()
+    named = [b for b in branches if b.name == text.strip()] or [b for b in branches if b.code in text]
+    return named[0] if len(named) == 1 else None
 
 
 def approvers(*, session: Session, person: Person) -> list[Person]:
