@@ -255,3 +255,13 @@ def test_a_late_answer_is_acknowledged_then_pushed_once(tmp_path: Path, fake: Fa
         sample_desk.deliverer.run_once()
     texts = fake.texts_to(CLERK)
     assert len(texts) == 1 and "打印机卡纸的处理方法" in texts[0]
+
+
+def test_errors_never_carry_the_app_secret() -> None:
+    from wuyou.adapters.wx_tokens import redact
+
+    text = ("HTTPConnectionPool(host='x'): Max retries exceeded with url: /cgi-bin/token?grant_type=client_credential"
+            "&appid=wx1&secret=TOPSECRET and /cgi-bin/gettoken?corpid=ww1&corpsecret=ALSOSECRET&access_token=TKN)")
+    cleaned = redact(text)
+    assert "TOPSECRET" not in cleaned and "ALSOSECRET" not in cleaned and "TKN" not in cleaned
+    assert "appid=wx1" in cleaned

@@ -40,7 +40,7 @@ from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
-from wuyou.adapters.wx_tokens import SharedToken, StoreSession
+from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
 from wuyou.desk import outbox
 from wuyou.desk.org import person_by_identity
@@ -230,7 +230,7 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
         name = f"{media_id}.{'amr' if kind == 'voice' else 'jpg'}"
         return (Attachment(kind=kind, ref=media_id, data=response.content, name=name, content_type=content_type),)
     except Exception as exc:  # the text of the message still counts
-        log.warning("could not download WeChat media %s: %s", media_id, exc)
+        log.warning("could not download WeChat media %s: %s", media_id, redact(exc))
         return (Attachment(kind=kind, ref=media_id),)
 
 
@@ -325,5 +325,5 @@ class WeChatSender:
                     return
                 raise DeliveryFailed(f"WeChat refused: {exc.errcode} {exc.errmsg}") from exc
             except (requests.RequestException, OSError) as exc:
-                raise DeliveryFailed(f"WeChat unreachable: {exc}") from exc
+                raise DeliveryFailed(f"WeChat unreachable: {redact(exc)}") from exc
         raise DeliveryFailed("WeChat access token could not be refreshed")

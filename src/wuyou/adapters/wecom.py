@@ -36,7 +36,7 @@ from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows
 from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, fetch_media, safe_xml
-from wuyou.adapters.wx_tokens import SharedToken, StoreSession
+from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
 from wuyou.desk import outbox
 from wuyou.desk.org import person_by_identity
@@ -154,7 +154,7 @@ def _sender(desk: Desk, acc: WeComAccount, user: str) -> Sender:
             unit = str((found.get("department") or {}).get("name", ""))
         return Sender(platform_user_id=user, display_name=str(profile.get("name", "")), org_unit=unit)
     except (WeChatClientException, requests.RequestException, OSError) as exc:
-        log.info("no WeCom profile for %s: %s", user, exc)
+        log.info("no WeCom profile for %s: %s", user, redact(exc))
         return Sender(platform_user_id=user)
 
 
@@ -279,7 +279,7 @@ class WeComSender:
         except WeChatClientException as exc:
             raise DeliveryFailed(f"WeCom refused: {exc.errcode} {exc.errmsg}") from exc
         except (requests.RequestException, OSError) as exc:
-            raise DeliveryFailed(f"WeCom unreachable: {exc}") from exc
+            raise DeliveryFailed(f"WeCom unreachable: {redact(exc)}") from exc
         self._store.set(sent, task_id, ttl=7 * 24 * 3600)
 
     def markdown(self, *, user: str, content: str) -> None:
@@ -299,7 +299,7 @@ class WeComSender:
         except WeChatClientException as exc:
             raise DeliveryFailed(f"WeCom refused: {exc.errcode} {exc.errmsg}") from exc
         except (requests.RequestException, OSError) as exc:
-            raise DeliveryFailed(f"WeCom unreachable: {exc}") from exc
+            raise DeliveryFailed(f"WeCom unreachable: {redact(exc)}") from exc
 
     def close_card(self, response_code: str, *, done: str) -> None:
         """After a button was pressed: the card's buttons become one disabled button saying what happened."""
@@ -308,7 +308,7 @@ class WeComSender:
         try:
             _Client(self._account, self._store).call("message/update_template_card", data)
         except (WeChatClientException, requests.RequestException, OSError) as exc:
-            log.info("could not update a WeCom card: %s", exc)
+            log.info("could not update a WeCom card: %s", redact(exc))
 
 
 class AppChat:

@@ -3,12 +3,19 @@ and refreshed by one process at a time under a lock (wechatpy's own refresh is p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from wuyou.store import StateStore
 
-MARGIN_SECONDS = 300  # a stored token is dropped this long before WeChat expires it
+MARGIN_SECONDS = 300
+_SECRET_PARAMS = re.compile(r"((?:corp)?secret|access_token)=[^&\s'\")]+", re.I)
+
+
+def redact(text: object) -> str:
+    """An error's text without the app secret or access token that request URLs carry (safe to log)."""
+    return _SECRET_PARAMS.sub(r"\1=***", str(text))  # a stored token is dropped this long before WeChat expires it
 
 
 class StoreSession:
