@@ -44,6 +44,7 @@ class Desk:
     loop: DeliveryLoop
     clock: Callable[[], datetime]
     channels: Channels
+    queue_rules: housekeeping.Rules
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
@@ -54,14 +55,8 @@ class Desk:
 
     def housekeeping_round(self) -> int:
         """Unclaimed reminders, auto-release of idle claims, auto-close of unanswered resolutions."""
-        s = self.settings
-        rules = housekeeping.Rules(
-            remind_unclaimed_after=timedelta(minutes=s.remind_unclaimed_minutes),
-            release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
-            close_unconfirmed_after=timedelta(days=s.auto_close_days),
-        )
         with self.sessions() as session:
-            handled = housekeeping.run(session=session, now=self.clock(), rules=rules)
+            handled = housekeeping.run(session=session, now=self.clock(), rules=self.queue_rules)
             session.commit()
         return handled
 
@@ -74,6 +69,15 @@ def build_store(settings: Settings) -> StateStore:
     if settings.redis_url:
         return RedisStore(settings.redis_url, prefix=settings.redis_prefix)
     return MemoryStore()
+
+
+def queue_rules(s: Settings) -> housekeeping.Rules:
+    """The queue-care rules the settings ask for."""
+    return housekeeping.Rules(
+        remind_unclaimed_after=timedelta(minutes=s.remind_unclaimed_minutes),
+        release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
+        close_unconfirmed_after=timedelta(days=s.auto_close_days),
+    )
 
 
 def platform_senders(channels: Channels, store: StateStore) -> list[ChannelSender]:
@@ -130,7 +134,8 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         media=build_media(settings),
         on_commit=loop.wake,
     )
-    desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels)
+    desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
+                queue_rules(settings))
     jobs.extend((desk.sla_round, desk.housekeeping_round))
     return desk
 

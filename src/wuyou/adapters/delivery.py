@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wuyou.adapters import http_mailbox
 from wuyou.desk import outbox
 from wuyou.desk.models import OutboxMessage, Person
-from wuyou.desk.org import identities_of
+from wuyou.desk.org import identities_of, person_by_identity
 from wuyou.i18n import Catalog
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,19 @@ class Deliverer:
         self._senders = {s.platform: s for s in senders}
         self._order = [s.platform for s in senders]
         self._clock = clock
+
+    def queue_texts(self, *, platform: str, address: str, texts: Sequence[str], key: str) -> bool:
+        """Answers a platform would not take now (or came too late for a passive reply) go to the person through
+        the outbox as plain text, so they are not lost; False when nobody of the directory has that address."""
+        with self._sessions() as session:
+            person = person_by_identity(session=session, platform=platform, external_id=address)
+            if person is None:
+                return False
+            for i, text in enumerate(texts):
+                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
+                               key=f"{key}:{i}", now=self._clock())
+            session.commit()
+        return True
 
     def run_once(self, *, limit: int = 100) -> int:
         """Deliver what is due now; returns how many messages were handled."""

@@ -30,9 +30,8 @@ from wuyou.adapters.telegram_sending import (
     record_migration,
     split_text,
 )
+from wuyou.adapters.webhooks import read_body
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
-from wuyou.desk import outbox
-from wuyou.desk.org import person_by_identity
 
 __all__ = ["RateLimiter", "TelegramSender", "router", "split_text"]
 
@@ -59,23 +58,12 @@ async def receive(account: str, request: Request) -> Response:
     given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
     if not acc.secret_token or not hmac.compare_digest(given, acc.secret_token.encode()):
         raise HTTPException(status_code=401, detail="bad secret token")
-    update = _parse(await _read(request))
+    update = _parse(await read_body(request, MAX_BODY))
     try:
         await run_in_threadpool(_handle, desk, acc, update)
     except DeliveryFailed as exc:  # getMe failed before anything was taken: Telegram will redeliver
         raise HTTPException(status_code=503, detail="Telegram API unreachable") from exc
     return Response(status_code=200)
-
-
-async def _read(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        raise HTTPException(status_code=413, detail="body too large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise HTTPException(status_code=413, detail="body too large")
-    return bytes(body)
 
 
 def _parse(body: bytes) -> Update:
@@ -217,17 +205,11 @@ def _queue(desk: Desk, inbound: Inbound, replies: list[Outbound], key: str) -> N
     """Answers Telegram would not take now go to the person through the outbox, so they are not lost (as
     plain text: the engine's texts say what to reply, for lack of buttons)."""
     try:
-        with desk.sessions() as session:
-            person = person_by_identity(session=session, platform="telegram",
-                                        external_id=inbound.sender.platform_user_id)
-            if person is None:
-                log.warning("dropped %d Telegram answer(s) to unknown user %s", len(replies),
-                            inbound.sender.platform_user_id)
-                return
-            for i, reply in enumerate(replies):
-                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": reply.text},
-                               key=f"{key}:late:{i}", now=desk.clock())
-            session.commit()
-        desk.loop.wake()
+        if desk.deliverer.queue_texts(platform="telegram", address=inbound.sender.platform_user_id,
+                                      texts=[r.text for r in replies], key=f"{key}:late"):
+            desk.loop.wake()
+        else:
+            log.warning("dropped %d Telegram answer(s) to unknown user %s", len(replies),
+                        inbound.sender.platform_user_id)
     except Exception:
         log.exception("could not queue Telegram answers for %s", inbound.sender.platform_user_id)

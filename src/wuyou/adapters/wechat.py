@@ -27,8 +27,6 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from defusedxml import ElementTree as SafeXml
-from defusedxml.common import DefusedXmlException
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -40,16 +38,14 @@ from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
+from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
-from wuyou.desk import outbox
-from wuyou.desk.org import person_by_identity
 from wuyou.store import StateStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-FRESH_SECONDS = 300
 DEDUP_TTL = 24 * 3600
 MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
@@ -81,14 +77,8 @@ def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str]) -
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
     if not _signature_ok(account.token, params.get("signature", ""), timestamp, nonce):
         raise HTTPException(status_code=403, detail="bad signature")
-    try:
-        age = abs(desk.clock().timestamp() - int(timestamp))
-    except ValueError as exc:
-        raise HTTPException(status_code=403, detail="bad timestamp") from exc
-    if age > FRESH_SECONDS:
-        raise HTTPException(status_code=403, detail="stale timestamp")
-    if not desk.store.set_nx(f"wx:nonce:{account.name}:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
-        raise HTTPException(status_code=403, detail="nonce already used")
+    check_fresh(desk.store, scope=f"wx:{account.name}", now=desk.clock().timestamp(), timestamp=timestamp,
+                nonce=nonce)
 
 
 @router.get("/{account}")
@@ -103,25 +93,12 @@ def verify(account: str, request: Request) -> Response:
     return Response(params.get("echostr", ""), media_type="text/plain")
 
 
-def safe_xml(body: bytes) -> None:
-    """Refuse DTDs, entity declarations and malformed XML before any other parser sees the body."""
-    try:
-        SafeXml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (DefusedXmlException, SafeXml.ParseError) as exc:
-        raise HTTPException(status_code=400, detail=f"unacceptable XML: {exc.__class__.__name__}") from exc
-
-
 @router.post("/{account}")
 async def receive(account: str, request: Request) -> Response:
     """One webhook delivery from WeChat."""
     desk = _desk(request)
     acc = _account(desk, account)
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > MAX_BODY:
-        raise HTTPException(status_code=413, detail="body too large")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(status_code=413, detail="body too large")
+    body = await read_body(request, MAX_BODY)
     params = dict(request.query_params)
     _check_request(desk, acc, params)
     safe_xml(body)
@@ -237,17 +214,11 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
 def _push_late(desk: Desk, acc: WeChatAccount, openid: str, key: str, done: Future[list[Outbound]]) -> None:
     """The engine answered after the deadline: queue the answer for the customer-service API."""
     try:
-        replies = done.result()
-        with desk.sessions() as session:
-            person = person_by_identity(session=session, platform="wechat", external_id=openid)
-            if person is None:
-                _hold(desk.store, acc, openid, [_render(r) for r in replies])
-                return
-            for i, reply in enumerate(replies):
-                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": reply.text},
-                               key=f"late:{key}:{i}", now=desk.clock())
-            session.commit()
-        desk.loop.wake()
+        texts = [_render(r) for r in done.result()]
+        if desk.deliverer.queue_texts(platform="wechat", address=openid, texts=texts, key=f"late:{key}"):
+            desk.loop.wake()
+        else:
+            _hold(desk.store, acc, openid, texts)
     except Exception:
         log.exception("could not queue a late WeChat answer for %s", openid)
 

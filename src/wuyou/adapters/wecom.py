@@ -35,10 +35,10 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows
-from wuyou.adapters.wechat import DEDUP_TTL, FRESH_SECONDS, MAX_BODY, TOKEN_EXPIRED, fetch_media, safe_xml
+from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
+from wuyou.adapters.wechat import DEDUP_TTL, MAX_BODY, TOKEN_EXPIRED, fetch_media
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
-from wuyou.desk import outbox
 from wuyou.desk.org import person_by_identity
 from wuyou.store import StateStore
 
@@ -62,17 +62,6 @@ def _account(desk: Desk, name: str) -> WeComAccount:
     return account
 
 
-def _fresh(desk: Desk, account: WeComAccount, timestamp: str, nonce: str) -> None:
-    try:
-        age = abs(desk.clock().timestamp() - int(timestamp))
-    except ValueError as exc:
-        raise HTTPException(status_code=403, detail="bad timestamp") from exc
-    if age > FRESH_SECONDS:
-        raise HTTPException(status_code=403, detail="stale timestamp")
-    if not desk.store.set_nx(f"wecom:nonce:{account.name}:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
-        raise HTTPException(status_code=403, detail="nonce already used")
-
-
 @router.get("/{account}")
 def verify(account: str, request: Request) -> Response:
     """WeCom's URL verification: decrypt and echo `echostr` when `msg_signature` holds."""
@@ -91,11 +80,7 @@ def verify(account: str, request: Request) -> Response:
 async def receive(account: str, request: Request) -> Response:
     desk = _desk(request)
     acc = _account(desk, account)
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        raise HTTPException(status_code=413, detail="body too large")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(status_code=413, detail="body too large")
+    body = await read_body(request, MAX_BODY)
     p = dict(request.query_params)
     safe_xml(body)
     crypto = WeChatCrypto(acc.token, acc.aes_key, acc.corp_id)
@@ -105,7 +90,8 @@ async def receive(account: str, request: Request) -> Response:
         raise HTTPException(status_code=403, detail="bad message signature") from exc
     except Exception as exc:
         raise HTTPException(status_code=400, detail="undecryptable message") from exc
-    _fresh(desk, acc, p["timestamp"], p["nonce"])
+    check_fresh(desk.store, scope=f"wecom:{acc.name}", now=desk.clock().timestamp(), timestamp=p["timestamp"],
+                nonce=p["nonce"])
     raw = plain.encode() if isinstance(plain, str) else plain
     safe_xml(raw)
     fields = {child.tag: (child.text or "") for child in SafeXml.fromstring(raw)}
@@ -134,7 +120,8 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
                         key=f"reply:{_dedup_key(fields)}:{i}")
         except DeliveryFailed as exc:  # the outbox keeps trying (without the buttons)
             log.warning("WeCom reply to %s deferred: %s", inbound.sender.platform_user_id, exc)
-            _defer(desk, inbound.sender.platform_user_id, reply.text, f"reply:{_dedup_key(fields)}:{i}")
+            desk.deliverer.queue_texts(platform="wecom", address=inbound.sender.platform_user_id, texts=[reply.text],
+                                       key=f"wecom:reply:{_dedup_key(fields)}:{i}")
     if fields.get("Event") == "template_card_event" and fields.get("ResponseCode"):
         sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
 
@@ -156,15 +143,6 @@ def _sender(desk: Desk, acc: WeComAccount, user: str) -> Sender:
     except (WeChatClientException, requests.RequestException, OSError) as exc:
         log.info("no WeCom profile for %s: %s", user, redact(exc))
         return Sender(platform_user_id=user)
-
-
-def _defer(desk: Desk, user: str, text: str, key: str) -> None:
-    with desk.sessions() as session:
-        person = person_by_identity(session=session, platform="wecom", external_id=user)
-        if person is not None:
-            outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
-                           key=f"wecom:{key}", now=desk.clock())
-            session.commit()
 
 
 def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound | None:
@@ -274,12 +252,7 @@ class WeComSender:
         else:
             data = {"touser": user, "msgtype": "text", "agentid": self._account.agent_id,
                     "text": {"content": text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"}}
-        try:
-            _Client(self._account, self._store).call("message/send", data)
-        except WeChatClientException as exc:
-            raise DeliveryFailed(f"WeCom refused: {exc.errcode} {exc.errmsg}") from exc
-        except (requests.RequestException, OSError) as exc:
-            raise DeliveryFailed(f"WeCom unreachable: {redact(exc)}") from exc
+        self._call(data)
         self._store.set(sent, task_id, ttl=7 * 24 * 3600)
 
     def markdown(self, *, user: str, content: str) -> None:

@@ -86,13 +86,15 @@ def apply_rules(*, session: Session, ticket: Ticket, now: datetime, tz: str = DE
     outcome = Outcome()
     rules = session.scalars(select(RoutingRule).where(RoutingRule.active).order_by(RoutingRule.position,
                                                                                   RoutingRule.id)).all()
+    facts = None
     for rule in rules:
-        session.flush()
-        session.refresh(ticket)
-        if not matches(rule.conditions, facts_for(session=session, ticket=ticket, now=now, tz=tz)):
+        # The facts are read again only after a rule changed the ticket (its priority or team).
+        facts = facts or facts_for(session=session, ticket=ticket, now=now, tz=tz)
+        if not matches(rule.conditions, facts):
             continue
         outcome.matched.append(rule.name)
         _act(session, ticket, rule.actions, now, outcome)
+        facts = None
         if rule.stop:
             break
     session.flush()

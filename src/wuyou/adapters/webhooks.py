@@ -1,0 +1,44 @@
+"""Checks every platform webhook goes through before any work: a bounded body, a fresh timestamp with a
+nonce used once, and XML without DTDs or entities."""
+
+from __future__ import annotations
+
+from defusedxml import ElementTree as SafeXml
+from defusedxml.common import DefusedXmlException
+from fastapi import HTTPException, Request
+
+from wuyou.store import StateStore
+
+FRESH_SECONDS = 300
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past `limit` bytes (declared or actually sent)."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise HTTPException(status_code=413, detail="body too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status_code=413, detail="body too large")
+    return bytes(body)
+
+
+def check_fresh(store: StateStore, *, scope: str, now: float, timestamp: str, nonce: str) -> None:
+    """403 unless the timestamp is within FRESH_SECONDS of now and this timestamp + nonce was never seen."""
+    try:
+        age = abs(now - int(timestamp))
+    except ValueError as exc:
+        raise HTTPException(status_code=403, detail="bad timestamp") from exc
+    if age > FRESH_SECONDS:
+        raise HTTPException(status_code=403, detail="stale timestamp")
+    if not store.set_nx(f"{scope}:nonce:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
+        raise HTTPException(status_code=403, detail="nonce already used")
+
+
+def safe_xml(body: bytes) -> None:
+    """Refuse DTDs, entity declarations and malformed XML before any other parser sees the body."""
+    try:
+        SafeXml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, SafeXml.ParseError) as exc:
+        raise HTTPException(status_code=400, detail=f"unacceptable XML: {exc.__class__.__name__}") from exc
