@@ -67,3 +67,41 @@ def test_drafts_and_learned_phrasings_round_trip_through_files_and_storage(desk:
 def test_unknown_status_is_refused() -> None:
     with pytest.raises(ArticleFormatError, match="'status' must be one of"):
         parse_article("---\nid: A\ntitle: t\nstatus: secret\n---\n", source="x.md")
+
+
+FRONT_MATTERS = [
+    "id: KB-1\ntitle: 打印机卡纸\ncategory: 终端设备/打印机\ntags: [卡纸, 打印机, Paper Jam]",
+    "id: 001\ntitle: yes",  # YAML reads a number and a boolean here
+    "id: A\ntitle: 'quoted: text'\ntags: []",
+    "id: A\ntitle: a # comment\ntags: [a, 'b, c']",
+    "id: A\ntitle: on\ntags: [null, ~, 1.5]",
+    "id: A\ntitle: t\ntags:\n  - one\n  - two",
+    "id: A\nid: B",
+    "id: A\ntitle: -dash\nsource: T-1001",
+    "id: A\ntitle: 两个空格  在中间 \nphrasings: [打不出来, 卡纸了]",
+]
+
+
+@pytest.mark.parametrize("front", FRONT_MATTERS)
+def test_front_matter_reads_exactly_as_yaml(front: str) -> None:
+    import yaml
+
+    text = f"---\n{front}\n---\nbody\n"
+    try:
+        expected = yaml.safe_load(front)
+    except yaml.YAMLError:
+        with pytest.raises(ArticleFormatError):
+            parse_article(text)
+        return
+    if not expected.get("id") or not expected.get("title") or not isinstance(expected.get("tags", []), list):
+        return
+    doc = parse_article(text)
+    assert (doc.id, doc.title, list(doc.tags)) == (str(expected["id"]), str(expected["title"]),
+                                                    [str(t) for t in expected.get("tags") or []])
+    assert list(doc.phrasings) == [str(p) for p in expected.get("phrasings") or []]
+
+
+def test_the_front_matter_wuyou_writes_is_read_without_yaml() -> None:
+    for doc in read_dir(shared("kb-sample/kb"))[:10]:
+        front = articles._FRONT.match(render_article(doc))
+        assert front is not None and articles._simple_front_matter(front.group(1)) is not None

@@ -47,3 +47,21 @@ def test_labelled_cases_beat_a_floor(matcher: Matcher) -> None:
     quiet = sum(not matcher.suggest(c["text"]) for c in without)
     assert top3 / len(with_article) >= 0.7
     assert quiet / len(without) >= 0.7
+
+
+def test_whole_kb_codes_equal_one_text_codes() -> None:
+    """The index computes bigram codes for the whole KB at once (numpy); a message gets them one by one
+    (Python). Both must give the same codes, or messages would never meet the articles."""
+    from wuyou.kb.features import corpus_codes, text_codes
+
+    texts = [normalise(t) for t in ["打印机卡纸 Paper Jam", "登陆不了 帐号 密吗", "网", "a 码 vpn连不上 b", "", "繁體字測試"]]
+    codes, owners = corpus_codes(texts, list(range(len(texts))), [i != 2 for i in range(len(texts))])
+    for i, text in enumerate(texts):
+        assert sorted(codes[owners == i].tolist()) == sorted(text_codes(text, pinyin=i != 2)), text
+
+
+def test_normalising_many_texts_at_once_equals_one_by_one() -> None:
+    from wuyou.kb.text import normalise_many
+
+    texts = ["@运维 打印机\n卡纸了!!!", "在吗 VPN連不上", "", "ＰＯＳ机\r\n签到失败 谢谢", "hi there wifi"]
+    assert normalise_many(texts) == [normalise(t) for t in texts]

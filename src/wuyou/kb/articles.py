@@ -20,6 +20,11 @@ from wuyou.kb.text import tidy
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
+# The front matter wuyou itself writes is a handful of `key: plain words` and `key: [a, b]` lines. Those are read
+# without YAML (parsing 10,000 files' YAML costs more than indexing them); anything else goes to YAML.
+_SIMPLE_LINE = re.compile(r"([a-z_]+): (.*)")
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
+_YAML_WORDS = frozenset("y n yes no on off true false null".split())
 STATUSES = ("published", "draft")
 MAX_PHRASINGS = 20
 
@@ -53,15 +58,44 @@ def split_sections(body: str) -> dict[str, str]:
     return {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
 
 
+def _plain(value: str) -> str | None:
+    """`value` when YAML would read it as exactly this string, else None."""
+    if _PLAIN.fullmatch(value) and ": " not in value and " #" not in value and value == value.strip():
+        return None if value.lower() in _YAML_WORDS else value
+    return None
+
+
+def _simple_front_matter(text: str) -> dict[str, object] | None:
+    """The front matter as YAML would read it, for the simple shape wuyou writes; None for anything else."""
+    meta: dict[str, object] = {}
+    for line in text.split("\n"):
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None or match.group(1) in meta:
+            return None
+        key, value = match.groups()
+        if value.startswith("[") and value.endswith("]"):
+            items = [_plain(item.strip()) for item in value[1:-1].split(",")] if value[1:-1].strip() else []
+            if None in items:
+                return None
+            meta[key] = items
+        else:
+            meta[key] = _plain(value)
+            if meta[key] is None:
+                return None
+    return meta
+
+
 def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     """Parse one Markdown article with front matter (`id`, `title`, `category`, `tags`)."""
     match = _FRONT.match(text.lstrip("\ufeff"))
     if match is None:
         raise ArticleFormatError(f"{source}: no YAML front matter between '---' lines")
-    try:
-        meta = yaml.load(match.group(1), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise ArticleFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
+    meta = _simple_front_matter(match.group(1))
+    if meta is None:
+        try:
+            meta = yaml.load(match.group(1), Loader=_Loader)
+        except yaml.YAMLError as exc:
+            raise ArticleFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
         raise ArticleFormatError(f"{source}: front matter must be a mapping")
     for key in ("id", "title"):

@@ -11,15 +11,14 @@ Below the threshold nothing is offered and the reporter goes straight to a ticke
 
 from __future__ import annotations
 
-import itertools
 import math
-from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz
 
+from wuyou.kb import features as fx
 from wuyou.kb import text as tx
 from wuyou.kb.articles import ArticleDoc
 from wuyou.kb.vocabulary import SYNONYMS
@@ -44,37 +43,21 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class Query:
-    """A message cut into features: its words, and every feature with its kind weight."""
+    """A message cut into features: its words, and the numbers of the features the KB knows with their kind weight."""
 
     normalised: str
     words: tuple[str, ...]
-    features: dict[str, float]
+    features: dict[int, float]
 
 
-def _features(norm: str, ws: list[str], *, pinyin: bool = True) -> list[str]:
-    """Every feature of a normalised text. Words and synonym concepts carry a `w:` / `c:` prefix;
-    character bigrams (Chinese characters) and pinyin bigrams (private-use syllable codes) are
-    told apart by their characters, which saves building millions of prefixed strings."""
-    out = list(map("w:".__add__, ws))
-    out.extend(tx.bigrams(norm))
-    if pinyin:
-        out.extend(tx.pinyin_bigrams(norm))
-    out.extend(map("c:".__add__, tx.concepts(ws, norm)))
-    return out
+@dataclass(frozen=True)
+class Evidence:
+    """How one word of a message can show in an article (feature numbers, -1 where the KB lacks it)."""
 
-
-def _kind(feature: str) -> str:
-    if feature[1:2] == ":":
-        return feature[0]
-    return "p" if tx.is_syllable_code(feature[0]) else "b"
-
-
-def parse_query(text: str) -> Query:
-    """Normalise a message and cut it into features."""
-    norm = tx.normalise(text)
-    ws = tx.words(norm)
-    feats = {f: KIND_WEIGHTS[_kind(f)] for f in _features(norm, ws)}
-    return Query(norm, tuple(dict.fromkeys(ws)), feats)
+    weight: float
+    unknown: bool
+    whole: tuple[int, ...]  # the word itself, its synonym concept
+    parts: tuple[tuple[int, ...], ...]  # its character bigrams, its pinyin bigrams
 
 
 SUBWORD_WEIGHT = 0.5
@@ -86,7 +69,7 @@ def _known_parts(word: str, known: Mapping[str, int]) -> list[str]:
     i = 0
     while i < len(word):
         for j in range(len(word), i, -1):
-            if j - i < len(word) and f"w:{word[i:j]}" in known:
+            if j - i < len(word) and word[i:j] in known:
                 out.append(word[i:j])
                 i = j
                 break
@@ -95,35 +78,33 @@ def _known_parts(word: str, known: Mapping[str, int]) -> list[str]:
     return out
 
 
-def _word_parts(word: str) -> list[list[str]]:
-    """Ways a word can be partly present: its bigrams, its pinyin bigrams, its synonym concept."""
-    parts = [tx.bigrams(word), tx.pinyin_bigrams(word)]
+def _word_parts(word: str) -> list[list[int]]:
+    """Ways a word can be partly present: its character bigrams, its pinyin bigrams."""
+    parts = [list(map(fx.pair_code, tx.bigrams(word))), list(map(fx.pair_code, tx.pinyin_bigrams(word)))]
     return [p for p in parts if p]
 
 
-def _fields(doc: ArticleDoc) -> dict[str, str]:
+def _fields(doc: ArticleDoc) -> tuple[str, ...]:
+    """The article's text per field, in the order of FIELD_WEIGHTS."""
     rest = "\n".join(v for k, v in doc.sections.items() if k != "现象") if doc.sections else doc.body
-    return {
-        "title": doc.title,
-        "tags": " ".join(doc.tags),
-        "category": doc.category.replace("/", " "),
-        "symptoms": doc.symptoms,
-        "phrasings": "\n".join(doc.phrasings),
-        "body": rest,
-    }
+    return (doc.title, " ".join(doc.tags), doc.category.replace("/", " "), doc.symptoms, "\n".join(doc.phrasings),
+            rest)
 
 
-def _article_features(doc: ArticleDoc) -> tuple[list[str], list[float]]:
-    """The distinct features of each field of an article, with the field's weight for each."""
-    feats: list[str] = []
-    weights: list[float] = []
-    for field, content in _fields(doc).items():
-        norm = tx.normalise(content)
-        # Homophone typos are in what people write about the fault, not in the steps.
-        distinct = dict.fromkeys(_features(norm, tx.words(norm), pinyin=field != "body"))
-        feats.extend(distinct)
-        weights.extend([FIELD_WEIGHTS[field]] * len(distinct))
-    return feats, weights
+_FIELD_WEIGHT = np.array(list(FIELD_WEIGHTS.values()), dtype=np.float64)
+_BODY = list(FIELD_WEIGHTS).index("body")
+_FIELD_BITS = 3  # an owner number is article << 3 | field
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values, and each value's position among them (np.unique by sorting: numpy's
+    hashing unique is several times slower on millions of int64)."""
+    order = np.argsort(values)
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if len(values) else np.zeros(0, dtype=bool)
+    where = np.empty(len(values), dtype=np.int64)
+    where[order] = np.cumsum(first) - 1
+    return ordered[first], where
 
 
 class Matcher:
@@ -138,28 +119,20 @@ class Matcher:
     ) -> None:
         self.threshold = threshold
         self._docs = list({d.id: d for d in docs}.values())
-        self._titles = [tx.normalise(d.title) for d in self._docs]
-        self._tags = [tx.normalise(" ".join(d.tags)) for d in self._docs]
         n = self._n = len(self._docs)
-        # Cut every article into feature ids (strings are interned as they come, so memory stays small),
-        # then build the index with whole-array operations: no per-posting Python.
-        self._ids: dict[str, int] = {}
-        fid_list: array[int] = array("q")
-        weights: array[float] = array("d")
-        counts = np.zeros(n, dtype=np.int64)
-        for i, doc in enumerate(self._docs):
-            feats, ws = _article_features(doc)
-            fresh = [f for f in dict.fromkeys(feats) if f not in self._ids]
-            self._ids.update(zip(fresh, itertools.count(len(self._ids))))
-            fid_list.extend(map(self._ids.__getitem__, feats))
-            weights.extend(ws)
-            counts[i] = len(feats)
-        nf = len(self._ids)
-        fids = np.frombuffer(fid_list, dtype=np.int64) if fid_list else np.zeros(0, dtype=np.int64)
-        docs_of = np.repeat(np.arange(n, dtype=np.int64), counts)
-        # Sum the field weights of each (article, feature) pair: the weighted term frequency.
-        pairs, where = np.unique(docs_of * max(nf, 1) + fids, return_inverse=True)
-        tf = np.bincount(where, weights=np.frombuffer(weights, dtype=np.float64), minlength=len(pairs))
+        self._vocab = fx.Vocabulary()
+        codes, owners = self._cut(self._docs)  # also sets the normalised titles and tags, for fuzzy similarity
+        # Feature numbers: positions in the sorted distinct codes (looked up by binary search).
+        self._codes, fids = _distinct(codes)
+        nf = len(self._codes)
+        # Each (article, feature, field) once; a feature's weighted term frequency in an article is the sum
+        # of the weights of the fields it is in.
+        keys = np.sort(((owners >> _FIELD_BITS) * max(nf, 1) + fids) << _FIELD_BITS | (owners & 7))
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+        pair_keys = keys >> _FIELD_BITS
+        starts = np.flatnonzero(np.r_[True, pair_keys[1:] != pair_keys[:-1]]) if len(keys) else np.zeros(0, int)
+        tf = np.add.reduceat(_FIELD_WEIGHT[keys & 7], starts) if len(keys) else np.zeros(0)
+        pairs = pair_keys[starts]
         pair_doc, pair_fid = pairs // max(nf, 1), pairs % max(nf, 1)
         df = np.bincount(pair_fid, minlength=nf)
         self._idf = np.log1p((n - df + 0.5) / (df + 0.5))
@@ -180,6 +153,69 @@ class Matcher:
         self._positions = {d.id: i for i, d in enumerate(self._docs)}
         self._boost = np.ones(n, dtype=np.float32)
         self.set_boosts(boosts or {})
+
+    def _cut(self, docs: list[ArticleDoc]) -> tuple[np.ndarray, np.ndarray]:
+        """Every feature code of every article field, with its owner number (article << 3 | field)."""
+        texts: list[str] = []
+        owners: list[int] = []
+        words: list[str] = []
+        word_counts: list[int] = []
+        concepts: list[str] = []
+        concept_counts: list[int] = []
+        fields = [f for doc in docs for f in _fields(doc)]
+        normalised = [n for at in range(0, len(fields), 6000) for n in tx.normalise_many(fields[at : at + 6000])]
+        per_doc = len(FIELD_WEIGHTS)
+        self._titles = normalised[0::per_doc]
+        self._tags = normalised[1::per_doc]
+        for i in range(len(docs)):
+            for field, norm in enumerate(normalised[i * per_doc : (i + 1) * per_doc]):
+                ws = tx.words(norm)
+                found = tx.concepts(ws, norm)
+                texts.append(norm)
+                owners.append(i << _FIELD_BITS | field)
+                words.extend(ws)
+                word_counts.append(len(ws))
+                concepts.extend(found)
+                concept_counts.append(len(found))
+        # Homophone typos are in what people write about the fault, not in the steps: no pinyin for the body.
+        spoken = [owner & 7 != _BODY for owner in owners]
+        grams, gram_owners = fx.corpus_codes(texts, owners, spoken)
+        owner_array = np.asarray(owners, dtype=np.int64)
+        word_codes = np.fromiter(self._vocab.word_numbers(words), dtype=np.int64, count=len(words)) | fx.WORD
+        concept_codes = np.fromiter(self._vocab.concept_numbers(concepts), dtype=np.int64,
+                                    count=len(concepts)) | fx.CONCEPT
+        codes = np.concatenate([grams, word_codes, concept_codes])
+        owned = np.concatenate([gram_owners, np.repeat(owner_array, word_counts),
+                                np.repeat(owner_array, concept_counts)])
+        return codes, owned
+
+    def parse(self, text: str) -> Query:
+        """Normalise a message and cut it into the features this KB knows. A word the KB never uses
+        also counts, at half weight, through the longest words inside it that it does (巨慢 → 慢)."""
+        norm = tx.normalise(text)
+        ws = tx.words(norm)
+        codes: dict[int, float] = {}
+        for word in ws:
+            code = self._vocab.word(word)
+            if code is not None:
+                codes[code] = KIND_WEIGHTS["w"]
+        for code in fx.text_codes(norm):
+            codes[code] = KIND_WEIGHTS[fx.kind(code)]
+        for concept in tx.concepts(ws, norm):
+            code = self._vocab.concept(concept)
+            if code is not None:
+                codes[code] = KIND_WEIGHTS["c"]
+        for word in ws:
+            if word not in self._vocab.words and len(word) >= 2 and not word.isascii():
+                for part in _known_parts(word, self._vocab.words):
+                    codes.setdefault(fx.WORD | self._vocab.words[part], KIND_WEIGHTS["w"] * SUBWORD_WEIGHT)
+        if not codes:
+            return Query(norm, tuple(dict.fromkeys(ws)), {})
+        found = np.fromiter(codes, dtype=np.int64, count=len(codes))
+        at = np.minimum(np.searchsorted(self._codes, found), max(len(self._codes) - 1, 0))
+        known = self._codes[at] == found if len(self._codes) else np.zeros(len(found), dtype=bool)
+        features = {int(f): codes[int(c)] for f, c, k in zip(at, found, known, strict=True) if k}
+        return Query(norm, tuple(dict.fromkeys(ws)), features)
 
     def set_boosts(self, boosts: Mapping[str, float]) -> None:
         """Ranking multipliers per article id, learned from feedback (swapped in whole, thread-safe)."""
@@ -213,19 +249,20 @@ class Matcher:
         """The best `limit` article positions with the signals their confidence is computed from."""
         if not self._n or not text.strip() or tx.is_courtesy(text):
             return []
-        query = self._decompose(parse_query(text))
-        scores = np.zeros(self._n, dtype=np.float32)
-        known = 0.0
-        for feat, kind_weight in query.features.items():
-            fid = self._ids.get(feat)
-            if fid is None:
-                continue
-            lo, hi = self._post_start[fid], self._post_start[fid + 1]
-            weight = kind_weight * float(self._idf[fid])
-            scores[self._post_docs[lo:hi]] += weight * self._post_vals[lo:hi]
-            known += weight
+        query = self.parse(text)
+        if not query.features:
+            return []
+        fids = np.fromiter(query.features, dtype=np.int64, count=len(query.features))
+        weights = np.fromiter(query.features.values(), dtype=np.float64, count=len(fids)) * self._idf[fids]
+        known = float(weights.sum())
         if known <= 0:
             return []
+        # All the postings of the message's features at once: one gather, one weighted bincount.
+        lo, hi = self._post_start[fids], self._post_start[fids + 1]
+        sizes = hi - lo
+        at = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        scores = np.bincount(self._post_docs[at], weights=np.repeat(weights, sizes) * self._post_vals[at],
+                             minlength=self._n).astype(np.float32)
         scores *= self._boost
         k = min(CANDIDATES, self._n)
         top = np.argpartition(-scores, k - 1)[:k] if self._n > k else np.arange(self._n)
@@ -234,54 +271,69 @@ class Matcher:
             return []
         best = float(scores[order[0]])
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
+        evidence = self._evidence(query)
         return [
-            (i, self.signals(query, i, score=float(scores[i]), known=known, best=best, second=second, rank=rank))
+            (i, self.signals(query, i, score=float(scores[i]), known=known, best=best, second=second, rank=rank,
+                             evidence=evidence))
             for rank, i in enumerate(order)
         ]
-
-    def _decompose(self, query: Query) -> Query:
-        """Words the KB never uses (巨慢, 插上去) also count through the longest words inside them that it does."""
-        extra: dict[str, float] = {}
-        words = list(query.words)
-        for word in query.words:
-            if f"w:{word}" in self._ids or len(word) < 2 or word.isascii():
-                continue
-            for part in _known_parts(word, self._ids):
-                extra.setdefault(f"w:{part}", KIND_WEIGHTS["w"] * SUBWORD_WEIGHT)
-        if not extra:
-            return query
-        return Query(query.normalised, query.words, {**extra, **query.features})
 
     def article_id(self, position: int) -> str:
         return self._docs[position].id
 
+    def _lookup(self, codes: list[int | None]) -> list[int]:
+        """Feature numbers of codes, -1 for a code (or None) the KB does not have."""
+        found = np.array([-1 if c is None else c for c in codes], dtype=np.int64)
+        if not len(self._codes) or not len(found):
+            return [-1] * len(codes)
+        at = np.minimum(np.searchsorted(self._codes, found), len(self._codes) - 1)
+        return np.where(self._codes[at] == found, at, -1).tolist()
+
+    def _evidence(self, query: Query) -> list[Evidence]:
+        """For each word of the message: its weight, whether the KB knows it, and the feature numbers
+        that show it in an article — whole (the word, its synonym concept) or in part (bigrams, pinyin)."""
+        plans: list[tuple[int, list[list[int | None]]]] = []
+        codes: list[int | None] = []
+        for word in query.words:
+            concept = SYNONYMS.get(word)
+            whole = [self._vocab.word(word), self._vocab.concept(concept) if concept is not None else None]
+            parts: list[list[int | None]] = [list(p) for p in _word_parts(word)]
+            plans.append((len(codes), [whole, *parts]))
+            codes.extend(whole)
+            for part in parts:
+                codes.extend(part)
+        fids = self._lookup(codes)
+        out: list[Evidence] = []
+        for start, groups in plans:
+            at = start
+            looked: list[tuple[int, ...]] = []
+            for group in groups:
+                looked.append(tuple(fids[at : at + len(group)]))
+                at += len(group)
+            word_fid = looked[0][0]
+            weight = float(self._idf[word_fid]) if word_fid >= 0 else self._unknown_weight
+            out.append(Evidence(weight, word_fid < 0, looked[0], tuple(looked[1:])))
+        return out
+
     def signals(
-        self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int
+        self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int,
+        evidence: list[Evidence] | None = None,
     ) -> dict[str, float]:
         """Query-independent evidence that article `i` answers the message (inputs to calibration)."""
+        evidence = self._evidence(query) if evidence is None else evidence
         present = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]
-
-        def has(feat: str) -> bool:
-            fid = self._ids.get(feat)
-            if fid is None:
-                return False
-            j = int(np.searchsorted(present, fid))
-            return j < len(present) and int(present[j]) == fid
-
+        wanted = np.fromiter({f for e in evidence for g in (e.whole, *e.parts) for f in g if f >= 0}, dtype=np.int64)
+        has = set(np.intersect1d(wanted, present, assume_unique=True).tolist()) if len(wanted) else set()
         total = covered = unknown = 0.0
-        for word in query.words:
-            fid = self._ids.get(f"w:{word}")
-            weight = float(self._idf[fid]) if fid is not None else self._unknown_weight
-            total += weight
-            if fid is None:
-                unknown += weight
-            concept = SYNONYMS.get(word)
-            if has(f"w:{word}") or (concept is not None and has(f"c:{concept}")):
+        for e in evidence:
+            total += e.weight
+            if e.unknown:
+                unknown += e.weight
+            if any(f in has for f in e.whole):
                 share = 1.0
             else:
-                fractions = [sum(has(p) for p in part) / len(part) for part in _word_parts(word)]
-                share = max(fractions, default=0.0) * 0.8
-            covered += weight * share
+                share = max((sum(f in has for f in part) / len(part) for part in e.parts), default=0.0) * 0.8
+            covered += e.weight * share
         title = max(fuzz.partial_ratio(query.normalised, self._titles[i]),
                     fuzz.token_set_ratio(query.normalised, self._tags[i])) / 100
         return {

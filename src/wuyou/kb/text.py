@@ -39,11 +39,19 @@ def to_simplified(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Half-width, lower-case, Simplified; mentions, greetings and shouting removed; variants unified."""
+    return normalise_many([text])[0]
+
+
+def normalise_many(texts: list[str]) -> list[str]:
+    """`normalise` of each text, done as one pass over them all (much faster for many short texts)."""
+    # Line breaks become spaces in each text, so one can separate the texts through every step
+    # (no pattern crosses a line break) and the texts come apart again before words are joined.
+    text = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
     text = to_simplified(unicodedata.normalize("NFKC", text).lower())
     text = _MENTION.sub(" ", text)
     text = _NOISE_LATIN.sub(" ", _NOISE_CJK.sub(" ", text))
     text = _VARIANT.sub(lambda m: VARIANTS[m.group(0)], text)
-    return " ".join(_NOT_WORD.sub(" ", text).split())
+    return [" ".join(_NOT_WORD.sub(" ", line).split()) for line in text.split("\n")]
 
 
 def tidy(text: str) -> str:
@@ -64,18 +72,18 @@ class _Syllables(dict[int, str]):
         from pypinyin import lazy_pinyin
 
         syllable = lazy_pinyin(chr(code))[0]
-        mark = self._codes.setdefault(syllable, chr(_FIRST_CODE + len(self._codes)))
+        mark = self._codes.setdefault(syllable, chr(FIRST_SYLLABLE_CODE + len(self._codes)))
         self[code] = mark
         return mark
 
 
-_SYLLABLES = _Syllables()
-_FIRST_CODE = 0xF0000
+SYLLABLES = _Syllables()
+FIRST_SYLLABLE_CODE = 0xF0000
 
 
 def is_syllable_code(ch: str) -> bool:
     """True for the characters `pinyin_bigrams` codes syllables with."""
-    return ord(ch) >= _FIRST_CODE
+    return ord(ch) >= FIRST_SYLLABLE_CODE
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +130,7 @@ def pinyin_bigrams(normalised: str) -> list[str]:
     out: list[str] = []
     for run in _CJK_RUN.findall(normalised):
         if len(run) > 1:
-            coded = run.translate(_SYLLABLES)
+            coded = run.translate(SYLLABLES)
             out.extend(map(operator.add, coded, coded[1:]))
     return out
 
