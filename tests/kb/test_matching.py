@@ -54,7 +54,8 @@ def test_whole_kb_codes_equal_one_text_codes() -> None:
     (Python). Both must give the same codes, or messages would never meet the articles."""
     from wuyou.kb.features import corpus_codes, text_codes
 
-    texts = [normalise(t) for t in ["打印机卡纸 Paper Jam", "登陆不了 帐号 密吗", "网", "a 码 vpn连不上 b", "", "繁體字測試"]]
+    raw = ["打印机卡纸 Paper Jam", "登陆不了 帐号 密吗", "网", "a 码 vpn连不上 b", "", "繁體字測試"]
+    texts = [normalise(t) for t in raw]
     codes, owners = corpus_codes(texts, list(range(len(texts))), [i != 2 for i in range(len(texts))])
     for i, text in enumerate(texts):
         assert sorted(codes[owners == i].tolist()) == sorted(text_codes(text, pinyin=i != 2)), text

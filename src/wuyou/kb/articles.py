@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import func, select
@@ -24,7 +25,7 @@ _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
 # without YAML (parsing 10,000 files' YAML costs more than indexing them); anything else goes to YAML.
 _SIMPLE_LINE = re.compile(r"([a-z_]+): (.*)")
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
-_YAML_WORDS = frozenset("y n yes no on off true false null".split())
+_YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
 STATUSES = ("published", "draft")
 MAX_PHRASINGS = 20
 
@@ -90,7 +91,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     match = _FRONT.match(text.lstrip("\ufeff"))
     if match is None:
         raise ArticleFormatError(f"{source}: no YAML front matter between '---' lines")
-    meta = _simple_front_matter(match.group(1))
+    meta: Any = _simple_front_matter(match.group(1))
     if meta is None:
         try:
             meta = yaml.load(match.group(1), Loader=_Loader)

@@ -287,7 +287,8 @@ class Matcher:
         if not len(self._codes) or not len(found):
             return [-1] * len(codes)
         at = np.minimum(np.searchsorted(self._codes, found), len(self._codes) - 1)
-        return np.where(self._codes[at] == found, at, -1).tolist()
+        fids: list[int] = np.where(self._codes[at] == found, at, -1).tolist()
+        return fids
 
     def _evidence(self, query: Query) -> list[Evidence]:
         """For each word of the message: its weight, whether the KB knows it, and the feature numbers
