@@ -1,0 +1,226 @@
+"""Surge detection: many similar fault reports from several branches in a short time.
+
+Every new fault report (also one that never becomes a ticket) is compared with the recent ones. Reports are
+compared as weighted feature sets (the bot cuts the text into words, synonym concepts and character /
+pinyin bigrams; this module never sees text) by weighted Dice similarity, and a report joins the group of
+the recent reports it resembles — groups that one report bridges are merged. When a group holds
+`min_reports` reports from `min_branches` distinct branches inside `window`, it is offered to the duty lead
+once; at `auto_reports` / `auto_branches` it is declared automatically.
+
+Only recent reports are kept (a sliding window), and each new report is compared only with the recent
+reports that share one of its rarest features (an inverted index whose lists are cut to the newest
+entries), so the cost per report stays flat at storm rates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds, configurable per desk. A lead tunes them on history with `wuyou replay`."""
+
+    min_reports: int = 5
+    min_branches: int = 3
+    window: timedelta = timedelta(minutes=30)
+    auto_reports: int = 10
+    auto_branches: int = 6
+    similarity: float = 0.2  # weighted Dice at or above which two reports are about the same fault
+    follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it
+    probe_features: int = 12  # how many of a report's rarest features find its candidates
+    probe_depth: int = 400  # newest reports per feature looked at
+    cohesion: float = 0.34  # share of a group's recent reports a new report must resemble to join it
+    rare_floor: float = 20.0  # a feature in 1/20 of the reports or fewer weighs fully; commoner ones less
+    prior: int = 1000
+    forget_after: int = 100_000  # the feature counts are halved after this many reports
+
+
+@dataclass(frozen=True)
+class Report:
+    """A fault report as the detector sees it: who, where, when, and its text as weighted features."""
+
+    id: int
+    at: datetime
+    person: str
+    branch: str | None
+    features: Mapping[int, float]
+
+
+@dataclass
+class Group:
+    """Reports about the same fault."""
+
+    id: int
+    reports: list[Report] = field(default_factory=list)
+    offered_at: datetime | None = None
+    declared_at: datetime | None = None
+
+    def recent(self, now: datetime, window: timedelta) -> list[Report]:
+        return [r for r in self.reports if now - r.at <= window]
+
+    def branches(self, now: datetime, window: timedelta) -> set[str]:
+        return {r.branch for r in self.recent(now, window) if r.branch}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one report did: the group it joined, and whether that group is now offered or declared."""
+
+    group: Group
+    similar: int  # how many recent reports it resembles
+    offer: bool  # the group just reached the offer threshold
+    declare: bool  # the group just reached the automatic threshold
+
+
+def similarity(a: Mapping[int, float], b: Mapping[int, float]) -> float:
+    """Weighted Dice: twice the weight of the shared features over the weight of both."""
+    if len(a) > len(b):
+        a, b = b, a
+    shared = sum(w + b[f] for f, w in a.items() if f in b)
+    total = sum(a.values()) + sum(b.values())
+    return shared / total if total else 0.0
+
+
+class Detector:
+    """The sliding window of recent reports and their groups (one per desk process, fed in time order)."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or Rules()
+        self._recent: deque[Report] = deque()
+        self._postings: dict[int, deque[Report]] = {}
+        self._group_of: dict[int, Group] = {}  # report id → its group
+        self._merged: dict[int, int] = {}  # group id → the group it was merged into
+        self._groups: dict[int, Group] = {}
+        self._last_by_person: dict[str, Report] = {}
+        # How many reports ever seen hold each feature: a feature every everyday report has (打印机,
+        # 系统) says less about "the same fault" than a rare one. Halved now and then, so it follows change.
+        self._seen: dict[int, float] = {}
+        self._seen_total = 0.0
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def group(self, report_id: int) -> Group | None:
+        return self._group_of.get(report_id)
+
+    def _weigh(self, report: Report) -> Report:
+        """The report with each feature weight scaled by how rare the feature is in the reports seen."""
+        self._seen_total += 1
+        for f in report.features:
+            self._seen[f] = self._seen.get(f, 0.0) + 1
+        if self._seen_total >= self.rules.forget_after:
+            self._seen = {f: n / 2 for f, n in self._seen.items() if n >= 1}
+            self._seen_total /= 2
+        # As if `prior` reports without the feature had been seen: a short history says nothing yet.
+        total = self._seen_total + self.rules.prior
+        floor = math.log(1 + self.rules.rare_floor)
+        return replace(report, features={
+            f: w * min(1.0, math.log(1 + total / self._seen[f]) / floor) for f, w in report.features.items()})
+
+    def observe(self, report: Report) -> Observation:
+        """Add a report (reports must come in time order) and say what it did."""
+        self._expire(report.at)
+        report = self._weigh(report)
+        matches = self._similar(report)
+        hits: dict[int, int] = {}
+        for r in matches:
+            g = self._group_of[r.id]
+            hits[g.id] = hits.get(g.id, 0) + 1
+        # A report joins a group only when it resembles a good share of the group's recent reports, not
+        # just one of them: groups of everyday faults would otherwise chain through one common word.
+        # (Of a big group, a share of as many reports as it takes to offer one: a large incident's group keeps
+        # taking new reports in new wordings.)
+        rules = self.rules
+        groups = {g.id: g for g in (self._group_of[r.id] for r in matches)
+                  if hits[g.id] >= rules.cohesion * min(len(g.recent(report.at, rules.window)), rules.min_reports)}
+        if not groups:
+            previous = self._last_by_person.get(report.person)
+            if previous is not None and report.at - previous.at <= self.rules.follow_up:
+                group = self._group_of.get(previous.id)
+                if group is not None and group.offered_at is not None:
+                    groups = {group.id: group}
+        group = self._join(report, list(groups.values()))
+        self._index(report)
+        return self._judge(group, report, len(matches))
+
+    def _similar(self, report: Report) -> list[Report]:
+        rules = self.rules
+        postings = [self._postings[f] for f in report.features if f in self._postings]
+        rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
+        candidates: dict[int, Report] = {}
+        for posting in rarest:
+            for i in range(len(posting) - 1, max(len(posting) - rules.probe_depth, 0) - 1, -1):
+                other = posting[i]
+                candidates[other.id] = other
+        return [o for o in candidates.values() if similarity(report.features, o.features) >= rules.similarity]
+
+    def _join(self, report: Report, groups: list[Group]) -> Group:
+        if not groups:
+            group = Group(id=report.id)
+            self._groups[group.id] = group
+        else:
+            # The group that has gone furthest (offered, declared, biggest) absorbs the others.
+            groups.sort(key=lambda g: (g.declared_at is None, g.offered_at is None, -len(g.reports), g.id))
+            group = groups[0]
+            for other in groups[1:]:
+                group.reports.extend(other.reports)
+                for r in other.reports:
+                    self._group_of[r.id] = group
+                group.offered_at = group.offered_at or other.offered_at
+                group.declared_at = group.declared_at or other.declared_at
+                self._groups.pop(other.id, None)
+                self._merged[other.id] = group.id
+            group.reports.sort(key=lambda r: (r.at, r.id))
+        group.reports.append(report)
+        self._group_of[report.id] = group
+        self._last_by_person[report.person] = report
+        return group
+
+    def _judge(self, group: Group, report: Report, similar: int) -> Observation:
+        rules, now = self.rules, report.at
+        recent = group.recent(now, rules.window)
+        branches = {r.branch for r in recent if r.branch}
+        offer = declare = False
+        if group.offered_at is None and len(recent) >= rules.min_reports and len(branches) >= rules.min_branches:
+            group.offered_at = now
+            offer = True
+        if group.declared_at is None and len(recent) >= rules.auto_reports and len(branches) >= rules.auto_branches:
+            group.declared_at = now
+            declare = True
+        return Observation(group, similar, offer, declare)
+
+    def mark_declared(self, group: Group, at: datetime) -> None:
+        """A person declared the group an incident (no automatic declaration afterwards)."""
+        group.declared_at = group.declared_at or at
+
+    def _index(self, report: Report) -> None:
+        self._recent.append(report)
+        for f in report.features:
+            posting = self._postings.get(f)
+            if posting is None:
+                posting = self._postings[f] = deque()
+            posting.append(report)
+
+    def _expire(self, now: datetime) -> None:
+        """Forget reports older than the window (their groups stay known while any report is kept)."""
+        horizon = now - self.rules.window
+        while self._recent and self._recent[0].at < horizon:
+            old = self._recent.popleft()
+            for f in old.features:
+                posting = self._postings.get(f)
+                if posting is not None:
+                    while posting and posting[0].at < horizon:
+                        posting.popleft()
+                    if not posting:
+                        del self._postings[f]
+            group = self._group_of.pop(old.id, None)
+            if group is not None and all(r.at < horizon for r in group.reports):
+                self._groups.pop(group.id, None)
+            if self._last_by_person.get(old.person) is old:
+                del self._last_by_person[old.person]

@@ -1,0 +1,88 @@
+"""Surge detection over report streams: bursts are offered once, ordinary days stay quiet."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+
+import yaml
+
+from tests.conftest import shared
+from wuyou.desk.surge import Detector, Report, Rules
+from wuyou.kb.signature import signature
+
+START = datetime.fromisoformat("2026-03-12T09:00:00+08:00")
+EVERYDAY = ["打印机卡纸了", "键盘有几个键按不动", "小票打印机不出纸", "电脑开机很慢", "扫码枪扫不出来",
+            "显示器闪屏", "U盘读不出来", "鼠标不灵了", "叫号屏不显示", "邮箱满了发不出去"]
+
+
+def feed(detector: Detector, stream: list[tuple[int, str, str]]) -> list[tuple[int, bool, bool]]:
+    """(minute, branch, text) in time order → (report id, offered, declared) for every report."""
+    out = []
+    for i, (minute, branch, text) in enumerate(stream, 1):
+        o = detector.observe(Report(i, START + timedelta(minutes=minute), f"r.{branch}", branch, signature(text)))
+        out.append((i, o.offer, o.declare))
+    return out
+
+
+def test_a_burst_in_mixed_wording_is_offered_once_and_grouped_apart_from_everyday_faults() -> None:
+    burst = ["医保卡结算失败 提示交易超时", "医保刷不了了", "医保结算报错 -1 请联系管理员",
+             "社保卡医保结算一直转圈 最后失败", "醫保結算失敗，提示證書驗證錯誤", "医保接口又挂了？？结不了算",
+             "医保又结不了了 咋回事"]
+    stream = []
+    for k, text in enumerate(burst):
+        stream.append((k * 2, f"B{k:02d}", text))
+        stream.append((k * 2 + 1, f"E{k:02d}", EVERYDAY[k]))
+    detector = Detector()
+    results = feed(detector, stream)
+    offers = [i for i, offer, _ in results if offer]
+    assert len(offers) == 1
+    group = detector.group(offers[0])
+    assert group is not None
+    texts = {stream[r.id - 1][2] for r in group.reports}
+    assert texts <= set(burst) and len(texts) >= 5
+    assert {stream[i - 1][2] for i in offers} <= set(burst)
+
+
+def test_an_ordinary_day_stays_quiet() -> None:
+    detector = Detector()
+    # The same everyday fault at four branches spread over a day, three locked passwords in twenty minutes,
+    # and a steady trickle of unrelated faults.
+    stream = [(m, b, "电子秤称重不准 需要校准") for m, b in [(0, "A1"), (200, "A2"), (390, "A3"), (600, "A4")]]
+    stream += [(m, b, "收银系统密码输错被锁了") for m, b in [(240, "P1"), (250, "P2"), (260, "P3")]]
+    stream += [(m * 7 + 3, f"T{m % 9}", EVERYDAY[m % len(EVERYDAY)]) for m in range(90)]
+    stream.sort()
+    assert not any(offer or declare for _, offer, declare in feed(detector, stream))
+
+
+def test_above_the_second_threshold_it_is_declared_automatically() -> None:
+    rules = Rules(min_reports=3, min_branches=2, auto_reports=6, auto_branches=4)
+    stream = [(k, f"B{k % 5}", f"核心系统登录不了 报错 E{k}") for k in range(8)]
+    results = feed(Detector(rules), stream)
+    assert [i for i, offer, _ in results if offer] == [3]
+    assert [i for i, _, declare in results if declare] == [6]
+
+
+def test_the_labelled_sample_day() -> None:
+    """shared/surge-sample: incidents A, B and C are each offered, their groups nearly pure.
+    Known open point: one group of everyday printer reports (5 sites in 26 min, two of them "fixed now"
+    messages) is offered too; this test keeps it from getting worse."""
+    org = yaml.safe_load(shared("surge-sample/org.yaml").read_text(encoding="utf-8"))
+    branch_of = {p["identities"]["http"]: p.get("branch") for p in org["people"]}
+    lines = [json.loads(x) for x in shared("surge-sample/stream.jsonl").read_text(encoding="utf-8").splitlines()]
+    detector = Detector()
+    offered = []
+    for i, line in enumerate(lines, 1):
+        at = datetime.fromisoformat(line["t"])
+        o = detector.observe(Report(i, at, line["user"], branch_of[line["user"]], signature(line["text"])))
+        if o.offer:
+            offered.append(o.group)
+    purity: dict[str | None, float] = {}
+    for group in offered:
+        labels = Counter(lines[r.id - 1]["incident"] for r in group.reports)
+        label, count = labels.most_common(1)[0]
+        purity[label] = count / len(group.reports)
+    assert {k for k in purity if k} == {"A", "B", "C"}
+    assert all(purity[k] >= 0.85 for k in "ABC"), purity
+    assert len(offered) <= 4
