@@ -14,6 +14,7 @@ entries), so the cost per report stays flat at storm rates.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -33,8 +34,8 @@ class Rules:
     auto_branches: int = 6
     similarity: float = 0.2  # weighted Dice at or above which two reports are about the same fault
     follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it
-    probe_features: int = 12  # how many of a report's rarest features find its candidates
-    probe_depth: int = 400  # newest reports per feature looked at
+    probe_features: int = 6  # how many of a report's rarest features find its candidates
+    probe_depth: int = 60  # newest reports per feature looked at
     cohesion: float = 0.34  # share of a group's recent reports a new report must resemble to join it
     rare_floor: float = 20.0  # a feature in 1/20 of the reports or fewer weighs fully; commoner ones less
     prior: int = 1000
@@ -62,7 +63,14 @@ class Group:
     declared_at: datetime | None = None
 
     def recent(self, now: datetime, window: timedelta) -> list[Report]:
-        return [r for r in self.reports if now - r.at <= window]
+        """The group's reports inside the window (reports are kept in time order)."""
+        return self.reports[self._first_recent(now, window):]
+
+    def recent_count(self, now: datetime, window: timedelta) -> int:
+        return len(self.reports) - self._first_recent(now, window)
+
+    def _first_recent(self, now: datetime, window: timedelta) -> int:
+        return bisect.bisect_left(self.reports, now - window, key=lambda r: r.at)
 
     def branches(self, now: datetime, window: timedelta) -> set[str]:
         return {r.branch for r in self.recent(now, window) if r.branch}
@@ -138,7 +146,7 @@ class Detector:
         # taking new reports in new wordings.)
         rules = self.rules
         groups = {g.id: g for g in (self._group_of[r.id] for r in matches)
-                  if hits[g.id] >= rules.cohesion * min(len(g.recent(report.at, rules.window)), rules.min_reports)}
+                  if hits[g.id] >= rules.cohesion * min(g.recent_count(report.at, rules.window), rules.min_reports)}
         if not groups:
             previous = self._last_by_person.get(report.person)
             if previous is not None and report.at - previous.at <= self.rules.follow_up:
@@ -176,7 +184,8 @@ class Detector:
                 group.declared_at = group.declared_at or other.declared_at
                 self._groups.pop(other.id, None)
                 self._merged[other.id] = group.id
-            group.reports.sort(key=lambda r: (r.at, r.id))
+            if len(groups) > 1:
+                group.reports.sort(key=lambda r: (r.at, r.id))
         group.reports.append(report)
         self._group_of[report.id] = group
         self._last_by_person[report.person] = report
@@ -184,13 +193,15 @@ class Detector:
 
     def _judge(self, group: Group, report: Report, similar: int) -> Observation:
         rules, now = self.rules, report.at
+        offer = declare = False
+        if group.declared_at is not None or group.recent_count(now, rules.window) < rules.min_reports:
+            return Observation(group, similar, offer, declare)
         recent = group.recent(now, rules.window)
         branches = {r.branch for r in recent if r.branch}
-        offer = declare = False
-        if group.offered_at is None and len(recent) >= rules.min_reports and len(branches) >= rules.min_branches:
+        if group.offered_at is None and len(branches) >= rules.min_branches:
             group.offered_at = now
             offer = True
-        if group.declared_at is None and len(recent) >= rules.auto_reports and len(branches) >= rules.auto_branches:
+        if len(recent) >= rules.auto_reports and len(branches) >= rules.auto_branches:
             group.declared_at = now
             declare = True
         return Observation(group, similar, offer, declare)
