@@ -72,9 +72,6 @@ class Group:
     def _first_recent(self, now: datetime, window: timedelta) -> int:
         return bisect.bisect_left(self.reports, now - window, key=lambda r: r.at)
 
-    def branches(self, now: datetime, window: timedelta) -> set[str]:
-        return {r.branch for r in self.recent(now, window) if r.branch}
-
 
 @dataclass(frozen=True)
 class Observation:
@@ -103,8 +100,6 @@ class Detector:
         self._recent: deque[Report] = deque()
         self._postings: dict[int, deque[Report]] = {}
         self._group_of: dict[int, Group] = {}  # report id → its group
-        self._merged: dict[int, int] = {}  # group id → the group it was merged into
-        self._groups: dict[int, Group] = {}
         self._last_by_person: dict[str, Report] = {}
         # How many reports ever seen hold each feature: a feature every everyday report has (打印机,
         # 系统) says less about "the same fault" than a rare one. Halved now and then, so it follows change.
@@ -171,7 +166,6 @@ class Detector:
     def _join(self, report: Report, groups: list[Group]) -> Group:
         if not groups:
             group = Group(id=report.id)
-            self._groups[group.id] = group
         else:
             # The group that has gone furthest (offered, declared, biggest) absorbs the others.
             groups.sort(key=lambda g: (g.declared_at is None, g.offered_at is None, -len(g.reports), g.id))
@@ -182,8 +176,6 @@ class Detector:
                     self._group_of[r.id] = group
                 group.offered_at = group.offered_at or other.offered_at
                 group.declared_at = group.declared_at or other.declared_at
-                self._groups.pop(other.id, None)
-                self._merged[other.id] = group.id
             if len(groups) > 1:
                 group.reports.sort(key=lambda r: (r.at, r.id))
         group.reports.append(report)
@@ -230,8 +222,6 @@ class Detector:
                         posting.popleft()
                     if not posting:
                         del self._postings[f]
-            group = self._group_of.pop(old.id, None)
-            if group is not None and all(r.at < horizon for r in group.reports):
-                self._groups.pop(group.id, None)
+            self._group_of.pop(old.id, None)
             if self._last_by_person.get(old.person) is old:
                 del self._last_by_person[old.person]

@@ -211,10 +211,8 @@ class Matcher:
                     codes.setdefault(fx.WORD | self._vocab.words[part], KIND_WEIGHTS["w"] * SUBWORD_WEIGHT)
         if not codes:
             return Query(norm, tuple(dict.fromkeys(ws)), {})
-        found = np.fromiter(codes, dtype=np.int64, count=len(codes))
-        at = np.minimum(np.searchsorted(self._codes, found), max(len(self._codes) - 1, 0))
-        known = self._codes[at] == found if len(self._codes) else np.zeros(len(found), dtype=bool)
-        features = {int(f): codes[int(c)] for f, c, k in zip(at, found, known, strict=True) if k}
+        fids = self._lookup(list(codes))
+        features = {fid: weight for fid, weight in zip(fids, codes.values(), strict=True) if fid >= 0}
         return Query(norm, tuple(dict.fromkeys(ws)), features)
 
     def set_boosts(self, boosts: Mapping[str, float]) -> None:
