@@ -17,8 +17,11 @@ from wuyou.adapters.channels import Channels, load_channels
 from wuyou.adapters.delivery import ChannelSender, Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
+from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, utcnow
-from wuyou.desk import housekeeping, sla
+from wuyou.desk import housekeeping, sla, surge
+from wuyou.desk.incidents import oncall
+from wuyou.desk.incidents import service as incidents
 from wuyou.desk.media import FolderMedia, MediaStore
 from wuyou.desk.models import Person
 from wuyou.desk.org import import_org, load_org_file
@@ -60,6 +63,14 @@ class Desk:
             session.commit()
         return handled
 
+    def incidents_round(self) -> int:
+        """Escalate on-call pages nobody acknowledged in time; remind incidents overdue for a status update."""
+        with self.sessions() as session:
+            now = self.clock()
+            handled = oncall.escalate_due(session=session, now=now) + incidents.remind_updates(session=session, now=now)
+            session.commit()
+        return handled
+
     def close(self) -> None:
         self.loop.stop()
         self.db.dispose()
@@ -78,6 +89,13 @@ def queue_rules(s: Settings) -> housekeeping.Rules:
         release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
         close_unconfirmed_after=timedelta(days=s.auto_close_days),
     )
+
+
+def surge_rules(s: Settings) -> surge.Rules:
+    """The surge thresholds the settings ask for."""
+    return surge.Rules(min_reports=s.surge_min_reports, min_branches=s.surge_min_branches,
+                       window=timedelta(minutes=s.surge_window_minutes), auto_reports=s.surge_auto_reports,
+                       auto_branches=s.surge_auto_branches)
 
 
 def platform_senders(channels: Channels, store: StateStore) -> list[ChannelSender]:
@@ -133,10 +151,11 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         public_url=settings.link_base,
         media=build_media(settings),
         on_commit=loop.wake,
+        surge=SurgeWatch(surge_rules(settings)),
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))
-    jobs.extend((desk.sla_round, desk.housekeeping_round))
+    jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round))
     return desk
 
 

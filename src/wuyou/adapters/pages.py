@@ -25,7 +25,7 @@ h2{font-size:1.05em}.files img{max-height:160px;margin:.2em;border-radius:4px}
 table{border-collapse:collapse;width:100%}td{border-top:1px solid #eee;padding:.3em .5em;vertical-align:top}</style>"""
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def page(title: str, body: str) -> HTMLResponse:
     return HTMLResponse(
         f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{escape(title)} · 无忧服务台</title>'
         f"{_STYLE}<body>{body}<p class=meta><a href='/'>无忧服务台</a></p></body></html>"
@@ -44,7 +44,7 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
     source = f" · 来自 {escape(doc.source)}" if doc.source else ""
     phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings)
     learned = f"<h2>报修人的说法 · how reporters put it</h2><ul>{phrasings}</ul>" if phrasings else ""
-    return _page(
+    return page(
         doc.title,
         f"<h1>{escape(doc.title)}{draft}</h1>"
         f"<p class=meta>{escape(doc.id)} · {escape(doc.category)} · {tags}{source}</p>"
@@ -80,7 +80,7 @@ def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
             for a in attachments.of_ticket(session=session, ticket_id=ticket_id)
         )
     gallery = f"<p class=files>{files}</p>" if files else ""
-    return _page(f"#{ticket_id}", f"{head}<pre>{escape(ticket.description)}</pre>{gallery}<table>{rows}</table>")
+    return page(f"#{ticket_id}", f"{head}<pre>{escape(ticket.description)}</pre>{gallery}<table>{rows}</table>")
 
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")

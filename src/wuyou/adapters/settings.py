@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     remind_unclaimed_minutes: float = Field(default=30, gt=0)
     auto_release_minutes: float = Field(default=240, ge=0)
     auto_close_days: float = Field(default=3, gt=0)
+    # Surge detection: offer a major incident at N similar reports from M branches within the window,
+    # declare it automatically at the second pair of thresholds.
+    surge_min_reports: int = Field(default=5, ge=2)
+    surge_min_branches: int = Field(default=3, ge=1)
+    surge_window_minutes: float = Field(default=30, gt=0)
+    surge_auto_reports: int = Field(default=10, ge=2)
+    surge_auto_branches: int = Field(default=6, ge=1)
     # Loaded into an empty database by `make run` / `wuyou serve --demo`.
     demo_dir: Path | None = None
     channels_file: Path | None = None

@@ -25,6 +25,7 @@ class Dialogue:
     choices: list[str] = field(default_factory=list)  # commands that "1", "2", … would run
     replying_to: int | None = None  # the next message is a reply to this ticket's reporter
     attachments: list[int] = field(default_factory=list)  # staged attachments for the ticket to come
+    report: int | None = None  # the fault report (surge detection) the dialogue started from
 
 
 def _key(person_id: str) -> str:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import following, reporting, staff, working
+from wuyou.bot import following, incidents, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Inbound, Outbound
+from wuyou.bot.surge import SurgeWatch
 from wuyou.desk import binding
 from wuyou.desk.errors import DeskError
 from wuyou.desk.media import MediaStore
@@ -74,8 +75,10 @@ class Engine:
         public_url: str,
         media: MediaStore,
         on_commit: Callable[[], None] = lambda: None,
+        surge: SurgeWatch | None = None,
     ) -> None:
         self.media = media
+        self.surge = surge if surge is not None else SurgeWatch()
         self.session_factory = session_factory
         self.store = store
         self.index = index
@@ -206,7 +209,7 @@ class Engine:
 
 HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     name[4:]: getattr(module, name)
-    for module in (reporting, following, staff, working)
+    for module in (reporting, following, staff, working, incidents)
     for name in dir(module)
     if name.startswith("cmd_")
 }

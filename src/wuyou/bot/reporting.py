@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from wuyou.bot import following
+from wuyou.bot import following, incidents
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -77,6 +77,8 @@ def free_text(turn: Turn) -> None:
         _on_description(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if incidents.intercept(turn, text):
+        return
     if _awaiting_me(turn, text):
         return
     if following.answer_waiting(turn):
@@ -140,24 +142,35 @@ def cmd_reopen(turn: Turn, command: Command | None) -> None:
 
 
 def _report(turn: Turn, text: str) -> None:
-    """A new fault report: offer confident KB articles, else go straight to a ticket."""
+    """A new fault report: part of an open incident (a known issue), else confident KB articles, else
+    straight to a ticket. Every report counts towards surge detection, finished dialogue or not."""
+    gibberish = text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
+    report_id: int | None = None
+    if not gibberish:
+        outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
+                                           channel=turn.inbound.platform, now=turn.now)
+        if outcome.known is not None:
+            incidents.known_issue(turn, outcome.known, outcome.report, text)
+            return
+        report_id = outcome.report.id
     matcher = turn.engine.index.matcher(turn.session)
     suggestions = matcher.suggest(text)
     if suggestions:
         ids = [s.article_id for s in suggestions]
         feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now,
                         person_id=turn.person.id, query=text)
-        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments)
+        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
+                                 report=report_id)
         lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
         numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
         buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
         turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
                  buttons=(*buttons, Button(turn.t("btn_human"), "0")))
         return
-    if text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I):
+    if gibberish:
         turn.say("gibberish", text=text[:20])
         return
-    turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments)
+    turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
     _ask_category(turn, intro=turn.t("no_match_intro"))
 
 
@@ -268,6 +281,7 @@ def _on_description(turn: Turn, text: str) -> None:
         tz=turn.engine.tz.key,
         attachment_ids=d.attachments,
     )
+    incidents.ticket_opened(turn, d.report, ticket)
     turn.dialogue = Dialogue()
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
     turn.say("ticket_created", ticket=ticket.id, category=ticket.category.path if ticket.category else "—",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from wuyou.bot import incidents
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import binding, sla, tickets
@@ -80,6 +82,9 @@ def _event_body(turn: Turn, event: TicketEvent) -> str:
 
 
 def cmd_show(turn: Turn, command: Command) -> None:
+    if command.ticket is None and re.match(r"^INC-?\d+$", command.rest.strip(), re.I):
+        incidents.cmd_incident(turn, Command(command.spec, None, f"{command.rest.strip()} show"))
+        return
     if command.ticket is None:
         turn.say("need_ticket_number", command="查看")
         return

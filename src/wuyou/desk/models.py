@@ -41,6 +41,8 @@ class Category(Base):
     speciality: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str | None] = mapped_column(String(8))
     team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code", use_alter=True))  # overrides routing
+    # Further specialities whose on-call an incident of this category pages (医保接口: also network).
+    page: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     position: Mapped[int] = mapped_column(default=0)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined")

@@ -275,6 +275,7 @@ def _import_catalog(session: Session, items: Sequence[Any]) -> int:
             if priority not in PRIORITIES:
                 raise OrgFileError(f"catalog {name}/{cname}: priority must be one of P1-P4")
             leaf.priority = priority
+            leaf.page = [str(p) for p in child.get("page") or []]
             count += 1
     session.flush()
     return count
@@ -395,7 +396,7 @@ def catalog_doc(*, session: Session) -> list[dict[str, Any]]:
                                  .order_by(Category.position)).all()
         out.append({"name": top.name, "children": [
             {k: v for k, v in (("name", c.name), ("speciality", c.speciality), ("priority", c.priority),
-                               ("team", c.team_code)) if v is not None}
+                               ("team", c.team_code), ("page", c.page or None)) if v is not None}
             for c in leaves]})
     return out
 

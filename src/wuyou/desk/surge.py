@@ -61,6 +61,7 @@ class Group:
     reports: list[Report] = field(default_factory=list)
     offered_at: datetime | None = None
     declared_at: datetime | None = None
+    incident_id: int | None = None  # the incident declared for it: its new reports are known issues
 
     def recent(self, now: datetime, window: timedelta) -> list[Report]:
         """The group's reports inside the window (reports are kept in time order)."""
@@ -113,18 +114,22 @@ class Detector:
         return self._group_of.get(report_id)
 
     def _weigh(self, report: Report) -> Report:
-        """The report with each feature weight scaled by how rare the feature is in the reports seen."""
+        """Count the report's features, and return it with each weight scaled by the feature's rarity."""
         self._seen_total += 1
         for f in report.features:
             self._seen[f] = self._seen.get(f, 0.0) + 1
         if self._seen_total >= self.rules.forget_after:
             self._seen = {f: n / 2 for f, n in self._seen.items() if n >= 1}
             self._seen_total /= 2
+        return replace(report, features=self.weigh(report.features))
+
+    def weigh(self, features: Mapping[int, float]) -> dict[int, float]:
+        """Feature weights scaled by how rare each feature is in the reports seen (nothing counted)."""
         # As if `prior` reports without the feature had been seen: a short history says nothing yet.
         total = self._seen_total + self.rules.prior
         floor = math.log(1 + self.rules.rare_floor)
-        return replace(report, features={
-            f: w * min(1.0, math.log(1 + total / self._seen[f]) / floor) for f, w in report.features.items()})
+        return {f: w * min(1.0, math.log(1 + total / max(self._seen.get(f, 0.0), 1.0)) / floor)
+                for f, w in features.items()}
 
     def observe(self, report: Report) -> Observation:
         """Add a report (reports must come in time order) and say what it did."""

@@ -1,0 +1,352 @@
+"""Major incidents in chat: `/incident` / `应急` with its subcommands, `通报`, answering a page with "收到",
+free text that starts with an incident id (relayed to the war-room), and a new report that belongs to an
+open incident (answered as a known issue, its ticket opened and linked without a dialogue)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from wuyou.bot.commands import Command
+from wuyou.bot.messages import Button
+from wuyou.desk import tickets
+from wuyou.desk.errors import NotFound
+from wuyou.desk.incidents import service as incidents
+from wuyou.desk.incidents.models import (
+    OPEN_STATUSES,
+    SEVERITIES,
+    FaultReport,
+    Incident,
+    IncidentEvent,
+    IncidentMember,
+    Page,
+    SurgeOffer,
+)
+from wuyou.desk.models import Category, Person, Ticket
+from wuyou.kb.text import tidy
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+SUBCOMMANDS = {
+    "confirm": ("确认",), "dismiss": ("忽略",), "declare": ("宣布", "发起"), "update": ("通报",),
+    "role": ("角色",), "task": ("任务",), "note": ("记录",), "join": ("加入", "到场", "收到"),
+    "sev": ("级别",), "mitigate": ("缓解",), "resolve": ("解决", "恢复"), "show": ("查看", "看板"),
+    "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",),
+}
+_WORD = {w: name for name, words in SUBCOMMANDS.items() for w in (name, *words)}
+_REF = re.compile(r"^(?:INC-?)(\d{1,9})$", re.I)
+_SEV = re.compile(r"\b(SEV[123])\b", re.I)
+_ACK = re.compile(r"^(收到|到|好的收到|ok|roger|ack)\b", re.I)
+_LEADING_REF = re.compile(r"^INC-?(\d{1,9})\s+(.+)$", re.I | re.S)
+_IN = re.compile(r"预计\s*(\d{1,3})\s*(分钟|小时)")
+ROLE_WORDS = {"commander": "commander", "指挥": "commander", "comms": "comms", "通报": "comms", "沟通": "comms",
+              "tech": "tech_lead", "tech_lead": "tech_lead", "技术": "tech_lead", "技术负责": "tech_lead"}
+
+
+def cmd_incident(turn: Turn, command: Command) -> None:
+    words = command.rest.split()
+    ref: int | None = None
+    sub = ""
+    rest: list[str] = []
+    for i, word in enumerate(words):
+        if ref is None and _REF.match(word):
+            ref = int(_REF.match(word).group(1))  # type: ignore[union-attr]
+        elif not sub and word.lower() in _WORD:
+            sub = _WORD[word.lower()]
+        else:
+            rest = words[i:]
+            break
+    text = " ".join(rest)
+    if not sub:
+        sub = "show" if ref is not None else "list"
+    if sub in ("confirm", "dismiss"):
+        _answer_offer(turn, sub, text)
+    elif sub == "declare":
+        _declare(turn, text)
+    elif sub == "list":
+        _list(turn)
+    else:
+        incident = _context(turn, ref)
+        if incident is not None:
+            ACTIONS[sub](turn, incident, text)
+
+
+def cmd_update(turn: Turn, command: Command) -> None:
+    """`通报 INC-7 …`: the status update without the `应急` prefix."""
+    cmd_incident(turn, Command(command.spec, None, f"update {command.rest}"))
+
+
+def _context(turn: Turn, ref: int | None) -> Incident | None:
+    """The incident named, or the one open incident the person is in (a WeCom 1:1 chat has no group)."""
+    if ref is not None:
+        return incidents.get(session=turn.session, incident_id=ref)
+    mine = [i for i in incidents.open_incidents(session=turn.session)
+            if turn.session.get(IncidentMember, (i.id, turn.person.id)) is not None
+            or turn.person.id in (i.commander_id, i.comms_id, i.tech_lead_id)]
+    if len(mine) == 1:
+        return mine[0]
+    turn.say("incident_which", open=" ".join(i.ref for i in mine) or "—")
+    return None
+
+
+def _answer_offer(turn: Turn, sub: str, text: str) -> None:
+    offer_id = int(text.split()[0]) if text.split() and text.split()[0].isdigit() else None
+    row = (turn.session.get(SurgeOffer, offer_id) if offer_id is not None
+           else incidents.latest_offer(session=turn.session, lead=turn.person, now=turn.now))
+    if row is None:
+        turn.say("incident_no_offer")
+        return
+    if row.status == "declared" and row.incident_id:
+        turn.say("incident_already_declared", incident=f"INC-{row.incident_id}")
+        return
+    if sub == "dismiss":
+        incidents.dismiss(session=turn.session, offer_id=row.id, lead=turn.person, now=turn.now)
+        turn.say("incident_dismissed", title=row.title)
+        return
+    reports = list(turn.session.scalars(select(FaultReport).where(FaultReport.id.in_(row.report_ids))))
+    sev = _SEV.search(text)
+    category = turn.session.get(Category, row.category_id) if row.category_id else None
+    severity = sev.group(1).upper() if sev else row.severity
+    incident = incidents.declare(session=turn.session, title=row.title, severity=severity, source="surge",
+                                 now=turn.now, declarer=turn.person, category=category, reports=reports,
+                                 offer_row=row)
+    turn.engine.surge.adopt(group=turn.engine.surge.group_of([r.id for r in reports]), incident=incident,
+                            texts=[r.text for r in reports])
+    _declared(turn, incident)
+
+
+def _declare(turn: Turn, text: str) -> None:
+    """`应急 宣布 标题 [SEV2] [#1051 …]`: declare by hand, from tickets when numbers are given."""
+    sev = _SEV.search(text)
+    numbers = [int(n) for n in re.findall(r"#(\d{1,9})", text)]
+    title = tidy(_SEV.sub(" ", re.sub(r"#\d{1,9}", " ", text))).strip()
+    linked = [tickets.visible_to_staff(session=turn.session, ticket_id=n, person=turn.person) for n in numbers]
+    if not title:
+        title = linked[0].title if linked else ""
+    if not title:
+        turn.say("incident_need_title")
+        return
+    reports = list(turn.session.scalars(select(FaultReport).where(FaultReport.ticket_id.in_(numbers or [-1]))))
+    incident = incidents.declare(session=turn.session, title=title, severity=sev.group(1).upper() if sev else "SEV2",
+                                 source="ticket" if linked else "chat", now=turn.now, declarer=turn.person,
+                                 tickets=linked, reports=reports)
+    turn.engine.surge.adopt(group=turn.engine.surge.group_of([r.id for r in reports]), incident=incident,
+                            texts=[title, *(t.description for t in linked)])
+    _declared(turn, incident)
+
+
+def _declared(turn: Turn, incident: Incident) -> None:
+    pages = turn.session.scalars(select(Page).where(Page.incident_id == incident.id)).all()
+    turn.say("incident_declared_reply", incident=incident.ref, severity=incident.severity, title=incident.title,
+             commander=_name(incident.commander), comms=_name(incident.comms),
+             paged="、".join(f"{p.person.name}（{p.speciality}）" for p in pages) or "—",
+             tickets=len(incidents.linked_tickets(session=turn.session, incident_id=incident.id)),
+             url=f"{turn.engine.public_url}/incidents/{incident.ref}",
+             buttons=(Button(turn.t("btn_board"), f"/incident {incident.ref} show"),))
+
+
+def _name(person: Person | None) -> str:
+    return person.name if person else "—"
+
+
+def _list(turn: Turn) -> None:
+    rows = incidents.open_incidents(session=turn.session)
+    if not rows:
+        turn.say("incident_none_open")
+        return
+    turn.say("incident_list", lines="\n".join(
+        turn.t("incident_list_line", incident=i.ref, severity=i.severity, title=i.title,
+               status=turn.t(f"incident_status_{i.status}"), since=turn.local(i.declared_at)) for i in rows))
+
+
+def _with_times(turn: Turn, text: str) -> str:
+    """"预计30分钟恢复" → "预计 11:11 前恢复": a duration read later is meaningless, a clock time is not."""
+    def clock(match: re.Match[str]) -> str:
+        amount = int(match.group(1)) * (60 if match.group(2) == "小时" else 1)
+        return turn.t("expected_by", at=turn.local(turn.now + timedelta(minutes=amount)))
+
+    return _IN.sub(clock, text)
+
+
+def _update(turn: Turn, incident: Incident, text: str) -> None:
+    if not text:
+        turn.say("incident_need_text", incident=incident.ref)
+        return
+    told, branches = incidents.post_update(session=turn.session, incident=incident, author=turn.person,
+                                           text=_with_times(turn, text), now=turn.now)
+    turn.say("incident_update_sent", incident=incident.ref, reporters=told, branches=branches)
+
+
+def _note(turn: Turn, incident: Incident, text: str) -> None:
+    if not text:
+        turn.say("incident_need_text", incident=incident.ref)
+        return
+    incidents.note(session=turn.session, incident=incident, author=turn.person, text=text, now=turn.now)
+    turn.say("incident_note_sent", incident=incident.ref)
+
+
+def _join(turn: Turn, incident: Incident, text: str) -> None:
+    answered = incidents.join(session=turn.session, incident=incident, person=turn.person, now=turn.now)
+    if answered is None:
+        holder = incident.tech_lead.name if incident.tech_lead else ""
+        turn.say("incident_joined_late" if holder and holder != turn.person.name else "incident_joined",
+                 incident=incident.ref, holder=holder)
+        return
+    first = min(turn.session.scalars(select(Page.paged_at).where(Page.incident_id == incident.id,
+                                                                 Page.speciality == answered.speciality)))
+    turn.say("incident_acked", incident=incident.ref, role_key="",
+             role=turn.t("role_tech_lead") if incident.tech_lead_id == turn.person.id else "",
+             took=_duration(turn, turn.now - first), took_page=_duration(turn, turn.now - answered.paged_at))
+
+
+def _duration(turn: Turn, delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    return turn.t("duration_ms", minutes=seconds // 60, seconds=seconds % 60)
+
+
+def _role(turn: Turn, incident: Incident, text: str) -> None:
+    parts = text.split()
+    role = ROLE_WORDS.get(parts[0].lower()) if parts else None
+    person = _person(turn, parts[1]) if len(parts) > 1 else None
+    if role is None or person is None:
+        turn.say("incident_role_usage", incident=incident.ref)
+        return
+    incidents.set_role(session=turn.session, incident=incident, actor=turn.person, role=role, person=person,
+                       now=turn.now)
+    turn.say("incident_role_set", incident=incident.ref, role=turn.t(f"role_{role}"), name=person.name)
+
+
+def _person(turn: Turn, word: str) -> Person | None:
+    word = word.lstrip("@")
+    found = turn.session.get(Person, word)
+    return found or turn.session.scalars(select(Person).where(Person.name == word)).first()
+
+
+def _task(turn: Turn, incident: Incident, text: str) -> None:
+    owner = next((p for p in (_person(turn, w) for w in text.split() if w.startswith("@")) if p is not None), None)
+    title = " ".join(w for w in text.split() if not w.startswith("@"))
+    if not title:
+        turn.say("incident_need_text", incident=incident.ref)
+        return
+    due_match = re.search(r"(\d{1,3})\s*(分钟|小时)内", title)
+    due: datetime | None = None
+    if due_match:
+        due = turn.now + timedelta(minutes=int(due_match.group(1)) * (60 if due_match.group(2) == "小时" else 1))
+    task = incidents.add_task(session=turn.session, incident=incident, actor=turn.person, title=title, owner=owner,
+                              due=due, now=turn.now)
+    turn.say("incident_task_added", incident=incident.ref, task=task.id, owner=_name(owner),
+             due=turn.local(due) if due else "—")
+
+
+def _sev(turn: Turn, incident: Incident, text: str) -> None:
+    sev = _SEV.search(text) or _SEV.search(f"SEV{text.strip()}")
+    if sev is None or sev.group(1).upper() not in SEVERITIES:
+        turn.say("incident_sev_usage", incident=incident.ref)
+        return
+    incidents.set_severity(session=turn.session, incident=incident, actor=turn.person, severity=sev.group(1).upper(),
+                           now=turn.now)
+    turn.say("incident_sev_set", incident=incident.ref, severity=incident.severity)
+
+
+def _mitigate(turn: Turn, incident: Incident, text: str) -> None:
+    incidents.mitigate(session=turn.session, incident=incident, actor=turn.person, text=text, now=turn.now)
+    turn.say("incident_mitigated_reply", incident=incident.ref)
+
+
+def _resolve(turn: Turn, incident: Incident, text: str) -> None:
+    if not text:
+        turn.say("incident_need_text", incident=incident.ref)
+        return
+    count = incidents.resolve(session=turn.session, incident=incident, actor=turn.person, summary=text, now=turn.now)
+    turn.say("incident_resolved_reply", incident=incident.ref, tickets=count,
+             url=f"{turn.engine.public_url}/incidents/{incident.ref}/report")
+
+
+def _close(turn: Turn, incident: Incident, text: str) -> None:
+    incidents.close(session=turn.session, incident=incident, actor=turn.person, now=turn.now)
+    turn.say("incident_closed_reply", incident=incident.ref)
+
+
+def _subscribe(turn: Turn, incident: Incident, text: str) -> None:
+    incidents.subscribe(session=turn.session, incident=incident, person=turn.person, now=turn.now)
+    turn.say("incident_subscribed", incident=incident.ref)
+
+
+def _show(turn: Turn, incident: Incident, text: str) -> None:
+    events = incidents.timeline(session=turn.session, incident_id=incident.id)
+    lines = "\n".join(f"{turn.local(e.at)} {turn.t(f'incident_event_{e.kind}', **_event_params(e))}" for e in events)
+    linked = incidents.linked_tickets(session=turn.session, incident_id=incident.id)
+    turn.say("incident_show", incident=incident.ref, severity=incident.severity, title=incident.title,
+             status=turn.t(f"incident_status_{incident.status}"), commander=_name(incident.commander),
+             comms=_name(incident.comms), tech=_name(incident.tech_lead), lines=lines,
+             tickets=" ".join(f"#{t.id}" for t in linked) or "—",
+             branches=len(incidents.affected_branches(session=turn.session, incident_id=incident.id)),
+             url=f"{turn.engine.public_url}/incidents/{incident.ref}")
+
+
+def _event_params(e: IncidentEvent) -> dict[str, object]:
+    data = {k: ("" if v is None else v) for k, v in (e.data or {}).items()}
+    return {"name": data.get("name", ""), **data, "actor": e.actor.name if e.actor else "", "body": e.body or ""}
+
+
+ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
+           "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show}
+
+
+# --- free text ------------------------------------------------------------------------------------------------
+
+
+def intercept(turn: Turn, text: str) -> bool:
+    """Incident traffic in plain words: "收到" answering a page, "INC-7 …" from a participant."""
+    if turn.person.role == "reporter":
+        return False
+    if _ACK.match(text):
+        open_page = turn.session.scalars(select(Page).where(Page.person_id == turn.person.id,
+                                                            Page.status.in_(("paging", "missed")))
+                                         .order_by(Page.id.desc())).first()
+        if open_page is not None:
+            incident = turn.session.get(Incident, open_page.incident_id)
+            if incident is not None and incident.status in OPEN_STATUSES:
+                _join(turn, incident, "")
+                return True
+    match = _LEADING_REF.match(text)
+    if match:
+        try:
+            incident = incidents.get(session=turn.session, incident_id=int(match.group(1)))
+        except NotFound:
+            return False
+        if incident.status in OPEN_STATUSES:
+            _note(turn, incident, match.group(2).strip())
+            return True
+    return False
+
+
+def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str) -> None:
+    """A new report of an open incident: open its ticket, link it, and say the engineers are on it."""
+    ticket = tickets.open_ticket(
+        session=turn.session, reporter=turn.person, category=incident.category, urgency=2, description=text,
+        channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text), now=turn.now,
+        tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments,
+    )
+    report.ticket_id = ticket.id
+    incidents.link_ticket(session=turn.session, incident=incident, ticket=ticket, now=turn.now)
+    turn.dialogue.attachments = []
+    turn.say("incident_known_issue", incident=incident.ref, title=incident.title, ticket=ticket.id)
+
+
+def ticket_opened(turn: Turn, report_id: int | None, ticket: Ticket) -> None:
+    """A report's ticket dialogue ended: tie the ticket to the report, and to its incident if one was declared."""
+    if report_id is None:
+        return
+    report = turn.session.get(FaultReport, report_id)
+    if report is None:
+        return
+    report.ticket_id = ticket.id
+    if report.incident_id is not None:
+        incident = turn.session.get(Incident, report.incident_id)
+        if incident is not None and incident.status in OPEN_STATUSES:
+            incidents.link_ticket(session=turn.session, incident=incident, ticket=ticket, now=turn.now)

@@ -1,0 +1,145 @@
+"""Every new fault report goes past the surge watch: recorded, compared with the recent ones, and either
+recognised as part of an open incident (a known issue), or counted towards a surge that is offered to the
+duty lead or declared automatically.
+
+The detector's window lives in this process and is rebuilt from the recorded reports when the process
+starts; offers are unique per group in the database, so two processes never offer the same group twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.incidents import service as incidents
+from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
+from wuyou.desk.models import Category, Person, Ticket
+from wuyou.desk.surge import Detector, Group, Report, Rules, similarity
+from wuyou.kb.signature import signature
+from wuyou.kb.text import tidy
+
+PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its later reports
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a report led to: the recorded report, and the open incident it belongs to, if any."""
+
+    report: FaultReport
+    known: Incident | None
+
+
+class SurgeWatch:
+    """The detector of one desk process, with the open incidents' report profiles."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.detector = Detector(rules)
+        self._profiles: dict[int, list[dict[int, float]]] = {}
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    def _load(self, session: Session, now: datetime) -> None:
+        """Rebuild the window and the incident profiles from the database (once per process)."""
+        self._loaded = True
+        since = now - self.detector.rules.window
+        for row in session.scalars(select(FaultReport).where(FaultReport.at >= since).order_by(FaultReport.at,
+                                                                                             FaultReport.id)):
+            self.detector.observe(Report(row.id, row.at, row.person_id, row.branch_code, signature(row.text)))
+        for incident in session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES))):
+            texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident.id)
+                                    .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
+            self._profiles[incident.id] = [self.detector.weigh(signature(t)) for t in texts]
+
+    def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime) -> Outcome:
+        """Record a new fault report and act on what it means for surges and open incidents."""
+        with self._lock:
+            if not self._loaded:
+                self._load(session, now)
+            row = FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
+                              channel=channel)
+            session.add(row)
+            session.flush()
+            observation = self.detector.observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
+            group = observation.group
+            weighted = dict(group.reports[-1].features)
+            known = self._known(session, group, weighted)
+            if known is not None:
+                row.incident_id = known.id
+                profile = self._profiles.setdefault(known.id, [])
+                profile.append(dict(weighted))
+                del profile[:-PROFILE_SIZE]
+                return Outcome(row, known)
+            if observation.declare:
+                incident = self._declare_group(session, group, now)
+                return Outcome(row, incident)
+            if observation.offer or group.offered_at is not None:
+                self._offer(session, group, now)
+        return Outcome(row, None)
+
+    def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> Incident | None:
+        candidates: list[int] = []
+        if group.incident_id is not None:
+            candidates.append(group.incident_id)
+        rules = self.detector.rules
+        for incident_id, profile in self._profiles.items():
+            if incident_id in candidates or not profile:
+                continue
+            hits = sum(similarity(weighted, p) >= rules.similarity for p in profile)
+            if hits >= max(1.0, rules.cohesion * min(len(profile), rules.min_reports)):
+                candidates.append(incident_id)
+        for incident_id in candidates:
+            incident = session.get(Incident, incident_id)
+            if incident is not None and incident.status in OPEN_STATUSES:
+                return incident
+            self._profiles.pop(incident_id, None)
+        return None
+
+    def _rows(self, session: Session, group: Group) -> list[FaultReport]:
+        ids = [r.id for r in group.reports]
+        return list(session.scalars(select(FaultReport).where(FaultReport.id.in_(ids)).order_by(FaultReport.id)))
+
+    def _offer(self, session: Session, group: Group, now: datetime) -> None:
+        rows = self._rows(session, group)
+        if rows:
+            incidents.offer(session=session, group_key=group.id, reports=rows, title=tidy(rows[0].text), now=now,
+                            category=_category(session, rows))
+
+    def _declare_group(self, session: Session, group: Group, now: datetime) -> Incident:
+        rows = self._rows(session, group)
+        self._offer(session, group, now)
+        offer_row = incidents.offer_for_group(session=session, group_key=group.id)
+        branches = {r.branch_code for r in rows if r.branch_code}
+        incident = incidents.declare(
+            session=session, title=offer_row.title if offer_row else tidy(rows[0].text),
+            severity=incidents.suggested_severity(len(branches)), source="auto", now=now,
+            category=_category(session, rows), reports=rows, offer_row=offer_row)
+        self.adopt(group=group, incident=incident)
+        return incident
+
+    def adopt(self, *, group: Group | None, incident: Incident, texts: Sequence[str] = ()) -> None:
+        """Remember an incident's reports, so that its later reports are recognised as known."""
+        with_reports = [dict(r.features) for r in group.reports] if group is not None else []
+        with_reports += [self.detector.weigh(signature(t)) for t in texts]
+        self._profiles[incident.id] = with_reports[-PROFILE_SIZE:]
+        if group is not None:
+            group.incident_id = incident.id
+            self.detector.mark_declared(group, incident.declared_at)
+
+    def group_of(self, report_ids: list[int]) -> Group | None:
+        with self._lock:
+            return next((g for g in (self.detector.group(i) for i in report_ids) if g is not None), None)
+
+
+def _category(session: Session, rows: list[FaultReport]) -> Category | None:
+    """The category most of the group's tickets have."""
+    ids = [r.ticket_id for r in rows if r.ticket_id]
+    if not ids:
+        return None
+    counts = Counter(session.scalars(select(Ticket.category_id).where(Ticket.id.in_(ids),
+                                                                      Ticket.category_id.is_not(None))))
+    return session.get(Category, counts.most_common(1)[0][0]) if counts else None

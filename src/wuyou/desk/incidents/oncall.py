@@ -1,0 +1,162 @@
+"""On-call: which team answers for a speciality in an area, its chain of people, pages with an
+acknowledgement timer that escalate to the next in order, and the times to acknowledge and assemble.
+
+The timers live in the database (`pages.due_at`), so a restart loses none; the worker's round takes the
+due pages `FOR UPDATE SKIP LOCKED`, so two workers never escalate the same page twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import outbox
+from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, Page
+from wuyou.desk.models import Person, Team, TeamMember
+from wuyou.desk.org import region_chain
+
+ACK_TIMEOUT = timedelta(minutes=5)
+
+
+def team_for(*, session: Session, speciality: str, region_code: str | None) -> Team | None:
+    """The team of this speciality nearest to the area (its region or the nearest ancestor; HQ last)."""
+    teams = list(session.scalars(select(Team).where(Team.speciality == speciality).order_by(Team.code)))
+    if not teams:
+        return None
+    chain = region_chain(session=session, region_code=region_code) if region_code else []
+    for code in chain:
+        for team in teams:
+            if team.region_code == code:
+                return team
+    roots = [t for t in teams if t.region_code == (chain[-1] if chain else t.region_code)]
+    return roots[0] if roots else teams[0]
+
+
+def chain(*, session: Session, team: Team) -> list[Person]:
+    """Who is paged, in order: the team's on-call order (its members if none is set), then its lead."""
+    rows = session.execute(
+        select(Person, TeamMember.oncall_position, TeamMember.position)
+        .join(TeamMember, TeamMember.person_id == Person.id)
+        .where(TeamMember.team_code == team.code, Person.active)
+    ).all()
+    oncall = sorted((r for r in rows if r[1] is not None), key=lambda r: r[1] or 0)
+    people = [r[0] for r in (oncall or sorted(rows, key=lambda r: r[2]))]
+    lead = session.get(Person, team.lead_id) if team.lead_id else None
+    if lead is not None and lead.active and lead not in people:
+        people.append(lead)
+    return people
+
+
+def page(
+    *, session: Session, incident: Incident, team: Team, people: list[Person], step: int, now: datetime,
+    timeout: timedelta = ACK_TIMEOUT, missed: Person | None = None,
+) -> Page:
+    """Page `people[step]` for the team and start the acknowledgement timer."""
+    person = people[step]
+    row = Page(incident_id=incident.id, team_code=team.code, speciality=team.speciality, person_id=person.id,
+               step=step, chain=[p.id for p in people], paged_at=now, due_at=now + timeout, status="paging")
+    session.add(row)
+    member = session.get(IncidentMember, (incident.id, person.id))
+    if member is None:
+        session.add(IncidentMember(incident_id=incident.id, person_id=person.id, kind="responder",
+                                   speciality=team.speciality, added_at=now))
+    session.flush()
+    event = _event(session, incident, "paged", now, data={
+        "person": person.id, "name": person.name, "team": team.code, "team_name": team.name, "step": step + 1,
+        "missed": missed.name if missed else None})
+    outbox.enqueue(
+        session=session, person_id=person.id, template="incident_page" if missed is None else "incident_page_next",
+        params={**card(incident), "team": team.name, "step": step + 1, "step_before": step,
+                "missed": missed.name if missed else "",
+                "minutes": int(timeout.total_seconds() // 60)},
+        key=f"inc{incident.id}:ev{event.id}:{person.id}", now=now,
+        buttons=[{"label_key": "btn_ack", "action": f"/incident {incident.ref} join"},
+                 {"label_key": "btn_board", "action": f"/incident {incident.ref} show"}],
+    )
+    return row
+
+
+def acknowledge(*, session: Session, incident: Incident, person: Person, now: datetime) -> Page | None:
+    """The person answers a page (or joins): the first answer of a team stops its chain. Returns the page
+    answered in time, or None for a late answer or a join without a page (recorded as joined)."""
+    pages = list(session.scalars(select(Page).where(Page.incident_id == incident.id, Page.person_id == person.id)
+                                 .order_by(Page.id)))
+    answered = next((p for p in pages if p.status == "paging"), None)
+    member = session.get(IncidentMember, (incident.id, person.id))
+    if member is None:
+        member = IncidentMember(incident_id=incident.id, person_id=person.id, kind="responder", added_at=now)
+        session.add(member)
+    member.kind = "responder"
+    member.joined_at = member.joined_at or now
+    if answered is None:
+        _event(session, incident, "joined", now, actor=person, data={"late": bool(pages)})
+        return None
+    answered.status, answered.acked_at = "acked", now
+    member.speciality = answered.speciality
+    for other in session.scalars(select(Page).where(Page.incident_id == incident.id, Page.status == "paging",
+                                                    Page.speciality == answered.speciality, Page.id != answered.id)):
+        other.status = "cancelled"
+    first = min(session.scalars(select(Page.paged_at).where(Page.incident_id == incident.id,
+                                                            Page.speciality == answered.speciality)))
+    if incident.tech_lead_id is None:
+        incident.tech_lead_id = person.id
+    session.flush()
+    _event(session, incident, "acked", now, actor=person, data={
+        "speciality": answered.speciality, "team": answered.team_code,
+        "seconds": int((now - first).total_seconds()),
+        "seconds_this_page": int((now - answered.paged_at).total_seconds())})
+    if incident.assembled_at is None and _assembled(session, incident):
+        incident.assembled_at = now
+        _event(session, incident, "assembled", now, data={"seconds": int((now - incident.declared_at).total_seconds())})
+    return answered
+
+
+def _assembled(session: Session, incident: Incident) -> bool:
+    """Every paged speciality has someone who acknowledged."""
+    rows = session.execute(select(Page.speciality, Page.status).where(Page.incident_id == incident.id)).all()
+    paged = {s for s, _ in rows}
+    return bool(paged) and paged <= {s for s, status in rows if status == "acked"}
+
+
+def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
+    """Pages not acknowledged in time: mark them missed and page the next in the chain."""
+    due = list(session.scalars(select(Page).where(Page.status == "paging", Page.due_at <= now).order_by(Page.id)
+                               .limit(limit).with_for_update(skip_locked=True, of=Page)))
+    for row in due:
+        row.status = "missed"
+        incident = session.get(Incident, row.incident_id)
+        team = session.get(Team, row.team_code)
+        if incident is None or team is None or incident.status not in ("active", "mitigated"):
+            continue
+        people = [p for p in (session.get(Person, pid) for pid in row.chain) if p is not None]
+        missed = session.get(Person, row.person_id)
+        if row.step + 1 >= len(people):
+            _event(session, incident, "chain_exhausted", now, data={"team": team.code, "team_name": team.name})
+            if incident.commander_id:
+                outbox.enqueue(session=session, person_id=incident.commander_id, template="incident_nobody_acked",
+                               params={**card(incident), "team": team.name}, now=now,
+                               key=f"inc{incident.id}:exhausted:{row.id}")
+            continue
+        nxt = page(session=session, incident=incident, team=team, people=people, step=row.step + 1, now=now,
+                   timeout=row.due_at - row.paged_at, missed=missed)
+        outbox.enqueue(session=session, person_id=row.person_id, template="incident_page_passed_on",
+                       params={**card(incident), "next": nxt.person.name}, now=now,
+                       key=f"inc{incident.id}:passed:{row.id}",
+                       buttons=[{"label_key": "btn_ack", "action": f"/incident {incident.ref} join"}])
+    return len(due)
+
+
+def card(incident: Incident) -> dict[str, object]:
+    """The facts every incident notification shows, as template parameters."""
+    return {"incident": incident.ref, "severity": incident.severity, "title": incident.title,
+            "board_path": f"/incidents/{incident.ref}"}
+
+
+def _event(session: Session, incident: Incident, kind: str, now: datetime, *, actor: Person | None = None,
+           body: str | None = None, data: dict[str, object] | None = None) -> IncidentEvent:
+    event = IncidentEvent(incident_id=incident.id, at=now, actor_id=actor.id if actor else None, kind=kind,
+                          body=body, data=data or {})
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,116 @@
+"""The post-incident report: what happened when, how long each phase took, who and what was affected.
+
+Built from the incident's own records (timeline, pages, links, tasks), so it is always as current as the
+incident; the commander fills in cause and improvements afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk.incidents import service
+from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, IncidentTask, Page
+from wuyou.desk.models import Branch, Ticket
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the report shows, for the Markdown and the web page alike."""
+
+    incident: Incident
+    durations: dict[str, object]
+    events: list[IncidentEvent]
+    tickets: list[Ticket]
+    branches: list[Branch]
+    participants: list[IncidentMember]
+    pages: list[Page]
+    tasks: list[IncidentTask]
+
+
+def facts(*, session: Session, incident_id: int) -> Facts:
+    incident = service.get(session=session, incident_id=incident_id)
+    codes = service.affected_branches(session=session, incident_id=incident.id)
+    return Facts(
+        incident=incident,
+        durations=service.durations(incident),
+        events=service.timeline(session=session, incident_id=incident.id),
+        tickets=service.linked_tickets(session=session, incident_id=incident.id),
+        branches=[b for b in (session.get(Branch, c) for c in codes) if b is not None],
+        participants=list(session.scalars(select(IncidentMember).where(IncidentMember.incident_id == incident.id)
+                                          .order_by(IncidentMember.added_at))),
+        pages=list(session.scalars(select(Page).where(Page.incident_id == incident.id).order_by(Page.id))),
+        tasks=list(session.scalars(select(IncidentTask).where(IncidentTask.incident_id == incident.id)
+                                   .order_by(IncidentTask.id))),
+    )
+
+
+def _t(moment: datetime | None, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
+
+
+def _m(value: object) -> str:
+    return "—" if value is None else f"{value} 分钟"
+
+
+def markdown(f: Facts, *, tz: tzinfo) -> str:
+    """The report as Markdown (Chinese headings: the commander edits it into the record)."""
+    i, d = f.incident, f.durations
+    lines = [
+        f"# {i.ref} 事后报告：{i.title}",
+        "",
+        f"- 级别：{i.severity} · 状态：{i.status} · 来源：{i.source}",
+        f"- 指挥：{i.commander.name if i.commander else '—'} · 通报：{i.comms.name if i.comms else '—'}"
+        f" · 技术负责：{i.tech_lead.name if i.tech_lead else '—'}",
+        "",
+        "## 时长",
+        "",
+        "| 阶段 | 时刻 | 用时 |",
+        "|---|---|---|",
+        f"| 首报 | {_t(i.started_at, tz)} | |",
+        f"| 发现（提示值班组长） | {_t(i.detected_at, tz)} | {_m(d['to_detect'])} |",
+        f"| 宣布 | {_t(i.declared_at, tz)} | {_m(d['to_declare'])} |",
+        f"| 集结（值班全部到场） | {_t(i.assembled_at, tz)} | 宣布后 {_m(d['to_assemble'])} |",
+        f"| 缓解 | {_t(i.mitigated_at, tz)} | {_m(d['to_mitigate'])} |",
+        f"| 解决 | {_t(i.resolved_at, tz)} | {_m(d['to_resolve'])} |",
+        "",
+        f"## 影响：{len(f.branches)} 个网点，{len(f.tickets)} 张工单",
+        "",
+        *(f"- {b.code} {b.name}" for b in f.branches),
+        "",
+        *(f"- #{t.id} {t.title}（{t.reporter.name}，{t.status}）" for t in f.tickets),
+        "",
+        "## 值班呼叫",
+        "",
+        "| 人员 | 专业 | 呼叫 | 结果 | 确认 |",
+        "|---|---|---|---|---|",
+        *(f"| {p.person.name} | {p.speciality} | {_t(p.paged_at, tz)} | {p.status} | {_t(p.acked_at, tz)} |"
+          for p in f.pages),
+        "",
+        "## 参与人",
+        "",
+        *(f"- {m.person.name}（{m.kind}{'，' + m.speciality if m.speciality else ''}）"
+          f"{' 加入 ' + _t(m.joined_at, tz) if m.joined_at else ''}" for m in f.participants),
+        "",
+        "## 任务",
+        "",
+        *([f"- [{'x' if t.done_at else ' '}] {t.title}（{t.owner.name if t.owner else '—'}，期限 {_t(t.due_at, tz)}）"
+           for t in f.tasks] or ["- 无"]),
+        "",
+        "## 时间线",
+        "",
+        *(f"- {_t(e.at, tz)} {e.kind}{' · ' + e.actor.name if e.actor else ''}{'：' + e.body if e.body else ''}"
+          for e in f.events),
+        "",
+        "## 根因",
+        "",
+        i.summary or "（待指挥填写）",
+        "",
+        "## 改进措施",
+        "",
+        "（待指挥填写）",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,515 @@
+"""Major incidents: offer and declare, link tickets and reports, status updates broadcast to every affected
+reporter once, roles, tasks, notes, severity, mitigation and resolution (which resolves the linked tickets).
+
+Every step is one timeline event and its notifications are outbox rows keyed by event and person, written
+in the caller's transaction: a crash loses none and a retry sends none twice."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import outbox, sla
+from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound
+from wuyou.desk.incidents import oncall
+from wuyou.desk.incidents.models import (
+    OPEN_STATUSES,
+    SEVERITIES,
+    FaultReport,
+    Incident,
+    IncidentEvent,
+    IncidentLink,
+    IncidentMember,
+    IncidentTask,
+    Page,
+    SurgeOffer,
+)
+from wuyou.desk.models import Branch, Category, Person, Team, Ticket
+from wuyou.desk.org import region_chain
+from wuyou.desk.timeline import add_event
+
+UPDATE_EVERY = {"SEV1": timedelta(minutes=30), "SEV2": timedelta(hours=1), "SEV3": timedelta(hours=2)}
+SUPPRESS_FOR = timedelta(hours=1)
+ROLES = ("commander", "comms", "tech_lead")
+_REF = re.compile(r"^(?:INC-?)?(\d{1,9})$", re.I)
+
+card = oncall.card
+
+
+def parse_ref(text: str) -> int | None:
+    """7 from `INC-7`, `inc7` or `7`."""
+    match = _REF.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def get(*, session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident INC-{incident_id}")
+    return incident
+
+
+def open_incidents(*, session: Session) -> list[Incident]:
+    return list(session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.id)))
+
+
+def event(session: Session, incident: Incident, kind: str, now: datetime, *, actor: Person | None = None,
+          body: str | None = None, data: dict[str, object] | None = None) -> IncidentEvent:
+    """Append one entry to the incident's timeline."""
+    return oncall._event(session, incident, kind, now, actor=actor, body=body, data=data)
+
+
+def timeline(*, session: Session, incident_id: int) -> list[IncidentEvent]:
+    return list(session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                                .order_by(IncidentEvent.at, IncidentEvent.id)))
+
+
+# --- surge offers -----------------------------------------------------------------------------------------------
+
+
+def duty_leads(*, session: Session, categories: Iterable[Category | None]) -> list[Person]:
+    """Who is asked to declare: the leads of the teams of the reports' specialities, else every lead."""
+    specialities = {c.speciality for c in categories if c is not None and c.speciality}
+    teams = session.scalars(select(Team).where(Team.speciality.in_(specialities))).all() if specialities else []
+    ids = list(dict.fromkeys(t.lead_id for t in teams if t.lead_id))
+    leads = [p for p in (session.get(Person, i) for i in ids) if p is not None and p.active]
+    if not leads:
+        leads = list(session.scalars(select(Person).where(Person.role == "lead", Person.active).order_by(Person.id)))
+    return leads or list(session.scalars(select(Person).where(Person.role == "admin", Person.active)))
+
+
+def suggested_severity(branches: int) -> str:
+    return "SEV1" if branches >= 20 else "SEV2" if branches >= 5 else "SEV3"
+
+
+def offer(
+    *, session: Session, group_key: int, reports: Sequence[FaultReport], title: str, now: datetime,
+    category: Category | None = None,
+) -> SurgeOffer | None:
+    """Offer a group of similar reports to the duty lead, once per group; None when it was offered already
+    (the offer's evidence is brought up to date) or is suppressed."""
+    branches = sorted({r.branch_code for r in reports if r.branch_code})
+    existing = session.scalars(select(SurgeOffer).where(SurgeOffer.group_key == group_key)).first()
+    if existing is not None:
+        existing.report_ids = sorted({*existing.report_ids, *(r.id for r in reports)})
+        existing.branches = sorted({*existing.branches, *branches})
+        return None
+    leads = duty_leads(session=session, categories=[category])
+    row = SurgeOffer(group_key=group_key, at=now, title=title[:200], severity=suggested_severity(len(branches)),
+                     category_id=category.id if category else None, report_ids=[r.id for r in reports],
+                     branches=branches, leads=[p.id for p in leads])
+    session.add(row)
+    session.flush()
+    for report in reports:
+        report.offer_id = report.offer_id or row.id
+    first, last = min(r.at for r in reports), max(r.at for r in reports)
+    names = [b.name for b in (session.get(Branch, c) for c in branches) if b is not None]
+    samples = _varied([r.text for r in reports], 3)
+    tickets = sorted(r.ticket_id for r in reports if r.ticket_id)
+    for lead in leads:
+        outbox.enqueue(
+            session=session, person_id=lead.id, template="incident_offer",
+            params={"offer": row.id, "title": row.title, "reports": len(reports), "branch_count": len(branches),
+                    "minutes": max(1, round((last - first).total_seconds() / 60)), "first_due": first.isoformat(),
+                    "last_due": last.isoformat(), "branches": "、".join(names),
+                    "samples": "\n".join(f"“{s}”" for s in samples),
+                    "tickets": "、".join(f"#{t}" for t in tickets) or "—", "severity": row.severity},
+            key=f"offer{row.id}:{lead.id}", now=now,
+            buttons=[{"label_key": "btn_declare", "action": f"/incident confirm {row.id}"},
+                     {"label_key": "btn_dismiss", "action": f"/incident dismiss {row.id}"}],
+        )
+    return row
+
+
+def _varied(texts: Sequence[str], n: int) -> list[str]:
+    """Up to n texts that differ most from each other (greedy), to show the breadth of a group."""
+    chosen: list[str] = []
+    for text in sorted(dict.fromkeys(texts), key=len, reverse=True):
+        if len(chosen) >= n:
+            break
+        if all(fuzz.ratio(text, c) < 70 for c in chosen):
+            chosen.append(text)
+    return chosen
+
+
+def offer_for_group(*, session: Session, group_key: int) -> SurgeOffer | None:
+    return session.scalars(select(SurgeOffer).where(SurgeOffer.group_key == group_key)).first()
+
+
+def latest_offer(*, session: Session, lead: Person, now: datetime) -> SurgeOffer | None:
+    """The newest open offer made to this lead in the last few hours."""
+    rows = session.scalars(select(SurgeOffer).where(SurgeOffer.status == "offered",
+                                                    SurgeOffer.at >= now - timedelta(hours=6))
+                           .order_by(SurgeOffer.id.desc())).all()
+    return next((o for o in rows if lead.id in o.leads or lead.role in ("lead", "admin")), None)
+
+
+def dismiss(*, session: Session, offer_id: int, lead: Person, now: datetime) -> SurgeOffer:
+    """No incident: the group is not offered again for an hour."""
+    row = session.get(SurgeOffer, offer_id)
+    if row is None:
+        raise NotFound(f"offer {offer_id}")
+    if row.status != "offered":
+        raise InvalidTransition(row.status, "dismiss")
+    row.status, row.dismissed_by_id, row.suppressed_until = "dismissed", lead.id, now + SUPPRESS_FOR
+    return row
+
+
+# --- declaring --------------------------------------------------------------------------------------------------
+
+
+def declare(
+    *, session: Session, title: str, severity: str, source: str, now: datetime, declarer: Person | None = None,
+    category: Category | None = None, reports: Sequence[FaultReport] = (), tickets: Sequence[Ticket] = (),
+    specialities: Sequence[str] = (), region_code: str | None = None, started_at: datetime | None = None,
+    detected_at: datetime | None = None, fingerprint: str | None = None, offer_row: SurgeOffer | None = None,
+) -> Incident:
+    """Open an incident: roles, linked reports and tickets, on-call pages, and the first notices."""
+    if severity not in SEVERITIES:
+        raise InvalidTransition(severity, "severity")
+    ticket_list = list(dict.fromkeys([*tickets, *(t for t in (session.get(Ticket, r.ticket_id) for r in reports
+                                                                   if r.ticket_id) if t is not None)]))
+    if category is None:
+        cats = Counter(t.category_id for t in ticket_list if t.category_id)
+        category = session.get(Category, cats.most_common(1)[0][0]) if cats else None
+    branches = {r.branch_code for r in reports if r.branch_code} | {t.branch_code for t in ticket_list if t.branch_code}
+    if region_code is None:
+        region_code = _common_region(session, branches)
+    wanted = list(dict.fromkeys([*(s for s in ([category.speciality] if category and category.speciality else [])),
+                                 *(category.page if category else []), *specialities]))
+    starts = [r.at for r in reports] + [t.created_at for t in ticket_list]
+    incident = Incident(
+        title=title[:200], severity=severity, status="active", source=source, fingerprint=fingerprint,
+        category_id=category.id if category else None, region_code=region_code, specialities=wanted,
+        declared_by_id=declarer.id if declarer else None, started_at=started_at or min(starts, default=now),
+        detected_at=detected_at or (offer_row.at if offer_row else None), declared_at=now,
+        next_update_at=now + UPDATE_EVERY[severity], war_room={},
+    )
+    leads = duty_leads(session=session, categories=[category])
+    commander = declarer if declarer is not None and declarer.role != "reporter" else (leads[0] if leads else None)
+    incident.commander_id = commander.id if commander else None
+    comms = _regional_lead(session, branches, exclude=commander) or commander
+    incident.comms_id = comms.id if comms else None
+    session.add(incident)
+    session.flush()
+    if offer_row is not None:
+        offer_row.status, offer_row.incident_id = "declared", incident.id
+    event(session, incident, "declared", now, actor=declarer, body=title,
+          data={"source": source, "severity": severity, "reports": len(reports), "tickets": len(ticket_list)})
+    for person in dict.fromkeys(p for p in (commander, comms) if p is not None):
+        if person is not None and session.get(IncidentMember, (incident.id, person.id)) is None:
+            session.add(IncidentMember(incident_id=incident.id, person_id=person.id, kind="responder",
+                                       added_at=now, joined_at=now))
+    session.flush()
+    for report in reports:
+        report.incident_id = incident.id
+    for ticket in ticket_list:
+        _link(session, incident, ticket, now)
+    paged: list[str] = []
+    for speciality in wanted:
+        team = oncall.team_for(session=session, speciality=speciality, region_code=region_code)
+        if team is None:
+            continue
+        people = oncall.chain(session=session, team=team)
+        if people:
+            oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
+            paged.append(f"{people[0].name}（{team.name}）")
+    announced = event(session, incident, "announced", now, data={"paged": paged})
+    params = {**card(incident), "commander": commander.name if commander else "—",
+              "comms": comms.name if comms else "—",
+              "paged": "、".join(paged) or "—", "tickets": len(ticket_list),
+              "branch_count": len(branches)}
+    for person in room(session=session, incident=incident):
+        if person.id not in {p for p in _paged_ids(session, incident)}:
+            outbox.enqueue(session=session, person_id=person.id, template="incident_declared", params=params,
+                           key=f"inc{incident.id}:ev{announced.id}:{person.id}", now=now,
+                           buttons=[{"label_key": "btn_board", "action": f"/incident {incident.ref} show"}])
+    tell_reporters(session=session, incident=incident, ev=announced, template="incident_linked_reporter", now=now)
+    return incident
+
+
+def _paged_ids(session: Session, incident: Incident) -> set[str]:
+    return set(session.scalars(select(Page.person_id).where(Page.incident_id == incident.id)))
+
+
+def _common_region(session: Session, branches: set[str]) -> str | None:
+    chains = [region_chain(session=session, region_code=b.region_code)
+              for b in (session.get(Branch, c) for c in branches) if b is not None]
+    if not chains:
+        return None
+    common = [code for code in chains[0] if all(code in c for c in chains[1:])]
+    return common[0] if common else None
+
+
+def _regional_lead(session: Session, branches: set[str], *, exclude: Person | None) -> Person | None:
+    """The lead of a team serving the most affected region (the communications role)."""
+    regions = Counter(b.region_code for b in (session.get(Branch, c) for c in branches) if b is not None)
+    for region, _ in regions.most_common():
+        for code in region_chain(session=session, region_code=region)[:-1]:  # not HQ: that is the commander's
+            team = session.scalars(select(Team).where(Team.region_code == code, Team.lead_id.is_not(None))
+                                   .order_by(Team.code)).first()
+            if team is not None and team.lead_id and (exclude is None or team.lead_id != exclude.id):
+                return session.get(Person, team.lead_id)
+    return None
+
+
+# --- linking ----------------------------------------------------------------------------------------------------
+
+
+def _link(session: Session, incident: Incident, ticket: Ticket, now: datetime) -> bool:
+    if session.scalars(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
+                                                  IncidentLink.ticket_id == ticket.id)).first() is not None:
+        return False
+    session.add(IncidentLink(incident_id=incident.id, ticket_id=ticket.id, at=now))
+    session.flush()
+    add_event(session=session, ticket=ticket, kind="incident_linked", now=now, body=incident.ref,
+              data={"incident": incident.id})
+    event(session, incident, "linked", now, data={"ticket": ticket.id, "branch": ticket.branch_code,
+                                                   "reporter": ticket.reporter.name})
+    return True
+
+
+def link_ticket(*, session: Session, incident: Incident, ticket: Ticket, now: datetime) -> bool:
+    """Link a ticket to the incident (once); its reporter then hears every status update."""
+    return _link(session, incident, ticket, now)
+
+
+def linked_tickets(*, session: Session, incident_id: int) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).join(IncidentLink, IncidentLink.ticket_id == Ticket.id)
+                                .where(IncidentLink.incident_id == incident_id).order_by(Ticket.id)))
+
+
+def affected_branches(*, session: Session, incident_id: int) -> list[str]:
+    codes = {t.branch_code for t in linked_tickets(session=session, incident_id=incident_id) if t.branch_code}
+    codes |= set(session.scalars(select(FaultReport.branch_code).where(FaultReport.incident_id == incident_id,
+                                                                       FaultReport.branch_code.is_not(None))))
+    return sorted(c for c in codes if c)
+
+
+def reporters(*, session: Session, incident: Incident) -> list[tuple[Person, int | None]]:
+    """Everyone who reported the fault, once each, with their linked ticket if they have one."""
+    out: dict[str, tuple[Person, int | None]] = {}
+    for ticket in linked_tickets(session=session, incident_id=incident.id):
+        out.setdefault(ticket.reporter_id, (ticket.reporter, ticket.id))
+    for report in session.scalars(select(FaultReport).where(FaultReport.incident_id == incident.id)
+                                  .order_by(FaultReport.id)):
+        out.setdefault(report.person_id, (report.person, report.ticket_id))
+    return list(out.values())
+
+
+def room(*, session: Session, incident: Incident) -> list[Person]:
+    """The war-room: role holders, paged and joined responders, and subscribers."""
+    people = [p for p in (incident.commander, incident.comms, incident.tech_lead) if p is not None]
+    for member in session.scalars(select(IncidentMember).where(IncidentMember.incident_id == incident.id)):
+        if member.person not in people:
+            people.append(member.person)
+    return people
+
+
+def tell_reporters(*, session: Session, incident: Incident, ev: IncidentEvent, template: str, now: datetime,
+                   params: dict[str, object] | None = None) -> int:
+    """One message per reporter (with their own ticket number), keyed so that no one hears an event twice."""
+    room_ids = {p.id for p in room(session=session, incident=incident)}
+    count = 0
+    for person, ticket_id in reporters(session=session, incident=incident):
+        if person.id in room_ids:
+            continue
+        outbox.enqueue(session=session, person_id=person.id, template=template,
+                       params={**card(incident), **(params or {}), "ticket": ticket_id or "",
+                               "ticket_note_key": "incident_your_ticket" if ticket_id else ""},
+                       key=f"inc{incident.id}:ev{ev.id}:{person.id}", now=now, ticket_id=ticket_id)
+        count += 1
+    return count
+
+
+def tell_room(*, session: Session, incident: Incident, ev: IncidentEvent, template: str, now: datetime,
+              params: dict[str, object] | None = None, exclude: Iterable[str] = ()) -> int:
+    skip = set(exclude)
+    count = 0
+    for person in room(session=session, incident=incident):
+        if person.id in skip:
+            continue
+        outbox.enqueue(session=session, person_id=person.id, template=template,
+                       params={**card(incident), **(params or {})}, key=f"inc{incident.id}:ev{ev.id}:{person.id}",
+                       now=now)
+        count += 1
+    return count
+
+
+# --- working the incident ---------------------------------------------------------------------------------------
+
+
+def _require_open(incident: Incident, action: str) -> None:
+    if incident.status not in OPEN_STATUSES:
+        raise InvalidTransition(incident.status, action)
+
+
+def _may_speak(incident: Incident, person: Person) -> None:
+    if person.role in ("lead", "admin"):
+        return
+    if person.id not in {incident.commander_id, incident.comms_id, incident.tech_lead_id}:
+        raise Forbidden("only the commander, communications or tech lead may do this")
+
+
+def post_update(*, session: Session, incident: Incident, author: Person, text: str, now: datetime) -> tuple[int, int]:
+    """A status update, broadcast to the war-room and to every reporter once. Returns (reporters, branches)."""
+    _require_open(incident, "update")
+    _may_speak(incident, author)
+    ev = event(session, incident, "update", now, actor=author, body=text)
+    incident.next_update_at = now + UPDATE_EVERY[incident.severity]
+    tell_room(session=session, incident=incident, ev=ev, template="incident_update", now=now,
+              params={"body": text, "at_due": now.isoformat(), "author": author.name}, exclude=[author.id])
+    told = tell_reporters(session=session, incident=incident, ev=ev, template="incident_update", now=now,
+                          params={"body": text, "at_due": now.isoformat(), "author": author.name})
+    return told, len(affected_branches(session=session, incident_id=incident.id))
+
+
+def note(*, session: Session, incident: Incident, author: Person, text: str, now: datetime) -> IncidentEvent:
+    """A remark for the timeline, relayed to the war-room."""
+    ev = event(session, incident, "note", now, actor=author, body=text)
+    tell_room(session=session, incident=incident, ev=ev, template="incident_note", now=now,
+              params={"author": author.name, "body": text}, exclude=[author.id])
+    return ev
+
+
+def set_role(*, session: Session, incident: Incident, actor: Person, role: str, person: Person, now: datetime) -> None:
+    _require_open(incident, "role")
+    _may_speak(incident, actor)
+    if role not in ROLES:
+        raise InvalidTransition(role, "role")
+    setattr(incident, f"{role}_id", person.id)
+    if session.get(IncidentMember, (incident.id, person.id)) is None:
+        session.add(IncidentMember(incident_id=incident.id, person_id=person.id, kind="responder", added_at=now))
+    session.flush()
+    ev = event(session, incident, "role", now, actor=actor, data={"role": role, "person": person.id,
+                                                                  "name": person.name})
+    tell_room(session=session, incident=incident, ev=ev, template="incident_role", now=now,
+              params={"role_key": f"role_{role}", "name": person.name})
+
+
+def add_task(*, session: Session, incident: Incident, actor: Person, title: str, owner: Person | None,
+             due: datetime | None, now: datetime) -> IncidentTask:
+    task = IncidentTask(incident_id=incident.id, title=title, owner_id=owner.id if owner else None, due_at=due,
+                        created_at=now)
+    session.add(task)
+    session.flush()
+    ev = event(session, incident, "task", now, actor=actor, body=title,
+               data={"task": task.id, "owner": owner.name if owner else None})
+    if owner is not None:
+        outbox.enqueue(session=session, person_id=owner.id, template="incident_task",
+                       params={**card(incident), "body": title, "by": actor.name,
+                               "when_due": due.isoformat() if due else ""},
+                       key=f"inc{incident.id}:ev{ev.id}:{owner.id}", now=now)
+    return task
+
+
+def set_severity(*, session: Session, incident: Incident, actor: Person, severity: str, now: datetime) -> None:
+    _require_open(incident, "sev")
+    _may_speak(incident, actor)
+    if severity not in SEVERITIES:
+        raise InvalidTransition(severity, "severity")
+    before, incident.severity = incident.severity, severity
+    incident.next_update_at = min(incident.next_update_at or now + UPDATE_EVERY[severity], now + UPDATE_EVERY[severity])
+    ev = event(session, incident, "severity", now, actor=actor, data={"from": before, "to": severity})
+    tell_room(session=session, incident=incident, ev=ev, template="incident_severity", now=now,
+              params={"before": before}, exclude=[actor.id])
+
+
+def join(*, session: Session, incident: Incident, person: Person, now: datetime) -> Page | None:
+    """Answer a page or join the war-room."""
+    _require_open(incident, "join")
+    answered = oncall.acknowledge(session=session, incident=incident, person=person, now=now)
+    if answered is not None:
+        ev = event(session, incident, "ack_notice", now, data={"person": person.id})
+        tell_room(session=session, incident=incident, ev=ev, template="incident_acked_room", now=now,
+                  params={"name": person.name, "at_due": now.isoformat()}, exclude=[person.id])
+    return answered
+
+
+def subscribe(*, session: Session, incident: Incident, person: Person, now: datetime) -> None:
+    if session.get(IncidentMember, (incident.id, person.id)) is None:
+        session.add(IncidentMember(incident_id=incident.id, person_id=person.id, kind="subscriber", added_at=now))
+        session.flush()
+
+
+def mitigate(*, session: Session, incident: Incident, actor: Person, text: str, now: datetime) -> None:
+    """Service restored by a workaround; the cause is still being fixed."""
+    if incident.status != "active":
+        raise InvalidTransition(incident.status, "mitigate")
+    _may_speak(incident, actor)
+    incident.status, incident.mitigated_at = "mitigated", now
+    ev = event(session, incident, "mitigated", now, actor=actor, body=text)
+    tell_room(session=session, incident=incident, ev=ev, template="incident_mitigated", now=now,
+              params={"body": text, "at_due": now.isoformat()}, exclude=[actor.id])
+    tell_reporters(session=session, incident=incident, ev=ev, template="incident_mitigated", now=now,
+                   params={"body": text, "at_due": now.isoformat()})
+
+
+def resolve(*, session: Session, incident: Incident, actor: Person, summary: str, now: datetime) -> int:
+    """Resolve the incident and every open linked ticket; everyone hears it once. Returns tickets resolved."""
+    _require_open(incident, "resolve")
+    _may_speak(incident, actor)
+    incident.status, incident.resolved_at, incident.summary = "resolved", now, summary
+    incident.mitigated_at = incident.mitigated_at or now
+    incident.next_update_at = None
+    for row in session.scalars(select(Page).where(Page.incident_id == incident.id, Page.status == "paging")):
+        row.status = "cancelled"
+    resolved = 0
+    for ticket in linked_tickets(session=session, incident_id=incident.id):
+        if ticket.status in ("new", "claimed", "in_progress", "waiting", "reopened"):
+            ticket.status, ticket.resolved_at, ticket.resolution = "resolved", now, summary
+            ticket.confirmed_at, ticket.waiting_since, ticket.last_activity_at = None, None, now
+            session.flush()
+            sla.stop(session=session, ticket=ticket, now=now)
+            add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=actor, body=summary,
+                      data={"incident": incident.id})
+            resolved += 1
+    ev = event(session, incident, "resolved", now, actor=actor, body=summary, data={"tickets": resolved})
+    params = {"body": summary, "at_due": now.isoformat(), "tickets": resolved,
+              "branch_count": len(affected_branches(session=session, incident_id=incident.id)),
+              "report_path": f"/incidents/{incident.ref}/report", **durations(incident)}
+    tell_room(session=session, incident=incident, ev=ev, template="incident_resolved_room", now=now, params=params)
+    tell_reporters(session=session, incident=incident, ev=ev, template="incident_resolved_reporter", now=now,
+                   params=params)
+    return resolved
+
+
+def close(*, session: Session, incident: Incident, actor: Person, now: datetime) -> None:
+    if incident.status != "resolved":
+        raise InvalidTransition(incident.status, "close")
+    _may_speak(incident, actor)
+    incident.status, incident.closed_at = "closed", now
+    event(session, incident, "closed", now, actor=actor)
+
+
+def durations(incident: Incident) -> dict[str, object]:
+    """Minutes from the first report to each milestone (None where not reached)."""
+    def minutes(a: datetime | None, b: datetime | None) -> int | None:
+        return None if a is None or b is None else round((b - a).total_seconds() / 60)
+
+    return {"to_detect": minutes(incident.started_at, incident.detected_at or incident.declared_at),
+            "to_declare": minutes(incident.started_at, incident.declared_at),
+            "to_assemble": minutes(incident.declared_at, incident.assembled_at),
+            "to_mitigate": minutes(incident.started_at, incident.mitigated_at),
+            "to_resolve": minutes(incident.started_at, incident.resolved_at),
+            "since_declared": minutes(incident.declared_at, incident.resolved_at)}
+
+
+def remind_updates(*, session: Session, now: datetime, limit: int = 50) -> int:
+    """Ask the communications lead for a status update when the severity's cadence has passed."""
+    due = list(session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES),
+                                                      Incident.next_update_at <= now)
+                               .order_by(Incident.id).limit(limit).with_for_update(skip_locked=True, of=Incident)))
+    for incident in due:
+        incident.next_update_at = now + UPDATE_EVERY[incident.severity]
+        ev = event(session, incident, "update_reminder", now)
+        for person_id in dict.fromkeys(p for p in (incident.comms_id, incident.commander_id) if p):
+            outbox.enqueue(session=session, person_id=person_id, template="incident_update_reminder",
+                           params={**card(incident)}, key=f"inc{incident.id}:ev{ev.id}:{person_id}", now=now)
+    return len(due)
