@@ -63,6 +63,31 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         uvicorn.run(create_app(desk), host=settings.host, port=settings.port, log_level="info")
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.replay import ReplayError, replay
+
+    overrides = {f"surge_{name}": value for name, value in (
+        ("min_reports", args.min_reports), ("min_branches", args.min_branches), ("window_minutes", args.window),
+        ("auto_reports", args.auto_reports), ("auto_branches", args.auto_branches)) if value is not None}
+    settings = Settings(**{**settings.model_dump(), **overrides})
+
+    def emit(event: dict[str, Any]) -> None:
+        if args.json:
+            print(json.dumps(event, ensure_ascii=False), flush=False)
+        else:
+            rest = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "kind", "text"))
+            text = f"\n    {event['text']}".replace("\n", "\n    ") if "text" in event else ""
+            print(f"{event['t']} {event['kind']:<18} {rest}{text}")
+
+    logging.getLogger("wuyou").setLevel(logging.WARNING)
+    try:
+        with args.stream.open(encoding="utf-8") as lines:
+            replay(lines, org=args.org, kb=args.kb, emit=emit, settings=settings)
+    except ReplayError as exc:
+        sys.exit(f"wuyou replay: {exc}")
+    sys.stdout.flush()
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     def _stop(*_: Any) -> None:
@@ -205,6 +230,19 @@ def parser() -> argparse.ArgumentParser:
     trev.add_argument("person")
     trev.add_argument("name")
     trev.set_defaults(func=cmd_token_revoke)
+
+    rep = sub.add_parser("replay", help="replay a day of reports on a simulated clock and print what the desk did")
+    rep.add_argument("stream", type=Path, help="JSON lines: {t, user, text | action}")
+    rep.add_argument("--org", type=Path, required=True, help="the org directory YAML")
+    rep.add_argument("--kb", type=Path, help="a directory of KB articles (Markdown)")
+    rep.add_argument("--json", action="store_true", help="one JSON object per line")
+    for flag, help_text in (("--min-reports", "similar reports that make a surge offer"),
+                            ("--min-branches", "distinct branches that make a surge offer"),
+                            ("--window", "surge window in minutes"),
+                            ("--auto-reports", "reports that declare automatically"),
+                            ("--auto-branches", "branches that declare automatically")):
+        rep.add_argument(flag, type=float if flag == "--window" else int, help=help_text)
+    rep.set_defaults(func=cmd_replay)
 
     chat = sub.add_parser("chat", help="chat with the desk in the terminal as any user")
     chat.add_argument("--as", dest="user", help="the person's http identity, e.g. zhang.san")

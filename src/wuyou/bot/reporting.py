@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 from wuyou.bot import following, incidents
@@ -246,7 +247,8 @@ def _on_category(turn: Turn, text: str) -> None:
         # "打印机" or "VPN" typed instead of a number: take it when exactly one leaf is named.
         named = [c for c in leaves if c.name.lower() in text.lower()]
         if len(named) != 1:
-            turn.say("pick_a_number", count=len(leaves))
+            if not _more_about_it(turn, text):
+                turn.say("pick_a_number", count=len(leaves))
             return
         chosen = named[0]
     turn.dialogue.category_id = chosen.id
@@ -256,11 +258,30 @@ def _on_category(turn: Turn, text: str) -> None:
 
 def _on_urgency(turn: Turn, text: str) -> None:
     if text not in ("1", "2", "3"):
-        turn.say("pick_a_number", count=3)
+        if not _more_about_it(turn, text):
+            turn.say("pick_a_number", count=3)
         return
     turn.dialogue.urgency = int(text)
     turn.dialogue.step = "description"
     turn.say("ask_description")
+
+
+def _more_about_it(turn: Turn, text: str) -> bool:
+    """Words instead of a number in the middle of the ticket dialogue ("还是不行 扫了上传失败"): more about the
+    fault. It counts as a report for surge detection, and when it belongs to an open incident the reporter is
+    told so at once (the dialogue ends with a linked ticket); otherwise it joins the description and the
+    dialogue goes on. Returns True when the reporter has had an answer."""
+    if len(text) < 4 or not any(unicodedata.category(ch)[0] == "L" for ch in text):
+        return False
+    outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
+                                       channel=turn.inbound.platform, now=turn.now)
+    if outcome.known is not None:
+        turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+        incidents.known_issue(turn, outcome.known, outcome.report, text)
+        return True
+    if text not in turn.dialogue.text:
+        turn.dialogue.text = f"{turn.dialogue.text}\n{text}".strip()
+    return False
 
 
 def _on_description(turn: Turn, text: str) -> None:

@@ -7,11 +7,12 @@ starts; offers are unique per group in the database, so two processes never offe
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ from wuyou.kb.signature import signature
 from wuyou.kb.text import tidy
 
 PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its later reports
+PROFILE_SHARE = 0.25  # share of them a later report must resemble
+FOLLOW_UP_WITHIN = timedelta(hours=2)
+_FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,15 @@ class SurgeWatch:
             observation = self.detector.observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
             group = observation.group
             weighted = dict(group.reports[-1].features)
-            known = self._known(session, group, weighted)
+            known, alike = self._known(session, group, weighted)
+            if known is None:
+                known = self._follow_up(session, person, group, text, weighted, now)
             if known is not None:
                 row.incident_id = known.id
-                profile = self._profiles.setdefault(known.id, [])
-                profile.append(dict(weighted))
-                del profile[:-PROFILE_SIZE]
+                if alike:
+                    profile = self._profiles.setdefault(known.id, [])
+                    profile.append(dict(weighted))
+                    del profile[:-PROFILE_SIZE]
                 return Outcome(row, known)
             if observation.declare:
                 incident = self._declare_group(session, group, now)
@@ -81,7 +88,9 @@ class SurgeWatch:
                 self._offer(session, group, now)
         return Outcome(row, None)
 
-    def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> Incident | None:
+    def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:
+        """The open incident whose reports this one resembles: it joined the incident's group, or it is
+        like a good share of the incident's reports (the group itself is forgotten after the window)."""
         candidates: list[int] = []
         if group.incident_id is not None:
             candidates.append(group.incident_id)
@@ -90,14 +99,32 @@ class SurgeWatch:
             if incident_id in candidates or not profile:
                 continue
             hits = sum(similarity(weighted, p) >= rules.similarity for p in profile)
-            if hits >= max(1.0, rules.cohesion * min(len(profile), rules.min_reports)):
+            if hits >= max(2.0, PROFILE_SHARE * len(profile)):
                 candidates.append(incident_id)
         for incident_id in candidates:
             incident = session.get(Incident, incident_id)
             if incident is not None and incident.status in OPEN_STATUSES:
-                return incident
+                return incident, True
             self._profiles.pop(incident_id, None)
-        return None
+        return None, False
+
+    def _follow_up(self, session: Session, person: Person, group: Group, text: str, weighted: dict[int, float],
+                   now: datetime) -> Incident | None:
+        """"还是不行" from someone whose earlier report belongs to an open incident, that is like no other recent
+        report and not unlike the incident's reports: the same fault again (not their next, different one)."""
+        if len(group.reports) > 1 or not _FOLLOW_UP.search(text):
+            return None
+        earlier = session.scalars(select(FaultReport).where(
+            FaultReport.person_id == person.id, FaultReport.incident_id.is_not(None),
+            FaultReport.at >= now - FOLLOW_UP_WITHIN).order_by(FaultReport.id.desc())).first()
+        if earlier is None or earlier.incident_id is None:
+            return None
+        incident = session.get(Incident, earlier.incident_id)
+        if incident is None or incident.status not in OPEN_STATUSES:
+            return None
+        profile = self._profiles.get(incident.id, [])
+        near = max((similarity(weighted, p) for p in profile), default=0.0)
+        return incident if near >= self.detector.rules.similarity else None
 
     def _rows(self, session: Session, group: Group) -> list[FaultReport]:
         ids = [r.id for r in group.reports]
@@ -106,7 +133,7 @@ class SurgeWatch:
     def _offer(self, session: Session, group: Group, now: datetime) -> None:
         rows = self._rows(session, group)
         if rows:
-            incidents.offer(session=session, group_key=group.id, reports=rows, title=tidy(rows[0].text), now=now,
+            incidents.offer(session=session, group_key=group.id, reports=rows, title=_central(group, rows), now=now,
                             category=_category(session, rows))
 
     def _declare_group(self, session: Session, group: Group, now: datetime) -> Incident:
@@ -115,7 +142,7 @@ class SurgeWatch:
         offer_row = incidents.offer_for_group(session=session, group_key=group.id)
         branches = {r.branch_code for r in rows if r.branch_code}
         incident = incidents.declare(
-            session=session, title=offer_row.title if offer_row else tidy(rows[0].text),
+            session=session, title=offer_row.title if offer_row else _central(group, rows),
             severity=incidents.suggested_severity(len(branches)), source="auto", now=now,
             category=_category(session, rows), reports=rows, offer_row=offer_row)
         self.adopt(group=group, incident=incident)
@@ -133,6 +160,16 @@ class SurgeWatch:
     def group_of(self, report_ids: list[int]) -> Group | None:
         with self._lock:
             return next((g for g in (self.detector.group(i) for i in report_ids) if g is not None), None)
+
+
+def _central(group: Group, rows: list[FaultReport]) -> str:
+    """The title of a group: the text of the report most like the others (not a stray that came first)."""
+    texts = {r.id: r.text for r in rows}
+    reports = [r for r in group.reports if r.id in texts]
+    if not reports:
+        return tidy(rows[0].text)
+    best = max(reports, key=lambda r: (sum(similarity(r.features, o.features) for o in reports if o is not r), -r.id))
+    return tidy(texts[best.id])
 
 
 def _category(session: Session, rows: list[FaultReport]) -> Category | None:

@@ -38,7 +38,7 @@ class Rules:
     probe_depth: int = 60  # newest reports per feature looked at
     cohesion: float = 0.34  # share of a group's recent reports a new report must resemble to join it
     rare_floor: float = 20.0  # a feature in 1/20 of the reports or fewer weighs fully; commoner ones less
-    prior: int = 1000
+    prior: int = 50  # as if this many reports without a feature had been seen: rarity needs some history
     forget_after: int = 100_000  # the feature counts are halved after this many reports
 
 

@@ -1,0 +1,121 @@
+"""`wuyou replay`: a labelled day of reports through the whole desk on a simulated clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import shared
+from wuyou.adapters.replay import ReplayError, read_stream, replay
+
+
+@pytest.fixture(scope="module")
+def sample_day() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    stream = shared("surge-sample/stream.jsonl")
+    lines = [json.loads(x) for x in stream.read_text(encoding="utf-8").splitlines()]
+    events: list[dict[str, Any]] = []
+    with stream.open(encoding="utf-8") as f:
+        replay(f, org=shared("surge-sample/org.yaml"), emit=events.append)
+    return lines, events
+
+
+def _groups(events: list[dict[str, Any]]) -> tuple[dict[str, set[int]], dict[str, datetime]]:
+    """Lines grouped by the desk (a proposal and the incident declared from it are one group), and when each
+    group was first put to a person."""
+    alias: dict[str, str] = {}
+    groups: dict[str, set[int]] = defaultdict(set)
+    first: dict[str, datetime] = {}
+    for e in events:
+        if e["kind"] in ("incident_proposed", "incident_declared"):
+            name = e["incident"]
+            if e["kind"] == "incident_declared" and e.get("offer"):
+                alias[name] = alias.get(e["offer"], e["offer"])
+            key = alias.get(name, name)
+            groups[key].update(e["reports"])
+            first.setdefault(key, datetime.fromisoformat(e["t"]))
+        elif e["kind"] == "linked" and e.get("line"):
+            groups[alias.get(e["incident"], e["incident"])].add(e["line"])
+    return groups, first
+
+
+def _threshold(lines: list[dict[str, Any]], label: str, org: dict[str, Any]) -> datetime:
+    """When the labelled incident reached 5 reports from 3 sites (the default offer threshold)."""
+    branch = {p["identities"]["http"]: p.get("branch") for p in org["people"]}
+    seen: list[tuple[datetime, str]] = []
+    for line in lines:
+        if line["incident"] == label:
+            at = datetime.fromisoformat(line["t"])
+            seen = [(t, b) for t, b in seen if at - t <= timedelta(minutes=30)] + [(at, branch[line["user"]])]
+            if len(seen) >= 5 and len({b for _, b in seen}) >= 3:
+                return at
+    raise AssertionError(f"incident {label} never reaches the threshold")
+
+
+def test_every_incident_is_proposed_soon_with_few_strays_and_everyday_traffic_stays_quiet(
+    sample_day: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    lines, events = sample_day
+    org = yaml.safe_load(shared("surge-sample/org.yaml").read_text(encoding="utf-8"))
+    groups, first = _groups(events)
+    found: dict[str, str] = {}
+    for key, members in groups.items():
+        labels = Counter(lines[n - 1]["incident"] for n in members)
+        label, count = labels.most_common(1)[0]
+        assert label is not None, f"{key} groups everyday faults: {labels}"  # no proposal for ordinary traffic
+        assert count / len(members) >= 0.85, f"{key}: too many strays {labels}"
+        found[label] = key
+    assert set(found) == {"A", "B", "C"}
+    for label, key in found.items():
+        late = first[key] - _threshold(lines, label, org)
+        assert late <= timedelta(minutes=12), f"{label} proposed {late} after its threshold report"
+    recall = {label: sum(lines[n - 1]["incident"] == label for n in groups[key]) for label, key in found.items()}
+    assert recall["A"] >= 25 and recall["C"] >= 10, recall
+
+
+def test_output_follows_the_contract(sample_day: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    lines, events = sample_day
+    kinds = Counter(e["kind"] for e in events)
+    assert set(kinds) <= {"reply", "push", "ticket_opened", "incident_proposed", "incident_declared", "linked"}
+    assert kinds["reply"] >= len(lines)  # every line gets an answer
+    times = [datetime.fromisoformat(e["t"]) for e in events]
+    assert times == sorted(times)
+    for e in events:
+        if e["kind"] in ("reply", "push"):
+            assert isinstance(e["to"], str) and e["text"]
+        elif e["kind"] == "ticket_opened":
+            assert isinstance(e["ticket"], int) and e["user"].startswith("r.")
+        elif e["kind"] in ("incident_proposed", "incident_declared"):
+            assert e["reports"] and all(1 <= n <= len(lines) for n in e["reports"]) and e["branches"]
+        else:
+            assert "line" in e or "ticket" in e
+
+
+def test_the_command_line_prints_json_lines_and_refuses_a_bad_stream(tmp_path: Path) -> None:
+    org = shared("org-sample.yaml")
+    stream = tmp_path / "s.jsonl"
+    stream.write_text("\n".join(json.dumps({"t": f"2026-03-12T09:1{i}:00+08:00", "user": "zhang.san", "text": t},
+                                           ensure_ascii=False) for i, t in enumerate(["打印机卡纸了", "1"])),
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "wuyou.adapters.cli", "replay", str(stream), "--org", str(org),
+                           "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(x) for x in done.stdout.splitlines()]
+    assert [e["kind"] for e in out if e["kind"] == "reply"] == ["reply", "reply"]
+    assert all(e["t"].startswith("2026-03-12T09:1") for e in out)
+    stream.write_text('{"t": "yesterday", "user": "x"}\n', encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "wuyou.adapters.cli", "replay", str(stream), "--org", str(org)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "line 1" in bad.stderr
+
+
+def test_a_bad_line_is_named() -> None:
+    with pytest.raises(ReplayError, match="line 2"):
+        list(read_stream(['{"t": "2026-01-01T00:00:00", "user": "a", "text": "x"}', "not json"]))
