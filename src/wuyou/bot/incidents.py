@@ -81,15 +81,32 @@ def cmd_update(turn: Turn, command: Command) -> None:
 
 
 def _context(turn: Turn, ref: int | None) -> Incident | None:
-    """The incident named, or the one open incident the person is in (a WeCom 1:1 chat has no group)."""
+    """The incident named, the one whose war-room (a Telegram forum topic) the message was written in, or the
+    one open incident the person is in (a WeCom 1:1 chat has no group)."""
     if ref is not None:
         return incidents.get(session=turn.session, incident_id=ref)
+    room = room_incident(turn)
+    if room is not None:
+        return room
     mine = [i for i in incidents.open_incidents(session=turn.session)
             if turn.session.get(IncidentMember, (i.id, turn.person.id)) is not None
             or turn.person.id in (i.commander_id, i.comms_id, i.tech_lead_id)]
     if len(mine) == 1:
         return mine[0]
     turn.say("incident_which", open=" ".join(i.ref for i in mine) or "—")
+    return None
+
+
+def room_incident(turn: Turn) -> Incident | None:
+    """The open incident whose war-room this message came from, if it came from one."""
+    chat = turn.inbound.chat
+    if not chat.id:
+        return None
+    for incident in incidents.open_incidents(session=turn.session):
+        room = (incident.war_room or {}).get(turn.inbound.platform)
+        if isinstance(room, dict) and str(room.get("chat")) == chat.id and \
+                str(room.get("topic") or "") == (chat.thread_id or ""):
+            return incident
     return None
 
 
@@ -313,6 +330,10 @@ def intercept(turn: Turn, text: str) -> bool:
             if incident is not None and incident.status in OPEN_STATUSES:
                 _join(turn, incident, "")
                 return True
+    room = room_incident(turn)
+    if room is not None:
+        _note(turn, room, text)
+        return True
     match = _LEADING_REF.match(text)
     if match:
         try:

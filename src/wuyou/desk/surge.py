@@ -37,8 +37,8 @@ class Rules:
     probe_features: int = 6  # how many of a report's rarest features find its candidates
     probe_depth: int = 60  # newest reports per feature looked at
     cohesion: float = 0.34  # share of a group's recent reports a new report must resemble to join it
-    rare_floor: float = 20.0  # a feature in 1/20 of the reports or fewer weighs fully; commoner ones less
-    prior: int = 50  # as if this many reports without a feature had been seen: rarity needs some history
+    rare_floor: float = 100.0  # a feature in 1/100 of the background reports or fewer weighs fully; commoner ones less
+    prior: int = 200  # as if this many reports without a feature had been seen: rarity needs some history
     forget_after: int = 100_000  # the feature counts are halved after this many reports
 
 
@@ -114,14 +114,18 @@ class Detector:
         return self._group_of.get(report_id)
 
     def _weigh(self, report: Report) -> Report:
-        """Count the report's features, and return it with each weight scaled by the feature's rarity."""
+        """The report with each weight scaled by the feature's rarity."""
+        return replace(report, features=self.weigh(report.features))
+
+    def _count(self, features: Mapping[int, float]) -> None:
+        """Add a report that has left the window to the background counts. A burst never makes its own
+        features common: rarity comes from the ordinary traffic before it."""
         self._seen_total += 1
-        for f in report.features:
+        for f in features:
             self._seen[f] = self._seen.get(f, 0.0) + 1
         if self._seen_total >= self.rules.forget_after:
             self._seen = {f: n / 2 for f, n in self._seen.items() if n >= 1}
             self._seen_total /= 2
-        return replace(report, features=self.weigh(report.features))
 
     def weigh(self, features: Mapping[int, float]) -> dict[int, float]:
         """Feature weights scaled by how rare each feature is in the reports seen (nothing counted)."""
@@ -220,6 +224,7 @@ class Detector:
         horizon = now - self.rules.window
         while self._recent and self._recent[0].at < horizon:
             old = self._recent.popleft()
+            self._count(old.features)
             for f in old.features:
                 posting = self._postings.get(f)
                 if posting is not None:

@@ -335,9 +335,11 @@ def tell_room(*, session: Session, incident: Incident, ev: IncidentEvent, templa
     for person in room(session=session, incident=incident):
         if person.id in skip:
             continue
+        # `room` marks a war-room message: where the person sits in the incident's group or topic on the
+        # platform it would go to, the group carries it and the 1:1 copy is left out.
         outbox.enqueue(session=session, person_id=person.id, template=template,
-                       params={**card(incident), **(params or {})}, key=f"inc{incident.id}:ev{ev.id}:{person.id}",
-                       now=now)
+                       params={**card(incident), **(params or {}), "room": incident.id},
+                       key=f"inc{incident.id}:ev{ev.id}:{person.id}", now=now)
         count += 1
     return count
 
