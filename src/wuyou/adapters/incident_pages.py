@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,8 +12,13 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.pages import page
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
+from wuyou.desk.incidents.models import IncidentEvent
 
 router = APIRouter(include_in_schema=False)
+
+
+def _describer(desk: Desk) -> Callable[[IncidentEvent], str]:
+    return lambda e: desk.catalog.t(f"incident_event_{e.kind}", **report.event_params(e))
 
 
 def _facts(desk: Desk, ref: str) -> report.Facts:
@@ -52,7 +58,7 @@ def board(ref: str, request: Request) -> HTMLResponse:
 def report_page(ref: str, request: Request) -> HTMLResponse:
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
-    text = report.markdown(f, tz=desk.bot.tz)
+    text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk))
     return page(f"{f.incident.ref} 事后报告", f"<pre>{escape(text)}</pre>"
                                               f"<p><a href='/incidents/{f.incident.ref}/report.md'>Markdown</a></p>")
 
@@ -60,5 +66,5 @@ def report_page(ref: str, request: Request) -> HTMLResponse:
 @router.get("/incidents/{ref}/report.md", response_class=PlainTextResponse)
 def report_markdown(ref: str, request: Request) -> PlainTextResponse:
     desk: Desk = request.app.state.desk
-    return PlainTextResponse(report.markdown(_facts(desk, ref), tz=desk.bot.tz),
+    return PlainTextResponse(report.markdown(_facts(desk, ref), tz=desk.bot.tz, describe=_describer(desk)),
                              media_type="text/markdown; charset=utf-8")

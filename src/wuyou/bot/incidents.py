@@ -13,14 +13,14 @@ from sqlalchemy import select
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import tickets
-from wuyou.desk.errors import NotFound
+from wuyou.desk.errors import Forbidden, NotFound
+from wuyou.desk.incidents import report
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import (
     OPEN_STATUSES,
     SEVERITIES,
     FaultReport,
     Incident,
-    IncidentEvent,
     IncidentMember,
     Page,
     SurgeOffer,
@@ -72,7 +72,12 @@ def cmd_incident(turn: Turn, command: Command) -> None:
     else:
         incident = _context(turn, ref)
         if incident is not None:
-            ACTIONS[sub](turn, incident, text)
+            try:
+                ACTIONS[sub](turn, incident, text)
+            except Forbidden:
+                turn.session.rollback()
+                turn.say("incident_roles_only", incident=incident.ref, commander=_name(incident.commander),
+                         comms=_name(incident.comms), tech=_name(incident.tech_lead))
 
 
 def cmd_update(turn: Turn, command: Command) -> None:
@@ -295,7 +300,8 @@ def _subscribe(turn: Turn, incident: Incident, text: str) -> None:
 
 def _show(turn: Turn, incident: Incident, text: str) -> None:
     events = incidents.timeline(session=turn.session, incident_id=incident.id)
-    lines = "\n".join(f"{turn.local(e.at)} {turn.t(f'incident_event_{e.kind}', **_event_params(e))}" for e in events)
+    lines = "\n".join(f"{turn.local(e.at)} {turn.t(f'incident_event_{e.kind}', **report.event_params(e))}"
+                      for e in events)
     linked = incidents.linked_tickets(session=turn.session, incident_id=incident.id)
     turn.say("incident_show", incident=incident.ref, severity=incident.severity, title=incident.title,
              status=turn.t(f"incident_status_{incident.status}"), commander=_name(incident.commander),
@@ -303,11 +309,6 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
              tickets=" ".join(f"#{t.id}" for t in linked) or "—",
              branches=len(incidents.affected_branches(session=turn.session, incident_id=incident.id)),
              url=f"{turn.engine.public_url}/incidents/{incident.ref}")
-
-
-def _event_params(e: IncidentEvent) -> dict[str, object]:
-    data = {k: ("" if v is None else v) for k, v in (e.data or {}).items()}
-    return {"name": data.get("name", ""), **data, "actor": e.actor.name if e.actor else "", "body": e.body or ""}
 
 
 ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
@@ -330,6 +331,9 @@ def intercept(turn: Turn, text: str) -> bool:
             if incident is not None and incident.status in OPEN_STATUSES:
                 _join(turn, incident, "")
                 return True
+        if len(text) <= 6:  # "收到" with nothing to acknowledge is not a fault report
+            turn.say("ack_noted")
+            return True
     room = room_incident(turn)
     if room is not None:
         _note(turn, room, text)

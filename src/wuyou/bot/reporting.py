@@ -147,6 +147,7 @@ def _report(turn: Turn, text: str) -> None:
     straight to a ticket. Every report counts towards surge detection, finished dialogue or not."""
     gibberish = text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
     report_id: int | None = None
+    outcome = None
     if not gibberish:
         outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
                                            channel=turn.inbound.platform, now=turn.now)
@@ -162,6 +163,8 @@ def _report(turn: Turn, text: str) -> None:
                         person_id=turn.person.id, query=text)
         turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
                                  report=report_id)
+        if outcome is not None:
+            outcome.report.category_id = _recommended(turn, leaf_categories(session=turn.session))
         lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
         numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
         buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))

@@ -173,10 +173,11 @@ def _central(group: Group, rows: list[FaultReport]) -> str:
 
 
 def _category(session: Session, rows: list[FaultReport]) -> Category | None:
-    """The category most of the group's tickets have."""
+    """The category most of the group's tickets have, else the one most of its reports were guessed to be."""
     ids = [r.ticket_id for r in rows if r.ticket_id]
-    if not ids:
-        return None
     counts = Counter(session.scalars(select(Ticket.category_id).where(Ticket.id.in_(ids),
-                                                                      Ticket.category_id.is_not(None))))
+                                                                      Ticket.category_id.is_not(None)))) if ids \
+        else Counter[int]()
+    if not counts:
+        counts = Counter(r.category_id for r in rows if r.category_id)
     return session.get(Category, counts.most_common(1)[0][0]) if counts else None

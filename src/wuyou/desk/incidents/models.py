@@ -32,6 +32,8 @@ class FaultReport(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("surge_offers.id"))
+    # The catalog leaf it is most likely about (its ticket's, else the best KB suggestion's category).
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
 
     person: Mapped[Person] = relationship(lazy="joined")
 

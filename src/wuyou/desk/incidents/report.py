@@ -5,6 +5,7 @@ incident; the commander fills in cause and improvements afterwards."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -47,6 +48,12 @@ def facts(*, session: Session, incident_id: int) -> Facts:
     )
 
 
+def event_params(e: IncidentEvent) -> dict[str, object]:
+    """A timeline entry's facts as parameters for its catalogue text (`incident_event_<kind>`)."""
+    data = {k: ("" if v is None else v) for k, v in (e.data or {}).items()}
+    return {"name": data.get("name", ""), **data, "actor": e.actor.name if e.actor else "", "body": e.body or ""}
+
+
 def _t(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
@@ -55,7 +62,7 @@ def _m(value: object) -> str:
     return "—" if value is None else f"{value} 分钟"
 
 
-def markdown(f: Facts, *, tz: tzinfo) -> str:
+def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] | None = None) -> str:
     """The report as Markdown (Chinese headings: the commander edits it into the record)."""
     i, d = f.incident, f.durations
     lines = [
@@ -101,7 +108,8 @@ def markdown(f: Facts, *, tz: tzinfo) -> str:
         "",
         "## 时间线",
         "",
-        *(f"- {_t(e.at, tz)} {e.kind}{' · ' + e.actor.name if e.actor else ''}{'：' + e.body if e.body else ''}"
+        *(f"- {_t(e.at, tz)} {describe(e)}" if describe is not None else
+          f"- {_t(e.at, tz)} {e.kind}{' · ' + e.actor.name if e.actor else ''}{'：' + e.body if e.body else ''}"
           for e in f.events),
         "",
         "## 根因",

@@ -97,6 +97,8 @@ def offer(
     branches = sorted({r.branch_code for r in reports if r.branch_code})
     existing = session.scalars(select(SurgeOffer).where(SurgeOffer.group_key == group_key)).first()
     if existing is not None:
+        if existing.category_id is None and category is not None:
+            existing.category_id = category.id
         existing.report_ids = sorted({*existing.report_ids, *(r.id for r in reports)})
         existing.branches = sorted({*existing.branches, *branches})
         return None
@@ -220,7 +222,7 @@ def declare(
         if people:
             oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
             paged.append(f"{people[0].name}（{team.name}）")
-    announced = event(session, incident, "announced", now, data={"paged": paged})
+    announced = event(session, incident, "announced", now, data={"paged": "、".join(paged) or "—"})
     params = {**card(incident), "commander": commander.name if commander else "—",
               "comms": comms.name if comms else "—",
               "paged": "、".join(paged) or "—", "tickets": len(ticket_list),
@@ -322,7 +324,8 @@ def tell_reporters(*, session: Session, incident: Incident, ev: IncidentEvent, t
             continue
         outbox.enqueue(session=session, person_id=person.id, template=template,
                        params={**card(incident), **(params or {}), "ticket": ticket_id or "",
-                               "ticket_note_key": "incident_your_ticket" if ticket_id else ""},
+                               "ticket_note_key": "incident_your_ticket" if ticket_id else "",
+                               "after_key": "incident_resolved_ticket" if ticket_id else "incident_resolved_no_ticket"},
                        key=f"inc{incident.id}:ev{ev.id}:{person.id}", now=now, ticket_id=ticket_id)
         count += 1
     return count
