@@ -39,6 +39,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("approve", ("批准绑定",), staff=True, takes_text=True),
     Spec("incident", ("应急",), staff=True, takes_text=True),
     Spec("update", ("通报",), staff=True, takes_text=True),
+    Spec("oncall", ("值班",), staff=True, takes_text=True),
     Spec("new", ("报障", "报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
     Spec("chase", ("催单", "催一下"), staff=False, needs_ticket=True, ticket_optional=True),

@@ -14,7 +14,7 @@ from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import tickets
 from wuyou.desk.errors import Forbidden, NotFound
-from wuyou.desk.incidents import report
+from wuyou.desk.incidents import oncall, report
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import (
     OPEN_STATUSES,
@@ -22,10 +22,12 @@ from wuyou.desk.incidents.models import (
     FaultReport,
     Incident,
     IncidentMember,
+    OncallOverride,
     Page,
     SurgeOffer,
 )
-from wuyou.desk.models import Category, Person, Ticket
+from wuyou.desk.incidents.rotation import Rotation
+from wuyou.desk.models import Category, Person, Team, Ticket
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -313,6 +315,60 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
 
 ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
            "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show}
+
+
+# --- on-call ------------------------------------------------------------------------------------------------
+
+_COVER = re.compile(r"^(?:替班|cover)\s+(\S+)\s+(\S+)(?:\s+(?:到|until)?\s*(\d{1,2}:\d{2}|\d+\s*(?:小时|h|天|d)))?$",
+                    re.I)
+
+
+def cmd_oncall(turn: Turn, command: Command) -> None:
+    """`值班` lists who is on call now per team; `值班 替班 团队 人员 [到 18:00 | 8小时]` (leads) puts someone
+    first in a team's order until then (default: the next 12 hours)."""
+    text = command.rest.strip()
+    cover = _COVER.match(text)
+    if cover:
+        _cover(turn, cover.group(1), cover.group(2), cover.group(3))
+        return
+    teams = turn.session.scalars(select(Team).order_by(Team.code)).all()
+    wanted = [t for t in teams if text and text in (t.code, t.name)] or list(teams)
+    lines = []
+    for team in wanted:
+        people = oncall.chain(session=turn.session, team=team, now=turn.now, tz=turn.engine.tz.key)
+        rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
+        handover = turn.t("oncall_handover", at=turn.local(rotation.next_handover(turn.now, turn.engine.tz))) \
+            if rotation else ""
+        lines.append(turn.t("oncall_line", team=team.name, chain=" → ".join(p.name for p in people) or "—",
+                            handover=handover))
+    turn.say("oncall_list", lines="\n".join(lines))
+
+
+def _cover(turn: Turn, team_word: str, person_word: str, until: str | None) -> None:
+    if turn.person.role not in ("lead", "admin"):
+        turn.say("forbidden")
+        return
+    team = turn.session.get(Team, team_word) or turn.session.scalars(select(Team).where(Team.name == team_word)).first()
+    person = _person(turn, person_word)
+    if team is None or person is None:
+        turn.say("oncall_cover_usage")
+        return
+    end = turn.now + timedelta(hours=12)
+    if until:
+        clock = re.match(r"(\d{1,2}):(\d{2})$", until)
+        if clock:
+            local = turn.now.astimezone(turn.engine.tz)
+            end = local.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
+            if end <= local:
+                end += timedelta(days=1)
+        else:
+            amount = int(re.match(r"\d+", until).group(0))  # type: ignore[union-attr]
+            days = until.rstrip().endswith(("天", "d"))
+            end = turn.now + (timedelta(days=amount) if days else timedelta(hours=amount))
+    turn.session.add(OncallOverride(team_code=team.code, person_id=person.id, starts_at=turn.now, ends_at=end,
+                                    source="chat", created_by_id=turn.person.id))
+    turn.session.flush()
+    turn.say("oncall_covered", team=team.name, name=person.name, until=turn.local(end))
 
 
 # --- free text ------------------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ class Team(Base):
     speciality: Mapped[str] = mapped_column(String(64))
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     hours: Mapped[str | None] = mapped_column(String(200))  # the team's business hours, if not the branch's
+    oncall_rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {every, handover[, start]}
 
 
 class TeamMember(Base):

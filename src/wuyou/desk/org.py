@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import delete, select
@@ -13,6 +15,8 @@ from sqlalchemy.orm import Session
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError
+from wuyou.desk.hours import DEFAULT_TZ
+from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Branch, Category, Identity, Person, Region, RoutingRule, SlaPolicy, Team, TeamMember
 
 ROLES = ("reporter", "engineer", "lead", "admin")
@@ -120,8 +124,11 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         team.speciality = _req(item, "speciality", f"team {code}")
         team.lead_id = None if lead is None else str(lead)
         team.hours = _hours(item.get("hours"), f"team {code}")
+        team.oncall_rotation = Rotation.parse(item["rotation"], f"team {code}").to_doc() \
+            if item.get("rotation") else None
         session.add(team)
         session.flush()
+        _import_overrides(session, code, item.get("overrides") or [], person_ids)
         session.execute(delete(TeamMember).where(TeamMember.team_code == code))
         for pos, pid in enumerate(dict.fromkeys([*members, *oncall])):
             session.add(
@@ -137,6 +144,28 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     n_policies = _import_sla(session, doc)
     n_rules = _import_routing(session, doc)
     return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people), n_policies, n_rules)
+
+
+def _import_overrides(session: Session, team_code: str, items: Sequence[Any], person_ids: set[str]) -> None:
+    """The file's on-call overrides replace the ones an earlier import made (those set in chat stay)."""
+    from wuyou.desk.incidents.models import OncallOverride
+
+    session.execute(delete(OncallOverride).where(OncallOverride.team_code == team_code,
+                                                 OncallOverride.source == "file"))
+    tz = ZoneInfo(DEFAULT_TZ)
+    for i, item in enumerate(items):
+        where = f"team {team_code} overrides[{i}]"
+        person = _req(item, "person", where)
+        if person not in person_ids:
+            raise OrgFileError(f"{where}: unknown person '{person}'")
+        try:
+            start, end = (datetime.fromisoformat(str(_req(item, k, where))) for k in ("from", "to"))
+        except ValueError:
+            raise OrgFileError(f"{where}: from / to must be times like 2026-03-14 09:00") from None
+        start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (start, end))
+        if end <= start:
+            raise OrgFileError(f"{where}: 'to' must be after 'from'")
+        session.add(OncallOverride(team_code=team_code, person_id=person, starts_at=start, ends_at=end, source="file"))
 
 
 def _hours(value: Any, where: str) -> str | None:

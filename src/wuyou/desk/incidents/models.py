@@ -176,3 +176,19 @@ class Page(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class OncallOverride(Base):
+    """Someone first in a team's on-call order for a while (a swap, a holiday cover)."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16), default="chat")  # file (replaced on import) / chat / api
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")

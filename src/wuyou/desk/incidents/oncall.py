@@ -7,12 +7,15 @@ due pages `FOR UPDATE SKIP LOCKED`, so two workers never escalate the same page 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
-from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, Page
+from wuyou.desk.hours import DEFAULT_TZ
+from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
+from wuyou.desk.incidents.rotation import Rotation, order_at
 from wuyou.desk.models import Person, Team, TeamMember
 from wuyou.desk.org import region_chain
 
@@ -33,15 +36,25 @@ def team_for(*, session: Session, speciality: str, region_code: str | None) -> T
     return roots[0] if roots else teams[0]
 
 
-def chain(*, session: Session, team: Team) -> list[Person]:
-    """Who is paged, in order: the team's on-call order (its members if none is set), then its lead."""
+def chain(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) -> list[Person]:
+    """Who is paged, in order: the team's on-call order as it stands now (its members if none is set;
+    rotated at the hand-overs, overrides first), then its lead."""
     rows = session.execute(
         select(Person, TeamMember.oncall_position, TeamMember.position)
         .join(TeamMember, TeamMember.person_id == Person.id)
         .where(TeamMember.team_code == team.code, Person.active)
     ).all()
     oncall = sorted((r for r in rows if r[1] is not None), key=lambda r: r[1] or 0)
-    people = [r[0] for r in (oncall or sorted(rows, key=lambda r: r[2]))]
+    by_id = {r[0].id: r[0] for r in rows}
+    order = [r[0].id for r in (oncall or sorted(rows, key=lambda r: r[2]))]
+    overrides = [(o.person_id, o.starts_at, o.ends_at) for o in session.scalars(
+        select(OncallOverride).where(OncallOverride.team_code == team.code, OncallOverride.ends_at > now))]
+    rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
+    people = []
+    for pid in order_at(order, rotation, now, ZoneInfo(tz), overrides):
+        person = by_id.get(pid) or session.get(Person, pid)
+        if person is not None and person.active:
+            people.append(person)
     lead = session.get(Person, team.lead_id) if team.lead_id else None
     if lead is not None and lead.active and lead not in people:
         people.append(lead)

@@ -218,7 +218,7 @@ def declare(
         team = oncall.team_for(session=session, speciality=speciality, region_code=region_code)
         if team is None:
             continue
-        people = oncall.chain(session=session, team=team)
+        people = oncall.chain(session=session, team=team, now=now)
         if people:
             oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
             paged.append(f"{people[0].name}（{team.name}）")

@@ -198,8 +198,32 @@ def upgrade() -> None:
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.add_column(sa.Column("page", sa.JSON(), server_default="[]", nullable=False))
 
+    op.create_table(
+        "oncall_overrides",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_code", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("starts_at", UTCDateTime(), nullable=False),
+        sa.Column("ends_at", UTCDateTime(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("created_by_id", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_id"], ["people.id"], name=op.f("fk_oncall_overrides_created_by_id_people")),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_oncall_overrides_person_id_people")),
+        sa.ForeignKeyConstraint(["team_code"], ["teams.code"], name=op.f("fk_oncall_overrides_team_code_teams")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oncall_overrides")),
+    )
+    with op.batch_alter_table("oncall_overrides", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oncall_overrides_team_code"), ["team_code"], unique=False)
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("oncall_rotation", sa.JSON(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.drop_column("oncall_rotation")
+    with op.batch_alter_table("oncall_overrides", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oncall_overrides_team_code"))
+    op.drop_table("oncall_overrides")
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.drop_column("page")
 
