@@ -37,7 +37,7 @@ SUBCOMMANDS = {
     "confirm": ("确认",), "dismiss": ("忽略",), "declare": ("宣布", "发起"), "update": ("通报",),
     "role": ("角色",), "task": ("任务",), "note": ("记录",), "join": ("加入", "到场", "收到"),
     "sev": ("级别",), "mitigate": ("缓解",), "resolve": ("解决", "恢复"), "show": ("查看", "看板"),
-    "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",),
+    "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",), "page": ("呼叫",),
 }
 _WORD = {w: name for name, words in SUBCOMMANDS.items() for w in (name, *words)}
 _REF = re.compile(r"^(?:INC-?)(\d{1,9})$", re.I)
@@ -167,7 +167,8 @@ def _declared(turn: Turn, incident: Incident) -> None:
     pages = turn.session.scalars(select(Page).where(Page.incident_id == incident.id)).all()
     turn.say("incident_declared_reply", incident=incident.ref, severity=incident.severity, title=incident.title,
              commander=_name(incident.commander), comms=_name(incident.comms),
-             paged="、".join(f"{p.person.name}（{p.speciality}）" for p in pages) or "—",
+             paged="、".join(f"{p.person.name}（{p.speciality}）" for p in pages)
+             or turn.t("incident_nobody_paged", incident=incident.ref),
              tickets=len(incidents.linked_tickets(session=turn.session, incident_id=incident.id)),
              url=f"{turn.engine.public_url}/incidents/{incident.ref}",
              buttons=(Button(turn.t("btn_board"), f"/incident {incident.ref} show"),))
@@ -300,6 +301,13 @@ def _subscribe(turn: Turn, incident: Incident, text: str) -> None:
     turn.say("incident_subscribed", incident=incident.ref)
 
 
+def _page(turn: Turn, incident: Incident, text: str) -> None:
+    target = text.split()[0].lstrip("@") if text.split() else ""
+    paged = incidents.page_more(session=turn.session, incident=incident, actor=turn.person, target=target,
+                                now=turn.now) if target else None
+    turn.say("incident_paged_more" if paged else "incident_page_usage", incident=incident.ref, who=paged or "")
+
+
 def _show(turn: Turn, incident: Incident, text: str) -> None:
     events = incidents.timeline(session=turn.session, incident_id=incident.id)
     lines = "\n".join(f"{turn.local(e.at)} {turn.t(f'incident_event_{e.kind}', **report.event_params(e))}"
@@ -314,7 +322,8 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
 
 
 ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
-           "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show}
+           "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show,
+           "page": _page}
 
 
 # --- on-call ------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from wuyou.desk.incidents.models import (
     Page,
     SurgeOffer,
 )
-from wuyou.desk.models import Branch, Category, Person, Team, Ticket
+from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import region_chain
 from wuyou.desk.timeline import add_event
 
@@ -225,7 +225,8 @@ def declare(
     announced = event(session, incident, "announced", now, data={"paged": "、".join(paged) or "—"})
     params = {**card(incident), "commander": commander.name if commander else "—",
               "comms": comms.name if comms else "—",
-              "paged": "、".join(paged) or "—", "tickets": len(ticket_list),
+              **({"paged": "、".join(paged)} if paged else {"paged_key": "incident_nobody_paged"}),
+              "tickets": len(ticket_list),
               "branch_count": len(branches)}
     for person in room(session=session, incident=incident):
         if person.id not in {p for p in _paged_ids(session, incident)}:
@@ -435,6 +436,32 @@ def join(*, session: Session, incident: Incident, person: Person, now: datetime)
         tell_room(session=session, incident=incident, ev=ev, template="incident_acked_room", now=now,
                   params={"name": person.name, "at_due": now.isoformat()}, exclude=[person.id])
     return answered
+
+
+def page_more(*, session: Session, incident: Incident, actor: Person, target: str, now: datetime) -> str | None:
+    """Page one more speciality (its team's on-call order in the incident's area), a team by code, or a person.
+    Returns who was paged, or None when nothing matches."""
+    _require_open(incident, "page")
+    team = session.get(Team, target) or oncall.team_for(session=session, speciality=target,
+                                                        region_code=incident.region_code)
+    if team is not None:
+        people = oncall.chain(session=session, team=team, now=now)
+        if not people:
+            return None
+        if team.speciality not in incident.specialities:
+            incident.specialities = [*incident.specialities, team.speciality]
+        oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
+        return f"{people[0].name}（{team.name}）"
+    person = session.get(Person, target) or session.scalars(select(Person).where(Person.name == target)).first()
+    if person is None or person.role == "reporter":
+        return None
+    teams = session.scalars(select(Team).join(TeamMember, TeamMember.team_code == Team.code)
+                            .where(TeamMember.person_id == person.id).order_by(Team.code)).all()
+    home = teams[0] if teams else None
+    if home is None:
+        return None
+    oncall.page(session=session, incident=incident, team=home, people=[person], step=0, now=now)
+    return person.name
 
 
 def subscribe(*, session: Session, incident: Incident, person: Person, now: datetime) -> None:
