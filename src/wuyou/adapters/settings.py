@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     media_s3_region: str = "us-east-1"
     media_s3_access_key: str | None = None
     media_s3_secret_key: str | None = None
+    # Monitoring alerts (`POST /api/v1/alerts`): the shared secret, and which `severity` labels declare.
+    alerts_secret: SecretStr | None = None
+    alerts_declare: str = "critical"
 
     @field_validator("redis_url", "channels_file", "demo_dir", "media_s3_bucket", "media_s3_endpoint_url",
-                     "media_s3_access_key", "media_s3_secret_key", mode="before")
+                     "media_s3_access_key", "media_s3_secret_key", "alerts_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value

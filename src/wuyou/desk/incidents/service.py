@@ -73,9 +73,9 @@ def timeline(*, session: Session, incident_id: int) -> list[IncidentEvent]:
 # --- surge offers -----------------------------------------------------------------------------------------------
 
 
-def duty_leads(*, session: Session, categories: Iterable[Category | None]) -> list[Person]:
+def duty_leads(*, session: Session, categories: Iterable[Category | None], also: Iterable[str] = ()) -> list[Person]:
     """Who is asked to declare: the leads of the teams of the reports' specialities, else every lead."""
-    specialities = {c.speciality for c in categories if c is not None and c.speciality}
+    specialities = {c.speciality for c in categories if c is not None and c.speciality} | set(also)
     teams = session.scalars(select(Team).where(Team.speciality.in_(specialities))).all() if specialities else []
     ids = list(dict.fromkeys(t.lead_id for t in teams if t.lead_id))
     leads = [p for p in (session.get(Person, i) for i in ids) if p is not None and p.active]
@@ -193,7 +193,7 @@ def declare(
         detected_at=detected_at or (offer_row.at if offer_row else None), declared_at=now,
         next_update_at=now + UPDATE_EVERY[severity], war_room={},
     )
-    leads = duty_leads(session=session, categories=[category])
+    leads = duty_leads(session=session, categories=[category], also=wanted)
     commander = declarer if declarer is not None and declarer.role != "reporter" else (leads[0] if leads else None)
     incident.commander_id = commander.id if commander else None
     comms = _regional_lead(session, branches, exclude=commander) or commander
@@ -308,7 +308,10 @@ def reporters(*, session: Session, incident: Incident) -> list[tuple[Person, int
 
 def room(*, session: Session, incident: Incident) -> list[Person]:
     """The war-room: role holders, paged and joined responders, and subscribers."""
-    people = [p for p in (incident.commander, incident.comms, incident.tech_lead) if p is not None]
+    people: list[Person] = []
+    for role_holder in (incident.commander, incident.comms, incident.tech_lead):
+        if role_holder is not None and role_holder not in people:
+            people.append(role_holder)
     for member in session.scalars(select(IncidentMember).where(IncidentMember.incident_id == incident.id)):
         if member.person not in people:
             people.append(member.person)
