@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from wuyou import __version__
-from wuyou.adapters import admin_api, alerts, api, http_channel, incident_pages, pages, telegram, wechat, wecom
+from wuyou.adapters import (
+    admin_api,
+    alerts,
+    api,
+    http_channel,
+    incident_pages,
+    incidents_api,
+    pages,
+    telegram,
+    wechat,
+    wecom,
+)
 from wuyou.adapters.bootstrap import Desk
 
 
@@ -36,6 +47,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(admin_api.router)
     app.include_router(alerts.router)
+    app.include_router(incidents_api.router)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
