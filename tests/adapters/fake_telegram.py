@@ -24,6 +24,7 @@ class FakeTelegram:
         self.fail_next: list[tuple[int, dict[str, Any]] | None] = []
         self.migrated: dict[int, int] = {}  # old group id → supergroup id
         self.sent: list[dict[str, Any]] = []  # params of the sendMessage calls that went through
+        self.topics: list[dict[str, Any]] = []  # params of createForumTopic calls
         self._message_id = 0
         self._lock = threading.Lock()
         fake = self
@@ -77,6 +78,11 @@ class FakeTelegram:
             return 200, {"ok": True, "result": _bot_user()}
         if method == "answerCallbackQuery":
             return 200, {"ok": True, "result": True}
+        if method == "createForumTopic":
+            self._message_id += 1
+            self.topics.append(params)
+            return 200, {"ok": True, "result": {"message_thread_id": 9000 + self._message_id,
+                                                "name": params["name"], "icon_color": 7322096}}
         if method != "sendMessage":
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         failure = self.fail_next.pop(0) if self.fail_next else None
@@ -110,6 +116,7 @@ class FakeTelegram:
         with self._lock:
             self.calls.clear()
             self.sent.clear()
+            self.topics.clear()
             self.fail_next.clear()
             self.migrated.clear()
 

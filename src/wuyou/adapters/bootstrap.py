@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine as DbEngine
@@ -30,6 +31,9 @@ from wuyou.kb import articles
 from wuyou.kb.index import LiveIndex
 from wuyou.store import MemoryStore, RedisStore, StateStore
 
+if TYPE_CHECKING:
+    from wuyou.adapters.war_rooms import WarRooms
+
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +52,7 @@ class Desk:
     clock: Callable[[], datetime]
     channels: Channels
     queue_rules: housekeeping.Rules
+    war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
@@ -156,6 +161,13 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))
     jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round))
+    if channels.wecom or any(a.war_room_chat for a in channels.telegram.values()):
+        from wuyou.adapters.war_rooms import WarRooms
+
+        rooms = WarRooms(sessions=sessions, channels=channels, store=store, catalog=catalog, tz=tz,
+                         link_base=settings.link_base, clock=clock)
+        desk.war_rooms = rooms
+        jobs.append(rooms.run_once)
     return desk
 
 

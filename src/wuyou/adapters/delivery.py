@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.adapters import http_mailbox
 from wuyou.desk import outbox
+from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import OutboxMessage, Person
 from wuyou.desk.org import identities_of, person_by_identity
 from wuyou.i18n import Catalog
@@ -105,6 +106,9 @@ class Deliverer:
         if platform is None:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return
+        if _in_war_room(session, message.params.get("room"), platform, identities[platform]):
+            outbox.mark_sent(message=message, now=now)  # the incident's group or topic carries it
+            return
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
         # One named `x_due` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
         # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
@@ -144,6 +148,19 @@ class Deliverer:
         moment = datetime.fromisoformat(value).astimezone(self._tz)
         return moment.strftime("%H:%M") if moment.date() == now.astimezone(self._tz).date() \
             else moment.strftime("%m-%d %H:%M")
+
+
+def _in_war_room(session: Session, incident_id: object, platform: str, address: str) -> bool:
+    """Whether the incident's group on this platform already shows a war-room message to this person."""
+    if not isinstance(incident_id, int):
+        return False
+    incident = session.get(Incident, incident_id)
+    room = (incident.war_room or {}).get(platform) if incident is not None else None
+    if not isinstance(room, dict):
+        return False
+    if platform == "wecom":
+        return address in room.get("members", [])
+    return platform == "telegram"  # the topic is in the desk's supergroup, which the engineers read
 
 
 class DeliveryLoop:

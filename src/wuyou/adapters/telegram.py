@@ -129,7 +129,9 @@ def _inbound(desk: Desk, sender: TelegramSender, account: TelegramAccount, updat
         return None
     chat = _chat(message.chat, message)
     text = message.text or message.caption or ""
-    if chat.kind != "direct":
+    # In the desk's own war-room supergroup every topic message is for the desk (the incident's timeline).
+    war_room = chat.kind == "topic" and account.war_room_chat is not None and chat.id == str(account.war_room_chat)
+    if chat.kind != "direct" and not war_room:
         bot_id, username = sender.me()
         if not _addressed(message, bot_id, username):
             return None

@@ -162,6 +162,11 @@ class TelegramSender:
                 self._store.set(part_done, "1", ttl=SENT_TTL)
         self._store.set(done, "1", ttl=SENT_TTL)
 
+    def create_topic(self, *, chat_id: str, name: str) -> str:
+        """A forum topic in a supergroup where the bot is an admin (a war-room); its thread id."""
+        topic = self._call(self._api().create_forum_topic(chat_id=current_chat(self._store, chat_id), name=name[:128]))
+        return str(topic.message_thread_id)
+
     def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner."""
         self._call(self._api().answer_callback_query(callback_id))
