@@ -181,6 +181,7 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     assert d.say("he.qiming", "应急 级别 INC-1 SEV2").endswith("级别已改为 SEV2")
     assert "任务 1 已记下，负责人 吴磊" in d.say("he.qiming", "应急 任务 INC-1 联系医保局确认证书 @wu.lei 30分钟内")
     assert "联系医保局确认证书" in d.pushed_text("wu.lei")
+    assert "任务 1 已完成" in d.say("wu.lei", "应急 任务 INC-1 完成 1")
     assert "已发到 INC-1 作战室" in d.say("wu.lei", "INC-1 医保局说证书昨晚换过")
     assert "【吴磊】医保局说证书昨晚换过" in d.pushed_text("he.qiming")
     # Someone outside the roles may write to the timeline but not speak for the incident.
@@ -193,7 +194,7 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     assert all("已缓解" in m["text"] for m in d.pushed("zhang.san")[-1:])
     show = d.say("chen.gang", "/show INC-1")
     for line in ("宣布（ticket）", "呼叫 何启明", "周浩 确认", "级别 SEV3 → SEV2", "任务：联系医保局确认证书",
-                 "吴磊：医保局说证书昨晚换过", "缓解：已切换备用通道"):
+                 "吴磊：医保局说证书昨晚换过", "吴磊 完成任务：联系医保局确认证书", "缓解：已切换备用通道"):
         assert line in show, (line, show)
     assert "INC-1 · SEV2 · 已缓解" in d.say("chen.gang", "应急 列表")
     assert "2 张关联工单已同步解决" in d.say("he.qiming", "应急 解决 INC-1 已更换证书")

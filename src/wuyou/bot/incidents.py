@@ -252,6 +252,12 @@ def _person(turn: Turn, word: str) -> Person | None:
 
 
 def _task(turn: Turn, incident: Incident, text: str) -> None:
+    done = re.match(r"^(?:完成|done)\s+(\d{1,6})$", text.strip(), re.I)
+    if done:
+        task = incidents.complete_task(session=turn.session, incident=incident, actor=turn.person,
+                                       task_id=int(done.group(1)), now=turn.now)
+        turn.say("incident_task_done", incident=incident.ref, task=task.id, title=task.title)
+        return
     owner = next((p for p in (_person(turn, w) for w in text.split() if w.startswith("@")) if p is not None), None)
     title = " ".join(w for w in text.split() if not w.startswith("@"))
     if not title:

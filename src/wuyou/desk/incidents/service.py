@@ -418,6 +418,18 @@ def add_task(*, session: Session, incident: Incident, actor: Person, title: str,
     return task
 
 
+def complete_task(
+    *, session: Session, incident: Incident, actor: Person, task_id: int, now: datetime
+) -> IncidentTask:
+    task = session.get(IncidentTask, task_id)
+    if task is None or task.incident_id != incident.id:
+        raise NotFound(f"task {task_id}")
+    if task.done_at is None:
+        task.done_at = now
+        event(session, incident, "task_done", now, actor=actor, body=task.title, data={"task": task.id})
+    return task
+
+
 def set_severity(*, session: Session, incident: Incident, actor: Person, severity: str, now: datetime) -> None:
     _require_open(incident, "sev")
     _may_speak(incident, actor)
