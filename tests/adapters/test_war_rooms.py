@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import yaml
 
 from tests.adapters.fake_telegram import TOKEN, FakeTelegram
 from tests.adapters.fake_wecom import FakeWeCom
+from tests.bot.test_incidents import EXTRA_BRANCHES, FIRST, LATE, REPORTERS, at, file_ticket
+from tests.clock import TestClock
 from tests.conftest import shared
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
@@ -59,7 +62,7 @@ def fake_tg_token() -> str:
 
 
 @pytest.fixture
-def d(desk: Desk) -> Iterator[Dialog]:
+def d(desk: Desk, fake_tg: FakeTelegram) -> Iterator[Dialog]:
     doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
     for person in doc["people"]:
         person["identities"].update(PEOPLE.get(person["id"], {}))
@@ -67,6 +70,7 @@ def d(desk: Desk) -> Iterator[Dialog]:
         import_org(session=session, doc=doc)
         session.commit()
     with Dialog(desk) as dialog:
+        dialog.fake_tg = fake_tg  # type: ignore[attr-defined]
         yield dialog
 
 
@@ -137,3 +141,111 @@ def test_one_timeline_in_the_wecom_group_the_telegram_topic_and_the_web(
 
 def m_time(d: Dialog) -> str:
     return d.desk.clock().astimezone(d.desk.bot.tz).strftime("%H:%M")
+
+
+def test_the_surge_scenario_with_participants_on_wecom_telegram_and_the_web(
+    d: Dialog, fake_wecom: FakeWeCom, fake_tg: FakeTelegram, clock: TestClock,
+) -> None:
+    """The 医保 surge of tests/bot/test_incidents.py, with 何启明 and the duty lead on WeCom (the lead answers
+    from the web chat), 周浩 and 吴磊 on Telegram, 张三 reporting on Telegram and the others on the web chat."""
+    add_branches(d)
+    surge = d.desk.bot.surge.detector
+    surge.rules = replace(surge.rules, auto_reports=20, auto_branches=10)
+    tickets: dict[str, int] = {}
+    for minute, (user, text) in enumerate(zip(REPORTERS, FIRST, strict=True)):
+        clock.set(at(f"10:{minute:02d}:00"))
+        tickets[user] = file_ticket(d, user, text)
+    d.pushed("chen.gang")
+    offers = [m for m in fake_wecom.sent_to("ChenGang") if "疑似重大故障" in str(m)]
+    assert len(offers) == 1  # the duty lead's card, on WeCom
+    clock.set(at("10:10:00"))
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 确认")  # answered from the web chat
+    rooms = d.desk.war_rooms
+    assert rooms is not None
+    rooms.run_once()
+    d.pushed("chen.gang")
+    assert any("INC-1" in str(m) for m in fake_wecom.sent_to("HeQiming"))  # paged on WeCom
+    assert tg_to(fake_tg, ZHOU, "INC-1")  # paged on Telegram
+    assert len(appchat(fake_wecom, "create")) == 1 and len(fake_tg.topics) == 1
+
+    clock.set(at("10:12:00"))
+    assert "已确认 INC-1" in d.say("he.qiming", "收到")
+    clock.set(at("10:15:01"))
+    d.desk.incidents_round()
+    d.pushed("chen.gang")
+    assert tg_to(fake_tg, WU, "周浩")  # the next in hq-network's order, on Telegram
+    clock.set(at("10:16:00"))
+    tg_say(d, WU, "收到")
+    assert tg_to(fake_tg, WU, "已确认 INC-1")
+
+    clock.set(at("10:20:00"))
+    d.say("he.qiming", "通报 INC-1 定位为接口证书过期，预计30分钟恢复")
+    d.pushed("chen.gang")
+    for user in REPORTERS:
+        if user == "zhang.san":
+            got = [t for t in tg_to(fake_tg, 100001, "INC-1 进展")]
+        else:
+            got = [m["text"] for m in d.pushed(user) if "INC-1 进展" in m["text"]]
+        assert len(got) == 1 and "预计 10:50 前恢复" in got[0], (user, got)
+    rooms.run_once()
+    assert "定位为接口证书过期" in "\n".join(b["text"]["content"] for b in appchat(fake_wecom, "send"))
+
+    clock.set(at("10:22:00"))
+    assert "已知问题" in d.say(LATE, "医保又结不了了 咋回事 结算失败")
+    clock.set(at("10:40:00"))
+    assert "由指挥" in tg_say(d, WU, "/incident INC-1 resolve 已更换证书")  # not a role holder: notes only
+    assert "已发到 INC-1 作战室" in tg_say(d, WU, "INC-1 网络侧正常")
+    assert "9 张关联工单已同步解决" in d.say("he.qiming", "/incident INC-1 resolve 已更换证书")
+    for number in tickets.values():
+        assert d.ticket(number)["status"] == "resolved"
+    d.pushed("chen.gang")
+    assert len(tg_to(fake_tg, 100001, "INC-1 已恢复")) == 1
+    assert all(len([m for m in d.pushed(u) if "INC-1 已恢复" in m["text"]]) == 1 for u in [*REPORTERS[1:], LATE])
+    rooms.run_once()
+    assert "已更换证书" in "\n".join(b["text"]["content"] for b in appchat(fake_wecom, "send"))
+    assert "已更换证书" in d.client.get("/incidents/INC-1").text
+
+
+WU = 300002
+
+
+def add_branches(d: Dialog) -> None:
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    for person in doc["people"]:
+        person["identities"].update(PEOPLE.get(person["id"], {}))
+    for code in EXTRA_BRANCHES:
+        doc["branches"].append({"code": code, "name": f"网点{code}", "region": "SD-JN" if code < "Q" else "SD-QD"})
+        doc["people"].append({"id": f"r.{code.lower()}", "name": f"柜员{code}", "role": "reporter", "branch": code,
+                              "identities": {"http": f"r.{code.lower()}"}})
+    for top in doc["catalog"]:
+        for leaf in top["children"]:
+            if leaf["name"] == "医保接口":
+                leaf["page"] = ["network"]
+    with d.desk.sessions() as session:
+        import_org(session=session, doc=doc)
+        session.commit()
+
+
+def tg_to(fake: FakeTelegram, chat: int, needle: str) -> list[str]:
+    return [m["text"] for m in fake.sent if int(m["chat_id"]) == chat and needle in m["text"]]
+
+
+_updates = iter(range(5000, 10**6))
+
+
+def tg_say(d: Dialog, user: int, text: str) -> str:
+    """A private Telegram message from `user`; the bot's answers in that chat."""
+    before = len(tg_to_all(d, user))
+    update = {"update_id": next(_updates), "message": {
+        "message_id": next(_updates), "date": int(time.time()), "chat": {"id": user, "type": "private"},
+        "from": {"id": user, "is_bot": False, "first_name": "x"}, "text": text,
+        **({"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+           if text.startswith("/") else {})}}
+    answer = d.client.post("/channels/telegram/desk", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert answer.status_code == 200, answer.text
+    return "\n\n".join(tg_to_all(d, user)[before:])
+
+
+def tg_to_all(d: Dialog, chat: int) -> list[str]:
+    fake: FakeTelegram = d.fake_tg  # type: ignore[attr-defined]
+    return [m["text"] for m in fake.sent if int(m["chat_id"]) == chat]
