@@ -24,7 +24,7 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def _describer(desk: Desk) -> Callable[[IncidentEvent], str]:
-    return lambda e: desk.catalog.t(f"incident_event_{e.kind}", **report.event_params(e))
+    return lambda e: desk.catalog.t(report.event_key(e), **report.event_params(e))
 
 
 def _facts(desk: Desk, ref: str) -> report.Facts:

@@ -124,7 +124,7 @@ def incident_report(ref: str, request: Request, person: Caller) -> PlainTextResp
     with desk.sessions() as session:
         incident = _load(session, person, ref)
         text = report.markdown(report.facts(session=session, incident_id=incident.id), tz=desk.bot.tz,
-                               describe=lambda e: desk.catalog.t(f"incident_event_{e.kind}", **report.event_params(e)))
+                               describe=lambda e: desk.catalog.t(report.event_key(e), **report.event_params(e)))
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 

@@ -140,7 +140,7 @@ class WarRooms:
         for start in range(0, len(events), MAX_LINES):
             batch = events[start:start + MAX_LINES]
             lines = [f"{e.at.astimezone(self._tz):%H:%M} 【{incident.ref}】"
-                     f"{self._catalog.t(f'incident_event_{e.kind}', **report.event_params(e))}" for e in batch]
+                     f"{self._catalog.t(report.event_key(e), **report.event_params(e))}" for e in batch]
             send("\n".join(lines), batch[0].id)
             room["last_event"] = batch[-1].id
             sent += 1

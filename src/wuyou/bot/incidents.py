@@ -316,7 +316,7 @@ def _page(turn: Turn, incident: Incident, text: str) -> None:
 
 def _show(turn: Turn, incident: Incident, text: str) -> None:
     events = incidents.timeline(session=turn.session, incident_id=incident.id)
-    lines = "\n".join(f"{turn.local(e.at)} {turn.t(f'incident_event_{e.kind}', **report.event_params(e))}"
+    lines = "\n".join(f"{turn.local(e.at)} {turn.t(report.event_key(e), **report.event_params(e))}"
                       for e in events)
     linked = incidents.linked_tickets(session=turn.session, incident_id=incident.id)
     turn.say("incident_show", incident=incident.ref, severity=incident.severity, title=incident.title,

@@ -48,6 +48,13 @@ def facts(*, session: Session, incident_id: int) -> Facts:
     )
 
 
+def event_key(e: IncidentEvent) -> str:
+    """The catalogue key of a timeline entry's text (a declaration's says how it was declared)."""
+    if e.kind == "declared" and (e.data or {}).get("source"):
+        return f"incident_event_declared_{e.data['source']}"
+    return f"incident_event_{e.kind}"
+
+
 def event_params(e: IncidentEvent) -> dict[str, object]:
     """A timeline entry's facts as parameters for its catalogue text (`incident_event_<kind>`)."""
     data = {k: ("" if v is None else v) for k, v in (e.data or {}).items()}
