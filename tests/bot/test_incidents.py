@@ -17,11 +17,12 @@ from sqlalchemy import select
 from tests.clock import TestClock
 from tests.conftest import shared
 from tests.dialog import Dialog
-from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bootstrap import Desk, build
 from wuyou.desk.incidents import report
-from wuyou.desk.incidents.models import FaultReport, Incident, Page
+from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
 from wuyou.desk.models import OutboxMessage, Ticket
 from wuyou.desk.org import import_org
+from wuyou.store import MemoryStore
 
 SH = ZoneInfo("Asia/Shanghai")
 EXTRA_BRANCHES = ["JN-003", "JN-004", "JN-005", "QD-002", "QD-003", "QD-004"]
@@ -193,8 +194,9 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     assert "已标记为已缓解" in d.say("he.qiming", "应急 缓解 INC-1 已切换备用通道")
     assert all("已缓解" in m["text"] for m in d.pushed("zhang.san")[-1:])
     show = d.say("chen.gang", "/show INC-1")
-    for line in ("从工单宣布：医保结算大面积失败", "呼叫 何启明", "周浩 确认", "级别 SEV3 → SEV2", "任务：联系医保局确认证书",
-                 "吴磊：医保局说证书昨晚换过", "吴磊 完成任务：联系医保局确认证书", "缓解：已切换备用通道"):
+    for line in ("从工单宣布：医保结算大面积失败", "呼叫 何启明", "周浩 确认", "级别 SEV3 → SEV2",
+                 "任务：联系医保局确认证书", "吴磊：医保局说证书昨晚换过", "吴磊 完成任务：联系医保局确认证书",
+                 "缓解：已切换备用通道"):
         assert line in show, (line, show)
     assert "INC-1 · SEV2 · 已缓解" in d.say("chen.gang", "应急 列表")
     assert "2 张关联工单已同步解决" in d.say("he.qiming", "应急 解决 INC-1 已更换证书")
@@ -223,3 +225,23 @@ def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, cl
     assert "INC-1" in notice and "应急 呼叫 INC-1" in notice, notice
     assert "已呼叫 何启明" in d.say("chen.gang", "应急 呼叫 INC-1 application")
     assert "INC-1" in d.pushed_text("he.qiming")
+
+
+def test_two_server_processes_see_one_stream_of_reports(d: Dialog, clock: TestClock) -> None:
+    """Reports arriving at two server processes of one desk (shared database) make one surge, offered once,
+    and a report at either process afterwards is a known issue of the incident declared at the other."""
+    other = build(d.desk.settings, clock=clock, store=MemoryStore())
+    try:
+        with Dialog(other) as d2:
+            for minute, (user, text) in enumerate(zip(REPORTERS[:6], FIRST[:6], strict=True)):
+                clock.set(at(f"10:{minute:02d}:00"))
+                (d if minute % 2 else d2).say(user, text)
+            with d.desk.sessions() as s:
+                offers = s.scalars(select(SurgeOffer)).all()
+                assert len(offers) == 1 and len(offers[0].report_ids) >= 5, [o.report_ids for o in offers]
+            clock.set(at("10:07:00"))
+            assert "已宣布 INC-1" in d2.say("chen.gang", "应急 确认")
+            clock.set(at("10:08:00"))
+            assert "已知问题" in d.say(REPORTERS[6], FIRST[6])
+    finally:
+        other.close()

@@ -11,16 +11,16 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Person, Ticket
-from wuyou.desk.surge import Detector, Group, Report, Rules, similarity
+from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, similarity
 from wuyou.kb.signature import signature
 from wuyou.kb.text import tidy
 
@@ -46,29 +46,48 @@ class SurgeWatch:
         self._profiles: dict[int, list[dict[int, float]]] = {}
         self._lock = threading.Lock()
         self._loaded = False
+        self._watermark = 0  # the highest report id read from the database
+        self._own: set[int] = set()  # reports this process recorded above the watermark
+        self._last_at: datetime | None = None
 
-    def _load(self, session: Session, now: datetime) -> None:
-        """Rebuild the window and the incident profiles from the database (once per process)."""
+    def _observe(self, report: Report) -> Observation:
+        # Reports of other processes arrive a little late: they count as of now, keeping the window in order.
+        if self._last_at is not None and report.at < self._last_at:
+            report = replace(report, at=self._last_at)
+        self._last_at = report.at
+        return self.detector.observe(report)
+
+    def _sync(self, session: Session, now: datetime) -> None:
+        """Feed in the reports other server processes recorded since the last look, and learn of incidents
+        they declared, so that every process sees the whole stream (the first call rebuilds the window)."""
+        stmt = select(FaultReport).where(FaultReport.id > self._watermark).order_by(FaultReport.at, FaultReport.id)
+        if not self._loaded:
+            stmt = stmt.where(FaultReport.at >= now - self.detector.rules.window)
+        for row in session.scalars(stmt):
+            self._watermark = max(self._watermark, row.id)
+            if row.id in self._own:
+                continue
+            self._observe(Report(row.id, row.at, row.person_id, row.branch_code, signature(row.text)))
+        self._own = {i for i in self._own if i > self._watermark}
+        if not self._loaded:
+            self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
         self._loaded = True
-        since = now - self.detector.rules.window
-        for row in session.scalars(select(FaultReport).where(FaultReport.at >= since).order_by(FaultReport.at,
-                                                                                             FaultReport.id)):
-            self.detector.observe(Report(row.id, row.at, row.person_id, row.branch_code, signature(row.text)))
-        for incident in session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES))):
-            texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident.id)
+        open_ids = set(session.scalars(select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))))
+        for incident_id in open_ids - set(self._profiles):
+            texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
-            self._profiles[incident.id] = [self.detector.weigh(signature(t)) for t in texts]
+            self._profiles[incident_id] = [self.detector.weigh(signature(t)) for t in texts]
 
     def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime) -> Outcome:
         """Record a new fault report and act on what it means for surges and open incidents."""
         with self._lock:
-            if not self._loaded:
-                self._load(session, now)
+            self._sync(session, now)
             row = FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
                               channel=channel)
             session.add(row)
             session.flush()
-            observation = self.detector.observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
+            self._own.add(row.id)
+            observation = self._observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
             group = observation.group
             weighted = dict(group.reports[-1].features)
             known, alike = self._known(session, group, weighted)
@@ -139,7 +158,12 @@ class SurgeWatch:
     def _declare_group(self, session: Session, group: Group, now: datetime) -> Incident:
         rows = self._rows(session, group)
         self._offer(session, group, now)
-        offer_row = incidents.offer_for_group(session=session, group_key=group.id)
+        offer_row = incidents.offer_for_group(session=session, group_key=group.id, lock=True)
+        if offer_row is not None and offer_row.incident_id is not None:
+            declared = session.get(Incident, offer_row.incident_id)  # another process was first
+            if declared is not None:
+                self.adopt(group=group, incident=declared)
+                return declared
         branches = {r.branch_code for r in rows if r.branch_code}
         incident = incidents.declare(
             session=session, title=offer_row.title if offer_row else _central(group, rows),

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox, sla
@@ -106,8 +107,12 @@ def offer(
     row = SurgeOffer(group_key=group_key, at=now, title=title[:200], severity=suggested_severity(len(branches)),
                      category_id=category.id if category else None, report_ids=[r.id for r in reports],
                      branches=branches, leads=[p.id for p in leads])
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None  # another server process offered the same group a moment ago
     for report in reports:
         report.offer_id = report.offer_id or row.id
     first, last = min(r.at for r in reports), max(r.at for r in reports)
@@ -140,8 +145,10 @@ def _varied(texts: Sequence[str], n: int) -> list[str]:
     return chosen
 
 
-def offer_for_group(*, session: Session, group_key: int) -> SurgeOffer | None:
-    return session.scalars(select(SurgeOffer).where(SurgeOffer.group_key == group_key)).first()
+def offer_for_group(*, session: Session, group_key: int, lock: bool = False) -> SurgeOffer | None:
+    """The offer made for a group; `lock` takes it for update, so that only one process declares it."""
+    stmt = select(SurgeOffer).where(SurgeOffer.group_key == group_key)
+    return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def latest_offer(*, session: Session, lead: Person, now: datetime) -> SurgeOffer | None:
