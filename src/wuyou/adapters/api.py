@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Query, Request
+from sqlalchemy import func, select
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
@@ -31,6 +32,52 @@ def list_people(request: Request) -> dict[str, list[dict[str, Any]]]:
             for p, external in rows
         ]
     return {"people": people}
+
+
+@router.get("/tickets")
+def list_tickets(
+    request: Request, person: Caller, status: str | None = None, priority: str | None = None,
+    team: str | None = None, assignee: str | None = None, branch: str | None = None, q: str | None = None,
+    created_after: datetime | None = None, created_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Tickets within the caller's scope, newest first. Filters: `status` (comma-separated), `priority`,
+    `team`, `assignee` (`me` for oneself), `branch`, `q` (in the title), `created_after` / `created_before`."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        if scope.is_staff(person):
+            visible = scope.staff_filter(session=session, person=person)
+        else:
+            visible = Ticket.reporter_id == person.id
+            if person.branch_code:
+                visible = visible | (Ticket.branch_code == person.branch_code)
+        where = [visible]
+        if status:
+            where.append(Ticket.status.in_([s.strip() for s in status.split(",") if s.strip()]))
+        if priority:
+            where.append(Ticket.priority == priority.upper())
+        if team:
+            where.append(Ticket.team_code == team)
+        if assignee:
+            where.append(Ticket.assignee_id == (person.id if assignee == "me" else assignee))
+        if branch:
+            where.append(Ticket.branch_code == branch)
+        if q:
+            where.append(Ticket.title.contains(q, autoescape=True))
+        # A time without an offset is the desk's local time.
+        if created_after:
+            where.append(Ticket.created_at >= (created_after if created_after.tzinfo
+                                               else created_after.replace(tzinfo=desk.bot.tz)))
+        if created_before:
+            where.append(Ticket.created_at < (created_before if created_before.tzinfo
+                                              else created_before.replace(tzinfo=desk.bot.tz)))
+        total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+        rows = session.scalars(select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit).offset(offset))
+        items = [{"id": t.id, "status": t.status, "priority": t.priority, "title": t.title,
+                  "category": t.category.path if t.category else None, "branch": t.branch_code,
+                  "reporter": t.reporter_id, "team": t.team_code, "assignee": t.assignee_id,
+                  "created_at": t.created_at.isoformat()} for t in rows]
+    return {"items": items, "total": int(total), "limit": limit, "offset": offset}
 
 
 @router.get("/tickets/{ticket_id}")

@@ -1,0 +1,37 @@
+"""`GET /api/v1/tickets`: the caller's scope, filters and pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.dialog import Dialog
+
+
+def test_lists_follow_scope_filters_and_pages(dialog: Dialog) -> None:
+    d = dialog
+    jn = [d.report("zhang.san", "1", f"打印机卡纸 {i}") for i in range(3)]
+    qd = d.report("ma.jing", "1", "青岛打印机不进纸")
+    d.say("li.wei", f"接单 {jn[0]}")
+
+    def get(person: str, query: str = "") -> dict[str, Any]:
+        response = d.client.get(f"/api/v1/tickets{query}", headers={"Authorization": f"Bearer {tokens[person]}"})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    tokens = {p: d.token(p) for p in ("li.wei", "admin", "zhang.san", "ma.jing", "sun.li")}
+    assert [t["id"] for t in get("admin")["items"]] == [qd, *reversed(jn)]
+    assert {t["id"] for t in get("li.wei")["items"]} == set(jn)  # 济南 engineer: not 青岛's ticket
+    assert {t["id"] for t in get("sun.li")["items"]} == {qd}
+    assert {t["id"] for t in get("zhang.san")["items"]} == set(jn)  # a reporter: their own and their branch's
+    assert get("ma.jing")["total"] == 1
+    assert [t["id"] for t in get("li.wei", "?assignee=me")["items"]] == [jn[0]]
+    assert {t["id"] for t in get("admin", "?status=new")["items"]} == {qd, jn[1], jn[2]}
+    assert [t["id"] for t in get("admin", "?q=青岛")["items"]] == [qd]
+    page = get("admin", "?limit=2&offset=1")
+    assert page["total"] == 4 and [t["id"] for t in page["items"]] == [jn[2], jn[1]]
+    assert get("admin", "?created_after=2000-01-01T00:00:00")["total"] == 4
+    assert get("admin", "?created_before=2000-01-01T00:00:00%2B08:00")["total"] == 0
+    bad = d.client.get("/api/v1/tickets?limit=0", headers={"Authorization": f"Bearer {tokens['admin']}"})
+    assert bad.status_code == 422
+    assert d.client.get("/api/v1/tickets").status_code == 401
