@@ -141,7 +141,6 @@ class Deliverer:
             return
         outbox.mark_sent(message=message, now=now)
 
-
     def _local(self, value: object, now: datetime) -> str:
         if not isinstance(value, str) or not value:
             return "—"
