@@ -1,8 +1,9 @@
-"""Monitoring alerts declare incidents (conversation 08): a critical alert pages the network on-call,
-a duplicate delivery changes nothing, the page escalates after 5 minutes, a recovery is only noted."""
+"""Monitoring alerts declare incidents (conversation 08): a critical alert pages the network on-call, a
+duplicate delivery changes nothing, the page escalates after 5 minutes, a recovery is only noted."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -15,13 +16,15 @@ from sqlalchemy import func, select
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
+from wuyou.desk.incidents import alerts
 from wuyou.desk.incidents.models import Incident, IncidentEvent, Page
+from wuyou.desk.models import OutboxMessage
 
 SH = ZoneInfo("Asia/Shanghai")
 SECRET = "alert-s3cret"
-FIRING = {"status": "firing", "labels": {"alertname": "HostDown", "instance": "jn-agg-r1", "ip": "10.37.0.1",
-                                         "severity": "critical", "region": "SD-JN", "speciality": "network"},
-          "annotations": {"summary": "jn-agg-r1 不可达"}, "startsAt": "2025-03-15T09:38:00+08:00"}
+LABELS = {"alertname": "HostDown", "instance": "jn-agg-r1", "ip": "10.37.0.1", "severity": "critical",
+          "region": "SD-JN", "speciality": "network"}
+FIRING = {"status": "firing", "labels": LABELS, "startsAt": "2025-03-15T09:38:00+08:00"}  # as in conversation 08
 
 
 def at(text: str) -> datetime:
@@ -47,51 +50,112 @@ def count(d: Dialog, model: Any) -> int:
 def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:41:05"))
     answer = post(d, FIRING)
-    assert answer.status_code == 200, answer.text
-    assert answer.json() == {"results": [{"incident": "INC-1", "status": "declared"}]}
-    # Alertmanager retries: the same alert (inside its usual envelope) updates the incident, no second one.
-    again = post(d, {"alerts": [FIRING]}, token=SECRET)
-    assert again.json()["results"] == [{"incident": "INC-1", "status": "updated"}]
-    assert count(d, Incident) == 1
+    assert (answer.status_code, answer.json()) == (201, {"incident": "INC-1", "status": "declared"}), answer.text
+    page = d.pushed_text("zhou.hao")
+    assert "INC-1 · SEV2" in page and "jn-agg-r1 不可达" in page and "第 1 位" in page, page
     with d.desk.sessions() as s:
         incident = s.get(Incident, 1)
         assert incident is not None
-        assert (incident.severity, incident.source, incident.region_code) == ("SEV2", "alert", "SD-JN")
-        assert incident.started_at == at("09:38:00") and incident.commander_id == "chen.gang"
-    page = d.pushed_text("zhou.hao")
-    assert "INC-1 · SEV2" in page and "jn-agg-r1 不可达" in page and "第 1 位" in page
+        assert (incident.title, incident.severity, incident.source, incident.region_code, incident.commander_id) \
+            == ("jn-agg-r1 不可达", "SEV2", "alert", "SD-JN", "chen.gang")
+        assert incident.started_at == at("09:38:00")
+        declared = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "declared")).one()
+        assert declared.data["labels"] == LABELS
+
+    # Alertmanager delivers again (in its envelope): the same incident, no second page.
+    again = post(d, {"version": "4", "status": "firing", "receiver": "wuyou", "alerts": [FIRING]})
+    assert (again.status_code, again.json()) == (200, {"incident": "INC-1", "status": "updated"})
+    assert count(d, Incident) == 1 and count(d, Page) == 1
+    assert d.pushed("zhou.hao") == []
 
     clock.set(at("09:46:06"))
     d.desk.incidents_round()
-    assert "吴磊" in d.pushed_text("zhou.hao")
+    assert "已转呼 吴磊" in d.pushed_text("zhou.hao")
     assert "周浩 未响应" in d.pushed_text("wu.lei")
     clock.set(at("09:48:10"))
     reply = d.say("wu.lei", "收到")
     assert "已确认 INC-1，您是技术负责人" in reply and "7 分 5 秒" in reply and "2 分 4 秒" in reply, reply
     clock.set(at("09:53:00"))
     assert "INC-1 已由 吴磊 接手" in d.say("zhou.hao", "收到 刚在地铁上没信号")
+    d.pushed("wu.lei"), d.pushed("chen.gang")  # read what came before the recovery
 
     clock.set(at("10:03:40"))
-    recovered = post(d, {**FIRING, "status": "resolved", "endsAt": "2025-03-15T10:03:30+08:00"})
-    assert recovered.json()["results"] == [{"incident": "INC-1", "status": "recovered"}]
-    assert "监控恢复" in d.pushed_text("wu.lei")
+    resolved = {**FIRING, "status": "resolved", "endsAt": "2025-03-15T10:03:30+08:00"}
+    recovered = post(d, resolved)
+    assert (recovered.status_code, recovered.json()) == (200, {"incident": "INC-1", "status": "recovered"})
+    for person in ("wu.lei", "chen.gang"):
+        text = d.pushed_text(person)
+        assert "监控恢复：jn-agg-r1 可达（10:03）" in text and "应急 解决 INC-1" in text, (person, text)
+    # Alertmanager repeats a resolved alert with its group: noted once.
+    assert post(d, {"alerts": [resolved]}).json() == {"incident": "INC-1", "status": "recovered"}
+    assert d.pushed("wu.lei") == []
     with d.desk.sessions() as s:
         incident = s.get(Incident, 1)
         assert incident is not None and incident.status == "active"  # a person confirms the resolution
-        kinds = s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == 1)).all()
-        assert "alert_repeat" in kinds and "alert_resolved" in kinds
+        kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == 1)))
+        assert kinds.count("alert_repeat") == 1 and kinds.count("alert_resolved") == 1, kinds
         assert [p.status for p in s.scalars(select(Page).order_by(Page.id))] == ["missed", "acked"]
 
 
-def test_forged_malformed_and_ordinary_alerts_change_nothing(d: Dialog) -> None:
+def test_the_other_header_a_batch_and_the_next_outage(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:41:05"))
+    warning = {**FIRING, "labels": {**LABELS, "severity": "warning", "alertname": "HighLatency"}}
+    sev1 = {"status": "firing", "fingerprint": "a1b2c3d4e5f60718", "startsAt": "2025-03-15T01:40:00.123456789Z",
+            "endsAt": "0001-01-01T00:00:00Z", "annotations": {"summary": "核心交换机 CPU 100%"},
+            "labels": {"alertname": "CoreSwitchCpu", "severity": "critical", "wuyou_severity": "sev1",
+                       "region": "MARS", "speciality": "network"}}
+    answer = d.client.post("/api/v1/alerts", json={"alerts": [warning, sev1]},
+                           headers={"X-Wuyou-Alert-Token": SECRET})
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"incident": "INC-1", "status": "declared",
+                             "results": [{"status": "ignored"}, {"incident": "INC-1", "status": "declared"}]}
+    with d.desk.sessions() as s:
+        incident = s.get(Incident, 1)
+        assert incident is not None
+        assert (incident.title, incident.severity, incident.region_code) == ("核心交换机 CPU 100%", "SEV1", None)
+    assert (answer := post(d, warning)).status_code == 202 and answer.json() == {"status": "ignored"}
+
+    # Resolved by a person; later the same alert starts again: a new outage, a new incident.
+    d.say("chen.gang", "/incident INC-1 resolve 重启交换机")
+    with d.desk.sessions() as s:
+        assert s.scalar(select(Incident.status).where(Incident.id == 1)) == "resolved"
+    assert post(d, sev1).json() == {"incident": "INC-1", "status": "updated"}  # the same outage, sent again
+    clock.set(at("15:00:00"))
+    again = {**sev1, "startsAt": "2025-03-15T14:58:00+08:00"}
+    assert post(d, again).json() == {"incident": "INC-2", "status": "declared"}
+    assert post(d, again).json() == {"incident": "INC-2", "status": "updated"}
+
+
+def test_a_duplicate_arriving_while_the_first_is_still_writing(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:41:05"))
+    alert = alerts.Alert(status="firing", labels=LABELS, starts_at=at("09:38:00"))
+    with d.desk.sessions() as first:
+        _, outcome = alerts.receive(session=first, alert=alert, now=clock(), catalog=d.desk.catalog)
+        assert outcome == "declared"
+        # The first delivery has written its incident but not committed when the second arrives; the second
+        # waits on the unique fingerprint (PostgreSQL) or the write lock (SQLite) and becomes a repeat.
+        commit = threading.Timer(0.5, first.commit)
+        commit.start()
+        answer = post(d, FIRING)
+        commit.join()
+    assert (answer.status_code, answer.json()) == (200, {"incident": "INC-1", "status": "updated"}), answer.text
+    assert count(d, Incident) == 1 and count(d, Page) == 1
+
+
+def test_forged_and_malformed_alerts_change_nothing(d: Dialog) -> None:
     assert post(d, FIRING, token="guess").status_code == 401
+    assert d.client.post("/api/v1/alerts", json=FIRING, headers={"X-Wuyou-Alert-Token": "guess"}).status_code == 401
     assert d.client.post("/api/v1/alerts", json=FIRING).status_code == 401
-    bad = d.client.post("/api/v1/alerts", content=b"{not json", headers={"Authorization": f"Bearer {SECRET}"})
-    assert bad.status_code == 422
-    assert post(d, {"status": "burning", "labels": {}}).status_code == 422
-    warning = {**FIRING, "labels": {**FIRING["labels"], "severity": "warning"}}
-    assert post(d, warning).json()["results"] == [{"incident": None, "status": "ignored"}]
-    assert count(d, Incident) == 0
+    bad = d.client.post("/api/v1/alerts", content=b'{"status": "firing", "labels": {',
+                        headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"})
+    assert bad.status_code == 422 and "not JSON" in bad.text
+    for body in ({"status": "burning", "labels": {}}, {"labels": LABELS}, {"alerts": []}, {"alerts": "x"},
+                 {**FIRING, "startsAt": "yesterday"}, {**FIRING, "labels": {"severity": 1}}, "firing"):
+        answer = post(d, body)
+        assert answer.status_code == 422 and answer.json()["detail"], (body, answer.text)
+    # One bad alert in a batch: none of it is taken.
+    assert post(d, {"alerts": [FIRING, {"status": "firing"}]}).status_code == 422
+    assert count(d, Incident) == count(d, IncidentEvent) == count(d, OutboxMessage) == 0
 
 
 def test_without_a_secret_the_endpoint_is_off(sample_desk: Desk) -> None:

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     media_s3_region: str = "us-east-1"
     media_s3_access_key: str | None = None
     media_s3_secret_key: str | None = None
-    # Monitoring alerts (`POST /api/v1/alerts`): the shared secret, and which `severity` labels declare.
+    # Monitoring alerts (`POST /api/v1/alerts`): the shared secret, and which `severity` labels declare an
+    # incident, comma-separated (`critical,page`); read as a set through `alerts_declaring`.
     alerts_secret: SecretStr | None = None
     alerts_declare: str = "critical"
 
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def alerts_declaring(self) -> frozenset[str]:
+        """The `severity` label values that declare an incident, lower-case."""
+        return frozenset(s.strip().lower() for s in self.alerts_declare.split(",") if s.strip())
 
     @property
     def link_base(self) -> str:
