@@ -1,14 +1,19 @@
-"""The incident board and the post-incident report as web pages (the links in war-room messages)."""
+"""The war-room page, its live timeline (server-sent events) and the post-incident report as web pages (the
+links in war-room messages).
+
+`/incidents/{ref}` renders the board and a few lines of script: an `EventSource` on `/incidents/{ref}/events`
+appends timeline entries as they happen, and a form posts commands to `/api/v1/incidents/{ref}/actions` with
+the person's API token (kept in the browser's localStorage)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from sqlalchemy import select
 
@@ -17,14 +22,23 @@ from wuyou.adapters.pages import page
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
+from wuyou.desk.models import Person
 
 router = APIRouter(include_in_schema=False)
-POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 1.0  # how often the stream looks for new timeline entries
+HEARTBEAT_SECONDS = 15.0  # a comment after this much silence keeps proxies from closing the connection
+RETRY_MS = 3000  # the browser reconnects (with Last-Event-ID) this long after a dropped connection
+BATCH = 200  # entries per database read; a longer backlog is read on at once
 
 
 def _describer(desk: Desk) -> Callable[[IncidentEvent], str]:
-    return lambda e: desk.catalog.t(report.event_key(e), **report.event_params(e))
+    def describe(e: IncidentEvent) -> str:
+        try:
+            return desk.catalog.t(report.event_key(e), **report.event_params(e))
+        except KeyError:  # a kind newer than the catalogue
+            return f"{e.kind} {e.body or ''}".strip()
+
+    return describe
 
 
 def _facts(desk: Desk, ref: str) -> report.Facts:
@@ -40,6 +54,53 @@ def _facts(desk: Desk, ref: str) -> report.Facts:
     return found
 
 
+_FORM = """<h2>作战室命令 · war-room command</h2>
+<form id=cmd><p><select name=act>
+<option value=note>记录 note</option><option value=update>通报 update</option><option value=join>加入 join</option>
+<option value=task>任务 task</option><option value=task_done>完成任务 task done</option>
+<option value=page>呼叫 page</option><option value=role>角色 role</option><option value=sev>级别 severity</option>
+<option value=mitigate>缓解 mitigate</option><option value=resolve>解决 resolve</option>
+<option value=close>关闭 close</option><option value=subscribe>关注 subscribe</option></select>
+<input name=text size=44 placeholder="内容 · 任务号 · 专业 text / task no. / speciality"></p>
+<p><input name=person size=12 placeholder="人员 person id"> <select name=role>
+<option value=commander>指挥 commander</option><option value=comms>通报 comms</option>
+<option value=tech_lead>技术负责 tech lead</option></select> <select name=severity>
+<option>SEV1</option><option selected>SEV2</option><option>SEV3</option></select>
+<input name=token type=password size=16 placeholder="API token" autocomplete=off>
+<button>发送 send</button></p><p id=said class=meta></p></form>"""
+
+# The person field is the role's holder (`role`) or the task's owner (`task`); severity is for `sev`.
+_SCRIPT = """<script>
+const ref = '%(ref)s', list = document.getElementById('timeline');
+const source = new EventSource('/incidents/' + ref + '/events?after=%(last)d');
+source.onmessage = (m) => {
+  const e = JSON.parse(m.data);
+  if (list.querySelector('li[data-id="' + e.id + '"]')) return;
+  const li = document.createElement('li'); li.dataset.id = e.id; li.textContent = e.time + ' ' + e.text;
+  list.appendChild(li);
+};
+source.addEventListener('end', () => source.close());
+const form = document.getElementById('cmd'), f = form.elements, said = document.getElementById('said');
+f.token.value = localStorage.getItem('wuyou-token') || '';
+form.onsubmit = async (ev) => {
+  ev.preventDefault(); localStorage.setItem('wuyou-token', f.token.value.trim());
+  const act = f.act.value, text = f.text.value.trim(), person = f.person.value.trim(), body = {action: act};
+  if (['update', 'note', 'task', 'mitigate', 'resolve'].includes(act)) body.text = text;
+  if (act === 'page') body.target = text;
+  if (act === 'task_done') body.task = parseInt(text, 10);
+  if (act === 'task' && person) body.owner = person;
+  if (act === 'role') { body.role = f.role.value; body.person = person; }
+  if (act === 'sev') body.severity = f.severity.value;
+  const r = await fetch('/api/v1/incidents/' + ref + '/actions', {method: 'POST', body: JSON.stringify(body),
+    headers: {'content-type': 'application/json', 'authorization': 'Bearer ' + f.token.value.trim()}});
+  const out = await r.json().catch(() => ({detail: r.statusText}));
+  said.textContent = r.ok ? '✓ ' + out.message
+    : '✗ ' + r.status + ' ' + (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail));
+  if (r.ok) f.text.value = '';
+};
+</script>"""
+
+
 @router.get("/incidents/{ref}", response_class=HTMLResponse)
 def board(ref: str, request: Request) -> HTMLResponse:
     """The war-room page: roles, on-call, tickets, and the timeline, which grows live (server-sent events).
@@ -48,86 +109,92 @@ def board(ref: str, request: Request) -> HTMLResponse:
     f = _facts(desk, ref)
     i, tz, t = f.incident, desk.bot.tz, desk.catalog.t
     describe = _describer(desk)
+
+    def name(p: Person | None) -> str:
+        return escape(p.name) if p is not None else "—"
+
     rows = "".join(f"<li data-id='{e.id}'>{e.at.astimezone(tz):%H:%M:%S} {escape(describe(e))}</li>" for e in f.events)
     linked = "".join(f"<li><a href='/tickets/{x.id}'>#{x.id}</a> {escape(x.title)} · {escape(x.reporter.name)}"
                      f" · {escape(t('status_' + x.status))}</li>" for x in f.tickets)
     pages = "".join(f"<li>{escape(p.person.name)} · {escape(p.speciality)} · {escape(p.status)}</li>" for p in f.pages)
-    last = f.events[-1].id if f.events else 0
+    last = max((e.id for e in f.events), default=0)
     head = (f"<h1>{i.ref} {escape(i.title)}</h1><p class=meta>{i.severity} · "
-            f"{escape(t('incident_status_' + i.status))} · 指挥 {escape(i.commander.name if i.commander else '—')}"
-            f" · 通报 {escape(i.comms.name if i.comms else '—')}"
-            f" · 技术 {escape(i.tech_lead.name if i.tech_lead else '—')} · {len(f.branches)} 个网点</p>")
-    form = ("<h2>作战室命令 · war-room command</h2><form id=cmd>"
-            "<select name=action><option value=note>记录 note</option><option value=update>通报 update</option>"
-            "<option value=join>加入 join</option><option value=mitigate>缓解 mitigate</option>"
-            "<option value=resolve>解决 resolve</option></select> "
-            "<input name=text size=40 placeholder='内容 text'> <input name=token type=password size=12 "
-            "placeholder='API token'> <button>发送 send</button> <span id=said class=meta></span></form>")
-    script = f"""<script>
-const list = document.getElementById('timeline');
-const source = new EventSource('/incidents/{i.ref}/events?after={last}');
-source.onmessage = (m) => {{ const e = JSON.parse(m.data); const li = document.createElement('li');
-  li.textContent = e.at + ' ' + e.text; list.appendChild(li); }};
-const form = document.getElementById('cmd'); form.token.value = localStorage.getItem('wuyou-token') || '';
-form.onsubmit = async (ev) => {{ ev.preventDefault(); localStorage.setItem('wuyou-token', form.token.value);
-  const r = await fetch('/api/v1/incidents/{i.ref}/actions', {{method: 'POST', headers: {{'content-type':
-    'application/json', 'authorization': 'Bearer ' + form.token.value}}, body: JSON.stringify({{action:
-    form.action.value, text: form.text.value}})}});
-  document.getElementById('said').textContent = r.ok ? '✓' : (await r.json()).detail;
-  if (r.ok) form.text.value = ''; }};
-</script>"""
+            f"{escape(t('incident_status_' + i.status))} · 指挥 commander {name(i.commander)}"
+            f" · 通报 comms {name(i.comms)} · 技术负责 tech lead {name(i.tech_lead)}"
+            f" · {len(f.branches)} 个网点 branches · {len(f.tickets)} 张工单 tickets</p>")
     return page(i.ref, f"{head}<h2>值班 · on-call</h2><ul>{pages}</ul><h2>工单 · tickets</h2><ul>{linked}</ul>"
-                       f"<h2>时间线 · timeline</h2><ol id=timeline>{rows}</ol>{form}"
-                       f"<p><a href='/incidents/{i.ref}/report'>事后报告 · post-incident report</a></p>{script}")
+                       f"<h2>时间线 · timeline</h2><ol id=timeline>{rows}</ol>{_FORM}"
+                       f"<p><a href='/incidents/{i.ref}/report'>事后报告 · post-incident report</a></p>"
+                       + _SCRIPT % {"ref": i.ref, "last": last})
 
 
-@router.get("/incidents/{ref}/events")
-async def events(ref: str, request: Request, after: int = 0, once: bool = False,
-                 last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
-    """The timeline as server-sent events from `after` (or `Last-Event-ID`) on, polled once a second, with
-    a heartbeat; it ends when the client leaves or the incident is closed (`once=1`: what exists, then end)."""
-    desk: Desk = request.app.state.desk
-    number = service.parse_ref(ref)
-    if number is None:
-        raise HTTPException(status_code=404, detail="no such incident")
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+def _read(desk: Desk, number: int, since: int,
+          describe: Callable[[IncidentEvent], str]) -> tuple[list[tuple[int, str]], bool]:
+    """Timeline entries after `since` (at most BATCH) as event-stream data, and whether the incident is over
+    (closed, or gone). Runs in a worker thread with its own session."""
+    with desk.sessions() as session:
+        # The status first: an entry committed with the closing is then among the entries read after it.
+        status = session.scalar(select(Incident.status).where(Incident.id == number))
+        rows = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == number,
+                                                           IncidentEvent.id > since)
+                               .order_by(IncidentEvent.id).limit(BATCH))
+        found = [(e.id, json.dumps({"id": e.id, "at": e.at.isoformat(),
+                                    "time": f"{e.at.astimezone(desk.bot.tz):%H:%M:%S}", "kind": e.kind,
+                                    "actor": e.actor.name if e.actor else None, "text": describe(e)},
+                                   ensure_ascii=False)) for e in rows]
+    return found, status in (None, "closed")
+
+
+async def timeline_stream(desk: Desk, number: int, since: int, *, once: bool = False,
+                          gone: Callable[[], Awaitable[bool]] | None = None, poll: float = POLL_SECONDS,
+                          heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[str]:
+    """The incident's timeline after entry `since` in the event-stream format, then every new entry as it
+    comes: the database is read every `poll` seconds in a worker thread (never on the event loop), a comment
+    goes out after `heartbeat` seconds of silence, and it ends when `gone()` says the client left, or with an
+    `end` event once the incident is closed. `once`: what exists now, then end (scripts and tests)."""
     describe = _describer(desk)
-
-    def poll(since: int) -> tuple[list[tuple[int, str]], bool]:
-        with desk.sessions() as session:
-            incident = session.get(Incident, number)
-            if incident is None:
-                return [], True
-            rows = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == number,
-                                                               IncidentEvent.id > since).order_by(IncidentEvent.id))
-            found = [(e.id, json.dumps({"id": e.id, "at": f"{e.at.astimezone(desk.bot.tz):%H:%M:%S}",
-                                        "kind": e.kind, "text": describe(e)}, ensure_ascii=False)) for e in rows]
-            return found, incident.status == "closed"
-
-    async def stream() -> AsyncIterator[str]:
-        since, quiet = start, 0.0
-        while True:
-            found, closed = await anyio.to_thread.run_sync(poll, since)
-            for event_id, data in found:
-                since = event_id
-                yield f"id: {event_id}\ndata: {data}\n\n"
-            if once or closed or await request.is_disconnected():
-                return
-            await anyio.sleep(POLL_SECONDS)
-            quiet += POLL_SECONDS
-            if quiet >= HEARTBEAT_SECONDS:
-                quiet = 0.0
-                yield ": still here\n\n"
-
-    if await anyio.to_thread.run_sync(lambda: _exists(desk, number)) is False:
-        raise HTTPException(status_code=404, detail="no such incident")
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    yield f"retry: {RETRY_MS}\n\n"
+    quiet = 0.0
+    while True:
+        found, over = await anyio.to_thread.run_sync(_read, desk, number, since, describe)
+        for event_id, data in found:
+            since = event_id
+            yield f"id: {event_id}\ndata: {data}\n\n"
+        if found:
+            quiet = 0.0
+        if len(found) == BATCH:
+            continue
+        if over:
+            yield "event: end\ndata: {}\n\n"  # the page closes its EventSource instead of reconnecting
+            return
+        if once or (gone is not None and await gone()):
+            return
+        await anyio.sleep(poll)
+        quiet += poll
+        if quiet >= heartbeat:
+            quiet = 0.0
+            yield ": heartbeat\n\n"
 
 
 def _exists(desk: Desk, number: int) -> bool:
     with desk.sessions() as session:
         return session.get(Incident, number) is not None
+
+
+@router.get("/incidents/{ref}/events")
+async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0)] = 0, once: bool = False,
+                 last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
+    """The timeline as `text/event-stream`, each entry with `id:` = its id, from `Last-Event-ID` (a reconnect)
+    or `?after=` on; `?once=1` sends what exists and ends (see `timeline_stream`)."""
+    desk: Desk = request.app.state.desk
+    number = service.parse_ref(ref)
+    if number is None or not await anyio.to_thread.run_sync(_exists, desk, number):
+        raise HTTPException(status_code=404, detail="no such incident")
+    resume = (last_event_id or "").strip()
+    since = int(resume) if resume.isdigit() else after
+    return StreamingResponse(timeline_stream(desk, number, since, once=once, gone=request.is_disconnected),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/incidents/{ref}/report", response_class=HTMLResponse)
