@@ -17,34 +17,18 @@ import anyio
 import httpx
 import pytest
 import uvicorn
-import yaml
 
 from tests.adapters.server import free_port
-from tests.conftest import shared
 from tests.dialog import Dialog
+from tests.incident_org import import_incident_org
 from wuyou.adapters import incident_pages
 from wuyou.adapters.app import create_app
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk.org import import_org
-
-EXTRA_BRANCHES = ["JN-003", "JN-004", "JN-005", "QD-002", "QD-003", "QD-004"]
 
 
 @pytest.fixture
 def org_desk(desk: Desk) -> Desk:
-    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
-    for code in EXTRA_BRANCHES:
-        doc["branches"].append({"code": code, "name": f"网点{code}", "region": "SD-JN" if code < "Q" else "SD-QD"})
-        doc["people"].append({"id": f"r.{code.lower()}", "name": f"柜员{code}", "role": "reporter", "branch": code,
-                              "identities": {"http": f"r.{code.lower()}"}})
-    for top in doc["catalog"]:
-        for leaf in top["children"]:
-            if leaf["name"] == "医保接口":
-                leaf["page"] = ["network"]
-    with desk.sessions() as session:
-        import_org(session=session, doc=doc)
-        session.commit()
-    return desk
+    return import_incident_org(desk)
 
 
 @pytest.fixture

@@ -14,18 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from tests.adapters.fake_telegram import TOKEN, FakeTelegram
 from tests.adapters.fake_wecom import FakeWeCom
 from tests.clock import TestClock
-from tests.conftest import shared
 from tests.dialog import Dialog
+from tests.incident_org import LATE, REPORTERS, import_incident_org
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.war_rooms import MAX_LINES, WECOM_BYTES, WarRooms, _batches, _fits_bytes
 from wuyou.desk.incidents.models import Incident
-from wuyou.desk.org import import_org
 
 SH = ZoneInfo("Asia/Shanghai")
 FORUM = -1009876543210  # the account's war_room_chat supergroup
@@ -35,9 +33,6 @@ ZHANG, ZHOU, WU = 100001, 300001, 300002  # Telegram user ids (张三's is in or
 PLATFORMS = {"he.qiming": {"wecom": "HeQiming"}, "zhao.min": {"wecom": "ZhaoMin"},
              "zhou.hao": {"telegram": str(ZHOU)}, "wu.lei": {"telegram": str(WU)}}
 # The surge of tests/bot/test_incidents.py: eight reporters from eight branches, and one who comes late.
-EXTRA_BRANCHES = ["JN-003", "JN-004", "JN-005", "QD-002", "QD-003", "QD-004"]
-REPORTERS = ["zhang.san", "liu.yang", "ma.jing", *(f"r.{b.lower()}" for b in EXTRA_BRANCHES[:5])]
-LATE = f"r.{EXTRA_BRANCHES[5].lower()}"
 FIRST = ["医保卡结算失败 提示交易超时 客户在等着呢", "医保刷不了了 结算失败", "医保结算报错 -1 请联系管理员",
          "社保卡结算一直转圈 最后医保结算失败", "医保接口又挂了？？结不了算", "醫保結算失敗，提示證書驗證錯誤",
          "医保结算失败 病人排长队", "医保结算不了 一直报错"]
@@ -77,21 +72,7 @@ def channels_file(tmp_path: Path, fake_wecom: FakeWeCom, fake_tg: FakeTelegram) 
 
 @pytest.fixture
 def org_desk(desk: Desk) -> Desk:
-    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
-    for person in doc["people"]:
-        person["identities"].update(PLATFORMS.get(person["id"], {}))
-    for code in EXTRA_BRANCHES:
-        doc["branches"].append({"code": code, "name": f"网点{code}", "region": "SD-JN" if code < "Q" else "SD-QD"})
-        doc["people"].append({"id": f"r.{code.lower()}", "name": f"柜员{code}", "role": "reporter", "branch": code,
-                              "identities": {"http": f"r.{code.lower()}"}})
-    for top in doc["catalog"]:
-        for leaf in top["children"]:
-            if leaf["name"] == "医保接口":
-                leaf["page"] = ["network"]  # an incident of the insurance interface also pages the network on-call
-    with desk.sessions() as session:
-        import_org(session=session, doc=doc)
-        session.commit()
-    return desk
+    return import_incident_org(desk, PLATFORMS)
 
 
 @pytest.fixture

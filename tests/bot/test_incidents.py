@@ -11,23 +11,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from tests.clock import TestClock
-from tests.conftest import shared
 from tests.dialog import Dialog
+from tests.incident_org import LATE, REPORTERS, import_incident_org
 from wuyou.adapters.bootstrap import Desk, build
 from wuyou.desk.incidents import report
 from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
 from wuyou.desk.models import OutboxMessage, Ticket
-from wuyou.desk.org import import_org
 from wuyou.store import MemoryStore
 
 SH = ZoneInfo("Asia/Shanghai")
-EXTRA_BRANCHES = ["JN-003", "JN-004", "JN-005", "QD-002", "QD-003", "QD-004"]
-REPORTERS = ["zhang.san", "liu.yang", "ma.jing", *(f"r.{b.lower()}" for b in EXTRA_BRANCHES[:5])]  # 8 branches
-LATE = f"r.{EXTRA_BRANCHES[5].lower()}"
 FIRST = ["医保卡结算失败 提示交易超时 客户在等着呢", "医保刷不了了 结算失败", "医保结算报错 -1 请联系管理员",
          "社保卡结算一直转圈 最后医保结算失败", "医保接口又挂了？？结不了算", "醫保結算失敗，提示證書驗證錯誤",
          "医保结算失败 病人排长队", "医保结算不了 一直报错"]
@@ -40,19 +35,7 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def org_desk(desk: Desk) -> Desk:
-    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
-    for code in EXTRA_BRANCHES:
-        doc["branches"].append({"code": code, "name": f"网点{code}", "region": "SD-JN" if code < "Q" else "SD-QD"})
-        doc["people"].append({"id": f"r.{code.lower()}", "name": f"柜员{code}", "role": "reporter", "branch": code,
-                              "identities": {"http": f"r.{code.lower()}"}})
-    for top in doc["catalog"]:
-        for leaf in top["children"]:
-            if leaf["name"] == "医保接口":
-                leaf["page"] = ["network"]  # an incident of the insurance interface also pages the network on-call
-    with desk.sessions() as session:
-        import_org(session=session, doc=doc)
-        session.commit()
-    return desk
+    return import_incident_org(desk)
 
 
 @pytest.fixture
