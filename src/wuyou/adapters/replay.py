@@ -172,7 +172,8 @@ def _effects(desk: Desk, deliverer: Deliverer, sink: list[tuple[str, str]], seen
             seen.tickets = ticket.id
             emit({"t": stamp, "kind": "ticket_opened", "ticket": ticket.id,
                   "user": http_ids.get(ticket.reporter_id, ticket.reporter_id)})
-        for offer in session.scalars(select(SurgeOffer).order_by(SurgeOffer.id)):
+        pending = SurgeOffer.incident_id.is_(None) | SurgeOffer.id.not_in(seen.offers or {-1})
+        for offer in session.scalars(select(SurgeOffer).where(pending).order_by(SurgeOffer.id)):
             shown = seen.offers.get(offer.id)
             if shown is None:
                 seen.offers[offer.id] = set(offer.report_ids)

@@ -28,6 +28,7 @@ from wuyou.desk.incidents.models import (
 )
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Category, Person, Team, Ticket
+from wuyou.desk.org import person_named
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -246,9 +247,7 @@ def _role(turn: Turn, incident: Incident, text: str) -> None:
 
 
 def _person(turn: Turn, word: str) -> Person | None:
-    word = word.lstrip("@")
-    found = turn.session.get(Person, word)
-    return found or turn.session.scalars(select(Person).where(Person.name == word)).first()
+    return person_named(session=turn.session, word=word)
 
 
 def _task(turn: Turn, incident: Incident, text: str) -> None:

@@ -345,6 +345,12 @@ def person_by_identity(*, session: Session, platform: str, external_id: str) -> 
     ).first()
 
 
+def person_named(*, session: Session, word: str) -> Person | None:
+    """A person by id or by name (`@wu.lei`, `吴磊`), as people type them in commands."""
+    word = word.lstrip("@")
+    return session.get(Person, word) or session.scalars(select(Person).where(Person.name == word)).first()
+
+
 def identities_of(*, session: Session, person_id: str) -> dict[str, str]:
     """Platform → external id for one person."""
     rows = session.execute(

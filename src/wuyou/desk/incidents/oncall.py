@@ -75,7 +75,7 @@ def page(
         session.add(IncidentMember(incident_id=incident.id, person_id=person.id, kind="responder",
                                    speciality=team.speciality, added_at=now))
     session.flush()
-    event = _event(session, incident, "paged", now, data={
+    event = record(session, incident, "paged", now, data={
         "person": person.id, "name": person.name, "team": team.code, "team_name": team.name, "step": step + 1,
         "missed": missed.name if missed else None})
     outbox.enqueue(
@@ -103,7 +103,7 @@ def acknowledge(*, session: Session, incident: Incident, person: Person, now: da
     member.kind = "responder"
     member.joined_at = member.joined_at or now
     if answered is None:
-        _event(session, incident, "joined", now, actor=person, data={"late": bool(pages)})
+        record(session, incident, "joined", now, actor=person, data={"late": bool(pages)})
         return None
     answered.status, answered.acked_at = "acked", now
     member.speciality = answered.speciality
@@ -115,13 +115,13 @@ def acknowledge(*, session: Session, incident: Incident, person: Person, now: da
     if incident.tech_lead_id is None:
         incident.tech_lead_id = person.id
     session.flush()
-    _event(session, incident, "acked", now, actor=person, data={
+    record(session, incident, "acked", now, actor=person, data={
         "speciality": answered.speciality, "team": answered.team_code,
         "seconds": int((now - first).total_seconds()),
         "seconds_this_page": int((now - answered.paged_at).total_seconds())})
     if incident.assembled_at is None and _assembled(session, incident):
         incident.assembled_at = now
-        _event(session, incident, "assembled", now, data={"seconds": int((now - incident.declared_at).total_seconds())})
+        record(session, incident, "assembled", now, data={"seconds": int((now - incident.declared_at).total_seconds())})
     return answered
 
 
@@ -145,7 +145,7 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
         people = [p for p in (session.get(Person, pid) for pid in row.chain) if p is not None]
         missed = session.get(Person, row.person_id)
         if row.step + 1 >= len(people):
-            _event(session, incident, "chain_exhausted", now, data={"team": team.code, "team_name": team.name})
+            record(session, incident, "chain_exhausted", now, data={"team": team.code, "team_name": team.name})
             if incident.commander_id:
                 outbox.enqueue(session=session, person_id=incident.commander_id, template="incident_nobody_acked",
                                params={**card(incident), "team": team.name}, now=now,
@@ -166,7 +166,7 @@ def card(incident: Incident) -> dict[str, object]:
             "board_path": f"/incidents/{incident.ref}"}
 
 
-def _event(session: Session, incident: Incident, kind: str, now: datetime, *, actor: Person | None = None,
+def record(session: Session, incident: Incident, kind: str, now: datetime, *, actor: Person | None = None,
            body: str | None = None, data: dict[str, object] | None = None) -> IncidentEvent:
     event = IncidentEvent(incident_id=incident.id, at=now, actor_id=actor.id if actor else None, kind=kind,
                           body=body, data=data or {})

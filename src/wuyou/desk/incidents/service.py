@@ -32,7 +32,7 @@ from wuyou.desk.incidents.models import (
     SurgeOffer,
 )
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
-from wuyou.desk.org import region_chain
+from wuyou.desk.org import person_named, region_chain
 from wuyou.desk.timeline import add_event
 
 UPDATE_EVERY = {"SEV1": timedelta(minutes=30), "SEV2": timedelta(hours=1), "SEV3": timedelta(hours=2)}
@@ -63,7 +63,7 @@ def open_incidents(*, session: Session) -> list[Incident]:
 def event(session: Session, incident: Incident, kind: str, now: datetime, *, actor: Person | None = None,
           body: str | None = None, data: dict[str, object] | None = None) -> IncidentEvent:
     """Append one entry to the incident's timeline."""
-    return oncall._event(session, incident, kind, now, actor=actor, body=body, data=data)
+    return oncall.record(session, incident, kind, now, actor=actor, body=body, data=data)
 
 
 def timeline(*, session: Session, incident_id: int) -> list[IncidentEvent]:
@@ -474,7 +474,7 @@ def page_more(*, session: Session, incident: Incident, actor: Person, target: st
             incident.specialities = [*incident.specialities, team.speciality]
         oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
         return f"{people[0].name}（{team.name}）"
-    person = session.get(Person, target) or session.scalars(select(Person).where(Person.name == target)).first()
+    person = person_named(session=session, word=target)
     if person is None or person.role == "reporter":
         return None
     teams = session.scalars(select(Team).join(TeamMember, TeamMember.team_code == Team.code)
