@@ -62,6 +62,7 @@ class Person(Base):
     branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # console sign-in; scrypt, never the password
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
 
@@ -294,3 +295,20 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SuggestionSession(Base):
+    """One time the bot offered knowledge-base articles, and how it ended: the deflection measure."""
+
+    __tablename__ = "suggestion_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    channel: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(Text)
+    offered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="open")  # open / solved / ticket / abandoned
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

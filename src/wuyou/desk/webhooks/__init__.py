@@ -1,0 +1,1 @@
+"""Outgoing webhooks: ticket and incident events posted, signed, to subscribers' URLs."""
