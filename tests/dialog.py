@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from wuyou.adapters.app import create_app
 from wuyou.adapters.bootstrap import Desk
 from wuyou.db import utcnow
-from wuyou.desk import tokens
+from wuyou.desk import passwords, tokens
 
 
 class Dialog:
@@ -87,6 +87,14 @@ class Dialog:
             token = tokens.create(session=session, person_id=person_id, name="test", now=utcnow())
             session.commit()
         return token
+
+    def sign_in(self, person_id: str, password: str = "correct horse battery") -> None:
+        """Sign the test client in to the web console as this person (with a password set for it)."""
+        with self.desk.sessions() as session:
+            passwords.set_password(session=session, person_id=person_id, password=password)
+            session.commit()
+        response = self.client.post("/api/v1/session", json={"person": person_id, "password": password})
+        assert response.status_code == 200, response.text
 
     def ticket(self, number: int) -> dict[str, Any]:
         """The ticket as an admin sees it through the API."""

@@ -231,6 +231,9 @@ def stream(d: Dialog, url: str, **headers: str) -> list[dict[str, Any]]:
 def test_the_event_stream_sends_the_timeline_after_a_given_id(d: Dialog) -> None:
     assert "已宣布 INC-1" in d.say("chen.gang", "应急 宣布 医保结算失败 SEV2")
     d.say("chen.gang", "应急 记录 INC-1 正在联系医保局")
+    assert d.client.get("/incidents/INC-1", follow_redirects=False).status_code == 303  # to the sign-in page
+    assert d.client.get("/incidents/INC-1/events?once=1", follow_redirects=False).status_code == 303
+    d.sign_in("chen.gang")
     board = d.client.get("/incidents/INC-1")
     assert board.status_code == 200 and "EventSource('/incidents/' + ref + '/events?after=" in board.text
     assert "正在联系医保局" in board.text and "/api/v1/incidents/' + ref + '/actions" in board.text
@@ -257,6 +260,7 @@ def test_the_stream_of_a_closed_incident_ends_by_itself(d: Dialog) -> None:
     d.say("chen.gang", "应急 宣布 医保结算失败 SEV2")
     d.say("chen.gang", "应急 解决 INC-1 已更换证书")
     d.say("chen.gang", "应急 关闭 INC-1")
+    d.sign_in("chen.gang")
     blocks = stream(d, "/incidents/INC-1/events")  # no ?once: it ends because the incident is closed
     assert [b["data"]["kind"] for b in blocks if "id" in b][-2:] == ["resolved", "closed"]
     assert blocks[-1] == {"event": "end", "data": {}}
@@ -311,7 +315,7 @@ def test_a_real_client_sees_a_command_appear_live(d: Dialog, live: tuple[str, uv
     d.say("chen.gang", "应急 宣布 医保结算失败 SEV2")
     token = d.token("chen.gang")
     with (httpx.Client(base_url=url, timeout=10) as browser, httpx.Client(base_url=url, timeout=10) as console,
-          browser.stream("GET", "/incidents/INC-1/events") as response):
+          browser.stream("GET", "/incidents/INC-1/events", headers=auth(token)) as response):
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
         seen: list[str] = []

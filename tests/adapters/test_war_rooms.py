@@ -198,6 +198,7 @@ def test_one_timeline_in_the_wecom_group_the_telegram_topic_and_the_web(
     assert rooms.run_once() == 0
     assert (len(appchat(fake_wecom, "send")), topic_text(fake_tg, thread)) == sends  # nothing twice
     assert len(appchat(fake_wecom, "create")) == 1 and len(fake_tg.topics) == 1
+    d.sign_in("admin")
     board = d.client.get("/incidents/INC-1").text
     assert "网络侧正常，到前置机没丢包" in board and "证书过期，正在更换" in board
 
@@ -300,6 +301,7 @@ def test_the_surge_with_participants_on_wecom_telegram_and_the_web(
     for text in (group_text(fake_wecom), topic_text(fake_tg, thread)):
         assert text.count("吴磊：网络侧正常") == 1 and text.count("已更换证书") == 1
     assert rooms.run_once() == 0
+    d.sign_in("chen.gang")
     assert "已更换证书" in d.client.get("/incidents/INC-1").text
 
 

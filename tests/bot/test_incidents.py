@@ -140,6 +140,7 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     assert "| 宣布 | 2025-03-13 10:10:00 | 10 分钟 |" in text
     assert "宣布后 6 分钟" in text and "| 解决 | 2025-03-13 10:40:00 | 40 分钟 |" in text
     assert "9 张工单" in text and "8 个网点" not in text  # the late report's branch makes it 9
+    d.sign_in("admin")
     page = d.client.get("/incidents/INC-1/report")
     assert page.status_code == 200 and "事后报告" in page.text
 

@@ -18,11 +18,13 @@ from wuyou.adapters import (
     incident_pages,
     incidents_api,
     pages,
+    sessions_api,
     telegram,
     wechat,
     wecom,
 )
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.web import console
 
 
 def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
@@ -48,6 +50,9 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(admin_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
+    app.include_router(sessions_api.router)
+    app.include_router(console.router)
+    app.add_exception_handler(console.SignInRequired, console.to_sign_in)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")

@@ -1,34 +1,59 @@
-"""API authentication: `Authorization: Bearer <personal token>` → the person, with their role."""
+"""API authentication: `Authorization: Bearer <personal token>`, or the console's session cookie → the
+person, with their role.
+
+The console signs in to a short-lived token of the same kind, kept in an HttpOnly, SameSite=Lax cookie. A
+request authenticated by that cookie may change something only when it also carries the `X-Wuyou-Console`
+header, which a cross-site form cannot send: that is the CSRF defence (the console's script always sends it)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import tokens
 from wuyou.desk.models import Person
 
+SESSION_COOKIE = "wuyou_session"
+CSRF_HEADER = "X-Wuyou-Console"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _bearer = HTTPBearer(auto_error=False, description="a personal API token (`wuyou token create PERSON`)")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                       description="the web console's session (set by signing in at /console/login)")
+
+
+def person_of(desk: Desk, token: str) -> Person | None:
+    """The active person behind a token (detached from its session), or None."""
+    with desk.sessions() as session:
+        person = tokens.person_for(session=session, token=token, now=desk.clock())
+        session.commit()
+        if person is not None:
+            session.expunge(person)
+    return person
 
 
 def caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Person:
-    """The person behind the request's token; 401 without a valid one."""
-    if credentials is None:
+    """The person behind the request's token or console session; 401 without a valid one."""
+    if credentials is not None:
+        token = credentials.credentials
+    elif cookie:
+        if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
+            raise HTTPException(status_code=403, detail=f"console requests must send the {CSRF_HEADER} header")
+        token = cookie
+    else:
         raise HTTPException(status_code=401, detail="an API token is required",
                             headers={"WWW-Authenticate": "Bearer"})
-    desk: Desk = request.app.state.desk
-    with desk.sessions() as session:
-        person = tokens.person_for(session=session, token=credentials.credentials, now=desk.clock())
-        session.commit()
-        if person is None:
-            raise HTTPException(status_code=401, detail="unknown or revoked API token",
-                                headers={"WWW-Authenticate": "Bearer"})
-        session.expunge(person)
+    person = person_of(request.app.state.desk, token)
+    if person is None:
+        raise HTTPException(status_code=401, detail="unknown, expired or revoked API token",
+                            headers={"WWW-Authenticate": "Bearer"})
     return person
 
 

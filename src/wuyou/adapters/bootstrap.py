@@ -20,7 +20,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine
 from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, utcnow
-from wuyou.desk import housekeeping, sla, surge
+from wuyou.desk import housekeeping, passwords, sla, surge
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.media import FolderMedia, MediaStore
@@ -171,6 +171,9 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     return desk
 
 
+DEMO_PASSWORD = "wuyou-demo"
+
+
 def load_demo(desk: Desk, directory: Path) -> bool:
     """Load the demo org and KB from `directory` into an empty database; False if not empty."""
     with desk.sessions() as session:
@@ -178,6 +181,11 @@ def load_demo(desk: Desk, directory: Path) -> bool:
             return False
         import_org(session=session, doc=load_org_file((directory / "org.yaml").read_text(encoding="utf-8")))
         articles.upsert(session=session, docs=articles.read_dir(directory / "kb"), now=utcnow())
+        # Demo staff can sign in to the console with a known password (a real org signs in by chat code or
+        # sets passwords with `wuyou passwd`).
+        demo_hash = passwords.hash_password(DEMO_PASSWORD)
+        for person in session.scalars(select(Person).where(Person.role != "reporter")):
+            person.password_hash = demo_hash
         session.commit()
     log.info("loaded the demo org and knowledge base from %s", directory)
     return True

@@ -177,6 +177,24 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
     print(f"revoked {count} token(s)")
 
 
+def cmd_passwd(args: argparse.Namespace, settings: Settings) -> None:
+    import getpass
+
+    from wuyou.desk import passwords
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"{args.person} 的新密码 / new password: ")
+        if getpass.getpass("再输一次 / again: ") != password:
+            sys.exit("the two passwords differ")
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        passwords.set_password(session=session, person_id=args.person, password=password)
+        session.commit()
+    print(f"console password set for {args.person}")
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.adapters.bootstrap import load_demo
     from wuyou.adapters.console import ConsoleChat
@@ -230,6 +248,11 @@ def parser() -> argparse.ArgumentParser:
     trev.add_argument("person")
     trev.add_argument("name")
     trev.set_defaults(func=cmd_token_revoke)
+
+    pwd = sub.add_parser("passwd", help="set a person's web-console password (else they sign in by chat code)")
+    pwd.add_argument("person", help="the person's id in the org directory")
+    pwd.add_argument("--stdin", action="store_true", help="read the password from the first line of stdin")
+    pwd.set_defaults(func=cmd_passwd)
 
     rep = sub.add_parser("replay", help="replay a day of reports on a simulated clock and print what the desk did")
     rep.add_argument("stream", type=Path, help="JSON lines: {t, user, text | action}")

@@ -3,7 +3,8 @@ links in war-room messages).
 
 `/incidents/{ref}` renders the board and a few lines of script: an `EventSource` on `/incidents/{ref}/events`
 appends timeline entries as they happen, and a form posts commands to `/api/v1/incidents/{ref}/actions` with
-the person's API token (kept in the browser's localStorage)."""
+the person's console session (or a pasted API token). All of it needs a signed-in member of staff: the board
+shows internal notes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.pages import page
+from wuyou.adapters.web.console import signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
@@ -66,7 +68,7 @@ _FORM = """<h2>作战室命令 · war-room command</h2>
 <option value=commander>指挥 commander</option><option value=comms>通报 comms</option>
 <option value=tech_lead>技术负责 tech lead</option></select> <select name=severity>
 <option>SEV1</option><option selected>SEV2</option><option>SEV3</option></select>
-<input name=token type=password size=16 placeholder="API token" autocomplete=off>
+<input name=token type=password size=16 placeholder="API token（可不填 optional）" autocomplete=off>
 <button>发送 send</button></p><p id=said class=meta></p></form>"""
 
 # The person field is the role's holder (`role`) or the task's owner (`task`); severity is for `sev`.
@@ -81,9 +83,8 @@ source.onmessage = (m) => {
 };
 source.addEventListener('end', () => source.close());
 const form = document.getElementById('cmd'), f = form.elements, said = document.getElementById('said');
-f.token.value = localStorage.getItem('wuyou-token') || '';
 form.onsubmit = async (ev) => {
-  ev.preventDefault(); localStorage.setItem('wuyou-token', f.token.value.trim());
+  ev.preventDefault();
   const act = f.act.value, text = f.text.value.trim(), person = f.person.value.trim(), body = {action: act};
   if (['update', 'note', 'task', 'mitigate', 'resolve'].includes(act)) body.text = text;
   if (act === 'page') body.target = text;
@@ -92,7 +93,8 @@ form.onsubmit = async (ev) => {
   if (act === 'role') { body.role = f.role.value; body.person = person; }
   if (act === 'sev') body.severity = f.severity.value;
   const r = await fetch('/api/v1/incidents/' + ref + '/actions', {method: 'POST', body: JSON.stringify(body),
-    headers: {'content-type': 'application/json', 'authorization': 'Bearer ' + f.token.value.trim()}});
+    headers: Object.assign({'content-type': 'application/json', 'X-Wuyou-Console': '1'},
+      f.token.value.trim() ? {'authorization': 'Bearer ' + f.token.value.trim()} : {})});
   const out = await r.json().catch(() => ({detail: r.statusText}));
   said.textContent = r.ok ? '✓ ' + out.message
     : '✗ ' + r.status + ' ' + (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail));
@@ -105,6 +107,7 @@ form.onsubmit = async (ev) => {
 def board(ref: str, request: Request) -> HTMLResponse:
     """The war-room page: roles, on-call, tickets, and the timeline, which grows live (server-sent events).
     Commands are posted with a personal API token to /api/v1/incidents/{ref}/actions."""
+    signed_in(request)  # the board carries internal notes: staff only, signed in to the console
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
     i, tz, t = f.incident, desk.bot.tz, desk.catalog.t
@@ -186,6 +189,7 @@ async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0)] 
                  last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """The timeline as `text/event-stream`, each entry with `id:` = its id, from `Last-Event-ID` (a reconnect)
     or `?after=` on; `?once=1` sends what exists and ends (see `timeline_stream`)."""
+    await anyio.to_thread.run_sync(lambda: signed_in(request))
     desk: Desk = request.app.state.desk
     number = service.parse_ref(ref)
     if number is None or not await anyio.to_thread.run_sync(_exists, desk, number):
@@ -199,6 +203,7 @@ async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0)] 
 
 @router.get("/incidents/{ref}/report", response_class=HTMLResponse)
 def report_page(ref: str, request: Request) -> HTMLResponse:
+    signed_in(request)
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
     text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk))
@@ -208,6 +213,7 @@ def report_page(ref: str, request: Request) -> HTMLResponse:
 
 @router.get("/incidents/{ref}/report.md", response_class=PlainTextResponse)
 def report_markdown(ref: str, request: Request) -> PlainTextResponse:
+    signed_in(request)
     desk: Desk = request.app.state.desk
     return PlainTextResponse(report.markdown(_facts(desk, ref), tz=desk.bot.tz, describe=_describer(desk)),
                              media_type="text/markdown; charset=utf-8")

@@ -14,6 +14,8 @@ from wuyou.desk.models import ApiToken, Person
 
 PREFIX = "wy_"
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (no write per request)
+SESSION_NAME = "console-session"  # the tokens behind console sign-ins: they expire, personal tokens don't
+SESSION_TTL = timedelta(hours=12)
 
 
 def _hash(token: str) -> str:
@@ -37,6 +39,8 @@ def person_for(*, session: Session, token: str, now: datetime) -> Person | None:
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
     if row is None or row.revoked_at is not None:
         return None
+    if row.name == SESSION_NAME and now - row.created_at > SESSION_TTL:
+        return None
     person = session.get(Person, row.person_id)
     if person is None or not person.active:
         return None
@@ -52,3 +56,12 @@ def revoke(*, session: Session, person_id: str, name: str, now: datetime) -> int
     for row in rows:
         row.revoked_at = now
     return len(rows)
+
+
+def revoke_token(*, session: Session, token: str, now: datetime) -> bool:
+    """Revoke one token by its value (signing out of the console); False if it was not active."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    return True

@@ -1,0 +1,175 @@
+"""The web console: server-rendered page shells (Jinja2) whose few lines of script call the REST API.
+
+Every action a page offers is a call to `/api/v1` with the signed-in person's session, so whatever the console
+can do, an API client can do too, under the same role and region scoping. Pages need no build step and no
+front-end toolchain: plain HTML, one stylesheet, one script."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from wuyou.adapters.auth import SESSION_COOKIE, person_of
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import attachments, scope
+from wuyou.desk.models import Person, Ticket
+from wuyou.desk.tickets import STATUSES
+from wuyou.i18n.catalog import DEFAULT_LOCALE, LOCALES
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "wuyou_lang"
+STAFF_ROLES = ("engineer", "lead", "admin")
+
+_env = Environment(loader=PackageLoader("wuyou.adapters.web", "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _locale(request: Request, person: Person | None) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    if person is not None and person.locale in LOCALES:
+        return person.locale
+    return DEFAULT_LOCALE
+
+
+def _strings(desk: Desk, locale: str) -> dict[str, str]:
+    """Every console string (`web_*`, prefix dropped) in the page's language, with the ticket statuses and
+    timeline entries (`status_*`, `event_*`), for the templates and the script."""
+    keys = desk.catalog.keys(DEFAULT_LOCALE)
+    found = {k[4:]: desk.catalog.t(k, locale) for k in keys if k.startswith("web_")}
+    found.update({f"status_{s}": desk.catalog.t(f"status_{s}", locale) for s in STATUSES})
+    found.update({k: desk.catalog.t(k, locale) for k in keys if k.startswith("event_")})
+    return found
+
+
+def render(request: Request, template: str, *, person: Person | None, page: str, title: str = "",
+           status_code: int = 200, **context: Any) -> HTMLResponse:
+    desk: Desk = request.app.state.desk
+    locale = _locale(request, person)
+    strings = _strings(desk, locale)
+    html = _env.get_template(template).render(
+        request=request, me=person, page=page, locale=locale, s=strings, title=title or strings.get(f"nav_{page}", ""),
+        strings_json=json.dumps(strings, ensure_ascii=False), path=request.url.path,
+        staff=person is not None and person.role in STAFF_ROLES, **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+class SignInRequired(Exception):
+    """No valid console session: the handler answers with a redirect to the sign-in page."""
+
+
+def signed_in(request: Request, *, staff: bool = True) -> Person:
+    """The person behind the console session (or a Bearer token, for scripts); redirected to sign in without
+    one, 403 for a reporter on a staff page."""
+    bearer = request.headers.get("authorization", "")
+    token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    person = person_of(request.app.state.desk, token) if token else None
+    if person is None:
+        raise SignInRequired
+    if staff and person.role not in STAFF_ROLES:
+        raise HTTPException(status_code=403, detail="the console is for engineers, leads and admins")
+    return person
+
+
+def to_sign_in(request: Request, _: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)
+
+
+@router.get("/console/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/console") -> HTMLResponse:
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/console"
+    return render(request, "login.html", person=None, page="login", next=safe_next)
+
+
+@router.get("/console/lang/{locale}")
+def switch_language(locale: str, request: Request, next: str = "/console") -> Response:
+    if locale not in LOCALES:
+        raise HTTPException(status_code=404, detail="no such language")
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/console"
+    response = RedirectResponse(safe_next, status_code=303)
+    response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+@router.get("/console", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    signed_in(request)
+    return RedirectResponse("/console/queues", status_code=303)
+
+
+@router.get("/console/queues", response_class=HTMLResponse)
+def queues_page(request: Request) -> HTMLResponse:
+    return render(request, "queues.html", person=signed_in(request), page="queues")
+
+
+@router.get("/console/tickets", response_class=HTMLResponse)
+def tickets_page(request: Request) -> HTMLResponse:
+    return render(request, "tickets.html", person=signed_in(request), page="tickets")
+
+
+@router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
+    person = signed_in(request, staff=False)  # a reporter may open their own ticket from a chat link
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or not scope.may_see(session=session, person=person, ticket=ticket):
+            raise HTTPException(status_code=404, detail="no such ticket")
+        files = [{"id": a.id, "name": a.name, "kind": a.kind, "speech": a.speech_text}
+                 for a in attachments.of_ticket(session=session, ticket_id=ticket_id)]
+    return render(request, "ticket.html", person=person, page="tickets", title=f"#{ticket_id}",
+                  ticket_id=ticket_id, files=files)
+
+
+@router.get("/console/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request) -> HTMLResponse:
+    return render(request, "incidents.html", person=signed_in(request), page="incidents")
+
+
+@router.get("/console/kb", response_class=HTMLResponse)
+def kb_page(request: Request) -> HTMLResponse:
+    return render(request, "kb.html", person=signed_in(request), page="kb")
+
+
+@router.get("/console/kb/{article_id}", response_class=HTMLResponse)
+def kb_editor(article_id: str, request: Request) -> HTMLResponse:
+    return render(request, "kb_edit.html", person=signed_in(request), page="kb", title=article_id,
+                  article_id=article_id)
+
+
+@router.get("/console/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> HTMLResponse:
+    return render(request, "reports.html", person=signed_in(request), page="reports")
+
+
+@router.get("/console/admin", response_class=HTMLResponse)
+def admin_page(request: Request) -> HTMLResponse:
+    person = signed_in(request)
+    if person.role != "admin":
+        raise HTTPException(status_code=403, detail="admins only")
+    return render(request, "admin.html", person=person, page="admin")
+
+
+_STATIC = resources.files("wuyou.adapters.web").joinpath("static")
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+@router.get("/console/static/{name}")
+def static_file(name: str) -> Response:
+    """The console's stylesheet and script (two files: no static-file server needed)."""
+    suffix = name[name.rfind("."):] if "." in name else ""
+    if suffix not in _TYPES or "/" in name or name.startswith("."):
+        raise HTTPException(status_code=404, detail="not found")
+    found = _STATIC.joinpath(name)
+    if not found.is_file():
+        raise HTTPException(status_code=404, detail="not found")
+    return Response(found.read_bytes(), media_type=_TYPES[suffix], headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,501 @@
+// 无忧服务台 web console: each page is a thin client of /api/v1 (no build step, no framework).
+"use strict";
+
+const W = window.WUYOU || { strings: {}, locale: "zh-CN", me: null };
+const T = (key) => W.strings[key] || key;
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+class ApiError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { "X-Wuyou-Console": "1", Accept: "application/json" } };
+  if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+  const response = await fetch(path, init);
+  if (response.status === 401 && !path.startsWith("/api/v1/session")) {
+    location.href = "/console/login?next=" + encodeURIComponent(location.pathname + location.search);
+    throw new ApiError(401, T("signed_out"));
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = { detail: text }; }
+  if (!response.ok) {
+    let detail = data && data.detail;
+    if (Array.isArray(detail)) detail = detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
+    throw new ApiError(response.status, detail || response.statusText);
+  }
+  return data;
+}
+
+function toast(text, bad = false) {
+  const el = $("#toast");
+  if (!el) return;
+  el.textContent = text; el.className = bad ? "show bad" : "show";
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.className = ""; }, 4000);
+}
+
+function showError(err) {
+  const el = $("#error");
+  const text = err instanceof Error ? err.message : String(err);
+  if (el) el.textContent = text;
+  toast(text, true);
+}
+
+function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function relative(iso) {
+  if (!iso) return "";
+  const minutes = Math.round((new Date(iso) - Date.now()) / 60000);
+  if (Math.abs(minutes) < 90) return minutes >= 0 ? T("in_minutes").replace("{n}", minutes) : T("minutes_ago").replace("{n}", -minutes);
+  const hours = Math.round(minutes / 60);
+  return hours >= 0 ? T("in_hours").replace("{n}", hours) : T("hours_ago").replace("{n}", -hours);
+}
+
+const statusLabel = (s) => W.strings["status_" + s] || s;
+const formData = (form) => Object.fromEntries(new FormData(form).entries());
+
+// --- live updates: one EventSource on the ticket stream, reconnecting with Last-Event-ID by itself ---------
+
+function liveTickets(onEvent) {
+  const badge = $("#live");
+  const source = new EventSource("/api/v1/tickets/events");
+  source.addEventListener("ticket", (m) => onEvent(JSON.parse(m.data)));
+  source.onopen = () => { if (badge) { badge.textContent = "● " + T("live_on"); badge.className = "meta live"; } };
+  source.onerror = () => { if (badge) { badge.textContent = T("live_reconnecting"); badge.className = "meta"; } };
+  return source;
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+// --- sign-in ---------------------------------------------------------------------------------------------
+
+function pageLogin() {
+  const codeForm = $("#code-form"), pwForm = $("#password-form");
+  const done = (form) => { location.href = form.dataset.next || "/console"; };
+  let codeSent = false;
+  codeForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("#error").textContent = "";
+    const person = $("#person").value.trim();
+    try {
+      if (!codeSent) {
+        await api("POST", "/api/v1/session/code", { person });
+        codeSent = true;
+        $("#code-step").hidden = false; $("#code").required = true; $("#code").focus();
+        $("#send-code").textContent = T("sign_in");
+        toast(T("code_sent"));
+      } else {
+        await api("POST", "/api/v1/session/verify", { person, code: $("#code").value.trim() });
+        done(codeForm);
+      }
+    } catch (err) { showError(err); }
+  });
+  pwForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/v1/session", { person: $("#pw-person").value.trim(), password: $("#password").value });
+      done(pwForm);
+    } catch (err) { showError(err.status === 401 ? T("wrong_password") : err); }
+  });
+}
+
+// --- queues ----------------------------------------------------------------------------------------------
+
+function queueRow(t) {
+  const due = t.response_due || t.resolution_due;
+  const sla = t.breached ? `<span class="pill bad">${esc(T("breached"))}</span>`
+    : due ? `<span class="pill ${new Date(due) - Date.now() < 3600e3 ? "warn" : ""}">${esc(relative(due))}</span>` : "";
+  return `<tr data-ticket="${t.id}"><td><a href="/console/tickets/${t.id}">#${t.id}</a></td>`
+    + `<td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span> ${esc(t.title)}<div class="meta">${esc(t.branch || "")} · ${esc(t.category || "")}</div></td>`
+    + `<td>${esc(statusLabel(t.status))}<div class="meta">${esc(t.assignee || T("unassigned"))}</div></td><td>${sla}</td></tr>`;
+}
+
+async function pageQueues() {
+  const load = async () => {
+    try {
+      const data = await api("GET", "/api/v1/queues?limit=30");
+      for (const name of ["mine", "team", "unclaimed", "breaching"]) {
+        const box = $(`#queue-${name}`), q = data[name];
+        $(".count", box).textContent = q.total;
+        $("tbody", box).innerHTML = q.items.map(queueRow).join("");
+        $(".empty", box).hidden = q.items.length > 0;
+      }
+    } catch (err) { showError(err); }
+  };
+  await load();
+  liveTickets(debounce(load, 300));
+  setInterval(load, 60000); // SLA countdowns move even when nothing happens
+}
+
+// --- ticket list -----------------------------------------------------------------------------------------
+
+function pageTickets() {
+  const form = $("#ticket-filter");
+  const params = new URLSearchParams(location.search);
+  for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
+  let offset = Number(params.get("offset") || 0);
+  const limit = 50;
+  const load = async () => {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(formData(form))) if (v) query.set(k, k.startsWith("created_") ? v + "T00:00:00" : v);
+    query.set("limit", limit); query.set("offset", offset);
+    try {
+      const data = await api("GET", "/api/v1/tickets?" + query);
+      $("#ticket-list tbody").innerHTML = data.items.map((t) => `<tr><td><a href="/console/tickets/${t.id}">#${t.id}</a></td>`
+        + `<td>${esc(t.title)}</td><td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span></td><td>${esc(statusLabel(t.status))}</td>`
+        + `<td>${esc(t.branch || "")}</td><td>${esc(t.team || "")}</td><td>${esc(t.assignee || "—")}</td><td>${when(t.created_at)}</td></tr>`).join("");
+      $("#page-info").textContent = data.total ? `${offset + 1}–${offset + data.items.length} / ${data.total}` : T("nothing_found");
+      $("#prev").disabled = offset === 0; $("#next").disabled = offset + limit >= data.total;
+    } catch (err) { showError(err); }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
+  $("#prev").addEventListener("click", () => { offset = Math.max(0, offset - limit); load(); });
+  $("#next").addEventListener("click", () => { offset += limit; load(); });
+  load();
+}
+
+// --- one ticket ------------------------------------------------------------------------------------------
+
+async function pageTicket() {
+  const id = Number($("#ticket").dataset.id);
+  const render = (t) => {
+    $("#t-title").textContent = `#${t.id} ${t.title}`;
+    $("#t-facts").innerHTML = [
+      `<span class="prio ${esc(t.priority)}">${esc(t.priority)}</span>`, esc(statusLabel(t.status)), esc(t.category || "—"),
+      esc(t.branch || "—"), `${esc(T("reporter"))} ${esc(t.reporter)}`, `${esc(T("team"))} ${esc(t.team || "—")}`,
+      `${esc(T("assignee"))} ${esc(t.assignee || T("unassigned"))}`, when(t.created_at),
+    ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
+      + (t.rating ? ` · ${"★".repeat(t.rating)}` : "");
+    $("#t-description").textContent = t.description;
+    $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.kind === "note" ? "internal" : ""}">`
+      + `<time>${when(e.at)}</time> <b>${esc(W.strings["event_" + e.kind] || e.kind)}</b> <span class="meta">${esc(e.actor || "")}</span>`
+      + (e.body ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
+  };
+  const load = async () => { try { render(await api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
+  const act = async (name, body) => {
+    $("#error").textContent = "";
+    try {
+      render(await api("POST", `/api/v1/tickets/${id}/${name}`, body));
+      toast(T("done"));
+      return true;
+    } catch (err) { showError(err); return false; }
+  };
+  $$("#actions button[data-act]").forEach((b) => b.addEventListener("click", () => act(b.dataset.act, {})));
+  $$("#actions form[data-act]").forEach((f) => f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = formData(f);
+    if (body.into) body.into = Number(body.into);
+    if (await act(f.dataset.act, body)) f.reset();
+  }));
+  await load();
+  liveTickets((e) => { if (e.ticket === id) load(); });
+}
+
+// --- incidents -------------------------------------------------------------------------------------------
+
+function pageIncidents() {
+  const load = async () => {
+    const open = $("#only-open").checked ? "&status=active&status=mitigated" : "";
+    try {
+      const data = await api("GET", "/api/v1/incidents?limit=100" + open);
+      $("#incident-list tbody").innerHTML = data.items.map((i) => `<tr><td><a href="/incidents/${esc(i.id)}">${esc(i.id)}</a></td>`
+        + `<td>${esc(i.title)}</td><td><span class="sev ${esc(i.severity)}">${esc(i.severity)}</span></td><td>${esc(W.strings["inc_" + i.status] || i.status)}</td>`
+        + `<td>${esc(i.source)}</td><td>${when(i.declared_at)}</td><td><a href="/incidents/${esc(i.id)}/report">${esc(T("report"))}</a></td></tr>`).join("");
+      $(".empty").hidden = data.items.length > 0;
+    } catch (err) { showError(err); }
+  };
+  $("#only-open").addEventListener("change", load);
+  const form = $("#declare");
+  if (form) form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = formData(form);
+    body.specialities = (body.specialities || "").split(/[,，\s]+/).filter(Boolean);
+    try {
+      const inc = await api("POST", "/api/v1/incidents", body);
+      location.href = "/incidents/" + inc.id;
+    } catch (err) { showError(err); }
+  });
+  load();
+  setInterval(load, 15000);
+}
+
+// --- knowledge base --------------------------------------------------------------------------------------
+
+function pageKb() {
+  if ($("#kb-editor")) return pageKbEditor();
+  const form = $("#kb-filter");
+  const load = async () => {
+    const q = new URLSearchParams(Object.entries(formData(form)).filter(([, v]) => v));
+    q.set("limit", 200);
+    try {
+      const data = await api("GET", "/api/v1/kb/articles?" + q);
+      $("#kb-list tbody").innerHTML = data.items.map((a) => `<tr><td><a href="/console/kb/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td>`
+        + `<td>${esc(a.title)}</td><td>${esc(a.category)}</td><td>${esc(T(a.status))}</td></tr>`).join("");
+    } catch (err) { showError(err); }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  $("#suggest-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const data = await api("POST", "/api/v1/kb/suggest", { text: $("#suggest-text").value });
+      $("#suggestions").innerHTML = data.suggestions.map((s) => `<li><a href="/console/kb/${encodeURIComponent(s.id)}">${esc(s.title)}</a> <span class="meta">${esc(s.id)} · ${Number(s.score).toFixed(2)}</span></li>`).join("");
+      $("#no-suggestion").hidden = data.suggestions.length > 0;
+    } catch (err) { showError(err); }
+  });
+  load();
+}
+
+async function pageKbEditor() {
+  const form = $("#kb-editor");
+  const isNew = form.dataset.id === "new";
+  const preview = async () => {
+    try { $("#preview").innerHTML = (await api("POST", "/api/v1/kb/preview", { body: form.elements.body.value })).html; }
+    catch (err) { showError(err); }
+  };
+  if (!isNew) {
+    try {
+      const a = await api("GET", `/api/v1/kb/articles/${encodeURIComponent(form.dataset.id)}`);
+      form.elements.title.value = a.title; form.elements.category.value = a.category || "";
+      form.elements.tags.value = (a.tags || []).join(", "); form.elements.body.value = a.body;
+      form.elements.status.value = a.status === "draft" ? "draft" : "published";
+      $("#kb-heading").textContent = `${a.id} · ${a.title}`;
+      $("#phrasings").innerHTML = (a.phrasings || []).map((p) => `<li>${esc(p)}</li>`).join("");
+    } catch (err) { showError(err); }
+  }
+  preview();
+  $("#preview-btn").addEventListener("click", preview);
+  form.elements.body.addEventListener("input", debounce(preview, 600));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const d = formData(form);
+    const body = { title: d.title, category: d.category, tags: d.tags.split(/[,，]/).map((x) => x.trim()).filter(Boolean), body: d.body, status: d.status };
+    try {
+      await api("PUT", `/api/v1/kb/articles/${encodeURIComponent(d.id)}`, body);
+      toast(T("saved"));
+      if (isNew) location.href = "/console/kb/" + encodeURIComponent(d.id);
+    } catch (err) { showError(err); }
+  });
+  $("#archive").addEventListener("click", async () => {
+    if (isNew || !confirm(T("archive_confirm"))) return;
+    try { await api("DELETE", `/api/v1/kb/articles/${encodeURIComponent(form.dataset.id)}`); location.href = "/console/kb"; }
+    catch (err) { showError(err); }
+  });
+}
+
+// --- charts: small SVG drawings, no library --------------------------------------------------------------
+
+const COLORS = ["#2f6fde", "#1a9e6b", "#e0832c", "#c0392b", "#7d5bbe", "#17a2b8"];
+
+function lineChart(el, labels, series) {
+  const w = 640, h = 220, left = 40, bottom = 24, top = 10;
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i) => left + (labels.length <= 1 ? 0 : (i * (w - left - 10)) / (labels.length - 1));
+  const y = (v) => top + (h - top - bottom) * (1 - v / max);
+  const ticks = [0, 0.5, 1].map((f) => Math.round(max * f));
+  let svg = `<svg viewBox="0 0 ${w} ${h}" role="img" class="svg-chart">`;
+  svg += ticks.map((t) => `<line x1="${left}" x2="${w - 10}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" text-anchor="end">${t}</text>`).join("");
+  const every = Math.max(1, Math.ceil(labels.length / 8));
+  svg += labels.map((l, i) => (i % every ? "" : `<text x="${x(i)}" y="${h - 6}" text-anchor="middle">${esc(l.slice(5))}</text>`)).join("");
+  series.forEach((s, k) => {
+    const pts = s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ");
+    svg += `<polyline points="${pts}" fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2"/>`;
+    svg += s.values.map((v, i) => `<circle cx="${x(i)}" cy="${y(v)}" r="2.5" fill="${COLORS[k % COLORS.length]}"><title>${esc(labels[i])}: ${v}</title></circle>`).join("");
+  });
+  svg += "</svg>";
+  const legend = series.map((s, k) => `<span><i style="background:${COLORS[k % COLORS.length]}"></i>${esc(s.name)}</span>`).join("");
+  el.innerHTML = svg + `<div class="legend">${legend}</div>`;
+}
+
+function barChart(el, labels, values, format = (v) => v) {
+  const rowH = 22, w = 640, left = 150;
+  const max = Math.max(1e-9, ...values.map((v) => v || 0));
+  const h = rowH * labels.length + 4;
+  let svg = `<svg viewBox="0 0 ${w} ${h}" role="img" class="svg-chart">`;
+  labels.forEach((l, i) => {
+    const bw = ((values[i] || 0) / max) * (w - left - 70);
+    svg += `<text x="${left - 6}" y="${i * rowH + 15}" text-anchor="end">${esc(l.length > 18 ? l.slice(0, 17) + "…" : l)}</text>`
+      + `<rect x="${left}" y="${i * rowH + 4}" width="${Math.max(bw, 1)}" height="${rowH - 8}" rx="3" fill="${COLORS[0]}"/>`
+      + `<text x="${left + bw + 6}" y="${i * rowH + 15}">${esc(format(values[i]))}</text>`;
+  });
+  el.innerHTML = svg + "</svg>";
+}
+
+// --- reports ---------------------------------------------------------------------------------------------
+
+const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%");
+const dur = (seconds) => {
+  if (seconds === null || seconds === undefined) return "—";
+  const m = Math.round(seconds / 60);
+  return m < 120 ? `${m} ${T("min")}` : `${(m / 60).toFixed(1)} ${T("hour")}`;
+};
+
+async function pageReports() {
+  const form = $("#report-filter");
+  const today = new Date(), start = new Date(Date.now() - 29 * 86400e3);
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  const params = new URLSearchParams(location.search);
+  $("#r-from").value = params.get("from") || iso(start);
+  $("#r-to").value = params.get("to") || iso(today);
+  if (params.get("by")) $("#r-by").value = params.get("by");
+  const load = async () => {
+    const q = new URLSearchParams({ from: $("#r-from").value, to: $("#r-to").value });
+    const by = $("#r-by").value;
+    $("#csv-breakdown").href = `/api/v1/reports/breakdown.csv?${q}&by=${by}`;
+    $("#csv-trend").href = `/api/v1/reports/trend.csv?${q}`;
+    $("#by-name").textContent = T("dim_" + by);
+    history.replaceState(null, "", `?${q}&by=${by}`);
+    try {
+      const [summary, trend, breakdown] = await Promise.all([
+        api("GET", "/api/v1/reports/summary?" + q), api("GET", "/api/v1/reports/trend?" + q),
+        api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`)]);
+      renderSummary(summary); renderTrend(trend); renderBreakdown(breakdown);
+    } catch (err) { showError(err); }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  load();
+}
+
+function metrics(m) {
+  return [
+    ["created", m.created], ["resolved", m.resolved], ["backlog_now", m.backlog],
+    ["first_response_median", dur(m.first_response_median)], ["resolution_median", dur(m.resolution_median)],
+    ["sla_response", pct(m.sla_response_met)], ["sla_resolution", pct(m.sla_resolution_met)],
+    ["reopen_rate", pct(m.reopen_rate)], ["deflection_rate", pct(m.deflection_rate)],
+    ["csat", m.csat_average === null || m.csat_average === undefined ? "—" : `${Number(m.csat_average).toFixed(2)} / 5 (${m.csat_count})`],
+  ];
+}
+
+function renderSummary(data) {
+  const m = data.metrics || data;
+  $("#tiles").innerHTML = metrics(m).map(([k, v]) => `<div class="tile"><div class="meta">${esc(T("m_" + k))}</div><b>${esc(v ?? "—")}</b></div>`).join("");
+}
+
+function renderTrend(data) {
+  const rows = data.items || data.buckets || [];
+  const labels = rows.map((r) => r.start || r.date || r.bucket);
+  lineChart($("#trend-chart"), labels, [
+    { name: T("m_created"), values: rows.map((r) => r.created || 0) },
+    { name: T("m_resolved"), values: rows.map((r) => r.resolved || 0) }]);
+  lineChart($("#backlog-chart"), labels, [{ name: T("m_backlog_now"), values: rows.map((r) => r.backlog || 0) }]);
+}
+
+function renderBreakdown(data) {
+  const rows = data.items || data.rows || [];
+  const cols = ["created", "resolved", "first_response_median", "resolution_median", "sla_resolution_met", "reopen_rate", "csat_average"];
+  $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + (data.by || $("#r-by").value)))}</th>` + cols.map((c) => `<th>${esc(T("m_" + c))}</th>`).join("") + "</tr>";
+  const show = (c, v) => (c.endsWith("_median") ? dur(v) : c.endsWith("_met") || c.endsWith("_rate") ? pct(v) : c === "csat_average" ? (v == null ? "—" : Number(v).toFixed(2)) : v ?? "—");
+  $("#breakdown tbody").innerHTML = rows.map((r) => {
+    const m = r.metrics || r;
+    return `<tr><td>${esc(r.label || r.key || "—")}</td>` + cols.map((c) => `<td>${esc(show(c, m[c]))}</td>`).join("") + "</tr>";
+  }).join("");
+  barChart($("#breakdown-chart"), rows.slice(0, 15).map((r) => r.label || r.key || "—"), rows.slice(0, 15).map((r) => (r.metrics || r).created || 0));
+}
+
+// --- admin -----------------------------------------------------------------------------------------------
+
+function pageAdmin() {
+  const tabs = $$("#admin-tabs a");
+  let current = null;
+  const docPath = { org: "/api/v1/org", catalog: "/api/v1/catalog", "routing-rules": "/api/v1/routing-rules", "sla-policies": "/api/v1/sla-policies" };
+  const loadDoc = async () => {
+    $("#doc-status").textContent = "";
+    try {
+      const data = await api("GET", docPath[current]);
+      $("#doc").value = JSON.stringify(current === "org" ? data : data.items, null, 2);
+    } catch (err) { showError(err); }
+  };
+  const show = (name) => {
+    current = name;
+    tabs.forEach((a) => a.classList.toggle("on", a.dataset.tab === name));
+    $("#doc-editor").hidden = !docPath[name]; $("#calendars").hidden = name !== "calendars"; $("#webhooks").hidden = name !== "webhooks";
+    if (docPath[name]) { $("#doc-hint").textContent = T("hint_" + name.replace("-", "_")); loadDoc(); }
+    if (name === "calendars") loadCalendars();
+    if (name === "webhooks") loadHooks();
+  };
+  $("#doc-reload").addEventListener("click", loadDoc);
+  $("#doc-save").addEventListener("click", async () => {
+    let parsed;
+    try { parsed = JSON.parse($("#doc").value); } catch (err) { return showError(T("bad_json") + ": " + err.message); }
+    try {
+      await api("PUT", docPath[current], current === "org" ? parsed : { items: parsed });
+      $("#doc-status").textContent = T("saved"); toast(T("saved")); loadDoc();
+    } catch (err) { showError(err); }
+  });
+  window.addEventListener("hashchange", () => show(location.hash.slice(1) || "org"));
+  show(location.hash.slice(1) || "org");
+}
+
+async function loadCalendars() {
+  try {
+    const [teams, branches] = await Promise.all([api("GET", "/api/v1/teams"), api("GET", "/api/v1/branches")]);
+    const row = (kind, x) => `<tr data-kind="${kind}" data-code="${esc(x.code)}"><td>${esc(T(kind))}</td><td>${esc(x.code)}</td><td>${esc(x.name)}</td>`
+      + `<td><input value="${esc(x.hours || "")}" placeholder="${esc(T("inherited"))}" size="28"></td><td><button class="secondary">${esc(T("save"))}</button></td></tr>`;
+    const list = (d) => d.items || d;
+    $("#hours tbody").innerHTML = list(teams).map((t) => row("team", t)).join("") + list(branches).map((b) => row("branch", b)).join("");
+    $$("#hours button").forEach((b) => b.addEventListener("click", async () => {
+      const tr = b.closest("tr");
+      try {
+        await api("PUT", `/api/v1/${tr.dataset.kind === "team" ? "teams" : "branches"}/${encodeURIComponent(tr.dataset.code)}/hours`, { hours: $("input", tr).value });
+        toast(T("saved"));
+      } catch (err) { showError(err); }
+    }));
+    const year = $("#year");
+    if (!year.options.length) {
+      const y = new Date().getFullYear();
+      year.innerHTML = [y - 1, y, y + 1].map((v) => `<option ${v === y ? "selected" : ""}>${v}</option>`).join("");
+      year.addEventListener("change", loadCalendars);
+    }
+    const cal = await api("GET", "/api/v1/calendar?year=" + year.value);
+    const days = cal.days || cal.items || [];
+    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.name || "")}</td></tr>`).join("");
+  } catch (err) { showError(err); }
+}
+
+async function loadHooks() {
+  const form = $("#hook-form");
+  const load = async () => {
+    try {
+      const hooks = await api("GET", "/api/v1/webhooks");
+      $("#hooks tbody").innerHTML = (hooks.items || hooks).map((h) => `<tr><td>${h.id}</td><td>${esc(h.name)}</td><td>${esc(h.url)}</td>`
+        + `<td>${esc((h.events || []).join(", ") || "*")}</td><td>${esc(h.active ? T("active") : T("inactive"))}</td>`
+        + `<td>${h.active ? `<button class="secondary" data-ping="${h.id}">ping</button> <button class="secondary danger" data-off="${h.id}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("");
+      $$("#hooks [data-ping]").forEach((b) => b.addEventListener("click", async () => { try { await api("POST", `/api/v1/webhooks/${b.dataset.ping}/ping`); toast(T("done")); } catch (err) { showError(err); } }));
+      $$("#hooks [data-off]").forEach((b) => b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/webhooks/${b.dataset.off}`); load(); } catch (err) { showError(err); } }));
+    } catch (err) { showError(err); }
+  };
+  if (!form.dataset.bound) {
+    form.dataset.bound = "1";
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const d = formData(form);
+      try {
+        const made = await api("POST", "/api/v1/webhooks", { name: d.name, url: d.url, events: d.events.split(/[,，\s]+/).filter(Boolean) });
+        $("#hook-secret").textContent = T("secret_once") + " " + made.secret;
+        form.reset(); load();
+      } catch (err) { showError(err); }
+    });
+  }
+  load();
+}
+
+// --- every page ------------------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  const out = $("#sign-out");
+  if (out) out.addEventListener("click", async () => { await api("DELETE", "/api/v1/session"); location.href = "/console/login"; });
+  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: pageAdmin };
+  const run = pages[document.body.dataset.page];
+  if (run) run();
+});

@@ -1,0 +1,117 @@
+"""The web console: signing in (password or a code sent to one's chat), the session's limits, and the pages."""
+
+from __future__ import annotations
+
+import re
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+from wuyou.desk import passwords
+
+CSRF = {"X-Wuyou-Console": "1"}
+
+
+def set_password(d: Dialog, person: str, password: str) -> None:
+    with d.desk.sessions() as session:
+        passwords.set_password(session=session, person_id=person, password=password)
+        session.commit()
+
+
+def test_a_password_signs_in_to_a_cookie_that_needs_the_console_header_to_change_anything(dialog: Dialog) -> None:
+    d = dialog
+    set_password(d, "li.wei", "济南网络组2026")
+    assert d.client.get("/api/v1/me").status_code == 401
+    wrong = d.client.post("/api/v1/session", json={"person": "li.wei", "password": "guess"})
+    assert wrong.status_code == 401 and "wuyou_session" not in d.client.cookies
+    signed = d.client.post("/api/v1/session", json={"person": "li.wei", "password": "济南网络组2026"})
+    assert signed.status_code == 200, signed.text
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert d.client.get("/api/v1/me").json()["role"] == "engineer"
+    # The session's token is a Bearer token too, for a script that signs in the way the console does.
+    assert d.client.get("/api/v1/me", headers={"Authorization": f"Bearer {signed.json()['token']}"}).status_code == 200
+
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    forged = d.client.post("/api/v1/incidents", json={"title": "x", "severity": "SEV3"})
+    assert forged.status_code == 403 and "X-Wuyou-Console" in forged.json()["detail"]  # a cross-site form
+    assert d.client.get(f"/api/v1/tickets/{number}").status_code == 200  # reading needs no header
+
+    assert d.client.delete("/api/v1/session").status_code == 204
+    assert d.client.get("/api/v1/me").status_code == 401
+    again = d.client.get("/api/v1/me", headers={"Authorization": f"Bearer {signed.json()['token']}"})
+    assert again.status_code == 401  # signing out revoked the token, not just the cookie
+
+
+def test_repeated_failures_are_refused_for_a_while(dialog: Dialog) -> None:
+    d = dialog
+    set_password(d, "li.wei", "济南网络组2026")
+    for _ in range(5):
+        assert d.client.post("/api/v1/session", json={"person": "li.wei", "password": "nope"}).status_code == 401
+    right = d.client.post("/api/v1/session", json={"person": "li.wei", "password": "济南网络组2026"})
+    assert right.status_code == 429
+    assert d.client.post("/api/v1/session", json={"person": "ghost", "password": "whatever1"}).status_code == 401
+
+
+def test_a_code_sent_to_ones_chat_signs_in_once(dialog: Dialog) -> None:
+    d = dialog
+    d.pushed("li.wei")
+    assert d.client.post("/api/v1/session/code", json={"person": "li.wei"}).status_code == 202
+    assert d.client.post("/api/v1/session/code", json={"person": "nobody"}).status_code == 202  # says nothing
+    sent = d.pushed_text("li.wei")
+    match = re.search(r"验证码：(\d{6})", sent)
+    assert match, sent
+    code = match.group(1)
+    wrong = "0" * 6 if code != "000000" else "1" * 6
+    assert d.client.post("/api/v1/session/verify", json={"person": "li.wei", "code": wrong}).status_code == 401
+    assert d.client.post("/api/v1/session/verify", json={"person": "li.wei", "code": "12a"}).status_code == 422
+    ok = d.client.post("/api/v1/session/verify", json={"person": "li.wei", "code": code})
+    assert ok.status_code == 200 and ok.json()["person"]["name"] == "李伟"
+    d.client.cookies.clear()
+    assert d.client.post("/api/v1/session/verify", json={"person": "li.wei", "code": code}).status_code == 401
+
+
+def test_a_session_expires_after_twelve_hours(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    d.sign_in("li.wei")
+    assert d.client.get("/api/v1/me").status_code == 200
+    clock.advance(hours=12, minutes=1)
+    assert d.client.get("/api/v1/me").status_code == 401
+    assert d.client.get("/console/queues", follow_redirects=False).headers["location"].startswith("/console/login")
+
+
+def test_pages_need_a_session_and_speak_chinese_or_english(dialog: Dialog) -> None:
+    d = dialog
+    pages = ["/console/queues", "/console/tickets", "/console/incidents", "/console/kb", "/console/kb/new",
+             "/console/reports"]
+    for path in pages:
+        response = d.client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/console/login?next={path}"
+    assert "验证码" in d.client.get("/console/login").text
+    d.sign_in("li.wei")
+    for path in pages:
+        page = d.client.get(path)
+        assert page.status_code == 200 and "队列" in page.text and "李伟" in page.text, path
+    assert d.client.get("/console/admin").status_code == 403  # admins only
+    english = d.client.get("/console/lang/en?next=/console/queues")
+    assert english.status_code == 200 and "Breaching soon" in english.text and "Queues" in english.text
+    bounced = d.client.get("/console/lang/en?next=https://evil.example/", follow_redirects=False)
+    assert bounced.headers["location"] == "/console"  # never an open redirect
+
+
+def test_a_reporter_sees_their_own_ticket_page_but_not_the_desk(dialog: Dialog) -> None:
+    d = dialog
+    mine = d.report("zhang.san", "1", "打印机卡纸")
+    other = d.report("ma.jing", "1", "青岛打印机不进纸")
+    d.sign_in("zhang.san")
+    assert d.client.get(f"/console/tickets/{mine}").status_code == 200
+    assert d.client.get(f"/console/tickets/{other}").status_code == 404
+    assert d.client.get("/console/queues").status_code == 403
+
+
+def test_the_console_files_are_served_and_nothing_else(dialog: Dialog) -> None:
+    d = dialog
+    script = d.client.get("/console/static/console.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert d.client.get("/console/static/console.css").status_code == 200
+    assert d.client.get("/console/static/index.html").status_code == 404
+    assert d.client.get("/console/static/..%2Fconsole.py").status_code == 404
