@@ -17,6 +17,7 @@ from wuyou.adapters import (
     http_channel,
     incident_pages,
     incidents_api,
+    openapi,
     pages,
     sessions_api,
     telegram,
@@ -55,6 +56,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.add_exception_handler(console.SignInRequired, console.to_sign_in)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)
+    openapi.install(app)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

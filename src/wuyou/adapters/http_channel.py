@@ -9,7 +9,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wuyou.adapters import http_mailbox
 from wuyou.adapters.bootstrap import Desk
@@ -31,6 +31,13 @@ class AttachmentIn(BaseModel):
 
 
 class MessageIn(BaseModel):
+    # What the validator below checks, said in the schema too: one of the three, present and not empty.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string"}}},
+        {"required": ["action"], "properties": {"action": {"type": "string"}}},
+        {"required": ["attachments"], "properties": {"attachments": {"type": "array", "minItems": 1}}},
+    ]})
+
     user: str = Field(min_length=1, max_length=200, description="the person's `http` identity")
     text: str | None = Field(default=None, max_length=MAX_BODY_TEXT)
     action: str | None = Field(default=None, max_length=500, description="a pressed button's action")

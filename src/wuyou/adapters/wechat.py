@@ -51,7 +51,8 @@ MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
 TOKEN_EXPIRED = (40001, 40014, 42001)
 
-router = APIRouter(prefix="/channels/wechat", tags=["wechat"])
+# A platform's webhook, verified by its own signature: not part of the API, so not in the spec.
+router = APIRouter(prefix="/channels/wechat", tags=["wechat"], include_in_schema=False)
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat")
 
 

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000  # WeCom text messages take 2048 bytes
 BUTTON_TTL = 7 * 24 * 3600
 PER_MEMBER_MINUTE, PER_MEMBER_HOUR = 30, 1000
-router = APIRouter(prefix="/channels/wecom", tags=["wecom"])
+# A platform's webhook, verified by its own signature: not part of the API, so not in the spec.
+router = APIRouter(prefix="/channels/wecom", tags=["wecom"], include_in_schema=False)
 
 
 def _desk(request: Request) -> Desk:
