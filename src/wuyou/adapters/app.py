@@ -17,6 +17,7 @@ from wuyou.adapters import (
     http_channel,
     incident_pages,
     incidents_api,
+    metrics,
     openapi,
     pages,
     sessions_api,
@@ -56,6 +57,8 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.add_exception_handler(console.SignInRequired, console.to_sign_in)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)
+    app.include_router(metrics.router)
+    app.add_middleware(metrics.CountMessages)
     openapi.install(app)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
 

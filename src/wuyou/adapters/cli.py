@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from wuyou.adapters.app import create_app
-    from wuyou.adapters.bootstrap import load_demo
+    from wuyou.adapters.bootstrap import DEMO_PASSWORD, load_demo
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
     if args.workers > 1 and not settings.redis_url:
@@ -53,7 +53,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     if settings.demo_dir is not None and load_demo(desk, settings.demo_dir):
         print(f"已载入演示数据 / demo org and KB loaded from {settings.demo_dir}")
-    print(f"无忧服务台 http://{settings.host}:{settings.port}/  (database {desk.db.url.render_as_string()})")
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"无忧服务台 {base}/  (database {desk.db.url.render_as_string()})")
+    if settings.demo_dir is not None:
+        print(f"控制台 console {base}/console — 演示账号 demo sign-in: xu.ming / engineer / admin,"
+              f" password {DEMO_PASSWORD}")
     if args.workers > 1:
         desk.close()
         # Each worker process builds its own desk from the same environment.

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from wuyou.adapters import http_mailbox
+from wuyou.adapters import counters, http_mailbox
 from wuyou.desk import outbox
 from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import OutboxMessage, Person
@@ -138,8 +138,11 @@ class Deliverer:
         except DeliveryFailed as exc:
             log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc)
             outbox.mark_failed(message=message, now=now, error=str(exc), retry_after=exc.retry_after)
+            if exc.retry_after is None:  # a platform's "not yet" is not a failure
+                counters.DELIVERY_FAILURES.labels(platform).inc()
             return
         outbox.mark_sent(message=message, now=now)
+        counters.DELIVERED.labels(platform).inc()
 
     def _local(self, value: object, now: datetime) -> str:
         if not isinstance(value, str) or not value:
