@@ -17,6 +17,7 @@ from wuyou.adapters import (
     http_channel,
     incident_pages,
     incidents_api,
+    logs,
     metrics,
     openapi,
     pages,
@@ -59,6 +60,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(incident_pages.router)
     app.include_router(metrics.router)
     app.add_middleware(metrics.CountMessages)
+    app.add_middleware(logs.RequestIds)
     openapi.install(app)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
 

@@ -279,9 +279,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `wuyou` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     settings = Settings()
+    from wuyou.adapters import logs
+
+    logs.configure(settings.log_format)
     from wuyou.desk.errors import DeskError
     from wuyou.kb.errors import KbError
 

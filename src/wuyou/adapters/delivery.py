@@ -136,7 +136,8 @@ class Deliverer:
                 now=now,
             )
         except DeliveryFailed as exc:
-            log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc)
+            log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc,
+                        extra={"outbox": message.id, "ticket": message.ticket_id, "platform": platform})
             outbox.mark_failed(message=message, now=now, error=str(exc), retry_after=exc.retry_after)
             if exc.retry_after is None:  # a platform's "not yet" is not a failure
                 counters.DELIVERY_FAILURES.labels(platform).inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,7 @@ class Settings(BaseSettings):
     public_url: str = ""  # links in chat messages; defaults to http://host:port
     timezone: str = "Asia/Shanghai"
     locale: str = "zh-CN"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, with request and ticket ids
     # The outbox delivery loop runs inside the web server unless a separate `wuyou worker` does it.
     inprocess_worker: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0)
