@@ -68,3 +68,11 @@ def test_lock_of_a_dead_holder_expires(store: StateStore) -> None:
 
 def test_ping(store: StateStore) -> None:
     assert store.ping()
+
+
+def test_incr_counts_within_a_window_that_starts_at_the_first_increment(store: StateStore) -> None:
+    assert [store.incr("hits", ttl=0.3) for _ in range(3)] == [1, 2, 3]
+    time.sleep(0.2)
+    assert store.incr("hits", ttl=0.3) == 4  # a later increment does not extend the window
+    time.sleep(0.15)
+    assert store.incr("hits", ttl=0.3) == 1

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wuyou.adapters.channels import Channels, load_channels
 from wuyou.adapters.delivery import ChannelSender, Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
-from wuyou.bot.engine import Engine
+from wuyou.bot.engine import Engine, InboundLimits
 from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, utcnow
 from wuyou.desk import housekeeping, passwords, sla, surge
@@ -157,6 +157,9 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         media=build_media(settings),
         on_commit=loop.wake,
         surge=SurgeWatch(surge_rules(settings)),
+        limits=InboundLimits(person_per_window=settings.rate_person_per_minute,
+                             staff_per_window=settings.rate_staff_per_minute,
+                             branch_per_window=settings.rate_branch_per_minute),
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))

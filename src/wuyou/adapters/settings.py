@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     surge_window_minutes: float = Field(default=30, gt=0)
     surge_auto_reports: int = Field(default=10, ge=2)
     surge_auto_branches: int = Field(default=6, ge=1)
+    # Inbound limits per minute: a person (staff have their own, higher one) and a whole branch. The first
+    # message over a limit gets a polite "please wait", the rest of the minute nothing.
+    rate_person_per_minute: int = Field(default=20, ge=1)
+    rate_staff_per_minute: int = Field(default=120, ge=1)
+    rate_branch_per_minute: int = Field(default=300, ge=1)
     # Loaded into an empty database by `make run` / `wuyou serve --demo`.
     demo_dir: Path | None = None
     channels_file: Path | None = None

@@ -26,7 +26,7 @@ from wuyou.desk.models import Person
 from wuyou.desk.org import person_by_identity
 from wuyou.i18n import Catalog
 from wuyou.kb.index import LiveIndex
-from wuyou.store import LockTimeout, StateStore
+from wuyou.store import LockTimeout, StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,19 @@ class Turn:
         return self.engine.local_time(moment, now=self.now)
 
 
+@dataclass(frozen=True)
+class InboundLimits:
+    """How many messages a person, and a whole branch, may send per window before the bot asks them to wait."""
+
+    person_per_window: int = 20
+    staff_per_window: int = 120  # engineers working a queue type fast
+    branch_per_window: int = 300
+    window_seconds: int = 60
+
+
+STAFF_ROLES = frozenset({"engineer", "lead", "admin"})
+
+
 class Engine:
     """Platform-neutral: never sends anything itself, never imports a chat SDK."""
 
@@ -76,7 +89,9 @@ class Engine:
         media: MediaStore,
         on_commit: Callable[[], None] = lambda: None,
         surge: SurgeWatch | None = None,
+        limits: InboundLimits | None = None,
     ) -> None:
+        self.limits = limits or InboundLimits()
         self.media = media
         self.surge = surge if surge is not None else SurgeWatch()
         self.session_factory = session_factory
@@ -108,6 +123,9 @@ class Engine:
                     session.commit()
                     self._on_commit()
                     return replies
+                refusal = self._over_limit(person, inbound)
+                if refusal is not None:
+                    return refusal
                 with self.store.lock(f"person:{person.id}", ttl=30, wait=10):
                     turn = Turn(
                         session=session,
@@ -128,6 +146,30 @@ class Engine:
         except Exception:
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
             return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
+
+    def _over_limit(self, person: Person, inbound: Inbound) -> list[Outbound] | None:
+        """None when the message may go on; else what to answer: a polite "slow down" for the first message
+        over a limit in its minute, nothing for the rest (a flood must not make the bot flood back). The
+        counters live in the state store, so every process shares them; if it fails, messages go on."""
+        limits = self.limits
+        window = int(self.clock().timestamp() // limits.window_seconds)
+        ttl = limits.window_seconds + 5
+        per_person = limits.staff_per_window if person.role in STAFF_ROLES else limits.person_per_window
+        try:
+            count = self.store.incr(f"rl:p:{person.id}:{window}", ttl=ttl)
+            over, key, limit = count > per_person, "rate_limited", per_person
+            if not over and person.branch_code:
+                count = self.store.incr(f"rl:b:{person.branch_code}:{window}", ttl=ttl)
+                over, key, limit = count > limits.branch_per_window, "rate_limited_branch", limits.branch_per_window
+        except StoreError:
+            log.warning("rate limits unavailable (state store error); letting the message through")
+            return None
+        if not over:
+            return None
+        log.info("rate limit: %s over %s in its window", person.id, key, extra={"person": person.id})
+        if count != limit + 1:
+            return []
+        return [Outbound(self.catalog.t(key, person.locale, seconds=limits.window_seconds), chat=inbound.chat)]
 
     def _stranger(self, session: Session, inbound: Inbound, text: str) -> list[Outbound]:
         """Someone the directory does not know on this platform: offer to bind the account to a person."""

@@ -33,6 +33,10 @@ class StateStore(Protocol):
         """Remove `key` if present."""
         ...
 
+    def incr(self, key: str, *, ttl: float) -> int:
+        """Add 1 to the counter `key` (created at 0, expiring `ttl` seconds after its creation); the new value."""
+        ...
+
     def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> AbstractContextManager[None]:
         """Hold a named mutual-exclusion lock (released on exit, or after `ttl` if the holder dies)."""
         ...

@@ -44,6 +44,14 @@ class MemoryStore:
             self._data[key] = (value, self._clock() + ttl)
             return True
 
+    def incr(self, key: str, *, ttl: float) -> int:
+        with self._mutex:
+            current = self._live(key)
+            count = int(current or 0) + 1
+            expires = self._data[key][1] if current is not None else self._clock() + ttl
+            self._data[key] = (str(count), expires)
+            return count
+
     def delete(self, key: str) -> None:
         with self._mutex:
             self._data.pop(key, None)

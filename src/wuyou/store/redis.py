@@ -52,6 +52,16 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
 
+    def incr(self, key: str, *, ttl: float) -> int:
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(self._k(key))
+            pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)  # the first increment starts the window
+            count, _ = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        return int(count)
+
     def delete(self, key: str) -> None:
         try:
             self._redis.delete(self._k(key))
