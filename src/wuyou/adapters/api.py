@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
@@ -89,33 +90,43 @@ def get_ticket(ticket_id: int, request: Request, person: Caller) -> dict[str, An
         t = session.get(Ticket, ticket_id)
         if t is None or not scope.may_see(session=session, person=person, ticket=t):
             raise HTTPException(status_code=404, detail="no such ticket")
-        staff = scope.serves(session=session, person=person, ticket=t)
-        events = tickets.timeline(session=session, ticket_id=ticket_id, public_only=not staff)
-        return {
-            "id": t.id,
-            "status": t.status,
-            "priority": t.priority,
-            "urgency": t.urgency,
-            "title": t.title,
-            "description": t.description,
-            "category": t.category.path if t.category else None,
-            "branch": t.branch_code,
-            "reporter": t.reporter_id,
-            "team": t.team_code,
-            "assignee": t.assignee_id,
-            "resolution": t.resolution,
-            "rating": t.rating,
-            "rating_comment": t.rating_comment,
-            "tags": t.tags,
-            "parent": t.parent_id,
-            "merged_into": t.merged_into_id,
-            "children": [c.id for c in working.children(session=session, ticket_id=t.id)],
-            "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
-            "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
-            "chase_count": t.chase_count,
-            "created_at": t.created_at.isoformat(),
-            "timeline": [
-                {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "body": e.body, "data": e.data}
-                for e in events
-            ],
-        }
+        return ticket_body(session=session, person=person, ticket=t)
+
+
+def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the API shows it to this person: staff serving it see internal notes, others public events."""
+    t = ticket
+    staff = scope.serves(session=session, person=person, ticket=t)
+    events = tickets.timeline(session=session, ticket_id=t.id, public_only=not staff)
+    return {
+        "id": t.id,
+        "status": t.status,
+        "priority": t.priority,
+        "urgency": t.urgency,
+        "title": t.title,
+        "description": t.description,
+        "category": t.category.path if t.category else None,
+        "branch": t.branch_code,
+        "branch_name": t.branch.name if t.branch else None,
+        "reporter": t.reporter_id,
+        "reporter_name": t.reporter.name,
+        "team": t.team_code,
+        "team_name": t.team.name if t.team else None,
+        "assignee": t.assignee_id,
+        "assignee_name": t.assignee.name if t.assignee else None,
+        "resolution": t.resolution,
+        "rating": t.rating,
+        "rating_comment": t.rating_comment,
+        "tags": t.tags,
+        "parent": t.parent_id,
+        "merged_into": t.merged_into_id,
+        "children": [c.id for c in working.children(session=session, ticket_id=t.id)],
+        "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
+        "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
+        "chase_count": t.chase_count,
+        "created_at": t.created_at.isoformat(),
+        "timeline": [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "body": e.body, "data": e.data}
+            for e in events
+        ],
+    }

@@ -23,6 +23,7 @@ from wuyou.adapters import (
     pages,
     sessions_api,
     telegram,
+    tickets_api,
     wechat,
     wecom,
 )
@@ -49,6 +50,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(wechat.router)
     app.include_router(wecom.router)
     app.include_router(telegram.router)
+    app.include_router(tickets_api.router)  # before api's /tickets/{ticket_id}: /tickets/events
     app.include_router(api.router)
     app.include_router(admin_api.router)
     app.include_router(alerts.router)

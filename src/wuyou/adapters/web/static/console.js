@@ -174,8 +174,9 @@ async function pageTicket() {
     $("#t-title").textContent = `#${t.id} ${t.title}`;
     $("#t-facts").innerHTML = [
       `<span class="prio ${esc(t.priority)}">${esc(t.priority)}</span>`, esc(statusLabel(t.status)), esc(t.category || "—"),
-      esc(t.branch || "—"), `${esc(T("reporter"))} ${esc(t.reporter)}`, `${esc(T("team"))} ${esc(t.team || "—")}`,
-      `${esc(T("assignee"))} ${esc(t.assignee || T("unassigned"))}`, when(t.created_at),
+      esc(t.branch_name || t.branch || "—"), `${esc(T("reporter"))} ${esc(t.reporter_name || t.reporter)}`,
+      `${esc(T("team"))} ${esc(t.team_name || t.team || "—")}`,
+      `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
     ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "");
     $("#t-description").textContent = t.description;

@@ -1,0 +1,381 @@
+"""Working tickets through the API: every action the chat commands (and the console) offer, the queues, and
+a live stream of ticket changes. Each action runs the same desk service as its chat command, in one
+transaction, so the reporter hears about it in their chat exactly as if it had been typed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.adapters.api import ticket_body
+from wuyou.adapters.auth import Caller
+from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.tickets_schemas import (
+    Ask,
+    Info,
+    Merge,
+    NewTicket,
+    Priority,
+    Queue,
+    QueueItem,
+    Queues,
+    Rate,
+    Reason,
+    Reply,
+    Resolve,
+    Text,
+    Transfer,
+)
+from wuyou.desk import org, scope, tickets, working
+from wuyou.desk.errors import (
+    AlreadyClaimed,
+    DeskError,
+    Forbidden,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    NotServing,
+    TooSoon,
+)
+from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+BATCH = 200
+
+
+def _status_of(exc: DeskError) -> tuple[int, str]:
+    if isinstance(exc, NotFound):
+        return 404, "no such ticket (or not one you may work on)"
+    if isinstance(exc, Forbidden):
+        return 403, str(exc) or "not allowed for your role"
+    if isinstance(exc, AlreadyClaimed):
+        return 409, f"already claimed by {exc.holder_name}"
+    if isinstance(exc, InvalidTransition):
+        return 409, f"not possible while the ticket is {exc.status}"
+    if isinstance(exc, NotServing):
+        return 409 if exc.reason == "region" else 422, str(exc)
+    if isinstance(exc, TooSoon):
+        return 429, f"chased recently; again after {exc.next_allowed}"
+    if isinstance(exc, NotAllowed):
+        return 409, exc.reason
+    return 409, str(exc)
+
+
+def _act(request: Request, person: Person, ticket_id: int, action: Callable[[Session], Any]) -> dict[str, Any]:
+    """Run one desk action in its own transaction and answer with the ticket as it now stands."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            action(session)
+        except DeskError as exc:
+            session.rollback()
+            code, detail = _status_of(exc)
+            raise HTTPException(status_code=code, detail=detail) from exc
+        except ValueError as exc:
+            session.rollback()
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        session.commit()
+        desk.loop.wake()
+        found = session.get(Ticket, ticket_id)
+        assert found is not None
+        return ticket_body(session=session, person=person, ticket=found)
+
+
+def _staff(person: Person) -> None:
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="engineers, leads and admins only")
+
+
+def _now(request: Request) -> Any:
+    return request.app.state.desk.clock()
+
+
+# --- opening ------------------------------------------------------------------------------------------------
+
+
+@router.post("/tickets", status_code=201)
+def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, Any]:
+    """Open a ticket: a reporter for themselves; staff on behalf of a reporter they serve (`reporter`)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        reporter = session.get(Person, person.id)
+        if body.reporter and body.reporter != person.id:
+            _staff(person)
+            reporter = session.get(Person, body.reporter)
+            regions = scope.staff_regions(session=session, person=person)
+            if reporter is None or (regions is not None and (
+                    reporter.branch is None or reporter.branch.region_code not in regions)):
+                raise HTTPException(status_code=404, detail="no such reporter (or not one you serve)")
+        assert reporter is not None
+        category = None
+        if body.category:
+            wanted = [part.strip() for part in re.split(r"[/›]", body.category)]
+            category = next((c for c in org.leaf_categories(session=session)
+                             if [c.parent.name if c.parent else None, c.name] == wanted), None)
+            if category is None:
+                raise HTTPException(status_code=422, detail=f"no category '{body.category}'")
+        ticket = tickets.open_ticket(session=session, reporter=reporter, category=category, urgency=body.urgency,
+                                     description=body.description, channel="api", now=desk.clock(),
+                                     title=body.title, tz=str(desk.bot.tz))
+        if body.priority and body.priority != ticket.priority and scope.is_staff(person):
+            working.set_priority(session=session, ticket_id=ticket.id, person=person, priority=body.priority,
+                                 now=desk.clock())
+        session.commit()
+        desk.loop.wake()
+        return ticket_body(session=session, person=person, ticket=ticket)
+
+
+# --- an engineer's actions -----------------------------------------------------------------------------------
+
+
+@router.post("/tickets/{ticket_id}/claim")
+def claim(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+    """Take the ticket (exactly one of several simultaneous claimers wins; the others get 409)."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: tickets.claim(
+        session=s, ticket_id=ticket_id, engineer=person, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/release")
+def release(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+    """Give the ticket back to its team's queue."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.release(
+        session=s, ticket_id=ticket_id, person=person, now=_now(request), reason=body.reason))
+
+
+@router.post("/tickets/{ticket_id}/transfer")
+def transfer(ticket_id: int, body: Transfer, request: Request, person: Caller) -> dict[str, Any]:
+    """Move the ticket to a team (its queue) or an engineer, who must serve the ticket's branch."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.transfer(
+        session=s, ticket_id=ticket_id, person=person, target=body.target, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/resolve")
+def resolve(ticket_id: int, body: Resolve, request: Request, person: Caller) -> dict[str, Any]:
+    """Resolve with a summary; the reporter is asked to confirm."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: tickets.resolve(
+        session=s, ticket_id=ticket_id, engineer=person, summary=body.summary, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/reply")
+def reply(ticket_id: int, body: Reply, request: Request, person: Caller) -> dict[str, Any]:
+    """A public reply, sent to the reporter through their chat."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.reply(
+        session=s, ticket_id=ticket_id, person=person, text=body.text, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/ask")
+def ask(ticket_id: int, body: Ask, request: Request, person: Caller) -> dict[str, Any]:
+    """Ask the reporter for details: the ticket waits on them and its SLA clock pauses."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.ask(
+        session=s, ticket_id=ticket_id, person=person, question=body.question, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/notes")
+def note(ticket_id: int, body: Text, request: Request, person: Caller) -> dict[str, Any]:
+    """An internal note (staff only see it)."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.note(
+        session=s, ticket_id=ticket_id, person=person, text=body.text, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/priority")
+def priority(ticket_id: int, body: Priority, request: Request, person: Caller) -> dict[str, Any]:
+    """Change the priority (the SLA targets follow)."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.set_priority(
+        session=s, ticket_id=ticket_id, person=person, priority=body.priority, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/merge")
+def merge(ticket_id: int, body: Merge, request: Request, person: Caller) -> dict[str, Any]:
+    """Close this ticket as a duplicate of `into`; its reporter follows the main ticket."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: working.merge(
+        session=s, duplicate_id=ticket_id, main_id=body.into, person=person, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/cancel")
+def cancel(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+    """Withdraw the ticket: its reporter, or a lead or admin serving it."""
+    return _act(request, person, ticket_id, lambda s: working.cancel(
+        session=s, ticket_id=ticket_id, person=person, reason=body.reason, now=_now(request)))
+
+
+# --- a reporter's actions ------------------------------------------------------------------------------------
+
+
+@router.post("/tickets/{ticket_id}/confirm")
+def confirm(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+    """The reporter confirms the resolution."""
+    return _act(request, person, ticket_id, lambda s: tickets.confirm(
+        session=s, ticket_id=ticket_id, reporter=person, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/reopen")
+def reopen(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+    """The reporter says it is not fixed: back to the same engineer."""
+    return _act(request, person, ticket_id, lambda s: tickets.reopen(
+        session=s, ticket_id=ticket_id, reporter=person, reason=body.reason, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/rate")
+def rate(ticket_id: int, body: Rate, request: Request, person: Caller) -> dict[str, Any]:
+    """The reporter rates 1–5 (closing the ticket)."""
+    return _act(request, person, ticket_id, lambda s: tickets.rate(
+        session=s, ticket_id=ticket_id, reporter=person, score=body.rating, comment=body.comment,
+        now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/chase")
+def chase(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+    """Urge the ticket (at most every 30 minutes: 429 before that)."""
+    return _act(request, person, ticket_id, lambda s: working.chase(
+        session=s, ticket_id=ticket_id, person=person, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/info")
+def info(ticket_id: int, body: Info, request: Request, person: Caller) -> dict[str, Any]:
+    """The reporter adds information (a waiting ticket goes back to work)."""
+    return _act(request, person, ticket_id, lambda s: working.add_info(
+        session=s, ticket_id=ticket_id, reporter=person, text=body.text, now=_now(request)))
+
+
+# --- queues --------------------------------------------------------------------------------------------------
+
+
+def _item(session: Session, t: Ticket, due: dict[int, dict[str, Any]]) -> QueueItem:
+    clocks = due.get(t.id, {})
+    return QueueItem(id=t.id, title=t.title, priority=t.priority, status=t.status,
+                     branch=t.branch.name if t.branch else None, category=t.category.path if t.category else None,
+                     team=t.team.name if t.team else None, assignee=t.assignee.name if t.assignee else None,
+                     created_at=t.created_at, response_due=clocks.get("response"),
+                     resolution_due=clocks.get("resolution"), breached=bool(clocks.get("breached")))
+
+
+def _due(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    if not ids:
+        return found
+    for c in session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ids), SlaClock.state != "stopped")):
+        entry = found.setdefault(c.ticket_id, {})
+        entry[c.kind] = c.due_at
+        entry["breached"] = entry.get("breached") or c.breached_at is not None
+    return found
+
+
+def _queue(session: Session, where: list[Any], limit: int, order: list[Any] | None = None) -> Queue:
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+    rows = list(session.scalars(select(Ticket).where(*where)
+                                .order_by(*(order or [Ticket.priority, Ticket.id])).limit(limit)))
+    due = _due(session, [t.id for t in rows])
+    return Queue(total=total, items=[_item(session, t, due) for t in rows])
+
+
+@router.get("/queues")
+def queues(request: Request, person: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+           within: Annotated[int, Query(ge=1, le=7 * 24 * 60, description="minutes: 'breaching soon'")] = 60,
+           ) -> Queues:
+    """The four queues of the console: mine, my teams', unclaimed, and breaching soon (an SLA clock breached or
+    due within `within` minutes), all within the caller's scope."""
+    _staff(person)
+    desk: Desk = request.app.state.desk
+    now = desk.clock()
+    with desk.sessions() as session:
+        visible = scope.staff_filter(session=session, person=person)
+        open_ = Ticket.status.in_(tickets.OPEN_STATUSES)
+        teams = [t.code for t in org.teams_of(session=session, person_id=person.id)]
+        team_where = [visible, open_] + ([Ticket.team_code.in_(teams)] if teams else [])
+        soon = select(SlaClock.ticket_id).where(SlaClock.state == "running",
+                                                SlaClock.due_at <= now + timedelta(minutes=within))
+        return Queues(
+            mine=_queue(session, [Ticket.assignee_id == person.id, open_], limit),
+            team=_queue(session, team_where, limit),
+            unclaimed=_queue(session, [visible, Ticket.assignee_id.is_(None), open_], limit),
+            breaching=_queue(session, [visible, open_, Ticket.id.in_(soon)], limit,
+                             order=[select(func.min(SlaClock.due_at)).where(
+                                 SlaClock.ticket_id == Ticket.id, SlaClock.state == "running").scalar_subquery(),
+                                 Ticket.id]),
+        )
+
+
+# --- the live stream -----------------------------------------------------------------------------------------
+
+
+def _read(desk: Desk, person: Person, since: int) -> list[tuple[int, str]]:
+    with desk.sessions() as session:
+        where = [TicketEvent.id > since]
+        if scope.is_staff(person):
+            where.append(TicketEvent.ticket_id.in_(select(Ticket.id).where(
+                scope.staff_filter(session=session, person=person))))
+        else:
+            mine = Ticket.reporter_id == person.id
+            if person.branch_code:
+                mine = mine | (Ticket.branch_code == person.branch_code)
+            where += [TicketEvent.public.is_(True), TicketEvent.ticket_id.in_(select(Ticket.id).where(mine))]
+        rows = session.execute(select(TicketEvent.id, TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at)
+                               .where(*where).order_by(TicketEvent.id).limit(BATCH)).all()
+    return [(r[0], json.dumps({"ticket": r[1], "kind": r[2], "at": r[3].isoformat()})) for r in rows]
+
+
+def _latest(desk: Desk) -> int:
+    with desk.sessions() as session:
+        return int(session.scalar(select(func.max(TicketEvent.id))) or 0)
+
+
+async def ticket_stream(desk: Desk, person: Person, since: int, *, once: bool,
+                        gone: Callable[[], Any]) -> AsyncIterator[str]:
+    yield "retry: 3000\n\n"
+    quiet = 0.0
+    while True:
+        found = await anyio.to_thread.run_sync(_read, desk, person, since)
+        for event_id, data in found:
+            since = event_id
+            yield f"id: {event_id}\nevent: ticket\ndata: {data}\n\n"
+        if len(found) == BATCH:
+            continue
+        if once or await gone():
+            return
+        await anyio.sleep(POLL_SECONDS)
+        quiet = 0.0 if found else quiet + POLL_SECONDS
+        if quiet >= HEARTBEAT_SECONDS:
+            quiet = 0.0
+            yield ": keepalive\n\n"
+
+
+@router.get("/tickets/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`event: ticket` with `{ticket, kind, at}` per timeline entry"}})
+async def ticket_events(request: Request, person: Caller, after: Annotated[int | None, Query(ge=0)] = None,
+                        once: bool = False, last_event_id: Annotated[str | None, Header()] = None,
+                        ) -> StreamingResponse:
+    """Every new ticket timeline entry within the caller's scope, as server-sent events (a reporter: public
+    entries of their own and their branch's tickets). Starts after `Last-Event-ID` (a reconnect), `after`, or
+    now; `once=1` sends what is there and ends."""
+    desk: Desk = request.app.state.desk
+    resume = (last_event_id or "").strip()
+    if resume.isdigit():
+        since = int(resume)
+    elif after is not None:
+        since = after
+    else:
+        since = await anyio.to_thread.run_sync(_latest, desk)
+    return StreamingResponse(ticket_stream(desk, person, since, once=once, gone=request.is_disconnected),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

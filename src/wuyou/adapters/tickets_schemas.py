@@ -1,0 +1,88 @@
+"""What the ticket-working API takes and gives (request bodies, queues)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Short = Field(min_length=1, max_length=2000)
+
+
+class NewTicket(BaseModel):
+    description: str = Field(min_length=1, max_length=4000, description="what is wrong, in the reporter's words")
+    title: str | None = Field(default=None, max_length=200, description="defaults to the description's start")
+    category: str | None = Field(default=None, max_length=200,
+                                 description="a leaf category: `终端设备/打印机` (or `终端设备 › 打印机`)")
+    urgency: int = Field(default=1, ge=1, le=3, description="1 normal, 2 business affected, 3 branch stopped")
+    priority: Literal["P1", "P2", "P3", "P4"] | None = Field(default=None, description="staff only")
+    reporter: str | None = Field(default=None, max_length=64, description="staff: open it for this reporter")
+
+
+class Reason(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class Transfer(BaseModel):
+    target: str = Field(min_length=1, max_length=64, description="a team code or an engineer's id")
+
+
+class Resolve(BaseModel):
+    summary: str = Short
+
+
+class Reply(BaseModel):
+    text: str = Short
+
+
+class Ask(BaseModel):
+    question: str = Short
+
+
+class Text(BaseModel):
+    text: str = Short
+
+
+class Info(BaseModel):
+    text: str = Short
+
+
+class Priority(BaseModel):
+    priority: Literal["P1", "P2", "P3", "P4"]
+
+
+class Merge(BaseModel):
+    into: int = Field(ge=1, description="the main ticket's number")
+
+
+class Rate(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
+class QueueItem(BaseModel):
+    id: int
+    title: str
+    priority: str
+    status: str
+    branch: str | None = Field(description="the branch's name")
+    category: str | None = Field(description="the category's path")
+    team: str | None = Field(description="the team's name")
+    assignee: str | None = Field(description="the engineer's name; null when unclaimed")
+    created_at: datetime
+    response_due: datetime | None = Field(description="the running response clock's target")
+    resolution_due: datetime | None = Field(description="the running resolution clock's target")
+    breached: bool = Field(description="a running clock has passed its target")
+
+
+class Queue(BaseModel):
+    total: int
+    items: list[QueueItem]
+
+
+class Queues(BaseModel):
+    mine: Queue
+    team: Queue
+    unclaimed: Queue
+    breaching: Queue

@@ -1,0 +1,122 @@
+"""Working tickets through the API: the chat's actions with the chat's notifications and scoping, the
+queues, and the live stream of ticket events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+
+
+def bearer(d: Dialog, person: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {d.token(person)}"}
+
+
+def test_claim_reply_resolve_then_confirm_and_rate_reach_the_reporter_in_chat(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸，出不了凭条")
+    d.pushed("zhang.san")
+    li, zhang = bearer(d, "li.wei"), bearer(d, "zhang.san")
+
+    claimed = d.client.post(f"/api/v1/tickets/{number}/claim", headers=li)
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json()["assignee"] == "li.wei" and claimed.json()["status"] == "claimed"
+    again = d.client.post(f"/api/v1/tickets/{number}/claim", headers=bearer(d, "wang.fang"))
+    assert again.status_code == 409 and "李伟" in again.json()["detail"]
+
+    assert d.client.post(f"/api/v1/tickets/{number}/reply", headers=li,
+                         json={"text": "十分钟后到，请先别重启"}).status_code == 200
+    assert "十分钟后到，请先别重启" in d.pushed_text("zhang.san")
+    noted = d.client.post(f"/api/v1/tickets/{number}/notes", headers=li, json={"text": "可能是搓纸轮"}).json()
+    assert noted["timeline"][-1]["kind"] == "note"
+    assert all(e["kind"] != "note" for e in d.client.get(f"/api/v1/tickets/{number}", headers=zhang).json()
+               ["timeline"])  # internal
+
+    resolved = d.client.post(f"/api/v1/tickets/{number}/resolve", headers=li, json={"summary": "更换了搓纸轮"})
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    assert "更换了搓纸轮" in d.pushed_text("zhang.san")
+    assert d.client.post(f"/api/v1/tickets/{number}/confirm", headers=zhang).status_code == 200
+    rated = d.client.post(f"/api/v1/tickets/{number}/rate", headers=zhang, json={"rating": 5, "comment": "快"})
+    assert rated.status_code == 200 and rated.json()["rating"] == 5 and rated.json()["status"] == "closed"
+    assert d.client.post(f"/api/v1/tickets/{number}/rate", headers=zhang, json={"rating": 9}).status_code == 422
+
+
+def test_scope_and_roles_hold_for_every_action(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    qingdao = bearer(d, "sun.li")  # an engineer of 青岛: 济南's ticket does not exist for him
+    for path, body in (("claim", None), ("resolve", {"summary": "x"}), ("notes", {"text": "x"}),
+                       ("transfer", {"target": "sun.li"})):
+        answer = d.client.post(f"/api/v1/tickets/{number}/{path}", headers=qingdao, json=body)
+        assert answer.status_code == 404, (path, answer.text)
+    reporter = bearer(d, "zhang.san")
+    assert d.client.post(f"/api/v1/tickets/{number}/claim", headers=reporter).status_code == 403
+    assert d.client.post(f"/api/v1/tickets/{number}/confirm", headers=bearer(d, "ma.jing")).status_code == 404
+    assert d.client.post(f"/api/v1/tickets/{number}/priority", headers=bearer(d, "li.wei"),
+                         json={"priority": "P9"}).status_code == 422
+    assert d.client.post("/api/v1/tickets/999999/claim", headers=bearer(d, "li.wei")).status_code == 404
+
+
+def test_a_reporter_opens_a_ticket_through_the_api_and_the_team_hears_of_it(dialog: Dialog) -> None:
+    d = dialog
+    d.pushed("li.wei")
+    made = d.client.post("/api/v1/tickets", headers=bearer(d, "zhang.san"),
+                         json={"description": "POS机刷卡没反应", "category": "终端设备/POS机", "urgency": 2})
+    assert made.status_code == 201, made.text
+    assert made.json()["reporter"] == "zhang.san" and made.json()["status"] == "new"
+    assert made.json()["category"] == "终端设备 › POS机" and made.json()["team"] is not None
+    assert f"#{made.json()['id']}" in d.pushed_text("li.wei")
+    bad = d.client.post("/api/v1/tickets", headers=bearer(d, "zhang.san"),
+                        json={"description": "x", "category": "没有/这个"})
+    assert bad.status_code == 422
+
+
+def test_queues_show_mine_unclaimed_and_what_is_about_to_breach(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 10:00 in 济南
+    first = d.report("zhang.san", "1", "打印机卡纸")
+    second = d.report("zhang.san", "1", "扫码枪坏了")
+    li = bearer(d, "li.wei")
+    d.client.post(f"/api/v1/tickets/{first}/claim", headers=li)
+
+    def q() -> dict[str, Any]:
+        answer = d.client.get("/api/v1/queues?within=5", headers=li)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    now = q()
+    assert [t["id"] for t in now["mine"]["items"]] == [first]
+    assert [t["id"] for t in now["unclaimed"]["items"]] == [second]
+    assert now["unclaimed"]["items"][0]["response_due"] is not None
+    assert now["breaching"]["total"] == 0
+    clock.advance(hours=3)
+    later = q()
+    assert second in [t["id"] for t in later["breaching"]["items"]]
+    assert d.client.get("/api/v1/queues", headers=bearer(d, "zhang.san")).status_code == 403
+    assert d.client.get("/api/v1/queues", headers=bearer(d, "sun.li")).json()["unclaimed"]["total"] == 0
+
+
+def events(d: Dialog, person: str, after: int) -> list[dict[str, Any]]:
+    with d.client.stream("GET", f"/api/v1/tickets/events?once=1&after={after}",
+                         headers=bearer(d, person)) as answer:
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+        body = "".join(answer.iter_text())
+    return [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+
+
+def test_the_stream_sends_ticket_events_within_the_callers_scope(dialog: Dialog) -> None:
+    d = dialog
+    jinan = d.report("zhang.san", "1", "打印机卡纸")
+    qingdao = d.report("ma.jing", "1", "青岛打印机不进纸")
+    seen = events(d, "li.wei", 0)
+    assert {e["ticket"] for e in seen} == {jinan} and "created" in {e["kind"] for e in seen}
+    assert {e["ticket"] for e in events(d, "sun.li", 0)} == {qingdao}
+    assert {e["ticket"] for e in events(d, "admin", 0)} == {jinan, qingdao}
+    last = max(e["id"] for e in [{"id": 0}])
+    d.client.post(f"/api/v1/tickets/{jinan}/claim", headers=bearer(d, "li.wei"))
+    newest = events(d, "li.wei", last)[-1]
+    assert newest == {"ticket": jinan, "kind": "claimed", "at": newest["at"]}

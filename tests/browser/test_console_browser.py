@@ -1,0 +1,132 @@
+"""The web console in a real browser: Debian's Chromium driven by Playwright against `wuyou serve` with the
+demo data, as a newcomer would meet it after `make run`. Set WUYOU_SCREENSHOTS=DIR to keep the screenshots
+(the README's come from these runs)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.adapters.server import Server, wuyou
+from tests.conftest import unavailable
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("WUYOU_SCREENSHOTS")
+DEMO_PASSWORD = "wuyou-demo"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extras install playwright")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("browser")
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{home / 'wuyou.db'}", "WUYOU_DEMO_DIR": str(EXAMPLES),
+           "WUYOU_MEDIA_DIR": str(home / "media"), "WUYOU_REDIS_URL": "", "WUYOU_WORKER_POLL_SECONDS": "0.2"}
+    assert wuyou("db", "upgrade", env=env).returncode == 0
+    running = Server(env, home / "server.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed (.ci/run installs it)")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, server: Server) -> Iterator[sync_api.Page]:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1360, "height": 860}, locale="zh-CN")
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()
+
+
+def shot(page: sync_api.Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+
+
+def chat(server: Server, user: str, text: str) -> str:
+    """What the bot answers `user` on the HTTP chat channel."""
+    response = httpx.post(f"{server.url}/channels/http/messages",
+                          json={"user": user, "text": text, "message_id": uuid.uuid4().hex}, timeout=30)
+    assert response.status_code == 200, response.text
+    return "\n".join(r["text"] for r in response.json()["replies"])
+
+
+def report(server: Server, user: str, text: str) -> int:
+    """A reporter files a ticket the short way (/new, first category, urgency 1, the description)."""
+    chat(server, user, "/new")
+    chat(server, user, "1")
+    chat(server, user, "1")
+    reply = chat(server, user, text)
+    found = re.search(r"#(\d+)", reply)
+    assert found, reply
+    return int(found.group(1))
+
+
+def sign_in(page: sync_api.Page, person: str, next_path: str = "/console") -> None:
+    page.goto(f"/console/login?next={next_path}")
+    page.click("#password-box summary")
+    page.fill("#pw-person", person)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(r"/console/(queues|tickets|reports|kb|incidents|admin)"))
+
+
+def test_signing_in_with_a_wrong_then_the_right_password(page: sync_api.Page) -> None:
+    page.goto("/console/queues")
+    assert "/console/login" in page.url  # sent to sign in first
+    shot(page, "sign-in")
+    page.click("#password-box summary")
+    page.fill("#pw-person", "xu.ming")
+    page.fill("#password", "not-the-password")
+    page.click("#sign-in")
+    sync_api.expect(page.locator("#error")).to_contain_text("工号或密码不对")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url("**/console/queues")
+    sync_api.expect(page.locator("#who")).to_contain_text("徐明")
+
+
+def test_a_new_report_appears_in_the_open_queue_without_reloading(page: sync_api.Page, server: Server) -> None:
+    sign_in(page, "xu.ming", "/console/queues")
+    sync_api.expect(page.locator("#live")).to_contain_text("实时")
+    number = report(server, "clerk", "收银台的打印机卡纸了，出不了小票")
+    row = page.locator(f"#queue-unclaimed tr[data-ticket='{number}']")
+    sync_api.expect(row).to_be_visible()
+    sync_api.expect(row).to_contain_text("打印机")
+    shot(page, "queues")
+
+
+def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page: sync_api.Page,
+                                                                            server: Server) -> None:
+    number = report(server, "wang.lin", "网点的扫码枪扫不出条码")
+    sign_in(page, "engineer", f"/console/tickets/{number}")
+    sync_api.expect(page.locator("#t-title")).to_contain_text(f"#{number}")
+    page.click("#actions button[data-act=claim]")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("演示工程师")
+    page.fill("#actions form[data-act=resolve] textarea", "重新插拔了扫码枪的数据线，已恢复")
+    page.click("#actions form[data-act=resolve] button")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("已解决")
+    sync_api.expect(page.locator("#t-timeline")).to_contain_text("重新插拔了扫码枪的数据线")
+    shot(page, "ticket")
+    mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "wang.lin"}, timeout=10).json()
+    assert any("重新插拔了扫码枪的数据线" in m["text"] for m in mailbox["messages"])
