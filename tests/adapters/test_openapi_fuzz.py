@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.conftest import shared
 from wuyou.adapters.app import create_app
@@ -85,3 +86,13 @@ def test_no_server_errors_and_responses_match_the_spec(api_schema: Any, admin_to
         except (Exception, BaseExceptionGroup) as exc:  # every operation's failure is collected, then reported
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_numbers_too_large_for_the_database_are_refused_not_a_crash(fuzz_desk: Desk, admin_token: str) -> None:
+    client = TestClient(create_app(fuzz_desk, run_worker=False), raise_server_exceptions=False)
+    huge = "9" * 20
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    for path in (f"/api/v1/tickets?offset={huge}", f"/api/v1/incidents?offset={huge}", f"/api/v1/tickets/{huge}",
+                 f"/api/v1/tickets/events?once=1&after={huge}", f"/api/v1/incidents/INC-{huge}"):
+        assert client.get(path, headers=headers).status_code in (404, 422), path
+    assert client.post(f"/api/v1/tickets/{huge}/claim", headers=headers).status_code == 422

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
 from wuyou.desk import scope, tickets, working
 from wuyou.desk.models import Identity, Person, Ticket
 
@@ -40,7 +41,7 @@ def list_tickets(
     request: Request, person: Caller, status: str | None = None, priority: str | None = None,
     team: str | None = None, assignee: str | None = None, branch: str | None = None, q: str | None = None,
     created_after: datetime | None = None, created_before: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """Tickets within the caller's scope, newest first. Filters: `status` (comma-separated), `priority`,
     `team`, `assignee` (`me` for oneself), `branch`, `q` (in the title), `created_after` / `created_before`."""
@@ -82,7 +83,7 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+def get_ticket(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """One ticket with its timeline: staff within their scope see everything, internal notes included;
     a reporter sees their own or their branch's tickets, public events only. 404 outside one's scope."""
     desk: Desk = request.app.state.desk

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.pages import page
+from wuyou.adapters.tickets_schemas import MAX_ID
 from wuyou.adapters.web.console import signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
@@ -185,7 +186,7 @@ def _exists(desk: Desk, number: int) -> bool:
 
 
 @router.get("/incidents/{ref}/events")
-async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0)] = 0, once: bool = False,
+async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0, once: bool = False,
                  last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """The timeline as `text/event-stream`, each entry with `id:` = its id, from `Last-Event-ID` (a reconnect)
     or `?after=` on; `?once=1` sends what exists and ends (see `timeline_stream`)."""

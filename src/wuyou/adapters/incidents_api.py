@@ -49,6 +49,7 @@ from wuyou.adapters.incidents_schemas import (
     TicketOut,
     UpdateIn,
 )
+from wuyou.adapters.tickets_schemas import MAX_ID
 from wuyou.desk import scope, tickets
 from wuyou.desk.errors import DeskError, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents import report, service
@@ -177,7 +178,7 @@ def list_incidents(
     status: Annotated[list[Status] | None, Query(description="one or more: `?status=active&status=mitigated`")]
     = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> IncidentList:
     """Incidents, newest first; a reporter's token lists only those that affect their branch."""
     desk: Desk = request.app.state.desk

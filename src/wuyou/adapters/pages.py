@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.desk import attachments, tickets
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Attachment
@@ -53,7 +54,7 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
+def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         try:
@@ -84,7 +85,7 @@ def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
 
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
-def attachment_file(ticket_id: int, attachment_id: int, request: Request) -> Response:
+def attachment_file(ticket_id: TicketId, attachment_id: TicketId, request: Request) -> Response:
     """An attachment's content: images inline, anything else as a download (never rendered as a page)."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:

@@ -20,6 +20,7 @@ from wuyou.adapters.api import ticket_body
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import (
+    MAX_ID,
     Ask,
     Info,
     Merge,
@@ -33,6 +34,7 @@ from wuyou.adapters.tickets_schemas import (
     Reply,
     Resolve,
     Text,
+    TicketId,
     Transfer,
 )
 from wuyou.desk import org, scope, tickets, working
@@ -140,7 +142,7 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
 
 
 @router.post("/tickets/{ticket_id}/claim")
-def claim(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+def claim(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """Take the ticket (exactly one of several simultaneous claimers wins; the others get 409)."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: tickets.claim(
@@ -148,7 +150,7 @@ def claim(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/release")
-def release(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+def release(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """Give the ticket back to its team's queue."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.release(
@@ -156,7 +158,7 @@ def release(ticket_id: int, body: Reason, request: Request, person: Caller) -> d
 
 
 @router.post("/tickets/{ticket_id}/transfer")
-def transfer(ticket_id: int, body: Transfer, request: Request, person: Caller) -> dict[str, Any]:
+def transfer(ticket_id: TicketId, body: Transfer, request: Request, person: Caller) -> dict[str, Any]:
     """Move the ticket to a team (its queue) or an engineer, who must serve the ticket's branch."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.transfer(
@@ -164,7 +166,7 @@ def transfer(ticket_id: int, body: Transfer, request: Request, person: Caller) -
 
 
 @router.post("/tickets/{ticket_id}/resolve")
-def resolve(ticket_id: int, body: Resolve, request: Request, person: Caller) -> dict[str, Any]:
+def resolve(ticket_id: TicketId, body: Resolve, request: Request, person: Caller) -> dict[str, Any]:
     """Resolve with a summary; the reporter is asked to confirm."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: tickets.resolve(
@@ -172,7 +174,7 @@ def resolve(ticket_id: int, body: Resolve, request: Request, person: Caller) -> 
 
 
 @router.post("/tickets/{ticket_id}/reply")
-def reply(ticket_id: int, body: Reply, request: Request, person: Caller) -> dict[str, Any]:
+def reply(ticket_id: TicketId, body: Reply, request: Request, person: Caller) -> dict[str, Any]:
     """A public reply, sent to the reporter through their chat."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.reply(
@@ -180,7 +182,7 @@ def reply(ticket_id: int, body: Reply, request: Request, person: Caller) -> dict
 
 
 @router.post("/tickets/{ticket_id}/ask")
-def ask(ticket_id: int, body: Ask, request: Request, person: Caller) -> dict[str, Any]:
+def ask(ticket_id: TicketId, body: Ask, request: Request, person: Caller) -> dict[str, Any]:
     """Ask the reporter for details: the ticket waits on them and its SLA clock pauses."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.ask(
@@ -188,7 +190,7 @@ def ask(ticket_id: int, body: Ask, request: Request, person: Caller) -> dict[str
 
 
 @router.post("/tickets/{ticket_id}/notes")
-def note(ticket_id: int, body: Text, request: Request, person: Caller) -> dict[str, Any]:
+def note(ticket_id: TicketId, body: Text, request: Request, person: Caller) -> dict[str, Any]:
     """An internal note (staff only see it)."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.note(
@@ -196,7 +198,7 @@ def note(ticket_id: int, body: Text, request: Request, person: Caller) -> dict[s
 
 
 @router.post("/tickets/{ticket_id}/priority")
-def priority(ticket_id: int, body: Priority, request: Request, person: Caller) -> dict[str, Any]:
+def priority(ticket_id: TicketId, body: Priority, request: Request, person: Caller) -> dict[str, Any]:
     """Change the priority (the SLA targets follow)."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.set_priority(
@@ -204,7 +206,7 @@ def priority(ticket_id: int, body: Priority, request: Request, person: Caller) -
 
 
 @router.post("/tickets/{ticket_id}/merge")
-def merge(ticket_id: int, body: Merge, request: Request, person: Caller) -> dict[str, Any]:
+def merge(ticket_id: TicketId, body: Merge, request: Request, person: Caller) -> dict[str, Any]:
     """Close this ticket as a duplicate of `into`; its reporter follows the main ticket."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.merge(
@@ -212,7 +214,7 @@ def merge(ticket_id: int, body: Merge, request: Request, person: Caller) -> dict
 
 
 @router.post("/tickets/{ticket_id}/cancel")
-def cancel(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+def cancel(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """Withdraw the ticket: its reporter, or a lead or admin serving it."""
     return _act(request, person, ticket_id, lambda s: working.cancel(
         session=s, ticket_id=ticket_id, person=person, reason=body.reason, now=_now(request)))
@@ -222,21 +224,21 @@ def cancel(ticket_id: int, body: Reason, request: Request, person: Caller) -> di
 
 
 @router.post("/tickets/{ticket_id}/confirm")
-def confirm(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+def confirm(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter confirms the resolution."""
     return _act(request, person, ticket_id, lambda s: tickets.confirm(
         session=s, ticket_id=ticket_id, reporter=person, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/reopen")
-def reopen(ticket_id: int, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
+def reopen(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter says it is not fixed: back to the same engineer."""
     return _act(request, person, ticket_id, lambda s: tickets.reopen(
         session=s, ticket_id=ticket_id, reporter=person, reason=body.reason, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/rate")
-def rate(ticket_id: int, body: Rate, request: Request, person: Caller) -> dict[str, Any]:
+def rate(ticket_id: TicketId, body: Rate, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter rates 1–5 (closing the ticket)."""
     return _act(request, person, ticket_id, lambda s: tickets.rate(
         session=s, ticket_id=ticket_id, reporter=person, score=body.rating, comment=body.comment,
@@ -244,14 +246,14 @@ def rate(ticket_id: int, body: Rate, request: Request, person: Caller) -> dict[s
 
 
 @router.post("/tickets/{ticket_id}/chase")
-def chase(ticket_id: int, request: Request, person: Caller) -> dict[str, Any]:
+def chase(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """Urge the ticket (at most every 30 minutes: 429 before that)."""
     return _act(request, person, ticket_id, lambda s: working.chase(
         session=s, ticket_id=ticket_id, person=person, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/info")
-def info(ticket_id: int, body: Info, request: Request, person: Caller) -> dict[str, Any]:
+def info(ticket_id: TicketId, body: Info, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter adds information (a waiting ticket goes back to work)."""
     return _act(request, person, ticket_id, lambda s: working.add_info(
         session=s, ticket_id=ticket_id, reporter=person, text=body.text, now=_now(request)))
@@ -362,7 +364,7 @@ async def ticket_stream(desk: Desk, person: Person, since: int, *, once: bool,
 @router.get("/tickets/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "`event: ticket` with `{ticket, kind, at}` per timeline entry"}})
-async def ticket_events(request: Request, person: Caller, after: Annotated[int | None, Query(ge=0)] = None,
+async def ticket_events(request: Request, person: Caller, after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                         once: bool = False, last_event_id: Annotated[str | None, Header()] = None,
                         ) -> StreamingResponse:
     """Every new ticket timeline entry within the caller's scope, as server-sent events (a reporter: public

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+MAX_ID = 2_147_483_647  # a 32-bit INTEGER column: a larger number can name no ticket
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="the ticket's number")]
 
 Short = Field(min_length=1, max_length=2000)
 
@@ -53,7 +57,7 @@ class Priority(BaseModel):
 
 
 class Merge(BaseModel):
-    into: int = Field(ge=1, description="the main ticket's number")
+    into: int = Field(ge=1, le=MAX_ID, description="the main ticket's number")
 
 
 class Rate(BaseModel):

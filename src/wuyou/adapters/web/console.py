@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from wuyou.adapters.auth import SESSION_COOKIE, person_of
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.desk import attachments, scope
 from wuyou.desk.models import Person, Ticket
 from wuyou.desk.tickets import STATUSES
@@ -117,7 +118,7 @@ def tickets_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(ticket_id: int, request: Request) -> HTMLResponse:
+def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
     person = signed_in(request, staff=False)  # a reporter may open their own ticket from a chat link
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
