@@ -99,6 +99,9 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
     t = ticket
     staff = scope.serves(session=session, person=person, ticket=t)
     events = tickets.timeline(session=session, ticket_id=t.id, public_only=not staff)
+    actors = {e.actor_id for e in events if e.actor_id}
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(actors))).tuples().all()) \
+        if actors else {}
     return {
         "id": t.id,
         "status": t.status,
@@ -127,7 +130,8 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
         "chase_count": t.chase_count,
         "created_at": t.created_at.isoformat(),
         "timeline": [
-            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "body": e.body, "data": e.data}
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "actor_name": names.get(e.actor_id or ""),
+             "body": e.body, "data": e.data, "public": e.public}
             for e in events
         ],
     }

@@ -180,9 +180,11 @@ async function pageTicket() {
     ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "");
     $("#t-description").textContent = t.description;
-    $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.kind === "note" ? "internal" : ""}">`
-      + `<time>${when(e.at)}</time> <b>${esc(W.strings["event_" + e.kind] || e.kind)}</b> <span class="meta">${esc(e.actor || "")}</span>`
-      + (e.body ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
+    const slaText = (e) => (e.data && e.data.clock ? T("sla_" + e.data.clock) : "");
+    $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.public === false ? "internal" : ""}">`
+      + `<time>${when(e.at)}</time> <b>${esc(W.strings["event_" + e.kind] || e.kind)}</b> ${esc(slaText(e))}`
+      + ` <span class="meta">${esc(e.actor_name || e.actor || "")}</span>`
+      + (e.body && !e.kind.startsWith("sla_") ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
   };
   const load = async () => { try { render(await api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
   const act = async (name, body) => {
