@@ -17,6 +17,7 @@ from wuyou.adapters import (
     http_channel,
     incident_pages,
     incidents_api,
+    kb_api,
     logs,
     metrics,
     openapi,
@@ -53,6 +54,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(tickets_api.router)  # before api's /tickets/{ticket_id}: /tickets/events
     app.include_router(api.router)
     app.include_router(admin_api.router)
+    app.include_router(kb_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(sessions_api.router)

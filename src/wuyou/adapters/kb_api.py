@@ -1,0 +1,177 @@
+"""The knowledge base through the API: the console's editor and its "what would the bot suggest?" tester.
+
+Saving an article changes the KB's version, so every process's live index (kb/index.py) picks it up on its
+next suggestion: no restart, no message between processes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
+
+from wuyou.adapters.auth import Caller
+from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.tickets_schemas import MAX_ID
+from wuyou.desk import scope
+from wuyou.desk.models import Person
+from wuyou.kb import articles
+from wuyou.kb.models import Article
+
+router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
+ArticleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="e.g. KB-P001")]
+Status = Literal["published", "draft", "archived"]
+_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML in an article is shown as text, never run
+
+
+class ArticleBrief(BaseModel):
+    id: str
+    title: str
+    category: str
+    tags: list[str]
+    status: Status
+    updated_at: datetime
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleBrief]
+    total: int
+
+
+class ArticleOut(ArticleBrief):
+    body: str = Field(description="Markdown with `## 现象` and `## 处理步骤` sections")
+    phrasings: list[str] = Field(description="how reporters worded problems it solved (learned)")
+    source: str | None
+    markdown: str = Field(description="the article file, front matter included (as `wuyou kb export` writes)")
+
+
+class ArticleIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    category: str = Field(default="", max_length=200, description="`a/b`")
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    body: str = Field(min_length=1, max_length=50_000)
+    status: Literal["published", "draft"] = "published"
+
+
+class SuggestIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, description="a message as a reporter would write it")
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    title: str
+    score: float = Field(description="calibrated confidence, 0–100")
+
+
+class Suggestions(BaseModel):
+    suggestions: list[SuggestionOut] = Field(description="what the bot would offer: at most 3, none if unsure")
+
+
+class PreviewIn(BaseModel):
+    body: str = Field(max_length=50_000)
+
+
+class PreviewOut(BaseModel):
+    html: str
+
+
+def _brief(a: Article) -> ArticleBrief:
+    return ArticleBrief(id=a.id, title=a.title, category=a.category, tags=list(a.tags or []),
+                        status=a.status if a.status in ("published", "draft", "archived") else "draft",
+                        updated_at=a.updated_at)
+
+
+def _full(a: Article) -> ArticleOut:
+    return ArticleOut(**_brief(a).model_dump(), body=a.body, phrasings=list(a.phrasings or []), source=a.source,
+                      markdown=articles.render_article(articles.to_doc(a)))
+
+
+def _editor(person: Person) -> None:
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="engineers, leads and admins edit the knowledge base")
+
+
+@router.get("/articles")
+def list_articles(request: Request, person: Caller, q: Annotated[str | None, Query(max_length=100)] = None,
+                  status: Status | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> ArticleList:
+    """Articles by id; `q` searches id, title, category and tags. Reporters see published articles only."""
+    desk: Desk = request.app.state.desk
+    where = []
+    if not scope.is_staff(person):
+        where.append(Article.status == "published")
+    if status:
+        where.append(Article.status == status)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like)))
+    with desk.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
+        rows = session.scalars(select(Article).where(*where).order_by(Article.id).limit(limit).offset(offset))
+        return ArticleList(items=[_brief(a) for a in rows], total=total)
+
+
+@router.get("/articles/{article_id}")
+def get_article(article_id: ArticleId, request: Request, person: Caller) -> ArticleOut:
+    """One article with its body, learned phrasings and its file form."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        found = session.get(Article, article_id)
+        if found is None or (found.status != "published" and not scope.is_staff(person)):
+            raise HTTPException(status_code=404, detail="no such article")
+        return _full(found)
+
+
+@router.put("/articles/{article_id}")
+def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller) -> ArticleOut:
+    """Create or update an article (staff). Learned phrasings and the source are kept; the bot suggests a
+    published article from its next message on, in every process."""
+    _editor(person)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        existing = session.get(Article, article_id)
+        doc = articles.ArticleDoc(
+            id=article_id, title=body.title.strip(), category=body.category.strip(),
+            tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,
+            sections=articles.split_sections(body.body), status=body.status,
+            phrasings=tuple(existing.phrasings or ()) if existing else (),
+            source=(existing.source or "") if existing else f"console: {person.id}")
+        articles.upsert(session=session, docs=[doc], now=desk.clock())
+        session.commit()
+        saved = session.get(Article, article_id)
+        assert saved is not None
+        return _full(saved)
+
+
+@router.delete("/articles/{article_id}", status_code=204)
+def archive_article(article_id: ArticleId, request: Request, person: Caller) -> Response:
+    """Archive an article: no longer suggested, but kept with its feedback history (PUT publishes it again)."""
+    _editor(person)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        found = session.get(Article, article_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no such article")
+        found.status = "archived"
+        found.updated_at = desk.clock()
+        session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/suggest")
+def suggest(body: SuggestIn, request: Request, _: Caller) -> Suggestions:
+    """What the bot would offer for this message, with the same matcher and threshold (nothing is recorded)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        found = desk.bot.index.matcher(session).suggest(body.text)
+    return Suggestions(suggestions=[SuggestionOut(id=s.article_id, title=s.title, score=round(s.score, 4))
+                                    for s in found])
+
+
+@router.post("/preview")
+def preview(body: PreviewIn, _: Caller) -> PreviewOut:
+    """The article body as HTML (CommonMark; raw HTML is escaped, unsafe links dropped)."""
+    return PreviewOut(html=_markdown.render(body.body))

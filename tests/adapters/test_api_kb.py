@@ -1,0 +1,56 @@
+"""The knowledge base through the API: editing takes effect in the bot at once; the tester says what the bot
+would offer; previews never run HTML."""
+
+from __future__ import annotations
+
+from tests.dialog import Dialog
+
+BODY = ("## 现象\n叫号机屏幕不亮，按键没有反应，取不了号。\n\n"
+        "## 处理步骤\n1. 检查叫号机电源插头。\n2. 长按电源键十秒重启。\n")
+
+
+def test_a_new_article_is_offered_at_once_and_no_longer_once_archived(dialog: Dialog) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    ask = {"text": "叫号机屏幕不亮了，取不了号"}
+    before = d.client.post("/api/v1/kb/suggest", headers=admin, json=ask).json()["suggestions"]
+    assert "KB-Q001" not in [s["id"] for s in before]
+    saved = d.client.put("/api/v1/kb/articles/KB-Q001", headers=admin,
+                         json={"title": "叫号机屏幕不亮、取不了号", "category": "终端设备/叫号机",
+                               "tags": ["叫号机", "取号"], "body": BODY})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["markdown"].startswith("---\nid: KB-Q001")
+    offered = d.client.post("/api/v1/kb/suggest", headers=admin, json=ask).json()["suggestions"]
+    assert offered and offered[0]["id"] == "KB-Q001" and 0 < offered[0]["score"] <= 100
+    assert "叫号机屏幕不亮、取不了号" in d.say("zhang.san", "叫号机屏幕不亮了，取不了号")  # the bot, at once
+
+    assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=admin).status_code == 204
+    after = d.client.post("/api/v1/kb/suggest", headers=admin, json=ask).json()["suggestions"]
+    assert "KB-Q001" not in [s["id"] for s in after]
+    listed = d.client.get("/api/v1/kb/articles?status=archived", headers=admin).json()
+    assert [a["id"] for a in listed["items"]] == ["KB-Q001"]
+
+
+def test_reporters_read_published_articles_only_and_never_edit(dialog: Dialog) -> None:
+    d = dialog
+    staff = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    d.client.put("/api/v1/kb/articles/KB-D001", headers=staff,
+                 json={"title": "草稿", "body": BODY, "status": "draft"})
+    assert d.client.get("/api/v1/kb/articles/KB-D001", headers=reporter).status_code == 404
+    assert d.client.get("/api/v1/kb/articles/KB-D001", headers=staff).json()["status"] == "draft"
+    assert d.client.put("/api/v1/kb/articles/KB-X", headers=reporter,
+                        json={"title": "x", "body": "y"}).status_code == 403
+    bad = d.client.put("/api/v1/kb/articles/bad id", headers=staff, json={"title": "x", "body": "y"})
+    assert bad.status_code == 422
+    found = d.client.get("/api/v1/kb/articles?q=草稿", headers=staff).json()
+    assert [a["id"] for a in found["items"]] == ["KB-D001"]
+
+
+def test_the_preview_renders_markdown_and_escapes_html(dialog: Dialog) -> None:
+    d = dialog
+    staff = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    html = d.client.post("/api/v1/kb/preview", headers=staff,
+                         json={"body": "## 现象\n<script>alert(1)</script>\n\n[x](javascript:alert(1))"}).json()["html"]
+    assert "<h2>现象</h2>" in html and "<script>" not in html and "&lt;script&gt;" in html
+    assert "href=\"javascript" not in html  # shown as text, never a link
