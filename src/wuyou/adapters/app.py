@@ -21,6 +21,7 @@ from wuyou.adapters import (
     logs,
     metrics,
     openapi,
+    org_api,
     pages,
     sessions_api,
     telegram,
@@ -55,6 +56,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(admin_api.router)
     app.include_router(kb_api.router)
+    app.include_router(org_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(sessions_api.router)

@@ -179,6 +179,11 @@ def _hours(value: Any, where: str) -> str | None:
     return str(value)
 
 
+def checked_hours(value: Any, where: str) -> str | None:
+    """Business hours validated as the org file's are (OrgFileError naming `where`); None for empty."""
+    return _hours(value, where)
+
+
 def _minutes(value: Any, where: str) -> int:
     """30, "30m", "4h" or "1d" (a day of business hours counts as 9 h) → minutes."""
     text = str(value).strip().lower()

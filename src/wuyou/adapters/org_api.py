@@ -1,0 +1,152 @@
+"""The org directory through the API: the whole directory as one document (the org file's shape), teams and
+branches with their business hours, and the statutory calendar — the console's admin pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from wuyou.adapters.auth import Admin, Caller
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import org, org_export, scope
+from wuyou.desk.errors import OrgFileError
+from wuyou.desk.models import Branch, Person, Region, Team
+
+router = APIRouter(prefix="/api/v1", tags=["org"])
+Code = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class Hours(BaseModel):
+    hours: str = Field(max_length=200, description="e.g. `mon-fri 09:00-17:00, sat 09:00-12:00`; empty inherits")
+
+
+class TeamOut(BaseModel):
+    code: str
+    name: str
+    region: str
+    speciality: str
+    lead: str | None
+    members: list[str]
+    oncall: list[str]
+    hours: str | None
+    rotation: dict[str, Any] | None
+
+
+class BranchOut(BaseModel):
+    code: str
+    name: str
+    region: str
+    hours: str | None
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+
+
+class Day(BaseModel):
+    date: str
+    kind: str = Field(description="holiday, or workday (a make-up weekend workday)")
+    name: str
+
+
+def _staff(person: Person) -> None:
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="engineers, leads and admins only")
+
+
+@router.get("/org")
+def get_org(request: Request, _: Admin) -> dict[str, Any]:
+    """The whole directory in the org file's shape (see `org-sample.yaml`); PUT it back to change it."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        return org_export.export_doc(session=session)
+
+
+@router.put("/org")
+def put_org(body: dict[str, Any], request: Request, _: Admin) -> dict[str, Any]:
+    """Import a directory document: created or updated in place, matched by code and id, all of it or (422,
+    the place named) none of it. Tickets are never deleted."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            org.import_org(session=session, doc=body)
+        except (OrgFileError, KeyError, AttributeError, TypeError, ValueError) as exc:
+            session.rollback()
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        session.commit()
+        return org_export.export_doc(session=session)
+
+
+@router.get("/regions")
+def regions(request: Request, person: Caller) -> list[RegionOut]:
+    _staff(person)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        return [RegionOut(code=r.code, name=r.name, parent=r.parent_code)
+                for r in session.scalars(select(Region).order_by(Region.position, Region.code))]
+
+
+@router.get("/branches")
+def branches(request: Request, person: Caller, region: Annotated[str | None, Query(max_length=64)] = None,
+             ) -> list[BranchOut]:
+    """Branches (of one region and those below it with `region`)."""
+    _staff(person)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        stmt = select(Branch).order_by(Branch.code)
+        if region:
+            below = {r.code for r in session.scalars(select(Region))
+                     if region in org.region_chain(session=session, region_code=r.code)}
+            stmt = stmt.where(Branch.region_code.in_(below))
+        return [BranchOut(code=b.code, name=b.name, region=b.region_code, hours=b.hours)
+                for b in session.scalars(stmt)]
+
+
+@router.get("/teams")
+def teams(request: Request, person: Caller) -> list[TeamOut]:
+    """Teams with members, on-call order, lead, business hours and rotation."""
+    _staff(person)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        doc = org_export.export_doc(session=session)["teams"]
+        return [TeamOut(code=t["code"], name=t["name"], region=t["region"], speciality=t["speciality"],
+                        lead=t.get("lead"), members=t["members"], oncall=t.get("oncall", []), hours=t.get("hours"),
+                        rotation=t.get("rotation")) for t in doc]
+
+
+def _set_hours(request: Request, model: type[Team] | type[Branch], code: str, hours: str) -> str | None:
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        found = session.get(Team, code) if model is Team else session.get(Branch, code)
+        if found is None:
+            raise HTTPException(status_code=404, detail=f"no {model.__name__.lower()} {code}")
+        try:
+            found.hours = org.checked_hours(hours, f"{model.__name__.lower()} {code}")
+        except OrgFileError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        session.commit()
+        return found.hours
+
+
+@router.put("/teams/{code}/hours")
+def team_hours(code: Code, body: Hours, request: Request, _: Admin) -> Hours:
+    """A team's business hours (its SLA calendar when its branches have none); empty inherits."""
+    return Hours(hours=_set_hours(request, Team, code, body.hours) or "")
+
+
+@router.put("/branches/{code}/hours")
+def branch_hours(code: Code, body: Hours, request: Request, _: Admin) -> Hours:
+    """A branch's business hours (its tickets' SLA calendar); empty inherits the team's or the desk's."""
+    return Hours(hours=_set_hours(request, Branch, code, body.hours) or "")
+
+
+@router.get("/calendar")
+def calendar(_: Caller, year: Annotated[int, Query(ge=2004, le=2100)]) -> list[Day]:
+    """The year's statutory holidays and make-up workdays that every business calendar follows (empty for a
+    year not yet published)."""
+    return [Day(**d) for d in org_export.statutory_days(year)]

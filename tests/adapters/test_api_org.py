@@ -1,0 +1,45 @@
+"""The org directory through the API: the whole document round-trips, hours are validated, scoping holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.dialog import Dialog
+
+
+def test_the_org_document_round_trips_and_a_bad_one_changes_nothing(dialog: Dialog) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    doc: dict[str, Any] = d.client.get("/api/v1/org", headers=admin).json()
+    assert {"regions", "branches", "people", "teams", "catalog", "sla", "routing"} <= set(doc)
+    assert any(p["id"] == "zhang.san" and p["identities"]["wechat"] == "oJN001zhangsan" for p in doc["people"])
+    again = d.client.put("/api/v1/org", headers=admin, json=doc)
+    assert again.status_code == 200, again.text
+    assert again.json() == doc  # importing the export changes nothing
+
+    doc["branches"].append({"code": "JN-009", "name": "济南新网点", "region": "NOWHERE"})
+    bad = d.client.put("/api/v1/org", headers=admin, json=doc)
+    assert bad.status_code == 422 and "NOWHERE" in bad.json()["detail"]
+    assert all(b["code"] != "JN-009" for b in d.client.get("/api/v1/org", headers=admin).json()["branches"])
+    assert d.client.get("/api/v1/org", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).status_code == 403
+
+
+def test_hours_are_validated_and_the_calendar_lists_statutory_days(dialog: Dialog) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    ok = d.client.put("/api/v1/branches/JN-001/hours", headers=admin, json={"hours": "mon-fri 08:30-17:30"})
+    assert ok.status_code == 200 and ok.json()["hours"] == "mon-fri 08:30-17:30"
+    bad = d.client.put("/api/v1/branches/JN-001/hours", headers=admin, json={"hours": "whenever"})
+    assert bad.status_code == 422 and "JN-001" in bad.json()["detail"]
+    assert d.client.put("/api/v1/teams/nope/hours", headers=admin, json={"hours": ""}).status_code == 404
+    branches = d.client.get("/api/v1/branches?region=SD-JN", headers=admin).json()
+    assert {b["code"] for b in branches} == {"JN-001", "JN-002"}
+    assert len(d.client.get("/api/v1/branches?region=SD", headers=admin).json()) >= 3  # and the regions below
+    assert next(b for b in branches if b["code"] == "JN-001")["hours"] == "mon-fri 08:30-17:30"
+    days = d.client.get("/api/v1/calendar?year=2026", headers=admin).json()
+    assert {"date": "2026-10-01", "kind": "holiday", "name": "National Day"} in days
+    assert any(day["kind"] == "workday" for day in days)
+    teams = d.client.get("/api/v1/teams", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).json()
+    assert any(t["members"] or t["oncall"] for t in teams)
+    assert d.client.get("/api/v1/teams", headers={"Authorization": f"Bearer {d.token('zhang.san')}"}
+                        ).status_code == 403
