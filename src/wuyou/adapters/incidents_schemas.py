@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from wuyou.adapters.tickets_schemas import MAX_ID
+
 Severity = Literal["SEV1", "SEV2", "SEV3"]
 Status = Literal["active", "mitigated", "resolved", "closed"]
 Role = Literal["commander", "comms", "tech_lead"]
@@ -147,7 +149,7 @@ class ActionOut(BaseModel):
 class DeclareIn(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     severity: Severity = "SEV2"
-    tickets: list[int] = Field(default_factory=list, max_length=500,
+    tickets: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=500,
                                description="ticket numbers to link (within the caller's scope)")
     specialities: list[str] = Field(default_factory=list, max_length=20,
                                     description="on-call to page besides the tickets' category's (`network` …)")
@@ -188,7 +190,7 @@ class TaskIn(BaseModel):
 
 class TaskDoneIn(BaseModel):
     action: Literal["task_done"]
-    task: int
+    task: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class SeverityIn(BaseModel):
