@@ -60,7 +60,7 @@ def page(browser: sync_api.Browser, server: Server) -> Iterator[sync_api.Page]:
 def shot(page: sync_api.Page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+        page.screenshot(path=str(Path(SHOTS) / f"console-{name}.png"), full_page=False)
 
 
 def chat(server: Server, user: str, text: str) -> str:
@@ -107,6 +107,8 @@ def test_signing_in_with_a_wrong_then_the_right_password(page: sync_api.Page) ->
 
 
 def test_a_new_report_appears_in_the_open_queue_without_reloading(page: sync_api.Page, server: Server) -> None:
+    for user, text in (("zhang.yi", "网点打印机卡纸，打不了回单"), ("chen.hao", "柜面打印机缺墨，字迹很淡")):
+        report(server, user, text)
     sign_in(page, "xu.ming", "/console/queues")
     sync_api.expect(page.locator("#live")).to_contain_text("实时")
     number = report(server, "clerk", "收银台的打印机卡纸了，出不了小票")
