@@ -132,3 +132,15 @@ def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page
     shot(page, "ticket")
     mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "wang.lin"}, timeout=10).json()
     assert any("重新插拔了扫码枪的数据线" in m["text"] for m in mailbox["messages"])
+
+
+def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) -> None:
+    report(server, "zhang.yi", "电脑开不了机，一直黑屏")
+    sign_in(page, "xu.ming", "/console/reports")
+    sync_api.expect(page.locator("#tiles .tile").first).to_be_visible()
+    sync_api.expect(page.locator("#trend-chart svg polyline").first).to_be_attached()
+    sync_api.expect(page.locator("#breakdown tbody tr").first).to_be_visible()
+    assert page.locator("#error").inner_text() == ""
+    csv = page.locator("#csv-breakdown").get_attribute("href")
+    assert csv and csv.startswith("/api/v1/reports/breakdown.csv?")
+    shot(page, "reports")

@@ -100,7 +100,7 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
     staff = scope.serves(session=session, person=person, ticket=t)
     events = tickets.timeline(session=session, ticket_id=t.id, public_only=not staff)
     actors = {e.actor_id for e in events if e.actor_id}
-    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(actors))).tuples().all()) \
+    names = {k: v for k, v in session.execute(select(Person.id, Person.name).where(Person.id.in_(actors)))} \
         if actors else {}
     return {
         "id": t.id,

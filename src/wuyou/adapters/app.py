@@ -23,6 +23,7 @@ from wuyou.adapters import (
     openapi,
     org_api,
     pages,
+    reports_api,
     sessions_api,
     telegram,
     tickets_api,
@@ -57,6 +58,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(admin_api.router)
     app.include_router(kb_api.router)
     app.include_router(org_api.router)
+    app.include_router(reports_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(sessions_api.router)

@@ -26,6 +26,7 @@ class Dialogue:
     replying_to: int | None = None  # the next message is a reply to this ticket's reporter
     attachments: list[int] = field(default_factory=list)  # staged attachments for the ticket to come
     report: int | None = None  # the fault report (surge detection) the dialogue started from
+    suggestion: int | None = None  # the suggestion session (KB deflection) the dialogue is in
 
 
 def _key(person_id: str) -> str:

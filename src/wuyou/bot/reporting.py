@@ -11,6 +11,7 @@ from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
+from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories
@@ -161,8 +162,10 @@ def _report(turn: Turn, text: str) -> None:
         ids = [s.article_id for s in suggestions]
         feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now,
                         person_id=turn.person.id, query=text)
+        offer = suggestions_log.start(session=turn.session, person=turn.person, channel=turn.inbound.platform,
+                                      query=text, offered=ids, now=turn.now)
         turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
-                                 report=report_id)
+                                 report=report_id, suggestion=offer.id)
         if outcome is not None:
             outcome.report.category_id = _recommended(turn, leaf_categories(session=turn.session))
         lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
@@ -199,6 +202,7 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         feedback.record(session=turn.session, article_ids=[d.viewed], kind="solved", now=turn.now,
                         person_id=turn.person.id, query=d.text)
         articles.learn_phrasing(session=turn.session, article_id=d.viewed, text=d.text, now=turn.now)
+        suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="solved", now=turn.now)
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True
@@ -306,6 +310,8 @@ def _on_description(turn: Turn, text: str) -> None:
         attachment_ids=d.attachments,
     )
     incidents.ticket_opened(turn, d.report, ticket)
+    suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
+                        ticket_id=ticket.id)
     turn.dialogue = Dialogue()
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
     turn.say("ticket_created", ticket=ticket.id, category=ticket.category.path if ticket.category else "—",

@@ -325,7 +325,7 @@ function barChart(el, labels, values, format = (v) => v) {
   const rowH = 22, w = 640, left = 150;
   const max = Math.max(1e-9, ...values.map((v) => v || 0));
   const h = rowH * labels.length + 4;
-  let svg = `<svg viewBox="0 0 ${w} ${h}" role="img" class="svg-chart">`;
+  let svg = `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" class="svg-chart bars">`;
   labels.forEach((l, i) => {
     const bw = ((values[i] || 0) / max) * (w - left - 70);
     svg += `<text x="${left - 6}" y="${i * rowH + 15}" text-anchor="end">${esc(l.length > 18 ? l.slice(0, 17) + "…" : l)}</text>`
@@ -345,24 +345,28 @@ const dur = (seconds) => {
 };
 
 async function pageReports() {
+  // The range defaults to the desk's last 30 days, in the desk's time zone (the server decides: the browser's
+  // clock may sit in another zone); the inputs then show what was used.
   const form = $("#report-filter");
-  const today = new Date(), start = new Date(Date.now() - 29 * 86400e3);
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
   const params = new URLSearchParams(location.search);
-  $("#r-from").value = params.get("from") || iso(start);
-  $("#r-to").value = params.get("to") || iso(today);
+  if (params.get("from")) $("#r-from").value = params.get("from");
+  if (params.get("to")) $("#r-to").value = params.get("to");
   if (params.get("by")) $("#r-by").value = params.get("by");
   const load = async () => {
-    const q = new URLSearchParams({ from: $("#r-from").value, to: $("#r-to").value });
+    const q = new URLSearchParams();
+    if ($("#r-from").value) q.set("from", $("#r-from").value);
+    if ($("#r-to").value) q.set("to", $("#r-to").value);
     const by = $("#r-by").value;
-    $("#csv-breakdown").href = `/api/v1/reports/breakdown.csv?${q}&by=${by}`;
-    $("#csv-trend").href = `/api/v1/reports/trend.csv?${q}`;
     $("#by-name").textContent = T("dim_" + by);
-    history.replaceState(null, "", `?${q}&by=${by}`);
     try {
-      const [summary, trend, breakdown] = await Promise.all([
-        api("GET", "/api/v1/reports/summary?" + q), api("GET", "/api/v1/reports/trend?" + q),
-        api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`)]);
+      const summary = await api("GET", "/api/v1/reports/summary?" + q);
+      $("#r-from").value = summary.start; $("#r-to").value = summary.end;
+      q.set("from", summary.start); q.set("to", summary.end);
+      $("#csv-breakdown").href = `/api/v1/reports/breakdown.csv?${q}&by=${by}`;
+      $("#csv-trend").href = `/api/v1/reports/trend.csv?${q}`;
+      history.replaceState(null, "", `?${q}&by=${by}`);
+      const [trend, breakdown] = await Promise.all([
+        api("GET", "/api/v1/reports/trend?" + q), api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`)]);
       renderSummary(summary); renderTrend(trend); renderBreakdown(breakdown);
     } catch (err) { showError(err); }
   };
@@ -397,7 +401,8 @@ function renderTrend(data) {
 function renderBreakdown(data) {
   const rows = data.items || data.rows || [];
   const cols = ["created", "resolved", "first_response_median", "resolution_median", "sla_resolution_met", "reopen_rate", "csat_average"];
-  $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + (data.by || $("#r-by").value)))}</th>` + cols.map((c) => `<th>${esc(T("m_" + c))}</th>`).join("") + "</tr>";
+  const heads = { first_response_median: "m_first_response_avg", resolution_median: "m_resolution_avg" };
+  $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + (data.by || $("#r-by").value)))}</th>` + cols.map((c) => `<th>${esc(T(heads[c] || "m_" + c))}</th>`).join("") + "</tr>";
   const show = (c, v) => (c.endsWith("_median") ? dur(v) : c.endsWith("_met") || c.endsWith("_rate") ? pct(v) : c === "csat_average" ? (v == null ? "—" : Number(v).toFixed(2)) : v ?? "—");
   $("#breakdown tbody").innerHTML = rows.map((r) => {
     const m = r.metrics || r;

@@ -1,0 +1,191 @@
+"""Reports through the API, as JSON for the console's charts and as CSV for a spreadsheet; the same scoping
+as everything else (a regional lead sees their regions; reporters get none)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, select
+
+from wuyou.adapters.auth import Caller
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk import reports, scope
+from wuyou.desk.models import Branch, Person
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+MAX_DAYS = 731
+
+
+class MetricsOut(BaseModel):
+    created: int
+    resolved: int
+    backlog: int
+    first_response_median: float | None
+    first_response_p90: float | None
+    resolution_median: float | None
+    resolution_p90: float | None
+    sla_response_met: float | None
+    sla_resolution_met: float | None
+    reopen_rate: float | None
+    deflection_rate: float | None
+    suggestion_sessions: int
+    csat_average: float | None
+    csat_good: float | None
+    csat_count: int
+
+
+class SummaryOut(BaseModel):
+    start: date
+    end: date
+    metrics: MetricsOut
+
+
+class RowOut(BaseModel):
+    key: str | None
+    label: str
+    metrics: MetricsOut
+
+
+class BreakdownOut(BaseModel):
+    start: date
+    end: date
+    by: reports.Dimension
+    items: list[RowOut]
+
+
+class BucketOut(BaseModel):
+    start: date
+    created: int
+    resolved: int
+    backlog: int
+
+
+class TrendOut(BaseModel):
+    start: date
+    end: date
+    interval: Literal["day", "week"]
+    items: list[BucketOut]
+
+
+From = Annotated[date | None, Query(alias="from", description="first day (local), default 29 days before `to`")]
+To = Annotated[date | None, Query(alias="to", description="last day (local, inclusive), default today")]
+
+
+def _span(desk: Desk, first: date | None, last: date | None) -> reports.Range:
+    tz = desk.bot.tz
+    last = last or desk.clock().astimezone(tz).date()
+    first = first or last - timedelta(days=29)
+    if first > last:
+        raise HTTPException(status_code=422, detail="`from` is after `to`")
+    if (last - first).days > MAX_DAYS:
+        raise HTTPException(status_code=422, detail=f"at most {MAX_DAYS} days at once")
+    return reports.Range(first, last, tz)
+
+
+def _scope(desk: Desk, person: Person) -> tuple[ColumnElement[bool], Any]:
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="reports are for engineers, leads and admins")
+    with desk.sessions() as session:
+        regions = scope.staff_regions(session=session, person=person)
+        where = scope.staff_filter(session=session, person=person)
+    branches = None if regions is None else select(Branch.code).where(Branch.region_code.in_(regions))
+    return where, branches
+
+
+@router.get("/summary")
+def summary(request: Request, person: Caller, first: From = None, last: To = None) -> SummaryOut:
+    """The range's figures: volume, backlog, first-response and resolution times (median, p90, seconds), SLA
+    compliance, reopen rate, KB deflection (suggestion sessions that ended without a ticket) and CSAT."""
+    desk: Desk = request.app.state.desk
+    span = _span(desk, first, last)
+    where, branches = _scope(desk, person)
+    with desk.sessions() as session:
+        found = reports.summary(session=session, span=span, scope=where, visible_branches=branches, now=desk.clock())
+    return SummaryOut(start=span.first, end=span.last, metrics=MetricsOut(**asdict(found)))
+
+
+def _breakdown(request: Request, person: Person, by: reports.Dimension, first: date | None,
+               last: date | None) -> BreakdownOut:
+    desk: Desk = request.app.state.desk
+    span = _span(desk, first, last)
+    where, _ = _scope(desk, person)
+    with desk.sessions() as session:
+        rows = reports.breakdown(session=session, span=span, dimension=by, scope=where, now=desk.clock())
+    return BreakdownOut(start=span.first, end=span.last, by=by, items=[
+        RowOut(key=r.key, label=r.label, metrics=MetricsOut(**asdict(r.metrics))) for r in rows])
+
+
+@router.get("/breakdown")
+def breakdown(request: Request, person: Caller, by: reports.Dimension = "team", first: From = None,
+              last: To = None) -> BreakdownOut:
+    """The range's tickets per engineer, team, region, branch, category or channel (times are averages)."""
+    return _breakdown(request, person, by, first, last)
+
+
+def _trend(request: Request, person: Person, first: date | None, last: date | None,
+           interval: Literal["day", "week"] | None) -> TrendOut:
+    desk: Desk = request.app.state.desk
+    span = _span(desk, first, last)
+    where, _ = _scope(desk, person)
+    with desk.sessions() as session:
+        buckets = reports.trend(session=session, span=span, scope=where, interval=interval)
+    step: Literal["day", "week"] = interval or ("day" if (span.last - span.first).days <= 62 else "week")
+    return TrendOut(start=span.first, end=span.last, interval=step,
+                    items=[BucketOut(**asdict(b)) for b in buckets])
+
+
+@router.get("/trend")
+def trend(request: Request, person: Caller, first: From = None, last: To = None,
+          interval: Literal["day", "week"] | None = None) -> TrendOut:
+    """Tickets created and resolved, and the backlog, per day (per week beyond two months)."""
+    return _trend(request, person, first, last, interval)
+
+
+def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # A byte-order mark, so that Excel opens the Chinese text as UTF-8.
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell(value: float | int | None, digits: int = 1) -> str:
+    return "" if value is None else (str(value) if isinstance(value, int) else f"{value:.{digits}f}")
+
+
+@router.get("/breakdown.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per group"}})
+def breakdown_csv(request: Request, person: Caller, by: reports.Dimension = "team", first: From = None,
+                  last: To = None) -> Response:
+    """The breakdown as CSV (UTF-8 with BOM; times in minutes, shares in percent)."""
+    found = _breakdown(request, person, by, first, last)
+    header = [f"{by}", "名称 name", "新建 created", "已解决 resolved", "未办结 open", "平均首次响应(分钟) response min",
+              "平均解决(分钟) resolution min", "解决SLA达标% resolution SLA met", "重开率% reopen",
+              "满意度 CSAT", "评分数 ratings"]
+    rows = [[r.key or "", r.label, r.metrics.created, r.metrics.resolved, r.metrics.backlog,
+             _cell(r.metrics.first_response_median / 60 if r.metrics.first_response_median is not None else None),
+             _cell(r.metrics.resolution_median / 60 if r.metrics.resolution_median is not None else None),
+             _cell(r.metrics.sla_resolution_met * 100 if r.metrics.sla_resolution_met is not None else None),
+             _cell(r.metrics.reopen_rate * 100 if r.metrics.reopen_rate is not None else None),
+             _cell(r.metrics.csat_average, 2), r.metrics.csat_count] for r in found.items]
+    return _csv(f"wuyou-{by}-{found.start}-{found.end}.csv", header, rows)
+
+
+@router.get("/trend.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per day or week"}})
+def trend_csv(request: Request, person: Caller, first: From = None, last: To = None,
+              interval: Literal["day", "week"] | None = None) -> Response:
+    """The trend as CSV (UTF-8 with BOM)."""
+    found = _trend(request, person, first, last, interval)
+    rows = [[b.start.isoformat(), b.created, b.resolved, b.backlog] for b in found.items]
+    return _csv(f"wuyou-trend-{found.start}-{found.end}.csv",
+                ["日期 date", "新建 created", "已解决 resolved", "积压 backlog"], rows)

@@ -1,0 +1,83 @@
+"""Reports over a day of known tickets: every figure checked, within the caller's scope, on SQLite and on
+PostgreSQL; the API's JSON and CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+
+DAY = date(2026, 11, 23)  # a Monday
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in 济南
+
+
+def a_day(d: Dialog, clock: TestClock) -> tuple[int, int]:
+    clock.set(T0)
+    first = d.report("zhang.san", "1", "打印机卡纸，出不了凭条")
+    clock.advance(minutes=10)
+    d.say("li.wei", f"接单 {first}")
+    clock.advance(minutes=50)
+    d.say("li.wei", f"解决 {first} 换了搓纸轮")
+    zhang = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.post(f"/api/v1/tickets/{first}/rate", headers=zhang, json={"rating": 4}).status_code == 200
+    second = d.report("ma.jing", "1", "青岛打印机不进纸")
+    # A suggestion that solved it: a deflection.
+    assert "1." in d.say("zhang.san", "打印机卡纸了怎么办")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "解决了")
+    return first, second
+
+
+def get(d: Dialog, person: str, path: str) -> Any:
+    answer = d.client.get(path, headers={"Authorization": f"Bearer {d.token(person)}"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_summary_counts_a_known_day(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    a_day(d, clock)
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert (m["created"], m["resolved"], m["backlog"]) == (2, 1, 1)
+    assert m["first_response_median"] == 600 and m["resolution_median"] == 3600
+    assert m["reopen_rate"] == 0 and m["csat_average"] == 4 and m["csat_count"] == 1 and m["csat_good"] == 1
+    assert m["suggestion_sessions"] == 1 and m["deflection_rate"] == 1
+    assert m["sla_response_met"] == 1 and m["sla_resolution_met"] == 1
+    jinan = get(d, "li.wei", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert (jinan["created"], jinan["backlog"]) == (1, 0)  # 青岛's ticket is not his to see
+    before = get(d, "admin", "/api/v1/reports/summary?from=2026-11-01&to=2026-11-22")["metrics"]
+    assert before["created"] == 0 and before["first_response_median"] is None
+
+
+def test_breakdowns_and_the_trend(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    a_day(d, clock)
+    regions = get(d, "admin", f"/api/v1/reports/breakdown?by=region&from={DAY}&to={DAY}")["items"]
+    assert {(r["key"], r["metrics"]["created"]) for r in regions} == {("SD-JN", 1), ("SD-QD", 1)}
+    engineers = get(d, "admin", f"/api/v1/reports/breakdown?by=engineer&from={DAY}&to={DAY}")["items"]
+    li = next(r for r in engineers if r["key"] == "li.wei")
+    assert li["label"] == "李伟" and li["metrics"]["resolution_median"] == 3600
+    trend = get(d, "admin", f"/api/v1/reports/trend?from={DAY}&to=2026-11-24")
+    assert trend["interval"] == "day"
+    assert [(b["start"], b["created"], b["resolved"], b["backlog"]) for b in trend["items"]] == [
+        ("2026-11-23", 2, 1, 1), ("2026-11-24", 0, 0, 1)]
+
+
+def test_csv_export_and_bad_requests(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    a_day(d, clock)
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    sheet = d.client.get(f"/api/v1/reports/breakdown.csv?by=team&from={DAY}&to={DAY}", headers=admin)
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert "attachment" in sheet.headers["content-disposition"]
+    text = sheet.content.decode("utf-8")
+    assert text.startswith("\ufeff") and "新建 created" in text.splitlines()[0]
+    trend = d.client.get(f"/api/v1/reports/trend.csv?from={DAY}&to={DAY}", headers=admin).content.decode()
+    assert trend.splitlines()[1] == "2026-11-23,2,1,1"
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.get("/api/v1/reports/summary", headers=reporter).status_code == 403
+    assert d.client.get("/api/v1/reports/summary?from=2026-12-01&to=2026-11-01", headers=admin).status_code == 422
+    assert d.client.get("/api/v1/reports/breakdown?by=planet", headers=admin).status_code == 422
+    assert d.client.get("/api/v1/reports/summary").status_code == 401
