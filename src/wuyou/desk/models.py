@@ -123,6 +123,11 @@ class Ticket(Base):
         Index("ix_tickets_team_status", "team_code", "status"),
         Index("ix_tickets_reporter_status", "reporter_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # The reports: a date range by creation or by resolution, alone or within a branch scope.
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        Index("ix_tickets_branch_created", "branch_code", "created_at"),
+        Index("ix_tickets_status", "status"),
         {"sqlite_autoincrement": True},
     )
 
@@ -252,7 +257,8 @@ class SlaClock(Base):
     """
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (Index("ix_sla_clocks_state_next", "state", "next_check_at"),)
+    __table_args__ = (Index("ix_sla_clocks_state_next", "state", "next_check_at"),
+                      Index("ix_sla_clocks_stopped_at", "stopped_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
