@@ -73,7 +73,7 @@ FILL = [
          CASE WHEN r < 0.9 THEN c + (600 + random() * 172800) * interval '1 second' END,
          CASE WHEN r < 0.9 THEN c + interval '3 days' END,
          CASE WHEN r < 0.45 THEN 1 + (i % 5) END, CASE WHEN r < 0.09 THEN 1 ELSE 0 END, '[]', 0
-       FROM (SELECT i, 1 + (i * 7919) % 2000 AS b, random() AS r,
+       FROM (SELECT i, 1 + (i::bigint * 7919) % 2000 AS b, random() AS r,
                     (now() AT TIME ZONE 'UTC') - (random() * 180) * interval '1 day' AS c
              FROM generate_series(1001, 1000 + :n) i) t""",
     """INSERT INTO sla_clocks (ticket_id, kind, policy, hours, timezone, target_seconds, warn_percent, started_at,
