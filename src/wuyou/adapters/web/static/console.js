@@ -427,7 +427,8 @@ function pageAdmin() {
   const show = (name) => {
     current = name;
     tabs.forEach((a) => a.classList.toggle("on", a.dataset.tab === name));
-    $("#doc-editor").hidden = !docPath[name]; $("#calendars").hidden = name !== "calendars"; $("#webhooks").hidden = name !== "webhooks";
+    $("#doc-editor").hidden = !docPath[name]; $("#calendars").hidden = name !== "calendars";
+    if ($("#webhooks")) $("#webhooks").hidden = name !== "webhooks";
     if (docPath[name]) { $("#doc-hint").textContent = T("hint_" + name.replace("-", "_")); loadDoc(); }
     if (name === "calendars") loadCalendars();
     if (name === "webhooks") loadHooks();
