@@ -27,6 +27,7 @@ from wuyou.adapters import (
     sessions_api,
     telegram,
     tickets_api,
+    webhooks_api,
     wechat,
     wecom,
 )
@@ -59,6 +60,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(kb_api.router)
     app.include_router(org_api.router)
     app.include_router(reports_api.router)
+    app.include_router(webhooks_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(sessions_api.router)

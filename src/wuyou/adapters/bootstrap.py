@@ -33,6 +33,7 @@ from wuyou.store import MemoryStore, RedisStore, StateStore
 
 if TYPE_CHECKING:
     from wuyou.adapters.war_rooms import WarRooms
+    from wuyou.adapters.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Desk:
     channels: Channels
     queue_rules: housekeeping.Rules
     war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
+    webhooks: WebhookSender | None = None  # outgoing webhook deliveries
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
@@ -164,6 +166,10 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))
     jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round))
+    from wuyou.adapters.webhook_sender import WebhookSender
+
+    desk.webhooks = WebhookSender(sessions=sessions, clock=clock)
+    jobs.append(desk.webhooks.run_once)
     if channels.wecom or any(a.war_room_chat for a in channels.telegram.values()):
         from wuyou.adapters.war_rooms import WarRooms
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
 from wuyou.desk.models import Person, Ticket, TicketEvent
+from wuyou.desk.webhooks import service as webhooks
 
 
 def add_event(
@@ -36,6 +37,13 @@ def add_event(
     )
     session.add(event)
     session.flush()
+    webhooks.emit(session=session, event=f"ticket.{kind}", key=f"te{event.id}", now=now, payload={
+        "ticket": {"id": ticket.id, "status": ticket.status, "priority": ticket.priority, "title": ticket.title,
+                   "branch": ticket.branch_code, "team": ticket.team_code, "assignee": ticket.assignee_id,
+                   "reporter": ticket.reporter_id},
+        "actor": actor.id if actor else None, "public": public,
+        "body": body if public else None,  # internal notes stay inside the desk
+    })
     return event
 
 

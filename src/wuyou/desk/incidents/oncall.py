@@ -18,6 +18,7 @@ from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember,
 from wuyou.desk.incidents.rotation import Rotation, order_at
 from wuyou.desk.models import Person, Team, TeamMember
 from wuyou.desk.org import region_chain
+from wuyou.desk.webhooks import service as webhooks
 
 ACK_TIMEOUT = timedelta(minutes=5)
 
@@ -172,4 +173,9 @@ def record(session: Session, incident: Incident, kind: str, now: datetime, *, ac
                           body=body, data=data or {})
     session.add(event)
     session.flush()
+    webhooks.emit(session=session, event=f"incident.{kind}", key=f"ie{event.id}", now=now, payload={
+        "incident": {"id": incident.ref, "number": incident.id, "title": incident.title,
+                     "severity": incident.severity, "status": incident.status},
+        "actor": actor.id if actor else None, "body": body, "data": data or {},
+    })
     return event

@@ -477,7 +477,7 @@ async function loadHooks() {
   const load = async () => {
     try {
       const hooks = await api("GET", "/api/v1/webhooks");
-      $("#hooks tbody").innerHTML = (hooks.items || hooks).map((h) => `<tr><td>${h.id}</td><td>${esc(h.name)}</td><td>${esc(h.url)}</td>`
+      $("#hooks tbody").innerHTML = (Array.isArray(hooks) ? hooks : hooks.items || []).map((h) => `<tr><td>${h.id}</td><td>${esc(h.name)}</td><td>${esc(h.url)}</td>`
         + `<td>${esc((h.events || []).join(", ") || "*")}</td><td>${esc(h.active ? T("active") : T("inactive"))}</td>`
         + `<td>${h.active ? `<button class="secondary" data-ping="${h.id}">ping</button> <button class="secondary danger" data-off="${h.id}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("");
       $$("#hooks [data-ping]").forEach((b) => b.addEventListener("click", async () => { try { await api("POST", `/api/v1/webhooks/${b.dataset.ping}/ping`); toast(T("done")); } catch (err) { showError(err); } }));
