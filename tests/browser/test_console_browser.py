@@ -144,3 +144,32 @@ def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) 
     csv = page.locator("#csv-breakdown").get_attribute("href")
     assert csv and csv.startswith("/api/v1/reports/breakdown.csv?")
     shot(page, "reports")
+
+
+def test_an_article_written_in_the_editor_is_what_the_bot_suggests(page: sync_api.Page, server: Server) -> None:
+    sign_in(page, "engineer", "/console/kb/new")
+    page.fill("input[name=id]", "KB-QUEUE-1")
+    page.fill("input[name=title]", "叫号机屏幕不亮、取不了号")
+    page.fill("input[name=tags]", "叫号机, 取号")
+    page.fill("textarea[name=body]", "## 现象\n叫号机屏幕不亮，取不了号\n\n## 处理步骤\n1. 检查电源\n2. 长按电源键重启")
+    sync_api.expect(page.locator("#preview h2").first).to_have_text("现象")  # the live preview
+    page.click("#save")
+    page.wait_for_url("**/console/kb/KB-QUEUE-1")
+    page.goto("/console/kb")
+    page.fill("#suggest-text", "叫号机屏幕不亮了")
+    page.click("#suggest-form button")
+    sync_api.expect(page.locator("#suggestions li").first).to_contain_text("叫号机屏幕不亮、取不了号")
+    assert "叫号机屏幕不亮、取不了号" in chat(server, "clerk", "叫号机屏幕不亮了，取不了号")
+
+
+def test_an_admin_sets_business_hours_and_a_wrong_value_is_refused(page: sync_api.Page) -> None:
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=calendars]")
+    row = page.locator("#hours tr[data-code='SH-002']")
+    row.locator("input").fill("whenever")
+    row.locator("button").click()
+    sync_api.expect(page.locator("#error")).to_contain_text("SH-002")
+    row.locator("input").fill("mon-fri 08:30-17:30")
+    row.locator("button").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    sync_api.expect(page.locator("#holidays tbody tr").first).to_be_visible()
