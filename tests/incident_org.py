@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import yaml
 
 from tests.conftest import shared
+from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.org import import_org
 
@@ -33,3 +34,13 @@ def import_incident_org(desk: Desk, identities: Mapping[str, Mapping[str, str]] 
         import_org(session=session, doc=doc)
         session.commit()
     return desk
+
+
+def file_ticket(d: Dialog, user: str, text: str) -> int:
+    """A 医保 report that no article fits, filed as a ticket (业务系统 › 医保接口, urgency 2); its number."""
+    reply = d.say(user, text)
+    assert "请选择" in reply or "分类" in reply, reply  # no KB article: straight to the ticket dialogue
+    d.say(user, "6")  # 业务系统 › 医保接口
+    d.say(user, "2")
+    reply = d.say(user, "客户在柜台等")
+    return int(reply.split("#", 1)[1].split()[0].rstrip("，,。"))

@@ -20,7 +20,7 @@ from tests.adapters.fake_telegram import TOKEN, FakeTelegram
 from tests.adapters.fake_wecom import FakeWeCom
 from tests.clock import TestClock
 from tests.dialog import Dialog
-from tests.incident_org import LATE, REPORTERS, import_incident_org
+from tests.incident_org import LATE, REPORTERS, file_ticket, import_incident_org
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.war_rooms import MAX_LINES, WECOM_BYTES, WarRooms, _batches, _fits_bytes
 from wuyou.desk.incidents.models import Incident
@@ -135,15 +135,6 @@ def tg_say(d: Dialog, fake: FakeTelegram, user: int, text: str, *, thread: int |
     answer = d.client.post("/channels/telegram/desk", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert answer.status_code == 200, answer.text
     return "\n\n".join(tg_to(fake, chat)[before:])
-
-
-def file_ticket(d: Dialog, user: str, text: str) -> int:
-    reply = d.say(user, text)
-    assert "请选择" in reply or "分类" in reply, reply  # no KB article: straight to the ticket dialogue
-    d.say(user, "6")  # 业务系统 › 医保接口
-    d.say(user, "2")
-    reply = d.say(user, "客户在柜台等")
-    return int(reply.split("#", 1)[1].split()[0].rstrip("，,。"))
 
 
 # --- the dialogues ----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
-from tests.incident_org import LATE, REPORTERS, import_incident_org
+from tests.incident_org import LATE, REPORTERS, file_ticket, import_incident_org
 from wuyou.adapters.bootstrap import Desk, build
 from wuyou.desk.incidents import report
 from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
@@ -42,16 +42,6 @@ def org_desk(desk: Desk) -> Desk:
 def d(org_desk: Desk) -> Iterator[Dialog]:
     with Dialog(org_desk) as dialog:
         yield dialog
-
-
-def file_ticket(d: Dialog, user: str, text: str) -> int:
-    reply = d.say(user, text)
-    assert "请选择" in reply or "分类" in reply, reply  # no KB article: straight to the ticket dialogue
-    d.say(user, "6")  # 业务系统 › 医保接口
-    d.say(user, "2")
-    reply = d.say(user, "客户在柜台等")
-    number = int(reply.split("#", 1)[1].split()[0].rstrip("，,。"))
-    return number
 
 
 def outbox(d: Dialog, template: str) -> Counter[str]:

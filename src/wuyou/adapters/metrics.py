@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,12 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.counters import MESSAGES, PROCESS
+from wuyou.desk import suggestions
 from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import OutboxMessage, SlaClock, SuggestionSession, Ticket
 
 router = APIRouter(include_in_schema=False)
 
-ABANDONED_AFTER = timedelta(hours=24)  # an open suggestion session this old ended without a ticket
 
 
 class DeskCollector(Collector):
@@ -59,8 +58,7 @@ class DeskCollector(Collector):
                 sessions.add_metric([outcome], count)
             yield sessions
             deflected = s.scalar(select(func.count()).select_from(SuggestionSession).where(
-                (SuggestionSession.outcome.in_(("solved", "abandoned")))
-                | ((SuggestionSession.outcome == "open") & (SuggestionSession.started_at < now - ABANDONED_AFTER))))
+                suggestions.ended_without_ticket(now)))
             yield CounterMetricFamily("wuyou_deflections", "suggestion sessions that ended without a ticket",
                                       value=deflected or 0)
             outbox = GaugeMetricFamily("wuyou_outbox_messages", "outbox rows by status", labels=["status"])

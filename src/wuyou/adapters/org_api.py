@@ -113,7 +113,7 @@ def teams(request: Request, person: Caller) -> list[TeamOut]:
     _staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
-        doc = org_export.export_doc(session=session)["teams"]
+        doc = org_export.teams_doc(session=session)
         return [TeamOut(code=t["code"], name=t["name"], region=t["region"], speciality=t["speciality"],
                         lead=t.get("lead"), members=t["members"], oncall=t.get("oncall", []), hours=t.get("hours"),
                         rotation=t.get("rotation")) for t in doc]

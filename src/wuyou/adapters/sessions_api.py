@@ -65,8 +65,7 @@ def _failures(desk: Desk, person_id: str) -> int:
 
 
 def _failed(desk: Desk, person_id: str) -> HTTPException:
-    key = f"signin-fail:{person_id}"
-    desk.bot.store.set(key, str(_failures(desk, person_id) + 1), ttl=FAILURE_WINDOW)
+    desk.bot.store.incr(f"signin-fail:{person_id}", ttl=FAILURE_WINDOW)  # atomic across processes
     return HTTPException(status_code=401, detail="wrong person, password or code")
 
 

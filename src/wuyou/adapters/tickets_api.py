@@ -262,7 +262,7 @@ def info(ticket_id: TicketId, body: Info, request: Request, person: Caller) -> d
 # --- queues --------------------------------------------------------------------------------------------------
 
 
-def _item(session: Session, t: Ticket, due: dict[int, dict[str, Any]]) -> QueueItem:
+def _item(t: Ticket, due: dict[int, dict[str, Any]]) -> QueueItem:
     clocks = due.get(t.id, {})
     return QueueItem(id=t.id, title=t.title, priority=t.priority, status=t.status,
                      branch=t.branch.name if t.branch else None, category=t.category.path if t.category else None,
@@ -287,7 +287,7 @@ def _queue(session: Session, where: list[Any], limit: int, order: list[Any] | No
     rows = list(session.scalars(select(Ticket).where(*where)
                                 .order_by(*(order or [Ticket.priority, Ticket.id])).limit(limit)))
     due = _due(session, [t.id for t in rows])
-    return Queue(total=total, items=[_item(session, t, due) for t in rows])
+    return Queue(total=total, items=[_item(t, due) for t in rows])
 
 
 @router.get("/queues")

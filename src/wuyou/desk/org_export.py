@@ -46,11 +46,18 @@ def export_doc(*, session: Session) -> dict[str, Any]:
         if identities.get(p.id):
             item["identities"] = identities[p.id]
         people.append(item)
+    return {"regions": _regions(session), "branches": branches, "people": people, "teams": teams_doc(session=session),
+            "catalog": catalog_doc(session=session), "sla": sla_doc(session=session),
+            "routing": routing_doc(session=session)}
+
+
+def teams_doc(*, session: Session) -> list[dict[str, Any]]:
+    """The teams as the org file writes them: members, on-call order, lead, hours and rotation."""
     teams = []
     for t in session.scalars(select(Team).order_by(Team.code)):
         rows = list(session.scalars(select(TeamMember).where(TeamMember.team_code == t.code)
                                     .order_by(TeamMember.position)))
-        item = {"code": t.code, "name": t.name, "region": t.region_code, "speciality": t.speciality,
+        item: dict[str, Any] = {"code": t.code, "name": t.name, "region": t.region_code, "speciality": t.speciality,
                 "members": [m.person_id for m in rows if m.oncall_position is None]}
         oncall = sorted((m for m in rows if m.oncall_position is not None), key=lambda m: m.oncall_position or 0)
         if oncall:
@@ -62,9 +69,7 @@ def export_doc(*, session: Session) -> dict[str, Any]:
         if t.oncall_rotation:
             item["rotation"] = t.oncall_rotation
         teams.append(item)
-    return {"regions": _regions(session), "branches": branches, "people": people, "teams": teams,
-            "catalog": catalog_doc(session=session), "sla": sla_doc(session=session),
-            "routing": routing_doc(session=session)}
+    return teams
 
 
 def statutory_days(year: int) -> list[dict[str, str]]:

@@ -17,12 +17,12 @@ from sqlalchemy import ColumnElement, Float, and_, case, cast, func, select, tru
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from wuyou.desk import suggestions
 from wuyou.desk.models import Branch, Category, Person, Region, SlaClock, SuggestionSession, Team, Ticket
 from wuyou.desk.tickets import OPEN_STATUSES
 
 Dimension = Literal["engineer", "team", "region", "branch", "category", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("engineer", "team", "region", "branch", "category", "channel")
-ABANDONED_AFTER = timedelta(hours=24)  # an open suggestion session this old ended without a ticket
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,8 @@ def summary(*, session: Session, span: Range, scope: ColumnElement[bool] | None 
     if scope is not None:  # the whole desk needs no join
         clocks = clocks.join(Ticket, Ticket.id == SlaClock.ticket_id).where(scope)
     sla = {kind: (met, total) for kind, met, total in session.execute(clocks.group_by(SlaClock.kind))}
-    ended_without_ticket = (SuggestionSession.outcome.in_(("solved", "abandoned"))) | (
-        (SuggestionSession.outcome == "open") & (SuggestionSession.started_at < now - ABANDONED_AFTER))
-    sessions, deflected = session.execute(select(func.count(), func.sum(case((ended_without_ticket, 1), else_=0)))
+    deflected_now = suggestions.ended_without_ticket(now)
+    sessions, deflected = session.execute(select(func.count(), func.sum(case((deflected_now, 1), else_=0)))
                                           .where(SuggestionSession.started_at >= span.start,
                                                  SuggestionSession.started_at < span.end,
                                                  *_sessions_where(visible_branches))).one()

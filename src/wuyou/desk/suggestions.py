@@ -4,11 +4,20 @@ ticket after all (an open session left a day ends without a ticket: the reporter
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from wuyou.desk.models import Person, SuggestionSession
+
+ABANDONED_AFTER = timedelta(hours=24)  # an open session this old ended without a ticket
+
+
+def ended_without_ticket(now: datetime) -> ColumnElement[bool]:
+    """The sessions that count as deflected at `now`: solved by an article, or left open for a day."""
+    return (SuggestionSession.outcome.in_(("solved", "abandoned"))) | (
+        (SuggestionSession.outcome == "open") & (SuggestionSession.started_at < now - ABANDONED_AFTER))
 
 
 def start(*, session: Session, person: Person, channel: str, query: str, offered: Sequence[str],
