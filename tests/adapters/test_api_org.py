@@ -43,3 +43,18 @@ def test_hours_are_validated_and_the_calendar_lists_statutory_days(dialog: Dialo
     assert any(t["members"] or t["oncall"] for t in teams)
     assert d.client.get("/api/v1/teams", headers={"Authorization": f"Bearer {d.token('zhang.san')}"}
                         ).status_code == 403
+
+
+def test_a_person_marked_inactive_is_retired_and_their_tickets_stay(dialog: Dialog) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    number = d.report("ma.jing", "1", "打印机卡纸，打不了回单")
+    token = d.token("ma.jing")
+    person = next(p for p in d.client.get("/api/v1/org", headers=admin).json()["people"] if p["id"] == "ma.jing")
+    done = d.client.put("/api/v1/org", headers=admin, json={"people": [{**person, "active": False}]})
+    assert done.status_code == 200, done.text
+    assert "ma.jing" not in [p["id"] for p in done.json()["people"]]
+    assert d.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert d.client.get(f"/api/v1/tickets/{number}", headers=admin).json()["reporter"] == "ma.jing"
+    back = d.client.put("/api/v1/org", headers=admin, json={"people": [person]})  # listed again: active again
+    assert "ma.jing" in [p["id"] for p in back.json()["people"]]

@@ -173,3 +173,44 @@ def test_an_admin_sets_business_hours_and_a_wrong_value_is_refused(page: sync_ap
     row.locator("button").click()
     sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
     sync_api.expect(page.locator("#holidays tbody tr").first).to_be_visible()
+
+
+def test_an_admin_adds_a_routing_rule_in_the_form_and_new_tickets_follow_it(page: sync_api.Page,
+                                                                             server: Server) -> None:
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=routing-rules]")
+    form = page.locator("section[data-form=routing-rules]")
+    sync_api.expect(form.locator("fieldset.record").first).to_be_visible()
+    before = form.locator("fieldset.record").count()
+    form.locator("button[data-add]").click()
+    rule = form.locator("fieldset.record").last
+    rule.locator("[data-key=name]").fill("扫码枪先派总部办公组")
+    rule.locator("[data-key='when.keywords']").fill("扫码枪")
+    form.locator("button[data-save]").click()  # no action yet: refused, nothing stored
+    sync_api.expect(page.locator("#error")).to_contain_text("action")
+    rule.locator("[data-key='then.team']").select_option("hq-office")
+    rule.locator("[data-key='then.priority']").select_option("P2")
+    rule.locator("button[data-up]").click()  # the new rule moves above the last one
+    form.locator("button[data-save]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    sync_api.expect(form.locator("fieldset.record")).to_have_count(before + 1)
+    saved = form.locator("fieldset.record").nth(before - 1)  # reloaded from the server, in its new place
+    sync_api.expect(saved.locator("[data-key=name]")).to_have_value("扫码枪先派总部办公组")
+    shot(page, "admin")
+    number = report(server, "zhang.yi", "网点的扫码枪又扫不出条码了")
+    ticket = page.evaluate(f"() => fetch('/api/v1/tickets/{number}').then((r) => r.json())")
+    assert ticket["team"] == "hq-office" and ticket["priority"] == "P2"
+
+
+def test_an_admin_retires_a_person_in_the_people_form(page: sync_api.Page) -> None:
+    sign_in(page, "admin", "/console/admin")
+    people = page.locator("section[data-form=people]")
+    people.locator(".rows-filter").fill("zhou.qian")
+    row = people.locator("tr[data-row]:not([hidden])")
+    sync_api.expect(row).to_have_count(1)
+    row.locator("button[data-remove]").click()
+    people.locator("button[data-save]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    sync_api.expect(page.locator("section[data-form=people] input[value='zhou.qian']")).to_have_count(0)
+    found = page.evaluate("() => fetch('/api/v1/org').then((r) => r.json())")
+    assert "zhou.qian" not in [p["id"] for p in found["people"]]

@@ -95,7 +95,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         person.branch_code = None if branch_code is None else str(branch_code)
         if item.get("locale"):
             person.locale = str(item["locale"])
-        person.active = True
+        person.active = bool(item.get("active", True))  # `active: false` retires a person; their tickets stay
         session.add(person)
     session.flush()
     for item in people:

@@ -411,100 +411,12 @@ function renderBreakdown(data) {
   barChart($("#breakdown-chart"), rows.slice(0, 15).map((r) => r.label || r.key || "—"), rows.slice(0, 15).map((r) => (r.metrics || r).created || 0));
 }
 
-// --- admin -----------------------------------------------------------------------------------------------
-
-function pageAdmin() {
-  const tabs = $$("#admin-tabs a");
-  let current = null;
-  const docPath = { org: "/api/v1/org", catalog: "/api/v1/catalog", "routing-rules": "/api/v1/routing-rules", "sla-policies": "/api/v1/sla-policies" };
-  const loadDoc = async () => {
-    $("#doc-status").textContent = "";
-    try {
-      const data = await api("GET", docPath[current]);
-      $("#doc").value = JSON.stringify(current === "org" ? data : data.items, null, 2);
-    } catch (err) { showError(err); }
-  };
-  const show = (name) => {
-    current = name;
-    tabs.forEach((a) => a.classList.toggle("on", a.dataset.tab === name));
-    $("#doc-editor").hidden = !docPath[name]; $("#calendars").hidden = name !== "calendars";
-    if ($("#webhooks")) $("#webhooks").hidden = name !== "webhooks";
-    if (docPath[name]) { $("#doc-hint").textContent = T("hint_" + name.replace("-", "_")); loadDoc(); }
-    if (name === "calendars") loadCalendars();
-    if (name === "webhooks") loadHooks();
-  };
-  $("#doc-reload").addEventListener("click", loadDoc);
-  $("#doc-save").addEventListener("click", async () => {
-    let parsed;
-    try { parsed = JSON.parse($("#doc").value); } catch (err) { return showError(T("bad_json") + ": " + err.message); }
-    try {
-      await api("PUT", docPath[current], current === "org" ? parsed : { items: parsed });
-      $("#doc-status").textContent = T("saved"); toast(T("saved")); loadDoc();
-    } catch (err) { showError(err); }
-  });
-  window.addEventListener("hashchange", () => show(location.hash.slice(1) || "org"));
-  show(location.hash.slice(1) || "org");
-}
-
-async function loadCalendars() {
-  try {
-    const [teams, branches] = await Promise.all([api("GET", "/api/v1/teams"), api("GET", "/api/v1/branches")]);
-    const row = (kind, x) => `<tr data-kind="${kind}" data-code="${esc(x.code)}"><td>${esc(T(kind))}</td><td>${esc(x.code)}</td><td>${esc(x.name)}</td>`
-      + `<td><input value="${esc(x.hours || "")}" placeholder="${esc(T("inherited"))}" size="28"></td><td><button class="secondary">${esc(T("save"))}</button></td></tr>`;
-    const list = (d) => d.items || d;
-    $("#hours tbody").innerHTML = list(teams).map((t) => row("team", t)).join("") + list(branches).map((b) => row("branch", b)).join("");
-    $$("#hours button").forEach((b) => b.addEventListener("click", async () => {
-      const tr = b.closest("tr");
-      try {
-        await api("PUT", `/api/v1/${tr.dataset.kind === "team" ? "teams" : "branches"}/${encodeURIComponent(tr.dataset.code)}/hours`, { hours: $("input", tr).value });
-        toast(T("saved"));
-      } catch (err) { showError(err); }
-    }));
-    const year = $("#year");
-    if (!year.options.length) {
-      const y = new Date().getFullYear();
-      year.innerHTML = [y - 1, y, y + 1].map((v) => `<option ${v === y ? "selected" : ""}>${v}</option>`).join("");
-      year.addEventListener("change", loadCalendars);
-    }
-    const cal = await api("GET", "/api/v1/calendar?year=" + year.value);
-    const days = Array.isArray(cal) ? cal : cal.items || [];
-    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.name || "")}</td></tr>`).join("");
-  } catch (err) { showError(err); }
-}
-
-async function loadHooks() {
-  const form = $("#hook-form");
-  const load = async () => {
-    try {
-      const hooks = await api("GET", "/api/v1/webhooks");
-      $("#hooks tbody").innerHTML = (Array.isArray(hooks) ? hooks : hooks.items || []).map((h) => `<tr><td>${h.id}</td><td>${esc(h.name)}</td><td>${esc(h.url)}</td>`
-        + `<td>${esc((h.events || []).join(", ") || "*")}</td><td>${esc(h.active ? T("active") : T("inactive"))}</td>`
-        + `<td>${h.active ? `<button class="secondary" data-ping="${h.id}">ping</button> <button class="secondary danger" data-off="${h.id}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("");
-      $$("#hooks [data-ping]").forEach((b) => b.addEventListener("click", async () => { try { await api("POST", `/api/v1/webhooks/${b.dataset.ping}/ping`); toast(T("done")); } catch (err) { showError(err); } }));
-      $$("#hooks [data-off]").forEach((b) => b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/webhooks/${b.dataset.off}`); load(); } catch (err) { showError(err); } }));
-    } catch (err) { showError(err); }
-  };
-  if (!form.dataset.bound) {
-    form.dataset.bound = "1";
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const d = formData(form);
-      try {
-        const made = await api("POST", "/api/v1/webhooks", { name: d.name, url: d.url, events: d.events.split(/[,，\s]+/).filter(Boolean) });
-        $("#hook-secret").textContent = T("secret_once") + " " + made.secret;
-        form.reset(); load();
-      } catch (err) { showError(err); }
-    });
-  }
-  load();
-}
-
 // --- every page ------------------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
   const out = $("#sign-out");
   if (out) out.addEventListener("click", async () => { await api("DELETE", "/api/v1/session"); location.href = "/console/login"; });
-  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: pageAdmin };
+  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: window.pageAdmin };
   const run = pages[document.body.dataset.page];
   if (run) run();
 });
