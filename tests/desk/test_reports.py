@@ -81,3 +81,37 @@ def test_csv_export_and_bad_requests(dialog: Dialog, clock: TestClock) -> None:
     assert d.client.get("/api/v1/reports/summary?from=2026-12-01&to=2026-11-01", headers=admin).status_code == 422
     assert d.client.get("/api/v1/reports/breakdown?by=planet", headers=admin).status_code == 422
     assert d.client.get("/api/v1/reports/summary").status_code == 401
+
+
+def test_the_last_sla_verdict_counts_and_a_cancelled_ticket_leaves_the_backlog(dialog: Dialog,
+                                                                                 clock: TestClock) -> None:
+    d = dialog
+    clock.set(T0)
+    first = d.report("zhang.san", "1", "打印机卡纸，出不了凭条")
+    second = d.report("ma.jing", "1", "青岛打印机不进纸")
+    clock.advance(minutes=5)
+    qd = {"Authorization": f"Bearer {d.token('ma.jing')}"}
+    assert d.client.post(f"/api/v1/tickets/{second}/cancel", headers=qd, json={"reason": "自己修好了"}
+                         ).status_code == 200
+    clock.advance(minutes=5)
+    d.say("li.wei", f"接单 {first}")
+    clock.advance(minutes=50)
+    d.say("li.wei", f"解决 {first} 换了搓纸轮")  # in time: 1 h of an 8 h target
+    zhang = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.post(f"/api/v1/tickets/{first}/reopen", headers=zhang, json={"reason": "又卡了"}
+                         ).status_code == 200
+    clock.advance(days=2)  # Wednesday 11:00: well past the restarted 8 business hours
+    d.say("li.wei", f"解决 {first} 换了整个进纸组件")
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to=2026-11-25")["metrics"]
+    assert (m["created"], m["resolved"], m["backlog"]) == (2, 1, 0)
+    assert m["sla_resolution_met"] == 0 and m["reopen_rate"] == 1  # the verdict of the last clock
+    by_team = get(d, "admin", f"/api/v1/reports/breakdown?by=team&from={DAY}&to={DAY}")["items"]
+    assert sum(r["metrics"]["created"] for r in by_team) == 2
+    assert next(r for r in by_team if r["metrics"]["resolved"])["metrics"]["sla_resolution_met"] == 0
+    trend = get(d, "admin", f"/api/v1/reports/trend?from={DAY}&to=2026-11-25")["items"]
+    assert [(b["created"], b["resolved"], b["backlog"]) for b in trend] == [(2, 0, 1), (0, 0, 1), (0, 1, 0)]
+    jinan = get(d, "li.wei", f"/api/v1/reports/trend?from={DAY}&to=2026-11-25")["items"]  # his region only
+    assert [(b["created"], b["resolved"], b["backlog"]) for b in jinan] == [(1, 0, 1), (0, 0, 1), (0, 1, 0)]
+    weeks = get(d, "li.wei", "/api/v1/reports/trend?from=2026-11-16&to=2026-11-29&interval=week")["items"]
+    assert [(b["start"], b["created"], b["resolved"], b["backlog"]) for b in weeks] == [
+        ("2026-11-16", 0, 0, 0), ("2026-11-23", 1, 1, 0)]

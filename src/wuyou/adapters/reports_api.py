@@ -106,8 +106,7 @@ def summary(request: Request, person: Caller, first: From = None, last: To = Non
     desk: Desk = request.app.state.desk
     span = _span(desk, first, last)
     where, branches = _scope(desk, person)
-    with desk.sessions() as session:
-        found = reports.summary(session=session, span=span, scope=where, visible_branches=branches, now=desk.clock())
+    found = reports.summary(sessions=desk.sessions, span=span, scope=where, visible_branches=branches, now=desk.clock())
     return SummaryOut(start=span.first, end=span.last, metrics=MetricsOut(**asdict(found)))
 
 

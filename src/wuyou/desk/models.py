@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wuyou.db import Base, UTCDateTime, utcnow
@@ -128,6 +128,9 @@ class Ticket(Base):
         Index("ix_tickets_resolved_at", "resolved_at"),
         Index("ix_tickets_branch_created", "branch_code", "created_at"),
         Index("ix_tickets_status", "status"),
+        # The trend's tickets that ended without a resolution (cancelled, merged), by when they were closed.
+        Index("ix_tickets_closed_unresolved", "closed_at", postgresql_where=text("resolved_at IS NULL"),
+              sqlite_where=text("resolved_at IS NULL")),
         {"sqlite_autoincrement": True},
     )
 
@@ -162,6 +165,10 @@ class Ticket(Base):
     last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unclaimed-ticket reminder
     chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The verdicts of the ticket's last stopped SLA clocks (None: none yet), written with the clock in the same
+    # transaction, so that the reports count SLA compliance in the same scan as everything else.
+    response_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_met: Mapped[bool | None] = mapped_column(Boolean)
 
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")

@@ -6,19 +6,20 @@ taken from the durations themselves on SQLite, which has no `percentile_cont`.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import quantiles
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, func, select, true
+from sqlalchemy import TIMESTAMP, ColumnElement, Float, Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from wuyou.desk import suggestions
-from wuyou.desk.models import Branch, Category, Person, Region, SlaClock, SuggestionSession, Team, Ticket
+from wuyou.desk.models import Branch, Category, Person, Region, SuggestionSession, Team, Ticket
 from wuyou.desk.tickets import OPEN_STATUSES
 
 Dimension = Literal["engineer", "team", "region", "branch", "category", "channel"]
@@ -51,8 +52,8 @@ class Metrics:
     first_response_p90: float | None
     resolution_median: float | None  # seconds, created → resolved
     resolution_p90: float | None
-    sla_response_met: float | None  # share of response clocks that stopped in the range in time
-    sla_resolution_met: float | None
+    sla_response_met: float | None  # share of the range's new tickets first answered in time (of those judged)
+    sla_resolution_met: float | None  # share of the range's resolved tickets resolved in time
     reopen_rate: float | None  # share of the range's resolved tickets that were ever reopened
     deflection_rate: float | None  # share of suggestion sessions that ended without a ticket
     suggestion_sessions: int
@@ -77,8 +78,8 @@ class Bucket:
 
 
 def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
+    if dialect == "postgresql":  # date_part is double precision; EXTRACT's numeric sorts and sums far slower
+        return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -111,58 +112,89 @@ def _sessions_where(visible_branches: Any) -> list[ColumnElement[bool]]:
     return [] if visible_branches is None else [SuggestionSession.branch_code.in_(visible_branches)]
 
 
-def summary(*, session: Session, span: Range, scope: ColumnElement[bool] | None = None,
+def _times(session: Session, span: Range, seen: ColumnElement[bool], kind: str) -> tuple[Any, ...]:
+    """Median and p90, in whole seconds, of the first response (tickets created in the range and claimed) or
+    of the resolution (tickets resolved in the range). On PostgreSQL both from one sort."""
+    dialect = session.get_bind().dialect.name
+    if kind == "response":
+        duration = _seconds(dialect, Ticket.claimed_at, Ticket.created_at)
+        where = [seen, Ticket.created_at >= span.start, Ticket.created_at < span.end, Ticket.claimed_at.is_not(None)]
+    else:
+        duration = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
+        where = [seen, Ticket.resolved_at >= span.start, Ticket.resolved_at < span.end]
+    if dialect != "postgresql":
+        return _percentiles(session, duration, where)
+    whole = cast(func.round(duration), Integer)  # whole seconds, as on SQLite; integers sort faster than floats
+    found = session.scalar(select(func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(whole))
+                           .where(*where))
+    return (_whole(found[0]), _whole(found[1])) if found else (None, None)
+
+
+def _created_counts(session: Session, span: Range, seen: ColumnElement[bool]) -> tuple[Any, ...]:
+    """Of the tickets created in the range: how many, and the response SLA (met, judged)."""
+    return tuple(session.execute(select(
+        func.count(), func.count().filter(Ticket.response_met.is_(True)), func.count(Ticket.response_met))
+        .where(seen, Ticket.created_at >= span.start, Ticket.created_at < span.end)).one())
+
+
+def _resolved_counts(session: Session, span: Range, seen: ColumnElement[bool]) -> tuple[Any, ...]:
+    """Of the tickets resolved in the range: how many, how many were ever reopened, the resolution SLA and CSAT;
+    and the backlog now."""
+    row = session.execute(select(
+        func.count(), func.count().filter(Ticket.reopen_count > 0),
+        func.count().filter(Ticket.resolution_met.is_(True)), func.count(Ticket.resolution_met),
+        func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating))
+        .where(seen, Ticket.resolved_at >= span.start, Ticket.resolved_at < span.end)).one()
+    backlog = session.scalar(select(func.count()).select_from(Ticket).where(seen, Ticket.status.in_(OPEN_STATUSES)))
+    return (*row, backlog or 0)
+
+
+def _sessions_side(session: Session, span: Range, visible_branches: Any, now: datetime) -> tuple[Any, ...]:
+    """Suggestion sessions started in the range, and how many ended without a ticket (deflected)."""
+    deflected = suggestions.ended_without_ticket(now)
+    return tuple(session.execute(select(func.count(), func.count().filter(deflected)).where(
+        SuggestionSession.started_at >= span.start, SuggestionSession.started_at < span.end,
+        *_sessions_where(visible_branches))).one())
+
+
+def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElement[bool] | None = None,
             visible_branches: Any = None, now: datetime) -> Metrics:
     """The figures for the whole range. `scope`: a WHERE clause on Ticket (the caller's); `visible_branches`:
-    a subquery of branch codes for the suggestion sessions (None: all)."""
-    dialect = session.get_bind().dialect.name
+    a subquery of branch codes for the suggestion sessions (None: all).
+
+    Tickets created in the range give the volume, first-response times and response SLA; tickets resolved in
+    it give the resolution times, resolution SLA, reopen rate and CSAT (the tickets carry their SLA verdicts,
+    so no clock is read). The three independent parts run at once on PostgreSQL, each on a connection of its
+    own (two at a time), and one after the other on SQLite."""
     seen = scope if scope is not None else true()
-    created_in = and_(seen, Ticket.created_at >= span.start, Ticket.created_at < span.end)
-    resolved_in = and_(seen, Ticket.resolved_at >= span.start, Ticket.resolved_at < span.end)
-    response = _seconds(dialect, Ticket.claimed_at, Ticket.created_at)
-    resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
-    reopened_n = func.sum(case((Ticket.reopen_count > 0, 1), else_=0))
-    csat = (func.avg(cast(Ticket.rating, Float)), func.sum(case((Ticket.rating >= 4, 1), else_=0)),
-            func.count(Ticket.rating))
-    if dialect == "postgresql":
-        # One pass over the tickets created in the range, one over those resolved in it: several aggregates,
-        # percentiles included, per scan.
-        claimed = Ticket.claimed_at.is_not(None)
-        # Both percentiles from one sort: percentile_cont over an array of fractions.
-        both = postgresql.array([0.5, 0.9])
-        created, fr = session.execute(select(
-            func.count(), func.percentile_cont(both).within_group(response).filter(claimed)).where(created_in)).one()
-        fr_median, fr_p90 = (_whole(fr[0]), _whole(fr[1])) if fr else (None, None)
-        resolved, reopened, res, csat_avg, csat_good, csat_n = session.execute(select(
-            func.count(), reopened_n, func.percentile_cont(both).within_group(resolution), *csat)
-            .where(resolved_in)).one()
-        res_median, res_p90 = (_whole(res[0]), _whole(res[1])) if res else (None, None)
+    parts: list[Callable[[Session], tuple[Any, ...]]] = [  # the two sorts first: they take longest
+        lambda s: _times(s, span, seen, "response"), lambda s: _times(s, span, seen, "resolution"),
+        lambda s: _created_counts(s, span, seen), lambda s: _resolved_counts(s, span, seen),
+        lambda s: _sessions_side(s, span, visible_branches, now)]
+
+    def run(part: Callable[[Session], tuple[Any, ...]]) -> tuple[Any, ...]:
+        with sessions() as session:
+            return part(session)
+
+    with sessions() as probe:
+        concurrent = probe.get_bind().dialect.name == "postgresql"
+    if concurrent:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report") as pool:
+            found = list(pool.map(run, parts))
     else:
-        created = session.scalar(select(func.count()).select_from(Ticket).where(created_in)) or 0
-        resolved, reopened, csat_avg, csat_good, csat_n = session.execute(
-            select(func.count(), reopened_n, *csat).where(resolved_in)).one()
-        fr_median, fr_p90 = _percentiles(session, response, [created_in, Ticket.claimed_at.is_not(None)])
-        res_median, res_p90 = _percentiles(session, resolution, [resolved_in])
-    backlog = session.scalar(select(func.count()).select_from(Ticket).where(
-        seen, Ticket.status.in_(OPEN_STATUSES))) or 0
-    clocks = select(SlaClock.kind, func.sum(case((SlaClock.met.is_(True), 1), else_=0)), func.count()).where(
-        SlaClock.met.is_not(None), SlaClock.stopped_at >= span.start, SlaClock.stopped_at < span.end)
-    if scope is not None:  # the whole desk needs no join
-        clocks = clocks.join(Ticket, Ticket.id == SlaClock.ticket_id).where(scope)
-    sla = {kind: (met, total) for kind, met, total in session.execute(clocks.group_by(SlaClock.kind))}
-    deflected_now = suggestions.ended_without_ticket(now)
-    sessions, deflected = session.execute(select(func.count(), func.sum(case((deflected_now, 1), else_=0)))
-                                          .where(SuggestionSession.started_at >= span.start,
-                                                 SuggestionSession.started_at < span.end,
-                                                 *_sessions_where(visible_branches))).one()
+        found = [run(part) for part in parts]
+    (fr_median, fr_p90), (res_median, res_p90) = found[0], found[1]
+    created, response_met, response_n = found[2]
+    resolved, reopened, resolution_met, resolution_n, csat_avg, csat_good, csat_n, backlog = found[3]
+    session_n, deflected = found[4]
     return Metrics(
-        created=created, resolved=resolved or 0, backlog=backlog,
+        created=created or 0, resolved=resolved or 0, backlog=backlog,
         first_response_median=fr_median, first_response_p90=fr_p90,
         resolution_median=res_median, resolution_p90=res_p90,
-        sla_response_met=_share(*sla.get("response", (0, 0))),
-        sla_resolution_met=_share(*sla.get("resolution", (0, 0))),
-        reopen_rate=_share(reopened or 0, resolved), deflection_rate=_share(deflected or 0, sessions),
-        suggestion_sessions=sessions or 0,
+        sla_response_met=_share(response_met or 0, response_n),
+        sla_resolution_met=_share(resolution_met or 0, resolution_n),
+        reopen_rate=_share(reopened or 0, resolved), deflection_rate=_share(deflected or 0, session_n),
+        suggestion_sessions=session_n or 0,
         csat_average=float(csat_avg) if csat_avg is not None else None, csat_good=_share(csat_good or 0, csat_n),
         csat_count=csat_n or 0,
     )
@@ -209,69 +241,98 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                    func.avg(case((Ticket.resolved_at.is_not(None), resolution), else_=None)),
                    func.sum(case((and_(Ticket.resolved_at.is_not(None), Ticket.reopen_count > 0), 1), else_=0)),
                    func.avg(cast(Ticket.rating, Float)), func.count(Ticket.rating),
-                   func.sum(case((Ticket.rating >= 4, 1), else_=0)))
+                   func.sum(case((Ticket.rating >= 4, 1), else_=0)),
+                   func.sum(case((Ticket.response_met.is_(True), 1), else_=0)), func.count(Ticket.response_met),
+                   func.sum(case((Ticket.resolution_met.is_(True), 1), else_=0)), func.count(Ticket.resolution_met))
             .select_from(Ticket))
     if dimension == "region":
         stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
     rows = session.execute(stmt.where(in_range).group_by(key).order_by(func.count().desc())).all()
-    sla_stmt = (select(key.label("k"), func.sum(case((SlaClock.met.is_(True), 1), else_=0)), func.count())
-                .select_from(SlaClock).join(Ticket, Ticket.id == SlaClock.ticket_id))
-    if dimension == "region":
-        sla_stmt = sla_stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
-    sla = {k: (met, total) for k, met, total in session.execute(
-        sla_stmt.where(in_range, SlaClock.kind == "resolution", SlaClock.met.is_not(None)).group_by(key))}
     labels = _labels(session, dimension, [r[0] for r in rows])
     out = []
-    for k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good in rows:
+    for (k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good,
+         answered_in_time, answered_judged, met, judged) in rows:
         out.append(Row(key=None if k is None else str(k), label=labels.get(k, "—") if k is not None else "—",
                        metrics=Metrics(
                            created=created, resolved=resolved or 0, backlog=open_ or 0,
                            first_response_median=_whole(avg_response),
                            first_response_p90=None,
                            resolution_median=_whole(avg_resolution),
-                           resolution_p90=None, sla_response_met=None,
-                           sla_resolution_met=_share(*sla.get(k, (0, 0))),
+                           resolution_p90=None, sla_response_met=_share(answered_in_time or 0, answered_judged),
+                           sla_resolution_met=_share(met or 0, judged),
                            reopen_rate=_share(reopened or 0, resolved), deflection_rate=None, suggestion_sessions=0,
                            csat_average=float(csat) if csat is not None else None, csat_good=_share(good or 0, csat_n),
                            csat_count=csat_n or 0)))
     return out
 
 
-def _local_day(session: Session, column: Any, tz: ZoneInfo, at: datetime) -> Any:
-    """The local calendar day of a UTC timestamp column, computed by the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(tz.key, func.timezone("UTC", column)))
-    offset = at.astimezone(tz).utcoffset() or timedelta()  # SQLite: the zone's offset at the range's start
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
-
-
-def _per_day(session: Session, column: Any, where: Sequence[ColumnElement[bool]], span: Range) -> dict[date, int]:
-    day = _local_day(session, column, span.tz, span.start)
-    rows = session.execute(select(day, func.count()).where(*where, column >= span.start, column < span.end)
-                           .group_by(day)).all()
-    return {(d if isinstance(d, date) else date.fromisoformat(str(d))): n for d, n in rows}
+def _buckets(span: Range, width: int) -> list[tuple[date, datetime, datetime]]:
+    """Each bucket's first day and its bounds as instants: local midnights, so DST and zones need no SQL."""
+    out = []
+    first = span.first
+    while first <= span.last:
+        last = min(first + timedelta(days=width - 1), span.last)
+        out.append((first, datetime.combine(first, time(), span.tz),
+                    datetime.combine(last + timedelta(days=1), time(), span.tz)))
+        first = last + timedelta(days=1)
+    return out
 
 
 def trend(*, session: Session, span: Range, scope: ColumnElement[bool] | None = None,
           interval: Literal["day", "week"] | None = None) -> list[Bucket]:
-    """Created, resolved and the backlog at the end of each day (or week, by default beyond two months):
-    three GROUP BY queries over the range and one count before it, whatever its length."""
+    """Created, resolved and the backlog at the end of each day (or week, by default beyond two months).
+
+    One statement whatever the range: per bucket, indexed range counts of the tickets created, resolved, and
+    closed without a resolution (cancelled, merged) — no per-row date arithmetic — and the backlog before it."""
     seen = scope if scope is not None else true()
     step = interval or ("day" if (span.last - span.first).days <= 62 else "week")
+    buckets = _buckets(span, 1 if step == "day" else 7)
+
+    def count(*where: ColumnElement[bool]) -> Any:
+        return select(func.count()).select_from(Ticket).where(seen, *where).scalar_subquery()
+
     done = func.coalesce(Ticket.resolved_at, Ticket.closed_at)
-    open_at_start = session.scalar(select(func.count()).select_from(Ticket).where(
-        seen, Ticket.created_at < span.start, (done.is_(None)) | (done >= span.start))) or 0
-    created = _per_day(session, Ticket.created_at, [seen], span)
-    resolved = _per_day(session, Ticket.resolved_at, [seen], span)
-    finished = _per_day(session, done, [seen], span)
-    width = 1 if step == "day" else 7
+    before = count(Ticket.created_at < span.start, or_(done.is_(None), done >= span.start))
+    if scope is not None and session.get_bind().dialect.name == "postgresql":
+        return _trend_scoped(session, buckets, seen, before)
+    columns = [before]
+    for _, start, end in buckets:
+        columns += [count(Ticket.created_at >= start, Ticket.created_at < end),
+                    count(Ticket.resolved_at >= start, Ticket.resolved_at < end),
+                    count(Ticket.resolved_at.is_(None), Ticket.closed_at >= start, Ticket.closed_at < end)]
+    row = session.execute(select(*columns)).one()
+    backlog = row[0] or 0
     out: list[Bucket] = []
-    backlog = open_at_start
-    first = span.first
-    while first <= span.last:
-        days = [first + timedelta(days=i) for i in range(width) if first + timedelta(days=i) <= span.last]
-        made, fixed = sum(created.get(d, 0) for d in days), sum(resolved.get(d, 0) for d in days)
-        backlog += made - sum(finished.get(d, 0) for d in days)
+    for i, (first, _, _) in enumerate(buckets):
+        made, fixed, dropped = row[1 + 3 * i: 4 + 3 * i]
+        backlog += made - fixed - dropped
         out.append(Bucket(start=first, created=made, resolved=fixed, backlog=max(backlog, 0)))
-        first += timedelta(days=width)
     return out
+
+
+def _trend_scoped(session: Session, buckets: list[tuple[date, datetime, datetime]], seen: ColumnElement[bool],
+                  before: Any) -> list[Bucket]:
+    """A scope's trend on PostgreSQL: the scope's tickets in the range read once per series (the branch index),
+    each put in its bucket by `width_bucket` over the buckets' bounds."""
+    bounds = [start for _, start, _ in buckets] + [buckets[-1][2]]
+    edges = cast(postgresql.array([_utc(b) for b in bounds]), postgresql.ARRAY(TIMESTAMP()))
+
+    def per_bucket(column: Any, *where: ColumnElement[bool]) -> dict[int, int]:
+        slot = func.width_bucket(column, edges)
+        return {k: n for k, n in session.execute(select(slot, func.count()).where(
+            seen, column >= bounds[0], column < bounds[-1], *where).group_by(slot))}
+
+    made = per_bucket(Ticket.created_at)
+    fixed = per_bucket(Ticket.resolved_at)
+    dropped = per_bucket(Ticket.closed_at, Ticket.resolved_at.is_(None))
+    backlog = session.scalar(select(before)) or 0
+    out: list[Bucket] = []
+    for i, (first, _, _) in enumerate(buckets, start=1):
+        backlog += made.get(i, 0) - fixed.get(i, 0) - dropped.get(i, 0)
+        out.append(Bucket(start=first, created=made.get(i, 0), resolved=fixed.get(i, 0), backlog=max(backlog, 0)))
+    return out
+
+
+def _utc(moment: datetime) -> datetime:
+    """As the tickets' columns hold it: UTC without a zone."""
+    return moment.astimezone(UTC).replace(tzinfo=None)

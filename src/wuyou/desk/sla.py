@@ -159,6 +159,10 @@ def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = 
         clock.next_check_at = None
         clock.met = (clock.breached_at is None and clock.consumed_seconds <= clock.target_seconds) if counts else None
         if counts:
+            if clock.kind == "response":  # the reports' copy of the latest verdict
+                ticket.response_met = clock.met
+            else:
+                ticket.resolution_met = clock.met
             used = clock.consumed_seconds // 60
             add_event(session=session, ticket=ticket, kind="sla_met" if clock.met else "sla_missed", now=now,
                       public=False, body=f"{used}",
