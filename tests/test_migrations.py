@@ -47,3 +47,32 @@ def test_downgrade_then_upgrade_on_sqlite(tmp_path: Path, revision: str) -> None
     command.downgrade(alembic_config(url), revision)
     upgrade(url)
     assert is_current(create_engine(url))
+
+
+def test_0008_copies_each_tickets_last_sla_verdict(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url, "0007")
+    engine = create_engine(url)
+    clock = ("INSERT INTO sla_clocks (ticket_id, kind, policy, hours, timezone, target_seconds, warn_percent,"
+             " started_at, consumed_seconds, state, escalation_level, stopped_at, met) VALUES"
+             " (:t, :k, 'p', '7x24', 'Asia/Shanghai', 3600, 80, '2026-01-01', 0, 'stopped', 0, :at, :met)")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO people (id, name, role, locale, active) VALUES ('p', 'P', 'reporter', 'zh-CN', 1)"))
+        for number in (1001, 1002):
+            conn.execute(text(
+                "INSERT INTO tickets (id, reporter_id, priority, urgency, status, title, description, channel,"
+                " kb_offered, created_at, reopen_count) VALUES (:n, 'p', 'P3', 1, 'closed', 't', 'd', 'http', '[]',"
+                " '2026-01-01', 0)"), {"n": number})
+        # 1001: met, then reopened (a clock without a verdict), then missed; 1002: nothing judged yet
+        conn.execute(text(clock), {"t": 1001, "k": "resolution", "at": "2026-01-01 02:00:00", "met": True})
+        conn.execute(text(clock), {"t": 1001, "k": "resolution", "at": "2026-01-01 03:00:00", "met": None})
+        conn.execute(text(clock), {"t": 1001, "k": "resolution", "at": "2026-01-03 03:00:00", "met": False})
+        conn.execute(text(clock), {"t": 1001, "k": "response", "at": "2026-01-01 00:10:00", "met": True})
+    engine.dispose()
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, response_met, resolution_met FROM tickets ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1001, True, False), (1002, None, None)]
