@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import quantiles
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import TIMESTAMP, ColumnElement, Float, Integer, and_, case, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -164,7 +164,7 @@ def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElemen
 
     Tickets created in the range give the volume, first-response times and response SLA; tickets resolved in
     it give the resolution times, resolution SLA, reopen rate and CSAT (the tickets carry their SLA verdicts,
-    so no clock is read). The three independent parts run at once on PostgreSQL, each on a connection of its
+    so no clock is read). The five independent parts run at once on PostgreSQL, each on a connection of its
     own (two at a time), and one after the other on SQLite."""
     seen = scope if scope is not None else true()
     parts: list[Callable[[Session], tuple[Any, ...]]] = [  # the two sorts first: they take longest
@@ -294,28 +294,29 @@ def trend(*, session: Session, span: Range, scope: ColumnElement[bool] | None = 
     done = func.coalesce(Ticket.resolved_at, Ticket.closed_at)
     before = count(Ticket.created_at < span.start, or_(done.is_(None), done >= span.start))
     if scope is not None and session.get_bind().dialect.name == "postgresql":
-        return _trend_scoped(session, buckets, seen, before)
-    columns = [before]
-    for _, start, end in buckets:
-        columns += [count(Ticket.created_at >= start, Ticket.created_at < end),
-                    count(Ticket.resolved_at >= start, Ticket.resolved_at < end),
-                    count(Ticket.resolved_at.is_(None), Ticket.closed_at >= start, Ticket.closed_at < end)]
-    row = session.execute(select(*columns)).one()
-    backlog = row[0] or 0
+        backlog, counts = _scoped_counts(session, buckets, seen, before)
+    else:
+        columns = [before]
+        for _, start, end in buckets:
+            columns += [count(Ticket.created_at >= start, Ticket.created_at < end),
+                        count(Ticket.resolved_at >= start, Ticket.resolved_at < end),
+                        count(Ticket.resolved_at.is_(None), Ticket.closed_at >= start, Ticket.closed_at < end)]
+        row = session.execute(select(*columns)).one()
+        backlog, counts = row[0] or 0, [tuple(row[1 + 3 * i: 4 + 3 * i]) for i in range(len(buckets))]
     out: list[Bucket] = []
-    for i, (first, _, _) in enumerate(buckets):
-        made, fixed, dropped = row[1 + 3 * i: 4 + 3 * i]
+    for (first, _, _), (made, fixed, dropped) in zip(buckets, counts, strict=True):
         backlog += made - fixed - dropped
         out.append(Bucket(start=first, created=made, resolved=fixed, backlog=max(backlog, 0)))
     return out
 
 
-def _trend_scoped(session: Session, buckets: list[tuple[date, datetime, datetime]], seen: ColumnElement[bool],
-                  before: Any) -> list[Bucket]:
-    """A scope's trend on PostgreSQL: the scope's tickets in the range read once per series (the branch index),
-    each put in its bucket by `width_bucket` over the buckets' bounds."""
+def _scoped_counts(session: Session, buckets: list[tuple[date, datetime, datetime]], seen: ColumnElement[bool],
+                   before: Any) -> tuple[int, list[tuple[int, int, int]]]:
+    """A scope's backlog before the range and (created, resolved, closed unresolved) per bucket, on PostgreSQL:
+    the scope's tickets in the range read once per series (the branch index), each put in its bucket by
+    `width_bucket` over the buckets' bounds."""
     bounds = [start for _, start, _ in buckets] + [buckets[-1][2]]
-    edges = cast(postgresql.array([_utc(b) for b in bounds]), postgresql.ARRAY(TIMESTAMP()))
+    edges = postgresql.array(bounds, type_=Ticket.created_at.type)  # bound as the column binds its values
 
     def per_bucket(column: Any, *where: ColumnElement[bool]) -> dict[int, int]:
         slot = func.width_bucket(column, edges)
@@ -325,14 +326,5 @@ def _trend_scoped(session: Session, buckets: list[tuple[date, datetime, datetime
     made = per_bucket(Ticket.created_at)
     fixed = per_bucket(Ticket.resolved_at)
     dropped = per_bucket(Ticket.closed_at, Ticket.resolved_at.is_(None))
-    backlog = session.scalar(select(before)) or 0
-    out: list[Bucket] = []
-    for i, (first, _, _) in enumerate(buckets, start=1):
-        backlog += made.get(i, 0) - fixed.get(i, 0) - dropped.get(i, 0)
-        out.append(Bucket(start=first, created=made.get(i, 0), resolved=fixed.get(i, 0), backlog=max(backlog, 0)))
-    return out
-
-
-def _utc(moment: datetime) -> datetime:
-    """As the tickets' columns hold it: UTC without a zone."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return (session.scalar(select(before)) or 0,
+            [(made.get(i, 0), fixed.get(i, 0), dropped.get(i, 0)) for i in range(1, len(buckets) + 1)])

@@ -154,7 +154,7 @@ function catalogTree(rows) {
 }
 
 async function adminForms(section) {
-  const [org, catalog] = await Promise.all([api("GET", "/api/v1/org"), api("GET", "/api/v1/catalog")]);
+  const org = await api("GET", "/api/v1/org");  // the whole directory: catalog, rules and policies included
   const pairs = (items, value, label) => items.map((x) => [value(x), label(x)]);
   const regions = () => pairs(flattenRegions(org.regions), (r) => r.code, (r) => `${r.code} · ${r.name}`);
   const branches = () => pairs(org.branches, (b) => b.code, (b) => `${b.code} · ${b.name}`);
@@ -180,11 +180,11 @@ async function adminForms(section) {
       { key: "identities", type: "pairs", size: 28, hint: "identities_hint" }],
       // a person taken off the list is deactivated (their tickets stay); the org document lists the active ones
       save: (rows) => api("PUT", "/api/v1/org", { people: [...rows, ...org.people.filter((p) => !rows.some((r) => r.id === p.id)).map((p) => ({ ...p, active: false }))] }) },
-    catalog: { rows: flattenCatalog(catalog.items), remove: false, order: true, fields: [
+    catalog: { rows: flattenCatalog(org.catalog), remove: false, order: true, fields: [
       { key: "group", required: true }, { key: "name", required: true }, { key: "speciality" },
       { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) }, { key: "team", type: "select", options: teams }],
       save: (rows) => api("PUT", "/api/v1/catalog", { items: catalogTree(rows) }) },
-    "routing-rules": { load: () => api("GET", "/api/v1/routing-rules"), layout: "cards", order: true, fields: [
+    "routing-rules": { rows: org.routing, layout: "cards", order: true, fields: [
       { key: "name", size: 16 }, { key: "active", type: "check", default: true }, { key: "stop", type: "check" },
       { key: "when.category", type: "list", size: 18 }, { key: "when.priority", type: "list" }, { key: "when.region", type: "list" },
       { key: "when.branch", type: "list" }, { key: "when.channel", type: "list", hint: "channels_hint" }, { key: "when.keywords", type: "list", size: 18 },
@@ -192,7 +192,7 @@ async function adminForms(section) {
       { key: "then.team", type: "select", options: teams }, { key: "then.priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) },
       { key: "then.assignee", hint: "assignee_hint", size: 16 }, { key: "then.tags", type: "list" }, { key: "then.notify", type: "list" }],
       save: (rows) => api("PUT", "/api/v1/routing-rules", { items: rows }) },
-    "sla-policies": { load: () => api("GET", "/api/v1/sla-policies"), layout: "cards", order: true, fields: [
+    "sla-policies": { rows: org.sla, layout: "cards", order: true, fields: [
       { key: "name", size: 16 }, { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) },
       { key: "response", type: "number", hint: "minutes_hint" }, { key: "resolution", type: "number", hint: "minutes_hint" },
       { key: "warn_percent", type: "number" }, { key: "calendar", type: "select", options: [["7x24", "7×24"]], blank: "calendar_branch" },
@@ -202,7 +202,6 @@ async function adminForms(section) {
   };
   for (const name of section === "org" ? ["regions", "branches", "teams", "people"] : [section]) {
     const form = forms[name];
-    if (form.load) form.rows = (await form.load()).items;
     const box = document.createElement("section");
     box.className = "card";
     box.dataset.form = name;
