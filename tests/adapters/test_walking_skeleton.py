@@ -117,6 +117,14 @@ def test_kb_answer_solves_it_without_a_ticket(dialog: Dialog) -> None:
     assert d.pushed("li.wei") == []
 
 
+def test_none_of_the_suggestions_said_in_words_goes_to_a_ticket(dialog: Dialog) -> None:
+    d = dialog
+    for answer in ("都不对", "都不是！", "没用", "不对"):
+        assert "1." in d.say("zhang.san", "打印机卡纸了")
+        assert "选个分类" in d.say("zhang.san", answer), answer
+        d.say("zhang.san", "/cancel")
+
+
 def test_category_can_be_named_instead_of_numbered(dialog: Dialog) -> None:
     d = dialog
     d.say("zhang.san", "/new")

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 ARTICLE_PREVIEW = 600
 _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
-_NO = re.compile(r"^(0|2|没解决|还?没好|不行|还是不行|没用|不是|转人工|人工|no|not solved)[!！。.~～]*$", re.I)
+_NO = re.compile(r"^(0|2|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|没有|转人工|人工|no|not solved)[!！。.~～]*$",
+                 re.I)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
@@ -206,7 +207,7 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True
-    if _NO.match(text) or text in ("没有", "都不是", "不对"):
+    if _NO.match(text):
         rejected = [a for a in d.offered if a != d.viewed] if d.viewed else d.offered
         feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
                         kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
