@@ -35,8 +35,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 TARGET_SECONDS = 1.0
 INDEXES = {  # migration 0007's and 0008's
     "ix_tickets_closed_unresolved": "tickets (closed_at) WHERE resolved_at IS NULL",
-    "ix_tickets_created_at": "tickets (created_at)",
-    "ix_tickets_resolved_at": "tickets (resolved_at)",
+    "ix_tickets_created_at": "tickets (created_at) INCLUDE (claimed_at, branch_code)",
+    "ix_tickets_resolved_at": "tickets (resolved_at) INCLUDE (created_at, branch_code)",
     "ix_tickets_branch_created": "tickets (branch_code, created_at)",
     "ix_tickets_status": "tickets (status)",
     "ix_sla_clocks_stopped_at": "sla_clocks (stopped_at)",
