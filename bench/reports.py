@@ -35,9 +35,12 @@ TZ = ZoneInfo("Asia/Shanghai")
 TARGET_SECONDS = 1.0
 INDEXES = {  # migration 0007's and 0008's
     "ix_tickets_closed_unresolved": "tickets (closed_at) WHERE resolved_at IS NULL",
-    "ix_tickets_created_at": "tickets (created_at) INCLUDE (claimed_at, branch_code)",
-    "ix_tickets_resolved_at": "tickets (resolved_at) INCLUDE (created_at, branch_code)",
-    "ix_tickets_branch_created": "tickets (branch_code, created_at)",
+    "ix_tickets_created_at": "tickets (created_at) INCLUDE (claimed_at, response_met, branch_code)",
+    "ix_tickets_resolved_at": "tickets (resolved_at) INCLUDE (created_at, reopen_count, resolution_met, rating, "
+                              "branch_code)",
+    "ix_tickets_branch_created": "tickets (branch_code, created_at) INCLUDE (claimed_at, response_met)",
+    "ix_tickets_branch_resolved": "tickets (branch_code, resolved_at) INCLUDE (created_at, reopen_count, "
+                                  "resolution_met, rating)",
     "ix_tickets_status": "tickets (status)",
     "ix_sla_clocks_stopped_at": "sla_clocks (stopped_at)",
 }
