@@ -14,6 +14,7 @@ from wuyou.adapters import (
     admin_api,
     alerts,
     api,
+    audit_trail,
     http_channel,
     incident_pages,
     incidents_api,
@@ -64,12 +65,14 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(audit_trail.router)
     app.include_router(console.router)
     app.add_exception_handler(console.SignInRequired, console.to_sign_in)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)
     app.include_router(metrics.router)
     app.add_middleware(metrics.CountMessages)
+    app.add_middleware(audit_trail.AuditTrail, desk=desk)
     app.add_middleware(logs.RequestIds)
     openapi.install(app)
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")

@@ -19,6 +19,7 @@ from wuyou.desk.models import Person
 SESSION_COOKIE = "wuyou_session"
 CSRF_HEADER = "X-Wuyou-Console"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+AUDIT_ACTOR = "audit_actor"  # the request-state key naming who acted, for the audit trail
 
 _bearer = HTTPBearer(auto_error=False, description="a personal API token (`wuyou token create PERSON`)")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
@@ -54,6 +55,7 @@ def caller(
     if person is None:
         raise HTTPException(status_code=401, detail="unknown, expired or revoked API token",
                             headers={"WWW-Authenticate": "Bearer"})
+    setattr(request.state, AUDIT_ACTOR, person.id)
     return person
 
 

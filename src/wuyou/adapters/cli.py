@@ -14,6 +14,8 @@ from wuyou.adapters.settings import Settings
 from wuyou.db import utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from wuyou.adapters.bootstrap import Desk
 
 # The desk (database, migrations, web app) is imported by the commands that need it, so that
@@ -116,6 +118,7 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     with desk.sessions() as session:
         summary = import_org(session=session, doc=load_org_file(Path(args.file).read_text(encoding="utf-8")))
+        _audited(session, "cli org import", args.file)
         session.commit()
     print(
         f"imported {summary.regions} regions, {summary.branches} branches, {summary.categories} categories, "
@@ -156,6 +159,15 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps(out, ensure_ascii=False) if args.json else f"{query}\t{suggestions}", flush=True)
 
 
+def _audited(session: Session, action: str, target: str) -> None:
+    """An audit entry for a change made on the command line, by the operating-system user who ran it."""
+    import getpass
+
+    from wuyou.desk import audit
+
+    audit.record(session=session, at=utcnow(), actor_id=f"cli:{getpass.getuser()}", action=action, target=target)
+
+
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.desk import tokens
     from wuyou.desk.errors import NotFound
@@ -166,6 +178,7 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
             token = tokens.create(session=session, person_id=args.person, name=args.name, now=utcnow())
         except NotFound:
             sys.exit(f"no person '{args.person}' in the org directory")
+        _audited(session, "cli token create", f"{args.person} {args.name}")
         session.commit()
     print(token)
     print("(shown only this once: the desk keeps just its hash)", file=sys.stderr)
@@ -177,6 +190,7 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     with desk.sessions() as session:
         count = tokens.revoke(session=session, person_id=args.person, name=args.name, now=utcnow())
+        _audited(session, "cli token revoke", f"{args.person} {args.name}")
         session.commit()
     print(f"revoked {count} token(s)")
 
@@ -195,6 +209,7 @@ def cmd_passwd(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     with desk.sessions() as session:
         passwords.set_password(session=session, person_id=args.person, password=password)
+        _audited(session, "cli passwd", args.person)
         session.commit()
     print(f"console password set for {args.person}")
 

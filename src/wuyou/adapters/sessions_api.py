@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import SESSION_COOKIE, Caller
+from wuyou.adapters.auth import AUDIT_ACTOR, SESSION_COOKIE, Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import outbox, passwords, tokens
 from wuyou.desk.models import Person
@@ -93,6 +93,7 @@ def _sign_in(desk: Desk, request: Request, response: Response, person_id: str) -
                                     429: {"description": "too many failures"}})
 def sign_in_with_password(body: PasswordSignIn, request: Request, response: Response) -> Signed:
     """Sign in with a console password; sets the session cookie (12 hours)."""
+    setattr(request.state, AUDIT_ACTOR, body.person)  # the audit trail names whom it was for
     desk: Desk = request.app.state.desk
     _guard(desk, body.person)
     with desk.sessions() as session:
@@ -110,6 +111,7 @@ def _code_hash(person_id: str, code: str) -> str:
 def send_code(body: CodeRequest, request: Request) -> dict[str, str]:
     """Send a six-digit sign-in code to the person's chat. The answer is the same whether or not the person
     exists, so the form cannot be used to find out who works here."""
+    setattr(request.state, AUDIT_ACTOR, body.person)  # the audit trail names whom it was for
     desk: Desk = request.app.state.desk
     _guard(desk, body.person)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -130,6 +132,7 @@ def send_code(body: CodeRequest, request: Request) -> dict[str, str]:
                                            429: {"description": "too many failures"}})
 def sign_in_with_code(body: CodeSignIn, request: Request, response: Response) -> Signed:
     """Sign in with the code sent to the person's chat (valid 5 minutes, once)."""
+    setattr(request.state, AUDIT_ACTOR, body.person)  # the audit trail names whom it was for
     desk: Desk = request.app.state.desk
     _guard(desk, body.person)
     key = f"signin-code:{body.person}"

@@ -81,6 +81,22 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AuditEvent(Base):
+    """One entry of the audit trail: a change to the desk's configuration or to who may do what (org, catalog,
+    routing, SLA, hours, webhooks, tokens, passwords), or a sign-in, with its outcome. Never a secret."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(100))  # who acted, or who was claimed at a sign-in
+    action: Mapped[str] = mapped_column(String(200))  # "PUT /api/v1/routing-rules", "cli token create", ...
+    target: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[int] = mapped_column(Integer)  # the HTTP status, or 0 for a command-line change
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(100))
+
+
 class Identity(Base):
     """A person's account on one chat platform (`http`, `wechat`, `wecom`, `telegram`, ...)."""
 
