@@ -51,6 +51,22 @@ def test_live_index_follows_imports_and_feedback(desk: Desk) -> None:
         assert index.matcher(s).rank("打印机很慢 要等很久")[0].article_id == second
 
 
+def test_only_verdicts_make_the_boosts_stale(desk: Desk) -> None:
+    """Offering or viewing a suggestion (every message of a storm) changes no boost, so it must not make every
+    process recount all the feedback; a verdict must."""
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=TWINS, now=utcnow())
+        before = feedback.version(session=s)
+        feedback.record(session=s, article_ids=["A", "B"], kind="offered", now=utcnow(), person_id="p")
+        feedback.record(session=s, article_ids=["A"], kind="viewed", now=utcnow(), person_id="p")
+        assert feedback.version(session=s) == before
+        feedback.record(session=s, article_ids=["A"], kind="rejected", now=utcnow(), person_id="p")
+        rejected = feedback.version(session=s)
+        assert rejected > before
+        feedback.record(session=s, article_ids=["B"], kind="solved", now=utcnow(), person_id="p")
+        assert feedback.version(session=s) > rejected
+
+
 def test_large_kb_rebuilds_in_the_background_while_the_old_index_answers(desk: Desk) -> None:
     index = LiveIndex(threshold=0, inline_up_to=0)  # every rebuild after the first goes to the background
     scanner = _doc("S", "扫码枪扫不出条码", "扫码枪对着条码没有反应，扫不出来。")

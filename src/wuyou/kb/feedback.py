@@ -36,16 +36,22 @@ MAX_BOOST = 0.15
 BOOST_SCALE = 5.0
 
 
+VERDICTS = ("solved", "rejected")  # the kinds the boosts are learned from
+
+
 def version(*, session: Session) -> int:
-    """Grows with every feedback row (a cheap primary-key look-up)."""
-    return int(session.scalar(select(func.max(Feedback.id))) or 0)
+    """Grows with every verdict — not with every suggestion offered or viewed, which change no boost (an index
+    look-up per kind, in one statement)."""
+    newest = session.execute(select(*(select(func.max(Feedback.id)).where(Feedback.kind == kind).scalar_subquery()
+                                      for kind in VERDICTS))).one()
+    return max(int(n or 0) for n in newest)
 
 
 def article_boosts(*, session: Session) -> dict[str, float]:
     """Ranking multipliers learned from feedback: "this solved it" lifts, "not this one" lowers."""
     rows = session.execute(
         select(Feedback.article_id, Feedback.kind, func.count())
-        .where(Feedback.kind.in_(("solved", "rejected")))
+        .where(Feedback.kind.in_(VERDICTS))
         .group_by(Feedback.article_id, Feedback.kind)
     ).all()
     balance: dict[str, float] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wuyou.db import Base, UTCDateTime, utcnow
@@ -30,6 +30,8 @@ class Feedback(Base):
     """What happened to one suggestion: offered, viewed, solved (a deflection) or rejected."""
 
     __tablename__ = "kb_feedback"
+    # The newest verdict ("solved", "rejected") is what tells a process its ranking boosts are stale.
+    __table_args__ = (Index("ix_kb_feedback_kind_id", "kind", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[str] = mapped_column(ForeignKey("kb_articles.id"), index=True)
