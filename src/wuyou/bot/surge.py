@@ -27,6 +27,7 @@ from wuyou.kb.text import tidy
 PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its later reports
 PROFILE_SHARE = 0.25  # share of them a later report must resemble
 FOLLOW_UP_WITHIN = timedelta(hours=2)
+SYNC_BATCH = 500  # reports read per statement when catching up with the other processes
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
@@ -60,10 +61,20 @@ class SurgeWatch:
     def _sync(self, session: Session, now: datetime) -> None:
         """Feed in the reports other server processes recorded since the last look, and learn of incidents
         they declared, so that every process sees the whole stream (the first call rebuilds the window)."""
-        stmt = select(FaultReport).where(FaultReport.id > self._watermark).order_by(FaultReport.at, FaultReport.id)
-        if not self._loaded:
-            stmt = stmt.where(FaultReport.at >= now - self.detector.rules.window)
-        for row in session.scalars(stmt):
+        if not self._loaded:  # the window's reports, by time (the index on `at`)
+            fresh = list(session.scalars(select(FaultReport).where(FaultReport.at >= now - self.detector.rules.window)
+                                         .order_by(FaultReport.at, FaultReport.id)))
+        else:  # the few recorded since the last look: a range of the primary key, whatever the table's size
+            fresh = []
+            while True:
+                after = fresh[-1].id if fresh else self._watermark
+                batch = list(session.scalars(select(FaultReport).where(FaultReport.id > after)
+                                             .order_by(FaultReport.id).limit(SYNC_BATCH)))
+                fresh += batch
+                if len(batch) < SYNC_BATCH:
+                    break
+            fresh.sort(key=lambda r: (r.at, r.id))
+        for row in fresh:
             self._watermark = max(self._watermark, row.id)
             if row.id in self._own:
                 continue
