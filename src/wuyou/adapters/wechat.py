@@ -70,7 +70,7 @@ def _account(desk: Desk, name: str) -> WeChatAccount:
 
 def _signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> bool:
     expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-    return hmac.compare_digest(expected, signature or "")
+    return hmac.compare_digest(expected.encode(), (signature or "").encode())  # bytes: any input compares
 
 
 def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str]) -> None:
@@ -117,6 +117,8 @@ async def receive(account: str, request: Request) -> Response:
         plain = body.decode("utf-8", errors="replace")
     try:
         message = parse_message(plain)
+        for name in getattr(type(message), "_fields", {}):  # wechatpy converts fields when read: read them now
+            getattr(message, name)
     except Exception as exc:
         raise HTTPException(status_code=400, detail="unreadable message") from exc
     return await _handle(desk, acc, message, crypto if encrypted else None, params)

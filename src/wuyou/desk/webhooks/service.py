@@ -114,4 +114,5 @@ def verify(secret: str, header: str, body: bytes, *, now: int, tolerance: int = 
         return False
     if abs(now - timestamp) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}")
+    expected, given = sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}"
+    return hmac.compare_digest(expected.encode(), given.encode())  # bytes: a non-ASCII header is just wrong
