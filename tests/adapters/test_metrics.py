@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from tests.dialog import Dialog
 from wuyou.adapters.app import create_app
@@ -51,8 +52,18 @@ class SilentStore(MemoryStore):
         return False
 
 
-def test_readyz_is_503_when_the_store_does_not_answer(desk: Desk) -> None:
+def test_readyz_stays_ready_but_degraded_when_the_store_does_not_answer(desk: Desk) -> None:
+    """Messages do not need Redis, and every process shares it: taking them all out of the load balancer
+    because Redis is down would stop the desk for nothing."""
     desk.bot.store = SilentStore()
     answer = TestClient(create_app(desk, run_worker=False)).get("/readyz")
-    assert answer.status_code == 503 and answer.json()["store"].startswith("error")
-    assert answer.json()["database"] == "ok"
+    assert answer.status_code == 200 and answer.json()["status"] == "degraded"
+    assert answer.json()["store"].startswith("error") and answer.json()["database"] == "ok"
+
+
+def test_readyz_is_503_when_the_database_does_not_answer(desk: Desk) -> None:
+    desk.db.dispose()
+    desk.sessions.configure(bind=create_engine("sqlite:////nonexistent-dir/wuyou.db"))
+    answer = TestClient(create_app(desk, run_worker=False)).get("/readyz")
+    assert answer.status_code == 503 and answer.json()["status"] == "unavailable"
+    assert answer.json()["database"].startswith("error")

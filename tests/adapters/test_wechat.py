@@ -142,10 +142,12 @@ def test_the_same_message_three_times_is_handled_once(dialog: Dialog, wx: WeChat
     wx.say(CLERK, "1")
     wx.say(CLERK, "1")
     inner = wx.xml(CLERK, Content="前台打印机不出纸")
-    replies = [wx.post(inner) for _ in range(3)]  # WeChat's retries: new timestamp/nonce, same MsgId
+    # WeChat redelivers only what it got no answer for (new timestamp/nonce, same MsgId): the first redelivery
+    # carries the answer again — the same one, the ticket is not filed twice — and any further one is silent.
+    replies = [wx.post(inner) for _ in range(3)]
     assert [r.status_code for r in replies] == [200, 200, 200]
     texts = [wx.reply_text(r) for r in replies]
-    assert sum("已报修" in t for t in texts) == 1 and texts[1:] == ["", ""]
+    assert "已报修" in texts[0] and texts[1] == texts[0] and texts[2] == ""
     status = d.say("zhang.san", "进度")
     assert status.count("#") == 1
 
@@ -265,3 +267,22 @@ def test_errors_never_carry_the_app_secret() -> None:
     cleaned = redact(text)
     assert "TOPSECRET" not in cleaned and "ALSOSECRET" not in cleaned and "TKN" not in cleaned
     assert "appid=wx1" in cleaned
+
+
+def test_a_redelivery_after_the_first_attempt_died_carries_the_answer(dialog: Dialog, wx: WeChatServer) -> None:
+    """The first delivery was acted on (its transaction committed) but the process died before answering
+    WeChat: the redelivery gets that answer, and the ticket is filed once."""
+    from wuyou.bot.messages import Chat, Inbound, Sender
+
+    wx.say(CLERK, "/new")
+    wx.say(CLERK, "1")
+    wx.say(CLERK, "1")
+    inner = wx.xml(CLERK, Content="前台打印机不出纸")
+    first = dialog.desk.bot.receive(Inbound(platform="wechat", account="main", sender=Sender(CLERK),
+                                            text="前台打印机不出纸", chat=Chat("direct", CLERK),
+                                            dedup_key=str(wx.msg_id)))
+    assert not first.duplicate and "已报修" in first.replies[0].text  # ... and this answer never left
+    again = wx.reply_text(wx.post(inner))
+    assert again == "\n\n".join(r.text for r in first.replies)
+    assert wx.reply_text(wx.post(inner)) == ""  # a further redelivery: already answered
+    assert dialog.say("zhang.san", "进度").count("#") == 1

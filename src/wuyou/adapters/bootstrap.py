@@ -20,7 +20,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine, InboundLimits
 from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, utcnow
-from wuyou.desk import housekeeping, passwords, sla, surge
+from wuyou.desk import conversations, housekeeping, passwords, sla, surge
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.media import FolderMedia, MediaStore
@@ -64,9 +64,11 @@ class Desk:
         return handled
 
     def housekeeping_round(self) -> int:
-        """Unclaimed reminders, auto-release of idle claims, auto-close of unanswered resolutions."""
+        """Unclaimed reminders, auto-release of idle claims, auto-close of unanswered resolutions; old message
+        receipts forgotten."""
         with self.sessions() as session:
             handled = housekeeping.run(session=session, now=self.clock(), rules=self.queue_rules)
+            handled += conversations.purge(session=session, now=self.clock())
             session.commit()
         return handled
 
@@ -85,7 +87,8 @@ class Desk:
 
 def build_store(settings: Settings) -> StateStore:
     if settings.redis_url:
-        return RedisStore(settings.redis_url, prefix=settings.redis_prefix)
+        return RedisStore(settings.redis_url, prefix=settings.redis_prefix, sentinels=settings.redis_sentinels,
+                          master=settings.redis_sentinel_master)
     return MemoryStore()
 
 
@@ -138,7 +141,7 @@ def build_media(settings: Settings) -> MediaStore:
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: StateStore | None = None) -> Desk:
     """Wire a desk from settings (the database schema must already be migrated)."""
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, **settings.engine_options)
     sessions = make_session_factory(db)
     catalog = Catalog(settings.locale)
     tz = ZoneInfo(settings.timezone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.adapters import counters, http_mailbox
-from wuyou.desk import outbox
+from wuyou.desk import conversations, outbox
 from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import OutboxMessage, Person
 from wuyou.desk.org import identities_of, person_by_identity
@@ -20,6 +21,8 @@ from wuyou.i18n import Catalog
 
 log = logging.getLogger(__name__)
 _DESK_TZ = ZoneInfo("Asia/Shanghai")
+LEASE_SECONDS = 30.0  # far longer than one send may take (platform clients time out after 5 s)
+LEASE_BATCH = 20
 
 
 class DeliveryFailed(Exception):
@@ -73,13 +76,17 @@ class Deliverer:
         self._order = [s.platform for s in senders]
         self._clock = clock
 
-    def queue_texts(self, *, platform: str, address: str, texts: Sequence[str], key: str) -> bool:
+    def queue_texts(self, *, platform: str, address: str, texts: Sequence[str], key: str,
+                    receipt: str | None = None) -> bool:
         """Answers a platform would not take now (or came too late for a passive reply) go to the person through
-        the outbox as plain text, so they are not lost; False when nobody of the directory has that address."""
+        the outbox as plain text, so they are not lost; False when nobody of the directory has that address. With
+        the message's `receipt`, only if nobody else has delivered its answer (a redelivery may have carried it)."""
         with self._sessions() as session:
             person = person_by_identity(session=session, platform=platform, external_id=address)
             if person is None:
                 return False
+            if receipt is not None and not conversations.claim_answer(session=session, key=receipt):
+                return True
             for i, text in enumerate(texts):
                 outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
                                key=f"{key}:{i}", now=self._clock())
@@ -87,13 +94,28 @@ class Deliverer:
         return True
 
     def run_once(self, *, limit: int = 100) -> int:
-        """Deliver what is due now; returns how many messages were handled."""
-        with self._sessions() as session:
-            due = outbox.due(session=session, now=self._clock(), limit=limit)
-            for message in due:
-                self._deliver(session, message)
-            session.commit()
-            return len(due)
+        """Deliver what is due now; returns how many messages were handled. Each delivery commits on its own, so
+        a worker killed mid-round re-sends at most the one message it was sending (platforms take no idempotency
+        key); the rest of its lease falls due again after LEASE_SECONDS."""
+        handled = 0
+        while handled < limit:
+            with self._sessions() as session:
+                ids = outbox.lease(session=session, now=self._clock(), seconds=LEASE_SECONDS,
+                                   limit=min(LEASE_BATCH, limit - handled))
+                session.commit()
+            if not ids:
+                break
+            started = time.monotonic()
+            for message_id in ids:
+                if time.monotonic() - started > LEASE_SECONDS / 2:
+                    break  # slow platforms: leave the rest of the lease to fall due again rather than race it
+                with self._sessions() as session:
+                    message = session.get(OutboxMessage, message_id)
+                    if message is not None and message.status == "pending":
+                        self._deliver(session, message)
+                        session.commit()
+                handled += 1
+        return handled
 
     def _deliver(self, session: Session, message: OutboxMessage) -> None:
         now = self._clock()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -13,12 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wuyou.adapters import http_mailbox
 from wuyou.adapters.bootstrap import Desk
+from wuyou.bot.engine import Unavailable
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
 
 MAX_BODY_TEXT = 100_000  # the engine answers long texts politely; beyond this the request is refused
 MAX_ATTACHMENT_B64 = 15_000_000  # about 11 MB of content; the desk keeps at most 10 MB per file
-DEDUP_TTL = 24 * 3600
-PENDING_TTL = 60
 
 router = APIRouter(prefix="/channels/http", tags=["http channel"])
 
@@ -87,13 +84,12 @@ def _as_json(replies: list[Outbound]) -> list[dict[str, Any]]:
     return [{"text": r.text, "buttons": [{"label": b.label, "action": b.action} for b in r.buttons]} for r in replies]
 
 
-@router.post("/messages", response_model=RepliesOut)
+@router.post("/messages", response_model=RepliesOut, responses={503: {"description": "not taken: send again"}})
 def post_message(body: MessageIn, request: Request) -> RepliesOut:
-    """Send a message (or press a button) as `user`; the answer comes back in the response."""
+    """Send a message (or press a button) as `user`; the answer comes back in the response. With a `message_id`,
+    sending the same message again (after a timeout, a lost connection) gets the same answer and changes nothing.
+    503 means the message was not taken (the database is unreachable): send it again."""
     desk = _desk(request)
-    key = f"dedup:http:{body.user}:{body.message_id}" if body.message_id else None
-    if key is not None and not desk.store.set_nx(key, "", ttl=PENDING_TTL):
-        return RepliesOut(replies=_wait_for_first(desk, key), duplicate=True)
     inbound = Inbound(
         platform="http",
         account="default",
@@ -104,10 +100,12 @@ def post_message(body: MessageIn, request: Request) -> RepliesOut:
         dedup_key=body.message_id,
         attachments=tuple(_decode(a) for a in body.attachments),
     )
-    replies = _as_json(desk.bot.handle(inbound))
-    if key is not None:
-        desk.store.set(key, json.dumps(replies, ensure_ascii=False), ttl=DEDUP_TTL)
-    return RepliesOut.model_validate({"replies": replies})
+    try:
+        answer = desk.bot.receive(inbound)
+    except Unavailable as exc:
+        raise HTTPException(status_code=503, detail="the desk cannot take messages right now; send it again",
+                            headers={"Retry-After": "1"}) from exc
+    return RepliesOut.model_validate({"replies": _as_json(answer.replies), "duplicate": answer.duplicate})
 
 
 def _decode(item: AttachmentIn) -> Attachment:
@@ -116,18 +114,6 @@ def _decode(item: AttachmentIn) -> Attachment:
     except (binascii.Error, ValueError) as exc:
         raise HTTPException(status_code=422, detail=f"attachment {item.name or item.kind}: data is not base64") from exc
     return Attachment(kind=item.kind, data=data, name=item.name, content_type=item.content_type)
-
-
-def _wait_for_first(desk: Desk, key: str, *, wait: float = 5.0) -> list[ReplyOut]:
-    """A retried delivery gets the first delivery's answer (waiting briefly if still running)."""
-    deadline = time.monotonic() + wait
-    while True:
-        stored = desk.store.get(key)
-        if stored:
-            return [ReplyOut.model_validate(r) for r in json.loads(stored)]
-        if time.monotonic() >= deadline:
-            return []
-        time.sleep(0.05)
 
 
 @router.get("/messages", response_model=MailboxOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./wuyou.db"
     redis_url: str | None = None
     redis_prefix: str = "wuyou:"
+    # Redis behind Sentinel: "host:port,host:port" and the monitored master's name (the URL's password and
+    # database number still apply).
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str = "mymaster"
+    # Each process's PostgreSQL pool; behind PgBouncer in transaction mode, no server-side prepared statements.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pgbouncer: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""  # links in chat messages; defaults to http://host:port
@@ -57,11 +65,22 @@ class Settings(BaseSettings):
     alerts_secret: SecretStr | None = None
     alerts_declare: str = "critical"
 
-    @field_validator("redis_url", "channels_file", "demo_dir", "media_s3_bucket", "media_s3_endpoint_url",
-                     "media_s3_access_key", "media_s3_secret_key", "alerts_secret", mode="before")
+    @field_validator("redis_url", "redis_sentinels", "channels_file", "demo_dir", "media_s3_bucket",
+                     "media_s3_endpoint_url", "media_s3_access_key", "media_s3_secret_key",
+                     "alerts_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def engine_options(self) -> dict[str, Any]:
+        """make_engine's pool options for a server database (SQLite keeps its own)."""
+        if self.database_url.startswith("sqlite"):
+            return {}
+        options: dict[str, Any] = {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+        if self.db_pgbouncer:
+            options["connect_args"] = {"prepare_threshold": None}
+        return options
 
     @property
     def alerts_declaring(self) -> frozenset[str]:

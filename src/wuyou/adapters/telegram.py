@@ -31,6 +31,7 @@ from wuyou.adapters.telegram_sending import (
     split_text,
 )
 from wuyou.adapters.webhooks import read_body
+from wuyou.bot.engine import Unavailable
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
 
 __all__ = ["RateLimiter", "TelegramSender", "router", "split_text"]
@@ -38,7 +39,6 @@ __all__ = ["RateLimiter", "TelegramSender", "router", "split_text"]
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
-DEDUP_TTL = 24 * 3600
 
 # A platform's webhook, verified by its own signature: not part of the API, so not in the spec.
 router = APIRouter(prefix="/channels/telegram", tags=["telegram"], include_in_schema=False)
@@ -64,6 +64,8 @@ async def receive(account: str, request: Request) -> Response:
         await run_in_threadpool(_handle, desk, acc, update)
     except DeliveryFailed as exc:  # getMe failed before anything was taken: Telegram will redeliver
         raise HTTPException(status_code=503, detail="Telegram API unreachable") from exc
+    except Unavailable as exc:  # the database is down: nothing was taken, Telegram will redeliver
+        raise HTTPException(status_code=503, detail="the desk cannot take messages right now") from exc
     return Response(status_code=200)
 
 
@@ -80,8 +82,6 @@ def _parse(body: bytes) -> Update:
 def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
     sender = TelegramSender(account, desk.store)
     inbound = _inbound(desk, sender, account, update)
-    if not desk.store.set_nx(f"dedup:tg:{account.name}:{update.update_id}", "1", ttl=DEDUP_TTL):
-        return  # a redelivery: its answer went (or is going) out once
     if update.callback_query is not None:
         try:
             sender.answer_callback(update.callback_query.id)
@@ -91,7 +91,9 @@ def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
         return
     message = update.message
     reply_to = message.message_id if message is not None and inbound.chat.kind != "direct" else None
-    replies = desk.bot.handle(inbound)
+    # A redelivery (Telegram got no 200: the first attempt died, or the database was down) is answered from the
+    # message's receipt; posts already made are skipped by their keys.
+    replies = desk.bot.receive(inbound).replies
     key = f"tg:{account.name}:{update.update_id}"
     for i, reply in enumerate(replies):
         chat = reply.chat or inbound.chat

@@ -3,11 +3,16 @@ nonce used once, and XML without DTDs or entities."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
 from defusedxml import ElementTree as SafeXml
 from defusedxml.common import DefusedXmlException
 from fastapi import HTTPException, Request
 
-from wuyou.store import StateStore
+from wuyou.store import StateStore, StoreError
+
+log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 300
 
@@ -24,16 +29,25 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def check_fresh(store: StateStore, *, scope: str, now: float, timestamp: str, nonce: str) -> None:
-    """403 unless the timestamp is within FRESH_SECONDS of now and this timestamp + nonce was never seen."""
+def check_fresh(store: StateStore, *, scope: str, now: float, timestamp: str, nonce: str, body: bytes) -> None:
+    """403 unless the timestamp is within FRESH_SECONDS of now and this timestamp + nonce never came with another
+    body. The same body again is the platform redelivering a request it got no answer for (message receipts make
+    that harmless); another body under a used nonce is a replay. When the state store is down the nonce goes
+    unchecked (the signature and the timestamp still are): refusing every message would be worse."""
     try:
         age = abs(now - int(timestamp))
     except ValueError as exc:
         raise HTTPException(status_code=403, detail="bad timestamp") from exc
     if age > FRESH_SECONDS:
         raise HTTPException(status_code=403, detail="stale timestamp")
-    if not store.set_nx(f"{scope}:nonce:{timestamp}:{nonce}", "1", ttl=2 * FRESH_SECONDS):
-        raise HTTPException(status_code=403, detail="nonce already used")
+    key, digest = f"{scope}:nonce:{timestamp}:{nonce}", hashlib.sha256(body).hexdigest()
+    try:
+        if store.set_nx(key, digest, ttl=2 * FRESH_SECONDS) or store.get(key) == digest:
+            return
+    except StoreError as exc:
+        log.warning("webhook nonce not checked (state store unavailable): %s", exc)
+        return
+    raise HTTPException(status_code=403, detail="nonce already used")
 
 
 def safe_xml(body: bytes) -> None:

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -40,13 +41,16 @@ from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
+from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
+from wuyou.desk import conversations
 from wuyou.store import StateStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 DEDUP_TTL = 24 * 3600
+REDELIVERY_AFTER = 6.0  # seconds: WeChat gives up on an answer after 5 and delivers again
 MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
 TOKEN_EXPIRED = (40001, 40014, 42001)
@@ -73,13 +77,13 @@ def _signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> boo
     return hmac.compare_digest(expected.encode(), (signature or "").encode())  # bytes: any input compares
 
 
-def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str]) -> None:
+def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str], body: bytes) -> None:
     """Signature, freshness and single use of the nonce: refused with 403 before anything is read."""
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
     if not _signature_ok(account.token, params.get("signature", ""), timestamp, nonce):
         raise HTTPException(status_code=403, detail="bad signature")
     check_fresh(desk.store, scope=f"wx:{account.name}", now=desk.clock().timestamp(), timestamp=timestamp,
-                nonce=nonce)
+                nonce=nonce, body=body)
 
 
 @router.get("/{account}")
@@ -101,7 +105,7 @@ async def receive(account: str, request: Request) -> Response:
     acc = _account(desk, account)
     body = await read_body(request, MAX_BODY)
     params = dict(request.query_params)
-    _check_request(desk, acc, params)
+    _check_request(desk, acc, params, body)
     safe_xml(body)
     encrypted = params.get("encrypt_type") == "aes"
     crypto = WeChatCrypto(acc.token, acc.aes_key, acc.app_id)
@@ -132,27 +136,43 @@ def _dedup_key(message: Any) -> str:
 
 async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCrypto | None,
                   params: dict[str, str]) -> Response:
-    key = f"dedup:wechat:{acc.name}:{_dedup_key(message)}"
-    if not desk.store.set_nx(key, "taken", ttl=DEDUP_TTL):
-        return _success()  # a retry of a message already taken: its answer comes (or came) once
     inbound = _inbound(desk, acc, message)
     if inbound is None:
         return _success()
-    future: Future[list[Outbound]] = _pool.submit(desk.bot.handle, inbound)
+    started = asyncio.get_running_loop().time()
+    future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
     try:
         # shield: running out of time must not cancel the engine's work, only stop waiting for it
-        replies = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout=acc.reply_deadline)
+        answer = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout=acc.reply_deadline)
     except (TimeoutError, FutureTimeout):
-        future.add_done_callback(lambda done: _push_late(desk, acc, message.source, key, done))
+        future.add_done_callback(lambda done: _push_late(desk, acc, message.source, done))
         return _success()
+    except Unavailable:
+        # Not taken. WeChat redelivers a message only when it got no answer within 5 seconds (an error status
+        # would show the person "service unavailable" instead): stay silent past that, then give up.
+        await asyncio.sleep(max(0.0, REDELIVERY_AFTER - (asyncio.get_running_loop().time() - started)))
+        raise HTTPException(status_code=503, detail="the desk cannot take messages right now") from None
+    if answer.duplicate and not await asyncio.wrap_future(_pool.submit(_claim, desk, answer.receipt)):
+        return _success()  # a redelivery whose answer went (or goes) out through the customer-service API
     held = _take_held(desk.store, acc, message.source)
-    text = "\n\n".join([*held, *(_render(r) for r in replies)]).strip()
+    text = "\n\n".join([*held, *(_render(r) for r in answer.replies)]).strip()
     if not text:
         return _success()
     reply = TextReply(source=message.target, target=message.source, content=_cut(text)).render()
     if crypto is not None:
         reply = crypto.encrypt_message(reply, params["nonce"], params["timestamp"])
     return Response(reply, media_type="application/xml")
+
+
+def _claim(desk: Desk, receipt: str | None) -> bool:
+    """WeChat redelivers only what it got no answer for: the redelivery answers, unless a late answer of the first
+    delivery is already on its way through the outbox (whoever claims the receipt first delivers)."""
+    if receipt is None:
+        return True
+    with desk.sessions() as session:
+        mine = conversations.claim_answer(session=session, key=receipt)
+        session.commit()
+    return mine
 
 
 def _success() -> Response:
@@ -214,14 +234,20 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
         return (Attachment(kind=kind, ref=media_id),)
 
 
-def _push_late(desk: Desk, acc: WeChatAccount, openid: str, key: str, done: Future[list[Outbound]]) -> None:
-    """The engine answered after the deadline: queue the answer for the customer-service API."""
+def _push_late(desk: Desk, acc: WeChatAccount, openid: str, done: Future[Answer]) -> None:
+    """The engine answered after the deadline: queue the answer for the customer-service API (unless WeChat's
+    redelivery of the message already carried it)."""
     try:
-        texts = [_render(r) for r in done.result()]
-        if desk.deliverer.queue_texts(platform="wechat", address=openid, texts=texts, key=f"late:{key}"):
+        answer = done.result()
+        texts = [_render(r) for r in answer.replies]
+        if desk.deliverer.queue_texts(platform="wechat", address=openid, texts=texts,
+                                      key=f"late:{acc.name}:{answer.receipt or uuid.uuid4().hex}",
+                                      receipt=answer.receipt):
             desk.loop.wake()
         else:
             _hold(desk.store, acc, openid, texts)
+    except Unavailable:
+        log.warning("a WeChat message from %s was not taken (database unavailable); WeChat redelivers it", openid)
     except Exception:
         log.exception("could not queue a late WeChat answer for %s", openid)
 

@@ -36,7 +36,7 @@ from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows
 from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
-from wuyou.adapters.wechat import DEDUP_TTL, MAX_BODY, TOKEN_EXPIRED, fetch_media
+from wuyou.adapters.wechat import MAX_BODY, TOKEN_EXPIRED, fetch_media
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
 from wuyou.desk.org import person_by_identity
@@ -92,7 +92,7 @@ async def receive(account: str, request: Request) -> Response:
     except Exception as exc:
         raise HTTPException(status_code=400, detail="undecryptable message") from exc
     check_fresh(desk.store, scope=f"wecom:{acc.name}", now=desk.clock().timestamp(), timestamp=p["timestamp"],
-                nonce=p["nonce"])
+                nonce=p["nonce"], body=body)
     raw = plain.encode() if isinstance(plain, str) else plain
     safe_xml(raw)
     fields = {child.tag: (child.text or "") for child in SafeXml.fromstring(raw)}
@@ -107,12 +107,11 @@ def _dedup_key(fields: dict[str, str]) -> str:
 
 
 def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
-    if not desk.store.set_nx(f"dedup:wecom:{acc.name}:{_dedup_key(fields)}", "1", ttl=DEDUP_TTL):
-        return
     inbound = _inbound(desk, acc, fields)
     if inbound is None:
         return
-    replies = desk.bot.handle(inbound)
+    # A redelivery is answered from the message's receipt; replies already sent are skipped by their keys.
+    replies = desk.bot.receive(inbound).replies
     sender = WeComSender(acc, desk.store)
     for i, reply in enumerate(replies):
         try:

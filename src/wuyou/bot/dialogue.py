@@ -1,11 +1,11 @@
-"""Per-person dialogue state, kept in the state store so every server process shares it."""
+"""Per-person dialogue state, kept in the database row of the person's conversation (`desk.conversations`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 
-from wuyou.store import StateStore
+from wuyou.desk.models import Conversation
 
 TTL_SECONDS = 30 * 60  # a suggestion or ticket dialogue lapses after 30 minutes of silence
 
@@ -29,23 +29,19 @@ class Dialogue:
     suggestion: int | None = None  # the suggestion session (KB deflection) the dialogue is in
 
 
-def _key(person_id: str) -> str:
-    return f"dialogue:{person_id}"
-
-
-def load(store: StateStore, person_id: str) -> Dialogue:
-    raw = store.get(_key(person_id))
-    if not raw:
+def load(row: Conversation, *, now: datetime) -> Dialogue:
+    """The dialogue kept in the person's conversation row; a fresh one when it lapsed or cannot be read."""
+    if not row.state or row.updated_at < now - timedelta(seconds=TTL_SECONDS):
         return Dialogue()
     try:
-        data = json.loads(raw)
-        return Dialogue(**{k: v for k, v in data.items() if k in Dialogue.__dataclass_fields__})
+        return Dialogue(**{k: v for k, v in row.state.items() if k in Dialogue.__dataclass_fields__})
     except (ValueError, TypeError):
         return Dialogue()  # unreadable state from an older version: start afresh
 
 
-def save(store: StateStore, person_id: str, dialogue: Dialogue) -> None:
-    if dialogue == Dialogue():
-        store.delete(_key(person_id))
-    else:
-        store.set(_key(person_id), json.dumps(asdict(dialogue), ensure_ascii=False), ttl=TTL_SECONDS)
+def save(row: Conversation, dialogue: Dialogue, *, now: datetime) -> None:
+    """Write the dialogue into the row (the caller's commit keeps it with the message's effects)."""
+    state = {} if dialogue == Dialogue() else asdict(dialogue)
+    if state != row.state or state:
+        row.state = state
+        row.updated_at = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,26 +12,43 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
 from wuyou.bot import following, incidents, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
-from wuyou.bot.messages import Button, Inbound, Outbound
+from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
-from wuyou.desk import binding
+from wuyou.desk import binding, conversations
 from wuyou.desk.errors import DeskError
 from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Person
 from wuyou.desk.org import person_by_identity
 from wuyou.i18n import Catalog
 from wuyou.kb.index import LiveIndex
-from wuyou.store import LockTimeout, StateStore, StoreError
+from wuyou.store import StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # longer messages are refused politely; logs as attachments come later
+UNAVAILABLE_RETRY_SECONDS = 3.0  # a database restart or fail-over is ridden out inside one request
+
+
+class Unavailable(Exception):
+    """The database cannot be reached: the message was not taken, and the platform should deliver it again."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine made of one message: the replies, whether it was a redelivery of a message already acted
+    on, and the receipt's key (an adapter that delivers a late answer claims it there)."""
+
+    replies: list[Outbound]
+    duplicate: bool = False
+    receipt: str | None = None
 
 
 @dataclass
@@ -112,6 +130,34 @@ class Engine:
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one message. Never raises: a failure becomes a polite reply and a log line."""
+        try:
+            return self.receive(inbound).replies
+        except Unavailable:
+            return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
+
+    def receive(self, inbound: Inbound) -> Answer:
+        """Act on one message and answer it, exactly once per delivery id (`inbound.dedup_key`): a redelivery
+        gets the first answer again (`duplicate`) and changes nothing. A failure of the desk's own logic becomes
+        a polite reply; an unreachable database, after retrying for a few seconds, raises `Unavailable` (nothing
+        was taken: the platform must deliver the message again)."""
+        delay = 0.05
+        deadline = time.monotonic() + UNAVAILABLE_RETRY_SECONDS
+        while True:
+            try:
+                return self._receive(inbound)
+            except DBAPIError as exc:
+                if not _transient(exc):
+                    log.exception("failed to handle a message from %s/%s", inbound.platform,
+                                  inbound.sender.platform_user_id)
+                    return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
+                if time.monotonic() + delay > deadline:
+                    log.warning("database unavailable; message from %s/%s not taken: %s", inbound.platform,
+                                inbound.sender.platform_user_id, exc.orig if exc.orig is not None else exc)
+                    raise Unavailable(str(exc)) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def _receive(self, inbound: Inbound) -> Answer:
         text = inbound.action if inbound.action is not None else inbound.text
         try:
             with self.session_factory() as session:
@@ -122,30 +168,35 @@ class Engine:
                     replies = self._stranger(session, inbound, text or "")
                     session.commit()
                     self._on_commit()
-                    return replies
+                    return Answer(replies)
                 refusal = self._over_limit(person, inbound)
                 if refusal is not None:
-                    return refusal
-                with self.store.lock(f"person:{person.id}", ttl=30, wait=10):
-                    turn = Turn(
-                        session=session,
-                        person=person,
-                        inbound=inbound,
-                        text=text,
-                        dialogue=dialogues.load(self.store, person.id),
-                        now=self.clock(),
-                        engine=self,
-                    )
-                    self._dispatch(turn)
-                    session.commit()
-                    dialogues.save(self.store, person.id, turn.dialogue)
+                    return Answer(refusal)
+                now = self.clock()
+                row = conversations.take(session=session, person_id=person.id, now=now)
+                key = None
+                if inbound.dedup_key:
+                    key = conversations.receipt_key(inbound.platform, inbound.account,
+                                                    inbound.sender.platform_user_id, inbound.dedup_key)
+                    seen = conversations.receipt(session=session, key=key)
+                    if seen is not None:
+                        return Answer(_replies_from(seen.replies, inbound.chat), duplicate=True, receipt=key)
+                turn = Turn(session=session, person=person, inbound=inbound, text=text,
+                            dialogue=dialogues.load(row, now=now), now=now, engine=self)
+                self._dispatch(turn)
+                if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
+                    row = conversations.take(session=session, person_id=person.id, now=now)
+                dialogues.save(row, turn.dialogue, now=now)
+                if key is not None:
+                    conversations.record(session=session, key=key, replies=_as_records(turn.replies), now=now)
+                session.commit()
             self._on_commit()
-            return turn.replies
-        except LockTimeout:
-            return [Outbound(self.catalog.t("busy"), chat=inbound.chat)]
+            return Answer(turn.replies, receipt=key)
+        except DBAPIError:
+            raise
         except Exception:
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
-            return [Outbound(self.catalog.t("error_generic"), chat=inbound.chat)]
+            return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
 
     def _over_limit(self, person: Person, inbound: Inbound) -> list[Outbound] | None:
         """None when the message may go on; else what to answer: a polite "slow down" for the first message
@@ -273,3 +324,23 @@ def _problem_with(text: str) -> str | None:
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
         return "symbols"
     return None
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """A lost or refused connection, a lock or serialisation conflict, a busy SQLite file: worth a retry."""
+    return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+
+
+def _as_records(replies: list[Outbound]) -> list[dict[str, Any]]:
+    return [{"text": r.text, "buttons": [[b.label, b.action] for b in r.buttons],
+             "chat": None if r.chat is None else [r.chat.kind, r.chat.id, r.chat.thread_id]} for r in replies]
+
+
+def _replies_from(records: list[dict[str, Any]], default: Chat) -> list[Outbound]:
+    replies = []
+    for record in records:
+        chat = record.get("chat")
+        replies.append(Outbound(text=str(record.get("text", "")),
+                                buttons=tuple(Button(label, action) for label, action in record.get("buttons", [])),
+                                chat=Chat(kind=chat[0], id=chat[1], thread_id=chat[2]) if chat else default))
+    return replies

@@ -348,3 +348,28 @@ class SuggestionSession(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="open")  # open / solved / ticket / abandoned
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    """Where a person is in their dialogue with the bot (the bot's state, as JSON). Kept in the database, in the
+    transaction of the message that changed it, so that a crash or a lost Redis never splits the two; its row is
+    also the per-person lock that makes one person's messages take turns across every server process."""
+
+    __tablename__ = "conversations"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Receipt(Base):
+    """An inbound message the desk has acted on, by its platform delivery id, with the replies it got: a
+    redelivery (the platform's retry, a client retrying after a crash) gets the same answer and no second effect.
+    `answered` is claimed by whoever delivers the answer when the first attempt could not (a late WeChat reply)."""
+
+    __tablename__ = "receipts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of platform/account/sender/id
+    replies: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -53,6 +53,16 @@ def due(*, session: Session, now: datetime, limit: int = 50) -> list[OutboxMessa
     return list(session.scalars(stmt))
 
 
+def lease(*, session: Session, now: datetime, seconds: float, limit: int = 20) -> list[int]:
+    """Take up to `limit` due messages for `seconds`: until then no other worker takes them (rows locked
+    `SKIP LOCKED` while leasing on PostgreSQL), and should this worker die they fall due again by themselves.
+    The caller commits the lease at once, then delivers each message in a transaction of its own."""
+    taken = due(session=session, now=now, limit=limit)
+    for message in taken:
+        message.next_attempt_at = now + timedelta(seconds=seconds)
+    return [message.id for message in taken]
+
+
 def mark_sent(*, message: OutboxMessage, now: datetime) -> None:
     """Record a successful delivery."""
     message.status = "sent"

@@ -6,8 +6,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse
 
 import redis
+from redis.sentinel import Sentinel
 
 from wuyou.store.base import LockTimeout, StoreError
 
@@ -22,8 +25,18 @@ return 0
 class RedisStore:
     """State in Redis under a key prefix (several desks, or test runs, can share one server)."""
 
-    def __init__(self, url: str, *, prefix: str = "wuyou:") -> None:
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    def __init__(self, url: str, *, prefix: str = "wuyou:", sentinels: str | None = None,
+                 master: str = "mymaster") -> None:
+        options: dict[str, Any] = {"decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 2}
+        if sentinels:
+            # The master is asked of the Sentinels at every (re)connection: a fail-over is followed by itself.
+            parsed = urlparse(url)
+            nodes = [(host, int(port)) for host, _, port in (s.strip().rpartition(":") for s in sentinels.split(","))]
+            sentinel = Sentinel(nodes, socket_timeout=2, socket_connect_timeout=2)
+            self._redis = sentinel.master_for(master, password=parsed.password,
+                                              db=int(parsed.path.strip("/") or 0), **options)
+        else:
+            self._redis = redis.Redis.from_url(url, **options)
         self._prefix = prefix
         self._unlock = self._redis.register_script(_UNLOCK)
 

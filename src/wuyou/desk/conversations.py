@@ -1,0 +1,57 @@
+"""Conversation state and message receipts, in the database: what makes a message's effects, the dialogue's next
+step and the answer a redelivery gets one atomic change (a crash between them, or a Redis restart, loses none)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from wuyou.desk.models import Conversation, Receipt
+
+RECEIPT_DAYS = 7  # platforms redeliver within minutes (WeChat), hours (Telegram); clients retry within a day
+
+
+def receipt_key(*parts: str) -> str:
+    """A fixed-size key for a delivery id made of the platform, account, sender and the platform's message id."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def take(*, session: Session, person_id: str, now: datetime) -> Conversation:
+    """The person's conversation row, created if new and locked for this transaction (`FOR UPDATE` on PostgreSQL;
+    SQLite's write transaction already excludes every other writer): one person's messages take turns."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Conversation).values(person_id=person_id, state={}, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["person_id"]))
+    stmt = select(Conversation).where(Conversation.person_id == person_id).with_for_update()
+    return session.scalars(stmt.execution_options(populate_existing=True)).one()
+
+
+def receipt(*, session: Session, key: str) -> Receipt | None:
+    """The receipt of a message already acted on (call after `take`, so that a concurrent first delivery of
+    the same message has committed or rolled back by now)."""
+    return session.get(Receipt, key, populate_existing=True)
+
+
+def record(*, session: Session, key: str, replies: list[dict[str, Any]], now: datetime) -> None:
+    """Note the message as acted on, with its answer; the caller's commit makes it durable with the effects."""
+    session.add(Receipt(key=key, replies=replies, created_at=now, answered=False))
+
+
+def claim_answer(*, session: Session, key: str) -> bool:
+    """Take the duty of delivering a receipt's answer; True for exactly one caller (the caller commits)."""
+    done = session.execute(update(Receipt).where(Receipt.key == key, Receipt.answered.is_(False))
+                           .values(answered=True).execution_options(synchronize_session=False))
+    return bool(getattr(done, "rowcount", 0) == 1)
+
+
+def purge(*, session: Session, now: datetime) -> int:
+    """Forget receipts older than RECEIPT_DAYS; how many went."""
+    done = session.execute(delete(Receipt).where(Receipt.created_at < now - timedelta(days=RECEIPT_DAYS))
+                           .execution_options(synchronize_session=False))
+    return int(getattr(done, "rowcount", 0) or 0)
