@@ -15,8 +15,10 @@ war-room group chats, adds members and posts to them (app group chats are push-o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,7 @@ from defusedxml import ElementTree as SafeXml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from wechatpy.enterprise import WeChatClient  # type: ignore[import-untyped]
 from wechatpy.enterprise.crypto import WeChatCrypto  # type: ignore[import-untyped]
@@ -36,8 +39,9 @@ from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows
 from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
-from wuyou.adapters.wechat import MAX_BODY, TOKEN_EXPIRED, fetch_media
+from wuyou.adapters.wechat import MAX_BODY, REDELIVERY_AFTER, TOKEN_EXPIRED, fetch_media
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
+from wuyou.bot.engine import Unavailable
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
 from wuyou.desk.org import person_by_identity
 from wuyou.store import StateStore
@@ -96,7 +100,13 @@ async def receive(account: str, request: Request) -> Response:
     raw = plain.encode() if isinstance(plain, str) else plain
     safe_xml(raw)
     fields = {child.tag: (child.text or "") for child in SafeXml.fromstring(raw)}
-    await run_in_threadpool(_handle, desk, acc, fields)
+    started = time.monotonic()
+    try:
+        await run_in_threadpool(_handle, desk, acc, fields)
+    except Unavailable:
+        # Not taken; WeCom, like WeChat, delivers again only what got no answer within 5 seconds.
+        await asyncio.sleep(max(0.0, REDELIVERY_AFTER - (time.monotonic() - started)))
+        raise HTTPException(status_code=503, detail="the desk cannot take messages right now") from None
     return Response("", media_type="text/plain")
 
 
@@ -107,7 +117,10 @@ def _dedup_key(fields: dict[str, str]) -> str:
 
 
 def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
-    inbound = _inbound(desk, acc, fields)
+    try:
+        inbound = _inbound(desk, acc, fields)
+    except OperationalError as exc:  # the sender's look-up: the database is down, nothing is taken yet
+        raise Unavailable(str(exc)) from exc
     if inbound is None:
         return
     # A redelivery is answered from the message's receipt; replies already sent are skipped by their keys.
