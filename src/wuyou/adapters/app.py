@@ -21,6 +21,7 @@ from wuyou.adapters import (
     kb_api,
     logs,
     metrics,
+    notices_api,
     openapi,
     org_api,
     pages,
@@ -64,6 +65,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(webhooks_api.router)
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
+    app.include_router(notices_api.router)
     app.include_router(sessions_api.router)
     app.include_router(audit_trail.router)
     app.include_router(console.router)

@@ -25,6 +25,7 @@ from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.media import FolderMedia, MediaStore
 from wuyou.desk.models import Person
+from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
 from wuyou.kb import articles
@@ -77,6 +78,15 @@ class Desk:
         with self.sessions() as session:
             now = self.clock()
             handled = oncall.escalate_due(session=session, now=now) + incidents.remind_updates(session=session, now=now)
+            session.commit()
+        return handled
+
+    def notices_round(self) -> int:
+        """Send the scheduled notices that are due; chase branches silent on an important notice."""
+        with self.sessions() as session:
+            now = self.clock()
+            handled = notice_service.send_due(session=session, now=now) + notice_service.remind(session=session,
+                                                                                               now=now)
             session.commit()
         return handled
 
@@ -168,7 +178,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))
-    jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round))
+    jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round, desk.notices_round))
     from wuyou.adapters.webhook_sender import WebhookSender
 
     desk.webhooks = WebhookSender(sessions=sessions, clock=clock)

@@ -18,6 +18,7 @@ class Spec:
     hidden: bool = False  # button actions, not listed in help
     takes_text: bool = False  # its Chinese form may be followed by words ("发布知识 KB-T1024")
     ticket_optional: bool = False  # without a number it means the person's only open ticket ("催单")
+    words_for_reporters: bool = False  # a reporter writing its Chinese form ("公告栏…") means words, not the command
 
 
 SPECS: tuple[Spec, ...] = (
@@ -40,6 +41,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("incident", ("应急",), staff=True, takes_text=True),
     Spec("update", ("通报",), staff=True, takes_text=True),
     Spec("oncall", ("值班",), staff=True, takes_text=True),
+    Spec("notice", ("发公告", "公告"), staff=True, takes_text=True, words_for_reporters=True),
+    Spec("maintenance", ("发维护通知", "维护通知", "维护窗口"), staff=True, takes_text=True, words_for_reporters=True),
+    Spec("sendnotice", (), staff=True, hidden=True),
     Spec("new", ("报障", "报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
     Spec("chase", ("催单", "催一下"), staff=False, needs_ticket=True, ticket_optional=True),
@@ -48,6 +52,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("help", ("帮助",), staff=False),
     Spec("confirm", (), staff=False, needs_ticket=True, hidden=True),
     Spec("reopen", (), staff=False, needs_ticket=True, hidden=True),
+    Spec("ack", (), staff=False, needs_ticket=True, hidden=True),  # a notice's 收到 button
+    Spec("insist", (), staff=False, hidden=True),  # report anyway, during a maintenance window
 )
 BY_NAME = {s.name: s for s in SPECS}
 _ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))

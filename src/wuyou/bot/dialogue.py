@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from wuyou.desk.models import Conversation
 
@@ -27,6 +28,7 @@ class Dialogue:
     attachments: list[int] = field(default_factory=list)  # staged attachments for the ticket to come
     report: int | None = None  # the fault report (surge detection) the dialogue started from
     suggestion: int | None = None  # the suggestion session (KB deflection) the dialogue is in
+    draft: dict[str, Any] | None = None  # a notice waiting for its sender's "1"
 
 
 def load(row: Conversation, *, now: datetime) -> Dialogue:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import following, incidents, reporting, staff, working
+from wuyou.bot import following, incidents, notices, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
@@ -285,6 +285,10 @@ class Engine:
             reporting.explain_error(turn, exc)
 
     def _run(self, turn: Turn, command: Command) -> None:
+        if command.spec.words_for_reporters and turn.person.role not in STAFF_ROLES \
+                and not clean(turn.text).startswith("/"):
+            reporting.free_text(turn)
+            return
         if command.spec.staff and turn.person.role not in ("engineer", "lead", "admin"):
             turn.say("staff_only", command=command.spec.zh[0] if command.spec.zh else command.spec.name)
             return
@@ -302,7 +306,7 @@ class Engine:
 
 HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     name[4:]: getattr(module, name)
-    for module in (reporting, following, staff, working, incidents)
+    for module in (reporting, following, staff, working, incidents, notices)
     for name in dir(module)
     if name.startswith("cmd_")
 }

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from wuyou.bot import following, incidents
+from wuyou.bot import following, incidents, notices
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -80,6 +80,8 @@ def free_text(turn: Turn) -> None:
         _on_description(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if notices.acknowledged(turn, text):
+        return
     if incidents.intercept(turn, text):
         return
     if _awaiting_me(turn, text):
@@ -144,9 +146,22 @@ def cmd_reopen(turn: Turn, command: Command | None) -> None:
     _reopen(turn, command.ticket, command.rest)
 
 
-def _report(turn: Turn, text: str) -> None:
-    """A new fault report: part of an open incident (a known issue), else confident KB articles, else
-    straight to a ticket. Every report counts towards surge detection, finished dialogue or not."""
+def cmd_insist(turn: Turn, command: Command | None) -> None:
+    """"1" after the maintenance answer: the reporter's problem is not the maintenance; report it."""
+    text = turn.dialogue.text
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if text:
+        _report(turn, text, maintenance=False)
+    else:
+        cmd_help(turn, None)
+
+
+def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
+    """A new fault report: about a system under announced maintenance (answered with the window), part of an
+    open incident (a known issue), else confident KB articles, else straight to a ticket. Every other report
+    counts towards surge detection, finished dialogue or not."""
+    if maintenance and notices.under_maintenance(turn, text):
+        return
     gibberish = text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
     report_id: int | None = None
     outcome = None

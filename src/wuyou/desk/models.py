@@ -27,6 +27,8 @@ class Branch(Base):
     name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     hours: Mapped[str | None] = mapped_column(String(200))
+    # Catalog leaves the branch has equipment of ("POS机", "身份证读卡器"): whom a notice about them reaches.
+    equipment: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Category(Base):

@@ -74,6 +74,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         branch.name = str(item.get("name") or code)
         branch.region_code = region
         branch.hours = _hours(item.get("hours"), f"branch {code}")
+        branch.equipment = _names(item.get("equipment"), f"branch {code}: equipment")
         session.add(branch)
     session.flush()
     branch_codes = set(session.scalars(select(Branch.code)))
@@ -166,6 +167,15 @@ def _import_overrides(session: Session, team_code: str, items: Sequence[Any], pe
         if end <= start:
             raise OrgFileError(f"{where}: 'to' must be after 'from'")
         session.add(OncallOverride(team_code=team_code, person_id=person, starts_at=start, ends_at=end, source="file"))
+
+
+def _names(value: Any, where: str) -> list[str]:
+    """A list of names (optional key): ["POS机", "打印机"]."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise OrgFileError(f"{where}: a list of names")
+    return [v.strip() for v in value]
 
 
 def _hours(value: Any, where: str) -> str | None:

@@ -31,7 +31,8 @@ def _regions(session: Session) -> list[dict[str, Any]]:
 
 def export_doc(*, session: Session) -> dict[str, Any]:
     """Regions (a tree), branches, people with their identities, teams, catalog, SLA policies and routing."""
-    branches = [{"code": b.code, "name": b.name, "region": b.region_code, **({"hours": b.hours} if b.hours else {})}
+    branches = [{"code": b.code, "name": b.name, "region": b.region_code, **({"hours": b.hours} if b.hours else {}),
+                 **({"equipment": list(b.equipment)} if b.equipment else {})}
                 for b in session.scalars(select(Branch).order_by(Branch.code))]
     identities: dict[str, dict[str, str]] = {}
     for i in session.scalars(select(Identity).order_by(Identity.id)):

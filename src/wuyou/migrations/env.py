@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 import wuyou.adapters.http_mailbox
 import wuyou.desk.incidents.models
 import wuyou.desk.models
+import wuyou.desk.notices.models
 import wuyou.desk.webhooks.models
 import wuyou.kb.models  # noqa: F401  (registers the tables on the metadata)
 from wuyou.db import Base

@@ -1,0 +1,224 @@
+"""Announcements through the API (and the console): preview the reach, send now or at a time, list, one notice
+with its acknowledgements per branch, cancel a scheduled one or end a maintenance window early."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.adapters.auth import Caller
+from wuyou.adapters.bootstrap import Desk
+from wuyou.desk.errors import DeskError, Forbidden, NotFound
+from wuyou.desk.models import Person
+from wuyou.desk.notices import audience as audiences
+from wuyou.desk.notices import service
+from wuyou.desk.notices.audience import Audience, UnknownTarget
+from wuyou.desk.notices.models import Notice, NoticeRecipient
+from wuyou.desk.scope import staff_regions
+
+router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
+NoticeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Codes = list[Annotated[str, Field(min_length=1, max_length=200)]]
+
+
+class AudienceIn(BaseModel):
+    regions: Codes = Field(default_factory=list, max_length=500, description="with every region below them")
+    branches: Codes = Field(default_factory=list, max_length=5000)
+    categories: Codes = Field(default_factory=list, max_length=100, description="catalog leaves: branches with that "
+                              "equipment (the org file's `equipment`, or their tickets of the last half year)")
+
+    def audience(self) -> Audience:
+        return Audience(tuple(self.regions), tuple(self.branches), tuple(self.categories))
+
+
+class WindowIn(BaseModel):
+    system: str = Field(min_length=1, max_length=100, description="as people name it: 核心系统")
+    aliases: Codes = Field(default_factory=list, max_length=20, description="other names people use for it")
+    starts_at: datetime
+    ends_at: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class NoticeIn(BaseModel):
+    kind: Literal["maintenance", "release", "precaution", "general"] = "general"
+    title: str = Field(default="", max_length=200, description="default: the body's first line")
+    body: str = Field(min_length=1, max_length=4000)
+    important: bool = Field(default=False, description="chase the branches that have not acknowledged it")
+    remind_after_minutes: int | None = Field(default=None, ge=5, le=7 * 24 * 60)
+    audience: AudienceIn = Field(default_factory=AudienceIn, description="empty: every branch (admins only)")
+    send_at: datetime | None = Field(default=None, description="default now; a time without offset is local")
+    window: WindowIn | None = Field(default=None, description="a maintenance window the notice announces")
+
+
+class ReachOut(BaseModel):
+    branches: int
+    people: int
+    platforms: dict[str, int]
+
+
+class WindowOut(BaseModel):
+    system: str
+    aliases: list[str]
+    starts_at: datetime
+    ends_at: datetime
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    important: bool
+    audience: dict[str, list[str]]
+    author: str
+    status: str
+    send_at: datetime
+    sent_at: datetime | None
+    window: WindowOut | None
+    people: int
+    acknowledged: int
+    branches: int
+    branches_acknowledged: int
+
+
+class BranchAcksOut(BaseModel):
+    code: str
+    name: str
+    people: int
+    acknowledged: int
+    first_acknowledged_at: datetime | None
+
+
+class NoticeDetailOut(NoticeOut):
+    by_branch: list[BranchAcksOut]
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _local(desk: Desk, moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
+
+
+def _out(session: Session, notice: Notice) -> NoticeOut:
+    people, acked = session.execute(select(func.count(), func.count(NoticeRecipient.acked_at))
+                                    .where(NoticeRecipient.notice_id == notice.id)).one()
+    rows = service.branch_acks(session=session, notice_id=notice.id)
+    w = notice.window
+    return NoticeOut(id=notice.id, kind=notice.kind, title=notice.title, body=notice.body, important=notice.important,
+                     audience=notice.audience, author=notice.author_id, status=notice.status, send_at=notice.send_at,
+                     sent_at=notice.sent_at, people=int(people), acknowledged=int(acked), branches=len(rows),
+                     branches_acknowledged=sum(1 for r in rows if r.acked),
+                     window=WindowOut(system=w.system, aliases=list(w.aliases), starts_at=w.starts_at,
+                                      ends_at=w.ends_at) if w else None)
+
+
+def _refusal(exc: DeskError) -> HTTPException:
+    if isinstance(exc, Forbidden):
+        return HTTPException(status_code=403, detail=str(exc))
+    if isinstance(exc, NotFound):
+        return HTTPException(status_code=404, detail="no such notice")
+    if isinstance(exc, UnknownTarget):
+        return HTTPException(status_code=422, detail=f"unknown regions, branches or categories: {exc}")
+    return HTTPException(status_code=422, detail=str(exc))
+
+
+def _visible(session: Session, person: Person, notice: Notice) -> bool:
+    """Leads see the notices they could have sent (within their regions); admins all."""
+    if person.role == "admin":
+        return True
+    if person.role != "lead":
+        return False
+    return notice.author_id == person.id or staff_regions(session=session, person=person) is None
+
+
+@router.post("/preview")
+def preview(body: NoticeIn, request: Request, person: Caller) -> ReachOut:
+    """Whom the notice would reach (branches, people, people per platform), without sending anything."""
+    desk = _desk(request)
+    if person.role not in service.SENDERS:
+        raise HTTPException(status_code=403, detail="leads and admins send notices")
+    with desk.sessions() as session:
+        try:
+            audiences.check(session=session, audience=body.audience.audience())
+        except DeskError as exc:
+            raise _refusal(exc) from exc
+        reach = audiences.reach(session=session, audience=body.audience.audience(), now=desk.clock())
+    return ReachOut(branches=reach.branches, people=reach.people, platforms=reach.platforms)
+
+
+@router.post("", status_code=201)
+def create(body: NoticeIn, request: Request, person: Caller) -> NoticeOut:
+    """Send a notice now (or at `send_at`): once to every person of its branches, on their own platform, through
+    the outbox. Leads within their regions, admins anywhere."""
+    desk = _desk(request)
+    w = body.window
+    with desk.sessions() as session:
+        try:
+            notice = service.create(
+                session=session, author=session.get(Person, person.id) or person, body=body.body, title=body.title,
+                kind=body.kind, important=body.important, audience=body.audience.audience(), now=desk.clock(),
+                send_at=_local(desk, body.send_at), remind_after_minutes=body.remind_after_minutes,
+                window=service.Window(system=w.system, aliases=tuple(w.aliases),
+                                      starts_at=_local(desk, w.starts_at) or w.starts_at,
+                                      ends_at=_local(desk, w.ends_at) or w.ends_at) if w else None)
+        except DeskError as exc:
+            raise _refusal(exc) from exc
+        session.commit()
+        out = _out(session, notice)
+    desk.loop.wake()
+    return out
+
+
+@router.get("")
+def list_notices(request: Request, person: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> list[NoticeOut]:
+    """Notices, newest first, with their reach and acknowledgement counts."""
+    desk = _desk(request)
+    if person.role not in service.SENDERS:
+        raise HTTPException(status_code=403, detail="for leads and admins")
+    with desk.sessions() as session:
+        found = session.scalars(select(Notice).order_by(Notice.id.desc()).limit(limit).offset(offset))
+        return [_out(session, n) for n in found if _visible(session, person, n)]
+
+
+@router.get("/{notice_id}")
+def get_notice(notice_id: NoticeId, request: Request, person: Caller) -> NoticeDetailOut:
+    """One notice with its acknowledgements branch by branch (branches nobody acknowledged first)."""
+    desk = _desk(request)
+    with desk.sessions() as session:
+        notice = session.get(Notice, notice_id)
+        if notice is None or not _visible(session, person, notice):
+            raise HTTPException(status_code=404, detail="no such notice")
+        rows = service.branch_acks(session=session, notice_id=notice_id)
+        return NoticeDetailOut(**_out(session, notice).model_dump(), by_branch=[
+            BranchAcksOut(code=r.code, name=r.name, people=r.people, acknowledged=r.acked,
+                          first_acknowledged_at=r.first_ack) for r in rows])
+
+
+@router.post("/{notice_id}/cancel")
+def cancel(notice_id: NoticeId, request: Request, person: Caller) -> NoticeOut:
+    """Withdraw a scheduled notice, or end a sent notice's maintenance window now."""
+    desk = _desk(request)
+    with desk.sessions() as session:
+        notice = session.get(Notice, notice_id)
+        if notice is None or not _visible(session, person, notice):
+            raise HTTPException(status_code=404, detail="no such notice")
+        try:
+            service.cancel(session=session, notice=notice, by=person, now=desk.clock())
+        except DeskError as exc:
+            raise _refusal(exc) from exc
+        session.commit()
+        return _out(session, notice)

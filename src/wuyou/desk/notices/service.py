@@ -1,0 +1,218 @@
+"""Announcements: create (now or scheduled), send through the outbox to every person of the chosen branches
+once, take their 收到, chase the branches that did not answer an important notice, and know the maintenance
+windows in force. Each function works in the caller's transaction; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import outbox
+from wuyou.desk.errors import DeskError, Forbidden, NotFound
+from wuyou.desk.models import Branch, Person
+from wuyou.desk.notices import audience as audiences
+from wuyou.desk.notices.audience import Audience
+from wuyou.desk.notices.models import KINDS, MaintenanceWindow, Notice, NoticeRecipient
+from wuyou.desk.scope import staff_regions
+
+ACK_DAYS = 7  # a 收到 counts for the person's latest notice of the last week
+DEFAULT_REMIND_MINUTES = 240
+SENDERS = ("lead", "admin")
+
+
+class BadNotice(DeskError):
+    """A notice that cannot be sent as given (no text, a window that ends before it starts, …)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    system: str
+    starts_at: datetime
+    ends_at: datetime
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BranchAcks:
+    code: str
+    name: str
+    people: int
+    acked: int
+    first_ack: datetime | None
+
+
+def create(*, session: Session, author: Person, body: str, audience: Audience, now: datetime, kind: str = "general",
+           title: str = "", important: bool = False, send_at: datetime | None = None, window: Window | None = None,
+           remind_after_minutes: int | None = None) -> Notice:
+    """Record a notice and send it now, or at `send_at`. Leads send within their regions, admins anywhere."""
+    if author.role not in SENDERS:
+        raise Forbidden("leads and admins send notices")
+    body = body.strip()
+    if not body:
+        raise BadNotice("empty notice")
+    if kind not in KINDS:
+        raise BadNotice(f"kind must be one of {', '.join(KINDS)}")
+    if window is not None and (window.ends_at <= window.starts_at or not window.system.strip()):
+        raise BadNotice("a maintenance window needs a system and must end after it starts")
+    audiences.check(session=session, audience=audience)
+    _check_scope(session, author, audience, now)
+    notice = Notice(kind="maintenance" if window is not None else kind, title=(title or body.splitlines()[0])[:200],
+                    body=body, important=important, audience=audience.as_json(), author_id=author.id, created_at=now,
+                    send_at=send_at or now, status="scheduled",
+                    remind_after_minutes=(remind_after_minutes or DEFAULT_REMIND_MINUTES) if important else None)
+    session.add(notice)
+    if window is not None:
+        notice.window = MaintenanceWindow(system=window.system.strip(), aliases=[a for a in window.aliases if a],
+                                          starts_at=window.starts_at, ends_at=window.ends_at)
+    session.flush()
+    if notice.send_at <= now:
+        send(session=session, notice=notice, now=now)
+    return notice
+
+
+def _check_scope(session: Session, author: Person, audience: Audience, now: datetime) -> None:
+    regions = staff_regions(session=session, person=author)
+    if regions is None:
+        return
+    if audience.everyone:
+        raise Forbidden("a lead names the regions or branches a notice goes to")
+    codes = audiences.branch_codes(session=session, audience=audience, now=now)
+    outside = sorted(set(session.scalars(select(Branch.code).where(Branch.code.in_(codes),
+                                                                   Branch.region_code.not_in(regions)))))
+    if outside:
+        raise Forbidden(f"outside your regions: {', '.join(outside[:5])}")
+
+
+def send(*, session: Session, notice: Notice, now: datetime) -> int:
+    """Queue the notice for every person of its branches, once each (keyed by notice and person); how many."""
+    codes = audiences.branch_codes(session=session, audience=Audience.from_json(notice.audience), now=now)
+    found = audiences.people(session=session, codes=codes)
+    for person in found:
+        session.add(NoticeRecipient(notice_id=notice.id, person_id=person.id, branch_code=person.branch_code))
+        outbox.enqueue(session=session, person_id=person.id, template="notice", params=params(notice),
+                       key=f"notice:{notice.id}:{person.id}", now=now,
+                       buttons=[{"label_key": "btn_notice_ack", "action": f"/ack {notice.id}"}])
+    notice.status, notice.sent_at = "sent", now
+    return len(found)
+
+
+def params(notice: Notice) -> dict[str, object]:
+    """The notification's parameters: the title, then the body without the title's line repeated."""
+    window = notice.window
+    lines = notice.body.strip().splitlines()
+    rest = "\n".join(lines[1:] if lines and lines[0].strip() == notice.title.strip() else lines).strip()
+    return {"notice": notice.id, "title": notice.title, "body": f"\n{rest}" if rest else "",
+            "kind_key": f"notice_kind_{notice.kind}",
+            "important_key": "notice_important" if notice.important else "",
+            "window_key": "notice_window" if window is not None else "",
+            "system": window.system if window else "",
+            "window_from_due": window.starts_at.isoformat() if window else "",
+            "window_until_due": window.ends_at.isoformat() if window else ""}
+
+
+def send_due(*, session: Session, now: datetime, limit: int = 20) -> int:
+    """Send the scheduled notices whose time has come (one worker each: `SKIP LOCKED`)."""
+    stmt = (select(Notice).where(Notice.status == "scheduled", Notice.send_at <= now).order_by(Notice.id)
+            .limit(limit).with_for_update(skip_locked=True, of=Notice))
+    due = list(session.scalars(stmt))
+    for notice in due:
+        send(session=session, notice=notice, now=now)
+    return len(due)
+
+
+def remind(*, session: Session, now: datetime, limit: int = 20) -> int:
+    """Once per important notice, when its time is up: remind the people of every branch where nobody has
+    acknowledged it yet. Returns how many notices were chased."""
+    stmt = (select(Notice).where(Notice.status == "sent", Notice.important, Notice.reminded_at.is_(None))
+            .order_by(Notice.id).limit(limit).with_for_update(skip_locked=True, of=Notice))
+    chased = 0
+    for notice in session.scalars(stmt):
+        if notice.sent_at is None or now < notice.sent_at + timedelta(minutes=notice.remind_after_minutes or 0):
+            continue
+        silent = _silent_branches(session, notice.id)
+        for row in session.scalars(select(NoticeRecipient).where(NoticeRecipient.notice_id == notice.id,
+                                                                 NoticeRecipient.branch_code.in_(silent))):
+            row.reminded_at = now
+            outbox.enqueue(session=session, person_id=row.person_id, template="notice_reminder",
+                           params=params(notice), key=f"notice:{notice.id}:{row.person_id}:reminder", now=now,
+                           buttons=[{"label_key": "btn_notice_ack", "action": f"/ack {notice.id}"}])
+        notice.reminded_at = now
+        chased += 1
+    return chased
+
+
+def _silent_branches(session: Session, notice_id: int) -> list[str]:
+    acked = func.count(NoticeRecipient.acked_at)
+    stmt = (select(NoticeRecipient.branch_code).where(NoticeRecipient.notice_id == notice_id,
+                                                      NoticeRecipient.branch_code.is_not(None))
+            .group_by(NoticeRecipient.branch_code).having(acked == 0))
+    return [c for c in session.scalars(stmt) if c is not None]
+
+
+def ack(*, session: Session, person: Person, now: datetime, notice_id: int | None = None) -> Notice | None:
+    """The person's 收到: for the notice named, else their latest unacknowledged one of the last week. None when
+    there is nothing to acknowledge (the caller treats the message as an ordinary one)."""
+    stmt = (select(NoticeRecipient).join(Notice, Notice.id == NoticeRecipient.notice_id)
+            .where(NoticeRecipient.person_id == person.id, Notice.status == "sent"))
+    if notice_id is not None:
+        stmt = stmt.where(NoticeRecipient.notice_id == notice_id)
+    else:
+        stmt = stmt.where(NoticeRecipient.acked_at.is_(None), Notice.sent_at >= now - timedelta(days=ACK_DAYS))
+    row = session.scalars(stmt.order_by(Notice.sent_at.desc(), Notice.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    if row.acked_at is None:
+        row.acked_at = now
+    return session.get(Notice, row.notice_id)
+
+
+def get(*, session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"notice {notice_id}")
+    return notice
+
+
+def reached(*, session: Session, notice_id: int) -> int:
+    """How many people the notice went to."""
+    return int(session.scalar(select(func.count()).select_from(NoticeRecipient)
+                              .where(NoticeRecipient.notice_id == notice_id)) or 0)
+
+
+def branch_acks(*, session: Session, notice_id: int) -> list[BranchAcks]:
+    """Per branch: people reached, how many said 收到, and when the first did; silent branches first."""
+    stmt = (select(NoticeRecipient.branch_code, Branch.name, func.count(), func.count(NoticeRecipient.acked_at),
+                   func.min(NoticeRecipient.acked_at))
+            .join(Branch, Branch.code == NoticeRecipient.branch_code, isouter=True)
+            .where(NoticeRecipient.notice_id == notice_id).group_by(NoticeRecipient.branch_code, Branch.name))
+    rows = [BranchAcks(code or "—", name or "—", people, acked, first) for code, name, people, acked, first
+            in session.execute(stmt)]
+    return sorted(rows, key=lambda r: (r.acked > 0, r.code))
+
+
+def active_windows(*, session: Session, branch_code: str | None, now: datetime) -> list[MaintenanceWindow]:
+    """Maintenance windows in force now whose notice reaches this branch (or everyone)."""
+    stmt = (select(MaintenanceWindow).join(Notice, Notice.id == MaintenanceWindow.notice_id)
+            .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now, Notice.status != "cancelled"))
+    found = []
+    for window in session.scalars(stmt):
+        scope = Audience.from_json(window.notice.audience)
+        if scope.everyone or (branch_code is not None and branch_code in audiences.branch_codes(
+                session=session, audience=scope, now=now)):
+            found.append(window)
+    return found
+
+
+def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> None:
+    """Withdraw a scheduled notice, or end a sent notice's maintenance window now (reports go to tickets again)."""
+    if by.role not in SENDERS:
+        raise Forbidden("leads and admins manage notices")
+    if notice.status == "scheduled":
+        notice.status = "cancelled"
+    elif notice.window is not None and notice.window.ends_at > now:
+        notice.window.ends_at = max(now, notice.window.starts_at)
+    else:
+        raise BadNotice("a sent notice cannot be unsent")

@@ -1,0 +1,209 @@
+"""Announcements end to end: a lead's notice to region SD-JN reaches each person of its branches once, on their
+own platform; 收到 is counted per branch on the notice's page and silent branches are reminded; a maintenance
+window answers reports about its system instead of opening tickets, and keeps them out of surge detection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from tests.adapters.fake_wechat import FakeWeChat
+from tests.conftest import shared
+from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
+from wuyou.bot.messages import Chat, Inbound, Sender
+from wuyou.desk.incidents.models import FaultReport, Incident, SurgeOffer
+from wuyou.desk.models import OutboxMessage, Ticket
+from wuyou.desk.org import import_org
+
+SH = ZoneInfo("Asia/Shanghai")
+JN_BRANCHES = ["JN-001", "JN-002", "JN-003"]
+# Per SD-JN branch: two clerks on WeChat, two on the HTTP channel (besides the sample org's own people).
+CLERKS = {b: [(f"{b.lower()}.{i}", "wechat" if i < 2 else "http") for i in range(4)] for b in JN_BRANCHES}
+QD_CLERK = "qd-001.9"
+
+
+def at(hhmm: str) -> datetime:
+    return datetime.fromisoformat(f"2026-03-10T{hhmm}").replace(tzinfo=SH)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeWeChat]:
+    server = FakeWeChat()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def channels_file(tmp_path: Path, fake: FakeWeChat) -> Path:
+    path = tmp_path / "channels.yaml"
+    path.write_text("wechat:\n  main: {app_id: wx0123456789abcdef, app_secret: s3cret, token: t, "
+                    f"aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG, api_base: '{fake.url}'}}\n",
+                    encoding="utf-8")
+    fake.sent.clear()
+    return path
+
+
+@pytest.fixture
+def d(desk: Desk) -> Iterator[Dialog]:
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    doc["branches"].append({"code": "JN-003", "name": "济南经十路支行", "region": "SD-JN", "equipment": ["POS机"]})
+    doc["regions"][0]["children"].append({"code": "BJ", "name": "北京分公司"})  # outside 赵敏's regions
+    doc["branches"].append({"code": "BJ-001", "name": "北京西单支行", "region": "BJ"})
+    for branch, clerks in CLERKS.items():
+        for pid, platform in clerks:
+            doc["people"].append({"id": pid, "name": f"柜员{pid}", "role": "reporter", "branch": branch,
+                                  "identities": {platform: f"o-{pid}" if platform == "wechat" else pid}})
+    doc["people"].append({"id": QD_CLERK, "name": "青岛柜员", "role": "reporter", "branch": "QD-001",
+                          "identities": {"http": QD_CLERK}})
+    with desk.sessions() as session:
+        import_org(session=session, doc=doc)
+        session.commit()
+    with Dialog(desk) as dialog:
+        yield dialog
+
+
+def reached(d: Dialog) -> dict[str, str]:
+    """Person → platform, for every person of SD-JN's branches (the sample org's zhang.san is on WeChat too)."""
+    people = {pid: platform for clerks in CLERKS.values() for pid, platform in clerks}
+    return {**people, "zhang.san": "wechat", "liu.yang": "http"}
+
+
+def say_as(d: Dialog, pid: str, platform: str, text: str) -> str:
+    if platform == "http":
+        return d.say(pid, text)
+    openid = "oJN001zhangsan" if pid == "zhang.san" else f"o-{pid}"
+    answer = d.desk.bot.receive(Inbound(platform="wechat", account="main", sender=Sender(openid), text=text,
+                                        chat=Chat("direct", openid), dedup_key=f"{pid}:{text}:{d.desk.clock()}"))
+    return "\n".join(r.text for r in answer.replies)
+
+
+def send_notice(d: Dialog, text: str) -> int:
+    preview = d.say("zhao.min", text)
+    assert "回复 1 确认发送" in preview, preview
+    sent = d.say("zhao.min", "1")
+    match = re.search(r"公告 #(\d+) 已发出", sent)
+    assert match, sent
+    return int(match.group(1))
+
+
+def test_a_notice_to_sd_jn_reaches_everyone_once_and_counts_acknowledgements(d: Dialog, fake: FakeWeChat,
+                                                                             clock) -> None:
+    clock.set(at("09:00"))
+    people = reached(d)
+    preview = d.say("zhao.min", "公告 SD-JN 重要 今晚 22:00 后请关闭柜面终端，明早开机前不要插卡")
+    assert f"{len(JN_BRANCHES)} 个网点的 {len(people)} 人" in preview, preview
+    assert d.pushed("zhang.san") == []  # nothing goes out before the sender confirms
+    notice = send_notice(d, "公告 SD-JN 重要 今晚 22:00 后请关闭柜面终端，明早开机前不要插卡")
+    while d.desk.deliverer.run_once():
+        pass
+    for pid, platform in people.items():
+        if platform == "http":
+            texts = [m["text"] for m in d.pushed(pid)]
+        else:
+            texts = fake.texts_to("oJN001zhangsan" if pid == "zhang.san" else f"o-{pid}")
+        assert len(texts) == 1 and "关闭柜面终端" in texts[0] and "收到" in texts[0], (pid, texts)
+    assert d.pushed(QD_CLERK) == [] and d.pushed("ma.jing") == []  # QD is not SD-JN
+    with d.desk.sessions() as s:  # exactly one notification per person: none twice, nobody else
+        rows = s.scalars(select(OutboxMessage.person_id).where(OutboxMessage.template == "notice")).all()
+    assert sorted(rows) == sorted(people)
+
+    # Half of them answer 收到, all of them at JN-001 and JN-002's first clerks: JN-003 stays silent but one.
+    answering = sorted(people)[: len(people) // 2]
+    for pid in answering:
+        assert "已确认收到" in say_as(d, pid, people[pid], "收到"), pid
+    page = d.client.get(f"/api/v1/notices/{notice}", headers={"Authorization": f"Bearer {d.token('zhao.min')}"})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert (body["people"], body["acknowledged"]) == (len(people), len(answering))
+    by_branch = {row["code"]: row for row in body["by_branch"]}
+    for branch in JN_BRANCHES:
+        members = [p for p in people if p.startswith(branch.lower())] + (
+            ["zhang.san"] if branch == "JN-001" else ["liu.yang"] if branch == "JN-002" else [])
+        assert by_branch[branch]["people"] == len(members)
+        assert by_branch[branch]["acknowledged"] == len([p for p in members if p in answering])
+    assert body["branches_acknowledged"] == sum(1 for b in JN_BRANCHES if by_branch[b]["acknowledged"])
+    # A second 收到 changes nothing; the console page shows the same counts.
+    say_as(d, answering[0], people[answering[0]], "收到")
+    again = d.client.get(f"/api/v1/notices/{notice}", headers={"Authorization": f"Bearer {d.token('zhao.min')}"})
+    assert again.json()["acknowledged"] == len(answering)
+
+    # After four hours the branches where nobody answered are reminded, once; the others are not.
+    silent = [b for b in JN_BRANCHES if by_branch[b]["acknowledged"] == 0]
+    clock.set(at("13:01"))
+    d.desk.notices_round()
+    d.desk.notices_round()
+    with d.desk.sessions() as s:
+        reminded = s.scalars(select(OutboxMessage.person_id).where(OutboxMessage.template == "notice_reminder")).all()
+    expected = [p for p in people if any(p.startswith(b.lower()) for b in silent)]
+    assert sorted(reminded) == sorted(expected)
+
+
+def test_a_maintenance_window_answers_reports_instead_of_opening_tickets(d: Dialog, clock) -> None:
+    clock.set(at("21:00"))
+    preview = d.say("zhao.min", "维护通知 核心系统 22:00-23:30 SD-JN 版本升级")
+    assert "22:00" in preview and "23:30" in preview, preview
+    send_notice(d, "维护通知 核心系统 22:00-23:30 SD-JN 版本升级")
+
+    clock.set(at("22:30"))
+    reply = d.say("liu.yang", "核心系统登录不了")
+    assert "计划维护" in reply and "23:30" in reply, reply
+    # Reports during the window open nothing and do not feed surge detection, from however many branches.
+    for clerks in CLERKS.values():
+        for pid, platform in clerks:
+            if platform == "http":
+                assert "计划维护" in d.say(pid, "核心系统登录不了，一直转圈"), pid
+    with d.desk.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
+        assert s.scalar(select(func.count()).select_from(FaultReport)) == 0
+        assert s.scalar(select(func.count()).select_from(SurgeOffer)) == 0
+        assert s.scalar(select(func.count()).select_from(Incident)) == 0
+    # Outside the notice's branches the report goes the usual way, as it does for whoever insists.
+    assert "计划维护" not in d.say(QD_CLERK, "核心系统登录不了")
+    insisted = d.say("liu.yang", "1")
+    assert "计划维护" not in insisted and ("选个分类" in insisted or "先试试" in insisted), insisted
+
+    clock.set(at("23:40"))  # the window is over: the normal flow
+    after = d.say("jn-002.2", "核心系统登录不了")
+    assert "计划维护" not in after and ("选个分类" in after or "先试试" in after), after
+
+
+def test_notices_through_the_api_scheduled_scoped_and_checked(d: Dialog, clock) -> None:
+    clock.set(at("09:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    pos = {"body": "POS机固件今晚升级，升级后请重新签到", "kind": "release", "audience": {"categories": ["POS机"]}}
+    preview = d.client.post("/api/v1/notices/preview", json=pos, headers=lead)
+    assert preview.status_code == 200 and preview.json()["branches"] == 1  # JN-003 declares a POS machine
+    later = d.client.post("/api/v1/notices", json={**pos, "send_at": "2026-03-10T18:00:00"}, headers=lead)
+    assert later.status_code == 201 and later.json()["status"] == "scheduled", later.text
+    d.desk.notices_round()
+    assert d.pushed("jn-003.2") == []
+    clock.set(at("18:00"))
+    d.desk.notices_round()
+    (pushed,) = d.pushed("jn-003.2")
+    assert pushed["text"].count("重新签到") == 1
+    assert d.pushed("jn-001.2") == []
+    # A lead sends within their regions only; unknown targets are named.
+    outside = d.client.post("/api/v1/notices", json={"body": "x", "audience": {"branches": ["BJ-001"]}},
+                            headers=lead)
+    assert outside.status_code == 403
+    unknown = d.client.post("/api/v1/notices", json={"body": "x", "audience": {"branches": ["XX-999"]}},
+                            headers=lead)
+    assert unknown.status_code == 422 and "XX-999" in unknown.text
+    reporter = d.client.post("/api/v1/notices", json={"body": "x"}, headers={"Authorization":
+                                                                             f"Bearer {d.token('liu.yang')}"})
+    assert reporter.status_code == 403
+    listed = d.client.get("/api/v1/notices", headers=lead).json()
+    assert [n["kind"] for n in listed] == ["release"]
+
+
+def test_a_reporter_writing_the_word_notice_is_reporting_not_commanding(d: Dialog) -> None:
+    reply = d.say("liu.yang", "公告栏的显示屏不亮了")
+    assert "工程师用的命令" not in reply, reply
