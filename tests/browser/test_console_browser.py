@@ -88,7 +88,7 @@ def sign_in(page: sync_api.Page, person: str, next_path: str = "/console") -> No
     page.fill("#pw-person", person)
     page.fill("#password", DEMO_PASSWORD)
     page.click("#sign-in")
-    page.wait_for_url(re.compile(r"/console/(queues|tickets|reports|kb|incidents|admin)"))
+    page.wait_for_url(re.compile(r"/console/(queues|tickets|reports|kb|incidents|admin|notices)"))
 
 
 def test_signing_in_with_a_wrong_then_the_right_password(page: sync_api.Page) -> None:
@@ -214,3 +214,23 @@ def test_an_admin_retires_a_person_in_the_people_form(page: sync_api.Page) -> No
     sync_api.expect(page.locator("section[data-form=people] input[value='zhou.qian']")).to_have_count(0)
     found = page.evaluate("() => fetch('/api/v1/org').then((r) => r.json())")
     assert "zhou.qian" not in [p["id"] for p in found["people"]]
+
+
+def test_a_lead_sends_a_notice_and_watches_the_acknowledgements_come_in(page: sync_api.Page,
+                                                                        server: Server) -> None:
+    sign_in(page, "xu.ming", "/console/notices")
+    page.fill("textarea[name=body]", "本周六 20:00–22:00 上海区网点网络割接\n"
+                                     "请提前完成日终，割接期间无法联网办理业务。")
+    page.fill("input[name=regions]", "SH")
+    page.check("input[name=important]")
+    page.click("#preview")
+    page.wait_for_function("document.querySelector('#reach').textContent.includes('3')")
+    shot(page, "notices")
+    page.click("#send")
+    page.wait_for_url(re.compile(r"/console/notices/\d+"))
+    page.wait_for_function("document.querySelector('#acked-people').textContent.startsWith('0 / 3')")
+    assert "已确认收到" in chat(server, "clerk", "收到")
+    page.reload()
+    page.wait_for_function("document.querySelector('#acked-people').textContent.startsWith('1 / 3')")
+    assert page.locator("#branch-acks tbody tr").count() == 2  # SH-001 and SH-002
+    shot(page, "notice")

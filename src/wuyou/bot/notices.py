@@ -65,7 +65,8 @@ def cmd_maintenance(turn: Turn, command: Command) -> None:
         return
     scope, important, details = found
     body = turn.t("notice_maintenance_body", system=system, starts=turn.local(starts), ends=turn.local(ends))
-    _confirm(turn, {"kind": "maintenance", "body": f"{body}\n{details}".strip(), "important": important,
+    title = turn.t("notice_maintenance_title", system=system, starts=turn.local(starts), ends=turn.local(ends))
+    _confirm(turn, {"kind": "maintenance", "title": title, "body": f"{body}\n{details}".strip(), "important": important,
                     "audience": scope.as_json(), "window": {"system": system, "starts_at": starts.isoformat(),
                                                             "ends_at": ends.isoformat()}})
 
@@ -119,7 +120,8 @@ def _confirm(turn: Turn, draft: dict[str, Any]) -> None:
                    ends=turn.local(datetime.fromisoformat(window["ends_at"]))) if window else ""
     platforms = "、".join(f"{name} {count}" for name, count in sorted(reach.platforms.items()))
     turn.dialogue = Dialogue(draft=draft, pending_command="/sendnotice")
-    turn.say("notice_confirm", kind=turn.t(f"notice_kind_{draft['kind']}"), title=draft["body"].splitlines()[0][:40],
+    title = draft.get("title") or draft["body"].splitlines()[0][:40]
+    turn.say("notice_confirm", kind=turn.t(f"notice_kind_{draft['kind']}"), title=title,
              branches=reach.branches, people=reach.people, platforms=platforms, window=shown)
 
 
@@ -131,7 +133,7 @@ def cmd_sendnotice(turn: Turn, command: Command) -> None:
         return
     window = draft.get("window")
     notice = service.create(
-        session=turn.session, author=turn.person, body=draft["body"], kind=draft["kind"],
+        session=turn.session, author=turn.person, body=draft["body"], kind=draft["kind"], title=draft.get("title", ""),
         important=bool(draft["important"]), audience=Audience.from_json(draft["audience"]), now=turn.now,
         window=service.Window(system=window["system"], starts_at=datetime.fromisoformat(window["starts_at"]),
                               ends_at=datetime.fromisoformat(window["ends_at"])) if window else None)
@@ -156,8 +158,9 @@ def acknowledged(turn: Turn, text: str) -> bool:
         return False
     notice = service.ack(session=turn.session, person=turn.person, now=turn.now)
     if notice is None:
-        return False
-    turn.say("notice_acked", title=notice.title)
+        turn.say("thanks")  # an "OK, got it" with no notice to acknowledge is not a fault report
+    else:
+        turn.say("notice_acked", title=notice.title)
     return True
 
 
@@ -172,7 +175,6 @@ def under_maintenance(turn: Turn, text: str) -> bool:
         names = [normalise(n) for n in (window.system, *window.aliases) if n.strip()]
         if any(n and n in said for n in names):
             turn.dialogue = Dialogue(text=text, pending_command="/insist", attachments=turn.dialogue.attachments)
-            turn.say("maintenance_in_progress", system=window.system, until=turn.local(window.ends_at),
-                     title=window.notice.title)
+            turn.say("maintenance_in_progress", system=window.system, until=turn.local(window.ends_at))
             return True
     return False

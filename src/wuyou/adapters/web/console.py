@@ -136,6 +136,24 @@ def incidents_page(request: Request) -> HTMLResponse:
     return render(request, "incidents.html", person=signed_in(request), page="incidents")
 
 
+@router.get("/console/notices", response_class=HTMLResponse)
+def notices_page(request: Request) -> HTMLResponse:
+    return render(request, "notices.html", person=_sender(request), page="notices")
+
+
+@router.get("/console/notices/{notice_id}", response_class=HTMLResponse)
+def notice_page(notice_id: TicketId, request: Request) -> HTMLResponse:
+    return render(request, "notice.html", person=_sender(request), page="notices", title=f"#{notice_id}",
+                  notice_id=notice_id)
+
+
+def _sender(request: Request) -> Person:
+    person = signed_in(request)
+    if person.role not in ("lead", "admin"):
+        raise HTTPException(status_code=403, detail="notices are sent by leads and admins")
+    return person
+
+
 @router.get("/console/kb", response_class=HTMLResponse)
 def kb_page(request: Request) -> HTMLResponse:
     return render(request, "kb.html", person=signed_in(request), page="kb")

@@ -153,15 +153,16 @@ def _silent_branches(session: Session, notice_id: int) -> list[str]:
 
 
 def ack(*, session: Session, person: Person, now: datetime, notice_id: int | None = None) -> Notice | None:
-    """The person's 收到: for the notice named, else their latest unacknowledged one of the last week. None when
-    there is nothing to acknowledge (the caller treats the message as an ordinary one)."""
+    """The person's 收到: for the notice named, else their latest unacknowledged one of the last week (or, all of
+    them acknowledged, the latest). None when the person had no notice to acknowledge."""
     stmt = (select(NoticeRecipient).join(Notice, Notice.id == NoticeRecipient.notice_id)
             .where(NoticeRecipient.person_id == person.id, Notice.status == "sent"))
     if notice_id is not None:
         stmt = stmt.where(NoticeRecipient.notice_id == notice_id)
-    else:
-        stmt = stmt.where(NoticeRecipient.acked_at.is_(None), Notice.sent_at >= now - timedelta(days=ACK_DAYS))
-    row = session.scalars(stmt.order_by(Notice.sent_at.desc(), Notice.id.desc()).limit(1)).first()
+    else:  # the latest one not yet acknowledged, else the latest one (a second 收到 changes nothing)
+        stmt = stmt.where(Notice.sent_at >= now - timedelta(days=ACK_DAYS))
+    order = (NoticeRecipient.acked_at.is_not(None), Notice.sent_at.desc(), Notice.id.desc())
+    row = session.scalars(stmt.order_by(*order).limit(1)).first()
     if row is None:
         return None
     if row.acked_at is None:

@@ -416,7 +416,7 @@ function renderBreakdown(data) {
 document.addEventListener("DOMContentLoaded", () => {
   const out = $("#sign-out");
   if (out) out.addEventListener("click", async () => { await api("DELETE", "/api/v1/session"); location.href = "/console/login"; });
-  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: window.pageAdmin };
+  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: window.pageAdmin, notices: window.pageNotices };
   const run = pages[document.body.dataset.page];
   if (run) run();
 });
