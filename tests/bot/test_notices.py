@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import func, select
 
 from tests.adapters.fake_wechat import FakeWeChat
+from tests.clock import TestClock
 from tests.conftest import shared
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
@@ -95,7 +96,7 @@ def send_notice(d: Dialog, text: str) -> int:
 
 
 def test_a_notice_to_sd_jn_reaches_everyone_once_and_counts_acknowledgements(d: Dialog, fake: FakeWeChat,
-                                                                             clock) -> None:
+                                                                             clock: TestClock) -> None:
     clock.set(at("09:00"))
     people = reached(d)
     preview = d.say("zhao.min", "公告 SD-JN 重要 今晚 22:00 后请关闭柜面终端，明早开机前不要插卡")
@@ -146,7 +147,7 @@ def test_a_notice_to_sd_jn_reaches_everyone_once_and_counts_acknowledgements(d: 
     assert sorted(reminded) == sorted(expected)
 
 
-def test_a_maintenance_window_answers_reports_instead_of_opening_tickets(d: Dialog, clock) -> None:
+def test_a_maintenance_window_answers_reports_instead_of_opening_tickets(d: Dialog, clock: TestClock) -> None:
     clock.set(at("21:00"))
     preview = d.say("zhao.min", "维护通知 核心系统 22:00-23:30 SD-JN 版本升级")
     assert "22:00" in preview and "23:30" in preview, preview
@@ -175,7 +176,7 @@ def test_a_maintenance_window_answers_reports_instead_of_opening_tickets(d: Dial
     assert "计划维护" not in after and ("选个分类" in after or "先试试" in after), after
 
 
-def test_notices_through_the_api_scheduled_scoped_and_checked(d: Dialog, clock) -> None:
+def test_notices_through_the_api_scheduled_scoped_and_checked(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:00"))
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     pos = {"body": "POS机固件今晚升级，升级后请重新签到", "kind": "release", "audience": {"categories": ["POS机"]}}

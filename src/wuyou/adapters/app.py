@@ -15,6 +15,7 @@ from wuyou.adapters import (
     alerts,
     api,
     audit_trail,
+    digests_api,
     http_channel,
     incident_pages,
     incidents_api,
@@ -66,6 +67,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(incidents_api.router)
     app.include_router(notices_api.router)
+    app.include_router(digests_api.router)
     app.include_router(sessions_api.router)
     app.include_router(audit_trail.router)
     app.include_router(console.router)

@@ -90,6 +90,13 @@ class Desk:
             session.commit()
         return handled
 
+    def digests_round(self) -> int:
+        """From Monday 08:00, last week's digest to each lead and admin, once."""
+        from wuyou.adapters import digests
+
+        return digests.deliver_due(sessions=self.sessions, index=self.bot.index, tz=self.bot.tz, now=self.clock(),
+                                   link_base=self.settings.link_base)
+
     def close(self) -> None:
         self.loop.stop()
         self.db.dispose()
@@ -178,7 +185,8 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
                 queue_rules(settings))
-    jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round, desk.notices_round))
+    jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round, desk.notices_round,
+                 desk.digests_round))
     from wuyou.adapters.webhook_sender import WebhookSender
 
     desk.webhooks = WebhookSender(sessions=sessions, clock=clock)

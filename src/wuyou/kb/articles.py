@@ -191,14 +191,17 @@ def all_docs(*, session: Session, published_only: bool = False) -> list[ArticleD
 
 def save_draft(
     *, session: Session, article_id: str, title: str, category: str, symptoms: str, steps: str, source: str,
-    now: datetime,
+    now: datetime, phrasings: Iterable[str] = (),
 ) -> ArticleDoc:
-    """A draft article (not suggested until published); an existing draft of that id is rewritten."""
+    """A draft article (not suggested until published); an existing draft of that id is rewritten. `phrasings`:
+    reporters' own wordings of the problem, matched as the article's once it is published."""
     existing = session.get(Article, article_id)
     if existing is not None and existing.status != "draft":
         raise ArticleExists(f"{article_id} is already a published article")
     body = f"## 现象\n{symptoms.strip()}\n\n## 处理步骤\n{steps.strip()}"
-    doc = ArticleDoc(article_id, title, category, (), body, split_sections(body), status="draft", source=source)
+    kept = tuple(dict.fromkeys(p for p in (tidy(p)[:200] for p in phrasings) if p))[-MAX_PHRASINGS:]
+    doc = ArticleDoc(article_id, title, category, (), body, split_sections(body), status="draft", source=source,
+                     phrasings=kept)
     upsert(session=session, docs=[doc], now=now)
     return doc
 
