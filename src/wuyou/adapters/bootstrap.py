@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -56,6 +56,7 @@ class Desk:
     queue_rules: housekeeping.Rules
     war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
     webhooks: WebhookSender | None = None  # outgoing webhook deliveries
+    digest_week: date | None = None  # the last week whose digests this process saw delivered
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
@@ -91,11 +92,19 @@ class Desk:
         return handled
 
     def digests_round(self) -> int:
-        """From Monday 08:00, last week's digest to each lead and admin, once."""
+        """From Monday 08:00, last week's digest to each lead and admin, once (checked again only when the week
+        this process last saw done has passed)."""
         from wuyou.adapters import digests
 
-        return digests.deliver_due(sessions=self.sessions, index=self.bot.index, tz=self.bot.tz, now=self.clock(),
+        now = self.clock()
+        week = digests.last_full_week(now, self.bot.tz)
+        if self.digest_week == week:
+            return 0
+        sent = digests.deliver_due(sessions=self.sessions, index=self.bot.index, tz=self.bot.tz, now=now,
                                    link_base=self.settings.link_base)
+        if now >= digests.starts_at(week + timedelta(days=7), self.bot.tz):
+            self.digest_week = week
+        return sent
 
     def close(self) -> None:
         self.loop.stop()
