@@ -70,6 +70,7 @@ def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     digest = d.client.get("/api/v1/digest", headers=lead).json()  # the last full week by default
     assert (digest["week"], digest["created"], digest["created_before"]) == ("2026-03-09", 12, 2)
+    assert [b["created"] for b in digest["daily"]] == [0, 5, 2, 2, 3, 0, 0]  # Monday to Sunday
     recurring = {frozenset(c["tickets"]) for c in digest["recurring"]}
     assert frozenset(printer) in recurring and frozenset(fingerprint) in recurring
     assert not any(set(c["tickets"]) & set(singles) for c in digest["recurring"])

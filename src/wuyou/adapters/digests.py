@@ -62,6 +62,7 @@ class Digest:
     csat_average: float | None
     csat_count: int
     deflection_rate: float | None
+    daily: list[reports.Bucket]  # the week day by day: created, resolved, open at the day's end
     slowest: list[TicketLine]
     recurring: list[Cluster]
     gaps: list[Cluster]
@@ -97,12 +98,13 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
                                                                 Ticket.created_at < end)
                                             .order_by(Ticket.created_at.desc()).limit(MAX_TICKETS)))
         slowest = _slowest(session, where, start, end, now)
+        daily = reports.trend(session=session, span=span, scope=where, interval="day")
         recurring = [c for c in clusters(week_tickets) if len(c.tickets) >= RECURRING_AT_LEAST]
         gaps = _gaps(session, index, week_tickets)
     return Digest(lead=lead.id, week=week, created=this.created, created_before=last.created, resolved=this.resolved,
                   backlog=this.backlog, sla_response_met=this.sla_response_met,
                   sla_resolution_met=this.sla_resolution_met, csat_average=this.csat_average,
-                  csat_count=this.csat_count, deflection_rate=this.deflection_rate, slowest=slowest,
+                  csat_count=this.csat_count, deflection_rate=this.deflection_rate, daily=daily, slowest=slowest,
                   recurring=recurring, gaps=gaps)
 
 
@@ -207,7 +209,9 @@ def markdown(digest: Digest, t: Any, link: str) -> str:
                resolved=digest.resolved, backlog=digest.backlog),
              t("digest_md_sla", response=_pct(digest.sla_response_met), resolution=_pct(digest.sla_resolution_met)),
              t("digest_md_csat", average="—" if digest.csat_average is None else f"{digest.csat_average:.1f}",
-               count=digest.csat_count, deflection=_pct(digest.deflection_rate)), ""]
+               count=digest.csat_count, deflection=_pct(digest.deflection_rate)),
+             t("digest_md_daily", days=" · ".join(f"{b.start.strftime('%m-%d')} {b.created}/{b.resolved}"
+                                                  for b in digest.daily)), ""]
     lines += [f"## {t('digest_slowest')}", ""]
     lines += [f"- #{s.id} {s.title} ({s.branch or '—'}, {s.hours} h, {t('status_' + s.status)})"
               for s in digest.slowest] or [f"- {t('digest_none')}"]

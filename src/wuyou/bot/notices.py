@@ -152,15 +152,19 @@ def cmd_ack(turn: Turn, command: Command) -> None:
         turn.say("notice_acked", title=notice.title)
 
 
+def is_ack_word(text: str) -> bool:
+    return bool(_ACK.match(text.strip()))
+
+
 def acknowledged(turn: Turn, text: str) -> bool:
-    """"收到" / "好的，收到" after a notice: the person's latest unacknowledged notice is acknowledged."""
-    if not _ACK.match(text.strip()):
+    """"收到" / "好的，收到" after a notice: the person's latest unacknowledged notice is acknowledged (False when
+    the person had no notice this week: the words mean something else)."""
+    if not is_ack_word(text):
         return False
     notice = service.ack(session=turn.session, person=turn.person, now=turn.now)
     if notice is None:
-        turn.say("thanks")  # an "OK, got it" with no notice to acknowledge is not a fault report
-    else:
-        turn.say("notice_acked", title=notice.title)
+        return False
+    turn.say("notice_acked", title=notice.title)
     return True
 
 

@@ -80,15 +80,15 @@ def free_text(turn: Turn) -> None:
         _on_description(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-    if notices.acknowledged(turn, text):
+    if incidents.intercept(turn, text):  # an on-call engineer's 收到 acknowledges their page first
         return
-    if incidents.intercept(turn, text):
+    if notices.acknowledged(turn, text):
         return
     if _awaiting_me(turn, text):
         return
     if following.answer_waiting(turn):
         return
-    if _THANKS.match(text):
+    if _THANKS.match(text) or notices.is_ack_word(text):  # "OK, got it" with nothing to acknowledge
         turn.say("thanks")
     elif _GREETING.match(text):
         turn.say("greeting", name=turn.person.name)
