@@ -13,7 +13,7 @@ import redis
 
 from tests.adapters.server import free_port
 from tests.conftest import unavailable
-from wuyou.store import RedisStore
+from wuyou.store import RedisStore, StoreError
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -26,7 +26,7 @@ def _wait(check: object, seconds: float = 20) -> None:
         try:
             if check():  # type: ignore[operator]
                 return
-        except redis.RedisError:
+        except (redis.RedisError, StoreError):  # a connection to the demoted master is dropped once
             pass
         time.sleep(0.1)
     raise AssertionError(f"not within {seconds} s: {check}")
