@@ -4,6 +4,7 @@ every call; it can refuse the next sends with a given errcode."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +15,14 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e221bc33"
     "0000000049454e44ae426082"
 )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hung up (a worker killed mid-send, on purpose) is not an error of the fake."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class FakeWeChat:
@@ -67,7 +76,7 @@ class FakeWeChat:
                 else:
                     self._json({"errcode": 404, "errmsg": f"unknown {url.path}"})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -69,10 +69,13 @@ def missing() -> str | None:
 
 class TimedSends(list[dict[str, Any]]):
     """The fake WeChat API's `sent` list, also noting when each message arrived (to tell a re-send caused by a
-    worker killed mid-delivery from a real duplicate)."""
+    worker killed mid-delivery from a real duplicate). The fake records a message before it answers; `latency`
+    holds the answer back a little after that, as a real API's round trip does, so that a worker killed mid-storm
+    is often caught between WeChat's "ok" and its own commit."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__()
+        self.latency = latency
         self.times: list[float] = []
         self._by_user: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -82,6 +85,8 @@ class TimedSends(list[dict[str, Any]]):
             self.times.append(time.monotonic())
             self._by_user.setdefault(str(item.get("touser")), []).append(str(item.get("text", {}).get("content")))
             super().append(item)
+        if self.latency:
+            time.sleep(self.latency)  # in the fake's request thread: the answer to the worker comes this much later
 
     def texts_to(self, openid: str) -> list[str]:
         """The texts this follower has received so far (indexed: the storm asks for it many times a second)."""
@@ -258,19 +263,6 @@ class Service:
             self.kills += 1
         self.proc.wait(10)
 
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 10 s."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-        except ProcessLookupError:
-            pass
-
 
 def _api_ready(port: int) -> Callable[[Service], bool]:
     def ready(_: Service) -> bool:
@@ -346,6 +338,7 @@ class Cluster:
     api_count: int = 2
     worker_count: int = 2
     reply_deadline: float | None = None  # the WeChat account's wait for a passive reply (the desk's default: 4.5 s)
+    wechat_latency: float = 0.02  # how long the fake WeChat API takes to say "ok" once it has taken a message
     pg: Postgres | None = None
     redis: Redis | None = None
     fake: FakeWeChat | None = None
@@ -362,6 +355,16 @@ class Cluster:
     def start(self) -> None:
         """Servers, schema, org and KB through the real command line, then the desk's processes."""
         atexit.register(self.close)  # a second net under the fixtures' finally: never leave processes behind
+        self._start_servers()
+        self.env = self._environment()
+        org = self.home / "org.yaml"
+        self.staff = write_org(org, staff=self.staff_count, branches=self.branch_count)
+        for step in (["db", "upgrade"], ["org", "import", str(org)], ["kb", "import", str(ROOT / "examples" / "kb")]):
+            self.cli(*step)
+        self._start_desk()
+
+    def _start_servers(self) -> None:
+        """PostgreSQL with an empty database, Redis, the fake WeChat API."""
         self.pg = Postgres()
         self.pg.init()
         self.pg.start()
@@ -369,12 +372,11 @@ class Cluster:
         self.redis = Redis(self.home)
         self.redis.start()
         self.fake = FakeWeChat()
+        self.sends.latency = self.wechat_latency
         self.fake.sent = self.sends  # the fake appends to whatever list this is: keep arrival times too
-        self.env = self._environment()
-        org = self.home / "org.yaml"
-        self.staff = write_org(org, staff=self.staff_count, branches=self.branch_count)
-        for step in (["db", "upgrade"], ["org", "import", str(org)], ["kb", "import", str(ROOT / "examples" / "kb")]):
-            self.cli(*step)
+
+    def _start_desk(self) -> None:
+        """The API processes (one uvicorn process each, no delivery loop inside) and the workers."""
         for i in range(self.api_count):
             port = free_port()
             self.apis.append(Service(f"api{i}", ["serve", "--port", str(port)], self.env,
@@ -448,16 +450,6 @@ class Cluster:
         for service in [*self.apis, *self.workers]:
             if not service.alive:
                 service.start()
-
-    def log_lines(self, *needles: str) -> list[str]:
-        """Lines of the desk processes' logs that contain any of `needles` (evidence for a report)."""
-        found = []
-        for service in [*self.apis, *self.workers]:
-            if service.log.exists():
-                for line in service.log.read_text(encoding="utf-8", errors="replace").splitlines():
-                    if any(n in line for n in needles):
-                        found.append(f"{service.name}: {line}")
-        return found
 
     # -- faults -------------------------------------------------------------------------------------------
 

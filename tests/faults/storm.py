@@ -5,10 +5,12 @@ half of them on the HTTP chat channel, half on the WeChat webhook (encrypted wit
 WeChat sends it). Every message carries its own id (HTTP `message_id`, WeChat `MsgId`). Deliveries are retried
 as the platform and a load balancer do: on a connection error, a timeout or a 5xx the very same message goes to
 the other API process, until a 200 — "acknowledged" — or a deadline. A WeChat person whose message was
-acknowledged with `success` waits for the answer to come through the customer-service API before going on.
+acknowledged with `success` waits for the answer to come through the customer-service API before going on (up
+to 15 s; then goes on anyway, as people do: the answer still counts when it comes later).
 
-After the storm the outbox is drained, acknowledged messages are delivered once more (a platform's late
-redelivery: it must change nothing), and everything is counted:
+After the storm the outbox is drained, each dialogue's last message and every message that needed a retry are
+delivered once more (a platform's late redelivery: it must change nothing; over HTTP it gets the first answer,
+flagged `duplicate`; on WeChat `success` or that message's own answer again), and everything is counted:
 
 - each acknowledged message got exactly one answer, the one its step calls for (HTTP: in the response;
   WeChat: passive reply or customer-service message, never both);
@@ -34,13 +36,14 @@ import time
 import xml.etree.ElementTree as ET
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, inspect, text
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DBAPIError
 from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
 
 from tests.faults.cluster import ACCOUNT, AES_KEY, APP_ID, TOKEN, Cluster, Staff
@@ -190,7 +193,7 @@ class Storm:
     """Drives the people's dialogues against the cluster's API processes, with the platforms' retries."""
 
     def __init__(self, cluster: Cluster, people: list[Person], *, run: str, deadline: float = 60.0,
-                 reply_wait: float = 40.0, think: tuple[float, float] = (0.2, 0.6)) -> None:
+                 reply_wait: float = 15.0, think: tuple[float, float] = (0.2, 0.6)) -> None:
         self.cluster = cluster
         self.people = people
         self.run = run
@@ -199,6 +202,7 @@ class Storm:
         self.think = think
         self.wechat = WeChatPlatform()
         self._rnd = random.Random(run)
+        self._client: httpx.AsyncClient | None = None  # the storm's, then the redeliveries' connection pool
         self._msg_ids = iter(range(1, 10**9))
         self.t0 = 0.0
         self._msg_base = 6_000_000_000_000_000_000 + (int(hashlib.sha1(run.encode()).hexdigest(), 16) % 10**6) * 10**9
@@ -267,6 +271,7 @@ class Storm:
                        **request: Any) -> httpx.Response | None:
         """POST until a 200 (acknowledged), a 4xx (refused) or the deadline; on a connection error, a timeout
         or a 5xx the same message goes again, to the other API process (as a load balancer does)."""
+        assert self._client is not None
         give_up = time.monotonic() + self.deadline
         backoff = 0.2
         while time.monotonic() < give_up:
@@ -331,10 +336,11 @@ class Storm:
         # A redelivery may carry the stored answer again (WeChat shows only the one it got), or `success`;
         # another answer means the message was acted on again.
         passive = self.wechat.reply_text(response.text)
-        if passive is None or passive in message.replies:
-            message.replay = "same"
-        elif not message.replies and _matches(passive, message.step):
-            message.replay = "same"  # answered by a push the first time; the redelivery carries the stored answer
+        if passive is None or passive in message.replies or passive in self.cluster.sends.texts_to(
+                person.staff.openid):
+            message.replay = "same"  # nothing, or the answer it had (passively or pushed) once more
+        elif message.waited_push and not message.push_arrived:
+            message.replay = "first answer"  # its answer was lost in the storm (counted there): not a second one
         else:
             message.replay = "reprocessed"
 
@@ -378,6 +384,7 @@ class Figures:
     ambiguous: int = 0  # re-sends by a worker killed between WeChat's "ok" and its commit
     stuck: int = 0  # claims or timers left stuck
     replayed: int = 0
+    clocks: int = 0  # SLA clocks checked
     seconds: float = 0.0
     drain_seconds: float = 0.0
     faults: list[str] = field(default_factory=list)
@@ -410,7 +417,9 @@ def row(f: Figures) -> str:
 
 def report(f: Figures) -> str:
     """The figures as printed by the tests and the bench: one table row, the faults, the evidence."""
-    lines = [HEADER, row(f), "faults: " + (", ".join(f.faults) or "none")]
+    lines = [HEADER, row(f), "faults: " + (", ".join(f.faults) or "none"),
+             f"checked: {f.tickets} tickets, {f.clocks} SLA clocks, {f.outbox} outbox rows against {f.pushed} messages "
+             f"the fake WeChat API received, {f.replayed} redeliveries after recovery"]
     if f.kinds:
         lines.append("evidence: " + "; ".join(f"{kind} ×{n}" for kind, n in f.kinds.most_common()))
     lines += [f"  {e}" for e in f.evidence]
@@ -426,7 +435,7 @@ def drain(cluster: Cluster, *, since_outbox: int, timeout: float = 90.0) -> floa
             with cluster.db().connect() as conn:
                 pending = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending' AND id > :m"),
                                        {"m": since_outbox}).scalar_one()
-        except Exception:  # the database may still be recovering
+        except DBAPIError:  # the database may still be recovering
             pending = -1
         if len(cluster.sends) != last:
             quiet_since, last = time.monotonic(), len(cluster.sends)
@@ -442,7 +451,7 @@ def outbox_mark(cluster: Cluster) -> int:
 
 
 async def run_storm(cluster: Cluster, *, dialogues: int, seconds: float, fault: Fault, run: str,
-                    replay_all: bool = False, on_figures: Callable[[Figures], None] | None = None) -> Figures:
+                    replay_all: bool = False) -> Figures:
     """One whole round: storm with a fault, recovery, drain, late redeliveries, drain, count."""
     cluster.ensure_running()
     people = people_for(cluster.take_staff(dialogues), seconds=seconds, seed=zlib.crc32(run.encode()))
@@ -458,8 +467,6 @@ async def run_storm(cluster: Cluster, *, dialogues: int, seconds: float, fault: 
     figures = Figures(fault.kind, seconds=took, drain_seconds=drained, replayed=len(again))
     figures.faults = [f"{what} at {at - storm.t0:.1f} s" for what, at in fault.happened]
     count(cluster, people, figures, mark_outbox=mark_outbox, marks=(mark_sends, mark_replay), fault=fault)
-    if on_figures is not None:
-        on_figures(figures)
     return figures
 
 
@@ -528,8 +535,9 @@ def _count_answers(people: list[Person], sends: list[tuple[float, dict[str, Any]
             for m in p.messages:
                 if m.replay in ("reprocessed", "unanswered"):
                     _replay_problem(p, m, f)
+            replayed_steps = {m.step for m in p.messages if m.replay}
             for again in pushed_again.get(p.staff.openid, []):
-                if again not in texts:
+                if again not in texts and not any(_matches(again, step) for step in replayed_steps):
                     f.duplicates += 1
                     f.note(f"redelivery acted on again: wechat {p.staff.id} was pushed {_gist([again])!r}")
 
@@ -602,7 +610,8 @@ def _count_outbox(conn: Any, sends: list[tuple[float, dict[str, Any]]], f: Figur
     """Every outbox row `sent`, and each WeChat one received by the fake exactly once: raw texts by (openid,
     text), notifications by (openid, ticket)."""
     rows = conn.execute(text("SELECT o.id, o.person_id, o.template, o.params, o.ticket_id, o.status, o.attempts, "
-                             "o.last_error, i.external_id AS openid FROM outbox o LEFT JOIN identities i "
+                             "o.last_error, o.next_attempt_at, i.external_id AS openid FROM outbox o "
+                             "LEFT JOIN identities i "
                              "ON i.person_id = o.person_id AND i.platform = 'wechat' WHERE o.id > :m"),
                         {"m": mark_outbox}).all()
     f.outbox = len(rows)
@@ -610,8 +619,8 @@ def _count_outbox(conn: Any, sends: list[tuple[float, dict[str, Any]]], f: Figur
     for r in rows:
         if r.status != "sent":
             f.losses += 1
-            f.note(f"outbox {r.id} {r.template} to {r.person_id} left {r.status} after {r.attempts} attempts: "
-                   f"{(r.last_error or '')[:160]}")
+            f.note(f"outbox {r.id} {r.template} to {r.person_id} left {r.status} after {r.attempts} attempts, "
+                   f"next attempt {r.next_attempt_at}: {(r.last_error or '')[:160]}")
     expected: Counter[tuple[str, str, str]] = Counter()
     raw: set[tuple[str, str]] = set()
     for r in rows:
@@ -657,7 +666,8 @@ def _straddles(arrivals: list[float], kill: float, window: float = 5.0) -> bool:
 
 def _count_stuck(conn: Any, cluster: Cluster, people: list[Person], f: Figures) -> None:
     """No SLA timer or claim left stuck: every open ticket of the storm has one clock of each kind, the running
-    ones due to be looked at in the future; no lease or lock outlives its holder."""
+    ones due to be looked at in the future; no lock outlives its holder. (A leased outbox row that never falls due
+    again shows as a row left `pending` after the drain: a loss, with its lease in the evidence.)"""
     ids = [p.staff.id for p in people]
     now = datetime.now(UTC)
     clocks = conn.execute(text(
@@ -667,6 +677,7 @@ def _count_stuck(conn: Any, cluster: Cluster, people: list[Person], f: Figures) 
     per_ticket: dict[int, list[Any]] = {}
     for c in clocks:
         per_ticket.setdefault(c.id, []).append(c)
+    f.clocks = sum(1 for c in clocks if c.kind is not None)
     for ticket, rows in per_ticket.items():
         kinds = Counter(r.kind for r in rows if r.kind)
         problems = [f"{k} clocks: {kinds[k]}" for k in ("response", "resolution") if kinds[k] != 1]
@@ -682,28 +693,11 @@ def _count_stuck(conn: Any, cluster: Cluster, people: list[Person], f: Figures) 
         if problems:
             f.stuck += 1
             f.note(f"SLA timers of ticket #{ticket} ({rows[0].status}): {'; '.join(problems)}")
-    _count_leases(conn, f)
     _count_locks(cluster, f)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _count_leases(conn: Any, f: Figures) -> None:
-    """Any lease-like column (`lease…`, `locked_until`, `claimed_until`, `claimed_by`) still set on a row that is
-    not finished, a minute after the storm: a claim whose holder died and which nobody takes over."""
-    names = inspect(conn).get_table_names()
-    for table in names:
-        columns = [c["name"] for c in inspect(conn).get_columns(table)]
-        leases = [c for c in columns if c.startswith("lease") or c in ("locked_until", "claimed_until", "claimed_by",
-                                                                       "locked_by")]
-        for column in leases:
-            status = " AND status = 'pending'" if "status" in columns else ""
-            n = conn.execute(text(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL{status}')).scalar_one()
-            if n:
-                f.stuck += int(n)
-                f.note(f"{n} row(s) of {table} still hold {column} after the drain")
 
 
 def _count_locks(cluster: Cluster, f: Figures) -> None:

@@ -18,10 +18,12 @@ from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import OutboxMessage, Person
 from wuyou.desk.org import identities_of, person_by_identity
 from wuyou.i18n import Catalog
+from wuyou.store import StoreError
 
 log = logging.getLogger(__name__)
 _DESK_TZ = ZoneInfo("Asia/Shanghai")
-LEASE_SECONDS = 30.0  # far longer than one send may take (platform clients time out after 5 s)
+LEASE_SECONDS = 15.0  # far longer than one send may take (platform clients time out after 5 s)
+STORE_RETRY_SECONDS = 5.0
 LEASE_BATCH = 20
 
 
@@ -157,6 +159,12 @@ class Deliverer:
                 key=message.idempotency_key,
                 now=now,
             )
+        except StoreError as exc:  # a sender's rate limits, tokens or held texts live in the store: try again soon
+            log.warning("delivery of outbox %s via %s deferred (state store unavailable): %s", message.id, platform,
+                        exc, extra={"outbox": message.id, "ticket": message.ticket_id, "platform": platform})
+            outbox.mark_failed(message=message, now=now, error=f"state store unavailable: {exc}",
+                               retry_after=STORE_RETRY_SECONDS)
+            return
         except DeliveryFailed as exc:
             log.warning("delivery of outbox %s via %s failed: %s", message.id, platform, exc,
                         extra={"outbox": message.id, "ticket": message.ticket_id, "platform": platform})

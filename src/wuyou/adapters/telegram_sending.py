@@ -26,6 +26,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.error import ChatMigrated, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from wuyou.adapters import sent_marks
 from wuyou.adapters.channels import TelegramAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows, Window
@@ -149,18 +150,18 @@ class TelegramSender:
              thread_id: str | None = None, reply_to: int | None = None) -> None:
         """Send `text` (in several messages when long, the buttons under the last) unless `key` was sent."""
         done = f"tg:sent:{key}"
-        if self._store.get(done) or not text.strip():
+        if sent_marks.already(self._store, done) or not text.strip():
             return
         parts = split_text(text)
         for i, part in enumerate(parts):
             part_done = f"{done}:{i}"
-            if len(parts) > 1 and self._store.get(part_done):
+            if len(parts) > 1 and sent_marks.already(self._store, part_done):
                 continue  # an earlier attempt got this far
             markup = self._keyboard(buttons) if i == len(parts) - 1 else None
             self._send_one(chat_id, part, markup, thread_id, reply_to if i == 0 else None)
             if len(parts) > 1:
-                self._store.set(part_done, "1", ttl=SENT_TTL)
-        self._store.set(done, "1", ttl=SENT_TTL)
+                sent_marks.remember(self._store, part_done, ttl=SENT_TTL)
+        sent_marks.remember(self._store, done, ttl=SENT_TTL)
 
     def create_topic(self, *, chat_id: str, name: str) -> str:
         """A forum topic in a supergroup where the bot is an admin (a war-room); its thread id."""

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +37,7 @@ from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException  # type: ignore[import-untyped]
 from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 
+from wuyou.adapters import sent_marks
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
@@ -44,13 +46,14 @@ from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
 from wuyou.desk import conversations
-from wuyou.store import StateStore
+from wuyou.store import StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 DEDUP_TTL = 24 * 3600
 REDELIVERY_AFTER = 6.0  # seconds: WeChat gives up on an answer after 5 and delivers again
+LATE_RETRIES = 25  # a message answered `success` but not taken is tried again for about ten minutes
 MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
 TOKEN_EXPIRED = (40001, 40014, 42001)
@@ -141,11 +144,13 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
         return _success()
     started = asyncio.get_running_loop().time()
     future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
+    waiting = asyncio.wrap_future(future)
+    waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
     try:
         # shield: running out of time must not cancel the engine's work, only stop waiting for it
-        answer = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout=acc.reply_deadline)
+        answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
     except (TimeoutError, FutureTimeout):
-        future.add_done_callback(lambda done: _push_late(desk, acc, message.source, done))
+        future.add_done_callback(lambda done: _push_late(desk, acc, inbound, done))
         return _success()
     except Unavailable:
         # Not taken. WeChat redelivers a message only when it got no answer within 5 seconds (an error status
@@ -234,11 +239,30 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
         return (Attachment(kind=kind, ref=media_id),)
 
 
-def _push_late(desk: Desk, acc: WeChatAccount, openid: str, done: Future[Answer]) -> None:
+def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[Answer], tries: int = 0) -> None:
     """The engine answered after the deadline: queue the answer for the customer-service API (unless WeChat's
-    redelivery of the message already carried it)."""
+    redelivery of the message already carried it). WeChat already got `success` and will not deliver it again,
+    so a message the database could not take then is taken again here, with back-off, for several minutes."""
+    openid = inbound.sender.platform_user_id
     try:
         answer = done.result()
+    except Unavailable:
+        if tries >= LATE_RETRIES:
+            log.error("a WeChat message from %s could not be taken after %d tries (database unavailable); "
+                      "it is lost", openid, tries + 1)
+            return
+        delay = min(2.0**tries, 30.0)
+        log.warning("a WeChat message from %s was not taken (database unavailable); trying again in %.0f s",
+                    openid, delay)
+        timer = threading.Timer(delay, lambda: _pool.submit(desk.bot.receive, inbound).add_done_callback(
+            lambda again: _push_late(desk, acc, inbound, again, tries + 1)))
+        timer.daemon = True
+        timer.start()
+        return
+    except Exception:
+        log.exception("could not take a WeChat message from %s", openid)
+        return
+    try:
         texts = [_render(r) for r in answer.replies]
         if desk.deliverer.queue_texts(platform="wechat", address=openid, texts=texts,
                                       key=f"late:{acc.name}:{answer.receipt or uuid.uuid4().hex}",
@@ -246,8 +270,6 @@ def _push_late(desk: Desk, acc: WeChatAccount, openid: str, done: Future[Answer]
             desk.loop.wake()
         else:
             _hold(desk.store, acc, openid, texts)
-    except Unavailable:
-        log.warning("a WeChat message from %s was not taken (database unavailable); WeChat redelivers it", openid)
     except Exception:
         log.exception("could not queue a late WeChat answer for %s", openid)
 
@@ -264,10 +286,15 @@ def _hold(store: StateStore, acc: WeChatAccount, openid: str, texts: Sequence[st
 
 
 def _take_held(store: StateStore, acc: WeChatAccount, openid: str) -> list[str]:
-    with store.lock(f"{_held_key(acc, openid)}:lock", ttl=5, wait=5):
-        held: list[str] = json.loads(store.get(_held_key(acc, openid)) or "[]")
-        if held:
-            store.delete(_held_key(acc, openid))
+    """Texts held for this person (none while the store is unreachable: they wait for the next message)."""
+    try:
+        with store.lock(f"{_held_key(acc, openid)}:lock", ttl=5, wait=5):
+            held: list[str] = json.loads(store.get(_held_key(acc, openid)) or "[]")
+            if held:
+                store.delete(_held_key(acc, openid))
+    except StoreError as exc:
+        log.warning("held WeChat texts for %s not read (state store unavailable): %s", openid, exc)
+        return []
     return held
 
 
@@ -306,13 +333,13 @@ class WeChatSender:
         self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
     ) -> None:
         sent_key = f"wx:sent:{key}"
-        if self._store.get(sent_key):
+        if sent_marks.already(self._store, sent_key):
             return  # already delivered by an earlier attempt whose bookkeeping did not commit
         client = _client(self._store, self._account)
         for attempt in range(2):
             try:
                 client.message.send_text(address, _cut(text))
-                self._store.set(sent_key, "1", ttl=7 * 24 * 3600)
+                sent_marks.remember(self._store, sent_key)
                 return
             except WeChatClientException as exc:
                 if exc.errcode in TOKEN_EXPIRED and attempt == 0:
@@ -320,7 +347,7 @@ class WeChatSender:
                     continue
                 if exc.errcode in WINDOW_CLOSED:
                     _hold(self._store, self._account, address, [text])
-                    self._store.set(sent_key, "held", ttl=7 * 24 * 3600)
+                    sent_marks.remember(self._store, sent_key, "held")
                     log.info("WeChat window closed for %s: message held for the next contact", address)
                     return
                 raise DeliveryFailed(f"WeChat refused: {exc.errcode} {exc.errmsg}") from exc

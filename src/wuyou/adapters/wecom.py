@@ -34,6 +34,7 @@ from wechatpy.enterprise import WeChatClient  # type: ignore[import-untyped]
 from wechatpy.enterprise.crypto import WeChatCrypto  # type: ignore[import-untyped]
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException  # type: ignore[import-untyped]
 
+from wuyou.adapters import sent_marks
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
@@ -250,7 +251,7 @@ class WeComSender:
 
     def post(self, *, user: str, text: str, buttons: Sequence[dict[str, str]], key: str) -> None:
         sent = f"wecom:sent:{key}"
-        if self._store.get(sent):
+        if sent_marks.already(self._store, sent):
             return  # a retried outbox row must not post twice
         # WeCom drops, without an error, what exceeds 30 messages a minute or 1000 an hour to one member.
         scope = f"wecom:rate:{self._account.corp_id}:{self._account.agent_id}:{user}"
@@ -266,7 +267,7 @@ class WeComSender:
             data = {"touser": user, "msgtype": "text", "agentid": self._account.agent_id,
                     "text": {"content": text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"}}
         self._call(data)
-        self._store.set(sent, task_id, ttl=7 * 24 * 3600)
+        sent_marks.remember(self._store, sent, task_id)
 
     def markdown(self, *, user: str, content: str) -> None:
         """A markdown message (WeCom's subset: headings, bold, links, coloured text)."""
