@@ -183,6 +183,7 @@ async def inject(cluster: Cluster, fault: Fault, t0: float) -> None:
     await asyncio.sleep(max(0.0, t0 + fault.at - time.monotonic()))
     fault.happened.append((f"{fault.kind} down", time.monotonic()))
     await asyncio.to_thread(cluster.crash, fault.kind)
+    fault.happened.append((f"{fault.kind} dead", time.monotonic()))  # the process is gone (waited for) by now
     await asyncio.sleep(DOWN[fault.kind] if fault.down is None else fault.down)
     fault.happened.append((f"{fault.kind} starting", time.monotonic()))
     await asyncio.to_thread(cluster.recover, fault.kind)
@@ -643,7 +644,9 @@ def _count_outbox(conn: Any, sends: list[tuple[float, dict[str, Any]]], f: Figur
             key = ("ticket", openid, number.group(1) if number else f"? {content[:40]}")
         got[key] += 1
         arrivals.setdefault(key, []).append(at)
-    kills = [at for what, at in fault.happened if what == "worker down"]
+    # The moment the killed worker was certainly dead: a copy it sent arrived before that, the re-send after (the
+    # moment the kill was decided is earlier, and on a loaded machine a send can still land in between).
+    kills = [at for what, at in fault.happened if what == "worker dead"]
     for key in expected.keys() | got.keys():
         missing, extra = expected[key] - got[key], got[key] - expected[key]
         if missing > 0:

@@ -50,7 +50,7 @@ def test_every_acknowledged_message_has_exactly_its_effect(cluster: Cluster, kin
     figures = asyncio.run(run_storm(cluster, dialogues=DIALOGUES, seconds=SECONDS, fault=fault, run=f"test-{kind}"))
     text = report(figures)
     print(f"\n{text}\nlogs: {cluster.home}")
-    assert len(fault.happened) == 3, f"the fault was not injected: {fault.happened}"
+    assert len(fault.happened) == 4, f"the fault was not injected: {fault.happened}"
     _assert_exactly_once(figures, text, worker_kills=1 if kind == "worker" else 0)
 
 
