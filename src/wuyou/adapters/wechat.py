@@ -22,7 +22,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
@@ -31,6 +31,7 @@ from typing import Any
 import requests
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from wechatpy import WeChatClient, parse_message  # type: ignore[import-untyped]
 from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
@@ -241,37 +242,48 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
 
 def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[Answer], tries: int = 0) -> None:
     """The engine answered after the deadline: queue the answer for the customer-service API (unless WeChat's
-    redelivery of the message already carried it). WeChat already got `success` and will not deliver it again,
-    so a message the database could not take then is taken again here, with back-off, for several minutes."""
+    redelivery of the message already carried it). WeChat already got `success` and will not deliver the message
+    again, so a message the database could not take then is taken again here, and an answer that could not be
+    queued is queued again, with back-off, for several minutes."""
     openid = inbound.sender.platform_user_id
     try:
         answer = done.result()
     except Unavailable:
-        if tries >= LATE_RETRIES:
-            log.error("a WeChat message from %s could not be taken after %d tries (database unavailable); "
-                      "it is lost", openid, tries + 1)
-            return
-        delay = min(2.0**tries, 30.0)
-        log.warning("a WeChat message from %s was not taken (database unavailable); trying again in %.0f s",
-                    openid, delay)
-        timer = threading.Timer(delay, lambda: _pool.submit(desk.bot.receive, inbound).add_done_callback(
+        _later(tries, openid, "not taken", lambda: _pool.submit(desk.bot.receive, inbound).add_done_callback(
             lambda again: _push_late(desk, acc, inbound, again, tries + 1)))
-        timer.daemon = True
-        timer.start()
         return
     except Exception:
         log.exception("could not take a WeChat message from %s", openid)
         return
+    _queue_late(desk, acc, openid, answer)
+
+
+def _queue_late(desk: Desk, acc: WeChatAccount, openid: str, answer: Answer, tries: int = 0) -> None:
+    texts = [_render(r) for r in answer.replies]
     try:
-        texts = [_render(r) for r in answer.replies]
         if desk.deliverer.queue_texts(platform="wechat", address=openid, texts=texts,
                                       key=f"late:{acc.name}:{answer.receipt or uuid.uuid4().hex}",
                                       receipt=answer.receipt):
             desk.loop.wake()
         else:
             _hold(desk.store, acc, openid, texts)
+    except (DBAPIError, StoreError):
+        _later(tries, openid, "answer not queued", lambda: _queue_late(desk, acc, openid, answer, tries + 1))
     except Exception:
         log.exception("could not queue a late WeChat answer for %s", openid)
+
+
+def _later(tries: int, openid: str, what: str, again: Callable[[], object]) -> None:
+    """Try again in a while (the database or the store is down); give up, loudly, after LATE_RETRIES tries."""
+    if tries >= LATE_RETRIES:
+        log.error("WeChat message from %s: %s after %d tries; it is lost", openid, what, tries + 1)
+        return
+    delay = min(2.0**tries, 30.0)
+    log.warning("WeChat message from %s: %s (database or state store unavailable); trying again in %.0f s",
+                openid, what, delay)
+    timer = threading.Timer(delay, lambda: _pool.submit(again))
+    timer.daemon = True
+    timer.start()
 
 
 def _held_key(acc: WeChatAccount, openid: str) -> str:
