@@ -83,3 +83,25 @@ def test_an_unreachable_database_asks_the_sender_to_send_again(tmp_path: Path) -
         assert response.status_code == 503 and response.headers["retry-after"] == "1"
     finally:
         desk.close()
+
+
+def test_an_answer_the_platform_stopped_waiting_for_is_queued_with_the_effects(dialog: Dialog) -> None:
+    """WeChat gave up waiting before the engine committed: the answer is queued in the same transaction as the
+    ticket (no instant where one exists without the other), and its redelivery is not answered twice."""
+    from wuyou.bot.messages import PassiveReply
+    from wuyou.desk.models import OutboxMessage
+
+    for text in ("/new", "1", "1"):
+        dialog.say("zhang.san", text)
+    late = PassiveReply()
+    assert late.give_up()  # the adapter's time ran out first
+    answer = dialog.desk.bot.receive(Inbound(platform="http", account="default", sender=Sender("zhang.san"),
+                                             text="大厅打印机卡纸", chat=Chat("direct", "zhang.san"),
+                                             dedup_key="m-late", passive=late))
+    assert answer.pushed and _tickets(dialog.desk) == 1
+    with dialog.desk.sessions() as s:
+        queued = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "raw_text")).all()
+        assert [m.params["text"] for m in queued] == [r.text for r in answer.replies]
+        assert s.get(Receipt, answer.receipt).answered  # type: ignore[union-attr]
+    in_time = PassiveReply()
+    assert not in_time.engine_must_push() and not in_time.give_up()  # committed first: the adapter answers

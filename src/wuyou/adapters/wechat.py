@@ -45,7 +45,7 @@ from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.engine import Answer, Unavailable
-from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, ReplyWindow, Sender
+from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, PassiveReply, ReplyWindow, Sender
 from wuyou.desk import conversations
 from wuyou.store import StateStore, StoreError
 
@@ -148,11 +148,15 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
     waiting = asyncio.wrap_future(future)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
     try:
-        # shield: running out of time must not cancel the engine's work, only stop waiting for it
-        answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
-    except (TimeoutError, FutureTimeout):
-        future.add_done_callback(lambda done: _push_late(desk, acc, inbound, done))
-        return _success()
+        try:
+            # shield: running out of time must not cancel the engine's work, only stop waiting for it
+            answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
+        except (TimeoutError, FutureTimeout):
+            if inbound.passive is None or inbound.passive.give_up():
+                # The engine will queue the answer itself, in the transaction of the message's effects.
+                future.add_done_callback(lambda done: _push_late(desk, acc, inbound, done))
+                return _success()
+            answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
         # Not taken. WeChat redelivers a message only when it got no answer within 5 seconds (an error status
         # would show the person "service unavailable" instead): stay silent past that, then give up.
@@ -200,6 +204,7 @@ def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
         "platform": "wechat", "account": acc.name, "sender": sender,
         "chat": Chat(kind="direct", id=str(message.source)), "dedup_key": _dedup_key(message),
         "window": ReplyWindow(sync_deadline_s=acc.reply_deadline, push_window_s=48 * 3600, push_quota=5),
+        "passive": PassiveReply(),
     }
     kind = message.type
     if kind == "text":
@@ -255,7 +260,10 @@ def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[An
     except Exception:
         log.exception("could not take a WeChat message from %s", openid)
         return
-    _queue_late(desk, acc, openid, answer)
+    if answer.pushed:
+        desk.loop.wake()  # queued by the engine with the message's effects
+    else:
+        _queue_late(desk, acc, openid, answer)  # someone the directory does not know, a redelivery's answer
 
 
 def _queue_late(desk: Desk, acc: WeChatAccount, openid: str, answer: Answer, tries: int = 0) -> None:

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
-from wuyou.desk import binding, conversations
+from wuyou.desk import binding, conversations, outbox
 from wuyou.desk.errors import DeskError
 from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Person
@@ -49,6 +50,7 @@ class Answer:
     replies: list[Outbound]
     duplicate: bool = False
     receipt: str | None = None
+    pushed: bool = False  # the replies went to the outbox (the platform had stopped waiting for them)
 
 
 @dataclass
@@ -187,11 +189,18 @@ class Engine:
                 if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
                     row = conversations.take(session=session, person_id=person.id, now=now)
                 dialogues.save(row, turn.dialogue, now=now)
+                pushed = inbound.passive is not None and inbound.passive.engine_must_push()
+                if pushed:  # the platform stopped waiting: the answer goes out through the outbox, atomically
+                    for i, reply in enumerate(turn.replies):
+                        outbox.enqueue(session=session, person_id=person.id, template="raw_text",
+                                       params={"text": reply.text}, key=f"late:{key or uuid.uuid4().hex}:{i}",
+                                       now=now)
                 if key is not None:
-                    conversations.record(session=session, key=key, replies=_as_records(turn.replies), now=now)
+                    conversations.record(session=session, key=key, replies=_as_records(turn.replies), now=now,
+                                         answered=pushed)
                 session.commit()
             self._on_commit()
-            return Answer(turn.replies, receipt=key)
+            return Answer(turn.replies, receipt=key, pushed=pushed)
         except DBAPIError:
             raise
         except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,6 +42,31 @@ class ReplyWindow:
     push_quota: int | None = None
 
 
+class PassiveReply:
+    """Who answers a message whose platform waits a few seconds for the answer (WeChat): the adapter, passively,
+    if the engine commits before the adapter gives up waiting; else the engine, through the outbox, in the same
+    transaction as the message's effects — so that no instant exists where the answer could be lost."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "waiting"  # → "passive" (the engine committed in time) or "gave_up" (the adapter stopped)
+
+    def engine_must_push(self) -> bool:
+        """Called by the engine just before it commits: True when the adapter has given up waiting."""
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "passive"
+            return self._state == "gave_up"
+
+    def give_up(self) -> bool:
+        """Called by the adapter when its time is up: True when the engine will push the answer itself; False
+        when the engine is already committing an answer for the adapter to give passively."""
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "gave_up"
+            return self._state == "gave_up"
+
+
 @dataclass(frozen=True)
 class Inbound:
     platform: str
@@ -53,6 +79,7 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     action: str | None = None
     window: ReplyWindow = field(default_factory=ReplyWindow)
+    passive: PassiveReply | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

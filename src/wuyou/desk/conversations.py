@@ -38,9 +38,11 @@ def receipt(*, session: Session, key: str) -> Receipt | None:
     return session.get(Receipt, key, populate_existing=True)
 
 
-def record(*, session: Session, key: str, replies: list[dict[str, Any]], now: datetime) -> None:
-    """Note the message as acted on, with its answer; the caller's commit makes it durable with the effects."""
-    session.add(Receipt(key=key, replies=replies, created_at=now, answered=False))
+def record(*, session: Session, key: str, replies: list[dict[str, Any]], now: datetime,
+           answered: bool = False) -> None:
+    """Note the message as acted on, with its answer (`answered`: already on its way through the outbox); the
+    caller's commit makes it durable with the effects."""
+    session.add(Receipt(key=key, replies=replies, created_at=now, answered=answered))
 
 
 def claim_answer(*, session: Session, key: str) -> bool:
