@@ -208,3 +208,17 @@ def test_notices_through_the_api_scheduled_scoped_and_checked(d: Dialog, clock: 
 def test_a_reporter_writing_the_word_notice_is_reporting_not_commanding(d: Dialog) -> None:
     reply = d.say("liu.yang", "公告栏的显示屏不亮了")
     assert "工程师用的命令" not in reply, reply
+
+
+def test_a_notice_scheduled_from_chat_goes_out_at_its_time(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:00"))
+    preview = d.say("zhao.min", "公告 JN-002 定时 18:00 今晚系统升级，下班前请退出业务系统")
+    assert "定时发送：18:00" in preview and "1 个网点" in preview, preview
+    assert "将于 18:00 发出" in d.say("zhao.min", "1")
+    clock.set(at("17:59"))
+    d.desk.notices_round()
+    assert d.pushed("liu.yang") == []
+    clock.set(at("18:00"))
+    d.desk.notices_round()
+    (pushed,) = d.pushed("liu.yang")
+    assert "下班前请退出业务系统" in pushed["text"] and "定时" not in pushed["text"]

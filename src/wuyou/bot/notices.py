@@ -26,21 +26,41 @@ _ACK = re.compile(r"^(好的?[,，]?\s*)?(已)?(收到|知道了|已阅)(了|啦
 _RANGE = re.compile(r"^(?:(明天|tomorrow)\s*)?(\d{1,2})[:：](\d{2})\s*(?:-|~|～|—|–|到|至|to)\s*"
                     r"(\d{1,2})[:：](\d{2})\s*(.*)$", re.I | re.S)
 _CODE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]+)+$")
+_SEND_AT = re.compile(r"^(?:定时|at)\s*(明天|tomorrow)?\s*(\d{1,2})[:：](\d{2})\s*(.*)$", re.I | re.S)
 _IMPORTANT = {"重要", "important", "urgent", "紧急"}
 _EVERYONE = {"全部", "全体", "all", "everyone"}
 
 
 def cmd_notice(turn: Turn, command: Command) -> None:
-    """`公告 [targets…] [重要] text`: work out whom it reaches and ask for the sender's confirmation."""
+    """`公告 [targets…] [重要] [定时 18:00] text`: work out whom it reaches and ask for the sender's confirmation."""
     found = _targets(turn, command.rest.split())
     if found is None:
         return
     scope, important, body = found
+    send_at, body = _scheduled(turn, body)
     if not body:
         turn.say("notice_usage")
         return
     _confirm(turn, {"kind": "general", "body": body, "important": important, "audience": scope.as_json(),
-                    "window": None})
+                    "window": None, "send_at": send_at.isoformat() if send_at else None})
+
+
+def _scheduled(turn: Turn, text: str) -> tuple[datetime | None, str]:
+    """A leading `定时 18:00` (or `明天 08:00`): when to send, the next such local time; and the rest."""
+    match = _SEND_AT.match(text)
+    if match is None:
+        return None, text
+    tomorrow, hour, minute, rest = match.groups()
+    local = turn.now.astimezone(turn.engine.tz)
+    try:
+        at = local.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
+    except ValueError:
+        return None, text
+    if tomorrow:
+        at += timedelta(days=1)
+    elif at <= local:
+        at += timedelta(days=1)  # 08:00 said at 09:00: tomorrow morning
+    return at, rest.strip()
 
 
 def cmd_maintenance(turn: Turn, command: Command) -> None:
@@ -119,6 +139,8 @@ def _confirm(turn: Turn, draft: dict[str, Any]) -> None:
                    starts=turn.local(datetime.fromisoformat(window["starts_at"])),
                    ends=turn.local(datetime.fromisoformat(window["ends_at"]))) if window else ""
     platforms = "、".join(f"{name} {count}" for name, count in sorted(reach.platforms.items()))
+    if draft.get("send_at"):
+        shown += turn.t("notice_confirm_at", at=turn.local(datetime.fromisoformat(draft["send_at"])))
     turn.dialogue = Dialogue(draft=draft, pending_command="/sendnotice")
     title = draft.get("title") or draft["body"].splitlines()[0][:40]
     turn.say("notice_confirm", kind=turn.t(f"notice_kind_{draft['kind']}"), title=title,
@@ -135,12 +157,16 @@ def cmd_sendnotice(turn: Turn, command: Command) -> None:
     notice = service.create(
         session=turn.session, author=turn.person, body=draft["body"], kind=draft["kind"], title=draft.get("title", ""),
         important=bool(draft["important"]), audience=Audience.from_json(draft["audience"]), now=turn.now,
+        send_at=datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else None,
         window=service.Window(system=window["system"], starts_at=datetime.fromisoformat(window["starts_at"]),
                               ends_at=datetime.fromisoformat(window["ends_at"])) if window else None)
     turn.session.flush()
-    people = service.reached(session=turn.session, notice_id=notice.id)
-    turn.say("notice_sent", notice=notice.id, people=people,
-             url=f"{turn.engine.public_url}/console/notices/{notice.id}")
+    url = f"{turn.engine.public_url}/console/notices/{notice.id}"
+    if notice.status == "scheduled":
+        turn.say("notice_scheduled", notice=notice.id, at=turn.local(notice.send_at), url=url)
+        return
+    turn.say("notice_sent", notice=notice.id, people=service.reached(session=turn.session, notice_id=notice.id),
+             url=url)
 
 
 def cmd_ack(turn: Turn, command: Command) -> None:
