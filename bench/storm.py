@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import socket
@@ -44,7 +42,7 @@ from wechatpy.crypto import WeChatCrypto
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.adapters.fake_wechat import FakeWeChat  # noqa: E402  (the tests' fake WeChat API, on 127.0.0.1)
+from tests.adapters.fake_wechat import FakeWeChat, signed_delivery  # noqa: E402  (the tests' fake WeChat API, on 127.0.0.1)
 
 BRANCHES = 2000
 PEOPLE = {"n": 20_000}  # staff of those branches; set so that every message comes from someone who has not
@@ -199,17 +197,8 @@ class WeChatDeliveries:
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
 
     def delivery(self, i: int, msg_id: int) -> bytes:
-        now = int(time.time())
-        inner = (f"<xml><ToUserName><![CDATA[gh_storm]]></ToUserName><FromUserName><![CDATA[o{staff(i)}]]>"
-                 f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-                 f"<Content><![CDATA[{words(i)}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-        nonce = secrets.token_hex(5)
-        envelope = self.crypto.encrypt_message(inner, nonce, now)
-        msg_signature = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
-        signature = hashlib.sha1("".join(sorted([TOKEN, str(now), nonce])).encode()).hexdigest()
-        query = (f"signature={signature}&timestamp={now}&nonce={nonce}&encrypt_type=aes"
-                 f"&msg_signature={msg_signature}")
-        return post(f"/channels/wechat/main?{query}", envelope.encode(), "text/xml")
+        query, body = signed_delivery(self.crypto, TOKEN, f"o{staff(i)}", words(i), msg_id, to="gh_storm")
+        return post(f"/channels/wechat/main?{query}", body, "text/xml")
 
 
 # --- the servers -------------------------------------------------------------------------------------------

@@ -3,9 +3,12 @@ every call; it can refuse the next sends with a given errcode."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -15,6 +18,22 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e221bc33"
     "0000000049454e44ae426082"
 )
+
+
+def signed_delivery(crypto: Any, token: str, openid: str, content: str, msg_id: str | int,
+                    to: str = "gh_test") -> tuple[str, bytes]:
+    """One text message as WeChat delivers it to a webhook: the signed query string (timestamp, nonce, signature,
+    msg_signature) and the AES envelope `crypto` (a wechatpy `WeChatCrypto`) encrypts."""
+    now = int(time.time())
+    inner = (f"<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+             f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    nonce = secrets.token_hex(5)
+    envelope = crypto.encrypt_message(inner, nonce, now)
+    msg_signature = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
+    signature = hashlib.sha1("".join(sorted([token, str(now), nonce])).encode()).hexdigest()
+    query = f"signature={signature}&timestamp={now}&nonce={nonce}&encrypt_type=aes&msg_signature={msg_signature}"
+    return query, envelope.encode()
 
 
 class _QuietServer(ThreadingHTTPServer):

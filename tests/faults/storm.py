@@ -31,7 +31,6 @@ import asyncio
 import hashlib
 import random
 import re
-import secrets
 import time
 import xml.etree.ElementTree as ET
 import zlib
@@ -46,6 +45,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
 
+from tests.adapters.fake_wechat import signed_delivery
 from tests.faults.cluster import ACCOUNT, AES_KEY, APP_ID, TOKEN, Cluster, Staff
 
 # What each step's answer says (zh-CN, the desk's default); the fourth also carries the ticket number.
@@ -132,17 +132,7 @@ class WeChatPlatform:
 
     def delivery(self, openid: str, content: str, msg_id: str) -> tuple[str, bytes]:
         """The query string and body of one delivery (a redelivery sends the same bytes again)."""
-        now = int(time.time())
-        inner = (f"<xml><ToUserName><![CDATA[gh_faults]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-                 f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-                 f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-        nonce = secrets.token_hex(5)
-        envelope = self.crypto.encrypt_message(inner, nonce, now)
-        msg_signature = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
-        signature = hashlib.sha1("".join(sorted([TOKEN, str(now), nonce])).encode()).hexdigest()
-        query = (f"signature={signature}&timestamp={now}&nonce={nonce}&encrypt_type=aes"
-                 f"&msg_signature={msg_signature}")
-        return query, envelope.encode()
+        return signed_delivery(self.crypto, TOKEN, openid, content, msg_id, to="gh_faults")
 
     def reply_text(self, body: str) -> str | None:
         """The passive reply's text; None for `success` (the answer, if any, comes through the outbox)."""

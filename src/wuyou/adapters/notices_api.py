@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
@@ -18,7 +18,7 @@ from wuyou.desk.models import Person
 from wuyou.desk.notices import audience as audiences
 from wuyou.desk.notices import service
 from wuyou.desk.notices.audience import Audience, UnknownTarget
-from wuyou.desk.notices.models import Notice, NoticeRecipient
+from wuyou.desk.notices.models import Notice
 from wuyou.desk.scope import staff_regions
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
@@ -112,10 +112,10 @@ def _local(desk: Desk, moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
 
 
-def _out(session: Session, notice: Notice) -> NoticeOut:
-    people, acked = session.execute(select(func.count(), func.count(NoticeRecipient.acked_at))
-                                    .where(NoticeRecipient.notice_id == notice.id)).one()
-    rows = service.branch_acks(session=session, notice_id=notice.id)
+def _out(session: Session, notice: Notice, rows: list[service.BranchAcks] | None = None) -> NoticeOut:
+    """The notice with its counts; `rows`: its per-branch acknowledgements when the caller has them already."""
+    rows = service.branch_acks(session=session, notice_id=notice.id) if rows is None else rows
+    people, acked = sum(r.people for r in rows), sum(r.acked for r in rows)
     w = notice.window
     return NoticeOut(id=notice.id, kind=notice.kind, title=notice.title, body=notice.body, important=notice.important,
                      audience=notice.audience, author=notice.author_id, status=notice.status, send_at=notice.send_at,
@@ -142,6 +142,14 @@ def _visible(session: Session, person: Person, notice: Notice) -> bool:
     if person.role != "lead":
         return False
     return notice.author_id == person.id or staff_regions(session=session, person=person) is None
+
+
+def _visible_notice(session: Session, person: Person, notice_id: int) -> Notice:
+    """The notice if this person may see it; 404 otherwise (its existence not revealed)."""
+    notice = session.get(Notice, notice_id)
+    if notice is None or not _visible(session, person, notice):
+        raise HTTPException(status_code=404, detail="no such notice")
+    return notice
 
 
 @router.post("/preview")
@@ -199,11 +207,9 @@ def get_notice(notice_id: NoticeId, request: Request, person: Caller) -> NoticeD
     """One notice with its acknowledgements branch by branch (branches nobody acknowledged first)."""
     desk = _desk(request)
     with desk.sessions() as session:
-        notice = session.get(Notice, notice_id)
-        if notice is None or not _visible(session, person, notice):
-            raise HTTPException(status_code=404, detail="no such notice")
+        notice = _visible_notice(session, person, notice_id)
         rows = service.branch_acks(session=session, notice_id=notice_id)
-        return NoticeDetailOut(**_out(session, notice).model_dump(), by_branch=[
+        return NoticeDetailOut(**_out(session, notice, rows).model_dump(), by_branch=[
             BranchAcksOut(code=r.code, name=r.name, people=r.people, acknowledged=r.acked,
                           first_acknowledged_at=r.first_ack) for r in rows])
 
@@ -213,9 +219,7 @@ def cancel(notice_id: NoticeId, request: Request, person: Caller) -> NoticeOut:
     """Withdraw a scheduled notice, or end a sent notice's maintenance window now."""
     desk = _desk(request)
     with desk.sessions() as session:
-        notice = session.get(Notice, notice_id)
-        if notice is None or not _visible(session, person, notice):
-            raise HTTPException(status_code=404, detail="no such notice")
+        notice = _visible_notice(session, person, notice_id)
         try:
             service.cancel(session=session, notice=notice, by=person, now=desk.clock())
         except DeskError as exc:

@@ -3,8 +3,11 @@ nonce used once, and XML without DTDs or entities."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
+from typing import NoReturn
 
 from defusedxml import ElementTree as SafeXml
 from defusedxml.common import DefusedXmlException
@@ -15,6 +18,15 @@ from wuyou.store import StateStore, StoreError
 log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 300
+REDELIVERY_AFTER = 6.0  # seconds: WeChat and WeCom give up on an answer after 5 and deliver the message again
+
+
+async def refuse_for_redelivery(started: float) -> NoReturn:
+    """A message that could not be taken (the database is down). WeChat and WeCom deliver again only what got no
+    answer within 5 seconds (an error status would show the person "service unavailable" instead): stay silent
+    past that, then answer 503. `started`: when the request came in (`time.monotonic()`)."""
+    await asyncio.sleep(max(0.0, REDELIVERY_AFTER - (time.monotonic() - started)))
+    raise HTTPException(status_code=503, detail="the desk cannot take messages right now")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

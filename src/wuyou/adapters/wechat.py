@@ -21,6 +21,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,7 +43,7 @@ from wuyou.adapters import sent_marks
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
-from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
+from wuyou.adapters.webhooks import check_fresh, read_body, refuse_for_redelivery, safe_xml
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, PassiveReply, ReplyWindow, Sender
@@ -52,8 +53,6 @@ from wuyou.store import StateStore, StoreError
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-DEDUP_TTL = 24 * 3600
-REDELIVERY_AFTER = 6.0  # seconds: WeChat gives up on an answer after 5 and delivers again
 LATE_RETRIES = 25  # a message answered `success` but not taken is tried again for about ten minutes
 MAX_TEXT = 2000  # a customer-service text message's practical limit (2048 bytes of UTF-8 in places)
 WINDOW_CLOSED = (45015, 45047)  # outside the 48-hour window / over the per-user quota
@@ -143,7 +142,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
     inbound = _inbound(desk, acc, message)
     if inbound is None:
         return _success()
-    started = asyncio.get_running_loop().time()
+    started = time.monotonic()
     future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
     waiting = asyncio.wrap_future(future)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
@@ -158,10 +157,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
                 return _success()
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
-        # Not taken. WeChat redelivers a message only when it got no answer within 5 seconds (an error status
-        # would show the person "service unavailable" instead): stay silent past that, then give up.
-        await asyncio.sleep(max(0.0, REDELIVERY_AFTER - (asyncio.get_running_loop().time() - started)))
-        raise HTTPException(status_code=503, detail="the desk cannot take messages right now") from None
+        await refuse_for_redelivery(started)
     if answer.duplicate and not await asyncio.wrap_future(_pool.submit(_claim, desk, answer.receipt)):
         return _success()  # a redelivery whose answer went (or goes) out through the customer-service API
     held = _take_held(desk.store, acc, message.source)

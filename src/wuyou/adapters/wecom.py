@@ -15,7 +15,6 @@ war-room group chats, adds members and posts to them (app group chats are push-o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -39,8 +38,8 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.rate_limits import SlidingWindows
-from wuyou.adapters.webhooks import check_fresh, read_body, safe_xml
-from wuyou.adapters.wechat import MAX_BODY, REDELIVERY_AFTER, TOKEN_EXPIRED, fetch_media
+from wuyou.adapters.webhooks import check_fresh, read_body, refuse_for_redelivery, safe_xml
+from wuyou.adapters.wechat import MAX_BODY, TOKEN_EXPIRED, fetch_media
 from wuyou.adapters.wx_tokens import SharedToken, StoreSession, redact
 from wuyou.bot.engine import Unavailable
 from wuyou.bot.messages import Chat, Inbound, ReplyWindow, Sender
@@ -105,9 +104,7 @@ async def receive(account: str, request: Request) -> Response:
     try:
         await run_in_threadpool(_handle, desk, acc, fields)
     except Unavailable:
-        # Not taken; WeCom, like WeChat, delivers again only what got no answer within 5 seconds.
-        await asyncio.sleep(max(0.0, REDELIVERY_AFTER - (time.monotonic() - started)))
-        raise HTTPException(status_code=503, detail="the desk cannot take messages right now") from None
+        await refuse_for_redelivery(started)
     return Response("", media_type="text/plain")
 
 

@@ -44,6 +44,6 @@ def load(row: Conversation, *, now: datetime) -> Dialogue:
 def save(row: Conversation, dialogue: Dialogue, *, now: datetime) -> None:
     """Write the dialogue into the row (the caller's commit keeps it with the message's effects)."""
     state = {} if dialogue == Dialogue() else asdict(dialogue)
-    if state != row.state or state:
+    if state or row.state:  # a dialogue under way is written (and its time renewed); an idle one left alone
         row.state = state
         row.updated_at = now

@@ -147,11 +147,7 @@ class Engine:
         while True:
             try:
                 return self._receive(inbound)
-            except DBAPIError as exc:
-                if not _transient(exc):
-                    log.exception("failed to handle a message from %s/%s", inbound.platform,
-                                  inbound.sender.platform_user_id)
-                    return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
+            except DBAPIError as exc:  # only transient ones leave _receive
                 if time.monotonic() + delay > deadline:
                     log.warning("database unavailable; message from %s/%s not taken: %s", inbound.platform,
                                 inbound.sender.platform_user_id, exc.orig if exc.orig is not None else exc)
@@ -201,9 +197,9 @@ class Engine:
                 session.commit()
             self._on_commit()
             return Answer(turn.replies, receipt=key, pushed=pushed)
-        except DBAPIError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and _transient(exc):
+                raise  # the database is unreachable or busy: `receive` tries again
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
             return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
 

@@ -384,6 +384,22 @@ def leaf_categories(*, session: Session) -> list[Category]:
     return sorted(leaves, key=lambda c: (parents.get(c.parent_id or 0, 0), c.position))
 
 
+def regions_below(*, session: Session, codes: set[str]) -> set[str]:
+    """The regions and every region under them."""
+    children: dict[str, list[str]] = {}
+    for code, parent in session.execute(select(Region.code, Region.parent_code)):
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+    found: set[str] = set()
+    stack = list(codes)
+    while stack:
+        code = stack.pop()
+        if code not in found:
+            found.add(code)
+            stack.extend(children.get(code, []))
+    return found
+
+
 def region_chain(*, session: Session, region_code: str) -> list[str]:
     """The region and its ancestors, nearest first (HQ last)."""
     chain: list[str] = []

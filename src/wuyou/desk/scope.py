@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk.errors import Forbidden, NotFound
 from wuyou.desk.models import Branch, Person, Region, Team, Ticket
-from wuyou.desk.org import region_chain, teams_of
+from wuyou.desk.org import region_chain, regions_below, teams_of
 
 STAFF_ROLES = ("engineer", "lead", "admin")
 
@@ -31,18 +31,7 @@ def staff_regions(*, session: Session, person: Person) -> set[str] | None:
     tops = {team.region_code for team in teams_of(session=session, person_id=person.id)}
     if tops & roots:
         return None
-    children: dict[str, list[str]] = {}
-    for code, parent in session.execute(select(Region.code, Region.parent_code)):
-        if parent is not None:
-            children.setdefault(parent, []).append(code)
-    served: set[str] = set()
-    stack = list(tops)
-    while stack:
-        code = stack.pop()
-        if code not in served:
-            served.add(code)
-            stack.extend(children.get(code, []))
-    return served
+    return regions_below(session=session, codes=tops)
 
 
 def serves(*, session: Session, person: Person, ticket: Ticket) -> bool:

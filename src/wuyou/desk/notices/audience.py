@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk.errors import DeskError
 from wuyou.desk.models import Branch, Category, Identity, Person, Region, Ticket
+from wuyou.desk.org import region_chain, regions_below
 
 EQUIPMENT_SEEN_DAYS = 182
 PLATFORM_ORDER = ("telegram", "wecom", "wechat", "http")  # as the delivery worker tries a person's identities
@@ -61,29 +62,13 @@ def check(*, session: Session, audience: Audience) -> None:
         raise UnknownTarget(", ".join(unknown))
 
 
-def below(*, session: Session, codes: set[str]) -> set[str]:
-    """The regions and every region under them."""
-    children: dict[str, list[str]] = {}
-    for code, parent in session.execute(select(Region.code, Region.parent_code)):
-        if parent is not None:
-            children.setdefault(parent, []).append(code)
-    found: set[str] = set()
-    stack = list(codes)
-    while stack:
-        code = stack.pop()
-        if code not in found:
-            found.add(code)
-            stack.extend(children.get(code, []))
-    return found
-
-
 def branch_codes(*, session: Session, audience: Audience, now: datetime) -> set[str]:
     """The branches the audience names (all of them for an empty audience)."""
     if audience.everyone:
         return set(session.scalars(select(Branch.code)))
     codes = set(audience.branches)
     if audience.regions:
-        regions = below(session=session, codes=set(audience.regions))
+        regions = regions_below(session=session, codes=set(audience.regions))
         codes |= set(session.scalars(select(Branch.code).where(Branch.region_code.in_(regions))))
     if audience.categories:
         wanted = set(audience.categories)
@@ -94,6 +79,30 @@ def branch_codes(*, session: Session, audience: Audience, now: datetime) -> set[
                                              Ticket.created_at >= now - timedelta(days=EQUIPMENT_SEEN_DAYS))
             .distinct()) if c is not None}
     return codes
+
+
+def reaches(*, session: Session, audience: Audience, branch_code: str | None, now: datetime) -> bool:
+    """Whether the audience includes this one branch — what `branch_codes` would say, asked of one branch only
+    (a report during a maintenance window asks it: no list of every branch for that)."""
+    if audience.everyone:
+        return True
+    if branch_code is None:
+        return False
+    if branch_code in audience.branches:
+        return True
+    branch = session.get(Branch, branch_code)
+    if branch is None:
+        return False
+    if audience.regions and set(region_chain(session=session, region_code=branch.region_code)) & set(audience.regions):
+        return True
+    if not audience.categories:
+        return False
+    if set(branch.equipment or ()) & set(audience.categories):
+        return True
+    leaf_ids = select(Category.id).where(Category.parent_id.is_not(None), Category.name.in_(audience.categories))
+    return session.scalar(select(Ticket.id).where(
+        Ticket.branch_code == branch_code, Ticket.category_id.in_(leaf_ids),
+        Ticket.created_at >= now - timedelta(days=EQUIPMENT_SEEN_DAYS)).limit(1)) is not None
 
 
 def people(*, session: Session, codes: set[str]) -> list[Person]:

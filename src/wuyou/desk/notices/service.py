@@ -196,15 +196,11 @@ def branch_acks(*, session: Session, notice_id: int) -> list[BranchAcks]:
 
 def active_windows(*, session: Session, branch_code: str | None, now: datetime) -> list[MaintenanceWindow]:
     """Maintenance windows in force now whose notice reaches this branch (or everyone)."""
-    stmt = (select(MaintenanceWindow).join(Notice, Notice.id == MaintenanceWindow.notice_id)
+    stmt = (select(MaintenanceWindow, Notice.audience).join(Notice, Notice.id == MaintenanceWindow.notice_id)
             .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now, Notice.status != "cancelled"))
-    found = []
-    for window in session.scalars(stmt):
-        scope = Audience.from_json(window.notice.audience)
-        if scope.everyone or (branch_code is not None and branch_code in audiences.branch_codes(
-                session=session, audience=scope, now=now)):
-            found.append(window)
-    return found
+    return [window for window, audience in session.execute(stmt)
+            if audiences.reaches(session=session, audience=Audience.from_json(audience), branch_code=branch_code,
+                                 now=now)]
 
 
 def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> None:
