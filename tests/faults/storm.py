@@ -486,7 +486,8 @@ def count(cluster: Cluster, people: list[Person], f: Figures, *, mark_outbox: in
     sends = cluster.sends.since(marks[0])
     f.pushed = len(sends)
     with cluster.db().connect() as conn:
-        _count_answers(people, sends[:marks[1] - marks[0]], sends[marks[1] - marks[0]:], f)
+        storm_sends = _one_per_row(sends[:marks[1] - marks[0]], _queued_texts(conn, mark_outbox))
+        _count_answers(people, storm_sends, sends[marks[1] - marks[0]:], f)
         _count_tickets(conn, people, f)
         _count_outbox(conn, sends, f, mark_outbox=mark_outbox, fault=fault)
         _count_stuck(conn, cluster, people, f)
@@ -531,6 +532,28 @@ def _count_answers(people: list[Person], sends: list[tuple[float, dict[str, Any]
                 if again not in texts and not any(_matches(again, step) for step in replayed_steps):
                     f.duplicates += 1
                     f.note(f"redelivery acted on again: wechat {p.staff.id} was pushed {_gist([again])!r}")
+
+
+def _queued_texts(conn: Any, mark_outbox: int) -> Counter[tuple[str, str]]:
+    """How many outbox rows of each raw text the desk queued for each WeChat user."""
+    rows = conn.execute(text("SELECT i.external_id, o.params FROM outbox o JOIN identities i ON i.person_id = "
+                             "o.person_id AND i.platform = 'wechat' WHERE o.id > :m AND o.template = 'raw_text'"),
+                        {"m": mark_outbox}).all()
+    return Counter((openid, str((params if isinstance(params, dict) else {}).get("text", "")))
+                   for openid, params in rows)
+
+
+def _one_per_row(sends: list[tuple[float, dict[str, Any]]],
+                 queued: Counter[tuple[str, str]]) -> list[tuple[float, dict[str, Any]]]:
+    """The customer-service messages, a copy WeChat received twice of one queued answer counted once: the answer
+    check is about what the desk decided to send; a re-sent copy is the outbox check's (`_count_outbox`)."""
+    kept, seen = [], Counter[tuple[str, str]]()
+    for at, body in sends:
+        key = (str(body.get("touser")), str(body.get("text", {}).get("content", "")))
+        seen[key] += 1
+        if key not in queued or seen[key] <= queued[key]:
+            kept.append((at, body))
+    return kept
 
 
 def _texts_by_user(sends: list[tuple[float, dict[str, Any]]]) -> dict[str, list[str]]:

@@ -18,6 +18,7 @@ from wuyou.adapters.channels import Channels, load_channels
 from wuyou.adapters.delivery import ChannelSender, Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine, InboundLimits
+from wuyou.bot.intake import Intake
 from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, utcnow
 from wuyou.desk import conversations, housekeeping, passwords, sla, surge
@@ -54,6 +55,7 @@ class Desk:
     clock: Callable[[], datetime]
     channels: Channels
     queue_rules: housekeeping.Rules
+    intake: Intake  # where the platform adapters hand their messages (batched for the engine)
     war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
     webhooks: WebhookSender | None = None  # outgoing webhook deliveries
     digest_week: date | None = None  # the last week whose digests this process saw delivered
@@ -107,6 +109,7 @@ class Desk:
         return sent
 
     def close(self) -> None:
+        self.intake.close()
         self.loop.stop()
         self.db.dispose()
 
@@ -193,7 +196,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
                              branch_per_window=settings.rate_branch_per_minute),
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
-                queue_rules(settings))
+                queue_rules(settings), Intake(bot))
     jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round, desk.notices_round,
                  desk.digests_round))
     from wuyou.adapters.webhook_sender import WebhookSender

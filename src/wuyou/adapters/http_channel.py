@@ -7,6 +7,7 @@ import binascii
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wuyou.adapters import http_mailbox
@@ -85,11 +86,13 @@ def _as_json(replies: list[Outbound]) -> list[dict[str, Any]]:
 
 
 @router.post("/messages", response_model=RepliesOut, responses={503: {"description": "not taken: send again"}})
-def post_message(body: MessageIn, request: Request) -> RepliesOut:
+async def post_message(body: MessageIn, request: Request) -> RepliesOut:
     """Send a message (or press a button) as `user`; the answer comes back in the response. With a `message_id`,
     sending the same message again (after a timeout, a lost connection) gets the same answer and changes nothing.
     503 means the message was not taken (the database is unreachable): send it again."""
     desk = _desk(request)
+    attachments = await run_in_threadpool(lambda: tuple(_decode(a) for a in body.attachments)) \
+        if body.attachments else ()  # up to 15 MB of base64, decoded off the event loop
     inbound = Inbound(
         platform="http",
         account="default",
@@ -98,10 +101,10 @@ def post_message(body: MessageIn, request: Request) -> RepliesOut:
         action=body.action,
         chat=Chat(kind="group", id=body.chat) if body.chat else Chat(kind="direct", id=body.user),
         dedup_key=body.message_id,
-        attachments=tuple(_decode(a) for a in body.attachments),
+        attachments=attachments,
     )
     try:
-        answer = desk.bot.receive(inbound)
+        answer = await desk.intake.receive(inbound)
     except Unavailable as exc:
         raise HTTPException(status_code=503, detail="the desk cannot take messages right now; send it again",
                             headers={"Retry-After": "1"}) from exc

@@ -93,7 +93,7 @@ def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
     reply_to = message.message_id if message is not None and inbound.chat.kind != "direct" else None
     # A redelivery (Telegram got no 200: the first attempt died, or the database was down) is answered from the
     # message's receipt; posts already made are skipped by their keys.
-    replies = desk.bot.receive(inbound).replies
+    replies = desk.intake.submit(inbound).result().replies
     key = f"tg:{account.name}:{update.update_id}"
     for i, reply in enumerate(replies):
         chat = reply.chat or inbound.chat

@@ -143,7 +143,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
     if inbound is None:
         return _success()
     started = time.monotonic()
-    future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
+    future: Future[Answer] = desk.intake.submit(inbound)
     waiting = asyncio.wrap_future(future)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
     try:
@@ -153,7 +153,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
         except (TimeoutError, FutureTimeout):
             if inbound.passive is None or inbound.passive.give_up():
                 # The engine will queue the answer itself, in the transaction of the message's effects.
-                future.add_done_callback(lambda done: _push_late(desk, acc, inbound, done))
+                future.add_done_callback(lambda done: _pool.submit(_push_late, desk, acc, inbound, done))
                 return _success()
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
@@ -250,8 +250,8 @@ def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[An
     try:
         answer = done.result()
     except Unavailable:
-        _later(tries, openid, "not taken", lambda: _pool.submit(desk.bot.receive, inbound).add_done_callback(
-            lambda again: _push_late(desk, acc, inbound, again, tries + 1)))
+        _later(tries, openid, "not taken", lambda: desk.intake.submit(inbound).add_done_callback(
+            lambda again: _pool.submit(_push_late, desk, acc, inbound, again, tries + 1)))
         return
     except Exception:
         log.exception("could not take a WeChat message from %s", openid)

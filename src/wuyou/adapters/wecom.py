@@ -122,7 +122,7 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
     if inbound is None:
         return
     # A redelivery is answered from the message's receipt; replies already sent are skipped by their keys.
-    replies = desk.bot.receive(inbound).replies
+    replies = desk.intake.submit(inbound).result().replies
     sender = WeComSender(acc, desk.store)
     for i, reply in enumerate(replies):
         try:

@@ -7,7 +7,7 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -123,6 +123,10 @@ class Engine:
         self.public_url = public_url.rstrip("/")
         self._on_commit = on_commit
 
+    def committed(self) -> None:
+        """Called after a message's (or a batch's) commit: wakes the outbox delivery."""
+        self._on_commit()
+
     def local_time(self, moment: datetime | None, *, now: datetime) -> str:
         """HH:MM for today, MM-DD HH:MM otherwise, in the desk's time zone."""
         if moment is None:
@@ -172,28 +176,18 @@ class Engine:
                     return Answer(refusal)
                 now = self.clock()
                 row = conversations.take(session=session, person_id=person.id, now=now)
-                key = None
-                if inbound.dedup_key:
-                    key = conversations.receipt_key(inbound.platform, inbound.account,
-                                                    inbound.sender.platform_user_id, inbound.dedup_key)
+                key = receipt_key(inbound)
+                if key is not None:
                     seen = conversations.receipt(session=session, key=key)
                     if seen is not None:
-                        return Answer(_replies_from(seen.replies, inbound.chat), duplicate=True, receipt=key)
+                        return Answer(replies_from(seen.replies, inbound.chat), duplicate=True, receipt=key)
                 turn = Turn(session=session, person=person, inbound=inbound, text=text,
                             dialogue=dialogues.load(row, now=now), now=now, engine=self)
                 self._dispatch(turn)
                 if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
                     row = conversations.take(session=session, person_id=person.id, now=now)
                 dialogues.save(row, turn.dialogue, now=now)
-                pushed = inbound.passive is not None and inbound.passive.engine_must_push()
-                if pushed:  # the platform stopped waiting: the answer goes out through the outbox, atomically
-                    for i, reply in enumerate(turn.replies):
-                        outbox.enqueue(session=session, person_id=person.id, template="raw_text",
-                                       params={"text": reply.text}, key=f"late:{key or uuid.uuid4().hex}:{i}",
-                                       now=now)
-                if key is not None:
-                    conversations.record(session=session, key=key, replies=_as_records(turn.replies), now=now,
-                                         answered=pushed)
+                pushed = self.settle(turn, key)
                 session.commit()
             self._on_commit()
             return Answer(turn.replies, receipt=key, pushed=pushed)
@@ -203,29 +197,54 @@ class Engine:
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
             return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
 
+    def settle(self, turn: Turn, key: str | None) -> bool:
+        """The last step before the message's commit: its answer goes out through the outbox, in the same
+        transaction, when the platform has stopped waiting for it (True), and the receipt notes the answer."""
+        inbound = turn.inbound
+        pushed = inbound.passive is not None and inbound.passive.engine_must_push()
+        if pushed:
+            for i, reply in enumerate(turn.replies):
+                outbox.enqueue(session=turn.session, person_id=turn.person.id, template="raw_text",
+                               params={"text": reply.text}, key=f"late:{key or uuid.uuid4().hex}:{i}", now=turn.now)
+        if key is not None:
+            conversations.record(session=turn.session, key=key, replies=_as_records(turn.replies), now=turn.now,
+                                 answered=pushed)
+        return pushed
+
     def _over_limit(self, person: Person, inbound: Inbound) -> list[Outbound] | None:
-        """None when the message may go on; else what to answer: a polite "slow down" for the first message
-        over a limit in its minute, nothing for the rest (a flood must not make the bot flood back). The
-        counters live in the state store, so every process shares them; if it fails, messages go on."""
+        return self.over_limits([(person, inbound)])[0]
+
+    def over_limits(self, messages: Sequence[tuple[Person, Inbound]]) -> list[list[Outbound] | None]:
+        """For each message, None when it may go on; else what to answer: a polite "slow down" for the first
+        message over a limit in its minute, nothing for the rest (a flood must not make the bot flood back). The
+        counters live in the state store, so every process shares them (two round trips for any number of
+        messages: the people's counters, then the branches' for those within theirs); if it fails, messages go
+        on."""
         limits = self.limits
         window = int(self.clock().timestamp() // limits.window_seconds)
         ttl = limits.window_seconds + 5
-        per_person = limits.staff_per_window if person.role in STAFF_ROLES else limits.person_per_window
+        answers: list[list[Outbound] | None] = [None] * len(messages)
         try:
-            count = self.store.incr(f"rl:p:{person.id}:{window}", ttl=ttl)
-            over, key, limit = count > per_person, "rate_limited", per_person
-            if not over and person.branch_code:
-                count = self.store.incr(f"rl:b:{person.branch_code}:{window}", ttl=ttl)
-                over, key, limit = count > limits.branch_per_window, "rate_limited_branch", limits.branch_per_window
+            counts = self.store.incr_many([f"rl:p:{p.id}:{window}" for p, _ in messages], ttl=ttl)
+            over: dict[int, tuple[int, str, int]] = {}
+            for i, ((person, _), count) in enumerate(zip(messages, counts, strict=True)):
+                limit = limits.staff_per_window if person.role in STAFF_ROLES else limits.person_per_window
+                if count > limit:
+                    over[i] = (count, "rate_limited", limit)
+            branch = [i for i, (person, _) in enumerate(messages) if i not in over and person.branch_code]
+            counts = self.store.incr_many([f"rl:b:{messages[i][0].branch_code}:{window}" for i in branch], ttl=ttl)
+            for i, count in zip(branch, counts, strict=True):
+                if count > limits.branch_per_window:
+                    over[i] = (count, "rate_limited_branch", limits.branch_per_window)
         except StoreError:
             log.warning("rate limits unavailable (state store error); letting the message through")
-            return None
-        if not over:
-            return None
-        log.info("rate limit: %s over %s in its window", person.id, key, extra={"person": person.id})
-        if count != limit + 1:
-            return []
-        return [Outbound(self.catalog.t(key, person.locale, seconds=limits.window_seconds), chat=inbound.chat)]
+            return answers
+        for i, (count, key, limit) in over.items():
+            person, inbound = messages[i]
+            log.info("rate limit: %s over %s in its window", person.id, key, extra={"person": person.id})
+            answers[i] = [] if count != limit + 1 else \
+                [Outbound(self.catalog.t(key, person.locale, seconds=limits.window_seconds), chat=inbound.chat)]
+        return answers
 
     def _stranger(self, session: Session, inbound: Inbound, text: str) -> list[Outbound]:
         """Someone the directory does not know on this platform: offer to bind the account to a person."""
@@ -259,7 +278,7 @@ class Engine:
                 following.attachments_only(turn, staged)
                 return
             turn.dialogue.attachments = [*turn.dialogue.attachments, *staged]
-        problem = _problem_with(turn.text)
+        problem = problem_with(turn.text)
         if problem is not None:
             reporting.refuse_input(turn, problem)
             return
@@ -322,7 +341,7 @@ _BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
-def _problem_with(text: str) -> str | None:
+def problem_with(text: str) -> str | None:
     """Why a message cannot be read as a request: empty, too long, binary, or only symbols."""
     if not text or not text.strip():
         return "empty"
@@ -335,6 +354,14 @@ def _problem_with(text: str) -> str | None:
     return None
 
 
+def receipt_key(inbound: Inbound) -> str | None:
+    """The key of the message's receipt: its platform's delivery id, for that sender and account."""
+    if not inbound.dedup_key:
+        return None
+    return conversations.receipt_key(inbound.platform, inbound.account, inbound.sender.platform_user_id,
+                                     inbound.dedup_key)
+
+
 def _transient(exc: DBAPIError) -> bool:
     """A lost or refused connection, a lock or serialisation conflict, a busy SQLite file: worth a retry."""
     return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
@@ -345,7 +372,7 @@ def _as_records(replies: list[Outbound]) -> list[dict[str, Any]]:
              "chat": None if r.chat is None else [r.chat.kind, r.chat.id, r.chat.thread_id]} for r in replies]
 
 
-def _replies_from(records: list[dict[str, Any]], default: Chat) -> list[Outbound]:
+def replies_from(records: list[dict[str, Any]], default: Chat) -> list[Outbound]:
     replies = []
     for record in records:
         chat = record.get("chat")

@@ -4,6 +4,7 @@ showing the reach, the recipients' 收到, and the maintenance window answering 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from wuyou.desk.models import Branch, Category, Region
 from wuyou.desk.notices import audience as audiences
 from wuyou.desk.notices import service
 from wuyou.desk.notices.audience import Audience
+from wuyou.desk.notices.models import MaintenanceWindow
 from wuyou.desk.org import teams_of
 from wuyou.kb.text import normalise
 
@@ -198,13 +200,21 @@ def under_maintenance(turn: Turn, text: str) -> bool:
     """A report about a system in an announced maintenance window: answered with the window, no ticket (the
     reporter may still insist with "1")."""
     windows = service.active_windows(session=turn.session, branch_code=turn.person.branch_code, now=turn.now)
-    if not windows:
+    window = window_named(windows, text)
+    if window is None:
         return False
+    turn.dialogue = Dialogue(text=text, pending_command="/insist", attachments=turn.dialogue.attachments)
+    turn.say("maintenance_in_progress", system=window.system, until=turn.local(window.ends_at))
+    return True
+
+
+def window_named(windows: Sequence[MaintenanceWindow], text: str) -> MaintenanceWindow | None:
+    """The first of these windows whose system (or one of its aliases) the text names."""
+    if not windows:
+        return None
     said = normalise(text)
     for window in windows:
         names = [normalise(n) for n in (window.system, *window.aliases) if n.strip()]
         if any(n and n in said for n in names):
-            turn.dialogue = Dialogue(text=text, pending_command="/insist", attachments=turn.dialogue.attachments)
-            turn.say("maintenance_in_progress", system=window.system, until=turn.local(window.ends_at))
-            return True
-    return False
+            return window
+    return None

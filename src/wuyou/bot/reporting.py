@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wuyou.bot import following, incidents, notices
@@ -13,10 +14,12 @@ from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
-from wuyou.desk.models import Category, Ticket
+from wuyou.desk.incidents.models import FaultReport
+from wuyou.desk.models import Category, SuggestionSession, Ticket
 from wuyou.desk.org import leaf_categories
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
+from wuyou.kb.matching import Matcher, Suggestion
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -32,7 +35,8 @@ _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """The text with its runs of white space made one space."""
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -66,7 +70,7 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
 
 def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
-    text = _norm(turn.text)
+    text = norm(turn.text)
     step = turn.dialogue.step
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
@@ -162,7 +166,7 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
     counts towards surge detection, finished dialogue or not."""
     if maintenance and notices.under_maintenance(turn, text):
         return
-    gibberish = text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
+    gibberish = _gibberish(text)
     report_id: int | None = None
     outcome = None
     if not gibberish:
@@ -175,26 +179,53 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
     matcher = turn.engine.index.matcher(turn.session)
     suggestions = matcher.suggest(text)
     if suggestions:
-        ids = [s.article_id for s in suggestions]
-        feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now,
-                        person_id=turn.person.id, query=text)
-        offer = suggestions_log.start(session=turn.session, person=turn.person, channel=turn.inbound.platform,
-                                      query=text, offered=ids, now=turn.now)
-        turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
-                                 report=report_id, suggestion=offer.id)
-        if outcome is not None:
-            outcome.report.category_id = _recommended(turn, leaf_categories(session=turn.session))
-        lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
-        numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
-        buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
-        turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
-                 buttons=(*buttons, Button(turn.t("btn_human"), "0")))
+        found = offer(turn, text, suggestions, report=outcome.report if outcome is not None else None,
+                      leaves=leaf_names(leaf_categories(session=turn.session)), matcher=matcher)
+        turn.session.flush()
+        turn.dialogue.suggestion = found.id
         return
     if gibberish:
         turn.say("gibberish", text=text[:20])
         return
     turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
     _ask_category(turn, intro=turn.t("no_match_intro"))
+
+
+def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: FaultReport | None,
+          leaves: dict[str, int], matcher: Matcher) -> SuggestionSession:
+    """Offer the matched articles: what was offered is recorded, the dialogue waits for a number, and the report
+    gets the category of the best article. The offer's id comes with the caller's flush (so that a batch of
+    messages is written in one statement); the caller puts it in `turn.dialogue.suggestion`."""
+    ids = [s.article_id for s in suggestions]
+    feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now, person_id=turn.person.id,
+                    query=text)
+    found = suggestions_log.start(session=turn.session, person=turn.person, channel=turn.inbound.platform,
+                                  query=text, offered=ids, now=turn.now)
+    turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
+                             report=report.id if report is not None else None)
+    if report is not None:
+        best = matcher.doc(ids[0])
+        report.category_id = _leaf_named(leaves, best.category if best is not None else "")
+    lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
+    numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
+    buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
+    turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
+             buttons=(*buttons, Button(turn.t("btn_human"), "0")))
+    return found
+
+
+def plainly_a_report(text: str) -> bool:
+    """Whether free text from someone with no dialogue under way and nothing waiting on them can only be a new
+    fault report (not a courtesy, an acknowledgement, a yes or no, a rating, a status question, or gibberish):
+    such messages may be taken in a batch, and `free_text` would send them to `_report` too."""
+    text = norm(text)
+    return not (_YES.match(text) or _NO.match(text) or _RATING.match(text) or _THANKS.match(text)
+                or notices.is_ack_word(text) or _GREETING.match(text) or _STATUS.search(text)
+                or _gibberish(text))
+
+
+def _gibberish(text: str) -> bool:
+    return text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
 
 
 def _on_suggestions(turn: Turn, text: str) -> bool:
@@ -253,13 +284,25 @@ def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
     if not turn.dialogue.offered:
         return None
     article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
-    if article is None or not article.category:
-        return None
-    wanted = [part.strip() for part in article.category.split("/")]
+    return _leaf_named(leaf_names(leaves), article.category if article is not None else "")
+
+
+def leaf_names(leaves: list[Category]) -> dict[str, int]:
+    """How an article's category names a leaf (`终端设备/打印机`, or just `打印机`: the first so named) → its id."""
+    named: dict[str, int] = {}
     for leaf in leaves:
-        if leaf.name == wanted[-1] and (len(wanted) == 1 or (leaf.parent and leaf.parent.name == wanted[0])):
-            return leaf.id
-    return None
+        named.setdefault(leaf.name, leaf.id)
+        if leaf.parent is not None:
+            named.setdefault(f"{leaf.parent.name}/{leaf.name}", leaf.id)
+    return named
+
+
+def _leaf_named(named: dict[str, int], category: str) -> int | None:
+    """The leaf an article's category names (`leaf_names`)."""
+    wanted = [part.strip() for part in category.split("/")] if category else []
+    if not wanted:
+        return None
+    return named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}")
 
 
 def _on_category(turn: Turn, text: str) -> None:

@@ -91,31 +91,42 @@ class SurgeWatch:
 
     def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime) -> Outcome:
         """Record a new fault report and act on what it means for surges and open incidents."""
+        return self.report_many(session=session, reports=[(person, text, channel)], now=now)[0]
+
+    def report_many(self, *, session: Session, reports: Sequence[tuple[Person, str, str]],
+                    now: datetime) -> list[Outcome]:
+        """`report` for several reports (person, text, channel) at once, in order: one look at what the other
+        processes recorded, one statement recording them all."""
         with self._lock:
             self._sync(session, now)
-            row = FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
-                              channel=channel)
-            session.add(row)
+            rows = [FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
+                                channel=channel) for person, text, channel in reports]
+            session.add_all(rows)
             session.flush()
-            self._own.add(row.id)
-            observation = self._observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
-            group = observation.group
-            weighted = dict(group.reports[-1].features)
-            known, alike = self._known(session, group, weighted)
-            if known is None:
-                known = self._follow_up(session, person, group, text, weighted, now)
-            if known is not None:
-                row.incident_id = known.id
-                if alike:
-                    profile = self._profiles.setdefault(known.id, [])
-                    profile.append(dict(weighted))
-                    del profile[:-PROFILE_SIZE]
-                return Outcome(row, known)
-            if observation.declare:
-                incident = self._declare_group(session, group, now)
-                return Outcome(row, incident)
-            if observation.offer or group.offered_at is not None:
-                self._offer(session, group, now)
+            self._own.update(row.id for row in rows)
+            return [self._act(session, row, person, text, now) for row, (person, text, _) in zip(rows, reports,
+                                                                                                 strict=True)]
+
+    def _act(self, session: Session, row: FaultReport, person: Person, text: str, now: datetime) -> Outcome:
+        """What one recorded report means: part of an open incident, a surge declared or offered, or nothing."""
+        observation = self._observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
+        group = observation.group
+        weighted = dict(group.reports[-1].features)
+        known, alike = self._known(session, group, weighted)
+        if known is None:
+            known = self._follow_up(session, person, group, text, weighted, now)
+        if known is not None:
+            row.incident_id = known.id
+            if alike:
+                profile = self._profiles.setdefault(known.id, [])
+                profile.append(dict(weighted))
+                del profile[:-PROFILE_SIZE]
+            return Outcome(row, known)
+        if observation.declare:
+            incident = self._declare_group(session, group, now)
+            return Outcome(row, incident)
+        if observation.offer or group.offered_at is not None:
+            self._offer(session, group, now)
         return Outcome(row, None)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:

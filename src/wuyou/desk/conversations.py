@@ -4,6 +4,7 @@ step and the answer a redelivery gets one atomic change (a crash between them, o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,18 +25,37 @@ def receipt_key(*parts: str) -> str:
 def take(*, session: Session, person_id: str, now: datetime) -> Conversation:
     """The person's conversation row, created if new and locked for this transaction (`FOR UPDATE` on PostgreSQL;
     SQLite's write transaction already excludes every other writer): one person's messages take turns."""
+    return take_many(session=session, person_ids=[person_id], now=now)[person_id]
+
+
+def take_many(*, session: Session, person_ids: Collection[str], now: datetime) -> dict[str, Conversation]:
+    """`take` for several people in two statements, locked in the order of their ids (two transactions locking
+    overlapping sets wait for each other instead of deadlocking)."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Conversation).values(person_id=person_id, state={}, updated_at=now)
+    session.execute(insert(Conversation).values([{"person_id": p, "state": {}, "updated_at": now} for p in wanted])
                     .on_conflict_do_nothing(index_elements=["person_id"]))
-    stmt = select(Conversation).where(Conversation.person_id == person_id).with_for_update()
-    return session.scalars(stmt.execution_options(populate_existing=True)).one()
+    stmt = select(Conversation).where(Conversation.person_id.in_(wanted)).order_by(Conversation.person_id)
+    rows = session.scalars(stmt.with_for_update().execution_options(populate_existing=True))
+    return {row.person_id: row for row in rows}
 
 
 def receipt(*, session: Session, key: str) -> Receipt | None:
     """The receipt of a message already acted on (call after `take`, so that a concurrent first delivery of
     the same message has committed or rolled back by now)."""
     return session.get(Receipt, key, populate_existing=True)
+
+
+def receipts(*, session: Session, keys: Collection[str]) -> dict[str, Receipt]:
+    """`receipt` for several messages in one statement."""
+    if not keys:
+        return {}
+    found = session.scalars(select(Receipt).where(Receipt.key.in_(set(keys)))
+                            .execution_options(populate_existing=True))
+    return {row.key: row for row in found}
 
 
 def record(*, session: Session, key: str, replies: list[dict[str, Any]], now: datetime,

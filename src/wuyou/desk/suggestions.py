@@ -22,11 +22,11 @@ def ended_without_ticket(now: datetime) -> ColumnElement[bool]:
 
 def start(*, session: Session, person: Person, channel: str, query: str, offered: Sequence[str],
           now: datetime) -> SuggestionSession:
-    """Record that articles were offered to this person for this message."""
+    """Record that articles were offered to this person for this message (its id comes with the next flush, so
+    that the offers of many messages are written in one statement)."""
     found = SuggestionSession(person_id=person.id, branch_code=person.branch_code, channel=channel,
                               query=query[:2000], offered=list(offered), started_at=now, outcome="open")
     session.add(found)
-    session.flush()
     return found
 
 

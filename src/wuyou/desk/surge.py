@@ -51,6 +51,7 @@ class Report:
     person: str
     branch: str | None
     features: Mapping[int, float]
+    weight: float = 0.0  # the sum of the feature weights, once weighed by rarity
 
 
 @dataclass
@@ -84,12 +85,15 @@ class Observation:
     declare: bool  # the group just reached the automatic threshold
 
 
-def similarity(a: Mapping[int, float], b: Mapping[int, float]) -> float:
-    """Weighted Dice: twice the weight of the shared features over the weight of both."""
-    if len(a) > len(b):
-        a, b = b, a
-    shared = sum(w + b[f] for f, w in a.items() if f in b)
-    total = sum(a.values()) + sum(b.values())
+def similarity(a: Mapping[int, float], b: Mapping[int, float], total: float | None = None) -> float:
+    """Weighted Dice: twice the weight of the shared features over the weight of both (`total`, when the caller
+    knows it)."""
+    common = a.keys() & b.keys()
+    if not common:
+        return 0.0
+    shared = sum(map(a.__getitem__, common)) + sum(map(b.__getitem__, common))
+    if total is None:
+        total = sum(a.values()) + sum(b.values())
     return shared / total if total else 0.0
 
 
@@ -115,7 +119,8 @@ class Detector:
 
     def _weigh(self, report: Report) -> Report:
         """The report with each weight scaled by the feature's rarity."""
-        return replace(report, features=self.weigh(report.features))
+        features = self.weigh(report.features)
+        return replace(report, features=features, weight=sum(features.values()))
 
     def _count(self, features: Mapping[int, float]) -> None:
         """Add a report that has left the window to the background counts. A burst never makes its own
@@ -149,7 +154,7 @@ class Detector:
         # (Of a big group, a share of as many reports as it takes to offer one: a large incident's group keeps
         # taking new reports in new wordings.)
         rules = self.rules
-        groups = {g.id: g for g in (self._group_of[r.id] for r in matches)
+        groups = {g.id: g for g in {id(g): g for g in (self._group_of[r.id] for r in matches)}.values()
                   if hits[g.id] >= rules.cohesion * min(g.recent_count(report.at, rules.window), rules.min_reports)}
         if not groups:
             previous = self._last_by_person.get(report.person)
@@ -170,7 +175,9 @@ class Detector:
             for i in range(len(posting) - 1, max(len(posting) - rules.probe_depth, 0) - 1, -1):
                 other = posting[i]
                 candidates[other.id] = other
-        return [o for o in candidates.values() if similarity(report.features, o.features) >= rules.similarity]
+        mine, weight = report.features, report.weight
+        return [o for o in candidates.values()
+                if similarity(mine, o.features, weight + o.weight) >= rules.similarity]
 
     def _join(self, report: Report, groups: list[Group]) -> Group:
         if not groups:

@@ -7,7 +7,7 @@ timeline, and queues its notifications in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,6 +115,14 @@ def waiting_on(*, session: Session, reporter: Person) -> Ticket | None:
         .order_by(Ticket.waiting_since.desc(), Ticket.id.desc())
     )
     return session.scalars(stmt).first()
+
+
+def waiting_among(*, session: Session, reporter_ids: Collection[str]) -> set[str]:
+    """Which of these reporters have a ticket waiting for their answer (one statement for all of them)."""
+    if not reporter_ids:
+        return set()
+    return set(session.scalars(select(Ticket.reporter_id).where(Ticket.reporter_id.in_(set(reporter_ids)),
+                                                               Ticket.status == "waiting")))
 
 
 def add_info(

@@ -23,12 +23,11 @@ def record(
     person_id: str | None = None,
     query: str | None = None,
 ) -> None:
-    """One feedback row per article."""
+    """One feedback row per article (written with the session's next flush)."""
     if kind not in KINDS:
         raise ValueError(f"unknown feedback kind {kind}")
-    for article_id in article_ids:
-        session.add(Feedback(article_id=article_id, person_id=person_id, kind=kind, query=query, at=now))
-    session.flush()
+    session.add_all([Feedback(article_id=article_id, person_id=person_id, kind=kind, query=query, at=now)
+                     for article_id in article_ids])
 
 
 # How far feedback may move an article's ranking score: ±15 %, reached gradually.

@@ -227,6 +227,11 @@ class Matcher:
     def __len__(self) -> int:
         return self._n
 
+    def doc(self, article_id: str) -> ArticleDoc | None:
+        """The indexed article with this id."""
+        position = self._positions.get(article_id)
+        return None if position is None else self._docs[position]
+
     def suggest(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
         """Up to `limit` suggestions, best first, when the best is confident; otherwise none."""
         ranked = self.rank(text, limit=limit)

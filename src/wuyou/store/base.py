@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -35,6 +36,10 @@ class StateStore(Protocol):
 
     def incr(self, key: str, *, ttl: float) -> int:
         """Add 1 to the counter `key` (created at 0, expiring `ttl` seconds after its creation); the new value."""
+        ...
+
+    def incr_many(self, keys: Sequence[str], *, ttl: float) -> list[int]:
+        """`incr` of several counters at once (one round trip to the server); their new values, in order."""
         ...
 
     def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> AbstractContextManager[None]:

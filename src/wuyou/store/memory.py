@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from wuyou.store.base import LockTimeout
@@ -51,6 +51,9 @@ class MemoryStore:
             expires = self._data[key][1] if current is not None else self._clock() + ttl
             self._data[key] = (str(count), expires)
             return count
+
+    def incr_many(self, keys: Sequence[str], *, ttl: float) -> list[int]:
+        return [self.incr(key, ttl=ttl) for key in keys]
 
     def delete(self, key: str) -> None:
         with self._mutex:

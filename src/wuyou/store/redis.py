@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
@@ -66,14 +66,20 @@ class RedisStore:
             raise StoreError(str(exc)) from exc
 
     def incr(self, key: str, *, ttl: float) -> int:
+        return self.incr_many([key], ttl=ttl)[0]
+
+    def incr_many(self, keys: Sequence[str], *, ttl: float) -> list[int]:
+        if not keys:
+            return []
         try:
-            pipe = self._redis.pipeline()
-            pipe.incr(self._k(key))
-            pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)  # the first increment starts the window
-            count, _ = pipe.execute()
+            pipe = self._redis.pipeline()  # MULTI: no counter is left without its expiry
+            for key in keys:
+                pipe.incr(self._k(key))
+                pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)  # the first increment starts the window
+            done = pipe.execute()
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
-        return int(count)
+        return [int(count) for count in done[::2]]
 
     def delete(self, key: str) -> None:
         try:

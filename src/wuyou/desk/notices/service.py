@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -196,11 +197,20 @@ def branch_acks(*, session: Session, notice_id: int) -> list[BranchAcks]:
 
 def active_windows(*, session: Session, branch_code: str | None, now: datetime) -> list[MaintenanceWindow]:
     """Maintenance windows in force now whose notice reaches this branch (or everyone)."""
-    stmt = (select(MaintenanceWindow, Notice.audience).join(Notice, Notice.id == MaintenanceWindow.notice_id)
-            .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now, Notice.status != "cancelled"))
-    return [window for window, audience in session.execute(stmt)
+    return [window for window, audience in _in_force(session, now)
             if audiences.reaches(session=session, audience=Audience.from_json(audience), branch_code=branch_code,
                                  now=now)]
+
+
+def windows_in_force(*, session: Session, now: datetime) -> list[MaintenanceWindow]:
+    """Every maintenance window in force now, whichever branches its notice reaches."""
+    return [window for window, _ in _in_force(session, now)]
+
+
+def _in_force(session: Session, now: datetime) -> list[tuple[MaintenanceWindow, Any]]:
+    stmt = (select(MaintenanceWindow, Notice.audience).join(Notice, Notice.id == MaintenanceWindow.notice_id)
+            .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now, Notice.status != "cancelled"))
+    return [(window, audience) for window, audience in session.execute(stmt)]
 
 
 def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> None:

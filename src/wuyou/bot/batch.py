@@ -1,0 +1,133 @@
+"""The KB-suggest path for many messages in one transaction.
+
+Under a storm (every branch of a region reporting the same outage at once) nearly every message is a new fault
+report from someone with nothing under way, and the knowledge base has something to offer. Such messages are taken
+together: their senders looked up, their rate limits counted, their conversations locked and their receipts read
+in a handful of statements for the whole batch; the reports recorded for surge detection and the offers written
+with one statement per table; one commit. The effects, the answers and the receipts are exactly those of
+`Engine.receive`, which this module calls into for every step it shares.
+
+Every other message — a command, a number answering the bot, a button, a photo, a stranger, a staff member, a
+second message of the same sender, a report about a system under maintenance or one the knowledge base has nothing
+for — is left for `Engine.receive` (`None` in the answers), to be taken after this batch's commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wuyou.bot import dialogue as dialogues
+from wuyou.bot import incidents, notices, reporting
+from wuyou.bot.commands import parse
+from wuyou.bot.dialogue import Dialogue
+from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
+from wuyou.bot.messages import Inbound
+from wuyou.desk import conversations, working
+from wuyou.desk.models import Person, SuggestionSession
+from wuyou.desk.notices import service as notice_service
+from wuyou.desk.org import leaf_categories, persons_by_identity
+
+
+@dataclass
+class _Taking:
+    """One message of the batch on its way through."""
+
+    at: int  # its place in the batch
+    inbound: Inbound
+    person: Person
+    text: str
+    key: str | None
+    offer: SuggestionSession | None = None
+    turn: Turn | None = None
+
+
+def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
+    """Answer the messages of the batch that are plain new reports (in one transaction); None for the others,
+    which the caller hands to `Engine.receive` after this returns. Raises whatever the database raises (nothing
+    was taken then: the caller hands every message on)."""
+    answers: list[Answer | None] = [None] * len(inbounds)
+    first = _firsts(inbounds)
+    if not first:
+        return answers
+    now = engine.clock()
+    with engine.session_factory() as session:
+        people: dict[tuple[str, str], Person] = {}
+        for platform in {inbounds[i].platform for i in first}:
+            found = persons_by_identity(session=session, platform=platform, external_ids=[
+                inbounds[i].sender.platform_user_id for i in first if inbounds[i].platform == platform])
+            people.update({(platform, external): person for external, person in found.items()})
+        taking, persons = [], set()  # one message per person (who may write on two platforms at once)
+        for i in first:
+            person = people.get((inbounds[i].platform, inbounds[i].sender.platform_user_id))
+            if person is not None and person.role == "reporter" and person.id not in persons:
+                persons.add(person.id)
+                taking.append(_Taking(i, inbounds[i], person, reporting.norm(inbounds[i].text),
+                                      receipt_key(inbounds[i])))
+        refusals = engine.over_limits([(t.person, t.inbound) for t in taking])
+        for t, refusal in zip(taking, refusals, strict=True):
+            if refusal is not None:
+                answers[t.at] = Answer(refusal)
+        taking = [t for t, refusal in zip(taking, refusals, strict=True) if refusal is None]
+
+        rows = conversations.take_many(session=session, person_ids=[t.person.id for t in taking], now=now)
+        seen = conversations.receipts(session=session, keys=[t.key for t in taking if t.key is not None])
+        for t in taking:
+            if t.key in seen:
+                answers[t.at] = Answer(replies_from(seen[t.key].replies, t.inbound.chat), duplicate=True,
+                                       receipt=t.key)
+        # Someone in a dialogue, or asked a question on a ticket, is answering it: the classic way.
+        waiting = working.waiting_among(session=session, reporter_ids=[t.person.id for t in taking])
+        taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
+                  and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
+        # A report naming a system under maintenance may be answered with the window: the classic way decides.
+        windows = notice_service.windows_in_force(session=session, now=now)
+        taking = [t for t in taking if notices.window_named(windows, t.text) is None]
+        if not taking:
+            return answers
+
+        matcher = engine.index.matcher(session)
+        offered = {t.at: articles for t in taking if (articles := matcher.suggest(t.text))}
+        taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
+        if not taking:
+            return answers
+        outcomes = engine.surge.report_many(session=session, now=now,
+                                            reports=[(t.person, t.text, t.inbound.platform) for t in taking])
+        leaves = reporting.leaf_names(leaf_categories(session=session))
+        for t, outcome in zip(taking, outcomes, strict=True):
+            t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
+                          dialogue=Dialogue(), now=now, engine=engine)
+            if outcome.known is not None:
+                incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
+            else:
+                t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,
+                                          matcher=matcher)
+        session.flush()  # the offers of the whole batch, in one statement
+        pushed = {}
+        for t in taking:
+            assert t.turn is not None
+            if t.offer is not None:
+                t.turn.dialogue.suggestion = t.offer.id
+            dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
+            pushed[t.at] = engine.settle(t.turn, t.key)
+        session.commit()
+    engine.committed()
+    for t in taking:
+        assert t.turn is not None
+        answers[t.at] = Answer(t.turn.replies, receipt=t.key, pushed=pushed[t.at])
+    return answers
+
+
+def _firsts(inbounds: Sequence[Inbound]) -> list[int]:
+    """The messages that may be plain new reports: each sender's first of the batch (a later one may answer what
+    the first one gets), typed text that is not a command and reads as a report."""
+    senders: set[tuple[str, str, str]] = set()
+    found = []
+    for i, inbound in enumerate(inbounds):
+        sender = (inbound.platform, inbound.account, inbound.sender.platform_user_id)
+        if sender in senders:
+            continue
+        senders.add(sender)
+        if inbound.action is None and not inbound.attachments and problem_with(inbound.text) is None \
+                and parse(inbound.text) is None and reporting.plainly_a_report(inbound.text):
+            found.append(i)
+    return found

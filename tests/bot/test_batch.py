@@ -1,0 +1,170 @@
+"""Messages taken in batches (`bot.batch`, `bot.intake`): a batch of plain new reports has exactly the effects and
+answers that the same reports have one at a time; everything else in a batch goes the one-by-one way, after the
+batch, in each sender's order; redeliveries are answered from their receipts in a batch as out of one."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from tests.clock import TestClock
+from tests.conftest import shared
+from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
+from wuyou.bot import batch
+from wuyou.bot.engine import InboundLimits
+from wuyou.bot.intake import Intake
+from wuyou.bot.messages import Chat, Inbound, Sender
+from wuyou.db import utcnow
+from wuyou.desk.incidents.models import FaultReport
+from wuyou.desk.models import Conversation, Receipt, SuggestionSession
+from wuyou.desk.org import import_org
+from wuyou.kb import articles
+from wuyou.kb.feedback import Feedback
+
+# Reports the sample KB has articles for, in several wordings (and one it has nothing for).
+REPORTS = ["打印机卡纸了", "VPN连不上", "密码输错被锁了", "打印机显示脱机打不出来", "邮箱满了发不出邮件",
+           "POS机刷卡没反应", "无线网连不上", "医保结算报错"]
+OFFERED = REPORTS[:2]  # reports the sample KB certainly has articles for
+CLERKS = 24
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def desk_with_clerks(desk: Desk, clock: TestClock) -> Desk:
+    """The sample org with 24 more clerks (two groups of 12 in the same branches) and the sample KB."""
+    clock.set(NOW)
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    branches = [b["code"] for b in doc["branches"]]
+    for i in range(CLERKS):
+        doc["people"].append({"id": f"clerk{i:02d}", "name": f"职员{i:02d}", "role": "reporter",
+                              "branch": branches[i % 12 % len(branches)], "identities": {"http": f"clerk{i:02d}"}})
+    with desk.sessions() as session:
+        import_org(session=session, doc=doc)
+        articles.upsert(session=session, docs=articles.read_dir(shared("kb-sample/kb")), now=utcnow())
+        session.commit()
+    return desk
+
+
+def message(user: str, text: str = "", *, key: str | None = None, action: str | None = None) -> Inbound:
+    return Inbound(platform="http", account="default", sender=Sender(platform_user_id=user), text=text,
+                   action=action, chat=Chat(kind="direct", id=user), dedup_key=key or f"{user}:{text}:{action}")
+
+
+def effects(desk: Desk, person_id: str) -> dict[str, Any]:
+    """What a message left behind for one person, without ids and times."""
+    with desk.sessions() as s:
+        state = dict(s.get(Conversation, person_id).state)  # type: ignore[union-attr]
+        report = s.scalars(select(FaultReport).where(FaultReport.person_id == person_id)).one()
+        offer = s.scalars(select(SuggestionSession).where(SuggestionSession.person_id == person_id)).one()
+        feedback = sorted((f.article_id, f.kind, f.query) for f in s.scalars(
+            select(Feedback).where(Feedback.person_id == person_id)))
+        assert state.pop("report") == report.id and state.pop("suggestion") == offer.id
+        return {"state": state, "report": (report.text, report.branch_code, report.category_id, report.channel),
+                "offer": (offer.query, offer.offered, offer.outcome, offer.branch_code), "feedback": feedback}
+
+
+def test_a_batch_of_plain_reports_has_the_effects_and_answers_of_one_message_at_a_time(
+        desk_with_clerks: Desk) -> None:
+    desk = desk_with_clerks
+    first, second = range(12), range(12, 24)
+    texts = [REPORTS[i % len(REPORTS)] for i in first]
+    # Twelve clerks' reports in one batch ...
+    answers = batch.take(desk.bot, [message(f"clerk{i:02d}", texts[i]) for i in first])
+    # ... and the same reports from twelve other clerks of the same branches, one at a time.
+    singles = [desk.bot.receive(message(f"clerk{i:02d}", texts[i - 12])) for i in second]
+    with desk.sessions() as s:
+        matcher = desk.bot.index.matcher(s)
+    # Taken: every report the KB has something for; left for the ticket dialogue: the others.
+    assert [a is not None for a in answers] == [bool(matcher.suggest(t)) for t in texts]
+    assert sum(a is not None for a in answers) >= 8
+    for i in first:
+        one = singles[i]
+        if answers[i] is None:
+            continue
+        got = answers[i]
+        assert got is not None and not got.duplicate and got.receipt
+        assert [r.text.replace(f"职员{i:02d}", "…") for r in got.replies] == \
+               [r.text.replace(f"职员{i + 12:02d}", "…") for r in one.replies]
+        assert [r.buttons for r in got.replies] == [r.buttons for r in one.replies]
+        assert "先试试" in got.replies[0].text
+        assert effects(desk, f"clerk{i:02d}") == effects(desk, f"clerk{i + 12:02d}")
+    with desk.sessions() as s:
+        assert len(s.scalars(select(Receipt)).all()) == 12 + sum(a is not None for a in answers)
+    # One left out goes the one-by-one way, as the intake does with it: the ticket dialogue.
+    left = answers.index(None)
+    assert "分类" in desk.bot.receive(message(f"clerk{left:02d}", texts[left])).replies[0].text
+
+
+def test_whatever_is_not_a_plain_report_is_left_for_one_at_a_time_in_the_senders_order(
+        desk_with_clerks: Desk) -> None:
+    desk = desk_with_clerks
+    inbounds = [
+        message("clerk00", "打印机卡纸了"),
+        message("clerk00", "1"),  # the same sender's next message: after the first, one by one
+        message("stranger", "打印机卡纸了"),
+        message("clerk01", "/help"),
+        message("clerk02", "你好"),
+        message("clerk03", "谢谢"),
+        message("li.wei", "打印机卡纸了"),  # an engineer
+        message("clerk04", "", action="1"),
+        message("clerk05", "VPN连不上"),
+        message("clerk05", "VPN连不上"),  # WeChat's redelivery: the same delivery id
+    ]
+    answers = batch.take(desk.bot, inbounds)
+    assert [a is not None for a in answers] == [True, False, False, False, False, False, False, False, True, False]
+    rest = [desk.bot.receive(m) if a is None else a for m, a in zip(inbounds, answers, strict=True)]
+    assert "打印机" in rest[1].replies[0].text and "解决了" in rest[1].replies[0].buttons[0].label  # the article
+    assert rest[9].duplicate and rest[9].replies == rest[8].replies
+    # A redelivery of a message a batch took is answered from its receipt in the next batch too.
+    again = batch.take(desk.bot, [message("clerk05", "VPN连不上")])[0]
+    assert again is not None and again.duplicate and again.replies == rest[8].replies
+    with desk.sessions() as s:
+        assert len(s.scalars(select(FaultReport).where(FaultReport.person_id == "clerk05")).all()) == 1
+
+
+def test_a_report_naming_a_system_under_maintenance_is_left_for_the_window_answer(
+        desk_with_clerks: Desk, clock: TestClock) -> None:
+    with Dialog(desk_with_clerks) as d:
+        d.say("zhao.min", "维护通知 VPN 09:00-12:00 SD 系统升级")
+        d.say("zhao.min", "1")
+        clock.set(NOW + timedelta(hours=1))  # 11:00 in Shanghai
+        answers = batch.take(d.desk.bot, [message("clerk06", "VPN连不上"), message("clerk08", "打印机卡纸了")])
+        assert answers[0] is None and answers[1] is not None
+        assert "计划维护" in d.say("clerk06", "VPN连不上")
+
+
+def test_rate_limits_hold_in_a_batch(desk_with_clerks: Desk) -> None:
+    desk = desk_with_clerks
+    desk.bot.limits = InboundLimits(person_per_window=50, branch_per_window=1, window_seconds=60)
+    mine, neighbour, elsewhere = batch.take(desk.bot, [  # clerk00 and clerk12 work in the same branch
+        message("clerk00", OFFERED[0]), message("clerk12", OFFERED[1]), message("clerk01", OFFERED[1])])
+    assert mine is not None and "先试试" in mine.replies[0].text
+    assert neighbour is not None and "本网点这一分钟的消息太多了" in neighbour.replies[0].text
+    assert elsewhere is not None and "先试试" in elsewhere.replies[0].text
+    with desk.sessions() as s:
+        assert s.get(Conversation, "clerk12") is None  # refused: nothing taken
+
+
+def test_the_intake_answers_a_burst_in_each_senders_order(desk_with_clerks: Desk) -> None:
+    """Many people writing at once, each a report and at once "1": whatever batches the intake forms, everyone's
+    "1" opens the first article offered to them."""
+    intake = Intake(desk_with_clerks.bot, max_batch=7)
+    try:
+        futures: list[tuple[int, concurrent.futures.Future[Any], concurrent.futures.Future[Any]]] = []
+        for i in range(CLERKS):
+            report = intake.submit(message(f"clerk{i:02d}", OFFERED[i % len(OFFERED)]))
+            futures.append((i, report, intake.submit(message(f"clerk{i:02d}", "1"))))
+        for i, report, choice in futures:
+            offered = report.result(timeout=60).replies[0]
+            assert "先试试" in offered.text, offered.text
+            first_title = offered.buttons[0].label.removeprefix("1. ")
+            opened = choice.result(timeout=60).replies[0]
+            assert first_title in opened.text, (i, first_title, opened.text)
+    finally:
+        intake.close()
