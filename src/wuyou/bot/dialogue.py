@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from copy import copy
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,10 @@ class Dialogue:
     draft: dict[str, Any] | None = None  # a notice waiting for its sender's "1"
 
 
+_IDLE = Dialogue()
+_FIELDS = tuple(f.name for f in fields(Dialogue))
+
+
 def load(row: Conversation, *, now: datetime) -> Dialogue:
     """The dialogue kept in the person's conversation row; a fresh one when it lapsed or cannot be read."""
     if not row.state or row.updated_at < now - timedelta(seconds=TTL_SECONDS):
@@ -43,7 +48,7 @@ def load(row: Conversation, *, now: datetime) -> Dialogue:
 
 def save(row: Conversation, dialogue: Dialogue, *, now: datetime) -> None:
     """Write the dialogue into the row (the caller's commit keeps it with the message's effects)."""
-    state = {} if dialogue == Dialogue() else asdict(dialogue)
+    state = {} if dialogue == _IDLE else {name: copy(getattr(dialogue, name)) for name in _FIELDS}
     if state or row.state:  # a dialogue under way is written (and its time renewed); an idle one left alone
         row.state = state
         row.updated_at = now
