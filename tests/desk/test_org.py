@@ -29,6 +29,23 @@ def test_identities_and_members(sample_desk: Desk) -> None:
         assert [p.id for p in team_members(session=s, team_code="jn-terminal")] == ["li.wei", "wang.fang"]
 
 
+def test_a_reimport_moves_and_replaces_accounts(sample_desk: Desk) -> None:
+    doc = load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    people = {p["id"]: p for p in doc["people"]}
+    people["zhang.san"]["identities"] = {"http": "zhang.san", "wechat": "oNEWzhangsan"}  # a new WeChat account
+    people["liu.yang"]["identities"] = {"http": "liu.yang", "wechat": "oJN001zhangsan"}  # 张三's old one moves
+    people["ma.jing"]["identities"] = {"http": "ma.jing.2"}  # a new id on the same platform replaces the old
+    with sample_desk.sessions() as s:
+        import_org(session=s, doc=doc)
+        s.commit()
+        accounts = {(i.platform, i.external_id): i.person_id for i in s.scalars(select(Identity))}
+    assert accounts[("wechat", "oNEWzhangsan")] == "zhang.san"
+    assert accounts[("wechat", "oJN001zhangsan")] == "liu.yang"
+    assert accounts[("http", "ma.jing.2")] == "ma.jing" and ("http", "ma.jing") not in accounts
+    assert sorted(p for (platform, _), p in accounts.items() if platform == "wechat" and p == "zhang.san") == \
+        ["zhang.san"]
+
+
 @pytest.mark.parametrize(
     ("reporter", "category", "team"),
     [("zhang.san", "打印机", "jn-terminal"), ("ma.jing", "打印机", "qd-terminal"),

@@ -65,12 +65,13 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     region_codes = set(session.scalars(select(Region.code)))
 
     branches = _list(doc, "branches")
+    known_branches = {b.code: b for b in session.scalars(select(Branch))}  # one read, not one per branch
     for i, item in enumerate(branches):
         code = _req(item, "code", f"branches[{i}]")
         region = _req(item, "region", f"branch {code}")
         if region not in region_codes:
             raise OrgFileError(f"branch {code}: unknown region '{region}'")
-        branch = session.get(Branch, code) or Branch(code=code)
+        branch = known_branches.get(code) or Branch(code=code)
         branch.name = str(item.get("name") or code)
         branch.region_code = region
         branch.hours = _hours(item.get("hours"), f"branch {code}")
@@ -82,6 +83,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     n_categories = _import_catalog(session, _list(doc, "catalog"))
 
     people = _list(doc, "people")
+    known_people = {p.id: p for p in session.scalars(select(Person))}
     for i, item in enumerate(people):
         pid = _req(item, "id", f"people[{i}]")
         role = _req(item, "role", f"person {pid}")
@@ -90,7 +92,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         branch_code = item.get("branch")
         if branch_code is not None and str(branch_code) not in branch_codes:
             raise OrgFileError(f"person {pid}: unknown branch '{branch_code}'")
-        person = session.get(Person, pid) or Person(id=pid)
+        person = known_people.get(pid) or Person(id=pid)
         person.name = str(item.get("name") or pid)
         person.role = role
         person.branch_code = None if branch_code is None else str(branch_code)
@@ -99,12 +101,13 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         person.active = bool(item.get("active", True))  # `active: false` retires a person; their tickets stay
         session.add(person)
     session.flush()
+    wanted: list[tuple[str, str, str]] = []
     for item in people:
         identities = item.get("identities") or {}
         if not isinstance(identities, Mapping):
             raise OrgFileError(f"person {item['id']}: identities must be a mapping")
-        for platform, external in identities.items():
-            _bind(session, person_id=str(item["id"]), platform=str(platform), external_id=str(external))
+        wanted += [(str(item["id"]), str(platform), str(external)) for platform, external in identities.items()]
+    _bind(session, wanted)
     person_ids = set(session.scalars(select(Person.id)))
 
     teams = _list(doc, "teams")
@@ -337,18 +340,39 @@ def _category(session: Session, *, parent_id: int | None, name: str) -> Category
     return found
 
 
-def _bind(session: Session, *, person_id: str, platform: str, external_id: str) -> None:
-    existing = session.scalars(
-        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
-    ).first()
-    if existing is None:
-        # One identity per platform per person: a re-import with a new id replaces the old one.
-        session.execute(
-            delete(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
-        )
-        session.add(Identity(platform=platform, external_id=external_id, person_id=person_id))
-    else:
-        existing.person_id = person_id
+def _bind(session: Session, wanted: Sequence[tuple[str, str, str]]) -> None:
+    """Bind each (person, platform, external id): an account already known moves to the person; a new one
+    replaces the person's other accounts on that platform (one identity per platform per person, so a re-import
+    with a new id replaces the old one). The identities are read once, not once per account."""
+    rows = list(session.scalars(select(Identity)))
+    by_account = {(i.platform, i.external_id): i for i in rows}
+    by_person: dict[tuple[str, str], list[Identity]] = {}
+    for row in rows:
+        by_person.setdefault((row.person_id, row.platform), []).append(row)
+    gone: list[Identity] = []
+    new: list[Identity] = []
+    for person_id, platform, external_id in wanted:
+        existing = by_account.get((platform, external_id))
+        if existing is not None:
+            if existing.person_id != person_id:
+                by_person[(existing.person_id, platform)].remove(existing)
+                existing.person_id = person_id
+                by_person.setdefault((person_id, platform), []).append(existing)
+            continue
+        for old in by_person.pop((person_id, platform), []):
+            del by_account[(old.platform, old.external_id)]
+            if old in new:
+                new.remove(old)
+            else:
+                gone.append(old)
+        identity = Identity(platform=platform, external_id=external_id, person_id=person_id)
+        new.append(identity)
+        by_account[(platform, external_id)] = identity
+        by_person[(person_id, platform)] = [identity]
+    for row in gone:
+        session.delete(row)
+    session.flush()  # the replaced accounts go before the new ones come
+    session.add_all(new)
 
 
 def person_by_identity(*, session: Session, platform: str, external_id: str) -> Person | None:
