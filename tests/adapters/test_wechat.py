@@ -18,6 +18,7 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from tests.adapters.fake_wechat import FakeWeChat
+from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.kb.models import Feedback
 
@@ -257,6 +258,17 @@ def test_a_late_answer_is_acknowledged_then_pushed_once(tmp_path: Path, fake: Fa
         sample_desk.deliverer.run_once()
     texts = fake.texts_to(CLERK)
     assert len(texts) == 1 and "打印机卡纸的处理方法" in texts[0]
+    from wuyou.adapters.wechat_inbox import InboxMessage
+
+    deadline = time.monotonic() + 5  # kept before `success`, forgotten once taken
+    while time.monotonic() < deadline and _kept(sample_desk, InboxMessage):
+        time.sleep(0.05)
+    assert _kept(sample_desk, InboxMessage) == 0
+
+
+def _kept(desk: Any, model: Any) -> int:
+    with desk.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_errors_never_carry_the_app_secret() -> None:
@@ -286,3 +298,40 @@ def test_a_redelivery_after_the_first_attempt_died_carries_the_answer(dialog: Di
     assert again == "\n\n".join(r.text for r in first.replies)
     assert wx.reply_text(wx.post(inner)) == ""  # a further redelivery: already answered
     assert dialog.say("zhang.san", "进度").count("#") == 1
+
+
+def test_a_message_answered_success_then_not_taken_is_taken_by_a_worker(dialog: Dialog, wx: WeChatServer,
+                                                                        fake: FakeWeChat, clock: TestClock) -> None:
+    """The process that answered WeChat `success` (a late answer) died before taking the message: it was kept in
+    the database first, and a worker's round takes it and pushes its answer, once. A kept message that its process
+    did take is only forgotten."""
+    from datetime import timedelta
+
+    from wuyou.adapters import wechat_inbox
+    from wuyou.adapters.wechat import take_kept
+    from wuyou.bot.messages import Chat, Inbound, Sender
+
+    desk = dialog.desk
+    lost = wx.xml(CLERK, Content="打印机卡纸了")
+    lost_id = str(wx.msg_id)
+    done = wx.xml(CLERK, Content="VPN连不上")
+    done_id = str(wx.msg_id)
+    desk.bot.receive(Inbound(platform="wechat", account="main", sender=Sender(CLERK), text="VPN连不上",
+                             chat=Chat("direct", CLERK), dedup_key=done_id))  # taken (its answer went passively)
+    with desk.sessions() as s:
+        for delivery, body in ((lost_id, lost), (done_id, done)):
+            wechat_inbox.keep(session=s, account="main", delivery=delivery, body=body, now=desk.clock())
+        s.commit()
+    fake.sent.clear()
+    assert take_kept(desk) == 0  # within TAKE_AFTER: their own process may still be taking them
+    clock.set(desk.clock() + timedelta(seconds=25))
+    assert take_kept(desk) == 1
+    desk.deliverer.run_once()
+    texts = fake.texts_to(CLERK)
+    assert len(texts) == 1 and "打印机卡纸" in texts[0], texts  # the suggestions, pushed; nothing for the other
+    clock.set(desk.clock() + timedelta(seconds=60))
+    assert take_kept(desk) == 0
+    desk.deliverer.run_once()
+    assert len(fake.texts_to(CLERK)) == 1
+    with desk.sessions() as s:
+        assert s.scalars(select(wechat_inbox.InboxMessage)).all() == []

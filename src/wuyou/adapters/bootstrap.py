@@ -203,6 +203,10 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
 
     desk.webhooks = WebhookSender(sessions=sessions, clock=clock)
     jobs.append(desk.webhooks.run_once)
+    if channels.wechat:
+        from wuyou.adapters.wechat import take_kept
+
+        jobs.append(lambda: take_kept(desk))
     if channels.wecom or any(a.war_room_chat for a in channels.telegram.values()):
         from wuyou.adapters.war_rooms import WarRooms
 

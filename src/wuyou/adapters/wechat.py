@@ -39,7 +39,7 @@ from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException  # type: ignore[import-untyped]
 from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 
-from wuyou.adapters import sent_marks
+from wuyou.adapters import sent_marks, wechat_inbox
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeChatAccount
 from wuyou.adapters.delivery import DeliveryFailed
@@ -128,7 +128,8 @@ async def receive(account: str, request: Request) -> Response:
             getattr(message, name)
     except Exception as exc:
         raise HTTPException(status_code=400, detail="unreadable message") from exc
-    return await _handle(desk, acc, message, crypto if encrypted else None, params)
+    return await _handle(desk, acc, message, plain if isinstance(plain, str) else plain.decode(),
+                         crypto if encrypted else None, params)
 
 
 def _dedup_key(message: Any) -> str:
@@ -137,7 +138,7 @@ def _dedup_key(message: Any) -> str:
     return str(message.id)
 
 
-async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCrypto | None,
+async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, crypto: WeChatCrypto | None,
                   params: dict[str, str]) -> Response:
     inbound = _inbound(desk, acc, message)
     if inbound is None:
@@ -155,7 +156,11 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
             answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
         except (TimeoutError, FutureTimeout):
             if inbound.passive is None or inbound.passive.give_up():
-                # The engine will queue the answer itself, in the transaction of the message's effects.
+                # The engine will queue the answer itself, in the transaction of the message's effects. WeChat
+                # will not deliver the message again, so it is kept in the database before `success`: if this
+                # process dies before taking it, a worker does.
+                if not await asyncio.wrap_future(_pool.submit(_keep, desk, acc, inbound, plain)):
+                    await refuse_for_redelivery(started)  # not kept: WeChat must deliver it again
                 future.add_done_callback(lambda done: _pool.submit(_push_late, desk, acc, inbound, done))
                 return _success()
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
@@ -171,6 +176,57 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, crypto: WeChatCr
     if crypto is not None:
         reply = crypto.encrypt_message(reply, params["nonce"], params["timestamp"])
     return Response(reply, media_type="application/xml")
+
+
+def _keep(desk: Desk, acc: WeChatAccount, inbound: Inbound, plain: str) -> bool:
+    """Keep a message about to be answered `success` before it is taken; False when the database is down."""
+    try:
+        with desk.sessions() as session:
+            wechat_inbox.keep(session=session, account=acc.name, delivery=inbound.dedup_key or "", body=plain,
+                              now=desk.clock())
+            session.commit()
+    except DBAPIError as exc:
+        log.warning("could not keep a late WeChat message from %s: %s", inbound.sender.platform_user_id, exc.orig)
+        return False
+    return True
+
+
+def _forget(desk: Desk, acc: WeChatAccount, inbound: Inbound) -> None:
+    """A kept message was taken (best effort: the worker's round forgets it otherwise, as a redelivery)."""
+    try:
+        with desk.sessions() as session:
+            wechat_inbox.forget(session=session, account=acc.name, delivery=inbound.dedup_key or "")
+            session.commit()
+    except DBAPIError as exc:
+        log.info("a taken WeChat message stays kept until the worker's round: %s", exc.orig)
+
+
+def take_kept(desk: Desk) -> int:
+    """The worker's round: take the kept WeChat messages their own process did not (it died, or gave up
+    retrying); their answers go out through the outbox. How many were taken."""
+    with desk.sessions() as session:
+        rows = [(row.account, row.delivery, row.body) for row in wechat_inbox.claim(session=session, now=desk.clock())]
+        session.commit()
+    taken = 0
+    for account, delivery, body in rows:
+        acc = desk.channels.wechat.get(account)
+        inbound = _inbound(desk, acc, parse_message(body)) if acc is not None else None
+        if acc is not None and inbound is not None:
+            assert inbound.passive is not None
+            inbound.passive.give_up()  # WeChat stopped waiting long ago: the engine pushes the answer
+            try:
+                answer = desk.bot.receive(inbound)
+            except Unavailable:
+                continue  # the lease runs out and the next round tries again
+            if answer.pushed:
+                desk.loop.wake()
+            elif not answer.duplicate:
+                _queue_late(desk, acc, inbound.sender.platform_user_id, answer)
+            taken += not answer.duplicate
+        with desk.sessions() as session:
+            wechat_inbox.forget(session=session, account=account, delivery=delivery)
+            session.commit()
+    return taken
 
 
 def _claim(desk: Desk, receipt: str | None) -> bool:
@@ -263,6 +319,7 @@ def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[An
         desk.loop.wake()  # queued by the engine with the message's effects
     else:
         _queue_late(desk, acc, openid, answer)  # someone the directory does not know, a redelivery's answer
+    _forget(desk, acc, inbound)
 
 
 def _queue_late(desk: Desk, acc: WeChatAccount, openid: str, answer: Answer, tries: int = 0) -> None:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import wuyou.adapters.http_mailbox
+import wuyou.adapters.wechat_inbox
 import wuyou.desk.incidents.models
 import wuyou.desk.models
 import wuyou.desk.notices.models
