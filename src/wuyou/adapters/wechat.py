@@ -144,9 +144,8 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
     if inbound is None:
         return _success()
     started = time.monotonic()
-    # Not through the batching intake: WeChat is told `success` when the answer is late, and from then until the
-    # commit only this process knows of the message; waiting behind a batch widens that window (the fault test's
-    # kill -9 found messages lost in it). A durable inbox written before `success` would close it (not built yet).
+    # Not through the batching intake: a wait behind a batch makes many more answers late (past the reply deadline),
+    # and a late message is taken by a worker only 20 s after its process dies (`take_kept`).
     future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
     waiting = asyncio.wrap_future(future)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late

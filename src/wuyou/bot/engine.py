@@ -169,7 +169,7 @@ class Engine:
                 if person is None:
                     replies = self._stranger(session, inbound, text or "")
                     session.commit()
-                    self._on_commit()
+                    self.committed()
                     return Answer(replies)
                 refusal = self._over_limit(person, inbound)
                 if refusal is not None:
@@ -189,7 +189,7 @@ class Engine:
                 dialogues.save(row, turn.dialogue, now=now)
                 pushed = self.settle(turn, key)
                 session.commit()
-            self._on_commit()
+            self.committed()
             return Answer(turn.replies, receipt=key, pushed=pushed)
         except Exception as exc:
             if isinstance(exc, DBAPIError) and _transient(exc):

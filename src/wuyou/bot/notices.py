@@ -210,7 +210,7 @@ def under_maintenance(turn: Turn, text: str) -> bool:
 
 def window_named(windows: Sequence[MaintenanceWindow], text: str) -> MaintenanceWindow | None:
     """The first of these windows whose system (or one of its aliases) the text names."""
-    if not windows:
+    if not windows:  # the usual case: no need to normalise the text
         return None
     said = normalise(text)
     for window in windows:
