@@ -76,3 +76,11 @@ def test_incr_counts_within_a_window_that_starts_at_the_first_increment(store: S
     assert store.incr("hits", ttl=0.3) == 4  # a later increment does not extend the window
     time.sleep(0.15)
     assert store.incr("hits", ttl=0.3) == 1
+
+
+def test_incr_many_counts_each_key_as_often_as_it_is_named_in_order(store: StateStore) -> None:
+    assert store.incr_many(["a", "b", "a", "c", "a"], ttl=0.3) == [1, 1, 2, 1, 3]
+    assert store.incr_many(["b", "a"], ttl=0.3) == [2, 4]
+    assert store.incr_many([], ttl=0.3) == []
+    time.sleep(0.35)  # every counter expired with its window, also those first made in a batch
+    assert store.incr_many(["a", "b", "c"], ttl=0.3) == [1, 1, 1]

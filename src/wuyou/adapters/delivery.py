@@ -216,20 +216,25 @@ class DeliveryLoop:
         self._thread.start()
 
     def run(self) -> None:
-        """Deliver until stopped; errors are logged and retried on the next round."""
+        """Deliver until stopped; errors are logged and retried on the next round. A wake-up (a commit that
+        queued notifications) runs a delivery round; the other jobs run every `poll_seconds`, or again at once
+        while they find work — not at every commit, which under a storm is hundreds of times a second."""
+        jobs_due = 0.0
         while not self._stop.is_set():
-            busy = 0
-            for job in self._jobs:
-                try:
-                    busy += job()
-                except Exception:
-                    log.exception("periodic job %s failed", getattr(job, "__name__", job))
+            busy = jobs_busy = 0
+            if time.monotonic() >= jobs_due:
+                for job in self._jobs:
+                    try:
+                        jobs_busy += job()
+                    except Exception:
+                        log.exception("periodic job %s failed", getattr(job, "__name__", job))
+                jobs_due = time.monotonic() + (0 if jobs_busy else self._poll)
             try:
-                busy += self._deliverer.run_once()
+                busy = self._deliverer.run_once()
             except Exception:
                 log.exception("delivery round failed")
-            if not busy:
-                self._wake.wait(self._poll)
+            if not busy and not jobs_busy:
+                self._wake.wait(max(0.0, min(self._poll, jobs_due - time.monotonic())))
                 self._wake.clear()
 
     def stop(self) -> None:

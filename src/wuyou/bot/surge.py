@@ -28,6 +28,7 @@ PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its late
 PROFILE_SHARE = 0.25  # share of them a later report must resemble
 FOLLOW_UP_WITHIN = timedelta(hours=2)
 SYNC_BATCH = 500  # reports read per statement when catching up with the other processes
+_COLUMNS = (FaultReport.id, FaultReport.at, FaultReport.person_id, FaultReport.branch_code, FaultReport.text)
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
@@ -62,13 +63,13 @@ class SurgeWatch:
         """Feed in the reports other server processes recorded since the last look, and learn of incidents
         they declared, so that every process sees the whole stream (the first call rebuilds the window)."""
         if not self._loaded:  # the window's reports, by time (the index on `at`)
-            fresh = list(session.scalars(select(FaultReport).where(FaultReport.at >= now - self.detector.rules.window)
+            fresh = list(session.execute(select(*_COLUMNS).where(FaultReport.at >= now - self.detector.rules.window)
                                          .order_by(FaultReport.at, FaultReport.id)))
         else:  # the few recorded since the last look: a range of the primary key, whatever the table's size
             fresh = []
             while True:
                 after = fresh[-1].id if fresh else self._watermark
-                batch = list(session.scalars(select(FaultReport).where(FaultReport.id > after)
+                batch = list(session.execute(select(*_COLUMNS).where(FaultReport.id > after)
                                              .order_by(FaultReport.id).limit(SYNC_BATCH)))
                 fresh += batch
                 if len(batch) < SYNC_BATCH:
@@ -103,7 +104,11 @@ class SurgeWatch:
                                 channel=channel) for person, text, channel in reports]
             session.add_all(rows)
             session.flush()
-            self._own.update(row.id for row in rows)
+            ids = sorted(row.id for row in rows)
+            if ids and ids[0] == self._watermark + 1 and ids[-1] - ids[0] == len(ids) - 1:
+                self._watermark = ids[-1]  # nobody else's in between: nothing to read back next time
+            else:
+                self._own.update(ids)
             return [self._act(session, row, person, text, now) for row, (person, text, _) in zip(rows, reports,
                                                                                                  strict=True)]
 

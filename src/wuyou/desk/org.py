@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
@@ -392,6 +392,7 @@ def persons_by_identity(*, session: Session, platform: str, external_ids: Collec
         select(Identity.external_id, Person)
         .join(Identity, Identity.person_id == Person.id)
         .where(Identity.platform == platform, Identity.external_id.in_(set(external_ids)), Person.active)
+        .options(lazyload(Person.branch))  # a batch of reporters rarely needs their branch's row
     )
     return {external: person for external, person in rows}
 

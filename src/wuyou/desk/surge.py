@@ -80,7 +80,6 @@ class Observation:
     """What one report did: the group it joined, and whether that group is now offered or declared."""
 
     group: Group
-    similar: int  # how many recent reports it resembles
     offer: bool  # the group just reached the offer threshold
     declare: bool  # the group just reached the automatic threshold
 
@@ -144,18 +143,7 @@ class Detector:
         """Add a report (reports must come in time order) and say what it did."""
         self._expire(report.at)
         report = self._weigh(report)
-        matches = self._similar(report)
-        hits: dict[int, int] = {}
-        for r in matches:
-            g = self._group_of[r.id]
-            hits[g.id] = hits.get(g.id, 0) + 1
-        # A report joins a group only when it resembles a good share of the group's recent reports, not
-        # just one of them: groups of everyday faults would otherwise chain through one common word.
-        # (Of a big group, a share of as many reports as it takes to offer one: a large incident's group keeps
-        # taking new reports in new wordings.)
-        rules = self.rules
-        groups = {g.id: g for g in {id(g): g for g in (self._group_of[r.id] for r in matches)}.values()
-                  if hits[g.id] >= rules.cohesion * min(g.recent_count(report.at, rules.window), rules.min_reports)}
+        groups = self._resembled(report)
         if not groups:
             previous = self._last_by_person.get(report.person)
             if previous is not None and report.at - previous.at <= self.rules.follow_up:
@@ -164,9 +152,13 @@ class Detector:
                     groups = {group.id: group}
         group = self._join(report, list(groups.values()))
         self._index(report)
-        return self._judge(group, report, len(matches))
+        return self._judge(group, report)
 
-    def _similar(self, report: Report) -> list[Report]:
+    def _resembled(self, report: Report) -> dict[int, Group]:
+        """The groups the report may join: those of whose recent reports it resembles a good share, not just one
+        of them (groups of everyday faults would otherwise chain through one common word). Of a big group, a
+        share of as many reports as it takes to offer one: a large incident's group keeps taking new reports in
+        new wordings. A group is compared only until its share is reached, or cannot be any more."""
         rules = self.rules
         postings = [self._postings[f] for f in report.features if f in self._postings]
         rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
@@ -175,9 +167,25 @@ class Detector:
             for i in range(len(posting) - 1, max(len(posting) - rules.probe_depth, 0) - 1, -1):
                 other = posting[i]
                 candidates[other.id] = other
+        by_group: dict[int, list[Report]] = {}
+        for other in candidates.values():
+            by_group.setdefault(self._group_of[other.id].id, []).append(other)
         mine, weight = report.features, report.weight
-        return [o for o in candidates.values()
-                if similarity(mine, o.features, weight + o.weight) >= rules.similarity]
+        groups: dict[int, Group] = {}
+        for group_id, others in by_group.items():
+            group = self._group_of[others[0].id]
+            still = rules.cohesion * min(group.recent_count(report.at, rules.window), rules.min_reports)
+            left = len(others)
+            for other in others:
+                if left < still:
+                    break  # too few candidates left to reach its share
+                left -= 1
+                if similarity(mine, other.features, weight + other.weight) >= rules.similarity:
+                    still -= 1
+                    if still <= 0:
+                        groups[group_id] = group
+                        break
+        return groups
 
     def _join(self, report: Report, groups: list[Group]) -> Group:
         if not groups:
@@ -199,11 +207,11 @@ class Detector:
         self._last_by_person[report.person] = report
         return group
 
-    def _judge(self, group: Group, report: Report, similar: int) -> Observation:
+    def _judge(self, group: Group, report: Report) -> Observation:
         rules, now = self.rules, report.at
         offer = declare = False
         if group.declared_at is not None or group.recent_count(now, rules.window) < rules.min_reports:
-            return Observation(group, similar, offer, declare)
+            return Observation(group, offer, declare)
         recent = group.recent(now, rules.window)
         branches = {r.branch for r in recent if r.branch}
         if group.offered_at is None and len(branches) >= rules.min_branches:
@@ -212,7 +220,7 @@ class Detector:
         if len(recent) >= rules.auto_reports and len(branches) >= rules.auto_branches:
             group.declared_at = now
             declare = True
-        return Observation(group, similar, offer, declare)
+        return Observation(group, offer, declare)
 
     def mark_declared(self, group: Group, at: datetime) -> None:
         """A person declared the group an incident (no automatic declaration afterwards)."""

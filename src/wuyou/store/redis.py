@@ -20,6 +20,17 @@ _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+# Counters with an expiry from their first increment, any number in one command (atomic: no counter is left
+# without its expiry).
+_INCR_MANY = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('incr', key)
+  if n == 1 then redis.call('pexpire', key, ARGV[1]) end
+  out[i] = n
+end
+return out
+"""
 
 
 class RedisStore:
@@ -39,6 +50,7 @@ class RedisStore:
             self._redis = redis.Redis.from_url(url, **options)
         self._prefix = prefix
         self._unlock = self._redis.register_script(_UNLOCK)
+        self._incr_many = self._redis.register_script(_INCR_MANY)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -72,14 +84,10 @@ class RedisStore:
         if not keys:
             return []
         try:
-            pipe = self._redis.pipeline()  # MULTI: no counter is left without its expiry
-            for key in keys:
-                pipe.incr(self._k(key))
-                pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)  # the first increment starts the window
-            done = pipe.execute()
+            done = self._incr_many(keys=[self._k(key) for key in keys], args=[max(1, int(ttl * 1000))])
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
-        return [int(count) for count in done[::2]]
+        return [int(count) for count in done]
 
     def delete(self, key: str) -> None:
         try:
