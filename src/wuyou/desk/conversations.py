@@ -36,8 +36,8 @@ def take_many(*, session: Session, person_ids: Collection[str], now: datetime) -
         return {}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Conversation).values([{"person_id": p, "state": {}, "updated_at": now} for p in wanted])
-                    .on_conflict_do_nothing(index_elements=["person_id"]))
+    session.execute(insert(Conversation).on_conflict_do_nothing(index_elements=["person_id"]),
+                    [{"person_id": p, "state": {}, "updated_at": now} for p in wanted])
     stmt = select(Conversation).where(Conversation.person_id.in_(wanted)).order_by(Conversation.person_id)
     rows = session.scalars(stmt.with_for_update().execution_options(populate_existing=True))
     return {row.person_id: row for row in rows}

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import islice
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,11 @@ class Detector:
         rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
         candidates: dict[int, Report] = {}
         for posting in rarest:
-            for i in range(len(posting) - 1, max(len(posting) - rules.probe_depth, 0) - 1, -1):
-                other = posting[i]
-                candidates[other.id] = other
+            candidates.update((other.id, other) for other in islice(reversed(posting), rules.probe_depth))
         by_group: dict[int, list[Report]] = {}
+        group_of = self._group_of
         for other in candidates.values():
-            by_group.setdefault(self._group_of[other.id].id, []).append(other)
+            by_group.setdefault(group_of[other.id].id, []).append(other)
         mine, weight = report.features, report.weight
         groups: dict[int, Group] = {}
         for group_id, others in by_group.items():
