@@ -5,6 +5,7 @@ batch, in each sender's order; redeliveries are answered from their receipts in 
 from __future__ import annotations
 
 import concurrent.futures
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +22,8 @@ from wuyou.bot.engine import InboundLimits
 from wuyou.bot.intake import Intake
 from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.db import utcnow
-from wuyou.desk.incidents.models import FaultReport
-from wuyou.desk.models import Conversation, Receipt, SuggestionSession
+from wuyou.desk.incidents.models import FaultReport, IncidentLink
+from wuyou.desk.models import Conversation, Receipt, SuggestionSession, Ticket
 from wuyou.desk.org import import_org
 from wuyou.kb import articles
 from wuyou.kb.feedback import Feedback
@@ -168,3 +169,37 @@ def test_the_intake_answers_a_burst_in_each_senders_order(desk_with_clerks: Desk
             assert first_title in opened.text, (i, first_title, opened.text)
     finally:
         intake.close()
+
+
+def test_a_batch_of_reports_of_a_declared_incident_has_the_known_issue_effects_of_one_at_a_time(
+        desk_with_clerks: Desk, clock: TestClock) -> None:
+    desk = desk_with_clerks
+    for i in range(6):  # a surge of printer reports from the three branches, offered to the duty lead
+        clock.set(NOW + timedelta(minutes=i))
+        desk.bot.receive(message(f"clerk{i:02d}", "打印机卡纸了，打不出来"))
+    clock.set(NOW + timedelta(minutes=7))
+    assert "已宣布 INC-1" in desk.bot.receive(message("chen.gang", "应急 确认")).replies[0].text
+    clock.set(NOW + timedelta(minutes=8))
+    # Two later reports in one batch, and the same reports from clerks of the same branches one at a time.
+    answers = batch.take(desk.bot, [message("clerk06", "打印机卡纸了"), message("clerk07", "打印机又卡纸了")])
+    singles = [desk.bot.receive(message("clerk18", "打印机卡纸了")),
+               desk.bot.receive(message("clerk19", "打印机又卡纸了"))]
+
+    def seen(person_id: str) -> tuple[Any, ...]:
+        with desk.sessions() as s:
+            report = s.scalars(select(FaultReport).where(FaultReport.person_id == person_id)).one()
+            ticket = s.get(Ticket, report.ticket_id)
+            state = s.get(Conversation, person_id)
+            assert ticket is not None and state is not None
+            links = s.scalars(select(IncidentLink.incident_id).where(IncidentLink.ticket_id == ticket.id)).all()
+            return (report.incident_id, report.category_id, ticket.category_id, ticket.status, ticket.branch_code,
+                    list(links), state.state)
+
+    for got, one, (batched, single) in zip(answers, singles, [("clerk06", "clerk18"), ("clerk07", "clerk19")],
+                                           strict=True):
+        assert got is not None, "a report of a declared incident is taken in the batch"
+        assert "已知问题" in got.replies[0].text and "INC-1" in got.replies[0].text
+        assert [re.sub(r"#\d+", "#…", r.text) for r in got.replies] == [re.sub(r"#\d+", "#…", r.text)
+                                                                         for r in one.replies]
+        assert seen(batched) == seen(single)
+        assert seen(batched)[0] == 1 and seen(batched)[5] == [1]

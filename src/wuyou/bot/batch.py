@@ -25,7 +25,7 @@ from wuyou.bot.messages import Inbound
 from wuyou.desk import conversations, working
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
-from wuyou.desk.org import leaf_categories, persons_by_identity
+from wuyou.desk.org import leaf_names, persons_by_identity
 
 
 @dataclass
@@ -90,13 +90,15 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
         if not taking:
             return answers
-        outcomes = engine.surge.report_many(session=session, now=now,
-                                            reports=[(t.person, t.text, t.inbound.platform) for t in taking])
-        leaves = reporting.leaf_names(leaf_categories(session=session))
+        leaves = leaf_names(session=session)
+        outcomes = engine.surge.report_many(
+            session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
+            categories=[reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking])
         for t, outcome in zip(taking, outcomes, strict=True):
             t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
                           dialogue=Dialogue(), now=now, engine=engine)
             if outcome.known is not None:
+                outcome.report.category_id = None  # as one by one: a known issue's report is not offered articles
                 incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
             else:
                 t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,

@@ -16,7 +16,7 @@ from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Category, SuggestionSession, Ticket
-from wuyou.desk.org import leaf_categories
+from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
@@ -180,7 +180,7 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
     suggestions = matcher.suggest(text)
     if suggestions:
         found = offer(turn, text, suggestions, report=outcome.report if outcome is not None else None,
-                      leaves=leaf_names(leaf_categories(session=turn.session)), matcher=matcher)
+                      leaves=leaf_names(session=turn.session), matcher=matcher)
         turn.session.flush()
         turn.dialogue.suggestion = found.id
         return
@@ -204,14 +204,21 @@ def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: F
     turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
                              report=report.id if report is not None else None)
     if report is not None:
-        best = matcher.doc(ids[0])
-        report.category_id = _leaf_named(leaves, best.category if best is not None else "")
+        leaf = best_leaf(suggestions, leaves=leaves, matcher=matcher)
+        if report.category_id != leaf:  # (a batch records its reports with it: no second write)
+            report.category_id = leaf
     lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
     numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
     buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
     turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
              buttons=(*buttons, Button(turn.t("btn_human"), "0")))
     return found
+
+
+def best_leaf(suggestions: Sequence[Suggestion], *, leaves: dict[str, int], matcher: Matcher) -> int | None:
+    """The catalog leaf the best suggestion's category names: what the report is most likely about."""
+    best = matcher.doc(suggestions[0].article_id) if suggestions else None
+    return _leaf_named(leaves, best.category if best is not None else "")
 
 
 def plainly_a_report(text: str) -> bool:
@@ -284,21 +291,11 @@ def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
     if not turn.dialogue.offered:
         return None
     article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
-    return _leaf_named(leaf_names(leaves), article.category if article is not None else "")
-
-
-def leaf_names(leaves: list[Category]) -> dict[str, int]:
-    """How an article's category names a leaf (`终端设备/打印机`, or just `打印机`: the first so named) → its id."""
-    named: dict[str, int] = {}
-    for leaf in leaves:
-        named.setdefault(leaf.name, leaf.id)
-        if leaf.parent is not None:
-            named.setdefault(f"{leaf.parent.name}/{leaf.name}", leaf.id)
-    return named
+    return _leaf_named(leaf_names(session=turn.session), article.category if article is not None else "")
 
 
 def _leaf_named(named: dict[str, int], category: str) -> int | None:
-    """The leaf an article's category names (`leaf_names`)."""
+    """The leaf an article's category names (`org.leaf_names`)."""
     wanted = [part.strip() for part in category.split("/")] if category else []
     if not wanted:
         return None

@@ -95,13 +95,16 @@ class SurgeWatch:
         return self.report_many(session=session, reports=[(person, text, channel)], now=now)[0]
 
     def report_many(self, *, session: Session, reports: Sequence[tuple[Person, str, str]],
-                    now: datetime) -> list[Outcome]:
+                    now: datetime, categories: Sequence[int | None] | None = None) -> list[Outcome]:
         """`report` for several reports (person, text, channel) at once, in order: one look at what the other
-        processes recorded, one statement recording them all."""
+        processes recorded, one statement recording them all (with the catalog leaf each is likely about, when
+        the caller knows it)."""
         with self._lock:
             self._sync(session, now)
             rows = [FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
-                                channel=channel) for person, text, channel in reports]
+                                channel=channel, category_id=category)
+                    for (person, text, channel), category in zip(reports, categories or [None] * len(reports),
+                                                                 strict=True)]
             session.add_all(rows)
             session.flush()
             ids = sorted(row.id for row in rows)

@@ -421,6 +421,23 @@ def leaf_categories(*, session: Session) -> list[Category]:
     return sorted(leaves, key=lambda c: (parents.get(c.parent_id or 0, 0), c.position))
 
 
+def leaf_names(*, session: Session) -> dict[str, int]:
+    """How an article's category names a catalog leaf (`终端设备/打印机`, or just `打印机`: the first so named in
+    catalog order) → the leaf's id; one statement."""
+    rows = session.execute(select(Category.id, Category.parent_id, Category.name, Category.position)
+                           .order_by(Category.id)).all()
+    by_id = {row.id: row for row in rows}
+    roots = {row.id: row.position for row in rows if row.parent_id is None}
+    named: dict[str, int] = {}
+    for leaf in sorted((row for row in rows if row.parent_id is not None),
+                       key=lambda r: (roots.get(r.parent_id, 0), r.position)):  # as `leaf_categories` orders them
+        named.setdefault(leaf.name, leaf.id)
+        parent = by_id.get(leaf.parent_id)
+        if parent is not None:
+            named.setdefault(f"{parent.name}/{leaf.name}", leaf.id)
+    return named
+
+
 def regions_below(*, session: Session, codes: set[str]) -> set[str]:
     """The regions and every region under them."""
     children: dict[str, list[str]] = {}
