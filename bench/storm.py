@@ -266,8 +266,10 @@ def prepare(args: argparse.Namespace, home: Path, fake: FakeWeChat) -> dict[str,
            "WUYOU_RATE_PERSON_PER_MINUTE": "100000",
            "WUYOU_RATE_BRANCH_PER_MINUTE": "100000",
            # The KB-suggest path itself: a storm of similar reports would (rightly) declare a major incident
-           # within seconds, and from then on the reports are linked to it instead — a path of its own.
-           "WUYOU_SURGE_MIN_REPORTS": "1000000", "WUYOU_SURGE_AUTO_REPORTS": "1000000"}
+           # within seconds, and from then on the reports are linked to it instead — a path of its own. The
+           # surge detector groups the reports as it does in production (its thresholds for a group's size); only
+           # the branch counts that would offer or declare an incident are out of reach.
+           "WUYOU_SURGE_MIN_BRANCHES": "1000000", "WUYOU_SURGE_AUTO_BRANCHES": "1000000"}
     import redis
 
     redis.Redis.from_url(args.redis).flushdb()

@@ -133,8 +133,9 @@ class SurgeWatch:
         if observation.declare:
             incident = self._declare_group(session, group, now)
             return Outcome(row, incident)
-        if observation.offer or group.offered_at is not None:
-            self._offer(session, group, now)
+        if observation.offer or (group.offered_at is not None and not incidents.add_to_offer(
+                session=session, group_key=group.id, report=row)):
+            self._offer(session, group, now)  # the whole group: its offer is made (or brought up to date)
         return Outcome(row, None)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:

@@ -64,10 +64,17 @@ class Group:
     offered_at: datetime | None = None
     declared_at: datetime | None = None
     incident_id: int | None = None  # the incident declared for it: its new reports are known issues
+    branch_last: dict[str, datetime] = field(default_factory=dict)  # branch → its latest report's time
 
-    def recent(self, now: datetime, window: timedelta) -> list[Report]:
-        """The group's reports inside the window (reports are kept in time order)."""
-        return self.reports[self._first_recent(now, window):]
+    def add(self, report: Report) -> None:
+        self.reports.append(report)
+        if report.branch and (report.branch not in self.branch_last or self.branch_last[report.branch] < report.at):
+            self.branch_last[report.branch] = report.at
+
+    def recent_branches(self, now: datetime, window: timedelta) -> int:
+        """How many branches reported inside the window (a look at each branch, not at each report)."""
+        horizon = now - window
+        return sum(at >= horizon for at in self.branch_last.values())
 
     def recent_count(self, now: datetime, window: timedelta) -> int:
         return len(self.reports) - self._first_recent(now, window)
@@ -195,14 +202,14 @@ class Detector:
             groups.sort(key=lambda g: (g.declared_at is None, g.offered_at is None, -len(g.reports), g.id))
             group = groups[0]
             for other in groups[1:]:
-                group.reports.extend(other.reports)
                 for r in other.reports:
+                    group.add(r)
                     self._group_of[r.id] = group
                 group.offered_at = group.offered_at or other.offered_at
                 group.declared_at = group.declared_at or other.declared_at
             if len(groups) > 1:
                 group.reports.sort(key=lambda r: (r.at, r.id))
-        group.reports.append(report)
+        group.add(report)
         self._group_of[report.id] = group
         self._last_by_person[report.person] = report
         return group
@@ -210,14 +217,15 @@ class Detector:
     def _judge(self, group: Group, report: Report) -> Observation:
         rules, now = self.rules, report.at
         offer = declare = False
-        if group.declared_at is not None or group.recent_count(now, rules.window) < rules.min_reports:
-            return Observation(group, offer, declare)
-        recent = group.recent(now, rules.window)
-        branches = {r.branch for r in recent if r.branch}
-        if group.offered_at is None and len(branches) >= rules.min_branches:
+        recent = group.recent_count(now, rules.window)
+        if group.declared_at is not None or recent < rules.min_reports or \
+                (group.offered_at is not None and recent < rules.auto_reports):
+            return Observation(group, offer, declare)  # (nothing left to decide: no need to count branches)
+        branches = group.recent_branches(now, rules.window)
+        if group.offered_at is None and branches >= rules.min_branches:
             group.offered_at = now
             offer = True
-        if len(recent) >= rules.auto_reports and len(branches) >= rules.auto_branches:
+        if recent >= rules.auto_reports and branches >= rules.auto_branches:
             group.declared_at = now
             declare = True
         return Observation(group, offer, declare)

@@ -145,6 +145,21 @@ def _varied(texts: Sequence[str], n: int) -> list[str]:
     return chosen
 
 
+def add_to_offer(*, session: Session, group_key: int, report: FaultReport) -> bool:
+    """One more report of a group already offered: added to the offer's evidence (without reading the group's
+    other reports again); False when this group has no offer (yet)."""
+    existing = offer_for_group(session=session, group_key=group_key)
+    if existing is None:
+        return False
+    if report.id not in existing.report_ids:
+        existing.report_ids = [*existing.report_ids, report.id]
+    if report.branch_code and report.branch_code not in existing.branches:
+        existing.branches = sorted({*existing.branches, report.branch_code})
+    if existing.category_id is None and report.category_id is not None:
+        existing.category_id = report.category_id
+    return True
+
+
 def offer_for_group(*, session: Session, group_key: int, lock: bool = False) -> SurgeOffer | None:
     """The offer made for a group; `lock` takes it for update, so that only one process declares it."""
     stmt = select(SurgeOffer).where(SurgeOffer.group_key == group_key)
