@@ -23,7 +23,7 @@ from wuyou.bot.intake import Intake
 from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.db import utcnow
 from wuyou.desk.incidents.models import FaultReport, IncidentLink
-from wuyou.desk.models import Conversation, Receipt, SuggestionSession, Ticket
+from wuyou.desk.models import Conversation, OutboxMessage, Receipt, SuggestionSession, Ticket
 from wuyou.desk.org import import_org
 from wuyou.kb import articles
 from wuyou.kb.feedback import Feedback
@@ -203,3 +203,8 @@ def test_a_batch_of_reports_of_a_declared_incident_has_the_known_issue_effects_o
                                                                          for r in one.replies]
         assert seen(batched) == seen(single)
         assert seen(batched)[0] == 1 and seen(batched)[5] == [1]
+    with desk.sessions() as s:  # the incident's responders are on it: the team is not told of each branch's ticket
+        told = s.scalars(select(OutboxMessage.ticket_id).where(OutboxMessage.template == "ticket_new")).all()
+        known = s.scalars(select(FaultReport.ticket_id).where(FaultReport.incident_id.is_not(None),
+                                                              FaultReport.ticket_id.is_not(None))).all()
+        assert len(known) == 4 and not set(told) & set(known)

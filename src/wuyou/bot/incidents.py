@@ -425,7 +425,7 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str) 
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=incident.category, urgency=2, description=text,
         channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text), now=turn.now,
-        tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments,
+        tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, tell_team=False,
     )
     report.ticket_id = ticket.id
     incidents.link_ticket(session=turn.session, incident=incident, ticket=ticket, now=turn.now)

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, lazyload
 
 from wuyou.desk.calendars import CalendarError, WeeklyHours
@@ -21,6 +21,7 @@ from wuyou.desk.models import Branch, Category, Identity, Person, Region, Routin
 
 ROLES = ("reporter", "engineer", "lead", "admin")
 PRIORITIES = ("P1", "P2", "P3", "P4")
+MAX_REGION_DEPTH = 32  # levels of the region tree looked up (HQ → province → city → … ), loops cut
 
 
 @dataclass(frozen=True)
@@ -454,15 +455,25 @@ def regions_below(*, session: Session, codes: set[str]) -> set[str]:
     return found
 
 
+def _region_chain_statement() -> Select[Any]:
+    up = select(Region.code, Region.parent_code, literal(0).label("depth")).where(Region.code == bindparam("code")) \
+        .cte("up", recursive=True)
+    up = up.union_all(select(Region.code, Region.parent_code, up.c.depth + 1)
+                      .join(up, Region.code == up.c.parent_code).where(up.c.depth < MAX_REGION_DEPTH))
+    return select(up.c.code).order_by(up.c.depth)
+
+
+_REGION_CHAIN = _region_chain_statement()  # built once: a recursive CTE is costly to build
+
+
 def region_chain(*, session: Session, region_code: str) -> list[str]:
-    """The region and its ancestors, nearest first (HQ last)."""
+    """The region and its ancestors, nearest first (HQ last); one statement."""
     chain: list[str] = []
-    code: str | None = region_code
-    while code is not None and code not in chain:
+    for code in session.scalars(_REGION_CHAIN, {"code": region_code}):
+        if code in chain:
+            break  # a loop in a hand-edited tree
         chain.append(code)
-        region = session.get(Region, code)
-        code = region.parent_code if region else None
-    return chain
+    return chain or [region_code]
 
 
 def team_members(*, session: Session, team_code: str) -> list[Person]:

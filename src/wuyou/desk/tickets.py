@@ -93,9 +93,11 @@ def open_ticket(
     title: str | None = None,
     tz: str = sla.DEFAULT_TZ,
     attachment_ids: Sequence[int] = (),
+    tell_team: bool = True,
 ) -> Ticket:
     """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
-    and notify the team's engineers (or the engineer a rule assigned)."""
+    and notify the team's engineers (or the engineer a rule assigned). `tell_team=False` for a ticket of an open
+    major incident: its responders are on it already, and a storm must not page the team once per branch."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -143,7 +145,7 @@ def open_ticket(
     if ticket.assignee is not None:
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
                now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)
-    elif ticket.team_code is not None:
+    elif ticket.team_code is not None and tell_team:
         notify(session=session, event=routed, ticket=ticket,
                people=team_members(session=session, team_code=ticket.team_code), template="ticket_new", now=now,
                extra=due, buttons=claim_button)
