@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
@@ -151,10 +152,10 @@ class Engine:
         while True:
             try:
                 return self._receive(inbound)
-            except DBAPIError as exc:  # only transient ones leave _receive
+            except (DBAPIError, PoolTimeout) as exc:  # only transient ones leave _receive
                 if time.monotonic() + delay > deadline:
                     log.warning("database unavailable; message from %s/%s not taken: %s", inbound.platform,
-                                inbound.sender.platform_user_id, exc.orig if exc.orig is not None else exc)
+                                inbound.sender.platform_user_id, getattr(exc, "orig", None) or exc)
                     raise Unavailable(str(exc)) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
@@ -192,7 +193,7 @@ class Engine:
             self.committed()
             return Answer(turn.replies, receipt=key, pushed=pushed)
         except Exception as exc:
-            if isinstance(exc, DBAPIError) and _transient(exc):
+            if _transient(exc):
                 raise  # the database is unreachable or busy: `receive` tries again
             log.exception("failed to handle a message from %s/%s", inbound.platform, inbound.sender.platform_user_id)
             return Answer([Outbound(self.catalog.t("error_generic"), chat=inbound.chat)])
@@ -362,9 +363,13 @@ def receipt_key(inbound: Inbound) -> str | None:
                                      inbound.dedup_key)
 
 
-def _transient(exc: DBAPIError) -> bool:
-    """A lost or refused connection, a lock or serialisation conflict, a busy SQLite file: worth a retry."""
-    return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+def _transient(exc: Exception) -> bool:
+    """A lost or refused connection, a lock or serialisation conflict, a busy SQLite file, no connection free in
+    the pool (an overloaded process): worth a retry, and never an answer that drops the message."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated
+                                            or isinstance(exc, (OperationalError, InterfaceError)))
 
 
 def _as_records(replies: list[Outbound]) -> list[dict[str, Any]]:
