@@ -418,7 +418,8 @@ def report(f: Figures) -> str:
 
 
 def drain(cluster: Cluster, *, since_outbox: int, timeout: float = 90.0) -> float:
-    """Wait until no outbox row is pending and the fake WeChat API has been quiet for a second; seconds taken."""
+    """Wait until no outbox row is pending, no WeChat message is kept untaken (a killed process's late messages:
+    a worker takes them 20 s on) and the fake WeChat API has been quiet for a second; seconds taken."""
     start = time.monotonic()
     quiet_since, last = time.monotonic(), len(cluster.sends)
     while time.monotonic() - start < timeout:
@@ -426,6 +427,7 @@ def drain(cluster: Cluster, *, since_outbox: int, timeout: float = 90.0) -> floa
             with cluster.db().connect() as conn:
                 pending = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending' AND id > :m"),
                                        {"m": since_outbox}).scalar_one()
+                pending += conn.execute(text("SELECT count(*) FROM wechat_inbox")).scalar_one()
         except DBAPIError:  # the database may still be recovering
             pending = -1
         if len(cluster.sends) != last:

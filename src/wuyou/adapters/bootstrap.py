@@ -55,7 +55,7 @@ class Desk:
     clock: Callable[[], datetime]
     channels: Channels
     queue_rules: housekeeping.Rules
-    intake: Intake  # where the HTTP channel, WeCom and Telegram hand their messages (batched for the engine)
+    intake: Intake  # where the platform adapters hand their messages (batched for the engine)
     war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
     webhooks: WebhookSender | None = None  # outgoing webhook deliveries
     digest_week: date | None = None  # the last week whose digests this process saw delivered

@@ -144,9 +144,9 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
     if inbound is None:
         return _success()
     started = time.monotonic()
-    # Not through the batching intake: a wait behind a batch makes many more answers late (past the reply deadline),
-    # and a late message is taken by a worker only 20 s after its process dies (`take_kept`).
-    future: Future[Answer] = _pool.submit(desk.bot.receive, inbound)
+    # Through the batching intake, as the other channels: a message still waiting when the reply deadline passes
+    # is kept in the database before `success` (below), and taken by a worker's round if this process dies first.
+    future: Future[Answer] = desk.intake.submit(inbound)
     waiting = asyncio.wrap_future(future)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
     try:

@@ -1,5 +1,5 @@
-"""The intake: the platform adapters that answer only after the message is taken (the HTTP channel, WeCom,
-Telegram) hand their messages here, and get a future of the answer.
+"""The intake: the platform adapters (the HTTP channel, WeChat, WeCom, Telegram) hand their messages here, and get
+a future of the answer.
 
 One thread takes what has arrived since its last turn as a batch (`bot.batch`: the plain new reports of the batch
 in one transaction), so that the cost of a transaction is shared by all the messages of a storm instead of paid by
