@@ -22,6 +22,7 @@ from wuyou.bot.commands import parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
 from wuyou.bot.messages import Inbound
+from wuyou.db import bulk
 from wuyou.desk import conversations, working
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
@@ -94,23 +95,24 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         outcomes = engine.surge.report_many(
             session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
             categories=[reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking])
-        for t, outcome in zip(taking, outcomes, strict=True):
-            t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
-                          dialogue=Dialogue(), now=now, engine=engine)
-            if outcome.known is not None:
-                outcome.report.category_id = None  # as one by one: a known issue's report is not offered articles
-                incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
-            else:
-                t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,
-                                          matcher=matcher)
-        session.flush()  # the offers of the whole batch, in one statement
-        pushed = {}
-        for t in taking:
-            assert t.turn is not None
-            if t.offer is not None:
-                t.turn.dialogue.suggestion = t.offer.id
-            dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
-            pushed[t.at] = engine.settle(t.turn, t.key)
+        with bulk.collected(session):  # feedback and receipts: one statement per table for the batch
+            for t, outcome in zip(taking, outcomes, strict=True):
+                t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
+                              dialogue=Dialogue(), now=now, engine=engine)
+                if outcome.known is not None:
+                    outcome.report.category_id = None  # as one by one: a known issue's report is not offered articles
+                    incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
+                else:
+                    t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,
+                                              matcher=matcher)
+            session.flush()  # the offers of the whole batch, in one statement
+            pushed = {}
+            for t in taking:
+                assert t.turn is not None
+                if t.offer is not None:
+                    t.turn.dialogue.suggestion = t.offer.id
+                dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
+                pushed[t.at] = engine.settle(t.turn, t.key)
         session.commit()
     engine.committed()
     for t in taking:

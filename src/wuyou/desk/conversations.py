@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from wuyou.db import bulk
 from wuyou.desk.models import Conversation, Receipt
 
 RECEIPT_DAYS = 7  # platforms redeliver within minutes (WeChat), hours (Telegram); clients retry within a day
@@ -61,8 +62,10 @@ def receipts(*, session: Session, keys: Collection[str]) -> dict[str, Receipt]:
 def record(*, session: Session, key: str, replies: list[dict[str, Any]], now: datetime,
            answered: bool = False) -> None:
     """Note the message as acted on, with its answer (`answered`: already on its way through the outbox); the
-    caller's commit makes it durable with the effects."""
-    session.add(Receipt(key=key, replies=replies, created_at=now, answered=answered))
+    caller's commit makes it durable with the effects (a batch's, at the end of the batch)."""
+    row = {"key": key, "replies": replies, "created_at": now, "answered": answered}
+    if not bulk.add(session, Receipt, [row]):
+        session.add(Receipt(**row))
 
 
 def claim_answer(*, session: Session, key: str) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wuyou.db import bulk
 from wuyou.kb.models import Feedback
 
 KINDS = ("offered", "viewed", "solved", "rejected")
@@ -23,11 +24,13 @@ def record(
     person_id: str | None = None,
     query: str | None = None,
 ) -> None:
-    """One feedback row per article (written with the session's next flush)."""
+    """One feedback row per article (written with the session's next flush, or at the end of a batch)."""
     if kind not in KINDS:
         raise ValueError(f"unknown feedback kind {kind}")
-    session.add_all([Feedback(article_id=article_id, person_id=person_id, kind=kind, query=query, at=now)
-                     for article_id in article_ids])
+    rows = [{"article_id": article_id, "person_id": person_id, "kind": kind, "query": query, "at": now}
+            for article_id in article_ids]
+    if not bulk.add(session, Feedback, rows):
+        session.add_all([Feedback(**row) for row in rows])
 
 
 # How far feedback may move an article's ranking score: ±15 %, reached gradually.
