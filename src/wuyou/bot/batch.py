@@ -100,7 +100,6 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
                               dialogue=Dialogue(), now=now, engine=engine)
                 if outcome.known is not None:
-                    outcome.report.category_id = None  # as one by one: a known issue's report is not offered articles
                     incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
                 else:
                     t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,

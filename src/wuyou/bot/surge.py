@@ -98,7 +98,7 @@ class SurgeWatch:
                     now: datetime, categories: Sequence[int | None] | None = None) -> list[Outcome]:
         """`report` for several reports (person, text, channel) at once, in order: one look at what the other
         processes recorded, one statement recording them all (with the catalog leaf each is likely about, when
-        the caller knows it)."""
+        the caller knows it: kept unless the report turns out to be a known issue)."""
         with self._lock:
             self._sync(session, now)
             rows = [FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
@@ -112,8 +112,12 @@ class SurgeWatch:
                 self._watermark = ids[-1]  # nobody else's in between: nothing to read back next time
             else:
                 self._own.update(ids)
-            return [self._act(session, row, person, text, now) for row, (person, text, _) in zip(rows, reports,
-                                                                                                 strict=True)]
+            outcomes = [self._act(session, row, person, text, now) for row, (person, text, _) in zip(rows, reports,
+                                                                                                     strict=True)]
+            for outcome in outcomes:
+                if outcome.known is not None:  # no articles are offered for a known issue: its ticket has the
+                    outcome.report.category_id = None  # incident's category
+            return outcomes
 
     def _act(self, session: Session, row: FaultReport, person: Person, text: str, now: datetime) -> Outcome:
         """What one recorded report means: part of an open incident, a surge declared or offered, or nothing."""

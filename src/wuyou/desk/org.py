@@ -419,7 +419,12 @@ def leaf_categories(*, session: Session) -> list[Category]:
         for c in session.scalars(select(Category).where(Category.parent_id.is_(None)))
     }
     leaves = session.scalars(select(Category).where(Category.parent_id.is_not(None))).all()
-    return sorted(leaves, key=lambda c: (parents.get(c.parent_id or 0, 0), c.position))
+    return sorted(leaves, key=lambda c: _catalog_order(parents, c.parent_id, c.position))
+
+
+def _catalog_order(root_positions: Mapping[int, int], parent_id: int | None, position: int) -> tuple[int, int]:
+    """Where a leaf stands in the catalog: its root's place, then its own."""
+    return root_positions.get(parent_id or 0, 0), position
 
 
 def leaf_names(*, session: Session) -> dict[str, int]:
@@ -431,7 +436,7 @@ def leaf_names(*, session: Session) -> dict[str, int]:
     roots = {row.id: row.position for row in rows if row.parent_id is None}
     named: dict[str, int] = {}
     for leaf in sorted((row for row in rows if row.parent_id is not None),
-                       key=lambda r: (roots.get(r.parent_id, 0), r.position)):  # as `leaf_categories` orders them
+                       key=lambda r: _catalog_order(roots, r.parent_id, r.position)):
         named.setdefault(leaf.name, leaf.id)
         parent = by_id.get(leaf.parent_id)
         if parent is not None:

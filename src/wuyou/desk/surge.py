@@ -173,14 +173,13 @@ class Detector:
         candidates: dict[int, Report] = {}
         for posting in rarest:
             candidates.update((other.id, other) for other in islice(reversed(posting), rules.probe_depth))
-        by_group: dict[int, list[Report]] = {}
-        group_of = self._group_of
+        by_group: dict[int, tuple[Group, list[Report]]] = {}
         for other in candidates.values():
-            by_group.setdefault(group_of[other.id].id, []).append(other)
+            group = self._group_of[other.id]
+            by_group.setdefault(group.id, (group, []))[1].append(other)
         mine, weight = report.features, report.weight
         groups: dict[int, Group] = {}
-        for group_id, others in by_group.items():
-            group = self._group_of[others[0].id]
+        for group_id, (group, others) in by_group.items():
             still = rules.cohesion * min(group.recent_count(report.at, rules.window), rules.min_reports)
             left = len(others)
             for other in others:
