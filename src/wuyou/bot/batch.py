@@ -22,7 +22,7 @@ from wuyou.bot.commands import parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
 from wuyou.bot.messages import Inbound
-from wuyou.db import bulk
+from wuyou.db import bulk, reading
 from wuyou.desk import conversations, working
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
@@ -52,6 +52,9 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         return answers
     now = engine.clock()
     with engine.session_factory() as session:
+        # First what only needs reading (on SQLite: without holding up other processes' writes): the senders,
+        # their rate limits, maintenance windows, what the knowledge base offers.
+        reading(session)
         people: dict[tuple[str, str], Person] = {}
         for platform in {inbounds[i].platform for i in first}:
             found = persons_by_identity(session=session, platform=platform, external_ids=[
@@ -69,7 +72,19 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
             if refusal is not None:
                 answers[t.at] = Answer(refusal)
         taking = [t for t, refusal in zip(taking, refusals, strict=True) if refusal is None]
+        # A report naming a system under maintenance may be answered with the window: the classic way decides.
+        windows = notice_service.windows_in_force(session=session, now=now)
+        taking = [t for t in taking if notices.window_named(windows, t.text) is None]
+        matcher = engine.index.matcher(session) if taking else None
+        offered = {t.at: articles for t in taking if matcher and (articles := matcher.suggest(t.text))}
+        taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
+        if not taking or matcher is None:
+            return answers
+        leaves = leaf_names(session=session)
+        categories = {t.at: reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
+        session.commit()
 
+        # Then, writing: the conversations locked, the receipts and the dialogues read again under the lock.
         rows = conversations.take_many(session=session, person_ids=[t.person.id for t in taking], now=now)
         seen = conversations.receipts(session=session, keys=[t.key for t in taking if t.key is not None])
         for t in taking:
@@ -80,21 +95,12 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         waiting = working.waiting_among(session=session, reporter_ids=[t.person.id for t in taking])
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
-        # A report naming a system under maintenance may be answered with the window: the classic way decides.
-        windows = notice_service.windows_in_force(session=session, now=now)
-        taking = [t for t in taking if notices.window_named(windows, t.text) is None]
         if not taking:
+            session.commit()
             return answers
-
-        matcher = engine.index.matcher(session)
-        offered = {t.at: articles for t in taking if (articles := matcher.suggest(t.text))}
-        taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
-        if not taking:
-            return answers
-        leaves = leaf_names(session=session)
         outcomes = engine.surge.report_many(
             session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
-            categories=[reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking])
+            categories=[categories[t.at] for t in taking])
         with bulk.collected(session):  # feedback and receipts: one statement per table for the batch
             for t, outcome in zip(taking, outcomes, strict=True):
                 t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
@@ -113,7 +119,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
                 pushed[t.at] = engine.settle(t.turn, t.key)
         session.commit()
-    engine.committed()
+    engine.committed(session)
     for t in taking:
         assert t.turn is not None
         answers[t.at] = Answer(t.turn.replies, receipt=t.key, pushed=pushed[t.at])

@@ -124,9 +124,10 @@ class Engine:
         self.public_url = public_url.rstrip("/")
         self._on_commit = on_commit
 
-    def committed(self) -> None:
-        """Called after a message's (or a batch's) commit: wakes the outbox delivery."""
-        self._on_commit()
+    def committed(self, session: Session) -> None:
+        """Called after a message's (or a batch's) commit: wakes the outbox delivery if it queued notifications."""
+        if outbox.queued(session):
+            self._on_commit()
 
     def local_time(self, moment: datetime | None, *, now: datetime) -> str:
         """HH:MM for today, MM-DD HH:MM otherwise, in the desk's time zone."""
@@ -170,7 +171,7 @@ class Engine:
                 if person is None:
                     replies = self._stranger(session, inbound, text or "")
                     session.commit()
-                    self.committed()
+                    self.committed(session)
                     return Answer(replies)
                 refusal = self._over_limit(person, inbound)
                 if refusal is not None:
@@ -190,7 +191,7 @@ class Engine:
                 dialogues.save(row, turn.dialogue, now=now)
                 pushed = self.settle(turn, key)
                 session.commit()
-            self.committed()
+            self.committed(session)
             return Answer(turn.replies, receipt=key, pushed=pushed)
         except Exception as exc:
             if _transient(exc):

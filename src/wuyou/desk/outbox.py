@@ -14,6 +14,9 @@ from wuyou.desk.models import OutboxMessage
 MAX_ATTEMPTS = 8
 
 
+_QUEUED = "wuyou.outbox.queued"
+
+
 def enqueue(
     *,
     session: Session,
@@ -38,7 +41,14 @@ def enqueue(
         next_attempt_at=now,
     )
     session.add(message)
+    session.info[_QUEUED] = True
     return message
+
+
+def queued(session: Session) -> bool:
+    """Whether this session added a notification (the delivery loop is woken after its commit only then: under
+    a storm, waking it at every commit made it take its turn at the database hundreds of times a second)."""
+    return bool(session.info.get(_QUEUED))
 
 
 def due(*, session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -64,17 +64,38 @@ class Group:
     offered_at: datetime | None = None
     declared_at: datetime | None = None
     incident_id: int | None = None  # the incident declared for it: its new reports are known issues
-    branch_last: dict[str, datetime] = field(default_factory=dict)  # branch → its latest report's time
+    # branch → its latest report's time, oldest first; a branch whose latest report has left the window is
+    # dropped from the front, so that counting the recent branches is not a look at every branch per report
+    branch_last: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, report: Report) -> None:
+        """Add the newest report (reports come in time order)."""
         self.reports.append(report)
-        if report.branch and (report.branch not in self.branch_last or self.branch_last[report.branch] < report.at):
+        if report.branch:
+            self.branch_last.pop(report.branch, None)
             self.branch_last[report.branch] = report.at
 
+    def absorb(self, other: Group) -> None:
+        """Take in the reports of a group this one's newest report bridged to."""
+        self.reports = sorted([*self.reports, *other.reports], key=lambda r: (r.at, r.id))
+        merged = dict(self.branch_last)
+        for branch, at in other.branch_last.items():
+            if branch not in merged or merged[branch] < at:
+                merged[branch] = at
+        self.branch_last = dict(sorted(merged.items(), key=lambda item: item[1]))
+        self.offered_at = self.offered_at or other.offered_at
+        self.declared_at = self.declared_at or other.declared_at
+
     def recent_branches(self, now: datetime, window: timedelta) -> int:
-        """How many branches reported inside the window (a look at each branch, not at each report)."""
+        """How many branches reported inside the window (the window only moves forward)."""
         horizon = now - window
-        return sum(at >= horizon for at in self.branch_last.values())
+        last = self.branch_last
+        while last:
+            first = next(iter(last))
+            if last[first] >= horizon:
+                break
+            del last[first]
+        return len(last)
 
     def recent_count(self, now: datetime, window: timedelta) -> int:
         return len(self.reports) - self._first_recent(now, window)
@@ -201,13 +222,9 @@ class Detector:
             groups.sort(key=lambda g: (g.declared_at is None, g.offered_at is None, -len(g.reports), g.id))
             group = groups[0]
             for other in groups[1:]:
+                group.absorb(other)
                 for r in other.reports:
-                    group.add(r)
                     self._group_of[r.id] = group
-                group.offered_at = group.offered_at or other.offered_at
-                group.declared_at = group.declared_at or other.declared_at
-            if len(groups) > 1:
-                group.reports.sort(key=lambda r: (r.at, r.id))
         group.add(report)
         self._group_of[report.id] = group
         self._last_by_person[report.person] = report
