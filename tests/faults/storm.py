@@ -419,7 +419,7 @@ def report(f: Figures) -> str:
 
 def drain(cluster: Cluster, *, since_outbox: int, timeout: float = 90.0) -> float:
     """Wait until no outbox row is pending, no WeChat message is kept untaken (a killed process's late messages:
-    a worker takes them 20 s on) and the fake WeChat API has been quiet for a second; seconds taken."""
+    a worker takes them 8 s on) and the fake WeChat API has been quiet for a second; seconds taken."""
     start = time.monotonic()
     quiet_since, last = time.monotonic(), len(cluster.sends)
     while time.monotonic() - start < timeout:

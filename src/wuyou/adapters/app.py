@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -34,16 +35,20 @@ from wuyou.adapters import (
     wechat,
     wecom,
 )
-from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bootstrap import Desk, settle_heap
 from wuyou.adapters.web import console
 
 
-def create_app(desk: Desk, *, run_worker: bool | None = None) -> FastAPI:
-    """The web application; runs the outbox delivery loop in-process unless told otherwise."""
+def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = False) -> FastAPI:
+    """The web application; runs the outbox delivery loop in-process unless told otherwise. A `server` process
+    (not a test's app) settles its heap once warmed up."""
     worker = desk.settings.inprocess_worker if run_worker is None else run_worker
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(desk.warm_up)
+        if server:
+            settle_heap()
         if worker:
             desk.loop.start()
         try:
@@ -97,4 +102,4 @@ def app_from_environment() -> FastAPI:
     from wuyou.adapters.bootstrap import build
     from wuyou.adapters.settings import Settings
 
-    return create_app(build(Settings()))
+    return create_app(build(Settings()), server=True)

@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         uvicorn.run("wuyou.adapters.app:app_from_environment", factory=True, workers=args.workers,
                     host=settings.host, port=settings.port, log_level="info")
     else:
-        uvicorn.run(create_app(desk), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(desk, server=True), host=settings.host, port=settings.port, log_level="info")
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
@@ -95,12 +95,16 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.bootstrap import settle_heap
+
     desk = _desk(settings)
     def _stop(*_: Any) -> None:
         desk.loop.stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    desk.warm_up()
+    settle_heap()
     print("outbox delivery worker running; Ctrl-C to stop")
     desk.loop.run()
 

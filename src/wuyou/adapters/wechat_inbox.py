@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wuyou.db import Base, UTCDateTime
 
-TAKE_AFTER = timedelta(seconds=20)  # the process that answered `success` normally takes it within this
+# The process that answered `success` normally takes its message within moments; a worker takes it after this
+# (should that process still be at it, the message's receipt makes the second taking a duplicate). Short enough
+# that the sender, who saw no answer, has rarely written again yet: their messages are taken in their order.
+TAKE_AFTER = timedelta(seconds=8)
 
 
 class InboxMessage(Base):

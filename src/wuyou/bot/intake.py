@@ -30,7 +30,7 @@ Sender = tuple[str, str, str]
 class _Awaited:
     """An event loop's caller of `receive`: its future is settled on its loop, with the rest of the batch's."""
 
-    __slots__ = ("loop", "future")
+    __slots__ = ("future", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Answer]) -> None:
         self.loop, self.future = loop, future

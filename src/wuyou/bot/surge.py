@@ -90,6 +90,11 @@ class SurgeWatch:
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
             self._profiles[incident_id] = [self.detector.weigh(signature(t)) for t in texts]
 
+    def load(self, *, session: Session, now: datetime) -> None:
+        """Rebuild the window from the recorded reports now, not at the first report."""
+        with self._lock:
+            self._sync(session, now)
+
     def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime) -> Outcome:
         """Record a new fault report and act on what it means for surges and open incidents."""
         return self.report_many(session=session, reports=[(person, text, channel)], now=now)[0]
