@@ -66,11 +66,15 @@ class Desk:
 
     def warm_up(self) -> None:
         """Before the first message: build the knowledge-base index and the surge window it would otherwise wait
-        for."""
-        with self.sessions() as session:
-            self.bot.index.matcher(session)
-            self.bot.surge.load(session=session, now=self.clock())
-            session.commit()
+        for. A database still unreachable at start-up leaves that to the first message (which is told to come
+        again until the database is back)."""
+        try:
+            with self.sessions() as session:
+                self.bot.index.matcher(session)
+                self.bot.surge.load(session=session, now=self.clock())
+                session.commit()
+        except Exception as exc:
+            log.warning("warm-up skipped, the first messages will build the KB index: %s", exc)
 
     def sla_round(self) -> int:
         """Fire the SLA warnings, breaches and escalations that are due (one worker at a time per clock)."""
