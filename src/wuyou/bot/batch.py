@@ -27,6 +27,7 @@ from wuyou.desk import conversations, working
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import leaf_names, persons_by_identity
+from wuyou.kb.signature import signature
 
 
 @dataclass
@@ -82,6 +83,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
             return answers
         leaves = leaf_names(session=session)
         categories = {t.at: reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
+        signatures = {t.at: signature(t.text) for t in taking}
+        engine.surge.load(session=session, now=now)  # the other processes' reports, compared outside the lock
         session.commit()
 
         # Then, writing: the conversations locked, the receipts and the dialogues read again under the lock.
@@ -100,7 +103,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
             return answers
         outcomes = engine.surge.report_many(
             session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
-            categories=[categories[t.at] for t in taking])
+            categories=[categories[t.at] for t in taking], signatures=[signatures[t.at] for t in taking])
         with bulk.collected(session):  # feedback and receipts: one statement per table for the batch
             for t, outcome in zip(taking, outcomes, strict=True):
                 t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,

@@ -91,7 +91,9 @@ class SurgeWatch:
             self._profiles[incident_id] = [self.detector.weigh(signature(t)) for t in texts]
 
     def load(self, *, session: Session, now: datetime) -> None:
-        """Rebuild the window from the recorded reports now, not at the first report."""
+        """Read in what the other processes recorded since the last look (the first look rebuilds the window).
+        Called in a transaction that only reads, before the one recording new reports: that one then has little
+        left to catch up on while it holds the database's write lock (SQLite)."""
         with self._lock:
             self._sync(session, now)
 
@@ -100,10 +102,12 @@ class SurgeWatch:
         return self.report_many(session=session, reports=[(person, text, channel)], now=now)[0]
 
     def report_many(self, *, session: Session, reports: Sequence[tuple[Person, str, str]],
-                    now: datetime, categories: Sequence[int | None] | None = None) -> list[Outcome]:
+                    now: datetime, categories: Sequence[int | None] | None = None,
+                    signatures: Sequence[dict[int, float]] | None = None) -> list[Outcome]:
         """`report` for several reports (person, text, channel) at once, in order: one look at what the other
         processes recorded, one statement recording them all (with the catalog leaf each is likely about, when
-        the caller knows it: kept unless the report turns out to be a known issue)."""
+        the caller knows it: kept unless the report turns out to be a known issue). The texts' `signature`s may
+        come computed (before the write lock is taken)."""
         with self._lock:
             self._sync(session, now)
             rows = [FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
@@ -117,16 +121,18 @@ class SurgeWatch:
                 self._watermark = ids[-1]  # nobody else's in between: nothing to read back next time
             else:
                 self._own.update(ids)
-            outcomes = [self._act(session, row, person, text, now) for row, (person, text, _) in zip(rows, reports,
-                                                                                                     strict=True)]
+            features = signatures or [signature(text) for _, text, _ in reports]
+            outcomes = [self._act(session, row, person, text, sig, now)
+                        for row, (person, text, _), sig in zip(rows, reports, features, strict=True)]
             for outcome in outcomes:
                 if outcome.known is not None:  # no articles are offered for a known issue: its ticket has the
                     outcome.report.category_id = None  # incident's category
             return outcomes
 
-    def _act(self, session: Session, row: FaultReport, person: Person, text: str, now: datetime) -> Outcome:
+    def _act(self, session: Session, row: FaultReport, person: Person, text: str, features: dict[int, float],
+             now: datetime) -> Outcome:
         """What one recorded report means: part of an open incident, a surge declared or offered, or nothing."""
-        observation = self._observe(Report(row.id, now, person.id, person.branch_code, signature(text)))
+        observation = self._observe(Report(row.id, now, person.id, person.branch_code, features))
         group = observation.group
         weighted = dict(group.reports[-1].features)
         known, alike = self._known(session, group, weighted)
