@@ -1,9 +1,9 @@
 """A storm: staff of 2,000 branches reporting faults at once, through the HTTP chat channel and through the
 WeChat webhook (real wechatpy encryption, with WeChat's retries), against `wuyou serve --workers N` on
-PostgreSQL and Redis. Beside it, in the same run and with the same load generator, a bare FastAPI endpoint
+SQLite or PostgreSQL, and Redis. Beside it, in the same run and with the same load generator, a bare FastAPI endpoint
 served the same way: the ratio's denominator.
 
-    .venv/bin/python bench/storm.py [--rate 1000] [--seconds 15] [--workers 2] [--database postgresql|sqlite]
+    .venv/bin/python bench/storm.py [--rate 1000] [--seconds 15] [--workers 2] [--database sqlite|postgresql]
 
 What is sent: every message is a new fault report in the reporter's own words (the KB-suggest path: the
 bot answers with suggestions from the knowledge base), each from the next of 2,000 reporters, each with a
@@ -302,7 +302,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2, help="server processes (the same for the bare app)")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="sqlite",
+                        help="sqlite (default: the fastest on one machine, several processes taking turns to write) "
+                             "or postgresql (a private database on --pg)")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs)")
