@@ -339,6 +339,7 @@ class Cluster:
     worker_count: int = 2
     reply_deadline: float | None = None  # the WeChat account's wait for a passive reply (the desk's default: 4.5 s)
     wechat_latency: float = 0.02  # how long the fake WeChat API takes to say "ok" once it has taken a message
+    database: str = "postgresql"  # or "sqlite": one database file the processes take turns writing
     pg: Postgres | None = None
     redis: Redis | None = None
     fake: FakeWeChat | None = None
@@ -364,11 +365,12 @@ class Cluster:
         self._start_desk()
 
     def _start_servers(self) -> None:
-        """PostgreSQL with an empty database, Redis, the fake WeChat API."""
-        self.pg = Postgres()
-        self.pg.init()
-        self.pg.start()
-        self.pg.create_database()
+        """PostgreSQL with an empty database (unless on SQLite), Redis, the fake WeChat API."""
+        if self.database == "postgresql":
+            self.pg = Postgres()
+            self.pg.init()
+            self.pg.start()
+            self.pg.create_database()
         self.redis = Redis(self.home)
         self.redis.start()
         self.fake = FakeWeChat()
@@ -388,14 +390,14 @@ class Cluster:
             service.start()
 
     def _environment(self) -> dict[str, str]:
-        assert self.pg is not None and self.redis is not None and self.fake is not None
+        assert self.redis is not None and self.fake is not None
         channels = self.home / "channels.yaml"
         deadline = "" if self.reply_deadline is None else f", reply_deadline: {self.reply_deadline}"
         channels.write_text(f"wechat:\n  {ACCOUNT}: {{app_id: {APP_ID}, app_secret: s3cret, token: {TOKEN}, "
                             f"aes_key: {AES_KEY}, api_base: '{self.fake.url}'{deadline}}}\n", encoding="utf-8")
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("WUYOU_")}
         return {**inherited, "PYTHONUNBUFFERED": "1",
-                "WUYOU_DATABASE_URL": self.pg.url(), "WUYOU_REDIS_URL": self.redis.url,
+                "WUYOU_DATABASE_URL": self.database_url, "WUYOU_REDIS_URL": self.redis.url,
                 "WUYOU_CHANNELS_FILE": str(channels), "WUYOU_MEDIA_DIR": str(self.home / "media"),
                 "WUYOU_INPROCESS_WORKER": "false", "WUYOU_WORKER_POLL_SECONDS": "0.2", **QUIET_LIMITS}
 
@@ -427,6 +429,12 @@ class Cluster:
     # -- what tests use ---------------------------------------------------------------------------------
 
     @property
+    def database_url(self) -> str:
+        if self.pg is not None:
+            return self.pg.url()
+        return f"sqlite:///{self.home / 'wuyou.db'}"
+
+    @property
     def api_urls(self) -> list[str]:
         return [f"http://127.0.0.1:{service.port}" for service in self.apis]
 
@@ -441,8 +449,7 @@ class Cluster:
     def db(self) -> Engine:
         """An engine on the cluster's database, for the verification's queries."""
         if self._db is None:
-            assert self.pg is not None
-            self._db = create_engine(self.pg.url(), pool_pre_ping=True)
+            self._db = create_engine(self.database_url, pool_pre_ping=True)
         return self._db
 
     def ensure_running(self) -> None:

@@ -1,6 +1,7 @@
-"""The scenario dialogues against 2 API processes + 2 workers (issue 8): every message goes to the other API process
-than the one before, notifications come through the workers' outbox to the fake WeChat API (the engineers and
-WeChat reporters) or the HTTP mailbox (HTTP-only reporters). Nothing of a conversation may live in one process.
+"""The scenario dialogues against 2 API processes + 2 workers (issue 8), on PostgreSQL and on one SQLite file: every
+message goes to the other API process than the one before, notifications come through the workers' outbox to the
+fake WeChat API (the engineers and WeChat reporters) or the HTTP mailbox (HTTP-only reporters). Nothing of a
+conversation may live in one process.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ pytestmark = pytest.mark.server
 WAIT = 20.0  # seconds for a notification to come through the outbox
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """On PostgreSQL, and on one SQLite file the processes take turns writing (one machine's deployment)."""
     reason = missing()
     if reason is not None:
         unavailable(reason)
-    with running(tmp_path_factory.mktemp("scale-out"), staff_count=20, branch_count=6) as started:
+    with running(tmp_path_factory.mktemp(f"scale-out-{request.param}"), staff_count=20, branch_count=6,
+                 database=request.param) as started:
         yield started
 
 

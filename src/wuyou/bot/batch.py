@@ -103,7 +103,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
             return answers
         outcomes = engine.surge.report_many(
             session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
-            categories=[categories[t.at] for t in taking], signatures=[signatures[t.at] for t in taking])
+            categories=[categories[t.at] for t in taking], signatures=[signatures[t.at] for t in taking], loaded=True)
         with bulk.collected(session):  # feedback and receipts: one statement per table for the batch
             for t, outcome in zip(taking, outcomes, strict=True):
                 t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
