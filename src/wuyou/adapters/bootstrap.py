@@ -21,7 +21,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.bot.engine import Engine, InboundLimits
 from wuyou.bot.intake import Intake
 from wuyou.bot.surge import SurgeWatch
-from wuyou.db import make_engine, make_session_factory, utcnow
+from wuyou.db import make_engine, make_session_factory, reading, utcnow
 from wuyou.desk import conversations, housekeeping, passwords, sla, surge
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents import service as incidents
@@ -70,6 +70,7 @@ class Desk:
         again until the database is back)."""
         try:
             with self.sessions() as session:
+                reading(session)  # (on SQLite, other processes keep writing meanwhile)
                 self.bot.index.matcher(session)
                 self.bot.surge.load(session=session, now=self.clock())
                 session.commit()

@@ -59,7 +59,7 @@ class SurgeWatch:
         self._last_at = report.at
         return self.detector.observe(report)
 
-    def _sync(self, session: Session, now: datetime, *, incidents_too: bool = True) -> None:
+    def _sync(self, session: Session, now: datetime) -> None:
         """Feed in the reports other server processes recorded since the last look, and learn of incidents
         they declared, so that every process sees the whole stream (the first call rebuilds the window)."""
         if not self._loaded:  # the window's reports, by time (the index on `at`)
@@ -84,8 +84,6 @@ class SurgeWatch:
         if not self._loaded:
             self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
         self._loaded = True
-        if not incidents_too:
-            return
         open_ids = set(session.scalars(select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))))
         for incident_id in open_ids - set(self._profiles):
             texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
@@ -109,10 +107,12 @@ class SurgeWatch:
         """`report` for several reports (person, text, channel) at once, in order: one look at what the other
         processes recorded, one statement recording them all (with the catalog leaf each is likely about, when
         the caller knows it: kept unless the report turns out to be a known issue). The texts' `signature`s may
-        come computed (before the write lock is taken); `loaded`: the caller has just called `load` (the open
-        incidents need no second look)."""
+        come computed (before the write lock is taken). `loaded`: the caller has just called `load`, so no second
+        look now — what other processes record in between is read at the next `load`, a batch later, outside the
+        write lock (they count as of then: the window stays in time order)."""
         with self._lock:
-            self._sync(session, now, incidents_too=not loaded)
+            if not loaded:
+                self._sync(session, now)
             rows = [FaultReport(at=now, person_id=person.id, branch_code=person.branch_code, text=text[:2000],
                                 channel=channel, category_id=category)
                     for (person, text, channel), category in zip(reports, categories or [None] * len(reports),
