@@ -30,7 +30,8 @@ class WriterTurns:
     handed the turn the moment the last one ends. SQLite's own busy wait (which still guards correctness)
     polls with sleeps that grow to 100 ms: under a storm, a waiting writer slept long after the lock was
     free. Within a process a lock with a timeout; between processes an `flock` on `<database>-writer`,
-    which the kernel releases if its holder dies."""
+    which the kernel releases if its holder dies (a process that hangs inside a transaction holds the others
+    up, as a held row lock does on PostgreSQL)."""
 
     def __init__(self, database: str) -> None:
         self._threads = threading.Lock()
