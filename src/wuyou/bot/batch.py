@@ -54,7 +54,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
     now = engine.clock()
     with engine.session_factory() as session:
         # First what only needs reading (on SQLite: without holding up other processes' writes): the senders,
-        # their rate limits, maintenance windows, what the knowledge base offers.
+        # their rate limits, maintenance windows, what the knowledge base offers, the reports' signatures and the
+        # other processes' latest reports for the surge detector.
         reading(session)
         people: dict[tuple[str, str], Person] = {}
         for platform in {inbounds[i].platform for i in first}:
@@ -76,10 +77,12 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         # A report naming a system under maintenance may be answered with the window: the classic way decides.
         windows = notice_service.windows_in_force(session=session, now=now)
         taking = [t for t in taking if notices.window_named(windows, t.text) is None]
-        matcher = engine.index.matcher(session) if taking else None
-        offered = {t.at: articles for t in taking if matcher and (articles := matcher.suggest(t.text))}
+        if not taking:
+            return answers
+        matcher = engine.index.matcher(session)
+        offered = {t.at: articles for t in taking if (articles := matcher.suggest(t.text))}
         taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
-        if not taking or matcher is None:
+        if not taking:
             return answers
         leaves = leaf_names(session=session)
         categories = {t.at: reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
@@ -87,7 +90,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         engine.surge.load(session=session, now=now)  # the other processes' reports, compared outside the lock
         session.commit()
 
-        # Then, writing: the conversations locked, the receipts and the dialogues read again under the lock.
+        # Then, writing: the conversations locked, and what a write depends on read under the lock (receipts,
+        # dialogues, tickets waiting for an answer).
         rows = conversations.take_many(session=session, person_ids=[t.person.id for t in taking], now=now)
         seen = conversations.receipts(session=session, keys=[t.key for t in taking if t.key is not None])
         for t in taking:

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import islice
-from operator import attrgetter
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,6 @@ def similarity(a: Mapping[int, float], b: Mapping[int, float], total: float | No
     return shared / total if total else 0.0
 
 
-_ID = attrgetter("id")
-
-
 class Detector:
     """The sliding window of recent reports and their groups (one per desk process, fed in time order)."""
 
@@ -142,7 +138,6 @@ class Detector:
         # 系统) says less about "the same fault" than a rare one. Halved now and then, so it follows change.
         self._seen: dict[int, float] = {}
         self._seen_total = 0.0
-        self._rarity: dict[int, float] = {}  # feature → the factor of its weight, until the counts change
 
     def __len__(self) -> int:
         return len(self._recent)
@@ -159,7 +154,6 @@ class Detector:
         """Add a report that has left the window to the background counts. A burst never makes its own
         features common: rarity comes from the ordinary traffic before it."""
         self._seen_total += 1
-        self._rarity.clear()
         for f in features:
             self._seen[f] = self._seen.get(f, 0.0) + 1
         if self._seen_total >= self.rules.forget_after:
@@ -168,16 +162,11 @@ class Detector:
 
     def weigh(self, features: Mapping[int, float]) -> dict[int, float]:
         """Feature weights scaled by how rare each feature is in the reports seen (nothing counted)."""
-        rarity = self._rarity
-        missing = [f for f in features if f not in rarity]
-        if missing:
-            # As if `prior` reports without the feature had been seen: a short history says nothing yet.
-            total = self._seen_total + self.rules.prior
-            floor = math.log(1 + self.rules.rare_floor)
-            seen = self._seen
-            for f in missing:
-                rarity[f] = min(1.0, math.log(1 + total / max(seen.get(f, 0.0), 1.0)) / floor)
-        return {f: w * rarity[f] for f, w in features.items()}
+        # As if `prior` reports without the feature had been seen: a short history says nothing yet.
+        total = self._seen_total + self.rules.prior
+        floor = math.log(1 + self.rules.rare_floor)
+        return {f: w * min(1.0, math.log(1 + total / max(self._seen.get(f, 0.0), 1.0)) / floor)
+                for f, w in features.items()}
 
     def observe(self, report: Report) -> Observation:
         """Add a report (reports must come in time order) and say what it did."""
@@ -204,8 +193,7 @@ class Detector:
         rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
         candidates: dict[int, Report] = {}
         for posting in rarest:
-            newest = list(islice(reversed(posting), rules.probe_depth))
-            candidates.update(zip(map(_ID, newest), newest, strict=True))
+            candidates.update({other.id: other for other in islice(reversed(posting), rules.probe_depth)})
         by_group: dict[int, tuple[Group, list[Report]]] = {}
         group_of = self._group_of
         for other in candidates.values():
