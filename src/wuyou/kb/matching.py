@@ -48,6 +48,7 @@ class Query:
     normalised: str
     words: tuple[str, ...]
     features: dict[int, float]
+    requests: tuple[str, ...] = ()  # what it asks for that is not a fix (text.requests)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class Matcher:
             return Query(norm, tuple(dict.fromkeys(ws)), {})
         fids = self._lookup(list(codes))
         features = {fid: weight for fid, weight in zip(fids, codes.values(), strict=True) if fid >= 0}
-        return Query(norm, tuple(dict.fromkeys(ws)), features)
+        return Query(norm, tuple(dict.fromkeys(ws)), features, tx.requests(norm))
 
     def set_boosts(self, boosts: Mapping[str, float]) -> None:
         """Ranking multipliers per article id, learned from feedback (swapped in whole, thread-safe)."""
@@ -340,6 +341,11 @@ class Matcher:
             covered += e.weight * share
         title = max(fuzz.partial_ratio(query.normalised, self._titles[i]),
                     fuzz.token_set_ratio(query.normalised, self._tags[i])) / 100
+        if query.requests:  # rare: the article's text is normalised again only then
+            said = " ".join(tx.normalise_many(list(_fields(self._docs[i]))))
+            asks = float(any(phrase not in said for phrase in query.requests))
+        else:
+            asks = 0.0
         return {
             "coverage": covered / total if total else 0.0,
             "title": title,
@@ -347,13 +353,14 @@ class Matcher:
             "margin": (best - second) / best if rank == 0 and best else score / best - 1.0,
             "unknown": unknown / total if total else 1.0,
             "words": math.log1p(len(query.words)),
+            "asks": asks,  # it asks for a cost, a rule, a procedure … that the article does not speak of
         }
 
 
 # Logistic calibration of the signals into a 0–100 confidence. Fitted by bench/calibrate.py
 # (cross-validated); the signals are ratios, so the same score means the same across KBs.
-CALIBRATION = {"bias": -10.438, "coverage": 3.694, "title": 3.867, "strength": 2.896, "margin": 1.471,
-               "unknown": -0.763, "words": 3.027}
+CALIBRATION = {"bias": -10.088, "coverage": 3.298, "title": 3.423, "strength": 2.989, "margin": 2.274,
+               "unknown": -0.59, "words": 2.903, "asks": -2.825}
 
 
 def calibrate(signals: Mapping[str, float]) -> float:

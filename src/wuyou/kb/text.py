@@ -8,7 +8,15 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from wuyou.kb.vocabulary import CHAT_NOISE, COURTESY, ENGLISH_FILLER, FILLER_WORDS, SYNONYMS, VARIANTS
+from wuyou.kb.vocabulary import (
+    CHAT_NOISE,
+    COURTESY,
+    ENGLISH_FILLER,
+    FILLER_WORDS,
+    REQUEST_PHRASES,
+    SYNONYMS,
+    VARIANTS,
+)
 
 _MENTION = re.compile(r"@\S+")
 _BY_LENGTH = sorted(CHAT_NOISE, key=len, reverse=True)
@@ -111,6 +119,11 @@ def is_courtesy(text: str) -> bool:
     """True for thanks, greetings and acknowledgements with nothing else in them ("谢谢 已经好了👍")."""
     rest = _COURTESY.sub(" ", to_simplified(unicodedata.normalize("NFKC", text).lower()))
     return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
+
+
+def requests(normalised: str) -> tuple[str, ...]:
+    """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call)."""
+    return tuple(p for p in REQUEST_PHRASES if p in normalised)
 
 
 def bigrams(normalised: str) -> list[str]:

@@ -113,6 +113,22 @@ COURTESY: tuple[str, ...] = (
     "行",
 )
 
+# How people ask for something that is not a fault: a cost, a rule, a procedure, whom to call, when, or a
+# complaint about the service. An article that says none of it is probably not what such a message asks for.
+REQUEST_PHRASES: tuple[str, ...] = (
+    # costs and rules
+    "多少钱", "收费", "费用", "价格", "怎么收", "怎么算", "怎么赔", "赔多少", "赔偿", "报销", "比例", "优惠", "划算",
+    "规则", "政策", "规定", "口径", "标准是", "有什么要求", "要什么材料", "什么材料", "需要什么",
+    # procedures and supplies
+    "怎么申请", "如何申请", "在哪申请", "去哪申请", "申请流程", "怎么办理", "如何办理", "能办吗", "能不能办", "可以办",
+    "补办", "怎么领", "去哪领", "在哪领", "哪里领", "领用",
+    # whom, when, where
+    "找谁", "谁管", "谁负责", "哪个部门", "联系谁", "电话多少", "电话是多少", "什么时候", "几点", "哪天", "多久能", "排班",
+    "在哪看",
+    # complaints about the service
+    "投诉", "没人理", "没人管", "态度", "太慢了吧", "催一下",
+)
+
 # English words that say nothing about the fault.
 ENGLISH_FILLER: frozenset[str] = frozenset(
     """
