@@ -28,6 +28,7 @@ from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import leaf_names, persons_by_identity
 from wuyou.kb.signature import signature
+from wuyou.kb.text import cut
 
 
 @dataclass
@@ -80,13 +81,14 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         if not taking:
             return answers
         matcher = engine.index.matcher(session)
-        offered = {t.at: articles for t in taking if (articles := matcher.suggest(t.text))}
+        cuts = {t.at: cut(t.text) for t in taking}  # normalised and segmented once, for the matcher and the surge
+        offered = {t.at: articles for t in taking if (articles := matcher.suggest(t.text, cut=cuts[t.at]))}
         taking = [t for t in taking if t.at in offered]  # nothing to offer: the ticket dialogue, the classic way
         if not taking:
             return answers
         leaves = leaf_names(session=session)
         categories = {t.at: reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
-        signatures = {t.at: signature(t.text) for t in taking}
+        signatures = {t.at: signature(t.text, cuts[t.at]) for t in taking}
         engine.surge.load(session=session, now=now)  # the other processes' reports, compared outside the lock
         session.commit()
 

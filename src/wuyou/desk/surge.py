@@ -191,17 +191,20 @@ class Detector:
         rules = self.rules
         postings = [self._postings[f] for f in report.features if f in self._postings]
         rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
-        candidates: dict[int, Report] = {}
-        for posting in rarest:
-            candidates.update({other.id: other for other in islice(reversed(posting), rules.probe_depth)})
-        by_group: dict[int, tuple[Group, list[Report]]] = {}
+        seen: set[int] = set()
+        by_group: dict[int, tuple[Group, list[Report]]] = {}  # the candidates by group, in the order found
         group_of = self._group_of
-        for other in candidates.values():
-            group = group_of[other.id]
-            entry = by_group.get(group.id)
-            if entry is None:
-                entry = by_group[group.id] = (group, [])
-            entry[1].append(other)
+        for posting in rarest:
+            for other in islice(reversed(posting), rules.probe_depth):
+                if other.id in seen:
+                    continue
+                seen.add(other.id)
+                group = group_of[other.id]
+                entry = by_group.get(group.id)
+                if entry is None:
+                    by_group[group.id] = (group, [other])
+                else:
+                    entry[1].append(other)
         mine, weight = report.features, report.weight
         groups: dict[int, Group] = {}
         for group_id, (group, others) in by_group.items():

@@ -62,6 +62,7 @@ class Evidence:
 
 
 SUBWORD_WEIGHT = 0.5
+WORD_EVIDENCE_KEPT = 200_000  # words whose evidence an index remembers (forgotten all at once beyond)
 
 
 def _known_parts(word: str, known: Mapping[str, int]) -> list[str]:
@@ -83,6 +84,11 @@ def _word_parts(word: str) -> list[list[int]]:
     """Ways a word can be partly present: its character bigrams, its pinyin bigrams."""
     parts = [list(map(fx.pair_code, tx.bigrams(word))), list(map(fx.pair_code, tx.pinyin_bigrams(word)))]
     return [p for p in parts if p]
+
+
+def _wanted(evidence: list[Evidence]) -> np.ndarray:
+    """The feature numbers any word of the message can show in, sorted."""
+    return np.array(sorted({f for e in evidence for g in (e.whole, *e.parts) for f in g if f >= 0}), dtype=np.int32)
 
 
 def _fields(doc: ArticleDoc) -> tuple[str, ...]:
@@ -154,6 +160,7 @@ class Matcher:
         self._positions = {d.id: i for i, d in enumerate(self._docs)}
         self._boost = np.ones(n, dtype=np.float32)
         self.set_boosts(boosts or {})
+        self._word_evidence: dict[str, Evidence] = {}
 
     def _cut(self, docs: list[ArticleDoc]) -> tuple[np.ndarray, np.ndarray]:
         """Every feature code of every article field, with its owner number (article << 3 | field)."""
@@ -190,18 +197,18 @@ class Matcher:
                                 np.repeat(owner_array, concept_counts)])
         return codes, owned
 
-    def parse(self, text: str) -> Query:
-        """Normalise a message and cut it into the features this KB knows. A word the KB never uses
-        also counts, at half weight, through the longest words inside it that it does (巨慢 → 慢)."""
-        norm = tx.normalise(text)
-        ws = tx.words(norm)
+    def parse(self, text: str, cut: tx.Cut | None = None) -> Query:
+        """Normalise a message and cut it into the features this KB knows (`cut`: its `text.cut`, when the caller
+        has it already). A word the KB never uses also counts, at half weight, through the longest words inside
+        it that it does (巨慢 → 慢)."""
+        norm, ws = cut or tx.cut(text)
         codes: dict[int, float] = {}
         for word in ws:
             code = self._vocab.word(word)
             if code is not None:
                 codes[code] = KIND_WEIGHTS["w"]
-        for code in fx.text_codes(norm):
-            codes[code] = KIND_WEIGHTS[fx.kind(code)]
+        codes.update(dict.fromkeys(map(fx.pair_code, tx.bigrams(norm)), KIND_WEIGHTS["b"]))
+        codes.update(dict.fromkeys(map(fx.pair_code, tx.pinyin_bigrams(norm)), KIND_WEIGHTS["p"]))
         for concept in tx.concepts(ws, norm):
             code = self._vocab.concept(concept)
             if code is not None:
@@ -233,27 +240,28 @@ class Matcher:
         position = self._positions.get(article_id)
         return None if position is None else self._docs[position]
 
-    def suggest(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
+    def suggest(self, text: str, *, limit: int = MAX_SUGGESTIONS, cut: tx.Cut | None = None) -> list[Suggestion]:
         """Up to `limit` suggestions, best first, when the best is confident; otherwise none."""
-        ranked = self.rank(text, limit=limit)
+        ranked = self.rank(text, limit=limit, cut=cut)
         if not ranked or ranked[0].score < self.threshold:
             return []
         # Once the best is confident, runners-up need only half the bar: near-twins (卡纸 / 脱机)
         # are worth showing side by side, and the reporter picks.
         return [ranked[0], *(s for s in ranked[1:] if s.score >= self.threshold / 2)]
 
-    def rank(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
+    def rank(self, text: str, *, limit: int = MAX_SUGGESTIONS, cut: tx.Cut | None = None) -> list[Suggestion]:
         """The best `limit` articles with their confidence, whether confident or not."""
         return [
             Suggestion(self._docs[i].id, self._docs[i].title, round(calibrate(x), 1))
-            for i, x in self.explain(text, limit=limit)
+            for i, x in self.explain(text, limit=limit, cut=cut)
         ]
 
-    def explain(self, text: str, *, limit: int = MAX_SUGGESTIONS) -> list[tuple[int, dict[str, float]]]:
+    def explain(self, text: str, *, limit: int = MAX_SUGGESTIONS,
+                cut: tx.Cut | None = None) -> list[tuple[int, dict[str, float]]]:
         """The best `limit` article positions with the signals their confidence is computed from."""
         if not self._n or not text.strip() or tx.is_courtesy(text):
             return []
-        query = self.parse(text)
+        query = self.parse(text, cut)
         if not query.features:
             return []
         fids = np.fromiter(query.features, dtype=np.int64, count=len(query.features))
@@ -276,9 +284,10 @@ class Matcher:
         best = float(scores[order[0]])
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
         evidence = self._evidence(query)
+        wanted = _wanted(evidence)
         return [
             (i, self.signals(query, i, score=float(scores[i]), known=known, best=best, second=second, rank=rank,
-                             evidence=evidence))
+                             evidence=evidence, wanted=wanted))
             for rank, i in enumerate(order)
         ]
 
@@ -294,12 +303,31 @@ class Matcher:
         fids: list[int] = np.where(self._codes[at] == found, at, -1).tolist()
         return fids
 
+    def _held(self, i: int, wanted: np.ndarray) -> set[int]:
+        """Which of the `wanted` feature numbers (sorted) article `i` has (its own are sorted too)."""
+        present = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]
+        if not len(wanted) or not len(present):
+            return set()
+        at = np.minimum(np.searchsorted(present, wanted), len(present) - 1)
+        held: list[int] = wanted[present[at] == wanted].tolist()
+        return set(held)
+
     def _evidence(self, query: Query) -> list[Evidence]:
         """For each word of the message: its weight, whether the KB knows it, and the feature numbers
-        that show it in an article — whole (the word, its synonym concept) or in part (bigrams, pinyin)."""
+        that show it in an article — whole (the word, its synonym concept) or in part (bigrams, pinyin).
+        Worked out once per word and index: people's words repeat far more than their messages."""
+        known = self._word_evidence
+        missing = [word for word in dict.fromkeys(query.words) if word not in known]
+        if missing:
+            if len(known) > WORD_EVIDENCE_KEPT:
+                known.clear()
+            known.update(zip(missing, self._evidence_of(missing), strict=True))
+        return [known[word] for word in query.words]
+
+    def _evidence_of(self, words: list[str]) -> list[Evidence]:
         plans: list[tuple[int, list[list[int | None]]]] = []
         codes: list[int | None] = []
-        for word in query.words:
+        for word in words:
             concept = SYNONYMS.get(word)
             whole = [self._vocab.word(word), self._vocab.concept(concept) if concept is not None else None]
             parts: list[list[int | None]] = [list(p) for p in _word_parts(word)]
@@ -322,13 +350,13 @@ class Matcher:
 
     def signals(
         self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int,
-        evidence: list[Evidence] | None = None,
+        evidence: list[Evidence] | None = None, wanted: np.ndarray | None = None,
     ) -> dict[str, float]:
         """Query-independent evidence that article `i` answers the message (inputs to calibration)."""
         evidence = self._evidence(query) if evidence is None else evidence
-        present = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]
-        wanted = np.fromiter({f for e in evidence for g in (e.whole, *e.parts) for f in g if f >= 0}, dtype=np.int64)
-        has = set(np.intersect1d(wanted, present, assume_unique=True).tolist()) if len(wanted) else set()
+        if wanted is None:
+            wanted = _wanted(evidence)
+        has = self._held(i, wanted)
         total = covered = unknown = 0.0
         for e in evidence:
             total += e.weight

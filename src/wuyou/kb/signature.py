@@ -7,23 +7,28 @@ share the words and concepts that matter, and homophone typos still share their 
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
+from wuyou.kb import features as fx
 from wuyou.kb import text as tx
 
 WEIGHTS = {"w": 1.0, "c": 1.0, "b": 0.5, "p": 0.25}
 
 
-def _code(kind: str, value: str) -> int:
-    return zlib.crc32(f"{kind}:{value}".encode()) | ({"w": 0, "c": 1, "b": 2, "p": 3}[kind] << 32)
+@lru_cache(maxsize=1 << 16)
+def _code(kind: int, value: str) -> int:
+    """A word's or concept's code: its CRC above the kind (fx.WORD or fx.CONCEPT). A report's words come from a
+    vocabulary that repeats: remembered."""
+    return zlib.crc32(value.encode()) | kind
 
 
-def signature(text: str) -> dict[int, float]:
-    """Weighted features of a report's text (empty for text with nothing in it)."""
-    norm = tx.normalise(text)
-    words = tx.words(norm)
-    out: dict[int, float] = {}
-    for kind, values in (("p", tx.pinyin_bigrams(norm)), ("b", tx.bigrams(norm)), ("w", words),
-                         ("c", tx.concepts(words, norm))):
-        for value in values:
-            out[_code(kind, value)] = WEIGHTS[kind]
+def signature(text: str, cut: tx.Cut | None = None) -> dict[int, float]:
+    """Weighted features of a report's text (empty for text with nothing in it). Character and pinyin bigrams
+    have the matcher's codes (`features.pair_code`); words and concepts a CRC, as they have no number outside
+    an index. `cut`: the text's `text.cut`, when the caller has it already."""
+    norm, words = cut or tx.cut(text)
+    out = dict.fromkeys(map(fx.pair_code, tx.pinyin_bigrams(norm)), WEIGHTS["p"])
+    out.update(dict.fromkeys(map(fx.pair_code, tx.bigrams(norm)), WEIGHTS["b"]))
+    out.update((_code(fx.WORD, w), WEIGHTS["w"]) for w in words)
+    out.update((_code(fx.CONCEPT, c), WEIGHTS["c"]) for c in tx.concepts(words, norm))
     return out

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from wuyou.kb.vocabulary import (
     CHAT_NOISE,
@@ -108,6 +109,18 @@ _SKIP = FILLER_WORDS | ENGLISH_FILLER | {" "}
 def words(normalised: str) -> list[str]:
     """Segmented words (rjieba; Latin words and numbers stay whole), filler words dropped."""
     return [w for w in _cut()(normalised) if w not in _SKIP]
+
+
+class Cut(NamedTuple):
+    """A text normalised and segmented: what the matcher and the surge signature both start from."""
+
+    normalised: str
+    words: list[str]
+
+
+def cut(text: str) -> Cut:
+    norm = normalise(text)
+    return Cut(norm, words(norm))
 
 
 _COURTESY = re.compile(

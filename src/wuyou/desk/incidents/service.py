@@ -275,7 +275,8 @@ def _common_region(session: Session, branches: set[str]) -> str | None:
 def _regional_lead(session: Session, branches: set[str], *, exclude: Person | None) -> Person | None:
     """The lead of a team serving the most affected region (the communications role)."""
     regions = Counter(b.region_code for b in (session.get(Branch, c) for c in branches) if b is not None)
-    for region, _ in regions.most_common():
+    # The most affected first; of regions as affected, by code (not by the order a set of branches happens in).
+    for region, _ in sorted(regions.items(), key=lambda item: (-item[1], item[0])):
         for code in region_chain(session=session, region_code=region)[:-1]:  # not HQ: that is the commander's
             team = session.scalars(select(Team).where(Team.region_code == code, Team.lead_id.is_not(None))
                                    .order_by(Team.code)).first()
