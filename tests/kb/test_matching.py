@@ -66,3 +66,50 @@ def test_normalising_many_texts_at_once_equals_one_by_one() -> None:
 
     texts = ["@运维 打印机\n卡纸了!!!", "在吗 VPN連不上", "", "ＰＯＳ机\r\n签到失败 谢谢", "hi there wifi"]
     assert normalise_many(texts) == [normalise(t) for t in texts]
+
+
+def _article(id_: str, title: str, tags: list[str], symptoms: str, steps: str) -> str:
+    return (f"---\nid: {id_}\ntitle: {title}\ncategory: 快递/快递柜\ntags: [{', '.join(tags)}]\n---\n"
+            f"## 现象\n{symptoms}\n\n## 处理步骤\n{steps}\n")
+
+
+def test_a_question_the_article_does_not_speak_of_is_less_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A fee question in the KB's own words (快递柜, 取件) asks for something no article says: it is ranked as
+    before but with less confidence than the same message without the question; an article that does speak of
+    fees keeps its confidence."""
+    (tmp_path / "A.md").write_text(_article(
+        "A", "快递柜格口打不开", ["快递柜", "格口", "取件码"], "客户输入取件码后格口门没有弹开。",
+        "1. 在管理端远程开箱。\n2. 仍打不开的标记故障。"), encoding="utf-8")
+    (tmp_path / "B.md").write_text(_article(
+        "B", "快递柜屏幕黑屏", ["快递柜", "屏幕", "死机"], "快递柜屏幕黑屏或死机。", "1. 重启主控。"),
+        encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    fault = matcher.rank("快递柜取件码输了格口不开")
+    question = matcher.rank("快递柜取件码输了格口不开 超时取件费怎么收")
+    assert fault[0].article_id == question[0].article_id == "A"
+    assert question[0].score < fault[0].score
+    (tmp_path / "A.md").write_text(_article(
+        "A", "快递柜格口打不开", ["快递柜", "格口", "取件码"], "客户输入取件码后格口门没有弹开。",
+        "1. 在管理端远程开箱。\n2. 超时取件费怎么收：按柜上公示收取，格口故障的免收。"), encoding="utf-8")
+    speaking = Matcher(read_dir(tmp_path))
+    assert speaking.rank("快递柜取件码输了格口不开 超时取件费怎么收")[0].score > question[0].score
+
+
+def test_answers_are_the_same_once_words_are_remembered(matcher: Matcher) -> None:
+    """The index remembers each word's evidence; a second look (remembered) answers exactly as the first, and as
+    an index that has never seen the words."""
+    texts = ["打印机卡纸了", "VPN连不上 急", "密码输错被锁了怎么办", "网点断网了 打印机也打不出来"]
+    first = [matcher.rank(t) for t in texts]
+    assert [matcher.rank(t) for t in texts] == first
+    fresh = Matcher(read_dir(shared("kb-sample/kb")))
+    assert [fresh.rank(t) for t in reversed(texts)] == list(reversed(first))
+
+
+def test_a_cut_made_once_gives_what_the_text_gives(matcher: Matcher) -> None:
+    from wuyou.kb.signature import signature
+    from wuyou.kb.text import cut
+
+    for text in ["＠运维 打印機卡紙了！！！", "vpn连不上", "", "在吗 POS机签到失败"]:
+        made = cut(text)
+        assert matcher.suggest(text, cut=made) == matcher.suggest(text)
+        assert signature(text, made) == signature(text)
