@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wuyou.db import bulk
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Person, Ticket
@@ -118,6 +119,7 @@ class SurgeWatch:
                     for (person, text, channel), category in zip(reports, categories or [None] * len(reports),
                                                                  strict=True)]
             session.add_all(rows)
+            bulk.numbered(session, rows)  # (SQLite: one statement for them all)
             session.flush()
             ids = sorted(row.id for row in rows)
             if ids and ids[0] == self._watermark + 1 and ids[-1] - ids[0] == len(ids) - 1:

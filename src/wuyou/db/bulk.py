@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from wuyou.db.base import Base
@@ -38,3 +38,29 @@ def add(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> 
     assert isinstance(table, Table)
     collecting.setdefault(table, []).extend(rows)
     return True
+
+
+def numbered(session: Session, rows: Sequence[Base]) -> None:
+    """On SQLite, give new rows of one table their primary keys before they are flushed, so that the ORM writes
+    them with one `executemany` instead of one `INSERT … RETURNING` each (SQLite cannot tie RETURNING rows to
+    their parameter sets, so SQLAlchemy inserts row by row when it needs the keys back). The numbers are the ones
+    SQLite would give (the next after the largest), taken inside the writing transaction, which holds SQLite's
+    write lock: nobody else can take them. Not for a table that never reuses numbers (AUTOINCREMENT), nor on
+    PostgreSQL, which returns many rows' keys in one statement."""
+    if len(rows) < 2 or session.get_bind().dialect.name != "sqlite":
+        return
+    model = type(rows[0])
+    table = model.__table__
+    assert isinstance(table, Table)
+    mapper = inspect(model)
+    if table.kwargs.get("sqlite_autoincrement") or len(mapper.primary_key) != 1:
+        return
+    key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    # Every new row of the table in this flush gets a number, the given ones first (in their order): a row left
+    # to SQLite could otherwise be given one of these.
+    waiting = [*rows, *(o for o in session.new if type(o) is model and o not in rows)]
+    waiting = [o for o in dict.fromkeys(waiting) if getattr(o, key) is None]
+    with session.no_autoflush:
+        top = session.scalar(select(func.max(mapper.primary_key[0]))) or 0
+    for number, row in enumerate(waiting, top + 1):
+        setattr(row, key, number)
