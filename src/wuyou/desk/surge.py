@@ -165,8 +165,13 @@ class Detector:
         # As if `prior` reports without the feature had been seen: a short history says nothing yet.
         total = self._seen_total + self.rules.prior
         floor = math.log(1 + self.rules.rare_floor)
-        return {f: w * min(1.0, math.log(1 + total / max(self._seen.get(f, 0.0), 1.0)) / floor)
-                for f, w in features.items()}
+        plenty = total / self.rules.rare_floor  # a feature seen at most this often weighs fully (most of them)
+        seen = self._seen
+        out: dict[int, float] = {}
+        for f, w in features.items():
+            n = max(seen.get(f, 0.0), 1.0)
+            out[f] = w if n <= plenty else w * min(1.0, math.log(1 + total / n) / floor)
+        return out
 
     def observe(self, report: Report) -> Observation:
         """Add a report (reports must come in time order) and say what it did."""
