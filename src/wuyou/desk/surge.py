@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,10 @@ class Rules:
     forget_after: int = 100_000  # the feature counts are halved after this many reports
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Report:
-    """A fault report as the detector sees it: who, where, when, and its text as weighted features."""
+    """A fault report as the detector sees it: who, where, when, and its text as weighted features. Each is
+    itself only (compared and hashed by identity: a set of candidates is built per report)."""
 
     id: int
     at: datetime
@@ -196,20 +197,17 @@ class Detector:
         rules = self.rules
         postings = [self._postings[f] for f in report.features if f in self._postings]
         rarest = heapq.nsmallest(rules.probe_features, postings, key=len)
-        seen: set[int] = set()
+        depth = rules.probe_depth
+        candidates = dict.fromkeys(chain.from_iterable(islice(reversed(posting), depth) for posting in rarest))
         by_group: dict[int, tuple[Group, list[Report]]] = {}  # the candidates by group, in the order found
         group_of = self._group_of
-        for posting in rarest:
-            for other in islice(reversed(posting), rules.probe_depth):
-                if other.id in seen:
-                    continue
-                seen.add(other.id)
-                group = group_of[other.id]
-                entry = by_group.get(group.id)
-                if entry is None:
-                    by_group[group.id] = (group, [other])
-                else:
-                    entry[1].append(other)
+        for other in candidates:
+            group = group_of[other.id]
+            entry = by_group.get(group.id)
+            if entry is None:
+                by_group[group.id] = (group, [other])
+            else:
+                entry[1].append(other)
         mine, weight = report.features, report.weight
         groups: dict[int, Group] = {}
         for group_id, (group, others) in by_group.items():
