@@ -58,8 +58,8 @@ def numbered(session: Session, rows: Sequence[Base]) -> None:
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
     # Every new row of the table in this flush gets a number, the given ones first (in their order): a row left
     # to SQLite could otherwise be given one of these.
-    waiting = [*rows, *(o for o in session.new if type(o) is model and o not in rows)]
-    waiting = [o for o in dict.fromkeys(waiting) if getattr(o, key) is None]
+    waiting = [o for o in dict.fromkeys([*rows, *(o for o in session.new if type(o) is model)])
+               if getattr(o, key) is None]
     with session.no_autoflush:
         top = session.scalar(select(func.max(mapper.primary_key[0]))) or 0
     for number, row in enumerate(waiting, top + 1):

@@ -200,14 +200,9 @@ class Detector:
         depth = rules.probe_depth
         candidates = dict.fromkeys(chain.from_iterable(islice(reversed(posting), depth) for posting in rarest))
         by_group: dict[int, tuple[Group, list[Report]]] = {}  # the candidates by group, in the order found
-        group_of = self._group_of
         for other in candidates:
-            group = group_of[other.id]
-            entry = by_group.get(group.id)
-            if entry is None:
-                by_group[group.id] = (group, [other])
-            else:
-                entry[1].append(other)
+            group = self._group_of[other.id]
+            by_group.setdefault(group.id, (group, []))[1].append(other)
         mine, weight = report.features, report.weight
         groups: dict[int, Group] = {}
         for group_id, (group, others) in by_group.items():

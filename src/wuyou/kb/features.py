@@ -44,6 +44,13 @@ def text_codes(normalised: str, *, pinyin: bool = True) -> list[int]:
     return out
 
 
+def weighted_codes(normalised: str, *, bigram: float, pinyin: float) -> dict[int, float]:
+    """`text_codes` of one normalised text, each with its kind's weight."""
+    out = dict.fromkeys(map(pair_code, tx.bigrams(normalised)), bigram)
+    out.update(dict.fromkeys(map(pair_code, tx.pinyin_bigrams(normalised)), pinyin))
+    return out
+
+
 def _syllable_table(chars: np.ndarray) -> np.ndarray:
     """Syllable number of each Chinese character in `chars` (a lookup array indexed by code point)."""
     table = np.zeros(_CJK_LAST + 1, dtype=np.int64)

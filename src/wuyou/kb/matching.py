@@ -208,8 +208,7 @@ class Matcher:
             code = self._vocab.word(word)
             if code is not None:
                 codes[code] = KIND_WEIGHTS["w"]
-        codes.update(dict.fromkeys(map(fx.pair_code, tx.bigrams(norm)), KIND_WEIGHTS["b"]))
-        codes.update(dict.fromkeys(map(fx.pair_code, tx.pinyin_bigrams(norm)), KIND_WEIGHTS["p"]))
+        codes.update(fx.weighted_codes(norm, bigram=KIND_WEIGHTS["b"], pinyin=KIND_WEIGHTS["p"]))
         for concept in tx.concepts(ws, norm):
             code = self._vocab.concept(concept)
             if code is not None:
@@ -318,15 +317,21 @@ class Matcher:
         that show it in an article — whole (the word, its synonym concept) or in part (bigrams, pinyin).
         Worked out once per word and index: people's words repeat far more than their messages."""
         known = self._word_evidence
-        found = {word: known.get(word) for word in query.words}  # (another thread may clear `known` meanwhile)
-        missing = [word for word, evidence in found.items() if evidence is None]
+        found: dict[str, Evidence] = {}  # (another thread may clear `known` meanwhile)
+        missing = []
+        for word in dict.fromkeys(query.words):
+            evidence = known.get(word)
+            if evidence is None:
+                missing.append(word)
+            else:
+                found[word] = evidence
         if missing:
             worked_out = dict(zip(missing, self._evidence_of(missing), strict=True))
             found.update(worked_out)
             if len(known) > WORD_EVIDENCE_KEPT:
                 known.clear()
             known.update(worked_out)
-        return [e for e in map(found.__getitem__, query.words) if e is not None]
+        return [found[word] for word in query.words]
 
     def _evidence_of(self, words: list[str]) -> list[Evidence]:
         plans: list[tuple[int, list[list[int | None]]]] = []

@@ -24,11 +24,10 @@ def _code(kind: int, value: str) -> int:
 
 def signature(text: str, cut: tx.Cut | None = None) -> dict[int, float]:
     """Weighted features of a report's text (empty for text with nothing in it). Character and pinyin bigrams
-    have the matcher's codes (`features.pair_code`); words and concepts a CRC, as they have no number outside
+    have the matcher's codes (`features.weighted_codes`); words and concepts a CRC, as they have no number outside
     an index. `cut`: the text's `text.cut`, when the caller has it already."""
     norm, words = cut or tx.cut(text)
-    out = dict.fromkeys(map(fx.pair_code, tx.pinyin_bigrams(norm)), WEIGHTS["p"])
-    out.update(dict.fromkeys(map(fx.pair_code, tx.bigrams(norm)), WEIGHTS["b"]))
+    out = fx.weighted_codes(norm, bigram=WEIGHTS["b"], pinyin=WEIGHTS["p"])
     out.update((_code(fx.WORD, w), WEIGHTS["w"]) for w in words)
     out.update((_code(fx.CONCEPT, c), WEIGHTS["c"]) for c in tx.concepts(words, norm))
     return out
