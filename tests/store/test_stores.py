@@ -84,3 +84,14 @@ def test_incr_many_counts_each_key_as_often_as_it_is_named_in_order(store: State
     assert store.incr_many([], ttl=0.3) == []
     time.sleep(0.35)  # every counter expired with its window, also those first made in a batch
     assert store.incr_many(["a", "b", "c"], ttl=0.3) == [1, 1, 1]
+
+
+def test_incr_within_counts_the_second_key_only_for_a_first_still_within_its_limit(store: StateStore) -> None:
+    # Two people of one branch and one without a branch; limit 2 per person: the third message of "p1" is over
+    # its own limit and no longer counts for the branch.
+    got = store.incr_within(["p1", "p2", "p3", "p1"], [2, 2, 2, 2], ["b1", "b1", None, "b1"], ttl=0.3)
+    assert got == [(1, 1), (1, 2), (1, None), (2, 3)]
+    assert store.incr_within(["p1", "p2"], [2, 5], ["b1", "b1"], ttl=0.3) == [(3, None), (2, 4)]
+    assert store.incr_within([], [], [], ttl=0.3) == []
+    time.sleep(0.35)  # the second counters expire with their window too
+    assert store.incr_within(["p1"], [2], ["b1"], ttl=0.3) == [(1, 1)]

@@ -102,4 +102,6 @@ def app_from_environment() -> FastAPI:
     from wuyou.adapters.bootstrap import build
     from wuyou.adapters.settings import Settings
 
-    return create_app(build(Settings()), server=True)
+    settings = Settings()
+    logs.configure(settings.log_format)  # (a fresh process: the CLI's logging set-up was in its parent)
+    return create_app(build(settings), server=True)

@@ -64,9 +64,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         desk.close()
         # Each worker process builds its own desk from the same environment.
         uvicorn.run("wuyou.adapters.app:app_from_environment", factory=True, workers=args.workers,
-                    host=settings.host, port=settings.port, log_level="info")
-    else:
-        uvicorn.run(create_app(desk, server=True), host=settings.host, port=settings.port, log_level="info")
+                    host=settings.host, port=settings.port, log_level="info", log_config=None)
+    else:  # (log_config=None: uvicorn's lines, its access log too, go through wuyou's logging, `logs.configure`)
+        uvicorn.run(create_app(desk, server=True), host=settings.host, port=settings.port, log_level="info",
+                    log_config=None)
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:

@@ -219,25 +219,24 @@ class Engine:
     def over_limits(self, messages: Sequence[tuple[Person, Inbound]]) -> list[list[Outbound] | None]:
         """For each message, None when it may go on; else what to answer: a polite "slow down" for the first
         message over a limit in its minute, nothing for the rest (a flood must not make the bot flood back). The
-        counters live in the state store, so every process shares them (two round trips for any number of
-        messages: the people's counters, then the branches' for those within theirs); if it fails, messages go
+        counters live in the state store, so every process shares them (one round trip for any number of
+        messages: the people's counters, and the branches' for those within theirs); if it fails, messages go
         on."""
         limits = self.limits
         window = int(self.clock().timestamp() // limits.window_seconds)
         ttl = limits.window_seconds + 5
         answers: list[list[Outbound] | None] = [None] * len(messages)
+        own = [limits.staff_per_window if p.role in STAFF_ROLES else limits.person_per_window for p, _ in messages]
         try:
-            counts = self.store.incr_many([f"rl:p:{p.id}:{window}" for p, _ in messages], ttl=ttl)
+            counts = self.store.incr_within(
+                [f"rl:p:{p.id}:{window}" for p, _ in messages], own,
+                [f"rl:b:{p.branch_code}:{window}" if p.branch_code else None for p, _ in messages], ttl=ttl)
             over: dict[int, tuple[int, str, int]] = {}
-            for i, ((person, _), count) in enumerate(zip(messages, counts, strict=True)):
-                limit = limits.staff_per_window if person.role in STAFF_ROLES else limits.person_per_window
+            for i, (limit, (count, branch_count)) in enumerate(zip(own, counts, strict=True)):
                 if count > limit:
                     over[i] = (count, "rate_limited", limit)
-            branch = [i for i, (person, _) in enumerate(messages) if i not in over and person.branch_code]
-            counts = self.store.incr_many([f"rl:b:{messages[i][0].branch_code}:{window}" for i in branch], ttl=ttl)
-            for i, count in zip(branch, counts, strict=True):
-                if count > limits.branch_per_window:
-                    over[i] = (count, "rate_limited_branch", limits.branch_per_window)
+                elif branch_count is not None and branch_count > limits.branch_per_window:
+                    over[i] = (branch_count, "rate_limited_branch", limits.branch_per_window)
         except StoreError:
             log.warning("rate limits unavailable (state store error); letting the message through")
             return answers

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.kb.errors import ArticleExists, ArticleFormatError
@@ -247,5 +247,14 @@ def export_dir(*, session: Session, directory: Path) -> int:
 
 def version(*, session: Session) -> str:
     """Changes whenever an article is written, so every process can tell its index is stale."""
-    count, latest = session.execute(select(func.count(), func.max(Article.updated_at))).one()
+    return version_of(*session.execute(select(*version_columns())).one())
+
+
+def version_columns() -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
+    """What `version` reads, as columns of a statement that may read more."""
+    return (select(func.count()).select_from(Article).scalar_subquery(),
+            select(func.max(Article.updated_at)).scalar_subquery())
+
+
+def version_of(count: int, latest: datetime | None) -> str:
     return f"{count}:{latest}"

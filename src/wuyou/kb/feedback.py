@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
@@ -44,8 +44,15 @@ VERDICTS = ("solved", "rejected")  # the kinds the boosts are learned from
 def version(*, session: Session) -> int:
     """Grows with every verdict — not with every suggestion offered or viewed, which change no boost (an index
     look-up per kind, in one statement)."""
-    newest = session.execute(select(*(select(func.max(Feedback.id)).where(Feedback.kind == kind).scalar_subquery()
-                                      for kind in VERDICTS))).one()
+    return version_of(session.execute(select(*version_columns())).one())
+
+
+def version_columns() -> list[ScalarSelect[int | None]]:
+    """What `version` reads, as columns of a statement that may read more."""
+    return [select(func.max(Feedback.id)).where(Feedback.kind == kind).scalar_subquery() for kind in VERDICTS]
+
+
+def version_of(newest: Sequence[int | None]) -> int:
     return max(int(n or 0) for n in newest)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.kb import articles, feedback
@@ -33,9 +34,9 @@ class LiveIndex:
         self._built = threading.Condition(self._lock)
 
     def matcher(self, session: Session) -> Matcher:
-        """The current matcher; two cheap version queries per call."""
-        current = articles.version(session=session)
-        seen = feedback.version(session=session)
+        """The current matcher; one cheap statement per call (the articles' and the feedback's versions)."""
+        read = session.execute(select(*articles.version_columns(), *feedback.version_columns())).one()
+        current, seen = articles.version_of(read[0], read[1]), feedback.version_of(read[2:])
         with self._lock:
             if current != self._version and self._building is None:
                 docs = articles.all_docs(session=session, published_only=True)

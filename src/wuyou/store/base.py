@@ -42,6 +42,13 @@ class StateStore(Protocol):
         """`incr` of several counters at once (one round trip to the server); their new values, in order."""
         ...
 
+    def incr_within(self, keys: Sequence[str], limits: Sequence[int], then: Sequence[str | None], *,
+                    ttl: float) -> list[tuple[int, int | None]]:
+        """`incr_many` of `keys` and, in the same round trip, of `then[i]` for each `keys[i]` still within
+        `limits[i]` after it (a rate limit with a second, wider one: a person's, then their branch's). For each
+        key: its count, and its `then` count or None when that was not counted."""
+        ...
+
     def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> AbstractContextManager[None]:
         """Hold a named mutual-exclusion lock (released on exit, or after `ttl` if the holder dies)."""
         ...

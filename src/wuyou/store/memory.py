@@ -55,6 +55,12 @@ class MemoryStore:
     def incr_many(self, keys: Sequence[str], *, ttl: float) -> list[int]:
         return [self.incr(key, ttl=ttl) for key in keys]
 
+    def incr_within(self, keys: Sequence[str], limits: Sequence[int], then: Sequence[str | None], *,
+                    ttl: float) -> list[tuple[int, int | None]]:
+        counts = [self.incr(key, ttl=ttl) for key in keys]  # (as Redis: every first key, then the second ones)
+        return [(count, self.incr(second, ttl=ttl) if second is not None and count <= limit else None)
+                for count, limit, second in zip(counts, limits, then, strict=True)]
+
     def delete(self, key: str) -> None:
         with self._mutex:
             self._data.pop(key, None)

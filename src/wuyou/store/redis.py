@@ -31,6 +31,28 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
+# KEYS: n counters, then the second ones named; ARGV: the expiry (ms), n, n limits, n indexes into the second keys
+# (0: none). Returns n firsts, then n seconds (-1: not counted).
+_INCR_WITHIN = """
+local n = tonumber(ARGV[2])
+local out = {}
+for i = 1, n do
+  local count = redis.call('incr', KEYS[i])
+  if count == 1 then redis.call('pexpire', KEYS[i], ARGV[1]) end
+  out[i] = count
+end
+for i = 1, n do
+  local second = tonumber(ARGV[2 + n + i])
+  out[n + i] = -1
+  if second > 0 and out[i] <= tonumber(ARGV[2 + i]) then
+    local key = KEYS[n + second]
+    local count = redis.call('incr', key)
+    if count == 1 then redis.call('pexpire', key, ARGV[1]) end
+    out[n + i] = count
+  end
+end
+return out
+"""
 
 
 class RedisStore:
@@ -51,6 +73,7 @@ class RedisStore:
         self._prefix = prefix
         self._unlock = self._redis.register_script(_UNLOCK)
         self._incr_many = self._redis.register_script(_INCR_MANY)
+        self._incr_within = self._redis.register_script(_INCR_WITHIN)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -88,6 +111,21 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
         return [int(count) for count in done]
+
+    def incr_within(self, keys: Sequence[str], limits: Sequence[int], then: Sequence[str | None], *,
+                    ttl: float) -> list[tuple[int, int | None]]:
+        if not keys:
+            return []
+        seconds = list(dict.fromkeys(key for key in then if key is not None))
+        place = {key: i for i, key in enumerate(seconds, start=1)}
+        try:
+            done = self._incr_within(
+                keys=[self._k(key) for key in (*keys, *seconds)],
+                args=[max(1, int(ttl * 1000)), len(keys), *limits, *(place[k] if k is not None else 0 for k in then)])
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        n = len(keys)
+        return [(int(done[i]), int(done[n + i]) if int(done[n + i]) >= 0 else None) for i in range(n)]
 
     def delete(self, key: str) -> None:
         try:
