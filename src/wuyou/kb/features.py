@@ -38,16 +38,16 @@ def _syllable(mark: str) -> int:
 
 def text_codes(normalised: str, *, pinyin: bool = True) -> list[int]:
     """Character (and pinyin) bigram codes of one normalised text."""
-    out = list(map(pair_code, tx.bigrams(normalised)))
+    out = list(map(codes_of.__getitem__, tx.bigrams(normalised)))
     if pinyin:
-        out.extend(map(pair_code, tx.pinyin_bigrams(normalised)))
+        out.extend(map(codes_of.__getitem__, tx.pinyin_bigrams(normalised)))
     return out
 
 
 def weighted_codes(normalised: str, *, bigram: float, pinyin: float) -> dict[int, float]:
     """`text_codes` of one normalised text, each with its kind's weight."""
-    out = dict.fromkeys(map(pair_code, tx.bigrams(normalised)), bigram)
-    out.update(dict.fromkeys(map(pair_code, tx.pinyin_bigrams(normalised)), pinyin))
+    out = dict.fromkeys(map(codes_of.__getitem__, tx.bigrams(normalised)), bigram)
+    out.update(dict.fromkeys(map(codes_of.__getitem__, tx.pinyin_bigrams(normalised)), pinyin))
     return out
 
 
@@ -108,6 +108,22 @@ class Vocabulary:
     def concept(self, concept: str) -> int | None:
         number = self.concepts.get(concept)
         return None if number is None else CONCEPT | number
+
+
+class _Codes(dict[str, int]):
+    """`pair_code` remembered: chat text uses a few tens of thousands of bigrams over and over, and a look-up in
+    a dict (no Python call) is what a message's forty-odd bigrams then cost. Forgotten when it grows too big."""
+
+    KEPT = 200_000
+
+    def __missing__(self, gram: str) -> int:
+        if len(self) >= self.KEPT:
+            self.clear()
+        code = self[gram] = pair_code(gram)
+        return code
+
+
+codes_of = _Codes()
 
 
 def pair_code(gram: str) -> int:

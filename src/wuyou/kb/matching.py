@@ -83,7 +83,8 @@ def _known_parts(word: str, known: Mapping[str, int]) -> list[str]:
 
 def _word_parts(word: str) -> list[list[int]]:
     """Ways a word can be partly present: its character bigrams, its pinyin bigrams."""
-    parts = [list(map(fx.pair_code, tx.bigrams(word))), list(map(fx.pair_code, tx.pinyin_bigrams(word)))]
+    parts = [list(map(fx.codes_of.__getitem__, tx.bigrams(word))),
+             list(map(fx.codes_of.__getitem__, tx.pinyin_bigrams(word)))]
     return [p for p in parts if p]
 
 
