@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -41,3 +42,42 @@ def test_every_response_names_its_request(dialog: Dialog) -> None:
     assert given.headers["x-request-id"] == "trace-abc.1"
     made = d.client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["x-request-id"]
     assert made != "bad id with spaces" and len(made) == 16
+
+
+def test_info_lines_wait_in_the_buffer_for_the_timer_and_a_warning_takes_them_out_at_once() -> None:
+    import time
+
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(io.BufferedWriter(_Kept(written), 1 << 16), encoding="utf-8")
+    handler = logs.BufferedHandler(stream, every=0.2)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    info = logging.LogRecord("wuyou.test", logging.INFO, __file__, 1, "请求 %s", ("a",), None)
+    handler.handle(info)
+    assert written.getvalue() == b""  # no system call per line
+    handler.handle(record("delivery failed"))
+    assert written.getvalue().decode().splitlines() == ["INFO 请求 a", "WARNING delivery failed"]
+    handler.handle(info)
+    deadline = time.monotonic() + 3
+    while written.getvalue().decode().count("请求") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert written.getvalue().decode().count("请求") == 2  # the timer flushed the second one
+
+
+class _Kept(io.RawIOBase):
+    """A raw stream writing into a BytesIO (which a TextIOWrapper's close would otherwise close)."""
+
+    def __init__(self, into: io.BytesIO) -> None:
+        self.into = into
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self.into.write(data)
+
+
+def test_request_ids_made_up_are_unique_and_sixteen_hex_digits() -> None:
+    made = {logs.new_request_id() for _ in range(10_000)}
+    assert len(made) == 10_000
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in made)
+    assert len({i[:8] for i in made}) == 1  # one process: one prefix, then a counter
