@@ -119,8 +119,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 else:
                     t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,
                                               matcher=matcher)
-            bulk.numbered(session, [t.offer for t in taking if t.offer is not None])
-            session.flush()  # the offers of the whole batch, in one statement
+            bulk.inserted(session, [t.offer for t in taking if t.offer is not None])  # one statement for them all
             pushed = {}
             for t in taking:
                 assert t.turn is not None

@@ -118,9 +118,7 @@ class SurgeWatch:
                                 channel=channel, category_id=category)
                     for (person, text, channel), category in zip(reports, categories or [None] * len(reports),
                                                                  strict=True)]
-            session.add_all(rows)
-            bulk.numbered(session, rows)  # (SQLite: one statement for them all)
-            session.flush()
+            written = bulk.inserted(session, rows)  # (SQLite: one statement for them all, outside the ORM)
             ids = sorted(row.id for row in rows)
             if ids and ids[0] == self._watermark + 1 and ids[-1] - ids[0] == len(ids) - 1:
                 self._watermark = ids[-1]  # nobody else's in between: nothing to read back next time
@@ -129,9 +127,15 @@ class SurgeWatch:
             features = signatures or [signature(text) for _, text, _ in reports]
             outcomes = [self._act(session, row, person, text, sig, now)
                         for row, (person, text, _), sig in zip(rows, reports, features, strict=True)]
-            for outcome in outcomes:
-                if outcome.known is not None:  # no articles are offered for a known issue: its ticket has the
-                    outcome.report.category_id = None  # incident's category
+            for at, outcome in enumerate(outcomes):
+                if outcome.known is not None:
+                    if written:  # its ticket is linked to it next: the row itself, in the session
+                        report = session.get(FaultReport, outcome.report.id)
+                        assert report is not None
+                        report.incident_id = outcome.known.id
+                        outcomes[at] = outcome = Outcome(report, outcome.known)
+                    # no articles are offered for a known issue: its ticket has the incident's category
+                    outcome.report.category_id = None
             return outcomes
 
     def _act(self, session: Session, row: FaultReport, person: Person, text: str, features: dict[int, float],

@@ -40,7 +40,7 @@ def add(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> 
     return True
 
 
-def numbered(session: Session, rows: Sequence[Base]) -> None:
+def numbered(session: Session, rows: Sequence[Base]) -> bool:
     """On SQLite, give new rows of one table their primary keys before they are flushed, so that the ORM writes
     them with one `executemany` instead of one `INSERT … RETURNING` each (SQLite cannot tie RETURNING rows to
     their parameter sets, so SQLAlchemy inserts row by row when it needs the keys back). The numbers are the ones
@@ -48,13 +48,13 @@ def numbered(session: Session, rows: Sequence[Base]) -> None:
     write lock: nobody else can take them. Not for a table that never reuses numbers (AUTOINCREMENT), nor on
     PostgreSQL, which returns many rows' keys in one statement."""
     if len(rows) < 2 or session.get_bind().dialect.name != "sqlite":
-        return
+        return False
     model = type(rows[0])
     table = model.__table__
     assert isinstance(table, Table)
     mapper = inspect(model)
     if table.kwargs.get("sqlite_autoincrement") or len(mapper.primary_key) != 1:
-        return
+        return False
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
     # Every new row of the table in this flush gets a number, the given ones first (in their order): a row left
     # to SQLite could otherwise be given one of these.
@@ -64,3 +64,32 @@ def numbered(session: Session, rows: Sequence[Base]) -> None:
         top = session.scalar(select(func.max(mapper.primary_key[0]))) or 0
     for number, row in enumerate(waiting, top + 1):
         setattr(row, key, number)
+    return True
+
+
+def inserted(session: Session, rows: Sequence[Base]) -> bool:
+    """Write new rows of one table now, outside the ORM's unit of work where it can: on SQLite, rows `numbered`
+    gave their keys, with one Core `executemany`, the objects staying out of the session (they are what was
+    written, for reading; a change to one is not saved: `session.get` the row for that). Its bookkeeping per object
+    was a tenth of a storm's time. Otherwise (PostgreSQL, one row) the rows are added and flushed as usual; True
+    when they were written the first way."""
+    model = type(rows[0]) if rows else None
+    table = getattr(model, "__table__", None)
+    if model is None or not isinstance(table, Table) or not numbered(session, rows):
+        session.add_all(rows)
+        session.flush()
+        return False
+    mapper = inspect(model)
+    columns = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
+    values = []
+    for row in rows:
+        state = row.__dict__
+        if any(state.get(key) is None and column.default is not None for key, column in columns):
+            raise ValueError(f"{model.__name__}: give every value with a default (Core does not fill in the ORM's)")
+        values.append({column.key: state.get(key) for key, column in columns})
+    for row in rows:
+        if row in session:
+            session.expunge(row)
+    with session.no_autoflush:
+        session.execute(insert(table), values)
+    return True
