@@ -94,7 +94,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
 
         # Then, writing: the conversations locked, and what a write depends on read under the lock (receipts,
         # dialogues, tickets waiting for an answer).
-        rows = conversations.take_many(session=session, person_ids=[t.person.id for t in taking], now=now)
+        rows = conversations.hold_many(session=session, person_ids=[t.person.id for t in taking], now=now)
         seen = conversations.receipts(session=session, keys=[t.key for t in taking if t.key is not None])
         for t in taking:
             if t.key in seen:
@@ -127,6 +127,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                     t.turn.dialogue.suggestion = t.offer.id
                 dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
                 pushed[t.at] = engine.settle(t.turn, t.key)
+            conversations.put_back(session=session, rows=rows.values())
         session.commit()
     engine.committed(session)
     for t in taking:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from wuyou.desk.conversations import Held
 from wuyou.desk.models import Conversation
 
 TTL_SECONDS = 30 * 60  # a suggestion or ticket dialogue lapses after 30 minutes of silence
@@ -36,7 +37,7 @@ _IDLE = Dialogue()
 _FIELDS = tuple(f.name for f in fields(Dialogue))
 
 
-def load(row: Conversation, *, now: datetime) -> Dialogue:
+def load(row: Conversation | Held, *, now: datetime) -> Dialogue:
     """The dialogue kept in the person's conversation row; a fresh one when it lapsed or cannot be read."""
     if not row.state or row.updated_at < now - timedelta(seconds=TTL_SECONDS):
         return Dialogue()
@@ -46,7 +47,7 @@ def load(row: Conversation, *, now: datetime) -> Dialogue:
         return Dialogue()  # unreadable state from an older version: start afresh
 
 
-def save(row: Conversation, dialogue: Dialogue, *, now: datetime) -> None:
+def save(row: Conversation | Held, dialogue: Dialogue, *, now: datetime) -> None:
     """Write the dialogue into the row (the caller's commit keeps it with the message's effects)."""
     state = {} if dialogue == _IDLE else {name: copy(getattr(dialogue, name)) for name in _FIELDS}
     if state or row.state:  # a dialogue under way is written (and its time renewed); an idle one left alone
