@@ -35,6 +35,8 @@ def take_many(*, session: Session, person_ids: Collection[str], now: datetime) -
     """`take` for several people in two statements, locked in the order of their ids (two transactions locking
     overlapping sets wait for each other instead of deadlocking)."""
     wanted = _created(session, person_ids, now)
+    if not wanted:
+        return {}
     stmt = select(Conversation).where(Conversation.person_id.in_(wanted)).order_by(Conversation.person_id)
     rows = session.scalars(stmt.with_for_update().execution_options(populate_existing=True))
     return {row.person_id: row for row in rows}
@@ -54,6 +56,8 @@ def hold_many(*, session: Session, person_ids: Collection[str], now: datetime) -
     """`take_many`, the rows read as plain values (a batch of a storm's first reports: the ORM's bookkeeping per
     row cost more than the statements); `put_back` writes the changed ones in one statement."""
     wanted = _created(session, person_ids, now)
+    if not wanted:
+        return {}
     table = Conversation.__table__
     assert isinstance(table, Table)
     rows = session.execute(select(table.c.person_id, table.c.state, table.c.updated_at)
