@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
@@ -30,6 +30,9 @@ PROFILE_SHARE = 0.25  # share of them a later report must resemble
 FOLLOW_UP_WITHIN = timedelta(hours=2)
 SYNC_BATCH = 500  # reports read per statement when catching up with the other processes
 _COLUMNS = (FaultReport.id, FaultReport.at, FaultReport.person_id, FaultReport.branch_code, FaultReport.text)
+# (built once: every batch runs them)
+_NEWER = select(*_COLUMNS).where(FaultReport.id > bindparam("after")).order_by(FaultReport.id).limit(SYNC_BATCH)
+_OPEN = select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
@@ -70,8 +73,7 @@ class SurgeWatch:
             fresh = []
             while True:
                 after = fresh[-1].id if fresh else self._watermark
-                batch = list(session.execute(select(*_COLUMNS).where(FaultReport.id > after)
-                                             .order_by(FaultReport.id).limit(SYNC_BATCH)))
+                batch = list(session.execute(_NEWER, {"after": after}))
                 fresh += batch
                 if len(batch) < SYNC_BATCH:
                     break
@@ -85,7 +87,7 @@ class SurgeWatch:
         if not self._loaded:
             self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
         self._loaded = True
-        open_ids = set(session.scalars(select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))))
+        open_ids = set(session.scalars(_OPEN))
         for incident_id in open_ids - set(self._profiles):
             texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()

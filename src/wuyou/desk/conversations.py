@@ -42,6 +42,16 @@ def take_many(*, session: Session, person_ids: Collection[str], now: datetime) -
     return {row.person_id: row for row in rows}
 
 
+_TABLE = Conversation.__table__
+assert isinstance(_TABLE, Table)
+# (built once: a storm's every batch runs them)
+_HOLD = (select(_TABLE.c.person_id, _TABLE.c.state, _TABLE.c.updated_at)
+         .where(_TABLE.c.person_id.in_(bindparam("ids", expanding=True))).order_by(_TABLE.c.person_id)
+         .with_for_update())
+_PUT_BACK = (update(_TABLE).where(_TABLE.c.person_id == bindparam("who"))
+             .values(state=bindparam("state"), updated_at=bindparam("at")))
+
+
 @dataclass
 class Held:
     """A conversation row a batch took without the ORM: changed in place, written back by `put_back`."""
@@ -58,10 +68,7 @@ def hold_many(*, session: Session, person_ids: Collection[str], now: datetime) -
     wanted = _created(session, person_ids, now)
     if not wanted:
         return {}
-    table = Conversation.__table__
-    assert isinstance(table, Table)
-    rows = session.execute(select(table.c.person_id, table.c.state, table.c.updated_at)
-                           .where(table.c.person_id.in_(wanted)).order_by(table.c.person_id).with_for_update())
+    rows = session.execute(_HOLD, {"ids": wanted})
     return {person_id: Held(person_id, state, at, (copy.deepcopy(state), at)) for person_id, state, at in rows}
 
 
@@ -70,10 +77,7 @@ def put_back(*, session: Session, rows: Iterable[Held]) -> None:
     changed = [{"who": r.person_id, "state": r.state, "at": r.updated_at} for r in rows
                if (r.state, r.updated_at) != r.read]
     if changed:
-        table = Conversation.__table__
-        assert isinstance(table, Table)
-        session.execute(update(table).where(table.c.person_id == bindparam("who"))
-                        .values(state=bindparam("state"), updated_at=bindparam("at")), changed)
+        session.execute(_PUT_BACK, changed)
 
 
 def _created(session: Session, person_ids: Collection[str], now: datetime) -> list[str]:
@@ -87,6 +91,10 @@ def _created(session: Session, person_ids: Collection[str], now: datetime) -> li
     return wanted
 
 
+_RECEIPTS = select(Receipt).where(Receipt.key.in_(bindparam("keys", expanding=True))) \
+    .execution_options(populate_existing=True)
+
+
 def receipt(*, session: Session, key: str) -> Receipt | None:
     """The receipt of a message already acted on (call after `take`, so that a concurrent first delivery of
     the same message has committed or rolled back by now)."""
@@ -97,8 +105,7 @@ def receipts(*, session: Session, keys: Collection[str]) -> dict[str, Receipt]:
     """`receipt` for several messages in one statement."""
     if not keys:
         return {}
-    found = session.scalars(select(Receipt).where(Receipt.key.in_(set(keys)))
-                            .execution_options(populate_existing=True))
+    found = session.scalars(_RECEIPTS, {"keys": list(set(keys))})
     return {row.key: row for row in found}
 
 

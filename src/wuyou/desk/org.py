@@ -389,13 +389,17 @@ def persons_by_identity(*, session: Session, platform: str, external_ids: Collec
     """`person_by_identity` for several accounts on one platform, in one statement: external id → person."""
     if not external_ids:
         return {}
-    rows = session.execute(
-        select(Identity.external_id, Person)
-        .join(Identity, Identity.person_id == Person.id)
-        .where(Identity.platform == platform, Identity.external_id.in_(set(external_ids)), Person.active)
-        .options(lazyload(Person.branch))  # a batch of reporters rarely needs their branch's row
-    )
+    rows = session.execute(_BY_IDENTITY, {"platform": platform, "ids": list(set(external_ids))})
     return {external: person for external, person in rows}
+
+
+_BY_IDENTITY = (  # (built once: every batch of a storm runs it)
+    select(Identity.external_id, Person)
+    .join(Identity, Identity.person_id == Person.id)
+    .where(Identity.platform == bindparam("platform"), Identity.external_id.in_(bindparam("ids", expanding=True)),
+           Person.active)
+    .options(lazyload(Person.branch))  # a batch of reporters rarely needs their branch's row
+)
 
 
 def person_named(*, session: Session, word: str) -> Person | None:

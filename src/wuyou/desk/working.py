@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, sla
@@ -121,8 +121,11 @@ def waiting_among(*, session: Session, reporter_ids: Collection[str]) -> set[str
     """Which of these reporters have a ticket waiting for their answer (one statement for all of them)."""
     if not reporter_ids:
         return set()
-    return set(session.scalars(select(Ticket.reporter_id).where(Ticket.reporter_id.in_(set(reporter_ids)),
-                                                               Ticket.status == "waiting")))
+    return set(session.scalars(_WAITING, {"ids": list(set(reporter_ids))}))
+
+
+_WAITING = select(Ticket.reporter_id).where(Ticket.reporter_id.in_(bindparam("ids", expanding=True)),
+                                            Ticket.status == "waiting")  # (built once: every batch runs it)
 
 
 def add_info(
