@@ -101,11 +101,11 @@ def _buffered_stderr() -> io.TextIOBase:
     return io.TextIOWrapper(io.BufferedWriter(raw, 1 << 16), encoding="utf-8", errors="backslashreplace")
 
 
-def configure(fmt: str = "text", level: int = logging.INFO, *, buffered: bool = True) -> None:
+def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     """Set up the root logger once per process, at the edge (the CLI, a server's worker process). Uvicorn's own
     loggers (its access log too) are left unconfigured, so that their lines come here: masked, with request ids,
     as JSON when asked."""
-    handler: logging.StreamHandler = BufferedHandler() if buffered else logging.StreamHandler()  # type: ignore[type-arg]
+    handler = BufferedHandler()
     handler.addFilter(RequestIdFilter())
     handler.addFilter(MaskSecrets())
     handler.setFormatter(JsonFormatter() if fmt == "json" else

@@ -245,16 +245,13 @@ def export_dir(*, session: Session, directory: Path) -> int:
     return len(docs)
 
 
-def version(*, session: Session) -> str:
-    """Changes whenever an article is written, so every process can tell its index is stale."""
-    return version_of(*session.execute(select(*version_columns())).one())
-
-
 def version_columns() -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
-    """What `version` reads, as columns of a statement that may read more."""
+    """What the articles' version is read from (it changes whenever an article is written, so every process can tell
+    its index is stale), as columns of a statement that reads more (`kb.index`)."""
     return (select(func.count()).select_from(Article).scalar_subquery(),
             select(func.max(Article.updated_at)).scalar_subquery())
 
 
 def version_of(count: int, latest: datetime | None) -> str:
+    """The version, from what `version_columns` read."""
     return f"{count}:{latest}"
