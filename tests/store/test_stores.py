@@ -95,3 +95,20 @@ def test_incr_within_counts_the_second_key_only_for_a_first_still_within_its_lim
     assert store.incr_within([], [], [], ttl=0.3) == []
     time.sleep(0.35)  # the second counters expire with their window too
     assert store.incr_within(["p1"], [2], ["b1"], ttl=0.3) == [(1, 1)]
+
+
+def test_claim_many_stores_free_keys_tells_what_the_others_hold_and_reads_peeks(store: StateStore) -> None:
+    store.set("nonce:2", "earlier")
+    store.set("held:a", "[\"文本\"]")
+    held, peeked = store.claim_many([("nonce:1", "d1", 5), ("nonce:2", "d2", 5), ("nonce:1", "d3", 5)],
+                                    ["held:a", "held:b"])
+    assert held == [None, "earlier", "d1"]  # stored / held by another / stored moments ago by this very call
+    assert peeked == ["[\"文本\"]", None]
+    assert store.get("nonce:1") == "d1" and store.get("nonce:2") == "earlier"
+    assert store.claim_many([], []) == ([], [])
+
+
+def test_claimed_keys_expire(store: StateStore) -> None:
+    store.claim_many([("short", "v", 0.05)])
+    time.sleep(0.12)
+    assert store.claim_many([("short", "w", 5)]) == ([None], [])

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wuyou.adapters.channels import Channels, load_channels
 from wuyou.adapters.delivery import ChannelSender, Deliverer, DeliveryLoop, HttpMailboxSender
 from wuyou.adapters.settings import Settings
+from wuyou.adapters.store_trips import StoreTrips
 from wuyou.bot.engine import Engine, InboundLimits
 from wuyou.bot.intake import Intake
 from wuyou.bot.surge import SurgeWatch
@@ -60,6 +61,7 @@ class Desk:
     channels: Channels
     queue_rules: housekeeping.Rules
     intake: Intake  # where the platform adapters hand their messages (batched for the engine)
+    trips: StoreTrips  # the webhooks' state-store look-ups, batched off the event loop
     war_rooms: WarRooms | None = None  # groups and topics on the chat platforms, when configured
     webhooks: WebhookSender | None = None  # outgoing webhook deliveries
     digest_week: date | None = None  # the last week whose digests this process saw delivered
@@ -127,6 +129,7 @@ class Desk:
 
     def close(self) -> None:
         self.intake.close()
+        self.trips.close()
         self.loop.stop()
         self.db.dispose()
 
@@ -223,7 +226,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
                              branch_per_window=settings.rate_branch_per_minute),
     )
     desk = Desk(settings, db, sessions, bot.store, catalog, bot, deliverer, loop, clock, channels,
-                queue_rules(settings), Intake(bot))
+                queue_rules(settings), Intake(bot), StoreTrips(bot.store))
     jobs.extend((desk.sla_round, desk.housekeeping_round, desk.incidents_round, desk.notices_round,
                  desk.digests_round))
     from wuyou.adapters.webhook_sender import WebhookSender

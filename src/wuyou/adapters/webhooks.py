@@ -13,7 +13,8 @@ from defusedxml import ElementTree as SafeXml
 from defusedxml.common import DefusedXmlException
 from fastapi import HTTPException, Request
 
-from wuyou.store import StateStore, StoreError
+from wuyou.adapters.store_trips import StoreTrips
+from wuyou.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def check_fresh(store: StateStore, *, scope: str, now: float, timestamp: str, nonce: str, body: bytes) -> None:
+async def check_fresh(trips: StoreTrips, *, scope: str, now: float, timestamp: str, nonce: str, body: bytes,
+                      peek: str | None = None) -> str | None:
     """403 unless the timestamp is within FRESH_SECONDS of now and this timestamp + nonce never came with another
     body. The same body again is the platform redelivering a request it got no answer for (message receipts make
     that harmless); another body under a used nonce is a replay. When the state store is down the nonce goes
-    unchecked (the signature and the timestamp still are): refusing every message would be worse."""
+    unchecked (the signature and the timestamp still are): refusing every message would be worse.
+
+    In the same round trip (`StoreTrips`, shared with other requests), the value of the key `peek`, returned."""
     try:
         age = abs(now - int(timestamp))
     except ValueError as exc:
@@ -54,11 +58,12 @@ def check_fresh(store: StateStore, *, scope: str, now: float, timestamp: str, no
         raise HTTPException(status_code=403, detail="stale timestamp")
     key, digest = f"{scope}:nonce:{timestamp}:{nonce}", hashlib.sha256(body).hexdigest()
     try:
-        if store.set_nx(key, digest, ttl=2 * FRESH_SECONDS) or store.get(key) == digest:
-            return
+        held, peeked = await trips.claim(key, digest, ttl=2 * FRESH_SECONDS, peek=peek)
     except StoreError as exc:
         log.warning("webhook nonce not checked (state store unavailable): %s", exc)
-        return
+        return None
+    if held is None or held == digest:
+        return peeked
     raise HTTPException(status_code=403, detail="nonce already used")
 
 

@@ -1,12 +1,12 @@
 """The WeChat Official Account channel: `/channels/wechat/{account}`.
 
 Inbound: URL verification; every POST is checked before any work — body size, the `signature` of
-token/timestamp/nonce (constant-time), timestamp freshness, a nonce used once, XML without DTDs or
-entities (defusedxml), then the AES envelope (`wechatpy`'s `WeChatCrypto`, which checks
-`msg_signature`). A message is handled once per `MsgId` (events: sender + time + event), however often
-WeChat retries it. When the engine answers within WeChat's deadline the answer goes back as the passive
-reply; otherwise the request is acknowledged with `success` and the answer is pushed through the
-customer-service API (via the outbox, so it survives a crash).
+token/timestamp/nonce (constant-time), XML without DTDs or entities (defusedxml), the AES envelope (`wechatpy`'s
+`WeChatCrypto`, which checks `msg_signature`), then timestamp freshness and a nonce used once (in one state-store
+round trip with other requests', which also tells whether texts are held for the sender). A message is handled
+once per `MsgId` (events: sender + time + event), however often WeChat retries it. When the engine answers within
+WeChat's deadline the answer goes back as the passive reply; otherwise the request is acknowledged with `success`
+and the answer is pushed through the customer-service API (via the outbox, so it survives a crash).
 
 Outbound (`WeChatSender`): customer-service text messages with an access token shared by every process
 through the state store and refreshed under a lock. When WeChat refuses because the 48-hour window has
@@ -80,13 +80,20 @@ def _signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> boo
     return hmac.compare_digest(expected.encode(), (signature or "").encode())  # bytes: any input compares
 
 
-def _check_request(desk: Desk, account: WeChatAccount, params: dict[str, str], body: bytes) -> None:
-    """Signature, freshness and single use of the nonce: refused with 403 before anything is read."""
-    timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
-    if not _signature_ok(account.token, params.get("signature", ""), timestamp, nonce):
+def _check_signature(account: WeChatAccount, params: dict[str, str]) -> None:
+    """The query's signature, before anything is read: 403 when it does not hold."""
+    if not _signature_ok(account.token, params.get("signature", ""), params.get("timestamp", ""),
+                         params.get("nonce", "")):
         raise HTTPException(status_code=403, detail="bad signature")
-    check_fresh(desk.store, scope=f"wx:{account.name}", now=desk.clock().timestamp(), timestamp=timestamp,
-                nonce=nonce, body=body)
+
+
+async def _check_fresh(desk: Desk, account: WeChatAccount, params: dict[str, str], body: bytes, openid: str) -> bool:
+    """Freshness and single use of the nonce (403 otherwise); whether texts are held for the sender, found in the
+    same round trip to the state store."""
+    held = await check_fresh(desk.trips, scope=f"wx:{account.name}", now=desk.clock().timestamp(),
+                             timestamp=params.get("timestamp", ""), nonce=params.get("nonce", ""), body=body,
+                             peek=_held_key(account, openid))
+    return held is not None
 
 
 @router.get("/{account}")
@@ -95,9 +102,7 @@ def verify(account: str, request: Request) -> Response:
     desk = _desk(request)
     acc = _account(desk, account)
     params = dict(request.query_params)
-    if not _signature_ok(acc.token, params.get("signature", ""), params.get("timestamp", ""),
-                         params.get("nonce", "")):
-        raise HTTPException(status_code=403, detail="bad signature")
+    _check_signature(acc, params)
     return Response(params.get("echostr", ""), media_type="text/plain")
 
 
@@ -108,7 +113,7 @@ async def receive(account: str, request: Request) -> Response:
     acc = _account(desk, account)
     body = await read_body(request, MAX_BODY)
     params = dict(request.query_params)
-    _check_request(desk, acc, params, body)
+    _check_signature(acc, params)
     safe_xml(body)
     encrypted = params.get("encrypt_type") == "aes"
     crypto = WeChatCrypto(acc.token, acc.aes_key, acc.app_id)
@@ -128,8 +133,9 @@ async def receive(account: str, request: Request) -> Response:
             getattr(message, name)
     except Exception as exc:
         raise HTTPException(status_code=400, detail="unreadable message") from exc
+    held = await _check_fresh(desk, acc, params, body, str(message.source))
     return await _handle(desk, acc, message, plain if isinstance(plain, str) else plain.decode(),
-                         crypto if encrypted else None, params)
+                         crypto if encrypted else None, params, held)
 
 
 def _dedup_key(message: Any) -> str:
@@ -139,15 +145,14 @@ def _dedup_key(message: Any) -> str:
 
 
 async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, crypto: WeChatCrypto | None,
-                  params: dict[str, str]) -> Response:
+                  params: dict[str, str], held: bool) -> Response:
     inbound = _inbound(desk, acc, message)
     if inbound is None:
         return _success()
     started = time.monotonic()
     # Through the batching intake, as the other channels: a message still waiting when the reply deadline passes
     # is kept in the database before `success` (below), and taken by a worker's round if this process dies first.
-    future: Future[Answer] = desk.intake.submit(inbound)
-    waiting = asyncio.wrap_future(future)
+    waiting = desk.intake.waiting(inbound)
     waiting.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen here or in _push_late
     try:
         try:
@@ -160,15 +165,15 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
                 # process dies before taking it, a worker does.
                 if not await asyncio.wrap_future(_pool.submit(_keep, desk, acc, inbound, plain)):
                     await refuse_for_redelivery(started)  # not kept: WeChat must deliver it again
-                future.add_done_callback(lambda done: _pool.submit(_push_late, desk, acc, inbound, done))
+                waiting.add_done_callback(lambda done: _pool.submit(_push_late, desk, acc, inbound, done))
                 return _success()
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
         await refuse_for_redelivery(started)
     if answer.duplicate and not await asyncio.wrap_future(_pool.submit(_claim, desk, answer.receipt)):
         return _success()  # a redelivery whose answer went (or goes) out through the customer-service API
-    held = _take_held(desk.store, acc, message.source)
-    text = "\n\n".join([*held, *(_render(r) for r in answer.replies)]).strip()
+    texts = _take_held(desk.store, acc, message.source) if held else []
+    text = "\n\n".join([*texts, *(_render(r) for r in answer.replies)]).strip()
     if not text:
         return _success()
     reply = TextReply(source=message.target, target=message.source, content=_cut(text)).render()
@@ -299,7 +304,8 @@ def fetch_media(client: Any, url: str, media_id: str, kind: str) -> tuple[Attach
         return (Attachment(kind=kind, ref=media_id),)
 
 
-def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[Answer], tries: int = 0) -> None:
+def _push_late(desk: Desk, acc: WeChatAccount, inbound: Inbound, done: Future[Answer] | asyncio.Future[Answer],
+               tries: int = 0) -> None:
     """The engine answered after the deadline: queue the answer for the customer-service API (unless WeChat's
     redelivery of the message already carried it). WeChat already got `success` and will not deliver the message
     again, so a message the database could not take then is taken again here, and an answer that could not be

@@ -95,8 +95,8 @@ async def receive(account: str, request: Request) -> Response:
         raise HTTPException(status_code=403, detail="bad message signature") from exc
     except Exception as exc:
         raise HTTPException(status_code=400, detail="undecryptable message") from exc
-    check_fresh(desk.store, scope=f"wecom:{acc.name}", now=desk.clock().timestamp(), timestamp=p["timestamp"],
-                nonce=p["nonce"], body=body)
+    await check_fresh(desk.trips, scope=f"wecom:{acc.name}", now=desk.clock().timestamp(), timestamp=p["timestamp"],
+                      nonce=p["nonce"], body=body)
     raw = plain.encode() if isinstance(plain, str) else plain
     safe_xml(raw)
     fields = {child.tag: (child.text or "") for child in SafeXml.fromstring(raw)}

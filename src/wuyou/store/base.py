@@ -30,6 +30,12 @@ class StateStore(Protocol):
         """Store `value` only if `key` is absent; True when this call stored it."""
         ...
 
+    def claim_many(self, claims: Sequence[tuple[str, str, float]], peek: Sequence[str] = ()
+                   ) -> tuple[list[str | None], list[str | None]]:
+        """`set_nx` of each (key, value, ttl) claim and a `get` of each `peek` key, all in one round trip to the
+        server. For each claim: None when this call stored it, else the value the key holds; each peek's value."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove `key` if present."""
         ...

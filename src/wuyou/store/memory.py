@@ -44,6 +44,17 @@ class MemoryStore:
             self._data[key] = (value, self._clock() + ttl)
             return True
 
+    def claim_many(self, claims: Sequence[tuple[str, str, float]], peek: Sequence[str] = ()
+                   ) -> tuple[list[str | None], list[str | None]]:
+        with self._mutex:
+            held: list[str | None] = []
+            for key, value, ttl in claims:
+                current = self._live(key)
+                if current is None:
+                    self._data[key] = (value, self._clock() + ttl)
+                held.append(current)
+            return held, [self._live(key) for key in peek]
+
     def incr(self, key: str, *, ttl: float) -> int:
         with self._mutex:
             current = self._live(key)

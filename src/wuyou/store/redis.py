@@ -100,6 +100,23 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreError(str(exc)) from exc
 
+    def claim_many(self, claims: Sequence[tuple[str, str, float]], peek: Sequence[str] = ()
+                   ) -> tuple[list[str | None], list[str | None]]:
+        if not claims and not peek:
+            return [], []
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value, ttl in claims:
+            pipe.set(self._k(key), value, nx=True, px=max(1, int(ttl * 1000)))
+            pipe.get(self._k(key))
+        for key in peek:
+            pipe.get(self._k(key))
+        try:
+            done = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        n = 2 * len(claims)
+        return [None if done[i] else done[i + 1] for i in range(0, n, 2)], list(done[n:])
+
     def incr(self, key: str, *, ttl: float) -> int:
         return self.incr_many([key], ttl=ttl)[0]
 
