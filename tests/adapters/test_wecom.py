@@ -201,3 +201,21 @@ def test_markdown_text_cards_and_group_chats(dialog: Dialog, fake_wecom: FakeWeC
                      ("appchat/update", None), ("appchat/send", "text")]
     create = fake_wecom.calls[2][1]
     assert create["userlist"] == [ENGINEER, "WangFang"] and create["owner"] == ENGINEER
+
+
+def test_a_redelivered_message_whose_replies_are_deferred_queues_them_once(dialog: Dialog,
+                                                                           fake_wecom: FakeWeCom) -> None:
+    from wuyou.adapters.wecom import PER_MEMBER_MINUTE, WeComSender
+    from wuyou.desk.models import OutboxMessage
+
+    sender = WeComSender(dialog.desk.channels.wecom["ops"], dialog.desk.store)
+    for i in range(PER_MEMBER_MINUTE):  # li.wei's minute of WeCom messages is used up: replies go to the outbox
+        sender.post(user=ENGINEER, text=f"第 {i} 条", buttons=[], key=f"k{i}")
+    w = WeComServer(dialog)
+    fields = {"MsgType": "text", "Content": "我的工单", "MsgId": "7777"}
+    assert w.post(fields).status_code == 200
+    assert w.post(fields).status_code == 200  # WeCom delivers it again: the same deferred replies, not twice
+    with dialog.desk.sessions() as s:
+        keys = list(s.scalars(select(OutboxMessage.idempotency_key)
+                              .where(OutboxMessage.idempotency_key.like("wecom:reply:7777:%"))))
+    assert keys and len(keys) == len(set(keys))

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.adapters import counters, http_mailbox
@@ -82,17 +83,24 @@ class Deliverer:
                     receipt: str | None = None) -> bool:
         """Answers a platform would not take now (or came too late for a passive reply) go to the person through
         the outbox as plain text, so they are not lost; False when nobody of the directory has that address. With
-        the message's `receipt`, only if nobody else has delivered its answer (a redelivery may have carried it)."""
+        the message's `receipt`, only if nobody else has delivered its answer (a redelivery may have carried it).
+        Texts already queued under their keys (the same message delivered again) are not queued twice."""
         with self._sessions() as session:
             person = person_by_identity(session=session, platform=platform, external_id=address)
             if person is None:
                 return False
             if receipt is not None and not conversations.claim_answer(session=session, key=receipt):
                 return True
-            for i, text in enumerate(texts):
-                outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
-                               key=f"{key}:{i}", now=self._clock())
-            session.commit()
+            keys = [f"{key}:{i}" for i in range(len(texts))]
+            known = outbox.known_keys(session=session, keys=keys)
+            for text, text_key in zip(texts, keys, strict=True):
+                if text_key not in known:
+                    outbox.enqueue(session=session, person_id=person.id, template="raw_text", params={"text": text},
+                                   key=text_key, now=self._clock())
+            try:
+                session.commit()
+            except IntegrityError:  # another process queued the same texts meanwhile
+                session.rollback()
         return True
 
     def run_once(self, *, limit: int = 100) -> int:

@@ -45,6 +45,13 @@ def enqueue(
     return message
 
 
+def known_keys(*, session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys a notification already has."""
+    if not keys:
+        return set()
+    return set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+
+
 def queued(session: Session) -> bool:
     """Whether this session added a notification (the delivery loop is woken after its commit only then: under
     a storm, waking it at every commit made it take its turn at the database hundreds of times a second)."""
