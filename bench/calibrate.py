@@ -1,11 +1,15 @@
 """Fit the matcher's confidence calibration (a logistic model over its query-independent signals).
 
-    .venv/bin/python bench/calibrate.py [--kb-sample DIR]
+    .venv/bin/python bench/calibrate.py [--kb-sample DIR] [--check DIR ...] [--pooled]
 
-Prints the coefficients to paste into `CALIBRATION` in src/wuyou/kb/matching.py, and 5-fold
-cross-validated top-1 / top-3 / quiet figures at a few thresholds, so that the choice is judged on
-cases the fit did not see. The signals are ratios (coverage, title similarity, normalised BM25
-strength, margin, share of unknown words, message length), so the fit carries to other KBs.
+Prints the coefficients to paste into `CALIBRATION` in src/wuyou/kb/matching.py (fitted on --kb-sample, by
+default ../shared/kb-sample), then at a few thresholds: the figures on that set, 5-fold cross-validated ones,
+and the figures on each --check set, a KB the fit never saw (by default the independent sets in bench/:
+holdout-kb, holdout3-kb, holdout4-kb — hospitals, logistics, telecom, factories, hotels, schools, pharmacies,
+petrol stations, car dealers; bench/holdout2-kb is kept for kb_quality.py alone). With --pooled, the
+alternative of fitting on all the sets at once, each measured left out of the fit in turn. The signals are
+ratios (coverage, title similarity, normalised BM25 strength, margin, share of unknown words, message length),
+so the fit carries to other KBs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ Row = tuple[dict[str, Any], list[str], list[dict[str, float]]]
 def default_sample() -> Path:
     beside = Path(__file__).resolve().parents[2] / "shared" / "kb-sample"
     return beside if beside.exists() else Path("/work/shared/kb-sample")
+
+
+def default_checks() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    return [here / "holdout-kb", here / "holdout3-kb", here / "holdout4-kb"]
 
 
 def collect(sample: Path) -> list[Row]:
@@ -72,27 +81,41 @@ def evaluate(rows: list[Row], w: np.ndarray, b: float, threshold: float) -> tupl
     return top1 / max(n, 1), top3 / max(n, 1), quiet / max(nn, 1)
 
 
+def figures(values: tuple[float, float, float] | np.ndarray) -> str:
+    return " ".join(f"{x:.3f}" for x in values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--kb-sample", type=Path, default=default_sample())
+    parser.add_argument("--kb-sample", type=Path, default=default_sample(), help="the set the fit is made on")
+    parser.add_argument("--check", type=Path, action="append", help="a set to measure the fit on (repeatable)")
+    parser.add_argument("--pooled", action="store_true", help="also: fit on all the sets, each left out in turn")
     args = parser.parse_args()
     rows = collect(args.kb_sample)
+    checks = {path.name: collect(path) for path in (args.check or default_checks())}
     w, b = fit(rows)
     coefficients = {"bias": round(b, 3), **{k: round(float(v), 3) for k, v in zip(KEYS, w, strict=True)}}
     print("CALIBRATION =", coefficients)
     order = list(range(len(rows)))
     random.Random(1).shuffle(order)
-    print("threshold  fitted-on-all (top-1 top-3 quiet)   5-fold cross-validated (top-1 top-3 quiet)")
-    for threshold in (30, 35, 40, 45, 47, 50):
-        total = np.zeros(3)
-        for fold in range(5):
-            held = set(order[fold::5])
-            wf, bf = fit([r for i, r in enumerate(rows) if i not in held])
-            total += evaluate([r for i, r in enumerate(rows) if i in held], wf, bf, threshold)
-        everything = evaluate(rows, w, b, threshold)
-        cv = total / 5
-        print(f"{threshold:>9}  {everything[0]:.3f} {everything[1]:.3f} {everything[2]:.3f}"
-              f"{'':>21}{cv[0]:.3f} {cv[1]:.3f} {cv[2]:.3f}")
+    folds = [set(order[fold::5]) for fold in range(5)]
+    fitted = [fit([r for i, r in enumerate(rows) if i not in held]) for held in folds]
+    print(f"\ntop-1 top-3 quiet   {'fitted on ' + args.kb_sample.name:<19} {'5-fold CV':<19} "
+          + " ".join(f"{name:<19}" for name in checks))
+    for threshold in (35, 40, 45, 47, 50, 55):
+        cv = sum(np.array(evaluate([r for i, r in enumerate(rows) if i in held], *wb, threshold))
+                 for held, wb in zip(folds, fitted, strict=True)) / 5
+        print(f"threshold {threshold:<9} {figures(evaluate(rows, w, b, threshold)):<19} {figures(cv):<19} "
+              + " ".join(f"{figures(evaluate(rs, w, b, threshold)):<19}" for rs in checks.values()))
+    if args.pooled:
+        every = {args.kb_sample.name: rows, **checks}
+        left_out = {name: fit([r for other, rs in every.items() if other != name for r in rs]) for name in every}
+        print("\npooled: fitted on the other sets, measured on the one left out (top-1 top-3 quiet)")
+        print(f"{'':<19} " + " ".join(f"{name:<19}" for name in every) + " mean")
+        for threshold in (40, 45, 50, 55):
+            each = [np.array(evaluate(rs, *left_out[name], threshold)) for name, rs in every.items()]
+            print(f"threshold {threshold:<9} " + " ".join(f"{figures(e):<19}" for e in each)
+                  + f" {figures(sum(each) / len(each))}")
 
 
 if __name__ == "__main__":
