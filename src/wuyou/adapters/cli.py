@@ -118,13 +118,15 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
-    from wuyou.desk.org import import_org, load_org_file
+    from wuyou.db import refresh_statistics
+    from wuyou.desk.org import TABLES, import_org, load_org_file
 
     desk = _desk(settings)
     with desk.sessions() as session:
         summary = import_org(session=session, doc=load_org_file(Path(args.file).read_text(encoding="utf-8")))
         _audited(session, "cli org import", args.file)
         session.commit()
+        refresh_statistics(session, TABLES)
     print(
         f"imported {summary.regions} regions, {summary.branches} branches, {summary.categories} categories, "
         f"{summary.teams} teams, {summary.people} people, {summary.sla_policies} SLA policies, "
@@ -133,6 +135,7 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.db import refresh_statistics
     from wuyou.kb import articles
 
     docs = articles.read_dir(Path(args.dir))
@@ -140,6 +143,7 @@ def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
     with desk.sessions() as session:
         count = articles.upsert(session=session, docs=docs, now=utcnow())
         session.commit()
+        refresh_statistics(session, ["kb_articles"])
     print(f"imported {count} articles")
 
 

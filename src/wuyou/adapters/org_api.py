@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from wuyou.adapters.auth import Admin, Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.db import refresh_statistics
 from wuyou.desk import org, org_export, scope
 from wuyou.desk.errors import OrgFileError
 from wuyou.desk.models import Branch, Person, Region, Team
@@ -79,6 +80,7 @@ def put_org(body: dict[str, Any], request: Request, _: Admin) -> dict[str, Any]:
             session.rollback()
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         session.commit()
+        refresh_statistics(session, org.TABLES)
         return org_export.export_doc(session=session)
 
 

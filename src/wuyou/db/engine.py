@@ -6,9 +6,10 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,16 @@ def reading(session: Session) -> None:
     transaction's first statement; the caller commits it before writing. Elsewhere it changes nothing."""
     if not session.in_transaction():
         session.connection(execution_options={READING: True})
+
+
+def refresh_statistics(session: Session, tables: Sequence[str]) -> None:
+    """After a bulk import, the query planner's statistics of these tables brought up to date (PostgreSQL's
+    `ANALYZE`; SQLite plans well enough without). Autovacuum would get to it within minutes, but a storm can begin
+    sooner: 40,000 people just imported and estimated at 38 had the look-up of a batch's 32 senders read every
+    identity of their platform, 7 ms instead of 0.5. Commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(tables)))
+    session.commit()
 
 
 class WriterTurns:

@@ -48,6 +48,10 @@ def _req(item: Any, key: str, where: str) -> str:
     return str(item[key])
 
 
+# What `import_org` writes (their planner statistics are refreshed after a big import).
+TABLES = ("regions", "branches", "categories", "people", "identities", "teams", "team_members")
+
+
 def load_org_file(text: str) -> dict[str, Any]:
     """Parse the org YAML (safe loader: no tags, no code)."""
     try:
