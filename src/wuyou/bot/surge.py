@@ -120,7 +120,7 @@ class SurgeWatch:
                                 channel=channel, category_id=category)
                     for (person, text, channel), category in zip(reports, categories or [None] * len(reports),
                                                                  strict=True)]
-            written = bulk.inserted(session, rows)  # (SQLite: one statement for them all, outside the ORM)
+            written = bulk.inserted(session, rows)  # (one statement for them all, outside the ORM)
             ids = sorted(row.id for row in rows)
             if ids and ids[0] == self._watermark + 1 and ids[-1] - ids[0] == len(ids) - 1:
                 self._watermark = ids[-1]  # nobody else's in between: nothing to read back next time
