@@ -8,13 +8,11 @@ in one `claim_many`, and hands the results to each event loop in one hop."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from dataclasses import dataclass
 
+from wuyou.bot.intake import settle_on_loops
 from wuyou.store import StateStore, StoreError
-
-log = logging.getLogger(__name__)
 
 Found = tuple[str | None, str | None]  # what the claimed key held (None: claimed now), the peeked key's value
 Outcome = Found | StoreError
@@ -72,7 +70,8 @@ class StoreTrips:
                 asks, self._asks = self._asks, []
             if not asks:
                 return
-            _settle(asks, self._trip(asks))
+            settle_on_loops(((a.loop, a.future, outcome) for a, outcome in zip(asks, self._trip(asks), strict=True)),
+                            what="state-store answers")
 
     def _trip(self, asks: list[_Ask]) -> list[Outcome]:
         peeks = [a.peek for a in asks if a.peek is not None]
@@ -82,24 +81,3 @@ class StoreTrips:
             return [exc] * len(asks)
         values = iter(peeked)
         return [(found, next(values) if a.peek is not None else None) for a, found in zip(asks, held, strict=True)]
-
-
-def _settle(asks: list[_Ask], outcomes: list[Outcome]) -> None:
-    hops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Found], Outcome]]] = {}
-    for ask, outcome in zip(asks, outcomes, strict=True):
-        hops.setdefault(ask.loop, []).append((ask.future, outcome))
-    for loop, settled in hops.items():
-        try:
-            loop.call_soon_threadsafe(_resolve, settled)
-        except RuntimeError:  # the loop has closed: nobody is waiting any more
-            log.info("%d state-store answers for a closed event loop dropped", len(settled))
-
-
-def _resolve(settled: list[tuple[asyncio.Future[Found], Outcome]]) -> None:
-    for future, outcome in settled:
-        if future.done():  # the request was cancelled (its client hung up)
-            continue
-        if isinstance(outcome, StoreError):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
