@@ -106,3 +106,37 @@ def test_closing_answers_what_was_asked_and_refuses_more() -> None:
     trips.close()
     with pytest.raises(RuntimeError):
         asyncio.run(ask())
+
+
+class BrokenOnce(MemoryStore):
+    """A store whose first `claim_many` fails with something that is not a StoreError (a bug)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def claim_many(self, claims: Sequence[tuple[str, str, float]], peek: Sequence[str] = ()
+                   ) -> tuple[list[str | None], list[str | None]]:
+        self.calls += 1
+        if self.calls == 1:
+            raise ValueError("a bug")
+        return super().claim_many(claims, peek)
+
+
+def test_a_failing_trip_fails_its_asks_and_the_next_asks_are_still_answered(caplog: pytest.LogCaptureFixture) -> None:
+    trips = StoreTrips(BrokenOnce())
+
+    async def asks() -> tuple[BaseException | None, tuple[str | None, str | None]]:
+        try:
+            await asyncio.wait_for(trips.claim("n:1", "x", ttl=5), timeout=5)
+            failure = None
+        except StoreError as exc:
+            failure = exc
+        return failure, await asyncio.wait_for(trips.claim("n:2", "y", ttl=5), timeout=5)
+
+    try:
+        failure, later = asyncio.run(asks())
+    finally:
+        trips.close()
+    assert isinstance(failure, StoreError) and later == (None, None)
+    assert "look-ups failed" in caplog.text

@@ -8,11 +8,14 @@ in one `claim_many`, and hands the results to each event loop in one hop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass
 
 from wuyou.bot.intake import settle_on_loops
 from wuyou.store import StateStore, StoreError
+
+log = logging.getLogger(__name__)
 
 Found = tuple[str | None, str | None]  # what the claimed key held (None: claimed now), the peeked key's value
 Outcome = Found | StoreError
@@ -79,5 +82,8 @@ class StoreTrips:
             held, peeked = self._store.claim_many([(a.key, a.value, a.ttl) for a in asks], peeks)
         except StoreError as exc:
             return [exc] * len(asks)
+        except Exception as exc:  # a bug must not stop the thread: every later request would wait for ever
+            log.exception("state-store look-ups failed")
+            return [StoreError(f"look-up failed: {exc!r}")] * len(asks)
         values = iter(peeked)
         return [(found, next(values) if a.peek is not None else None) for a, found in zip(asks, held, strict=True)]
