@@ -137,13 +137,14 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.db import refresh_statistics
     from wuyou.kb import articles
+    from wuyou.kb.models import Article
 
     docs = articles.read_dir(Path(args.dir))
     desk = _desk(settings)
     with desk.sessions() as session:
         count = articles.upsert(session=session, docs=docs, now=utcnow())
         session.commit()
-        refresh_statistics(session, ["kb_articles"])
+        refresh_statistics(session, [Article.__tablename__])
     print(f"imported {count} articles")
 
 
