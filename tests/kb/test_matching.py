@@ -6,8 +6,8 @@ import pytest
 
 from tests.conftest import shared
 from wuyou.kb.articles import read_dir
-from wuyou.kb.matching import Matcher
-from wuyou.kb.text import normalise, tidy
+from wuyou.kb.matching import Matcher, calibrate
+from wuyou.kb.text import asks_question, normalise, says_fault, tidy
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,34 @@ def test_normalise() -> None:
 
 def test_tidy_keeps_words_drops_noise() -> None:
     assert tidy("@运维 打印机又卡纸了 急急急!!!  大厅那台") == "打印机又卡纸了 大厅那台"
+
+
+@pytest.mark.parametrize(
+    ("text", "fault", "question"),
+    [
+        ("打印机卡纸了", True, False),
+        ("扫码枪扫不出来 怎么办", True, True),
+        ("屏幕一直黑屏", True, False),
+        ("Printer keeps saying error", True, False),
+        ("会员积分怎么兑换", False, True),
+        ("请假超过三天要谁批", False, True),
+        ("能不能帮我开一张发票", False, True),  # 能不能 asks, it says nothing is wrong
+        ("我也不清楚这个比例是多少", False, True),
+        ("how do I add a printer", False, True),
+        ("明天下午开会", False, False),
+    ],
+)
+def test_fault_and_question_forms(text: str, fault: bool, question: bool) -> None:
+    norm = normalise(text)
+    assert (says_fault(norm), asks_question(norm)) == (fault, question)
+
+
+def test_a_question_that_says_nothing_is_wrong_is_less_confident(matcher: Matcher) -> None:
+    """Asking about a device (which make is it) without saying anything is wrong counts against confidence: the
+    same evidence, said as a fault, would be more confident."""
+    [(_, signals), *_] = matcher.explain("打印机是哪个牌子的")
+    assert (signals["fault"], signals["question"]) == (0.0, 1.0)
+    assert calibrate(signals) < calibrate({**signals, "fault": 1.0, "question": 0.0})
 
 
 @pytest.mark.parametrize(("text", "expected"), [("打印机卡纸了", "KB-P001"), ("打印機卡紙", "KB-P001")])

@@ -50,6 +50,8 @@ class Query:
     words: tuple[str, ...]
     features: dict[int, float]
     requests: tuple[str, ...] = ()  # what it asks for that is not a fix (text.requests)
+    fault: bool = False  # it says something is wrong (text.says_fault)
+    question: bool = False  # it asks something (text.asks_question)
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,8 @@ class Matcher:
             return Query(norm, tuple(dict.fromkeys(ws)), {})
         fids = self._lookup(list(codes))
         features = {fid: weight for fid, weight in zip(fids, codes.values(), strict=True) if fid >= 0}
-        return Query(norm, tuple(dict.fromkeys(ws)), features, tx.requests(norm))
+        return Query(norm, tuple(dict.fromkeys(ws)), features, tx.requests(norm), tx.says_fault(norm),
+                     tx.asks_question(norm))
 
     def set_boosts(self, boosts: Mapping[str, float]) -> None:
         """Ranking multipliers per article id, learned from feedback (swapped in whole, thread-safe)."""
@@ -391,14 +394,16 @@ class Matcher:
             "margin": (best - second) / best if rank == 0 and best else score / best - 1.0,
             "unknown": unknown / total if total else 1.0,
             "words": math.log1p(len(query.words)),
+            "fault": float(query.fault),  # it says something is wrong
+            "question": float(query.question and not query.fault),  # it asks something, and says nothing is wrong
             "asks": asks,  # it asks for a cost, a rule, a procedure … that the article does not speak of
         }
 
 
 # Logistic calibration of the signals into a 0–100 confidence. Fitted by bench/calibrate.py
 # (cross-validated); the signals are ratios, so the same score means the same across KBs.
-CALIBRATION = {"bias": -10.088, "coverage": 3.298, "title": 3.423, "strength": 2.989, "margin": 2.274,
-               "unknown": -0.59, "words": 2.903, "asks": -2.825}
+CALIBRATION = {"bias": -10.47, "coverage": 3.27, "title": 3.453, "strength": 2.975, "margin": 2.222,
+               "unknown": -0.568, "words": 2.886, "asks": -2.671, "fault": 0.53, "question": -0.14}
 
 
 def calibrate(signals: Mapping[str, float]) -> float:

@@ -13,7 +13,10 @@ from wuyou.kb.vocabulary import (
     CHAT_NOISE,
     COURTESY,
     ENGLISH_FILLER,
+    FAULT_WORDS,
     FILLER_WORDS,
+    NOT_FAULT,
+    QUESTION_WORDS,
     REQUEST_PHRASES,
     SYNONYMS,
     VARIANTS,
@@ -137,6 +140,22 @@ def is_courtesy(text: str) -> bool:
 def requests(normalised: str) -> tuple[str, ...]:
     """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call)."""
     return tuple(p for p in REQUEST_PHRASES if p in normalised)
+
+
+_NOT_FAULT = re.compile("|".join(re.escape(w) for w in sorted(NOT_FAULT, key=len, reverse=True)))
+_FAULT = re.compile("|".join(re.escape(w) for w in sorted(FAULT_WORDS, key=len, reverse=True)))
+_QUESTION = re.compile("|".join(re.escape(w) for w in sorted(QUESTION_WORDS, key=len, reverse=True)))
+
+
+def says_fault(normalised: str) -> bool:
+    """Whether a normalised message says something is wrong (不 / 没 / 失败 / 黑屏 / error …), outside a question
+    form (能不能) or "I don't know" (不清楚)."""
+    return _FAULT.search(_NOT_FAULT.sub(" ", normalised + " ")) is not None
+
+
+def asks_question(normalised: str) -> bool:
+    """Whether a normalised message asks something (怎么 / 谁 / 多少 / 吗 / how …)."""
+    return _QUESTION.search(normalised + " ") is not None
 
 
 def bigrams(normalised: str) -> list[str]:

@@ -129,6 +129,33 @@ REQUEST_PHRASES: tuple[str, ...] = (
     "投诉", "没人理", "没人管", "态度", "太慢了吧", "催一下",
 )
 
+# How people say that something is wrong, whatever the device or system: what a fault report almost always holds.
+# A message with none of them that asks a question (QUESTION_WORDS) is more likely after a rule, a cost or a way of
+# doing something than a fix. "不" and "没" count unless they are part of NOT_FAULT (a question, "I don't know").
+FAULT_WORDS: tuple[str, ...] = (
+    "不", "没", "无法", "无响应", "无信号", "无网络", "未", "失败", "错误", "出错", "报错", "异常", "故障", "坏", "损坏",
+    "卡住", "卡顿", "卡死", "卡了", "很卡", "太卡", "好卡", "一卡一卡", "卡在", "卡纸", "卡钞", "卡药", "慢", "黑屏", "白屏",
+    "蓝屏", "花屏", "死机", "闪退", "重启", "断", "掉线", "掉了", "丢", "漏", "乱码", "报警", "警告", "提示", "弹窗",
+    "闪", "模糊", "糊", "发淡", "偏", "歪", "跑偏", "错位", "出界", "响个", "一直响", "一直叫", "杂音", "电流声", "烫",
+    "冒烟", "焦味", "鼓包", "裂", "碎", "停了", "崩", "挂了", "空白", "全黑", "黑的", "白的", "变灰", "发黄", "暗",
+    "离线", "脱机", "锁", "过期", "超时", "转圈", "对不上", "差了", "多扣", "重复", "乱", "跳", "吞", "满了", "用完",
+    "弹框", "退回", "被禁用", "非法", "无效",
+    # English
+    "not ", "no ", "can t", "cannot", "won t", "doesn t", "didn t", "isn t", "unable", "fail", "error", "broken",
+    "down", "slow", "stuck", "jam", "crash", "freez", "frozen", "offline", "blank", "dead", "wrong", "missing",
+    "invalid", "denied", "expired", "locked", "timeout", "timed out", "keeps",
+)
+NOT_FAULT: tuple[str, ...] = (
+    "能不能", "是不是", "要不要", "可不可以", "会不会", "行不行", "对不对", "好不好", "有没有", "用不用", "需不需要",
+    "不知道", "不清楚", "不太懂", "不懂", "不好意思", "不用", "不需要", "不想", "不愿意", "不同", "不错", "没人",
+    "没问题", "提示音",
+)
+QUESTION_WORDS: tuple[str, ...] = (
+    "怎么", "怎样", "如何", "谁", "多少", "哪", "吗", "是否", "能否", "可否", "什么", "几", "啥", "咋", "呢",
+    "能不能", "可不可以", "要不要", "有没有", "是不是", "会不会",
+    "how ", "what ", "who ", "when ", "where ", "which ", "why ", "is there", "can i ", "do i ", "should i ",
+)
+
 # English words that say nothing about the fault.
 ENGLISH_FILLER: frozenset[str] = frozenset(
     """
