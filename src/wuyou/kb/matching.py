@@ -56,15 +56,22 @@ class Query:
 
 @dataclass(frozen=True)
 class Evidence:
-    """How one word of a message can show in an article (feature numbers, -1 where the KB lacks it)."""
+    """How one word of a message can show in an article: the feature numbers the KB has of it — whole (the word,
+    its synonym concept: WHOLE) or in part (its character bigrams: BIGRAMS, its pinyin bigrams: PINYIN) — each
+    with its way and its share of the word (1 whole; 1 / how many bigrams the word has in part)."""
 
     weight: float
     unknown: bool
-    whole: tuple[int, ...]  # the word itself, its synonym concept
-    parts: tuple[tuple[int, ...], ...]  # its character bigrams, its pinyin bigrams
+    fids: tuple[int, ...]
+    ways: tuple[int, ...]
+    shares: tuple[float, ...]
+
+
+WHOLE, BIGRAMS, PINYIN = range(3)
 
 
 SUBWORD_WEIGHT = 0.5
+PART_SHARE = 0.8  # a word found only in part (its bigrams) counts at most this much
 WORD_EVIDENCE_KEPT = 200_000  # words whose evidence an index remembers (forgotten all at once beyond)
 
 
@@ -90,9 +97,32 @@ def _word_parts(word: str) -> list[list[int]]:
     return [p for p in parts if p]
 
 
-def _wanted(evidence: list[Evidence]) -> np.ndarray:
-    """The feature numbers any word of the message can show in, sorted."""
-    return np.array(sorted({f for e in evidence for g in (e.whole, *e.parts) for f in g if f >= 0}), dtype=np.int32)
+@dataclass(frozen=True)
+class CoveragePlan:
+    """A message's evidence laid end to end, so that how much of it a candidate article covers is one search and
+    one weighted count per article: each feature number with its group (word × 3 + way) and its share."""
+
+    fids: np.ndarray
+    groups: np.ndarray
+    shares: np.ndarray
+    weights: np.ndarray  # per word
+    unknown: float  # the share of the message's weight in words the KB never uses
+
+
+def _plan(evidence: list[Evidence]) -> CoveragePlan:
+    fids: list[int] = []
+    ways: list[int] = []
+    shares: list[float] = []
+    for e in evidence:
+        fids.extend(e.fids)
+        ways.extend(e.ways)
+        shares.extend(e.shares)
+    words = np.repeat(np.arange(len(evidence)), [len(e.fids) for e in evidence])
+    weights = np.array([e.weight for e in evidence])
+    total = float(weights.sum())
+    unknown = sum(e.weight for e in evidence if e.unknown) / total if total else 1.0
+    return CoveragePlan(np.array(fids, dtype=np.int32), words * 3 + np.array(ways, dtype=np.int64),
+                        np.array(shares), weights, unknown)
 
 
 def _fields(doc: ArticleDoc) -> tuple[str, ...]:
@@ -273,11 +303,12 @@ class Matcher:
         known = float(weights.sum())
         if known <= 0:
             return []
-        # All the postings of the message's features at once: one gather, one weighted bincount.
-        lo, hi = self._post_start[fids], self._post_start[fids + 1]
-        sizes = hi - lo
-        at = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-        scores = np.bincount(self._post_docs[at], weights=np.repeat(weights, sizes) * self._post_vals[at],
+        # All the postings of the message's features: slices laid end to end, one weighted bincount.
+        lo, hi = self._post_start[fids].tolist(), self._post_start[fids + 1].tolist()
+        docs, vals = self._post_docs, self._post_vals
+        scores = np.bincount(np.concatenate([docs[a:b] for a, b in zip(lo, hi, strict=True)]),
+                             weights=np.concatenate([vals[a:b] * w for a, b, w in zip(lo, hi, weights.tolist(),
+                                                                                        strict=True)]),
                              minlength=self._n).astype(np.float32)
         scores *= self._boost
         k = min(CANDIDATES, self._n)
@@ -287,12 +318,12 @@ class Matcher:
             return []
         best = float(scores[order[0]])
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
-        evidence = self._evidence(query)
-        wanted = _wanted(evidence)
+        plan = _plan(self._evidence(query))
+        coverage = self._coverage(plan, order).tolist()
         return [
             (i, self.signals(query, i, score=float(scores[i]), known=known, best=best, second=second, rank=rank,
-                             evidence=evidence, wanted=wanted))
-            for rank, i in enumerate(order)
+                             coverage=covered, unknown=plan.unknown))
+            for rank, (i, covered) in enumerate(zip(order, coverage, strict=True))
         ]
 
     def article_id(self, position: int) -> str:
@@ -307,14 +338,23 @@ class Matcher:
         fids: list[int] = np.where(self._codes[at] == found, at, -1).tolist()
         return fids
 
-    def _held(self, i: int, wanted: np.ndarray) -> set[int]:
-        """Which of the `wanted` feature numbers (sorted) article `i` has (its own are sorted too)."""
-        present = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]
-        if not len(wanted) or not len(present):
-            return set()
-        at = np.minimum(np.searchsorted(present, wanted), len(present) - 1)
-        held: list[int] = wanted[present[at] == wanted].tolist()
-        return set(held)
+    def _coverage(self, plan: CoveragePlan, positions: list[int]) -> np.ndarray:
+        """How much of the message, by word weight, each article covers: a word found whole counts fully, one found
+        in part by the larger share of its character or pinyin bigrams the article has, times PART_SHARE."""
+        words = len(plan.weights)
+        total = float(plan.weights.sum())
+        if not len(plan.fids) or not total:
+            return np.zeros(len(positions))
+        ways = np.zeros((len(positions), words * 3))
+        for row, i in enumerate(positions):
+            held = self._doc_fids[self._doc_start[i] : self._doc_start[i + 1]]  # sorted
+            if len(held):
+                at = np.minimum(np.searchsorted(held, plan.fids), len(held) - 1)
+                ways[row] = np.bincount(plan.groups, weights=plan.shares * (held[at] == plan.fids), minlength=words * 3)
+        found = ways.reshape(len(positions), words, 3)
+        share = np.where(found[:, :, WHOLE] > 0, 1.0, PART_SHARE * found[:, :, BIGRAMS:].max(axis=2))
+        covered: np.ndarray = share @ plan.weights / total
+        return covered
 
     def _evidence(self, query: Query) -> list[Evidence]:
         """For each word of the message: its weight, whether the KB knows it, and the feature numbers
@@ -352,34 +392,26 @@ class Matcher:
         out: list[Evidence] = []
         for start, groups in plans:
             at = start
-            looked: list[tuple[int, ...]] = []
-            for group in groups:
-                looked.append(tuple(fids[at : at + len(group)]))
+            word_fid = fids[at]
+            found: list[int] = []
+            ways: list[int] = []
+            shares: list[float] = []
+            for way, group in enumerate(groups):
+                looked = fids[at : at + len(group)]
                 at += len(group)
-            word_fid = looked[0][0]
+                present = [f for f in looked if f >= 0]
+                found.extend(present)
+                ways.extend([way] * len(present))  # whole, then the parts in _word_parts' order
+                shares.extend([1.0 if way == WHOLE else 1.0 / len(group)] * len(present))
             weight = float(self._idf[word_fid]) if word_fid >= 0 else self._unknown_weight
-            out.append(Evidence(weight, word_fid < 0, looked[0], tuple(looked[1:])))
+            out.append(Evidence(weight, word_fid < 0, tuple(found), tuple(ways), tuple(shares)))
         return out
 
     def signals(
         self, query: Query, i: int, *, score: float, known: float, best: float, second: float, rank: int,
-        evidence: list[Evidence] | None = None, wanted: np.ndarray | None = None,
+        coverage: float, unknown: float,
     ) -> dict[str, float]:
         """Query-independent evidence that article `i` answers the message (inputs to calibration)."""
-        evidence = self._evidence(query) if evidence is None else evidence
-        if wanted is None:
-            wanted = _wanted(evidence)
-        has = self._held(i, wanted)
-        total = covered = unknown = 0.0
-        for e in evidence:
-            total += e.weight
-            if e.unknown:
-                unknown += e.weight
-            if any(f in has for f in e.whole):
-                share = 1.0
-            else:
-                share = max((sum(f in has for f in part) / len(part) for part in e.parts), default=0.0) * 0.8
-            covered += e.weight * share
         title = max(fuzz.partial_ratio(query.normalised, self._titles[i]),
                     fuzz.token_set_ratio(query.normalised, self._tags[i])) / 100
         if query.requests:  # rare: the article's text is normalised again only then
@@ -388,11 +420,11 @@ class Matcher:
         else:
             asks = 0.0
         return {
-            "coverage": covered / total if total else 0.0,
+            "coverage": coverage,
             "title": title,
             "strength": score / known,
             "margin": (best - second) / best if rank == 0 and best else score / best - 1.0,
-            "unknown": unknown / total if total else 1.0,
+            "unknown": unknown,
             "words": math.log1p(len(query.words)),
             "fault": float(query.fault),  # it says something is wrong
             "question": float(query.question and not query.fault),  # it asks something, and says nothing is wrong
