@@ -143,7 +143,7 @@ def read_dir(directory: Path) -> list[ArticleDoc]:
         raise ArticleFormatError(f"{directory}: not a directory")
     return [
         parse_article(path.read_text(encoding="utf-8"), source=str(path))
-        for path in sorted(directory.rglob("*.md"))
+        for path in sorted(directory.rglob("*.md"), key=lambda path: path.parts)  # (as Path orders them, faster)
         if path.name.lower() != "readme.md"
     ]
 
