@@ -46,6 +46,19 @@ def test_gibberish_is_not_a_report(dialog: Dialog) -> None:
     assert _counts(dialog) == before
 
 
+def test_the_options_after_gibberish_answer_to_their_numbers(dialog: Dialog) -> None:
+    """The reply to a message not understood lists numbered options; a number picks one, once."""
+    assert "1. 说说遇到的问题" in dialog.say("zhang.san", "asdfgh")
+    assert "说说遇到的问题就行" in dialog.say("zhang.san", "1")
+    assert "没看懂" in dialog.say("zhang.san", "1")  # the options are gone: "1" alone is not understood
+    dialog.say("zhang.san", "qwerty")
+    assert dialog.say("zhang.san", "2") == dialog.say("zhang.san", "进度")
+    dialog.say("zhang.san", "zxcv")
+    assert "可以这样用" in dialog.say("zhang.san", "3")
+    dialog.say("zhang.san", "asdfgh")
+    assert "打印机卡纸" in dialog.say("zhang.san", "打印机卡纸了")  # anything else is read afresh
+
+
 def test_unknown_sender_is_answered_not_ignored(dialog: Dialog) -> None:
     assert "还不认识您" in dialog.say("nobody.here", "打印机卡纸了")
 

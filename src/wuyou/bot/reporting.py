@@ -83,6 +83,8 @@ def free_text(turn: Turn) -> None:
     if step == "description":
         _on_description(turn, text)
         return
+    if step == "lost" and _on_lost(turn, text):
+        return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if incidents.intercept(turn, text):  # an on-call engineer's 收到 acknowledges their page first
         return
@@ -186,6 +188,7 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
         return
     if gibberish:
         turn.say("gibberish", text=text[:20])
+        turn.dialogue = Dialogue(step="lost", attachments=turn.dialogue.attachments)  # its options are numbered
         return
     turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
     _ask_category(turn, intro=turn.t("no_match_intro"))
@@ -229,6 +232,21 @@ def plainly_a_report(text: str) -> bool:
     return not (_YES.match(text) or _NO.match(text) or _RATING.match(text) or _THANKS.match(text)
                 or notices.is_ack_word(text) or _GREETING.match(text) or _STATUS.search(text)
                 or _gibberish(text))
+
+
+def _on_lost(turn: Turn, text: str) -> bool:
+    """A number answering the options listed after a message that was not understood: 1 describe the problem,
+    2 progress, 3 help. Anything else is read afresh."""
+    if text not in ("1", "2", "3"):
+        return False
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if text == "1":
+        turn.say("describe_problem")
+    elif text == "2":
+        cmd_status(turn, None)
+    else:
+        cmd_help(turn, None)
+    return True
 
 
 def _gibberish(text: str) -> bool:
