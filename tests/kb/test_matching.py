@@ -36,6 +36,8 @@ def test_tidy_keeps_words_drops_noise() -> None:
         ("能不能帮我开一张发票", False, True),  # 能不能 asks, it says nothing is wrong
         ("我也不清楚这个比例是多少", False, True),
         ("how do I add a printer", False, True),
+        ("how to download a file", False, True),  # English words whole: "download" is not "down"
+        ("download failed", True, False),
         ("明天下午开会", False, False),
     ],
 )

@@ -435,8 +435,8 @@ class Matcher:
 
 # Logistic calibration of the signals into a 0–100 confidence. Fitted by bench/calibrate.py
 # (cross-validated); the signals are ratios, so the same score means the same across KBs.
-CALIBRATION = {"bias": -10.47, "coverage": 3.27, "title": 3.453, "strength": 2.975, "margin": 2.222,
-               "unknown": -0.568, "words": 2.886, "asks": -2.671, "fault": 0.53, "question": -0.14}
+CALIBRATION = {"bias": -10.411, "coverage": 3.273, "title": 3.47, "strength": 2.978, "margin": 2.225,
+               "unknown": -0.566, "words": 2.883, "asks": -2.674, "fault": 0.466, "question": -0.196}
 
 
 def calibrate(signals: Mapping[str, float]) -> float:

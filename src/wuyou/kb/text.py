@@ -142,20 +142,30 @@ def requests(normalised: str) -> tuple[str, ...]:
     return tuple(p for p in REQUEST_PHRASES if p in normalised)
 
 
-_NOT_FAULT = re.compile("|".join(re.escape(w) for w in sorted(NOT_FAULT, key=len, reverse=True)))
-_FAULT = re.compile("|".join(re.escape(w) for w in sorted(FAULT_WORDS, key=len, reverse=True)))
-_QUESTION = re.compile("|".join(re.escape(w) for w in sorted(QUESTION_WORDS, key=len, reverse=True)))
+def _any_of(phrases: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a word list: Chinese as it is; English from a word's start, as a prefix (fail → failed,
+    failure), or as a whole word where the entry ends with a space (down, not download)."""
+    def one(phrase: str) -> str:
+        if not phrase.isascii():
+            return re.escape(phrase)
+        return r"\b" + re.escape(phrase.rstrip()) + (r"\b" if phrase.endswith(" ") else "")
+    return re.compile("|".join(map(one, sorted(phrases, key=len, reverse=True))))
+
+
+_NOT_FAULT = _any_of(NOT_FAULT)
+_FAULT = _any_of(FAULT_WORDS)
+_QUESTION = _any_of(QUESTION_WORDS)
 
 
 def says_fault(normalised: str) -> bool:
     """Whether a normalised message says something is wrong (不 / 没 / 失败 / 黑屏 / error …), outside a question
     form (能不能) or "I don't know" (不清楚)."""
-    return _FAULT.search(_NOT_FAULT.sub(" ", normalised + " ")) is not None
+    return _FAULT.search(_NOT_FAULT.sub(" ", normalised)) is not None
 
 
 def asks_question(normalised: str) -> bool:
     """Whether a normalised message asks something (怎么 / 谁 / 多少 / 吗 / how …)."""
-    return _QUESTION.search(normalised + " ") is not None
+    return _QUESTION.search(normalised) is not None
 
 
 def bigrams(normalised: str) -> list[str]:

@@ -140,10 +140,10 @@ FAULT_WORDS: tuple[str, ...] = (
     "冒烟", "焦味", "鼓包", "裂", "碎", "停了", "崩", "挂了", "空白", "全黑", "黑的", "白的", "变灰", "发黄", "暗",
     "离线", "脱机", "锁", "过期", "超时", "转圈", "对不上", "差了", "多扣", "重复", "乱", "跳", "吞", "满了", "用完",
     "弹框", "退回", "被禁用", "非法", "无效",
-    # English
-    "not ", "no ", "can t", "cannot", "won t", "doesn t", "didn t", "isn t", "unable", "fail", "error", "broken",
-    "down", "slow", "stuck", "jam", "crash", "freez", "frozen", "offline", "blank", "dead", "wrong", "missing",
-    "invalid", "denied", "expired", "locked", "timeout", "timed out", "keeps",
+    # English (from a word's start; a trailing space: the whole word)
+    "not ", "no ", "can t ", "cannot ", "won t ", "doesn t ", "didn t ", "isn t ", "unable", "fail", "error",
+    "broken", "down ", "slow", "stuck", "jam", "crash", "freez", "frozen", "offline", "blank", "dead ", "wrong",
+    "missing", "invalid", "denied", "expired", "locked", "timeout", "timed out", "keeps",
 )
 NOT_FAULT: tuple[str, ...] = (
     "能不能", "是不是", "要不要", "可不可以", "会不会", "行不行", "对不对", "好不好", "有没有", "用不用", "需不需要",
@@ -153,7 +153,7 @@ NOT_FAULT: tuple[str, ...] = (
 QUESTION_WORDS: tuple[str, ...] = (
     "怎么", "怎样", "如何", "谁", "多少", "哪", "吗", "是否", "能否", "可否", "什么", "几", "啥", "咋", "呢",
     "能不能", "可不可以", "要不要", "有没有", "是不是", "会不会",
-    "how ", "what ", "who ", "when ", "where ", "which ", "why ", "is there", "can i ", "do i ", "should i ",
+    "how ", "what ", "who ", "when ", "where ", "which ", "why ", "is there ", "can i ", "do i ", "should i ",
 )
 
 # English words that say nothing about the fault.
