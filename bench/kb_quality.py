@@ -188,33 +188,28 @@ def evaluate(name: str, cases: Sequence[Case], offered: list[Ranked], cutoff: fl
     )
 
 
-def best_cutoff(name: str, cases: Sequence[Case], ranked: Sequence[Ranked], *, quiet_at_least: float) -> Result:
-    """The most generous cutoff on a grid of the observed score range that is at least as quiet as wuyou.
-
-    Ties go to the better top-1, then top-3.
-    """
+def sweep(name: str, cases: Sequence[Case], ranked: Sequence[Ranked]) -> list[Result]:
+    """The figures at each cutoff of a grid over the observed score range, and above it (nothing offered)."""
     top = max((score for r in ranked for _, score in r), default=0.0)
-    grid = [top * step / GRID_STEPS for step in range(GRID_STEPS + 1)]
+    cutoffs = [top * step / GRID_STEPS for step in range(GRID_STEPS + 1)] + [top + 1]
+    return [evaluate(name, cases, apply_cutoff(ranked, cutoff), cutoff) for cutoff in cutoffs]
+
+
+def best_cutoff(swept: Sequence[Result], *, quiet_at_least: float) -> Result:
+    """The most generous cutoff that is at least as quiet as wuyou (ties go to the better top-1, then top-3); the
+    quietest there is if none is."""
     best: Result | None = None
-    for cutoff in grid:
-        result = evaluate(name, cases, apply_cutoff(ranked, cutoff), cutoff)
-        if result.quiet + 1e-9 < quiet_at_least:
-            continue
-        if best is None or (result.top1, result.top3) > (best.top1, best.top3):
+    for result in swept:
+        if result.quiet + 1e-9 >= quiet_at_least and (best is None or (result.top1, result.top3) > (best.top1,
+                                                                                                       best.top3)):
             best = result
-    if best is None:  # never that quiet: the quietest it gets
-        best = evaluate(name, cases, apply_cutoff(ranked, top + 1), top + 1)
-    return best
+    return swept[-1] if best is None else best
 
 
-def quietest_as_accurate(name: str, cases: Sequence[Case], ranked: Sequence[Ranked], *, top1: float,
-                         top3: float) -> Result | None:
-    """The quietest cutoff on the grid whose top-1 and top-3 are at least wuyou's; None if no cutoff gets there."""
-    top = max((score for r in ranked for _, score in r), default=0.0)
+def quietest_as_accurate(swept: Sequence[Result], *, top1: float, top3: float) -> Result | None:
+    """The quietest cutoff whose top-1 and top-3 are at least wuyou's; None if no cutoff gets there."""
     best: Result | None = None
-    for step in range(GRID_STEPS + 1):
-        cutoff = top * step / GRID_STEPS
-        result = evaluate(name, cases, apply_cutoff(ranked, cutoff), cutoff)
+    for result in swept:
         if result.top1 + 1e-9 >= top1 and result.top3 + 1e-9 >= top3 and (best is None or result.quiet > best.quiet):
             best = result
     return best
@@ -413,8 +408,9 @@ def run(sample: Path) -> Report:
         ranked = rank(docs, cases)
         seconds[name] = time.perf_counter() - started
         if needs_cutoff:
-            results.append(best_cutoff(name, cases, ranked, quiet_at_least=results[0].quiet))
-            as_accurate.append(quietest_as_accurate(name, cases, ranked, top1=results[0].top1, top3=results[0].top3))
+            swept = sweep(name, cases, ranked)
+            results.append(best_cutoff(swept, quiet_at_least=results[0].quiet))
+            as_accurate.append(quietest_as_accurate(swept, top1=results[0].top1, top3=results[0].top3))
         else:
             results.append(evaluate(name, cases, ranked, None))
     return Report(sample=sample, docs=docs, cases=cases, results=results, seconds=seconds, as_accurate=as_accurate)

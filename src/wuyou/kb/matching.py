@@ -106,7 +106,7 @@ class CoveragePlan:
     fids: np.ndarray
     groups: np.ndarray
     shares: np.ndarray
-    weights: np.ndarray  # per word
+    weights: np.ndarray  # per word, its share of the message's weight (all zero for a message of no weight)
     unknown: float  # the share of the message's weight in words the KB never uses
 
 
@@ -123,7 +123,7 @@ def _plan(evidence: list[Evidence]) -> CoveragePlan:
     total = float(weights.sum())
     unknown = sum(e.weight for e in evidence if e.unknown) / total if total else 1.0
     return CoveragePlan(np.array(fids, dtype=np.int32), words * 3 + np.array(ways, dtype=np.int64),
-                        np.array(shares), weights, unknown)
+                        np.array(shares), weights / total if total else weights, unknown)
 
 
 def _fields(doc: ArticleDoc) -> tuple[str, ...]:
@@ -343,8 +343,7 @@ class Matcher:
         """How much of the message, by word weight, each article covers: a word found whole counts fully, one found
         in part by the larger share of its character or pinyin bigrams the article has, times PART_SHARE."""
         words = len(plan.weights)
-        total = float(plan.weights.sum())
-        if not len(plan.fids) or not total:
+        if not len(plan.fids):
             return np.zeros(len(positions))
         ways = np.zeros((len(positions), words * 3))
         for row, i in enumerate(positions):
@@ -354,7 +353,7 @@ class Matcher:
                 ways[row] = np.bincount(plan.groups, weights=plan.shares * (held[at] == plan.fids), minlength=words * 3)
         found = ways.reshape(len(positions), words, 3)
         share = np.where(found[:, :, WHOLE] > 0, 1.0, PART_SHARE * found[:, :, BIGRAMS:].max(axis=2))
-        covered: np.ndarray = share @ plan.weights / total
+        covered: np.ndarray = share @ plan.weights
         return covered
 
     def _evidence(self, query: Query) -> list[Evidence]:
