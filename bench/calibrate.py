@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from wuyou.kb.articles import read_dir
+from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import CALIBRATION, Matcher
 
 KEYS = [k for k in CALIBRATION if k != "bias"]

@@ -39,7 +39,7 @@ import bm25s  # type: ignore[import-untyped, unused-ignore]
 import rjieba
 from rapidfuzz import fuzz, process
 
-from wuyou.kb.articles import ArticleDoc, read_dir
+from wuyou.kb.documents import ArticleDoc, read_dir
 from wuyou.kb.errors import ArticleFormatError
 from wuyou.kb.matching import Matcher
 

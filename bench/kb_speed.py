@@ -54,7 +54,7 @@ import rapidfuzz
 from rapidfuzz import fuzz, process
 
 from wuyou.kb import matching
-from wuyou.kb.articles import ArticleDoc, read_dir, split_sections
+from wuyou.kb.documents import ArticleDoc, read_dir, split_sections
 from wuyou.kb.matching import Matcher
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -462,7 +462,7 @@ def cli_load_seconds(docs: Sequence[ArticleDoc], query: str) -> float:
     import subprocess
     import tempfile
 
-    from wuyou.kb.articles import render_article
+    from wuyou.kb.documents import render_article
 
     with tempfile.TemporaryDirectory() as tmp:
         for doc in docs:

@@ -20,7 +20,7 @@ from wuyou.adapters.bootstrap import Desk, build
 from wuyou.adapters.settings import Settings
 from wuyou.db import Base, utcnow
 from wuyou.desk.org import import_org, load_org_file
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.store import MemoryStore, RedisStore, StateStore
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -126,7 +126,7 @@ def sample_desk(desk: Desk) -> Desk:
     kb_dir = shared("kb-sample/kb")
     with desk.sessions() as session:
         import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
-        articles.upsert(session=session, docs=articles.read_dir(kb_dir), now=utcnow())
+        articles.upsert(session=session, docs=documents.read_dir(kb_dir), now=utcnow())
         session.commit()
     return desk
 

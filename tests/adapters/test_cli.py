@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.adapters.server import wuyou
 from tests.conftest import shared
-from wuyou.kb.articles import read_dir
+from wuyou.kb.documents import read_dir
 
 
 def test_org_and_kb_import_export_round_trip(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from tests.incident_org import REPORTERS, import_incident_org
 from wuyou.adapters.bootstrap import Desk
 from wuyou.db import utcnow
 from wuyou.desk.models import OutboxMessage
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 
 SH = ZoneInfo("Asia/Shanghai")
 PRINTER = ["打印机卡纸了", "前台打印机老是卡纸", "打印机又卡纸 一直卡", "打印机卡纸 取不出来", "柜台打印机卡纸"]
@@ -35,7 +35,7 @@ def at(day: int, hhmm: str) -> datetime:
 def d(desk: Desk) -> Iterator[Dialog]:
     import_incident_org(desk)
     with desk.sessions() as session:
-        articles.upsert(session=session, docs=articles.read_dir(shared("kb-sample/kb")), now=utcnow())
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
         session.commit()
     with Dialog(desk) as dialog:
         yield dialog

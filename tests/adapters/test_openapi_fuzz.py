@@ -22,7 +22,7 @@ from wuyou.adapters.settings import Settings
 from wuyou.db import utcnow
 from wuyou.desk import tokens
 from wuyou.desk.org import import_org, load_org_file
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.store import MemoryStore
 
 schemathesis = pytest.importorskip("schemathesis", reason="the dev extras install schemathesis")
@@ -43,7 +43,7 @@ def fuzz_desk(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
                           media_dir=home / "media", alerts_secret="fuzz-alerts"), store=MemoryStore())
     with desk.sessions() as session:
         import_org(session=session, doc=load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8")))
-        articles.upsert(session=session, docs=articles.read_dir(shared("kb-sample/kb")), now=utcnow())
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
         session.commit()
     yield desk
     desk.close()

@@ -10,7 +10,7 @@ from wuyou.adapters.bootstrap import build
 from wuyou.adapters.settings import Settings
 from wuyou.db import utcnow
 from wuyou.desk.org import import_org, load_org_file
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 
 
 def test_dialogue_moves_between_workers(pg_url: str) -> None:
@@ -23,7 +23,7 @@ def test_dialogue_moves_between_workers(pg_url: str) -> None:
     try:
         with first.sessions() as s:
             import_org(session=s, doc=load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8")))
-            articles.upsert(session=s, docs=articles.read_dir(shared("kb-sample/kb")), now=utcnow())
+            articles.upsert(session=s, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
             s.commit()
         with Dialog(first) as one, Dialog(second) as two:
             assert "选个分类" in one.say("zhang.san", "/new")

@@ -25,7 +25,7 @@ from wuyou.db import utcnow
 from wuyou.desk.incidents.models import FaultReport, IncidentLink
 from wuyou.desk.models import Conversation, OutboxMessage, Receipt, SuggestionSession, Ticket
 from wuyou.desk.org import import_org
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.kb.feedback import Feedback
 
 # Reports the sample KB has articles for, in several wordings (and one it has nothing for).
@@ -47,7 +47,7 @@ def desk_with_clerks(desk: Desk, clock: TestClock) -> Desk:
                               "branch": branches[i % 12 % len(branches)], "identities": {"http": f"clerk{i:02d}"}})
     with desk.sessions() as session:
         import_org(session=session, doc=doc)
-        articles.upsert(session=session, docs=articles.read_dir(shared("kb-sample/kb")), now=utcnow())
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
         session.commit()
     return desk
 

@@ -7,8 +7,8 @@ import pytest
 from tests.conftest import shared
 from wuyou.adapters.bootstrap import Desk
 from wuyou.db import utcnow
-from wuyou.kb import articles
-from wuyou.kb.articles import parse_article, read_dir, render_article
+from wuyou.kb import articles, documents
+from wuyou.kb.documents import parse_article, read_dir, render_article
 from wuyou.kb.errors import ArticleExists, ArticleFormatError
 
 
@@ -57,11 +57,11 @@ def test_drafts_and_learned_phrasings_round_trip_through_files_and_storage(desk:
         with pytest.raises(ArticleExists):
             articles.save_draft(session=s, article_id="KB-T1001", title="x", category="", symptoms="", steps="",
                                 source="", now=now)
-        for i in range(articles.MAX_PHRASINGS + 5):
+        for i in range(documents.MAX_PHRASINGS + 5):
             articles.learn_phrasing(session=s, article_id="KB-T1001", text=f"第{i}种说法", now=now)
         kept = articles.get_doc(session=s, article_id="KB-T1001")
-        assert kept is not None and len(kept.phrasings) == articles.MAX_PHRASINGS
-        assert kept.phrasings[-1] == f"第{articles.MAX_PHRASINGS + 4}种说法"  # the most recent are kept
+        assert kept is not None and len(kept.phrasings) == documents.MAX_PHRASINGS
+        assert kept.phrasings[-1] == f"第{documents.MAX_PHRASINGS + 4}种说法"  # the most recent are kept
 
 
 def test_unknown_status_is_refused() -> None:
@@ -103,5 +103,5 @@ def test_front_matter_reads_exactly_as_yaml(front: str) -> None:
 
 def test_the_front_matter_wuyou_writes_is_read_without_yaml() -> None:
     for doc in read_dir(shared("kb-sample/kb"))[:10]:
-        front = articles._FRONT.match(render_article(doc))
-        assert front is not None and articles._simple_front_matter(front.group(1)) is not None
+        front = documents._FRONT.match(render_article(doc))
+        assert front is not None and documents._simple_front_matter(front.group(1)) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wuyou.adapters.bootstrap import Desk
 from wuyou.db import utcnow
 from wuyou.kb import articles, feedback
-from wuyou.kb.articles import ArticleDoc, split_sections
+from wuyou.kb.documents import ArticleDoc, split_sections
 from wuyou.kb.index import LiveIndex
 from wuyou.kb.matching import Matcher
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import shared
-from wuyou.kb.articles import read_dir
+from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import Matcher, calibrate
-from wuyou.kb.text import asks_question, normalise, says_fault, tidy
+from wuyou.kb.text import asks_question, normalise, pinyin_bigrams, says_fault, syllable_of, tidy
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,16 @@ def test_whole_kb_codes_equal_one_text_codes() -> None:
     codes, owners = corpus_codes(texts, list(range(len(texts))), [i != 2 for i in range(len(texts))])
     for i, text in enumerate(texts):
         assert sorted(codes[owners == i].tolist()) == sorted(text_codes(text, pinyin=i != 2)), text
+
+
+def test_syllables_are_pypinyins() -> None:
+    """The matcher reads pypinyin's character table itself (not its phrase table): each Chinese character's
+    syllable must be what pypinyin's lazy_pinyin says, or homophones would stop meeting (登陆 / 登录)."""
+    from pypinyin import lazy_pinyin
+
+    differ = [chr(c) for c in range(0x3400, 0xA000) if syllable_of(c) != lazy_pinyin(chr(c))[0]]
+    assert differ == []
+    assert pinyin_bigrams("登陆") == pinyin_bigrams("登录") != pinyin_bigrams("登记")
 
 
 def test_normalising_many_texts_at_once_equals_one_by_one() -> None:

@@ -31,7 +31,7 @@ from wuyou.desk.models import Person
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.i18n import Catalog
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.kb.index import LiveIndex
 from wuyou.store import MemoryStore, RedisStore, StateStore
 
@@ -256,7 +256,7 @@ def load_demo(desk: Desk, directory: Path) -> bool:
         if session.scalar(select(Person.id).limit(1)) is not None:
             return False
         import_org(session=session, doc=load_org_file((directory / "org.yaml").read_text(encoding="utf-8")))
-        articles.upsert(session=session, docs=articles.read_dir(directory / "kb"), now=utcnow())
+        articles.upsert(session=session, docs=documents.read_dir(directory / "kb"), now=utcnow())
         # Demo staff can sign in to the console with a known password (a real org signs in by chat code or
         # sets passwords with `wuyou passwd`).
         demo_hash = passwords.hash_password(DEMO_PASSWORD)

@@ -11,15 +11,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wuyou.adapters.settings import Settings
-from wuyou.db import utcnow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
     from wuyou.adapters.bootstrap import Desk
 
 # The desk (database, migrations, web app) is imported by the commands that need it, so that
 # `wuyou kb suggest` starts in a fraction of a second.
+
+
+def utcnow() -> datetime:
+    from wuyou.db import utcnow as now
+
+    return now()
 
 log = logging.getLogger("wuyou")
 
@@ -136,10 +143,10 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.db import refresh_statistics
-    from wuyou.kb import articles
+    from wuyou.kb import articles, documents
     from wuyou.kb.models import Article
 
-    docs = articles.read_dir(Path(args.dir))
+    docs = documents.read_dir(Path(args.dir))
     desk = _desk(settings)
     with desk.sessions() as session:
         count = articles.upsert(session=session, docs=docs, now=utcnow())
@@ -158,7 +165,7 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
-    from wuyou.kb.articles import read_dir
+    from wuyou.kb.documents import read_dir
     from wuyou.kb.matching import Matcher
 
     matcher = Matcher(d for d in read_dir(Path(args.kb)) if d.status == "published")

@@ -20,7 +20,7 @@ from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Branch, OutboxMessage, Person, SuggestionSession, Ticket
 from wuyou.desk.surge import similarity
 from wuyou.kb import articles
-from wuyou.kb.articles import ArticleDoc
+from wuyou.kb.documents import ArticleDoc
 from wuyou.kb.index import LiveIndex
 from wuyou.kb.signature import signature
 

@@ -18,7 +18,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID
 from wuyou.desk import scope
 from wuyou.desk.models import Person
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.kb.models import Article
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
@@ -86,7 +86,7 @@ def _brief(a: Article) -> ArticleBrief:
 
 def _full(a: Article) -> ArticleOut:
     return ArticleOut(**_brief(a).model_dump(), body=a.body, phrasings=list(a.phrasings or []), source=a.source,
-                      markdown=articles.render_article(articles.to_doc(a)))
+                      markdown=documents.render_article(articles.to_doc(a)))
 
 
 def _editor(person: Person) -> None:
@@ -133,10 +133,10 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         existing = session.get(Article, article_id)
-        doc = articles.ArticleDoc(
+        doc = documents.ArticleDoc(
             id=article_id, title=body.title.strip(), category=body.category.strip(),
             tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,
-            sections=articles.split_sections(body.body), status=body.status,
+            sections=documents.split_sections(body.body), status=body.status,
             phrasings=tuple(existing.phrasings or ()) if existing else (),
             source=(existing.source or "") if existing else f"console: {person.id}")
         articles.upsert(session=session, docs=[doc], now=desk.clock())

@@ -29,7 +29,7 @@ from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident, IncidentLink, Page, SurgeOffer
 from wuyou.desk.models import Identity, SlaClock, Ticket
 from wuyou.desk.org import import_org, load_org_file
-from wuyou.kb import articles
+from wuyou.kb import articles, documents
 from wuyou.store import MemoryStore
 
 
@@ -113,7 +113,7 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
     with desk.sessions() as session:
         import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
         if kb is not None:
-            articles.upsert(session=session, docs=articles.read_dir(kb), now=clock())
+            articles.upsert(session=session, docs=documents.read_dir(kb), now=clock())
         session.commit()
         http_ids = dict(session.execute(select(Identity.person_id, Identity.external_id)
                                         .where(Identity.platform == "http")).all())

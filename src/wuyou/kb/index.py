@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from wuyou.kb import articles, feedback
-from wuyou.kb.articles import ArticleDoc
+from wuyou.kb.documents import ArticleDoc
 from wuyou.kb.matching import DEFAULT_THRESHOLD, Matcher
 
 log = logging.getLogger(__name__)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from wuyou.kb.vocabulary import (
@@ -81,14 +84,34 @@ class _Syllables(dict[int, str]):
         self._codes: dict[str, str] = {}
 
     def __missing__(self, code: int) -> str:
-        from pypinyin import lazy_pinyin
-
-        syllable = lazy_pinyin(chr(code))[0]
+        syllable = syllable_of(code)
         mark = self._codes.setdefault(syllable, chr(FIRST_SYLLABLE_CODE + len(self._codes)))
         self[code] = mark
         return mark
 
 
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """pypinyin's table of each character's readings, read as the data file it is: importing pypinyin loads its
+    phrase table too, a third of a second that a single character's syllable does not need."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("pypinyin is not installed")
+    table = Path(spec.submodule_search_locations[0], "pinyin_dict.json").read_text(encoding="utf-8")
+    return {int(code): reading for code, reading in json.loads(table).items()}
+
+
+def syllable_of(code: int) -> str:
+    """A character's first reading without tone marks, ü as v (what pypinyin's lazy_pinyin gives for a single
+    character: a test holds the two equal over U+3400–U+9FFF), or the character itself when it has none."""
+    reading = _readings().get(code)
+    if reading is None:
+        return chr(code)
+    first = unicodedata.normalize("NFD", reading.split(",", 1)[0])
+    return "".join(c for c in first if c == _DIAERESIS or not unicodedata.combining(c)).replace("u" + _DIAERESIS, "v")
+
+
+_DIAERESIS = "\u0308"
 SYLLABLES = _Syllables()
 FIRST_SYLLABLE_CODE = 0xF0000
 
