@@ -133,3 +133,13 @@ def test_category_can_be_named_instead_of_numbered(dialog: Dialog) -> None:
     d.say("zhang.san", "1")
     reply = d.say("zhang.san", "在家连不上VPN")
     assert "网络 › VPN" in reply and "总部网络组" in reply
+
+
+def test_greetings_and_courtesies_get_a_greeting_not_a_ticket(dialog: Dialog) -> None:
+    d = dialog
+    for text in ("早上好 各位老师辛苦了", "大家好～", "各位领导早上好"):
+        answer = d.say("zhang.san", text)
+        assert "您好" in answer and "选个分类" not in answer, text
+    assert "不客气" in d.say("zhang.san", "辛苦了 👍")
+    assert "没有没办完" in d.say("zhang.san", "进度")  # no ticket was opened
+    assert "1. 打印机卡纸的处理方法" in d.say("zhang.san", "早上好 打印机卡纸了")  # a report, after a greeting

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import shared
 from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import Matcher, calibrate
-from wuyou.kb.text import asks_question, normalise, pinyin_bigrams, says_fault, syllable_of, tidy
+from wuyou.kb.text import asks_question, is_courtesy, normalise, pinyin_bigrams, says_fault, syllable_of, tidy
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +153,20 @@ def test_a_cut_made_once_gives_what_the_text_gives(matcher: Matcher) -> None:
         made = cut(text)
         assert matcher.suggest(text, cut=made) == matcher.suggest(text)
         assert signature(text, made) == signature(text)
+
+
+def test_pieces_of_unknown_words_alone_are_no_evidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A word the KB does not know counts through the known words inside it (巨慢 → 慢) — beside what else the
+    message shares with an article, never alone: a message that meets the KB only that way gets nothing."""
+    (tmp_path / "A.md").write_text(_article(
+        "A", "电脑运行慢", ["电脑", "慢", "卡顿"], "电脑开机后打开软件很慢。", "1. 重启电脑。"), encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    assert [s.article_id for s in matcher.rank("电脑巨慢")] == ["A"]  # 电脑 is said, 慢 inside 巨慢 adds to it
+    assert "慢" in matcher.parse("巨慢").normalised and matcher.parse("巨慢").words == ("巨慢",)
+    assert matcher.rank("巨慢") == []  # only 慢, inside a word the KB does not know
+
+
+def test_greetings_are_courtesy() -> None:
+    assert is_courtesy("早上好 各位老师辛苦了")
+    assert is_courtesy("大家好～")
+    assert not is_courtesy("各位老师早上好 打印机卡纸了")

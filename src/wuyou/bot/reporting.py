@@ -20,7 +20,7 @@ from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
-from wuyou.kb.text import tidy
+from wuyou.kb.text import is_courtesy, tidy
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -31,6 +31,7 @@ _NO = re.compile(r"^(0|2|没解决|还?没好|(还是)?不行|都?(没用|不是
                  re.I)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
+_GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
 _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
 
@@ -96,8 +97,10 @@ def free_text(turn: Turn) -> None:
         return
     if _THANKS.match(text) or notices.is_ack_word(text):  # "OK, got it" with nothing to acknowledge
         turn.say("thanks")
-    elif _GREETING.match(text):
+    elif _GREETING.match(text) or (is_courtesy(text) and _GREETS.search(text)):  # 早上好 各位老师辛苦了
         turn.say("greeting", name=turn.person.name)
+    elif is_courtesy(text):  # 辛苦了 / 已经好了 👍 …, nothing else in it
+        turn.say("thanks")
     elif _STATUS.search(text):
         cmd_status(turn, None)
     else:
@@ -230,7 +233,7 @@ def plainly_a_report(text: str) -> bool:
     such messages may be taken in a batch, and `free_text` would send them to `_report` too."""
     text = norm(text)
     return not (_YES.match(text) or _NO.match(text) or _RATING.match(text) or _THANKS.match(text)
-                or notices.is_ack_word(text) or _GREETING.match(text) or _STATUS.search(text)
+                or notices.is_ack_word(text) or _GREETING.match(text) or is_courtesy(text) or _STATUS.search(text)
                 or _gibberish(text))
 
 
