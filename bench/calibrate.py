@@ -6,8 +6,8 @@ Prints the coefficients to paste into `CALIBRATION` in src/wuyou/kb/matching.py 
 default ../shared/kb-sample), then at a few thresholds: the figures on that set, 5-fold cross-validated ones,
 and the figures on each --check set, a KB the fit never saw (by default the independent sets in bench/:
 holdout-kb, holdout3-kb, holdout4-kb — hospitals, logistics, telecom, factories, hotels, schools, pharmacies,
-petrol stations, car dealers; bench/holdout2-kb is kept for kb_quality.py alone). With --pooled, the
-alternative of fitting on all the sets at once, each measured left out of the fit in turn. The signals are
+petrol stations, car dealers; bench/holdout2-kb and bench/holdout5-kb are kept for kb_quality.py alone). With
+--pooled, the alternative of fitting on all the sets at once, each measured left out of the fit in turn. The signals are
 ratios (coverage, title similarity, normalised BM25 strength, margin, share of unknown words, message length),
 so the fit carries to other KBs.
 """
