@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 
 def utcnow() -> datetime:
+    """The desk's clock (the database package is imported only by the commands that need it)."""
     from wuyou.db import utcnow as now
 
     return now()
+
 
 log = logging.getLogger("wuyou")
 

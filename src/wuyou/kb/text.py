@@ -90,6 +90,9 @@ class _Syllables(dict[int, str]):
         return mark
 
 
+_DIAERESIS = "\u0308"
+
+
 @lru_cache(maxsize=1)
 def _readings() -> dict[int, str]:
     """pypinyin's table of each character's readings, read as the data file it is: importing pypinyin loads its
@@ -111,7 +114,6 @@ def syllable_of(code: int) -> str:
     return "".join(c for c in first if c == _DIAERESIS or not unicodedata.combining(c)).replace("u" + _DIAERESIS, "v")
 
 
-_DIAERESIS = "\u0308"
 SYLLABLES = _Syllables()
 FIRST_SYLLABLE_CODE = 0xF0000
 
