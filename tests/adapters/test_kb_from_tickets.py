@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from tests.dialog import Dialog
 from wuyou.kb import articles
+from wuyou.kb.models import Article, Feedback
 
 FAULT = "员工门禁卡刷了没反应 后门进不去"
 AGAIN = "后门门禁刷卡没反应"
@@ -70,3 +73,33 @@ def test_solved_feedback_teaches_the_article_the_reporters_wording(dialog: Dialo
     with d.desk.sessions() as s:
         doc = articles.get_doc(session=s, article_id="KB-P001")
     assert doc is not None and doc.phrasings == ("打印机卡纸了 纸抽不出来",)  # once, however often
+
+
+def test_an_article_named_when_resolving_answers_the_same_problem_next_time(dialog: Dialog) -> None:
+    """The engineer's resolution names the article that solved it: the reporter's wording is learned as a
+    phrasing of it and the article credited, so the next branch reporting the same problem is answered by the
+    bot. An id that is no published article links nothing."""
+    d = dialog
+    wording = "复印机老是吃纸 纸卡在后面出不来"
+    number = _report_without_suggestions(d, "zhang.san", wording)
+    d.say("li.wei", f"接单 {number}")
+    reply = d.say("li.wei", f"解决 {number} 按 kb-p001 处理，后盖里取出卡纸；KB-X999 不相干")
+    assert "KB-P001" in reply and "KB-X999" not in reply, reply
+    timeline = d.ticket(number)["timeline"]
+    assert [e["body"] for e in timeline if e["kind"] == "kb_linked"] == ["KB-P001"]
+    with d.desk.sessions() as s:
+        doc = articles.get_doc(session=s, article_id="KB-P001")
+        solved = s.scalars(select(Feedback).where(Feedback.kind == "solved")).all()
+    assert doc is not None and doc.phrasings == (wording,)  # the first line, not the details asked for after it
+    assert [(f.article_id, f.person_id, f.query) for f in solved] == [("KB-P001", "zhang.san", wording)]
+    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "我们这边的复印机也老是吃纸 纸卡在后面出不来")
+
+
+def test_a_resolution_naming_no_article_learns_nothing(dialog: Dialog) -> None:
+    d = dialog
+    number = _report_without_suggestions(d, "zhang.san", FAULT)
+    d.say("li.wei", f"接单 {number}")
+    assert "等 张三 确认" in d.say("li.wei", f"解决 {number} 门禁控制器断电 重新上电 见工单 INC-12 与 KB-T99")
+    assert "kb_linked" not in [e["kind"] for e in d.ticket(number)["timeline"]]
+    with d.desk.sessions() as s:
+        assert all(not a.phrasings for a in s.scalars(select(Article)))

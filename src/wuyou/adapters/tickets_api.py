@@ -37,6 +37,7 @@ from wuyou.adapters.tickets_schemas import (
     TicketId,
     Transfer,
 )
+from wuyou.bot import solutions
 from wuyou.desk import org, scope, tickets, working
 from wuyou.desk.errors import (
     AlreadyClaimed,
@@ -167,10 +168,18 @@ def transfer(ticket_id: TicketId, body: Transfer, request: Request, person: Call
 
 @router.post("/tickets/{ticket_id}/resolve")
 def resolve(ticket_id: TicketId, body: Resolve, request: Request, person: Caller) -> dict[str, Any]:
-    """Resolve with a summary; the reporter is asked to confirm."""
+    """Resolve with a summary; the reporter is asked to confirm. KB articles the summary names (KB-P001) learn the
+    reporter's wording."""
     _staff(person)
-    return _act(request, person, ticket_id, lambda s: tickets.resolve(
-        session=s, ticket_id=ticket_id, engineer=person, summary=body.summary, now=_now(request)))
+
+    def resolved(s: Session) -> Ticket:
+        ticket = tickets.resolve(session=s, ticket_id=ticket_id, engineer=person, summary=body.summary,
+                                 now=_now(request))
+        solutions.learn_from_resolution(session=s, ticket=ticket, summary=body.summary, actor=person,
+                                        now=_now(request))
+        return ticket
+
+    return _act(request, person, ticket_id, resolved)
 
 
 @router.post("/tickets/{ticket_id}/reply")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from wuyou.bot import incidents
+from wuyou.bot import incidents, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import binding, sla, tickets
@@ -67,8 +67,13 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.resolve(session=turn.session, ticket_id=command.ticket, engineer=turn.person,
                              summary=command.rest, now=turn.now)
-    turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name,
-             buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
+    linked = solutions.learn_from_resolution(session=turn.session, ticket=ticket, summary=command.rest,
+                                             actor=turn.person, now=turn.now)
+    if linked:
+        turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked))
+    else:
+        turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name,
+                 buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
 
 
 def _event_body(turn: Turn, event: TicketEvent) -> str:

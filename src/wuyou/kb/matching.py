@@ -30,8 +30,10 @@ MAX_SUGGESTIONS = 3
 CANDIDATES = 12
 
 # How much a feature found in each field counts, and how much each kind of feature counts
-# (w: word, b: character bigram, p: pinyin bigram, c: synonym concept).
-FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "category": 1.0, "symptoms": 1.5, "phrasings": 1.5, "body": 0.4}
+# (w: word, b: character bigram, p: pinyin bigram, c: synonym concept). Phrasings — reporters' wordings of
+# problems an article solved — weigh little: enough for the same problem reported again in the same words to be
+# answered, not so much that an article's learned small talk draws other messages (bench/kb_learning.py).
+FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "category": 1.0, "symptoms": 1.5, "phrasings": 0.4, "body": 0.4}
 KIND_WEIGHTS = {"w": 1.0, "b": 0.5, "p": 0.25, "c": 0.8}
 K1, B = 1.2, 0.5
 
@@ -135,6 +137,7 @@ def _fields(doc: ArticleDoc) -> tuple[str, ...]:
 
 _FIELD_WEIGHT = np.array(list(FIELD_WEIGHTS.values()), dtype=np.float64)
 _BODY = list(FIELD_WEIGHTS).index("body")
+_PHRASINGS = list(FIELD_WEIGHTS).index("phrasings")
 _FIELD_BITS = 3  # an owner number is article << 3 | field
 
 
@@ -211,7 +214,8 @@ class Matcher:
             for field, norm in enumerate(normalised[i * per_doc : (i + 1) * per_doc]):
                 ws = tx.words(norm)
                 found = tx.concepts(ws, norm)
-                texts.append(norm)
+                # A phrasing is chat: its bigrams are taken within its words, not across them.
+                texts.append(" ".join(ws) if field == _PHRASINGS else norm)
                 owners.append(i << _FIELD_BITS | field)
                 words.extend(ws)
                 word_counts.append(len(ws))

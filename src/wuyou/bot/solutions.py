@@ -1,0 +1,44 @@
+"""KB articles named when a ticket is resolved ("解决 1024 按 KB-P001 处理"): the KB learns the reporter's wording
+as a phrasing of each, and credits the article with the solve — so that the next branch to report the same
+problem in the same words is answered by the bot, not queued for an engineer."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import tickets
+from wuyou.desk.models import Person, Ticket
+from wuyou.kb import articles, feedback
+from wuyou.kb.models import Article
+
+# What an article id looks like in a summary: letters, a hyphen, then letters, digits and hyphens (KB-P001, KB-T12).
+_ARTICLE_ID = re.compile(r"(?<![\w-])[A-Za-z]+-[A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![\w-])")
+
+
+def named_articles(*, session: Session, summary: str) -> list[str]:
+    """The published articles a resolution summary names, in the order named (ids matched without regard to case)."""
+    said = list(dict.fromkeys(m.group(0).upper() for m in _ARTICLE_ID.finditer(summary)))
+    if not said:
+        return []
+    found: dict[str, str] = dict(session.execute(
+        select(func.upper(Article.id), Article.id).where(func.upper(Article.id).in_(said),
+                                                         Article.status == "published")
+    ).all())
+    return [found[s] for s in said if s in found]
+
+
+def learn_from_resolution(*, session: Session, ticket: Ticket, summary: str, actor: Person,
+                          now: datetime) -> list[str]:
+    """Link the articles the summary names to the ticket; the ids linked."""
+    linked = named_articles(session=session, summary=summary)
+    wording = ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
+    for article_id in linked:
+        articles.learn_phrasing(session=session, article_id=article_id, text=wording, now=now)
+        feedback.record(session=session, article_ids=[article_id], kind="solved", now=now,
+                        person_id=ticket.reporter_id, query=wording)
+        tickets.add_event(session=session, ticket=ticket, kind="kb_linked", now=now, actor=actor, body=article_id)
+    return linked
