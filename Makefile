@@ -38,6 +38,7 @@ test: lint                             ## lint, type-check, import contracts, th
 bench: install-dev                     ## knowledge-base matcher quality and speed against baselines
 	$(BIN)/python bench/kb_quality.py
 	$(BIN)/python bench/kb_speed.py
+	$(BIN)/python bench/kb_learning.py
 	$(BIN)/python bench/surge.py
 
 clean:
