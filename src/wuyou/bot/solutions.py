@@ -15,8 +15,9 @@ from wuyou.desk.models import Person, Ticket
 from wuyou.kb import articles, feedback
 from wuyou.kb.models import Article
 
-# What an article id looks like in a summary: letters, a hyphen, then letters, digits and hyphens (KB-P001, KB-T12).
-_ARTICLE_ID = re.compile(r"(?<![\w-])[A-Za-z]+-[A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![\w-])")
+# What an article id looks like in a summary: letters, a hyphen, then letters, digits and hyphens (KB-P001, KB-T12),
+# as a whole run of Latin letters and digits — Chinese may touch it on either side (按KB-P001处理).
+_ARTICLE_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z]+-[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*(?![A-Za-z0-9-])")
 
 
 def named_articles(*, session: Session, summary: str) -> list[str]:
