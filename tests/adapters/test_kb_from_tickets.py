@@ -103,3 +103,22 @@ def test_a_resolution_naming_no_article_learns_nothing(dialog: Dialog) -> None:
     assert "kb_linked" not in [e["kind"] for e in d.ticket(number)["timeline"]]
     with d.desk.sessions() as s:
         assert all(not a.phrasings for a in s.scalars(select(Article)))
+
+
+def test_a_reopened_resolution_unlearns_the_wording(dialog: Dialog) -> None:
+    """The reporter says the named article's fix did not work: the wording is forgotten, the article marked
+    "not this one", and the next report in those words is not answered with it."""
+    d = dialog
+    wording = "复印机老是吃纸 纸卡在后面出不来"
+    number = _report_without_suggestions(d, "zhang.san", wording)
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 按KB-P001处理")
+    assert "重新打开" in d.say("zhang.san", "没解决")
+    kinds = [(e["kind"], e["body"]) for e in d.ticket(number)["timeline"] if e["kind"].startswith("kb_")]
+    assert kinds == [("kb_linked", "KB-P001"), ("kb_unlinked", "KB-P001")]
+    with d.desk.sessions() as s:
+        doc = articles.get_doc(session=s, article_id="KB-P001")
+        verdicts = [(f.kind, f.article_id) for f in s.scalars(select(Feedback).where(Feedback.kind != "offered"))]
+    assert doc is not None and doc.phrasings == ()
+    assert verdicts == [("solved", "KB-P001"), ("rejected", "KB-P001")]
+    assert "1. 打印机卡纸的处理方法" not in d.say("liu.yang", "我们这边的复印机也老是吃纸 纸卡在后面出不来")

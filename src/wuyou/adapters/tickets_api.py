@@ -241,9 +241,16 @@ def confirm(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, 
 
 @router.post("/tickets/{ticket_id}/reopen")
 def reopen(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
-    """The reporter says it is not fixed: back to the same engineer."""
-    return _act(request, person, ticket_id, lambda s: tickets.reopen(
-        session=s, ticket_id=ticket_id, reporter=person, reason=body.reason, now=_now(request)))
+    """The reporter says it is not fixed: back to the same engineer (and the KB articles its resolution named
+    forget the reporter's wording)."""
+
+    def reopened(s: Session) -> Ticket:
+        ticket = tickets.reopen(session=s, ticket_id=ticket_id, reporter=person, reason=body.reason,
+                                now=_now(request))
+        solutions.unlearn_on_reopen(session=s, ticket=ticket, actor=person, now=_now(request))
+        return ticket
+
+    return _act(request, person, ticket_id, reopened)
 
 
 @router.post("/tickets/{ticket_id}/rate")

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from wuyou.bot import following, incidents, notices
+from wuyou.bot import following, incidents, notices, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -138,6 +138,7 @@ def _confirm(turn: Turn, ticket_id: int) -> None:
 def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
     ticket = tickets.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person,
                             reason=reason, now=turn.now)
+    solutions.unlearn_on_reopen(session=turn.session, ticket=ticket, actor=turn.person, now=turn.now)
     turn.say("reopened", ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "")
 
 

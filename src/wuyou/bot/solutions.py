@@ -32,14 +32,35 @@ def named_articles(*, session: Session, summary: str) -> list[str]:
     return [found[s] for s in said if s in found]
 
 
+def _wording(ticket: Ticket) -> str:
+    return ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
+
+
 def learn_from_resolution(*, session: Session, ticket: Ticket, summary: str, actor: Person,
                           now: datetime) -> list[str]:
     """Link the articles the summary names to the ticket; the ids linked."""
     linked = named_articles(session=session, summary=summary)
-    wording = ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
+    wording = _wording(ticket)
     for article_id in linked:
         articles.learn_phrasing(session=session, article_id=article_id, text=wording, now=now)
         feedback.record(session=session, article_ids=[article_id], kind="solved", now=now,
                         person_id=ticket.reporter_id, query=wording)
         tickets.add_event(session=session, ticket=ticket, kind="kb_linked", now=now, actor=actor, body=article_id)
+    return linked
+
+
+def unlearn_on_reopen(*, session: Session, ticket: Ticket, actor: Person, now: datetime) -> list[str]:
+    """The reporter says the resolution did not fix it: the articles linked by that resolution forget the
+    reporter's wording and are marked "not this one". The ids unlinked."""
+    events = tickets.timeline(session=session, ticket_id=ticket.id)
+    last = max((i for i, e in enumerate(events) if e.kind == "resolved"), default=None)
+    if last is None:
+        return []
+    linked = list(dict.fromkeys(e.body for e in events[last:] if e.kind == "kb_linked" and e.body))
+    wording = _wording(ticket)
+    for article_id in linked:
+        articles.forget_phrasing(session=session, article_id=article_id, text=wording, now=now)
+        feedback.record(session=session, article_ids=[article_id], kind="rejected", now=now,
+                        person_id=ticket.reporter_id, query=wording)
+        tickets.add_event(session=session, ticket=ticket, kind="kb_unlinked", now=now, actor=actor, body=article_id)
     return linked

@@ -98,6 +98,18 @@ def learn_phrasing(*, session: Session, article_id: str, text: str, now: datetim
     return True
 
 
+def forget_phrasing(*, session: Session, article_id: str, text: str, now: datetime) -> bool:
+    """Drop a wording learned for an article that turned out not to solve it. False when it was not known."""
+    article = session.get(Article, article_id)
+    text = tidy(text)[:200]
+    if article is None or text not in (article.phrasings or []):
+        return False
+    article.phrasings = [p for p in article.phrasings if p != text]
+    article.updated_at = now
+    session.flush()
+    return True
+
+
 def get_doc(*, session: Session, article_id: str) -> ArticleDoc | None:
     article = session.get(Article, article_id)
     return to_doc(article) if article else None
