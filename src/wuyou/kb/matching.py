@@ -314,10 +314,11 @@ class Matcher:
                              weights=np.concatenate([vals[a:b] * w for a, b, w in zip(lo, hi, weights.tolist(),
                                                                                         strict=True)]),
                              minlength=self._n).astype(np.float32)
-        scores *= self._boost
+        # Feedback moves the order; the confidence is the evidence's own (a boosted article is not more certain).
+        ranked = scores * self._boost
         k = min(CANDIDATES, self._n)
-        top = np.argpartition(-scores, k - 1)[:k] if self._n > k else np.arange(self._n)
-        order = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: (-float(scores[i]), i))[:limit]
+        top = np.argpartition(-ranked, k - 1)[:k] if self._n > k else np.arange(self._n)
+        order = sorted((int(i) for i in top if ranked[i] > 0), key=lambda i: (-float(ranked[i]), i))[:limit]
         if not order:
             return []
         best = float(scores[order[0]])
