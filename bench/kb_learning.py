@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/kb_learning.py [--kb-sample DIR ...]
 
-The desk learns a reporter's wording as a phrasing of the article that solved it (`articles.learn_phrasing`):
-when the reporter says an offered article solved it, and when an engineer resolves the ticket naming an article
-(`解决 N 按 KB-P001 处理`). Two questions, each beside the same matcher without learning (the baseline):
+The desk learns a reporter's wording as a phrasing of the article that solved it (`articles.learn_phrasing`),
+and counts the solve towards the article's ranking boost (`feedback.boosts_of`): when the reporter says an
+offered article solved it, and when an engineer resolves the ticket naming an article (`解决 N 按 KB-P001 处理`).
+Two questions, each beside the same matcher without learning (the baseline):
 
 * repeats — the messages with an article that the matcher did not answer first (they became tickets): each is
   learned as a phrasing of its article, then the same problem is reported again, the way another branch would
@@ -22,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import random
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from wuyou.kb.documents import MAX_PHRASINGS, ArticleDoc, read_dir
+from wuyou.kb.feedback import boosts_of
 from wuyou.kb.matching import Matcher
 from wuyou.kb.text import tidy
 
@@ -42,15 +45,20 @@ def default_sets() -> list[Path]:
     return [beside if beside.exists() else Path("/work/shared/kb-sample"), *sorted(here.glob("holdout*-kb"))]
 
 
-def taught(docs: Sequence[ArticleDoc], lessons: Sequence[dict[str, Any]]) -> list[ArticleDoc]:
-    """The articles with each message learned as a phrasing of its article, as `articles.learn_phrasing` does."""
+def taught(docs: Sequence[ArticleDoc], lessons: Sequence[dict[str, Any]]) -> Matcher:
+    """A matcher over the articles after each message was solved by its article: learned as a phrasing of it,
+    as `articles.learn_phrasing` does, and counted as a "solved" for the article's ranking boost."""
     phrasings: dict[str, list[str]] = {}
     for case in lessons:
         text = tidy(case["text"])[:200]
         kept = phrasings.setdefault(case["expected"], [])
         if text and text not in kept:
             kept.append(text)
-    return [dataclasses.replace(d, phrasings=tuple(phrasings.get(d.id, [])[-MAX_PHRASINGS:])) for d in docs]
+    matcher = Matcher([dataclasses.replace(d, phrasings=tuple(phrasings.get(d.id, [])[-MAX_PHRASINGS:]))
+                       for d in docs])
+    solved = Counter(case["expected"] for case in lessons)
+    matcher.set_boosts(boosts_of((article_id, "solved", count) for article_id, count in solved.items()))
+    return matcher
 
 
 def first(matcher: Matcher, text: str) -> str | None:
@@ -78,7 +86,7 @@ def measure(directory: Path, seed: int) -> dict[str, Any]:
     plain = Matcher(docs)
     rng = random.Random(seed)
     missed = [c for c in cases if c["expected"] and first(plain, c["text"]) != c["expected"]]
-    learned = Matcher(taught(docs, missed))
+    learned = taught(docs, missed)
     again = [{**c, "text": rng.choice(PREFIXES) + c["text"] + rng.choice(ENDINGS)} for c in missed]
     repeats_before = sum(first(plain, c["text"]) == c["expected"] for c in again)
     repeats_after = sum(first(learned, c["text"]) == c["expected"] for c in again)
@@ -88,7 +96,7 @@ def measure(directory: Path, seed: int) -> dict[str, Any]:
     before = after = np.zeros(3)
     for lesson, test in (halves, halves[::-1]):
         before = before + figures(plain, test) / 2
-        after = after + figures(Matcher(taught(docs, [c for c in lesson if c["expected"]])), test) / 2
+        after = after + figures(taught(docs, [c for c in lesson if c["expected"]]), test) / 2
     return {"set": directory.name, "missed": len(missed), "repeats_before": repeats_before,
             "repeats_after": repeats_after, "before": before, "after": after}
 

@@ -63,7 +63,13 @@ def article_boosts(*, session: Session) -> dict[str, float]:
         .where(Feedback.kind.in_(VERDICTS))
         .group_by(Feedback.article_id, Feedback.kind)
     ).all()
+    return boosts_of([(article_id, kind, count) for article_id, kind, count in rows])
+
+
+def boosts_of(verdicts: Iterable[tuple[str, str, int]]) -> dict[str, float]:
+    """Ranking multipliers from (article, "solved" or "rejected", how many): a solve counts 1, a rejection -0.5,
+    and the balance moves the multiplier by at most MAX_BOOST either way."""
     balance: dict[str, float] = {}
-    for article_id, kind, count in rows:
+    for article_id, kind, count in verdicts:
         balance[article_id] = balance.get(article_id, 0.0) + (count if kind == "solved" else -0.5 * count)
     return {a: 1.0 + MAX_BOOST * math.tanh(b / BOOST_SCALE) for a, b in balance.items()}
