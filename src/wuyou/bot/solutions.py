@@ -32,20 +32,11 @@ def named_articles(*, session: Session, summary: str) -> list[str]:
     return [found[s] for s in said if s in found]
 
 
-def _wording(ticket: Ticket) -> str:
-    return ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
-
-
 def learn_from_resolution(*, session: Session, ticket: Ticket, summary: str, actor: Person,
                           now: datetime) -> list[str]:
     """Link the articles the summary names to the ticket; the ids linked."""
     linked = named_articles(session=session, summary=summary)
-    wording = _wording(ticket)
-    for article_id in linked:
-        articles.learn_phrasing(session=session, article_id=article_id, text=wording, now=now)
-        feedback.record(session=session, article_ids=[article_id], kind="solved", now=now,
-                        person_id=ticket.reporter_id, query=wording)
-        tickets.add_event(session=session, ticket=ticket, kind="kb_linked", now=now, actor=actor, body=article_id)
+    _judge(session=session, ticket=ticket, article_ids=linked, solved=True, actor=actor, now=now)
     return linked
 
 
@@ -57,10 +48,19 @@ def unlearn_on_reopen(*, session: Session, ticket: Ticket, actor: Person, now: d
     if last is None:
         return []
     linked = list(dict.fromkeys(e.body for e in events[last:] if e.kind == "kb_linked" and e.body))
-    wording = _wording(ticket)
-    for article_id in linked:
-        articles.forget_phrasing(session=session, article_id=article_id, text=wording, now=now)
-        feedback.record(session=session, article_ids=[article_id], kind="rejected", now=now,
-                        person_id=ticket.reporter_id, query=wording)
-        tickets.add_event(session=session, ticket=ticket, kind="kb_unlinked", now=now, actor=actor, body=article_id)
+    _judge(session=session, ticket=ticket, article_ids=linked, solved=False, actor=actor, now=now)
     return linked
+
+
+def _judge(*, session: Session, ticket: Ticket, article_ids: list[str], solved: bool, actor: Person,
+           now: datetime) -> None:
+    """Each article solved the ticket (its wording learned, a "solved", kb_linked) or did not after all (the
+    wording forgotten, a "rejected", kb_unlinked)."""
+    wording = ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
+    change = articles.learn_phrasing if solved else articles.forget_phrasing
+    for article_id in article_ids:
+        change(session=session, article_id=article_id, text=wording, now=now)
+        feedback.record(session=session, article_ids=[article_id], kind="solved" if solved else "rejected",
+                        now=now, person_id=ticket.reporter_id, query=wording)
+        tickets.add_event(session=session, ticket=ticket, kind="kb_linked" if solved else "kb_unlinked", now=now,
+                          actor=actor, body=article_id)
