@@ -23,10 +23,10 @@ def a_day(d: Dialog, clock: TestClock) -> tuple[int, int]:
     zhang = {"Authorization": f"Bearer {d.token('zhang.san')}"}
     assert d.client.post(f"/api/v1/tickets/{first}/rate", headers=zhang, json={"rating": 4}).status_code == 200
     second = d.report("ma.jing", "1", "青岛打印机不进纸")
-    # A suggestion that solved it: a deflection.
-    assert "1." in d.say("zhang.san", "打印机卡纸了怎么办")
-    d.say("zhang.san", "1")
-    d.say("zhang.san", "解决了")
+    # A suggestion that solved it: a deflection (another clerk: 张三 would be asked whether #first is back).
+    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "打印机卡纸了怎么办")
+    d.say("liu.yang", "1")
+    d.say("liu.yang", "解决了")
     return first, second
 
 

@@ -54,6 +54,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("reopen", (), staff=False, needs_ticket=True, hidden=True),
     Spec("ack", (), staff=False, needs_ticket=True, hidden=True),  # a notice's 收到 button
     Spec("insist", (), staff=False, hidden=True),  # report anyway, during a maintenance window
+    Spec("anew", (), staff=False, hidden=True),  # a new problem, not the recently resolved ticket's
 )
 BY_NAME = {s.name: s for s in SPECS}
 _ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))

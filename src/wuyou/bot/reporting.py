@@ -17,9 +17,11 @@ from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTrans
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Category, SuggestionSession, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
+from wuyou.desk.surge import similarity
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
+from wuyou.kb.signature import signature
 from wuyou.kb.text import is_courtesy, tidy
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
 _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
+# How alike (weighted Dice of the report signatures, as surge detection compares reports) a new report must be to
+# one of the reporter's recently resolved tickets to be asked whether it is that problem again.
+RECURS_AT = 0.3
 
 
 def norm(text: str) -> str:
@@ -166,11 +171,14 @@ def cmd_insist(turn: Turn, command: Command | None) -> None:
         cmd_help(turn, None)
 
 
-def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
-    """A new fault report: about a system under announced maintenance (answered with the window), part of an
-    open incident (a known issue), else confident KB articles, else straight to a ticket. Every other report
-    counts towards surge detection, finished dialogue or not."""
+def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool = True) -> None:
+    """A new fault report: about a system under announced maintenance (answered with the window), the same problem
+    as one of the reporter's tickets resolved in the last days (offered to reopen it), part of an open incident
+    (a known issue), else confident KB articles, else straight to a ticket. Every other report counts towards
+    surge detection, finished dialogue or not."""
     if maintenance and notices.under_maintenance(turn, text):
+        return
+    if recurrence and _recurs(turn, text):
         return
     gibberish = _gibberish(text)
     report_id: int | None = None
@@ -196,6 +204,35 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True) -> None:
         return
     turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
     _ask_category(turn, intro=turn.t("no_match_intro"))
+
+
+def _recurs(turn: Turn, text: str) -> bool:
+    """A report about what one of the reporter's recently resolved tickets was about ("打印机又卡纸了 周一刚修的"):
+    before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer), 2
+    reports it as a new problem."""
+    recent = tickets.recently_resolved(session=turn.session, reporter_ids=[turn.person.id], now=turn.now)
+    if not recent:
+        return False
+    mine = signature(text)
+    score, ticket = max(((similarity(mine, signature(t.description)), t) for t in recent), key=lambda x: x[0])
+    if score < RECURS_AT:
+        return False
+    turn.dialogue = Dialogue(text=text, choices=[f"/reopen {ticket.id} {text}", "/anew"],
+                             attachments=turn.dialogue.attachments)
+    turn.say("recurrence", ticket=ticket.id, title=ticket.title, when=turn.local(ticket.resolved_at),
+             engineer=ticket.assignee.name if ticket.assignee else turn.t("nobody"), summary=ticket.resolution or "",
+             buttons=(Button(turn.t("btn_reopen", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+    return True
+
+
+def cmd_anew(turn: Turn, command: Command | None) -> None:
+    """"2" after "is this #N again?": a new problem after all; report it."""
+    text = turn.dialogue.text
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if text:
+        _report(turn, text, recurrence=False)
+    else:
+        cmd_help(turn, None)
 
 
 def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: FaultReport | None,

@@ -376,6 +376,20 @@ def awaiting_reporter(*, session: Session, reporter: Person) -> Ticket | None:
     return session.scalars(stmt).first()
 
 
+def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: datetime) -> list[Ticket]:
+    """The reporters' tickets resolved (confirmed or not) within `REOPEN_WITHIN`, which they may still reopen;
+    newest first."""
+    if not reporter_ids:
+        return []
+    stmt = (
+        select(Ticket)
+        .where(Ticket.reporter_id.in_(reporter_ids), Ticket.status.in_(("resolved", "closed")),
+               Ticket.resolved_at > now - REOPEN_WITHIN)
+        .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
 def timeline(*, session: Session, ticket_id: int, public_only: bool = False) -> list[TicketEvent]:
     """The ticket's events in order."""
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
