@@ -163,10 +163,15 @@ def cmd_reopen(turn: Turn, command: Command | None) -> None:
 
 def cmd_insist(turn: Turn, command: Command | None) -> None:
     """"1" after the maintenance answer: the reporter's problem is not the maintenance; report it."""
+    _report_anyway(turn, maintenance=False)
+
+
+def _report_anyway(turn: Turn, *, maintenance: bool = True, recurrence: bool = True) -> None:
+    """Report the dialogue's text after all, without the question the reporter just answered."""
     text = turn.dialogue.text
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if text:
-        _report(turn, text, maintenance=False)
+        _report(turn, text, maintenance=maintenance, recurrence=recurrence)
     else:
         cmd_help(turn, None)
 
@@ -227,12 +232,7 @@ def _recurs(turn: Turn, text: str) -> bool:
 
 def cmd_anew(turn: Turn, command: Command | None) -> None:
     """"2" after "is this #N again?": a new problem after all; report it."""
-    text = turn.dialogue.text
-    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-    if text:
-        _report(turn, text, recurrence=False)
-    else:
-        cmd_help(turn, None)
+    _report_anyway(turn, recurrence=False)
 
 
 def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: FaultReport | None,
