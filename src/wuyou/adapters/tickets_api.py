@@ -172,14 +172,8 @@ def resolve(ticket_id: TicketId, body: Resolve, request: Request, person: Caller
     reporter's wording."""
     _staff(person)
 
-    def resolved(s: Session) -> Ticket:
-        ticket = tickets.resolve(session=s, ticket_id=ticket_id, engineer=person, summary=body.summary,
-                                 now=_now(request))
-        solutions.learn_from_resolution(session=s, ticket=ticket, summary=body.summary, actor=person,
-                                        now=_now(request))
-        return ticket
-
-    return _act(request, person, ticket_id, resolved)
+    return _act(request, person, ticket_id, lambda s: solutions.resolve(
+        session=s, ticket_id=ticket_id, engineer=person, summary=body.summary, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/reply")
@@ -244,13 +238,8 @@ def reopen(ticket_id: TicketId, body: Reason, request: Request, person: Caller) 
     """The reporter says it is not fixed: back to the same engineer (and the KB articles its resolution named
     forget the reporter's wording)."""
 
-    def reopened(s: Session) -> Ticket:
-        ticket = tickets.reopen(session=s, ticket_id=ticket_id, reporter=person, reason=body.reason,
-                                now=_now(request))
-        solutions.unlearn_on_reopen(session=s, ticket=ticket, actor=person, now=_now(request))
-        return ticket
-
-    return _act(request, person, ticket_id, reopened)
+    return _act(request, person, ticket_id, lambda s: solutions.reopen(
+        session=s, ticket_id=ticket_id, reporter=person, reason=body.reason, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/rate")

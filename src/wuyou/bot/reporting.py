@@ -100,11 +100,12 @@ def free_text(turn: Turn) -> None:
         return
     if following.answer_waiting(turn):
         return
+    courtesy = is_courtesy(text)  # nothing but thanks, greetings, acknowledgements
     if _THANKS.match(text) or notices.is_ack_word(text):  # "OK, got it" with nothing to acknowledge
         turn.say("thanks")
-    elif _GREETING.match(text) or (is_courtesy(text) and _GREETS.search(text)):  # 早上好 各位老师辛苦了
+    elif _GREETING.match(text) or (courtesy and _GREETS.search(text)):  # 早上好 各位老师辛苦了
         turn.say("greeting", name=turn.person.name)
-    elif is_courtesy(text):  # 辛苦了 / 已经好了 👍 …, nothing else in it
+    elif courtesy:  # 辛苦了 / 已经好了 👍 …, nothing else in it
         turn.say("thanks")
     elif _STATUS.search(text):
         cmd_status(turn, None)
@@ -141,9 +142,8 @@ def _confirm(turn: Turn, ticket_id: int) -> None:
 
 
 def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
-    ticket = tickets.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person,
-                            reason=reason, now=turn.now)
-    solutions.unlearn_on_reopen(session=turn.session, ticket=ticket, actor=turn.person, now=turn.now)
+    ticket = solutions.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person, reason=reason,
+                              now=turn.now)
     turn.say("reopened", ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "")
 
 

@@ -32,24 +32,26 @@ def named_articles(*, session: Session, summary: str) -> list[str]:
     return [found[s] for s in said if s in found]
 
 
-def learn_from_resolution(*, session: Session, ticket: Ticket, summary: str, actor: Person,
-                          now: datetime) -> list[str]:
-    """Link the articles the summary names to the ticket; the ids linked."""
+def resolve(*, session: Session, ticket_id: int, engineer: Person, summary: str,
+            now: datetime) -> tuple[Ticket, list[str]]:
+    """`tickets.resolve`, then the articles the summary names linked to the ticket; the ticket and the ids linked."""
+    ticket = tickets.resolve(session=session, ticket_id=ticket_id, engineer=engineer, summary=summary, now=now)
     linked = named_articles(session=session, summary=summary)
-    _judge(session=session, ticket=ticket, article_ids=linked, solved=True, actor=actor, now=now)
-    return linked
+    _judge(session=session, ticket=ticket, article_ids=linked, solved=True, actor=engineer, now=now)
+    return ticket, linked
 
 
-def unlearn_on_reopen(*, session: Session, ticket: Ticket, actor: Person, now: datetime) -> list[str]:
-    """The reporter says the resolution did not fix it: the articles linked by that resolution forget the
-    reporter's wording and are marked "not this one". The ids unlinked."""
+def reopen(*, session: Session, ticket_id: int, reporter: Person, reason: str, now: datetime) -> Ticket:
+    """`tickets.reopen`: the resolution did not fix it, so the articles it linked forget the reporter's wording
+    and are marked "not this one"."""
+    ticket = tickets.reopen(session=session, ticket_id=ticket_id, reporter=reporter, reason=reason, now=now)
     events = tickets.timeline(session=session, ticket_id=ticket.id)
     last = max((i for i, e in enumerate(events) if e.kind == "resolved"), default=None)
     if last is None:
-        return []
+        return ticket
     linked = list(dict.fromkeys(e.body for e in events[last:] if e.kind == "kb_linked" and e.body))
-    _judge(session=session, ticket=ticket, article_ids=linked, solved=False, actor=actor, now=now)
-    return linked
+    _judge(session=session, ticket=ticket, article_ids=linked, solved=False, actor=reporter, now=now)
+    return ticket
 
 
 def _judge(*, session: Session, ticket: Ticket, article_ids: list[str], solved: bool, actor: Person,

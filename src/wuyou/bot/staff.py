@@ -65,10 +65,8 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
     if not command.rest:
         turn.say("resolve_needs_summary", ticket=command.ticket)
         return
-    ticket = tickets.resolve(session=turn.session, ticket_id=command.ticket, engineer=turn.person,
-                             summary=command.rest, now=turn.now)
-    linked = solutions.learn_from_resolution(session=turn.session, ticket=ticket, summary=command.rest,
-                                             actor=turn.person, now=turn.now)
+    ticket, linked = solutions.resolve(session=turn.session, ticket_id=command.ticket, engineer=turn.person,
+                                       summary=command.rest, now=turn.now)
     if linked:
         turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked))
     else:

@@ -63,7 +63,7 @@ def article_boosts(*, session: Session) -> dict[str, float]:
         .where(Feedback.kind.in_(VERDICTS))
         .group_by(Feedback.article_id, Feedback.kind)
     ).all()
-    return boosts_of([(article_id, kind, count) for article_id, kind, count in rows])
+    return boosts_of(rows)
 
 
 def boosts_of(verdicts: Iterable[tuple[str, str, int]]) -> dict[str, float]:
