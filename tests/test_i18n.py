@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from importlib import resources
 
 import pytest
 
@@ -32,6 +33,17 @@ def test_ticket_numbers_survive_yaml(locale: str) -> None:
             assert "{ticket}" in text or "#" in catalog.t(key, locale), key
     assert "1024" in catalog.t("rated", locale, ticket=1024)
     assert "1024" in catalog.t("ticket_not_found", locale, ticket=1024)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_plain_value_is_cut_short_by_a_comment(locale: str) -> None:
+    # "btn_reopen: 1. 重新打开 #{ticket}" loads as "1. 重新打开": every one-line plain value loads as written.
+    raw = resources.files("wuyou.i18n").joinpath(f"{locale}.yaml").read_text(encoding="utf-8")
+    loaded = _load(locale)
+    for line in raw.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key.isidentifier() and value and value[0] not in "\"'|>":
+            assert loaded[key] == value.strip(), (locale, key)
 
 
 def test_missing_parameter_stays_visible_instead_of_crashing() -> None:

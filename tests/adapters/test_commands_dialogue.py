@@ -189,3 +189,11 @@ def test_parent_and_child_links(dialog: Dialog) -> None:
     assert "循环" in d.say("zhou.hao", f"/link {parent} {child}")  # no cycles
     assert "合并到它自己" in d.say("zhou.hao", f"/merge {child} {child}")
     assert "父工单号" in d.say("zhou.hao", f"/link {child}")
+
+
+def test_a_question_with_no_answer_in_the_kb_is_told_it_may_not_be_for_it(dialog: Dialog) -> None:
+    asked = dialog.say("zhang.san", "加班餐补怎么报销")
+    assert "知识库里暂时没有这个问题的答案" in asked and "对应的部门" in asked and "选个分类" in asked, asked
+    dialog.say("zhang.san", "取消")
+    broken = dialog.say("zhang.san", "碎纸机不转了 插头也插好了")  # a fault: reported, no such hint
+    assert "没有现成的办法" in broken and "对应的部门" not in broken, broken

@@ -22,8 +22,9 @@ from wuyou.bot.engine import InboundLimits
 from wuyou.bot.intake import Intake
 from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.db import utcnow
+from wuyou.desk import tickets
 from wuyou.desk.incidents.models import FaultReport, IncidentLink
-from wuyou.desk.models import Conversation, OutboxMessage, Receipt, SuggestionSession, Ticket
+from wuyou.desk.models import Conversation, OutboxMessage, Person, Receipt, SuggestionSession, Ticket
 from wuyou.desk.org import import_org
 from wuyou.kb import articles, documents
 from wuyou.kb.feedback import Feedback
@@ -208,3 +209,21 @@ def test_a_batch_of_reports_of_a_declared_incident_has_the_known_issue_effects_o
         known = s.scalars(select(FaultReport.ticket_id).where(FaultReport.incident_id.is_not(None),
                                                               FaultReport.ticket_id.is_not(None))).all()
         assert len(known) == 4 and not set(told) & set(known)
+
+
+def test_a_report_like_a_ticket_its_reporter_had_resolved_is_asked_about_the_classic_way(
+        desk_with_clerks: Desk, clock: TestClock) -> None:
+    desk = desk_with_clerks
+    with desk.sessions() as s:  # a week ago, clerk00's printer jam and clerk01's VPN were fixed
+        for clerk, text in (("clerk00", "打印机卡纸 出不了凭条"), ("clerk01", "VPN连不上 提示认证失败")):
+            person = s.get(Person, clerk)
+            assert person is not None
+            ticket = tickets.open_ticket(session=s, reporter=person, category=None, urgency=2, description=text,
+                                         channel="http", now=NOW - timedelta(days=8))
+            ticket.status, ticket.resolved_at, ticket.resolution = "closed", NOW - timedelta(days=7), "已处理"
+        s.commit()
+    answers = batch.take(desk.bot, [message("clerk00", "打印机又卡纸了"), message("clerk01", "打印机卡纸了")])
+    assert answers[0] is None, "the printer jam back: asked about its ticket, one message at a time"
+    assert answers[1] is not None and "打印机卡纸" in answers[1].replies[0].text  # another problem: batched
+    asked = desk.bot.receive(message("clerk00", "打印机又卡纸了")).replies[0].text
+    assert "的问题又出现了吗" in asked and "新报修（关联 #" in asked, asked

@@ -125,6 +125,8 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
         "parent": t.parent_id,
         "merged_into": t.merged_into_id,
         "children": [c.id for c in working.children(session=session, ticket_id=t.id)],
+        "follows": t.follows_id,
+        "followed_by": [f.id for f in tickets.follow_ups(session=session, ticket_id=t.id)],
         "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
         "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
         "chase_count": t.chase_count,

@@ -142,11 +142,11 @@ class Deliverer:
             outbox.mark_sent(message=message, now=now)  # the incident's group or topic carries it
             return
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
-        # One named `x_due` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
+        # One named `x_due` or `x_at` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
         # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
         params = dict(message.params)
         for name, value in message.params.items():
-            if name.endswith("_due"):
+            if name.endswith(("_due", "_at")):
                 params[name] = self._local(value, now)
             elif name.endswith("_path"):  # a page of the desk: shown as a full link
                 params[name[:-5] + "_url"] = f"{self._link_base}{value}" if value else ""

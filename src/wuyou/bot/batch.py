@@ -23,7 +23,7 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
 from wuyou.bot.messages import Inbound
 from wuyou.db import bulk, reading
-from wuyou.desk import conversations, tickets, working
+from wuyou.desk import conversations, working
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import leaf_names, persons_by_identity
@@ -100,12 +100,12 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
             if t.key in seen:
                 answers[t.at] = Answer(replies_from(seen[t.key].replies, t.inbound.chat), duplicate=True,
                                        receipt=t.key)
-        # Someone in a dialogue, or asked a question on a ticket, is answering it; someone whose ticket was resolved
-        # in the last days may be reporting that problem again (asked whether to reopen it): the classic way.
+        # Someone in a dialogue, or asked a question on a ticket, is answering it; someone reporting what a ticket of
+        # theirs resolved in the last weeks was about is asked whether it is that problem again: the classic way.
         reporter_ids = [t.person.id for t in taking]
         waiting = working.waiting_among(session=session, reporter_ids=reporter_ids)
-        waiting |= {r.reporter_id for r in tickets.recently_resolved(session=session, reporter_ids=reporter_ids,
-                                                                      now=now)}
+        waiting |= {taking[at].person.id for at in reporting.recurrences(
+            session=session, reports=[(t.person.id, signatures[t.at]) for t in taking], now=now)}
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
         if not taking:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from wuyou.bot import following, incidents, notices, solutions
 from wuyou.bot.commands import Command
@@ -22,7 +25,7 @@ from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
 from wuyou.kb.signature import signature
-from wuyou.kb.text import is_courtesy, tidy
+from wuyou.kb.text import asks_question, is_courtesy, normalise, says_fault, tidy
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -144,7 +147,10 @@ def _confirm(turn: Turn, ticket_id: int) -> None:
 def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
     ticket = solutions.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person, reason=reason,
                               now=turn.now)
-    turn.say("reopened", ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "")
+    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
+    turn.say("reopened" if ticket.assignee else "reopened_to_team", ticket=ticket.id,
+             assignee=ticket.assignee.name if ticket.assignee else "", team=ticket.team.name if ticket.team else "",
+             due=turn.local(due) if due else "—")
 
 
 def cmd_confirm(turn: Turn, command: Command | None) -> None:
@@ -208,26 +214,72 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
         turn.dialogue = Dialogue(step="lost", attachments=turn.dialogue.attachments)  # its options are numbered
         return
     turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
-    _ask_category(turn, intro=turn.t("no_match_intro"))
+    asks = _only_asks(text)
+    _ask_category(turn, intro=turn.t("no_match_question_intro") + "\n" if asks else turn.t("no_match_intro"))
+
+
+def _only_asks(text: str) -> bool:
+    """A question that says nothing is wrong (加班餐补怎么报销 / 周日服务台有人吗): maybe not for IT at all."""
+    normalised = normalise(text)
+    return asks_question(normalised) and not says_fault(normalised)
+
+
+def recurrences(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]],
+                now: datetime) -> dict[int, Ticket]:
+    """For reports (reporter id, report signature), by position: the reporter's ticket resolved in the last
+    `FOLLOW_UP_WITHIN` whose problem the report is most like, when as alike as `RECURS_AT`."""
+    resolved: dict[str, list[tuple[dict[int, float], Ticket]]] = {}
+    for ticket in tickets.recently_resolved(session=session, reporter_ids=list({r for r, _ in reports}), now=now,
+                                            within=tickets.FOLLOW_UP_WITHIN):
+        resolved.setdefault(ticket.reporter_id, []).append((signature(ticket.description), ticket))
+    found: dict[int, Ticket] = {}
+    for at, (reporter_id, mine) in enumerate(reports):
+        alike = [(similarity(mine, theirs), ticket) for theirs, ticket in resolved.get(reporter_id, ())]
+        best = max(alike, key=lambda pair: pair[0], default=None)  # newest first: the newest of equals
+        if best is not None and best[0] >= RECURS_AT:
+            found[at] = best[1]
+    return found
 
 
 def _recurs(turn: Turn, text: str) -> bool:
     """A report about what one of the reporter's recently resolved tickets was about ("打印机又卡纸了 周一刚修的"):
-    before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer), 2
-    reports it as a new problem."""
-    recent = tickets.recently_resolved(session=turn.session, reporter_ids=[turn.person.id], now=turn.now)
-    if not recent:
+    before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer) or,
+    past the time it could be reopened, reports it as a new ticket linked to it; 2 reports a new problem."""
+    ticket = recurrences(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now).get(0)
+    if ticket is None:
         return False
-    mine = signature(text)
-    score, ticket = max(((similarity(mine, signature(t.description)), t) for t in recent), key=lambda x: x[0])
-    if score < RECURS_AT:
-        return False
-    turn.dialogue = Dialogue(text=text, choices=[f"/reopen {ticket.id} {text}", "/anew"],
-                             attachments=turn.dialogue.attachments)
-    turn.say("recurrence", ticket=ticket.id, title=ticket.title, when=turn.local(ticket.resolved_at),
-             engineer=ticket.assignee.name if ticket.assignee else turn.t("nobody"), summary=ticket.resolution or "",
-             buttons=(Button(turn.t("btn_reopen", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+    params = {"ticket": ticket.id, "title": ticket.title, "when": turn.local(ticket.resolved_at),
+              "engineer": ticket.assignee.name if ticket.assignee else turn.t("nobody"),
+              "summary": ticket.resolution or ""}
+    if tickets.may_reopen(ticket, now=turn.now):
+        turn.dialogue = Dialogue(text=text, choices=[f"/reopen {ticket.id} {text}", "/anew"],
+                                 attachments=turn.dialogue.attachments)
+        turn.say("recurrence", **params, buttons=(Button(turn.t("btn_reopen", ticket=ticket.id), "1"),
+                                                  Button(turn.t("btn_new_problem"), "2")))
+    else:
+        turn.dialogue = Dialogue(text=text, choices=[f"/followup {ticket.id}", "/anew"],
+                                 attachments=turn.dialogue.attachments)
+        turn.say("recurrence_late", **params, days=tickets.REOPEN_WITHIN.days,
+                 buttons=(Button(turn.t("btn_follow_up", ticket=ticket.id), "1"),
+                          Button(turn.t("btn_new_problem"), "2")))
     return True
+
+
+def cmd_followup(turn: Turn, command: Command | None) -> None:
+    """"1" after "is this #N again?" when #N can no longer be reopened: a new ticket for the dialogue's report,
+    in #N's category and urgency and linked to it — no articles (they were #N's answer already), no questions."""
+    earlier = turn.session.get(Ticket, command.ticket) if command is not None and command.ticket else None
+    text = turn.dialogue.text
+    attached = turn.dialogue.attachments
+    turn.dialogue = Dialogue()
+    if earlier is None or earlier.reporter_id != turn.person.id or not text:
+        cmd_help(turn, None)
+        return
+    ticket = tickets.open_ticket(
+        session=turn.session, reporter=turn.person, category=earlier.category, urgency=earlier.urgency,
+        description=text, channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text),
+        now=turn.now, tz=turn.engine.tz.key, attachment_ids=attached, follows=earlier)
+    _created(turn, ticket)
 
 
 def cmd_anew(turn: Turn, command: Command | None) -> None:
@@ -428,9 +480,14 @@ def _on_description(turn: Turn, text: str) -> None:
     suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
                         ticket_id=ticket.id)
     turn.dialogue = Dialogue()
+    _created(turn, ticket)
+
+
+def _created(turn: Turn, ticket: Ticket) -> None:
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
-    turn.say("ticket_created", ticket=ticket.id, category=ticket.category.path if ticket.category else "—",
-             priority=ticket.priority, routed=routed)
+    follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
+    turn.say("ticket_created", ticket=ticket.id, follows=follows,
+             category=ticket.category.path if ticket.category else "—", priority=ticket.priority, routed=routed)
 
 
 def cmd_new(turn: Turn, command: Command | None) -> None:

@@ -185,6 +185,8 @@ class Ticket(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # parent/child links
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # a duplicate's main ticket
+    # The earlier ticket of the reporter this one reports again, past the time it could be reopened.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asked the reporter, clock paused
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the assignee's last action
     last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

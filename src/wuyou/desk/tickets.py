@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, sla
@@ -94,10 +94,13 @@ def open_ticket(
     tz: str = sla.DEFAULT_TZ,
     attachment_ids: Sequence[int] = (),
     tell_team: bool = True,
+    follows: Ticket | None = None,
 ) -> Ticket:
     """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
     and notify the team's engineers (or the engineer a rule assigned). `tell_team=False` for a ticket of an open
-    major incident: its responders are on it already, and a storm must not page the team once per branch."""
+    major incident: its responders are on it already, and a storm must not page the team once per branch.
+    `follows`: an earlier ticket of the reporter whose problem is back after it could be reopened — the two are
+    linked both ways on their timelines, and its engineer is told along with the team."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -114,6 +117,7 @@ def open_ticket(
         chat_id=chat_id,
         kb_offered=list(kb_offered),
         created_at=now,
+        follows_id=follows.id if follows is not None else None,
     )
     session.add(ticket)
     session.flush()
@@ -129,6 +133,11 @@ def open_ticket(
               "attachments": list(attachment_ids)},
     )
     attachments.link(session=session, ids=attachment_ids, person=reporter, ticket_id=ticket.id, event_id=created.id)
+    if follows is not None:
+        add_event(session=session, ticket=ticket, kind="follows", now=now, actor=reporter, body=f"#{follows.id}",
+                  data={"ticket": follows.id})
+        add_event(session=session, ticket=follows, kind="followed_up", now=now, actor=reporter, body=f"#{ticket.id}",
+                  data={"ticket": ticket.id}, public=False)
     outcome = apply_rules(session=session, ticket=ticket, now=now, tz=tz)
     routed = add_event(
         session=session,
@@ -146,15 +155,32 @@ def open_ticket(
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
                now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)
     elif ticket.team_code is not None and tell_team:
-        notify(session=session, event=routed, ticket=ticket,
-               people=team_members(session=session, team_code=ticket.team_code), template="ticket_new", now=now,
-               extra=due, buttons=claim_button)
+        members = team_members(session=session, team_code=ticket.team_code)
+        if follows is None:
+            notify(session=session, event=routed, ticket=ticket, people=members, template="ticket_new", now=now,
+                   extra=due, buttons=claim_button)
+        else:
+            before = [follows.assignee] if follows.assignee is not None and follows.assignee.active else []
+            notify(session=session, event=routed, ticket=ticket, people=[*before, *members],
+                   template="ticket_new_follow_up", now=now, extra={**due, **_earlier(follows)},
+                   buttons=claim_button)
     others = [p for p in outcome.notify if p.id != ticket.assignee_id]
     if others:
         notify(session=session, event=routed, ticket=ticket, people=others, template="ticket_rule_notify", now=now,
                extra={**due, "rules": "、".join(outcome.matched)})
     return ticket
 
+
+
+def _earlier(ticket: Ticket) -> dict[str, Any]:
+    """What a follow-up's notice says of the ticket it follows."""
+    return {"earlier": ticket.id, "earlier_engineer": ticket.assignee.name if ticket.assignee else "—",
+            "earlier_summary": ticket.resolution or "—"}
+
+
+def follow_ups(*, session: Session, ticket_id: int) -> list[Ticket]:
+    """The tickets that report this one's problem again (`open_ticket`'s `follows`), oldest first."""
+    return list(session.scalars(select(Ticket).where(Ticket.follows_id == ticket_id).order_by(Ticket.id)))
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
@@ -189,7 +215,9 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         if ticket.assignee is not None and ticket.status in OPEN_STATUSES:
             raise AlreadyClaimed(ticket.assignee.name, ticket.claimed_at)
         raise InvalidTransition(ticket.status, "claim")
-    response_minutes = int((now - ticket.created_at).total_seconds() // 60)
+    asked = ticket.created_at if not ticket.reopen_count else session.scalar(  # a reopen asks again
+        select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reopened"))
+    response_minutes = int((now - (asked or ticket.created_at)).total_seconds() // 60)
     sla.stop(session=session, ticket=ticket, now=now, kind="response")
     event = add_event(
         session=session,
@@ -273,31 +301,49 @@ def confirm(*, session: Session, ticket_id: int, reporter: Person, now: datetime
 def reopen(
     *, session: Session, ticket_id: int, reporter: Person, reason: str, now: datetime
 ) -> Ticket:
-    """The reporter says it is not fixed (until `REOPEN_WITHIN` after the resolution): back to the same engineer."""
+    """The reporter says it is not fixed (until `REOPEN_WITHIN` after the resolution): back to the same engineer,
+    told what they did last time and the new SLA times, with a 收到 button (claiming it again acknowledges it and
+    stops the new response clock). If that engineer has left the team (or the desk), the ticket goes back to the
+    team's queue and the team lead is told; the lead is also told of a second reopen and any after it."""
     ticket = _own_resolved(session, ticket_id, reporter, "reopen")
-    if ticket.status == "closed" and (ticket.resolved_at is None or now - ticket.resolved_at >= REOPEN_WITHIN):
+    if not may_reopen(ticket, now=now):
         raise InvalidTransition(ticket.status, "reopen")
+    last = {"last_resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else "",
+            "summary": ticket.resolution or "—"}
     ticket.status = "reopened"
     ticket.closed_at = None
     ticket.claimed_at = None  # the assignee acknowledges by claiming again; that stops the new response clock
     ticket.reopen_count += 1
     ticket.resolved_at = None
     ticket.confirmed_at = None
+    members = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
+    lead = session.get(Person, ticket.team.lead_id) if ticket.team is not None and ticket.team.lead_id else None
+    engineer = ticket.assignee
+    if engineer is not None and not (engineer.active and (ticket.team_code is None or engineer in members
+                                                          or engineer == lead)):
+        ticket.assignee = None  # gone: the team's queue takes it
     session.flush()
     event = add_event(
-        session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None
+        session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None,
+        data={"count": ticket.reopen_count, **({"returned_to_queue": engineer.id} if engineer is not None
+                                                 and ticket.assignee_id is None else {})},
     )
     sla.restart(session=session, ticket=ticket, now=now)
+    extra = {"reason": reason or "—", "count": ticket.reopen_count, **last,
+             **sla.due_params(session=session, ticket_id=ticket.id)}
     if ticket.assignee is not None:
-        notify(
-            session=session,
-            event=event,
-            ticket=ticket,
-            people=[ticket.assignee],
-            template="ticket_reopened",
-            now=now,
-            extra={"reason": reason, "count": ticket.reopen_count},
-        )
+        notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_reopened",
+               now=now, extra=extra, buttons=[{"label_key": "btn_received", "action": f"/claim {ticket.id}"},
+                                              {"label_key": "btn_view", "action": f"/show {ticket.id}"}])
+    else:
+        notify(session=session, event=event, ticket=ticket, people=[m for m in members if m != lead],
+               template="ticket_reopened_queue",
+               now=now, extra={**extra, "before": engineer.name if engineer is not None else "—"},
+               buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+    if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
+        notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
+               extra={**extra, "before": engineer.name if engineer is not None else "—",
+                      "note_key": "reopened_note_gone" if ticket.assignee is None else "reopened_note_again"})
     return ticket
 
 
@@ -376,18 +422,32 @@ def awaiting_reporter(*, session: Session, reporter: Person) -> Ticket | None:
     return session.scalars(stmt).first()
 
 
-def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: datetime) -> list[Ticket]:
-    """The reporters' tickets resolved (confirmed or not) within `REOPEN_WITHIN`, which they may still reopen;
-    newest first."""
+# How far back a report is compared with its reporter's resolved tickets: within REOPEN_WITHIN it may reopen one,
+# after that it may follow one up (a new ticket linked to it).
+FOLLOW_UP_WITHIN = timedelta(days=30)
+
+
+def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: datetime,
+                      within: timedelta = REOPEN_WITHIN) -> list[Ticket]:
+    """The reporters' tickets resolved (confirmed or not) in the last `within` and not reopened since; newest
+    first."""
     if not reporter_ids:
         return []
     stmt = (
         select(Ticket)
         .where(Ticket.reporter_id.in_(reporter_ids), Ticket.status.in_(("resolved", "closed")),
-               Ticket.resolved_at > now - REOPEN_WITHIN)
+               Ticket.resolved_at > now - within)
         .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
     )
     return list(session.scalars(stmt))
+
+
+def may_reopen(ticket: Ticket, *, now: datetime) -> bool:
+    """Whether `reopen` would take the ticket: resolved and not yet closed, or closed within `REOPEN_WITHIN` of
+    its resolution."""
+    if ticket.status == "resolved":
+        return True
+    return ticket.status == "closed" and ticket.resolved_at is not None and now - ticket.resolved_at < REOPEN_WITHIN
 
 
 def timeline(*, session: Session, ticket_id: int, public_only: bool = False) -> list[TicketEvent]:

@@ -168,6 +168,15 @@ function pageTickets() {
 
 // --- one ticket ------------------------------------------------------------------------------------------
 
+// The tickets this one is linked with (parent and children, merged, followed up), as links.
+function related(t) {
+  const links = (ids) => [].concat(ids).filter((n) => n).map((n) => `<a href="/console/tickets/${Number(n)}">#${Number(n)}</a>`);
+  const parts = [["parent", t.parent], ["children", t.children], ["merged_into", t.merged_into], ["follows", t.follows],
+    ["followed_by", t.followed_by]].filter(([, ids]) => links(ids || []).length)
+    .map(([key, ids]) => `${esc(T("related_" + key))} ${links(ids).join(" ")}`);
+  return parts.length ? `<br>${parts.join(" · ")}` : "";
+}
+
 async function pageTicket() {
   const id = Number($("#ticket").dataset.id);
   const render = (t) => {
@@ -178,7 +187,7 @@ async function pageTicket() {
       `${esc(T("team"))} ${esc(t.team_name || t.team || "—")}`,
       `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
     ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
-      + (t.rating ? ` · ${"★".repeat(t.rating)}` : "");
+      + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t);
     $("#t-description").textContent = t.description;
     const slaText = (e) => (e.data && e.data.clock ? T("sla_" + e.data.clock) : "");
     $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.public === false ? "internal" : ""}">`
