@@ -4,9 +4,12 @@ linked to it (after the window, for weeks), 2 reports a new problem."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
+from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Person
 
 
@@ -44,6 +47,7 @@ def test_the_same_problem_again_reopens_the_ticket(dialog: Dialog, clock: TestCl
     claimed = [e for e in d.ticket(number)["timeline"] if e["kind"] == "claimed"][-1]
     assert claimed["data"]["response_minutes"] == 9  # since the reopen, not since the first report
     assert "李伟" in d.pushed_text("zhang.san")
+    assert f"#{number} · P3 · 已接单（重开 1 次） · 李伟" in d.say("li.wei", f"查看 {number}")
 
 
 def test_a_second_reopen_tells_the_lead_and_an_engineer_gone_hands_it_back_to_the_team(
@@ -92,7 +96,7 @@ def test_another_problem_or_an_old_ticket_is_not_asked_about(dialog: Dialog, clo
 
 
 def test_past_the_reopen_window_the_problem_back_is_a_new_ticket_linked_to_the_old(
-        dialog: Dialog, clock: TestClock) -> None:
+        dialog: Dialog, clock: TestClock, desk: Desk) -> None:
     d = dialog
     number = _resolved(d, clock)
     clock.advance(days=5)  # a week after the resolution: #number can no longer be reopened
@@ -113,6 +117,9 @@ def test_past_the_reopen_window_the_problem_back_is_a_new_ticket_linked_to_the_o
     told = d.pushed_text("li.wei")  # the earlier ticket's engineer hears of it with the team
     assert f"#{new}" in told and f"🔁 #{number} 的问题又出现了" in told and "更换搓纸轮" in told, told
     assert "打印机又卡纸了" in d.say("zhang.san", "进度")
+    with desk.sessions() as session:  # a report like any other for surge detection, tied to its ticket
+        report = session.scalars(select(FaultReport).where(FaultReport.ticket_id == new)).one()
+        assert report.text == "打印机又卡纸了！！上周刚修的" and report.category_id is not None
 
 
 def test_past_the_reopen_window_a_new_problem_after_all_goes_the_usual_way(dialog: Dialog, clock: TestClock) -> None:

@@ -126,7 +126,7 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
             _confirm(turn, ticket.id)
             return True
         if _NO.match(text):
-            _reopen(turn, ticket.id, "")
+            _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False
     match = _RATING.match(text)
@@ -270,15 +270,23 @@ def cmd_followup(turn: Turn, command: Command | None) -> None:
     in #N's category and urgency and linked to it — no articles (they were #N's answer already), no questions."""
     earlier = turn.session.get(Ticket, command.ticket) if command is not None and command.ticket else None
     text = turn.dialogue.text
-    attached = turn.dialogue.attachments
-    turn.dialogue = Dialogue()
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if earlier is None or earlier.reporter_id != turn.person.id or not text:
         cmd_help(turn, None)
         return
+    # It counts towards surge detection like any report; of an open incident, it is that incident's.
+    outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
+                                       channel=turn.inbound.platform, now=turn.now)
+    if outcome.known is not None:
+        incidents.known_issue(turn, outcome.known, outcome.report, text)
+        return
+    outcome.report.category_id = outcome.report.category_id or earlier.category_id
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=earlier.category, urgency=earlier.urgency,
         description=text, channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text),
-        now=turn.now, tz=turn.engine.tz.key, attachment_ids=attached, follows=earlier)
+        now=turn.now, tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, follows=earlier)
+    incidents.ticket_opened(turn, outcome.report.id, ticket)
+    turn.dialogue = Dialogue()
     _created(turn, ticket)
 
 

@@ -102,7 +102,8 @@ def cmd_show(turn: Turn, command: Command) -> None:
     parts = [turn.t(f"show_{kind}_due", due=turn.local(c.due_at)) if c.due_at else turn.t("show_paused")
              for kind, c in clocks.items()]
     turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority, sla=" · ".join(parts) or "—",
-             status=turn.t(f"status_{ticket.status}"),
+             status=turn.t(f"status_{ticket.status}")
+             + (turn.t("show_reopens", count=ticket.reopen_count) if ticket.reopen_count else ""),
              assignee=ticket.assignee.name if ticket.assignee else turn.t("nobody"),
              branch=ticket.branch.name if ticket.branch else "—", reporter=ticket.reporter.name,
              category=ticket.category.path if ticket.category else "—", description=ticket.description,
