@@ -122,3 +122,18 @@ def test_a_reopened_resolution_unlearns_the_wording(dialog: Dialog) -> None:
     assert doc is not None and doc.phrasings == ()
     assert verdicts == [("solved", "KB-P001"), ("rejected", "KB-P001")]
     assert "1. 打印机卡纸的处理方法" not in d.say("liu.yang", "我们这边的复印机也老是吃纸 纸卡在后面出不来")
+
+
+def test_a_reopen_keeps_the_wording_another_branch_solved_with_the_article(dialog: Dialog) -> None:
+    d = dialog
+    wording = "复印机老是吃纸 纸卡在后面出不来"
+    first = _report_without_suggestions(d, "zhang.san", wording)
+    second = _report_without_suggestions(d, "liu.yang", wording)
+    for number in (first, second):
+        d.say("li.wei", f"接单 {number}")
+        d.say("li.wei", f"解决 {number} 按KB-P001处理")
+    assert "重新打开" in d.say("zhang.san", "没解决")  # one of the two solves fails
+    with d.desk.sessions() as s:
+        doc = articles.get_doc(session=s, article_id="KB-P001")
+    assert doc is not None and doc.phrasings == (wording,)  # liu.yang's solve stands
+    assert "1. 打印机卡纸的处理方法" in d.say("ma.jing", wording)

@@ -56,13 +56,16 @@ def reopen(*, session: Session, ticket_id: int, reporter: Person, reason: str, n
 
 def _judge(*, session: Session, ticket: Ticket, article_ids: list[str], solved: bool, actor: Person,
            now: datetime) -> None:
-    """Each article solved the ticket (its wording learned, a "solved", kb_linked) or did not after all (the
-    wording forgotten, a "rejected", kb_unlinked)."""
+    """Each article solved the ticket (its wording learned, a "solved", kb_linked) or did not after all (a
+    "rejected", kb_unlinked, and the wording forgotten — unless the article solved more reports in the same words
+    than not: another branch's solve still stands)."""
     wording = ticket.description.split("\n", 1)[0]  # what the reporter first wrote, what the bot matched on
-    change = articles.learn_phrasing if solved else articles.forget_phrasing
     for article_id in article_ids:
-        change(session=session, article_id=article_id, text=wording, now=now)
         feedback.record(session=session, article_ids=[article_id], kind="solved" if solved else "rejected",
                         now=now, person_id=ticket.reporter_id, query=wording)
+        if solved:
+            articles.learn_phrasing(session=session, article_id=article_id, text=wording, now=now)
+        elif feedback.balance(session=session, article_id=article_id, query=wording) <= 0:
+            articles.forget_phrasing(session=session, article_id=article_id, text=wording, now=now)
         tickets.add_event(session=session, ticket=ticket, kind="kb_linked" if solved else "kb_unlinked", now=now,
                           actor=actor, body=article_id)

@@ -56,6 +56,17 @@ def version_of(newest: Sequence[int | None]) -> int:
     return max(int(n or 0) for n in newest)
 
 
+def balance(*, session: Session, article_id: str, query: str) -> int:
+    """How many more reports in these words the article solved than it was judged not to (solved − rejected)."""
+    rows = session.execute(
+        select(Feedback.kind, func.count())
+        .where(Feedback.article_id == article_id, Feedback.query == query, Feedback.kind.in_(VERDICTS))
+        .group_by(Feedback.kind)
+    ).all()
+    counts = {kind: int(n) for kind, n in rows}
+    return counts.get("solved", 0) - counts.get("rejected", 0)
+
+
 def article_boosts(*, session: Session) -> dict[str, float]:
     """Ranking multipliers learned from feedback: "this solved it" lifts, "not this one" lowers."""
     rows = session.execute(
