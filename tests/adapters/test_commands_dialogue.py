@@ -114,8 +114,13 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     d.pushed("li.wei")
     reply = d.say("zhang.san", "催单")  # the only open ticket
     assert "已帮您催了" in reply and "李伟" in reply and "赵敏" in reply
-    chased = d.pushed_text("li.wei")
-    assert "催单" in chased and f"#{n}" in chased
+    [chased] = d.pushed("li.wei")
+    assert "催单" in chased["text"] and f"#{n}" in chased["text"], chased
+    assert "解决时限" in chased["text"] and "还剩" in chased["text"] and "{" not in chased["text"], chased
+    assert [b["label"] for b in chased["buttons"]] == ["回复报修人", "查看"]
+    assert "要转告" in d.press("li.wei", chased["buttons"][0]["action"])  # 回复报修人: the next message is the reply
+    assert "张三" in d.say("li.wei", "配件已经领到了，下午两点左右上门换")
+    assert "配件已经领到了" in d.pushed_text("zhang.san")
     assert f"#{n}" in d.pushed_text("zhao.min")  # the team lead hears it too
     refused = d.say("zhang.san", f"/chase {n}")
     assert "30 分钟内只催一次" in refused

@@ -334,7 +334,7 @@ def reopen(
     if ticket.assignee is not None:
         notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_reopened",
                now=now, extra=extra, buttons=[{"label_key": "btn_received", "action": f"/claim {ticket.id}"},
-                                              {"label_key": "btn_view", "action": f"/show {ticket.id}"}])
+                                              {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     else:
         notify(session=session, event=event, ticket=ticket, people=[m for m in members if m != lead],
                template="ticket_reopened_queue",
