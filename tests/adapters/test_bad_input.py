@@ -100,3 +100,26 @@ def test_mistyped_command_gets_the_closest_one_suggested(dialog: Dialog) -> None
 def test_full_width_slash_and_mention_are_accepted(dialog: Dialog) -> None:
     assert "待接单" in dialog.say("li.wei", "@无忧 ／queue")
     assert "待接单" in dialog.say("li.wei", "／ｑｕｅｕｅ")
+
+
+def test_anger_gets_an_apology_and_the_way_to_a_person_not_articles(dialog: Dialog) -> None:
+    """conversations/10 row 13: no lecture, no KB, no new ticket; the open ticket is flagged for its engineer."""
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸 出不了凭条")
+    before = _counts(d)
+    reply = d.say("zhang.san", "什么破机器人 垃圾！！我要找人")
+    assert "抱歉让您着急了" in reply and f"#{number} 已派给济南终端组" in reply and f"催单 {number}" in reply, reply
+    assert "先试试" not in reply and "选个分类" not in reply
+    with d.desk.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == before["Ticket"]
+    ticket = d.ticket(number)
+    assert "报修人着急" in ticket["tags"]
+    assert [e["body"] for e in ticket["timeline"] if e["kind"] == "reporter_upset"] == ["什么破机器人 垃圾！！我要找人"]
+    d.say("li.wei", f"接单 {number}")
+    assert "由工程师 李伟 处理" in d.say("zhang.san", "转人工")
+    assert d.ticket(number)["tags"].count("报修人着急") == 1
+    # Nothing under way: straight into the ticket dialogue, the way to an engineer.
+    started = d.say("liu.yang", "你们这个机器人一点用都没有 我要找真人")
+    assert "抱歉让您着急了" in started and "选个分类" in started, started
+    # A fault report with no anger at the desk is a report, as ever.
+    assert "抱歉" not in d.say("ma.jing", "人脸识别一直失败 要人脸认证")

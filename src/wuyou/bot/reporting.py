@@ -39,6 +39,14 @@ _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
 _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
+# Anger at the bot or the desk, or asking for a person (conversations/10): no articles, no new ticket — an apology
+# and the way to a person. Either a person is asked for, or the bot / the desk is blamed.
+_A_PERSON = re.compile(r"(找|转)(个|一个)?(真人|人工|活人|客服|工程师|人(?![脸员事民数像名]))|人工客服|真人客服|"
+                       r"要(找)?(真人|人工|活人)|\b(human|real person|talk to (a|an) (person|agent))\b", re.I)
+_BLAMED = re.compile(r"(破|烂|垃圾|智障|没用的?|有什么用的?)(机器人|客服|服务台)|"
+                     r"(机器人|服务台|客服)[^。！!？?]{0,16}(垃圾|没用|一点用|没有用|废物|智障|太差)|"
+                     r"(机器人|服务台|客服|你们)[^。！!？?]{0,16}(没人理|没人管|没人接|不理人|效率太低|(响应|回复|处理)(也)?太慢)|"
+                     r"^(垃圾|废物|智障|滚)[!！。.~～]*$|\b(useless|stupid) bot\b", re.I)
 # How alike (weighted Dice of the report signatures, as surge detection compares reports) a new report must be to
 # one of the reporter's recently resolved tickets to be asked whether it is that problem again.
 RECURS_AT = 0.3
@@ -112,8 +120,32 @@ def free_text(turn: Turn) -> None:
         turn.say("thanks")
     elif _STATUS.search(text):
         cmd_status(turn, None)
+    elif upset(text):
+        _calm(turn, text)
     else:
         _report(turn, text)
+
+
+def upset(text: str) -> bool:
+    """Anger at the bot or the desk, or a person asked for ("什么破机器人 垃圾！！我要找人")."""
+    return bool(_A_PERSON.search(text) or _BLAMED.search(text))
+
+
+def _calm(turn: Turn, text: str) -> None:
+    """No lecture, no articles: with a ticket under way, an apology, who has it and how to chase it, and the
+    ticket tagged 报修人着急 for its engineer; without one, an apology and straight into the ticket dialogue."""
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    if not mine:
+        turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+        _ask_category(turn, intro=turn.t("calm_new") + "\n")
+        return
+    ticket = mine[0]
+    tickets.mark_upset(session=turn.session, ticket=ticket, reporter=turn.person, text=text, now=turn.now)
+    if ticket.assignee is not None:
+        turn.say("calm_open", ticket=ticket.id, assignee=ticket.assignee.name)
+    else:
+        turn.say("calm_open_team", ticket=ticket.id,
+                 team=ticket.team.name if ticket.team else turn.t("the_service_desk"))
 
 
 def _awaiting_me(turn: Turn, text: str) -> bool:
@@ -332,7 +364,7 @@ def plainly_a_report(text: str) -> bool:
     text = norm(text)
     return not (_YES.match(text) or _NO.match(text) or _RATING.match(text) or _THANKS.match(text)
                 or notices.is_ack_word(text) or _GREETING.match(text) or is_courtesy(text) or _STATUS.search(text)
-                or _gibberish(text))
+                or upset(text) or _gibberish(text))
 
 
 def _on_lost(turn: Turn, text: str) -> bool:

@@ -412,6 +412,18 @@ def reported_by(*, session: Session, reporter: Person, include_resolved: bool = 
     return list(session.scalars(stmt.order_by(Ticket.id.desc())))
 
 
+UPSET_TAG = "报修人着急"
+
+
+def mark_upset(*, session: Session, ticket: Ticket, reporter: Person, text: str, now: datetime) -> None:
+    """The reporter is angry or asks for a person: the ticket is tagged for its engineer (once) and what they said
+    goes on the timeline as an internal event."""
+    if UPSET_TAG not in (ticket.tags or []):
+        ticket.tags = [*(ticket.tags or []), UPSET_TAG]
+    add_event(session=session, ticket=ticket, kind="reporter_upset", now=now, actor=reporter, body=text[:500],
+              public=False)
+
+
 def awaiting_reporter(*, session: Session, reporter: Person) -> Ticket | None:
     """The reporter's most recently resolved ticket that still needs a confirmation or rating."""
     stmt = (

@@ -186,6 +186,7 @@ async function pageTicket() {
       esc(t.branch_name || t.branch || "—"), `${esc(T("reporter"))} ${esc(t.reporter_name || t.reporter)}`,
       `${esc(T("team"))} ${esc(t.team_name || t.team || "—")}`,
       `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
+      ...(t.tags || []).map((tag) => `<span class="tag">${esc(tag)}</span>`),
     ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t);
     $("#t-description").textContent = t.description;
