@@ -43,7 +43,8 @@ def test_the_same_problem_again_reopens_the_ticket(dialog: Dialog, clock: TestCl
     assert [b["label"] for b in card["buttons"]] == ["收到", "查看"], card
     assert d.pushed("zhao.min") == []  # a first reopen to an engineer still on the team: the lead is not bothered
     clock.advance(minutes=9)
-    assert f"#{number}" in d.press("li.wei", card["buttons"][0]["action"])  # 收到 acknowledges: claimed again
+    acknowledged = d.press("li.wei", card["buttons"][0]["action"])  # 收到 acknowledges: claimed again
+    assert f"#{number}（响应用时 9 分钟）" in acknowledged, acknowledged  # since the reopen
     claimed = [e for e in d.ticket(number)["timeline"] if e["kind"] == "claimed"][-1]
     assert claimed["data"]["response_minutes"] == 9  # since the reopen, not since the first report
     assert "李伟" in d.pushed_text("zhang.san")

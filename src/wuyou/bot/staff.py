@@ -52,7 +52,7 @@ def cmd_claim(turn: Turn, command: Command) -> None:
         turn.say("need_ticket_number", command="接单")
         return
     ticket = tickets.claim(session=turn.session, ticket_id=command.ticket, engineer=turn.person, now=turn.now)
-    minutes = int((turn.now - ticket.created_at).total_seconds() // 60)
+    minutes = int((turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds() // 60)
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
              branch=ticket.branch.name if ticket.branch else "—", title=ticket.title, due=turn.local(due))
@@ -67,10 +67,15 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
         return
     ticket, linked = solutions.resolve(session=turn.session, ticket_id=command.ticket, engineer=turn.person,
                                        summary=command.rest, now=turn.now)
+    clock = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="resolution")
+    took = "" if clock is None or clock.met is None else "\n" + turn.t(
+        "resolve_took", hours=clock.consumed_seconds // 3600, minutes=clock.consumed_seconds % 3600 // 60,
+        verdict=turn.t("sla_in_time" if clock.met else "sla_late"))
     if linked:
-        turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked))
+        turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked),
+                 took=took)
     else:
-        turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name,
+        turn.say("resolve_ok", ticket=ticket.id, reporter=ticket.reporter.name, took=took,
                  buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
 
 

@@ -138,6 +138,13 @@ def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     return clocks[-1].due_at if clocks else None
 
 
+def last_stopped(*, session: Session, ticket_id: int, kind: str) -> SlaClock | None:
+    """The ticket's clock of this kind that stopped last (with its business time used and its verdict)."""
+    return session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket_id, SlaClock.kind == kind,
+                                                  SlaClock.state == "stopped")
+                           .order_by(SlaClock.stopped_at.desc(), SlaClock.id.desc())).first()
+
+
 def due_params(*, session: Session, ticket_id: int) -> dict[str, str]:
     """`response_due` and `resolution_due` of running clocks as ISO strings ("" when none), for notifications."""
     out = {"response_due": "", "resolution_due": ""}

@@ -196,6 +196,15 @@ def visible_to_staff(*, session: Session, ticket_id: int, person: Person) -> Tic
     return ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
 
 
+def asked_at(*, session: Session, ticket: Ticket) -> datetime:
+    """When the ticket last asked for an engineer's response: when it was reported, or reopened since."""
+    if not ticket.reopen_count:
+        return ticket.created_at
+    reopened = session.scalar(select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id,
+                                                                     TicketEvent.kind == "reopened"))
+    return reopened or ticket.created_at
+
+
 def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) -> Ticket:
     """Take an unclaimed ticket. Exactly one of several simultaneous claimers wins."""
     ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
@@ -215,9 +224,7 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         if ticket.assignee is not None and ticket.status in OPEN_STATUSES:
             raise AlreadyClaimed(ticket.assignee.name, ticket.claimed_at)
         raise InvalidTransition(ticket.status, "claim")
-    asked = ticket.created_at if not ticket.reopen_count else session.scalar(  # a reopen asks again
-        select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reopened"))
-    response_minutes = int((now - (asked or ticket.created_at)).total_seconds() // 60)
+    response_minutes = int((now - asked_at(session=session, ticket=ticket)).total_seconds() // 60)
     sla.stop(session=session, ticket=ticket, now=now, kind="response")
     event = add_event(
         session=session,
