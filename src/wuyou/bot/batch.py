@@ -24,6 +24,7 @@ from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, re
 from wuyou.bot.messages import Inbound
 from wuyou.db import bulk, reading
 from wuyou.desk import conversations, working
+from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import leaf_names, persons_by_identity
@@ -114,6 +115,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         outcomes = engine.surge.report_many(
             session=session, now=now, reports=[(t.person, t.text, t.inbound.platform) for t in taking],
             categories=[categories[t.at] for t in taking], signatures=[signatures[t.at] for t in taking], loaded=True)
+        helped = suggestions_log.self_helped(session=session, person_ids=[t.person.id for t in taking], now=now)
         with bulk.collected(session):  # feedback and receipts: one statement per table for the batch
             for t, outcome in zip(taking, outcomes, strict=True):
                 t.turn = Turn(session=session, person=t.person, inbound=t.inbound, text=t.inbound.text,
@@ -122,7 +124,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                     incidents.known_issue(t.turn, outcome.known, outcome.report, t.text)
                 else:
                     t.offer = reporting.offer(t.turn, t.text, offered[t.at], report=outcome.report, leaves=leaves,
-                                              matcher=matcher)
+                                              matcher=matcher, helped=helped.get(t.person.id, []))
             bulk.inserted(session, [t.offer for t in taking if t.offer is not None])  # one statement for them all
             pushed = {}
             for t in taking:

@@ -328,17 +328,25 @@ def cmd_anew(turn: Turn, command: Command | None) -> None:
 
 
 def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: FaultReport | None,
-          leaves: dict[str, int], matcher: Matcher) -> SuggestionSession:
+          leaves: dict[str, int], matcher: Matcher,
+          helped: Sequence[tuple[str, datetime]] | None = None) -> SuggestionSession:
     """Offer the matched articles: what was offered is recorded, the dialogue waits for a number, and the report
-    gets the category of the best article. The offer's id comes with the caller's flush (so that a batch of
-    messages is written in one statement); the caller puts it in `turn.dialogue.suggestion`."""
+    gets the category of the best article. When the reporter solved a problem with one of them lately (`helped`:
+    their `suggestions.self_helped`, looked up here when not given), they are reminded of it, so as not to be sent
+    round in circles. The offer's id comes with the caller's flush (so that a batch of messages is written in one
+    statement); the caller puts it in `turn.dialogue.suggestion`."""
     ids = [s.article_id for s in suggestions]
+    if helped is None:
+        helped = suggestions_log.self_helped(session=turn.session, person_ids=[turn.person.id],
+                                             now=turn.now).get(turn.person.id, [])
+    earlier = next(((article, at) for article, at in helped if article in ids), None)
     feedback.record(session=turn.session, article_ids=ids, kind="offered", now=turn.now, person_id=turn.person.id,
                     query=text)
     found = suggestions_log.start(session=turn.session, person=turn.person, channel=turn.inbound.platform,
                                   query=text, offered=ids, now=turn.now)
     turn.dialogue = Dialogue(step="suggesting", text=text, offered=ids, attachments=turn.dialogue.attachments,
-                             report=report.id if report is not None else None)
+                             report=report.id if report is not None else None,
+                             helped=[earlier[0], earlier[1].isoformat()] if earlier else None)
     if report is not None:
         leaf = best_leaf(suggestions, leaves=leaves, matcher=matcher)
         if report.category_id != leaf:  # (a batch records its reports with it: no second write)
@@ -346,7 +354,8 @@ def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: F
     lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
     numbers = "/".join(str(i) for i in range(1, len(ids) + 1))
     buttons = tuple(Button(f"{i}. {s.title}", str(i)) for i, s in enumerate(suggestions, 1))
-    turn.say("suggestions", name=turn.person.name, lines=lines, numbers=numbers,
+    turn.say("suggestions_again" if earlier else "suggestions", name=turn.person.name, lines=lines, numbers=numbers,
+             when=turn.local(earlier[1]) if earlier else "", number=ids.index(earlier[0]) + 1 if earlier else 0,
              buttons=(*buttons, Button(turn.t("btn_human"), "0")))
     return found
 
@@ -407,7 +416,8 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         feedback.record(session=turn.session, article_ids=[d.viewed], kind="solved", now=turn.now,
                         person_id=turn.person.id, query=d.text)
         articles.learn_phrasing(session=turn.session, article_id=d.viewed, text=d.text, now=turn.now)
-        suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="solved", now=turn.now)
+        suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="solved", now=turn.now,
+                            article_id=d.viewed)
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True
@@ -515,6 +525,7 @@ def _on_description(turn: Turn, text: str) -> None:
         now=turn.now,
         tz=turn.engine.tz.key,
         attachment_ids=d.attachments,
+        self_helped=(d.helped[0], datetime.fromisoformat(d.helped[1])) if d.helped else None,
     )
     incidents.ticket_opened(turn, d.report, ticket)
     suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,

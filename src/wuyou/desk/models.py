@@ -352,6 +352,7 @@ class SuggestionSession(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="open")  # open / solved / ticket / abandoned
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    article_id: Mapped[str | None] = mapped_column(String(64))  # the article that solved it
 
 
 class Conversation(Base):

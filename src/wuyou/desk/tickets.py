@@ -95,12 +95,14 @@ def open_ticket(
     attachment_ids: Sequence[int] = (),
     tell_team: bool = True,
     follows: Ticket | None = None,
+    self_helped: tuple[str, datetime] | None = None,
 ) -> Ticket:
     """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
     and notify the team's engineers (or the engineer a rule assigned). `tell_team=False` for a ticket of an open
     major incident: its responders are on it already, and a storm must not page the team once per branch.
     `follows`: an earlier ticket of the reporter whose problem is back after it could be reopened — the two are
-    linked both ways on their timelines, and its engineer is told along with the team."""
+    linked both ways on their timelines, and its engineer is told along with the team. `self_helped`: an article
+    the reporter solved a problem with lately, among those offered for this one (on the ticket and its card)."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -130,7 +132,9 @@ def open_ticket(
         actor=reporter,
         body=description,
         data={"channel": channel, "urgency": urgency, "kb_offered": list(kb_offered),
-              "attachments": list(attachment_ids)},
+              "attachments": list(attachment_ids),
+              **({"self_helped": {"article": self_helped[0], "at": self_helped[1].isoformat()}}
+                 if self_helped else {})},
     )
     attachments.link(session=session, ids=attachment_ids, person=reporter, ticket_id=ticket.id, event_id=created.id)
     if follows is not None:
@@ -149,7 +153,10 @@ def open_ticket(
               "tags": ticket.tags, "rules": outcome.matched},
     )
     sla.start(session=session, ticket=ticket, now=now, tz=tz)
-    due = sla.due_params(session=session, ticket_id=ticket.id)
+    due: dict[str, Any] = sla.due_params(session=session, ticket_id=ticket.id)
+    if self_helped:  # the card says so: "上周五按 KB-P001 自助处理过一次"
+        due |= {"history_key": "card_self_helped", "history_article": self_helped[0],
+                "history_at": self_helped[1].isoformat()}
     claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
     if ticket.assignee is not None:
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",

@@ -58,6 +58,7 @@ def card(ticket: Ticket) -> dict[str, Any]:
         "title": ticket.title,
         "team": ticket.team.name if ticket.team else "",
         "assignee": ticket.assignee.name if ticket.assignee else "",
+        "history": "",  # a line about the reporter's earlier self-help, where the notice has one (`history_key`)
     }
 
 
