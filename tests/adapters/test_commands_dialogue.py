@@ -202,3 +202,15 @@ def test_a_question_with_no_answer_in_the_kb_is_told_it_may_not_be_for_it(dialog
     dialog.say("zhang.san", "取消")
     broken = dialog.say("zhang.san", "碎纸机不转了 插头也插好了")  # a fault: reported, no such hint
     assert "没有现成的办法" in broken and "对应的部门" not in broken, broken
+
+
+def test_the_urgency_the_report_speaks_of_is_suggested(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new 打印机卡纸了 急急急 客户在等")
+    asked = d.say("zhang.san", "1")
+    assert "2. 较急，影响部分业务 👈 推荐" in asked and "1. 一般，今天内处理就行\n" in asked, asked
+    d.say("zhang.san", "取消")
+    d.say("liu.yang", "/new 网点所有柜台都办不了业务 系统进不去")
+    assert "3. 紧急，网点没法办业务 👈 推荐" in d.say("liu.yang", "1")
+    d.say("ma.jing", "/new 打印机有点慢")
+    assert "👈" not in d.say("ma.jing", "1")

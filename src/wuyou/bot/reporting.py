@@ -434,8 +434,7 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
 def _ask_category(turn: Turn, *, intro: str) -> None:
     leaves = leaf_categories(session=turn.session)
     if not leaves:
-        turn.dialogue.step = "urgency"
-        turn.say("ask_urgency", intro=f"{intro}\n")
+        _ask_urgency(turn, intro=f"{intro}\n")
         return
     recommended = _recommended(turn, leaves)
     lines = "\n".join(
@@ -476,8 +475,25 @@ def _on_category(turn: Turn, text: str) -> None:
             return
         chosen = named[0]
     turn.dialogue.category_id = chosen.id
+    _ask_urgency(turn, intro="")
+
+
+# What the report says of its urgency (conversations/01: "急" is no help in matching, but a hint for the ticket).
+_URGENCY_HINTS = (
+    (3, re.compile(r"(没法|无法|不能|办不了|开不了)(办|办理)?业务|全部(停|瘫)|停业|都(用|办)不了|所有(柜台|窗口|电脑)|"
+                   r"\b(all down|branch (is )?down|can.?t serve)\b", re.I)),
+    (2, re.compile(r"急|尽快|赶紧|马上|客户在等|排(着)?队|等着|\b(urgent|asap)\b", re.I)),
+)
+
+
+def _ask_urgency(turn: Turn, *, intro: str) -> None:
+    """How big the impact is, the level the report's own words suggest marked (they still choose)."""
+    hinted = next((level for level, words in _URGENCY_HINTS if words.search(turn.dialogue.text)), None)
+    lines = "\n".join(turn.t(f"urgency_line_{i}") + (turn.t("recommended_mark") if i == hinted else "")
+                      for i in (1, 2, 3))
     turn.dialogue.step = "urgency"
-    turn.say("ask_urgency", intro="", buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
+    turn.say("ask_urgency", intro=intro, lines=lines,
+             buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
 
 
 def _on_urgency(turn: Turn, text: str) -> None:
