@@ -214,3 +214,27 @@ def test_the_urgency_the_report_speaks_of_is_suggested(dialog: Dialog) -> None:
     assert "3. 紧急，网点没法办业务 👈 推荐" in d.say("liu.yang", "1")
     d.say("ma.jing", "/new 打印机有点慢")
     assert "👈" not in d.say("ma.jing", "1")
+
+
+def test_no_with_more_words_files_the_ticket_in_the_articles_category(dialog: Dialog) -> None:
+    """conversations/09 rows 8–12: "0 屏幕都不亮了 …" rejects the articles and is the description; the best
+    article's category is confirmed in one line (改分类 to choose another), and after the urgency the ticket is
+    filed without asking for more words."""
+    d = dialog
+    assert "0 转人工" in d.say("liu.yang", "POS机刷卡没反应")
+    asked = d.say("liu.yang", "0 屏幕都不亮了 充电也没反应 就这一台")
+    assert "好的，帮您报修【终端设备 › POS机】（不对可回复“改分类”）" in asked and "影响大吗" in asked, asked
+    assert "选个分类" not in asked
+    created = d.say("liu.yang", "2")
+    assert "已报修 ✅" in created and "POS机" in created, created
+    number = int(created.split("#", 1)[1].split()[0].split("（")[0])
+    ticket = d.ticket(number)
+    assert ticket["description"] == "POS机刷卡没反应\n屏幕都不亮了 充电也没反应 就这一台"
+    assert ticket["category"] == "终端设备 › POS机" and ticket["urgency"] == 2
+    # Another category after all: the list, then the usual way on.
+    d.say("ma.jing", "POS机刷卡没反应")
+    d.say("ma.jing", "没解决，其实是打印机不出纸")
+    listed = d.say("ma.jing", "改分类")
+    assert "选个分类" in listed and "1. 终端设备 › 打印机" in listed, listed
+    d.say("ma.jing", "1")
+    assert "已报修 ✅" in d.say("ma.jing", "1") and d.ticket(number + 1)["category"] == "终端设备 › 打印机"

@@ -31,6 +31,7 @@ class Dialogue:
     report: int | None = None  # the fault report (surge detection) the dialogue started from
     suggestion: int | None = None  # the suggestion session (KB deflection) the dialogue is in
     draft: dict[str, Any] | None = None  # a notice waiting for its sender's "1"
+    described: bool = False  # the report came with its description (the ticket needs no more words)
     helped: list[str] | None = None  # [article id, ISO time]: an offered article the reporter solved a problem with
 
 

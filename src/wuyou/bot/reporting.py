@@ -34,6 +34,9 @@ ARTICLE_PREVIEW = 600
 _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
 _NO = re.compile(r"^(0|2|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|没有|转人工|人工|no|not solved)[!！。.~～]*$",
                  re.I)
+_NO_AND_MORE = re.compile(r"^(0|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|转人工)"
+                          r"[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
+_RECATEGORISE = re.compile(r"^(改分类|换分类|换个分类|分类不对|change (the )?category)[!！。.]*$", re.I)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
@@ -421,10 +424,19 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True
-    if _NO.match(text):
+    described = _NO_AND_MORE.match(text)
+    if _NO.match(text) or described:
         rejected = [a for a in d.offered if a != d.viewed] if d.viewed else d.offered
         feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
                         kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
+        if described:  # "0 屏幕都不亮了 充电也没反应" (conversations/09): the rest is the description
+            d.text, d.described = f"{d.text}\n{described.group('more').strip()}", True
+            leaves = leaf_categories(session=turn.session)
+            recommended = next((c for c in leaves if c.id == _recommended(turn, leaves)), None)
+            if recommended is not None:  # the best article's category, confirmed in one line
+                d.category_id = recommended.id
+                _ask_urgency(turn, intro=turn.t("to_ticket_confirm", category=recommended.path) + "\n")
+                return True
         d.step = "category"
         _ask_category(turn, intro=turn.t("to_ticket_intro"))
         return True
@@ -455,11 +467,18 @@ def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
 
 
 def _leaf_named(named: dict[str, int], category: str) -> int | None:
-    """The leaf an article's category names (`org.leaf_names`)."""
+    """The leaf an article's category names (`org.leaf_names`): by its path or its name, else the one leaf whose
+    name holds the category's last part or is held in it, ignoring case (`收单设备/POS` → 终端设备 › POS机)."""
     wanted = [part.strip() for part in category.split("/")] if category else []
     if not wanted:
         return None
-    return named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}")
+    exact = named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}") or named.get(wanted[-1])
+    if exact is not None:
+        return exact
+    last = wanted[-1].lower()
+    near = {leaf for name, leaf in named.items() if "/" not in name and name and (last in name.lower()
+                                                                               or name.lower() in last)}
+    return near.pop() if len(near) == 1 else None
 
 
 def _on_category(turn: Turn, text: str) -> None:
@@ -497,11 +516,18 @@ def _ask_urgency(turn: Turn, *, intro: str) -> None:
 
 
 def _on_urgency(turn: Turn, text: str) -> None:
+    if _RECATEGORISE.match(text):
+        turn.dialogue.category_id = None
+        _ask_category(turn, intro="")
+        return
     if text not in ("1", "2", "3"):
         if not _more_about_it(turn, text):
             turn.say("pick_a_number", count=3)
         return
     turn.dialogue.urgency = int(text)
+    if turn.dialogue.described:  # said already, with the "0": no need to ask
+        _on_description(turn, turn.dialogue.text)
+        return
     turn.dialogue.step = "description"
     turn.say("ask_description")
 
