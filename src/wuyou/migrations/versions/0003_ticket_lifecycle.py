@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from wuyou.db import UTCDateTime
+from wuyou.migrations.helpers import TICKETS_TABLE_KWARGS, keep_ticket_numbering
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
@@ -18,23 +19,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _keep_sqlite_numbering() -> None:
-    """SQLite's batch mode rebuilds the table: keep AUTOINCREMENT and numbering from 1001."""
-    if op.get_bind().dialect.name == "sqlite":
-        bind = op.get_bind()
-        seq = bind.exec_driver_sql(
-            "SELECT MAX(1000, COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'tickets'), 0),"
-            " COALESCE((SELECT MAX(id) FROM tickets), 0))"
-        ).scalar()
-        op.execute("DELETE FROM sqlite_sequence WHERE name = 'tickets'")
-        op.execute(f"INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', {int(seq or 1000)})")
-
-
-_TABLE_KWARGS = {"sqlite_autoincrement": True}
-
-
 def upgrade() -> None:
-    with op.batch_alter_table("tickets", table_kwargs=_TABLE_KWARGS) as batch:
+    with op.batch_alter_table("tickets", table_kwargs=TICKETS_TABLE_KWARGS) as batch:
         batch.add_column(sa.Column("tags", sa.JSON(), server_default="[]", nullable=False))
         batch.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
@@ -45,7 +31,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("chase_count", sa.Integer(), server_default="0", nullable=False))
         batch.create_foreign_key(batch.f("fk_tickets_parent_id_tickets"), "tickets", ["parent_id"], ["id"])
         batch.create_foreign_key(batch.f("fk_tickets_merged_into_id_tickets"), "tickets", ["merged_into_id"], ["id"])
-    _keep_sqlite_numbering()
+    keep_ticket_numbering()
     op.create_table(
         "attachments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,10 +66,10 @@ def downgrade() -> None:
     op.drop_table("ticket_followers")
     op.drop_index(op.f("ix_attachments_ticket_id"), table_name="attachments")
     op.drop_table("attachments")
-    with op.batch_alter_table("tickets", table_kwargs=_TABLE_KWARGS) as batch:
+    with op.batch_alter_table("tickets", table_kwargs=TICKETS_TABLE_KWARGS) as batch:
         batch.drop_constraint(batch.f("fk_tickets_merged_into_id_tickets"), type_="foreignkey")
         batch.drop_constraint(batch.f("fk_tickets_parent_id_tickets"), type_="foreignkey")
         for column in ("chase_count", "last_reminded_at", "last_chased_at", "last_activity_at", "waiting_since", "merged_into_id",
                        "parent_id", "tags"):
             batch.drop_column(column)
-    _keep_sqlite_numbering()
+    keep_ticket_numbering()

@@ -10,37 +10,25 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from wuyou.migrations.helpers import TICKETS_TABLE_KWARGS, keep_ticket_numbering
+
 revision: str = '0014'
 down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _keep_sqlite_numbering() -> None:
-    """SQLite's batch mode rebuilds the table (for the foreign key): keep AUTOINCREMENT and numbering (as 0003)."""
-    if op.get_bind().dialect.name == 'sqlite':
-        seq = op.get_bind().exec_driver_sql(
-            "SELECT MAX(1000, COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'tickets'), 0),"
-            " COALESCE((SELECT MAX(id) FROM tickets), 0))"
-        ).scalar()
-        op.execute("DELETE FROM sqlite_sequence WHERE name = 'tickets'")
-        op.execute(f"INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', {int(seq or 1000)})")
-
-
-_TABLE_KWARGS = {'sqlite_autoincrement': True}
-
-
 def upgrade() -> None:
-    with op.batch_alter_table('tickets', schema=None, table_kwargs=_TABLE_KWARGS) as batch_op:
+    with op.batch_alter_table('tickets', schema=None, table_kwargs=TICKETS_TABLE_KWARGS) as batch_op:
         batch_op.add_column(sa.Column('follows_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_follows_id'), ['follows_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_tickets_follows_id_tickets'), 'tickets', ['follows_id'], ['id'])
-    _keep_sqlite_numbering()
+    keep_ticket_numbering()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('tickets', schema=None, table_kwargs=_TABLE_KWARGS) as batch_op:
+    with op.batch_alter_table('tickets', schema=None, table_kwargs=TICKETS_TABLE_KWARGS) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_tickets_follows_id_tickets'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_follows_id'))
         batch_op.drop_column('follows_id')
-    _keep_sqlite_numbering()
+    keep_ticket_numbering()
