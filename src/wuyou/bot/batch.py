@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import incidents, notices, reporting
+from wuyou.bot import filing, incidents, notices, reporting
 from wuyou.bot.commands import parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
@@ -88,7 +88,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         if not taking:
             return answers
         leaves = leaf_names(session=session)
-        categories = {t.at: reporting.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
+        categories = {t.at: filing.best_leaf(offered[t.at], leaves=leaves, matcher=matcher) for t in taking}
         signatures = {t.at: signature(t.text, cuts[t.at]) for t in taking}
         engine.surge.load(session=session, now=now)  # the other processes' reports, compared outside the lock
         session.commit()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import following, incidents, notices, reporting, staff, working
+from wuyou.bot import filing, following, incidents, notices, reporting, staff, working
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
@@ -331,7 +331,7 @@ class Engine:
 
 HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     name[4:]: getattr(module, name)
-    for module in (reporting, following, staff, working, incidents, notices)
+    for module in (reporting, filing, following, staff, working, incidents, notices)
     for name in dir(module)
     if name.startswith("cmd_")
 }

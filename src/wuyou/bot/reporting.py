@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from wuyou.bot import following, incidents, notices, solutions
+from wuyou.bot import filing, following, incidents, notices, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -18,7 +17,7 @@ from wuyou.desk import sla, tickets
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
-from wuyou.desk.models import Category, SuggestionSession, Ticket
+from wuyou.desk.models import SuggestionSession, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.desk.surge import similarity
 from wuyou.kb import articles, feedback
@@ -36,7 +35,6 @@ _NO = re.compile(r"^(0|2|没解决|还?没好|(还是)?不行|都?(没用|不是
                  re.I)
 _NO_AND_MORE = re.compile(r"^(0|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|转人工)"
                           r"[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
-_RECATEGORISE = re.compile(r"^(改分类|换分类|换个分类|分类不对|change (the )?category)[!！。.]*$", re.I)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
@@ -95,13 +93,13 @@ def free_text(turn: Turn) -> None:
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
     if step == "category":
-        _on_category(turn, text)
+        filing.on_category(turn, text)
         return
     if step == "urgency":
-        _on_urgency(turn, text)
+        filing.on_urgency(turn, text)
         return
     if step == "description":
-        _on_description(turn, text)
+        filing.on_description(turn, text)
         return
     if step == "lost" and _on_lost(turn, text):
         return
@@ -140,7 +138,7 @@ def _calm(turn: Turn, text: str) -> None:
     mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
     if not mine:
         turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-        _ask_category(turn, intro=turn.t("calm_new") + "\n")
+        filing.ask_category(turn, intro=turn.t("calm_new") + "\n")
         return
     ticket = mine[0]
     tickets.mark_upset(session=turn.session, ticket=ticket, reporter=turn.person, text=text, now=turn.now)
@@ -250,7 +248,7 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
         return
     turn.dialogue = Dialogue(text=text, attachments=turn.dialogue.attachments, report=report_id)
     asks = _only_asks(text)
-    _ask_category(turn, intro=turn.t("no_match_question_intro") + "\n" if asks else turn.t("no_match_intro"))
+    filing.ask_category(turn, intro=turn.t("no_match_question_intro") + "\n" if asks else turn.t("no_match_intro"))
 
 
 def _only_asks(text: str) -> bool:
@@ -264,8 +262,7 @@ def recurrences(*, session: Session, reports: Sequence[tuple[str, dict[int, floa
     """For reports (reporter id, report signature), by position: the reporter's ticket resolved in the last
     `FOLLOW_UP_WITHIN` whose problem the report is most like, when as alike as `RECURS_AT`."""
     resolved: dict[str, list[tuple[dict[int, float], Ticket]]] = {}
-    for ticket in tickets.recently_resolved(session=session, reporter_ids=list({r for r, _ in reports}), now=now,
-                                            within=tickets.FOLLOW_UP_WITHIN):
+    for ticket in tickets.recently_resolved(session=session, reporter_ids=list({r for r, _ in reports}), now=now):
         resolved.setdefault(ticket.reporter_id, []).append((signature(ticket.description), ticket))
     found: dict[int, Ticket] = {}
     for at, (reporter_id, mine) in enumerate(reports):
@@ -322,7 +319,7 @@ def cmd_followup(turn: Turn, command: Command | None) -> None:
         now=turn.now, tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, follows=earlier)
     incidents.ticket_opened(turn, outcome.report.id, ticket)
     turn.dialogue = Dialogue()
-    _created(turn, ticket)
+    filing.say_created(turn, ticket)
 
 
 def cmd_anew(turn: Turn, command: Command | None) -> None:
@@ -351,7 +348,7 @@ def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: F
                              report=report.id if report is not None else None,
                              helped=[earlier[0], earlier[1].isoformat()] if earlier else None)
     if report is not None:
-        leaf = best_leaf(suggestions, leaves=leaves, matcher=matcher)
+        leaf = filing.best_leaf(suggestions, leaves=leaves, matcher=matcher)
         if report.category_id != leaf:  # (a batch records its reports with it: no second write)
             report.category_id = leaf
     lines = "\n".join(f"{i}. {s.title}" for i, s in enumerate(suggestions, 1))
@@ -361,12 +358,6 @@ def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: F
              when=turn.local(earlier[1]) if earlier else "", number=ids.index(earlier[0]) + 1 if earlier else 0,
              buttons=(*buttons, Button(turn.t("btn_human"), "0")))
     return found
-
-
-def best_leaf(suggestions: Sequence[Suggestion], *, leaves: dict[str, int], matcher: Matcher) -> int | None:
-    """The catalog leaf the best suggestion's category names: what the report is most likely about."""
-    best = matcher.doc(suggestions[0].article_id) if suggestions else None
-    return _leaf_named(leaves, best.category if best is not None else "")
 
 
 def plainly_a_report(text: str) -> bool:
@@ -432,160 +423,15 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         if described:  # "0 屏幕都不亮了 充电也没反应" (conversations/09): the rest is the description
             d.text, d.described = f"{d.text}\n{described.group('more').strip()}", True
             leaves = leaf_categories(session=turn.session)
-            recommended = next((c for c in leaves if c.id == _recommended(turn, leaves)), None)
+            recommended = next((c for c in leaves if c.id == filing.recommended_leaf(turn, leaves)), None)
             if recommended is not None:  # the best article's category, confirmed in one line
                 d.category_id = recommended.id
-                _ask_urgency(turn, intro=turn.t("to_ticket_confirm", category=recommended.path) + "\n")
+                filing.ask_urgency(turn, intro=turn.t("to_ticket_confirm", category=recommended.path) + "\n")
                 return True
         d.step = "category"
-        _ask_category(turn, intro=turn.t("to_ticket_intro"))
+        filing.ask_category(turn, intro=turn.t("to_ticket_intro"))
         return True
     return False
-
-
-def _ask_category(turn: Turn, *, intro: str) -> None:
-    leaves = leaf_categories(session=turn.session)
-    if not leaves:
-        _ask_urgency(turn, intro=f"{intro}\n")
-        return
-    recommended = _recommended(turn, leaves)
-    lines = "\n".join(
-        f"{i}. {c.path}{turn.t('recommended_mark') if c.id == recommended else ''}"
-        for i, c in enumerate(leaves, 1)
-    )
-    turn.dialogue.step = "category"
-    turn.say("ask_category", intro=intro, lines=lines, count=len(leaves),
-             buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)))
-
-
-def _recommended(turn: Turn, leaves: list[Category]) -> int | None:
-    """The catalog leaf named by the best offered article's category (`终端设备/打印机`)."""
-    if not turn.dialogue.offered:
-        return None
-    article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
-    return _leaf_named(leaf_names(session=turn.session), article.category if article is not None else "")
-
-
-def _leaf_named(named: dict[str, int], category: str) -> int | None:
-    """The leaf an article's category names (`org.leaf_names`): by its path or its name, else the one leaf whose
-    name holds the category's last part or is held in it, ignoring case (`收单设备/POS` → 终端设备 › POS机)."""
-    wanted = [part.strip() for part in category.split("/")] if category else []
-    if not wanted:
-        return None
-    exact = named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}") or named.get(wanted[-1])
-    if exact is not None:
-        return exact
-    last = wanted[-1].lower()
-    near = {leaf for name, leaf in named.items() if "/" not in name and name and (last in name.lower()
-                                                                               or name.lower() in last)}
-    return near.pop() if len(near) == 1 else None
-
-
-def _on_category(turn: Turn, text: str) -> None:
-    leaves = leaf_categories(session=turn.session)
-    if text.isdigit() and 1 <= int(text) <= len(leaves):
-        chosen = leaves[int(text) - 1]
-    else:
-        # "打印机" or "VPN" typed instead of a number: take it when exactly one leaf is named.
-        named = [c for c in leaves if c.name.lower() in text.lower()]
-        if len(named) != 1:
-            if not _more_about_it(turn, text):
-                turn.say("pick_a_number", count=len(leaves))
-            return
-        chosen = named[0]
-    turn.dialogue.category_id = chosen.id
-    _ask_urgency(turn, intro="")
-
-
-# What the report says of its urgency (conversations/01: "急" is no help in matching, but a hint for the ticket).
-_URGENCY_HINTS = (
-    (3, re.compile(r"(没法|无法|不能|办不了|开不了)(办|办理)?业务|全部(停|瘫)|停业|都(用|办)不了|所有(柜台|窗口|电脑)|"
-                   r"\b(all down|branch (is )?down|can.?t serve)\b", re.I)),
-    (2, re.compile(r"急|尽快|赶紧|马上|客户在等|排(着)?队|等着|\b(urgent|asap)\b", re.I)),
-)
-
-
-def _ask_urgency(turn: Turn, *, intro: str) -> None:
-    """How big the impact is, the level the report's own words suggest marked (they still choose)."""
-    hinted = next((level for level, words in _URGENCY_HINTS if words.search(turn.dialogue.text)), None)
-    lines = "\n".join(turn.t(f"urgency_line_{i}") + (turn.t("recommended_mark") if i == hinted else "")
-                      for i in (1, 2, 3))
-    turn.dialogue.step = "urgency"
-    turn.say("ask_urgency", intro=intro, lines=lines,
-             buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
-
-
-def _on_urgency(turn: Turn, text: str) -> None:
-    if _RECATEGORISE.match(text):
-        turn.dialogue.category_id = None
-        _ask_category(turn, intro="")
-        return
-    if text not in ("1", "2", "3"):
-        if not _more_about_it(turn, text):
-            turn.say("pick_a_number", count=3)
-        return
-    turn.dialogue.urgency = int(text)
-    if turn.dialogue.described:  # said already, with the "0": no need to ask
-        _on_description(turn, turn.dialogue.text)
-        return
-    turn.dialogue.step = "description"
-    turn.say("ask_description")
-
-
-def _more_about_it(turn: Turn, text: str) -> bool:
-    """Words instead of a number in the middle of the ticket dialogue ("还是不行 扫了上传失败"): more about the
-    fault. It counts as a report for surge detection, and when it belongs to an open incident the reporter is
-    told so at once (the dialogue ends with a linked ticket); otherwise it joins the description and the
-    dialogue goes on. Returns True when the reporter has had an answer."""
-    if len(text) < 4 or not any(unicodedata.category(ch)[0] == "L" for ch in text):
-        return False
-    outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
-                                       channel=turn.inbound.platform, now=turn.now)
-    if outcome.known is not None:
-        turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-        incidents.known_issue(turn, outcome.known, outcome.report, text)
-        return True
-    if text not in turn.dialogue.text:
-        turn.dialogue.text = f"{turn.dialogue.text}\n{text}".strip()
-    return False
-
-
-def _on_description(turn: Turn, text: str) -> None:
-    d = turn.dialogue
-    description = text if not d.text or text == d.text else f"{d.text}\n{text}"
-    category = turn.session.get(Category, d.category_id) if d.category_id else None
-    ticket = tickets.open_ticket(
-        session=turn.session,
-        reporter=turn.person,
-        category=category,
-        urgency=d.urgency or 1,
-        description=description,
-        channel=turn.inbound.platform,
-        chat_id=turn.inbound.chat.id or None,
-        kb_offered=d.offered,
-        title=tidy(description),
-        now=turn.now,
-        tz=turn.engine.tz.key,
-        attachment_ids=d.attachments,
-        self_helped=(d.helped[0], datetime.fromisoformat(d.helped[1])) if d.helped else None,
-    )
-    incidents.ticket_opened(turn, d.report, ticket)
-    suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
-                        ticket_id=ticket.id)
-    turn.dialogue = Dialogue()
-    _created(turn, ticket)
-
-
-def _created(turn: Turn, ticket: Ticket) -> None:
-    routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
-    follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
-    turn.say("ticket_created", ticket=ticket.id, follows=follows,
-             category=ticket.category.path if ticket.category else "—", priority=ticket.priority, routed=routed)
-
-
-def cmd_new(turn: Turn, command: Command | None) -> None:
-    turn.dialogue = Dialogue(text=command.rest if command else "", attachments=turn.dialogue.attachments)
-    _ask_category(turn, intro=turn.t("new_intro"))
 
 
 def cmd_help(turn: Turn, command: Command | None) -> None:

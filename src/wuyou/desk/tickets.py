@@ -344,6 +344,7 @@ def reopen(
     )
     sla.restart(session=session, ticket=ticket, now=now)
     extra = {"reason": reason or "—", "count": ticket.reopen_count, **last,
+             "before": engineer.name if engineer is not None else "—",
              **sla.due_params(session=session, ticket_id=ticket.id)}
     if ticket.assignee is not None:
         notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_reopened",
@@ -351,13 +352,11 @@ def reopen(
                                               {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     else:
         notify(session=session, event=event, ticket=ticket, people=[m for m in members if m != lead],
-               template="ticket_reopened_queue",
-               now=now, extra={**extra, "before": engineer.name if engineer is not None else "—"},
+               template="ticket_reopened_queue", now=now, extra=extra,
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
-               extra={**extra, "before": engineer.name if engineer is not None else "—",
-                      "note_key": "reopened_note_gone" if ticket.assignee is None else "reopened_note_again"})
+               extra={**extra, "note_key": "reopened_note_gone" if ticket.assignee is None else "reopened_note_again"})
     return ticket
 
 
@@ -454,7 +453,7 @@ FOLLOW_UP_WITHIN = timedelta(days=30)
 
 
 def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: datetime,
-                      within: timedelta = REOPEN_WITHIN) -> list[Ticket]:
+                      within: timedelta = FOLLOW_UP_WITHIN) -> list[Ticket]:
     """The reporters' tickets resolved (confirmed or not) in the last `within` and not reopened since; newest
     first."""
     if not reporter_ids:

@@ -1,0 +1,180 @@
+"""The ticket dialogue: a report that no article settled becomes a ticket — its category (from the catalog, the best
+article's marked), its urgency (the level the words speak of marked), its description — or one in a known
+incident, when more words show it belongs there."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from wuyou.bot import incidents
+from wuyou.bot.commands import Command
+from wuyou.bot.dialogue import Dialogue
+from wuyou.bot.messages import Button
+from wuyou.desk import suggestions as suggestions_log
+from wuyou.desk import tickets
+from wuyou.desk.models import Category, Ticket
+from wuyou.desk.org import leaf_categories, leaf_names
+from wuyou.kb.articles import get_doc
+from wuyou.kb.matching import Matcher, Suggestion
+from wuyou.kb.text import tidy
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+_RECATEGORISE = re.compile(r"^(改分类|换分类|换个分类|分类不对|change (the )?category)[!！。.]*$", re.I)
+
+
+def best_leaf(suggestions: Sequence[Suggestion], *, leaves: dict[str, int], matcher: Matcher) -> int | None:
+    """The catalog leaf the best suggestion's category names: what the report is most likely about."""
+    best = matcher.doc(suggestions[0].article_id) if suggestions else None
+    return _leaf_named(leaves, best.category if best is not None else "")
+
+
+def ask_category(turn: Turn, *, intro: str) -> None:
+    leaves = leaf_categories(session=turn.session)
+    if not leaves:
+        ask_urgency(turn, intro=f"{intro}\n")
+        return
+    recommended = recommended_leaf(turn, leaves)
+    lines = "\n".join(
+        f"{i}. {c.path}{turn.t('recommended_mark') if c.id == recommended else ''}"
+        for i, c in enumerate(leaves, 1)
+    )
+    turn.dialogue.step = "category"
+    turn.say("ask_category", intro=intro, lines=lines, count=len(leaves),
+             buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)))
+
+
+def recommended_leaf(turn: Turn, leaves: list[Category]) -> int | None:
+    """The catalog leaf named by the best offered article's category (`终端设备/打印机`)."""
+    if not turn.dialogue.offered:
+        return None
+    article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
+    return _leaf_named(leaf_names(session=turn.session), article.category if article is not None else "")
+
+
+def _leaf_named(named: dict[str, int], category: str) -> int | None:
+    """The leaf an article's category names (`org.leaf_names`): by its path or its name, else the one leaf whose
+    name holds the category's last part or is held in it, ignoring case (`收单设备/POS` → 终端设备 › POS机)."""
+    wanted = [part.strip() for part in category.split("/")] if category else []
+    if not wanted:
+        return None
+    exact = named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}") or named.get(wanted[-1])
+    if exact is not None:
+        return exact
+    last = wanted[-1].lower()
+    near = {leaf for name, leaf in named.items() if "/" not in name and name and (last in name.lower()
+                                                                               or name.lower() in last)}
+    return near.pop() if len(near) == 1 else None
+
+
+def on_category(turn: Turn, text: str) -> None:
+    leaves = leaf_categories(session=turn.session)
+    if text.isdigit() and 1 <= int(text) <= len(leaves):
+        chosen = leaves[int(text) - 1]
+    else:
+        # "打印机" or "VPN" typed instead of a number: take it when exactly one leaf is named.
+        named = [c for c in leaves if c.name.lower() in text.lower()]
+        if len(named) != 1:
+            if not _more_about_it(turn, text):
+                turn.say("pick_a_number", count=len(leaves))
+            return
+        chosen = named[0]
+    turn.dialogue.category_id = chosen.id
+    ask_urgency(turn, intro="")
+
+
+# What the report says of its urgency (conversations/01: "急" is no help in matching, but a hint for the ticket).
+_URGENCY_HINTS = (
+    (3, re.compile(r"(没法|无法|不能|办不了|开不了)(办|办理)?业务|全部(停|瘫)|停业|都(用|办)不了|所有(柜台|窗口|电脑)|"
+                   r"\b(all down|branch (is )?down|can.?t serve)\b", re.I)),
+    (2, re.compile(r"急|尽快|赶紧|马上|客户在等|排(着)?队|等着|\b(urgent|asap)\b", re.I)),
+)
+
+
+def ask_urgency(turn: Turn, *, intro: str) -> None:
+    """How big the impact is, the level the report's own words suggest marked (they still choose)."""
+    hinted = next((level for level, words in _URGENCY_HINTS if words.search(turn.dialogue.text)), None)
+    lines = "\n".join(turn.t(f"urgency_line_{i}") + (turn.t("recommended_mark") if i == hinted else "")
+                      for i in (1, 2, 3))
+    turn.dialogue.step = "urgency"
+    turn.say("ask_urgency", intro=intro, lines=lines,
+             buttons=tuple(Button(turn.t(f"urgency_{i}"), str(i)) for i in (1, 2, 3)))
+
+
+def on_urgency(turn: Turn, text: str) -> None:
+    if _RECATEGORISE.match(text):
+        turn.dialogue.category_id = None
+        ask_category(turn, intro="")
+        return
+    if text not in ("1", "2", "3"):
+        if not _more_about_it(turn, text):
+            turn.say("pick_a_number", count=3)
+        return
+    turn.dialogue.urgency = int(text)
+    if turn.dialogue.described:  # said already, with the "0": no need to ask
+        on_description(turn, turn.dialogue.text)
+        return
+    turn.dialogue.step = "description"
+    turn.say("ask_description")
+
+
+def _more_about_it(turn: Turn, text: str) -> bool:
+    """Words instead of a number in the middle of the ticket dialogue ("还是不行 扫了上传失败"): more about the
+    fault. It counts as a report for surge detection, and when it belongs to an open incident the reporter is
+    told so at once (the dialogue ends with a linked ticket); otherwise it joins the description and the
+    dialogue goes on. Returns True when the reporter has had an answer."""
+    if len(text) < 4 or not any(unicodedata.category(ch)[0] == "L" for ch in text):
+        return False
+    outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
+                                       channel=turn.inbound.platform, now=turn.now)
+    if outcome.known is not None:
+        turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+        incidents.known_issue(turn, outcome.known, outcome.report, text)
+        return True
+    if text not in turn.dialogue.text:
+        turn.dialogue.text = f"{turn.dialogue.text}\n{text}".strip()
+    return False
+
+
+def on_description(turn: Turn, text: str) -> None:
+    d = turn.dialogue
+    description = text if not d.text or text == d.text else f"{d.text}\n{text}"
+    category = turn.session.get(Category, d.category_id) if d.category_id else None
+    ticket = tickets.open_ticket(
+        session=turn.session,
+        reporter=turn.person,
+        category=category,
+        urgency=d.urgency or 1,
+        description=description,
+        channel=turn.inbound.platform,
+        chat_id=turn.inbound.chat.id or None,
+        kb_offered=d.offered,
+        title=tidy(description),
+        now=turn.now,
+        tz=turn.engine.tz.key,
+        attachment_ids=d.attachments,
+        self_helped=(d.helped[0], datetime.fromisoformat(d.helped[1])) if d.helped else None,
+    )
+    incidents.ticket_opened(turn, d.report, ticket)
+    suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
+                        ticket_id=ticket.id)
+    turn.dialogue = Dialogue()
+    say_created(turn, ticket)
+
+
+def say_created(turn: Turn, ticket: Ticket) -> None:
+    """The reporter is told the new ticket's number, category, priority and team (and the ticket it follows up)."""
+    routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
+    follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
+    turn.say("ticket_created", ticket=ticket.id, follows=follows,
+             category=ticket.category.path if ticket.category else "—", priority=ticket.priority, routed=routed)
+
+
+def cmd_new(turn: Turn, command: Command | None) -> None:
+    turn.dialogue = Dialogue(text=command.rest if command else "", attachments=turn.dialogue.attachments)
+    ask_category(turn, intro=turn.t("new_intro"))
