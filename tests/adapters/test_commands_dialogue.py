@@ -27,7 +27,8 @@ def test_engineer_work_commands(dialog: Dialog, lang: str) -> None:
     n = report(d, "zhang.san", PRINTER, "大厅打印机一打就卡纸")
     d.pushed("zhang.san")
 
-    assert "已接单" in d.say("li.wei", f"接单 {n}" if zh else f"/claim {n}")
+    claimed = d.say("li.wei", f"接单 {n}" if zh else f"/claim {n}")
+    assert "已接单" in claimed and "会提醒一次" in claimed, claimed  # when the resolution warning will come
     assert d.ticket(n)["status"] == "claimed"
     assert "受理" in d.pushed_text("zhang.san")
 

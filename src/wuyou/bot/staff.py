@@ -53,9 +53,12 @@ def cmd_claim(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.claim(session=turn.session, ticket_id=command.ticket, engineer=turn.person, now=turn.now)
     minutes = int((turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds() // 60)
-    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
+    clock = next(iter(sla.active(session=turn.session, ticket_id=ticket.id, kind="resolution")), None)
+    due = clock.due_at if clock is not None else None
+    warn = clock.warn_at if clock is not None and clock.warned_at is None else None
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
-             branch=ticket.branch.name if ticket.branch else "—", title=ticket.title, due=turn.local(due))
+             branch=ticket.branch.name if ticket.branch else "—", title=ticket.title, due=turn.local(due),
+             warn=turn.t("claim_warn", at=turn.local(warn)) if warn is not None and warn > turn.now else "")
 
 
 def cmd_resolve(turn: Turn, command: Command) -> None:
