@@ -41,7 +41,10 @@ def test_report_claim_resolve_rate(dialog: Dialog) -> None:
     assert f"#{number} 已由 李伟 接单" in d.pushed_text("wang.fang")
 
     refused = d.say("wang.fang", f"/claim {number}")
-    assert "李伟" in refused and "不用重复接" in refused
+    assert "李伟" in refused and "不用重复接" in refused and "您的组现在没有待接单了" in refused, refused
+    other = d.report("liu.yang", "1", "打印机不出纸")  # one more for jn-terminal: the refusal counts it
+    assert "您的组还有 1 张待接单" in d.say("wang.fang", f"/claim {number}")
+    d.say("wang.fang", f"接单 {other}")
 
     assert "已标记解决" in d.say("li.wei", f"解决 {number} 已更换硒鼓")
     asked = d.pushed("zhang.san")

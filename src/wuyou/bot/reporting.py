@@ -73,7 +73,9 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
     if isinstance(exc, AlreadyClaimed) and exc.holder_name == turn.person.name:
         turn.say("claim_yours")
     elif isinstance(exc, AlreadyClaimed):
-        turn.say("claim_taken", holder=exc.holder_name, since=turn.local(exc.since))  # type: ignore[arg-type]
+        waiting = len(tickets.team_queue(session=turn.session, person=turn.person))
+        turn.say("claim_taken", holder=exc.holder_name, since=turn.local(exc.since),  # type: ignore[arg-type]
+                 queue=turn.t("claim_taken_queue", count=waiting) if waiting else turn.t("claim_taken_no_queue"))
     elif isinstance(exc, NotFound):
         turn.say("ticket_not_found", ticket=str(exc).rsplit(" ", 1)[-1])
     elif isinstance(exc, InvalidTransition):
