@@ -58,7 +58,7 @@ def test_a_second_reopen_tells_the_lead_and_an_engineer_gone_hands_it_back_to_th
     d.say("zhang.san", "打印机又卡纸了！！周一刚修的")
     d.say("zhang.san", "1")
     d.say("li.wei", f"解决 {number} 更换纸盒")
-    d.say("zhang.san", "还没好")  # the second reopen
+    d.say("zhang.san", "还不行")  # the second reopen (conversations/07 row 17: 回复“还不行”重新打开)
     told = d.pushed_text("zhao.min")
     assert f"#{number} 被 张三 重新打开（第 2 次" in told and "反复出现" in told and "更换纸盒" in told, told
     d.say("li.wei", f"接单 {number}")

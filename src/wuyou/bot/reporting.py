@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 ARTICLE_PREVIEW = 600
 _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
-_NO = re.compile(r"^(0|2|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|没有|转人工|人工|no|not solved)[!！。.~～]*$",
+_NO = re.compile(r"^(0|2|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|没有|转人工|人工|no|not solved)[!！。.~～]*$",
                  re.I)
-_NO_AND_MORE = re.compile(r"^(0|没解决|还?没好|(还是)?不行|都?(没用|不是|不对)|转人工)"
+_NO_AND_MORE = re.compile(r"^(0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|转人工)"
                           r"[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
