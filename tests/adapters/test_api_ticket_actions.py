@@ -93,6 +93,8 @@ def test_queues_show_mine_unclaimed_and_what_is_about_to_breach(dialog: Dialog, 
     assert [t["id"] for t in now["unclaimed"]["items"]] == [second]
     assert now["unclaimed"]["items"][0]["response_due"] is not None
     assert now["breaching"]["total"] == 0
+    d.say("zhang.san", "转人工")  # the reporter asks for a person: the newest open ticket is flagged
+    assert q()["unclaimed"]["items"][0]["tags"] == ["报修人着急"] and q()["mine"]["items"][0]["tags"] == []
     clock.advance(hours=3)
     later = q()
     assert second in [t["id"] for t in later["breaching"]["items"]]

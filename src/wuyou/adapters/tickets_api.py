@@ -273,7 +273,8 @@ def _item(t: Ticket, due: dict[int, dict[str, Any]]) -> QueueItem:
                      branch=t.branch.name if t.branch else None, category=t.category.path if t.category else None,
                      team=t.team.name if t.team else None, assignee=t.assignee.name if t.assignee else None,
                      created_at=t.created_at, response_due=clocks.get("response"),
-                     resolution_due=clocks.get("resolution"), breached=bool(clocks.get("breached")))
+                     resolution_due=clocks.get("resolution"), breached=bool(clocks.get("breached")),
+                     tags=list(t.tags or []))
 
 
 def _due(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:

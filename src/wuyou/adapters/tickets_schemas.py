@@ -78,6 +78,7 @@ class QueueItem(BaseModel):
     response_due: datetime | None = Field(description="the running response clock's target")
     resolution_due: datetime | None = Field(description="the running resolution clock's target")
     breached: bool = Field(description="a running clock has passed its target")
+    tags: list[str] = Field(default_factory=list, description="the ticket's tags (报修人着急: the reporter is upset)")
 
 
 class Queue(BaseModel):

@@ -118,7 +118,9 @@ function queueRow(t) {
   const sla = t.breached ? `<span class="pill bad">${esc(T("breached"))}</span>`
     : due ? `<span class="pill ${new Date(due) - Date.now() < 3600e3 ? "warn" : ""}">${esc(relative(due))}</span>` : "";
   return `<tr data-ticket="${t.id}"><td><a href="/console/tickets/${t.id}">#${t.id}</a></td>`
-    + `<td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span> ${esc(t.title)}<div class="meta">${esc(t.branch || "")} · ${esc(t.category || "")}</div></td>`
+    + `<td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span> ${esc(t.title)}`
+    + (t.tags || []).map((tag) => ` <span class="tag">${esc(tag)}</span>`).join("")
+    + `<div class="meta">${esc(t.branch || "")} · ${esc(t.category || "")}</div></td>`
     + `<td>${esc(statusLabel(t.status))}<div class="meta">${esc(t.assignee || T("unassigned"))}</div></td><td>${sla}</td></tr>`;
 }
 
