@@ -122,6 +122,12 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     assert "要转告" in d.press("li.wei", chased["buttons"][0]["action"])  # 回复报修人: the next message is the reply
     assert "张三" in d.say("li.wei", "配件已经领到了，下午两点左右上门换")
     assert "配件已经领到了" in d.pushed_text("zhang.san")
+    comments = [e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"]
+    assert [e["data"].get("chase_answered_minutes") for e in comments] == [0]  # the chase is marked answered
+    assert "回应催单" in d.say("li.wei", f"查看 {n}")
+    d.say("li.wei", f"答复 {n} 两点到")
+    assert "chase_answered_minutes" not in ([e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"][-1]["data"]
+                                            or {})  # answered once
     assert f"#{n}" in d.pushed_text("zhao.min")  # the team lead hears it too
     refused = d.say("zhang.san", f"/chase {n}")
     assert "30 分钟内只催一次" in refused

@@ -89,7 +89,9 @@ def _event_body(turn: Turn, event: TicketEvent) -> str:
         used = event.data.get("used_minutes")
         what = turn.t(f"sla_clock_{clock}")
         return f" {what}" + (turn.t("sla_used", minutes=used) if used is not None else "")
-    return f" {event.body}" if event.body else ""
+    answered = event.data.get("chase_answered_minutes") if event.data else None
+    return (f" {event.body}" if event.body else "") + (turn.t("chase_answered", minutes=answered)
+                                                        if answered is not None else "")
 
 
 def cmd_show(turn: Turn, command: Command) -> None:

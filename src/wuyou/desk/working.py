@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
-from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketFollower
+from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
 from wuyou.desk.tickets import HELD_STATUSES, add_event, notify, require, tell_reporters
@@ -77,12 +77,24 @@ def note(*, session: Session, ticket_id: int, person: Person, text: str, now: da
     return ticket
 
 
+def _answering_chase(session: Session, ticket: Ticket, now: datetime) -> dict[str, int]:
+    """When the reporter chased the ticket and staff have not answered them since: how long the answer took (the
+    event that answers carries it: conversations/05, "the chase is marked answered")."""
+    if ticket.last_chased_at is None:
+        return {}
+    answered = session.scalar(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(("comment", "asked")),
+        TicketEvent.at >= ticket.last_chased_at))
+    return {} if answered else {"chase_answered_minutes": int((now - ticket.last_chased_at).total_seconds() // 60)}
+
+
 def reply(*, session: Session, ticket_id: int, person: Person, text: str, now: datetime) -> Ticket:
     """A public comment to the reporter (and followers)."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "reply")
     _touch(ticket, person, now)
-    event = add_event(session=session, ticket=ticket, kind="comment", now=now, actor=person, body=text)
+    event = add_event(session=session, ticket=ticket, kind="comment", now=now, actor=person, body=text,
+                      data=_answering_chase(session, ticket, now) or None)
     tell_reporters(session=session, event=event, ticket=ticket, template="ticket_comment", now=now,
                    extra={"author": person.name, "text": text})
     return ticket
@@ -101,7 +113,8 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     ticket.waiting_since = ticket.waiting_since or now
     ticket.last_activity_at = now
     session.flush()
-    event = add_event(session=session, ticket=ticket, kind="asked", now=now, actor=person, body=question)
+    event = add_event(session=session, ticket=ticket, kind="asked", now=now, actor=person, body=question,
+                      data=_answering_chase(session, ticket, now) or None)
     notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template="ticket_question",
            now=now, extra={"asker": person.name, "question": question})
     return ticket
