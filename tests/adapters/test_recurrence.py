@@ -117,7 +117,7 @@ def test_past_the_reopen_window_the_problem_back_is_a_new_ticket_linked_to_the_o
     assert [e["body"] for e in earlier["timeline"] if e["kind"] == "followed_up"] == [f"#{new}"]
     told = d.pushed_text("li.wei")  # the earlier ticket's engineer hears of it with the team
     assert f"#{new}" in told and f"🔁 #{number} 的问题又出现了" in told and "更换搓纸轮" in told, told
-    assert "打印机又卡纸了" in d.say("zhang.san", "进度")
+    assert f"打印机又卡纸了 上周刚修的（关联 #{number}）" in d.say("zhang.san", "进度")
     with desk.sessions() as session:  # a report like any other for surge detection, tied to its ticket
         report = session.scalars(select(FaultReport).where(FaultReport.ticket_id == new)).one()
         assert report.text == "打印机又卡纸了！！上周刚修的" and report.category_id is not None

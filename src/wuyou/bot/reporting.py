@@ -460,5 +460,6 @@ def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     if due is not None and ticket.status not in ("resolved", "waiting"):
         who += turn.t("status_due", due=turn.local(due))
-    return turn.t("status_line", index=index, ticket=ticket.id, title=ticket.title,
+    title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
+    return turn.t("status_line", index=index, ticket=ticket.id, title=title,
                   created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)
