@@ -31,10 +31,9 @@ if TYPE_CHECKING:
 
 ARTICLE_PREVIEW = 600
 _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
-_NO = re.compile(r"^(0|2|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|没有|转人工|人工|no|not solved)[!！。.~～]*$",
-                 re.I)
-_NO_AND_MORE = re.compile(r"^(0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|转人工)"
-                          r"[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
+_NOT_FIXED = r"0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|转人工"  # "no" to an article or a resolution
+_NO = re.compile(rf"^({_NOT_FIXED}|2|没有|人工|no|not solved)[!！。.~～]*$", re.I)
+_NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)  # "0 屏幕都不亮了 …"
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)

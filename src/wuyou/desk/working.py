@@ -395,7 +395,7 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
     left = int(abs((due - now).total_seconds()) // 60) if due is not None else 0
     notify(session=session, event=event, ticket=ticket, people=pinged, template="ticket_chased", now=now,
            extra={"count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
-                  **sla.due_params(session=session, ticket_id=ticket.id), "left_hours": left // 60,
+                  "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
                   "left_minutes": left % 60,
                   "left_key": "chase_paused" if due is None else "chase_left" if due > now else "chase_overdue"},
            buttons=[{"label_key": "btn_reply", "action": f"/reply {ticket.id}"},
