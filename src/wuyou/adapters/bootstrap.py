@@ -221,6 +221,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utcnow, store: 
         media=build_media(settings),
         on_commit=loop.wake,
         surge=SurgeWatch(surge_rules(settings)),
+        group_for=timedelta(minutes=settings.group_tickets_minutes),
         limits=InboundLimits(person_per_window=settings.rate_person_per_minute,
                              staff_per_window=settings.rate_staff_per_minute,
                              branch_per_window=settings.rate_branch_per_minute),

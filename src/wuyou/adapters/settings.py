@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     surge_window_minutes: float = Field(default=30, gt=0)
     surge_auto_reports: int = Field(default=10, ge=2)
     surge_auto_branches: int = Field(default=6, ge=1)
+    # While the first ticket of a category waits unclaimed in a team's queue, the team hears of the next ones on
+    # one grouped card held back up to this long (0: every ticket is announced on its own at once).
+    group_tickets_minutes: float = Field(default=10, ge=0)
     # Inbound limits per minute: a person (staff have their own, higher one) and a whole branch. The first
     # message over a limit gets a polite "please wait", the rest of the minute nothing.
     rate_person_per_minute: int = Field(default=20, ge=1)

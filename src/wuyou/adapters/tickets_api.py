@@ -130,7 +130,7 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
                 raise HTTPException(status_code=422, detail=f"no category '{body.category}'")
         ticket = tickets.open_ticket(session=session, reporter=reporter, category=category, urgency=body.urgency,
                                      description=body.description, channel="api", now=desk.clock(),
-                                     title=body.title, tz=str(desk.bot.tz))
+                                     title=body.title, tz=str(desk.bot.tz), group_for=desk.bot.group_for)
         if body.priority and body.priority != ticket.priority and scope.is_staff(person):
             working.set_priority(session=session, ticket_id=ticket.id, person=person, priority=body.priority,
                                  now=desk.clock())

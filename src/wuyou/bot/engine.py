@@ -9,7 +9,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
-from wuyou.desk import binding, conversations, outbox
+from wuyou.desk import binding, bursts, conversations, outbox
 from wuyou.desk.errors import DeskError
 from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Person
@@ -111,8 +111,10 @@ class Engine:
         on_commit: Callable[[], None] = lambda: None,
         surge: SurgeWatch | None = None,
         limits: InboundLimits | None = None,
+        group_for: timedelta = bursts.HOLD,
     ) -> None:
         self.limits = limits or InboundLimits()
+        self.group_for = group_for  # how long a team's grouped card of like tickets may wait (`desk.bursts`)
         self.media = media
         self.surge = surge if surge is not None else SurgeWatch()
         self.session_factory = session_factory

@@ -159,6 +159,7 @@ def on_description(turn: Turn, text: str) -> None:
         tz=turn.engine.tz.key,
         attachment_ids=d.attachments,
         self_helped=(d.helped[0], datetime.fromisoformat(d.helped[1])) if d.helped else None,
+        group_for=turn.engine.group_for,
     )
     incidents.ticket_opened(turn, d.report, ticket)
     suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,

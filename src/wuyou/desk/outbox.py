@@ -27,8 +27,10 @@ def enqueue(
     now: datetime,
     buttons: Sequence[dict[str, str]] = (),
     ticket_id: int | None = None,
+    deliver_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Add one notification; the caller's commit makes it durable together with its cause."""
+    """Add one notification; the caller's commit makes it durable together with its cause. `deliver_at`: not
+    before then (a card held back to gather more, `bursts`)."""
     message = OutboxMessage(
         idempotency_key=key,
         person_id=person_id,
@@ -38,7 +40,7 @@ def enqueue(
         ticket_id=ticket_id,
         status="pending",
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=deliver_at or now,
     )
     session.add(message)
     session.info[_QUEUED] = True

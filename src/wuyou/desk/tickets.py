@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, sla
+from wuyou.desk import attachments, bursts, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import team_members
@@ -96,13 +96,16 @@ def open_ticket(
     tell_team: bool = True,
     follows: Ticket | None = None,
     self_helped: tuple[str, datetime] | None = None,
+    group_for: timedelta = timedelta(0),
 ) -> Ticket:
     """Create a ticket, route it (default team and priority, then the routing rules), start its SLA clocks
     and notify the team's engineers (or the engineer a rule assigned). `tell_team=False` for a ticket of an open
     major incident: its responders are on it already, and a storm must not page the team once per branch.
     `follows`: an earlier ticket of the reporter whose problem is back after it could be reopened — the two are
     linked both ways on their timelines, and its engineer is told along with the team. `self_helped`: an article
-    the reporter solved a problem with lately, among those offered for this one (on the ticket and its card)."""
+    the reporter solved a problem with lately, among those offered for this one (on the ticket and its card).
+    `group_for`: while an earlier ticket of the category waits unclaimed in the team's queue, the team hears of
+    this one on a grouped card held back up to this long (`bursts`; zero: every ticket is announced at once)."""
     team = route_team(session=session, category=category, branch=reporter.branch)
     text = " ".join((title or description).split())
     ticket = Ticket(
@@ -163,7 +166,15 @@ def open_ticket(
                now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)
     elif ticket.team_code is not None and tell_team:
         members = team_members(session=session, team_code=ticket.team_code)
-        if follows is None:
+        first = bursts.first_of_burst(session=session, ticket=ticket, now=now) \
+            if follows is None and group_for > timedelta(0) else None
+        wait = bursts.wait(now=now, hold=group_for, response_due=datetime.fromisoformat(due["response_due"])
+                           if due["response_due"] else None)
+        if first is not None and wait > timedelta(0):  # the team knows of this fault: one card for them all
+            routed.data = {**routed.data, "grouped_with": first.id}
+            bursts.hold(session=session, event=routed, ticket=ticket, first=first, people=members, now=now,
+                        send_at=now + wait)
+        elif follows is None:
             notify(session=session, event=routed, ticket=ticket, people=members, template="ticket_new", now=now,
                    extra=due, buttons=claim_button)
         else:
@@ -243,7 +254,8 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
     )
     tell_reporters(session=session, event=event, ticket=ticket, template="ticket_claimed", now=now,
                    extra=sla.due_params(session=session, ticket_id=ticket.id))
-    if ticket.team_code:
+    unheard = bursts.drop(session=session, ticket=ticket, now=now)  # (its grouped card has not gone out yet)
+    if ticket.team_code and not unheard:
         colleagues = [
             p for p in team_members(session=session, team_code=ticket.team_code) if p.id != engineer.id
         ]
