@@ -165,7 +165,7 @@ def test_walking_skeleton_with_both_people_on_telegram(dialog: Dialog, tg: Teleg
     tg.deliver()
     told = tg.pushed(ENGINEER, seen)
     assert len(told) == 1 and f"#{number}" in told[0]["text"]
-    assert list(tg.buttons(ENGINEER)) == ["接单"]
+    assert list(tg.buttons(ENGINEER)) == ["接单", "查看"]
     assert f"已接单 #{number}" in tg.press(ENGINEER, "接单")
 
     seen = len(fake.messages(CLERK))

@@ -32,7 +32,8 @@ def test_report_claim_resolve_rate(dialog: Dialog) -> None:
     for engineer in ("li.wei", "wang.fang"):
         pushed = d.pushed(engineer)
         assert len(pushed) == 1 and f"#{number}" in pushed[0]["text"]
-        assert pushed[0]["buttons"] == [{"label": "接单", "action": f"/claim {number}"}]
+        assert pushed[0]["buttons"] == [{"label": "接单", "action": f"/claim {number}"},
+                                        {"label": "查看", "action": f"/show {number}"}]
     assert d.pushed("sun.li") == []
 
     reply = d.say("li.wei", f"接单 {number}")

@@ -168,9 +168,11 @@ def test_one_timeline_in_the_wecom_group_the_telegram_topic_and_the_web(
     assert "2 位报修人" in d.say("he.qiming", "通报 INC-1 证书过期，正在更换")
     rooms.run_once()
     news = f"【INC-1 进展 {local_time(d)}】证书过期，正在更换"
-    # Each reporter once, on their own platform: 刘洋 on the web chat, 张三 on Telegram.
-    assert [m["text"] for m in d.pushed("liu.yang")].count(news) == 1
-    assert tg_to(fake_tg, ZHANG).count(news) == 1
+    # Each reporter once, on their own platform: 刘洋 on the web chat, 张三 on Telegram (told they will hear of
+    # the recovery too).
+    told = f"{news}\n恢复后马上通知您。"
+    assert [m["text"] for m in d.pushed("liu.yang")].count(told) == 1
+    assert tg_to(fake_tg, ZHANG).count(told) == 1
     # The war-room: once in the group, once in the topic; the commander, in neither, once on the web chat;
     # 赵敏 (in the WeCom group) and 周浩 (reading the topic) get no 1:1 copy.
     assert group_text(fake_wecom).count("通报：证书过期，正在更换") == 1

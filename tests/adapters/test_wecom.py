@@ -103,8 +103,8 @@ def test_clerk_on_wechat_engineer_on_wecom(dialog: Dialog, fake_wx: FakeWeChat, 
     d.desk.deliverer.run_once()
     (card,) = [m for m in fake_wecom.sent_to(ENGINEER) if m["msgtype"] == "template_card"]
     assert f"#{number}" in card["template_card"]["main_title"]["title"]
-    (button,) = card["template_card"]["button_list"]
-    assert button["text"] == "接单"
+    button, show = card["template_card"]["button_list"]
+    assert (button["text"], show["text"]) == ("接单", "查看")
     wc.press(button["key"])
     replies = fake_wecom.sent_to(ENGINEER)
     assert any("已接单" in m.get("text", {}).get("content", "") for m in replies)

@@ -64,6 +64,10 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
             # The threshold report (5 reports, 5 branches): the duty lead is asked in that same transaction.
             assert len(offers) == 1, offers
             assert "5 个网点" in offers[0]["text"] and "5 次报障" in offers[0]["text"]
+            # The branches by region, shortly; the tickets as a range (conversations/07 row 4).
+            assert "济南：泉城路、历下、网点JN-003、网点JN-004 · 青岛：香港中路" in offers[0]["text"], offers[0]["text"]
+            # (the 5th report is still in its dialogue: no ticket yet)
+            assert f"工单 #{tickets['zhang.san']}–#{tickets['r.jn-003']} ·" in offers[0]["text"]
             assert [b["action"] for b in offers[0]["buttons"]] == ["/incident confirm 1", "/incident dismiss 1"]
         else:
             assert not offers, "offered once per group; later reports only update the evidence"
@@ -103,7 +107,7 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     for user in REPORTERS:
         updates = [m["text"] for m in d.pushed(user) if "INC-1 进展" in m["text"]]
         assert len(updates) == 1 and "预计 10:50 前恢复" in updates[0], (user, updates)
-    assert outbox(d, "incident_update")["zhang.san"] == 1
+    assert outbox(d, "incident_update_reporter")["zhang.san"] == 1
 
     clock.set(at("10:22:00"))
     reply = d.say(LATE, "医保又结不了了 咋回事 结算失败")
@@ -142,6 +146,31 @@ def test_a_lead_can_dismiss_an_offer(d: Dialog, clock: TestClock) -> None:
     assert any("疑似重大故障" in m["text"] for m in d.pushed("chen.gang"))
     assert "1 小时内不再提示" in d.say("chen.gang", "应急 忽略")
     assert "没有待确认" in d.say("chen.gang", "应急 确认")
+
+
+def test_a_report_declared_part_of_an_incident_mid_dialogue_gets_its_ticket_there(d: Dialog, clock: TestClock) -> None:
+    """Reporters still answering the ticket dialogue when the lead declares (conversations/07): their next answer
+    opens their ticket in the incident — no more questions, the same as a report after the declaration."""
+    for minute, (user, text) in enumerate(zip(REPORTERS[:5], FIRST[:5], strict=True)):
+        clock.set(at(f"10:{minute:02d}:00"))
+        assert "分类" in d.say(user, text)  # no article: the category menu, left unanswered
+    assert "影响大吗" in d.say("liu.yang", "6")  # one of them has answered it
+    clock.set(at("10:06:00"))
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 确认")
+    told = [m["text"] for m in d.pushed("zhang.san") if "INC-1" in m["text"]]
+    assert len(told) == 1 and "#" not in told[0]  # no ticket yet
+    reply = d.say("zhang.san", "6")
+    assert "已知问题" in reply and "INC-1" in reply, reply
+    number = int(reply.split("#", 1)[1][:4])
+    reply = d.say("liu.yang", "2")  # the answer to the urgency
+    assert "已知问题" in reply, reply
+    with d.desk.sessions() as s:
+        ticket = s.get(Ticket, number)
+        assert ticket is not None and ticket.category is not None and ticket.category.name == "医保接口"
+        assert "医保卡结算失败" in ticket.description
+        linked = s.scalars(select(FaultReport.ticket_id).where(FaultReport.incident_id == 1)).all()
+        assert number in linked and len([t for t in linked if t]) == 2
+    assert f"#{number}" in d.say("zhang.san", "进度")
 
 
 def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, clock: TestClock) -> None:

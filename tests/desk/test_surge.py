@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import yaml
 
 from tests.conftest import shared
+from wuyou.desk.incidents.evidence import ranges
 from wuyou.desk.surge import Detector, Report, Rules
 from wuyou.kb.signature import signature
 
@@ -85,3 +86,8 @@ def test_the_labelled_sample_day() -> None:
     assert {k for k in purity if k} == {"A", "B", "C"}
     assert all(purity[k] >= 0.85 for k in "ABC"), purity
     assert len(offered) == 3
+
+
+def test_ticket_numbers_are_shown_as_ranges() -> None:
+    assert ranges([1056, 1051, 1052, 1053, 1054, 1055, 1060, 1062, 1063]) == "#1051–#1056、#1060、#1062、#1063"
+    assert ranges([]) == ""

@@ -72,18 +72,21 @@ def _leaf_named(named: dict[str, int], category: str) -> int | None:
     return near.pop() if len(near) == 1 else None
 
 
+def _chosen_leaf(leaves: Sequence[Category], text: str) -> Category | None:
+    """The leaf an answer to the category menu picks: its number, or the one leaf it names ("打印机", "VPN")."""
+    if text.isdigit() and 1 <= int(text) <= len(leaves):
+        return leaves[int(text) - 1]
+    named = [c for c in leaves if c.name.lower() in text.lower()]
+    return named[0] if len(named) == 1 else None
+
+
 def on_category(turn: Turn, text: str) -> None:
     leaves = leaf_categories(session=turn.session)
-    if text.isdigit() and 1 <= int(text) <= len(leaves):
-        chosen = leaves[int(text) - 1]
-    else:
-        # "打印机" or "VPN" typed instead of a number: take it when exactly one leaf is named.
-        named = [c for c in leaves if c.name.lower() in text.lower()]
-        if len(named) != 1:
-            if not _more_about_it(turn, text):
-                turn.say("pick_a_number", count=len(leaves))
-            return
-        chosen = named[0]
+    chosen = _chosen_leaf(leaves, text)
+    if chosen is None:
+        if not _more_about_it(turn, text):
+            turn.say("pick_a_number", count=len(leaves))
+        return
     turn.dialogue.category_id = chosen.id
     ask_urgency(turn, intro="")
 
@@ -123,12 +126,17 @@ def on_urgency(turn: Turn, text: str) -> None:
     turn.say("ask_description")
 
 
+def more_words(text: str) -> bool:
+    """Words, not an answer to the question asked (a number, 是, a leaf's name is short)."""
+    return len(text) >= 4 and any(unicodedata.category(ch)[0] == "L" for ch in text)
+
+
 def _more_about_it(turn: Turn, text: str) -> bool:
     """Words instead of a number in the middle of the ticket dialogue ("还是不行 扫了上传失败"): more about the
     fault. It counts as a report for surge detection, and when it belongs to an open incident the reporter is
     told so at once (the dialogue ends with a linked ticket); otherwise it joins the description and the
     dialogue goes on. Returns True when the reporter has had an answer."""
-    if len(text) < 4 or not any(unicodedata.category(ch)[0] == "L" for ch in text):
+    if not more_words(text):
         return False
     outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
                                        channel=turn.inbound.platform, now=turn.now)
@@ -139,6 +147,30 @@ def _more_about_it(turn: Turn, text: str) -> bool:
     if text not in turn.dialogue.text:
         turn.dialogue.text = f"{turn.dialogue.text}\n{text}".strip()
     return False
+
+
+def joined_incident(turn: Turn, answer: str = "") -> bool:
+    """No more questions for a report that became part of a major incident while the reporter was answering them
+    (conversations/07: the duty lead declared the surge it is in): its ticket is opened in the incident at once,
+    as for a report that comes after the declaration — in the category the reporter chose, when the incident has
+    none. `answer`: the reporter's answer to the question they were at."""
+    d = turn.dialogue
+    found = incidents.declared_meanwhile(turn, d.report)
+    if found is None:
+        return False
+    incident, report = found
+    category = turn.session.get(Category, d.category_id) if d.category_id else None
+    more = ""
+    if d.step == "category":
+        category = _chosen_leaf(leaf_categories(session=turn.session), answer)
+    elif d.step in ("description", "suggesting", "viewing"):
+        more = answer
+    text = f"{d.text}\n{more}".strip() if more and more not in d.text else d.text
+    turn.dialogue = Dialogue(attachments=d.attachments)
+    ticket = incidents.known_issue(turn, incident, report, text or report.text, category=category)
+    suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
+                        ticket_id=ticket.id)
+    return True
 
 
 def on_description(turn: Turn, text: str) -> None:

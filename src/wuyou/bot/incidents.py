@@ -168,11 +168,16 @@ def _declared(turn: Turn, incident: Incident) -> None:
     pages = turn.session.scalars(select(Page).where(Page.incident_id == incident.id)).all()
     turn.say("incident_declared_reply", incident=incident.ref, severity=incident.severity, title=incident.title,
              commander=_name(incident.commander), comms=_name(incident.comms),
-             paged="、".join(f"{p.person.name}（{p.speciality}）" for p in pages)
+             paged="、".join(f"{p.person.name}（{_team_name(turn, p.team_code)}）" for p in pages)
              or turn.t("incident_nobody_paged", incident=incident.ref),
              tickets=len(incidents.linked_tickets(session=turn.session, incident_id=incident.id)),
              url=f"{turn.engine.public_url}/incidents/{incident.ref}",
              buttons=(Button(turn.t("btn_board"), f"/incident {incident.ref} show"),))
+
+
+def _team_name(turn: Turn, code: str) -> str:
+    team = turn.session.get(Team, code)
+    return team.name if team is not None else code
 
 
 def _name(person: Person | None) -> str:
@@ -420,10 +425,13 @@ def intercept(turn: Turn, text: str) -> bool:
     return False
 
 
-def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str) -> None:
-    """A new report of an open incident: open its ticket, link it, and say the engineers are on it."""
+def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str,
+                category: Category | None = None) -> Ticket:
+    """A new report of an open incident: open its ticket (in the incident's category, else `category`), link it,
+    and say the engineers are on it."""
     ticket = tickets.open_ticket(
-        session=turn.session, reporter=turn.person, category=incident.category, urgency=2, description=text,
+        session=turn.session, reporter=turn.person, category=incident.category or category, urgency=2,
+        description=text,
         channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text), now=turn.now,
         tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, tell_team=False,
     )
@@ -431,6 +439,17 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str) 
     incidents.link_ticket(session=turn.session, incident=incident, ticket=ticket, now=turn.now)
     turn.dialogue.attachments = []
     turn.say("incident_known_issue", incident=incident.ref, title=incident.title, ticket=ticket.id)
+    return ticket
+
+
+def declared_meanwhile(turn: Turn, report_id: int | None) -> tuple[Incident, FaultReport] | None:
+    """The open incident a dialogue's report was made part of while the reporter was still answering (the duty
+    lead declared its surge meanwhile), if its ticket is not yet open."""
+    report = turn.session.get(FaultReport, report_id) if report_id is not None else None
+    if report is None or report.incident_id is None or report.ticket_id is not None:
+        return None
+    incident = turn.session.get(Incident, report.incident_id)
+    return (incident, report) if incident is not None and incident.status in OPEN_STATUSES else None
 
 
 def ticket_opened(turn: Turn, report_id: int | None, ticket: Ticket) -> None:

@@ -93,6 +93,11 @@ def free_text(turn: Turn) -> None:
     step = turn.dialogue.step
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
+    # An answer (not more words about the fault: those are a report of their own, compared with the incident's)
+    # after the reporter's report was declared part of an incident: its ticket goes there at once.
+    if (step == "description" or (step in ("category", "urgency") and not filing.more_words(text))) \
+            and filing.joined_incident(turn, text):
+        return
     if step == "category":
         filing.on_category(turn, text)
         return
@@ -421,6 +426,8 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         rejected = [a for a in d.offered if a != d.viewed] if d.viewed else d.offered
         feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
                         kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
+        if filing.joined_incident(turn, described.group("more").strip() if described else ""):
+            return True
         if described:  # "0 屏幕都不亮了 充电也没反应" (conversations/09): the rest is the description
             d.text, d.described = f"{d.text}\n{described.group('more').strip()}", True
             leaves = leaf_categories(session=turn.session)

@@ -160,7 +160,8 @@ def open_ticket(
     if self_helped:  # the card says so: "上周五按 KB-P001 自助处理过一次"
         due |= {"history_key": "card_self_helped", "history_article": self_helped[0],
                 "history_at": self_helped[1].isoformat()}
-    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
+    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"},
+                    {"label_key": "btn_show", "action": f"/show {ticket.id}"}]
     if ticket.assignee is not None:
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
                now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)

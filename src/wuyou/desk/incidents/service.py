@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound
-from wuyou.desk.incidents import oncall
+from wuyou.desk.incidents import evidence, oncall
 from wuyou.desk.incidents.models import (
     OPEN_STATUSES,
     SEVERITIES,
@@ -116,7 +116,6 @@ def offer(
     for report in reports:
         report.offer_id = report.offer_id or row.id
     first, last = min(r.at for r in reports), max(r.at for r in reports)
-    names = [b.name for b in (session.get(Branch, c) for c in branches) if b is not None]
     samples = _varied([r.text for r in reports], 3)
     tickets = sorted(r.ticket_id for r in reports if r.ticket_id)
     for lead in leads:
@@ -124,9 +123,9 @@ def offer(
             session=session, person_id=lead.id, template="incident_offer",
             params={"offer": row.id, "title": row.title, "reports": len(reports), "branch_count": len(branches),
                     "minutes": max(1, round((last - first).total_seconds() / 60)), "first_due": first.isoformat(),
-                    "last_due": last.isoformat(), "branches": "、".join(names),
+                    "last_due": last.isoformat(), "branches": evidence.branches_by_region(session, branches),
                     "samples": "\n".join(f"“{s}”" for s in samples),
-                    "tickets": "、".join(f"#{t}" for t in tickets) or "—", "severity": row.severity},
+                    "tickets": evidence.ranges(tickets) or "—", "severity": row.severity},
             key=f"offer{row.id}:{lead.id}", now=now,
             buttons=[{"label_key": "btn_declare", "action": f"/incident confirm {row.id}"},
                      {"label_key": "btn_dismiss", "action": f"/incident dismiss {row.id}"}],
@@ -397,7 +396,7 @@ def post_update(*, session: Session, incident: Incident, author: Person, text: s
     incident.next_update_at = now + UPDATE_EVERY[incident.severity]
     tell_room(session=session, incident=incident, ev=ev, template="incident_update", now=now,
               params={"body": text, "at_due": now.isoformat(), "author": author.name}, exclude=[author.id])
-    told = tell_reporters(session=session, incident=incident, ev=ev, template="incident_update", now=now,
+    told = tell_reporters(session=session, incident=incident, ev=ev, template="incident_update_reporter", now=now,
                           params={"body": text, "at_due": now.isoformat(), "author": author.name})
     return told, len(affected_branches(session=session, incident_id=incident.id))
 
