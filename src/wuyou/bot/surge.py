@@ -66,7 +66,8 @@ class SurgeWatch:
     def _sync(self, session: Session, now: datetime) -> None:
         """Feed in the reports other server processes recorded since the last look, and learn of incidents
         they declared, so that every process sees the whole stream (the first call rebuilds the window)."""
-        if not self._loaded:  # the window's reports, by time (the index on `at`)
+        if not self._loaded:  # the window's reports, by time (the index on `at`), after the ordinary traffic
+            self._count_background(session, now)  # before them
             fresh = list(session.execute(select(*_COLUMNS).where(FaultReport.at >= now - self.detector.rules.window)
                                          .order_by(FaultReport.at, FaultReport.id)))
         else:  # the few recorded since the last look: a range of the primary key, whatever the table's size
@@ -92,6 +93,15 @@ class SurgeWatch:
             texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
             self._profiles[incident_id] = [self.detector.weigh(signature(t)) for t in texts]
+
+    def _count_background(self, session: Session, now: datetime) -> None:
+        """Count the reports recorded before the window (the newest `background` of them), as if this process had
+        seen them leave it: which words every everyday report has is known at once. Without them a process started
+        in the middle of the day took the everyday faults of the next half hour for a surge."""
+        texts = session.scalars(select(FaultReport.text).where(FaultReport.at < now - self.detector.rules.window)
+                                .order_by(FaultReport.at.desc()).limit(self.detector.rules.background)).all()
+        for text in reversed(texts):
+            self.detector.count_past(signature(text))
 
     def load(self, *, session: Session, now: datetime) -> None:
         """Read in what the other processes recorded since the last look (the first look rebuilds the window).

@@ -43,6 +43,7 @@ class Rules:
     rare_floor: float = 100.0  # a feature in 1/100 of the background reports or fewer weighs fully; commoner ones less
     prior: int = 200  # as if this many reports without a feature had been seen: rarity needs some history
     forget_after: int = 100_000  # the feature counts are halved after this many reports
+    background: int = 2_000  # reports from before the window a starting process counts (rarity survives restarts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,9 +154,10 @@ class Detector:
         features = self.weigh(report.features)
         return Report(report.id, report.at, report.person, report.branch, features, sum(features.values()))
 
-    def _count(self, features: Mapping[int, float]) -> None:
-        """Add a report that has left the window to the background counts. A burst never makes its own
-        features common: rarity comes from the ordinary traffic before it."""
+    def count_past(self, features: Mapping[int, float]) -> None:
+        """Add a report of the past (one that has left the window, or one recorded before this process started)
+        to the background counts. A burst never makes its own features common: rarity comes from the ordinary
+        traffic before it."""
         self._seen_total += 1
         for f in features:
             self._seen[f] = self._seen.get(f, 0.0) + 1
@@ -273,7 +275,7 @@ class Detector:
         horizon = now - self.rules.window
         while self._recent and self._recent[0].at < horizon:
             old = self._recent.popleft()
-            self._count(old.features)
+            self.count_past(old.features)
             for f in old.features:
                 posting = self._postings.get(f)
                 if posting is not None:
