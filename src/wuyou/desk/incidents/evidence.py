@@ -1,15 +1,20 @@
-"""How a surge offer shows its evidence compactly: the branches by region ("济南：泉城路、历下 · 青岛：市南"), the
-tickets as ranges ("#1051–#1056"). Names are the org's own: what is cut off them is only the part every branch
-of a region repeats (the city) and a branch-type ending (支行, 营业厅, …)."""
+"""How an incident shows its evidence compactly: a surge offer's branches by region ("济南：泉城路、历下 · 青岛：
+市南") and tickets as ranges ("#1051–#1056"); a monitoring alert's possible impact (the branches of its region,
+those open now named: "可能影响：济南分公司的网点（泉城路支行 营业中）"). Names are the org's own: what is cut off
+them is only the part every branch of a region repeats (the city) and a branch-type ending (支行, 营业厅, …)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wuyou.desk import hours
+from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import Branch, Region
 
 _REGION_ENDING = re.compile(r"(省分公司|分公司|分行|分部|公司|地区|区域|片区)$")
@@ -44,3 +49,29 @@ def ranges(numbers: Sequence[int]) -> str:
         if n is not None:
             run.append(n)
     return "、".join(out)
+
+
+def impact(session: Session, incident: Incident, now: datetime, tz: str = hours.DEFAULT_TZ) -> dict[str, Any]:
+    """Notification parameters for what an alert's incident may affect: the branches under its region, naming
+    those open now (by their hours, else the desk's default). Nothing for an incident declared from reports
+    (its branches are counted) or without a region."""
+    if incident.source != "alert" or incident.region_code is None:
+        return {"impact_key": ""}
+    regions = {r.code: r for r in session.scalars(select(Region))}
+    under, todo = set(), [incident.region_code]
+    while todo:  # the region and every region below it
+        code = todo.pop()
+        if code not in under:
+            under.add(code)
+            todo += [c for c, r in regions.items() if r.parent_code == code]
+    branches = session.scalars(select(Branch).where(Branch.region_code.in_(under)).order_by(Branch.code)).all()
+    region = regions[incident.region_code]
+    city = _REGION_ENDING.sub("", region.name) or region.name
+    open_now = [b.name.removeprefix(city) or b.name for b in branches
+                if hours.calendar(b.hours or hours.DEFAULT_HOURS, tz).is_open(now)]
+    named = "、".join(open_now[:MAX_NAMED]) + (f" …+{len(open_now) - MAX_NAMED}" if len(open_now) > MAX_NAMED else "")
+    # (`open_key` first: the delivery renders keys in order, and the impact line shows the open branches)
+    return {"impact_since_at": incident.started_at.isoformat(), "impact_region": region.name,
+            "impact_branches": len(branches), "impact_open": named,
+            "open_key": "incident_impact_open" if open_now else "incident_impact_closed",
+            "impact_key": "incident_impact"}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
 from wuyou.desk.hours import DEFAULT_TZ
+from wuyou.desk.incidents import evidence
 from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
 from wuyou.desk.incidents.rotation import Rotation, order_at
 from wuyou.desk.models import Person, Team, TeamMember
@@ -81,7 +82,8 @@ def page(
         "missed": missed.name if missed else None})
     outbox.enqueue(
         session=session, person_id=person.id, template="incident_page" if missed is None else "incident_page_next",
-        params={**card(incident), "team": team.name, "step": step + 1, "step_before": step,
+        params={**card(incident), **evidence.impact(session, incident, now), "team": team.name, "step": step + 1,
+                "step_before": step,
                 "missed": missed.name if missed else "",
                 "minutes": int(timeout.total_seconds() // 60)},
         key=f"inc{incident.id}:ev{event.id}:{person.id}", now=now,

@@ -244,7 +244,8 @@ def declare(
             oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
             paged.append(f"{people[0].name}（{team.name}）")
     announced = event(session, incident, "announced", now, data={"paged": "、".join(paged) or "—"})
-    params = {**card(incident), "commander": commander.name if commander else "—",
+    params = {**card(incident), **evidence.impact(session, incident, now),
+              "commander": commander.name if commander else "—",
               "comms": comms.name if comms else "—",
               **({"paged": "、".join(paged)} if paged else {"paged_key": "incident_nobody_paged"}),
               "tickets": len(ticket_list),
