@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +15,15 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from tests.clock import TestClock
+from tests.conftest import shared
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.incidents import alerts
+from wuyou.desk.incidents import service as incident_service
 from wuyou.desk.incidents.models import Incident, IncidentEvent, Page
 from wuyou.desk.models import OutboxMessage
+from wuyou.desk.org import import_org, load_org_file
+from wuyou.kb import articles, documents
 
 SH = ZoneInfo("Asia/Shanghai")
 SECRET = "alert-s3cret"
@@ -64,6 +69,20 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
         assert incident.started_at == at("09:38:00")
         declared = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "declared")).one()
         assert declared.data["labels"] == LABELS
+
+    # A branch of the region says its network is down: that is the alert's fault, no articles and no questions
+    # (conversations/08 rows 4-5); the same words from Qingdao, outside the region, are a report of their own.
+    clock.set(at("09:44:00"))
+    reply = d.say("zhang.san", "网断了 系统进不去")
+    assert "选个分类" in reply  # no article says what it is about: the reporter does
+    reply = d.say("zhang.san", "3")  # 网络 › 网点断网
+    assert "已知问题" in reply and "INC-1" in reply, reply
+    number = int(reply.split("#", 2)[1][:4])
+    ticket = d.ticket(number)
+    assert ticket["category"] == "网络 › 网点断网" and ticket["priority"] == "P1", ticket
+    with d.desk.sessions() as s:
+        assert number in [t.id for t in incident_service.linked_tickets(session=s, incident_id=1)]
+    assert "已知问题" not in d.say("ma.jing", "网断了 系统进不去")
 
     # Alertmanager delivers again (in its envelope): the same incident, no second page.
     again = post(d, {"version": "4", "status": "firing", "receiver": "wuyou", "alerts": [FIRING]})
@@ -165,3 +184,22 @@ def test_without_a_secret_the_endpoint_is_off(sample_desk: Desk) -> None:
     with Dialog(sample_desk) as d:
         answer = d.client.post("/api/v1/alerts", json=FIRING, headers={"Authorization": "Bearer x"})
         assert answer.status_code == 503 and "WUYOU_ALERTS_SECRET" in answer.text
+
+
+def test_a_report_the_kb_places_under_the_alert_is_linked_at_once(desk: Desk, clock: TestClock) -> None:
+    """Conversations/08 rows 4-5 word for word, on the demo KB (its article about a branch offline): the report's
+    likely category is the alert's speciality and the branch is in its region — no articles, no questions."""
+    with desk.sessions() as s:
+        import_org(session=s, doc=load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8")))
+        articles.upsert(session=s, docs=documents.read_dir(Path(__file__).resolve().parents[2] / "examples" / "kb"),
+                        now=clock())
+        s.commit()
+    desk.settings = desk.settings.model_copy(update={"alerts_secret": SecretStr(SECRET)})
+    with Dialog(desk) as d:
+        clock.set(at("09:41:05"))
+        assert post(d, FIRING).status_code == 201
+        clock.set(at("09:44:00"))
+        reply = d.say("zhang.san", "网断了 系统进不去 客户在排队")
+        assert reply.startswith("已知问题") and "INC-1" in reply, reply
+        number = int(reply.split("#", 2)[1][:4])
+        assert (d.ticket(number)["category"], d.ticket(number)["priority"]) == ("网络 › 网点断网", "P1")

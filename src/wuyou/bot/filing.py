@@ -16,6 +16,7 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk import tickets
+from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.kb.articles import get_doc
@@ -87,6 +88,8 @@ def on_category(turn: Turn, text: str) -> None:
         if not _more_about_it(turn, text):
             turn.say("pick_a_number", count=len(leaves))
         return
+    if _alerted(turn, chosen):
+        return
     turn.dialogue.category_id = chosen.id
     ask_urgency(turn, intro="")
 
@@ -147,6 +150,23 @@ def _more_about_it(turn: Turn, text: str) -> bool:
     if text not in turn.dialogue.text:
         turn.dialogue.text = f"{turn.dialogue.text}\n{text}".strip()
     return False
+
+
+def _alerted(turn: Turn, chosen: Category) -> bool:
+    """The category the reporter chose is what an alert's open incident is about, in their region (conversations/08:
+    网断了 from a Jinan branch while the Jinan router is down): their ticket goes there, no more questions."""
+    incident = turn.engine.surge.alert_covers(turn.session, turn.person, chosen.id, look=True)
+    if incident is None:
+        return False
+    d = turn.dialogue
+    report = turn.session.get(FaultReport, d.report) if d.report is not None else None
+    if report is not None:
+        report.incident_id = incident.id
+    turn.dialogue = Dialogue(attachments=d.attachments)
+    ticket = incidents.known_issue(turn, incident, report, d.text or chosen.name, category=chosen)
+    suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
+                        ticket_id=ticket.id)
+    return True
 
 
 def joined_incident(turn: Turn, answer: str = "") -> bool:

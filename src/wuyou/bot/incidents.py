@@ -425,17 +425,20 @@ def intercept(turn: Turn, text: str) -> bool:
     return False
 
 
-def known_issue(turn: Turn, incident: Incident, report: FaultReport, text: str,
+def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text: str,
                 category: Category | None = None) -> Ticket:
-    """A new report of an open incident: open its ticket (in the incident's category, else `category`), link it,
-    and say the engineers are on it."""
+    """A new report of an open incident: open its ticket (in the incident's category, else `category`, else the
+    one the report was guessed to be about), link it, and say the engineers are on it."""
+    if incident.category is None and category is None and report is not None and report.category_id is not None:
+        category = turn.session.get(Category, report.category_id)
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=incident.category or category, urgency=2,
         description=text,
         channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text), now=turn.now,
         tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, tell_team=False,
     )
-    report.ticket_id = ticket.id
+    if report is not None:
+        report.ticket_id = ticket.id
     incidents.link_ticket(session=turn.session, incident=incident, ticket=ticket, now=turn.now)
     turn.dialogue.attachments = []
     turn.say("incident_known_issue", incident=incident.ref, title=incident.title, ticket=ticket.id)

@@ -233,18 +233,20 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
     gibberish = _gibberish(text)
     report_id: int | None = None
     outcome = None
+    matcher = turn.engine.index.matcher(turn.session)
+    suggestions = matcher.suggest(text)  # (first: what the report is likely about tells it apart too)
+    leaves = leaf_names(session=turn.session) if suggestions else {}
     if not gibberish:
+        leaf = filing.best_leaf(suggestions, leaves=leaves, matcher=matcher) if suggestions else None
         outcome = turn.engine.surge.report(session=turn.session, person=turn.person, text=text,
-                                           channel=turn.inbound.platform, now=turn.now)
+                                           channel=turn.inbound.platform, now=turn.now, category=leaf)
         if outcome.known is not None:
             incidents.known_issue(turn, outcome.known, outcome.report, text)
             return
         report_id = outcome.report.id
-    matcher = turn.engine.index.matcher(turn.session)
-    suggestions = matcher.suggest(text)
     if suggestions:
         found = offer(turn, text, suggestions, report=outcome.report if outcome is not None else None,
-                      leaves=leaf_names(session=turn.session), matcher=matcher)
+                      leaves=leaves, matcher=matcher)
         turn.session.flush()
         turn.dialogue.suggestion = found.id
         return

@@ -21,6 +21,7 @@ from wuyou.db import bulk
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Person, Ticket
+from wuyou.desk.org import region_chain
 from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, similarity
 from wuyou.kb.signature import signature
 from wuyou.kb.text import tidy
@@ -33,6 +34,9 @@ _COLUMNS = (FaultReport.id, FaultReport.at, FaultReport.person_id, FaultReport.b
 # (built once: every batch runs them)
 _NEWER = select(*_COLUMNS).where(FaultReport.id > bindparam("after")).order_by(FaultReport.id).limit(SYNC_BATCH)
 _OPEN = select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))
+# Open incidents a monitoring alert declared: what they may affect is a region and specialities, not reports.
+_ALERTED = select(Incident.id, Incident.region_code, Incident.specialities).where(
+    Incident.status.in_(OPEN_STATUSES), Incident.source == "alert").order_by(Incident.id)
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
@@ -55,6 +59,7 @@ class SurgeWatch:
         self._watermark = 0  # the highest report id read from the database
         self._own: set[int] = set()  # reports this process recorded above the watermark
         self._last_at: datetime | None = None
+        self._alerted: list[tuple[int, str | None, list[str]]] = []  # (id, region, specialities), as of the last look
 
     def _observe(self, report: Report) -> Observation:
         # Reports of other processes arrive a little late: they count as of now, keeping the window in order.
@@ -89,6 +94,7 @@ class SurgeWatch:
             self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
         self._loaded = True
         open_ids = set(session.scalars(_OPEN))
+        self._alerted = [(row.id, row.region_code, list(row.specialities or [])) for row in session.execute(_ALERTED)]
         for incident_id in open_ids - set(self._profiles):
             texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
@@ -110,9 +116,11 @@ class SurgeWatch:
         with self._lock:
             self._sync(session, now)
 
-    def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime) -> Outcome:
-        """Record a new fault report and act on what it means for surges and open incidents."""
-        return self.report_many(session=session, reports=[(person, text, channel)], now=now)[0]
+    def report(self, *, session: Session, person: Person, text: str, channel: str, now: datetime,
+               category: int | None = None) -> Outcome:
+        """Record a new fault report (with the catalog leaf it is likely about, when known) and act on what it means
+        for surges and open incidents."""
+        return self.report_many(session=session, reports=[(person, text, channel)], now=now, categories=[category])[0]
 
     def report_many(self, *, session: Session, reports: Sequence[tuple[Person, str, str]],
                     now: datetime, categories: Sequence[int | None] | None = None,
@@ -140,14 +148,17 @@ class SurgeWatch:
             outcomes = [self._act(session, row, person, text, sig, now)
                         for row, (person, text, _), sig in zip(rows, reports, features, strict=True)]
             for at, outcome in enumerate(outcomes):
-                if outcome.known is not None:
+                known = outcome.known
+                if known is not None:
                     if written:  # its ticket is linked to it next: the row itself, in the session
                         report = session.get(FaultReport, outcome.report.id)
                         assert report is not None
-                        report.incident_id = outcome.known.id
-                        outcomes[at] = outcome = Outcome(report, outcome.known)
-                    # no articles are offered for a known issue: its ticket has the incident's category
-                    outcome.report.category_id = None
+                        report.incident_id = known.id
+                        outcomes[at] = outcome = Outcome(report, known)
+                    if known.category_id is not None:
+                        # no articles are offered for a known issue: its ticket has the incident's category (one
+                        # that has none, an alert's, takes the category the report was guessed to be about)
+                        outcome.report.category_id = None
             return outcomes
 
     def _act(self, session: Session, row: FaultReport, person: Person, text: str, features: dict[int, float],
@@ -159,6 +170,9 @@ class SurgeWatch:
         known, alike = self._known(session, group, weighted)
         if known is None:
             known = self._follow_up(session, person, group, text, weighted, now)
+        if known is None:
+            known = self.alert_covers(session, person, row.category_id)
+            alike = known is not None  # (its reports so far are this one: they make it recognisable by words)
         if known is not None:
             row.incident_id = known.id
             if alike:
@@ -193,6 +207,30 @@ class SurgeWatch:
                 return incident, True
             self._profiles.pop(incident_id, None)
         return None, False
+
+    def alert_covers(self, session: Session, person: Person, category_id: int | None, *,
+                     look: bool = False) -> Incident | None:
+        """The open incident a monitoring alert declared for the reporter's region (or everywhere) and the speciality
+        of the catalog leaf the report is likely about (conversations/08: the Jinan router is down and a Jinan
+        branch says 网断了): part of it, though no report is like it yet — no reports made the incident. `look`:
+        read the open alert incidents now (outside a report, whose look at the database reads them)."""
+        if category_id is None or person.branch is None:
+            return None
+        if look:
+            self._alerted = [(row.id, row.region_code, list(row.specialities or []))
+                             for row in session.execute(_ALERTED)]
+        if not self._alerted:
+            return None
+        category = session.get(Category, category_id)
+        if category is None or not category.speciality:
+            return None
+        regions = set(region_chain(session=session, region_code=person.branch.region_code))
+        for incident_id, region, specialities in self._alerted:
+            if category.speciality in specialities and (region is None or region in regions):
+                incident = session.get(Incident, incident_id)
+                if incident is not None and incident.status in OPEN_STATUSES:
+                    return incident
+        return None
 
     def _follow_up(self, session: Session, person: Person, group: Group, text: str, weighted: dict[int, float],
                    now: datetime) -> Incident | None:
