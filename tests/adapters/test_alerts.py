@@ -118,6 +118,15 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
         assert kinds.count("alert_repeat") == 1 and kinds.count("alert_resolved") == 1, kinds
         assert [p.status for p in s.scalars(select(Page).order_by(Page.id))] == ["missed", "acked"]
 
+    # The lead's look at it afterwards (conversations/08 row 18): who was paged after whom, how long each took.
+    clock.set(at("10:10:00"))
+    d.say("wu.lei", "/incident INC-1 resolve 更换光模块，主链路已恢复")
+    shown = d.say("chen.gang", "/show INC-1")
+    for line in ("09:38 故障开始", "09:46 周浩 未确认 → 呼叫 吴磊（总部网络组 第 2 位）",
+                 "09:48 吴磊 确认 · 确认用时 7 分 5 秒（本次呼叫后 2 分 4 秒）", "10:03 监控恢复：jn-agg-r1 可达",
+                 "从开始 32 分钟 · 宣布后 29 分钟 · 事后报告：", "/incidents/INC-1/report"):
+        assert line in shown, (line, shown)
+
 
 def test_the_other_header_a_batch_and_the_next_outage(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:41:05"))

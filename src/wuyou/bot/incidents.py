@@ -323,7 +323,11 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
     lines = "\n".join(f"{turn.local(e.at)} {turn.t(report.event_key(e), **report.event_params(e))}"
                       for e in events)
     linked = incidents.linked_tickets(session=turn.session, incident_id=incident.id)
+    took = "" if incident.resolved_at is None else turn.t(
+        "incident_show_took", **incidents.durations(incident),
+        report_url=f"{turn.engine.public_url}/incidents/{incident.ref}/report")
     turn.say("incident_show", incident=incident.ref, severity=incident.severity, title=incident.title,
+             started=turn.local(incident.started_at), took=took,
              status=turn.t(f"incident_status_{incident.status}"), commander=_name(incident.commander),
              comms=_name(incident.comms), tech=_name(incident.tech_lead), lines=lines,
              tickets=" ".join(f"#{t.id}" for t in linked) or "—",

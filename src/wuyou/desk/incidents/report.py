@@ -52,13 +52,21 @@ def event_key(e: IncidentEvent) -> str:
     """The catalogue key of a timeline entry's text (a declaration's says how it was declared)."""
     if e.kind == "declared" and (e.data or {}).get("source"):
         return f"incident_event_declared_{e.data['source']}"
+    if e.kind == "paged" and (e.data or {}).get("missed"):
+        return "incident_event_paged_next"  # the next in the chain, the one before having let the page pass
     return f"incident_event_{e.kind}"
 
 
 def event_params(e: IncidentEvent) -> dict[str, object]:
     """A timeline entry's facts as parameters for its catalogue text (`incident_event_<kind>`)."""
     data = {k: ("" if v is None else v) for k, v in (e.data or {}).items()}
-    return {"name": data.get("name", ""), **data, "actor": e.actor.name if e.actor else "", "body": e.body or ""}
+    times: dict[str, int] = {}  # seconds as minutes and seconds (an acknowledgement: from the first page and its own)
+    for name, prefix in (("seconds", "took"), ("seconds_this_page", "page")):
+        value = data.get(name)
+        if isinstance(value, int):
+            times |= {f"{prefix}_min": value // 60, f"{prefix}_sec": value % 60}
+    return {"name": data.get("name", ""), **data, **times, "actor": e.actor.name if e.actor else "",
+            "body": e.body or ""}
 
 
 def _t(moment: datetime | None, tz: tzinfo) -> str:
