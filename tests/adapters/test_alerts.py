@@ -94,6 +94,7 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
     d.desk.incidents_round()
     assert "已转呼 吴磊" in d.pushed_text("zhou.hao")
     assert "周浩 未响应" in d.pushed_text("wu.lei")
+    assert "周浩 5 分钟未确认，正在呼叫：吴磊（总部网络组第 2 位）" in d.pushed_text("chen.gang")  # the war-room
     clock.set(at("09:48:10"))
     reply = d.say("wu.lei", "收到")
     assert "已确认 INC-1，您是技术负责人" in reply and "7 分 5 秒" in reply and "2 分 4 秒" in reply, reply

@@ -32,7 +32,7 @@ from wuyou.adapters.channels import Channels
 from wuyou.adapters.delivery import DeliveryFailed
 from wuyou.adapters.telegram_sending import TelegramSender
 from wuyou.adapters.wecom import AppChat
-from wuyou.desk.incidents import report, service
+from wuyou.desk.incidents import oncall, report
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentEvent
 from wuyou.desk.org import identities_of
 from wuyou.i18n import Catalog
@@ -131,7 +131,7 @@ class WarRooms:
     def _wecom_ids(self, session: Session, incident: Incident) -> dict[str, str]:
         """The war-room's members who are on WeCom: person id → WeCom userid, in the room's order."""
         out: dict[str, str] = {}
-        for person in service.room(session=session, incident=incident):
+        for person in oncall.room(session=session, incident=incident):
             wecom = identities_of(session=session, person_id=person.id).get("wecom")
             if wecom:
                 out[person.id] = wecom

@@ -135,6 +135,18 @@ def _assembled(session: Session, incident: Incident) -> bool:
     return bool(paged) and paged <= {s for s, status in rows if status == "acked"}
 
 
+def room(*, session: Session, incident: Incident) -> list[Person]:
+    """The war-room: role holders, paged and joined responders, and subscribers."""
+    people: list[Person] = []
+    for role_holder in (incident.commander, incident.comms, incident.tech_lead):
+        if role_holder is not None and role_holder not in people:
+            people.append(role_holder)
+    for member in session.scalars(select(IncidentMember).where(IncidentMember.incident_id == incident.id)):
+        if member.person not in people:
+            people.append(member.person)
+    return people
+
+
 def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
     """Pages not acknowledged in time: mark them missed and page the next in the chain."""
     due = list(session.scalars(select(Page).where(Page.status == "paging", Page.due_at <= now).order_by(Page.id)
@@ -160,6 +172,13 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
                        params={**card(incident), "next": nxt.person.name}, now=now,
                        key=f"inc{incident.id}:passed:{row.id}",
                        buttons=[{"label_key": "btn_ack", "action": f"/incident {incident.ref} join"}])
+        for person in room(session=session, incident=incident):  # the war-room sees who is paged now
+            if person.id not in (row.person_id, nxt.person_id):
+                outbox.enqueue(session=session, person_id=person.id, template="incident_paging_next",
+                               params={**card(incident), "room": incident.id, "missed": missed.name if missed else "",
+                                       "next": nxt.person.name, "team": team.name, "step": nxt.step + 1,
+                                       "minutes": int((row.due_at - row.paged_at).total_seconds() // 60)},
+                               now=now, key=f"inc{incident.id}:paging:{nxt.id}:{person.id}")
     return len(due)
 
 

@@ -31,6 +31,7 @@ from wuyou.desk.incidents.models import (
     Page,
     SurgeOffer,
 )
+from wuyou.desk.incidents.oncall import room
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import person_named, region_chain
 from wuyou.desk.timeline import add_event
@@ -327,18 +328,6 @@ def reporters(*, session: Session, incident: Incident) -> list[tuple[Person, int
                                   .order_by(FaultReport.id)):
         out.setdefault(report.person_id, (report.person, report.ticket_id))
     return list(out.values())
-
-
-def room(*, session: Session, incident: Incident) -> list[Person]:
-    """The war-room: role holders, paged and joined responders, and subscribers."""
-    people: list[Person] = []
-    for role_holder in (incident.commander, incident.comms, incident.tech_lead):
-        if role_holder is not None and role_holder not in people:
-            people.append(role_holder)
-    for member in session.scalars(select(IncidentMember).where(IncidentMember.incident_id == incident.id)):
-        if member.person not in people:
-            people.append(member.person)
-    return people
 
 
 def tell_reporters(*, session: Session, incident: Incident, ev: IncidentEvent, template: str, now: datetime,
