@@ -98,6 +98,7 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
     clock.set(at("09:48:10"))
     reply = d.say("wu.lei", "收到")
     assert "已确认 INC-1，您是技术负责人" in reply and "7 分 5 秒" in reply and "2 分 4 秒" in reply, reply
+    assert "吴磊 已确认（09:48），任技术负责人。周浩 未响应" in d.pushed_text("chen.gang")  # the war-room (row 9)
     clock.set(at("09:53:00"))
     assert "INC-1 已由 吴磊 接手" in d.say("zhou.hao", "收到 刚在地铁上没信号")
     d.pushed("wu.lei"), d.pushed("chen.gang")  # read what came before the recovery

@@ -460,8 +460,14 @@ def join(*, session: Session, incident: Incident, person: Person, now: datetime)
     answered = oncall.acknowledge(session=session, incident=incident, person=person, now=now)
     if answered is not None:
         ev = event(session, incident, "ack_notice", now, data={"person": person.id})
+        missed = [p.person.name for p in session.scalars(select(Page).where(
+            Page.incident_id == incident.id, Page.team_code == answered.team_code, Page.status == "missed")
+            .order_by(Page.id))]
         tell_room(session=session, incident=incident, ev=ev, template="incident_acked_room", now=now,
-                  params={"name": person.name, "at_due": now.isoformat()}, exclude=[person.id])
+                  params={"name": person.name, "at_due": now.isoformat(),
+                          "role_key": "incident_acked_tech_lead" if incident.tech_lead_id == person.id else "",
+                          "missed_names": "、".join(dict.fromkeys(missed)),
+                          "missed_key": "incident_acked_missed" if missed else ""}, exclude=[person.id])
     return answered
 
 
