@@ -129,6 +129,22 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
                  "从开始 32 分钟 · 宣布后 29 分钟 · 事后报告：", "/incidents/INC-1/report"):
         assert line in shown, (line, shown)
 
+    # The on-call report (row 18: "周浩: 1 missed page"), in chat and through the API; the most missed first.
+    report_text = d.say("chen.gang", "值班 统计 7天")
+    assert "· 周浩（总部网络组）：呼叫 1 · 按时确认 0 · 未确认 1 · 确认用时中位 —" in report_text, report_text
+    assert "· 吴磊（总部网络组）：呼叫 1 · 按时确认 1 · 未确认 0 · 确认用时中位 2 分 4 秒" in report_text
+    assert report_text.index("周浩") < report_text.index("吴磊")
+    lead = {"Authorization": f"Bearer {d.token('chen.gang')}"}
+    found = d.client.get("/api/v1/reports/oncall?from=2025-03-15&to=2025-03-15", headers=lead).json()
+    assert [(r["person"], r["pages"], r["acked"], r["missed"], r["ack_median"]) for r in found["items"]] == [
+        ("zhou.hao", 1, 0, 1, None), ("wu.lei", 1, 1, 0, 124.0)]
+    csv_text = d.client.get("/api/v1/reports/oncall.csv?from=2025-03-15&to=2025-03-15", headers=lead).text
+    assert "zhou.hao,周浩,总部网络组,1,0,1,1,," in csv_text and "wu.lei,吴磊,总部网络组,1,1,0,1,2.1,2.1" in csv_text
+    regional = {"Authorization": f"Bearer {d.token('zhao.min')}"}  # Shandong's lead: not HQ's teams
+    assert d.client.get("/api/v1/reports/oncall?from=2025-03-15&to=2025-03-15", headers=regional).json()["items"] == []
+    assert d.client.get("/api/v1/reports/oncall", headers={
+        "Authorization": f"Bearer {d.token('zhang.san')}"}).status_code == 403
+
 
 def test_the_other_header_a_batch_and_the_next_outage(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:41:05"))

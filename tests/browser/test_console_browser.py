@@ -143,6 +143,8 @@ def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) 
     assert page.locator("#error").inner_text() == ""
     csv = page.locator("#csv-breakdown").get_attribute("href")
     assert csv and csv.startswith("/api/v1/reports/breakdown.csv?")
+    sync_api.expect(page.locator("#oncall tbody tr").first).to_contain_text("没有呼叫过值班")  # nobody paged yet
+    assert (page.locator("#csv-oncall").get_attribute("href") or "").startswith("/api/v1/reports/oncall.csv?")
     shot(page, "reports")
 
 

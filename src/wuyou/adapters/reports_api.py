@@ -17,7 +17,8 @@ from sqlalchemy import ColumnElement, select
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import reports, scope
-from wuyou.desk.models import Branch, Person
+from wuyou.desk.incidents import paging_report
+from wuyou.desk.models import Branch, Person, Team
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 MAX_DAYS = 731
@@ -72,6 +73,25 @@ class TrendOut(BaseModel):
     end: date
     interval: Literal["day", "week"]
     items: list[BucketOut]
+
+
+class PagerOut(BaseModel):
+    person: str
+    name: str
+    team: str
+    team_name: str
+    pages: int
+    acked: int
+    missed: int
+    incidents: int
+    ack_median: float | None
+    ack_p90: float | None
+
+
+class PagersOut(BaseModel):
+    start: date
+    end: date
+    items: list[PagerOut]
 
 
 From = Annotated[date | None, Query(alias="from", description="first day (local), default 29 days before `to`")]
@@ -147,6 +167,27 @@ def trend(request: Request, person: Caller, first: From = None, last: To = None,
     return _trend(request, person, first, last, interval)
 
 
+def _pagers(request: Request, person: Person, first: date | None, last: date | None) -> PagersOut:
+    desk: Desk = request.app.state.desk
+    span = _span(desk, first, last)
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="reports are for engineers, leads and admins")
+    with desk.sessions() as session:
+        regions = scope.staff_regions(session=session, person=person)
+        teams = None if regions is None else \
+            set(session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
+        rows = paging_report.pagers(session=session, start=span.start, end=span.end, teams=teams)
+    return PagersOut(start=span.first, end=span.last, items=[PagerOut(**asdict(r)) for r in rows])
+
+
+@router.get("/oncall")
+def oncall(request: Request, person: Caller, first: From = None, last: To = None) -> PagersOut:
+    """How the people on call answered their pages in the range, per person and team: pages, acknowledged in time,
+    missed (passed on to the next in the chain), incidents, and the median and p90 seconds to acknowledge. The
+    most missed first. A regional lead sees the teams of their regions."""
+    return _pagers(request, person, first, last)
+
+
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -188,3 +229,16 @@ def trend_csv(request: Request, person: Caller, first: From = None, last: To = N
     rows = [[b.start.isoformat(), b.created, b.resolved, b.backlog] for b in found.items]
     return _csv(f"wuyou-trend-{found.start}-{found.end}.csv",
                 ["日期 date", "新建 created", "已解决 resolved", "积压 backlog"], rows)
+
+
+@router.get("/oncall.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per person and team"}})
+def oncall_csv(request: Request, person: Caller, first: From = None, last: To = None) -> Response:
+    """The on-call report as CSV (UTF-8 with BOM; times in minutes)."""
+    found = _pagers(request, person, first, last)
+    rows = [[r.person, r.name, r.team_name, r.pages, r.acked, r.missed, r.incidents,
+             _cell(r.ack_median / 60 if r.ack_median is not None else None),
+             _cell(r.ack_p90 / 60 if r.ack_p90 is not None else None)] for r in found.items]
+    return _csv(f"wuyou-oncall-{found.start}-{found.end}.csv",
+                ["人员 person", "姓名 name", "团队 team", "呼叫 pages", "确认 acknowledged", "未确认 missed",
+                 "事件 incidents", "确认用时中位(分钟) ack median min", "确认用时P90(分钟) ack p90 min"], rows)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets
+from wuyou.desk import scope, tickets
 from wuyou.desk.errors import Forbidden, NotFound
-from wuyou.desk.incidents import oncall, report
+from wuyou.desk.incidents import oncall, paging_report, report
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import (
     OPEN_STATUSES,
@@ -342,6 +342,7 @@ ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task
 
 # --- on-call ------------------------------------------------------------------------------------------------
 
+_ANSWERED = re.compile(r"^(?:统计|报告|report|stats)(?:\s*(\d{1,3})\s*(?:天|d|days?)?)?$", re.I)
 _COVER = re.compile(r"^(?:替班|cover)\s+(\S+)\s+(\S+)(?:\s+(?:到|until)?\s*(\d{1,2}:\d{2}|\d+\s*(?:小时|h|天|d)))?$",
                     re.I)
 
@@ -354,6 +355,10 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
     if cover:
         _cover(turn, cover.group(1), cover.group(2), cover.group(3))
         return
+    answered = _ANSWERED.match(text)
+    if answered:
+        _answered(turn, int(answered.group(1) or 30))
+        return
     teams = turn.session.scalars(select(Team).order_by(Team.code)).all()
     wanted = [t for t in teams if text and text in (t.code, t.name)] or list(teams)
     lines = []
@@ -365,6 +370,22 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
         lines.append(turn.t("oncall_line", team=team.name, chain=" → ".join(p.name for p in people) or "—",
                             handover=handover))
     turn.say("oncall_list", lines="\n".join(lines))
+
+
+def _answered(turn: Turn, days: int) -> None:
+    """`值班 统计 [7天]`: how the people on call answered their pages lately, the most missed first (the teams of
+    the asker's regions; the console's reports page has it by date range, with a CSV)."""
+    regions = scope.staff_regions(session=turn.session, person=turn.person)
+    teams = None if regions is None else \
+        set(turn.session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
+    rows = paging_report.pagers(session=turn.session, start=turn.now - timedelta(days=days), end=turn.now, teams=teams)
+    if not rows:
+        turn.say("oncall_report_none", days=days)
+        return
+    lines = [turn.t("oncall_report_line", name=r.name, team=r.team_name, pages=r.pages, acked=r.acked,
+                    missed=r.missed, median=_duration(turn, timedelta(seconds=r.ack_median))
+                    if r.ack_median is not None else "—") for r in rows[:20]]
+    turn.say("oncall_report", days=days, lines="\n".join(lines), url=f"{turn.engine.public_url}/console/reports")
 
 
 def _cover(turn: Turn, team_word: str, person_word: str, until: str | None) -> None:

@@ -377,9 +377,11 @@ async function pageReports() {
       $("#csv-breakdown").href = `/api/v1/reports/breakdown.csv?${q}&by=${by}`;
       $("#csv-trend").href = `/api/v1/reports/trend.csv?${q}`;
       history.replaceState(null, "", `?${q}&by=${by}`);
-      const [trend, breakdown] = await Promise.all([
-        api("GET", "/api/v1/reports/trend?" + q), api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`)]);
-      renderSummary(summary); renderTrend(trend); renderBreakdown(breakdown);
+      $("#csv-oncall").href = `/api/v1/reports/oncall.csv?${q}`;
+      const [trend, breakdown, oncall] = await Promise.all([
+        api("GET", "/api/v1/reports/trend?" + q), api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`),
+        api("GET", "/api/v1/reports/oncall?" + q)]);
+      renderSummary(summary); renderTrend(trend); renderBreakdown(breakdown); renderOncall(oncall);
     } catch (err) { showError(err); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
@@ -421,6 +423,16 @@ function renderBreakdown(data) {
     return `<tr><td>${esc(r.label || r.key || "—")}</td>` + cols.map((c) => `<td>${esc(show(c, m[c]))}</td>`).join("") + "</tr>";
   }).join("");
   barChart($("#breakdown-chart"), rows.slice(0, 15).map((r) => r.label || r.key || "—"), rows.slice(0, 15).map((r) => (r.metrics || r).created || 0));
+}
+
+// Seconds to acknowledge a page: minutes and seconds (they are short).
+const ackTime = (seconds) => (seconds === null || seconds === undefined ? "—"
+  : `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`);
+
+function renderOncall(data) {
+  $("#oncall tbody").innerHTML = (data.items || []).map((r) => `<tr${r.missed ? ' class="warn"' : ""}><td>${esc(r.name)}</td><td>${esc(r.team_name)}</td>`
+    + [r.pages, r.acked, r.missed, r.incidents, ackTime(r.ack_median), ackTime(r.ack_p90)].map((v) => `<td>${esc(v)}</td>`).join("") + "</tr>").join("")
+    || `<tr><td colspan="8" class="meta">${esc(T("o_none"))}</td></tr>`;
 }
 
 // --- every page ------------------------------------------------------------------------------------------
