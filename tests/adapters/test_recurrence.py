@@ -70,7 +70,7 @@ def test_a_second_reopen_tells_the_lead_and_an_engineer_gone_hands_it_back_to_th
         session.commit()
     d.pushed("wang.fang")
     answer = d.say("zhang.san", "没解决")
-    assert "原来的工程师已不在济南终端组" in answer, answer
+    assert "原来的工程师现在不在济南终端组" in answer, answer
     ticket = d.ticket(number)
     assert ticket["status"] == "reopened" and ticket["assignee"] is None
     queue = d.pushed_text("wang.fang")

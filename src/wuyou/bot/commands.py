@@ -41,6 +41,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("incident", ("应急",), staff=True, takes_text=True),
     Spec("update", ("通报",), staff=True, takes_text=True),
     Spec("oncall", ("值班",), staff=True, takes_text=True),
+    Spec("away", ("请假", "休假"), staff=True, takes_text=True),
+    Spec("back", ("销假",), staff=True, takes_text=True),
     Spec("notice", ("发公告", "公告"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("maintenance", ("发维护通知", "维护通知", "维护窗口"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("sendnotice", (), staff=True, hidden=True),

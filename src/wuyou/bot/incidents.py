@@ -28,7 +28,7 @@ from wuyou.desk.incidents.models import (
 )
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Category, Person, Team, Ticket
-from wuyou.desk.org import person_named
+from wuyou.desk.org import is_away, person_named, team_members
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -367,8 +367,11 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
         rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
         handover = turn.t("oncall_handover", at=turn.local(rotation.next_handover(turn.now, turn.engine.tz))) \
             if rotation else ""
+        gone = [p for p in team_members(session=turn.session, team_code=team.code) if is_away(p, turn.now)]
+        away = turn.t("oncall_away", names="、".join(
+            turn.t("oncall_away_one", name=p.name, until=turn.local(p.away_until)) for p in gone)) if gone else ""
         lines.append(turn.t("oncall_line", team=team.name, chain=" → ".join(p.name for p in people) or "—",
-                            handover=handover))
+                            handover=handover + away))
     turn.say("oncall_list", lines="\n".join(lines))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, lazyload
 
+from wuyou.desk import audit
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError
@@ -499,6 +500,27 @@ def team_members(*, session: Session, team_code: str) -> list[Person]:
             .order_by(TeamMember.position)
         )
     )
+
+
+def is_away(person: Person, now: datetime) -> bool:
+    """On leave (or otherwise away) now: `away_until` is still ahead."""
+    return person.away_until is not None and person.away_until > now
+
+
+def present(people: Sequence[Person], now: datetime) -> list[Person]:
+    """Those of `people` not away now — or all of them when everyone is (someone must still hear of it)."""
+    here = [p for p in people if not is_away(p, now)]
+    return here or list(people)
+
+
+def set_away(*, session: Session, person: Person, until: datetime | None, note: str | None, now: datetime,
+             by: Person) -> None:
+    """Mark someone away until `until` (None: back now), in the audit trail."""
+    person.away_until = until.astimezone(UTC) if until is not None and until > now else None
+    person.away_note = (note or "").strip()[:200] or None if person.away_until else None
+    until_text = f" until {person.away_until.isoformat()}" if person.away_until else ""
+    audit.record(session=session, at=now, actor_id=by.id, target=f"person:{person.id}",
+                 action=("person.away" + until_text) if person.away_until else "person.back")
 
 
 def teams_of(*, session: Session, person_id: str) -> list[Team]:

@@ -15,7 +15,7 @@ from wuyou.desk.conditions import ConditionError, matches, validate
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.models import Branch, Category, Person, Region, RoutingRule, Team, TeamMember, Ticket
-from wuyou.desk.org import PRIORITIES, region_chain, team_members
+from wuyou.desk.org import PRIORITIES, present, region_chain, team_members
 
 ACTIONS = ("team", "priority", "assignee", "tags", "notify")
 STRATEGIES = ("round_robin", "least_loaded")
@@ -129,7 +129,7 @@ def pick_assignee(*, session: Session, team_code: str | None, how: str, now: dat
         return session.get(Person, how)
     if team_code is None:
         return None
-    members = team_members(session=session, team_code=team_code)
+    members = present(team_members(session=session, team_code=team_code), now)
     if not members:
         return None
     marks = {m.person_id: m for m in session.scalars(select(TeamMember).where(TeamMember.team_code == team_code))}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wuyou.desk import attachments, bursts, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
-from wuyou.desk.org import team_members
+from wuyou.desk.org import is_away, present, team_members
 from wuyou.desk.routing import apply_rules, priority_for, route_team
 from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
 from wuyou.desk.timeline import add_event, notify
@@ -166,7 +166,7 @@ def open_ticket(
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
                now=now, extra={**due, "by_key": "bot_name"}, buttons=claim_button)
     elif ticket.team_code is not None and tell_team:
-        members = team_members(session=session, team_code=ticket.team_code)
+        members = present(team_members(session=session, team_code=ticket.team_code), now)
         first = bursts.first_of_burst(session=session, ticket=ticket, now=now) \
             if follows is None and group_for > timedelta(0) else None
         wait = bursts.wait(now=now, hold=group_for, response_due=datetime.fromisoformat(due["response_due"])
@@ -346,9 +346,10 @@ def reopen(
     members = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
     lead = session.get(Person, ticket.team.lead_id) if ticket.team is not None and ticket.team.lead_id else None
     engineer = ticket.assignee
-    if engineer is not None and not (engineer.active and (ticket.team_code is None or engineer in members
-                                                          or engineer == lead)):
-        ticket.assignee = None  # gone: the team's queue takes it
+    away = engineer is not None and is_away(engineer, now)
+    if engineer is not None and (away or not (engineer.active and (ticket.team_code is None or engineer in members
+                                                                   or engineer == lead))):
+        ticket.assignee = None  # gone, or on leave: the team's queue takes it
     session.flush()
     event = add_event(
         session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None,
@@ -364,12 +365,15 @@ def reopen(
                now=now, extra=extra, buttons=[{"label_key": "btn_received", "action": f"/claim {ticket.id}"},
                                               {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     else:
-        notify(session=session, event=event, ticket=ticket, people=[m for m in members if m != lead],
+        notify(session=session, event=event, ticket=ticket, people=present([m for m in members if m != lead], now),
                template="ticket_reopened_queue", now=now, extra=extra,
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
-               extra={**extra, "note_key": "reopened_note_gone" if ticket.assignee is None else "reopened_note_again"})
+               extra={**extra, "away_due": engineer.away_until.isoformat()
+                      if away and engineer is not None and engineer.away_until is not None else "",
+                      "note_key": "reopened_note_again" if ticket.assignee is not None
+                      else "reopened_note_away" if away else "reopened_note_gone"})
     return ticket
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wuyou.desk import attachments, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
-from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
+from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
 from wuyou.desk.tickets import HELD_STATUSES, add_event, notify, require, tell_reporters
 
@@ -252,8 +252,8 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
         notify(session=session, event=event, ticket=ticket, people=[assignee], template="ticket_assigned", now=now,
                extra={"by": person.name}, buttons=claim_button)
     else:
-        notify(session=session, event=event, ticket=ticket, people=team_members(session=session,
-               team_code=new_team.code), template="ticket_new", now=now, buttons=claim_button,
+        notify(session=session, event=event, ticket=ticket, people=present(team_members(session=session,
+               team_code=new_team.code), now), template="ticket_new", now=now, buttons=claim_button,
                extra=sla.due_params(session=session, ticket_id=ticket.id))
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",

@@ -18,7 +18,7 @@ from wuyou.desk.incidents import evidence
 from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
 from wuyou.desk.incidents.rotation import Rotation, order_at
 from wuyou.desk.models import Person, Team, TeamMember
-from wuyou.desk.org import region_chain
+from wuyou.desk.org import present, region_chain
 from wuyou.desk.webhooks import service as webhooks
 
 ACK_TIMEOUT = timedelta(minutes=5)
@@ -60,7 +60,7 @@ def chain(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) 
     lead = session.get(Person, team.lead_id) if team.lead_id else None
     if lead is not None and lead.active and lead not in people:
         people.append(lead)
-    return people
+    return present(people, now)  # (those on leave are passed by, unless nobody else is left)
 
 
 def page(

@@ -1,0 +1,102 @@
+"""Staff away: `请假 到 12-10 [说明]` (leave, a holiday, a training day) until a time, `销假` when back. Meanwhile the
+desk passes them by: they are not paged (the next on call is), not picked by automatic assignment, not sent the
+team's new-ticket cards, and a ticket of theirs that is reopened goes back to the team's queue (conversations/04:
+"if li.wei were on leave"). A lead or an admin may mark a member of their teams: `请假 李伟 到 12-10`."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from wuyou.bot.commands import Command
+from wuyou.desk.models import Person, Team, TeamMember
+from wuyou.desk.org import is_away, person_named, set_away
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+# "到 12-10" / "至 2026-12-10" (the whole day), "到 18:00", "3天" / "8小时" / "2 days"; then an optional note.
+_UNTIL = re.compile(
+    r"^(?:(?:到|至|until|till)\s*)?(?:(?P<date>(?:\d{4}-)?\d{1,2}-\d{1,2})|(?P<clock>\d{1,2}:\d{2})|"
+    r"(?P<amount>\d{1,3})\s*(?P<unit>天|日|小时|h|hours?|d|days?))(?:\s+(?P<note>.*))?$", re.I | re.S)
+
+
+def until_of(text: str, now: datetime, turn: Turn) -> tuple[datetime, str] | None:
+    """When an absence described as `text` ends, and the note after it; None when it says no time."""
+    found = _UNTIL.match(text.strip())
+    if found is None:
+        return None
+    local = now.astimezone(turn.engine.tz)
+    if found.group("date"):
+        parts = [int(p) for p in found.group("date").split("-")]
+        year, month, day = parts if len(parts) == 3 else [local.year, *parts]
+        try:
+            end = local.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+        except ValueError:
+            return None
+        end += timedelta(days=1)  # to the end of that day
+        if end <= local and len(parts) == 2:
+            end = end.replace(year=end.year + 1)  # "到 1-3" said in December
+    elif found.group("clock"):
+        hour, minute = (int(p) for p in found.group("clock").split(":"))
+        if hour > 23 or minute > 59:
+            return None
+        end = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+    else:
+        amount, unit = int(found.group("amount")), found.group("unit").lower()
+        end = local + (timedelta(hours=amount) if unit in ("小时", "h", "hour", "hours") else timedelta(days=amount))
+    return end, (found.group("note") or "").strip()
+
+
+def cmd_away(turn: Turn, command: Command) -> None:
+    text = command.rest.strip()
+    who = turn.person
+    first, _, rest = text.partition(" ")
+    if first and not _UNTIL.match(text):  # a name first: a lead marks a member of their teams
+        other = person_named(session=turn.session, word=first)
+        if other is None or other.role == "reporter":
+            turn.say("away_usage")
+            return
+        if other.id != turn.person.id and not _may_mark(turn, other):
+            turn.say("forbidden")
+            return
+        who, text = other, rest.strip()
+    found = until_of(text, turn.now, turn)
+    if found is None:
+        turn.say("away_usage")
+        return
+    until, note = found
+    set_away(session=turn.session, person=who, until=until, note=note, now=turn.now, by=turn.person)
+    turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name, until=turn.local(until))
+
+
+def cmd_back(turn: Turn, command: Command) -> None:
+    name = command.rest.strip()
+    who = turn.person
+    if name:
+        other = person_named(session=turn.session, word=name)
+        if other is None or (other.id != turn.person.id and not _may_mark(turn, other)):
+            turn.say("away_usage" if other is None else "forbidden")
+            return
+        who = other
+    if not is_away(who, turn.now):
+        turn.say("back_not_away", name=who.name)
+        return
+    set_away(session=turn.session, person=who, until=None, note=None, now=turn.now, by=turn.person)
+    turn.say("back_ok" if who.id == turn.person.id else "back_ok_other", name=who.name)
+
+
+def _may_mark(turn: Turn, other: Person) -> bool:
+    """Admins anyone; a lead the members of the teams they lead."""
+    if turn.person.role == "admin":
+        return True
+    if turn.person.role != "lead":
+        return False
+    led = select(Team.code).where(Team.lead_id == turn.person.id)
+    return turn.session.scalar(select(TeamMember.person_id).where(
+        TeamMember.team_code.in_(led), TeamMember.person_id == other.id).limit(1)) is not None

@@ -1,0 +1,67 @@
+"""Staff away (conversations/04: "if li.wei were on leave"): `请假 … / 销假`. Meanwhile the desk passes them by —
+not paged, not auto-assigned, no new-ticket cards — and a reopened ticket of theirs goes to the team's queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+from wuyou.desk.incidents import oncall
+from wuyou.desk.models import AuditEvent, Team
+
+SH = ZoneInfo("Asia/Shanghai")
+MONDAY = datetime(2025, 3, 10, 10, 0, tzinfo=SH)
+PRINTER = "1"  # 终端设备 › 打印机 (jn-terminal: 李伟, 王芳; lead 赵敏)
+
+
+def test_an_engineer_on_leave_is_passed_by_until_back(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    number = d.report("zhang.san", PRINTER, "打印机卡纸 出不了凭条")
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 更换搓纸轮")
+    for person in ("li.wei", "wang.fang", "zhao.min", "zhang.san"):
+        d.pushed(person)
+
+    reply = d.say("li.wei", "请假 到 3-12 年假")
+    assert "03-13 00:00 前您在休假" in reply and "不会呼叫您值班" in reply, reply
+    with d.desk.sessions() as s:
+        team = s.get(Team, "jn-terminal")
+        assert team is not None
+        assert [p.id for p in oncall.chain(session=s, team=team, now=clock())] == ["wang.fang", "zhao.min"]
+        assert s.scalars(select(AuditEvent.action).where(AuditEvent.target == "person:li.wei")).one() \
+            .startswith("person.away until 2025-03-12T16:00")
+    assert "（休假：李伟 到 03-13 00:00）" in d.say("zhao.min", "值班 济南终端组")
+
+    # A new ticket's card goes to those present; the one he resolved, reopened, to the team's queue.
+    other = d.report("liu.yang", PRINTER, "打印机不进纸")
+    assert d.pushed("li.wei") == []
+    assert f"#{other}" in d.pushed_text("wang.fang")
+    answer = d.say("zhang.san", "还没好")
+    assert "原来的工程师现在不在济南终端组" in answer, answer
+    assert d.ticket(number)["assignee"] is None
+    assert "原处理人 李伟 休假中（到 03-13 00:00），已回到组内待接单" in d.pushed_text("zhao.min")
+    assert d.pushed("li.wei") == []
+
+    # Back early: everything includes him again.
+    assert "欢迎回来" in d.say("li.wei", "销假")
+    assert "没有在休假" in d.say("li.wei", "销假")
+    d.say("wang.fang", f"接单 {other}")  # (else the next printer ticket joins its grouped card)
+    third = d.report("ma.jing", "1", "济南打印机卡纸")  # (青岛: another team) — then one of Jinan's
+    fourth = d.report("liu.yang", PRINTER, "打印机显示脱机")
+    pushed = d.pushed_text("li.wei")
+    assert f"#{fourth}" in pushed and f"#{third}" not in pushed
+
+
+def test_only_a_lead_marks_someone_else_away(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    assert "没有权限" in d.say("wang.fang", "请假 李伟 1天")  # an engineer: only themselves
+    assert "王芳 18:00 前在休假" in d.say("zhao.min", "请假 王芳 到 18:00 培训")  # (today: the time alone)
+    assert "已为 王芳 销假" in d.say("zhao.min", "销假 王芳")
+    assert "用法" in d.say("li.wei", "请假 下周")
+    assert "没有权限" in d.say("chen.gang", "请假 李伟 1天")  # a lead, of other teams
