@@ -65,3 +65,23 @@ def test_only_a_lead_marks_someone_else_away(dialog: Dialog, clock: TestClock) -
     assert "已为 王芳 销假" in d.say("zhao.min", "销假 王芳")
     assert "用法" in d.say("li.wei", "请假 下周")
     assert "没有权限" in d.say("chen.gang", "请假 李伟 1天")  # a lead, of other teams
+
+
+def test_absences_through_the_api(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    marked = d.client.put("/api/v1/people/wang.fang/away", headers=lead,
+                          json={"until": "2025-03-12T18:00:00+08:00", "note": "培训"})
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["until"].startswith("2025-03-12T10:00:00") and marked.json()["note"] == "培训"
+    assert [a["person"] for a in d.client.get("/api/v1/away", headers=lead).json()] == ["wang.fang"]
+    engineer = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    assert d.client.put("/api/v1/people/wang.fang/away", headers=engineer,
+                        json={"until": "2025-03-12T18:00:00+08:00"}).status_code == 403
+    for bad in ("2025-03-12T18:00:00", "2030-01-01T00:00:00+08:00", "9999-12-31T23:59:00-23:59"):
+        assert d.client.put("/api/v1/people/li.wei/away", headers=engineer, json={"until": bad}).status_code == 422
+    assert d.client.put("/api/v1/people/zhang.san/away", headers=lead,
+                        json={"until": "2025-03-12T18:00:00+08:00"}).status_code == 404  # a reporter
+    assert d.client.delete("/api/v1/people/wang.fang/away", headers=lead).json()["until"] is None
+    assert d.client.get("/api/v1/away", headers=lead).json() == []

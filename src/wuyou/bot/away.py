@@ -9,11 +9,8 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from wuyou.bot.commands import Command
-from wuyou.desk.models import Person, Team, TeamMember
-from wuyou.desk.org import is_away, person_named, set_away
+from wuyou.desk.org import is_away, may_mark_away, person_named, set_away
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -62,7 +59,7 @@ def cmd_away(turn: Turn, command: Command) -> None:
         if other is None or other.role == "reporter":
             turn.say("away_usage")
             return
-        if other.id != turn.person.id and not _may_mark(turn, other):
+        if not may_mark_away(session=turn.session, by=turn.person, person=other):
             turn.say("forbidden")
             return
         who, text = other, rest.strip()
@@ -80,7 +77,7 @@ def cmd_back(turn: Turn, command: Command) -> None:
     who = turn.person
     if name:
         other = person_named(session=turn.session, word=name)
-        if other is None or (other.id != turn.person.id and not _may_mark(turn, other)):
+        if other is None or not may_mark_away(session=turn.session, by=turn.person, person=other):
             turn.say("away_usage" if other is None else "forbidden")
             return
         who = other
@@ -89,14 +86,3 @@ def cmd_back(turn: Turn, command: Command) -> None:
         return
     set_away(session=turn.session, person=who, until=None, note=None, now=turn.now, by=turn.person)
     turn.say("back_ok" if who.id == turn.person.id else "back_ok_other", name=who.name)
-
-
-def _may_mark(turn: Turn, other: Person) -> bool:
-    """Admins anyone; a lead the members of the teams they lead."""
-    if turn.person.role == "admin":
-        return True
-    if turn.person.role != "lead":
-        return False
-    led = select(Team.code).where(Team.lead_id == turn.person.id)
-    return turn.session.scalar(select(TeamMember.person_id).where(
-        TeamMember.team_code.in_(led), TeamMember.person_id == other.id).limit(1)) is not None

@@ -513,6 +513,19 @@ def present(people: Sequence[Person], now: datetime) -> list[Person]:
     return here or list(people)
 
 
+def may_mark_away(*, session: Session, by: Person, person: Person) -> bool:
+    """Staff themselves; admins anyone; a lead the members of the teams they lead."""
+    if by.id == person.id:
+        return by.role != "reporter"
+    if by.role == "admin":
+        return True
+    if by.role != "lead":
+        return False
+    led = select(Team.code).where(Team.lead_id == by.id)
+    return session.scalar(select(TeamMember.person_id).where(
+        TeamMember.team_code.in_(led), TeamMember.person_id == person.id).limit(1)) is not None
+
+
 def set_away(*, session: Session, person: Person, until: datetime | None, note: str | None, now: datetime,
              by: Person) -> None:
     """Mark someone away until `until` (None: back now), in the audit trail."""
