@@ -61,7 +61,11 @@ def test_only_a_lead_marks_someone_else_away(dialog: Dialog, clock: TestClock) -
     d = dialog
     clock.set(MONDAY)
     assert "没有权限" in d.say("wang.fang", "请假 李伟 1天")  # an engineer: only themselves
-    assert "王芳 18:00 前在休假" in d.say("zhao.min", "请假 王芳 到 18:00 培训")  # (today: the time alone)
+    held = d.report("zhang.san", PRINTER, "打印机卡纸")
+    d.say("wang.fang", f"接单 {held}")
+    reply = d.say("zhao.min", "请假 王芳 到 18:00 培训")
+    assert "王芳 18:00 前在休假" in reply  # (today: the time alone)
+    assert f"手上还有 1 张没办完的单（#{held}），可以 转派 N 同事 或 退单 N 交回组里" in reply, reply
     assert "已为 王芳 销假" in d.say("zhao.min", "销假 王芳")
     assert "用法" in d.say("li.wei", "请假 下周")
     assert "没有权限" in d.say("chen.gang", "请假 李伟 1天")  # a lead, of other teams

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
+from wuyou.desk import tickets
 from wuyou.desk.org import is_away, may_mark_away, person_named, set_away
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ def cmd_away(turn: Turn, command: Command) -> None:
         return
     until, note = found
     set_away(session=turn.session, person=who, until=until, note=note, now=turn.now, by=turn.person)
-    turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name, until=turn.local(until))
+    held = tickets.assigned_to(session=turn.session, person=who)  # they still hold these: hand them over?
+    turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name, until=turn.local(until),
+             held=turn.t("away_held", count=len(held), tickets="、".join(f"#{t.id}" for t in held[:5])
+                         + ("…" if len(held) > 5 else "")) if held else "")
 
 
 def cmd_back(turn: Turn, command: Command) -> None:
