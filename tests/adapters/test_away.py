@@ -89,3 +89,27 @@ def test_absences_through_the_api(dialog: Dialog, clock: TestClock) -> None:
                         json={"until": "2025-03-12T18:00:00+08:00"}).status_code == 404  # a reporter
     assert d.client.delete("/api/v1/people/wang.fang/away", headers=lead).json()["until"] is None
     assert d.client.get("/api/v1/away", headers=lead).json() == []
+
+
+def test_planned_leave_begins_on_its_day(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    reply = d.say("li.wei", "请假 3-12 到 3-13 年假")
+    assert "03-12 00:00 到 03-14 00:00您在休假" in reply, reply
+
+    def chain() -> list[str]:
+        with d.desk.sessions() as s:
+            team = s.get(Team, "jn-terminal")
+            assert team is not None
+            return [p.id for p in oncall.chain(session=s, team=team, now=clock())]
+
+    assert chain() == ["li.wei", "wang.fang", "zhao.min"]  # not yet
+    clock.set(datetime(2025, 3, 12, 9, 0, tzinfo=SH))
+    assert chain() == ["wang.fang", "zhao.min"]
+    clock.set(datetime(2025, 3, 14, 0, 0, tzinfo=SH))
+    assert chain() == ["li.wei", "wang.fang", "zhao.min"]  # over by itself
+    assert "用法" in d.say("li.wei", "请假 3-20 到 3-18")  # the end before the start
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    planned = d.client.put("/api/v1/people/wang.fang/away", headers=lead, json={
+        "since": "2025-03-20T00:00:00+08:00", "until": "2025-03-22T00:00:00+08:00", "note": "婚假"}).json()
+    assert planned["since"].startswith("2025-03-19T16:00") and planned["until"].startswith("2025-03-21T16:00")

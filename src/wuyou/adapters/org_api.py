@@ -53,6 +53,7 @@ class RegionOut(BaseModel):
 
 
 class Away(BaseModel):
+    since: datetime | None = Field(default=None, description="when it begins (planned leave); default now")
     until: datetime = Field(description="when the absence ends (with a time zone); in the past: back now")
     note: str = Field(default="", max_length=200, description="e.g. 年假 / training")
 
@@ -60,6 +61,7 @@ class Away(BaseModel):
 class AwayOut(BaseModel):
     person: str
     name: str
+    since: datetime | None = None
     until: datetime | None
     note: str | None
 
@@ -176,16 +178,21 @@ def set_away(person_id: Code, body: Away, request: Request, caller: Caller) -> A
     """Mark a staff member away (leave, a holiday) until then: not paged, not auto-assigned, no new-ticket cards, a
     reopened ticket of theirs goes to the team's queue. Themselves, a lead for their teams' members, or an admin."""
     desk: Desk = request.app.state.desk
-    if body.until.tzinfo is None:
-        raise HTTPException(status_code=422, detail="`until` needs a time zone (e.g. 2026-12-10T18:00:00+08:00)")
     now = desk.clock()
-    if body.until.year > now.year + 1 or body.until.year < 2000 or body.until - now > MAX_AWAY:
-        raise HTTPException(status_code=422, detail="`until` is at most a year ahead")
+    for moment in (body.since, body.until):
+        if moment is not None and moment.tzinfo is None:
+            raise HTTPException(status_code=422, detail="times need a time zone (e.g. 2026-12-10T18:00:00+08:00)")
+        if moment is not None and (abs(moment.year - now.year) > 1 or moment - now > MAX_AWAY):
+            raise HTTPException(status_code=422, detail="at most a year ahead")
+    if body.since is not None and body.since >= body.until:
+        raise HTTPException(status_code=422, detail="`since` is not before `until`")
     with desk.sessions() as session:
         found = _away_target(session, caller, person_id)
-        org.set_away(session=session, person=found, until=body.until, note=body.note, now=now, by=caller)
+        org.set_away(session=session, person=found, until=body.until, note=body.note, now=now, by=caller,
+                     since=body.since)
         session.commit()
-        return AwayOut(person=found.id, name=found.name, until=found.away_until, note=found.away_note)
+        return AwayOut(person=found.id, name=found.name, since=found.away_from, until=found.away_until,
+                       note=found.away_note)
 
 
 @router.delete("/people/{person_id}/away")
@@ -201,13 +208,14 @@ def end_away(person_id: Code, request: Request, caller: Caller) -> AwayOut:
 
 @router.get("/away")
 def away_now(request: Request, person: Caller) -> list[AwayOut]:
-    """Staff away now, soonest back first."""
+    """Staff away now (soonest back first), then those with leave planned (soonest first)."""
     _staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         rows = session.scalars(select(Person).where(Person.away_until > desk.clock(), Person.active)
-                               .order_by(Person.away_until))
-        return [AwayOut(person=p.id, name=p.name, until=p.away_until, note=p.away_note) for p in rows]
+                               .order_by(Person.away_from.is_not(None), Person.away_from, Person.away_until))
+        return [AwayOut(person=p.id, name=p.name, since=p.away_from, until=p.away_until, note=p.away_note)
+                for p in rows]
 
 
 @router.get("/calendar")

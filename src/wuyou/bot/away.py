@@ -16,10 +16,40 @@ from wuyou.desk.org import is_away, may_mark_away, person_named, set_away
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
+# "12-08 到 12-10 [说明]": planned leave, from the start of a day.
+_SPAN = re.compile(r"^(?:从\s*)?(?P<since>(?:\d{4}-)?\d{1,2}-\d{1,2})\s*(?:到|至|~|～|until|till)\s*(?P<rest>.+)$",
+                   re.I | re.S)
 # "到 12-10" / "至 2026-12-10" (the whole day), "到 18:00", "3天" / "8小时" / "2 days"; then an optional note.
 _UNTIL = re.compile(
     r"^(?:(?:到|至|until|till)\s*)?(?:(?P<date>(?:\d{4}-)?\d{1,2}-\d{1,2})|(?P<clock>\d{1,2}:\d{2})|"
     r"(?P<amount>\d{1,3})\s*(?P<unit>天|日|小时|h|hours?|d|days?))(?:\s+(?P<note>.*))?$", re.I | re.S)
+
+
+def _day(text: str, local: datetime) -> datetime | None:
+    """The start of a day written 12-10 or 2026-12-10 (without a year: the next such day)."""
+    parts = [int(p) for p in text.split("-")]
+    year, month, day = parts if len(parts) == 3 else [local.year, *parts]
+    try:
+        start = local.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+    except ValueError:
+        return None
+    if start + timedelta(days=1) <= local and len(parts) == 2:
+        start = start.replace(year=start.year + 1)  # "到 1-3" said in December
+    return start
+
+
+def span_of(text: str, now: datetime, turn: Turn) -> tuple[datetime | None, datetime, str] | None:
+    """When an absence described as `text` begins (None: now) and ends, and the note after it; None when it says
+    no time. `12-08 到 12-10` is planned leave, whole days."""
+    planned = _SPAN.match(text.strip())
+    if planned is None:
+        found = until_of(text, now, turn)
+        return None if found is None else (None, *found)
+    start = _day(planned.group("since"), now.astimezone(turn.engine.tz))
+    found = until_of(planned.group("rest"), now, turn)
+    if start is None or found is None or found[0] <= start:
+        return None
+    return start, *found
 
 
 def until_of(text: str, now: datetime, turn: Turn) -> tuple[datetime, str] | None:
@@ -29,15 +59,10 @@ def until_of(text: str, now: datetime, turn: Turn) -> tuple[datetime, str] | Non
         return None
     local = now.astimezone(turn.engine.tz)
     if found.group("date"):
-        parts = [int(p) for p in found.group("date").split("-")]
-        year, month, day = parts if len(parts) == 3 else [local.year, *parts]
-        try:
-            end = local.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
-        except ValueError:
+        start = _day(found.group("date"), local)
+        if start is None:
             return None
-        end += timedelta(days=1)  # to the end of that day
-        if end <= local and len(parts) == 2:
-            end = end.replace(year=end.year + 1)  # "到 1-3" said in December
+        end = start + timedelta(days=1)  # to the end of that day
     elif found.group("clock"):
         hour, minute = (int(p) for p in found.group("clock").split(":"))
         if hour > 23 or minute > 59:
@@ -55,7 +80,7 @@ def cmd_away(turn: Turn, command: Command) -> None:
     text = command.rest.strip()
     who = turn.person
     first, _, rest = text.partition(" ")
-    if first and not _UNTIL.match(text):  # a name first: a lead marks a member of their teams
+    if first and not _UNTIL.match(text) and not _SPAN.match(text):  # a name first: a lead marks a team member
         other = person_named(session=turn.session, word=first)
         if other is None or other.role == "reporter":
             turn.say("away_usage")
@@ -64,14 +89,16 @@ def cmd_away(turn: Turn, command: Command) -> None:
             turn.say("forbidden")
             return
         who, text = other, rest.strip()
-    found = until_of(text, turn.now, turn)
+    found = span_of(text, turn.now, turn)
     if found is None:
         turn.say("away_usage")
         return
-    until, note = found
-    set_away(session=turn.session, person=who, until=until, note=note, now=turn.now, by=turn.person)
+    since, until, note = found
+    set_away(session=turn.session, person=who, until=until, note=note, now=turn.now, by=turn.person, since=since)
     held = tickets.assigned_to(session=turn.session, person=who)  # they still hold these: hand them over?
-    turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name, until=turn.local(until),
+    turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name,
+             until=turn.t("away_span", since=turn.local(since), until=turn.local(until)) if since is not None
+             and since > turn.now else turn.t("away_till", until=turn.local(until)),
              held=turn.t("away_held", count=len(held), tickets="、".join(f"#{t.id}" for t in held[:5])
                          + ("…" if len(held) > 5 else "")) if held else "")
 

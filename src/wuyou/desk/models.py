@@ -65,7 +65,9 @@ class Person(Base):
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # console sign-in; scrypt, never the password
-    # Away (leave, a holiday) until then: not paged, not auto-assigned, not sent new-ticket cards (`org.present`).
+    # Away (leave, a holiday) from then (None: since it was said) until then: not paged, not auto-assigned, not sent
+    # new-ticket cards (`org.present`).
+    away_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     away_note: Mapped[str | None] = mapped_column(String(200))
 

@@ -503,8 +503,9 @@ def team_members(*, session: Session, team_code: str) -> list[Person]:
 
 
 def is_away(person: Person, now: datetime) -> bool:
-    """On leave (or otherwise away) now: `away_until` is still ahead."""
-    return person.away_until is not None and person.away_until > now
+    """On leave (or otherwise away) now: an absence has begun and `away_until` is still ahead."""
+    return person.away_until is not None and person.away_until > now and (
+        person.away_from is None or person.away_from <= now)
 
 
 def present(people: Sequence[Person], now: datetime) -> list[Person]:
@@ -527,11 +528,14 @@ def may_mark_away(*, session: Session, by: Person, person: Person) -> bool:
 
 
 def set_away(*, session: Session, person: Person, until: datetime | None, note: str | None, now: datetime,
-             by: Person) -> None:
-    """Mark someone away until `until` (None: back now), in the audit trail."""
+             by: Person, since: datetime | None = None) -> None:
+    """Mark someone away from `since` (None: now) until `until` (None: back now), in the audit trail."""
     person.away_until = until.astimezone(UTC) if until is not None and until > now else None
+    person.away_from = since.astimezone(UTC) if since is not None and since > now and person.away_until else None
     person.away_note = (note or "").strip()[:200] or None if person.away_until else None
     until_text = f" until {person.away_until.isoformat()}" if person.away_until else ""
+    if person.away_from is not None:
+        until_text = f" from {person.away_from.isoformat()}{until_text}"
     audit.record(session=session, at=now, actor_id=by.id, target=f"person:{person.id}",
                  action=("person.away" + until_text) if person.away_until else "person.back")
 
