@@ -82,6 +82,7 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     clock.set(at("10:10:00"))
     reply = d.say("chen.gang", "应急 确认")
     assert "已宣布 INC-1（SEV2）" in reply and "已关联工单 8 张" in reply, reply
+    assert "技术负责：首位确认的值班" in reply  # (conversations/08 row 8: the first to acknowledge)
     assert "何启明" in reply and "周浩" in reply
     paged_he = d.pushed_text("he.qiming")
     assert "INC-1" in paged_he and "收到" in paged_he

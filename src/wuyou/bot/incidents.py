@@ -168,6 +168,7 @@ def _declared(turn: Turn, incident: Incident) -> None:
     pages = turn.session.scalars(select(Page).where(Page.incident_id == incident.id)).all()
     turn.say("incident_declared_reply", incident=incident.ref, severity=incident.severity, title=incident.title,
              commander=_name(incident.commander), comms=_name(incident.comms),
+             tech=incident.tech_lead.name if incident.tech_lead else turn.t("incident_tech_first_ack"),
              paged="、".join(f"{p.person.name}（{_team_name(turn, p.team_code)}）" for p in pages)
              or turn.t("incident_nobody_paged", incident=incident.ref),
              tickets=len(incidents.linked_tickets(session=turn.session, incident_id=incident.id)),
