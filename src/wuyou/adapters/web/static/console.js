@@ -427,7 +427,7 @@ function renderBreakdown(data) {
 
 // Seconds to acknowledge a page: minutes and seconds (they are short).
 const ackTime = (seconds) => (seconds === null || seconds === undefined ? "—"
-  : `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`);
+  : `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`);
 
 function renderOncall(data) {
   $("#oncall tbody").innerHTML = (data.items || []).map((r) => `<tr${r.missed ? ' class="warn"' : ""}><td>${esc(r.name)}</td><td>${esc(r.team_name)}</td>`
