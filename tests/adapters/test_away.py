@@ -109,6 +109,8 @@ def test_planned_leave_begins_on_its_day(dialog: Dialog, clock: TestClock) -> No
     clock.set(datetime(2025, 3, 14, 0, 0, tzinfo=SH))
     assert chain() == ["li.wei", "wang.fang", "zhao.min"]  # over by itself
     assert "用法" in d.say("li.wei", "请假 3-20 到 3-18")  # the end before the start
+    for garbage in ("请假 2-30", "请假 9999-12-31", "请假 0-0", "请假 999天", "请假 到 25:00", "请假 2024-2-29 到 3-1"):
+        assert "用法" in d.say("li.wei", garbage), garbage
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     planned = d.client.put("/api/v1/people/wang.fang/away", headers=lead, json={
         "since": "2025-03-20T00:00:00+08:00", "until": "2025-03-22T00:00:00+08:00", "note": "婚假"}).json()

@@ -16,6 +16,7 @@ from wuyou.desk.org import is_away, may_mark_away, person_named, set_away
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
+LONGEST = timedelta(days=366)  # an absence is at most a year (as through the API)
 # "12-08 到 12-10 [说明]": planned leave, from the start of a day.
 _SPAN = re.compile(r"^(?:从\s*)?(?P<since>(?:\d{4}-)?\d{1,2}-\d{1,2})\s*(?:到|至|~|～|until|till)\s*(?P<rest>.+)$",
                    re.I | re.S)
@@ -31,11 +32,11 @@ def _day(text: str, local: datetime) -> datetime | None:
     year, month, day = parts if len(parts) == 3 else [local.year, *parts]
     try:
         start = local.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
-    except ValueError:
+        if start + timedelta(days=1) <= local and len(parts) == 2:
+            start = start.replace(year=start.year + 1)  # "到 1-3" said in December
+    except (ValueError, OverflowError):  # 2-30, 9999-12-31, a 2-29 with no next one
         return None
-    if start + timedelta(days=1) <= local and len(parts) == 2:
-        start = start.replace(year=start.year + 1)  # "到 1-3" said in December
-    return start
+    return start if abs(start - local) <= LONGEST else None
 
 
 def span_of(text: str, now: datetime, turn: Turn) -> tuple[datetime | None, datetime, str] | None:
@@ -73,6 +74,8 @@ def until_of(text: str, now: datetime, turn: Turn) -> tuple[datetime, str] | Non
     else:
         amount, unit = int(found.group("amount")), found.group("unit").lower()
         end = local + (timedelta(hours=amount) if unit in ("小时", "h", "hour", "hours") else timedelta(days=amount))
+    if end - local > LONGEST:
+        return None
     return end, (found.group("note") or "").strip()
 
 
