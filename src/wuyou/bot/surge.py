@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
@@ -33,10 +33,10 @@ SYNC_BATCH = 500  # reports read per statement when catching up with the other p
 _COLUMNS = (FaultReport.id, FaultReport.at, FaultReport.person_id, FaultReport.branch_code, FaultReport.text)
 # (built once: every batch runs them)
 _NEWER = select(*_COLUMNS).where(FaultReport.id > bindparam("after")).order_by(FaultReport.id).limit(SYNC_BATCH)
-_OPEN = select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))
-# Open incidents a monitoring alert declared: what they may affect is a region and specialities, not reports.
-_ALERTED = select(Incident.id, Incident.region_code, Incident.specialities).where(
-    Incident.status.in_(OPEN_STATUSES), Incident.source == "alert").order_by(Incident.id)
+# The open incidents; of those a monitoring alert declared, what they may affect (a region and specialities: they
+# have no reports to compare with). One statement per look, whatever the storm.
+_OPEN = select(Incident.id, Incident.source, Incident.region_code, Incident.specialities).where(
+    Incident.status.in_(OPEN_STATUSES)).order_by(Incident.id)
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
@@ -93,8 +93,9 @@ class SurgeWatch:
         if not self._loaded:
             self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
         self._loaded = True
-        open_ids = set(session.scalars(_OPEN))
-        self._alerted = [(row.id, row.region_code, list(row.specialities or [])) for row in session.execute(_ALERTED)]
+        open_rows = session.execute(_OPEN).all()
+        open_ids = {row.id for row in open_rows}
+        self._alerted = _alert_areas(open_rows)
         for incident_id in open_ids - set(self._profiles):
             texts = session.scalars(select(FaultReport.text).where(FaultReport.incident_id == incident_id)
                                     .order_by(FaultReport.id.desc()).limit(PROFILE_SIZE)).all()
@@ -217,8 +218,7 @@ class SurgeWatch:
         if category_id is None or person.branch is None:
             return None
         if look:
-            self._alerted = [(row.id, row.region_code, list(row.specialities or []))
-                             for row in session.execute(_ALERTED)]
+            self._alerted = _alert_areas(session.execute(_OPEN).all())
         if not self._alerted:
             return None
         category = session.get(Category, category_id)
@@ -289,6 +289,11 @@ class SurgeWatch:
     def group_of(self, report_ids: list[int]) -> Group | None:
         with self._lock:
             return next((g for g in (self.detector.group(i) for i in report_ids) if g is not None), None)
+
+
+def _alert_areas(rows: Sequence[Row[int, str, str | None, list[str]]]) -> list[tuple[int, str | None, list[str]]]:
+    """(id, region, specialities) of the open incidents a monitoring alert declared, of `_OPEN`'s rows."""
+    return [(row.id, row.region_code, list(row.specialities or [])) for row in rows if row.source == "alert"]
 
 
 def _central(group: Group, rows: list[FaultReport]) -> str:
