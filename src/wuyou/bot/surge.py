@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from wuyou.db import bulk
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
-from wuyou.desk.models import Category, Person, Ticket
+from wuyou.desk.models import Branch, Category, Person, Ticket
 from wuyou.desk.org import region_chain
 from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, similarity
 from wuyou.kb.signature import signature
@@ -215,16 +215,17 @@ class SurgeWatch:
         of the catalog leaf the report is likely about (conversations/08: the Jinan router is down and a Jinan
         branch says 网断了): part of it, though no report is like it yet — no reports made the incident. `look`:
         read the open alert incidents now (outside a report, whose look at the database reads them)."""
-        if category_id is None or person.branch is None:
+        if category_id is None or person.branch_code is None:  # (not `person.branch`: a batch loads it lazily)
             return None
         if look:
             self._alerted = _alert_areas(session.execute(_OPEN).all())
         if not self._alerted:
             return None
         category = session.get(Category, category_id)
-        if category is None or not category.speciality:
+        branch = session.get(Branch, person.branch_code)
+        if category is None or not category.speciality or branch is None:
             return None
-        regions = set(region_chain(session=session, region_code=person.branch.region_code))
+        regions = set(region_chain(session=session, region_code=branch.region_code))
         for incident_id, region, specialities in self._alerted:
             if category.speciality in specialities and (region is None or region in regions):
                 incident = session.get(Incident, incident_id)
