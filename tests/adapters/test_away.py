@@ -104,6 +104,8 @@ def test_planned_leave_begins_on_its_day(dialog: Dialog, clock: TestClock) -> No
             return [p.id for p in oncall.chain(session=s, team=team, now=clock())]
 
     assert chain() == ["li.wei", "wang.fang", "zhao.min"]  # not yet
+    assert "已取消 李伟 03-12 00:00 开始的休假" in d.say("li.wei", "销假")  # called off...
+    assert "03-12 00:00 到 03-14 00:00" in d.say("li.wei", "请假 3-12 到 3-13 年假")  # ... and asked for again
     clock.set(datetime(2025, 3, 12, 9, 0, tzinfo=SH))
     assert chain() == ["wang.fang", "zhao.min"]
     clock.set(datetime(2025, 3, 14, 0, 0, tzinfo=SH))

@@ -115,8 +115,13 @@ def cmd_back(turn: Turn, command: Command) -> None:
             turn.say("away_usage" if other is None else "forbidden")
             return
         who = other
-    if not is_away(who, turn.now):
+    planned = who.away_from if who.away_until is not None and who.away_until > turn.now and \
+        who.away_from is not None and who.away_from > turn.now else None
+    if not is_away(who, turn.now) and planned is None:
         turn.say("back_not_away", name=who.name)
         return
     set_away(session=turn.session, person=who, until=None, note=None, now=turn.now, by=turn.person)
+    if planned is not None:  # leave not begun yet: called off
+        turn.say("away_called_off", name=who.name, since=turn.local(planned))
+        return
     turn.say("back_ok" if who.id == turn.person.id else "back_ok_other", name=who.name)
