@@ -18,7 +18,7 @@ from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import reports, scope
 from wuyou.desk.incidents import paging_report
-from wuyou.desk.models import Branch, Person, Team
+from wuyou.desk.models import Branch, Person
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 MAX_DAYS = 731
@@ -173,10 +173,7 @@ def _pagers(request: Request, person: Person, first: date | None, last: date | N
     if not scope.is_staff(person):
         raise HTTPException(status_code=403, detail="reports are for engineers, leads and admins")
     with desk.sessions() as session:
-        regions = scope.staff_regions(session=session, person=person)
-        teams = None if regions is None else \
-            set(session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
-        rows = paging_report.pagers(session=session, start=span.start, end=span.end, teams=teams)
+        rows = paging_report.pagers(session=session, start=span.start, end=span.end, viewer=person)
     return PagersOut(start=span.first, end=span.last, items=[PagerOut(**asdict(r)) for r in rows])
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import scope, tickets
+from wuyou.desk import tickets
 from wuyou.desk.errors import Forbidden, NotFound
 from wuyou.desk.incidents import oncall, paging_report, report
 from wuyou.desk.incidents import service as incidents
@@ -379,10 +379,8 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
 def _answered(turn: Turn, days: int) -> None:
     """`值班 统计 [7天]`: how the people on call answered their pages lately, the most missed first (the teams of
     the asker's regions; the console's reports page has it by date range, with a CSV)."""
-    regions = scope.staff_regions(session=turn.session, person=turn.person)
-    teams = None if regions is None else \
-        set(turn.session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
-    rows = paging_report.pagers(session=turn.session, start=turn.now - timedelta(days=days), end=turn.now, teams=teams)
+    rows = paging_report.pagers(session=turn.session, start=turn.now - timedelta(days=days), end=turn.now,
+                                viewer=turn.person)
     if not rows:
         turn.say("oncall_report_none", days=days)
         return

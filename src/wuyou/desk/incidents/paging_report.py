@@ -7,7 +7,6 @@ aggregated by the database."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median, quantiles
@@ -15,6 +14,7 @@ from statistics import median, quantiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wuyou.desk import scope
 from wuyou.desk.incidents.models import Page
 from wuyou.desk.models import Person, Team
 
@@ -35,12 +35,13 @@ class PagerRow:
     ack_p90: float | None
 
 
-def pagers(*, session: Session, start: datetime, end: datetime,
-           teams: Collection[str] | None = None) -> list[PagerRow]:
-    """Every person paged from `start` (inclusive) to `end`, per team (of `teams`, or all), the most missed pages
-    first, then the most pages."""
+def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person | None = None) -> list[PagerRow]:
+    """Every person paged from `start` (inclusive) to `end`, per team — of the teams serving `viewer`'s regions
+    when given (all for HQ and admins) — the most missed pages first, then the most pages."""
     query = select(Page.person_id, Page.team_code, Page.status, Page.paged_at, Page.acked_at, Page.incident_id) \
         .where(Page.paged_at >= start, Page.paged_at < end)
+    regions = scope.staff_regions(session=session, person=viewer) if viewer is not None else None
+    teams = None if regions is None else set(session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
     if teams is not None:
         query = query.where(Page.team_code.in_(list(teams)))
     grouped: dict[tuple[str, str], list[tuple[str, float | None, int]]] = {}
