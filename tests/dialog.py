@@ -32,8 +32,10 @@ class Dialog:
         self.client.__exit__(*exc)
 
     def post(self, user: str, text: str | None = None, *, action: str | None = None,
-             message_id: str | None = None) -> dict[str, Any]:
+             message_id: str | None = None, chat: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"user": user, "message_id": message_id or uuid.uuid4().hex}
+        if chat is not None:
+            body["chat"] = chat  # a group chat (else the person's own)
         if text is not None:
             body["text"] = text
         if action is not None:
@@ -49,12 +51,12 @@ class Dialog:
         assert replies, f"no reply to {text!r}"
         return "\n\n".join(r["text"] for r in replies)
 
-    def report(self, user: str, leaf: str, text: str) -> int:
+    def report(self, user: str, leaf: str, text: str, *, chat: str | None = None) -> int:
         """Open a ticket the short way (/new, category number, urgency 1, description); its number."""
-        self.say(user, "/new")
-        self.say(user, leaf)
-        self.say(user, "1")
-        reply = self.say(user, text)
+        self.say(user, "/new", chat=chat)
+        self.say(user, leaf, chat=chat)
+        self.say(user, "1", chat=chat)
+        reply = self.say(user, text, chat=chat)
         match = re.search(r"#(\d+)", reply)
         assert match and ("已报修" in reply or "filed" in reply), reply
         return int(match.group(1))

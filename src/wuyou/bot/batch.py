@@ -152,7 +152,9 @@ def _firsts(inbounds: Sequence[Inbound]) -> list[int]:
         if sender in senders:
             continue
         senders.add(sender)
-        if inbound.action is None and not inbound.attachments and problem_with(inbound.text) is None \
+        # (In a group chat a report may be one someone else of the group made already: bot.groups.)
+        if inbound.action is None and not inbound.attachments and inbound.chat.kind == "direct" \
+                and problem_with(inbound.text) is None \
                 and parse(inbound.text) is None and reporting.plainly_a_report(inbound.text):
             found.append(i)
     return found

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from wuyou.bot import filing, following, incidents, notices, solutions
+from wuyou.bot import filing, following, groups, incidents, notices, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
-from wuyou.desk import sla, tickets
+from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
@@ -211,21 +211,22 @@ def cmd_insist(turn: Turn, command: Command | None) -> None:
     _report_anyway(turn, maintenance=False)
 
 
-def _report_anyway(turn: Turn, *, maintenance: bool = True, recurrence: bool = True) -> None:
+def _report_anyway(turn: Turn, *, maintenance: bool = True, recurrence: bool = True, group: bool = True) -> None:
     """Report the dialogue's text after all, without the question the reporter just answered."""
     text = turn.dialogue.text
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if text:
-        _report(turn, text, maintenance=maintenance, recurrence=recurrence)
+        _report(turn, text, maintenance=maintenance, recurrence=recurrence, group=group)
     else:
         cmd_help(turn, None)
 
 
-def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool = True) -> None:
+def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool = True, group: bool = True) -> None:
     """A new fault report: about a system under announced maintenance (answered with the window), the same problem
     as one of the reporter's tickets resolved in the last days (offered to reopen it), part of an open incident
-    (a known issue), else confident KB articles, else straight to a ticket. Every other report counts towards
-    surge detection, finished dialogue or not."""
+    (a known issue), the fault of an open ticket someone else opened from the same group chat (followed instead),
+    else confident KB articles, else straight to a ticket. Every other report counts towards surge detection,
+    finished dialogue or not."""
     if maintenance and notices.under_maintenance(turn, text):
         return
     if recurrence and _recurs(turn, text):
@@ -244,6 +245,8 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
             incidents.known_issue(turn, outcome.known, outcome.report, text)
             return
         report_id = outcome.report.id
+        if group and groups.follow_instead(turn, text, category_id=leaf):
+            return
     if suggestions:
         found = offer(turn, text, suggestions, report=outcome.report if outcome is not None else None,
                       leaves=leaves, matcher=matcher)
@@ -333,6 +336,14 @@ def cmd_followup(turn: Turn, command: Command | None) -> None:
 def cmd_anew(turn: Turn, command: Command | None) -> None:
     """"2" after "is this #N again?": a new problem after all; report it."""
     _report_anyway(turn, recurrence=False)
+
+
+def cmd_separate(turn: Turn, command: Command | None) -> None:
+    """"1" after "the group's #N is about this already": a problem of one's own after all — no longer following
+    #N, report it (without asking about the group's tickets again)."""
+    if command is not None and command.ticket is not None:
+        working.unfollow(session=turn.session, ticket_id=command.ticket, person=turn.person)
+    _report_anyway(turn, recurrence=False, group=False)
 
 
 def offer(turn: Turn, text: str, suggestions: Sequence[Suggestion], *, report: FaultReport | None,
@@ -449,11 +460,14 @@ def cmd_help(turn: Turn, command: Command | None) -> None:
 
 
 def cmd_status(turn: Turn, command: Command | None) -> None:
-    mine = tickets.reported_by(session=turn.session, reporter=turn.person)
-    if not mine:
+    """The reporter's unfinished tickets, then those they follow (reported in their group by someone else, or a
+    duplicate of theirs merged into)."""
+    shown = [*tickets.reported_by(session=turn.session, reporter=turn.person),
+             *tickets.followed_by(session=turn.session, person=turn.person)]
+    if not shown:
         turn.say("status_none")
         return
-    turn.say("status_list", count=len(mine), lines="\n".join(_status_line(turn, i, t) for i, t in enumerate(mine, 1)))
+    turn.say("status_list", count=len(shown), lines="\n".join(_status_line(turn, i, t) for i, t in enumerate(shown, 1)))
 
 
 def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
@@ -469,5 +483,7 @@ def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
     if due is not None and ticket.status not in ("resolved", "waiting"):
         who += turn.t("status_due", due=turn.local(due))
     title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
+    if ticket.reporter_id != turn.person.id:
+        title += turn.t("followed_mark", reporter=ticket.reporter.name)
     return turn.t("status_line", index=index, ticket=ticket.id, title=title,
                   created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)

@@ -158,6 +158,7 @@ class Ticket(Base):
         Index("ix_tickets_branch_created", "branch_code", "created_at", postgresql_include=CREATED_INCLUDE),
         Index("ix_tickets_branch_resolved", "branch_code", "resolved_at", postgresql_include=RESOLVED_INCLUDE),
         Index("ix_tickets_status", "status"),
+        Index("ix_tickets_chat", "chat_id", "created_at"),  # a group chat's open tickets (bot.groups)
         # The trend's tickets that ended without a resolution (cancelled, merged), by when they were closed.
         Index("ix_tickets_closed_unresolved", "closed_at", postgresql_where=text("resolved_at IS NULL"),
               sqlite_where=text("resolved_at IS NULL")),

@@ -75,8 +75,10 @@ def tell_reporters(
             extra=extra, buttons=buttons)
     followers = reporter_side(session=session, ticket=ticket)[1:]
     if followers:
+        actor = session.get(Person, event.actor_id) if event.actor_id else None
         notify(session=session, event=event, ticket=ticket, people=followers, template="follower_update",
-                now=now, extra={"what_key": f"event_{event.kind}", "body": event.body or ""})
+                now=now, extra={"what_key": f"event_{event.kind}", "body": event.body or "",
+                                "by": f"{actor.name} " if actor is not None else ""})
 
 
 def open_ticket(
@@ -439,6 +441,21 @@ def reported_by(*, session: Session, reporter: Person, include_resolved: bool = 
     """The reporter's unfinished tickets, newest first."""
     statuses = (*OPEN_STATUSES, "resolved") if include_resolved else OPEN_STATUSES
     stmt = select(Ticket).where(Ticket.reporter_id == reporter.id, Ticket.status.in_(statuses))
+    return list(session.scalars(stmt.order_by(Ticket.id.desc())))
+
+
+def open_in_chat(*, session: Session, channel: str, chat_id: str, since: datetime) -> list[Ticket]:
+    """The open tickets opened from one group chat since `since`, newest first."""
+    stmt = select(Ticket).where(Ticket.chat_id == chat_id, Ticket.created_at >= since, Ticket.channel == channel,
+                                Ticket.status.in_(OPEN_STATUSES))
+    return list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(20)))
+
+
+def followed_by(*, session: Session, person: Person) -> list[Ticket]:
+    """The unfinished tickets someone follows without having reported them, newest first."""
+    stmt = (select(Ticket).join(TicketFollower, TicketFollower.ticket_id == Ticket.id)
+            .where(TicketFollower.person_id == person.id, Ticket.reporter_id != person.id,
+                   Ticket.status.in_((*OPEN_STATUSES, "resolved"))))
     return list(session.scalars(stmt.order_by(Ticket.id.desc())))
 
 

@@ -322,6 +322,14 @@ def follow(*, session: Session, ticket: Ticket, person: Person, now: datetime) -
     session.flush()
 
 
+def unfollow(*, session: Session, ticket_id: int, person: Person) -> None:
+    """Take someone off a ticket's followers (nothing when they do not follow it)."""
+    row = session.get(TicketFollower, (ticket_id, person.id))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
 def link_parent(*, session: Session, child_id: int, parent_id: int, person: Person, now: datetime) -> Ticket:
     """Make one ticket the child of another (a branch's fault that is part of a bigger one)."""
     child = ticket_for_staff(session=session, ticket_id=child_id, person=person)

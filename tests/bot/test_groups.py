@@ -1,0 +1,70 @@
+"""A branch's group chat: the second person to report a fault already reported there follows the open ticket
+instead of opening another (DESIGN, platform facts), through the HTTP channel's `chat`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.dialog import Dialog
+from wuyou.desk.models import Ticket, TicketFollower
+
+GROUP = "grp-jinan"  # a regional support group with 张三 and 刘洋 in it
+
+
+def tickets(d: Dialog) -> list[int]:
+    with d.desk.sessions() as session:
+        return list(session.scalars(select(Ticket.id).order_by(Ticket.id)))
+
+
+def followers(d: Dialog, number: int) -> list[str]:
+    with d.desk.sessions() as session:
+        return list(session.scalars(select(TicketFollower.person_id).where(TicketFollower.ticket_id == number)))
+
+
+def test_the_same_fault_again_in_the_group_follows_the_open_ticket(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    assert d.ticket(number)["assignee"] is None
+
+    reply = d.say("liu.yang", "打印机又卡纸了 纸都皱了 打不出来", chat=GROUP)
+    assert f"群里已经报过这个问题：#{number}" in reply and "张三" in reply and "等待工程师接单" in reply
+    assert "回复 1 单独报修" in reply
+    assert tickets(d) == [number]  # no second ticket
+    assert followers(d, number) == ["liu.yang"]
+    (entry,) = [e for e in d.ticket(number)["timeline"] if e["kind"] == "also_reported"]
+    assert entry["body"] == "打印机又卡纸了 纸都皱了 打不出来"  # the engineer sees who else and in what words
+
+    # She hears of its progress with the reporter, and sees it in 进度.
+    d.pushed("liu.yang")
+    assert "已接单" in d.say("li.wei", f"接单 {number}")
+    told = d.pushed("liu.yang")
+    assert any(f"#{number}" in m["text"] and "李伟" in m["text"] for m in told), told
+    status = d.say("liu.yang", "进度")
+    assert f"#{number}" in status and "您关注的，张三 报修" in status
+
+    # 马静 in the same group, once the engineer holds it, is told who has it.
+    again = d.say("ma.jing", "打印机卡纸 一直卡", chat=GROUP)
+    assert f"#{number}" in again and "李伟 处理中" in again
+    assert sorted(followers(d, number)) == ["liu.yang", "ma.jing"]
+
+
+def test_a_different_fault_or_another_chat_is_reported_as_usual(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    # Another fault in the same group, the same fault in 1:1 and in another group: no link, the usual dialogue.
+    for text, chat in (("VPN连不上 提示证书错误", GROUP), ("打印机卡纸了 一打印就卡", None),
+                       ("打印机卡纸了 一打印就卡", "grp-qingdao")):
+        reply = d.say("liu.yang", text, chat=chat)
+        assert "群里已经报过" not in reply, (text, chat)
+        d.say("liu.yang", "取消", chat=chat)
+    assert followers(d, number) == []
+
+
+def test_not_the_same_problem_after_all(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    assert "群里已经报过" in d.say("liu.yang", "打印机卡纸了", chat=GROUP)
+    reply = d.say("liu.yang", "1", chat=GROUP)  # her own problem: the usual way (articles, then a ticket)
+    assert "群里已经报过" not in reply and ("先试试这些办法" in reply or "选个分类" in reply)
+    assert followers(d, number) == []
+    assert "群里已经报过" not in d.say("liu.yang", "0", chat=GROUP)
