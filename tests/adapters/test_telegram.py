@@ -373,3 +373,33 @@ def test_a_photo_with_a_caption_is_downloaded_and_kept(tg: TelegramServer, fake:
         stored = s.scalars(select(Attachment)).all()
         assert [(a.kind, a.person_id) for a in stored] == [("image", "zhang.san")]
         assert tg.desk.bot.media.get(stored[0].sha256) == FILE_BYTES
+
+
+def test_a_ticket_reported_in_a_group_is_answered_in_the_group(
+    dialog: Dialog, tg: TelegramServer, fake: FakeTelegram
+) -> None:
+    """DESIGN: a ticket opened from a group keeps the group as the place to answer (the reporter may never have
+    opened a private chat with the bot, which a bot cannot start)."""
+    at = f"@{USERNAME}"
+    tg.say(CLERK, f"{at} 报修", chat=GROUP)
+    tg.say(CLERK, f"{at} 1", chat=GROUP)
+    tg.say(CLERK, f"{at} 1", chat=GROUP)
+    number = _ticket_number(tg.say(CLERK, f"{at} 大厅那台惠普 一打印就卡", chat=GROUP))
+    # 李伟 reports the same in the group: he follows #number, and the group is where he reads of it too.
+    assert f"#{number}" in tg.say(ENGINEER, f"{at} 打印机又卡纸了", chat=GROUP)
+    private_before, group_before = len(fake.messages(CLERK)), len(fake.messages(GROUP["id"]))
+    engineer_before = len(fake.messages(ENGINEER))
+    assert "已接单" in dialog.say("wang.fang", f"接单 {number}")
+    tg.deliver()
+    (told,) = [m["text"] for m in tg.pushed(GROUP["id"], group_before) if f"#{number}" in m["text"]]
+    assert told.startswith("张三，您的工单") and "王芳" in told
+    assert len(fake.messages(CLERK)) == private_before  # not 1:1 as well
+    assert not [m for m in tg.pushed(ENGINEER, engineer_before) if f"#{number}" in m["text"]]
+
+    # A ticket reported 1:1 is still answered 1:1.
+    other = dialog.report("zhang.san", "2", "POS机刷卡没反应")
+    group_before = len(fake.messages(GROUP["id"]))
+    dialog.say("wang.fang", f"接单 {other}")
+    tg.deliver()
+    assert any(f"#{other}" in m["text"] for m in fake.messages(CLERK)[private_before:])
+    assert len(fake.messages(GROUP["id"])) == group_before

@@ -68,3 +68,13 @@ def test_not_the_same_problem_after_all(dialog: Dialog) -> None:
     assert "群里已经报过" not in reply and ("先试试这些办法" in reply or "选个分类" in reply)
     assert followers(d, number) == []
     assert "群里已经报过" not in d.say("liu.yang", "0", chat=GROUP)
+
+
+def test_an_engineer_of_the_team_who_follows_the_ticket_is_told_once(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    assert f"#{number}" in d.say("li.wei", "打印机卡纸了", chat=GROUP)  # he is in the group, and follows it now
+    d.pushed("li.wei")
+    assert "已接单" in d.say("wang.fang", f"接单 {number}")  # (two notifications of one event to him failed it)
+    told = [m["text"] for m in d.pushed("li.wei") if f"#{number}" in m["text"]]
+    assert len(told) == 1, told

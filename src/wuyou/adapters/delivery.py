@@ -6,17 +6,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.adapters import counters, http_mailbox
 from wuyou.desk import conversations, outbox
 from wuyou.desk.incidents.models import Incident
-from wuyou.desk.models import OutboxMessage, Person
+from wuyou.desk.models import OutboxMessage, Person, Ticket, TicketEvent
 from wuyou.desk.org import identities_of, person_by_identity
 from wuyou.i18n import Catalog
 from wuyou.store import StoreError
@@ -26,6 +28,9 @@ _DESK_TZ = ZoneInfo("Asia/Shanghai")
 LEASE_SECONDS = 15.0  # far longer than one send may take (platform clients time out after 5 s)
 STORE_RETRY_SECONDS = 5.0
 LEASE_BATCH = 20
+# Platforms whose bot can post to the group chat a ticket was reported in (WeCom app chats, WeChat OA and the HTTP
+# channel's mailboxes reach people one by one).
+GROUP_PLATFORMS = frozenset({"telegram"})
 
 
 class DeliveryFailed(Exception):
@@ -141,6 +146,13 @@ class Deliverer:
         if _in_war_room(session, message.params.get("room"), platform, identities[platform]):
             outbox.mark_sent(message=message, now=now)  # the incident's group or topic carries it
             return
+        address, prefix = identities[platform], ""
+        group = _group_of(session, message, person, identities) if platform in GROUP_PLATFORMS else None
+        if group is not None:
+            if not group.reporter:
+                outbox.mark_sent(message=message, now=now)  # reported in the group: the reporter's news is there
+                return
+            address, prefix = group.chat, self._catalog.t("group_addressed", person.locale, name=person.name)
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
         # One named `x_due` or `x_at` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
         # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
@@ -153,7 +165,7 @@ class Deliverer:
         for name, value in message.params.items():
             if name.endswith("_key") and isinstance(value, str):
                 params[name[:-4]] = self._catalog.t(value, person.locale, **params) if value else ""
-        text = self._catalog.t(message.template, person.locale, **params)
+        text = prefix + self._catalog.t(message.template, person.locale, **params)
         buttons = [
             {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}
             for b in message.buttons
@@ -161,7 +173,7 @@ class Deliverer:
         try:
             self._senders[platform].send(
                 session=session,
-                address=identities[platform],
+                address=address,
                 text=text,
                 buttons=buttons,
                 key=message.idempotency_key,
@@ -189,6 +201,30 @@ class Deliverer:
         moment = datetime.fromisoformat(value).astimezone(self._tz)
         return moment.strftime("%H:%M") if moment.date() == now.astimezone(self._tz).date() \
             else moment.strftime("%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class _Group:
+    chat: str
+    reporter: bool  # the ticket's reporter (else someone who reported it again in the group, and follows it)
+
+
+def _group_of(session: Session, message: OutboxMessage, person: Person, identities: dict[str, str]) -> _Group | None:
+    """The group chat a reporter-side notification goes to: a ticket reported in a group keeps the group as the
+    place to answer (a Telegram bot cannot even write first to someone who never opened a chat with it). None
+    for anything else: staff cards, and tickets reported 1:1."""
+    if message.ticket_id is None:
+        return None
+    ticket = session.get(Ticket, message.ticket_id)
+    if ticket is None or ticket.chat_id is None or ticket.channel not in GROUP_PLATFORMS \
+            or identities.get(ticket.channel) in (None, ticket.chat_id):
+        return None
+    if person.id == ticket.reporter_id:
+        return _Group(ticket.chat_id, reporter=True)
+    joined = session.scalars(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "also_reported",
+        TicketEvent.actor_id == person.id)).first()
+    return _Group(ticket.chat_id, reporter=False) if joined is not None else None
 
 
 def _in_war_room(session: Session, incident_id: object, platform: str, address: str) -> bool:

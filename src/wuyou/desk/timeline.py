@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event as orm_events
+from sqlalchemy.orm import Session, SessionTransaction
 
 from wuyou.desk import outbox
 from wuyou.desk.models import Person, Ticket, TicketEvent
@@ -62,6 +63,13 @@ def card(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+@orm_events.listens_for(Session, "after_transaction_end")
+def _forget_notified(session: Session, transaction: SessionTransaction) -> None:
+    """The keys `notify` queued belong to one transaction (a rolled-back one's event ids may come again)."""
+    if transaction.parent is None:
+        session.info.pop("notified", None)
+
+
 def notify(
     *,
     session: Session,
@@ -73,18 +81,20 @@ def notify(
     extra: dict[str, Any] | None = None,
     buttons: Sequence[dict[str, str]] = (),
 ) -> None:
-    """Queue one notification per person (once each, keyed by event and person) in this transaction."""
-    seen: set[str] = set()
+    """Queue one notification per person (once each, keyed by event and person) in this transaction: someone told
+    of the event already in it (an engineer of the team who also follows the ticket) is not told again."""
+    told: set[str] = session.info.setdefault("notified", set())  # the keys queued in this session
     for person in people:
-        if person.id in seen:
+        key = f"ev{event.id}:{person.id}"
+        if key in told:
             continue
-        seen.add(person.id)
+        told.add(key)
         outbox.enqueue(
             session=session,
             person_id=person.id,
             template=template,
             params={**card(ticket), **(extra or {})},
-            key=f"ev{event.id}:{person.id}",
+            key=key,
             now=now,
             buttons=buttons,
             ticket_id=ticket.id,
