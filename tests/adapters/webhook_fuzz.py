@@ -6,6 +6,7 @@ bench/fuzz_webhooks.py (as long as asked: ten minutes for issue 8)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -44,7 +45,7 @@ def fakes(home: Path) -> Iterator[Path]:
         f"wechat:\n  main: {{app_id: {APP_ID}, app_secret: s, token: {TOKEN}, aes_key: {AES_KEY}, "
         f"api_base: '{wx.url}'}}\n"
         f"wecom:\n  ops: {{corp_id: {CORP}, agent_id: {AGENT}, secret: s, token: {TOKEN}, aes_key: {AES_KEY}, "
-        f"api_base: '{wecom.url}'}}\n"
+        f"bot_token: {TOKEN}, bot_aes_key: {AES_KEY}, api_base: '{wecom.url}'}}\n"
         f"telegram:\n  main: {{token: '{TG_TOKEN}', secret_token: {TG_SECRET}, api_base: '{tg.url}'}}\n",
         encoding="utf-8")
     try:
@@ -74,6 +75,16 @@ telegram_updates = st.fixed_dictionaries(
               "edited_message": json_values})
 
 
+ai_bot_messages = st.fixed_dictionaries(
+    {"msgid": st.text(max_size=20), "msgtype": st.sampled_from(["text", "voice", "mixed", "stream", "event", "image",
+                                                               ""])},
+    optional={"from": st.one_of(st.fixed_dictionaries({"userid": st.sampled_from(["LiWei", "nobody", ""])}),
+                                json_values),
+              "chattype": st.sampled_from(["single", "group", "x"]), "chatid": json_values,
+              "text": st.one_of(st.fixed_dictionaries({"content": values}), json_values),
+              "voice": json_values, "mixed": json_values, "stream": json_values, "event": json_values})
+
+
 def _inner(fields: dict[str, str], sender: str, to: str) -> str:
     body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
     return (f"<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
@@ -95,7 +106,8 @@ def properties(client: TestClient) -> list[Callable[..., None]]:
     @given(st.dictionaries(st.sampled_from(["signature", "timestamp", "nonce", "encrypt_type", "msg_signature",
                                             "echostr", "openid"]), st.text(max_size=60), max_size=7),
            st.binary(max_size=3000), st.sampled_from(["/channels/wechat/main", "/channels/wecom/ops",
-                                                      "/channels/wechat/nope", "/channels/telegram/main"]))
+                                                      "/channels/wechat/nope", "/channels/telegram/main",
+                                                      "/channels/wecom/ops/bot"]))
     @example({"signature": "\x80"}, b"", "/channels/wechat/main")  # found by the fuzzer: was a 500
     def garbage(query: dict[str, str], body: bytes, path: str) -> None:
         _ok(client.post(path, params=query, content=body))
@@ -130,7 +142,20 @@ def properties(client: TestClient) -> list[Callable[..., None]]:
         _ok(client.post("/channels/telegram/main", json=update,
                         headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}))
 
-    return [garbage, wechat_signed, wecom_signed, telegram_json]
+    bot = WeComCrypto(TOKEN, AES_KEY, "")  # the AI bot's callback: JSON, an empty receive id
+
+    @given(st.one_of(ai_bot_messages, json_values), st.booleans())
+    @example({"msgtype": "text", "from": "LiWei", "text": ["x"]}, False)
+    def wecom_bot_signed(message: Any, as_text: bool) -> None:
+        now, nonce = int(time.time()), secrets.token_hex(5)
+        plain = str(message) if as_text else json.dumps(message, ensure_ascii=False)
+        envelope = bot.encrypt_message(plain, nonce, now)
+        encrypted = re.findall(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", envelope)[0]
+        msg_signature = re.findall(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", envelope)[0]
+        _ok(client.post("/channels/wecom/ops/bot", params={"msg_signature": msg_signature, "timestamp": now,
+                                                           "nonce": nonce}, content=json.dumps({"encrypt": encrypted})))
+
+    return [garbage, wechat_signed, wecom_signed, telegram_json, wecom_bot_signed]
 
 
 def run(client: TestClient, *, examples: int, seed: int | None = None) -> None:

@@ -34,6 +34,7 @@ from wuyou.adapters import (
     webhooks_api,
     wechat,
     wecom,
+    wecom_bot,
 )
 from wuyou.adapters.bootstrap import Desk, settle_heap
 from wuyou.adapters.web import console
@@ -61,6 +62,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     app.include_router(http_channel.router)
     app.include_router(wechat.router)
     app.include_router(wecom.router)
+    app.include_router(wecom_bot.router)
     app.include_router(telegram.router)
     app.include_router(tickets_api.router)  # before api's /tickets/{ticket_id}: /tickets/events
     app.include_router(api.router)

@@ -43,6 +43,11 @@ class WeComAccount:
     token: str
     aes_key: str
     api_base: str = "https://qyapi.weixin.qq.com"
+    # The corp's AI bot (智能机器人, API mode): its callback's Token and EncodingAESKey. Where set, groups (war-rooms,
+    # branch groups) the bot is in become two-way for messages addressed to it: `/channels/wecom/<account>/bot`.
+    bot_token: str | None = None
+    bot_aes_key: str | None = None
+    reply_deadline: float = 4.5  # seconds to wait for the engine before the bot's answer goes through the app
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def _account(cls: type[Any], name: str, item: Any, where: str, env: Mapping[str,
     if "reply_deadline" in values:
         values["reply_deadline"] = float(values["reply_deadline"])
     typed = ("agent_id", "war_room_chat", "reply_deadline")
-    return cls(name=name, **{k: v if k in typed else str(v) for k, v in values.items()})
+    return cls(name=name, **{k: v if k in typed or v is None else str(v) for k, v in values.items()})
 
 
 def load_channels(path: Path | None, env: Mapping[str, str] | None = None) -> Channels:

@@ -118,10 +118,11 @@ class WarRooms:
             if new and incident.status in OPEN_STATUSES:
                 chats.add_members(chat_id=room["chat"], members=new)
                 room["members"] = sorted({*room.get("members", []), *new})
-            # The group cannot be answered in: its first message says where commands go.
+            # An app group cannot be answered in (its first message says where commands go), unless the corp's AI
+            # bot is in it too (adapters.wecom_bot).
             intro = "" if room.get("last_event") else self._catalog.t(
-                "war_room_wecom_intro", incident=incident.ref, title=incident.title,
-                url=f"{self._link_base}/incidents/{incident.ref}")
+                "war_room_wecom_intro_bot" if account.bot_token else "war_room_wecom_intro", incident=incident.ref,
+                title=incident.title, url=f"{self._link_base}/incidents/{incident.ref}")
             return self._mirror(session, incident, room, fits=_fits_bytes(WECOM_BYTES), intro=intro,
                                 send=lambda text, first, last: chats.send(chat_id=room["chat"], text=text))
         except PLATFORM_ERRORS as exc:

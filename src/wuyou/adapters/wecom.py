@@ -137,7 +137,7 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
         sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
 
 
-def _sender(desk: Desk, acc: WeComAccount, user: str) -> Sender:
+def sender_of(desk: Desk, acc: WeComAccount, user: str) -> Sender:
     """The sender; for someone not in the directory yet, with their WeCom name and department as a hint."""
     with desk.sessions() as session:
         if person_by_identity(session=session, platform="wecom", external_id=user) is not None:
@@ -159,7 +159,7 @@ def _sender(desk: Desk, acc: WeComAccount, user: str) -> Sender:
 def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound | None:
     user = fields.get("FromUserName", "")
     common: dict[str, Any] = {
-        "platform": "wecom", "account": acc.name, "sender": _sender(desk, acc, user),
+        "platform": "wecom", "account": acc.name, "sender": sender_of(desk, acc, user),
         "chat": Chat(kind="direct", id=user), "dedup_key": _dedup_key(fields),
         "window": ReplyWindow(sync_deadline_s=4.5),
     }

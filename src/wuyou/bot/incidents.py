@@ -437,10 +437,11 @@ def intercept(turn: Turn, text: str) -> bool:
             turn.say("ack_noted")
             return True
     room = room_incident(turn)
-    if room is not None:
-        _note(turn, room, text)
-        return True
     match = _LEADING_REF.match(text)
+    if room is not None:
+        # ("INC-7 …" in INC-7's own room: the words after the reference)
+        _note(turn, room, match.group(2).strip() if match and int(match.group(1)) == room.id else text)
+        return True
     if match:
         try:
             incident = incidents.get(session=turn.session, incident_id=int(match.group(1)))
