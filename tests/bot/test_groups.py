@@ -32,7 +32,7 @@ def test_the_same_fault_again_in_the_group_follows_the_open_ticket(dialog: Dialo
     assert tickets(d) == [number]  # no second ticket
     assert followers(d, number) == ["liu.yang"]
     (entry,) = [e for e in d.ticket(number)["timeline"] if e["kind"] == "also_reported"]
-    assert entry["body"] == "打印机又卡纸了 纸都皱了 打不出来"  # the engineer sees who else and in what words
+    assert entry["body"] == "刘洋：打印机又卡纸了 纸都皱了 打不出来"  # the engineer sees who else and in what words
 
     # She hears of its progress with the reporter, and sees it in 进度.
     d.pushed("liu.yang")

@@ -7,9 +7,8 @@ war-room or branch group becomes two-way for those messages: `@无忧 通报 INC
 Inbound, checked as the app's callback is: the URL verification, `msg_signature` over the `encrypt` field,
 wechatpy's AES envelope (its `WeChatCrypto` with an empty receive id, as WeCom documents for AI bots), timestamp
 freshness with a nonce used once; handled once per `msgid` however often WeCom retries. The sender is the same
-WeCom userid the app knows (`wecom:` identities); a group's chat is the war-room's when it is the incident's app
-group, or once a staff member names an open incident there (`@无忧 INC-7 …`): from then on that group's messages
-are the war-room's.
+WeCom userid the app knows (`wecom:` identities); a group is an incident's war-room when it is the app group the
+desk opened for it, or once staff name the open incident there (`@无忧 INC-7 …`, bot.incidents).
 
 The answer goes back as the passive reply — a finished stream message (markdown), the only kind WeCom takes as an
 answer to a message — when the engine answers within `reply_deadline`; otherwise the engine queues it through the
@@ -41,18 +40,13 @@ from wuyou.adapters.wecom import sender_of
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Chat, Inbound, PassiveReply, ReplyWindow
 from wuyou.desk import conversations
-from wuyou.desk.incidents.models import OPEN_STATUSES, Incident
-from wuyou.desk.org import person_by_identity
-from wuyou.desk.scope import is_staff
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 MAX_STREAM = 20_000  # a stream message's content takes 20,480 bytes
 STREAM_TTL = 600  # WeCom asks for a stream's content again (msgtype stream) for a few minutes
-ROOM_TTL = 30 * 24 * 3600  # how long a group named as an incident's war-room is remembered
 _MENTION = re.compile(r"^\s*@\S+\s*")  # the @bot that addressed the message
-_INCIDENT = re.compile(r"\bINC-?(\d{1,9})\b", re.I)
 router = APIRouter(prefix="/channels/wecom", tags=["wecom"], include_in_schema=False)
 
 
@@ -169,34 +163,10 @@ def _inbound(desk: Desk, acc: WeComAccount, message: dict[str, Any]) -> Inbound 
     chat = Chat(kind="direct", id=user)
     group = message.get("chatid")
     if message.get("chattype") == "group" and isinstance(group, str) and group:
-        chat = Chat(kind="group", id=_room(desk, acc, group[:200], user, text))
+        chat = Chat(kind="group", id=group[:200])
     return Inbound(platform="wecom", account=acc.name, sender=sender_of(desk, acc, user), text=text,
                    from_speech=spoken, chat=chat, dedup_key=f"bot:{message.get('msgid', '')}",
                    window=ReplyWindow(sync_deadline_s=acc.reply_deadline), passive=PassiveReply())
-
-
-def _room(desk: Desk, acc: WeComAccount, chat_id: str, user: str, text: str) -> str:
-    """The chat a group message is from, as the engine knows it: an incident's WeCom war-room (the app group the
-    desk created, whose id the bot may see under another name) once a staff member named the incident there."""
-    key = f"wecom:bot-room:{acc.name}:{chat_id}"
-    known = desk.store.get(key)
-    if known is not None:
-        return str(known)
-    match = _INCIDENT.search(text)
-    if match is None:
-        return chat_id
-    with desk.sessions() as session:
-        person = person_by_identity(session=session, platform="wecom", external_id=user)
-        incident = session.get(Incident, int(match.group(1)))
-        room = (incident.war_room or {}).get("wecom") if incident is not None else None
-        if person is None or not is_staff(person) or incident is None or incident.status not in OPEN_STATUSES \
-                or not isinstance(room, dict) or not room.get("chat"):
-            return chat_id
-        room_chat = str(room["chat"])
-    if room_chat != chat_id:
-        desk.store.set(key, room_chat, ttl=ROOM_TTL)
-        log.info("WeCom group %s is the war-room of INC-%s", chat_id, match.group(1))
-    return room_chat
 
 
 def _part(message: dict[str, Any], name: str) -> dict[str, Any]:

@@ -79,6 +79,11 @@ class UnknownCommand:
     rest: str
 
 
+def without_mentions(text: str) -> str:
+    """The text without the `@bot` mentions it starts with (a group message addressed to the bot)."""
+    return _LEADING_MENTION.sub("", text.lstrip())
+
+
 def clean(text: str) -> str:
     """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed."""
     text = unicodedata.normalize("NFKC", text).strip()

@@ -51,8 +51,8 @@ def follow_instead(turn: Turn, text: str, *, category_id: int | None) -> bool:
     if ticket is None:
         return False
     working.follow(session=turn.session, ticket=ticket, person=turn.person, now=turn.now)
-    add_event(session=turn.session, ticket=ticket, kind="also_reported", now=turn.now, actor=turn.person, body=text,
-              data={"chat": turn.inbound.chat.id})
+    add_event(session=turn.session, ticket=ticket, kind="also_reported", now=turn.now, actor=turn.person,
+              body=turn.t("also_reported_by", name=turn.person.name, text=text), data={"chat": turn.inbound.chat.id})
     turn.dialogue = Dialogue(text=text, choices=[f"/separate {ticket.id}"], attachments=turn.dialogue.attachments)
     holder = ticket.assignee.name if ticket.assignee is not None else None
     turn.say("group_already_reported", ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,

@@ -106,7 +106,8 @@ def _context(turn: Turn, ref: int | None) -> Incident | None:
 
 
 def room_incident(turn: Turn) -> Incident | None:
-    """The open incident whose war-room this message came from, if it came from one."""
+    """The open incident whose war-room this message came from, if it came from one: the group or topic the desk
+    opened for it, or a group a staff member made one of its rooms (`_adopt_group`)."""
     chat = turn.inbound.chat
     if not chat.id:
         return None
@@ -115,7 +116,21 @@ def room_incident(turn: Turn) -> Incident | None:
         if isinstance(room, dict) and str(room.get("chat")) == chat.id and \
                 str(room.get("topic") or "") == (chat.thread_id or ""):
             return incident
+        if chat.kind == "group" and chat.id in incidents.room_groups(incident, turn.inbound.platform):
+            return incident
     return None
+
+
+def _adopt_group(turn: Turn, incident: Incident) -> None:
+    """Staff naming an open incident in a group chat that is not its room ("@无忧 INC-7 …" in a WeCom group with the
+    corp's AI bot, a Telegram group) make the group one of its rooms: what staff address to the bot there later
+    goes on its timeline without the reference."""
+    chat = turn.inbound.chat
+    if chat.kind != "group" or not chat.id or room_incident(turn) is not None:
+        return
+    if incidents.add_room_group(session=turn.session, incident=incident, platform=turn.inbound.platform,
+                                chat_id=chat.id):
+        turn.say("incident_group_adopted", incident=incident.ref)
 
 
 def _answer_offer(turn: Turn, sub: str, text: str) -> None:
@@ -449,6 +464,7 @@ def intercept(turn: Turn, text: str) -> bool:
             return False
         if incident.status in OPEN_STATUSES:
             _note(turn, incident, match.group(2).strip())
+            _adopt_group(turn, incident)
             return True
     return False
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions
-from wuyou.bot.commands import Command
+from wuyou.bot.commands import Command, without_mentions
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
@@ -89,7 +89,7 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
 
 def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
-    text = norm(turn.text)
+    text = norm(without_mentions(turn.text))
     step = turn.dialogue.step
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return

@@ -6,6 +6,7 @@ in the caller's transaction: a crash loses none and a retry sends none twice."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -55,6 +56,29 @@ def get(*, session: Session, incident_id: int) -> Incident:
     if incident is None:
         raise NotFound(f"incident INC-{incident_id}")
     return incident
+
+
+def room_groups(incident: Incident, platform: str) -> list[str]:
+    """The group chats on a platform that staff made rooms of the incident (besides the one the desk opened)."""
+    groups = (incident.war_room or {}).get("groups")
+    found = groups.get(platform) if isinstance(groups, dict) else None
+    return [str(g) for g in found] if isinstance(found, list) else []
+
+
+def add_room_group(*, session: Session, incident: Incident, platform: str, chat_id: str) -> bool:
+    """Make a group chat one of the incident's rooms (False when it is already). The war-room job rewrites
+    `war_room` under the incident's row lock: so does this."""
+    session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+    session.refresh(incident, attribute_names=["war_room"])  # as it is now that the row is ours
+    if chat_id in room_groups(incident, platform):
+        return False
+    rooms = copy.deepcopy(incident.war_room or {})  # a new value, or the JSON change goes unseen
+    groups = rooms.get("groups")
+    rooms["groups"] = {**(groups if isinstance(groups, dict) else {}),
+                       platform: [*room_groups(incident, platform), chat_id]}
+    incident.war_room = rooms
+    session.flush()
+    return True
 
 
 def open_incidents(*, session: Session) -> list[Incident]:
