@@ -78,3 +78,17 @@ def test_an_engineer_of_the_team_who_follows_the_ticket_is_told_once(dialog: Dia
     assert "已接单" in d.say("wang.fang", f"接单 {number}")  # (two notifications of one event to him failed it)
     told = [m["text"] for m in d.pushed("li.wei") if f"#{number}" in m["text"]]
     assert len(told) == 1, told
+
+
+def test_staff_naming_an_incident_in_a_group_make_it_a_war_room(dialog: Dialog) -> None:
+    d = dialog
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 宣布 医保结算失败 SEV2")
+    assert "选个分类" in d.say("li.wei", "报修")  # (in the middle of a ticket dialogue of his own)
+    assert "已发到 INC-1" in d.say("li.wei", "INC-1 济南这边也有两家反映", chat="grp-war")
+    room = d.say("li.wei", "INC-1 医保中心说在查", chat="grp-war")
+    assert "已发到 INC-1" in room and "本群已设为 INC-1 作战室" not in room  # once
+    assert "已发到 INC-1" in d.say("wang.fang", "前置机日志有证书报错", chat="grp-war")  # no reference needed now
+    assert "群里已经报过" not in d.say("zhang.san", "医保刷不了", chat="grp-war")  # reporters still report
+    d.sign_in("admin")
+    board = d.client.get("/incidents/INC-1").text
+    assert all(line in board for line in ("济南这边也有两家反映", "医保中心说在查", "前置机日志有证书报错"))

@@ -452,21 +452,28 @@ def intercept(turn: Turn, text: str) -> bool:
             turn.say("ack_noted")
             return True
     room = room_incident(turn)
-    match = _LEADING_REF.match(text)
     if room is not None:
-        # ("INC-7 …" in INC-7's own room: the words after the reference)
+        match = _LEADING_REF.match(text)  # ("INC-7 …" in INC-7's own room: the words after the reference)
         _note(turn, room, match.group(2).strip() if match and int(match.group(1)) == room.id else text)
         return True
-    if match:
-        try:
-            incident = incidents.get(session=turn.session, incident_id=int(match.group(1)))
-        except NotFound:
-            return False
-        if incident.status in OPEN_STATUSES:
-            _note(turn, incident, match.group(2).strip())
-            _adopt_group(turn, incident)
-            return True
-    return False
+    return note_named(turn, text)
+
+
+def note_named(turn: Turn, text: str) -> bool:
+    """Staff writing "INC-7 …": a line on that open incident's timeline (True when it was one) — also in the
+    middle of a dialogue, which stays where it was."""
+    match = _LEADING_REF.match(text)
+    if match is None or turn.person.role == "reporter":
+        return False
+    try:
+        incident = incidents.get(session=turn.session, incident_id=int(match.group(1)))
+    except NotFound:
+        return False
+    if incident.status not in OPEN_STATUSES:
+        return False
+    _note(turn, incident, match.group(2).strip())
+    _adopt_group(turn, incident)
+    return True
 
 
 def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text: str,

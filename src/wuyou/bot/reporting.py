@@ -91,6 +91,8 @@ def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
     text = norm(without_mentions(turn.text))
     step = turn.dialogue.step
+    if step and incidents.note_named(turn, text):  # staff: "INC-7 …" is for the incident, whatever was asked
+        return
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
     # An answer (not more words about the fault: those are a report of their own, compared with the incident's)
