@@ -60,7 +60,9 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
     assert "INC-1 · SEV2" in page and "jn-agg-r1 不可达" in page and "第 1 位" in page, page
     # What it may affect: the region's branches, those open on a Saturday morning named (JN-002 is closed).
     assert "09:38 起告警 · 可能影响：济南分公司的 2 个网点（泉城路支行 营业中）" in page, page
-    assert "可能影响：济南分公司的 2 个网点（泉城路支行 营业中）" in d.pushed_text("chen.gang")  # the war-room
+    room = d.pushed_text("chen.gang")  # the war-room
+    assert "可能影响：济南分公司的 2 个网点（泉城路支行 营业中）" in room
+    assert "还没有网点报修" in room and "影响 0 个网点" not in room  # no report yet: not "0 branches affected"
     with d.desk.sessions() as s:
         incident = s.get(Incident, 1)
         assert incident is not None

@@ -84,6 +84,7 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     assert "已宣布 INC-1（SEV2）" in reply and "已关联工单 8 张" in reply, reply
     assert "技术负责：首位确认的值班" in reply  # (conversations/08 row 8: the first to acknowledge)
     assert "何启明" in reply and "周浩" in reply
+    assert "影响 8 个网点 · 已关联工单 8 张" in d.pushed_text("chen.gang")  # the war-room's card
     paged_he = d.pushed_text("he.qiming")
     assert "INC-1" in paged_he and "收到" in paged_he
     assert "INC-1" in d.pushed_text("zhou.hao")

@@ -274,7 +274,8 @@ def declare(
               "comms": comms.name if comms else "—",
               **({"paged": "、".join(paged)} if paged else {"paged_key": "incident_nobody_paged"}),
               "tickets": len(ticket_list),
-              "branch_count": len(branches)}
+              "branch_count": len(branches),
+              "counts_key": "incident_counts" if branches or ticket_list else "incident_counts_none"}
     for person in room(session=session, incident=incident):
         if person.id not in {p for p in _paged_ids(session, incident)}:
             outbox.enqueue(session=session, person_id=person.id, template="incident_declared", params=params,
