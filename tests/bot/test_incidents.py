@@ -17,7 +17,7 @@ from tests.clock import TestClock
 from tests.dialog import Dialog
 from tests.incident_org import LATE, REPORTERS, file_ticket, import_incident_org
 from wuyou.adapters.bootstrap import Desk, build
-from wuyou.desk.incidents import report
+from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
 from wuyou.desk.models import OutboxMessage, Ticket
 from wuyou.store import MemoryStore
@@ -250,3 +250,26 @@ def test_two_server_processes_see_one_stream_of_reports(d: Dialog, clock: TestCl
             assert "已知问题" in d.say(REPORTERS[6], FIRST[6])
     finally:
         other.close()
+
+
+def test_a_report_in_the_area_of_an_open_incident_is_offered_it(d: Dialog, clock: TestClock) -> None:
+    """Statuspage's banner in chat: a report no incident took, from a branch of the area of an open incident, is
+    asked with the categories whether it is that incident ("是" joins it); elsewhere, or answered with a number, it
+    is not."""
+    clock.set(at("10:00:00"))
+    n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 SEV2 #{n1}")  # 济南 (SD-JN)
+    clock.set(at("10:20:00"))
+    asked = d.say("liu.yang", "柜台电脑一直弹窗 办不了业务")  # JN-002, words unlike the incident's
+    assert "您所在地区正在处理一个故障：INC-1 医保结算失败" in asked and "选个分类" in asked, asked
+    assert d.last["replies"][-1]["buttons"][0]["label"] == "是 INC-1 的问题"
+    linked = d.say("liu.yang", "是")
+    assert "已知问题" in linked and "INC-1" in linked
+    with d.desk.sessions() as s:
+        assert len(service.linked_tickets(session=s, incident_id=1)) == 2
+    # Not the incident: a number picks a category as usual.
+    asked = d.say("r.jn-005", "柜台电脑一直弹窗 办不了业务")
+    assert "INC-1" in asked
+    assert "影响大吗" in d.say("r.jn-005", "1")
+    # A branch outside the incident's area is not asked.
+    assert "INC-1" not in d.say("ma.jing", "柜台电脑一直弹窗 办不了业务")

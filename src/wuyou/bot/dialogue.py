@@ -33,6 +33,7 @@ class Dialogue:
     draft: dict[str, Any] | None = None  # a notice waiting for its sender's "1"
     described: bool = False  # the report came with its description (the ticket needs no more words)
     helped: list[str] | None = None  # [article id, ISO time]: an offered article the reporter solved a problem with
+    incident: int | None = None  # an open incident of the reporter's area offered with the category ("是" joins it)
 
 
 _IDLE = Dialogue()

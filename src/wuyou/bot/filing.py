@@ -16,7 +16,7 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk import tickets
-from wuyou.desk.incidents.models import FaultReport
+from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.kb.articles import get_doc
@@ -46,8 +46,15 @@ def ask_category(turn: Turn, *, intro: str) -> None:
         for i, c in enumerate(leaves, 1)
     )
     turn.dialogue.step = "category"
-    turn.say("ask_category", intro=intro, lines=lines, count=len(leaves),
-             buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)))
+    buttons = tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1))
+    # A major incident is open where the reporter works: maybe that is what they report (Statuspage's banner).
+    nearby = incidents.nearby(turn) if turn.dialogue.text and turn.dialogue.incident is None else None
+    if nearby is not None:
+        turn.dialogue.incident = nearby.id
+        intro = (intro if not intro or intro.endswith("\n") else intro + "\n") + turn.t(
+            "incident_maybe", incident=nearby.ref, title=nearby.title, since=turn.local(nearby.started_at))
+        buttons = (Button(turn.t("btn_incident_yes", incident=nearby.ref), turn.t("incident_yes_word")), *buttons)
+    turn.say("ask_category", intro=intro, lines=lines, count=len(leaves), buttons=buttons)
 
 
 def recommended_leaf(turn: Turn, leaves: list[Category]) -> int | None:
@@ -82,6 +89,8 @@ def _chosen_leaf(leaves: Sequence[Category], text: str) -> Category | None:
 
 
 def on_category(turn: Turn, text: str) -> None:
+    if turn.dialogue.incident is not None and _IT_IS.match(text) and _into_offered_incident(turn):
+        return
     leaves = leaf_categories(session=turn.session)
     chosen = _chosen_leaf(leaves, text)
     if chosen is None:
@@ -158,15 +167,34 @@ def _alerted(turn: Turn, chosen: Category) -> bool:
     incident = turn.engine.surge.alert_covers(turn.session, turn.person, chosen.id, look=True)
     if incident is None:
         return False
+    _into_incident(turn, incident, category=chosen)
+    return True
+
+
+# "Yes, that one" to the open incident offered with the categories.
+_IT_IS = re.compile(r"^(是|是的|对|对的|就是|就是这个|是这个|应该是|yes|y|yep)[!！。.~～]*$|^INC-?\d+$", re.I)
+
+
+def _into_offered_incident(turn: Turn) -> bool:
+    """The reporter said their report is the open incident offered with the categories: the ticket goes there."""
+    incident = turn.session.get(Incident, turn.dialogue.incident)
+    if incident is None or incident.status not in OPEN_STATUSES:
+        return False
+    _into_incident(turn, incident, category=None)
+    return True
+
+
+def _into_incident(turn: Turn, incident: Incident, *, category: Category | None) -> None:
+    """The dialogue's report is part of an open incident: its ticket is opened there, no more questions."""
     d = turn.dialogue
     report = turn.session.get(FaultReport, d.report) if d.report is not None else None
     if report is not None:
         report.incident_id = incident.id
     turn.dialogue = Dialogue(attachments=d.attachments)
-    ticket = incidents.known_issue(turn, incident, report, d.text or chosen.name, category=chosen)
+    ticket = incidents.known_issue(turn, incident, report, d.text or (category.name if category else incident.title),
+                                   category=category)
     suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="ticket", now=turn.now,
                         ticket_id=ticket.id)
-    return True
 
 
 def joined_incident(turn: Turn, answer: str = "") -> bool:

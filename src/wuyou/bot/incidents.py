@@ -27,8 +27,8 @@ from wuyou.desk.incidents.models import (
     SurgeOffer,
 )
 from wuyou.desk.incidents.rotation import Rotation
-from wuyou.desk.models import Category, Person, Team, Ticket
-from wuyou.desk.org import is_away, person_named, team_members
+from wuyou.desk.models import Branch, Category, Person, Team, Ticket
+from wuyou.desk.org import is_away, person_named, region_chain, team_members
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -494,6 +494,20 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text
     turn.dialogue.attachments = []
     turn.say("incident_known_issue", incident=incident.ref, title=incident.title, ticket=ticket.id)
     return ticket
+
+
+def nearby(turn: Turn) -> Incident | None:
+    """The newest open incident of the reporter's area (its region or one above it, or everywhere) — for a
+    reporter of a branch, whose report no incident has taken."""
+    if turn.person.role != "reporter" or turn.person.branch_code is None:
+        return None
+    branch = turn.session.get(Branch, turn.person.branch_code)
+    if branch is None:
+        return None
+    regions = set(region_chain(session=turn.session, region_code=branch.region_code))
+    found = [i for i in incidents.open_incidents(session=turn.session)
+             if i.region_code is None or i.region_code in regions]
+    return found[-1] if found else None
 
 
 def declared_meanwhile(turn: Turn, report_id: int | None) -> tuple[Incident, FaultReport] | None:
