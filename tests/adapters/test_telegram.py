@@ -24,7 +24,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.delivery import Deliverer, DeliveryFailed, HttpMailboxSender
 from wuyou.adapters.telegram import RateLimiter, TelegramSender, split_text
 from wuyou.bot.messages import Button
-from wuyou.desk.models import Attachment, OutboxMessage
+from wuyou.desk.models import Attachment, Identity, OutboxMessage
 from wuyou.store import MemoryStore
 
 # PTB 22 itself reads the deprecated int form of RetryAfter.retry_after when it builds the error.
@@ -33,9 +33,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 SECRET = "s3cret-webhook-token"
 CLERK = 100001  # zhang.san's Telegram id in ../shared/org-sample.yaml
 ENGINEER = 200001  # li.wei's
+COLLEAGUE = 100002  # 刘洋's, given her in a test
 USERS = {
     CLERK: {"id": CLERK, "is_bot": False, "first_name": "三", "last_name": "张", "language_code": "zh-hans"},
     ENGINEER: {"id": ENGINEER, "is_bot": False, "first_name": "伟", "last_name": "李"},
+    COLLEAGUE: {"id": COLLEAGUE, "is_bot": False, "first_name": "洋", "last_name": "刘"},
     999: {"id": 999, "is_bot": False, "first_name": "Stranger"},
 }
 BOT = {"id": BOT_ID, "is_bot": True, "first_name": "无忧", "username": USERNAME}
@@ -385,16 +387,22 @@ def test_a_ticket_reported_in_a_group_is_answered_in_the_group(
     tg.say(CLERK, f"{at} 1", chat=GROUP)
     tg.say(CLERK, f"{at} 1", chat=GROUP)
     number = _ticket_number(tg.say(CLERK, f"{at} 大厅那台惠普 一打印就卡", chat=GROUP))
-    # 李伟 reports the same in the group: he follows #number, and the group is where he reads of it too.
-    assert f"#{number}" in tg.say(ENGINEER, f"{at} 打印机又卡纸了", chat=GROUP)
+    # 刘洋 reports the same in the group: she follows #number, and the group is where she reads of it too. 李伟
+    # does too, but staff get their news 1:1 (an engineer's cards must not land in a branch group).
+    with dialog.desk.sessions() as session:
+        session.add(Identity(platform="telegram", external_id=str(COLLEAGUE), person_id="liu.yang"))
+        session.commit()
+    assert f"#{number}" in tg.say(COLLEAGUE, f"{at} 打印机又卡纸了", chat=GROUP)
+    assert f"#{number}" in tg.say(ENGINEER, f"{at} 打印机也卡纸", chat=GROUP)
     private_before, group_before = len(fake.messages(CLERK)), len(fake.messages(GROUP["id"]))
-    engineer_before = len(fake.messages(ENGINEER))
+    colleague_before, engineer_before = len(fake.messages(COLLEAGUE)), len(fake.messages(ENGINEER))
     assert "已接单" in dialog.say("wang.fang", f"接单 {number}")
     tg.deliver()
     (told,) = [m["text"] for m in tg.pushed(GROUP["id"], group_before) if f"#{number}" in m["text"]]
     assert told.startswith("张三，您的工单") and "王芳" in told
     assert len(fake.messages(CLERK)) == private_before  # not 1:1 as well
-    assert not [m for m in tg.pushed(ENGINEER, engineer_before) if f"#{number}" in m["text"]]
+    assert not [m for m in tg.pushed(COLLEAGUE, colleague_before) if f"#{number}" in m["text"]]
+    assert [m for m in tg.pushed(ENGINEER, engineer_before) if f"#{number}" in m["text"] and "王芳" in m["text"]]
 
     # A ticket reported 1:1 is still answered 1:1.
     other = dialog.report("zhang.san", "2", "POS机刷卡没反应")

@@ -212,8 +212,9 @@ class _Group:
 def _group_of(session: Session, message: OutboxMessage, person: Person, identities: dict[str, str]) -> _Group | None:
     """The group chat a reporter-side notification goes to: a ticket reported in a group keeps the group as the
     place to answer (a Telegram bot cannot even write first to someone who never opened a chat with it). None
-    for anything else: staff cards, and tickets reported 1:1."""
-    if message.ticket_id is None:
+    for anything else: tickets reported 1:1, and staff (an engineer reporting in a group still gets their cards,
+    and their news of it, 1:1)."""
+    if message.ticket_id is None or person.role != "reporter":
         return None
     ticket = session.get(Ticket, message.ticket_id)
     if ticket is None or ticket.chat_id is None or ticket.channel not in GROUP_PLATFORMS \
