@@ -30,6 +30,7 @@ from defusedxml import ElementTree as SafeXml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from wechatpy.enterprise.crypto import WeChatCrypto  # type: ignore[import-untyped]
 from wechatpy.exceptions import InvalidSignatureException  # type: ignore[import-untyped]
 
@@ -40,6 +41,7 @@ from wuyou.adapters.wecom import sender_of
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Chat, Inbound, PassiveReply, ReplyWindow
 from wuyou.desk import conversations
+from wuyou.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +107,23 @@ async def receive(account: str, request: Request) -> Response:
         raise HTTPException(status_code=400, detail="unreadable message") from exc
     if message.get("msgtype") == "stream":  # WeCom asking again for a stream already answered in full
         stream_id = str(_part(message, "stream").get("id", ""))
-        content = desk.store.get(_stream_key(acc, stream_id))
+        try:
+            content = desk.store.get(_stream_key(acc, stream_id))
+        except StoreError:
+            content = None
         return _reply(crypto, p, _stream(stream_id, content)) if content is not None else _empty()
-    inbound = await run_in_threadpool(_inbound, desk, acc, message)
+    started = time.monotonic()
+    try:
+        inbound = await run_in_threadpool(_inbound, desk, acc, message)
+    except OperationalError:  # the sender's look-up: the database is down, nothing is taken yet
+        await refuse_for_redelivery(started)
     if inbound is None:
         return _empty()
-    return await _answer(desk, acc, crypto, p, inbound)
+    return await _answer(desk, acc, crypto, p, inbound, started)
 
 
 async def _answer(desk: Desk, acc: WeComAccount, crypto: WeChatCrypto, params: dict[str, str],
-                  inbound: Inbound) -> Response:
-    started = time.monotonic()
+                  inbound: Inbound, started: float) -> Response:
     waiting = desk.intake.waiting(inbound)
     try:
         try:
@@ -138,7 +146,10 @@ async def _answer(desk: Desk, acc: WeComAccount, crypto: WeChatCrypto, params: d
         return _empty()
     stream_id = "wy" + secrets.token_hex(8)
     text = text if len(text.encode()) <= MAX_STREAM else text[: MAX_STREAM // 3 - 1] + "…"
-    desk.store.set(_stream_key(acc, stream_id), text, ttl=STREAM_TTL)
+    try:
+        desk.store.set(_stream_key(acc, stream_id), text, ttl=STREAM_TTL)  # for WeCom's polls of the stream
+    except StoreError as exc:
+        log.warning("could not keep WeCom stream %s for its polls: %s", stream_id, exc)
     return _reply(crypto, params, _stream(stream_id, text))
 
 
