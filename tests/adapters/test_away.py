@@ -117,3 +117,26 @@ def test_planned_leave_begins_on_its_day(dialog: Dialog, clock: TestClock) -> No
     planned = d.client.put("/api/v1/people/wang.fang/away", headers=lead, json={
         "since": "2025-03-20T00:00:00+08:00", "until": "2025-03-22T00:00:00+08:00", "note": "婚假"}).json()
     assert planned["since"].startswith("2025-03-19T16:00") and planned["until"].startswith("2025-03-21T16:00")
+
+
+def test_the_on_call_roster(dialog: Dialog, clock: TestClock) -> None:
+    """The console's on-call page: each team's order now, who is away, whom the viewer may mark away."""
+    d = dialog
+    clock.set(MONDAY)
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    engineer = {"Authorization": f"Bearer {d.token('wang.fang')}"}
+    assert d.client.put("/api/v1/people/li.wei/away", headers=lead,
+                        json={"until": "2025-03-12T18:00:00+08:00", "note": "年假"}).status_code == 200
+    teams = {t["team"]: t for t in d.client.get("/api/v1/oncall/roster", headers=lead).json()}
+    jinan = teams["jn-terminal"]
+    assert [p["id"] for p in jinan["chain"]] == ["wang.fang", "zhao.min"]  # he is passed over, the lead last
+    assert [(a["person"], a["note"]) for a in jinan["away"]] == [("li.wei", "年假")]
+    assert {m["id"] for m in jinan["members"]} == {"li.wei", "wang.fang"}  # her team's: she may mark them
+    assert teams["hq-network"]["members"] == []  # not hers
+    mine = {t["team"]: t for t in d.client.get("/api/v1/oncall/roster", headers=engineer).json()}
+    assert [m["id"] for m in mine["jn-terminal"]["members"]] == ["wang.fang"]  # only herself
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.get("/api/v1/oncall/roster", headers=reporter).status_code == 403
+    d.sign_in("zhao.min")
+    page = d.client.get("/console/oncall")
+    assert page.status_code == 200 and "oncall.js" in page.text and "现在的呼叫顺序" in page.text

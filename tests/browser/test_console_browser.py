@@ -9,6 +9,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -88,7 +89,7 @@ def sign_in(page: sync_api.Page, person: str, next_path: str = "/console") -> No
     page.fill("#pw-person", person)
     page.fill("#password", DEMO_PASSWORD)
     page.click("#sign-in")
-    page.wait_for_url(re.compile(r"/console/(queues|tickets|reports|kb|incidents|admin|notices)"))
+    page.wait_for_url(re.compile(r"/console/(queues|tickets|reports|kb|incidents|admin|notices|oncall)"))
 
 
 def test_signing_in_with_a_wrong_then_the_right_password(page: sync_api.Page) -> None:
@@ -236,3 +237,23 @@ def test_a_lead_sends_a_notice_and_watches_the_acknowledgements_come_in(page: sy
     page.wait_for_function("document.querySelector('#acked-people').textContent.startsWith('1 / 3')")
     assert page.locator("#branch-acks tbody tr").count() == 2  # SH-001 and SH-002
     shot(page, "notice")
+
+
+def test_a_lead_marks_an_engineer_away_and_back_on_the_on_call_page(page: sync_api.Page) -> None:
+    sign_in(page, "xu.ming", "/console/oncall")  # lead of 上海终端组 (演示工程师, 陆军)
+    row = page.locator('#roster tr[data-team="sh-terminal"]')
+    row.wait_for()
+    assert row.locator("td").nth(1).inner_text().startswith("演示工程师 → ")
+    until = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT18:00")
+    page.select_option("#away-form select[name=person]", "engineer")
+    page.fill("#away-form input[name=until]", until)
+    page.fill("#away-form input[name=note]", "年假")
+    page.click("#away-form button")
+    page.locator('#leave tr[data-person="engineer"]').wait_for()
+    page.wait_for_function("!document.querySelector('#roster tr[data-team=\"sh-terminal\"] td:nth-child(2)')"
+                           ".textContent.startsWith('演示工程师')")  # passed over while away
+    assert "演示工程师" in row.locator("td").nth(3).inner_text()
+    shot(page, "oncall")
+    page.click('#leave [data-back="engineer"]')
+    page.wait_for_function("!document.querySelector('#leave tr[data-person=\"engineer\"]')")
+    assert row.locator("td").nth(1).inner_text().startswith("演示工程师 → ")

@@ -24,6 +24,7 @@ from wuyou.adapters import (
     logs,
     metrics,
     notices_api,
+    oncall_api,
     openapi,
     org_api,
     pages,
@@ -69,6 +70,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     app.include_router(admin_api.router)
     app.include_router(kb_api.router)
     app.include_router(org_api.router)
+    app.include_router(oncall_api.router)
     app.include_router(reports_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(alerts.router)

@@ -72,7 +72,7 @@ class Day(BaseModel):
     name: str
 
 
-def _staff(person: Person) -> None:
+def require_staff(person: Person) -> None:
     if not scope.is_staff(person):
         raise HTTPException(status_code=403, detail="engineers, leads and admins only")
 
@@ -103,7 +103,7 @@ def put_org(body: dict[str, Any], request: Request, _: Admin) -> dict[str, Any]:
 
 @router.get("/regions")
 def regions(request: Request, person: Caller) -> list[RegionOut]:
-    _staff(person)
+    require_staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         return [RegionOut(code=r.code, name=r.name, parent=r.parent_code)
@@ -114,7 +114,7 @@ def regions(request: Request, person: Caller) -> list[RegionOut]:
 def branches(request: Request, person: Caller, region: Annotated[str | None, Query(max_length=64)] = None,
              ) -> list[BranchOut]:
     """Branches (of one region and those below it with `region`)."""
-    _staff(person)
+    require_staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         stmt = select(Branch).order_by(Branch.code)
@@ -129,7 +129,7 @@ def branches(request: Request, person: Caller, region: Annotated[str | None, Que
 @router.get("/teams")
 def teams(request: Request, person: Caller) -> list[TeamOut]:
     """Teams with members, on-call order, lead, business hours and rotation."""
-    _staff(person)
+    require_staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         doc = org_export.teams_doc(session=session)
@@ -209,7 +209,7 @@ def end_away(person_id: Code, request: Request, caller: Caller) -> AwayOut:
 @router.get("/away")
 def away_now(request: Request, person: Caller) -> list[AwayOut]:
     """Staff away now (soonest back first), then those with leave planned (soonest first)."""
-    _staff(person)
+    require_staff(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         rows = session.scalars(select(Person).where(Person.away_until > desk.clock(), Person.active)

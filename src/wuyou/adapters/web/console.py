@@ -170,6 +170,11 @@ def reports_page(request: Request) -> HTMLResponse:
     return render(request, "reports.html", person=signed_in(request), page="reports")
 
 
+@router.get("/console/oncall", response_class=HTMLResponse)
+def oncall_page(request: Request) -> HTMLResponse:
+    return render(request, "oncall.html", person=signed_in(request), page="oncall")
+
+
 @router.get("/console/admin", response_class=HTMLResponse)
 def admin_page(request: Request) -> HTMLResponse:
     person = signed_in(request)
