@@ -170,7 +170,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
         await refuse_for_redelivery(started)
-    if answer.duplicate and not await asyncio.wrap_future(_pool.submit(_claim, desk, answer.receipt)):
+    if answer.duplicate and not await asyncio.wrap_future(_pool.submit(claim_answer, desk, answer.receipt)):
         return _success()  # a redelivery whose answer went (or goes) out through the customer-service API
     texts = _take_held(desk.store, acc, message.source) if held else []
     text = "\n\n".join([*texts, *(_render(r) for r in answer.replies)]).strip()
@@ -233,7 +233,7 @@ def take_kept(desk: Desk) -> int:
     return taken
 
 
-def _claim(desk: Desk, receipt: str | None) -> bool:
+def claim_answer(desk: Desk, receipt: str | None) -> bool:
     """WeChat redelivers only what it got no answer for: the redelivery answers, unless a late answer of the first
     delivery is already on its way through the outbox (whoever claims the receipt first delivers)."""
     if receipt is None:

@@ -71,14 +71,17 @@ def _account(desk: Desk, name: str) -> WeComAccount:
 def verify(account: str, request: Request) -> Response:
     """WeCom's URL verification: decrypt and echo `echostr` when `msg_signature` holds."""
     acc = _account(_desk(request), account)
-    p = dict(request.query_params)
-    crypto = WeChatCrypto(acc.token, acc.aes_key, acc.corp_id)
+    return echo(WeChatCrypto(acc.token, acc.aes_key, acc.corp_id), dict(request.query_params))
+
+
+def echo(crypto: WeChatCrypto, p: dict[str, str]) -> Response:
+    """The decrypted `echostr` of a URL verification, 403 unless its `msg_signature` holds."""
     try:
-        echo = crypto.check_signature(p.get("msg_signature", ""), p.get("timestamp", ""), p.get("nonce", ""),
-                                      p.get("echostr", ""))
+        echoed = crypto.check_signature(p.get("msg_signature", ""), p.get("timestamp", ""), p.get("nonce", ""),
+                                        p.get("echostr", ""))
     except Exception as exc:
         raise HTTPException(status_code=403, detail="bad signature") from exc
-    return Response(echo, media_type="text/plain")
+    return Response(echoed, media_type="text/plain")
 
 
 @router.post("/{account}")

@@ -37,10 +37,10 @@ from wechatpy.exceptions import InvalidSignatureException  # type: ignore[import
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.webhooks import check_fresh, read_body, refuse_for_redelivery
-from wuyou.adapters.wecom import sender_of
+from wuyou.adapters.wechat import claim_answer
+from wuyou.adapters.wecom import echo, sender_of
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Chat, Inbound, PassiveReply, ReplyWindow
-from wuyou.desk import conversations
 from wuyou.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,7 @@ def _account(desk: Desk, name: str) -> tuple[WeComAccount, WeChatCrypto]:
 def verify(account: str, request: Request) -> Response:
     """The bot's URL verification: decrypt and echo `echostr` when `msg_signature` holds."""
     _, crypto = _account(_desk(request), account)
-    p = dict(request.query_params)
-    try:
-        echo = crypto.check_signature(p.get("msg_signature", ""), p.get("timestamp", ""), p.get("nonce", ""),
-                                      p.get("echostr", ""))
-    except Exception as exc:
-        raise HTTPException(status_code=403, detail="bad signature") from exc
-    return Response(echo, media_type="text/plain")
+    return echo(crypto, dict(request.query_params))
 
 
 @router.post("/{account}/bot")
@@ -139,7 +133,7 @@ async def _answer(desk: Desk, acc: WeComAccount, crypto: WeChatCrypto, params: d
             answer = await waiting  # the engine is committing an answer for this response: it is moments away
     except Unavailable:
         await refuse_for_redelivery(started)
-    if answer.duplicate and not await run_in_threadpool(_claim, desk, answer.receipt):
+    if answer.duplicate and not await run_in_threadpool(claim_answer, desk, answer.receipt):
         return _empty()  # a redelivery whose answer went (or goes) out through the app
     text = "\n\n".join(r.text for r in answer.replies).strip()
     if not text:
@@ -184,16 +178,6 @@ def _part(message: dict[str, Any], name: str) -> dict[str, Any]:
     """A part of the callback that should be an object ({} when it is missing or is not one)."""
     value = message.get(name)
     return value if isinstance(value, dict) else {}
-
-
-def _claim(desk: Desk, receipt: str | None) -> bool:
-    """A redelivery answers, unless a late answer of the first delivery went out through the outbox."""
-    if receipt is None:
-        return True
-    with desk.sessions() as session:
-        mine = conversations.claim_answer(session=session, key=receipt)
-        session.commit()
-    return mine
 
 
 def _stream_key(acc: WeComAccount, stream_id: str) -> str:
