@@ -257,3 +257,30 @@ def test_a_lead_marks_an_engineer_away_and_back_on_the_on_call_page(page: sync_a
     page.click('#leave [data-back="engineer"]')
     page.wait_for_function("!document.querySelector('#leave tr[data-person=\"engineer\"]')")
     assert row.locator("td").nth(1).inner_text().startswith("演示工程师 → ")
+
+
+def test_the_chat_simulator_reports_in_a_branch_group(page: sync_api.Page) -> None:
+    """The web chat page (`/`): with a group name, two people of a branch report one fault in their group — the
+    second follows the first one's ticket."""
+    page.goto("/")
+    left = page.locator("[data-testid=pane-left]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=person-select] option').length > 1")
+
+    def say(text: str, expect: str) -> str:
+        before = left.locator("[data-testid=message-list]").inner_text()
+        left.locator("[data-testid=input]").fill(text)
+        left.locator("[data-testid=send]").click()
+        page.wait_for_function(f"document.querySelector('[data-testid=pane-left] [data-testid=message-list]')"
+                               f".innerText.length > {len(before)} && document.querySelector('[data-testid=pane-left]"
+                               f" [data-testid=message-list]').innerText.includes({expect!r})")
+        return str(left.locator("[data-testid=message-list]").inner_text())
+
+    left.locator("[data-testid=person-select]").select_option("clerk")
+    left.locator("[data-testid=group]").fill("SH-001 网点群")
+    say("扫码枪扫不出来 红灯一直亮", "选个分类")
+    say("1", "影响大吗")
+    say("1", "说说情况")
+    number = re.findall(r"#(\d+)", say("柜台2号的扫码枪", "已报修"))[-1]
+    left.locator("[data-testid=person-select]").select_option("wang.lin")  # 王琳, the same branch
+    say("扫码枪红灯亮 扫不出码", f"群里已经报过这个问题：#{number}")
+    shot(page, "chat-group")
