@@ -76,3 +76,40 @@ def test_0008_copies_each_tickets_last_sla_verdict(tmp_path: Path) -> None:
         rows = conn.execute(text("SELECT id, response_met, resolution_met FROM tickets ORDER BY id")).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [(1001, True, False), (1002, None, None)]
+
+
+def test_0018_judges_each_resolved_ticket_from_its_timeline(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    upgrade(url, "0017")
+    engine = create_engine(url)
+    event = ("INSERT INTO ticket_events (ticket_id, at, actor_id, kind, data, public) VALUES"
+             " (:t, '2026-01-01', :a, :k, :data, 1)")
+    with engine.begin() as conn:
+        for person, role in (("p", "reporter"), ("e1", "engineer"), ("e2", "engineer")):
+            conn.execute(text("INSERT INTO people (id, name, role, locale, active) VALUES (:p, :p, :r, 'zh-CN', 1)"),
+                         {"p": person, "r": role})
+        for number, resolved, assignee, reopened in ((1001, True, "e1", 0), (1002, True, "e1", 0),
+                                                    (1003, True, "e1", 0), (1004, False, "e1", 0),
+                                                    (1005, True, "e2", 0), (1006, True, "e1", 1)):
+            conn.execute(text(
+                "INSERT INTO tickets (id, reporter_id, assignee_id, priority, urgency, status, title, description,"
+                " channel, kb_offered, created_at, resolved_at, reopen_count) VALUES (:n, 'p', :a, 'P3', 1, :s, 't',"
+                " 'd', 'http', '[]', '2026-01-01', :r, :o)"),
+                {"n": number, "a": assignee, "s": "resolved" if resolved else "claimed",
+                 "r": "2026-01-01 01:00:00" if resolved else None, "o": reopened})
+        timeline = {1001: [("e1", "claimed", "{}"), ("e1", "resolved", "{}")],  # at first contact
+                    1002: [("e1", "claimed", "{}"), ("e1", "asked", "{}"), ("e1", "resolved", "{}")],
+                    1003: [("e1", "claimed", "{}"), ("e1", "resolved", '{"incident": 1}')],  # the incident's
+                    1004: [("e1", "claimed", "{}")],  # not resolved
+                    1005: [("e1", "claimed", "{}"), ("e1", "transferred", "{}"), ("e2", "resolved", "{}")],
+                    1006: [("e1", "claimed", "{}"), ("e1", "resolved", "{}")]}  # reopened since
+        for number, entries in timeline.items():
+            for actor, kind, data in entries:
+                conn.execute(text(event), {"t": number, "a": actor, "k": kind, "data": data})
+    engine.dispose()
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, first_contact FROM tickets ORDER BY id")).all())
+    engine.dispose()
+    assert rows == {1001: True, 1002: False, 1003: None, 1004: None, 1005: False, 1006: False}

@@ -115,3 +115,35 @@ def test_the_last_sla_verdict_counts_and_a_cancelled_ticket_leaves_the_backlog(d
     weeks = get(d, "li.wei", "/api/v1/reports/trend?from=2026-11-16&to=2026-11-29&interval=week")["items"]
     assert [(b["start"], b["created"], b["resolved"], b["backlog"]) for b in weeks] == [
         ("2026-11-16", 0, 0, 0), ("2026-11-23", 1, 1, 0)]
+
+
+def test_first_contact_resolution(dialog: Dialog, clock: TestClock) -> None:
+    """Resolved by whoever first took it, never transferred or given back, the reporter never asked back, never
+    reopened: the first of these four tickets only."""
+    d = dialog
+    clock.set(T0)
+    plain = d.report("zhang.san", "1", "打印机卡纸，出不了凭条")
+    asked = d.report("zhang.san", "2", "POS机刷卡没反应")
+    handed = d.report("zhang.san", "1", "打印机不进纸")
+    back = d.report("zhang.san", "1", "打印机有异响")
+    for number in (plain, asked, handed, back):
+        d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"追问 {asked} 哪台POS机？")
+    d.say("zhang.san", "1号柜台那台")
+    d.say("li.wei", f"转派 {handed} 王芳")
+    d.say("wang.fang", f"接单 {handed}")
+    for number, engineer in ((plain, "li.wei"), (asked, "li.wei"), (handed, "wang.fang"), (back, "li.wei")):
+        clock.advance(minutes=5)
+        d.say(engineer, f"解决 {number} 处理好了")
+    assert "重新打开" in d.say("zhang.san", f"/reopen {back} 还是响")  # reopened …
+    clock.advance(minutes=5)
+    d.say("li.wei", f"接单 {back}")
+    d.say("li.wei", f"解决 {back} 换了打印头")  # … and resolved again: not at first contact
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert m["resolved"] == 4 and m["first_contact_rate"] == 0.25, m
+    (li,) = [r for r in get(d, "admin", f"/api/v1/reports/breakdown?by=engineer&from={DAY}&to={DAY}")["items"]
+             if r["key"] == "li.wei"]
+    assert li["metrics"]["first_contact_rate"] == 1 / 3
+    csv = d.client.get(f"/api/v1/reports/breakdown.csv?by=engineer&from={DAY}&to={DAY}",
+                       headers={"Authorization": f"Bearer {d.token('admin')}"}).text
+    assert "一次解决率% first-contact resolution" in csv and ",33.3," in csv

@@ -35,6 +35,7 @@ class MetricsOut(BaseModel):
     sla_response_met: float | None
     sla_resolution_met: float | None
     reopen_rate: float | None
+    first_contact_rate: float | None  # resolved by whoever first took it, never handed on, asked back or reopened
     deflection_rate: float | None
     suggestion_sessions: int
     csat_average: float | None
@@ -207,12 +208,13 @@ def breakdown_csv(request: Request, person: Caller, by: reports.Dimension = "tea
     found = _breakdown(request, person, by, first, last)
     header = [f"{by}", "名称 name", "新建 created", "已解决 resolved", "未办结 open", "平均首次响应(分钟) response min",
               "平均解决(分钟) resolution min", "解决SLA达标% resolution SLA met", "重开率% reopen",
-              "满意度 CSAT", "评分数 ratings"]
+              "一次解决率% first-contact resolution", "满意度 CSAT", "评分数 ratings"]
     rows = [[r.key or "", r.label, r.metrics.created, r.metrics.resolved, r.metrics.backlog,
              _cell(r.metrics.first_response_median / 60 if r.metrics.first_response_median is not None else None),
              _cell(r.metrics.resolution_median / 60 if r.metrics.resolution_median is not None else None),
              _cell(r.metrics.sla_resolution_met * 100 if r.metrics.sla_resolution_met is not None else None),
              _cell(r.metrics.reopen_rate * 100 if r.metrics.reopen_rate is not None else None),
+             _cell(r.metrics.first_contact_rate * 100 if r.metrics.first_contact_rate is not None else None),
              _cell(r.metrics.csat_average, 2), r.metrics.csat_count] for r in found.items]
     return _csv(f"wuyou-{by}-{found.start}-{found.end}.csv", header, rows)
 

@@ -140,7 +140,7 @@ class TeamMember(Base):
 
 # What the reports' summary reads of the tickets created / resolved in a range (index-only scans on PostgreSQL).
 CREATED_INCLUDE = ["claimed_at", "response_met"]
-RESOLVED_INCLUDE = ["created_at", "reopen_count", "resolution_met", "rating"]
+RESOLVED_INCLUDE = ["created_at", "reopen_count", "resolution_met", "rating", "first_contact"]
 
 
 class Ticket(Base):
@@ -202,6 +202,8 @@ class Ticket(Base):
     # transaction, so that the reports count SLA compliance in the same scan as everything else.
     response_met: Mapped[bool | None] = mapped_column(Boolean)
     resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    # Resolved at first contact (tickets.first_contact), judged when an engineer resolves it; None otherwise.
+    first_contact: Mapped[bool | None] = mapped_column(Boolean)
 
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")

@@ -1,5 +1,6 @@
 """The leads' reports: volume and trend, backlog, response and resolution times, SLA compliance, reopen rate,
-KB deflection and CSAT — over a date range, within a scope, overall or broken down by a dimension.
+first-contact resolution, KB deflection and CSAT — over a date range, within a scope, overall or broken down by a
+dimension.
 
 Everything is counted by the database (GROUP BY, indexed ranges); only the percentiles of the summary are
 taken from the durations themselves on SQLite, which has no `percentile_cont`."""
@@ -55,6 +56,7 @@ class Metrics:
     sla_response_met: float | None  # share of the range's new tickets first answered in time (of those judged)
     sla_resolution_met: float | None  # share of the range's resolved tickets resolved in time
     reopen_rate: float | None  # share of the range's resolved tickets that were ever reopened
+    first_contact_rate: float | None  # share of them resolved at first contact (tickets.first_contact; of those judged)
     deflection_rate: float | None  # share of suggestion sessions that ended without a ticket
     suggestion_sessions: int
     csat_average: float | None
@@ -141,7 +143,8 @@ def _resolved_side(session: Session, span: Range, seen: ColumnElement[bool]) -> 
     resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.reopen_count > 0),
               func.count().filter(Ticket.resolution_met.is_(True)), func.count(Ticket.resolution_met),
-              func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating)]
+              func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating),
+              func.count().filter(Ticket.first_contact.is_(True)), func.count(Ticket.first_contact)]
     if dialect == "postgresql":
         *row, times = session.execute(select(*counts, _percentiles_pg(resolution)).where(*resolved_in)).one()
         found = (*row, *_pair(times))
@@ -186,8 +189,8 @@ def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElemen
     else:
         found = [run(part) for part in parts]
     created, response_met, response_n, fr_median, fr_p90 = found[0]
-    (resolved, reopened, resolution_met, resolution_n, csat_avg, csat_good, csat_n, res_median, res_p90,
-     backlog) = found[1]
+    (resolved, reopened, resolution_met, resolution_n, csat_avg, csat_good, csat_n, first_contact, first_contact_n,
+     res_median, res_p90, backlog) = found[1]
     session_n, deflected = found[2]
     return Metrics(
         created=created or 0, resolved=resolved or 0, backlog=backlog,
@@ -195,7 +198,8 @@ def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElemen
         resolution_median=res_median, resolution_p90=res_p90,
         sla_response_met=_share(response_met or 0, response_n),
         sla_resolution_met=_share(resolution_met or 0, resolution_n),
-        reopen_rate=_share(reopened or 0, resolved), deflection_rate=_share(deflected or 0, session_n),
+        reopen_rate=_share(reopened or 0, resolved), first_contact_rate=_share(first_contact or 0, first_contact_n),
+        deflection_rate=_share(deflected or 0, session_n),
         suggestion_sessions=session_n or 0,
         csat_average=float(csat_avg) if csat_avg is not None else None, csat_good=_share(csat_good or 0, csat_n),
         csat_count=csat_n or 0,
@@ -245,7 +249,8 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                    func.avg(cast(Ticket.rating, Float)), func.count(Ticket.rating),
                    func.sum(case((Ticket.rating >= 4, 1), else_=0)),
                    func.sum(case((Ticket.response_met.is_(True), 1), else_=0)), func.count(Ticket.response_met),
-                   func.sum(case((Ticket.resolution_met.is_(True), 1), else_=0)), func.count(Ticket.resolution_met))
+                   func.sum(case((Ticket.resolution_met.is_(True), 1), else_=0)), func.count(Ticket.resolution_met),
+                   func.sum(case((Ticket.first_contact.is_(True), 1), else_=0)), func.count(Ticket.first_contact))
             .select_from(Ticket))
     if dimension == "region":
         stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
@@ -253,7 +258,7 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
     labels = _labels(session, dimension, [r[0] for r in rows])
     out = []
     for (k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good,
-         answered_in_time, answered_judged, met, judged) in rows:
+         answered_in_time, answered_judged, met, judged, first_contact, first_contact_n) in rows:
         out.append(Row(key=None if k is None else str(k), label=labels.get(k, "—") if k is not None else "—",
                        metrics=Metrics(
                            created=created, resolved=resolved or 0, backlog=open_ or 0,
@@ -262,7 +267,9 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                            resolution_median=_whole(avg_resolution),
                            resolution_p90=None, sla_response_met=_share(answered_in_time or 0, answered_judged),
                            sla_resolution_met=_share(met or 0, judged),
-                           reopen_rate=_share(reopened or 0, resolved), deflection_rate=None, suggestion_sessions=0,
+                           reopen_rate=_share(reopened or 0, resolved),
+                           first_contact_rate=_share(first_contact or 0, first_contact_n),
+                           deflection_rate=None, suggestion_sessions=0,
                            csat_average=float(csat) if csat is not None else None, csat_good=_share(good or 0, csat_n),
                            csat_count=csat_n or 0)))
     return out

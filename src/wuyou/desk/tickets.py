@@ -54,6 +54,25 @@ def require(ticket: Ticket, action: str) -> None:
         raise InvalidTransition(ticket.status, action)
 
 
+# What takes a ticket off first-contact resolution: handed on, given back, or the reporter asked back.
+NOT_FIRST_CONTACT = ("transferred", "released", "asked")
+
+
+def first_contact(*, session: Session, ticket: Ticket, resolver: Person) -> bool:
+    """Resolved at first contact (the reports' first-contact resolution): by whoever first took it — its first
+    claimer, or the engineer routing assigned it to — never transferred or given back, the reporter never asked back
+    (追问), never reopened."""
+    if ticket.reopen_count:
+        return False
+    events = session.execute(select(TicketEvent.kind, TicketEvent.actor_id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(("claimed", *NOT_FIRST_CONTACT)))
+        .order_by(TicketEvent.id)).all()
+    if any(kind in NOT_FIRST_CONTACT for kind, _ in events):
+        return False
+    first = next((actor for kind, actor in events if kind == "claimed"), ticket.assignee_id)
+    return first == resolver.id
+
+
 def reporter_side(*, session: Session, ticket: Ticket) -> list[Person]:
     """Who hears about a ticket's progress: its reporter and the reporters of duplicates merged into it."""
     followers = session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id)).all()
@@ -289,6 +308,7 @@ def resolve(
     ticket.waiting_since = None
     ticket.last_activity_at = now
     ticket.resolution = summary
+    ticket.first_contact = first_contact(session=session, ticket=ticket, resolver=engineer)
     session.flush()
     sla.stop(session=session, ticket=ticket, now=now)
     event = add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=engineer, body=summary)
@@ -344,6 +364,7 @@ def reopen(
     ticket.claimed_at = None  # the assignee acknowledges by claiming again; that stops the new response clock
     ticket.reopen_count += 1
     ticket.resolved_at = None
+    ticket.first_contact = None
     ticket.confirmed_at = None
     members = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
     lead = session.get(Person, ticket.team.lead_id) if ticket.team is not None and ticket.team.lead_id else None

@@ -555,6 +555,7 @@ def resolve(*, session: Session, incident: Incident, actor: Person, summary: str
         if ticket.status in ("new", "claimed", "in_progress", "waiting", "reopened"):
             ticket.status, ticket.resolved_at, ticket.resolution = "resolved", now, summary
             ticket.confirmed_at, ticket.waiting_since, ticket.last_activity_at = None, None, now
+            ticket.first_contact = None  # the incident's resolution: no engineer's contact to judge
             session.flush()
             sla.stop(session=session, ticket=ticket, now=now)
             add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=actor, body=summary,

@@ -393,7 +393,8 @@ function metrics(m) {
     ["created", m.created], ["resolved", m.resolved], ["backlog_now", m.backlog],
     ["first_response_median", dur(m.first_response_median)], ["resolution_median", dur(m.resolution_median)],
     ["sla_response", pct(m.sla_response_met)], ["sla_resolution", pct(m.sla_resolution_met)],
-    ["reopen_rate", pct(m.reopen_rate)], ["deflection_rate", pct(m.deflection_rate)],
+    ["reopen_rate", pct(m.reopen_rate)], ["first_contact_rate", pct(m.first_contact_rate)],
+    ["deflection_rate", pct(m.deflection_rate)],
     ["csat", m.csat_average === null || m.csat_average === undefined ? "—" : `${Number(m.csat_average).toFixed(2)} / 5 (${m.csat_count})`],
   ];
 }
@@ -414,7 +415,7 @@ function renderTrend(data) {
 
 function renderBreakdown(data) {
   const rows = data.items || data.rows || [];
-  const cols = ["created", "resolved", "first_response_median", "resolution_median", "sla_resolution_met", "reopen_rate", "csat_average"];
+  const cols = ["created", "resolved", "first_response_median", "resolution_median", "sla_resolution_met", "reopen_rate", "first_contact_rate", "csat_average"];
   const heads = { first_response_median: "m_first_response_avg", resolution_median: "m_resolution_avg" };
   $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + (data.by || $("#r-by").value)))}</th>` + cols.map((c) => `<th>${esc(T(heads[c] || "m_" + c))}</th>`).join("") + "</tr>";
   const show = (c, v) => (c.endsWith("_median") ? dur(v) : c.endsWith("_met") || c.endsWith("_rate") ? pct(v) : c === "csat_average" ? (v == null ? "—" : Number(v).toFixed(2)) : v ?? "—");
