@@ -240,7 +240,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> None:
     desk = _desk(settings)
     if settings.demo_dir is not None:
         load_demo(desk, settings.demo_dir)
-    ConsoleChat(desk, user=args.user).run()
+    ConsoleChat(desk, user=args.user, group=args.group).run()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -307,6 +307,7 @@ def parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat with the desk in the terminal as any user")
     chat.add_argument("--as", dest="user", help="the person's http identity, e.g. zhang.san")
+    chat.add_argument("--group", help="talk in this group chat (a branch's group) instead of 1:1")
     chat.set_defaults(func=cmd_chat)
     return p
 

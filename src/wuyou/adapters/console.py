@@ -9,18 +9,21 @@ from sqlalchemy import func, select
 
 from wuyou.adapters import http_mailbox
 from wuyou.adapters.bootstrap import Desk
-from wuyou.bot.messages import Inbound, Outbound, Sender
+from wuyou.bot.messages import Chat, Inbound, Outbound, Sender
 
-HELP = """输入消息和服务台对话；:as 用户id 切换身份，:who 列出可用身份，:quit 退出。
-Type to chat; ':as USER' switches person, ':who' lists people, ':quit' leaves."""
+HELP = """输入消息和服务台对话；:as 用户id 切换身份，:who 列出可用身份，
+:group 群名 进群聊（:group 回私聊），:quit 退出。
+Type to chat; ':as USER' switches person, ':who' lists people, ':group NAME' talks in a group chat (':group' alone:
+1:1 again), ':quit' leaves."""
 
 
 class ConsoleChat:
     """A console channel over the HTTP identities: pushes are read from the same mailbox."""
 
-    def __init__(self, desk: Desk, *, user: str | None) -> None:
+    def __init__(self, desk: Desk, *, user: str | None, group: str | None = None) -> None:
         self._desk = desk
         self._user = user
+        self._group = group  # a group chat the messages are written in (a branch's group), else 1:1
         self._cursors: dict[str, int] = {}
         with desk.sessions() as s:
             # Show what arrives from now on: notifications of earlier sessions are old news.
@@ -66,7 +69,7 @@ class ConsoleChat:
         self._switch(self._user)
         while True:
             try:
-                line = input(f"{self._user}> ")
+                line = input(f"{self._user}@{self._group}> " if self._group else f"{self._user}> ")
             except (EOFError, KeyboardInterrupt):
                 print()
                 return
@@ -79,8 +82,13 @@ class ConsoleChat:
             if line.strip() == ":who":
                 self._who()
                 continue
+            if line.strip() == ":group" or line.startswith(":group "):
+                self._group = line[len(":group"):].strip() or None
+                print(f"— 群聊 / group chat: {self._group}" if self._group else "— 私聊 / 1:1")
+                continue
+            chat = Chat(kind="group", id=self._group) if self._group else Chat(kind="direct", id=self._user)
             inbound = Inbound(platform="http", account="console", sender=Sender(self._user), text=line,
-                              dedup_key=uuid.uuid4().hex)
+                              chat=chat, dedup_key=uuid.uuid4().hex)
             self._print(self._desk.bot.handle(inbound))
             self._pushed()
             sys.stdout.flush()
