@@ -3,9 +3,14 @@ instead of opening another (DESIGN, platform facts), through the HTTP channel's 
 
 from __future__ import annotations
 
+import base64
+import re
+
 from sqlalchemy import select
 
+from tests.adapters.test_attachments import PNG
 from tests.dialog import Dialog
+from wuyou.desk import attachments
 from wuyou.desk.models import Ticket, TicketFollower
 
 GROUP = "grp-jinan"  # a regional support group with 张三 and 刘洋 in it
@@ -92,3 +97,29 @@ def test_staff_naming_an_incident_in_a_group_make_it_a_war_room(dialog: Dialog) 
     d.sign_in("admin")
     board = d.client.get("/incidents/INC-1").text
     assert all(line in board for line in ("济南这边也有两家反映", "医保中心说在查", "前置机日志有证书报错"))
+
+
+def test_a_photo_sent_with_the_report_goes_with_it(dialog: Dialog) -> None:
+    """A photo with the second report is the group ticket's; "1" (not the same problem) takes it back for her own."""
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    png = base64.b64encode(PNG).decode()
+
+    def say(text: str) -> str:
+        answer = d.client.post("/channels/http/messages", json={
+            "user": "liu.yang", "chat": GROUP, "text": text,
+            "attachments": [{"kind": "image", "name": "jam.png", "content_type": "image/png", "data": png}]})
+        assert answer.status_code == 200, answer.text
+        return "\n".join(r["text"] for r in answer.json()["replies"])
+
+    assert "群里已经报过" in say("打印机又卡纸了")
+    with d.desk.sessions() as session:
+        assert [a.person_id for a in attachments.of_ticket(session=session, ticket_id=number)] == ["liu.yang"]
+    d.say("liu.yang", "1", chat=GROUP)  # her own problem after all: the photo comes back with it
+    d.say("liu.yang", "0", chat=GROUP)
+    d.say("liu.yang", "1", chat=GROUP)
+    d.say("liu.yang", "1", chat=GROUP)
+    own = int(re.findall(r"#(\d+)", d.say("liu.yang", "是另一台打印机", chat=GROUP))[-1])
+    with d.desk.sessions() as session:
+        assert attachments.of_ticket(session=session, ticket_id=number) == []
+        assert [a.name for a in attachments.of_ticket(session=session, ticket_id=own)] == ["jam.png"]

@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets, working
-from wuyou.desk.models import Ticket
+from wuyou.desk import attachments, tickets, working
+from wuyou.desk.models import Ticket, TicketEvent
 from wuyou.desk.surge import similarity
 from wuyou.desk.timeline import add_event
 from wuyou.kb.signature import signature
@@ -45,15 +47,29 @@ def same_fault(turn: Turn, text: str, *, category_id: int | None) -> Ticket | No
     return next((t for t in found if category_id is not None and t.category_id == category_id), None)
 
 
+def take_back(turn: Turn, ticket_id: int) -> list[int]:
+    """What the person sent with the report that was taken for the group's ticket (`follow_instead`): off that
+    ticket, staged again for their own."""
+    event = turn.session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "also_reported", TicketEvent.actor_id == turn.person.id)
+        .order_by(TicketEvent.id.desc())).first()
+    sent = (event.data or {}).get("attachments") if event is not None else None
+    return attachments.restage(session=turn.session, ids=sent if isinstance(sent, list) else [], person=turn.person,
+                               ticket_id=ticket_id)
+
+
 def follow_instead(turn: Turn, text: str, *, category_id: int | None) -> bool:
     """Follow the group's open ticket about the same fault instead of reporting it again (True when done)."""
     ticket = same_fault(turn, text, category_id=category_id)
     if ticket is None:
         return False
     working.follow(session=turn.session, ticket=ticket, person=turn.person, now=turn.now)
-    add_event(session=turn.session, ticket=ticket, kind="also_reported", now=turn.now, actor=turn.person,
-              body=turn.t("also_reported_by", name=turn.person.name, text=text), data={"chat": turn.inbound.chat.id})
-    turn.dialogue = Dialogue(text=text, choices=[f"/separate {ticket.id}"], attachments=turn.dialogue.attachments)
+    staged = turn.dialogue.attachments  # (a photo sent with it: the same fault's, so the ticket's too)
+    event = add_event(session=turn.session, ticket=ticket, kind="also_reported", now=turn.now, actor=turn.person,
+                      body=turn.t("also_reported_by", name=turn.person.name, text=text),
+                      data={"chat": turn.inbound.chat.id, "attachments": staged})
+    attachments.link(session=turn.session, ids=staged, person=turn.person, ticket_id=ticket.id, event_id=event.id)
+    turn.dialogue = Dialogue(text=text, choices=[f"/separate {ticket.id}"])
     holder = ticket.assignee.name if ticket.assignee is not None else None
     turn.say("group_already_reported", ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,
              when=turn.local(ticket.created_at),

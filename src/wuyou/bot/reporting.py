@@ -345,6 +345,7 @@ def cmd_separate(turn: Turn, command: Command | None) -> None:
     #N, report it (without asking about the group's tickets again)."""
     if command is not None and command.ticket is not None:
         working.unfollow(session=turn.session, ticket_id=command.ticket, person=turn.person)
+        turn.dialogue.attachments = groups.take_back(turn, command.ticket)
     _report_anyway(turn, recurrence=False, group=False)
 
 

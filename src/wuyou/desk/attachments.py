@@ -54,6 +54,18 @@ def link(*, session: Session, ids: Sequence[int], person: Person, ticket_id: int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def restage(*, session: Session, ids: Sequence[int], person: Person, ticket_id: int) -> list[int]:
+    """Take this person's attachments off a ticket they were linked to by mistake: staged again (their ids)."""
+    if not ids:
+        return []
+    found = list(session.scalars(select(Attachment.id).where(
+        Attachment.id.in_(list(ids)), Attachment.person_id == person.id, Attachment.ticket_id == ticket_id)))
+    if found:
+        session.execute(update(Attachment).where(Attachment.id.in_(found)).values(ticket_id=None, event_id=None)
+                        .execution_options(synchronize_session=False))
+    return found
+
+
 def content(*, media: MediaStore, attachment: Attachment) -> bytes:
     return media.get(attachment.sha256)
 
