@@ -169,8 +169,9 @@ def _inbound(desk: Desk, acc: WeComAccount, message: dict[str, Any]) -> Inbound 
     group = message.get("chatid")
     if message.get("chattype") == "group" and isinstance(group, str) and group:
         chat = Chat(kind="group", id=group[:200])
+    msgid = message.get("msgid")
     return Inbound(platform="wecom", account=acc.name, sender=sender_of(desk, acc, user), text=text,
-                   from_speech=spoken, chat=chat, dedup_key=f"bot:{message.get('msgid', '')}",
+                   from_speech=spoken, chat=chat, dedup_key=f"bot:{msgid}" if msgid else None,
                    window=ReplyWindow(sync_deadline_s=acc.reply_deadline), passive=PassiveReply())
 
 
