@@ -79,6 +79,7 @@ def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
     md = d.client.get("/api/v1/digest.md", params={"week": "2026-03-11"}, headers=lead)
     assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
     assert "知识库缺口" in md.text and "指纹仪" in md.text and "/console/digest?week=2026-03-09" in md.text
+    assert "一次解决率" in md.text
     page = d.client.get("/console/digest", params={"week": "2026-03-09"}, headers=lead)
     assert page.status_code == 200 and "起草知识" in page.text
 

@@ -62,6 +62,7 @@ class Digest:
     csat_average: float | None
     csat_count: int
     deflection_rate: float | None
+    first_contact_rate: float | None
     daily: list[reports.Bucket]  # the week day by day: created, resolved, open at the day's end
     slowest: list[TicketLine]
     recurring: list[Cluster]
@@ -104,7 +105,8 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
     return Digest(lead=lead.id, week=week, created=this.created, created_before=last.created, resolved=this.resolved,
                   backlog=this.backlog, sla_response_met=this.sla_response_met,
                   sla_resolution_met=this.sla_resolution_met, csat_average=this.csat_average,
-                  csat_count=this.csat_count, deflection_rate=this.deflection_rate, daily=daily, slowest=slowest,
+                  csat_count=this.csat_count, deflection_rate=this.deflection_rate,
+                  first_contact_rate=this.first_contact_rate, daily=daily, slowest=slowest,
                   recurring=recurring, gaps=gaps)
 
 
@@ -207,7 +209,8 @@ def markdown(digest: Digest, t: Any, link: str) -> str:
     lines = [f"# {t('digest_title', week=digest.week.isoformat())}", "",
              t("digest_md_volume", created=digest.created, before=digest.created_before, change=change,
                resolved=digest.resolved, backlog=digest.backlog),
-             t("digest_md_sla", response=_pct(digest.sla_response_met), resolution=_pct(digest.sla_resolution_met)),
+             t("digest_md_sla", response=_pct(digest.sla_response_met), resolution=_pct(digest.sla_resolution_met),
+               first_contact=_pct(digest.first_contact_rate)),
              t("digest_md_csat", average="—" if digest.csat_average is None else f"{digest.csat_average:.1f}",
                count=digest.csat_count, deflection=_pct(digest.deflection_rate)),
              t("digest_md_daily", days=" · ".join(f"{b.start.strftime('%m-%d')} {b.created}/{b.resolved}"
