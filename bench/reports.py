@@ -33,14 +33,14 @@ from wuyou.desk.models import Branch, Ticket
 DB = "wuyou_bench_reports"
 TZ = ZoneInfo("Asia/Shanghai")
 TARGET_SECONDS = 1.0
-INDEXES = {  # migration 0007's and 0008's
+INDEXES = {  # migration 0007's and 0008's (and 0018's first_contact)
     "ix_tickets_closed_unresolved": "tickets (closed_at) WHERE resolved_at IS NULL",
     "ix_tickets_created_at": "tickets (created_at) INCLUDE (claimed_at, response_met, branch_code)",
     "ix_tickets_resolved_at": "tickets (resolved_at) INCLUDE (created_at, reopen_count, resolution_met, rating, "
-                              "branch_code)",
+                              "first_contact, branch_code)",
     "ix_tickets_branch_created": "tickets (branch_code, created_at) INCLUDE (claimed_at, response_met)",
     "ix_tickets_branch_resolved": "tickets (branch_code, resolved_at) INCLUDE (created_at, reopen_count, "
-                                  "resolution_met, rating)",
+                                  "resolution_met, rating, first_contact)",
     "ix_tickets_status": "tickets (status)",
     "ix_sla_clocks_stopped_at": "sla_clocks (stopped_at)",
 }
@@ -69,7 +69,7 @@ FILL = [
     # (first answer within an hour, resolution within a day) as the clocks below record them.
     """INSERT INTO tickets (id, reporter_id, branch_code, category_id, priority, urgency, status, team_code,
          assignee_id, title, description, channel, kb_offered, created_at, claimed_at, resolved_at, closed_at,
-         rating, reopen_count, tags, chase_count, response_met, resolution_met)
+         rating, reopen_count, tags, chase_count, response_met, resolution_met, first_contact)
        SELECT i, 'rep' || b, 'B' || b, 3 + i % 8, 'P' || (1 + i % 4), 1,
          CASE WHEN r < 0.9 THEN 'closed' WHEN r < 0.95 THEN 'claimed' ELSE 'new' END,
          'T' || (1 + b % 20), CASE WHEN r < 0.95 THEN 'eng' || (1 + i % 100) END, '打印机卡纸', '打印机卡纸',
@@ -78,7 +78,8 @@ FILL = [
          CASE WHEN r < 0.9 THEN c + rs * interval '1 second' END,
          CASE WHEN r < 0.9 THEN c + interval '3 days' END,
          CASE WHEN r < 0.45 THEN 1 + (i % 5) END, CASE WHEN r < 0.09 THEN 1 ELSE 0 END, '[]', 0,
-         CASE WHEN r < 0.95 THEN fr < 3600 END, CASE WHEN r < 0.9 THEN rs < 86400 END
+         CASE WHEN r < 0.95 THEN fr < 3600 END, CASE WHEN r < 0.9 THEN rs < 86400 END,
+         CASE WHEN r < 0.9 THEN r >= 0.09 AND i % 4 <> 0 END
        FROM (SELECT i, 1 + (i::bigint * 7919) % 2000 AS b, random() AS r, random() * 7200 AS fr,
                     600 + random() * 172800 AS rs,
                     (now() AT TIME ZONE 'UTC') - (random() * 180) * interval '1 day' AS c
