@@ -51,6 +51,7 @@ def test_the_same_fault_again_in_the_group_follows_the_open_ticket(dialog: Dialo
     again = d.say("ma.jing", "打印机卡纸 一直卡", chat=GROUP)
     assert f"#{number}" in again and "李伟 处理中" in again
     assert sorted(followers(d, number)) == ["liu.yang", "ma.jing"]
+    assert "张三（关注：刘洋、马静）" in d.say("li.wei", f"查看 {number}")  # the engineer sees who else has it
 
 
 def test_a_different_fault_or_another_chat_is_reported_as_usual(dialog: Dialog) -> None:

@@ -111,7 +111,9 @@ def cmd_show(turn: Turn, command: Command) -> None:
     clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}
     parts = [turn.t(f"show_{kind}_due", due=turn.local(c.due_at)) if c.due_at else turn.t("show_paused")
              for kind, c in clocks.items()]
+    following = tickets.reporter_side(session=turn.session, ticket=ticket)[1:]  # reported it again, or merged in
     turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority, sla=" · ".join(parts) or "—",
+             followers=turn.t("show_followers", names="、".join(p.name for p in following)) if following else "",
              status=turn.t(f"status_{ticket.status}")
              + (turn.t("show_reopens", count=ticket.reopen_count) if ticket.reopen_count else ""),
              assignee=ticket.assignee.name if ticket.assignee else turn.t("nobody"),

@@ -75,7 +75,8 @@ def first_contact(*, session: Session, ticket: Ticket, resolver: Person) -> bool
 
 def reporter_side(*, session: Session, ticket: Ticket) -> list[Person]:
     """Who hears about a ticket's progress: its reporter and the reporters of duplicates merged into it."""
-    followers = session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id)).all()
+    followers = session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id)
+                                .order_by(TicketFollower.since, TicketFollower.person_id)).all()
     return [ticket.reporter, *(f.person for f in followers if f.person_id != ticket.reporter_id)]
 
 
