@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -50,6 +50,7 @@ _BLAMED = re.compile(r"(破|烂|垃圾|智障|没用的?|有什么用的?)(机�
 # How alike (weighted Dice of the report signatures, as surge detection compares reports) a new report must be to
 # one of the reporter's recently resolved tickets to be asked whether it is that problem again.
 RECURS_AT = 0.3
+GROUP_STATUS_WITHIN = timedelta(days=30)  # a group's open tickets `进度` lists, asked in the group
 
 
 def norm(text: str) -> str:
@@ -464,16 +465,22 @@ def cmd_help(turn: Turn, command: Command | None) -> None:
 
 def cmd_status(turn: Turn, command: Command | None) -> None:
     """The reporter's unfinished tickets, then those they follow (reported in their group by someone else, or a
-    duplicate of theirs merged into)."""
-    shown = [*tickets.reported_by(session=turn.session, reporter=turn.person),
-             *tickets.followed_by(session=turn.session, person=turn.person)]
+    duplicate of theirs merged into); asked in a group chat, also the group's other open tickets."""
+    followed = tickets.followed_by(session=turn.session, person=turn.person)
+    shown = [*tickets.reported_by(session=turn.session, reporter=turn.person), *followed]
+    chat = turn.inbound.chat
+    if chat.kind != "direct" and chat.id:
+        shown += [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
+                                                  since=turn.now - GROUP_STATUS_WITHIN) if t not in shown]
     if not shown:
         turn.say("status_none")
         return
-    turn.say("status_list", count=len(shown), lines="\n".join(_status_line(turn, i, t) for i, t in enumerate(shown, 1)))
+    following = {t.id for t in followed}
+    turn.say("status_list", count=len(shown),
+             lines="\n".join(_status_line(turn, i, t, followed=t.id in following) for i, t in enumerate(shown, 1)))
 
 
-def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
+def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
     """One ticket as its reporter sees it: state in their words, who has it, what it waits for, when it is due."""
     who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
         turn.t("status_team", team=ticket.team.name) if ticket.team else "")
@@ -487,6 +494,6 @@ def _status_line(turn: Turn, index: int, ticket: Ticket) -> str:
         who += turn.t("status_due", due=turn.local(due))
     title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
     if ticket.reporter_id != turn.person.id:
-        title += turn.t("followed_mark", reporter=ticket.reporter.name)
+        title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)
     return turn.t("status_line", index=index, ticket=ticket.id, title=title,
                   created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)
