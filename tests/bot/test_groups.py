@@ -128,3 +128,10 @@ def test_a_photo_sent_with_the_report_goes_with_it(dialog: Dialog) -> None:
     with d.desk.sessions() as session:
         assert attachments.of_ticket(session=session, ticket_id=number) == []
         assert [a.name for a in attachments.of_ticket(session=session, ticket_id=own)] == ["jam.png"]
+
+
+def test_the_group_is_told_whom_the_ticket_is_assigned_to(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    d.say("zhao.min", f"转派 {number} 李伟")  # the lead assigns it; he has not taken it yet
+    assert "已派给 李伟，等待接单" in d.say("liu.yang", "打印机又卡纸了", chat=GROUP)

@@ -71,8 +71,9 @@ def follow_instead(turn: Turn, text: str, *, category_id: int | None) -> bool:
     attachments.link(session=turn.session, ids=staged, person=turn.person, ticket_id=ticket.id, event_id=event.id)
     turn.dialogue = Dialogue(text=text, choices=[f"/separate {ticket.id}"])
     holder = ticket.assignee.name if ticket.assignee is not None else None
+    state = turn.t("group_ticket_queued") if holder is None else turn.t(
+        "group_ticket_assigned" if ticket.status == "new" else "group_ticket_held", engineer=holder)
     turn.say("group_already_reported", ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,
-             when=turn.local(ticket.created_at),
-             state=turn.t("group_ticket_held", engineer=holder) if holder else turn.t("group_ticket_queued"),
+             when=turn.local(ticket.created_at), state=state,
              buttons=(Button(turn.t("btn_separate"), "1"),))
     return True
