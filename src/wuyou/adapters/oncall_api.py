@@ -18,7 +18,7 @@ from wuyou.adapters.org_api import AwayOut, require_staff
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Team
-from wuyou.desk.org import is_away, may_mark_away, team_members
+from wuyou.desk.org import away_markable, is_away, team_members
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["org"])
 
@@ -47,6 +47,7 @@ def roster(request: Request, person: Caller) -> list[TeamOnCall]:
     now, tz = desk.clock(), desk.bot.tz
     out = []
     with desk.sessions() as session:
+        markable = away_markable(session=session, by=person)  # (once: not a query per member)
         for team in session.scalars(select(Team).order_by(Team.code)):
             rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
             members = team_members(session=session, team_code=team.code)
@@ -58,5 +59,5 @@ def roster(request: Request, person: Caller) -> list[TeamOnCall]:
                 away=[AwayOut(person=p.id, name=p.name, since=p.away_from, until=p.away_until, note=p.away_note)
                       for p in members if is_away(p, now)],
                 members=[Someone(id=p.id, name=p.name) for p in members
-                         if may_mark_away(session=session, by=person, person=p)]))
+                         if markable is None or p.id in markable]))
     return out

@@ -514,17 +514,22 @@ def present(people: Sequence[Person], now: datetime) -> list[Person]:
     return here or list(people)
 
 
+def away_markable(*, session: Session, by: Person) -> set[str] | None:
+    """Whom `by` may mark away: anyone (None) for an admin; else staff themselves and, for a lead, the members of
+    the teams they lead."""
+    if by.role == "admin":
+        return None
+    markable = {by.id} if by.role != "reporter" else set()
+    if by.role == "lead":
+        markable.update(session.scalars(select(TeamMember.person_id).join(Team, Team.code == TeamMember.team_code)
+                                        .where(Team.lead_id == by.id)))
+    return markable
+
+
 def may_mark_away(*, session: Session, by: Person, person: Person) -> bool:
     """Staff themselves; admins anyone; a lead the members of the teams they lead."""
-    if by.id == person.id:
-        return by.role != "reporter"
-    if by.role == "admin":
-        return True
-    if by.role != "lead":
-        return False
-    led = select(Team.code).where(Team.lead_id == by.id)
-    return session.scalar(select(TeamMember.person_id).where(
-        TeamMember.team_code.in_(led), TeamMember.person_id == person.id).limit(1)) is not None
+    markable = away_markable(session=session, by=by)
+    return markable is None or person.id in markable
 
 
 def set_away(*, session: Session, person: Person, until: datetime | None, note: str | None, now: datetime,
