@@ -1,5 +1,6 @@
 """A fake WeCom API server on 127.0.0.1: tokens, messages, template-card updates and app group chats,
-recording every call; it can fail the next N sends with HTTP 500."""
+recording every call; it can fail the next N sends with HTTP 500. It also serves the encrypted media links of AI
+bot callbacks (`bot_media`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class FakeWeCom:
             "LiuYang": {"userid": "LiuYang", "name": "刘洋", "department": [2]},
         }
         self.departments = {2: "济南历下营业厅"}
+        self.bot_media: dict[str, bytes] = {}  # what an AI bot's media links serve (already encrypted), by name
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,13 @@ class FakeWeCom:
                 elif path == "/cgi-bin/department/get":
                     dept = int(parse_qs(urlparse(self.path).query).get("id", ["0"])[0])
                     self._reply({"errcode": 0, "department": {"id": dept, "name": fake.departments.get(dept, "")}})
+                elif path.startswith("/aibot/media/") and path.removeprefix("/aibot/media/") in fake.bot_media:
+                    data = fake.bot_media[path.removeprefix("/aibot/media/")]
+                    self.send_response(200)
+                    self.send_header("content-type", "application/octet-stream")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                 elif path == "/cgi-bin/media/get":
                     self.send_response(200)
                     self.send_header("content-type", "image/png")

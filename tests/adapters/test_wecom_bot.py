@@ -18,9 +18,10 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from tests.adapters.fake_wecom import FakeWeCom
 from tests.dialog import Dialog
 from tests.incident_org import import_incident_org
+from wuyou.adapters import wecom_bot_media as bot_media
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.incidents.models import IncidentEvent
-from wuyou.desk.models import Ticket
+from wuyou.desk.models import Attachment, Ticket
 
 BOT_TOKEN = "aibotToken42"
 BOT_AES = "Zy0123456789abcdefghijklmnopqrstuvwxyzABCDE"  # 43 characters, as WeCom generates them
@@ -192,3 +193,66 @@ def test_a_late_answer_goes_through_the_app(d: Dialog, fake_wecom: FakeWeCom) ->
     assert bot.say("ZhangSan", "进度", chat=BRANCH_GROUP) == ""
     d.desk.deliverer.run_once()
     assert any("没办完" in str(m) for m in fake_wecom.sent_to("ZhangSan"))
+
+
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 3  # a JPEG's first bytes, then anything
+PDF = b"%PDF-1.4 an error log"
+
+
+def media_link(fake: FakeWeCom, name: str, content: bytes, key: str = BOT_AES) -> dict[str, str]:
+    """What WeCom puts in a callback for a picture or file: a link to the content, encrypted with the bot's key."""
+    fake.bot_media[name] = bot_media.encrypt(content, bot_media.aes_key(key))
+    return {"url": f"{fake.url}/aibot/media/{name}"}
+
+
+def stored(d: Dialog) -> list[Attachment]:
+    with d.desk.sessions() as session:
+        return list(session.scalars(select(Attachment).order_by(Attachment.id)))
+
+
+def test_photos_and_files_sent_to_the_bot_go_with_the_report(d: Dialog, fake_wecom: FakeWeCom) -> None:
+    bot = Bot(d)
+    # In a group, a photo comes with the words in a mixed message; it is kept for the report the dialogue files.
+    mixed = {**bot.message("ZhangSan", "", chat=BRANCH_GROUP), "msgtype": "mixed", "mixed": {"msg_item": [
+        {"msgtype": "text", "text": {"content": "@无忧服务台 报修"}},
+        {"msgtype": "image", "image": media_link(fake_wecom, "p1", PHOTO)}]}}
+    assert "选个分类" in bot.answer(bot.post(mixed))
+    bot.say("ZhangSan", "1", chat=BRANCH_GROUP)
+    bot.say("ZhangSan", "1", chat=BRANCH_GROUP)
+    number = int(re.findall(r"#(\d+)", bot.say("ZhangSan", "打印机卡纸 照片里是报错", chat=BRANCH_GROUP))[0])
+    (photo,) = stored(d)
+    assert (photo.ticket_id, photo.kind, photo.content_type, photo.person_id) == (number, "image", "image/jpeg",
+                                                                              "zhang.san")
+    assert d.desk.bot.media.get(photo.sha256) == PHOTO  # decrypted, byte for byte
+
+    # 1:1, a file on its own: no ticket is waiting for one, so it is kept for the next report and the bot asks what
+    # is wrong.
+    file_message = {**bot.message("ZhangSan", ""), "msgtype": "file", "file": media_link(fake_wecom, "f1", PDF)}
+    assert "收到 1 个附件" in bot.answer(bot.post(file_message))
+    assert [(a.kind, a.content_type, a.ticket_id) for a in stored(d)][1:] == [("file", "application/pdf", None)]
+
+    # A link whose content is not encrypted with the bot's key (or is gone) is not taken; the words still count.
+    broken = {**bot.message("LiuYang", "", chat=BRANCH_GROUP), "msgtype": "mixed", "mixed": {"msg_item": [
+        {"msgtype": "text", "text": {"content": "@无忧服务台 进度"}},
+        {"msgtype": "image", "image": media_link(fake_wecom, "p2", PHOTO, key="K" * 43)},
+        {"msgtype": "image", "image": {"url": f"{fake_wecom.url}/aibot/media/expired"}}]}}
+    assert f"#{number}" in bot.answer(bot.post(broken))  # the group's open ticket
+    assert len(stored(d)) == 2
+
+
+def test_the_media_cipher() -> None:
+    key = bot_media.aes_key(BOT_AES)
+    for content in (b"", b"x", b"y" * 32, PHOTO):
+        sealed = bot_media.encrypt(content, key)
+        assert len(sealed) % 32 == 0 and sealed != content
+        assert bot_media.decrypt(sealed, key) == content
+    with pytest.raises(bot_media.MediaError):
+        bot_media.decrypt(bot_media.encrypt(PHOTO, key), bot_media.aes_key("K" * 43))
+    for broken in (b"", b"abc", bytes(48)):
+        with pytest.raises(bot_media.MediaError):
+            bot_media.decrypt(broken, key)
+    with pytest.raises(bot_media.MediaError):
+        bot_media.aes_key("too short")
+    assert bot_media.kind_of(PHOTO) == ("image/jpeg", "jpg") and bot_media.kind_of(PDF)[0] == "application/pdf"
+    assert bot_media.kind_of(b"RIFF\0\0\0\0WEBPVP8 ")[0] == "image/webp"
+    assert bot_media.kind_of(b"plain text") == ("application/octet-stream", "bin")

@@ -75,14 +75,25 @@ telegram_updates = st.fixed_dictionaries(
               "edited_message": json_values})
 
 
+# Media links that fail fast (nothing listens on port 9 of 127.0.0.1; the others are not URLs one can fetch).
+media_links = st.fixed_dictionaries(
+    {"url": st.one_of(st.sampled_from(["http://127.0.0.1:9/m", "https://", "http://[::1", "ftp://x/y", ""]),
+                      st.text(max_size=40).map(lambda t: "http://127.0.0.1:9/" + t), st.text(max_size=40))},
+    optional={"aeskey": st.one_of(st.text(max_size=50), st.just(AES_KEY))})
+mixed_parts = st.fixed_dictionaries({"msg_item": st.lists(st.one_of(
+    st.fixed_dictionaries({"msgtype": st.just("text"), "text": st.fixed_dictionaries({"content": values})}),
+    st.fixed_dictionaries({"msgtype": st.just("image"), "image": st.one_of(media_links, json_values)}),
+    json_values), max_size=4)})
 ai_bot_messages = st.fixed_dictionaries(
     {"msgid": st.text(max_size=20), "msgtype": st.sampled_from(["text", "voice", "mixed", "stream", "event", "image",
-                                                               ""])},
+                                                               "file", ""])},
     optional={"from": st.one_of(st.fixed_dictionaries({"userid": st.sampled_from(["LiWei", "nobody", ""])}),
                                 json_values),
               "chattype": st.sampled_from(["single", "group", "x"]), "chatid": json_values,
               "text": st.one_of(st.fixed_dictionaries({"content": values}), json_values),
-              "voice": json_values, "mixed": json_values, "stream": json_values, "event": json_values})
+              "image": st.one_of(media_links, json_values), "file": st.one_of(media_links, json_values),
+              "voice": json_values, "mixed": st.one_of(mixed_parts, json_values), "stream": json_values,
+              "event": json_values})
 
 
 def _inner(fields: dict[str, str], sender: str, to: str) -> str:
@@ -146,6 +157,10 @@ def properties(client: TestClient) -> list[Callable[..., None]]:
 
     @given(st.one_of(ai_bot_messages, json_values), st.booleans())
     @example({"msgtype": "text", "from": "LiWei", "text": ["x"]}, False)
+    @example({"msgid": "i", "msgtype": "image", "from": {"userid": "LiWei"}, "image": {"url": "http://[::1"}}, False)
+    @example({"msgid": "m", "msgtype": "mixed", "from": {"userid": "LiWei"}, "chattype": "group", "chatid": "g",
+              "mixed": {"msg_item": [{"msgtype": "image", "image": {"url": "http://127.0.0.1:9/m", "aeskey": "?"}},
+                                     {"msgtype": "image", "image": {"url": "http://127.0.0.1:9/m"}}, 7]}}, False)
     def wecom_bot_signed(message: Any, as_text: bool) -> None:
         now, nonce = int(time.time()), secrets.token_hex(5)
         plain = str(message) if as_text else json.dumps(message, ensure_ascii=False)

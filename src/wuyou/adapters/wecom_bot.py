@@ -14,6 +14,9 @@ The answer goes back as the passive reply — a finished stream message (markdow
 answer to a message — when the engine answers within `reply_deadline`; otherwise the engine queues it through the
 outbox (to the person, through the app) in the transaction of the message's effects, and the request is answered
 empty once that is committed (WeCom delivers again what gets no answer at all).
+
+Pictures and files (a photo 1:1, or with words in a group's mixed message) are fetched and decrypted before the
+engine sees the message (wecom_bot_media), and go with the report like the app chat's photos.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sqlalchemy.exc import OperationalError
 from wechatpy.enterprise.crypto import WeChatCrypto  # type: ignore[import-untyped]
 from wechatpy.exceptions import InvalidSignatureException  # type: ignore[import-untyped]
 
+from wuyou.adapters import wecom_bot_media as bot_media
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.channels import WeComAccount
 from wuyou.adapters.webhooks import check_fresh, read_body, refuse_for_redelivery
@@ -162,16 +166,16 @@ def _inbound(desk: Desk, acc: WeComAccount, message: dict[str, Any]) -> Inbound 
         items = _part(message, "mixed").get("msg_item")
         text = " ".join(str(_part(i, "text").get("content", "")) for i in (items if isinstance(items, list) else [])
                         if isinstance(i, dict) and i.get("msgtype") == "text")
-    # Images and files come as links the bot must decrypt: not taken here (the app's 1:1 chat takes photos); the
-    # engine answers an empty message politely.
     text = _MENTION.sub("", text, count=1).strip()
+    msgid = message.get("msgid")
+    media = tuple(bot_media.fetch(kind_, item, bot_key=acc.bot_aes_key or "")
+                  for kind_, item in bot_media.media_items(message))
     chat = Chat(kind="direct", id=user)
     group = message.get("chatid")
     if message.get("chattype") == "group" and isinstance(group, str) and group:
         chat = Chat(kind="group", id=group[:200])
-    msgid = message.get("msgid")
     return Inbound(platform="wecom", account=acc.name, sender=sender_of(desk, acc, user), text=text,
-                   from_speech=spoken, chat=chat, dedup_key=f"bot:{msgid}" if msgid else None,
+                   from_speech=spoken, attachments=media, chat=chat, dedup_key=f"bot:{msgid}" if msgid else None,
                    window=ReplyWindow(sync_deadline_s=acc.reply_deadline), passive=PassiveReply())
 
 
