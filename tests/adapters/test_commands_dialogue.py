@@ -245,3 +245,43 @@ def test_no_with_more_words_files_the_ticket_in_the_articles_category(dialog: Di
     assert "选个分类" in listed and "1. 终端设备 › 打印机" in listed, listed
     d.say("ma.jing", "1")
     assert "已报修 ✅" in d.say("ma.jing", "1") and d.ticket(number + 1)["category"] == "终端设备 › 打印机"
+
+
+def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dialog) -> None:
+    d = dialog
+    menu = d.say("zhang.san", "/new")
+    assert "0. 其他 / 说不清是哪类" in menu
+    assert d.last["replies"][-1]["buttons"][-1] == {"label": "其他 / 说不清", "action": "0"}
+    assert "说不清是哪类就回复 0" in d.say("zhang.san", "哪个呢")  # neither a number nor words about the fault
+    assert "分类由工程师来定" in d.say("zhang.san", "不知道选哪个")
+    d.say("zhang.san", "1")
+    filed = d.say("zhang.san", "柜台叫号屏不亮了")
+    n = int(filed.split("#")[1].split()[0])
+    assert "其他 / 说不清" in filed
+    assert (d.ticket(n)["category"], d.ticket(n)["team"]) == (None, "jn-terminal")  # the team nearest the branch
+
+    # The engineer lists the catalog, picks by number; a name that fits one leaf works at once.
+    listed = d.say("li.wei", f"分类 {n}")
+    assert "1. 终端设备 › 打印机" in listed and "改成哪个分类" in listed
+    assert "已改为 终端设备 › POS机" in d.say("li.wei", "2")
+    assert d.ticket(n)["category"] == "终端设备 › POS机"
+    moved = d.say("li.wei", f"分类 {n} 断网")  # a category of HQ's network team: the transfer is suggested
+    assert "已改为 网络 › 网点断网" in moved and f"转派 {n} hq-network" in moved
+    assert d.ticket(n)["team"] == "jn-terminal"
+    unknown = d.say("li.wei", f"/category {n} 空调")
+    assert "没有叫“空调”的分类" in unknown and "1. 终端设备 › 打印机" in unknown
+    kinds = [(e["kind"], e["data"]["to"], e["public"]) for e in d.ticket(n)["timeline"] if e["kind"] == "category"]
+    assert kinds == [("category", "终端设备 › POS机", False), ("category", "网络 › 网点断网", False)]
+    assert "工程师用的命令" in d.say("zhang.san", f"分类 {n} 打印机")
+
+    # The API: by path or name, none, refused when unknown or ambiguous, staff only.
+    auth = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    url = f"/api/v1/tickets/{n}/category"
+    by_path = d.client.post(url, json={"category": "终端设备/打印机"}, headers=auth)
+    assert by_path.json()["category"] == "终端设备 › 打印机"
+    assert d.client.post(url, json={"category": None}, headers=auth).json()["category"] is None
+    assert d.client.post(url, json={"category": "空调"}, headers=auth).status_code == 422
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.post(url, json={"category": "VPN"}, headers=reporter).status_code == 403
+    outsider = {"Authorization": f"Bearer {d.token('sun.li')}"}  # Qingdao's engineer, a Jinan ticket
+    assert d.client.post(url, json={"category": "VPN"}, headers=outsider).status_code == 404

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from tests.conftest import shared
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk import sla, tickets
-from wuyou.desk.errors import OrgFileError
+from wuyou.desk import sla, tickets, working
+from wuyou.desk.errors import NotFound, OrgFileError
 from wuyou.desk.models import Category, Person, Ticket
 from wuyou.desk.org import import_org
 
@@ -125,6 +125,41 @@ def test_sla_policies_are_chosen_by_the_same_conditions(desk: Desk) -> None:
         assert sla.policy_for(session=s, ticket=s.get(Ticket, printer_qd.id)).name == "青岛 P3"  # type: ignore[arg-type]
         assert sla.policy_for(session=s, ticket=s.get(Ticket, printer_jn.id)).name == "P3"  # type: ignore[arg-type]
         assert sla.due(session=s, ticket_id=pos.id, kind="response") == datetime(2025, 3, 10, 10, 10, tzinfo=SH)
+
+
+def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_its_sla(desk: Desk) -> None:
+    doc = sample()
+    doc["catalog"][0]["children"][1]["sla"] = {"response": "10m", "resolution": "2h"}  # 终端设备/POS机
+    doc["routing"] = [{"name": "其他 待分类", "when": {"category": ["none"]}, "then": {"tags": ["待分类"]}},
+                      {"name": "POS 标记", "when": {"category": ["终端设备/POS机"]}, "then": {"tags": ["pos"]}}]
+    load(desk, doc)
+    with desk.sessions() as s:
+        reporter, engineer = s.get(Person, "ma.jing"), s.get(Person, "sun.li")
+        assert reporter is not None and engineer is not None
+        # The reporter could not tell what it is: the team nearest the branch gets it (Qingdao's, not HQ's).
+        ticket = tickets.open_ticket(session=s, reporter=reporter, category=None, urgency=1,
+                                     description="柜台那个屏幕不亮了", channel="http", now=MONDAY_10)
+        assert (ticket.team_code, ticket.tags, ticket.priority) == ("qd-terminal", ["待分类"], "P3")
+        assert sla.due(session=s, ticket_id=ticket.id, kind="response") == datetime(2025, 3, 10, 11, 0, tzinfo=SH)
+        pos = next(c for c in s.scalars(select(Category).where(Category.name == "POS机")))
+        later = datetime(2025, 3, 10, 10, 20, tzinfo=SH)
+        working.set_category(session=s, ticket_id=ticket.id, person=engineer, category=pos, now=later)
+        assert ticket.category_id == pos.id and ticket.team_code == "qd-terminal"  # the team stays
+        # The running clocks take POS's own targets (10 min to respond, 2 h to resolve), keeping the time used.
+        clocks = {c.kind: c for c in sla.active(session=s, ticket_id=ticket.id)}
+        assert {k: (c.policy, c.target_seconds) for k, c in clocks.items()} == {
+            "response": ("终端设备/POS机", 600), "resolution": ("终端设备/POS机", 7200)}
+        assert clocks["response"].consumed_seconds == 20 * 60
+        (event,) = [e for e in tickets.timeline(session=s, ticket_id=ticket.id) if e.kind == "category"]
+        assert (event.actor_id, event.public, event.data) == ("sun.li", False, {"from": "—", "to": "终端设备 › POS机"})
+        working.set_category(session=s, ticket_id=ticket.id, person=engineer, category=pos, now=later)  # no change
+        assert len([e for e in tickets.timeline(session=s, ticket_id=ticket.id) if e.kind == "category"]) == 1
+        # A ticket of a region the engineer does not serve is not found.
+        other = tickets.open_ticket(session=s, reporter=s.get(Person, "zhang.san"),  # type: ignore[arg-type]
+                                    category=None, urgency=1, description="x", channel="http", now=MONDAY_10)
+        assert other.team_code == "jn-terminal"
+        with pytest.raises(NotFound):
+            working.set_category(session=s, ticket_id=other.id, person=engineer, category=pos, now=later)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ transaction, so the reporter hears about it in their chat exactly as if it had b
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import (
     MAX_ID,
     Ask,
+    CategoryChange,
     Info,
     Merge,
     NewTicket,
@@ -49,7 +49,7 @@ from wuyou.desk.errors import (
     NotServing,
     TooSoon,
 )
-from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
+from wuyou.desk.models import Category, Person, SlaClock, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 POLL_SECONDS = 1.0
@@ -121,13 +121,7 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
                     reporter.branch is None or reporter.branch.region_code not in regions)):
                 raise HTTPException(status_code=404, detail="no such reporter (or not one you serve)")
         assert reporter is not None
-        category = None
-        if body.category:
-            wanted = [part.strip() for part in re.split(r"[/›]", body.category)]
-            category = next((c for c in org.leaf_categories(session=session)
-                             if [c.parent.name if c.parent else None, c.name] == wanted), None)
-            if category is None:
-                raise HTTPException(status_code=422, detail=f"no category '{body.category}'")
+        category = _leaf(session, body.category) if body.category else None
         ticket = tickets.open_ticket(session=session, reporter=reporter, category=category, urgency=body.urgency,
                                      description=body.description, channel="api", now=desk.clock(),
                                      title=body.title, tz=str(desk.bot.tz), group_for=desk.bot.group_for)
@@ -206,6 +200,26 @@ def priority(ticket_id: TicketId, body: Priority, request: Request, person: Call
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.set_priority(
         session=s, ticket_id=ticket_id, person=person, priority=body.priority, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/category")
+def category(ticket_id: TicketId, body: CategoryChange, request: Request, person: Caller) -> dict[str, Any]:
+    """Put the ticket in another catalog leaf, or none (its running SLA clocks follow; the team stays)."""
+    _staff(person)
+
+    def act(session: Session) -> None:
+        leaf = _leaf(session, body.category) if body.category else None
+        working.set_category(session=session, ticket_id=ticket_id, person=person, category=leaf, now=_now(request))
+    return _act(request, person, ticket_id, act)
+
+
+def _leaf(session: Session, name: str) -> Category:
+    """The one catalog leaf `name` means (a path or a name), else 422."""
+    found = org.find_leaf(session=session, text=name)
+    if len(found) != 1:
+        raise HTTPException(status_code=422, detail=f"no category '{name}'" if not found else
+                            f"'{name}' fits several categories: {', '.join(c.path for c in found)}")
+    return found[0]
 
 
 @router.post("/tickets/{ticket_id}/merge")

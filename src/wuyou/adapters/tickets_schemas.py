@@ -56,6 +56,11 @@ class Priority(BaseModel):
     priority: Literal["P1", "P2", "P3", "P4"]
 
 
+class CategoryChange(BaseModel):
+    category: str | None = Field(max_length=200,
+                                 description="a catalog leaf by path (终端设备/打印机) or name (打印机); null: none")
+
+
 class Merge(BaseModel):
     into: int = Field(ge=1, le=MAX_ID, description="the main ticket's number")
 

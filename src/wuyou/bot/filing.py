@@ -42,11 +42,11 @@ def ask_category(turn: Turn, *, intro: str) -> None:
         return
     recommended = recommended_leaf(turn, leaves)
     lines = "\n".join(
-        f"{i}. {c.path}{turn.t('recommended_mark') if c.id == recommended else ''}"
-        for i, c in enumerate(leaves, 1)
+        [f"{i}. {c.path}{turn.t('recommended_mark') if c.id == recommended else ''}"
+         for i, c in enumerate(leaves, 1)] + [turn.t("category_other_line")]
     )
     turn.dialogue.step = "category"
-    buttons = tuple(Button(c.path, str(i)) for i, c in enumerate(leaves, 1))
+    buttons = (*(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)), Button(turn.t("category_other"), "0"))
     # A major incident is open where the reporter works: maybe that is what they report (Statuspage's banner).
     nearby = incidents.nearby(turn) if turn.dialogue.text and turn.dialogue.incident is None else None
     if nearby is not None:
@@ -88,14 +88,25 @@ def _chosen_leaf(leaves: Sequence[Category], text: str) -> Category | None:
     return named[0] if len(named) == 1 else None
 
 
+# "None of these" / "I can't tell" to the category menu: the ticket goes without one, to the team nearest the branch.
+_UNSURE = re.compile(r"^(0|其他|其它|别的|都不是|都不对|没有|不知道|不清楚|说不清|说不好|不确定|不好说|不懂|"
+                     r"other|others|none|not sure|don'?t know|no idea)"
+                     r"(的|啊|呀|吧|了|哦|诶|欸|选哪个|选哪一个|是哪个|是哪类|是哪一类|哪一类|\s*which( one)?)*"
+                     r"[\s。.!！?？~～]*$", re.I)
+
+
 def on_category(turn: Turn, text: str) -> None:
     if turn.dialogue.incident is not None and _IT_IS.match(text) and _into_offered_incident(turn):
         return
     leaves = leaf_categories(session=turn.session)
     chosen = _chosen_leaf(leaves, text)
     if chosen is None:
+        if _UNSURE.match(text.strip()):
+            turn.dialogue.category_id = None
+            ask_urgency(turn, intro=turn.t("category_left_open"))
+            return
         if not _more_about_it(turn, text):
-            turn.say("pick_a_number", count=len(leaves))
+            turn.say("pick_a_category", count=len(leaves))
         return
     if _alerted(turn, chosen):
         return
@@ -253,7 +264,8 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
     follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
     turn.say("ticket_created", ticket=ticket.id, follows=follows,
-             category=ticket.category.path if ticket.category else "—", priority=ticket.priority, routed=routed)
+             category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,
+             routed=routed)
 
 
 def cmd_new(turn: Turn, command: Command | None) -> None:

@@ -1,4 +1,4 @@
-"""Engineer commands for working a ticket: release, note, ask, reply, transfer, priority, merge."""
+"""Engineer commands for working a ticket: release, note, ask, reply, transfer, priority, category, merge."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import working
+from wuyou.desk import tickets, working
 from wuyou.desk.errors import NotServing
-from wuyou.desk.org import PRIORITIES
+from wuyou.desk.org import PRIORITIES, find_leaf, leaf_categories
+from wuyou.desk.routing import route_team
 from wuyou.desk.scope import ticket_for_staff
 
 if TYPE_CHECKING:
@@ -107,6 +108,32 @@ def cmd_priority(turn: Turn, command: Command) -> None:
         return
     working.set_priority(session=turn.session, ticket_id=number, person=turn.person, priority=wanted, now=turn.now)
     turn.say("priority_ok", ticket=number, priority=wanted)
+
+
+def cmd_category(turn: Turn, command: Command) -> None:
+    """`分类 N 打印机`: put the ticket in that catalog leaf; `分类 N` alone (or a name that fits several) lists them."""
+    if (number := _number(turn, command, "分类")) is None:
+        return
+    wanted = command.rest.strip()
+    leaves = leaf_categories(session=turn.session)
+    found = leaves if not wanted else find_leaf(session=turn.session, text=wanted)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(leaves):
+        found = [leaves[int(wanted) - 1]]
+    if len(found) != 1:
+        options = found or leaves
+        turn.dialogue.choices = [f"/category {number} {leaves.index(c) + 1}" for c in options[:9]]
+        intro = turn.t("category_unknown", name=wanted) if wanted and not found else ""
+        turn.say("category_pick", ticket=number, intro=intro,
+                 lines="\n".join(f"{i}. {c.path}" for i, c in enumerate(options[:9], 1)),
+                 buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(options[:9], 1)))
+        return
+    ticket = working.set_category(session=turn.session, ticket_id=number, person=turn.person, category=found[0],
+                                  now=turn.now)
+    suggested = route_team(session=turn.session, category=found[0], branch=ticket.branch)
+    hint = turn.t("category_team_hint", team=suggested.name, code=suggested.code, ticket=number) \
+        if suggested is not None and ticket.status in tickets.OPEN_STATUSES and suggested.code != ticket.team_code \
+        else ""
+    turn.say("category_ok", ticket=number, category=found[0].path, hint=hint)
 
 
 def cmd_merge(turn: Turn, command: Command) -> None:

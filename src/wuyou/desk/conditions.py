@@ -3,7 +3,8 @@
 A condition set is a mapping; every key present must hold (AND), and a list value holds when any of
 its items does (OR):
 
-    category: [终端设备/POS机, 网络]   # a leaf by path, or a top-level category and everything under it
+    category: [终端设备/POS机, 网络]   # a leaf by path, or a top-level category and everything under it;
+                                    # none: a ticket without one (the reporter chose 其他 / 说不清)
     priority: [P1, P2]
     branch:   [JN-001]
     region:   [SD]                  # the branch's region or any region above it
@@ -22,6 +23,7 @@ from typing import Any
 
 from wuyou.desk.errors import DeskError
 
+NO_CATEGORY = "none"
 KEYS = ("category", "priority", "branch", "region", "keywords", "channel", "urgency", "hours")
 
 
@@ -68,7 +70,8 @@ def matches(conditions: Mapping[str, Any], facts: Facts) -> bool:
         wanted = _items(value)
         if key == "category":
             path = facts.category.replace(" › ", "/")
-            if not any(path == w.replace(" › ", "/") or path.startswith(w.rstrip("/") + "/") for w in wanted):
+            if not any(path == w.replace(" › ", "/") or path.startswith(w.rstrip("/") + "/") if path
+                       else w.strip().lower() == NO_CATEGORY for w in wanted):
                 return False
         elif key == "priority":
             if facts.priority.upper() not in {w.upper() for w in wanted}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -434,6 +435,21 @@ def leaf_categories(*, session: Session) -> list[Category]:
 def _catalog_order(root_positions: Mapping[int, int], parent_id: int | None, position: int) -> tuple[int, int]:
     """Where a leaf stands in the catalog: its root's place, then its own."""
     return root_positions.get(parent_id or 0, 0), position
+
+
+def find_leaf(*, session: Session, text: str) -> list[Category]:
+    """The catalog leaves `text` names: its path (`终端设备/打印机`, `终端设备 › 打印机`), else the leaves whose name it
+    is, else those whose name holds it or is held in it, ignoring case (`pos` → POS机). Several when it is
+    ambiguous, none when nothing fits."""
+    wanted = [part.strip() for part in re.split(r"[/›>]", text.strip()) if part.strip()]
+    if not wanted:
+        return []
+    leaves = leaf_categories(session=session)
+    if len(wanted) > 1:
+        return [c for c in leaves if c.parent is not None and [c.parent.name, c.name] == wanted[-2:]]
+    needle = wanted[0].lower()
+    exact = [c for c in leaves if c.name.lower() == needle]
+    return exact or [c for c in leaves if needle in c.name.lower() or c.name.lower() in needle]
 
 
 def leaf_names(*, session: Session) -> dict[str, int]:

@@ -24,7 +24,8 @@ HELD = ("claimed", "in_progress", "waiting", "reopened")
 
 def route_team(*, session: Session, category: Category | None, branch: Branch | None) -> Team | None:
     """The default: the category's own team if it names one; else the team of the category's speciality
-    serving the branch's region or its nearest ancestor; else a team at the root of the region tree (HQ)."""
+    serving the branch's region or its nearest ancestor; else a team at the root of the region tree (HQ). A ticket
+    without a category (the reporter could not say: 其他) goes to the team closest to the branch, to sort out."""
     if category is not None and category.team_code:
         team = session.get(Team, category.team_code)
         if team is not None:
@@ -40,6 +41,12 @@ def route_team(*, session: Session, category: Category | None, branch: Branch | 
         at_hq = [t for t in teams if t.region_code in roots]
         if at_hq:
             return at_hq[0]
+    elif category is None and chain:
+        near = session.scalars(select(Team).where(Team.region_code.in_(chain)).order_by(Team.code)).all()
+        for code in chain:
+            for team in near:
+                if team.region_code == code:
+                    return team
     roots_q = select(Region.code).where(Region.parent_code.is_(None))
     return session.scalars(select(Team).where(Team.region_code.in_(roots_q)).order_by(Team.code)).first()
 

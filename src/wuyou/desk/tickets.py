@@ -37,6 +37,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "add_info": OPEN_STATUSES,
     "transfer": OPEN_STATUSES,
     "priority": OPEN_STATUSES,
+    "category": (*OPEN_STATUSES, "resolved", "closed"),  # the reports count by category: fixed after the fact too
     "merge": OPEN_STATUSES,
     "resolve": HELD_STATUSES,
     "confirm": ("resolved",),

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
-from wuyou.desk.models import Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
+from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
-from wuyou.desk.tickets import HELD_STATUSES, add_event, notify, require, tell_reporters
+from wuyou.desk.tickets import HELD_STATUSES, OPEN_STATUSES, add_event, notify, require, tell_reporters
 
 CHASE_INTERVAL = timedelta(minutes=30)
 
@@ -281,6 +281,27 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         sla.replan(session=session, ticket=ticket, now=now)
         add_event(session=session, ticket=ticket, kind="priority", now=now, actor=person, body=f"{before} → {priority}",
                   data={"from": before, "to": priority})
+    return ticket
+
+
+def set_category(*, session: Session, ticket_id: int, person: Person, category: Category | None,
+                 now: datetime) -> Ticket:
+    """Put the ticket in another catalog leaf (or none): the reports count it there, and its running SLA clocks take
+    the targets of the policy that now matches (a category's own targets, or a policy's category condition). The
+    team stays: moving the work is a transfer."""
+    ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
+    require(ticket, "category")
+    if (category.id if category else None) == ticket.category_id:
+        return ticket
+    before = ticket.category.path if ticket.category else "—"
+    ticket.category_id = category.id if category else None
+    ticket.category = category
+    if ticket.status in OPEN_STATUSES:
+        _touch(ticket, person, now)
+    sla.replan(session=session, ticket=ticket, now=now)
+    add_event(session=session, ticket=ticket, kind="category", now=now, actor=person,
+              body=f"{before} → {category.path if category else '—'}", public=False,
+              data={"from": before, "to": category.path if category else None})
     return ticket
 
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from wuyou.adapters.auth import SESSION_COOKIE, person_of
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
-from wuyou.desk import attachments, scope
+from wuyou.desk import attachments, org, scope
 from wuyou.desk.models import Person, Ticket
 from wuyou.desk.tickets import STATUSES
 from wuyou.i18n.catalog import DEFAULT_LOCALE, LOCALES
@@ -127,8 +127,11 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
             raise HTTPException(status_code=404, detail="no such ticket")
         files = [{"id": a.id, "name": a.name, "kind": a.kind, "speech": a.speech_text}
                  for a in attachments.of_ticket(session=session, ticket_id=ticket_id)]
+        categories = [(f"{c.parent.name}/{c.name}" if c.parent else c.name, c.path)
+                      for c in org.leaf_categories(session=session)]
+        current = ticket.category.path if ticket.category else ""
     return render(request, "ticket.html", person=person, page="tickets", title=f"#{ticket_id}",
-                  ticket_id=ticket_id, files=files)
+                  ticket_id=ticket_id, files=files, categories=categories, current_category=current)
 
 
 @router.get("/console/incidents", response_class=HTMLResponse)

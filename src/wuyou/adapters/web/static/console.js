@@ -212,7 +212,7 @@ async function pageTicket() {
     e.preventDefault();
     const body = formData(f);
     if (body.into) body.into = Number(body.into);
-    if (await act(f.dataset.act, body)) f.reset();
+    if (await act(f.dataset.act, body) && f.dataset.act !== "category") f.reset();
   }));
   await load();
   liveTickets((e) => { if (e.ticket === id) load(); });
