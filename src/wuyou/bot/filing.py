@@ -103,7 +103,7 @@ def on_category(turn: Turn, text: str) -> None:
     if chosen is None:
         if _UNSURE.match(text.strip()):
             turn.dialogue.category_id = None
-            ask_urgency(turn, intro=turn.t("category_left_open"))
+            ask_urgency(turn, intro=turn.t("category_left_open") + "\n")
             return
         if not _more_about_it(turn, text):
             turn.say("pick_a_category", count=len(leaves))

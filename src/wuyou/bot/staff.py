@@ -22,7 +22,7 @@ def _line(turn: Turn, ticket: Ticket) -> str:
         "queue_line",
         ticket=ticket.id,
         priority=ticket.priority,
-        category=ticket.category.path if ticket.category else "—",
+        category=ticket.category.path if ticket.category else turn.t("category_none"),
         branch=ticket.branch.name if ticket.branch else "—",
         reporter=ticket.reporter.name,
         title=ticket.title,
@@ -118,7 +118,8 @@ def cmd_show(turn: Turn, command: Command) -> None:
              + (turn.t("show_reopens", count=ticket.reopen_count) if ticket.reopen_count else ""),
              assignee=ticket.assignee.name if ticket.assignee else turn.t("nobody"),
              branch=ticket.branch.name if ticket.branch else "—", reporter=ticket.reporter.name,
-             category=ticket.category.path if ticket.category else "—", description=ticket.description,
+             category=ticket.category.path if ticket.category else turn.t("category_none"),
+             description=ticket.description,
              lines=lines, url=f"{turn.engine.public_url}/tickets/{ticket.id}")
 
 

@@ -110,6 +110,9 @@ def cmd_priority(turn: Turn, command: Command) -> None:
     turn.say("priority_ok", ticket=number, priority=wanted)
 
 
+MAX_LISTED = 30  # categories listed in one message; a bigger catalog's others are named ("分类 N 空调")
+
+
 def cmd_category(turn: Turn, command: Command) -> None:
     """`分类 N 打印机`: put the ticket in that catalog leaf; `分类 N` alone (or a name that fits several) lists them."""
     if (number := _number(turn, command, "分类")) is None:
@@ -120,11 +123,11 @@ def cmd_category(turn: Turn, command: Command) -> None:
     if wanted.isdigit() and 1 <= int(wanted) <= len(leaves):
         found = [leaves[int(wanted) - 1]]
     if len(found) != 1:
-        options = found or leaves
-        turn.dialogue.choices = [f"/category {number} {leaves.index(c) + 1}" for c in options[:9]]
+        options = (found or leaves)[:MAX_LISTED]
+        turn.dialogue.choices = [f"/category {number} {leaves.index(c) + 1}" for c in options]
         intro = turn.t("category_unknown", name=wanted) if wanted and not found else ""
         turn.say("category_pick", ticket=number, intro=intro,
-                 lines="\n".join(f"{i}. {c.path}" for i, c in enumerate(options[:9], 1)),
+                 lines="\n".join(f"{i}. {c.path}" for i, c in enumerate(options, 1)),
                  buttons=tuple(Button(c.path, str(i)) for i, c in enumerate(options[:9], 1)))
         return
     ticket = working.set_category(session=turn.session, ticket_id=number, person=turn.person, category=found[0],

@@ -60,6 +60,7 @@ def card(ticket: Ticket) -> dict[str, Any]:
         "team": ticket.team.name if ticket.team else "",
         "assignee": ticket.assignee.name if ticket.assignee else "",
         "history": "",  # a line about the reporter's earlier self-help, where the notice has one (`history_key`)
+        **({} if ticket.category else {"category_key": "category_none"}),  # "未分类", in the reader's language
     }
 
 
