@@ -285,3 +285,38 @@ def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dia
     assert d.client.post(url, json={"category": "VPN"}, headers=reporter).status_code == 403
     outsider = {"Authorization": f"Bearer {d.token('sun.li')}"}  # Qingdao's engineer, a Jinan ticket
     assert d.client.post(url, json={"category": "VPN"}, headers=outsider).status_code == 404
+
+
+def test_impatience_chases_and_questions_in_the_middle_of_a_report_are_answered(dialog: Dialog) -> None:
+    d = dialog
+    assert "催" not in d.say("zhang.san", "能不能快点啊 等半天了")  # nothing under way: it is taken as a report
+    d.say("zhang.san", "取消")
+    first = report(d, "zhang.san", PRINTER, "打印机不出纸")
+    d.pushed("li.wei")
+    chased = d.say("zhang.san", "能不能快点啊 等半天了")  # one ticket under way: it is chased
+    assert "已帮您催了" in chased and "李伟" in chased
+    assert f"#{first}" in d.pushed_text("li.wei")
+    assert f"#{first}" in d.say("zhang.san", "还要多久") and "预计" in d.say("zhang.san", "什么时候能修好")
+
+    # Several under way (another reporter, so as not to run into the per-minute message limit): which one?
+    one = report(d, "liu.yang", PRINTER, "打印机不出纸")
+    two = report(d, "liu.yang", POS, "POS机刷不了卡")
+    which = d.say("liu.yang", "怎么还没人来")
+    assert "催哪一张" in which and f"1. #{two}" in which and f"2. #{one}" in which
+    assert "已帮您催了" in d.say("liu.yang", "1")
+    assert f"#{two}" in d.pushed_text("li.wei")
+    assert "30 分钟内只催一次" in d.say("liu.yang", f"#{two} 怎么还没人来")  # a number names it (chased above)
+
+    # In the middle of the ticket dialogue: the question is answered, the dialogue waits where it was.
+    d.say("liu.yang", "/new")
+    aside = d.say("liu.yang", f"#{two} 怎么样了")
+    assert f"#{two}" in aside and f"#{one}" not in aside and "刚才的报修还没填完" in aside
+    assert "影响大吗" in d.say("liu.yang", "1")  # the category question, answered now
+    # At the urgency question too; and a report filed afterwards is whole.
+    mine = report(d, "ma.jing", PRINTER, "打印机不出纸")
+    d.say("ma.jing", "/new")
+    d.say("ma.jing", "2")
+    answered = d.say("ma.jing", "还要多久")
+    assert f"#{mine}" in answered and "刚才的报修还没填完" in answered
+    assert "说说情况" in d.say("ma.jing", "1")
+    assert "终端设备 › POS机" in d.say("ma.jing", "POS机刷不了卡")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions
-from wuyou.bot.commands import Command, without_mentions
+from wuyou.bot.commands import BY_NAME, Command, without_mentions
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
@@ -37,7 +37,15 @@ _NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
-_STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|what.?s the status)", re.I)
+_STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|"
+                     r"还要(等)?多久|要等多久|大概多久|什么时候(能|才能)?(来|到|好|修好|弄好|处理)|"
+                     r"what.?s the status|how long|any update)", re.I)
+# Impatience about a ticket under way ("能不能快点啊 等半天了"): with one open, it is chased (催单) as if asked.
+_IMPATIENT = re.compile(r"快点|快一点|能不能快|抓紧|"
+                        r"等(了)?(半天|好久|很久|老半天|一上午|一下午|一天|[一两三四五几]个?多?小时)|"
+                        r"怎么还没(有)?(人|来|好|修|处理|动静|回复|消息|接单)|还没人(来|管|理|处理|接)|"
+                        r"没人(来|管|理|处理|接单)|\b(hurry|still waiting)\b", re.I)
+_NUMBER = re.compile(r"#\s*(\d{1,9})")
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
 # Anger at the bot or the desk, or asking for a person (conversations/10): no articles, no new ticket — an apology
 # and the way to a person. Either a person is asked for, or the bot / the desk is blamed.
@@ -101,6 +109,8 @@ def free_text(turn: Turn) -> None:
     if (step == "description" or (step in ("category", "urgency") and not filing.more_words(text))) \
             and filing.joined_incident(turn, text):
         return
+    if step in ("category", "urgency") and _aside(turn, text):
+        return
     if step == "category":
         filing.on_category(turn, text)
         return
@@ -129,11 +139,54 @@ def free_text(turn: Turn) -> None:
     elif courtesy:  # 辛苦了 / 已经好了 👍 …, nothing else in it
         turn.say("thanks")
     elif _STATUS.search(text):
-        cmd_status(turn, None)
+        cmd_status(turn, None, only=_named(text))
     elif upset(text):
         _calm(turn, text)
-    else:
+    elif not (_IMPATIENT.search(text) and _chase_in_words(turn, text)):
         _report(turn, text)
+
+
+def _chase_in_words(turn: Turn, text: str) -> bool:
+    """"能不能快点 等半天了" with a ticket under way: chase the one it names (#1024), or the reporter's only open one;
+    with several, ask which (a number chases it). False when nothing is under way: then it is a report."""
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    named = _named(text)
+    if named is not None:
+        mine = [t for t in mine if t.id == named] or mine
+    if not mine:
+        return False
+    if len(mine) == 1:
+        following.cmd_chase(turn, Command(BY_NAME["chase"], mine[0].id, ""))
+        return True
+    turn.dialogue.choices = [f"/chase {t.id}" for t in mine[:9]]
+    turn.say("chase_which", lines="\n".join(f"{i}. #{t.id} {t.title}" for i, t in enumerate(mine[:9], 1)),
+             buttons=tuple(Button(f"#{t.id}", str(i)) for i, t in enumerate(mine[:9], 1)))
+    return True
+
+
+def _aside(turn: Turn, text: str) -> bool:
+    """A question about the reporter's tickets in the middle of the ticket dialogue ("#1002 怎么样了", "进度"): it is
+    answered, and the dialogue waits where it was."""
+    if text.isdigit() or not (_STATUS.search(text) or _IMPATIENT.search(text)):
+        return False
+    if not tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False):
+        return False
+    dialogue = turn.dialogue
+    if _STATUS.search(text):
+        cmd_status(turn, None, only=_named(text))
+    else:
+        _chase_in_words(turn, text)
+    dialogue.choices = turn.dialogue.choices
+    turn.dialogue = dialogue
+    if not dialogue.choices:  # (a question of its own asked first: which ticket to chase)
+        turn.say("dialogue_goes_on")
+    return True
+
+
+def _named(text: str) -> int | None:
+    """The ticket number a message names ("#1024 怎么样了")."""
+    found = _NUMBER.search(text)
+    return int(found.group(1)) if found else None
 
 
 def upset(text: str) -> bool:
@@ -463,9 +516,10 @@ def cmd_help(turn: Turn, command: Command | None) -> None:
     turn.say("help_staff" if tickets.is_staff(turn.person) else "help_reporter")
 
 
-def cmd_status(turn: Turn, command: Command | None) -> None:
+def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) -> None:
     """The reporter's unfinished tickets, then those they follow (reported in their group by someone else, or a
-    duplicate of theirs merged into); asked in a group chat, also the group's other open tickets."""
+    duplicate of theirs merged into); asked in a group chat, also the group's other open tickets. `only`: the one
+    of them a question named ("#1024 怎么样了"), when it is one of them."""
     followed = tickets.followed_by(session=turn.session, person=turn.person)
     shown = [*tickets.reported_by(session=turn.session, reporter=turn.person), *followed]
     chat = turn.inbound.chat
@@ -475,9 +529,11 @@ def cmd_status(turn: Turn, command: Command | None) -> None:
     if not shown:
         turn.say("status_none")
         return
+    named = [t for t in shown if t.id == only]
     following = {t.id for t in followed}
-    turn.say("status_list", count=len(shown),
-             lines="\n".join(_status_line(turn, i, t, followed=t.id in following) for i, t in enumerate(shown, 1)))
+    turn.say("status_list" if not named else "status_one", count=len(shown),
+             lines="\n".join(_status_line(turn, i, t, followed=t.id in following)
+                             for i, t in enumerate(named or shown, 1)))
 
 
 def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
