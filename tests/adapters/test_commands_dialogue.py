@@ -297,6 +297,8 @@ def test_impatience_chases_and_questions_in_the_middle_of_a_report_are_answered(
     assert "已帮您催了" in chased and "李伟" in chased
     assert f"#{first}" in d.pushed_text("li.wei")
     assert f"#{first}" in d.say("zhang.san", "还要多久") and "预计" in d.say("zhang.san", "什么时候能修好")
+    assert "催" not in d.say("zhang.san", "我们这边网特别慢 打开系统要等好久")  # a fault that takes long: a report
+    d.say("zhang.san", "取消")
 
     # Several under way (another reporter, so as not to run into the per-minute message limit): which one?
     one = report(d, "liu.yang", PRINTER, "打印机不出纸")

@@ -142,8 +142,13 @@ def free_text(turn: Turn) -> None:
         cmd_status(turn, None, only=_named(text))
     elif upset(text):
         _calm(turn, text)
-    elif not (_IMPATIENT.search(text) and _chase_in_words(turn, text)):
+    elif not (impatient(text) and _chase_in_words(turn, text)):
         _report(turn, text)
+
+
+def impatient(text: str) -> bool:
+    """Impatience about the wait ("能不能快点 等半天了"), not a fault that takes long ("打开系统要等好久")."""
+    return bool(_IMPATIENT.search(text)) and not says_fault(normalise(text))
 
 
 def _chase_in_words(turn: Turn, text: str) -> bool:
@@ -167,7 +172,7 @@ def _chase_in_words(turn: Turn, text: str) -> bool:
 def _aside(turn: Turn, text: str) -> bool:
     """A question about the reporter's tickets in the middle of the ticket dialogue ("#1002 怎么样了", "进度"): it is
     answered, and the dialogue waits where it was."""
-    if text.isdigit() or not (_STATUS.search(text) or _IMPATIENT.search(text)):
+    if text.isdigit() or not (_STATUS.search(text) or impatient(text)):
         return False
     if not tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False):
         return False
