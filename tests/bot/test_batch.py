@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.clock import TestClock
 from tests.conftest import shared
@@ -227,3 +227,29 @@ def test_a_report_like_a_ticket_its_reporter_had_resolved_is_asked_about_the_cla
     assert answers[1] is not None and "打印机卡纸" in answers[1].replies[0].text  # another problem: batched
     asked = desk.bot.receive(message("clerk00", "打印机又卡纸了")).replies[0].text
     assert "的问题又出现了吗" in asked and "新报修（关联 #" in asked, asked
+
+
+def test_a_report_like_an_open_ticket_of_its_reporter_is_asked_about_the_classic_way(desk_with_clerks: Desk) -> None:
+    desk = desk_with_clerks
+    with desk.sessions() as s:  # clerk02's printer jam is being worked on
+        person = s.get(Person, "clerk02")
+        assert person is not None
+        open_one = tickets.open_ticket(session=s, reporter=person, category=None, urgency=2, channel="http",
+                                       description="打印机卡纸 出不了凭条", now=NOW - timedelta(hours=1))
+        s.commit()
+        number = open_one.id
+    answers = batch.take(desk.bot, [message("clerk02", "打印机又卡纸了"), message("clerk03", "打印机卡纸了")])
+    assert answers[0] is None, "the same fault again while its ticket is open: asked, one message at a time"
+    assert answers[1] is not None and "打印机卡纸" in answers[1].replies[0].text
+    asked = desk.bot.receive(message("clerk02", "打印机又卡纸了")).replies[0].text
+    assert f"您已经报过类似的问题：#{number}" in asked, asked
+    added = desk.bot.receive(message("clerk02", "1", key="k1")).replies[0].text
+    assert f"已附到 #{number}" in added
+    with desk.sessions() as s:
+        events = [e for e in tickets.timeline(session=s, ticket_id=number) if e.kind == "info_added"]
+        assert [e.body for e in events] == ["打印机又卡纸了"]
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+    # "2": a new problem after all — the ordinary report (articles), not the question again.
+    desk.bot.receive(message("clerk02", "打印机又卡纸了", key="k2"))
+    other = desk.bot.receive(message("clerk02", "2", key="k3")).replies[0].text
+    assert "您已经报过" not in other and "打印机卡纸" in other, other

@@ -102,11 +102,13 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 answers[t.at] = Answer(replies_from(seen[t.key].replies, t.inbound.chat), duplicate=True,
                                        receipt=t.key)
         # Someone in a dialogue, or asked a question on a ticket, is answering it; someone reporting what a ticket of
-        # theirs resolved in the last weeks was about is asked whether it is that problem again: the classic way.
+        # theirs resolved in the last weeks (or still open) is about is asked whether it is that problem: the classic
+        # way.
         reporter_ids = [t.person.id for t in taking]
         waiting = working.waiting_among(session=session, reporter_ids=reporter_ids)
-        waiting |= {taking[at].person.id for at in reporting.recurrences(
-            session=session, reports=[(t.person.id, signatures[t.at]) for t in taking], now=now)}
+        said = [(t.person.id, signatures[t.at]) for t in taking]
+        waiting |= {taking[at].person.id for at in reporting.recurrences(session=session, reports=said, now=now)}
+        waiting |= {taking[at].person.id for at in reporting.open_alike(session=session, reports=said)}
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
         if not taking:

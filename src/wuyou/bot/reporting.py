@@ -290,7 +290,7 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
     finished dialogue or not."""
     if maintenance and notices.under_maintenance(turn, text):
         return
-    if recurrence and _recurs(turn, text):
+    if recurrence and (_recurs(turn, text) or _still_open(turn, text)):
         return
     gibberish = _gibberish(text)
     report_id: int | None = None
@@ -343,6 +343,38 @@ def recurrences(*, session: Session, reports: Sequence[tuple[str, dict[int, floa
         if best is not None and best[0] >= RECURS_AT:
             found[at] = best[1]
     return found
+
+
+def open_alike(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]]) -> dict[int, Ticket]:
+    """For reports (reporter id, report signature), by position: the reporter's unfinished ticket whose description
+    the report is most like, when as alike as `RECURS_AT` (the same fault reported again while it is worked on)."""
+    unfinished: dict[str, list[tuple[dict[int, float], Ticket]]] = {}
+    for ticket in tickets.open_reported_by(session=session, reporter_ids=list({r for r, _ in reports})):
+        unfinished.setdefault(ticket.reporter_id, []).append((signature(ticket.description), ticket))
+    found: dict[int, Ticket] = {}
+    for at, (reporter_id, mine) in enumerate(reports):
+        best = max(((similarity(mine, theirs), ticket) for theirs, ticket in unfinished.get(reporter_id, ())),
+                   key=lambda pair: pair[0], default=None)  # newest first: the newest of equals
+        if best is not None and best[0] >= RECURS_AT:
+            found[at] = best[1]
+    return found
+
+
+def _still_open(turn: Turn, text: str) -> bool:
+    """The fault of one of the reporter's unfinished tickets, reported again ("大厅打印机卡纸了" while #1003 about it
+    waits): asked before any article whether it is that one — 1 adds the words to it (its engineer hears them),
+    2 reports a new problem. No second ticket for one fault."""
+    ticket = open_alike(session=turn.session, reports=[(turn.person.id, signature(text))]).get(0)
+    if ticket is None:
+        return False
+    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
+        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
+    turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
+                             attachments=turn.dialogue.attachments)
+    turn.say("already_reported", ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
+             status=turn.t(f"reporter_status_{ticket.status}"), who=who,
+             buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+    return True
 
 
 def _recurs(turn: Turn, text: str) -> bool:

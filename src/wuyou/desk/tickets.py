@@ -524,6 +524,14 @@ def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: dat
     return list(session.scalars(stmt))
 
 
+def open_reported_by(*, session: Session, reporter_ids: Sequence[str]) -> list[Ticket]:
+    """The reporters' unfinished tickets (not yet resolved), newest first; one statement for them all."""
+    if not reporter_ids:
+        return []
+    stmt = select(Ticket).where(Ticket.reporter_id.in_(reporter_ids), Ticket.status.in_(OPEN_STATUSES))
+    return list(session.scalars(stmt.order_by(Ticket.id.desc())))
+
+
 def may_reopen(ticket: Ticket, *, now: datetime) -> bool:
     """Whether `reopen` would take the ticket: resolved and not yet closed, or closed within `REOPEN_WITHIN` of
     its resolution."""
