@@ -285,12 +285,13 @@ def _report_anyway(turn: Turn, *, maintenance: bool = True, recurrence: bool = T
 def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool = True, group: bool = True) -> None:
     """A new fault report: about a system under announced maintenance (answered with the window), the same problem
     as one of the reporter's tickets resolved in the last days (offered to reopen it), part of an open incident
-    (a known issue), the fault of an open ticket someone else opened from the same group chat (followed instead),
+    (a known issue), the fault of one of their unfinished tickets (offered to add to it), the fault of an open
+    ticket someone else opened from the same group chat (followed instead),
     else confident KB articles, else straight to a ticket. Every other report counts towards surge detection,
     finished dialogue or not."""
     if maintenance and notices.under_maintenance(turn, text):
         return
-    if recurrence and (_recurs(turn, text) or _still_open(turn, text)):
+    if recurrence and _recurs(turn, text):
         return
     gibberish = _gibberish(text)
     report_id: int | None = None
@@ -306,6 +307,8 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
             incidents.known_issue(turn, outcome.known, outcome.report, text)
             return
         report_id = outcome.report.id
+        if recurrence and _still_open(turn, text):  # (after the surge detector: a report all the same)
+            return
         if group and groups.follow_instead(turn, text, category_id=leaf):
             return
     if suggestions:
