@@ -322,3 +322,29 @@ def test_impatience_chases_and_questions_in_the_middle_of_a_report_are_answered(
     assert f"#{mine}" in answered and "刚才的报修还没填完" in answered
     assert "说说情况" in d.say("ma.jing", "1")
     assert "终端设备 › POS机" in d.say("ma.jing", "POS机刷不了卡")
+
+
+def test_engineers_words_for_taking_looking_and_resolving(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    assert "SLA：" in d.say("wang.fang", f"#{n} 什么情况")  # → 查看
+    assert "已接单" in d.say("li.wei", f"{n}我来")  # → 接单
+    assert d.ticket(n)["assignee"] == "li.wei"
+    assert "说明" in d.say("li.wei", f"{n}已解决")  # a summary is asked for
+    d.say("li.wei", f"{n} 已处理 清理了卡纸")  # → 解决 with the summary
+    assert (d.ticket(n)["status"], d.ticket(n)["resolution"]) == ("resolved", "清理了卡纸")
+    assert "清理了卡纸" in d.pushed_text("zhang.san")
+    assert "已接单" not in d.say("zhang.san", f"{n}我来")  # a reporter's words are words
+    d.say("zhang.san", "取消")
+
+    # A ticket assigned to a colleague who has not taken it yet can be taken over; they are told.
+    m = report(d, "liu.yang", PRINTER, "打印机又不出纸")
+    d.say("li.wei", f"转派 {m} 王芳")
+    assert d.ticket(m)["assignee"] == "wang.fang" and d.ticket(m)["status"] == "new"
+    d.pushed("wang.fang")
+    assert "已接单" in d.say("li.wei", f"接 {m}")
+    assert d.ticket(m)["assignee"] == "li.wei"
+    claimed = next(e for e in d.ticket(m)["timeline"] if e["kind"] == "claimed")
+    assert claimed["data"]["assigned_to"] == "wang.fang"
+    assert f"#{m} 已由 李伟 接单" in d.pushed_text("wang.fang")
+    assert "不用重复接" in d.say("wang.fang", f"接单 {m}")  # taken now: no more

@@ -248,14 +248,17 @@ def asked_at(*, session: Session, ticket: Ticket) -> datetime:
 
 
 def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) -> Ticket:
-    """Take an unclaimed ticket. Exactly one of several simultaneous claimers wins."""
+    """Take an unclaimed ticket — also one assigned to a colleague who has not taken it yet (routing's or a
+    transfer's choice, or a reopened ticket back with its engineer): they are told with the team. Exactly one of
+    several simultaneous claimers wins."""
     ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
+    assigned = ticket.assignee_id
     # The conditional update is the arbiter: it succeeds only while nobody holds the ticket.
     result = session.execute(
         update(Ticket)
         .where(
             Ticket.id == ticket_id,
-            Ticket.assignee_id.is_(None) | ((Ticket.assignee_id == engineer.id) & Ticket.claimed_at.is_(None)),
+            Ticket.assignee_id.is_(None) | Ticket.claimed_at.is_(None),
             Ticket.status.in_(TRANSITIONS["claim"]),
         )
         .values(assignee_id=engineer.id, status="claimed", claimed_at=now, last_activity_at=now)
@@ -274,7 +277,8 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         kind="claimed",
         now=now,
         actor=engineer,
-        data={"response_minutes": response_minutes},
+        data={"response_minutes": response_minutes,
+              **({"assigned_to": assigned} if assigned is not None and assigned != engineer.id else {})},
     )
     tell_reporters(session=session, event=event, ticket=ticket, template="ticket_claimed", now=now,
                    extra=sla.due_params(session=session, ticket_id=ticket.id))
@@ -283,6 +287,9 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         colleagues = [
             p for p in team_members(session=session, team_code=ticket.team_code) if p.id != engineer.id
         ]
+        if assigned is not None and assigned != engineer.id and all(p.id != assigned for p in colleagues):
+            previous = session.get(Person, assigned)  # assigned from outside the team: told all the same
+            colleagues += [previous] if previous is not None else []
         notify(
             session=session,
             event=event,
