@@ -126,6 +126,10 @@ def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page
     sync_api.expect(page.locator("#t-title")).to_contain_text(f"#{number}")
     page.click("#actions button[data-act=claim]")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("演示工程师")
+    page.select_option("#actions form[data-act=category] select", "终端设备/读卡器")  # the category was wrong
+    page.click("#actions form[data-act=category] button")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("终端设备 › 读卡器")
+    sync_api.expect(page.locator("#t-timeline")).to_contain_text("调整分类")
     page.fill("#actions form[data-act=resolve] textarea", "重新插拔了扫码枪的数据线，已恢复")
     page.click("#actions form[data-act=resolve] button")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("已解决")

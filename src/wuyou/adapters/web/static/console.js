@@ -184,7 +184,7 @@ async function pageTicket() {
   const render = (t) => {
     $("#t-title").textContent = `#${t.id} ${t.title}`;
     $("#t-facts").innerHTML = [
-      `<span class="prio ${esc(t.priority)}">${esc(t.priority)}</span>`, esc(statusLabel(t.status)), esc(t.category || "—"),
+      `<span class="prio ${esc(t.priority)}">${esc(t.priority)}</span>`, esc(statusLabel(t.status)), esc(t.category || T("category_none")),
       esc(t.branch_name || t.branch || "—"), `${esc(T("reporter"))} ${esc(t.reporter_name || t.reporter)}`,
       `${esc(T("team"))} ${esc(t.team_name || t.team || "—")}`,
       `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
