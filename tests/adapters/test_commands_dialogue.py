@@ -348,3 +348,34 @@ def test_engineers_words_for_taking_looking_and_resolving(dialog: Dialog) -> Non
     assert claimed["data"]["assigned_to"] == "wang.fang"
     assert f"#{m} 已由 李伟 接单" in d.pushed_text("wang.fang")
     assert "不用重复接" in d.say("wang.fang", f"接单 {m}")  # taken now: no more
+
+
+def test_a_low_rating_reaches_the_team_lead_and_the_reporter_is_asked_why(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 清理了卡纸")
+    d.pushed("li.wei")
+    d.pushed("zhao.min")
+    assert "打个分" in d.say("zhang.san", "解决了")
+    asked = d.say("zhang.san", "1")
+    assert "哪里不好" in asked and d.ticket(n)["rating"] == 1 and d.ticket(n)["status"] == "closed"
+    assert f"⚠️ #{n} 评分 1" in d.pushed_text("zhao.min")  # the lead of the team
+    assert "转告工程师和组长" in d.say("zhang.san", "等了一上午才有人来 而且没修好就走了")
+    assert d.ticket(n)["rating_comment"] == "等了一上午才有人来 而且没修好就走了"
+    assert "等了一上午" in d.pushed_text("li.wei") and "等了一上午" in d.pushed_text("zhao.min")
+    assert [e["kind"] for e in d.ticket(n)["timeline"]][-1] == "rating_comment"
+
+    # A good rating (or a low one with its reason said at once) asks nothing more; a good one stays with the engineer.
+    m = report(d, "liu.yang", PRINTER, "打印机不出纸")
+    d.say("li.wei", f"接单 {m}")
+    d.say("li.wei", f"解决 {m} 换了纸盒")
+    d.say("liu.yang", "解决了")
+    assert "已关闭" in d.say("liu.yang", "5 很快")
+    assert d.pushed("zhao.min") == [] and "很快" in d.pushed_text("li.wei")
+    k = report(d, "liu.yang", PRINTER, "打印机又卡纸")
+    d.say("li.wei", f"接单 {k}")
+    d.say("li.wei", f"解决 {k} 清理")
+    d.say("liu.yang", "解决了")
+    assert "已关闭" in d.say("liu.yang", "2 太慢了")
+    assert "太慢了" in d.pushed_text("zhao.min")

@@ -122,6 +122,9 @@ def free_text(turn: Turn) -> None:
         return
     if step == "lost" and _on_lost(turn, text):
         return
+    if step == "rating_why":
+        _on_rating_why(turn, text)
+        return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
     if incidents.intercept(turn, text):  # an on-call engineer's 收到 acknowledges their page first
         return
@@ -235,8 +238,26 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
     score, comment = int(match.group(1)), match.group(2).strip()
     tickets.rate(session=turn.session, ticket_id=ticket.id, reporter=turn.person, score=score,
                  comment=comment, now=turn.now)
+    if score <= tickets.LOW_RATING and not comment:  # what went wrong, in their words, for the engineer and lead
+        turn.dialogue = Dialogue(step="rating_why", ticket=ticket.id)
+        turn.say("rated_low_ask", ticket=ticket.id)
+        return True
     turn.say("rated", ticket=ticket.id, score=score)
     return True
+
+
+_NOTHING_TO_ADD = re.compile(r"^(没有|没了|不用了?|算了|没什么|无|不说了|no|nothing|never ?mind)[!！。.~～]*$", re.I)
+
+
+def _on_rating_why(turn: Turn, text: str) -> None:
+    """The answer to "what was not good?" after a low rating: kept with it, for its engineer and the team lead."""
+    number = turn.dialogue.ticket
+    turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
+    if number is None or _NOTHING_TO_ADD.match(text) or is_courtesy(text):
+        turn.say("rated", ticket=number or "", score="")
+        return
+    tickets.comment_rating(session=turn.session, ticket_id=number, reporter=turn.person, text=text, now=turn.now)
+    turn.say("rating_comment_thanks", ticket=number)
 
 
 def _confirm(turn: Turn, ticket_id: int) -> None:

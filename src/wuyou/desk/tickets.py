@@ -347,6 +347,23 @@ def _own_resolved(session: Session, ticket_id: int, reporter: Person, action: st
     return ticket
 
 
+def comment_rating(*, session: Session, ticket_id: int, reporter: Person, text: str, now: datetime) -> Ticket:
+    """What the reporter says of their rating afterwards (asked after a low one): kept with the rating, and its
+    engineer (and, for a low rating, the team lead) hear it."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.reporter_id != reporter.id or ticket.rating is None:
+        raise NotFound(f"ticket {ticket_id}")
+    text = text.strip()[:1000]
+    ticket.rating_comment = f"{ticket.rating_comment}\n{text}" if ticket.rating_comment else text
+    event = add_event(session=session, ticket=ticket, kind="rating_comment", now=now, actor=reporter, body=text,
+                      data={"score": ticket.rating})
+    lead = _lead_of(session, ticket) if ticket.rating <= LOW_RATING else None
+    people = [p for p in (ticket.assignee, lead) if p is not None]
+    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_rating_comment", now=now,
+           extra={"score": ticket.rating, "comment": text})
+    return ticket
+
+
 def confirm(*, session: Session, ticket_id: int, reporter: Person, now: datetime) -> Ticket:
     """The reporter confirms the fix; the ticket then waits for a rating."""
     ticket = _own_resolved(session, ticket_id, reporter)
@@ -409,10 +426,20 @@ def reopen(
     return ticket
 
 
+LOW_RATING = 2  # a rating this low (or lower) reaches the team lead, and the reporter is asked why
+
+
+def _lead_of(session: Session, ticket: Ticket) -> Person | None:
+    """The lead of the ticket's team, unless they are its engineer."""
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    lead = session.get(Person, team.lead_id) if team is not None and team.lead_id else None
+    return lead if lead is not None and lead.id != ticket.assignee_id else None
+
+
 def rate(
     *, session: Session, ticket_id: int, reporter: Person, score: int, comment: str, now: datetime
 ) -> Ticket:
-    """Record the reporter's 1–5 rating and close the ticket."""
+    """Record the reporter's 1–5 rating and close the ticket; a low one reaches the team lead too."""
     if not 1 <= score <= 5:
         raise ValueError("score must be 1..5")
     ticket = _own_resolved(session, ticket_id, reporter, "rate")
@@ -444,6 +471,10 @@ def rate(
             now=now,
             extra={"score": score, "comment": comment},
         )
+    lead = _lead_of(session, ticket) if score <= LOW_RATING else None
+    if lead is not None:
+        notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_rated_low", now=now,
+               extra={"score": score, "comment": comment})
     return ticket
 
 
