@@ -286,6 +286,15 @@ def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dia
     outsider = {"Authorization": f"Bearer {d.token('sun.li')}"}  # Qingdao's engineer, a Jinan ticket
     assert d.client.post(url, json={"category": "VPN"}, headers=outsider).status_code == 404
 
+    # The ticket list by category: none (uncategorised), a top-level category, a leaf by name.
+    other = report(d, "liu.yang", POS, "POS机刷不了卡")
+    def listed(category: str) -> list[int]:
+        found = d.client.get("/api/v1/tickets", params={"category": category}, headers=auth)
+        assert found.status_code == 200, found.text
+        return [t["id"] for t in found.json()["items"]]
+    assert listed("none") == [n] and listed("终端设备") == [other] and listed("POS机") == [other]
+    assert d.client.get("/api/v1/tickets", params={"category": "空调"}, headers=auth).status_code == 422
+
 
 def test_impatience_chases_and_questions_in_the_middle_of_a_report_are_answered(dialog: Dialog) -> None:
     d = dialog
@@ -379,3 +388,6 @@ def test_a_low_rating_reaches_the_team_lead_and_the_reporter_is_asked_why(dialog
     d.say("liu.yang", "解决了")
     assert "已关闭" in d.say("liu.yang", "2 太慢了")
     assert "太慢了" in d.pushed_text("zhao.min")
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    low = d.client.get("/api/v1/tickets", params={"rating_max": 2}, headers=lead).json()
+    assert [t["id"] for t in low["items"]] == [k, n]  # the unhappy ones, newest first

@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
-from wuyou.desk import scope, tickets, working
-from wuyou.desk.models import Identity, Person, Ticket
+from wuyou.desk import org, scope, tickets, working
+from wuyou.desk.conditions import NO_CATEGORY
+from wuyou.desk.models import Category, Identity, Person, Ticket
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -36,15 +37,34 @@ def list_people(request: Request) -> dict[str, list[dict[str, Any]]]:
     return {"people": people}
 
 
+def _in_category(session: Session, name: str) -> ColumnElement[bool]:
+    """Tickets in the catalog node `name` names: `none` (no category), a top-level category (all its leaves), or a
+    leaf by path or name; 422 when it names nothing, or several leaves."""
+    if name.strip().lower() == NO_CATEGORY:
+        return Ticket.category_id.is_(None)
+    top = session.scalars(select(Category).where(Category.parent_id.is_(None), Category.name == name.strip())).first()
+    if top is not None:
+        return Ticket.category_id.in_(select(Category.id).where(Category.parent_id == top.id))
+    found = org.find_leaf(session=session, text=name)
+    if len(found) != 1:
+        raise HTTPException(status_code=422, detail=f"no category '{name}'" if not found else
+                            f"'{name}' fits several categories: {', '.join(c.path for c in found)}")
+    return Ticket.category_id == found[0].id
+
+
 @router.get("/tickets")
 def list_tickets(
     request: Request, person: Caller, status: str | None = None, priority: str | None = None,
     team: str | None = None, assignee: str | None = None, branch: str | None = None, q: str | None = None,
     created_after: datetime | None = None, created_before: datetime | None = None,
+    category: Annotated[str | None, Query(max_length=200)] = None,
+    rating_max: Annotated[int | None, Query(ge=1, le=5)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """Tickets within the caller's scope, newest first. Filters: `status` (comma-separated), `priority`,
-    `team`, `assignee` (`me` for oneself), `branch`, `q` (in the title), `created_after` / `created_before`."""
+    `team`, `assignee` (`me` for oneself), `branch`, `q` (in the title), `created_after` / `created_before`,
+    `category` (a leaf by path or name, a top-level category for all under it, `none` for uncategorised),
+    `rating_max` (rated this or lower: 2 for the unhappy ones)."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         if scope.is_staff(person):
@@ -66,6 +86,10 @@ def list_tickets(
             where.append(Ticket.branch_code == branch)
         if q:
             where.append(Ticket.title.contains(q, autoescape=True))
+        if category:
+            where.append(_in_category(session, category))
+        if rating_max is not None:
+            where.append(Ticket.rating <= rating_max)
         # A time without an offset is the desk's local time.
         if created_after:
             where.append(Ticket.created_at >= (created_after if created_after.tzinfo

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import SESSION_COOKIE, person_of
 from wuyou.adapters.bootstrap import Desk
@@ -114,7 +115,16 @@ def queues_page(request: Request) -> HTMLResponse:
 
 @router.get("/console/tickets", response_class=HTMLResponse)
 def tickets_page(request: Request) -> HTMLResponse:
-    return render(request, "tickets.html", person=signed_in(request), page="tickets")
+    person = signed_in(request)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        categories = _categories(session)
+    return render(request, "tickets.html", person=person, page="tickets", categories=categories)
+
+
+def _categories(session: Session) -> list[tuple[str, str]]:
+    """The catalog's leaves as (path for the API, path to show)."""
+    return [(f"{c.parent.name}/{c.name}" if c.parent else c.name, c.path) for c in org.leaf_categories(session=session)]
 
 
 @router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
@@ -127,8 +137,7 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
             raise HTTPException(status_code=404, detail="no such ticket")
         files = [{"id": a.id, "name": a.name, "kind": a.kind, "speech": a.speech_text}
                  for a in attachments.of_ticket(session=session, ticket_id=ticket_id)]
-        categories = [(f"{c.parent.name}/{c.name}" if c.parent else c.name, c.path)
-                      for c in org.leaf_categories(session=session)]
+        categories = _categories(session)
         current = ticket.category.path if ticket.category else ""
     return render(request, "ticket.html", person=person, page="tickets", title=f"#{ticket_id}",
                   ticket_id=ticket_id, files=files, categories=categories, current_category=current)
