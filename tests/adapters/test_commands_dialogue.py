@@ -249,7 +249,8 @@ def test_no_with_more_words_files_the_ticket_in_the_articles_category(dialog: Di
 
 def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dialog) -> None:
     d = dialog
-    menu = d.say("zhang.san", "/new")
+    menu = d.say("zhang.san", "我要报修")  # (报修 / 报障 / /new, in the words people use)
+    assert menu.startswith("好的，帮您报修")
     assert "0. 其他 / 说不清是哪类" in menu
     assert d.last["replies"][-1]["buttons"][-1] == {"label": "其他 / 说不清", "action": "0"}
     assert "说不清是哪类就回复 0" in d.say("zhang.san", "哪个呢")  # neither a number nor words about the fault

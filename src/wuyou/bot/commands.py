@@ -47,7 +47,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("notice", ("发公告", "公告"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("maintenance", ("发维护通知", "维护通知", "维护窗口"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("sendnotice", (), staff=True, hidden=True),
-    Spec("new", ("报障", "报修"), staff=False),
+    Spec("new", ("报障", "报修", "我要报修", "我想报修", "我要报障", "申请报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
     Spec("chase", ("催单", "催一下"), staff=False, needs_ticket=True, ticket_optional=True),
     Spec("add", ("补充",), staff=False, needs_ticket=True, ticket_optional=True),
