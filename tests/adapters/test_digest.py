@@ -55,6 +55,9 @@ def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
     d.say("sun.li", f"接单 {fingerprint[0]}")  # 青岛终端组: the first fingerprint report is from QD-003
     resolved = d.say("sun.li", f"解决 {fingerprint[0]} 重新插拔指纹仪的 USB 线，重装指纹仪驱动后恢复")
     assert f"#{fingerprint[0]}" in resolved and "解决" in resolved, resolved
+    clock.set(at(13, "15:00"))  # its reporter is not happy
+    d.say(REPORTERS[-1], "解决了")
+    assert "已关闭" in d.say(REPORTERS[-1], "1 修了两次才好")
 
     # Monday 16 March, before and after 08:00: the week of 9 March goes to each lead and admin once.
     clock.set(at(16, "07:30"))
@@ -75,13 +78,15 @@ def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
     assert frozenset(printer) in recurring and frozenset(fingerprint) in recurring
     assert not any(set(c["tickets"]) & set(singles) for c in digest["recurring"])
     assert [sorted(c["tickets"]) for c in digest["gaps"]] == [sorted(fingerprint)]  # the KB covers the printers
+    assert [(r["id"], r["rating"], r["comment"], r["engineer"]) for r in digest["low_ratings"]] == [
+        (fingerprint[0], 1, "修了两次才好", "孙立")]
 
     md = d.client.get("/api/v1/digest.md", params={"week": "2026-03-11"}, headers=lead)
     assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
     assert "知识库缺口" in md.text and "指纹仪" in md.text and "/console/digest?week=2026-03-09" in md.text
-    assert "一次解决率" in md.text
+    assert "一次解决率" in md.text and "低分评价" in md.text and "修了两次才好" in md.text
     page = d.client.get("/console/digest", params={"week": "2026-03-09"}, headers=lead)
-    assert page.status_code == 200 and "起草知识" in page.text
+    assert page.status_code == 200 and "起草知识" in page.text and "修了两次才好" in page.text
 
     # Draft from the gap, publish, and the matcher offers it for those tickets' wording.
     drafted = d.client.post("/api/v1/digest/drafts", json={"tickets": digest["gaps"][0]["tickets"]}, headers=lead)

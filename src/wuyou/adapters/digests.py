@@ -1,7 +1,8 @@
 """The weekly digest for a lead: the week's volume against the week before, SLA compliance, the slowest tickets,
-CSAT, the recurring problems (clusters of similar tickets) and the knowledge-base gaps (clusters of tickets for
-which the matcher offers nothing, or whose offered articles did not help), each gap with what a draft article
-from its tickets needs. Composed from the desk's tables and the live KB index, in the lead's scope."""
+CSAT and the week's low ratings with what their reporters said, the recurring problems (clusters of similar
+tickets) and the knowledge-base gaps (clusters of tickets for which the matcher offers nothing, or whose offered
+articles did not help), each gap with what a draft article from its tickets needs. Composed from the desk's tables
+and the live KB index, in the lead's scope."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from wuyou.desk import outbox, reports, scope
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Branch, OutboxMessage, Person, SuggestionSession, Ticket
 from wuyou.desk.surge import similarity
+from wuyou.desk.tickets import LOW_RATING
 from wuyou.kb import articles
 from wuyou.kb.documents import ArticleDoc
 from wuyou.kb.index import LiveIndex
@@ -29,6 +31,7 @@ RECURRING_AT_LEAST = 3
 GAP_AT_LEAST = 2
 MAX_TICKETS = 3000  # a week's tickets clustered per digest (the newest when there are more)
 SLOWEST = 5
+MAX_LOW_RATINGS = 20
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,16 @@ class TicketLine:
     branch: str | None
     status: str
     hours: float  # to resolution, or open so far
+
+
+@dataclass(frozen=True)
+class LowRating:
+    id: int
+    title: str
+    branch: str | None
+    rating: int
+    comment: str | None  # what the reporter said of it
+    engineer: str | None
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Digest:
     slowest: list[TicketLine]
     recurring: list[Cluster]
     gaps: list[Cluster]
+    low_ratings: list[LowRating] = field(default_factory=list)  # the week's 1–2 star ratings, lowest first
 
     @property
     def change(self) -> float | None:
@@ -99,6 +113,11 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
                                                                 Ticket.created_at < end)
                                             .order_by(Ticket.created_at.desc()).limit(MAX_TICKETS)))
         slowest = _slowest(session, where, start, end, now)
+        low = [LowRating(t.id, t.title, t.branch_code, t.rating or 0, t.rating_comment,
+                         t.assignee.name if t.assignee else None)
+               for t in session.scalars(select(Ticket).where(where, Ticket.rating <= LOW_RATING,
+                                                             Ticket.closed_at >= start, Ticket.closed_at < end)
+                                        .order_by(Ticket.rating, Ticket.closed_at).limit(MAX_LOW_RATINGS))]
         daily = reports.trend(session=session, span=span, scope=where, interval="day")
         recurring = [c for c in clusters(week_tickets) if len(c.tickets) >= RECURRING_AT_LEAST]
         gaps = _gaps(session, index, week_tickets)
@@ -107,7 +126,7 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
                   sla_resolution_met=this.sla_resolution_met, csat_average=this.csat_average,
                   csat_count=this.csat_count, deflection_rate=this.deflection_rate,
                   first_contact_rate=this.first_contact_rate, daily=daily, slowest=slowest,
-                  recurring=recurring, gaps=gaps)
+                  recurring=recurring, gaps=gaps, low_ratings=low)
 
 
 def _slowest(session: Session, where: Any, start: datetime, end: datetime, now: datetime) -> list[TicketLine]:
@@ -218,6 +237,9 @@ def markdown(digest: Digest, t: Any, link: str) -> str:
     lines += [f"## {t('digest_slowest')}", ""]
     lines += [f"- #{s.id} {s.title} ({s.branch or '—'}, {s.hours} h, {t('status_' + s.status)})"
               for s in digest.slowest] or [f"- {t('digest_none')}"]
+    lines += ["", f"## {t('digest_low_ratings')}", ""]
+    lines += [f"- #{r.id} {r.title} ({r.branch or '—'}, {'⭐' * r.rating}, {r.engineer or '—'})"
+              + (f": {r.comment}" if r.comment else "") for r in digest.low_ratings] or [f"- {t('digest_none')}"]
     lines += ["", f"## {t('digest_recurring')}", ""]
     lines += [f"- {c.label} — {t('digest_md_cluster', tickets=len(c.tickets), branches=c.branches)}: "
               + ", ".join(f"#{i}" for i in c.tickets[:10]) for c in digest.recurring] or [f"- {t('digest_none')}"]
