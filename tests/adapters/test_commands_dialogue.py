@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from tests.clock import TestClock
 from tests.dialog import Dialog
 
 PRINTER, POS, BRANCH_DOWN, VPN = "1", "2", "3", "4"
+SH = ZoneInfo("Asia/Shanghai")
 
 
 report = Dialog.report
@@ -392,3 +397,20 @@ def test_a_low_rating_reaches_the_team_lead_and_the_reporter_is_asked_why(dialog
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     low = d.client.get("/api/v1/tickets", params={"rating_max": 2}, headers=lead).json()
     assert [t["id"] for t in low["items"]] == [k, n]  # the unhappy ones, newest first
+
+
+def test_a_report_after_hours_is_told_when_an_engineer_takes_it(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(datetime(2025, 3, 9, 10, 0, tzinfo=SH))  # a Sunday (the branch opens on Saturdays)
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", PRINTER)
+    d.say("zhang.san", "1")
+    weekend = d.say("zhang.san", "打印机卡纸")
+    assert "现在是非工作时间，工程师 03-10 08:30 上班后处理" in weekend, weekend
+    p1 = report(d, "liu.yang", BRANCH_DOWN, "网点断网了 全部办不了业务")  # P1 runs 7×24: nothing to wait for
+    assert "非工作时间" not in d.last["replies"][0]["text"] and d.ticket(p1)["priority"] == "P1"
+    clock.set(datetime(2025, 3, 10, 10, 0, tzinfo=SH))  # Monday morning
+    d.say("ma.jing", "/new")
+    d.say("ma.jing", PRINTER)
+    d.say("ma.jing", "1")
+    assert "工程师接单后马上通知您" in d.say("ma.jing", "打印机卡纸")

@@ -14,8 +14,8 @@ from wuyou.bot import incidents
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
+from wuyou.desk import sla, tickets
 from wuyou.desk import suggestions as suggestions_log
-from wuyou.desk import tickets
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
@@ -263,7 +263,9 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     """The reporter is told the new ticket's number, category, priority and team (and the ticket it follows up)."""
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
     follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
-    turn.say("ticket_created", ticket=ticket.id, follows=follows,
+    opens = sla.opens_next(session=turn.session, ticket_id=ticket.id, now=turn.now)  # after hours: say when
+    when = turn.t("ticket_after_hours", opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
+    turn.say("ticket_created", ticket=ticket.id, follows=follows, when=when,
              category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,
              routed=routed)
 

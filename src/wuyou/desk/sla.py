@@ -132,6 +132,16 @@ def active(*, session: Session, ticket_id: int, kind: str | None = None) -> list
     return list(session.scalars(stmt.order_by(SlaClock.id)))
 
 
+def opens_next(*, session: Session, ticket_id: int, now: datetime) -> datetime | None:
+    """When the business hours of the ticket's response clock next open, if they are closed now (a report in the
+    evening, a Sunday); None in hours, for a 7×24 clock, or without a running one."""
+    clock = next(iter(active(session=session, ticket_id=ticket_id, kind="response")), None)
+    if clock is None or clock.state != "running":
+        return None
+    cal = _cal(clock)
+    return None if cal.is_open(now) else cal.next_open(now)
+
+
 def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     """When the ticket's running clock of this kind runs out (None when paused, stopped or absent)."""
     clocks = active(session=session, ticket_id=ticket_id, kind=kind)
