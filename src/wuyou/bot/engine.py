@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from wuyou.bot import away, filing, following, incidents, notices, reporting, staff, working
+from wuyou.bot import away, filing, following, incidents, notices, reporting, staff, status, working
 from wuyou.bot import dialogue as dialogues
 from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse, staff_words
 from wuyou.bot.dialogue import Dialogue
@@ -335,7 +335,7 @@ class Engine:
 
 HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     name[4:]: getattr(module, name)
-    for module in (reporting, filing, following, staff, working, incidents, notices, away)
+    for module in (reporting, status, filing, following, staff, working, incidents, notices, away)
     for name in dir(module)
     if name.startswith("cmd_")
 }

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from wuyou.bot import filing, following, groups, incidents, notices, solutions
-from wuyou.bot.commands import BY_NAME, Command, without_mentions
+from wuyou.bot import filing, following, groups, incidents, notices, solutions, status
+from wuyou.bot.commands import Command, without_mentions
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
@@ -37,15 +37,6 @@ _NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
-_STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|"
-                     r"还要(等)?多久|要等多久|大概多久|什么时候(能|才能)?(来|到|好|修好|弄好|处理)|"
-                     r"what.?s the status|how long|any update)", re.I)
-# Impatience about a ticket under way ("能不能快点啊 等半天了"): with one open, it is chased (催单) as if asked.
-_IMPATIENT = re.compile(r"快点|快一点|能不能快|抓紧|"
-                        r"等(了)?(半天|好久|很久|老半天|一上午|一下午|一天|[一两三四五几]个?多?小时)|"
-                        r"怎么还没(有)?(人|来|好|修|处理|动静|回复|消息|接单)|还没人(来|管|理|处理|接)|"
-                        r"没人(来|管|理|处理|接单)|\b(hurry|still waiting)\b", re.I)
-_NUMBER = re.compile(r"#\s*(\d{1,9})")
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
 # Anger at the bot or the desk, or asking for a person (conversations/10): no articles, no new ticket — an apology
 # and the way to a person. Either a person is asked for, or the bot / the desk is blamed.
@@ -58,7 +49,6 @@ _BLAMED = re.compile(r"(破|烂|垃圾|智障|没用的?|有什么用的?)(机�
 # How alike (weighted Dice of the report signatures, as surge detection compares reports) a new report must be to
 # one of the reporter's recently resolved tickets to be asked whether it is that problem again.
 RECURS_AT = 0.3
-GROUP_STATUS_WITHIN = timedelta(days=30)  # a group's open tickets `进度` lists, asked in the group
 
 
 def norm(text: str) -> str:
@@ -109,7 +99,7 @@ def free_text(turn: Turn) -> None:
     if (step == "description" or (step in ("category", "urgency") and not filing.more_words(text))) \
             and filing.joined_incident(turn, text):
         return
-    if step in ("category", "urgency") and _aside(turn, text):
+    if step in ("category", "urgency") and status.aside(turn, text):
         return
     if step == "category":
         filing.on_category(turn, text)
@@ -141,60 +131,12 @@ def free_text(turn: Turn) -> None:
         turn.say("greeting", name=turn.person.name)
     elif courtesy:  # 辛苦了 / 已经好了 👍 …, nothing else in it
         turn.say("thanks")
-    elif _STATUS.search(text):
-        cmd_status(turn, None, only=_named(text))
+    elif status.asks_status(text):
+        status.cmd_status(turn, None, only=status.named(text))
     elif upset(text):
         _calm(turn, text)
-    elif not (impatient(text) and _chase_in_words(turn, text)):
+    elif not (status.impatient(text) and status.chase_in_words(turn, text)):
         _report(turn, text)
-
-
-def impatient(text: str) -> bool:
-    """Impatience about the wait ("能不能快点 等半天了"), not a fault that takes long ("打开系统要等好久")."""
-    return bool(_IMPATIENT.search(text)) and not says_fault(normalise(text))
-
-
-def _chase_in_words(turn: Turn, text: str) -> bool:
-    """"能不能快点 等半天了" with a ticket under way: chase the one it names (#1024), or the reporter's only open one;
-    with several, ask which (a number chases it). False when nothing is under way: then it is a report."""
-    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
-    named = _named(text)
-    if named is not None:
-        mine = [t for t in mine if t.id == named] or mine
-    if not mine:
-        return False
-    if len(mine) == 1:
-        following.cmd_chase(turn, Command(BY_NAME["chase"], mine[0].id, ""))
-        return True
-    turn.dialogue.choices = [f"/chase {t.id}" for t in mine[:9]]
-    turn.say("chase_which", lines="\n".join(f"{i}. #{t.id} {t.title}" for i, t in enumerate(mine[:9], 1)),
-             buttons=tuple(Button(f"#{t.id}", str(i)) for i, t in enumerate(mine[:9], 1)))
-    return True
-
-
-def _aside(turn: Turn, text: str) -> bool:
-    """A question about the reporter's tickets in the middle of the ticket dialogue ("#1002 怎么样了", "进度"): it is
-    answered, and the dialogue waits where it was."""
-    if text.isdigit() or not (_STATUS.search(text) or impatient(text)):
-        return False
-    if not tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False):
-        return False
-    dialogue = turn.dialogue
-    if _STATUS.search(text):
-        cmd_status(turn, None, only=_named(text))
-    else:
-        _chase_in_words(turn, text)
-    dialogue.choices = turn.dialogue.choices
-    turn.dialogue = dialogue
-    if not dialogue.choices:  # (a question of its own asked first: which ticket to chase)
-        turn.say("dialogue_goes_on")
-    return True
-
-
-def _named(text: str) -> int | None:
-    """The ticket number a message names ("#1024 怎么样了")."""
-    found = _NUMBER.search(text)
-    return int(found.group(1)) if found else None
 
 
 def upset(text: str) -> bool:
@@ -503,7 +445,7 @@ def plainly_a_report(text: str) -> bool:
     such messages may be taken in a batch, and `free_text` would send them to `_report` too."""
     text = norm(text)
     return not (_YES.match(text) or _NO.match(text) or _RATING.match(text) or _THANKS.match(text)
-                or notices.is_ack_word(text) or _GREETING.match(text) or is_courtesy(text) or _STATUS.search(text)
+                or notices.is_ack_word(text) or _GREETING.match(text) or is_courtesy(text) or status.asks_status(text)
                 or upset(text) or _gibberish(text))
 
 
@@ -516,7 +458,7 @@ def _on_lost(turn: Turn, text: str) -> bool:
     if text == "1":
         turn.say("describe_problem")
     elif text == "2":
-        cmd_status(turn, None)
+        status.cmd_status(turn, None)
     else:
         cmd_help(turn, None)
     return True
@@ -577,40 +519,3 @@ def cmd_help(turn: Turn, command: Command | None) -> None:
     turn.say("help_staff" if tickets.is_staff(turn.person) else "help_reporter")
 
 
-def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) -> None:
-    """The reporter's unfinished tickets, then those they follow (reported in their group by someone else, or a
-    duplicate of theirs merged into); asked in a group chat, also the group's other open tickets. `only`: the one
-    of them a question named ("#1024 怎么样了"), when it is one of them."""
-    followed = tickets.followed_by(session=turn.session, person=turn.person)
-    shown = [*tickets.reported_by(session=turn.session, reporter=turn.person), *followed]
-    chat = turn.inbound.chat
-    if chat.kind != "direct" and chat.id:
-        shown += [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
-                                                  since=turn.now - GROUP_STATUS_WITHIN) if t not in shown]
-    if not shown:
-        turn.say("status_none")
-        return
-    named = [t for t in shown if t.id == only]
-    following = {t.id for t in followed}
-    turn.say("status_list" if not named else "status_one", count=len(shown),
-             lines="\n".join(_status_line(turn, i, t, followed=t.id in following)
-                             for i, t in enumerate(named or shown, 1)))
-
-
-def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
-    """One ticket as its reporter sees it: state in their words, who has it, what it waits for, when it is due."""
-    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
-        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
-    if ticket.status == "waiting":
-        asked = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id,
-                                                            public_only=True)) if e.kind == "asked"), None)
-        if asked is not None:
-            who += turn.t("status_question", question=asked.body or "")
-    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
-    if due is not None and ticket.status not in ("resolved", "waiting"):
-        who += turn.t("status_due", due=turn.local(due))
-    title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
-    if ticket.reporter_id != turn.person.id:
-        title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)
-    return turn.t("status_line", index=index, ticket=ticket.id, title=title,
-                  created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)

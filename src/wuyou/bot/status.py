@@ -1,0 +1,122 @@
+"""The reporter's questions about their tickets: status ("进度", "#1024 怎么样了", "还要多久"), impatience
+("能不能快点 等半天了": the ticket under way is chased), and either in the middle of the ticket dialogue (answered,
+and the dialogue waits)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from wuyou.bot import following
+from wuyou.bot.commands import BY_NAME, Command
+from wuyou.bot.messages import Button
+from wuyou.desk import sla, tickets
+from wuyou.desk.models import Ticket
+from wuyou.kb.text import normalise, says_fault
+
+if TYPE_CHECKING:
+    from wuyou.bot.engine import Turn
+
+_STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|"
+                     r"还要(等)?多久|要等多久|大概多久|什么时候(能|才能)?(来|到|好|修好|弄好|处理)|"
+                     r"what.?s the status|how long|any update)", re.I)
+# Impatience about a ticket under way ("能不能快点啊 等半天了"): with one open, it is chased (催单) as if asked.
+_IMPATIENT = re.compile(r"快点|快一点|能不能快|抓紧|"
+                        r"等(了)?(半天|好久|很久|老半天|一上午|一下午|一天|[一两三四五几]个?多?小时)|"
+                        r"怎么还没(有)?(人|来|好|修|处理|动静|回复|消息|接单)|还没人(来|管|理|处理|接)|"
+                        r"没人(来|管|理|处理|接单)|\b(hurry|still waiting)\b", re.I)
+_NUMBER = re.compile(r"#\s*(\d{1,9})")
+GROUP_STATUS_WITHIN = timedelta(days=30)  # a group's open tickets `进度` lists, asked in the group
+
+
+def asks_status(text: str) -> bool:
+    """A question about how the reporter's tickets are getting on."""
+    return bool(_STATUS.search(text))
+
+
+def impatient(text: str) -> bool:
+    """Impatience about the wait ("能不能快点 等半天了"), not a fault that takes long ("打开系统要等好久")."""
+    return bool(_IMPATIENT.search(text)) and not says_fault(normalise(text))
+
+
+def chase_in_words(turn: Turn, text: str) -> bool:
+    """"能不能快点 等半天了" with a ticket under way: chase the one it names (#1024), or the reporter's only open one;
+    with several, ask which (a number chases it). False when nothing is under way: then it is a report."""
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    number = named(text)
+    if number is not None:
+        mine = [t for t in mine if t.id == number] or mine
+    if not mine:
+        return False
+    if len(mine) == 1:
+        following.cmd_chase(turn, Command(BY_NAME["chase"], mine[0].id, ""))
+        return True
+    turn.dialogue.choices = [f"/chase {t.id}" for t in mine[:9]]
+    turn.say("chase_which", lines="\n".join(f"{i}. #{t.id} {t.title}" for i, t in enumerate(mine[:9], 1)),
+             buttons=tuple(Button(f"#{t.id}", str(i)) for i, t in enumerate(mine[:9], 1)))
+    return True
+
+
+def aside(turn: Turn, text: str) -> bool:
+    """A question about the reporter's tickets in the middle of the ticket dialogue ("#1002 怎么样了", "进度"): it is
+    answered, and the dialogue waits where it was."""
+    if text.isdigit() or not (asks_status(text) or impatient(text)):
+        return False
+    if not tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False):
+        return False
+    dialogue = turn.dialogue
+    if asks_status(text):
+        cmd_status(turn, None, only=named(text))
+    else:
+        chase_in_words(turn, text)
+    dialogue.choices = turn.dialogue.choices
+    turn.dialogue = dialogue
+    if not dialogue.choices:  # (a question of its own asked first: which ticket to chase)
+        turn.say("dialogue_goes_on")
+    return True
+
+
+def named(text: str) -> int | None:
+    """The ticket number a message names ("#1024 怎么样了")."""
+    found = _NUMBER.search(text)
+    return int(found.group(1)) if found else None
+
+
+def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) -> None:
+    """The reporter's unfinished tickets, then those they follow (reported in their group by someone else, or a
+    duplicate of theirs merged into); asked in a group chat, also the group's other open tickets. `only`: the one
+    of them a question named ("#1024 怎么样了"), when it is one of them."""
+    followed = tickets.followed_by(session=turn.session, person=turn.person)
+    shown = [*tickets.reported_by(session=turn.session, reporter=turn.person), *followed]
+    chat = turn.inbound.chat
+    if chat.kind != "direct" and chat.id:
+        shown += [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
+                                                  since=turn.now - GROUP_STATUS_WITHIN) if t not in shown]
+    if not shown:
+        turn.say("status_none")
+        return
+    named = [t for t in shown if t.id == only]
+    following = {t.id for t in followed}
+    turn.say("status_list" if not named else "status_one", count=len(shown),
+             lines="\n".join(_status_line(turn, i, t, followed=t.id in following)
+                             for i, t in enumerate(named or shown, 1)))
+
+
+def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
+    """One ticket as its reporter sees it: state in their words, who has it, what it waits for, when it is due."""
+    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
+        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
+    if ticket.status == "waiting":
+        asked = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id,
+                                                            public_only=True)) if e.kind == "asked"), None)
+        if asked is not None:
+            who += turn.t("status_question", question=asked.body or "")
+    due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
+    if due is not None and ticket.status not in ("resolved", "waiting"):
+        who += turn.t("status_due", due=turn.local(due))
+    title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
+    if ticket.reporter_id != turn.person.id:
+        title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)
+    return turn.t("status_line", index=index, ticket=ticket.id, title=title,
+                  created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)
