@@ -107,8 +107,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         reporter_ids = [t.person.id for t in taking]
         waiting = working.waiting_among(session=session, reporter_ids=reporter_ids)
         said = [(t.person.id, signatures[t.at]) for t in taking]
-        waiting |= {taking[at].person.id for at in reporting.recurrences(session=session, reports=said, now=now)}
-        waiting |= {taking[at].person.id for at in reporting.open_alike(session=session, reports=said)}
+        back, again = reporting.alike_earlier(session=session, reports=said, now=now)
+        waiting |= {taking[at].person.id for at in (*back, *again)}
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
         if not taking:

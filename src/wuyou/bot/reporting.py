@@ -295,32 +295,24 @@ def _only_asks(text: str) -> bool:
     return asks_question(normalised) and not says_fault(normalised)
 
 
-def recurrences(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]],
-                now: datetime) -> dict[int, Ticket]:
-    """For reports (reporter id, report signature), by position: the reporter's ticket resolved in the last
-    `FOLLOW_UP_WITHIN` whose problem the report is most like, when as alike as `RECURS_AT`."""
-    resolved: dict[str, list[tuple[dict[int, float], Ticket]]] = {}
-    for ticket in tickets.recently_resolved(session=session, reporter_ids=list({r for r, _ in reports}), now=now):
-        resolved.setdefault(ticket.reporter_id, []).append((signature(ticket.description), ticket))
-    found: dict[int, Ticket] = {}
-    for at, (reporter_id, mine) in enumerate(reports):
-        alike = [(similarity(mine, theirs), ticket) for theirs, ticket in resolved.get(reporter_id, ())]
-        best = max(alike, key=lambda pair: pair[0], default=None)  # newest first: the newest of equals
-        if best is not None and best[0] >= RECURS_AT:
-            found[at] = best[1]
-    return found
+def alike_earlier(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]],
+                  now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+    """For reports (reporter id, report signature), by position, the number of the reporter's earlier ticket the
+    report is most like, when as alike as `RECURS_AT`: (among those resolved in the last `FOLLOW_UP_WITHIN` — the
+    problem back —, among those unfinished — the same fault reported again while it is worked on)."""
+    unfinished, resolved = tickets.earlier_of(session=session, reporter_ids=list({r for r, _ in reports}), now=now)
+    return _most_alike(reports, resolved), _most_alike(reports, unfinished)
 
 
-def open_alike(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]]) -> dict[int, Ticket]:
-    """For reports (reporter id, report signature), by position: the reporter's unfinished ticket whose description
-    the report is most like, when as alike as `RECURS_AT` (the same fault reported again while it is worked on)."""
-    unfinished: dict[str, list[tuple[dict[int, float], Ticket]]] = {}
-    for ticket in tickets.open_reported_by(session=session, reporter_ids=list({r for r, _ in reports})):
-        unfinished.setdefault(ticket.reporter_id, []).append((signature(ticket.description), ticket))
-    found: dict[int, Ticket] = {}
+def _most_alike(reports: Sequence[tuple[str, dict[int, float]]],
+                earlier: list[tuple[int, str, str]]) -> dict[int, int]:
+    by_reporter: dict[str, list[tuple[dict[int, float], int]]] = {}
+    for number, reporter_id, description in earlier:
+        by_reporter.setdefault(reporter_id, []).append((signature(description), number))
+    found: dict[int, int] = {}
     for at, (reporter_id, mine) in enumerate(reports):
-        best = max(((similarity(mine, theirs), ticket) for theirs, ticket in unfinished.get(reporter_id, ())),
-                   key=lambda pair: pair[0], default=None)  # newest first: the newest of equals
+        best = max(((similarity(mine, theirs), number) for theirs, number in by_reporter.get(reporter_id, ())),
+                   key=lambda pair: pair[0], default=None)  # in the given order, the first of equals
         if best is not None and best[0] >= RECURS_AT:
             found[at] = best[1]
     return found
@@ -330,7 +322,8 @@ def _still_open(turn: Turn, text: str) -> bool:
     """The fault of one of the reporter's unfinished tickets, reported again ("大厅打印机卡纸了" while #1003 about it
     waits): asked before any article whether it is that one — 1 adds the words to it (its engineer hears them),
     2 reports a new problem. No second ticket for one fault."""
-    ticket = open_alike(session=turn.session, reports=[(turn.person.id, signature(text))]).get(0)
+    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now)[1].get(0)
+    ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
     who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
@@ -347,7 +340,8 @@ def _recurs(turn: Turn, text: str) -> bool:
     """A report about what one of the reporter's recently resolved tickets was about ("打印机又卡纸了 周一刚修的"):
     before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer) or,
     past the time it could be reopened, reports it as a new ticket linked to it; 2 reports a new problem."""
-    ticket = recurrences(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now).get(0)
+    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now)[0].get(0)
+    ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
     params = {"ticket": ticket.id, "title": ticket.title, "when": turn.local(ticket.resolved_at),

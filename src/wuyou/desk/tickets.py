@@ -547,27 +547,23 @@ def awaiting_reporter(*, session: Session, reporter: Person) -> Ticket | None:
 FOLLOW_UP_WITHIN = timedelta(days=30)
 
 
-def recently_resolved(*, session: Session, reporter_ids: Sequence[str], now: datetime,
-                      within: timedelta = FOLLOW_UP_WITHIN) -> list[Ticket]:
-    """The reporters' tickets resolved (confirmed or not) in the last `within` and not reopened since; newest
-    first."""
+def earlier_of(*, session: Session, reporter_ids: Sequence[str], now: datetime,
+               within: timedelta = FOLLOW_UP_WITHIN) -> tuple[list[tuple[int, str, str]], list[tuple[int, str, str]]]:
+    """(unfinished, recently resolved): (id, reporter id, description) of the reporters' tickets not yet resolved,
+    newest first, and of those resolved (confirmed or not) in the last `within` and not reopened since, most recently
+    resolved first. One light statement for them all (a batch of reports asks it)."""
     if not reporter_ids:
-        return []
-    stmt = (
-        select(Ticket)
-        .where(Ticket.reporter_id.in_(reporter_ids), Ticket.status.in_(("resolved", "closed")),
-               Ticket.resolved_at > now - within)
-        .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
-    )
-    return list(session.scalars(stmt))
-
-
-def open_reported_by(*, session: Session, reporter_ids: Sequence[str]) -> list[Ticket]:
-    """The reporters' unfinished tickets (not yet resolved), newest first; one statement for them all."""
-    if not reporter_ids:
-        return []
-    stmt = select(Ticket).where(Ticket.reporter_id.in_(reporter_ids), Ticket.status.in_(OPEN_STATUSES))
-    return list(session.scalars(stmt.order_by(Ticket.id.desc())))
+        return [], []
+    rows = session.execute(
+        select(Ticket.id, Ticket.reporter_id, Ticket.description, Ticket.status, Ticket.resolved_at)
+        .where(Ticket.reporter_id.in_(reporter_ids),
+               Ticket.status.in_(OPEN_STATUSES) | (Ticket.status.in_(("resolved", "closed"))
+                                                   & (Ticket.resolved_at > now - within)))).all()
+    unfinished = sorted((r for r in rows if r.status in OPEN_STATUSES), key=lambda r: -r.id)
+    resolved = sorted((r for r in rows if r.status not in OPEN_STATUSES), key=lambda r: (r.resolved_at, r.id),
+                      reverse=True)
+    return ([(r.id, r.reporter_id, r.description) for r in unfinished],
+            [(r.id, r.reporter_id, r.description) for r in resolved])
 
 
 def may_reopen(ticket: Ticket, *, now: datetime) -> bool:
