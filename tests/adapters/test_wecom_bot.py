@@ -159,9 +159,15 @@ def test_a_branch_group_through_the_bot(d: Dialog) -> None:
     assert tickets(d) == 1
     # 1:1 with the bot works too; an event gets an empty answer.
     assert f"#{number}" in bot.say("LiuYang", "进度")  # (which she follows)
+    # Opening the 1:1 chat: the welcome (a text reply, the only kind WeCom takes for it); other events: nothing.
     event = {"msgid": "ev-1", "aibotid": "aib-1", "chattype": "single", "from": {"userid": "LiuYang"},
              "msgtype": "event", "event": {"eventtype": "enter_chat"}}
-    assert bot.answer(bot.post(event)) == ""
+    wrapped = bot.post(event).json()
+    welcome = json.loads(bot.crypto.decrypt_message({"Encrypt": wrapped["encrypt"]}, wrapped["msgsignature"],
+                                                    wrapped["timestamp"], wrapped["nonce"]))
+    assert welcome["msgtype"] == "text" and "我是无忧服务台" in welcome["text"]["content"]
+    other = {**event, "msgid": "ev-2", "event": {"eventtype": "feedback_event"}}
+    assert bot.answer(bot.post(other)) == ""
 
 
 def test_the_war_room_group_through_the_bot(d: Dialog, fake_wecom: FakeWeCom) -> None:

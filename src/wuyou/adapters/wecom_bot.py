@@ -110,6 +110,10 @@ async def receive(account: str, request: Request) -> Response:
         except StoreError:
             content = None
         return _reply(crypto, p, _stream(stream_id, content)) if content is not None else _empty()
+    if message.get("msgtype") == "event" and _part(message, "event").get("eventtype") == "enter_chat":
+        # Someone opens their 1:1 chat with the bot (the first time that day): WeCom shows a welcome, if given one.
+        welcome = desk.catalog.t("greeting", desk.settings.locale, name="")
+        return _reply(crypto, p, {"msgtype": "text", "text": {"content": welcome}})
     started = time.monotonic()
     try:
         inbound = await run_in_threadpool(_inbound, desk, acc, message)
