@@ -139,6 +139,22 @@ def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page
     assert any("重新插拔了扫码枪的数据线" in m["text"] for m in mailbox["messages"])
 
 
+def test_the_ticket_list_finds_the_uncategorised(page: sync_api.Page, server: Server) -> None:
+    chat(server, "zhou.qian", "/new")
+    chat(server, "zhou.qian", "0")  # 其他 / 说不清
+    chat(server, "zhou.qian", "1")
+    number = int(re.findall(r"#(\d+)", chat(server, "zhou.qian", "大厅的排队叫号屏不亮了"))[0])
+    placed = report(server, "li.na", "打印机缺墨")
+    sign_in(page, "xu.ming", "/console/tickets")
+    page.select_option("#ticket-filter select[name=category]", "none")
+    page.click("#ticket-filter button")
+    rows = page.locator("#ticket-list tbody tr")
+    sync_api.expect(rows.first).to_contain_text(f"#{number}")
+    sync_api.expect(page.locator("#ticket-list tbody")).not_to_contain_text(f"#{placed}")
+    page.click(f"#ticket-list a[href='/console/tickets/{number}']")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("其他（无分类）")
+
+
 def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) -> None:
     report(server, "zhang.yi", "电脑开不了机，一直黑屏")
     sign_in(page, "xu.ming", "/console/reports")
