@@ -135,3 +135,15 @@ def test_the_group_is_told_whom_the_ticket_is_assigned_to(dialog: Dialog) -> Non
     number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
     d.say("zhao.min", f"转派 {number} 李伟")  # the lead assigns it; he has not taken it yet
     assert "已派给 李伟，等待接单" in d.say("liu.yang", "打印机又卡纸了", chat=GROUP)
+
+
+def test_those_who_follow_the_group_ticket_may_chase_it_once_for_all(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    d.say("liu.yang", "打印机又卡纸了 打不出来", chat=GROUP)  # she follows it
+    d.pushed("li.wei")
+    chased = d.say("liu.yang", "能不能快点啊 等半天了", chat=GROUP)
+    assert "已帮您催了" in chased
+    assert f"#{number}" in d.pushed_text("li.wei")  # (the team: nobody holds it yet)
+    assert "30 分钟内只催一次" in d.say("zhang.san", "催单", chat=GROUP)  # one chase for the ticket, whoever asks
+    assert "没找到您名下的" in d.say("ma.jing", f"催单 {number}")  # not in it at all

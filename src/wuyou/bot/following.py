@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
 
-def _pick(turn: Turn, command: Command, zh: str) -> int | None:
-    """The ticket a reporter means: the number given, else their only open ticket."""
+def _pick(turn: Turn, command: Command, zh: str, *, followed: bool = False) -> int | None:
+    """The ticket a reporter means: the number given, else their only open ticket (`followed`: of those they
+    reported or follow)."""
     if command.ticket is not None:
         return command.ticket
-    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    mine = tickets.under_way(session=turn.session, person=turn.person) if followed else tickets.reported_by(
+        session=turn.session, reporter=turn.person, include_resolved=False)
     if len(mine) == 1:
         return mine[0].id
     if not mine:
@@ -37,7 +39,7 @@ def _not_yours(turn: Turn, number: int) -> None:
 
 
 def cmd_chase(turn: Turn, command: Command) -> None:
-    number = _pick(turn, command, "催单")
+    number = _pick(turn, command, "催单", followed=True)
     if number is None:
         return
     try:

@@ -41,9 +41,9 @@ def impatient(text: str) -> bool:
 
 
 def chase_in_words(turn: Turn, text: str) -> bool:
-    """"能不能快点 等半天了" with a ticket under way: chase the one it names (#1024), or the reporter's only open one;
-    with several, ask which (a number chases it). False when nothing is under way: then it is a report."""
-    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    """"能不能快点 等半天了" with a ticket under way (reported or followed): chase the one it names (#1024), or the only
+    one; with several, ask which (a number chases it). False when nothing is under way: then it is a report."""
+    mine = tickets.under_way(session=turn.session, person=turn.person)
     number = named(text)
     if number is not None:
         mine = [t for t in mine if t.id == number] or mine
@@ -63,7 +63,7 @@ def aside(turn: Turn, text: str) -> bool:
     answered, and the dialogue waits where it was."""
     if text.isdigit() or not (asks_status(text) or impatient(text)):
         return False
-    if not tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False):
+    if not tickets.under_way(session=turn.session, person=turn.person):
         return False
     dialogue = turn.dialogue
     if asks_status(text):

@@ -505,6 +505,14 @@ def reported_by(*, session: Session, reporter: Person, include_resolved: bool = 
     return list(session.scalars(stmt.order_by(Ticket.id.desc())))
 
 
+def under_way(*, session: Session, person: Person) -> list[Ticket]:
+    """The person's unfinished tickets and the unfinished ones they follow (reported in their group by someone
+    else, or a duplicate of theirs merged into), newest first."""
+    followed = [t for t in followed_by(session=session, person=person) if t.status in OPEN_STATUSES]
+    both = {t.id: t for t in [*reported_by(session=session, reporter=person, include_resolved=False), *followed]}
+    return sorted(both.values(), key=lambda t: -t.id)
+
+
 def open_in_chat(*, session: Session, channel: str, chat_id: str, since: datetime) -> list[Ticket]:
     """The open tickets opened from one group chat since `since`, newest first."""
     stmt = select(Ticket).where(Ticket.chat_id == chat_id, Ticket.created_at >= since, Ticket.channel == channel,

@@ -396,10 +396,16 @@ def cancel(*, session: Session, ticket_id: int, person: Person, reason: str, now
     return ticket
 
 
+def _follows(session: Session, ticket: Ticket, person: Person) -> bool:
+    return session.get(TicketFollower, (ticket.id, person.id)) is not None
+
+
 def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) -> tuple[Ticket, list[Person]]:
-    """The reporter (or a lead) urges a ticket, at most once per `CHASE_INTERVAL`; returns who was pinged."""
+    """The reporter, a follower (someone of the group who reported it again) or a lead urges a ticket, at most once
+    per `CHASE_INTERVAL` whoever it is; returns who was pinged."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or (ticket.reporter_id != person.id and not _lead_or_admin(session, person, ticket)):
+    if ticket is None or (ticket.reporter_id != person.id and not _follows(session, ticket, person)
+                          and not _lead_or_admin(session, person, ticket)):
         raise NotFound(f"ticket {ticket_id}")
     require(ticket, "chase")
     if ticket.last_chased_at is not None and now - ticket.last_chased_at < CHASE_INTERVAL:
