@@ -414,3 +414,17 @@ def test_a_report_after_hours_is_told_when_an_engineer_takes_it(dialog: Dialog, 
     d.say("ma.jing", PRINTER)
     d.say("ma.jing", "1")
     assert "工程师接单后马上通知您" in d.say("ma.jing", "打印机卡纸")
+
+
+def test_the_queue_and_my_tickets_show_when_their_clocks_run_out(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(datetime(2025, 3, 10, 10, 0, tzinfo=SH))  # Monday
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")  # P3: 1 h to respond, 8 h to resolve
+    assert f"#{n}" in (queue := d.say("li.wei", "待办")) and "响应时限 11:00" in queue
+    clock.set(datetime(2025, 3, 10, 11, 30, tzinfo=SH))
+    assert d.desk.sla_round() >= 1  # the worker marks the breach
+    assert "⏰ 响应已超时（11:00）" in d.say("li.wei", "待办")
+    d.say("li.wei", f"接单 {n}")
+    assert "解决时限 03-11 09:00" in d.say("li.wei", "我的")  # 8 business hours from 10:00 (7.5 on Monday)
+    d.say("li.wei", f"追问 {n} 哪台打印机？")
+    assert "等报修人回复" in d.say("li.wei", "我的")

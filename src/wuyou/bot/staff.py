@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from wuyou.bot import incidents, solutions
@@ -17,7 +18,15 @@ if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
 
-def _line(turn: Turn, ticket: Ticket) -> str:
+def _line(turn: Turn, ticket: Ticket, due: tuple[datetime, bool] | None = None, kind: str = "response") -> str:
+    """One ticket of a list, with when its clock (`kind`) runs out — or that it has, or that it waits on the
+    reporter."""
+    if ticket.status == "waiting":
+        clock = turn.t("line_waiting")
+    elif due is None:
+        clock = ""
+    else:
+        clock = turn.t(f"line_{kind}_breached" if due[1] else f"line_{kind}_due", due=turn.local(due[0]))
     return turn.t(
         "queue_line",
         ticket=ticket.id,
@@ -27,6 +36,7 @@ def _line(turn: Turn, ticket: Ticket) -> str:
         reporter=ticket.reporter.name,
         title=ticket.title,
         created=turn.local(ticket.created_at),
+        clock=clock,
     )
 
 
@@ -35,7 +45,8 @@ def cmd_queue(turn: Turn, command: Command) -> None:
     if not queue:
         turn.say("queue_empty")
         return
-    turn.say("queue_list", count=len(queue), lines="\n".join(_line(turn, t) for t in queue),
+    due = sla.dues(session=turn.session, ticket_ids=[t.id for t in queue], kind="response")
+    turn.say("queue_list", count=len(queue), lines="\n".join(_line(turn, t, due.get(t.id)) for t in queue),
              buttons=tuple(Button(turn.t("btn_claim_n", ticket=t.id), f"/claim {t.id}") for t in queue[:5]))
 
 
@@ -44,7 +55,9 @@ def cmd_mine(turn: Turn, command: Command) -> None:
     if not mine:
         turn.say("mine_empty")
         return
-    turn.say("mine_list", count=len(mine), lines="\n".join(_line(turn, t) for t in mine))
+    due = sla.dues(session=turn.session, ticket_ids=[t.id for t in mine], kind="resolution")
+    turn.say("mine_list", count=len(mine),
+             lines="\n".join(_line(turn, t, due.get(t.id), "resolution") for t in mine))
 
 
 def cmd_claim(turn: Turn, command: Command) -> None:

@@ -11,6 +11,7 @@ so several workers never handle the same one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -146,6 +147,17 @@ def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     """When the ticket's running clock of this kind runs out (None when paused, stopped or absent)."""
     clocks = active(session=session, ticket_id=ticket_id, kind=kind)
     return clocks[-1].due_at if clocks else None
+
+
+def dues(*, session: Session, ticket_ids: Sequence[int], kind: str) -> dict[int, tuple[datetime, bool]]:
+    """Of each ticket's running clock of this kind: when it runs out and whether it has (breached); one statement
+    for a whole queue."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(select(SlaClock.ticket_id, SlaClock.due_at, SlaClock.breached_at)
+                           .where(SlaClock.ticket_id.in_(ticket_ids), SlaClock.kind == kind,
+                                  SlaClock.state == "running").order_by(SlaClock.id))
+    return {row.ticket_id: (row.due_at, row.breached_at is not None) for row in rows if row.due_at is not None}
 
 
 def last_stopped(*, session: Session, ticket_id: int, kind: str) -> SlaClock | None:
