@@ -279,6 +279,7 @@ def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dia
     kinds = [(e["kind"], e["data"]["to"], e["public"]) for e in d.ticket(n)["timeline"] if e["kind"] == "category"]
     assert kinds == [("category", "终端设备 › POS机", False), ("category", "网络 › 网点断网", False)]
     assert "工程师用的命令" in d.say("zhang.san", f"分类 {n} 打印机")
+    assert "没找到您能处理的" in d.say("sun.li", f"分类 {n}")  # Qingdao's engineer: not even the list
 
     # The API: by path or name, none, refused when unknown or ambiguous, staff only.
     auth = {"Authorization": f"Bearer {d.token('li.wei')}"}

@@ -117,6 +117,7 @@ def cmd_category(turn: Turn, command: Command) -> None:
     """`分类 N 打印机`: put the ticket in that catalog leaf; `分类 N` alone (or a name that fits several) lists them."""
     if (number := _number(turn, command, "分类")) is None:
         return
+    ticket_for_staff(session=turn.session, ticket_id=number, person=turn.person)  # not theirs: not found, at once
     wanted = command.rest.strip()
     leaves = leaf_categories(session=turn.session)
     found = leaves if not wanted else find_leaf(session=turn.session, text=wanted)

@@ -47,6 +47,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "chase": OPEN_STATUSES,
 }
 TITLE_LEN = 40
+LOW_RATING = 2  # a rating this low (or lower) reaches the team lead, and the reporter is asked why
 
 
 def require(ticket: Ticket, action: str) -> None:
@@ -424,9 +425,6 @@ def reopen(
                       "note_key": "reopened_note_again" if ticket.assignee is not None
                       else "reopened_note_away" if away else "reopened_note_gone"})
     return ticket
-
-
-LOW_RATING = 2  # a rating this low (or lower) reaches the team lead, and the reporter is asked why
 
 
 def _lead_of(session: Session, ticket: Ticket) -> Person | None:
