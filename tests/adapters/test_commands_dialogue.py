@@ -429,3 +429,20 @@ def test_the_queue_and_my_tickets_show_when_their_clocks_run_out(dialog: Dialog,
     assert "解决时限 03-11 09:00" in d.say("li.wei", "我的")  # 8 business hours from 10:00 (7.5 on Monday)
     d.say("li.wei", f"追问 {n} 哪台打印机？")
     assert "等报修人回复" in d.say("li.wei", "我的")
+
+
+def test_a_note_that_mentions_colleagues_tells_them(dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    for person in ("wang.fang", "sun.li", "zhang.san"):
+        d.pushed(person)
+    reply = d.say("li.wei", f"备注 {n} @王芳帮忙看下驱动 @孙立 @李伟 你们谁熟")
+    assert "仅内部可见" in reply and "已提醒 王芳" in reply and "孙立" not in reply  # 孙立 does not serve Jinan
+    told = d.pushed("wang.fang")
+    assert len(told) == 1 and f"李伟 在 #{n} 的备注里提到了您" in told[0]["text"] and "帮忙看下驱动" in told[0]["text"]
+    assert [b["action"] for b in told[0]["buttons"]] == [f"/show {n}"]
+    assert d.pushed("sun.li") == [] and d.pushed("zhang.san") == []  # never the reporter
+    note = next(e for e in d.ticket(n)["timeline"] if e["kind"] == "note")
+    assert note["data"] == {"mentioned": ["wang.fang"]} and note["public"] is False
+    assert "已提醒" not in d.say("li.wei", f"备注 {n} 驱动重装了 email@example.com")  # no one mentioned

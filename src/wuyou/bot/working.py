@@ -35,8 +35,9 @@ def cmd_note(turn: Turn, command: Command) -> None:
     if not command.rest:
         turn.say("needs_text", command=f"备注 {number}")
         return
-    working.note(session=turn.session, ticket_id=number, person=turn.person, text=command.rest, now=turn.now)
-    turn.say("note_ok", ticket=number)
+    _, told = working.note(session=turn.session, ticket_id=number, person=turn.person, text=command.rest,
+                           now=turn.now)
+    turn.say("note_ok", ticket=number, told=turn.t("note_told", names="、".join(p.name for p in told)) if told else "")
 
 
 def cmd_ask(turn: Turn, command: Command) -> None:

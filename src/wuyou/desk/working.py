@@ -7,6 +7,7 @@ timeline, and queues its notifications in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,13 +69,34 @@ def release(*, session: Session, ticket_id: int, person: Person, now: datetime, 
     return ticket
 
 
-def note(*, session: Session, ticket_id: int, person: Person, text: str, now: datetime) -> Ticket:
-    """An internal note: on the timeline for staff, never shown to the reporter."""
+def note(*, session: Session, ticket_id: int, person: Person, text: str, now: datetime) -> tuple[Ticket, list[Person]]:
+    """An internal note: on the timeline for staff, never shown to the reporter. Colleagues it @-mentions ("@王芳
+    帮忙看下网络") who may see the ticket are told, with the note (`mentioned`); returns the ticket and them."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "note")
     _touch(ticket, person, now)
-    add_event(session=session, ticket=ticket, kind="note", now=now, actor=person, body=text, public=False)
-    return ticket
+    told = [p for p in mentioned(session=session, text=text)
+            if p.id != person.id and serves(session=session, person=p, ticket=ticket)]
+    event = add_event(session=session, ticket=ticket, kind="note", now=now, actor=person, body=text, public=False,
+                      data={"mentioned": [p.id for p in told]} if told else None)
+    notify(session=session, event=event, ticket=ticket, people=told, template="note_mention", now=now,
+           extra={"by": person.name, "body": text}, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    return ticket, told
+
+
+def mentioned(*, session: Session, text: str) -> list[Person]:
+    """The staff a text @-mentions, by name or id ("@王芳", "@wang.fang"), the longest match at each @."""
+    if "@" not in text:
+        return []
+    staff = session.scalars(select(Person).where(Person.active, Person.role.in_(("engineer", "lead", "admin"))))
+    names = sorted(((key, p) for p in staff for key in (p.name, p.id) if key), key=lambda pair: -len(pair[0]))
+    found: dict[str, Person] = {}
+    for at in re.finditer("@", text):
+        rest = text[at.end():].lower()
+        match = next((p for key, p in names if rest.startswith(key.lower())), None)
+        if match is not None:
+            found.setdefault(match.id, match)
+    return list(found.values())
 
 
 def _answering_chase(session: Session, ticket: Ticket, now: datetime) -> dict[str, int]:
