@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from tests.dialog import Dialog
@@ -35,3 +37,30 @@ def test_lists_follow_scope_filters_and_pages(dialog: Dialog) -> None:
     bad = d.client.get("/api/v1/tickets?limit=0", headers={"Authorization": f"Bearer {tokens['admin']}"})
     assert bad.status_code == 422
     assert d.client.get("/api/v1/tickets").status_code == 401
+
+
+def test_the_list_exports_as_csv_with_the_same_filters_and_scope(dialog: Dialog) -> None:
+    d = dialog
+    jn = d.report("zhang.san", "1", "=HYPERLINK(\"http://evil\") 打印机卡纸")  # a title a spreadsheet would run
+    qd = d.report("ma.jing", "1", "青岛打印机不进纸")
+    d.say("li.wei", f"接单 {jn}")
+    d.say("li.wei", f"解决 {jn} 清理卡纸")
+    d.say("zhang.san", "解决了")
+    d.say("zhang.san", "2 太慢")
+
+    def export(person: str, query: str = "") -> list[list[str]]:
+        response = d.client.get(f"/api/v1/tickets.csv{query}", headers={"Authorization": f"Bearer {d.token(person)}"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv") and response.text.startswith("\ufeff")
+        return list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+    header, *rows = export("admin")
+    assert header[:4] == ["id", "created_at", "status", "priority"] and [r[0] for r in rows] == [str(qd), str(jn)]
+    row = dict(zip(header, rows[1], strict=True))
+    assert row["title"].startswith("'=HYPERLINK")  # never a formula
+    assert (row["status"], row["assignee"], row["rating"], row["rating_comment"]) == ("closed", "李伟", "2", "太慢")
+    assert row["first_contact"] == "1" and row["resolved_at"]
+    assert [r[0] for r in export("li.wei")[1:]] == [str(jn)]  # Jinan's engineer: Jinan's tickets only
+    assert [r[0] for r in export("admin", "?rating_max=2")[1:]] == [str(jn)]
+    assert [r[0] for r in export("admin", "?q=青岛")[1:]] == [str(qd)]
+    assert d.client.get("/api/v1/tickets.csv").status_code == 401

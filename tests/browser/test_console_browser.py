@@ -151,6 +151,11 @@ def test_the_ticket_list_finds_the_uncategorised(page: sync_api.Page, server: Se
     rows = page.locator("#ticket-list tbody tr")
     sync_api.expect(rows.first).to_contain_text(f"#{number}")
     sync_api.expect(page.locator("#ticket-list tbody")).not_to_contain_text(f"#{placed}")
+    assert page.get_attribute("#csv-tickets", "href") == "/api/v1/tickets.csv?category=none"
+    with page.expect_download() as download:
+        page.click("#csv-tickets")
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert f"\n{number}," in exported and f"\n{placed}," not in exported
     page.click(f"#ticket-list a[href='/console/tickets/{number}']")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("其他（无分类）")
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
@@ -52,13 +57,62 @@ def _in_category(session: Session, name: str) -> ColumnElement[bool]:
     return Ticket.category_id == found[0].id
 
 
+@dataclass
+class TicketFilters:
+    """The ticket list's filters (query parameters), for the list and its CSV export."""
+
+    status: str | None = None
+    priority: str | None = None
+    team: str | None = None
+    assignee: str | None = None
+    branch: str | None = None
+    q: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    category: Annotated[str | None, Query(max_length=200)] = None
+    rating_max: Annotated[int | None, Query(ge=1, le=5)] = None
+
+    def where(self, session: Session, person: Person, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+        """The conditions, within what `person` may see."""
+        if scope.is_staff(person):
+            visible = scope.staff_filter(session=session, person=person)
+        else:
+            visible = Ticket.reporter_id == person.id
+            if person.branch_code:
+                visible = visible | (Ticket.branch_code == person.branch_code)
+        where = [visible]
+        if self.status:
+            where.append(Ticket.status.in_([s.strip() for s in self.status.split(",") if s.strip()]))
+        if self.priority:
+            where.append(Ticket.priority == self.priority.upper())
+        if self.team:
+            where.append(Ticket.team_code == self.team)
+        if self.assignee:
+            where.append(Ticket.assignee_id == (person.id if self.assignee == "me" else self.assignee))
+        if self.branch:
+            where.append(Ticket.branch_code == self.branch)
+        if self.q:
+            where.append(Ticket.title.contains(self.q, autoescape=True))
+        if self.category:
+            where.append(_in_category(session, self.category))
+        if self.rating_max is not None:
+            where.append(Ticket.rating <= self.rating_max)
+        # A time without an offset is the desk's local time.
+        if self.created_after:
+            where.append(Ticket.created_at >= (self.created_after if self.created_after.tzinfo
+                                               else self.created_after.replace(tzinfo=tz)))
+        if self.created_before:
+            where.append(Ticket.created_at < (self.created_before if self.created_before.tzinfo
+                                              else self.created_before.replace(tzinfo=tz)))
+        return where
+
+
+Filters = Annotated[TicketFilters, Depends()]
+
+
 @router.get("/tickets")
 def list_tickets(
-    request: Request, person: Caller, status: str | None = None, priority: str | None = None,
-    team: str | None = None, assignee: str | None = None, branch: str | None = None, q: str | None = None,
-    created_after: datetime | None = None, created_before: datetime | None = None,
-    category: Annotated[str | None, Query(max_length=200)] = None,
-    rating_max: Annotated[int | None, Query(ge=1, le=5)] = None,
+    request: Request, person: Caller, filters: Filters,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """Tickets within the caller's scope, newest first. Filters: `status` (comma-separated), `priority`,
@@ -67,36 +121,7 @@ def list_tickets(
     `rating_max` (rated this or lower: 2 for the unhappy ones)."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
-        if scope.is_staff(person):
-            visible = scope.staff_filter(session=session, person=person)
-        else:
-            visible = Ticket.reporter_id == person.id
-            if person.branch_code:
-                visible = visible | (Ticket.branch_code == person.branch_code)
-        where = [visible]
-        if status:
-            where.append(Ticket.status.in_([s.strip() for s in status.split(",") if s.strip()]))
-        if priority:
-            where.append(Ticket.priority == priority.upper())
-        if team:
-            where.append(Ticket.team_code == team)
-        if assignee:
-            where.append(Ticket.assignee_id == (person.id if assignee == "me" else assignee))
-        if branch:
-            where.append(Ticket.branch_code == branch)
-        if q:
-            where.append(Ticket.title.contains(q, autoescape=True))
-        if category:
-            where.append(_in_category(session, category))
-        if rating_max is not None:
-            where.append(Ticket.rating <= rating_max)
-        # A time without an offset is the desk's local time.
-        if created_after:
-            where.append(Ticket.created_at >= (created_after if created_after.tzinfo
-                                               else created_after.replace(tzinfo=desk.bot.tz)))
-        if created_before:
-            where.append(Ticket.created_at < (created_before if created_before.tzinfo
-                                              else created_before.replace(tzinfo=desk.bot.tz)))
+        where = filters.where(session, person, desk.bot.tz)
         total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
         rows = session.scalars(select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit).offset(offset))
         items = [{"id": t.id, "status": t.status, "priority": t.priority, "title": t.title,
@@ -104,6 +129,44 @@ def list_tickets(
                   "reporter": t.reporter_id, "team": t.team_code, "assignee": t.assignee_id,
                   "created_at": t.created_at.isoformat()} for t in rows]
     return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+
+
+MAX_EXPORT = 20_000  # rows one export may hold (the newest)
+EXPORT_HEADER = ["id", "created_at", "status", "priority", "category", "branch", "reporter", "team", "assignee",
+                 "title", "claimed_at", "resolved_at", "response_met", "resolution_met", "first_contact",
+                 "reopen_count", "rating", "rating_comment"]
+
+
+@router.get("/tickets.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per ticket, newest first"}})
+def export_tickets(request: Request, person: Caller, filters: Filters) -> Response:
+    """The ticket list as CSV (UTF-8 with a byte-order mark, for Excel), with the same filters, up to 20,000 rows:
+    times in the desk's time zone, SLA verdicts, first-contact resolution, ratings."""
+    desk: Desk = request.app.state.desk
+    tz = desk.bot.tz
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADER)
+    with desk.sessions() as session:
+        for t in session.scalars(select(Ticket).where(*filters.where(session, person, tz))
+                                 .order_by(Ticket.id.desc()).limit(MAX_EXPORT)):
+            writer.writerow([_cell(v) for v in (
+                t.id, _local(t.created_at, tz), t.status, t.priority, t.category.path if t.category else "",
+                t.branch_code, t.reporter.name, t.team_code, t.assignee.name if t.assignee else "", t.title,
+                _local(t.claimed_at, tz), _local(t.resolved_at, tz), t.response_met, t.resolution_met,
+                t.first_contact, t.reopen_count, t.rating, t.rating_comment)])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="wuyou-tickets.csv"'})
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def _cell(value: object) -> str:
+    """A CSV cell; text a spreadsheet would take for a formula (=, +, -, @ first) is quoted with a '."""
+    text = "" if value is None else ("1" if value is True else "0" if value is False else str(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/tickets/{ticket_id}")

@@ -152,6 +152,7 @@ function pageTickets() {
   const load = async () => {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(formData(form))) if (v) query.set(k, k.startsWith("created_") ? v + "T00:00:00" : v);
+    $("#csv-tickets").href = "/api/v1/tickets.csv?" + query;  // the same filters, every page
     query.set("limit", limit); query.set("offset", offset);
     try {
       const data = await api("GET", "/api/v1/tickets?" + query);
