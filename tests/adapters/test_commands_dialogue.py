@@ -446,3 +446,21 @@ def test_a_note_that_mentions_colleagues_tells_them(dialog: Dialog) -> None:
     note = next(e for e in d.ticket(n)["timeline"] if e["kind"] == "note")
     assert note["data"] == {"mentioned": ["wang.fang"]} and note["public"] is False
     assert "已提醒" not in d.say("li.wei", f"备注 {n} 驱动重装了 email@example.com")  # no one mentioned
+
+
+def test_giving_up_a_report_in_the_middle_files_nothing(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    assert "已取消" in d.say("zhang.san", "算了")
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", PRINTER)
+    assert "能用了就好" in d.say("zhang.san", "不用了 自己好了")
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", PRINTER)
+    d.say("zhang.san", "1")
+    assert "已取消" in d.say("zhang.san", "没事了")  # at the description: not a ticket saying 没事了
+    assert "您现在没有没办完的工单" in d.say("zhang.san", "进度")
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", PRINTER)
+    d.say("zhang.san", "1")
+    assert "已报修" in d.say("zhang.san", "没事了 打印机还是打不出来")  # still a fault: its description

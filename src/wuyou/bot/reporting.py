@@ -99,6 +99,8 @@ def free_text(turn: Turn) -> None:
     if (step == "description" or (step in ("category", "urgency") and not filing.more_words(text))) \
             and filing.joined_incident(turn, text):
         return
+    if step in ("category", "urgency", "description") and _gave_up(turn, text):
+        return
     if step in ("category", "urgency") and status.aside(turn, text):
         return
     if step == "category":
@@ -137,6 +139,23 @@ def free_text(turn: Turn) -> None:
         _calm(turn, text)
     elif not (status.impatient(text) and status.chase_in_words(turn, text)):
         _report(turn, text)
+
+
+# Giving up the report in the middle of its dialogue ("算了", "不用了 自己好了", "没事了"): no ticket.
+_GIVE_UP = re.compile(r"^(算了|不用了|不报了|不用报了|不修了|没事了|不需要了|自己好了|又好了|已经好了|好了|"
+                      r"恢复了|能用了|never ?mind|forget it|fixed itself|works now|it'?s fine now)(?P<tail>.{0,16})$",
+                      re.I | re.S)
+_FIXED = re.compile(r"好了|恢复|能用|fixed|works|fine now", re.I)
+
+
+def _gave_up(turn: Turn, text: str) -> bool:
+    """The reporter gives up the report they were filing (or it fixed itself): the dialogue ends, no ticket."""
+    found = _GIVE_UP.match(text)
+    if found is None or says_fault(normalise(found.group("tail"))):
+        return False
+    turn.dialogue = Dialogue()
+    turn.say("fixed_itself" if _FIXED.search(text) else "cancelled")
+    return True
 
 
 def upset(text: str) -> bool:
