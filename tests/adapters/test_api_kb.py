@@ -54,3 +54,24 @@ def test_the_preview_renders_markdown_and_escapes_html(dialog: Dialog) -> None:
                          json={"body": "## 现象\n<script>alert(1)</script>\n\n[x](javascript:alert(1))"}).json()["html"]
     assert "<h2>现象</h2>" in html and "<script>" not in html and "&lt;script&gt;" in html
     assert "href=\"javascript" not in html  # shown as text, never a link
+
+
+def test_staff_see_how_each_article_fared_and_find_the_misleading_ones(dialog: Dialog) -> None:
+    d = dialog
+    staff = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    d.client.put("/api/v1/kb/articles/KB-Q001", headers=staff,
+                 json={"title": "叫号机屏幕不亮、取不了号", "category": "终端设备/叫号机", "tags": ["叫号机"],
+                       "body": BODY})
+    d.say("zhang.san", "叫号机屏幕不亮了，取不了号")  # offered, viewed, solved
+    d.say("zhang.san", "1")
+    assert "自助解决" in d.say("zhang.san", "解决了")
+    d.say("liu.yang", "叫号机屏幕不亮了 取不了号")  # offered, turned down
+    d.say("liu.yang", "0")
+    found = d.client.get("/api/v1/kb/articles?q=KB-Q001", headers=staff).json()["items"][0]["usage"]
+    assert found == {"offered": 2, "viewed": 1, "solved": 1, "rejected": 1}, found
+    misleading = d.client.get("/api/v1/kb/articles?sort=rejected&limit=5", headers=staff).json()["items"]
+    rejected = [a["usage"]["rejected"] for a in misleading]
+    assert rejected == sorted(rejected, reverse=True) and rejected[0] == 1  # most turned down first
+    assert "KB-Q001" in [a["id"] for a in misleading if a["usage"]["rejected"]]
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.get("/api/v1/kb/articles?q=KB-Q001", headers=reporter).json()["items"][0]["usage"] is None

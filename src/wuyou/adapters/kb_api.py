@@ -5,7 +5,7 @@ next suggestion: no restart, no message between processes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -18,13 +18,22 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID
 from wuyou.desk import scope
 from wuyou.desk.models import Person
-from wuyou.kb import articles, documents
+from wuyou.kb import articles, documents, feedback
 from wuyou.kb.models import Article
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 ArticleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="e.g. KB-P001")]
 Status = Literal["published", "draft", "archived"]
 _markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML in an article is shown as text, never run
+
+
+class Usage(BaseModel):
+    """What happened to the article's suggestions in the last `USAGE_DAYS` days."""
+
+    offered: int
+    viewed: int
+    solved: int = Field(description="reporters said it solved their problem")
+    rejected: int = Field(description="reporters said it was not this one")
 
 
 class ArticleBrief(BaseModel):
@@ -34,6 +43,7 @@ class ArticleBrief(BaseModel):
     tags: list[str]
     status: Status
     updated_at: datetime
+    usage: Usage | None = None
 
 
 class ArticleList(BaseModel):
@@ -78,10 +88,13 @@ class PreviewOut(BaseModel):
     html: str
 
 
-def _brief(a: Article) -> ArticleBrief:
+USAGE_DAYS = 90
+
+
+def _brief(a: Article, usage: dict[str, int] | None = None) -> ArticleBrief:
     return ArticleBrief(id=a.id, title=a.title, category=a.category, tags=list(a.tags or []),
                         status=a.status if a.status in ("published", "draft", "archived") else "draft",
-                        updated_at=a.updated_at)
+                        updated_at=a.updated_at, usage=Usage(**usage) if usage is not None else None)
 
 
 def _full(a: Article) -> ArticleOut:
@@ -97,8 +110,11 @@ def _editor(person: Person) -> None:
 @router.get("/articles")
 def list_articles(request: Request, person: Caller, q: Annotated[str | None, Query(max_length=100)] = None,
                   status: Status | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> ArticleList:
-    """Articles by id; `q` searches id, title, category and tags. Reporters see published articles only."""
+                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+                  sort: Literal["id", "offered", "solved", "rejected"] = "id") -> ArticleList:
+    """Articles by id (or by how often they were offered, solved problems, or were turned down in the last 90 days,
+    most first: `sort=rejected` finds the articles that mislead); `q` searches id, title, category and tags. Staff
+    see each article's `usage`; reporters see published articles only."""
     desk: Desk = request.app.state.desk
     where = []
     if not scope.is_staff(person):
@@ -108,10 +124,14 @@ def list_articles(request: Request, person: Caller, q: Annotated[str | None, Que
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like)))
+    since = desk.clock() - timedelta(days=USAGE_DAYS)
+    order = [Article.id] if sort == "id" else [feedback.usage_order(sort, since).desc(), Article.id]
     with desk.sessions() as session:
         total = session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
-        rows = session.scalars(select(Article).where(*where).order_by(Article.id).limit(limit).offset(offset))
-        return ArticleList(items=[_brief(a) for a in rows], total=total)
+        rows = list(session.scalars(select(Article).where(*where).order_by(*order).limit(limit).offset(offset)))
+        used = feedback.usage(session=session, article_ids=[a.id for a in rows], since=since) \
+            if scope.is_staff(person) else {}
+        return ArticleList(items=[_brief(a, used.get(a.id)) for a in rows], total=total)
 
 
 @router.get("/articles/{article_id}")

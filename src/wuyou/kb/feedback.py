@@ -10,7 +10,7 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
-from wuyou.kb.models import Feedback
+from wuyou.kb.models import Article, Feedback
 
 KINDS = ("offered", "viewed", "solved", "rejected")
 
@@ -84,3 +84,26 @@ def boosts_of(verdicts: Iterable[tuple[str, str, int]]) -> dict[str, float]:
     for article_id, kind, count in verdicts:
         balance[article_id] = balance.get(article_id, 0.0) + (count if kind == "solved" else -0.5 * count)
     return {a: 1.0 + MAX_BOOST * math.tanh(b / BOOST_SCALE) for a, b in balance.items()}
+
+
+def usage(*, session: Session, article_ids: Sequence[str], since: datetime) -> dict[str, dict[str, int]]:
+    """How often each article was offered, viewed, solved a problem or was turned down ("not this one") since
+    `since`: one grouped statement for a page of articles."""
+    if not article_ids:
+        return {}
+    rows = session.execute(select(Feedback.article_id, Feedback.kind, func.count())
+                           .where(Feedback.article_id.in_(article_ids), Feedback.at >= since)
+                           .group_by(Feedback.article_id, Feedback.kind)).all()
+    found: dict[str, dict[str, int]] = {a: dict.fromkeys(KINDS, 0) for a in article_ids}
+    for article_id, kind, count in rows:
+        if kind in KINDS:
+            found[article_id][kind] = int(count)
+    return found
+
+
+def usage_order(kind: str, since: datetime) -> ScalarSelect[int]:
+    """A column counting an article's feedback of one kind since `since`, to sort articles by (most rejected …)."""
+    return (select(func.count()).select_from(Feedback)
+            .where(Feedback.article_id == Article.id, Feedback.kind == kind, Feedback.at >= since)
+            .scalar_subquery())
+

@@ -258,7 +258,8 @@ function pageKb() {
     try {
       const data = await api("GET", "/api/v1/kb/articles?" + q);
       $("#kb-list tbody").innerHTML = data.items.map((a) => `<tr><td><a href="/console/kb/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td>`
-        + `<td>${esc(a.title)}</td><td>${esc(a.category)}</td><td>${esc(T(a.status))}</td></tr>`).join("");
+        + `<td>${esc(a.title)}</td><td>${esc(a.category)}</td><td>${esc(T(a.status))}</td>`
+        + `<td class="meta">${a.usage ? `${a.usage.offered} / ${a.usage.solved} / ${a.usage.rejected}` : ""}</td></tr>`).join("");
     } catch (err) { showError(err); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
