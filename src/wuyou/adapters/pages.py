@@ -70,7 +70,7 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
         status = desk.catalog.t(f"status_{ticket.status}")
         head = (
             f"<h1>#{ticket.id} {escape(ticket.title)}</h1><p class=meta>{escape(ticket.priority)} · {escape(status)}"
-            f" · {escape(ticket.category.path if ticket.category else '—')} · "
+            f" · {escape(ticket.category.path if ticket.category else desk.catalog.t('category_none'))} · "
             f"{escape(ticket.branch.name if ticket.branch else '—')} · {escape(ticket.reporter.name)}"
             f" · {escape(ticket.assignee.name if ticket.assignee else '未接单')}</p>"
         )
