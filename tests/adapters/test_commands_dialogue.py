@@ -278,7 +278,9 @@ def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dia
     assert "没有叫“空调”的分类" in unknown and "1. 终端设备 › 打印机" in unknown
     kinds = [(e["kind"], e["data"]["to"], e["public"]) for e in d.ticket(n)["timeline"] if e["kind"] == "category"]
     assert kinds == [("category", "终端设备 › POS机", False), ("category", "网络 › 网点断网", False)]
-    assert "工程师用的命令" in d.say("zhang.san", f"分类 {n} 打印机")
+    assert "工程师用的命令" not in d.say("zhang.san", f"分类 {n} 打印机")  # a reporter's 分类 … is words
+    d.say("zhang.san", "取消")
+    assert "工程师用的命令" in d.say("zhang.san", f"/category {n} 打印机")
     assert "没找到您能处理的" in d.say("sun.li", f"分类 {n}")  # Qingdao's engineer: not even the list
 
     # The API: by path or name, none, refused when unknown or ambiguous, staff only.

@@ -32,7 +32,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("reply", ("答复",), staff=True, needs_ticket=True),
     Spec("transfer", ("转派",), staff=True, needs_ticket=True),
     Spec("priority", ("优先级",), staff=True, needs_ticket=True),
-    Spec("category", ("分类", "改分类"), staff=True, needs_ticket=True),
+    Spec("category", ("分类", "改分类"), staff=True, needs_ticket=True, words_for_reporters=True),
     Spec("merge", ("合并",), staff=True, needs_ticket=True),
     Spec("link", ("关联",), staff=True, needs_ticket=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
