@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
-from wuyou.desk import tickets
+from wuyou.bot.messages import Button
+from wuyou.desk import tickets, working
+from wuyou.desk.models import Person
 from wuyou.desk.org import is_away, may_mark_away, person_named, set_away
 
 if TYPE_CHECKING:
@@ -99,11 +101,27 @@ def cmd_away(turn: Turn, command: Command) -> None:
     since, until, note = found
     set_away(session=turn.session, person=who, until=until, note=note, now=turn.now, by=turn.person, since=since)
     held = tickets.assigned_to(session=turn.session, person=who)  # they still hold these: hand them over?
+    if held:
+        turn.dialogue.pending_command = f"/handback {who.id}"  # "1": all of them back to their teams' queues
     turn.say("away_ok" if who.id == turn.person.id else "away_ok_other", name=who.name,
              until=turn.t("away_span", since=turn.local(since), until=turn.local(until)) if since is not None
              and since > turn.now else turn.t("away_till", until=turn.local(until)),
              held=turn.t("away_held", count=len(held), tickets="、".join(f"#{t.id}" for t in held[:5])
-                         + ("…" if len(held) > 5 else "")) if held else "")
+                         + ("…" if len(held) > 5 else "")) if held else "",
+             buttons=(Button(turn.t("btn_handback"), "1"),) if held else ())
+
+
+def cmd_handback(turn: Turn, command: Command) -> None:
+    """"1" after 请假 with tickets still held: each goes back to its team's queue (the holder, or their lead)."""
+    who = turn.session.get(Person, command.rest.strip()) if command.rest.strip() else None
+    if who is None:
+        return
+    back = []
+    for ticket in tickets.assigned_to(session=turn.session, person=who):
+        working.release(session=turn.session, ticket_id=ticket.id, person=turn.person, now=turn.now,
+                        reason=turn.t("handback_reason", name=who.name))
+        back.append(ticket.id)
+    turn.say("handback_ok", count=len(back), tickets="、".join(f"#{n}" for n in back) or "—")
 
 
 def cmd_back(turn: Turn, command: Command) -> None:

@@ -47,6 +47,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("notice", ("发公告", "公告"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("maintenance", ("发维护通知", "维护通知", "维护窗口"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("sendnotice", (), staff=True, hidden=True),
+    Spec("handback", (), staff=True, hidden=True, takes_text=True),  # "1" after 请假: the person's tickets back
     Spec("new", ("报障", "报修", "我要报修", "我想报修", "我要报障", "申请报修"), staff=False),
     Spec("status", ("进度", "查进度"), staff=False),
     Spec("chase", ("催单", "催一下"), staff=False, needs_ticket=True, ticket_optional=True),
