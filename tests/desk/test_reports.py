@@ -65,6 +65,25 @@ def test_breakdowns_and_the_trend(dialog: Dialog, clock: TestClock) -> None:
         ("2026-11-23", 2, 1, 1), ("2026-11-24", 0, 0, 1)]
 
 
+def test_low_ratings_are_counted_beside_the_average(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    _, second = a_day(d, clock)
+    d.say("sun.li", f"接单 {second}")
+    clock.advance(minutes=5)
+    d.say("sun.li", f"解决 {second} 清理了进纸轮")
+    ma = {"Authorization": f"Bearer {d.token('ma.jing')}"}
+    assert d.client.post(f"/api/v1/tickets/{second}/rate", headers=ma, json={"rating": 1}).status_code == 200
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert (m["csat_count"], m["csat_average"], m["csat_low"]) == (2, 2.5, 1)
+    engineers = get(d, "admin", f"/api/v1/reports/breakdown?by=engineer&from={DAY}&to={DAY}")["items"]
+    assert {r["key"]: r["metrics"]["csat_low"] for r in engineers} == {"li.wei": 0, "sun.li": 1}
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    sheet = d.client.get(f"/api/v1/reports/breakdown.csv?by=engineer&from={DAY}&to={DAY}", headers=admin).text
+    lines = sheet.lstrip("\ufeff").splitlines()
+    assert lines[0].endswith("低分(1–2) low ratings") and any(line.startswith("sun.li,") and line.endswith(",1")
+                                                              for line in lines[1:])
+
+
 def test_csv_export_and_bad_requests(dialog: Dialog, clock: TestClock) -> None:
     d = dialog
     a_day(d, clock)

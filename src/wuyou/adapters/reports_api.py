@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 
 from wuyou.adapters.auth import Caller
@@ -41,6 +41,7 @@ class MetricsOut(BaseModel):
     csat_average: float | None
     csat_good: float | None
     csat_count: int
+    csat_low: int = Field(default=0, description="ratings of 1–2")
 
 
 class SummaryOut(BaseModel):
@@ -208,14 +209,14 @@ def breakdown_csv(request: Request, person: Caller, by: reports.Dimension = "tea
     found = _breakdown(request, person, by, first, last)
     header = [f"{by}", "名称 name", "新建 created", "已解决 resolved", "未办结 open", "平均首次响应(分钟) response min",
               "平均解决(分钟) resolution min", "解决SLA达标% resolution SLA met", "重开率% reopen",
-              "一次解决率% first-contact resolution", "满意度 CSAT", "评分数 ratings"]
+              "一次解决率% first-contact resolution", "满意度 CSAT", "评分数 ratings", "低分(1–2) low ratings"]
     rows = [[r.key or "", r.label, r.metrics.created, r.metrics.resolved, r.metrics.backlog,
              _cell(r.metrics.first_response_median / 60 if r.metrics.first_response_median is not None else None),
              _cell(r.metrics.resolution_median / 60 if r.metrics.resolution_median is not None else None),
              _cell(r.metrics.sla_resolution_met * 100 if r.metrics.sla_resolution_met is not None else None),
              _cell(r.metrics.reopen_rate * 100 if r.metrics.reopen_rate is not None else None),
              _cell(r.metrics.first_contact_rate * 100 if r.metrics.first_contact_rate is not None else None),
-             _cell(r.metrics.csat_average, 2), r.metrics.csat_count] for r in found.items]
+             _cell(r.metrics.csat_average, 2), r.metrics.csat_count, r.metrics.csat_low] for r in found.items]
     return _csv(f"wuyou-{by}-{found.start}-{found.end}.csv", header, rows)
 
 

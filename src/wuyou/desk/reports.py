@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import suggestions
 from wuyou.desk.models import Branch, Category, Person, Region, SuggestionSession, Team, Ticket
-from wuyou.desk.tickets import OPEN_STATUSES
+from wuyou.desk.tickets import LOW_RATING, OPEN_STATUSES
 
 Dimension = Literal["engineer", "team", "region", "branch", "category", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("engineer", "team", "region", "branch", "category", "channel")
@@ -62,6 +62,7 @@ class Metrics:
     csat_average: float | None
     csat_good: float | None  # share of ratings 4–5
     csat_count: int
+    csat_low: int = 0  # ratings of 1–2 (tickets.LOW_RATING): the unhappy reporters, to read one by one
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ def _resolved_side(session: Session, span: Range, seen: ColumnElement[bool]) -> 
     counts = [func.count(), func.count().filter(Ticket.reopen_count > 0),
               func.count().filter(Ticket.resolution_met.is_(True)), func.count(Ticket.resolution_met),
               func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating),
-              func.count().filter(Ticket.first_contact.is_(True)), func.count(Ticket.first_contact)]
+              func.count().filter(Ticket.first_contact.is_(True)), func.count(Ticket.first_contact),
+              func.count().filter(Ticket.rating <= LOW_RATING)]
     if dialect == "postgresql":
         *row, times = session.execute(select(*counts, _percentiles_pg(resolution)).where(*resolved_in)).one()
         found = (*row, *_pair(times))
@@ -190,7 +192,7 @@ def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElemen
         found = [run(part) for part in parts]
     created, response_met, response_n, fr_median, fr_p90 = found[0]
     (resolved, reopened, resolution_met, resolution_n, csat_avg, csat_good, csat_n, first_contact, first_contact_n,
-     res_median, res_p90, backlog) = found[1]
+     csat_low, res_median, res_p90, backlog) = found[1]
     session_n, deflected = found[2]
     return Metrics(
         created=created or 0, resolved=resolved or 0, backlog=backlog,
@@ -202,7 +204,7 @@ def summary(*, sessions: Callable[[], Session], span: Range, scope: ColumnElemen
         deflection_rate=_share(deflected or 0, session_n),
         suggestion_sessions=session_n or 0,
         csat_average=float(csat_avg) if csat_avg is not None else None, csat_good=_share(csat_good or 0, csat_n),
-        csat_count=csat_n or 0,
+        csat_count=csat_n or 0, csat_low=csat_low or 0,
     )
 
 
@@ -250,7 +252,8 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                    func.sum(case((Ticket.rating >= 4, 1), else_=0)),
                    func.sum(case((Ticket.response_met.is_(True), 1), else_=0)), func.count(Ticket.response_met),
                    func.sum(case((Ticket.resolution_met.is_(True), 1), else_=0)), func.count(Ticket.resolution_met),
-                   func.sum(case((Ticket.first_contact.is_(True), 1), else_=0)), func.count(Ticket.first_contact))
+                   func.sum(case((Ticket.first_contact.is_(True), 1), else_=0)), func.count(Ticket.first_contact),
+                   func.sum(case((Ticket.rating <= LOW_RATING, 1), else_=0)))
             .select_from(Ticket))
     if dimension == "region":
         stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
@@ -258,7 +261,7 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
     labels = _labels(session, dimension, [r[0] for r in rows])
     out = []
     for (k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good,
-         answered_in_time, answered_judged, met, judged, first_contact, first_contact_n) in rows:
+         answered_in_time, answered_judged, met, judged, first_contact, first_contact_n, low) in rows:
         out.append(Row(key=None if k is None else str(k), label=labels.get(k, "—") if k is not None else "—",
                        metrics=Metrics(
                            created=created, resolved=resolved or 0, backlog=open_ or 0,
@@ -271,7 +274,7 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                            first_contact_rate=_share(first_contact or 0, first_contact_n),
                            deflection_rate=None, suggestion_sessions=0,
                            csat_average=float(csat) if csat is not None else None, csat_good=_share(good or 0, csat_n),
-                           csat_count=csat_n or 0)))
+                           csat_count=csat_n or 0, csat_low=low or 0)))
     return out
 
 

@@ -397,7 +397,8 @@ function metrics(m) {
     ["sla_response", pct(m.sla_response_met)], ["sla_resolution", pct(m.sla_resolution_met)],
     ["reopen_rate", pct(m.reopen_rate)], ["first_contact_rate", pct(m.first_contact_rate)],
     ["deflection_rate", pct(m.deflection_rate)],
-    ["csat", m.csat_average === null || m.csat_average === undefined ? "—" : `${Number(m.csat_average).toFixed(2)} / 5 (${m.csat_count})`],
+    ["csat", m.csat_average === null || m.csat_average === undefined ? "—" : `${Number(m.csat_average).toFixed(2)} / 5 (${m.csat_count})`
+      + (m.csat_low ? ` · ${T("low_ratings")} ${m.csat_low}` : "")],
   ];
 }
 
