@@ -346,6 +346,9 @@ def test_engineers_words_for_taking_looking_and_resolving(dialog: Dialog) -> Non
     d = dialog
     n = report(d, "zhang.san", PRINTER, "打印机卡纸")
     assert "SLA：" in d.say("wang.fang", f"#{n} 什么情况")  # → 查看
+    assert "待接单" in d.say("li.wei", "我接了")  # no number: the queue, with its claim buttons
+    assert {"label": f"接单 {n}", "action": f"/claim {n}"} in d.last["replies"][0]["buttons"]
+    assert "待接单" in d.say("li.wei", "接单")
     assert "已接单" in d.say("li.wei", f"{n}我来")  # → 接单
     assert d.ticket(n)["assignee"] == "li.wei"
     assert "说明" in d.say("li.wei", f"{n}已解决")  # a summary is asked for

@@ -90,6 +90,7 @@ def without_mentions(text: str) -> str:
 _END = r"[!！。.~～]*$"
 _TAKE = re.compile(rf"^#?(?P<n>\d{{2,9}})\s*(我来|我接|我去|交给我|我处理|我跟进)(了|吧|啦|一下)?{_END}|"
                    rf"^(我来|我接|接|我去)(了|下|一下)?\s*#?(?P<m>\d{{2,9}}){_END}")
+_TAKE_WHICH = re.compile(rf"^(接单|我来|我接|我接了|我来吧|我来处理|我去){_END}")  # no number: which one? the queue
 _LOOK = re.compile(rf"^#?(?P<n>\d{{2,9}})\s*(我看看|我看下|我看一下|什么情况|啥情况|怎么回事){_END}")
 _DONE = re.compile(r"^#?(?P<n>\d{2,9})\s*(已处理|已解决|已修复|处理好了|解决了|修好了|搞定了?|弄好了)"
                    r"[\s，,:：。.!！]*(?P<rest>.*)$", re.S)
@@ -97,10 +98,13 @@ _DONE = re.compile(r"^#?(?P<n>\d{2,9})\s*(已处理|已解决|已修复|处理�
 
 def staff_words(text: str) -> str | None:
     """An engineer's own words for claiming, looking at or resolving a ticket, as the command: "1024 我来" →
-    `/claim 1024`, "1024 什么情况" → `/show 1024`, "1024 已处理 换了搓纸轮" → `/resolve 1024 换了搓纸轮`."""
+    `/claim 1024` ("我来" alone: the queue, with its claim buttons), "1024 什么情况" → `/show 1024`, "1024 已处理
+    换了搓纸轮" → `/resolve 1024 换了搓纸轮`."""
     text = clean(text)
     if (take := _TAKE.match(text)) is not None:
         return f"/claim {take.group('n') or take.group('m')}"
+    if _TAKE_WHICH.match(text):
+        return "/queue"
     if (look := _LOOK.match(text)) is not None:
         return f"/show {look.group('n')}"
     if (done := _DONE.match(text)) is not None:
