@@ -50,11 +50,16 @@ def _in_category(session: Session, name: str) -> ColumnElement[bool]:
     top = session.scalars(select(Category).where(Category.parent_id.is_(None), Category.name == name.strip())).first()
     if top is not None:
         return Ticket.category_id.in_(select(Category.id).where(Category.parent_id == top.id))
+    return Ticket.category_id == one_leaf(session, name).id
+
+
+def one_leaf(session: Session, name: str) -> Category:
+    """The one catalog leaf `name` means (a path or a name), else 422."""
     found = org.find_leaf(session=session, text=name)
     if len(found) != 1:
         raise HTTPException(status_code=422, detail=f"no category '{name}'" if not found else
                             f"'{name}' fits several categories: {', '.join(c.path for c in found)}")
-    return Ticket.category_id == found[0].id
+    return found[0]
 
 
 @dataclass

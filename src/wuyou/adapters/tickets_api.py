@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.adapters.api import ticket_body
+from wuyou.adapters.api import one_leaf, ticket_body
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import (
@@ -49,7 +49,7 @@ from wuyou.desk.errors import (
     NotServing,
     TooSoon,
 )
-from wuyou.desk.models import Category, Person, SlaClock, Ticket, TicketEvent
+from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 POLL_SECONDS = 1.0
@@ -121,7 +121,7 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
                     reporter.branch is None or reporter.branch.region_code not in regions)):
                 raise HTTPException(status_code=404, detail="no such reporter (or not one you serve)")
         assert reporter is not None
-        category = _leaf(session, body.category) if body.category else None
+        category = one_leaf(session, body.category) if body.category else None
         ticket = tickets.open_ticket(session=session, reporter=reporter, category=category, urgency=body.urgency,
                                      description=body.description, channel="api", now=desk.clock(),
                                      title=body.title, tz=str(desk.bot.tz), group_for=desk.bot.group_for)
@@ -208,18 +208,9 @@ def category(ticket_id: TicketId, body: CategoryChange, request: Request, person
     _staff(person)
 
     def act(session: Session) -> None:
-        leaf = _leaf(session, body.category) if body.category else None
+        leaf = one_leaf(session, body.category) if body.category else None
         working.set_category(session=session, ticket_id=ticket_id, person=person, category=leaf, now=_now(request))
     return _act(request, person, ticket_id, act)
-
-
-def _leaf(session: Session, name: str) -> Category:
-    """The one catalog leaf `name` means (a path or a name), else 422."""
-    found = org.find_leaf(session=session, text=name)
-    if len(found) != 1:
-        raise HTTPException(status_code=422, detail=f"no category '{name}'" if not found else
-                            f"'{name}' fits several categories: {', '.join(c.path for c in found)}")
-    return found[0]
 
 
 @router.post("/tickets/{ticket_id}/merge")

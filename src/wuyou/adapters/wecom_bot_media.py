@@ -106,12 +106,12 @@ def fetch(kind: str, item: dict[str, Any], *, bot_key: str) -> Attachment:
         key = aes_key(str(item["aeskey"])) if item.get("aeskey") else aes_key(bot_key)
         with requests.get(url, timeout=TIMEOUT, stream=True) as response:
             response.raise_for_status()
-            data = b""
+            data = bytearray()  # (appended in place: not a copy of the whole per chunk)
             for chunk in response.iter_content(64 * 1024):
                 data += chunk
                 if len(data) > MAX_DOWNLOAD:
                     raise MediaError(f"more than {MAX_DOWNLOAD} bytes")
-        content = decrypt(data, key)
+        content = decrypt(bytes(data), key)
     except (requests.RequestException, ValueError, OSError) as exc:  # MediaError is a ValueError, as are bad URLs
         log.warning("could not fetch WeCom AI bot media %s: %s", ref, redact(exc))
         return Attachment(kind=kind, ref=ref)
