@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# make test's pytest-xdist processes: one per core (`make test TEST_WORKERS=0` runs the suite in one process)
+TEST_WORKERS ?= auto
 
 .PHONY: install install-dev run test lint bench clean
 
@@ -33,7 +35,7 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 test: lint                             ## lint, type-check, import contracts, then the whole suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: install-dev                     ## knowledge-base matcher quality and speed against baselines
 	$(BIN)/python bench/kb_quality.py

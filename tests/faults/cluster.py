@@ -40,10 +40,11 @@ APP_ID, TOKEN, AES_KEY = "wxfa0175c1a5de0001", "faults-token", "faultsABCDEFGHIJ
 ACCOUNT = "main"  # the WeChat account's name: /channels/wechat/main
 DATABASE = "wuyou"
 # High enough that a storm is neither rate-limited nor declared a major incident: this is the ticket path. Tickets
-# of a category that come while its first waits unclaimed reach the team on grouped cards held back a minute (the
-# shortest hold): held, updated and sent under the faults like any notification, and all out before the drain ends.
+# of a category that come while its first waits unclaimed reach the team on grouped cards held back six seconds
+# (a real desk holds them minutes): held, updated and sent under the faults like any notification, and all out
+# before the drain ends — a hold of a minute made every round wait a minute for its last cards.
 QUIET_LIMITS = {
-    "WUYOU_GROUP_TICKETS_MINUTES": "1",
+    "WUYOU_GROUP_TICKETS_MINUTES": "0.1",
     "WUYOU_RATE_PERSON_PER_MINUTE": "100000",
     "WUYOU_RATE_STAFF_PER_MINUTE": "100000",
     "WUYOU_RATE_BRANCH_PER_MINUTE": "100000",
