@@ -81,3 +81,66 @@ def test_unanswered_resolutions_close_after_three_days(dialog: Dialog, clock: Te
     assert ticket["timeline"][-1]["kind"] == "auto_closed" and ticket["timeline"][-1]["data"]["unconfirmed"]
     assert "自动关闭" in d.pushed_text("zhang.san")
     assert "不能这样操作" in d.say("zhang.san", f"/reopen {n} 又坏了")  # the reopen window has passed too
+
+
+def test_an_unanswered_question_is_asked_again_once_then_the_ticket_is_resolved(dialog: Dialog,
+                                                                                 clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-10T09:00"))
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-03-10T10:00"))
+    d.say("li.wei", f"追问 {n} 是哪一台打印机")
+    d.pushed("zhang.san")
+    d.pushed("li.wei")
+    clock.set(at("2025-03-11T09:59"))
+    d.desk.housekeeping_round()
+    assert d.pushed("zhang.san") == []
+    clock.set(at("2025-03-11T10:00"))
+    d.desk.housekeeping_round()
+    again = d.pushed("zhang.san")
+    assert len(again) == 1, again
+    text = again[0]["text"]
+    assert f"#{n}" in text and "还在等您回复" in text and "李伟" in text and "是哪一台打印机" in text
+    assert "03-13 10:00 前没有回复" in text
+    clock.set(at("2025-03-12T10:00"))
+    d.desk.housekeeping_round()  # once only
+    assert d.pushed("zhang.san") == [] and d.ticket(n)["status"] == "waiting"
+    assert d.ticket(n)["timeline"][-1]["kind"] == "waiting_reminded"
+    clock.set(at("2025-03-13T10:00"))
+    d.desk.housekeeping_round()
+    d.desk.housekeeping_round()
+    ticket = d.ticket(n)
+    assert ticket["status"] == "resolved" and ticket["timeline"][-1]["kind"] == "auto_resolved"
+    told = d.pushed("zhang.san")
+    assert len(told) == 1 and "3 天没有收到您的回复" in told[0]["text"]
+    assert f"/reopen {n}" in str(told[0]["buttons"])
+    assert "已自动解决" in d.pushed_text("li.wei")
+    verdicts = [e for e in ticket["timeline"] if e["kind"] in ("sla_met", "sla_missed")
+                and e["data"]["clock"] == "resolution"]
+    assert [e["kind"] for e in verdicts] == ["sla_met"], verdicts  # paused by the question: 1 hour of its target
+    reopened = d.say("zhang.san", "还没好 是柜台那台")
+    assert f"#{n}" in reopened
+    assert d.ticket(n)["status"] == "reopened"
+
+
+def test_a_question_asked_at_the_end_of_the_week_is_asked_again_when_the_branch_opens(dialog: Dialog,
+                                                                                      clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-14T16:00"))  # Friday; the branch's hours: mon-fri 08:30-17:30, sat 09:00-16:00
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-03-14T17:00"))
+    d.say("li.wei", f"追问 {n} 是哪一台打印机")
+    d.pushed("zhang.san")
+    for moment in ("2025-03-15T17:00", "2025-03-16T12:00", "2025-03-17T08:29"):
+        clock.set(at(moment))
+        d.desk.housekeeping_round()
+        assert d.pushed("zhang.san") == [], moment
+    clock.set(at("2025-03-17T08:30"))
+    d.desk.housekeeping_round()
+    assert "还在等您回复" in d.pushed_text("zhang.san")
+    d.say("zhang.san", "柜台那台 HP")  # the answer: back to work, never resolved for want of one
+    clock.set(at("2025-03-18T09:00"))
+    d.desk.housekeeping_round()
+    assert d.ticket(n)["status"] == "in_progress"

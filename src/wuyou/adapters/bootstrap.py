@@ -87,8 +87,8 @@ class Desk:
         return handled
 
     def housekeeping_round(self) -> int:
-        """Unclaimed reminders, auto-release of idle claims, auto-close of unanswered resolutions; old message
-        receipts forgotten."""
+        """Unclaimed reminders, auto-release of idle claims, unanswered questions reminded and then resolved,
+        auto-close of unanswered resolutions; old message receipts forgotten."""
         with self.sessions() as session:
             handled = housekeeping.run(session=session, now=self.clock(), rules=self.queue_rules)
             handled += conversations.purge(session=session, now=self.clock())
@@ -147,6 +147,8 @@ def queue_rules(s: Settings) -> housekeeping.Rules:
         remind_unclaimed_after=timedelta(minutes=s.remind_unclaimed_minutes),
         release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
         close_unconfirmed_after=timedelta(days=s.auto_close_days),
+        remind_waiting_after=timedelta(hours=s.remind_waiting_hours),
+        resolve_waiting_after=timedelta(days=s.resolve_waiting_days) if s.resolve_waiting_days else None,
     )
 
 

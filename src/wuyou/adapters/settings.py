@@ -33,10 +33,14 @@ class Settings(BaseSettings):
     inprocess_worker: bool = True
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     # Queue care by the worker: remind a team of an unclaimed ticket (and again as often), release a
-    # claim with no action (0: never), close a resolution the reporter never answered.
+    # claim with no action (0: never), close a resolution the reporter never answered; remind a reporter who has
+    # not answered an engineer's question (once, in business hours) and resolve the ticket when they never do
+    # (0: a question waits for ever).
     remind_unclaimed_minutes: float = Field(default=30, gt=0)
     auto_release_minutes: float = Field(default=240, ge=0)
     auto_close_days: float = Field(default=3, gt=0)
+    remind_waiting_hours: float = Field(default=24, gt=0)
+    resolve_waiting_days: float = Field(default=3, ge=0)
     # Surge detection: offer a major incident at N similar reports from M branches within the window,
     # declare it automatically at the second pair of thresholds.
     surge_min_reports: int = Field(default=5, ge=2)

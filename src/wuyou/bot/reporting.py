@@ -189,7 +189,7 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
         if _YES.match(text):
             _confirm(turn, ticket.id)
             return True
-        if _NO.match(text):
+        if _NO.match(text) or _NO_AND_MORE.match(text):
             _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False

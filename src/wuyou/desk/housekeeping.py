@@ -1,5 +1,6 @@
 """Periodic care of the queue: remind a team of tickets nobody claims, release claims that see no
-action, and close resolutions the reporter never answered. Run by the worker; each ticket is taken
+action, remind a reporter who has not answered an engineer's question and resolve the ticket when they never
+do, and close resolutions the reporter never answered. Run by the worker; each ticket is taken
 with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never act on the same one."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import sla
-from wuyou.desk.models import Person, Team, Ticket
+from wuyou.desk import sla, tickets
+from wuyou.desk.models import Person, Team, Ticket, TicketEvent
 from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
 
@@ -21,11 +22,14 @@ class Rules:
     remind_unclaimed_after: timedelta = timedelta(minutes=30)  # and again every as long
     release_idle_claims_after: timedelta | None = timedelta(hours=4)  # None: never
     close_unconfirmed_after: timedelta = timedelta(days=3)
+    remind_waiting_after: timedelta = timedelta(days=1)  # once, in the ticket's business hours
+    resolve_waiting_after: timedelta | None = timedelta(days=3)  # None: a question waits for ever
 
 
 def run(*, session: Session, now: datetime, rules: Rules = Rules(), limit: int = 100) -> int:
-    """One round of all three; returns how many tickets were acted on. The caller commits."""
+    """One round of them all; returns how many tickets were acted on. The caller commits."""
     return (_remind(session, now, rules, limit) + _release(session, now, rules, limit)
+            + _resolve_waiting(session, now, rules, limit) + _remind_waiting(session, now, rules, limit)
             + _close(session, now, rules, limit))
 
 
@@ -82,6 +86,68 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
     return len(due)
 
 
+def _days(span: timedelta) -> str:
+    return f"{span.total_seconds() / 86400:g}"
+
+
+def _question(session: Session, ticket: Ticket) -> TicketEvent | None:
+    return session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "asked")
+                           .order_by(TicketEvent.id.desc()).limit(1)).first()
+
+
+def _remind_waiting(session: Session, now: datetime, rules: Rules, limit: int) -> int:
+    """A question the reporter has not answered for a day: asked again once, when their branch is open."""
+    stmt = select(Ticket).where(Ticket.status == "waiting", Ticket.waiting_since <= now - rules.remind_waiting_after,
+                                or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < Ticket.waiting_since))
+    acted = 0
+    for ticket in _locked(session, stmt, limit):
+        if not sla.in_hours(session=session, ticket_id=ticket.id, now=now):
+            continue  # not at night: the next round in business hours reminds them
+        ticket.last_reminded_at = now
+        asked = _question(session, ticket)
+        asker = session.get(Person, asked.actor_id) if asked is not None and asked.actor_id else ticket.assignee
+        event = add_event(session=session, ticket=ticket, kind="waiting_reminded", now=now, public=False,
+                          data={"waiting_minutes": int((now - ticket.waiting_since).total_seconds() // 60)
+                                if ticket.waiting_since else None})
+        resolves = rules.resolve_waiting_after
+        notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template="ticket_question_again",
+               now=now, extra={"asker": asker.name if asker is not None else "",
+                               "question": asked.body if asked is not None and asked.body else "",
+                               "after_key": "question_resolves_after" if resolves else "",
+                               "resolve_at": (ticket.waiting_since + resolves).isoformat()
+                               if resolves and ticket.waiting_since else ""})
+        acted += 1
+    return acted
+
+
+def _resolve_waiting(session: Session, now: datetime, rules: Rules, limit: int) -> int:
+    """A question never answered: the ticket is resolved (the reporter can still say it is not fixed, and reopen
+    it) and its engineer is told; its resolution clock stops where the question paused it."""
+    if rules.resolve_waiting_after is None:
+        return 0
+    stmt = select(Ticket).where(Ticket.status == "waiting", Ticket.waiting_since <= now - rules.resolve_waiting_after)
+    due = _locked(session, stmt, limit)
+    days = _days(rules.resolve_waiting_after)
+    for ticket in due:
+        ticket.status = "resolved"
+        ticket.resolved_at = now
+        ticket.confirmed_at = None
+        ticket.waiting_since = None
+        ticket.last_activity_at = now
+        ticket.first_contact = False
+        session.flush()
+        sla.stop(session=session, ticket=ticket, now=now)
+        event = add_event(session=session, ticket=ticket, kind="auto_resolved", now=now, data={"days": days})
+        buttons = [{"label_key": "btn_solved", "action": f"/confirm {ticket.id}"},
+                   {"label_key": "btn_not_solved", "action": f"/reopen {ticket.id}"}]
+        tickets.tell_reporters(session=session, event=event, ticket=ticket, template="ticket_auto_resolved", now=now,
+                               extra={"days": days}, buttons=buttons)
+        if ticket.assignee is not None:
+            notify(session=session, event=event, ticket=ticket, people=[ticket.assignee],
+                   template="ticket_auto_resolved_staff", now=now, extra={"days": days})
+    return len(due)
+
+
 def _close(session: Session, now: datetime, rules: Rules, limit: int) -> int:
     stmt = select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= now - rules.close_unconfirmed_after)
     due = _locked(session, stmt, limit)
@@ -92,5 +158,5 @@ def _close(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         event = add_event(session=session, ticket=ticket, kind="auto_closed", now=now,
                           data={"unconfirmed": ticket.confirmed_at is None})
         notify(session=session, event=event, ticket=ticket, people=[ticket.reporter], template="ticket_auto_closed",
-               now=now)
+               now=now, extra={"days": _days(rules.close_unconfirmed_after)})
     return len(due)

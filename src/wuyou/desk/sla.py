@@ -143,6 +143,12 @@ def opens_next(*, session: Session, ticket_id: int, now: datetime) -> datetime |
     return None if cal.is_open(now) else cal.next_open(now)
 
 
+def in_hours(*, session: Session, ticket_id: int, now: datetime) -> bool:
+    """Whether the business hours of the ticket's clocks are open now (always for 7×24, or without a clock)."""
+    clock = next(iter(active(session=session, ticket_id=ticket_id)), None)
+    return clock is None or _cal(clock).is_open(now)
+
+
 def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     """When the ticket's running clock of this kind runs out (None when paused, stopped or absent)."""
     clocks = active(session=session, ticket_id=ticket_id, kind=kind)
