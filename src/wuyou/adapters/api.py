@@ -221,6 +221,8 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
         "followed_by": [f.id for f in tickets.follow_ups(session=session, ticket_id=t.id)],
         "followers": [p.id for p in tickets.reporter_side(session=session, ticket=t)[1:]],
         "waiting_since": t.waiting_since.isoformat() if t.waiting_since else None,
+        "hold_until": t.hold_until.isoformat() if t.status == "on_hold" and t.hold_until else None,
+        "hold_reason": t.hold_reason if t.status == "on_hold" else None,
         "chase_count": t.chase_count,
         "created_at": t.created_at.isoformat(),
         "timeline": [

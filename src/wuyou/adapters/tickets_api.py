@@ -22,6 +22,7 @@ from wuyou.adapters.tickets_schemas import (
     MAX_ID,
     Ask,
     CategoryChange,
+    Hold,
     Info,
     Merge,
     NewTicket,
@@ -38,7 +39,7 @@ from wuyou.adapters.tickets_schemas import (
     Transfer,
 )
 from wuyou.bot import solutions
-from wuyou.desk import org, scope, tickets, working
+from wuyou.desk import holds, org, scope, tickets, working
 from wuyou.desk.errors import (
     AlreadyClaimed,
     DeskError,
@@ -184,6 +185,23 @@ def ask(ticket_id: TicketId, body: Ask, request: Request, person: Caller) -> dic
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.ask(
         session=s, ticket_id=ticket_id, person=person, question=body.question, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/hold")
+def hold(ticket_id: TicketId, body: Hold, request: Request, person: Caller) -> dict[str, Any]:
+    """Put the ticket on hold until a time (a vendor, spare parts, a booked visit): the reporter is told why, the
+    resolution clock pauses, and the hold ends by itself then, reminding the engineer. Again: a new time."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: holds.hold(
+        session=s, ticket_id=ticket_id, person=person, reason=body.reason, until=body.until, now=_now(request)))
+
+
+@router.post("/tickets/{ticket_id}/resume")
+def resume(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
+    """End the ticket's hold now: back in progress, the resolution clock running again."""
+    _staff(person)
+    return _act(request, person, ticket_id, lambda s: holds.unhold(
+        session=s, ticket_id=ticket_id, person=person, now=_now(request)))
 
 
 @router.post("/tickets/{ticket_id}/notes")

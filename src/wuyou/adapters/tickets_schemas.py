@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 MAX_ID = 2_147_483_647  # a 32-bit INTEGER column: a larger number can name no ticket
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="the ticket's number")]
@@ -42,6 +42,13 @@ class Reply(BaseModel):
 
 class Ask(BaseModel):
     question: str = Short
+
+
+class Hold(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why it waits (a vendor, parts, a visit): the "
+                        "reporter is told")
+    until: AwareDatetime | None = Field(default=None, description="when the hold ends, with its time zone; without "
+                                        "it, when the branch's business hours open on its next day")
 
 
 class Text(BaseModel):

@@ -35,6 +35,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("category", ("分类", "改分类"), staff=True, needs_ticket=True, words_for_reporters=True),
     Spec("merge", ("合并",), staff=True, needs_ticket=True),
     Spec("link", ("关联",), staff=True, needs_ticket=True),
+    Spec("hold", ("挂起", "暂缓"), staff=True, needs_ticket=True, words_for_reporters=True),
+    Spec("resume", ("恢复处理", "取消挂起", "继续处理"), staff=True, needs_ticket=True, words_for_reporters=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
     Spec("draft", ("转知识",), staff=True, needs_ticket=True),
     Spec("publish", ("发布知识",), staff=True, takes_text=True),

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 def _line(turn: Turn, ticket: Ticket, due: tuple[datetime, bool] | None = None, kind: str = "response") -> str:
     """One ticket of a list, with when its clock (`kind`) runs out — or that it has, or that it waits on the
-    reporter."""
+    reporter, or is on hold."""
     if ticket.status == "waiting":
         clock = turn.t("line_waiting")
+    elif ticket.status == "on_hold":
+        clock = turn.t("line_on_hold", until=turn.local(ticket.hold_until), reason=ticket.hold_reason or "")
     elif due is None:
         clock = ""
     else:
@@ -103,8 +105,10 @@ def _event_body(turn: Turn, event: TicketEvent) -> str:
         what = turn.t(f"sla_clock_{clock}")
         return f" {what}" + (turn.t("sla_used", minutes=used) if used is not None else "")
     answered = event.data.get("chase_answered_minutes") if event.data else None
-    return (f" {event.body}" if event.body else "") + (turn.t("chase_answered", minutes=answered)
-                                                        if answered is not None else "")
+    until = event.data.get("until") if event.kind == "held" and event.data else None
+    return ((f" {event.body}" if event.body else "")
+            + (turn.t("held_until", until=turn.local(datetime.fromisoformat(until))) if until else "")
+            + (turn.t("chase_answered", minutes=answered) if answered is not None else ""))
 
 
 def cmd_show(turn: Turn, command: Command) -> None:
@@ -122,7 +126,9 @@ def cmd_show(turn: Turn, command: Command) -> None:
         for e in events
     )
     clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}
-    parts = [turn.t(f"show_{kind}_due", due=turn.local(c.due_at)) if c.due_at else turn.t("show_paused")
+    paused = turn.t("show_paused_hold", until=turn.local(ticket.hold_until)) if ticket.status == "on_hold" \
+        else turn.t("show_paused")
+    parts = [turn.t(f"show_{kind}_due", due=turn.local(c.due_at)) if c.due_at else paused
              for kind, c in clocks.items()]
     following = tickets.reporter_side(session=turn.session, ticket=ticket)[1:]  # reported it again, or merged in
     turn.say("show_ticket", ticket=ticket.id, priority=ticket.priority, sla=" · ".join(parts) or "—",

@@ -112,8 +112,10 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
                                                             public_only=True)) if e.kind == "asked"), None)
         if asked is not None:
             who += turn.t("status_question", question=asked.body or "")
+    if ticket.status == "on_hold":
+        who += turn.t("status_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
-    if due is not None and ticket.status not in ("resolved", "waiting"):
+    if due is not None and ticket.status not in ("resolved", "waiting", "on_hold"):
         who += turn.t("status_due", due=turn.local(due))
     title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
     if ticket.reporter_id != turn.person.id:

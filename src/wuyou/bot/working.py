@@ -1,12 +1,13 @@
-"""Engineer commands for working a ticket: release, note, ask, reply, transfer, priority, category, merge."""
+"""Engineer commands for working a ticket: release, note, ask, reply, hold, transfer, priority, category, merge."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from wuyou.bot import when
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets, working
+from wuyou.desk import holds, tickets, working
 from wuyou.desk.errors import NotServing
 from wuyou.desk.org import PRIORITIES, find_leaf, leaf_categories
 from wuyou.desk.routing import route_team
@@ -49,6 +50,28 @@ def cmd_ask(turn: Turn, command: Command) -> None:
     ticket = working.ask(session=turn.session, ticket_id=number, person=turn.person, question=command.rest,
                          now=turn.now)
     turn.say("ask_ok", ticket=number, reporter=ticket.reporter.name)
+
+
+def cmd_hold(turn: Turn, command: Command) -> None:
+    """`挂起 N 等厂商上门 到 明天 10:00`: on hold until then (without a time, until the branch opens next day)."""
+    if (number := _number(turn, command, "挂起")) is None:
+        return
+    found = when.until(command.rest, now=turn.now, tz=turn.engine.tz)
+    reason = found.rest if found is not None else command.rest.strip()
+    if not reason:
+        turn.say("hold_usage", ticket=number)
+        return
+    ticket = holds.hold(session=turn.session, ticket_id=number, person=turn.person, reason=reason,
+                        until=found.moment if found is not None else None, now=turn.now)
+    turn.say("hold_ok", ticket=number, until=turn.local(ticket.hold_until), reporter=ticket.reporter.name,
+             when_note=turn.t("hold_default_note", ticket=number) if found is None else "")
+
+
+def cmd_resume(turn: Turn, command: Command) -> None:
+    if (number := _number(turn, command, "恢复处理")) is None:
+        return
+    holds.unhold(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
+    turn.say("resume_ok", ticket=number)
 
 
 def cmd_reply(turn: Turn, command: Command) -> None:

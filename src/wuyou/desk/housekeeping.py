@@ -1,7 +1,8 @@
 """Periodic care of the queue: remind a team of tickets nobody claims, release claims that see no
 action, remind a reporter who has not answered an engineer's question and resolve the ticket when they never
-do, and close resolutions the reporter never answered. Run by the worker; each ticket is taken
-with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never act on the same one."""
+do, end holds whose time has come (`holds`), and close resolutions the reporter never answered. Run by the
+worker; each ticket is taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never act on the
+same one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import sla, tickets
+from wuyou.desk import holds, sla, tickets
 from wuyou.desk.models import Person, Team, Ticket, TicketEvent
 from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
@@ -30,7 +31,7 @@ def run(*, session: Session, now: datetime, rules: Rules = Rules(), limit: int =
     """One round of them all; returns how many tickets were acted on. The caller commits."""
     return (_remind(session, now, rules, limit) + _release(session, now, rules, limit)
             + _resolve_waiting(session, now, rules, limit) + _remind_waiting(session, now, rules, limit)
-            + _close(session, now, rules, limit))
+            + holds.end_due(session=session, now=now, limit=limit) + _close(session, now, rules, limit))
 
 
 def _locked(session: Session, stmt: Select[Ticket], limit: int) -> list[Ticket]:

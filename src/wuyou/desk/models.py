@@ -193,7 +193,9 @@ class Ticket(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # a duplicate's main ticket
     # The earlier ticket of the reporter this one reports again, past the time it could be reopened.
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
-    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asked the reporter, clock paused
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asked the reporter / on hold: clock paused
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # on hold (a vendor, parts, a visit) until
+    hold_reason: Mapped[str | None] = mapped_column(Text)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the assignee's last action
     last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unclaimed-ticket reminder

@@ -19,7 +19,7 @@ from wuyou.desk.org import PRIORITIES, present, region_chain, team_members
 
 ACTIONS = ("team", "priority", "assignee", "tags", "notify")
 STRATEGIES = ("round_robin", "least_loaded")
-HELD = ("claimed", "in_progress", "waiting", "reopened")
+HELD = ("claimed", "in_progress", "waiting", "on_hold", "reopened")
 
 
 def route_team(*, session: Session, category: Category | None, branch: Branch | None) -> Team | None:

@@ -24,16 +24,20 @@ from wuyou.desk.timeline import add_event, notify
 
 __all__ = ["add_event", "is_staff", "notify"]
 
-STATUSES = ("new", "claimed", "in_progress", "waiting", "resolved", "closed", "reopened", "cancelled", "merged")
-OPEN_STATUSES = ("new", "claimed", "in_progress", "waiting", "reopened")
-HELD_STATUSES = ("claimed", "in_progress", "waiting", "reopened")  # with an assignee
+STATUSES = ("new", "claimed", "in_progress", "waiting", "on_hold", "resolved", "closed", "reopened", "cancelled",
+            "merged")
+OPEN_STATUSES = ("new", "claimed", "in_progress", "waiting", "on_hold", "reopened")
+HELD_STATUSES = ("claimed", "in_progress", "waiting", "on_hold", "reopened")  # with an assignee
+PAUSED_STATUSES = ("waiting", "on_hold")  # the resolution clock stands still
 FINAL_STATUSES = ("closed", "cancelled", "merged")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "claim": ("new", "reopened"),
     "release": HELD_STATUSES,
     "note": (*OPEN_STATUSES, "resolved"),
     "reply": OPEN_STATUSES,
-    "ask": ("claimed", "in_progress", "reopened", "waiting"),
+    "ask": ("claimed", "in_progress", "reopened", "waiting", "on_hold"),
+    "hold": ("claimed", "in_progress", "reopened", "waiting", "on_hold"),
+    "unhold": ("on_hold",),
     "add_info": OPEN_STATUSES,
     "transfer": OPEN_STATUSES,
     "priority": OPEN_STATUSES,
@@ -315,7 +319,7 @@ def resolve(
     ticket.status = "resolved"
     ticket.resolved_at = now
     ticket.confirmed_at = None
-    ticket.waiting_since = None
+    ticket.waiting_since = ticket.hold_until = None
     ticket.last_activity_at = now
     ticket.resolution = summary
     ticket.first_contact = first_contact(session=session, ticket=ticket, resolver=engineer)

@@ -20,7 +20,15 @@ from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
-from wuyou.desk.tickets import HELD_STATUSES, OPEN_STATUSES, add_event, notify, require, tell_reporters
+from wuyou.desk.tickets import (
+    HELD_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    add_event,
+    notify,
+    require,
+    tell_reporters,
+)
 
 CHASE_INTERVAL = timedelta(minutes=30)
 
@@ -33,7 +41,7 @@ def _lead_or_admin(session: Session, person: Person, ticket: Ticket) -> bool:
     return serves(session=session, person=person, ticket=ticket)
 
 
-def _holder_or_lead(session: Session, person: Person, ticket: Ticket) -> None:
+def holder_or_lead(session: Session, person: Person, ticket: Ticket) -> None:
     """Only the assignee, a lead serving the ticket or an admin may act on a held ticket."""
     if ticket.assignee_id != person.id and not _lead_or_admin(session, person, ticket):
         raise Forbidden("only the assignee or a lead")
@@ -47,17 +55,25 @@ def _touch(ticket: Ticket, actor: Person, now: datetime) -> None:
             ticket.status = "in_progress"
 
 
+def _unpause(session: Session, ticket: Ticket, now: datetime) -> None:
+    """A ticket waiting on its reporter or on hold that leaves its engineer (given back, transferred): the question
+    or the hold goes with them, and the resolution clock runs again."""
+    if ticket.status in PAUSED_STATUSES:
+        sla.resume(session=session, ticket=ticket, now=now)
+    ticket.waiting_since = ticket.hold_until = ticket.hold_reason = None
+
+
 def release(*, session: Session, ticket_id: int, person: Person, now: datetime, reason: str = "") -> Ticket:
     """Give a claimed ticket back to the team's queue."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "release")
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "release")
-    _holder_or_lead(session, person, ticket)
+    holder_or_lead(session, person, ticket)
     previous = ticket.assignee
+    _unpause(session, ticket, now)
     ticket.assignee_id = None
     ticket.claimed_at = None
-    ticket.waiting_since = None
     ticket.status = "new"
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="released", now=now, actor=person, body=reason or None,
@@ -128,10 +144,11 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     require(ticket, "ask")
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "ask")
-    _holder_or_lead(session, person, ticket)
-    if ticket.status != "waiting":
+    holder_or_lead(session, person, ticket)
+    if ticket.status not in PAUSED_STATUSES:
         sla.pause(session=session, ticket=ticket, now=now)
     ticket.status = "waiting"
+    ticket.hold_until = ticket.hold_reason = None  # asked while on hold: the reporter's answer is awaited now
     ticket.waiting_since = ticket.waiting_since or now
     ticket.last_activity_at = now
     session.flush()
@@ -260,7 +277,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     ticket.team_code = new_team.code
     ticket.assignee_id = assignee.id if assignee else None
     ticket.claimed_at = None
-    ticket.waiting_since = None
+    _unpause(session, ticket, now)
     if ticket.status in HELD_STATUSES:
         ticket.status = "new"
     session.flush()

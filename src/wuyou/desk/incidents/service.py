@@ -552,9 +552,10 @@ def resolve(*, session: Session, incident: Incident, actor: Person, summary: str
         row.status = "cancelled"
     resolved = 0
     for ticket in linked_tickets(session=session, incident_id=incident.id):
-        if ticket.status in ("new", "claimed", "in_progress", "waiting", "reopened"):
+        if ticket.status in ("new", "claimed", "in_progress", "waiting", "on_hold", "reopened"):
             ticket.status, ticket.resolved_at, ticket.resolution = "resolved", now, summary
-            ticket.confirmed_at, ticket.waiting_since, ticket.last_activity_at = None, None, now
+            ticket.confirmed_at, ticket.waiting_since, ticket.hold_until = None, None, None
+            ticket.last_activity_at = now
             ticket.first_contact = None  # the incident's resolution: no engineer's contact to judge
             session.flush()
             sla.stop(session=session, ticket=ticket, now=now)

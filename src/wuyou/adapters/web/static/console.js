@@ -190,7 +190,8 @@ async function pageTicket() {
       `${esc(T("team"))} ${esc(t.team_name || t.team || "—")}`,
       `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
       ...(t.tags || []).map((tag) => `<span class="tag">${esc(tag)}</span>`),
-    ].join(" · ") + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
+    ].join(" · ") + (t.hold_until ? `<br>${esc(T("on_hold_until"))} ${when(t.hold_until)}: ${esc(t.hold_reason || "")}` : "")
+      + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t);
     $("#t-description").textContent = t.description;
     const slaText = (e) => (e.data && e.data.clock ? T("sla_" + e.data.clock) : "");
@@ -213,6 +214,7 @@ async function pageTicket() {
     e.preventDefault();
     const body = formData(f);
     if (body.into) body.into = Number(body.into);
+    if ("until" in body) { if (body.until) body.until = new Date(body.until).toISOString(); else delete body.until; }
     if (await act(f.dataset.act, body) && f.dataset.act !== "category") f.reset();
   }));
   await load();
