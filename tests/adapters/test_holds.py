@@ -42,6 +42,9 @@ def test_on_hold_until_a_time_told_paused_and_back_by_itself(dialog: Dialog, clo
     shown = d.say("li.wei", f"查看 {n}")
     assert "解决计时暂停（挂起到 03-12 14:00）" in shown and "挂起 等厂商上门换搓纸轮（到 03-12 14:00）" in shown, shown
 
+    chased = d.say("zhang.san", "能不能快点啊 等半天了")
+    assert "已帮您催了 李伟" in chased and "暂缓处理中（等厂商上门换搓纸轮），预计 03-12 14:00 继续" in chased, chased
+    assert "解决计时已暂停（挂起到 03-12 14:00：等厂商上门换搓纸轮）" in d.pushed_text("li.wei")
     # What the reporter adds reaches the engineer, and the ticket stays on hold.
     d.say("zhang.san", f"补充 {n} 厂商说明天下午到")
     assert "厂商说明天下午到" in d.pushed_text("li.wei")

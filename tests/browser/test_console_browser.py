@@ -139,6 +139,26 @@ def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page
     assert any("重新插拔了扫码枪的数据线" in m["text"] for m in mailbox["messages"])
 
 
+def test_an_engineer_puts_a_ticket_on_hold_and_resumes_it(page: sync_api.Page, server: Server) -> None:
+    number = report(server, "wang.lin", "回单打印机缺配件 要等厂商")
+    sign_in(page, "engineer", f"/console/tickets/{number}")
+    page.click("#actions button[data-act=claim]")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("演示工程师")
+    later = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT14:00")
+    page.fill("#actions form[data-act=hold] input[name=reason]", "等厂商寄搓纸轮")
+    page.fill("#actions form[data-act=hold] input[name=until]", later)
+    page.click("#actions form[data-act=hold] button:not([data-act])")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("挂起到")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("等厂商寄搓纸轮")
+    sync_api.expect(page.locator("#t-timeline")).to_contain_text("挂起")
+    shot(page, "ticket-on-hold")
+    mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "wang.lin"}, timeout=10).json()
+    assert any("暂缓处理：等厂商寄搓纸轮" in m["text"] for m in mailbox["messages"])
+    page.click("#actions button[data-act=resume]")
+    sync_api.expect(page.locator("#t-facts")).to_contain_text("处理中")
+    sync_api.expect(page.locator("#t-facts")).not_to_contain_text("挂起到")
+
+
 def test_the_ticket_list_finds_the_uncategorised(page: sync_api.Page, server: Server) -> None:
     chat(server, "zhou.qian", "/new")
     chat(server, "zhou.qian", "0")  # 其他 / 说不清

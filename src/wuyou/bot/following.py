@@ -51,7 +51,9 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     except NotFound:
         _not_yours(turn, number)
         return
-    turn.say("chase_ok", ticket=ticket.id, who="、".join(p.name for p in pinged) or turn.t("the_team"))
+    turn.say("chase_ok", ticket=ticket.id, who="、".join(p.name for p in pinged) or turn.t("the_team"),
+             hold=turn.t("chase_on_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
+             if ticket.status == "on_hold" else "")
 
 
 def stage(turn: Turn) -> list[int]:

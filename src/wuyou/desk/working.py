@@ -471,7 +471,10 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
            extra={"count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
                   "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
                   "left_minutes": left % 60,
-                  "left_key": "chase_paused" if due is None else "chase_left" if due > now else "chase_overdue"},
+                  "left_key": ("chase_paused_hold" if ticket.status == "on_hold" else "chase_paused") if due is None
+                  else "chase_left" if due > now else "chase_overdue",
+                  "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
+                  "hold_reason": ticket.hold_reason or ""},
            buttons=[{"label_key": "btn_reply", "action": f"/reply {ticket.id}"},
                     {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     return ticket, pinged

@@ -139,8 +139,10 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
                  for a in attachments.of_ticket(session=session, ticket_id=ticket_id)]
         categories = _categories(session)
         current = ticket.category.path if ticket.category else ""
+        priority = ticket.priority
     return render(request, "ticket.html", person=person, page="tickets", title=f"#{ticket_id}",
-                  ticket_id=ticket_id, files=files, categories=categories, current_category=current)
+                  ticket_id=ticket_id, files=files, categories=categories, current_category=current,
+                  current_priority=priority)
 
 
 @router.get("/console/incidents", response_class=HTMLResponse)

@@ -198,6 +198,7 @@ async function pageTicket() {
     $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.public === false ? "internal" : ""}">`
       + `<time>${when(e.at)}</time> <b>${esc(W.strings["event_" + e.kind] || e.kind)}</b> ${esc(slaText(e))}`
       + ` <span class="meta">${esc(e.actor_name || e.actor || "")}</span>`
+      + (e.kind === "held" && e.data && e.data.until ? ` → ${when(e.data.until)}` : "")
       + (e.body && !e.kind.startsWith("sla_") ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
   };
   const load = async () => { try { render(await api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
@@ -215,7 +216,7 @@ async function pageTicket() {
     const body = formData(f);
     if (body.into) body.into = Number(body.into);
     if ("until" in body) { if (body.until) body.until = new Date(body.until).toISOString(); else delete body.until; }
-    if (await act(f.dataset.act, body) && f.dataset.act !== "category") f.reset();
+    if (await act(f.dataset.act, body) && !["category", "priority"].includes(f.dataset.act)) f.reset();
   }));
   await load();
   liveTickets((e) => { if (e.ticket === id) load(); });
