@@ -146,7 +146,11 @@ def on_urgency(turn: Turn, text: str) -> None:
         on_description(turn, turn.dialogue.text)
         return
     turn.dialogue.step = "description"
-    turn.say("ask_description")
+    category = turn.session.get(Category, turn.dialogue.category_id) if turn.dialogue.category_id else None
+    if category is not None and category.ask:
+        turn.say("ask_description_for", ask=category.ask)  # the category's own question (终端号…)
+    else:
+        turn.say("ask_description")
 
 
 def more_words(text: str) -> bool:

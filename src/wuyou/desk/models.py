@@ -45,6 +45,8 @@ class Category(Base):
     team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code", use_alter=True))  # overrides routing
     # Further specialities whose on-call an incident of this category pages (医保接口: also network).
     page: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # What the bot asks a reporter of this category to describe ("POS 终端号（机身背面）和屏幕上的提示").
+    ask: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined")

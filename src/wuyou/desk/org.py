@@ -330,6 +330,10 @@ def _import_catalog(session: Session, items: Sequence[Any]) -> int:
                 raise OrgFileError(f"catalog {name}/{cname}: priority must be one of P1-P4")
             leaf.priority = priority
             leaf.page = [str(p) for p in child.get("page") or []]
+            ask = child.get("ask")
+            if ask is not None and (not isinstance(ask, str) or len(ask) > 500):
+                raise OrgFileError(f"catalog {name}/{cname}: ask must be a text of at most 500 characters")
+            leaf.ask = ask.strip() or None if isinstance(ask, str) else None
             count += 1
     session.flush()
     return count
@@ -575,7 +579,7 @@ def teams_of(*, session: Session, person_id: str) -> list[Team]:
 
 
 def update_catalog(*, session: Session, items: Sequence[Any]) -> int:
-    """Create or update categories (names, speciality, priority, team) as the file's `catalog:` does."""
+    """Create or update categories (names, speciality, priority, team, question) as the file's `catalog:` does."""
     count = _import_catalog(session, items)
     _link_catalog_teams(session, items)
     return count
@@ -600,7 +604,7 @@ def catalog_doc(*, session: Session) -> list[dict[str, Any]]:
                                  .order_by(Category.position)).all()
         out.append({"name": top.name, "children": [
             {k: v for k, v in (("name", c.name), ("speciality", c.speciality), ("priority", c.priority),
-                               ("team", c.team_code), ("page", c.page or None)) if v is not None}
+                               ("team", c.team_code), ("page", c.page or None), ("ask", c.ask)) if v is not None}
             for c in leaves]})
     return out
 

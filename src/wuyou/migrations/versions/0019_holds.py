@@ -1,4 +1,5 @@
-"""Tickets on hold (a vendor, spare parts, a visit booked): until when, and why
+"""Tickets on hold (a vendor, spare parts, a visit booked): until when, and why; a category's own question for
+the reporter's description
 
 Revision ID: 0019
 Revises: 0018
@@ -23,9 +24,13 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hold_until', UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('hold_reason', sa.Text(), nullable=True))
+    with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ask', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.drop_column('ask')
     op.execute("UPDATE tickets SET status = 'in_progress' WHERE status = 'on_hold'")
     with op.batch_alter_table('tickets', schema=None, table_kwargs=TICKETS_TABLE_KWARGS) as batch_op:
         batch_op.drop_column('hold_reason')

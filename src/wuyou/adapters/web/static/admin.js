@@ -182,7 +182,8 @@ async function adminForms(section) {
       save: (rows) => api("PUT", "/api/v1/org", { people: [...rows, ...org.people.filter((p) => !rows.some((r) => r.id === p.id)).map((p) => ({ ...p, active: false }))] }) },
     catalog: { rows: flattenCatalog(org.catalog), remove: false, order: true, fields: [
       { key: "group", required: true }, { key: "name", required: true }, { key: "speciality" },
-      { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) }, { key: "team", type: "select", options: teams }],
+      { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) }, { key: "team", type: "select", options: teams },
+      { key: "ask", size: 30, hint: "category_ask_hint" }],
       save: (rows) => api("PUT", "/api/v1/catalog", { items: catalogTree(rows) }) },
     "routing-rules": { rows: org.routing, layout: "cards", order: true, fields: [
       { key: "name", size: 16 }, { key: "active", type: "check", default: true }, { key: "stop", type: "check" },
