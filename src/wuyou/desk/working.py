@@ -147,9 +147,11 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     holder_or_lead(session, person, ticket)
     if ticket.status not in PAUSED_STATUSES:
         sla.pause(session=session, ticket=ticket, now=now)
+    # Since when the reporter has been waited for (their reminder counts from it): asked again, since the first
+    # question; asked while on hold, since now — the hold ends, the reporter's answer is awaited.
+    ticket.waiting_since = ticket.waiting_since if ticket.status == "waiting" and ticket.waiting_since else now
     ticket.status = "waiting"
-    ticket.hold_until = ticket.hold_reason = None  # asked while on hold: the reporter's answer is awaited now
-    ticket.waiting_since = ticket.waiting_since or now
+    ticket.hold_until = ticket.hold_reason = None
     ticket.last_activity_at = now
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="asked", now=now, actor=person, body=question,
