@@ -77,7 +77,7 @@ def test_without_a_time_until_the_branch_opens_and_ended_early(dialog: Dialog, c
     assert "请写上原因" in d.say("li.wei", f"挂起 {n}")
     reply = d.say("li.wei", f"挂起 {n} 等备件")
     assert "已挂起到 03-15 09:00" in reply and f"挂起 {n} 原因 到 周三 14:00" in reply, reply
-    moved = d.say("li.wei", f"挂起 {n} 备件周一到 到 周一")
+    moved = d.say("li.wei", f"{n} 挂起 备件周一到 到 周一")  # in the engineer's own order of words
     assert "已挂起到 03-17 08:30" in moved, moved  # a day alone: when that day's hours open
     assert "备件周一到" in d.pushed_text("zhang.san")
     assert "最多挂起 90 天" in d.say("li.wei", f"挂起 {n} 等总行审批 到 2025-09-01")
@@ -85,7 +85,7 @@ def test_without_a_time_until_the_branch_opens_and_ended_early(dialog: Dialog, c
     assert "没有权限" in d.say("wang.fang", f"挂起 {n} 等厂商")  # only the one who holds it, or a lead
 
     clock.set(at("2025-03-15T10:00"))
-    assert "已恢复处理" in d.say("li.wei", f"恢复处理 {n}")
+    assert "已恢复处理" in d.say("li.wei", f"{n} 恢复处理")
     assert "恢复处理了" in d.pushed_text("zhang.san")
     assert d.ticket(n)["status"] == "in_progress"
     assert "“处理中”状态，不能这样操作" in d.say("li.wei", f"恢复处理 {n}")

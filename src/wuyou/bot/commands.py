@@ -96,12 +96,15 @@ _TAKE_WHICH = re.compile(rf"^(接单|我来|我接|我接了|我来吧|我来处
 _LOOK = re.compile(rf"^#?(?P<n>\d{{2,9}})\s*(我看看|我看下|我看一下|什么情况|啥情况|怎么回事){_END}")
 _DONE = re.compile(r"^#?(?P<n>\d{2,9})\s*(已处理|已解决|已修复|处理好了|解决了|修好了|搞定了?|弄好了)"
                    r"[\s，,:：。.!！]*(?P<rest>.*)$", re.S)
+_HOLD = re.compile(r"^#?(?P<n>\d{2,9})\s*(先?挂起|暂缓)[\s，,:：。.!！]*(?P<rest>.*)$", re.S)
+_RESUME = re.compile(rf"^#?(?P<n>\d{{2,9}})\s*(恢复处理|继续处理|取消挂起){_END}")
 
 
 def staff_words(text: str) -> str | None:
     """An engineer's own words for claiming, looking at or resolving a ticket, as the command: "1024 我来" →
     `/claim 1024` ("我来" alone: the queue, with its claim buttons), "1024 什么情况" → `/show 1024`, "1024 已处理
-    换了搓纸轮" → `/resolve 1024 换了搓纸轮`."""
+    换了搓纸轮" → `/resolve 1024 换了搓纸轮`, "1024 挂起 等厂商 到 明天" → `/hold …`, "1024 恢复处理" →
+    `/resume 1024`."""
     text = clean(text)
     if (take := _TAKE.match(text)) is not None:
         return f"/claim {take.group('n') or take.group('m')}"
@@ -111,6 +114,10 @@ def staff_words(text: str) -> str | None:
         return f"/show {look.group('n')}"
     if (done := _DONE.match(text)) is not None:
         return f"/resolve {done.group('n')} {done.group('rest').strip()}".rstrip()
+    if (held := _HOLD.match(text)) is not None:
+        return f"/hold {held.group('n')} {held.group('rest').strip()}".rstrip()
+    if (resumed := _RESUME.match(text)) is not None:
+        return f"/resume {resumed.group('n')}"
     return None
 
 
