@@ -1,5 +1,5 @@
-"""Admin API: read and replace the catalog, SLA policies and routing rules — the same documents, and the
-same validation, as the org file's `catalog:`, `sla:` and `routing:` sections."""
+"""Admin API: read and replace the catalog, SLA policies, routing rules and canned replies — the same documents,
+and the same validation, as the org file's `catalog:`, `sla:`, `routing:` and `replies:` sections."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import Admin
+from wuyou.adapters.auth import Admin, Caller
 from wuyou.adapters.bootstrap import Desk
-from wuyou.desk import org
+from wuyou.desk import org, replies, scope
 from wuyou.desk.errors import OrgFileError
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -78,3 +78,21 @@ def get_routing(request: Request, _: Admin) -> Items:
 def put_routing(body: Items, request: Request, _: Admin) -> Items:
     """Replace every routing rule, validated as a whole (nothing changes if one is wrong)."""
     return _write(request, body, org.replace_routing, org.routing_doc)
+
+
+@router.get("/replies")
+def get_replies(request: Request, person: Caller) -> Items:
+    """The canned replies (常用语) the caller may use — everyone's and their teams'; all of them for leads and
+    admins. `::name` in a reply, question, note or resolution becomes the text."""
+    if not scope.is_staff(person):
+        raise HTTPException(status_code=403, detail="engineers, leads and admins only")
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        return Items(items=[{k: v for k, v in (("name", r.name), ("text", r.text), ("team", r.team_code))
+                             if v is not None} for r in replies.available(session=session, person=person)])
+
+
+@router.put("/replies")
+def put_replies(body: Items, request: Request, _: Admin) -> Items:
+    """Replace every canned reply (name, text, optional team), validated as a whole."""
+    return _write(request, body, replies.replace, replies.doc)

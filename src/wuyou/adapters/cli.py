@@ -139,7 +139,7 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
     print(
         f"imported {summary.regions} regions, {summary.branches} branches, {summary.categories} categories, "
         f"{summary.teams} teams, {summary.people} people, {summary.sla_policies} SLA policies, "
-        f"{summary.routing_rules} routing rules"
+        f"{summary.routing_rules} routing rules, {summary.replies} canned replies"
     )
 
 

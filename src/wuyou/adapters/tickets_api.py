@@ -51,6 +51,7 @@ from wuyou.desk.errors import (
     TooSoon,
 )
 from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
+from wuyou.desk.replies import UnknownReply
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 POLL_SECONDS = 1.0
@@ -71,6 +72,8 @@ def _status_of(exc: DeskError) -> tuple[int, str]:
         return 409 if exc.reason == "region" else 422, str(exc)
     if isinstance(exc, TooSoon):
         return 429, f"chased recently; again after {exc.next_allowed}"
+    if isinstance(exc, UnknownReply):
+        return 422, f"no canned reply '::{exc.name}' you may use (GET /api/v1/replies lists them)"
     if isinstance(exc, NotAllowed):
         return 409, exc.reason
     return 409, str(exc)

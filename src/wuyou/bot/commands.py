@@ -38,6 +38,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("hold", ("挂起", "暂缓"), staff=True, needs_ticket=True, words_for_reporters=True),
     Spec("resume", ("恢复处理", "取消挂起", "继续处理"), staff=True, needs_ticket=True, words_for_reporters=True),
     Spec("resolve", ("解决",), staff=True, needs_ticket=True),
+    Spec("replies", ("常用语",), staff=True, words_for_reporters=True),
     Spec("draft", ("转知识",), staff=True, needs_ticket=True),
     Spec("publish", ("发布知识",), staff=True, takes_text=True),
     Spec("approve", ("批准绑定",), staff=True, takes_text=True),

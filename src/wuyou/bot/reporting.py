@@ -19,6 +19,7 @@ from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTrans
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import SuggestionSession, Ticket
 from wuyou.desk.org import leaf_categories, leaf_names
+from wuyou.desk.replies import UnknownReply
 from wuyou.desk.surge import similarity
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
@@ -80,6 +81,8 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
         turn.say("bad_state", status=turn.t(f"status_{exc.status}"))
     elif isinstance(exc, Forbidden):
         turn.say("forbidden")
+    elif isinstance(exc, UnknownReply):
+        turn.say("unknown_reply", name=exc.name)
     elif isinstance(exc, NotAllowed):
         turn.say(f"not_allowed_{exc.reason}")
     else:

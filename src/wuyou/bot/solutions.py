@@ -36,7 +36,7 @@ def resolve(*, session: Session, ticket_id: int, engineer: Person, summary: str,
             now: datetime) -> tuple[Ticket, list[str]]:
     """`tickets.resolve`, then the articles the summary names linked to the ticket; the ticket and the ids linked."""
     ticket = tickets.resolve(session=session, ticket_id=ticket_id, engineer=engineer, summary=summary, now=now)
-    linked = named_articles(session=session, summary=summary)
+    linked = named_articles(session=session, summary=ticket.resolution or summary)  # a canned reply may name one
     _judge(session=session, ticket=ticket, article_ids=linked, solved=True, actor=engineer, now=now)
     return ticket, linked
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from wuyou.bot import when
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import holds, tickets, working
+from wuyou.desk import holds, replies, tickets, working
 from wuyou.desk.errors import NotServing
 from wuyou.desk.org import PRIORITIES, find_leaf, leaf_categories
 from wuyou.desk.routing import route_team
@@ -72,6 +72,17 @@ def cmd_resume(turn: Turn, command: Command) -> None:
         return
     holds.unhold(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
     turn.say("resume_ok", ticket=number)
+
+
+def cmd_replies(turn: Turn, command: Command) -> None:
+    """`常用语`: the canned replies this engineer may use, by name, with the start of each."""
+    found = replies.available(session=turn.session, person=turn.person)
+    if not found:
+        turn.say("replies_none")
+        return
+    lines = "\n".join(turn.t("replies_line", name=r.name, text=r.text if len(r.text) <= 40 else r.text[:40] + "…")
+                      for r in found)
+    turn.say("replies_list", lines=lines)
 
 
 def cmd_reply(turn: Turn, command: Command) -> None:

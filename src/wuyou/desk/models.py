@@ -31,6 +31,18 @@ class Branch(Base):
     equipment: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
+class CannedReply(Base):
+    """A canned reply (常用语): an answer engineers give often, used by name (`::重启`); a team's or everyone's."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code", use_alter=True))
+    position: Mapped[int] = mapped_column(default=0)
+
+
 class Category(Base):
     """A node of the two-level catalog; leaves carry a speciality and a default priority."""
 

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, lazyload
 
-from wuyou.desk import audit
+from wuyou.desk import audit, replies
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError
@@ -35,6 +35,7 @@ class ImportSummary:
     people: int
     sla_policies: int = 0
     routing_rules: int = 0
+    replies: int = 0
 
 
 def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
@@ -154,7 +155,9 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     _link_catalog_teams(session, _list(doc, "catalog"))
     n_policies = _import_sla(session, doc)
     n_rules = _import_routing(session, doc)
-    return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people), n_policies, n_rules)
+    n_replies = replies.import_doc(session, doc)
+    return ImportSummary(n_regions, len(branches), n_categories, len(teams), len(people), n_policies, n_rules,
+                         n_replies)
 
 
 def _import_overrides(session: Session, team_code: str, items: Sequence[Any], person_ids: set[str]) -> None:

@@ -10,6 +10,7 @@ import chinese_calendar  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wuyou.desk import replies
 from wuyou.desk.models import Branch, Identity, Person, Region, Team, TeamMember
 from wuyou.desk.org import catalog_doc, routing_doc, sla_doc
 
@@ -30,7 +31,8 @@ def _regions(session: Session) -> list[dict[str, Any]]:
 
 
 def export_doc(*, session: Session) -> dict[str, Any]:
-    """Regions (a tree), branches, people with their identities, teams, catalog, SLA policies and routing."""
+    """Regions (a tree), branches, people with their identities, teams, catalog, SLA policies, routing and canned
+    replies."""
     branches = [{"code": b.code, "name": b.name, "region": b.region_code, **({"hours": b.hours} if b.hours else {}),
                  **({"equipment": list(b.equipment)} if b.equipment else {})}
                 for b in session.scalars(select(Branch).order_by(Branch.code))]
@@ -49,7 +51,7 @@ def export_doc(*, session: Session) -> dict[str, Any]:
         people.append(item)
     return {"regions": _regions(session), "branches": branches, "people": people, "teams": teams_doc(session=session),
             "catalog": catalog_doc(session=session), "sla": sla_doc(session=session),
-            "routing": routing_doc(session=session)}
+            "routing": routing_doc(session=session), "replies": replies.doc(session=session)}
 
 
 def teams_doc(*, session: Session) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, bursts, sla
+from wuyou.desk import attachments, bursts, replies, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import is_away, present, team_members
@@ -316,6 +316,7 @@ def resolve(
         raise InvalidTransition(ticket.status, "resolve")
     if ticket.assignee_id != engineer.id and engineer.role == "engineer":
         raise Forbidden("only the assignee or a lead may resolve")
+    summary = replies.expand(session=session, ticket=ticket, person=engineer, text=summary)
     ticket.status = "resolved"
     ticket.resolved_at = now
     ticket.confirmed_at = None

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, sla
+from wuyou.desk import attachments, replies, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
@@ -130,6 +130,7 @@ def reply(*, session: Session, ticket_id: int, person: Person, text: str, now: d
     """A public comment to the reporter (and followers)."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "reply")
+    text = replies.expand(session=session, ticket=ticket, person=person, text=text)
     _touch(ticket, person, now)
     event = add_event(session=session, ticket=ticket, kind="comment", now=now, actor=person, body=text,
                       data=_answering_chase(session, ticket, now) or None)
@@ -142,6 +143,7 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     """Ask the reporter for details: the ticket waits on the reporter (the SLA clock pauses)."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "ask")
+    question = replies.expand(session=session, ticket=ticket, person=person, text=question)
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "ask")
     holder_or_lead(session, person, ticket)

@@ -1,5 +1,4 @@
-"""Tickets on hold (a vendor, spare parts, a visit booked): until when, and why; a category's own question for
-the reporter's description
+"""Tickets on hold (a vendor, spare parts, a visit booked): until when, and why
 
 Revision ID: 0019
 Revises: 0018
@@ -24,13 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hold_until', UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('hold_reason', sa.Text(), nullable=True))
-    with op.batch_alter_table('categories', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('ask', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('categories', schema=None) as batch_op:
-        batch_op.drop_column('ask')
     op.execute("UPDATE tickets SET status = 'in_progress' WHERE status = 'on_hold'")
     with op.batch_alter_table('tickets', schema=None, table_kwargs=TICKETS_TABLE_KWARGS) as batch_op:
         batch_op.drop_column('hold_reason')

@@ -200,6 +200,9 @@ async function adminForms(section) {
       { key: "when.category", type: "list", size: 18 }, { key: "when.region", type: "list" }, { key: "when.branch", type: "list" },
       { key: "when.channel", type: "list" }, { key: "when.urgency", type: "list" }, { key: "when.keywords", type: "list", size: 18 }],
       save: (rows) => api("PUT", "/api/v1/sla-policies", { items: rows }) },
+    replies: { rows: org.replies || [], order: true, fields: [
+      { key: "name", required: true, size: 10 }, { key: "text", required: true, size: 48 }, { key: "team", type: "select", options: teams }],
+      save: (rows) => api("PUT", "/api/v1/replies", { items: rows }) },
   };
   for (const name of section === "org" ? ["regions", "branches", "teams", "people"] : [section]) {
     const form = forms[name];
@@ -225,7 +228,7 @@ let showAdmin = () => {};
 function pageAdmin() {
   const tabs = $$("#admin-tabs a");
   let current = null;
-  const docPath = { org: "/api/v1/org", catalog: "/api/v1/catalog", "routing-rules": "/api/v1/routing-rules", "sla-policies": "/api/v1/sla-policies" };
+  const docPath = { org: "/api/v1/org", catalog: "/api/v1/catalog", "routing-rules": "/api/v1/routing-rules", "sla-policies": "/api/v1/sla-policies", replies: "/api/v1/replies" };
   const loadDoc = async () => {
     $("#doc-status").textContent = "";
     try {

@@ -218,6 +218,20 @@ async function pageTicket() {
     if ("until" in body) { if (body.until) body.until = new Date(body.until).toISOString(); else delete body.until; }
     if (await act(f.dataset.act, body) && !["category", "priority"].includes(f.dataset.act)) f.reset();
   }));
+  const picker = $("#insert-reply");
+  if (picker) {  // staff: the canned replies they may use, put into the reply box to be edited and sent
+    try {
+      const replies = (await api("GET", "/api/v1/replies")).items;
+      picker.innerHTML += replies.map((r) => `<option value="${esc(r.text)}">${esc(r.name)}</option>`).join("");
+      picker.hidden = replies.length === 0;
+      picker.addEventListener("change", () => {
+        const box = $("#actions form[data-act=reply] textarea");
+        box.value = (box.value ? box.value + "\n" : "") + picker.value;
+        picker.value = "";
+        box.focus();
+      });
+    } catch (err) { showError(err); }
+  }
   await load();
   liveTickets((e) => { if (e.ticket === id) load(); });
 }
