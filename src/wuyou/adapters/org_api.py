@@ -44,6 +44,8 @@ class BranchOut(BaseModel):
     name: str
     region: str
     hours: str | None
+    address: str | None = None
+    phone: str | None = None
 
 
 class RegionOut(BaseModel):
@@ -122,7 +124,8 @@ def branches(request: Request, person: Caller, region: Annotated[str | None, Que
             below = {r.code for r in session.scalars(select(Region))
                      if region in org.region_chain(session=session, region_code=r.code)}
             stmt = stmt.where(Branch.region_code.in_(below))
-        return [BranchOut(code=b.code, name=b.name, region=b.region_code, hours=b.hours)
+        return [BranchOut(code=b.code, name=b.name, region=b.region_code, hours=b.hours, address=b.address,
+                          phone=b.phone)
                 for b in session.scalars(stmt)]
 
 

@@ -62,6 +62,16 @@ def cmd_mine(turn: Turn, command: Command) -> None:
              lines="\n".join(_line(turn, t, due.get(t.id), "resolution") for t in mine))
 
 
+def contact(turn: Turn, ticket: Ticket) -> str:
+    """Where the branch is and whom to call, for an engineer going on site ("" when the org file has neither)."""
+    branch, reporter = ticket.branch, ticket.reporter
+    parts = [turn.t("contact_address", address=branch.address) if branch and branch.address else "",
+             turn.t("contact_branch_phone", phone=branch.phone) if branch and branch.phone else "",
+             turn.t("contact_reporter_phone", name=reporter.name, phone=reporter.phone) if reporter.phone else ""]
+    shown = " · ".join(p for p in parts if p)
+    return "\n" + shown if shown else ""
+
+
 def cmd_claim(turn: Turn, command: Command) -> None:
     if command.ticket is None:
         turn.say("need_ticket_number", command="接单")
@@ -72,7 +82,8 @@ def cmd_claim(turn: Turn, command: Command) -> None:
     due = clock.due_at if clock is not None else None
     warn = clock.warn_at if clock is not None and clock.warned_at is None else None
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
-             branch=ticket.branch.name if ticket.branch else "—", title=ticket.title, due=turn.local(due),
+             branch=ticket.branch.name if ticket.branch else "—", contact=contact(turn, ticket), title=ticket.title,
+             due=turn.local(due),
              warn=turn.t("claim_warn", at=turn.local(warn)) if warn is not None and warn > turn.now else "")
 
 
@@ -137,6 +148,7 @@ def cmd_show(turn: Turn, command: Command) -> None:
              + (turn.t("show_reopens", count=ticket.reopen_count) if ticket.reopen_count else ""),
              assignee=ticket.assignee.name if ticket.assignee else turn.t("nobody"),
              branch=ticket.branch.name if ticket.branch else "—", reporter=ticket.reporter.name,
+             contact=contact(turn, ticket),
              category=ticket.category.path if ticket.category else turn.t("category_none"),
              description=ticket.description,
              lines=lines, url=f"{turn.engine.public_url}/tickets/{ticket.id}")

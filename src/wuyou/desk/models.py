@@ -29,6 +29,8 @@ class Branch(Base):
     hours: Mapped[str | None] = mapped_column(String(200))
     # Catalog leaves the branch has equipment of ("POS机", "身份证读卡器"): whom a notice about them reaches.
     equipment: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    address: Mapped[str | None] = mapped_column(String(300))  # for engineers going on site
+    phone: Mapped[str | None] = mapped_column(String(64))
 
 
 class CannedReply(Base):
@@ -78,6 +80,7 @@ class Person(Base):
     branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     active: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(64))  # for engineers to call (staff see it on the ticket)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # console sign-in; scrypt, never the password
     # Away (leave, a holiday) from then (None: since it was said) until then: not paged, not auto-assigned, not sent
     # new-ticket cards (`org.present`).

@@ -38,6 +38,15 @@ class ImportSummary:
     replies: int = 0
 
 
+def _text(value: Any, longest: int, where: str) -> str | None:
+    """An optional short text (an address, a phone number): None when absent or empty."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, int)) or len(str(value)) > longest:
+        raise OrgFileError(f"{where} must be a text of at most {longest} characters")
+    return str(value).strip() or None
+
+
 def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
     value = doc.get(key) or []
     if not isinstance(value, list):
@@ -84,6 +93,8 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         branch.region_code = region
         branch.hours = _hours(item.get("hours"), f"branch {code}")
         branch.equipment = _names(item.get("equipment"), f"branch {code}: equipment")
+        branch.address = _text(item.get("address"), 300, f"branch {code}: address")  # absent: none (as hours)
+        branch.phone = _text(item.get("phone"), 64, f"branch {code}: phone")
         session.add(branch)
     session.flush()
     branch_codes = set(session.scalars(select(Branch.code)))
@@ -107,6 +118,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         if item.get("locale"):
             person.locale = str(item["locale"])
         person.active = bool(item.get("active", True))  # `active: false` retires a person; their tickets stay
+        person.phone = _text(item.get("phone"), 64, f"person {pid}: phone")
         session.add(person)
     session.flush()
     wanted: list[tuple[str, str, str]] = []

@@ -34,7 +34,8 @@ def export_doc(*, session: Session) -> dict[str, Any]:
     """Regions (a tree), branches, people with their identities, teams, catalog, SLA policies, routing and canned
     replies."""
     branches = [{"code": b.code, "name": b.name, "region": b.region_code, **({"hours": b.hours} if b.hours else {}),
-                 **({"equipment": list(b.equipment)} if b.equipment else {})}
+                 **({"equipment": list(b.equipment)} if b.equipment else {}),
+                 **({"address": b.address} if b.address else {}), **({"phone": b.phone} if b.phone else {})}
                 for b in session.scalars(select(Branch).order_by(Branch.code))]
     identities: dict[str, dict[str, str]] = {}
     for i in session.scalars(select(Identity).order_by(Identity.id)):
@@ -46,6 +47,8 @@ def export_doc(*, session: Session) -> dict[str, Any]:
             item["branch"] = p.branch_code
         if p.locale != "zh-CN":
             item["locale"] = p.locale
+        if p.phone:
+            item["phone"] = p.phone
         if identities.get(p.id):
             item["identities"] = identities[p.id]
         people.append(item)

@@ -1,4 +1,5 @@
-"""A category's own question for the reporter's description; canned replies (常用语)
+"""A category's own question for the reporter's description; canned replies (常用语); branches' addresses and
+phones, people's phones
 
 Revision ID: 0020
 Revises: 0019
@@ -30,9 +31,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_replies')),
         sa.UniqueConstraint('name', name=op.f('uq_canned_replies_name')),
     )
+    with op.batch_alter_table('branches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('address', sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column('phone', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phone', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.drop_column('phone')
+    with op.batch_alter_table('branches', schema=None) as batch_op:
+        batch_op.drop_column('phone')
+        batch_op.drop_column('address')
     op.drop_table('canned_replies')
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.drop_column('ask')

@@ -166,7 +166,7 @@ async function adminForms(section) {
       save: (rows) => api("PUT", "/api/v1/org", { regions: regionTree(rows) }) },
     branches: { rows: org.branches, remove: false, filter: true, fields: [
       { key: "code", required: true }, { key: "name", size: 16 }, { key: "region", type: "select", options: regions },
-      { key: "hours", size: 26, hint: "inherited" }],
+      { key: "hours", size: 26, hint: "inherited" }, { key: "address", size: 24 }, { key: "phone", size: 12 }],
       save: (rows) => api("PUT", "/api/v1/org", { branches: rows }) },
     teams: { rows: org.teams, remove: false, layout: "cards", fields: [
       { key: "code", required: true }, { key: "name", size: 14 }, { key: "region", type: "select", options: regions },
@@ -177,6 +177,7 @@ async function adminForms(section) {
     people: { rows: org.people, filter: true, fields: [
       { key: "id", required: true }, { key: "name" }, { key: "role", type: "select", options: ROLE_OPTIONS.map((r) => [r, T("role_" + r)]) },
       { key: "branch", type: "select", options: branches }, { key: "locale", type: "select", options: [["en", "English"]], blank: "zh_cn" },
+      { key: "phone", size: 12 },
       { key: "identities", type: "pairs", size: 28, hint: "identities_hint" }],
       // a person taken off the list is deactivated (their tickets stay); the org document lists the active ones
       save: (rows) => api("PUT", "/api/v1/org", { people: [...rows, ...org.people.filter((p) => !rows.some((r) => r.id === p.id)).map((p) => ({ ...p, active: false }))] }) },

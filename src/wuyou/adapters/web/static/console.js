@@ -180,6 +180,14 @@ function related(t) {
   return parts.length ? `<br>${parts.join(" · ")}` : "";
 }
 
+// Where the branch is and whom to call (what the org file gives), for an engineer going on site.
+function contact(t) {
+  const parts = [t.branch_address ? `📍 ${esc(t.branch_address)}` : "",
+    t.branch_phone ? `☎ ${esc(T("branch_phone"))} ${esc(t.branch_phone)}` : "",
+    t.reporter_phone ? `☎ ${esc(t.reporter_name || t.reporter)} ${esc(t.reporter_phone)}` : ""].filter(Boolean);
+  return parts.length ? `<br>${parts.join(" · ")}` : "";
+}
+
 async function pageTicket() {
   const id = Number($("#ticket").dataset.id);
   const render = (t) => {
@@ -192,7 +200,7 @@ async function pageTicket() {
       ...(t.tags || []).map((tag) => `<span class="tag">${esc(tag)}</span>`),
     ].join(" · ") + (t.hold_until ? `<br>${esc(T("on_hold_until"))} ${when(t.hold_until)}: ${esc(t.hold_reason || "")}` : "")
       + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
-      + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t);
+      + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t) + contact(t);
     $("#t-description").textContent = t.description;
     const slaText = (e) => (e.data && e.data.clock ? T("sla_" + e.data.clock) : "");
     $("#t-timeline").innerHTML = t.timeline.map((e) => `<li class="${e.public === false ? "internal" : ""}">`
