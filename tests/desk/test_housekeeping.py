@@ -144,3 +144,28 @@ def test_a_question_asked_at_the_end_of_the_week_is_asked_again_when_the_branch_
     clock.set(at("2025-03-18T09:00"))
     d.desk.housekeeping_round()
     assert d.ticket(n)["status"] == "in_progress"
+
+
+def test_a_question_asked_before_the_national_day_holiday_waits_for_the_branch_to_open(dialog: Dialog,
+                                                                                       clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-09-30T09:00"))  # the day before the 1–8 October holiday
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-09-30T10:00"))
+    d.say("li.wei", f"追问 {n} 是哪一台打印机")
+    d.pushed("zhang.san")
+    for moment in ("2025-10-01T10:00", "2025-10-03T10:00", "2025-10-08T12:00"):
+        clock.set(at(moment))
+        d.desk.housekeeping_round()
+        assert d.pushed("zhang.san") == [] and d.ticket(n)["status"] == "waiting", moment
+    clock.set(at("2025-10-09T08:30"))
+    d.desk.housekeeping_round()
+    reminded = d.pushed_text("zhang.san")
+    assert "还在等您回复" in reminded and "10-11 08:30 前没有回复" in reminded, reminded
+    clock.set(at("2025-10-09T10:00"))
+    d.desk.housekeeping_round()  # three days have passed, but the reporter has only just been reminded
+    assert d.ticket(n)["status"] == "waiting"
+    clock.set(at("2025-10-11T08:30"))  # a make-up workday
+    d.desk.housekeeping_round()
+    assert d.ticket(n)["status"] == "resolved"

@@ -96,6 +96,14 @@ def _question(session: Session, ticket: Ticket) -> TicketEvent | None:
                            .order_by(TicketEvent.id.desc()).limit(1)).first()
 
 
+def _resolves_at(ticket: Ticket, now: datetime, rules: Rules) -> str:
+    """When a question reminded now is taken as answered by nobody (as `_resolve_waiting` decides)."""
+    if rules.resolve_waiting_after is None or ticket.waiting_since is None:
+        return ""
+    after_reminder = now + max(rules.resolve_waiting_after - rules.remind_waiting_after, timedelta(0))
+    return max(ticket.waiting_since + rules.resolve_waiting_after, after_reminder).isoformat()
+
+
 def _remind_waiting(session: Session, now: datetime, rules: Rules, limit: int) -> int:
     """A question the reporter has not answered for a day: asked again once, when their branch is open."""
     stmt = select(Ticket).where(Ticket.status == "waiting", Ticket.waiting_since <= now - rules.remind_waiting_after,
@@ -115,19 +123,23 @@ def _remind_waiting(session: Session, now: datetime, rules: Rules, limit: int) -
                now=now, extra={"asker": asker.name if asker is not None else "",
                                "question": asked.body if asked is not None and asked.body else "",
                                "after_key": "question_resolves_after" if resolves else "",
-                               "resolve_at": (ticket.waiting_since + resolves).isoformat()
-                               if resolves and ticket.waiting_since else ""})
+                               "resolve_at": _resolves_at(ticket, now, rules)})
         acted += 1
     return acted
 
 
 def _resolve_waiting(session: Session, now: datetime, rules: Rules, limit: int) -> int:
     """A question never answered: the ticket is resolved (the reporter can still say it is not fixed, and reopen
-    it) and its engineer is told; its resolution clock stops where the question paused it."""
+    it) and its engineer is told; its resolution clock stops where the question paused it. Only once the reporter
+    has been reminded, and in their branch's hours: a question asked before a week's holiday is not resolved
+    during it."""
     if rules.resolve_waiting_after is None:
         return 0
     stmt = select(Ticket).where(Ticket.status == "waiting", Ticket.waiting_since <= now - rules.resolve_waiting_after)
-    due = _locked(session, stmt, limit)
+    if rules.remind_waiting_after < rules.resolve_waiting_after:  # reminded, and given the rest of the time since
+        stmt = stmt.where(Ticket.last_reminded_at >= Ticket.waiting_since, Ticket.last_reminded_at
+                          <= now - (rules.resolve_waiting_after - rules.remind_waiting_after))
+    due = [t for t in _locked(session, stmt, limit) if sla.in_hours(session=session, ticket_id=t.id, now=now)]
     days = _days(rules.resolve_waiting_after)
     for ticket in due:
         ticket.status = "resolved"
