@@ -169,3 +169,25 @@ def test_a_question_asked_during_a_hold_is_waited_for_from_then(dialog: Dialog, 
     clock.set(at("2025-03-14T09:00"))
     d.desk.housekeeping_round()  # the hold's old time is gone with it
     assert d.ticket(n)["status"] == "waiting" and "挂起到时间了" not in d.pushed_text("li.wei")
+
+
+def test_a_policy_can_let_the_clock_run_on_hold(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    wrong = [{"name": "P3", "priority": "P3", "response": "1h", "resolution": "8h", "on_hold": "stop"}]
+    assert d.client.put("/api/v1/sla-policies", headers=admin, json={"items": wrong}).status_code == 422
+    runs = [{"name": "P3 厂商也计时", "priority": "P3", "response": "1h", "resolution": "8h", "on_hold": "run"}]
+    assert d.client.put("/api/v1/sla-policies", headers=admin, json={"items": runs}).status_code == 200
+    assert d.client.get("/api/v1/sla-policies", headers=admin).json()["items"][0]["on_hold"] == "run"
+    clock.set(at("2025-03-11T09:00"))
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-03-11T10:00"))
+    d.say("li.wei", f"追问 {n} 哪一台")  # a question pauses it, whatever the policy
+    clock.set(at("2025-03-11T11:00"))
+    held = d.say("li.wei", f"挂起 {n} 等厂商 到 明天 10:00")
+    # 1 of the 8 hours used before the question (an hour ago); the rest from now, in 08:30-17:30: 09:00 tomorrow.
+    assert "按 SLA 策略挂起照常计时，解决时限 03-12 09:00" in held, held
+    kinds = [e["kind"] for e in d.ticket(n)["timeline"]]
+    assert kinds[-4:] == ["sla_pause", "asked", "sla_resume", "held"], kinds
+    assert "解决时限 03-12 09:00" in d.say("li.wei", f"查看 {n}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from wuyou.bot import when
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import holds, replies, tickets, working
+from wuyou.desk import holds, replies, sla, tickets, working
 from wuyou.desk.errors import NotServing
 from wuyou.desk.org import PRIORITIES, find_leaf, leaf_categories
 from wuyou.desk.routing import route_team
@@ -63,7 +63,9 @@ def cmd_hold(turn: Turn, command: Command) -> None:
         return
     ticket = holds.hold(session=turn.session, ticket_id=number, person=turn.person, reason=reason,
                         until=found.moment if found is not None else None, now=turn.now)
+    due = sla.due(session=turn.session, ticket_id=number, kind="resolution")
     turn.say("hold_ok", ticket=number, until=turn.local(ticket.hold_until), reporter=ticket.reporter.name,
+             clock=turn.t("hold_clock_paused") if due is None else turn.t("hold_clock_runs", due=turn.local(due)),
              when_note=turn.t("hold_default_note", ticket=number) if found is None else "")
 
 

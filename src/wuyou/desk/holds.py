@@ -1,7 +1,8 @@
 """Tickets on hold: waiting on someone other than the reporter — a vendor or carrier, spare parts, a visit booked
 for a later day. The engineer says why and until when; the reporter is told; the resolution clock stands still
-(as it does while a question waits on the reporter); at the time the hold ends by itself and the engineer is
-reminded, or earlier when they say so. What the reporter adds meanwhile reaches the engineer and keeps the hold.
+(as it does while a question waits on the reporter) unless the ticket's SLA policy says `on_hold: run`; at the
+time the hold ends by itself and the engineer is reminded, or earlier when they say so. What the reporter adds
+meanwhile reaches the engineer and keeps the hold.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from wuyou.desk.errors import InvalidTransition, NotAllowed
 from wuyou.desk.hours import DEFAULT_TZ, calendar, ticket_hours
 from wuyou.desk.models import Person, Ticket
 from wuyou.desk.scope import ticket_for_staff
-from wuyou.desk.tickets import PAUSED_STATUSES, add_event, notify, require, tell_reporters
+from wuyou.desk.tickets import add_event, notify, require, tell_reporters
 from wuyou.desk.working import holder_or_lead
 
 LONGEST = timedelta(days=90)
@@ -53,8 +54,11 @@ def hold(*, session: Session, ticket_id: int, person: Person, reason: str, until
         raise NotAllowed("hold_past")
     if ends - now > LONGEST:
         raise NotAllowed("hold_too_long")
-    if ticket.status not in PAUSED_STATUSES:
-        sla.pause(session=session, ticket=ticket, now=now)
+    pauses = sla.hold_pauses(session=session, ticket_id=ticket.id)
+    if pauses:
+        sla.pause(session=session, ticket=ticket, now=now)  # (a clock already paused stays as it is)
+    else:
+        sla.resume(session=session, ticket=ticket, now=now)  # `on_hold: run`: the wait counts, a question's too
     moved = ticket.status == "on_hold"
     ticket.status = "on_hold"
     ticket.waiting_since = ticket.waiting_since or now
@@ -62,7 +66,7 @@ def hold(*, session: Session, ticket_id: int, person: Person, reason: str, until
     ticket.last_activity_at = now
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="held", now=now, actor=person, body=ticket.hold_reason,
-                      data={"until": ends.isoformat(), "moved": moved})
+                      data={"until": ends.isoformat(), "moved": moved, "clock_paused": pauses})
     tell_reporters(session=session, event=event, ticket=ticket, template="ticket_on_hold", now=now,
                    extra={"reason": ticket.hold_reason or "", "until_due": ends.isoformat(), "by": person.name})
     return ticket

@@ -292,6 +292,9 @@ class SlaPolicy(Base):
     resolution_minutes: Mapped[int] = mapped_column(Integer)
     warn_percent: Mapped[int] = mapped_column(default=80)
     calendar: Mapped[str] = mapped_column(String(16), default="branch")  # branch (else team, else desk) / 7x24
+    # Whether a ticket on hold (a vendor, parts, a visit) stops its resolution clock, as a question to the reporter
+    # does ("pause"), or the wait counts against the target ("run").
+    on_hold: Mapped[str] = mapped_column(String(8), default="pause", server_default="pause")
 
 
 class RoutingRule(Base):

@@ -244,6 +244,9 @@ def _policy(item: Mapping[str, Any], *, name: str, position: int, where: str,
     warn = int(item.get("warn_percent") or 80)
     if not 1 <= warn <= 100:
         raise OrgFileError(f"{where}: warn_percent must be 1..100")
+    on_hold = str(item.get("on_hold") or "pause")
+    if on_hold not in ("pause", "run"):
+        raise OrgFileError(f"{where}: on_hold must be 'pause' (a hold stops the resolution clock) or 'run'")
     conds = dict(conditions or item.get("when") or {})
     try:
         validate(conds, where=where)
@@ -252,7 +255,7 @@ def _policy(item: Mapping[str, Any], *, name: str, position: int, where: str,
     return SlaPolicy(name=name, position=position, priority=None if priority is None else str(priority).upper(),
                      conditions=conds, response_minutes=_minutes(_req(item, "response", where), where),
                      resolution_minutes=_minutes(_req(item, "resolution", where), where),
-                     warn_percent=warn, calendar=cal)
+                     warn_percent=warn, calendar=cal, on_hold=on_hold)
 
 
 def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
@@ -629,7 +632,8 @@ def sla_doc(*, session: Session) -> list[dict[str, Any]]:
     return [
         {k: v for k, v in (("name", p.name), ("priority", p.priority), ("when", p.conditions or None),
                            ("response", p.response_minutes), ("resolution", p.resolution_minutes),
-                           ("warn_percent", p.warn_percent), ("calendar", p.calendar)) if v is not None}
+                           ("warn_percent", p.warn_percent), ("calendar", p.calendar),
+                           ("on_hold", p.on_hold if p.on_hold != "pause" else None)) if v is not None}
         for p in session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id))
     ]
 

@@ -143,6 +143,16 @@ def opens_next(*, session: Session, ticket_id: int, now: datetime) -> datetime |
     return None if cal.is_open(now) else cal.next_open(now)
 
 
+def hold_pauses(*, session: Session, ticket_id: int) -> bool:
+    """Whether putting the ticket on hold stops its resolution clock: as its policy says (`on_hold: run` lets the
+    wait count), and for the built-in policies it does."""
+    clock = next(iter(active(session=session, ticket_id=ticket_id, kind="resolution")), None)
+    if clock is None:
+        return True
+    found = session.scalars(select(SlaPolicy.on_hold).where(SlaPolicy.name == clock.policy)).first()
+    return found != "run"
+
+
 def in_hours(*, session: Session, ticket_id: int, now: datetime) -> bool:
     """Whether the business hours of the ticket's clocks are open now (always for 7×24, or without a clock)."""
     clock = next(iter(active(session=session, ticket_id=ticket_id)), None)

@@ -147,8 +147,7 @@ def ask(*, session: Session, ticket_id: int, person: Person, question: str, now:
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "ask")
     holder_or_lead(session, person, ticket)
-    if ticket.status not in PAUSED_STATUSES:
-        sla.pause(session=session, ticket=ticket, now=now)
+    sla.pause(session=session, ticket=ticket, now=now)  # (a clock already paused stays as it is)
     # Since when the reporter has been waited for (their reminder counts from it): asked again, since the first
     # question; asked while on hold, since now — the hold ends, the reporter's answer is awaited.
     ticket.waiting_since = ticket.waiting_since if ticket.status == "waiting" and ticket.waiting_since else now

@@ -1,5 +1,5 @@
 """A category's own question for the reporter's description; canned replies (常用语); branches' addresses and
-phones, people's phones
+phones, people's phones; whether an SLA policy's clock stops while a ticket is on hold
 
 Revision ID: 0020
 Revises: 0019
@@ -36,9 +36,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('phone', sa.String(length=64), nullable=True))
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('sla_policies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('on_hold', sa.String(length=8), server_default='pause', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sla_policies', schema=None) as batch_op:
+        batch_op.drop_column('on_hold')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_column('phone')
     with op.batch_alter_table('branches', schema=None) as batch_op:

@@ -198,6 +198,7 @@ async function adminForms(section) {
       { key: "name", size: 16 }, { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) },
       { key: "response", type: "number", hint: "minutes_hint" }, { key: "resolution", type: "number", hint: "minutes_hint" },
       { key: "warn_percent", type: "number" }, { key: "calendar", type: "select", options: [["7x24", "7×24"]], blank: "calendar_branch" },
+      { key: "on_hold", type: "select", options: [["run", T("on_hold_run")]], blank: "on_hold_pause" },
       { key: "when.category", type: "list", size: 18 }, { key: "when.region", type: "list" }, { key: "when.branch", type: "list" },
       { key: "when.channel", type: "list" }, { key: "when.urgency", type: "list" }, { key: "when.keywords", type: "list", size: 18 }],
       save: (rows) => api("PUT", "/api/v1/sla-policies", { items: rows }) },
