@@ -59,6 +59,7 @@ def test_on_hold_until_a_time_told_paused_and_back_by_itself(dialog: Dialog, clo
     reminded = d.pushed("li.wei")
     assert len(reminded) == 1 and "挂起到时间了（等厂商上门换搓纸轮）" in reminded[0]["text"], reminded
     assert f"/show {n}" in str(reminded[0]["buttons"])
+    assert "挂起到时间了" not in d.pushed_text("zhao.min")  # the engineer is here: their lead is not bothered
     ticket = d.ticket(n)
     assert ticket["status"] == "in_progress"
     assert [e["kind"] for e in ticket["timeline"]][-2:] == ["sla_resume", "hold_ended"]
@@ -191,3 +192,17 @@ def test_a_policy_can_let_the_clock_run_on_hold(dialog: Dialog, clock: TestClock
     kinds = [e["kind"] for e in d.ticket(n)["timeline"]]
     assert kinds[-4:] == ["sla_pause", "asked", "sla_resume", "held"], kinds
     assert "解决时限 03-12 09:00" in d.say("li.wei", f"查看 {n}")
+
+
+def test_the_lead_hears_a_hold_end_when_its_engineer_is_away(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-11T09:00"))
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"挂起 {n} 等厂商 到 明天 14:00")
+    away = d.say("li.wei", "请假 到 03-14")
+    assert "03-15 00:00 前您在休假" in away, away
+    d.pushed("zhao.min")
+    clock.set(at("2025-03-12T14:00"))
+    d.desk.housekeeping_round()
+    assert "挂起到时间了" in d.pushed_text("zhao.min")  # the lead of 济南终端组, for someone to take it up

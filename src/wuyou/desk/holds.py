@@ -16,7 +16,8 @@ from wuyou.desk import sla
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.errors import InvalidTransition, NotAllowed
 from wuyou.desk.hours import DEFAULT_TZ, calendar, ticket_hours
-from wuyou.desk.models import Person, Ticket
+from wuyou.desk.models import Person, Team, Ticket
+from wuyou.desk.org import is_away
 from wuyou.desk.scope import ticket_for_staff
 from wuyou.desk.tickets import add_event, notify, require, tell_reporters
 from wuyou.desk.working import holder_or_lead
@@ -95,9 +96,20 @@ def _back_to_work(session: Session, ticket: Ticket, now: datetime) -> int:
     return paused
 
 
+def _to_remind(session: Session, ticket: Ticket, now: datetime) -> list[Person]:
+    """Its engineer; away (on leave since the hold began), the team's lead as well, for someone to pick it up."""
+    people = [ticket.assignee] if ticket.assignee is not None else []
+    if not people or is_away(people[0], now):
+        team = session.get(Team, ticket.team_code) if ticket.team_code else None
+        lead = session.get(Person, team.lead_id) if team is not None and team.lead_id else None
+        people += [lead] if lead is not None and lead not in people else []
+    return people
+
+
 def end_due(*, session: Session, now: datetime, limit: int = 100) -> int:
-    """Holds whose time has come end by themselves: the ticket is back in progress and its engineer reminded
-    (the worker's round; `FOR UPDATE SKIP LOCKED`, so two workers never end the same one)."""
+    """Holds whose time has come end by themselves: the ticket is back in progress and its engineer reminded — and
+    their lead when they are away (the worker's round; `FOR UPDATE SKIP LOCKED`, so two workers never end the
+    same one)."""
     due = list(session.scalars(select(Ticket).where(Ticket.status == "on_hold", Ticket.hold_until <= now)
                                .order_by(Ticket.id).limit(limit).with_for_update(skip_locked=True, of=Ticket)))
     for ticket in due:
@@ -105,8 +117,8 @@ def end_due(*, session: Session, now: datetime, limit: int = 100) -> int:
         paused = _back_to_work(session, ticket, now)
         event = add_event(session=session, ticket=ticket, kind="hold_ended", now=now, public=False,
                           data={"paused_minutes": paused})
-        if ticket.assignee is not None:
-            notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_hold_ended",
-                   now=now, extra={"reason": reason, **sla.due_params(session=session, ticket_id=ticket.id)},
-                   buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+        notify(session=session, event=event, ticket=ticket, people=_to_remind(session, ticket, now),
+               template="ticket_hold_ended", now=now,
+               extra={"reason": reason, **sla.due_params(session=session, ticket_id=ticket.id)},
+               buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     return len(due)
