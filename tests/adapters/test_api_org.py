@@ -24,6 +24,25 @@ def test_the_org_document_round_trips_and_a_bad_one_changes_nothing(dialog: Dial
     assert d.client.get("/api/v1/org", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).status_code == 403
 
 
+def test_a_person_switched_to_english_and_back(dialog: Dialog) -> None:
+    # The console's people form sends no locale for 中文: the person goes back to Chinese (it used to stay English).
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    doc: dict[str, Any] = d.client.get("/api/v1/org", headers=admin).json()
+    person = next(p for p in doc["people"] if p["id"] == "zhang.san")
+    for locale, answer in (("en", "Solved"), (None, "解决了")):
+        if locale:
+            person["locale"] = locale
+        else:
+            person.pop("locale")
+        assert d.client.put("/api/v1/org", headers=admin, json={"people": [person]}).status_code == 200
+        n = d.report("zhang.san", "1", "打印机卡纸" if locale is None else "printer jammed")
+        d.say("li.wei", f"接单 {n}")
+        d.say("li.wei", f"解决 {n} 清了卡纸")
+        assert answer in d.pushed_text("zhang.san"), locale
+        d.say("zhang.san", "1")
+
+
 def test_hours_are_validated_and_the_calendar_lists_statutory_days(dialog: Dialog) -> None:
     d = dialog
     admin = {"Authorization": f"Bearer {d.token('admin')}"}

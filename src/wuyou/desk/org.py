@@ -115,8 +115,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         person.name = str(item.get("name") or pid)
         person.role = role
         person.branch_code = None if branch_code is None else str(branch_code)
-        if item.get("locale"):
-            person.locale = str(item["locale"])
+        person.locale = str(item.get("locale") or "zh-CN")  # absent: the default (the console's 中文 is no value)
         person.active = bool(item.get("active", True))  # `active: false` retires a person; their tickets stay
         person.phone = _text(item.get("phone"), 64, f"person {pid}: phone")
         session.add(person)
