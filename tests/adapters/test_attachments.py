@@ -35,6 +35,9 @@ def test_photos_go_with_the_report_and_with_the_answer_to_a_question(dialog: Dia
     d.say("zhang.san", "1")
     reply = d.say("zhang.san", "打印机报错 E-13")
     number = int(re.findall(r"#(\d+)", reply)[0])
+    outsider = d.client.get(f"/tickets/{number}", follow_redirects=False)
+    assert outsider.status_code == 303 and outsider.headers["location"].startswith("/console/login")
+    d.sign_in("zhang.san")  # the link in chat: the reporter signs in (or is signed in) to see it
     page = d.client.get(f"/tickets/{number}").text
     assert page.count(f"/tickets/{number}/attachments/") == 2  # one link, one thumbnail
 
@@ -67,6 +70,7 @@ def test_files_are_never_served_as_pages(dialog: Dialog) -> None:
     d.say("zhang.san", "1")
     d.say("zhang.san", "1")
     number = int(re.findall(r"#(\d+)", d.say("zhang.san", "日志文件见附件"))[0])
+    d.sign_in("li.wei")
     with d.desk.sessions() as s:
         (stored,) = attachments.of_ticket(session=s, ticket_id=number)
     served = d.client.get(f"/tickets/{number}/attachments/{stored.id}")

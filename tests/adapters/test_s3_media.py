@@ -18,6 +18,8 @@ from wuyou.adapters.app import create_app
 from wuyou.adapters.bootstrap import build
 from wuyou.adapters.migrate import upgrade
 from wuyou.adapters.settings import Settings
+from wuyou.db import utcnow
+from wuyou.desk import tokens
 from wuyou.desk.org import import_org, load_org_file
 
 PNG = b"\x89PNG\r\n\x1a\n-s3-test-bytes"
@@ -45,6 +47,9 @@ def test_photos_go_to_the_bucket_and_come_back_on_the_ticket_page(s3_url: str, t
     with desk.sessions() as s:
         import_org(session=s, doc=load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8")))
         s.commit()
+        token = tokens.create(session=s, person_id="zhang.san", name="test", now=utcnow())
+        s.commit()
+    signed = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(desk, run_worker=False)) as http:
         photo = {"kind": "image", "name": "e.png", "content_type": "image/png", "data": base64.b64encode(PNG).decode()}
         for text in ("/new", "1", "1"):
@@ -54,7 +59,7 @@ def test_photos_go_to_the_bucket_and_come_back_on_the_ticket_page(s3_url: str, t
         number = int(re.findall(r"#(\d+)", reply)[0])
         objects = client.list_objects_v2(Bucket="desk-media")["Contents"]
         assert len(objects) == 1 and objects[0]["Key"].startswith("wuyou/media/")
-        link = re.findall(rf"/tickets/{number}/attachments/\d+", http.get(f"/tickets/{number}").text)[0]
-        assert http.get(link).content == PNG
+        link = re.findall(rf"/tickets/{number}/attachments/\d+", http.get(f"/tickets/{number}", headers=signed).text)[0]
+        assert http.get(link, headers=signed).content == PNG
     assert not (tmp_path / "unused").exists()
     desk.close()

@@ -1,4 +1,7 @@
-"""Small server-rendered pages: a KB article and a ticket with its timeline (links in chat point here)."""
+"""Small server-rendered pages: a KB article and a ticket with its timeline (links in chat point here). A ticket
+and its attachments are shown only to someone signed in (the console's session, or a token) who may see the
+ticket — its engineers all of it, its reporter and their branch the public part; anyone else is sent to sign in
+or gets 404."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
-from wuyou.desk import attachments, tickets
+from wuyou.adapters.web.console import signed_in
+from wuyou.desk import attachments, scope, tickets
 from wuyou.desk.errors import NotFound
-from wuyou.desk.models import Attachment
+from wuyou.desk.models import Attachment, Person, Ticket
 from wuyou.kb.articles import get_doc
 
 router = APIRouter(include_in_schema=False)
@@ -56,12 +61,11 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
     desk: Desk = request.app.state.desk
+    person = signed_in(request, staff=False)  # not signed in: to the sign-in page, and back here
     with desk.sessions() as session:
-        try:
-            ticket = tickets.get_ticket(session=session, ticket_id=ticket_id)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail="no such ticket") from exc
-        events = tickets.timeline(session=session, ticket_id=ticket_id)
+        ticket = _visible(session, person, ticket_id)
+        events = tickets.timeline(session=session, ticket_id=ticket_id,
+                                  public_only=not scope.serves(session=session, person=person, ticket=ticket))
         rows = "".join(
             f"<tr><td>{e.at.astimezone(desk.bot.tz):%m-%d %H:%M}</td><td>{escape(desk.catalog.t('event_' + e.kind))}"
             f"</td><td>{escape(e.actor_id or '')}</td><td>{escape(e.body or '')}</td></tr>"
@@ -88,7 +92,9 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
 def attachment_file(ticket_id: TicketId, attachment_id: TicketId, request: Request) -> Response:
     """An attachment's content: images inline, anything else as a download (never rendered as a page)."""
     desk: Desk = request.app.state.desk
+    person = signed_in(request, staff=False)
     with desk.sessions() as session:
+        _visible(session, person, ticket_id)
         found = session.get(Attachment, attachment_id)
         if found is None or found.ticket_id != ticket_id:
             raise HTTPException(status_code=404, detail="no such attachment")
@@ -99,3 +105,14 @@ def attachment_file(ticket_id: TicketId, attachment_id: TicketId, request: Reque
             media_type=found.content_type if inline else "application/octet-stream",
             headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
         )
+
+
+def _visible(session: Session, person: Person, ticket_id: int) -> Ticket:
+    """The ticket, if this person may see it; 404 otherwise (as for one that does not exist)."""
+    try:
+        ticket = tickets.get_ticket(session=session, ticket_id=ticket_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such ticket") from exc
+    if not scope.may_see(session=session, person=person, ticket=ticket):
+        raise HTTPException(status_code=404, detail="no such ticket")
+    return ticket
