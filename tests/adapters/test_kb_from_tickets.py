@@ -44,13 +44,15 @@ def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dia
     assert draft is not None and draft.status == "draft" and draft.source == f"ticket {number}"
     assert "门禁卡刷了没反应" in draft.symptoms and "复位读头" in draft.steps
     assert "kb_drafted" in [e["kind"] for e in d.ticket(number)["timeline"]]
-    page = d.client.get(f"/kb/{article_id}").text
+    assert d.client.get(f"/kb/{article_id}", follow_redirects=False).status_code == 303  # not yet for everyone
+    page = d.client.get(f"/kb/{article_id}", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).text
     assert "草稿" in page and "复位读头" in page
 
     assert "回复 1/" not in d.say("liu.yang", AGAIN)  # a draft is not suggested
     d.say("liu.yang", "/cancel")
     assert "组长" in d.say("li.wei", f"发布知识 {article_id}")  # engineers draft, leads publish
     assert "已发布" in d.say("zhao.min", f"/publish {article_id}")
+    assert "复位读头" in d.client.get(f"/kb/{article_id}").text  # published: for anyone the bot sends it to
 
     reply = d.say("liu.yang", AGAIN)
     assert "1. " + FAULT in reply, reply

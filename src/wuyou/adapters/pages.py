@@ -45,6 +45,8 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
         doc = get_doc(session=session, article_id=article_id)
     if doc is None:
         raise HTTPException(status_code=404, detail="no such article")
+    if doc.status != "published":
+        signed_in(request)  # a draft (from a ticket, not yet reviewed) is for staff: signed in to the console
     tags = " · ".join(escape(t) for t in doc.tags)
     draft = " <span class=badge>草稿 draft</span>" if doc.status == "draft" else ""
     source = f" · 来自 {escape(doc.source)}" if doc.source else ""
