@@ -142,19 +142,10 @@ def _resolve_waiting(session: Session, now: datetime, rules: Rules, limit: int) 
     due = [t for t in _locked(session, stmt, limit) if sla.in_hours(session=session, ticket_id=t.id, now=now)]
     days = _days(rules.resolve_waiting_after)
     for ticket in due:
-        ticket.status = "resolved"
-        ticket.resolved_at = now
-        ticket.confirmed_at = None
-        ticket.waiting_since = None
-        ticket.last_activity_at = now
-        ticket.first_contact = False
-        session.flush()
-        sla.stop(session=session, ticket=ticket, now=now)
+        tickets.mark_resolved(session=session, ticket=ticket, now=now, summary=ticket.resolution, first=False)
         event = add_event(session=session, ticket=ticket, kind="auto_resolved", now=now, data={"days": days})
-        buttons = [{"label_key": "btn_solved", "action": f"/confirm {ticket.id}"},
-                   {"label_key": "btn_not_solved", "action": f"/reopen {ticket.id}"}]
         tickets.tell_reporters(session=session, event=event, ticket=ticket, template="ticket_auto_resolved", now=now,
-                               extra={"days": days}, buttons=buttons)
+                               extra={"days": days}, buttons=tickets.confirm_buttons(ticket.id))
         if ticket.assignee is not None:
             notify(session=session, event=event, ticket=ticket, people=[ticket.assignee],
                    template="ticket_auto_resolved_staff", now=now, extra={"days": days})

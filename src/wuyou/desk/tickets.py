@@ -317,15 +317,8 @@ def resolve(
     if ticket.assignee_id != engineer.id and engineer.role == "engineer":
         raise Forbidden("only the assignee or a lead may resolve")
     summary = replies.expand(session=session, ticket=ticket, person=engineer, text=summary)
-    ticket.status = "resolved"
-    ticket.resolved_at = now
-    ticket.confirmed_at = None
-    ticket.waiting_since = ticket.hold_until = None
-    ticket.last_activity_at = now
-    ticket.resolution = summary
-    ticket.first_contact = first_contact(session=session, ticket=ticket, resolver=engineer)
-    session.flush()
-    sla.stop(session=session, ticket=ticket, now=now)
+    mark_resolved(session=session, ticket=ticket, now=now, summary=summary,
+                  first=first_contact(session=session, ticket=ticket, resolver=engineer))
     event = add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=engineer, body=summary)
     tell_reporters(
         session=session,
@@ -334,12 +327,28 @@ def resolve(
         template="ticket_resolved",
         now=now,
         extra={"summary": summary, "resolver": engineer.name},
-        buttons=[
-            {"label_key": "btn_solved", "action": f"/confirm {ticket.id}"},
-            {"label_key": "btn_not_solved", "action": f"/reopen {ticket.id}"},
-        ],
+        buttons=confirm_buttons(ticket.id),
     )
     return ticket
+
+
+def mark_resolved(*, session: Session, ticket: Ticket, now: datetime, summary: str | None,
+                  first: bool | None) -> None:
+    """The ticket resolved, awaiting its reporter's confirmation: no question or hold left, its SLA clocks stopped
+    with their verdicts (an engineer's resolution, the queue care's, an incident's)."""
+    ticket.status = "resolved"
+    ticket.resolved_at = ticket.last_activity_at = now
+    ticket.confirmed_at = ticket.waiting_since = ticket.hold_until = None
+    ticket.resolution = summary
+    ticket.first_contact = first
+    session.flush()
+    sla.stop(session=session, ticket=ticket, now=now)
+
+
+def confirm_buttons(ticket_id: int) -> list[dict[str, str]]:
+    """解决了 / 没解决 under a resolution."""
+    return [{"label_key": "btn_solved", "action": f"/confirm {ticket_id}"},
+            {"label_key": "btn_not_solved", "action": f"/reopen {ticket_id}"}]
 
 
 REOPEN_WITHIN = timedelta(days=3)

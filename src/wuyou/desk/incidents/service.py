@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wuyou.desk import outbox, sla
+from wuyou.desk import outbox
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents import evidence, oncall
 from wuyou.desk.incidents.models import (
@@ -35,6 +35,7 @@ from wuyou.desk.incidents.models import (
 from wuyou.desk.incidents.oncall import room
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import person_named, region_chain
+from wuyou.desk.tickets import mark_resolved
 from wuyou.desk.timeline import add_event
 
 UPDATE_EVERY = {"SEV1": timedelta(minutes=30), "SEV2": timedelta(hours=1), "SEV3": timedelta(hours=2)}
@@ -553,12 +554,8 @@ def resolve(*, session: Session, incident: Incident, actor: Person, summary: str
     resolved = 0
     for ticket in linked_tickets(session=session, incident_id=incident.id):
         if ticket.status in ("new", "claimed", "in_progress", "waiting", "on_hold", "reopened"):
-            ticket.status, ticket.resolved_at, ticket.resolution = "resolved", now, summary
-            ticket.confirmed_at, ticket.waiting_since, ticket.hold_until = None, None, None
-            ticket.last_activity_at = now
-            ticket.first_contact = None  # the incident's resolution: no engineer's contact to judge
-            session.flush()
-            sla.stop(session=session, ticket=ticket, now=now)
+            # The incident's resolution: no engineer's contact to judge (first_contact None).
+            mark_resolved(session=session, ticket=ticket, now=now, summary=summary, first=None)
             add_event(session=session, ticket=ticket, kind="resolved", now=now, actor=actor, body=summary,
                       data={"incident": incident.id})
             resolved += 1
