@@ -40,10 +40,15 @@ class Dialog:
             body["text"] = text
         if action is not None:
             body["action"] = action
-        response = self.client.post("/channels/http/messages", json=body)
+        response = self.client.post("/channels/http/messages", json=body, headers=self._channel_headers())
         assert response.status_code == 200, response.text
         self.last = response.json()
         return self.last
+
+    def _channel_headers(self) -> dict[str, str]:
+        """The gateway's token, when the desk's HTTP chat channel wants one."""
+        token = self.desk.settings.http_channel_token
+        return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
 
     def say(self, user: str, text: str, **kwargs: Any) -> str:
         """Post a message and return all reply texts joined by blank lines."""
@@ -73,7 +78,7 @@ class Dialog:
         params = {"user": user}
         if user in self._cursors:
             params["after"] = self._cursors[user]
-        response = self.client.get("/channels/http/messages", params=params)
+        response = self.client.get("/channels/http/messages", params=params, headers=self._channel_headers())
         assert response.status_code == 200, response.text
         data = response.json()
         self._cursors[user] = data["cursor"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import SecretStr
+
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.desk import passwords
@@ -54,6 +56,7 @@ def test_repeated_failures_are_refused_for_a_while(dialog: Dialog) -> None:
 
 def test_a_code_sent_to_ones_chat_signs_in_once(dialog: Dialog) -> None:
     d = dialog
+    d.desk.settings.http_channel_token = SecretStr("gateway-secret")  # the web chat behind a signed-in gateway
     d.pushed("li.wei")
     assert d.client.post("/api/v1/session/code", json={"person": "li.wei"}).status_code == 202
     assert d.client.post("/api/v1/session/code", json={"person": "nobody"}).status_code == 202  # says nothing
@@ -68,6 +71,18 @@ def test_a_code_sent_to_ones_chat_signs_in_once(dialog: Dialog) -> None:
     assert ok.status_code == 200 and ok.json()["person"]["name"] == "李伟"
     d.client.cookies.clear()
     assert d.client.post("/api/v1/session/verify", json={"person": "li.wei", "code": code}).status_code == 401
+
+
+def test_no_code_goes_where_anyone_can_read_it(dialog: Dialog) -> None:
+    """The open HTTP chat channel lets anyone read anyone's messages: a code sent there would sign anyone in."""
+    d = dialog
+    d.pushed("li.wei")
+    assert d.client.post("/api/v1/session/code", json={"person": "li.wei"}).status_code == 202  # says nothing
+    assert "验证码" not in d.pushed_text("li.wei")
+    d.desk.settings.http_channel_token = SecretStr("gateway-secret")
+    for _ in range(5):
+        assert d.client.post("/api/v1/session/code", json={"person": "li.wei"}).status_code == 202
+    assert d.pushed_text("li.wei").count("验证码") == 3  # a form pressed again and again does not flood the chat
 
 
 def test_a_session_expires_after_twelve_hours(dialog: Dialog, clock: TestClock) -> None:

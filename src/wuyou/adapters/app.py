@@ -8,7 +8,7 @@ from importlib import resources
 
 import anyio
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from wuyou import __version__
 from wuyou.adapters import (
@@ -91,7 +91,11 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     index = resources.files("wuyou.adapters.web").joinpath("static/index.html")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def chat_page() -> HTMLResponse:
+    def chat_page() -> Response:
+        """The web chat (a clerk and an engineer side by side) talks through the open HTTP channel; with the
+        channel closed or behind a gateway's token, the console is the way in."""
+        if not desk.settings.http_channel_open:
+            return RedirectResponse("/console", status_code=303)
         return HTMLResponse(index.read_text(encoding="utf-8"))
 
     @app.get("/healthz", include_in_schema=False)

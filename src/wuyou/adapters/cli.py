@@ -69,6 +69,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     if settings.demo_dir is not None:
         print(f"控制台 console {base}/console — 演示账号 demo sign-in: xu.ming / engineer / admin,"
               f" password {DEMO_PASSWORD}")
+    if settings.http_channel_open and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print("注意 / warning: the HTTP chat channel is open — anyone who reaches this server can talk and read as"
+              " anyone; set WUYOU_HTTP_CHANNEL_TOKEN (a gateway's secret) or WUYOU_HTTP_CHANNEL=false", file=sys.stderr)
     if args.workers > 1:
         desk.close()
         # Each worker process builds its own desk from the same environment.

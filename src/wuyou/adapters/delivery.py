@@ -84,6 +84,11 @@ class Deliverer:
         self._order = [s.platform for s in senders]
         self._clock = clock
 
+    def platform_of(self, *, session: Session, person_id: str) -> str | None:
+        """The platform a notification to this person goes through (the first of theirs the desk can send on)."""
+        identities = identities_of(session=session, person_id=person_id)
+        return next((p for p in self._order if p in identities), None)
+
     def queue_texts(self, *, platform: str, address: str, texts: Sequence[str], key: str,
                     receipt: str | None = None) -> bool:
         """Answers a platform would not take now (or came too late for a passive reply) go to the person through
@@ -139,7 +144,7 @@ class Deliverer:
             outbox.mark_failed(message=message, now=now, error="recipient no longer exists")
             return
         identities = identities_of(session=session, person_id=person.id)
-        platform = next((p for p in self._order if p in identities), None)
+        platform = self.platform_of(session=session, person_id=person.id)
         if platform is None:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,7 +19,25 @@ from wuyou.bot.messages import Attachment, Chat, Inbound, Outbound, Sender
 MAX_BODY_TEXT = 100_000  # the engine answers long texts politely; beyond this the request is refused
 MAX_ATTACHMENT_B64 = 15_000_000  # about 11 MB of content; the desk keeps at most 10 MB per file
 
-router = APIRouter(prefix="/channels/http", tags=["http channel"])
+
+
+def _admitted(request: Request) -> None:
+    """The channel closed (`WUYOU_HTTP_CHANNEL=false`): 404; given a token (`WUYOU_HTTP_CHANNEL_TOKEN`): only a
+    caller that presents it as `Authorization: Bearer …` — a gateway that has signed its users in."""
+    desk: Desk = request.app.state.desk
+    settings = desk.settings
+    if not settings.http_channel:
+        raise HTTPException(status_code=404, detail="Not Found")
+    if settings.http_channel_token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = settings.http_channel_token.get_secret_value()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise HTTPException(status_code=401, detail="the HTTP chat channel needs its token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+router = APIRouter(prefix="/channels/http", tags=["http channel"], dependencies=[Depends(_admitted)])
 
 
 class AttachmentIn(BaseModel):

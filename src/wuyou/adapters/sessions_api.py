@@ -14,6 +14,7 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import AUDIT_ACTOR, SESSION_COOKIE, Caller
 from wuyou.adapters.bootstrap import Desk
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["session"])
 CODE_TTL = 300.0  # seconds a chat code stays valid
 MAX_FAILURES = 5  # wrong passwords or codes per person within FAILURE_WINDOW, then 429
 FAILURE_WINDOW = 900.0
+CODES_PER_WINDOW = 3  # codes sent to one person within FAILURE_WINDOW
 
 
 class PasswordSignIn(BaseModel):
@@ -107,10 +109,22 @@ def _code_hash(person_id: str, code: str) -> str:
     return hashlib.sha256(f"{person_id}:{code}".encode()).hexdigest()
 
 
+def _private_chat(desk: Desk, session: Session, person_id: str) -> bool:
+    platform = desk.deliverer.platform_of(session=session, person_id=person_id)
+    return platform is not None and (platform != "http" or not desk.settings.http_channel_open)
+
+
+def _may_send_code(desk: Desk, person_id: str) -> bool:
+    """Whether another code may go to this person now (a form pressed again and again must not flood their chat)."""
+    return desk.bot.store.incr(f"signin-codes:{person_id}", ttl=FAILURE_WINDOW) <= CODES_PER_WINDOW
+
+
 @router.post("/session/code", status_code=202, responses={429: {"description": "too many failures"}})
 def send_code(body: CodeRequest, request: Request) -> dict[str, str]:
     """Send a six-digit sign-in code to the person's chat. The answer is the same whether or not the person
-    exists, so the form cannot be used to find out who works here."""
+    exists, so the form cannot be used to find out who works here. Never through the open HTTP chat channel,
+    whose messages anyone can read (`WUYOU_HTTP_CHANNEL_TOKEN`): someone reached only there signs in with a
+    password. At most CODES_PER_WINDOW codes per person per FAILURE_WINDOW."""
     setattr(request.state, AUDIT_ACTOR, body.person)  # the audit trail names whom it was for
     desk: Desk = request.app.state.desk
     _guard(desk, body.person)
@@ -118,7 +132,8 @@ def send_code(body: CodeRequest, request: Request) -> dict[str, str]:
     now = desk.clock()
     with desk.sessions() as session:
         person = session.get(Person, body.person)
-        if person is not None and person.active:
+        reachable = person is not None and person.active and _private_chat(desk, session, person.id)
+        if person is not None and reachable and _may_send_code(desk, person.id):
             desk.bot.store.set(f"signin-code:{person.id}", _code_hash(person.id, code), ttl=CODE_TTL)
             outbox.enqueue(session=session, person_id=person.id, template="console_sign_in_code",
                            params={"code": code, "minutes": int(CODE_TTL // 60)},

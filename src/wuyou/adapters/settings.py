@@ -71,10 +71,15 @@ class Settings(BaseSettings):
     # incident, comma-separated (`critical,page`); read as a set through `alerts_declaring`.
     alerts_secret: SecretStr | None = None
     alerts_declare: str = "critical"
+    # The HTTP chat channel (`/channels/http/…`, the web chat page) takes whatever `user` it is told: open for the
+    # demo and tests, it lets anyone who reaches the server act and read as anyone. In production either close it
+    # or let only a gateway that has signed its users in use it, with this shared secret as a Bearer token.
+    http_channel: bool = True
+    http_channel_token: SecretStr | None = None
 
     @field_validator("redis_url", "redis_sentinels", "channels_file", "demo_dir", "media_s3_bucket",
                      "media_s3_endpoint_url", "media_s3_access_key", "media_s3_secret_key",
-                     "alerts_secret", mode="before")
+                     "alerts_secret", "http_channel_token", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -93,6 +98,11 @@ class Settings(BaseSettings):
     def alerts_declaring(self) -> frozenset[str]:
         """The `severity` label values that declare an incident, lower-case."""
         return frozenset(s.strip().lower() for s in self.alerts_declare.split(",") if s.strip())
+
+    @property
+    def http_channel_open(self) -> bool:
+        """Whether anyone may talk and read as anyone through the HTTP chat channel (on, without a token)."""
+        return self.http_channel and self.http_channel_token is None
 
     @property
     def link_base(self) -> str:
