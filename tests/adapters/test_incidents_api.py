@@ -107,7 +107,9 @@ def test_a_reporter_reads_only_their_branchs_incident_and_never_acts(d: Dialog) 
     assert [e["kind"] for e in view["timeline"]] == ["declared", "update"], "what reporters were told, no notes"
     assert view["tasks"] == [] and view["pages"] == []
     assert d.client.get("/api/v1/incidents", headers=auth(mine)).json()["total"] == 1
-    assert d.client.get("/api/v1/incidents/INC-1/report.md", headers=auth(mine)).status_code == 200
+    # The post-incident report carries the internal notes: staff only.
+    refused = d.client.get("/api/v1/incidents/INC-1/report.md", headers=auth(mine))
+    assert refused.status_code == 403 and "联系医保局" not in refused.text
 
     # Another branch's reporter: the incident does not exist for them.
     for path in ("/api/v1/incidents/INC-1", "/api/v1/incidents/1", "/api/v1/incidents/INC-1/report.md"):
@@ -122,6 +124,28 @@ def test_a_reporter_reads_only_their_branchs_incident_and_never_acts(d: Dialog) 
     assert d.client.post("/api/v1/incidents", json={"title": "x"}, headers=auth(mine)).status_code == 403
     assert d.client.get("/api/v1/incidents").status_code == 401
     assert d.client.get("/api/v1/incidents/INC-9", headers=auth(lead)).status_code == 404
+
+
+def test_staff_of_another_region_may_join_and_note_but_not_page_themselves_into_a_role(d: Dialog) -> None:
+    """An incident resolves its linked tickets: someone who does not serve its branches must not get there by
+    paging themselves in and answering their own page."""
+    n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")  # 济南 JN-001
+    lead, sun, li = (d.token(p) for p in ("chen.gang", "sun.li", "li.wei"))  # sun.li: 青岛 only; li.wei: 济南
+    declare(d, lead, tickets=[n1], specialities=["terminal"])
+    for target in ("sun.li", "孙丽", "terminal", "hq-network"):
+        refused = act(d, sun, action="page", target=target)
+        assert refused.status_code == 403, (target, refused.text)
+    joined = act(d, sun, action="join")
+    assert joined.status_code == 200 and joined.json()["incident"]["roles"]["tech_lead"] is None
+    assert act(d, sun, action="note", text="青岛也在观察").status_code == 200
+    assert act(d, sun, action="page", target="sun.li").status_code == 403, "joining makes no one a responder"
+    assert act(d, sun, action="resolve", text="好了").status_code == 403
+    assert d.ticket(n1)["status"] != "resolved"
+    # Someone serving the branch may call a colleague of another region in; answering that page counts.
+    assert act(d, li, action="page", target="li.wei").status_code == 404, "paging oneself is joining"
+    assert act(d, li, action="page", target="sun.li").status_code == 200
+    assert act(d, sun, action="join").status_code == 200
+    assert act(d, sun, action="page", target="hq-network").status_code == 200
 
 
 def test_actions_go_on_the_timeline_notify_and_follow_the_chats_rules(d: Dialog) -> None:

@@ -268,13 +268,16 @@ def act(ref: str, body: Annotated[ActionIn, Body()], request: Request, person: C
 
 
 @router.get("/incidents/{ref}/report.md", response_class=PlainTextResponse,
-            responses={200: {"content": {"text/markdown": {}}}, 401: ERRORS[401], 404: ERRORS[404]})
+            responses={200: {"content": {"text/markdown": {}}}, 401: ERRORS[401], 403: ERRORS[403],
+                       404: ERRORS[404]})
 def incident_report(ref: str, request: Request, person: Caller) -> PlainTextResponse:
-    """The post-incident report (draft) as Markdown: durations, impact, pages, participants, tasks, timeline."""
+    """The post-incident report (draft) as Markdown: durations, impact, pages, participants, tasks, timeline — with
+    the internal notes: staff only."""
     desk: Desk = request.app.state.desk
     locale = _locale(request)
     with desk.sessions() as session:
-        incident = _load(session, person, ref)
+        incident = _load(session, person, ref)  # (404 for what the caller may not see at all)
+        _staff(person)
         text = report.markdown(report.facts(session=session, incident_id=incident.id), tz=desk.bot.tz,
                                describe=lambda e: _describe(desk, e, locale))
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wuyou.desk import outbox
+from wuyou.desk import outbox, scope
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents import evidence, oncall
 from wuyou.desk.incidents.models import (
@@ -497,10 +497,31 @@ def join(*, session: Session, incident: Incident, person: Person, now: datetime)
     return answered
 
 
+def _may_page(session: Session, incident: Incident, actor: Person) -> None:
+    """Who may call more people in: a lead or admin, a role holder, someone who answered a page for it, or staff
+    serving a branch it affects (HQ serves all). Anyone of the staff may join and add notes, but joining does not
+    make one a responder who can page oneself in and take a role (and so resolve other regions' tickets)."""
+    if actor.role in ("lead", "admin") or actor.id in {incident.commander_id, incident.comms_id, incident.tech_lead_id}:
+        return
+    if session.scalars(select(Page.id).where(Page.incident_id == incident.id, Page.person_id == actor.id,
+                                             Page.status == "acked")).first() is not None:
+        return
+    regions = scope.staff_regions(session=session, person=actor)
+    if regions is None:
+        return
+    affected = {b.region_code for b in (session.get(Branch, c) for c in affected_branches(
+        session=session, incident_id=incident.id)) if b is not None}
+    if incident.region_code is not None:
+        affected.add(incident.region_code)
+    if not affected & regions:
+        raise Forbidden("only the incident's responders, leads, or staff serving an affected branch may page")
+
+
 def page_more(*, session: Session, incident: Incident, actor: Person, target: str, now: datetime) -> str | None:
-    """Page one more speciality (its team's on-call order in the incident's area), a team by code, or a person.
-    Returns who was paged, or None when nothing matches."""
+    """Page one more speciality (its team's on-call order in the incident's area), a team by code, or a person
+    (not oneself: that is joining). Returns who was paged, or None when nothing matches."""
     _require_open(incident, "page")
+    _may_page(session, incident, actor)
     team = session.get(Team, target) or oncall.team_for(session=session, speciality=target,
                                                         region_code=incident.region_code)
     if team is not None:
@@ -512,7 +533,7 @@ def page_more(*, session: Session, incident: Incident, actor: Person, target: st
         oncall.page(session=session, incident=incident, team=team, people=people, step=0, now=now)
         return f"{people[0].name}（{team.name}）"
     person = person_named(session=session, word=target)
-    if person is None or person.role == "reporter":
+    if person is None or person.role == "reporter" or person.id == actor.id:
         return None
     teams = session.scalars(select(Team).join(TeamMember, TeamMember.team_code == Team.code)
                             .where(TeamMember.person_id == person.id).order_by(Team.code)).all()
