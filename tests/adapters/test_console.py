@@ -111,6 +111,9 @@ def test_pages_need_a_session_and_speak_chinese_or_english(dialog: Dialog) -> No
     assert english.status_code == 200 and "Breaching soon" in english.text and "Queues" in english.text
     bounced = d.client.get("/console/lang/en?next=https://evil.example/", follow_redirects=False)
     assert bounced.headers["location"] == "/console"  # never an open redirect
+    for elsewhere in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example"):
+        form = d.client.get("/console/login", params={"next": elsewhere})
+        assert 'data-next="/console"' in form.text, elsewhere
 
 
 def test_a_reporter_sees_their_own_ticket_page_but_not_the_desk(dialog: Dialog) -> None:

@@ -86,18 +86,25 @@ def to_sign_in(request: Request, _: Exception) -> Response:
     return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)
 
 
+def _local(target: str) -> str:
+    """`target` when it is a path on this site, else the console: a browser reads `/\\evil.example` (and
+    `/<tab>/evil.example`) as another host, so a backslash or a control character anywhere is refused too."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return target
+    return "/console"
+
+
 @router.get("/console/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/console") -> HTMLResponse:
-    safe_next = next if next.startswith("/") and not next.startswith("//") else "/console"
-    return render(request, "login.html", person=None, page="login", next=safe_next)
+    return render(request, "login.html", person=None, page="login", next=_local(next))
 
 
 @router.get("/console/lang/{locale}")
 def switch_language(locale: str, request: Request, next: str = "/console") -> Response:
     if locale not in LOCALES:
         raise HTTPException(status_code=404, detail="no such language")
-    safe_next = next if next.startswith("/") and not next.startswith("//") else "/console"
-    response = RedirectResponse(safe_next, status_code=303)
+    response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
     return response
 
