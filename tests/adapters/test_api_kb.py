@@ -11,7 +11,7 @@ BODY = ("## 现象\n叫号机屏幕不亮，按键没有反应，取不了号。
 
 def test_a_new_article_is_offered_at_once_and_no_longer_once_archived(dialog: Dialog) -> None:
     d = dialog
-    admin = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    admin = {"Authorization": f"Bearer {d.token('zhao.min')}"}  # a lead: publishing and archiving are theirs
     ask = {"text": "叫号机屏幕不亮了，取不了号"}
     before = d.client.post("/api/v1/kb/suggest", headers=admin, json=ask).json()["suggestions"]
     assert "KB-Q001" not in [s["id"] for s in before]
@@ -56,9 +56,30 @@ def test_the_preview_renders_markdown_and_escapes_html(dialog: Dialog) -> None:
     assert "href=\"javascript" not in html  # shown as text, never a link
 
 
+def test_engineers_write_drafts_and_correct_published_articles_and_leads_publish(dialog: Dialog) -> None:
+    d = dialog
+    engineer = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    article = {"title": "叫号机屏幕不亮、取不了号", "tags": ["叫号机"], "body": BODY}
+    refused = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer, json=article)
+    assert refused.status_code == 403 and "draft" in refused.json()["detail"]
+    assert d.client.get("/api/v1/kb/articles/KB-Q001", headers=engineer).status_code == 404, "nothing saved"
+    draft = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer, json={**article, "status": "draft"})
+    assert draft.status_code == 200 and draft.json()["status"] == "draft"
+    assert d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer, json=article).status_code == 403
+    assert "叫号机屏幕不亮、取不了号" not in d.say("zhang.san", "叫号机屏幕不亮了，取不了号")  # a draft: not offered
+    d.say("zhang.san", "/cancel")
+    assert d.client.put("/api/v1/kb/articles/KB-Q001", headers=lead, json=article).json()["status"] == "published"
+    fixed = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer,
+                         json={**article, "title": "叫号机黑屏、取不了号"})
+    assert fixed.status_code == 200 and fixed.json()["status"] == "published"  # a correction is every editor's
+    assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=engineer).status_code == 403
+    assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=lead).status_code == 204
+
+
 def test_staff_see_how_each_article_fared_and_find_the_misleading_ones(dialog: Dialog) -> None:
     d = dialog
-    staff = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    staff = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     d.client.put("/api/v1/kb/articles/KB-Q001", headers=staff,
                  json={"title": "叫号机屏幕不亮、取不了号", "category": "终端设备/叫号机", "tags": ["叫号机"],
                        "body": BODY})

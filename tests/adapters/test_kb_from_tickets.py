@@ -47,6 +47,8 @@ def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dia
     assert d.client.get(f"/kb/{article_id}", follow_redirects=False).status_code == 303  # not yet for everyone
     page = d.client.get(f"/kb/{article_id}", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).text
     assert "草稿" in page and "复位读头" in page
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.get(f"/kb/{article_id}", headers=reporter).status_code == 404  # not "forbidden": not there
 
     assert "回复 1/" not in d.say("liu.yang", AGAIN)  # a draft is not suggested
     d.say("liu.yang", "/cancel")
@@ -75,6 +77,12 @@ def test_solved_feedback_teaches_the_article_the_reporters_wording(dialog: Dialo
     with d.desk.sessions() as s:
         doc = articles.get_doc(session=s, article_id="KB-P001")
     assert doc is not None and doc.phrasings == ("打印机卡纸了 纸抽不出来",)  # once, however often
+    # Reporters' own words are for staff: not on the article's page the bot links to, nor in a reporter's API view.
+    wordings = "打印机卡纸了 纸抽不出来"
+    assert wordings not in d.client.get("/kb/KB-P001").text
+    assert wordings in d.client.get("/kb/KB-P001", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).text
+    mine = d.client.get("/api/v1/kb/articles/KB-P001", headers={"Authorization": f"Bearer {d.token('ma.jing')}"})
+    assert mine.status_code == 200 and mine.json()["phrasings"] == [] and wordings not in mine.text
 
 
 def test_an_article_named_when_resolving_answers_the_same_problem_next_time(dialog: Dialog) -> None:

@@ -195,7 +195,11 @@ def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) 
 
 
 def test_an_article_written_in_the_editor_is_what_the_bot_suggests(page: sync_api.Page, server: Server) -> None:
-    sign_in(page, "engineer", "/console/kb/new")
+    sign_in(page, "engineer", "/console/kb/new")  # an engineer writes drafts: a lead publishes them
+    assert page.locator("select[name=status]").input_value() == "draft"
+    assert page.locator("select[name=status] option[value=published]").is_disabled()
+    assert page.locator("#archive").count() == 0
+    sign_in(page, "xu.ming", "/console/kb/new")
     page.fill("input[name=id]", "KB-QUEUE-1")
     page.fill("input[name=title]", "叫号机屏幕不亮、取不了号")
     page.fill("input[name=tags]", "叫号机, 取号")

@@ -5,6 +5,7 @@ next suggestion: no restart, no message between processes."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -97,14 +98,24 @@ def _brief(a: Article, usage: dict[str, int] | None = None) -> ArticleBrief:
                         updated_at=a.updated_at, usage=Usage(**usage) if usage is not None else None)
 
 
-def _full(a: Article) -> ArticleOut:
-    return ArticleOut(**_brief(a).model_dump(), body=a.body, phrasings=list(a.phrasings or []), source=a.source,
-                      markdown=documents.render_article(articles.to_doc(a)))
+def _full(a: Article, *, staff: bool = True) -> ArticleOut:
+    """The whole article; for a reporter without the reporters' wordings it learned and where it came from."""
+    doc = articles.to_doc(a)
+    if not staff:
+        doc = dataclasses.replace(doc, phrasings=(), source="")
+    return ArticleOut(**_brief(a).model_dump(), body=a.body, phrasings=list(doc.phrasings), source=doc.source or None,
+                      markdown=documents.render_article(doc))
 
 
 def _editor(person: Person) -> None:
     if not scope.is_staff(person):
         raise HTTPException(status_code=403, detail="engineers, leads and admins edit the knowledge base")
+
+
+def _publisher(person: Person, what: str) -> None:
+    """Publishing (what the bot offers every branch) and archiving are a lead's, as `发布知识` is in chat."""
+    if person.role not in ("lead", "admin"):
+        raise HTTPException(status_code=403, detail=f"leads and admins {what}; engineers save drafts for them")
 
 
 @router.get("/articles")
@@ -142,17 +153,20 @@ def get_article(article_id: ArticleId, request: Request, person: Caller) -> Arti
         found = session.get(Article, article_id)
         if found is None or (found.status != "published" and not scope.is_staff(person)):
             raise HTTPException(status_code=404, detail="no such article")
-        return _full(found)
+        return _full(found, staff=scope.is_staff(person))
 
 
 @router.put("/articles/{article_id}")
 def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller) -> ArticleOut:
-    """Create or update an article (staff). Learned phrasings and the source are kept; the bot suggests a
-    published article from its next message on, in every process."""
+    """Create or update an article (staff; publishing a new article or a draft takes a lead or admin, correcting a
+    published one any editor). Learned phrasings and the source are kept; the bot suggests a published article
+    from its next message on, in every process."""
     _editor(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         existing = session.get(Article, article_id)
+        if body.status == "published" and (existing is None or existing.status != "published"):
+            _publisher(person, "publish an article")  # (correcting one already published is every editor's)
         doc = documents.ArticleDoc(
             id=article_id, title=body.title.strip(), category=body.category.strip(),
             tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,
@@ -168,8 +182,10 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
 
 @router.delete("/articles/{article_id}", status_code=204)
 def archive_article(article_id: ArticleId, request: Request, person: Caller) -> Response:
-    """Archive an article: no longer suggested, but kept with its feedback history (PUT publishes it again)."""
+    """Archive an article (leads and admins): no longer suggested, but kept with its feedback history (PUT
+    publishes it again)."""
     _editor(person)
+    _publisher(person, "archive articles")
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         found = session.get(Article, article_id)

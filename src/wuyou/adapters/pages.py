@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
-from wuyou.adapters.web.console import signed_in
+from wuyou.adapters.web.console import SignInRequired, signed_in, viewer
 from wuyou.desk import attachments, scope, tickets
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Attachment, Person, Ticket
@@ -45,12 +45,18 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
         doc = get_doc(session=session, article_id=article_id)
     if doc is None:
         raise HTTPException(status_code=404, detail="no such article")
-    if doc.status != "published":
-        signed_in(request)  # a draft (from a ticket, not yet reviewed) is for staff: signed in to the console
+    # A draft (from a ticket, not yet reviewed) is for staff signed in to the console; so are the wordings of
+    # reporters the article learned, and where it came from (a ticket, a person).
+    person = viewer(request)
+    staff = person is not None and scope.is_staff(person)
+    if doc.status != "published" and not staff:
+        if person is None:
+            raise SignInRequired  # to the sign-in page, and back here
+        raise HTTPException(status_code=404, detail="no such article")
     tags = " · ".join(escape(t) for t in doc.tags)
     draft = " <span class=badge>草稿 draft</span>" if doc.status == "draft" else ""
-    source = f" · 来自 {escape(doc.source)}" if doc.source else ""
-    phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings)
+    source = f" · 来自 {escape(doc.source)}" if doc.source and staff else ""
+    phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings) if staff else ""
     learned = f"<h2>报修人的说法 · how reporters put it</h2><ul>{phrasings}</ul>" if phrasings else ""
     return page(
         doc.title,

@@ -68,12 +68,17 @@ class SignInRequired(Exception):
     """No valid console session: the handler answers with a redirect to the sign-in page."""
 
 
+def viewer(request: Request) -> Person | None:
+    """Who is signed in (the console session, or a Bearer token for scripts), if anyone."""
+    bearer = request.headers.get("authorization", "")
+    token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    return person_of(request.app.state.desk, token) if token else None
+
+
 def signed_in(request: Request, *, staff: bool = True) -> Person:
     """The person behind the console session (or a Bearer token, for scripts); redirected to sign in without
     one, 403 for a reporter on a staff page."""
-    bearer = request.headers.get("authorization", "")
-    token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-    person = person_of(request.app.state.desk, token) if token else None
+    person = viewer(request)
     if person is None:
         raise SignInRequired
     if staff and person.role not in STAFF_ROLES:
@@ -182,8 +187,9 @@ def kb_page(request: Request) -> HTMLResponse:
 
 @router.get("/console/kb/{article_id}", response_class=HTMLResponse)
 def kb_editor(article_id: str, request: Request) -> HTMLResponse:
-    return render(request, "kb_edit.html", person=signed_in(request), page="kb", title=article_id,
-                  article_id=article_id)
+    person = signed_in(request)
+    return render(request, "kb_edit.html", person=person, page="kb", title=article_id, article_id=article_id,
+                  publisher=person.role in ("lead", "admin"))  # engineers write drafts; leads publish and archive
 
 
 @router.get("/console/reports", response_class=HTMLResponse)

@@ -311,6 +311,7 @@ async function pageKbEditor() {
       const a = await api("GET", `/api/v1/kb/articles/${encodeURIComponent(form.dataset.id)}`);
       form.elements.title.value = a.title; form.elements.category.value = a.category || "";
       form.elements.tags.value = (a.tags || []).join(", "); form.elements.body.value = a.body;
+      if (a.status === "published") form.elements.status.querySelector("[value=published]").disabled = false;  // a correction stays published
       form.elements.status.value = a.status === "draft" ? "draft" : "published";
       $("#kb-heading").textContent = `${a.id} · ${a.title}`;
       $("#phrasings").innerHTML = (a.phrasings || []).map((p) => `<li>${esc(p)}</li>`).join("");
@@ -329,7 +330,7 @@ async function pageKbEditor() {
       if (isNew) location.href = "/console/kb/" + encodeURIComponent(d.id);
     } catch (err) { showError(err); }
   });
-  $("#archive").addEventListener("click", async () => {
+  $("#archive")?.addEventListener("click", async () => {
     if (isNew || !confirm(T("archive_confirm"))) return;
     try { await api("DELETE", `/api/v1/kb/articles/${encodeURIComponent(form.dataset.id)}`); location.href = "/console/kb"; }
     catch (err) { showError(err); }
