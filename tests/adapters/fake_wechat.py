@@ -50,6 +50,7 @@ class FakeWeChat:
         self.token_requests = 0
         self.fail_next: list[int] = []  # errcodes to answer the next sends with
         self.token = "TOKEN-1"
+        self.media_delay = 0.0  # seconds the media download takes (a slow WeChat API)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +72,7 @@ class FakeWeChat:
                     fake.token_requests += 1
                     self._json({"access_token": fake.token, "expires_in": 7200})
                 elif url.path == "/cgi-bin/media/get":
+                    time.sleep(fake.media_delay)
                     self.send_response(200)
                     self.send_header("content-type", "image/png")
                     self.send_header("content-length", str(len(PNG)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,7 @@ def channels_file(tmp_path: Path, fake: FakeWeChat) -> Path:
                     f"aes_key: {AES_KEY}, api_base: '{fake.url}'}}\n", encoding="utf-8")
     fake.sent.clear()
     fake.fail_next.clear()
+    fake.media_delay = 0.0
     return path
 
 
@@ -135,6 +137,29 @@ def test_walking_skeleton_with_the_clerk_on_wechat(dialog: Dialog, wx: WeChatSer
     assert "打个分" in wx.say(CLERK, "解决了")
     assert "已关闭" in wx.say(CLERK, "5 很快")
     assert d.ticket(number)["rating"] == 5
+
+
+def test_a_photo_goes_with_the_report_and_a_slow_download_neither_stalls_nor_loses_it(
+        dialog: Dialog, wx: WeChatServer, fake: FakeWeChat) -> None:
+    d = dialog
+    reply = wx.reply_text(wx.post(wx.xml(CLERK, "image", PicUrl="http://x/y.png", MediaId="MEDIA-1")))
+    assert "收到 1 个附件" in reply, reply
+    # A download that takes a while runs off the event loop: the process answers everyone else meanwhile.
+    fake.media_delay = 1.5
+    photo = threading.Thread(target=wx.post, args=(wx.xml(CLERK, "image", PicUrl="http://x/y.png", MediaId="M-3"),))
+    photo.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert d.client.get("/healthz").status_code == 200
+    assert time.monotonic() - started < 0.5
+    photo.join()
+    # WeChat's API answers too slowly: the webhook goes on within its 5 s, and the clerk is asked to send it again.
+    fake.media_delay = 8.0
+    started = time.monotonic()
+    response = wx.post(wx.xml(CLERK, "image", PicUrl="http://x/z.png", MediaId="MEDIA-2"))
+    took = time.monotonic() - started
+    assert response.status_code == 200 and took < 4.5, took
+    assert "没能收下来" in wx.reply_text(response) + d.pushed_text("zhang.san")
 
 
 def test_the_same_message_three_times_is_handled_once(dialog: Dialog, wx: WeChatServer) -> None:

@@ -61,6 +61,7 @@ TOKEN_EXPIRED = (40001, 40014, 42001)
 # A platform's webhook, verified by its own signature: not part of the API, so not in the spec.
 router = APIRouter(prefix="/channels/wechat", tags=["wechat"], include_in_schema=False)
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat")
+MEDIA_DEADLINE = 2.0  # seconds a photo's or voice message's download may take before the webhook goes on
 
 
 def _desk(request: Request) -> Desk:
@@ -146,10 +147,10 @@ def _dedup_key(message: Any) -> str:
 
 async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, crypto: WeChatCrypto | None,
                   params: dict[str, str], held: bool) -> Response:
-    inbound = _inbound(desk, acc, message)
+    started = time.monotonic()
+    inbound = await _received(desk, acc, message)
     if inbound is None:
         return _success()
-    started = time.monotonic()
     # Through the batching intake, as the other channels: a message still waiting when the reply deadline passes
     # is kept in the database before `success` (below), and taken by a worker's round if this process dies first.
     waiting = desk.intake.waiting(inbound)
@@ -157,7 +158,8 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
     try:
         try:
             # shield: running out of time must not cancel the engine's work, only stop waiting for it
-            answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
+            answer = await asyncio.wait_for(asyncio.shield(waiting),
+                                            timeout=max(0.5, acc.reply_deadline - (time.monotonic() - started)))
         except (TimeoutError, FutureTimeout):
             if inbound.passive is None or inbound.passive.give_up():
                 # The engine will queue the answer itself, in the transaction of the message's effects. WeChat
@@ -257,7 +259,21 @@ def _cut(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
+async def _received(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
+    """The message as the engine takes it. A photo or a voice message is downloaded now (WeChat keeps it 3 days),
+    off the event loop and for at most MEDIA_DEADLINE: a slow WeChat API must neither stall every other request of
+    the process nor eat the 5 s WeChat waits for the answer — past it, the reference alone goes on, and the sender
+    is asked to send it again."""
+    if message.type not in ("image", "voice"):
+        return _inbound(desk, acc, message)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(_pool.submit(_inbound, desk, acc, message)), MEDIA_DEADLINE)
+    except TimeoutError:
+        log.warning("WeChat media %s not downloaded within %.1f s", message.media_id, MEDIA_DEADLINE)
+        return _inbound(desk, acc, message, fetch=False)
+
+
+def _inbound(desk: Desk, acc: WeChatAccount, message: Any, *, fetch: bool = True) -> Inbound | None:
     sender = Sender(platform_user_id=str(message.source))
     common: dict[str, Any] = {
         "platform": "wechat", "account": acc.name, "sender": sender,
@@ -270,10 +286,13 @@ def _inbound(desk: Desk, acc: WeChatAccount, message: Any) -> Inbound | None:
         return Inbound(text=str(message.content), **common)
     if kind == "voice":
         recognised = str(getattr(message, "recognition", "") or "")
-        media = _fetch_media(desk, acc, str(message.media_id), "voice")
+        media = _fetch_media(desk, acc, str(message.media_id), "voice") if fetch \
+            else (Attachment(kind="voice", ref=str(message.media_id)),)
         return Inbound(text=recognised, from_speech=bool(recognised), attachments=media, **common)
     if kind == "image":
-        return Inbound(attachments=_fetch_media(desk, acc, str(message.media_id), "image"), **common)
+        media = _fetch_media(desk, acc, str(message.media_id), "image") if fetch \
+            else (Attachment(kind="image", ref=str(message.media_id)),)
+        return Inbound(attachments=media, **common)
     if kind == "event":
         event = str(getattr(message, "event", "")).lower()
         if event == "subscribe":

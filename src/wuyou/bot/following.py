@@ -60,8 +60,11 @@ def stage(turn: Turn) -> list[int]:
     """Keep the message's attachments (not yet linked to a ticket); returns their ids."""
     ids: list[int] = []
     for item in turn.inbound.attachments:
-        if item.data is None:
-            continue  # the adapter could not fetch it; the text (if any) still counts
+        if item.data is None:  # the adapter could not fetch it: the text (if any) still counts
+            if not (item.kind == "voice" and turn.inbound.from_speech and turn.text):  # (the words were the point)
+                kind = item.kind if item.kind in ("image", "voice") else "file"
+                turn.say("attachment_not_received", what=turn.t(f"attachment_what_{kind}"))
+            continue
         try:
             stored = attachments.store(
                 session=turn.session, media=turn.engine.media, person=turn.person,
