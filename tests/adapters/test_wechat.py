@@ -178,13 +178,21 @@ def test_the_same_message_three_times_is_handled_once(dialog: Dialog, wx: WeChat
     assert status.count("#") == 1
 
 
-@pytest.mark.parametrize("case", ["forged", "stale", "replayed", "malformed", "bomb", "oversized", "bad_msg_sig"])
+@pytest.mark.parametrize("case", ["forged", "stale", "far_future", "replayed", "malformed", "bomb", "oversized",
+                                  "bad_msg_sig", "plaintext"])
 def test_bad_deliveries_are_refused_and_store_nothing(dialog: Dialog, wx: WeChatServer, case: str) -> None:
     inner = wx.xml(CLERK, Content="打印机卡纸了")
     if case == "forged":
         response = wx.post(inner, sign="0" * 40)
     elif case == "stale":
         response = wx.post(inner, timestamp=int(wx.now) - 3600)
+    elif case == "far_future":  # 400 digits: too large for a float (was a 500)
+        response = wx.post(inner, timestamp=int("9" * 400))
+    elif case == "plaintext":  # signed, but not encrypted although the account has its AES key (安全模式)
+        nonce, ts = secrets.token_hex(5), int(wx.now)
+        response = dialog.client.post("/channels/wechat/main", params={
+            "signature": hashlib.sha1("".join(sorted([TOKEN, str(ts), nonce])).encode()).hexdigest(),
+            "timestamp": ts, "nonce": nonce}, content=inner.encode())
     elif case == "replayed":
         assert wx.post(inner, nonce="n-1").status_code == 200
         response = wx.post(wx.xml(CLERK, Content="再来一次"), nonce="n-1")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Moment
 from wuyou.desk.incidents import alerts
 
 MAX_ALERTS = 500
@@ -28,8 +29,8 @@ class AlertIn(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(max_length=100)
     annotations: dict[str, str] = Field(default_factory=dict, max_length=100)
-    startsAt: datetime | None = None  # Alertmanager's field names
-    endsAt: datetime | None = None
+    startsAt: Moment | None = None  # Alertmanager's field names
+    endsAt: Moment | None = None
     fingerprint: str | None = Field(default=None, min_length=1, max_length=128)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Moment
 from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
 from wuyou.desk import org, scope, tickets, working
 from wuyou.desk.conditions import NO_CATEGORY
@@ -72,8 +73,8 @@ class TicketFilters:
     assignee: str | None = None
     branch: str | None = None
     q: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: Moment | None = None
+    created_before: Moment | None = None
     category: Annotated[str | None, Query(max_length=200)] = None
     rating_max: Annotated[int | None, Query(ge=1, le=5)] = None
 

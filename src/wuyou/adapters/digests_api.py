@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from wuyou.adapters import digests
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Day
 from wuyou.adapters.web.console import render, signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Person
@@ -21,7 +22,7 @@ from wuyou.kb.errors import ArticleExists
 
 router = APIRouter(tags=["digest"])
 READERS = ("lead", "admin")
-Week = Annotated[date | None, Query(description="the week's Monday (any day of it will do); default: last week")]
+Week = Annotated[Day | None, Query(description="the week's Monday (any day of it will do); default: last week")]
 
 
 class DraftIn(BaseModel):

@@ -142,13 +142,12 @@ def _decode(item: AttachmentIn) -> Attachment:
 def get_messages(
     request: Request,
     user: Annotated[str, Query(min_length=1, max_length=200)],
-    after: Annotated[str | None, Query(max_length=20)] = None,
+    after: Annotated[str | None, Query(max_length=20, description="the cursor returned last time")] = None,
 ) -> MailboxOut:
     """Messages pushed to `user` after the cursor (notifications, broadcasts)."""
-    try:
-        cursor = int(after) if after else 0
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail="'after' must be a cursor returned earlier") from exc
+    if after and not (after.isascii() and after.isdigit() and len(after) <= 18):
+        raise HTTPException(status_code=400, detail="'after' must be a cursor returned earlier")
+    cursor = int(after) if after else 0
     with _desk(request).sessions() as session:
         rows = http_mailbox.read(session=session, user=user, after=cursor)
     next_cursor = rows[-1].id if rows else cursor

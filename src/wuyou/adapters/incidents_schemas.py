@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from wuyou.adapters.bounds import Moment
 from wuyou.adapters.tickets_schemas import MAX_ID
 
 Severity = Literal["SEV1", "SEV2", "SEV3"]
@@ -185,7 +186,7 @@ class TaskIn(BaseModel):
     action: Literal["task"]
     text: Text
     owner: str | None = Field(default=None, description="a person id; they are told")
-    due: datetime | None = Field(default=None, description="without an offset: the desk's local time")
+    due: Moment | None = Field(default=None, description="without an offset: the desk's local time")
 
 
 class TaskDoneIn(BaseModel):

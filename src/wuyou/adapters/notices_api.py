@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Moment
 from wuyou.desk.errors import DeskError, Forbidden, NotFound
 from wuyou.desk.models import Person
 from wuyou.desk.notices import audience as audiences
@@ -39,8 +40,8 @@ class AudienceIn(BaseModel):
 class WindowIn(BaseModel):
     system: str = Field(min_length=1, max_length=100, description="as people name it: 核心系统")
     aliases: Codes = Field(default_factory=list, max_length=20, description="other names people use for it")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowIn:
@@ -56,7 +57,7 @@ class NoticeIn(BaseModel):
     important: bool = Field(default=False, description="chase the branches that have not acknowledged it")
     remind_after_minutes: int | None = Field(default=None, ge=5, le=7 * 24 * 60)
     audience: AudienceIn = Field(default_factory=AudienceIn, description="empty: every branch (admins only)")
-    send_at: datetime | None = Field(default=None, description="default now; a time without offset is local")
+    send_at: Moment | None = Field(default=None, description="default now; a time without offset is local")
     window: WindowIn | None = Field(default=None, description="a maintenance window the notice announces")
 
 

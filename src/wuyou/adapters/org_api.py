@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import Admin, Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
 from wuyou.desk import org, org_export, scope
 from wuyou.desk.errors import OrgFileError
@@ -55,8 +56,8 @@ class RegionOut(BaseModel):
 
 
 class Away(BaseModel):
-    since: datetime | None = Field(default=None, description="when it begins (planned leave); default now")
-    until: datetime = Field(description="when the absence ends (with a time zone); in the past: back now")
+    since: Moment | None = Field(default=None, description="when it begins (planned leave); default now")
+    until: Moment = Field(description="when the absence ends (with a time zone); in the past: back now")
     note: str = Field(default="", max_length=200, description="e.g. 年假 / training")
 
 

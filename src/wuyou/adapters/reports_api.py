@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, select
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
+from wuyou.adapters.bounds import Day
 from wuyou.desk import reports, scope
 from wuyou.desk.incidents import paging_report
 from wuyou.desk.models import Branch, Person
@@ -96,8 +97,8 @@ class PagersOut(BaseModel):
     items: list[PagerOut]
 
 
-From = Annotated[date | None, Query(alias="from", description="first day (local), default 29 days before `to`")]
-To = Annotated[date | None, Query(alias="to", description="last day (local, inclusive), default today")]
+From = Annotated[Day | None, Query(alias="from", description="first day (local), default 29 days before `to`")]
+To = Annotated[Day | None, Query(alias="to", description="last day (local, inclusive), default today")]
 
 
 def _span(desk: Desk, first: date | None, last: date | None) -> reports.Range:

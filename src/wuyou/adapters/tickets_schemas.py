@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from wuyou.adapters.bounds import AwareMoment
 
 MAX_ID = 2_147_483_647  # a 32-bit INTEGER column: a larger number can name no ticket
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="the ticket's number")]
@@ -47,7 +49,7 @@ class Ask(BaseModel):
 class Hold(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="why it waits (a vendor, parts, a visit): the "
                         "reporter is told")
-    until: AwareDatetime | None = Field(default=None, description="when the hold ends, with its time zone; without "
+    until: AwareMoment | None = Field(default=None, description="when the hold ends, with its time zone; without "
                                         "it, when the branch's business hours open on its next day")
 
 

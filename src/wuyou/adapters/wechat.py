@@ -116,18 +116,19 @@ async def receive(account: str, request: Request) -> Response:
     params = dict(request.query_params)
     _check_signature(acc, params)
     safe_xml(body)
-    encrypted = params.get("encrypt_type") == "aes"
+    if params.get("encrypt_type") != "aes":
+        # The account has its EncodingAESKey: WeChat encrypts every message (安全模式, or 兼容模式 beside the plain
+        # copy). A plain one is covered by the URL's signature alone, which a verification URL in a proxy log
+        # would lend anyone for five minutes.
+        raise HTTPException(status_code=400, detail="encrypted messages only: set the account to 安全模式")
     crypto = WeChatCrypto(acc.token, acc.aes_key, acc.app_id)
-    if encrypted:
-        try:
-            plain = crypto.decrypt_message(body, params.get("msg_signature", ""), params["timestamp"], params["nonce"])
-        except InvalidSignatureException as exc:
-            raise HTTPException(status_code=403, detail="bad message signature") from exc
-        except Exception as exc:  # wechatpy raises several kinds for a broken envelope
-            raise HTTPException(status_code=400, detail="undecryptable message") from exc
-        safe_xml(plain.encode() if isinstance(plain, str) else plain)
-    else:
-        plain = body.decode("utf-8", errors="replace")
+    try:
+        plain = crypto.decrypt_message(body, params.get("msg_signature", ""), params["timestamp"], params["nonce"])
+    except InvalidSignatureException as exc:
+        raise HTTPException(status_code=403, detail="bad message signature") from exc
+    except Exception as exc:  # wechatpy raises several kinds for a broken envelope
+        raise HTTPException(status_code=400, detail="undecryptable message") from exc
+    safe_xml(plain.encode() if isinstance(plain, str) else plain)
     try:
         message = parse_message(plain)
         for name in getattr(type(message), "_fields", {}):  # wechatpy converts fields when read: read them now
@@ -135,8 +136,8 @@ async def receive(account: str, request: Request) -> Response:
     except Exception as exc:
         raise HTTPException(status_code=400, detail="unreadable message") from exc
     held = await _check_fresh(desk, acc, params, body, str(message.source))
-    return await _handle(desk, acc, message, plain if isinstance(plain, str) else plain.decode(),
-                         crypto if encrypted else None, params, held)
+    return await _handle(desk, acc, message, plain if isinstance(plain, str) else plain.decode(), crypto, params,
+                         held)
 
 
 def _dedup_key(message: Any) -> str:
@@ -159,7 +160,7 @@ async def _handle(desk: Desk, acc: WeChatAccount, message: Any, plain: str, cryp
         try:
             # shield: running out of time must not cancel the engine's work, only stop waiting for it
             answer = await asyncio.wait_for(asyncio.shield(waiting),
-                                            timeout=max(0.5, acc.reply_deadline - (time.monotonic() - started)))
+                                            timeout=max(0.0, acc.reply_deadline - (time.monotonic() - started)))
         except (TimeoutError, FutureTimeout):
             if inbound.passive is None or inbound.passive.give_up():
                 # The engine will queue the answer itself, in the transaction of the message's effects. WeChat
