@@ -69,8 +69,9 @@ def evaluate(rows: list[Row], w: np.ndarray, b: float, threshold: float) -> tupl
     top1 = top3 = quiet = n = nn = 0
     for case, ids, sig in rows:
         conf = [100 / (1 + math.exp(-(b + float(np.dot(w, [x[k] for k in KEYS]))))) for x in sig]
-        offered = [ids[0], *(a for a, c in zip(ids[1:], conf[1:], strict=True) if c >= threshold / 2)] \
+        shown = [(ids[0], conf[0]), *((a, c) for a, c in zip(ids[1:], conf[1:], strict=True) if c >= threshold / 2)] \
             if ids and conf[0] >= threshold else []
+        offered = [a for a, _ in sorted(shown, key=lambda x: -x[1])]  # best first by confidence, as suggest does
         if case["expected"]:
             n += 1
             top1 += bool(offered) and offered[0] == case["expected"]

@@ -9,6 +9,9 @@ from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import Matcher, calibrate
 from wuyou.kb.text import asks_question, is_courtesy, normalise, pinyin_bigrams, says_fault, syllable_of, tidy
 
+RANDOM_HAN = "弲雛嘓溦崗赪螈該纗棟娃豲冠翥蕤鯀久蜂瀗歈馪嬕皡凪僛"  \
+             "允鍍伭绋榹萇冷醉橠蘌赶铄毕稿殍樁裔猗僀荅锹嫌旋麎珰"
+
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
@@ -61,9 +64,25 @@ def test_obvious_matches(matcher: Matcher, text: str, expected: str) -> None:
     assert len(suggestions) <= 3
 
 
-@pytest.mark.parametrize("text", ["谢谢", "你好", "asdfgh", "😭😭😭", "", "好的"])
+@pytest.mark.parametrize("text", ["谢谢", "你好", "asdfgh", "😭😭😭", "", "好的",
+                                  "打",  # a message sent half-typed (打印机… → 98 for an article about printing)
+                                  RANDOM_HAN,  # random characters: no words (was 97)
+                                  RANDOM_HAN[:20] * 40])
 def test_nothing_confident(matcher: Matcher, text: str) -> None:
     assert matcher.suggest(text) == []
+
+
+def test_suggestions_come_best_first(matcher: Matcher) -> None:
+    """The first is ranked by evidence, the others by their confidence; shown in the order of confidence (as `kb
+    suggest` promises), whichever came first in the ranking."""
+    import json
+
+    cases = [json.loads(line) for line in shared("kb-sample/cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    several = [s for c in cases if len(s := matcher.suggest(c["text"])) > 1]
+    assert len(several) > 10
+    for suggestions in several:
+        scores = [s.score for s in suggestions]
+        assert scores == sorted(scores, reverse=True), suggestions
 
 
 def test_labelled_cases_beat_a_floor(matcher: Matcher) -> None:

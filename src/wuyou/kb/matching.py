@@ -285,7 +285,8 @@ class Matcher:
             return []
         # Once the best is confident, runners-up need only half the bar: near-twins (卡纸 / 脱机)
         # are worth showing side by side, and the reporter picks.
-        return [ranked[0], *(s for s in ranked[1:] if s.score >= self.threshold / 2)]
+        offered = [ranked[0], *(s for s in ranked[1:] if s.score >= self.threshold / 2)]
+        return sorted(offered, key=lambda s: -s.score)  # best first by confidence (stable: ties keep the rank)
 
     def rank(self, text: str, *, limit: int = MAX_SUGGESTIONS, cut: tx.Cut | None = None) -> list[Suggestion]:
         """The best `limit` articles with their confidence, whether confident or not."""
@@ -300,7 +301,7 @@ class Matcher:
         if not self._n or not text.strip() or tx.is_courtesy(text):
             return []
         query = self.parse(text, cut)
-        if not query.features:
+        if not query.features or tx.too_little(query.normalised, query.words):
             return []
         fids = np.fromiter(query.features, dtype=np.int64, count=len(query.features))
         weights = np.fromiter(query.features.values(), dtype=np.float64, count=len(fids)) * self._idf[fids]

@@ -7,7 +7,7 @@ import json
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -160,6 +160,16 @@ def is_courtesy(text: str) -> bool:
     """True for thanks, greetings and acknowledgements with nothing else in them ("谢谢 已经好了👍")."""
     rest = _COURTESY.sub(" ", to_simplified(unicodedata.normalize("NFKC", text).lower()))
     return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
+
+
+def too_little(normalised: str, words: Sequence[str]) -> bool:
+    """Nothing an article could be told by: under two letters or digits in all ("打", a message sent half-typed),
+    or a long run of characters that make no words — eight or more, nine in ten of them standing alone (keys
+    mashed, a paste of random text; a real message has at most three in four: 柜员号锁了 急 客户在等)."""
+    if sum(ch.isalnum() for ch in normalised) < 2:
+        return True
+    chinese = [w for w in words if _CJK_RUN.search(w)]
+    return len(chinese) >= 8 and sum(len(w) == 1 for w in chinese) >= 0.9 * len(chinese)
 
 
 def requests(normalised: str) -> tuple[str, ...]:
