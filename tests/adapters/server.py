@@ -23,6 +23,7 @@ def wuyou(*args: str, env: dict[str, str], stdin: str | None = None) -> subproce
         text=True,
         timeout=120,
         check=False,
+        start_new_session=True,  # no controlling terminal: what a prompt reads is stdin, as on a server
     )
 
 

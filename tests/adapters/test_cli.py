@@ -48,6 +48,39 @@ def test_kb_suggest_json_lines(tmp_path: Path) -> None:
     assert not (tmp_path / "untouched.db").exists()
 
 
+def test_kb_suggest_takes_windows_lines_and_a_byte_order_mark(tmp_path: Path) -> None:
+    result = wuyou("kb", "suggest", "--kb", str(shared("kb-sample/kb")), "--json",
+                   env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"},
+                   stdin="\ufeff打印机卡纸了\r\n谢谢\r\n")
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["打印机卡纸了", "谢谢"]
+
+
+def test_a_kb_directory_that_would_lose_an_article_is_refused(tmp_path: Path) -> None:
+    """Two files with one id (one would silently replace the other), a file that is not UTF-8: a clear error
+    naming the files, no traceback — for `kb suggest` and `kb import` alike."""
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    twice = tmp_path / "twice"
+    twice.mkdir()
+    article = (shared("kb-sample/kb") / "KB-P001.md").read_text(encoding="utf-8")
+    (twice / "a.md").write_text(article, encoding="utf-8")
+    (twice / "b.md").write_text(article.replace("打印机卡纸", "打印机缺纸"), encoding="utf-8")
+    latin = tmp_path / "latin"
+    latin.mkdir()
+    (latin / "a.md").write_bytes(article.encode("utf-8") + b"\xff\xfe")
+    for directory, problem in ((twice, "id KB-P001 is also the id of"), (latin, "not UTF-8")):
+        for args in (("kb", "suggest", "--kb", str(directory), "--json"), ("kb", "import", str(directory))):
+            result = wuyou(*args, env=env, stdin="打印机卡纸了\n")
+            assert result.returncode != 0 and problem in result.stderr, (args, result.stderr)
+            assert "Traceback" not in result.stderr
+
+
+def test_passwd_without_a_terminal_says_to_use_stdin(tmp_path: Path) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    wuyou("db", "upgrade", env=env)
+    result = wuyou("passwd", "li.wei", env=env, stdin="secret-pw\n")
+    assert result.returncode != 0 and "--stdin" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_terminal_chat_as_clerk_then_engineer(tmp_path: Path) -> None:
     env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
     assert wuyou("org", "import", str(shared("org-sample.yaml")), env=env).returncode == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -174,8 +175,8 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.kb.matching import Matcher
 
     matcher = Matcher(d for d in read_dir(Path(args.kb)) if d.status == "published")
-    for line in sys.stdin:
-        query = line.rstrip("\n")
+    for line in sys.stdin or ():  # (no stdin at all: nothing to answer)
+        query = line.rstrip("\r\n").lstrip("\ufeff")  # Windows line ends, a byte-order mark: not the query's
         suggestions = [{"id": s.article_id, "score": s.score} for s in matcher.suggest(query)]
         out = {"query": query, "suggestions": suggestions}
         print(json.dumps(out, ensure_ascii=False) if args.json else f"{query}\t{suggestions}", flush=True)
@@ -223,10 +224,14 @@ def cmd_passwd(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.desk import passwords
 
     if args.stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass(f"{args.person} 的新密码 / new password: ")
-        if getpass.getpass("再输一次 / again: ") != password:
+        try:
+            password = getpass.getpass(f"{args.person} 的新密码 / new password: ")
+            again = getpass.getpass("再输一次 / again: ")
+        except EOFError:  # input piped, not typed
+            sys.exit("wuyou: no terminal to type the password on: pipe it in with --stdin")
+        if again != password:
             sys.exit("the two passwords differ")
     desk = _desk(settings)
     with desk.sessions() as session:
@@ -329,6 +334,9 @@ def main(argv: list[str] | None = None) -> None:
         args.func(args, settings)
     except (DeskError, KbError, FileNotFoundError) as exc:
         sys.exit(f"wuyou: {exc}")
+    except BrokenPipeError:  # `wuyou kb suggest … | head -1`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python flushes stdout again at exit)
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -132,11 +132,22 @@ def render_article(doc: ArticleDoc) -> str:
 
 
 def read_dir(directory: Path) -> list[ArticleDoc]:
-    """Every `*.md` article under a directory, in file-name order."""
+    """Every `*.md` article under a directory, in file-name order; a file that is not UTF-8 or that repeats another's
+    id is an error (naming both files)."""
     if not directory.is_dir():
         raise ArticleFormatError(f"{directory}: not a directory")
-    return [
-        parse_article(path.read_text(encoding="utf-8"), source=str(path))
-        for path in sorted(directory.rglob("*.md"), key=lambda path: path.parts)  # (as Path orders them, faster)
-        if path.name.lower() != "readme.md"
-    ]
+    docs: list[ArticleDoc] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.rglob("*.md"), key=lambda path: path.parts):  # (as Path orders them, faster)
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")  # (a byte-order mark, as some Windows editors write)
+        except UnicodeDecodeError as exc:
+            raise ArticleFormatError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        doc = parse_article(text, source=str(path))
+        if doc.id in seen:  # one would silently replace the other
+            raise ArticleFormatError(f"{path}: id {doc.id} is also the id of {seen[doc.id]}")
+        seen[doc.id] = path
+        docs.append(doc)
+    return docs
