@@ -24,6 +24,20 @@ def test_the_org_document_round_trips_and_a_bad_one_changes_nothing(dialog: Dial
     assert d.client.get("/api/v1/org", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).status_code == 403
 
 
+def test_taking_someone_off_the_on_call_order_keeps_them_in_the_team(dialog: Dialog) -> None:
+    """The admin form edits the exported document: its members are all the members (they were only those not on
+    call, so emptying the on-call order emptied the team)."""
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    doc: dict[str, Any] = d.client.get("/api/v1/org", headers=admin).json()
+    team = next(t for t in doc["teams"] if t["code"] == "jn-terminal")
+    assert team["members"] == ["li.wei", "wang.fang"] and team["oncall"] == ["li.wei", "wang.fang"]
+    team["oncall"] = ["wang.fang"]
+    assert d.client.put("/api/v1/org", headers=admin, json={"teams": [team]}).status_code == 200
+    after = next(t for t in d.client.get("/api/v1/teams", headers=admin).json() if t["code"] == "jn-terminal")
+    assert "li.wei" in after["members"] and after["oncall"] == ["wang.fang"], after
+
+
 def test_a_person_switched_to_english_and_back(dialog: Dialog) -> None:
     # The console's people form sends no locale for 中文: the person goes back to Chinese (it used to stay English).
     d = dialog

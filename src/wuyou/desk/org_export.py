@@ -64,7 +64,7 @@ def teams_doc(*, session: Session) -> list[dict[str, Any]]:
         rows = list(session.scalars(select(TeamMember).where(TeamMember.team_code == t.code)
                                     .order_by(TeamMember.position)))
         item: dict[str, Any] = {"code": t.code, "name": t.name, "region": t.region_code, "speciality": t.speciality,
-                "members": [m.person_id for m in rows if m.oncall_position is None]}
+                "members": [m.person_id for m in rows]}  # all of them: one taken off the on-call order stays
         oncall = sorted((m for m in rows if m.oncall_position is not None), key=lambda m: m.oncall_position or 0)
         if oncall:
             item["oncall"] = [m.person_id for m in oncall]
