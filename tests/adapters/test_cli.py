@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
 
 from tests.adapters.server import wuyou
 from tests.conftest import shared
@@ -30,6 +34,27 @@ def test_org_import_names_the_problem(tmp_path: Path) -> None:
     bad.write_text("branches:\n  - {code: X-1, name: 某网点, region: NOWHERE}\n", encoding="utf-8")
     result = wuyou("org", "import", str(bad), env=env)
     assert result.returncode != 0 and "unknown region 'NOWHERE'" in result.stderr
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda d: d["teams"][0].update(leader="zhao.min"), "teams[0]: unknown key 'leader'"),
+    (lambda d: d.update(foo=1), "the org file: unknown key 'foo'"),
+    (lambda d: d["regions"][0]["children"][0]["children"].append({"code": "HQ"}), "region 'HQ' appears twice"),
+    (lambda d: d["branches"].append(dict(d["branches"][0])), "branch 'JN-001' appears twice"),
+    (lambda d: d["people"].append(dict(d["people"][0])), "appears twice"),
+    (lambda d: d["people"][1]["identities"].update(http=d["people"][0]["identities"]["http"]),
+     "is given to both"),
+    (lambda d: d["catalog"][0]["children"][0].update(children=[{"name": "x"}]), "two levels"),
+])
+def test_org_import_refuses_what_it_would_silently_lose(tmp_path: Path, change: Any, problem: str) -> None:
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    change(doc)
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = wuyou("org", "import", str(path), env=env)
+    assert result.returncode != 0 and problem in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_kb_suggest_json_lines(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,8 +75,81 @@ def load_org_file(text: str) -> dict[str, Any]:
     return doc
 
 
+# The keys of each kind of entry (the format of examples/org.yaml and ../shared/org-sample.yaml): one misspelt
+# (`leader:` for `lead:`) is an error naming it, not silently nothing.
+_KEYS = {
+    "document": {"regions", "branches", "catalog", "teams", "people", "sla", "routing", "replies"},
+    "regions": {"code", "name", "children"},
+    "branches": {"code", "name", "region", "hours", "equipment", "address", "phone"},
+    "catalog": {"name", "children"},
+    "catalog leaf": {"name", "speciality", "priority", "sla", "team", "page", "ask"},
+    "teams": {"code", "name", "region", "speciality", "lead", "members", "oncall", "hours", "rotation", "overrides"},
+    "people": {"id", "name", "role", "branch", "identities", "locale", "active", "phone"},
+    "sla": {"name", "priority", "when", "response", "resolution", "warn_percent", "calendar", "on_hold"},
+    "routing": {"name", "when", "then", "stop", "active"},
+    "replies": {"name", "team", "text"},
+}
+
+
+def _known_keys(item: Any, kind: str, where: str) -> None:
+    if isinstance(item, Mapping):
+        unknown = sorted(str(k) for k in item if k not in _KEYS[kind])
+        if unknown:
+            raise OrgFileError(f"{where}: unknown key {', '.join(map(repr, unknown))} "
+                               f"(a {kind} entry has {', '.join(sorted(_KEYS[kind]))})")
+
+
+def _once(values: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise OrgFileError(f"{what} {value!r} appears twice")
+        seen.add(value)
+
+
+def check_document(doc: Mapping[str, Any]) -> None:
+    """What the import cannot tell from one entry at a time: unknown keys, and a code, id or chat account given
+    twice (one entry would silently replace the other — a region twice in the tree even made a cycle)."""
+    _known_keys(doc, "document", "the org file")
+    regions: list[str] = []
+
+    def walk(items: Sequence[Any], where: str) -> None:
+        for i, item in enumerate(items):
+            _known_keys(item, "regions", f"{where}[{i}]")
+            regions.append(_req(item, "code", where))
+            children = item.get("children") or []
+            if not isinstance(children, list):
+                raise OrgFileError(f"region {item['code']}: 'children' must be a list")
+            walk(children, f"region {item['code']} children")
+
+    walk(_list(doc, "regions"), "regions")
+    _once(regions, "region")
+    for kind in ("branches", "teams", "people", "sla", "routing", "replies"):
+        for i, item in enumerate(_list(doc, kind)):
+            _known_keys(item, kind, f"{kind}[{i}]")
+    for i, top in enumerate(_list(doc, "catalog")):
+        _known_keys(top, "catalog", f"catalog[{i}]")
+        for j, leaf in enumerate(top.get("children") or [] if isinstance(top, Mapping) else []):
+            where = f"catalog {top.get('name')}/{leaf.get('name') if isinstance(leaf, Mapping) else j}"
+            if isinstance(leaf, Mapping) and leaf.get("children"):
+                raise OrgFileError(f"{where}: the catalog has two levels (a category and its leaves)")
+            _known_keys(leaf, "catalog leaf", where)
+    _once((str(b.get("code")) for b in _list(doc, "branches") if isinstance(b, Mapping)), "branch")
+    _once((str(t.get("code")) for t in _list(doc, "teams") if isinstance(t, Mapping)), "team")
+    people = [p for p in _list(doc, "people") if isinstance(p, Mapping)]
+    _once((str(p.get("id")) for p in people), "person")
+    accounts: dict[tuple[str, str], str] = {}
+    for person in people:
+        identities = person.get("identities") or {}
+        for platform, external in identities.items() if isinstance(identities, Mapping) else ():
+            other = accounts.setdefault((str(platform), str(external)), str(person.get("id")))
+            if other != str(person.get("id")):
+                raise OrgFileError(f"{platform} account {external!r} is given to both {other} and {person.get('id')}")
+
+
 def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     """Create or update everything in `doc`, matched by code / id; never deletes tickets."""
+    check_document(doc)
     n_regions = _import_regions(session, _list(doc, "regions"), parent=None, counter=[0])
     session.flush()
     region_codes = set(session.scalars(select(Region.code)))
