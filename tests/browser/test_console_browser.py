@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -157,6 +158,35 @@ def test_an_engineer_puts_a_ticket_on_hold_and_resumes_it(page: sync_api.Page, s
     page.click("#actions button[data-act=resume]")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("处理中")
     sync_api.expect(page.locator("#t-facts")).not_to_contain_text("挂起到")
+
+
+def test_times_are_the_desks_whatever_zone_the_browser_is_in(browser: sync_api.Browser, server: Server) -> None:
+    """An engineer whose laptop is set to New York: what they type and read is Shanghai's clock all the same, and a
+    day's filter takes in the whole day."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1360, "height": 860}, locale="zh-CN",
+                                  timezone_id="America/New_York")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        number = report(server, "wang.lin", "回单打印机缺配件 等厂商")
+        sign_in(page, "engineer", f"/console/tickets/{number}")
+        page.click("#actions button[data-act=claim]")
+        shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+        later = (shanghai + timedelta(days=2)).strftime("%Y-%m-%dT14:00")
+        page.fill("#actions form[data-act=hold] input[name=reason]", "等厂商寄搓纸轮")
+        page.fill("#actions form[data-act=hold] input[name=until]", later)
+        page.click("#actions form[data-act=hold] button:not([data-act])")
+        sync_api.expect(page.locator("#t-facts")).to_contain_text(f"{later[5:10]} 14:00")
+        mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "wang.lin"}, timeout=10).json()
+        assert any(f"{later[5:10]} 14:00" in m["text"] for m in mailbox["messages"]), mailbox
+        today = shanghai.strftime("%Y-%m-%d")
+        page.goto("/console/tickets")
+        page.fill("#ticket-filter input[name=created_after]", today)
+        page.fill("#ticket-filter input[name=created_before]", today)
+        page.click("#ticket-filter button")
+        sync_api.expect(page.locator("#ticket-list tbody")).to_contain_text(f"#{number}")
+    finally:
+        context.close()
 
 
 def test_the_ticket_list_finds_the_uncategorised(page: sync_api.Page, server: Server) -> None:

@@ -58,6 +58,7 @@ def render(request: Request, template: str, *, person: Person | None, page: str,
     strings = _strings(desk, locale)
     html = _env.get_template(template).render(
         request=request, me=person, page=page, locale=locale, s=strings, title=title or strings.get(f"nav_{page}", ""),
+        tz=desk.settings.timezone,
         strings_json=json.dumps(strings, ensure_ascii=False), path=request.url.path,
         staff=person is not None and person.role in STAFF_ROLES, **context,
     )

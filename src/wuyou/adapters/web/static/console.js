@@ -45,12 +45,35 @@ function showError(err) {
   toast(text, true);
 }
 
+// Times are the desk's (Asia/Shanghai by default), whatever zone the browser is set to: shown on its clock, and a
+// time typed into a form read on it.
+const DESK_TZ = W.tz || "Asia/Shanghai";
+const deskClock = new Intl.DateTimeFormat("en-GB", { timeZone: DESK_TZ, hourCycle: "h23", year: "numeric",
+  month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const deskParts = (ms) => Object.fromEntries(deskClock.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+
 function when(iso) {
   if (!iso) return "—";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const p = deskParts(new Date(iso).getTime());
+  return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
+
+function offsetAt(ms) {  // how far the desk's clock is ahead of UTC at that moment
+  const p = deskParts(ms);
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
+}
+
+function deskIso(local) {  // "2026-12-08T15:00" (a datetime-local input) read on the desk's clock, as ISO with zone
+  if (!local) return null;
+  const [day, time = "00:00"] = local.split("T");
+  const [y, m, d] = day.split("-").map(Number);
+  const [hh, mm] = time.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  const guess = wall - offsetAt(wall);
+  return new Date(wall - offsetAt(guess)).toISOString();
+}
+
+const nextDay = (day) => { const [y, m, d] = day.split("-").map(Number); return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10); };
 
 function relative(iso) {
   if (!iso) return "";
@@ -151,7 +174,9 @@ function pageTickets() {
   const limit = 50;
   const load = async () => {
     const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(formData(form))) if (v) query.set(k, k.startsWith("created_") ? v + "T00:00:00" : v);
+    for (const [k, v] of Object.entries(formData(form))) {  // a day is the desk's day; "to" includes its last day
+      if (v) query.set(k, k === "created_after" ? v + "T00:00:00" : k === "created_before" ? nextDay(v) + "T00:00:00" : v);
+    }
     $("#csv-tickets").href = "/api/v1/tickets.csv?" + query;  // the same filters, every page
     query.set("limit", limit); query.set("offset", offset);
     try {
@@ -223,7 +248,7 @@ async function pageTicket() {
     e.preventDefault();
     const body = formData(f);
     if (body.into) body.into = Number(body.into);
-    if ("until" in body) { if (body.until) body.until = new Date(body.until).toISOString(); else delete body.until; }
+    if ("until" in body) { if (body.until) body.until = deskIso(body.until); else delete body.until; }
     if (await act(f.dataset.act, body) && !["category", "priority"].includes(f.dataset.act)) f.reset();
   }));
   const picker = $("#insert-reply");

@@ -4,7 +4,7 @@
 "use strict";
 
 // A datetime-local value is the browser's local time: sent with its offset (as UTC).
-const withZone = (value) => (value ? new Date(value).toISOString() : null);
+const withZone = (value) => deskIso(value);  // typed on the desk's clock, whatever the browser's zone
 
 function pageOncall() {
   const form = $("#away-form");
