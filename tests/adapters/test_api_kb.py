@@ -74,6 +74,13 @@ def test_engineers_write_drafts_and_correct_published_articles_and_leads_publish
                          json={**article, "title": "叫号机黑屏、取不了号"})
     assert fixed.status_code == 200 and fixed.json()["status"] == "published"  # a correction is every editor's
     assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=engineer).status_code == 403
+    # Creating (the console's 新建文章 sends If-None-Match: *) never replaces an article of the same id.
+    taken = d.client.put("/api/v1/kb/articles/KB-Q001", headers={**lead, "If-None-Match": "*"},
+                         json={**article, "title": "另一篇"})
+    assert taken.status_code == 412 and "KB-Q001" in taken.json()["detail"]
+    assert d.client.get("/api/v1/kb/articles/KB-Q001", headers=lead).json()["title"] == "叫号机黑屏、取不了号"
+    assert d.client.put("/api/v1/kb/articles/KB-Q002", headers={**lead, "If-None-Match": "*"},
+                        json=article).status_code == 200
     assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=lead).status_code == 204
 
 

@@ -9,7 +9,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
@@ -157,7 +157,9 @@ def get_article(article_id: ArticleId, request: Request, person: Caller) -> Arti
 
 
 @router.put("/articles/{article_id}")
-def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller) -> ArticleOut:
+def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller,
+                if_none_match: Annotated[str | None, Header(description="`*`: only create — 412 if the id is taken")]
+                = None) -> ArticleOut:
     """Create or update an article (staff; publishing a new article or a draft takes a lead or admin, correcting a
     published one any editor). Learned phrasings and the source are kept; the bot suggests a published article
     from its next message on, in every process."""
@@ -165,6 +167,9 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         existing = session.get(Article, article_id)
+        if existing is not None and if_none_match == "*":  # a new article under a taken id would replace that one
+            raise HTTPException(status_code=412, detail=f"{article_id} exists already ({existing.title}): "
+                                                         f"choose another id, or open it to edit")
         if body.status == "published" and (existing is None or existing.status != "published"):
             _publisher(person, "publish an article")  # (correcting one already published is every editor's)
         doc = documents.ArticleDoc(

@@ -11,8 +11,8 @@ class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { "X-Wuyou-Console": "1", Accept: "application/json" } };
+async function api(method, path, body, headers = {}) {
+  const init = { method, credentials: "same-origin", headers: { "X-Wuyou-Console": "1", Accept: "application/json", ...headers } };
   if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
   const response = await fetch(path, init);
   if (response.status === 401 && !path.startsWith("/api/v1/session")) {
@@ -350,7 +350,8 @@ async function pageKbEditor() {
     const d = formData(form);
     const body = { title: d.title, category: d.category, tags: d.tags.split(/[,，]/).map((x) => x.trim()).filter(Boolean), body: d.body, status: d.status };
     try {
-      await api("PUT", `/api/v1/kb/articles/${encodeURIComponent(d.id)}`, body);
+      await api("PUT", `/api/v1/kb/articles/${encodeURIComponent(d.id)}`, body,
+                isNew ? { "If-None-Match": "*" } : {});  // a new article never replaces one of the same id
       toast(T("saved"));
       if (isNew) location.href = "/console/kb/" + encodeURIComponent(d.id);
     } catch (err) { showError(err); }
