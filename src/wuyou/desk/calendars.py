@@ -120,8 +120,14 @@ _ALWAYS = re.compile(r"7[x×*]24|24[x×*/]7")
 _INTERVAL = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 
 
+_CHINESE_DAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天])")
+_CHINESE_DAYS = dict(zip("一二三四五六日天", (*DAY_NAMES, "sun"), strict=True))
+
+
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
+    # As people write them: 周一至周五 9:00-18:00, 星期六 9:00-12:00, 每天 8:00-20:00.
+    text = _CHINESE_DAY.sub(lambda m: f" {_CHINESE_DAYS[m.group(1)]} ", text).replace("每天", " mon-sun ")
     text = re.sub(r"[‐‑‒–—―~〜至]", "-", text)
     text = re.sub(r"[、;]", ",", text)
     text = re.sub(r"\s*-\s*", "-", text)
