@@ -175,6 +175,15 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
         (lambda d: d.__setitem__("sla", [{"priority": "P3", "response": "soon", "resolution": "8h"}]),
          "is not a duration"),
         (lambda d: d["catalog"][0]["children"][0].__setitem__("team", "ghost-team"), "unknown team 'ghost-team'"),
+        # Conditions that could never match: a dead rule, saved as if it worked.
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"category": ["终端设备/不存在"]},
+                                              "then": {"priority": "P1"}}]), "unknown category '终端设备/不存在'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"region": "XX"}, "then": {"priority": "P1"}}]),
+         "unknown region 'XX'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"branch": "JN-999"}, "then": {"priority": "P1"}}]),
+         "unknown branch 'JN-999'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"priority": "P7"}, "then": {"team": "hq-app"}}]),
+         "priority must be one of"),
     ],
 )
 def test_bad_rules_and_policies_are_refused_with_the_place_named(desk: Desk, change: Any, problem: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.conditions import ConditionError, matches, validate
+from wuyou.desk.conditions import NO_CATEGORY, ConditionError, matches, validate
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.models import Branch, Category, Person, Region, RoutingRule, Team, TeamMember, Ticket
@@ -69,8 +69,10 @@ class Outcome:
 
 
 def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: Mapping[str, Any], where: str) -> None:
-    """Refuse a rule that could not run: unknown keys, unknown teams or people, bad priorities."""
+    """Refuse a rule that could not run or never match: unknown keys, unknown teams, people, categories, regions or
+    branches, bad priorities."""
     validate(conditions, where=where)
+    _known_values(session, conditions, where)
     if not actions:
         raise ConditionError(f"{where}: a rule needs at least one action")
     for key, value in actions.items():
@@ -86,6 +88,25 @@ def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: M
             for pid in value if isinstance(value, list) else [value]:
                 if session.get(Person, str(pid)) is None:
                     raise ConditionError(f"{where}: unknown person '{pid}' to notify")
+
+
+def _known_values(session: Session, conditions: Mapping[str, Any], where: str) -> None:
+    """A condition on a category, region or branch that does not exist would never match: a dead rule, silently."""
+    lists = {key: [str(v).strip() for v in (value if isinstance(value, list) else [value])]
+             for key, value in conditions.items()}
+    if "category" in lists:
+        paths = {c.path.replace(" › ", "/") for c in session.scalars(select(Category))}
+        for wanted in lists["category"]:
+            if wanted.replace(" › ", "/").rstrip("/") not in paths and wanted.lower() != NO_CATEGORY:
+                raise ConditionError(f"{where}: unknown category '{wanted}' (a path of the catalog, like "
+                                     f"终端设备/打印机, or '{NO_CATEGORY}')")
+    for key, model in (("region", Region), ("branch", Branch)):
+        for wanted in lists.get(key, []):
+            if session.get(model, wanted) is None:
+                raise ConditionError(f"{where}: unknown {key} '{wanted}'")
+    for wanted in lists.get("priority", []):
+        if wanted.upper() not in PRIORITIES:
+            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
 
 
 def apply_rules(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> Outcome:
