@@ -145,6 +145,9 @@ def test_an_engineer_puts_a_ticket_on_hold_and_resumes_it(page: sync_api.Page, s
     sign_in(page, "engineer", f"/console/tickets/{number}")
     page.click("#actions button[data-act=claim]")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("演示工程师")
+    # Only what the ticket's state allows: it is mine now, and not on hold.
+    sync_api.expect(page.locator("#actions button[data-act=claim]")).to_be_hidden()
+    sync_api.expect(page.locator("#actions button[data-act=resume]")).to_be_hidden()
     later = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT14:00")
     page.fill("#actions form[data-act=hold] input[name=reason]", "等厂商寄搓纸轮")
     page.fill("#actions form[data-act=hold] input[name=until]", later)
@@ -155,6 +158,7 @@ def test_an_engineer_puts_a_ticket_on_hold_and_resumes_it(page: sync_api.Page, s
     shot(page, "ticket-on-hold")
     mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "wang.lin"}, timeout=10).json()
     assert any("暂缓处理：等厂商寄搓纸轮" in m["text"] for m in mailbox["messages"])
+    sync_api.expect(page.locator("#actions button[data-act=resume]")).to_be_visible()
     page.click("#actions button[data-act=resume]")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("处理中")
     sync_api.expect(page.locator("#t-facts")).not_to_contain_text("挂起到")

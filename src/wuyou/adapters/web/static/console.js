@@ -213,6 +213,20 @@ function contact(t) {
   return parts.length ? `<br>${parts.join(" · ")}` : "";
 }
 
+// Only the actions the ticket's state allows (the others would answer 409): nothing to claim on a closed ticket,
+// nothing to resume when it is not on hold.
+function offerActions(t) {
+  const open = !["resolved", "closed", "cancelled", "merged"].includes(t.status);
+  const mine = W.me && t.assignee === W.me.id;
+  const allowed = {
+    claim: open && !mine, release: open && !!t.assignee, resume: t.status === "on_hold",
+    reply: open, ask: open, hold: open, transfer: open, priority: open, category: true, merge: open, resolve: open,
+    notes: true, confirm: t.status === "resolved", reopen: ["resolved", "closed"].includes(t.status), chase: open,
+    info: open,
+  };
+  $$("#actions [data-act]").forEach((el) => { el.hidden = allowed[el.dataset.act] === false; });
+}
+
 async function pageTicket() {
   const id = Number($("#ticket").dataset.id);
   const render = (t) => {
@@ -233,6 +247,7 @@ async function pageTicket() {
       + ` <span class="meta">${esc(e.actor_name || e.actor || "")}</span>`
       + (e.kind === "held" && e.data && e.data.until ? ` → ${when(e.data.until)}` : "")
       + (e.body && !e.kind.startsWith("sla_") ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
+    offerActions(t);
   };
   const load = async () => { try { render(await api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
   const act = async (name, body) => {
