@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from wuyou.adapters.bootstrap import Desk
-from wuyou.adapters.bounds import Moment
+from wuyou.adapters.bounds import FIRST, LAST
 from wuyou.desk.incidents import alerts
 
 MAX_ALERTS = 500
@@ -29,8 +29,8 @@ class AlertIn(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(max_length=100)
     annotations: dict[str, str] = Field(default_factory=dict, max_length=100)
-    startsAt: Moment | None = None  # Alertmanager's field names
-    endsAt: Moment | None = None
+    startsAt: datetime | None = None  # Alertmanager's field names
+    endsAt: datetime | None = None
     fingerprint: str | None = Field(default=None, min_length=1, max_length=128)
 
 
@@ -77,9 +77,9 @@ def _parse(body: Any) -> list[AlertIn]:
 
 
 def _moment(value: datetime | None, tz: tzinfo) -> datetime | None:
-    """Alertmanager's zero time (`0001-01-01T00:00:00Z`, a firing alert's `endsAt`) is no time; a time
-    without an offset is the desk's local time."""
-    if value is None or value.year <= 1:
+    """Alertmanager's zero time (`0001-01-01T00:00:00Z`, a firing alert's `endsAt`) is no time, nor is one outside
+    the desk's years (it would overflow further on); a time without an offset is the desk's local time."""
+    if value is None or not FIRST <= value.date() <= LAST:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 

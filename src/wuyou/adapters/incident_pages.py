@@ -10,24 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from html import escape
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from wuyou.adapters.bootstrap import Desk
-from wuyou.adapters.pages import page
 from wuyou.adapters.tickets_schemas import MAX_ID
-from wuyou.adapters.web.console import signed_in
+from wuyou.adapters.web.console import render, signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
 from wuyou.desk.models import Person
 
 router = APIRouter(include_in_schema=False)
+_markdown = MarkdownIt("commonmark", {"html": False})  # what people wrote in the timeline is shown, never run
 POLL_SECONDS = 1.0  # how often the stream looks for new timeline entries
 HEARTBEAT_SECONDS = 15.0  # a comment after this much silence keeps proxies from closing the connection
 RETRY_MS = 3000  # the browser reconnects (with Last-Event-ID) this long after a dropped connection
@@ -57,24 +57,8 @@ def _facts(desk: Desk, ref: str) -> report.Facts:
     return found
 
 
-_FORM = """<h2>作战室命令 · war-room command</h2>
-<form id=cmd><p><select name=act>
-<option value=note>记录 note</option><option value=update>通报 update</option><option value=join>加入 join</option>
-<option value=task>任务 task</option><option value=task_done>完成任务 task done</option>
-<option value=page>呼叫 page</option><option value=role>角色 role</option><option value=sev>级别 severity</option>
-<option value=mitigate>缓解 mitigate</option><option value=resolve>解决 resolve</option>
-<option value=close>关闭 close</option><option value=subscribe>关注 subscribe</option></select>
-<input name=text size=44 placeholder="内容 · 任务号 · 专业 text / task no. / speciality"></p>
-<p><input name=person size=12 placeholder="人员 person id"> <select name=role>
-<option value=commander>指挥 commander</option><option value=comms>通报 comms</option>
-<option value=tech_lead>技术负责 tech lead</option></select> <select name=severity>
-<option>SEV1</option><option selected>SEV2</option><option>SEV3</option></select>
-<input name=token type=password size=16 placeholder="API token（可不填 optional）" autocomplete=off>
-<button>发送 send</button></p><p id=said class=meta></p></form>"""
-
-# The person field is the role's holder (`role`) or the task's owner (`task`); severity is for `sev`.
-_SCRIPT = """<script>
-const ref = '%(ref)s', list = document.getElementById('timeline');
+_SCRIPT = """
+const ref = %(ref)s, list = document.getElementById('timeline');
 const source = new EventSource('/incidents/' + ref + '/events?after=%(last)d');
 source.onmessage = (m) => {
   const e = JSON.parse(m.data);
@@ -94,42 +78,39 @@ form.onsubmit = async (ev) => {
   if (act === 'role') { body.role = f.role.value; body.person = person; }
   if (act === 'sev') body.severity = f.severity.value;
   const r = await fetch('/api/v1/incidents/' + ref + '/actions', {method: 'POST', body: JSON.stringify(body),
-    headers: Object.assign({'content-type': 'application/json', 'X-Wuyou-Console': '1'},
-      f.token.value.trim() ? {'authorization': 'Bearer ' + f.token.value.trim()} : {})});
+    headers: {'content-type': 'application/json', 'X-Wuyou-Console': '1'}});
   const out = await r.json().catch(() => ({detail: r.statusText}));
   said.textContent = r.ok ? '✓ ' + out.message
     : '✗ ' + r.status + ' ' + (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail));
   if (r.ok) f.text.value = '';
 };
-</script>"""
+"""
 
 
 @router.get("/incidents/{ref}", response_class=HTMLResponse)
 def board(ref: str, request: Request) -> HTMLResponse:
-    """The war-room page: roles, on-call, tickets, and the timeline, which grows live (server-sent events).
-    Commands are posted with a personal API token to /api/v1/incidents/{ref}/actions."""
-    signed_in(request)  # the board carries internal notes: staff only, signed in to the console
+    """The war-room page, in the console: roles, on-call, tickets, and the timeline, which grows live (server-sent
+    events); commands go to /api/v1/incidents/{ref}/actions with the console session."""
+    person = signed_in(request)  # the board carries internal notes: staff only, signed in to the console
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
     i, tz, t = f.incident, desk.bot.tz, desk.catalog.t
     describe = _describer(desk)
 
     def name(p: Person | None) -> str:
-        return escape(p.name) if p is not None else "—"
+        return p.name if p is not None else "—"
 
-    rows = "".join(f"<li data-id='{e.id}'>{e.at.astimezone(tz):%H:%M:%S} {escape(describe(e))}</li>" for e in f.events)
-    linked = "".join(f"<li><a href='/tickets/{x.id}'>#{x.id}</a> {escape(x.title)} · {escape(x.reporter.name)}"
-                     f" · {escape(t('status_' + x.status))}</li>" for x in f.tickets)
-    pages = "".join(f"<li>{escape(p.person.name)} · {escape(p.speciality)} · {escape(p.status)}</li>" for p in f.pages)
-    last = max((e.id for e in f.events), default=0)
-    head = (f"<h1>{i.ref} {escape(i.title)}</h1><p class=meta>{i.severity} · "
-            f"{escape(t('incident_status_' + i.status))} · 指挥 commander {name(i.commander)}"
-            f" · 通报 comms {name(i.comms)} · 技术负责 tech lead {name(i.tech_lead)}"
-            f" · {len(f.branches)} 个网点 branches · {len(f.tickets)} 张工单 tickets</p>")
-    return page(i.ref, f"{head}<h2>值班 · on-call</h2><ul>{pages}</ul><h2>工单 · tickets</h2><ul>{linked}</ul>"
-                       f"<h2>时间线 · timeline</h2><ol id=timeline>{rows}</ol>{_FORM}"
-                       f"<p><a href='/incidents/{i.ref}/report'>事后报告 · post-incident report</a></p>"
-                       + _SCRIPT % {"ref": i.ref, "last": last})
+    facts = (f"{i.severity} · {t('incident_status_' + i.status)} · 指挥 commander {name(i.commander)}"
+             f" · 通报 comms {name(i.comms)} · 技术负责 tech lead {name(i.tech_lead)}"
+             f" · {len(f.branches)} 个网点 branches · {len(f.tickets)} 张工单 tickets")
+    return render(request, "incident.html", person=person, page="incident", title=i.ref, ref=i.ref,
+                  incident_title=i.title, facts=facts,
+                  events=[{"id": e.id, "time": f"{e.at.astimezone(tz):%H:%M:%S}", "text": describe(e)}
+                          for e in f.events],
+                  pages=[f"{p.person.name} · {p.speciality} · {p.status}" for p in f.pages],
+                  tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status)}"}
+                           for x in f.tickets],
+                  script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0)})
 
 
 def _read(desk: Desk, number: int, since: int,
@@ -204,12 +185,12 @@ async def events(ref: str, request: Request, after: Annotated[int, Query(ge=0, l
 
 @router.get("/incidents/{ref}/report", response_class=HTMLResponse)
 def report_page(ref: str, request: Request) -> HTMLResponse:
-    signed_in(request)
+    person = signed_in(request)
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
     text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk))
-    return page(f"{f.incident.ref} 事后报告", f"<pre>{escape(text)}</pre>"
-                                              f"<p><a href='/incidents/{f.incident.ref}/report.md'>Markdown</a></p>")
+    return render(request, "incident_report.html", person=person, page="incident", title=f"{f.incident.ref}",
+                  ref=f.incident.ref, html=_markdown.render(text))
 
 
 @router.get("/incidents/{ref}/report.md", response_class=PlainTextResponse)

@@ -14,13 +14,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.adapters.auth import SESSION_COOKIE, person_of
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.desk import attachments, org, scope
-from wuyou.desk.models import Person, Ticket
+from wuyou.desk.models import Person, Team, Ticket
 from wuyou.desk.tickets import STATUSES
 from wuyou.i18n.catalog import DEFAULT_LOCALE, LOCALES
 
@@ -160,7 +161,10 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
 
 @router.get("/console/incidents", response_class=HTMLResponse)
 def incidents_page(request: Request) -> HTMLResponse:
-    return render(request, "incidents.html", person=signed_in(request), page="incidents")
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:  # the specialities whose on-call a declaration may page (the teams')
+        specialities = sorted(set(session.scalars(select(Team.speciality).where(Team.speciality.is_not(None)))))
+    return render(request, "incidents.html", person=signed_in(request), page="incidents", specialities=specialities)
 
 
 @router.get("/console/notices", response_class=HTMLResponse)

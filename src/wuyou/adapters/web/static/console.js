@@ -302,7 +302,8 @@ function pageIncidents() {
   if (form) form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = formData(form);
-    body.specialities = (body.specialities || "").split(/[,，\s]+/).filter(Boolean);
+    body.specialities = new FormData(form).getAll("specialities");  // the on-call paged besides the tickets' own
+    body.tickets = (body.tickets || "").split(/[#,，\s]+/).filter(Boolean).map(Number);  // linked, their reporters told
     try {
       const inc = await api("POST", "/api/v1/incidents", body);
       location.href = "/incidents/" + inc.id;
