@@ -27,7 +27,7 @@ from wuyou.desk.incidents.models import Incident, IncidentEvent
 from wuyou.desk.models import Person
 
 router = APIRouter(include_in_schema=False)
-_markdown = MarkdownIt("commonmark", {"html": False})  # what people wrote in the timeline is shown, never run
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # what people wrote is shown, never run
 POLL_SECONDS = 1.0  # how often the stream looks for new timeline entries
 HEARTBEAT_SECONDS = 15.0  # a comment after this much silence keeps proxies from closing the connection
 RETRY_MS = 3000  # the browser reconnects (with Last-Event-ID) this long after a dropped connection
