@@ -132,6 +132,8 @@ def _inbound(desk: Desk, sender: TelegramSender, account: TelegramAccount, updat
         return None
     chat = _chat(message.chat, message)
     text = message.text or message.caption or ""
+    if not isinstance(text, str):  # PTB does not check types: `"text": 12345` would reach the engine as a number
+        text = str(text)
     # In the desk's own war-room supergroup every topic message is for the desk (the incident's timeline).
     war_room = chat.kind == "topic" and account.war_room_chat is not None and chat.id == str(account.war_room_chat)
     if chat.kind != "direct" and not war_room:
