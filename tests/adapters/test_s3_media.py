@@ -61,5 +61,7 @@ def test_photos_go_to_the_bucket_and_come_back_on_the_ticket_page(s3_url: str, t
         assert len(objects) == 1 and objects[0]["Key"].startswith("wuyou/media/")
         link = re.findall(rf"/tickets/{number}/attachments/\d+", http.get(f"/tickets/{number}", headers=signed).text)[0]
         assert http.get(link, headers=signed).content == PNG
+        client.delete_object(Bucket="desk-media", Key=objects[0]["Key"])  # a lifecycle rule took it
+        assert http.get(link, headers=signed).status_code == 410
     assert not (tmp_path / "unused").exists()
     desk.close()

@@ -17,6 +17,7 @@ from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.adapters.web.console import SignInRequired, signed_in, viewer
 from wuyou.desk import attachments, scope, tickets
 from wuyou.desk.errors import NotFound
+from wuyou.desk.media import MediaMissing
 from wuyou.desk.models import Attachment, Person, Ticket
 from wuyou.kb.articles import get_doc
 
@@ -108,8 +109,12 @@ def attachment_file(ticket_id: TicketId, attachment_id: TicketId, request: Reque
             raise HTTPException(status_code=404, detail="no such attachment")
         inline = found.kind == "image" and found.content_type in _IMAGE_TYPES
         disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(found.name)}"
+        try:
+            content = attachments.content(media=desk.bot.media, attachment=found)
+        except MediaMissing as exc:
+            raise HTTPException(status_code=410, detail="the attachment's file is no longer stored") from exc
         return Response(
-            content=attachments.content(media=desk.bot.media, attachment=found),
+            content=content,
             media_type=found.content_type if inline else "application/octet-stream",
             headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wuyou.desk.media import MediaMissing
+
 
 class S3Media:
     """Objects `<prefix><sha256>` in one bucket; boto3 takes credentials from the settings or its usual chain."""
@@ -22,5 +24,8 @@ class S3Media:
         self._client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
 
     def get(self, key: str) -> bytes:
-        body: bytes = self._client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+        try:
+            body: bytes = self._client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+        except self._client.exceptions.NoSuchKey as exc:
+            raise MediaMissing(key) from exc
         return body

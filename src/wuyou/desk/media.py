@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Protocol
 
 
+class MediaMissing(LookupError):
+    """The content is no longer stored (a folder cleaned by hand, a bucket's lifecycle rule)."""
+
+
 class MediaStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes: ...  # MediaMissing when it is not there
 
 
 class FolderMedia:
@@ -40,4 +44,7 @@ class FolderMedia:
             raise
 
     def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise MediaMissing(key) from exc
