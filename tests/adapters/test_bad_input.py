@@ -122,6 +122,16 @@ def test_mistyped_command_gets_the_closest_one_suggested(dialog: Dialog) -> None
     assert "/claim" not in d.say("zhang.san", "/clam 1001")  # reporters are not offered engineer commands
 
 
+def test_a_staff_command_without_a_usable_number_asks_for_it(dialog: Dialog) -> None:
+    """"接单 abc" or a twenty-digit number from an engineer is the command mistyped, not a fault report."""
+    d = dialog
+    for text in ("接单 abc", "接单 99999999999999999999", "查看 一零二四", "解决 #"):
+        reply = d.say("li.wei", text)
+        assert "请带上工单号" in reply and "选个分类" not in reply, (text, reply)
+    assert "请带上工单号" not in d.say("wang.fang", "解决不了 我这台电脑蓝屏")  # no space after 解决: words
+    assert "请带上工单号" not in d.say("zhang.san", "接单 abc")  # a reporter's words stay words
+
+
 def test_full_width_slash_and_mention_are_accepted(dialog: Dialog) -> None:
     assert "待接单" in dialog.say("li.wei", "@无忧 ／queue")
     assert "待接单" in dialog.say("li.wei", "／ｑｕｅｕｅ")

@@ -122,6 +122,17 @@ def staff_words(text: str) -> str | None:
     return None
 
 
+def staff_misuse(text: str) -> Command | None:
+    """A staff command word, a space, then no ticket number it could mean ("接单 abc", "查看 一零二四", a number of
+    twenty digits): the command all the same — its answer asks for the number — rather than a fault report."""
+    text = clean(text)
+    for zh, spec in _ZH:
+        if spec.staff and spec.needs_ticket and not spec.words_for_reporters and text.startswith(zh + " "):
+            rest = text[len(zh):].strip()
+            return None if _TICKET.match(rest) else Command(spec, None, rest)
+    return None
+
+
 def clean(text: str) -> str:
     """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed."""
     text = unicodedata.normalize("NFKC", text).strip()

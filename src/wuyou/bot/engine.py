@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import away, filing, following, incidents, notices, reporting, staff, status, working
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse, staff_words
+from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse, staff_misuse, staff_words
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
@@ -300,6 +300,8 @@ class Engine:
                 parsed = parse(f"/reply {replying} {typed}")
             elif turn.person.role in STAFF_ROLES and (said := staff_words(typed)) is not None:
                 parsed = parse(said)  # "1024 我来", "1024 已处理 换了搓纸轮"
+            elif turn.person.role in STAFF_ROLES:
+                parsed = staff_misuse(typed)  # "接单 abc": the command, asking for the number
         try:
             if isinstance(parsed, UnknownCommand):
                 self._suggest_command(turn, parsed)
