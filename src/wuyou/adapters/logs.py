@@ -113,6 +113,9 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic says at INFO which plugins it set up and which dialect it uses, tens of lines before every command's
+    # one line of its own; what a migration does, and anything that goes wrong, it says at WARNING and above.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class RequestIds:
