@@ -138,3 +138,16 @@ def test_token_create_and_revoke(tmp_path: Path) -> None:
     assert "revoked 1" in wuyou("token", "revoke", "admin", "ops", env=env).stdout
     missing = wuyou("token", "create", "nobody", env=env)
     assert missing.returncode != 0 and "no person 'nobody'" in missing.stderr
+
+
+def test_replay_takes_a_byte_order_mark_and_warns_of_what_it_cannot_take_as_written(tmp_path: Path) -> None:
+    stream = tmp_path / "day.jsonl"
+    stream.write_text('\ufeff{"t": "2026-04-08T08:01:14+08:00", "user": "r.nj002", "text": "打印机卡纸了"}\n'
+                      '{"t": "2026-04-08T08:00:00+08:00", "user": "nobody", "text": "在吗"}\n', encoding="utf-8")
+    result = wuyou("replay", str(stream), "--org", str(shared("surge-sample/org.yaml")), "--json",
+                   env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"})
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["line"] for line in result.stdout.splitlines() if '"reply"' in line][:1] == [1]
+    assert "line 2: 2026-04-08T08:00:00+08:00 is before the line before it" in result.stderr
+    assert "line 2: user 'nobody' is nobody's http identity" in result.stderr
+    assert "alembic" not in result.stderr  # (its INFO lines buried these)

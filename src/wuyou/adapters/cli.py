@@ -101,7 +101,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
 
     logging.getLogger("wuyou").setLevel(logging.WARNING)
     try:
-        with args.stream.open(encoding="utf-8") as lines:
+        with args.stream.open(encoding="utf-8-sig") as lines:  # (a byte-order mark, as Windows tools write)
             replay(lines, org=args.org, kb=args.kb, emit=emit, settings=settings)
     except ReplayError as exc:
         sys.exit(f"wuyou replay: {exc}")

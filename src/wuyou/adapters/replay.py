@@ -10,6 +10,7 @@ joins a proposed group is `linked` to that name, so the grouping is visible befo
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from wuyou.desk.models import Identity, SlaClock, Ticket
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.kb import articles, documents
 from wuyou.store import MemoryStore
+
+log = logging.getLogger(__name__)
 
 
 class ReplayError(Exception):
@@ -118,11 +121,14 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
         http_ids = dict(session.execute(select(Identity.person_id, Identity.external_id)
                                         .where(Identity.platform == "http")).all())
     seen = _Seen()
+    known = set(http_ids.values())
     for number, record in read_stream(lines):
         at = datetime.fromisoformat(record["t"])
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(desk.settings.timezone))
         if clock.now > at:
+            log.warning("line %d: %s is before the line before it; taken as %s", number, record["t"],
+                        clock.now.isoformat())
             at = clock.now  # a line out of order is taken as happening now
         # The worker's timers (on-call escalation, update reminders, SLA) fire as simulated time passes: the
         # clock stops at each moment something falls due before the line's time.
@@ -135,6 +141,9 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
         stamp = at.isoformat()
         text = record.get("text")
         user = record["user"]
+        if user not in known:
+            known.add(user)  # (once per user: the desk answers every line of theirs that it does not know them)
+            log.warning("line %d: user %r is nobody's http identity in the org file", number, user)
         replies = desk.bot.handle(Inbound(
             platform="http", account="replay", sender=Sender(platform_user_id=user),
             text=text if isinstance(text, str) else "", action=record.get("action"),
