@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ def test_org_and_kb_import_export_round_trip(tmp_path: Path) -> None:
     exported = tmp_path / "export"
     assert "exported 50" in wuyou("kb", "export", str(exported), env=env).stdout
     assert read_dir(exported) == read_dir(kb)
+    # Front matter wuyou does not use itself (an owner, a review date) comes back as it went in.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    article = (kb / "KB-P001.md").read_text(encoding="utf-8")
+    (extra / "KB-P001.md").write_text(article.replace("---\n", "---\nowner: 张三\nreviewed: 2026-03-01\n", 1),
+                                      encoding="utf-8")
+    assert "imported 1" in wuyou("kb", "import", str(extra), env=env).stdout
+    again = tmp_path / "again"
+    wuyou("kb", "export", str(again), env=env)
+    (back,) = [d for d in read_dir(again) if d.id == "KB-P001"]
+    assert back == read_dir(extra)[0] and back.extra == {"owner": "张三", "reviewed": date(2026, 3, 1)}
 
 
 def test_org_import_names_the_problem(tmp_path: Path) -> None:

@@ -177,6 +177,7 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
             tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,
             sections=documents.split_sections(body.body), status=body.status,
             phrasings=tuple(existing.phrasings or ()) if existing else (),
+            extra=documents.load_extra(existing.extra) if existing else {},
             source=(existing.source or "") if existing else f"console: {person.id}")
         articles.upsert(session=session, docs=[doc], now=desk.clock())
         session.commit()

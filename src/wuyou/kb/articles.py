@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from wuyou.kb.documents import MAX_PHRASINGS, ArticleDoc, render_article, split_sections
+from wuyou.kb.documents import MAX_PHRASINGS, ArticleDoc, dump_extra, load_extra, render_article, split_sections
 from wuyou.kb.errors import ArticleExists
 from wuyou.kb.models import Article
 from wuyou.kb.text import tidy
@@ -26,6 +26,7 @@ def to_doc(article: Article) -> ArticleDoc:
         status=article.status,
         phrasings=tuple(article.phrasings or ()),
         source=article.source or "",
+        extra=load_extra(article.extra),
     )
 
 
@@ -41,6 +42,7 @@ def upsert(*, session: Session, docs: Iterable[ArticleDoc], now: datetime) -> in
         article.status = doc.status
         article.phrasings = list(doc.phrasings)
         article.source = doc.source or None
+        article.extra = dump_extra(doc.extra)
         article.updated_at = now
         session.add(article)
         count += 1

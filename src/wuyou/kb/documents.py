@@ -21,6 +21,7 @@ _SIMPLE_LINE = re.compile(r"([a-z_]+): (.*)")
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
 _YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
 STATUSES = ("published", "draft")
+KNOWN_KEYS = ("id", "title", "category", "tags", "status", "source", "phrasings")
 MAX_PHRASINGS = 20
 
 
@@ -37,6 +38,7 @@ class ArticleDoc:
     status: str = "published"
     phrasings: tuple[str, ...] = ()  # reporters' wordings of problems it solved
     source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # other front matter keys (`owner:`), kept as they were
 
     @property
     def symptoms(self) -> str:
@@ -115,6 +117,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
         status=status,
         phrasings=tuple(str(p) for p in lists["phrasings"]),
         source=str(meta.get("source") or ""),
+        extra={str(k): v for k, v in meta.items() if k not in KNOWN_KEYS},
     )
 
 
@@ -127,8 +130,19 @@ def render_article(doc: ArticleDoc) -> str:
         meta["source"] = doc.source
     if doc.phrasings:
         meta["phrasings"] = list(doc.phrasings)
+    meta.update((k, v) for k, v in doc.extra.items() if k not in KNOWN_KEYS)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
     return f"---\n{front}---\n{doc.body}\n"
+
+
+def dump_extra(extra: dict[str, Any]) -> str | None:
+    """An article's other front matter keys as stored: YAML, so that dates and numbers stay what they were."""
+    return yaml.safe_dump(extra, allow_unicode=True, sort_keys=False) if extra else None
+
+
+def load_extra(stored: str | None) -> dict[str, Any]:
+    loaded = yaml.load(stored, Loader=_Loader) if stored else None
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def read_dir(directory: Path) -> list[ArticleDoc]:

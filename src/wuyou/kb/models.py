@@ -23,6 +23,9 @@ class Article(Base):
     # How reporters worded problems this article solved: indexed beside the symptoms.
     phrasings: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     source: Mapped[str | None] = mapped_column(String(200))  # where it came from ("ticket 1003")
+    # Front matter keys of the file wuyou does not use itself (`owner: 张三`, `reviewed: 2026-03-01`), as YAML
+    # (dates and all), written back on export.
+    extra: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
