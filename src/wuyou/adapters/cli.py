@@ -124,9 +124,14 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
+    from alembic.util.exc import CommandError
+
     from wuyou.adapters import migrate
 
-    migrate.upgrade(settings.database_url, args.revision)
+    try:
+        migrate.upgrade(settings.database_url, args.revision)
+    except CommandError as exc:  # an unknown revision, a downgrade asked of `upgrade`
+        sys.exit(f"wuyou: {exc}")
     print(f"database at {args.revision}")
 
 

@@ -46,7 +46,7 @@ def set_password(*, session: Session, person_id: str, password: str) -> None:
         raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"person {person_id}")
+        raise NotFound(f"person {person_id} (no one of the org directory has that id)")
     person.password_hash = hash_password(password)
     session.flush()
 

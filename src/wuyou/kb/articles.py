@@ -10,7 +10,7 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.kb.documents import MAX_PHRASINGS, ArticleDoc, dump_extra, load_extra, render_article, split_sections
-from wuyou.kb.errors import ArticleExists
+from wuyou.kb.errors import ArticleExists, ArticleFormatError
 from wuyou.kb.models import Article
 from wuyou.kb.text import tidy
 
@@ -119,6 +119,8 @@ def get_doc(*, session: Session, article_id: str) -> ArticleDoc | None:
 
 def export_dir(*, session: Session, directory: Path) -> int:
     """Write every article to `<id>.md` under `directory`."""
+    if directory.exists() and not directory.is_dir():
+        raise ArticleFormatError(f"{directory}: not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     docs = all_docs(session=session)
     for doc in docs:
