@@ -153,6 +153,26 @@ def test_rate_limits_hold_in_a_batch(desk_with_clerks: Desk) -> None:
         assert s.get(Conversation, "clerk12") is None  # refused: nothing taken
 
 
+def test_a_retry_of_an_answered_message_gets_its_answer_and_costs_no_rate(desk_with_clerks: Desk) -> None:
+    """A platform delivering a message again (its answer was lost) is given that answer, even once the sender is
+    over the limit, and the retry is not counted as another message — in a batch and one at a time alike."""
+    desk = desk_with_clerks
+    desk.bot.limits = InboundLimits(person_per_window=2, branch_per_window=100, window_seconds=60)
+    first = message("clerk03", OFFERED[0], key="m-1")
+    (answered,) = batch.take(desk.bot, [first])
+    assert answered is not None and "先试试" in answered.replies[0].text
+    for _ in range(3):  # the same message twice more: still within the person's 2 a minute
+        (again,) = batch.take(desk.bot, [message("clerk03", OFFERED[0], key="m-1")])
+        assert again is not None and again.duplicate and again.replies[0].text == answered.replies[0].text
+        one = desk.bot.receive(message("clerk03", OFFERED[0], key="m-1"))
+        assert one.duplicate and one.replies[0].text == answered.replies[0].text
+    assert "先试试" not in (desk.bot.receive(message("clerk03", "1", key="m-2")).replies[0].text or "")
+    over = desk.bot.receive(message("clerk03", "谢谢", key="m-3"))  # the third message of the minute
+    assert over.replies and "发得有点快" in over.replies[0].text, over
+    late = desk.bot.receive(message("clerk03", OFFERED[0], key="m-1"))  # over the limit, the retry is answered
+    assert late.duplicate and late.replies[0].text == answered.replies[0].text
+
+
 def test_the_intake_answers_a_burst_in_each_senders_order(desk_with_clerks: Desk) -> None:
     """Many people writing at once, each a report and at once "1": whatever batches the intake forms, everyone's
     "1" opens the first article offered to them."""

@@ -71,7 +71,13 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 persons.add(person.id)
                 taking.append(_Taking(i, inbounds[i], person, reporting.norm(inbounds[i].text),
                                       receipt_key(inbounds[i])))
-        refusals = engine.over_limits([(t.person, t.inbound) for t in taking])
+        # A platform's retry of a message already answered is no second message against the rate limit (its answer
+        # is given under the lock below).
+        answered = conversations.receipts(session=session, keys=[t.key for t in taking if t.key is not None])
+        counted = [t for t in taking if t.key not in answered]
+        refused = dict(zip((t.at for t in counted),
+                           engine.over_limits([(t.person, t.inbound) for t in counted]), strict=True))
+        refusals = [refused.get(t.at) for t in taking]
         for t, refusal in zip(taking, refusals, strict=True):
             if refusal is not None:
                 answers[t.at] = Answer(refusal)

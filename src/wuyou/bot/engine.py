@@ -175,14 +175,16 @@ class Engine:
                     session.commit()
                     self.committed(session)
                     return Answer(replies)
-                refusal = self._over_limit(person, inbound)
-                if refusal is not None:
+                key = receipt_key(inbound)
+                # A platform's retry of a message already answered gets that answer, and is no second message
+                # against the sender's rate limit (looked at again below, under the conversation's lock).
+                seen = conversations.receipt(session=session, key=key) if key is not None else None
+                if seen is None and (refusal := self._over_limit(person, inbound)) is not None:
                     return Answer(refusal)
                 now = self.clock()
                 row = conversations.take(session=session, person_id=person.id, now=now)
-                key = receipt_key(inbound)
                 if key is not None:
-                    seen = conversations.receipt(session=session, key=key)
+                    seen = seen or conversations.receipt(session=session, key=key)
                     if seen is not None:
                         return Answer(replies_from(seen.replies, inbound.chat), duplicate=True, receipt=key)
                 turn = Turn(session=session, person=person, inbound=inbound, text=text,
