@@ -26,6 +26,11 @@ def test_claim_reply_resolve_then_confirm_and_rate_reach_the_reporter_in_chat(di
     assert claimed.json()["assignee"] == "li.wei" and claimed.json()["status"] == "claimed"
     again = d.client.post(f"/api/v1/tickets/{number}/claim", headers=bearer(d, "wang.fang"))
     assert again.status_code == 409 and "李伟" in again.json()["detail"]
+    assert again.json()["detail"] == "already claimed by 李伟"  # the API's words, for scripts
+    shown = d.client.post(f"/api/v1/tickets/{number}/claim", headers={**bearer(d, "wang.fang"), "X-Wuyou-Console": "1"})
+    assert shown.json()["detail"] == "这张单已由 李伟 接单。"  # the console: the person's language
+    gone = d.client.post("/api/v1/tickets/99999/claim", headers={**li, "X-Wuyou-Console": "1"})
+    assert gone.status_code == 404 and gone.json()["detail"] == "没有这张工单，或不是您能处理的。"
 
     assert d.client.post(f"/api/v1/tickets/{number}/reply", headers=li,
                          json={"text": "十分钟后到，请先别重启"}).status_code == 200

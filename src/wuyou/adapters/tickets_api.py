@@ -4,6 +4,7 @@ transaction, so the reporter hears about it in their chat exactly as if it had b
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -79,6 +80,27 @@ def _status_of(exc: DeskError) -> tuple[int, str]:
     return 409, str(exc)
 
 
+def _in_words(desk: Desk, person: Person, exc: DeskError) -> str | None:
+    """A refusal as the chat says it, in the person's language: what the console shows (an API client gets the
+    English `detail` it can rely on)."""
+    def t(key: str, **params: object) -> str:
+        return desk.catalog.t(key, person.locale, **params)
+
+    if isinstance(exc, AlreadyClaimed):
+        return t("console_claim_taken", holder=exc.holder_name)
+    if isinstance(exc, NotFound):
+        return t("console_ticket_not_found")
+    if isinstance(exc, InvalidTransition):
+        return t("bad_state", status=t(f"status_{exc.status}"))
+    if isinstance(exc, Forbidden):
+        return t("forbidden")
+    if isinstance(exc, UnknownReply):
+        return t("unknown_reply", name=exc.name)
+    if isinstance(exc, NotAllowed):
+        return t(f"not_allowed_{exc.reason}")
+    return None
+
+
 def _act(request: Request, person: Person, ticket_id: int, action: Callable[[Session], Any]) -> dict[str, Any]:
     """Run one desk action in its own transaction and answer with the ticket as it now stands."""
     desk: Desk = request.app.state.desk
@@ -88,6 +110,9 @@ def _act(request: Request, person: Person, ticket_id: int, action: Callable[[Ses
         except DeskError as exc:
             session.rollback()
             code, detail = _status_of(exc)
+            if request.headers.get("x-wuyou-console"):
+                with contextlib.suppress(KeyError):  # (a refusal the catalogue has no words for yet: the English)
+                    detail = _in_words(desk, person, exc) or detail
             raise HTTPException(status_code=code, detail=detail) from exc
         except ValueError as exc:
             session.rollback()
