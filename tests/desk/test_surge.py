@@ -91,3 +91,9 @@ def test_the_labelled_sample_day() -> None:
 def test_ticket_numbers_are_shown_as_ranges() -> None:
     assert ranges([1056, 1051, 1052, 1053, 1054, 1055, 1060, 1062, 1063]) == "#1051–#1056、#1060、#1062、#1063"
     assert ranges([]) == ""
+
+
+def test_a_text_without_features_weighs_nothing_and_breaks_nothing() -> None:
+    """An incident declared by hand with the title "@" (no words, no bigrams) adopts its group: was a 500."""
+    detector = Detector(Rules())
+    assert signature("@") == {} and detector.weigh(signature("@")) == {}

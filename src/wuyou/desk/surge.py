@@ -172,7 +172,7 @@ class Detector:
         floor = math.log(1 + self.rules.rare_floor)
         plenty = total / self.rules.rare_floor  # a feature seen at most this often weighs fully (most of them)
         seen = self._seen
-        if max(1.0, *map(seen.get, features, repeat(0.0))) <= plenty:
+        if not features or max(1.0, *map(seen.get, features, repeat(0.0))) <= plenty:  # (max(1.0) alone: an error)
             return dict(features)  # (a storm's reports: every feature rare, nothing to scale)
         out: dict[int, float] = {}
         for f, w in features.items():
