@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.dialog import Dialog
+from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import OutboxMessage, Ticket, TicketEvent
 from wuyou.kb.models import Feedback
 
@@ -18,6 +19,7 @@ GARBAGE = {
     "emoji": "😭😭😭🙏",
     "binary": "\x00\x01\x02\x03\ufffd\ufffd\x7f\x1b[0m\x00\x00PK\x03\x04\x00\x00",
     "punctuation": "？？？！！！……",
+    "sticker": "【收到不支持的消息类型，暂无法显示】",  # what WeChat writes for a sticker
 }
 
 
@@ -38,6 +40,15 @@ def test_garbage_gets_a_polite_reply_and_changes_nothing(dialog: Dialog, kind: s
     assert GARBAGE[kind].strip()[:50] not in reply or not GARBAGE[kind].strip()
     assert _counts(dialog) == before
     assert "影响大吗" in dialog.say("zhang.san", "1")  # the dialogue is where it was
+
+
+def test_stickers_are_no_reports_and_no_surge(dialog: Dialog) -> None:
+    """Stickers from several branches (WeChat's stand-in text for each) were a surge of one "fault"."""
+    d = dialog
+    for user in ("zhang.san", "liu.yang", "ma.jing", "zhang.san", "liu.yang", "ma.jing"):
+        assert "收到一个表情" in d.say(user, "【收到不支持的消息类型，暂无法显示】")
+    with d.desk.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(FaultReport)) == 0
 
 
 def test_gibberish_is_not_a_report(dialog: Dialog) -> None:

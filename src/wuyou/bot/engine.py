@@ -348,10 +348,15 @@ HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
 _BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}-\d{1,6}\s+\S{1,20}))$", re.I)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# What a chat app puts in a message's text for what it cannot pass on as text — a sticker, a transfer, a
+# "[表情]": never a report (five stickers from four branches were a surge of one "fault").
+_PLACEHOLDER = re.compile(r"^\s*[【\[]([^】\]]*(不支持的消息|暂无法显示|请在手机上查看)[^】\]]*"
+                          r"|表情|动画表情|[a-z ]*sticker[a-z ]*)[】\]]\s*$", re.I)
 
 
 def problem_with(text: str) -> str | None:
-    """Why a message cannot be read as a request: empty, too long, binary, or only symbols."""
+    """Why a message cannot be read as a request: empty, too long, binary, only symbols, or a chat app's stand-in
+    for a sticker."""
     if not text or not text.strip():
         return "empty"
     if len(text) > MAX_TEXT:
@@ -360,6 +365,8 @@ def problem_with(text: str) -> str | None:
         return "binary"
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
         return "symbols"
+    if _PLACEHOLDER.match(text):
+        return "sticker"
     return None
 
 
