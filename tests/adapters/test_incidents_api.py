@@ -148,6 +148,21 @@ def test_staff_of_another_region_may_join_and_note_but_not_page_themselves_into_
     assert act(d, sun, action="page", target="hq-network").status_code == 200
 
 
+def test_tickets_of_the_same_category_are_suggested_and_linked(d: Dialog) -> None:
+    n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    n2 = file_ticket(d, "liu.yang", "社保卡结算一直转圈 最后失败")
+    lead, sun = d.token("chen.gang"), d.token("sun.li")
+    made = declare(d, lead, tickets=[n1])
+    assert [t["id"] for t in made["unlinked_alike"]] == [n2]
+    refused = act(d, sun, action="link", tickets=[n2])  # not a ticket 青岛's engineer may work on
+    assert refused.status_code == 404 and f"ticket {n2}" in refused.json()["detail"]
+    linked = act(d, lead, action="link", tickets=[n2])
+    assert linked.status_code == 200 and "已把 1 张工单关联到 INC-1" in linked.json()["message"]
+    detail = linked.json()["incident"]
+    assert [t["id"] for t in detail["tickets"]] == [n1, n2] and detail["unlinked_alike"] == []
+    assert act(d, lead, action="link", tickets=[]).status_code == 422
+
+
 def test_actions_go_on_the_timeline_notify_and_follow_the_chats_rules(d: Dialog) -> None:
     numbers = [file_ticket(d, user, text) for user, text in (
         ("zhang.san", "医保结算失败 提示交易超时"), ("liu.yang", "医保刷不了了"), ("r.jn-003", "医保结算报错 -1"))]
@@ -220,7 +235,7 @@ def test_the_openapi_spec_describes_the_incidents_api(d: Dialog) -> None:
     paths = spec["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/incidents"])
     schema = paths["/api/v1/incidents/{ref}/actions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert schema["discriminator"]["propertyName"] == "action" and len(schema["oneOf"]) == 12
+    assert schema["discriminator"]["propertyName"] == "action" and len(schema["oneOf"]) == 13
     detail = spec["components"]["schemas"]["IncidentDetail"]["properties"]
     assert {"roles", "durations", "tickets", "branches", "timeline", "tasks", "pages"} <= set(detail)
     assert "/incidents/{ref}/events" not in paths  # a page, not part of the API

@@ -209,6 +209,29 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     assert "没有进行中的重大事件" in d.say("chen.gang", "应急 列表")
 
 
+def test_tickets_of_the_fault_in_other_words_are_pointed_out_and_linked(d: Dialog, clock: TestClock) -> None:
+    """Reports worded too differently for the surge detector still file tickets of the incident's category: the
+    declarer is shown them, links them in one command, their reporters hear it, and they are resolved with it.
+    One never linked is named when the incident is resolved, not silently left open."""
+    clock.set(at("09:00:00"))
+    first = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    other = file_ticket(d, "liu.yang", "社保卡结算一直转圈 最后失败")  # the same fault, other words
+    third = file_ticket(d, "ma.jing", "医保刷不了了")
+    reply = d.say("he.qiming", f"应急 宣布 医保结算大面积失败 #{first}")
+    assert "已关联工单 1 张" in reply and f"#{other}" in reply and f"#{third}" in reply, reply
+    assert f"应急 关联 INC-1 {other} {third}" in reply
+    assert f"#{other}" in d.say("chen.gang", "应急 查看 INC-1")  # the same hint wherever the incident is shown
+    d.pushed("liu.yang")
+    linked = d.say("sun.li", f"应急 关联 INC-1 {other}")  # 青岛's engineer does not serve 济南's ticket
+    assert "已把 0 张工单关联" in linked and f"#{other}" in linked, linked
+    assert "已把 1 张工单关联到 INC-1" in d.say("he.qiming", f"应急 关联 INC-1 {other}")
+    assert "已关联重大事件 INC-1" in d.pushed_text("liu.yang")
+    assert "已把 0 张" in d.say("he.qiming", f"应急 关联 INC-1 {other}")  # once
+    reply = d.say("he.qiming", "应急 解决 INC-1 已更换证书")
+    assert "2 张关联工单已同步解决" in reply and f"没有随 INC-1 解决：#{third}" in reply, reply
+    assert d.ticket(other)["status"] == "resolved" and d.ticket(third)["status"] != "resolved"
+
+
 def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, clock: TestClock) -> None:
     users = [*REPORTERS, LATE]
     texts = [*FIRST, "医保结算失败 刷卡没反应"]

@@ -24,7 +24,7 @@ from wuyou.adapters.web.console import render, signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
-from wuyou.desk.models import Person
+from wuyou.desk.models import Person, Ticket
 
 router = APIRouter(include_in_schema=False)
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # what people wrote is shown, never run
@@ -73,6 +73,7 @@ form.onsubmit = async (ev) => {
   const act = f.act.value, text = f.text.value.trim(), person = f.person.value.trim(), body = {action: act};
   if (['update', 'note', 'task', 'mitigate', 'resolve'].includes(act)) body.text = text;
   if (act === 'page') body.target = text;
+  if (act === 'link') body.tickets = (text.match(/[0-9]+/g) || []).map(Number);
   if (act === 'task_done') body.task = parseInt(text, 10);
   if (act === 'task' && person) body.owner = person;
   if (act === 'role') { body.role = f.role.value; body.person = person; }
@@ -110,7 +111,20 @@ def board(ref: str, request: Request) -> HTMLResponse:
                   pages=[f"{p.person.name} · {p.speciality} · {p.status}" for p in f.pages],
                   tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status)}"}
                            for x in f.tickets],
+                  alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}
+                         for x in _alike(desk, i.id)] if i.status in ("active", "mitigated") else [],
                   script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0)})
+
+
+def _alike(desk: Desk, number: int) -> list[Ticket]:
+    """Tickets of the incident's category from its time not linked to it, their branch and reporter loaded."""
+    with desk.sessions() as session:
+        incident = session.get(Incident, number)
+        found = service.unlinked_alike(session=session, incident=incident) if incident is not None else []
+        for ticket in found:
+            _ = (ticket.branch, ticket.reporter)
+        session.expunge_all()
+    return found
 
 
 def _read(desk: Desk, number: int, since: int,

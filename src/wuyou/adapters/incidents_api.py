@@ -30,6 +30,7 @@ from wuyou.adapters.incidents_schemas import (
     IncidentList,
     IncidentOut,
     JoinIn,
+    LinkIn,
     Links,
     MitigateIn,
     NoteIn,
@@ -128,6 +129,10 @@ def _detail(desk: Desk, session: Session, incident: Incident, person: Person, lo
         tickets=[TicketOut(id=t.id, title=t.title, status=t.status, priority=t.priority, branch=t.branch_code,
                            reporter=PersonOut(id=t.reporter.id, name=t.reporter.name))
                  for t in f.tickets if staff or t.branch_code == person.branch_code],
+        unlinked_alike=[TicketOut(id=t.id, title=t.title, status=t.status, priority=t.priority, branch=t.branch_code,
+                                  reporter=PersonOut(id=t.reporter.id, name=t.reporter.name))
+                        for t in service.unlinked_alike(session=session, incident=i)]
+        if staff and i.status in ("active", "mitigated") else [],
         timeline=[EventOut(id=e.id, at=e.at, kind=e.kind, actor=_person(e.actor), text=_describe(desk, e, locale),
                            body=e.body, data=e.data or {})
                   for e in f.events if staff or e.kind in PUBLIC_KINDS],
@@ -343,4 +348,15 @@ def _apply(desk: Desk, session: Session, incident: Incident, me: Person, body: A
         case SubscribeIn():
             service.subscribe(session=session, incident=incident, person=me, now=now)
             return t("incident_subscribed")
+        case LinkIn(tickets=numbers):
+            found = []
+            for number in dict.fromkeys(numbers):
+                try:
+                    found.append(scope.ticket_for_staff(session=session, ticket_id=number, person=me))
+                except NotFound as exc:
+                    raise HTTPException(status_code=404, detail=f"ticket {number}: no such ticket, or not one "
+                                                                f"you may work on; nothing was linked") from exc
+            linked = service.link_more(session=session, incident=incident, actor=me, tickets=found, now=now)
+            return t("incident_linked_more", count=len(linked), tickets=" ".join(f"#{x.id}" for x in linked) or "—",
+                     missing="")
     raise HTTPException(status_code=422, detail="unknown action")  # the discriminator has already refused it

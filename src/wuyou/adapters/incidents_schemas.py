@@ -124,6 +124,9 @@ class IncidentDetail(IncidentOut):
     durations: Durations
     branches: list[BranchOut]
     tickets: list[TicketOut]
+    unlinked_alike: list[TicketOut] = Field(default_factory=list, description="staff, while it is open: tickets of "
+                                            "its category from its time not linked to it (most likely the same "
+                                            "fault: link them with the `link` action)")
     timeline: list[EventOut]
     tasks: list[TaskOut]
     pages: list[PageOut]
@@ -229,6 +232,14 @@ class SubscribeIn(BaseModel):
     action: Literal["subscribe"]
 
 
+class LinkIn(BaseModel):
+    """Tickets found to be about the incident after it was declared (the detail's `unlinked_alike` suggests
+    them): linked, their reporters told, resolved with it. Only tickets the caller may work on."""
+
+    action: Literal["link"]
+    tickets: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=200)
+
+
 Action = (UpdateIn | NoteIn | JoinIn | RoleIn | TaskIn | TaskDoneIn | SeverityIn | MitigateIn | ResolveIn | CloseIn
-          | PageMoreIn | SubscribeIn)
+          | PageMoreIn | SubscribeIn | LinkIn)
 ActionIn = Annotated[Action, Field(discriminator="action")]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import tickets
+from wuyou.desk import scope, tickets
 from wuyou.desk.errors import Forbidden, NotFound
 from wuyou.desk.incidents import oncall, paging_report, report
 from wuyou.desk.incidents import service as incidents
@@ -38,7 +38,7 @@ SUBCOMMANDS = {
     "confirm": ("确认",), "dismiss": ("忽略",), "declare": ("宣布", "发起"), "update": ("通报",),
     "role": ("角色",), "task": ("任务",), "note": ("记录",), "join": ("加入", "到场", "收到"),
     "sev": ("级别",), "mitigate": ("缓解",), "resolve": ("解决", "恢复"), "show": ("查看", "看板"),
-    "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",), "page": ("呼叫",),
+    "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",), "page": ("呼叫",), "link": ("关联",),
 }
 _WORD = {w: name for name, words in SUBCOMMANDS.items() for w in (name, *words)}
 _REF = re.compile(r"^(?:INC-?)(\d{1,9})$", re.I)
@@ -189,6 +189,39 @@ def _declared(turn: Turn, incident: Incident) -> None:
              tickets=len(incidents.linked_tickets(session=turn.session, incident_id=incident.id)),
              url=f"{turn.engine.public_url}/incidents/{incident.ref}",
              buttons=(Button(turn.t("btn_board"), f"/incident {incident.ref} show"),))
+    _alike_hint(turn, incident)
+
+
+def _alike_hint(turn: Turn, incident: Incident) -> None:
+    """Open tickets of the incident's category from its time, not linked: the same fault in other words, most
+    likely — whoever works the incident links them (`应急 关联 INC-7 1006 1007`) so that they hear its progress and
+    are resolved with it."""
+    alike = incidents.unlinked_alike(session=turn.session, incident=incident)
+    if alike:
+        numbers = " ".join(str(t.id) for t in alike)
+        turn.say("incident_alike_unlinked", incident=incident.ref, count=len(alike),
+                 tickets=" ".join(f"#{t.id}（{t.branch.name if t.branch else '—'}）" for t in alike),
+                 command=f"应急 关联 {incident.ref} {numbers}",
+                 buttons=(Button(turn.t("btn_link_all"), f"/incident {incident.ref} link {numbers}"),))
+
+
+def _link(turn: Turn, incident: Incident, text: str) -> None:
+    """`应急 关联 INC-7 1006 #1007`: tickets found to be about the incident, linked (those the person serves)."""
+    numbers = [int(n) for n in re.findall(r"\d{1,9}", text)]
+    if not numbers:
+        turn.say("incident_link_usage", incident=incident.ref)
+        return
+    found, missing = [], []
+    for number in dict.fromkeys(numbers):
+        try:
+            found.append(scope.ticket_for_staff(session=turn.session, ticket_id=number, person=turn.person))
+        except NotFound:
+            missing.append(f"#{number}")
+    linked = incidents.link_more(session=turn.session, incident=incident, actor=turn.person, tickets=found,
+                                 now=turn.now)
+    turn.say("incident_linked_more", incident=incident.ref, count=len(linked),
+             tickets=" ".join(f"#{t.id}" for t in linked) or "—",
+             missing=turn.t("incident_link_missing", tickets=" ".join(missing)) if missing else "")
 
 
 def _team_name(turn: Turn, code: str) -> str:
@@ -312,9 +345,13 @@ def _resolve(turn: Turn, incident: Incident, text: str) -> None:
     if not text:
         turn.say("incident_need_text", incident=incident.ref)
         return
+    left = incidents.unlinked_alike(session=turn.session, incident=incident)
     count = incidents.resolve(session=turn.session, incident=incident, actor=turn.person, summary=text, now=turn.now)
     turn.say("incident_resolved_reply", incident=incident.ref, tickets=count,
              url=f"{turn.engine.public_url}/incidents/{incident.ref}/report")
+    if left:  # the same fault, most likely, never linked: not resolved with it
+        turn.say("incident_alike_left", incident=incident.ref, count=len(left),
+                 tickets=" ".join(f"#{t.id}" for t in left))
 
 
 def _close(turn: Turn, incident: Incident, text: str) -> None:
@@ -349,11 +386,13 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
              tickets=" ".join(f"#{t.id}" for t in linked) or "—",
              branches=len(incidents.affected_branches(session=turn.session, incident_id=incident.id)),
              url=f"{turn.engine.public_url}/incidents/{incident.ref}")
+    if incident.status in ("active", "mitigated"):
+        _alike_hint(turn, incident)
 
 
 ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
            "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show,
-           "page": _page}
+           "page": _page, "link": _link}
 
 
 # --- on-call ------------------------------------------------------------------------------------------------

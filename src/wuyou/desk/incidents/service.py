@@ -315,22 +315,58 @@ def _regional_lead(session: Session, branches: set[str], *, exclude: Person | No
 # --- linking ----------------------------------------------------------------------------------------------------
 
 
-def _link(session: Session, incident: Incident, ticket: Ticket, now: datetime) -> bool:
+def _link(session: Session, incident: Incident, ticket: Ticket, now: datetime,
+          actor: Person | None = None) -> IncidentEvent | None:
+    """Link the ticket (once): the timeline entry, or None when it was linked already."""
     if session.scalars(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
                                                   IncidentLink.ticket_id == ticket.id)).first() is not None:
-        return False
+        return None
     session.add(IncidentLink(incident_id=incident.id, ticket_id=ticket.id, at=now))
     session.flush()
-    add_event(session=session, ticket=ticket, kind="incident_linked", now=now, body=incident.ref,
+    add_event(session=session, ticket=ticket, kind="incident_linked", now=now, body=incident.ref, actor=actor,
               data={"incident": incident.id})
-    event(session, incident, "linked", now, data={"ticket": ticket.id, "branch": ticket.branch_code,
-                                                   "reporter": ticket.reporter.name})
-    return True
+    return event(session, incident, "linked", now, actor=actor,
+                 data={"ticket": ticket.id, "branch": ticket.branch_code, "reporter": ticket.reporter.name})
 
 
 def link_ticket(*, session: Session, incident: Incident, ticket: Ticket, now: datetime) -> bool:
     """Link a ticket to the incident (once); its reporter then hears every status update."""
-    return _link(session, incident, ticket, now)
+    return _link(session, incident, ticket, now) is not None
+
+
+def link_more(*, session: Session, incident: Incident, actor: Person, tickets: Sequence[Ticket],
+              now: datetime) -> list[Ticket]:
+    """Tickets found to be about the incident after it was declared, linked by someone who serves them: each one's
+    reporter is told once, and the incident's resolution resolves them. Returns those newly linked."""
+    _require_open(incident, "link")
+    linked: list[Ticket] = []
+    for ticket in tickets:
+        ev = _link(session, incident, ticket, now, actor=actor)
+        if ev is None:
+            continue
+        linked.append(ticket)
+        outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_linked_reporter",
+                       params={**card(incident), "ticket": ticket.id, "ticket_note_key": "incident_your_ticket"},
+                       key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", now=now, ticket_id=ticket.id)
+    return linked
+
+
+ALIKE_BEFORE = timedelta(minutes=30)  # how long before the incident's start a ticket may have begun it
+
+
+def unlinked_alike(*, session: Session, incident: Incident, limit: int = 20) -> list[Ticket]:
+    """Open tickets of the incident's category filed since a little before it started that are not linked to it:
+    most are the same fault, worded too differently for the surge detector (医保刷不了了 / 社保卡结算一直转圈). For
+    whoever works the incident to link, not linked by themselves."""
+    if incident.category_id is None:
+        return []
+    linked = select(IncidentLink.ticket_id).where(IncidentLink.incident_id == incident.id)
+    return list(session.scalars(
+        select(Ticket).where(Ticket.category_id == incident.category_id,
+                             Ticket.created_at >= incident.started_at - ALIKE_BEFORE,
+                             Ticket.status.in_(("new", "claimed", "in_progress", "waiting", "on_hold", "reopened")),
+                             Ticket.id.not_in(linked))
+        .order_by(Ticket.id).limit(limit)))
 
 
 def linked_tickets(*, session: Session, incident_id: int) -> list[Ticket]:
