@@ -469,3 +469,21 @@ def test_giving_up_a_report_in_the_middle_files_nothing(dialog: Dialog) -> None:
     d.say("zhang.san", PRINTER)
     d.say("zhang.san", "1")
     assert "已报修" in d.say("zhang.san", "没事了 打印机还是打不出来")  # still a fault: its description
+
+
+def test_while_a_question_waits_a_status_question_or_another_fault_is_not_taken_as_the_answer(
+        dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", VPN, "在家VPN连不上 提示连接超时")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"追问 {n} 在家用的是宽带还是手机热点？")
+    d.pushed("li.wei")
+    status = d.say("zhang.san", "修好没")  # how things stand: answered as such, the question still open
+    assert f"#{n}" in status and "已附到" not in status, status
+    assert d.ticket(n)["status"] == "waiting" and d.pushed("li.wei") == []
+    asked = d.say("zhang.san", "打印机又卡纸了 第三次了")  # another fault altogether: which is it?
+    assert f"#{n}" in asked and "这条是回答吗" in asked, asked
+    assert "1. 打印机卡纸的处理方法" in d.say("zhang.san", "2")  # a new report, on its own way
+    d.say("zhang.san", "/cancel")
+    assert "已附到" in d.say("zhang.san", "宽带")  # the answer goes to the ticket
+    assert "宽带" in d.pushed_text("li.wei") and d.ticket(n)["status"] == "in_progress"

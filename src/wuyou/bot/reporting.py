@@ -128,7 +128,7 @@ def free_text(turn: Turn) -> None:
         return
     if _awaiting_me(turn, text):
         return
-    if following.answer_waiting(turn):
+    if _answering(turn, text):
         return
     courtesy = is_courtesy(text)  # nothing but thanks, greetings, acknowledgements
     if _THANKS.match(text) or notices.is_ack_word(text):  # "OK, got it" with nothing to acknowledge
@@ -339,6 +339,28 @@ def _most_alike(reports: Sequence[tuple[str, dict[int, float]]],
         if best is not None and best[0] >= RECURS_AT:
             found[at] = best[1]
     return found
+
+
+UNLIKE_ANSWER = 0.1  # a fault this unlike the ticket waiting for an answer may be a new problem: asked
+
+
+def _answering(turn: Turn, text: str) -> bool:
+    """While an engineer's question is open the reporter's next message is the answer — unless it asks how things
+    stand (修好没: answered as the question it is, the engineer's stays open), or reports a fault unlike the
+    ticket's (打印机又卡纸了 while a VPN ticket waits): then they are asked which it is, 1 the answer, 2 a new one."""
+    ticket = working.waiting_on(session=turn.session, reporter=turn.person)
+    if ticket is None:
+        return False
+    if (status.asks_status(text) or status.impatient(text)) and len(text) <= 30:
+        return False
+    if says_fault(normalise(text)) and similarity(signature(text), signature(
+            f"{ticket.title} {ticket.description}")) < UNLIKE_ANSWER:
+        turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
+                                 attachments=turn.dialogue.attachments)
+        turn.say("answer_or_new", ticket=ticket.id, title=ticket.title,
+                 buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+        return True
+    return following.answer_waiting(turn)
 
 
 def _still_open(turn: Turn, text: str) -> bool:
