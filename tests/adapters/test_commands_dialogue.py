@@ -125,8 +125,8 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     assert "解决时限" in chased["text"] and "还剩" in chased["text"] and "{" not in chased["text"], chased
     assert [b["label"] for b in chased["buttons"]] == ["回复报修人", "查看"]
     assert "要转告" in d.press("li.wei", chased["buttons"][0]["action"])  # 回复报修人: the next message is the reply
-    assert "张三" in d.say("li.wei", "配件已经领到了，下午两点左右上门换")
-    assert "配件已经领到了" in d.pushed_text("zhang.san")
+    assert "张三" in d.say("li.wei", "配件已经领到了，下午两点左右上门换！（约１小时）")
+    assert "配件已经领到了，下午两点左右上门换！（约１小时）" in d.pushed_text("zhang.san")  # as typed, full-width kept
     comments = [e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"]
     assert [e["data"].get("chase_answered_minutes") for e in comments] == [0]  # the chase is marked answered
     assert "回应催单" in d.say("li.wei", f"查看 {n}")

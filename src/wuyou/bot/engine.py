@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wuyou.bot import away, filing, following, incidents, notices, reporting, staff, status, working
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot.commands import Command, UnknownCommand, clean, closest, parse, staff_misuse, staff_words
+from wuyou.bot.commands import (
+    Command,
+    UnknownCommand,
+    clean,
+    closest,
+    parse,
+    staff_misuse,
+    staff_words,
+    without_mentions,
+)
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
@@ -298,8 +307,8 @@ class Engine:
                 parsed = parse(pending)
             elif choices and typed.isdigit() and 1 <= int(typed) <= len(choices):
                 parsed = parse(choices[int(typed) - 1])
-            elif replying is not None:
-                parsed = parse(f"/reply {replying} {typed}")
+            elif replying is not None:  # (the words as typed: 好的，马上到！ keeps its full-width marks)
+                parsed = parse(f"/reply {replying} {without_mentions(turn.text).strip()}")
             elif turn.person.role in STAFF_ROLES and (said := staff_words(typed)) is not None:
                 parsed = parse(said)  # "1024 我来", "1024 已处理 换了搓纸轮"
             elif turn.person.role in STAFF_ROLES:
