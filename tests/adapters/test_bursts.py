@@ -129,3 +129,25 @@ def test_a_ticket_claimed_before_its_card_goes_out_is_taken_off_it(dialog: Dialo
     with d.desk.sessions() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.template == "ticket_burst",
                                                      OutboxMessage.status == "pending")).all() == []
+
+
+def test_a_ticket_resolved_or_withdrawn_before_its_card_goes_out_is_taken_off_it(dialog: Dialog,
+                                                                                   clock: TestClock) -> None:
+    """Resolved with an incident, withdrawn by its reporter: the card that goes out later does not offer it to
+    claim (its button answered "already resolved")."""
+    d = dialog
+    clock.set(THURSDAY)
+    first = d.report("zhang.san", MEDICAL, "医保结算失败")
+    d.pushed("he.qiming")
+    clock.advance(minutes=1)
+    second = d.report("liu.yang", MEDICAL, "医保刷不了")
+    third = d.report("ma.jing", MEDICAL, "医保报错")
+    fourth = d.report("liu.yang", MEDICAL, "医保卡插上没反应")
+    assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 #{second}")
+    assert "1 张关联工单已同步解决" in d.say("chen.gang", "应急 解决 INC-1 已更换证书")
+    d.say("ma.jing", f"撤单 {third}")
+    d.say("ma.jing", "1")
+    clock.advance(minutes=15)
+    [card] = [m["text"] for m in d.pushed("he.qiming") if "同类工单" in m["text"]]
+    assert f"#{first} 同类工单 +1" in card and f"#{fourth}" in card, card
+    assert f"#{second}" not in card and f"#{third}" not in card, card

@@ -343,6 +343,7 @@ def mark_resolved(*, session: Session, ticket: Ticket, now: datetime, summary: s
     ticket.first_contact = first
     session.flush()
     sla.stop(session=session, ticket=ticket, now=now)
+    bursts.drop(session=session, ticket=ticket, now=now)  # a grouped card still held back does not list it
 
 
 def confirm_buttons(ticket_id: int) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, replies, sla
+from wuyou.desk import attachments, bursts, replies, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
 from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
@@ -358,6 +358,7 @@ def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, 
         raise InvalidTransition(main.status, "merge")
     duplicate.status = "merged"
     sla.stop(session=session, ticket=duplicate, now=now, counts=False)
+    bursts.drop(session=session, ticket=duplicate, now=now)
     duplicate.merged_into_id = main.id
     duplicate.closed_at = now
     duplicate.waiting_since = None
@@ -425,6 +426,7 @@ def cancel(*, session: Session, ticket_id: int, person: Person, reason: str, now
     require(ticket, "cancel")
     ticket.status = "cancelled"
     sla.stop(session=session, ticket=ticket, now=now, counts=False)
+    bursts.drop(session=session, ticket=ticket, now=now)
     ticket.closed_at = now
     ticket.waiting_since = None
     session.flush()
