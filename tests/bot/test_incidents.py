@@ -230,6 +230,13 @@ def test_tickets_of_the_fault_in_other_words_are_pointed_out_and_linked(d: Dialo
     reply = d.say("he.qiming", "应急 解决 INC-1 已更换证书")
     assert "2 张关联工单已同步解决" in reply and f"没有随 INC-1 解决：#{third}" in reply, reply
     assert d.ticket(other)["status"] == "resolved" and d.ticket(third)["status"] != "resolved"
+    # Rated low, a ticket the incident resolved names who resolved it (it has no engineer of its own).
+    d.pushed("chen.gang")  # hq-app's lead
+    d.say("liu.yang", "解决了")
+    d.say("liu.yang", "1")
+    assert "已转告组长" in d.say("liu.yang", "等了太久 没人理")
+    low = d.pushed_text("chen.gang")
+    assert f"#{other} 评分 1 ⭐（何启明 处理，刘洋 评）" in low, low
 
 
 def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, clock: TestClock) -> None:

@@ -221,8 +221,9 @@ def _on_rating_why(turn: Turn, text: str) -> None:
     if number is None or _NOTHING_TO_ADD.match(text) or is_courtesy(text):
         turn.say("rated", ticket=number or "", score="")
         return
-    tickets.comment_rating(session=turn.session, ticket_id=number, reporter=turn.person, text=text, now=turn.now)
-    turn.say("rating_comment_thanks", ticket=number)
+    ticket = tickets.comment_rating(session=turn.session, ticket_id=number, reporter=turn.person, text=text,
+                                    now=turn.now)
+    turn.say("rating_comment_thanks" if ticket.assignee is not None else "rating_comment_thanks_lead", ticket=number)
 
 
 def _confirm(turn: Turn, ticket_id: int) -> None:

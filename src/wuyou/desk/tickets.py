@@ -376,7 +376,7 @@ def comment_rating(*, session: Session, ticket_id: int, reporter: Person, text: 
     lead = _lead_of(session, ticket) if ticket.rating <= LOW_RATING else None
     people = [p for p in (ticket.assignee, lead) if p is not None]
     notify(session=session, event=event, ticket=ticket, people=people, template="ticket_rating_comment", now=now,
-           extra={"score": ticket.rating, "comment": text})
+           extra={"score": ticket.rating, "comment": text, "assignee": resolver_name(session, ticket)})
     return ticket
 
 
@@ -487,8 +487,20 @@ def rate(
     lead = _lead_of(session, ticket) if score <= LOW_RATING else None
     if lead is not None:
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_rated_low", now=now,
-               extra={"score": score, "comment": comment})
+               extra={"score": score, "comment": comment, "assignee": resolver_name(session, ticket)})
     return ticket
+
+
+def resolver_name(session: Session, ticket: Ticket) -> str:
+    """Who resolved the ticket, for the lead's eyes: its engineer, else whoever resolved it (an incident's
+    commander, when the incident resolved it), else "—"."""
+    if ticket.assignee is not None:
+        return ticket.assignee.name
+    actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
+                                                              TicketEvent.kind == "resolved")
+                            .order_by(TicketEvent.id.desc())).first()
+    person = session.get(Person, actor) if actor else None
+    return person.name if person is not None else "—"
 
 
 def team_queue(*, session: Session, person: Person, limit: int = 20) -> list[Ticket]:
