@@ -303,7 +303,7 @@ class Engine:
         replying, d.replying_to = d.replying_to, None
         if parsed is None:
             typed = clean(turn.text)
-            if pending and typed == "1":
+            if pending and (typed == "1" or typed.lower().rstrip("!！。.") in YES):
                 parsed = parse(pending)
             elif choices and typed.isdigit() and 1 <= int(typed) <= len(choices):
                 parsed = parse(choices[int(typed) - 1])
@@ -356,6 +356,8 @@ HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
 # "绑定 zhang.san", "/bind zhang.san", or a branch code and a name: "JN-001 张三".
 _BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}-\d{1,6}\s+\S{1,20}))$", re.I)
 
+# A yes to "回复 1 确认" (撤单 N, a command suggested for a mistyped one).
+YES = frozenset(("是", "是的", "确定", "确认", "对", "对的", "好", "好的", "嗯", "yes", "y", "ok", "sure"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # What a chat app puts in a message's text for what it cannot pass on as text — a sticker, a transfer, a
 # "[表情]": never a report (five stickers from four branches were a surge of one "fault").
