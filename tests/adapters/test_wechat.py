@@ -253,15 +253,17 @@ def test_a_stranger_binds_their_account_and_a_lead_approves(dialog: Dialog, wx: 
     stranger = "oNEWliuyang"  # liu.yang (JN-002) on a WeChat account the directory does not know
     assert "绑定 工号" in wx.say(stranger, "打印机坏了")
     assert "没找到" in wx.say(stranger, "绑定 nobody")
-    reply = wx.say(stranger, "JN-002 刘洋")
+    reply = wx.say(stranger, "刘洋 jn002")  # the name first, the code as typed
     assert "已提交绑定申请" in reply and "赵敏" in reply
     assert "已经提交" in wx.say(stranger, "绑定 liu.yang")  # no second request to the leads
     request = d.pushed("zhao.min")
-    assert len(request) == 1 and "刘洋" in request[0]["text"]
+    assert len(request) == 1 and "刘洋" in request[0]["text"] and "在 微信公众号 上自称" in request[0]["text"]
     (button,) = request[0]["buttons"]
     assert "工程师用的命令" in d.say("liu.yang", button["action"])  # a reporter cannot approve
     assert "没有权限" in d.say("sun.li", button["action"])  # an engineer is not a lead
     assert "已绑定 刘洋" in d.press("zhao.min", button["action"])
+    assert "赵敏 已经确认过 刘洋" in d.press("zhao.min", button["action"])  # pressed again (or by another lead)
+    assert "已经过期或不存在" in d.say("zhao.min", "/approve nosuchtoken")
     d.desk.deliverer.run_once()
     assert any("已确认您的账号" in t for t in fake.texts_to(stranger))
     assert "打印机" in wx.say(stranger, "打印机卡纸了")  # now a known person: the normal flow

@@ -354,7 +354,8 @@ HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
 }
 
 # "绑定 zhang.san", "/bind zhang.san", or a branch code and a name: "JN-001 张三".
-_BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}-\d{1,6}\s+\S{1,20}))$", re.I)
+_BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}[-_]?\d{1,6}\s+\S{1,20}"
+                   r"|[^\sA-Za-z0-9]{1,20}\s+[A-Za-z]{1,6}[-_]?\d{1,6}))$", re.I)  # JN-002 刘洋, 刘洋 jn002
 
 # A yes to "回复 1 确认" (撤单 N, a command suggested for a mistyped one).
 YES = frozenset(("是", "是的", "确定", "确认", "对", "对的", "好", "好的", "嗯", "yes", "y", "ok", "sure"))

@@ -10,6 +10,7 @@ from wuyou.bot import incidents, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import binding, sla, tickets
+from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Ticket, TicketEvent
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
@@ -200,6 +201,14 @@ def cmd_approve(turn: Turn, command: Command) -> None:
     if not token:
         turn.say("approve_needs_token")
         return
-    person = binding.approve(session=turn.session, store=turn.engine.store, token=token, approver=turn.person,
-                             now=turn.now)
+    try:
+        person = binding.approve(session=turn.session, store=turn.engine.store, token=token, approver=turn.person,
+                                 now=turn.now)
+    except NotFound:
+        done = binding.approved(store=turn.engine.store, token=token)
+        if done is not None:  # another lead was quicker
+            turn.say("approve_done_already", approver=done[0], name=done[1])
+        else:
+            turn.say("approve_expired")
+        return
     turn.say("approve_ok", name=person.name)

@@ -30,15 +30,25 @@ class BindRequest:
 
 
 def find_person(*, session: Session, claim: str) -> Person | None:
-    """`zhang.san` (a staff id), or `JN-001 张三` (branch code + name, when unique)."""
+    """`zhang.san` (a staff id), or a branch code and a name in either order, the code as people type it
+    (`JN-001 张三`, `张三 JN-001`, `jn001 张三`), when exactly one active person matches."""
     words = claim.split()
     if len(words) == 1:
         return session.get(Person, words[0])
-    if len(words) == 2:
-        matches = session.scalars(select(Person).where(Person.branch_code == words[0], Person.name == words[1],
-                                                       Person.active)).all()
-        return matches[0] if len(matches) == 1 else None
+    if len(words) != 2:
+        return None
+    codes = {_code_key(c): c for c in session.scalars(select(Branch.code))}
+    for code, name in (words, words[::-1]):
+        branch = codes.get(_code_key(code))
+        if branch is not None:
+            matches = session.scalars(select(Person).where(Person.branch_code == branch, Person.name == name,
+                                                           Person.active)).all()
+            return matches[0] if len(matches) == 1 else None
     return None
+
+
+def _code_key(code: str) -> str:
+    return code.replace("-", "").replace("_", "").upper()
 
 
 def branch_named(*, session: Session, text: str) -> Branch | None:
@@ -75,11 +85,20 @@ def request(*, session: Session, store: StateStore, platform: str, external_id: 
     people = approvers(session=session, person=person)
     for approver in people:
         outbox.enqueue(session=session, person_id=approver.id, template="bind_request",
-                       params={"name": person.name, "person": person.id, "platform": platform,
+                       params={"name": person.name, "person": person.id, "platform_key": f"platform_{platform}",
                                "branch": person.branch.name if person.branch else "", "token": token},
                        key=f"bind:{token}:{approver.id}", now=now,
                        buttons=[{"label_key": "btn_approve", "action": f"/approve {token}"}])
     return bind, people
+
+
+def approved(*, store: StateStore, token: str) -> tuple[str, str] | None:
+    """(who approved it, whose account it is) of a request approved lately, for the next approver who presses."""
+    raw = store.get(f"bind-done:{token}")
+    if raw is None:
+        return None
+    done = json.loads(raw)
+    return str(done["approver"]), str(done["name"])
 
 
 def approve(*, session: Session, store: StateStore, token: str, approver: Person, now: datetime) -> Person:
@@ -101,6 +120,7 @@ def approve(*, session: Session, store: StateStore, token: str, approver: Person
         existing.person_id = person.id
     session.flush()
     store.delete(f"bind:{token}")
+    store.set(f"bind-done:{token}", json.dumps({"approver": approver.name, "name": person.name}), ttl=REQUEST_TTL)
     outbox.enqueue(session=session, person_id=person.id, template="bind_done", params={"name": person.name,
                    "approver": approver.name}, key=f"bound:{token}", now=now)
     return person
