@@ -60,7 +60,8 @@ def norm(text: str) -> str:
 def refuse_input(turn: Turn, problem: str) -> None:
     """A message that cannot be read as a request gets a kind answer and changes nothing."""
     open_ticket = next(iter(tickets.reported_by(session=turn.session, reporter=turn.person)), None)
-    hint = turn.t("hint_open_ticket", ticket=open_ticket.id) if open_ticket else ""
+    hint = "" if open_ticket is None else turn.t(
+        "hint_resolved_ticket" if open_ticket.status == "resolved" else "hint_open_ticket", ticket=open_ticket.id)
     key = {"empty": "input_empty", "too_long": "input_too_long", "binary": "input_binary",
            "sticker": "input_sticker"}.get(
         problem, "input_symbols"

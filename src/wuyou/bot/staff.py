@@ -11,7 +11,7 @@ from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import binding, sla, tickets
 from wuyou.desk.errors import NotFound
-from wuyou.desk.models import Ticket, TicketEvent
+from wuyou.desk.models import Person, Ticket, TicketEvent
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
 
@@ -78,7 +78,7 @@ def cmd_claim(turn: Turn, command: Command) -> None:
         turn.say("need_ticket_number", command="接单")
         return
     ticket = tickets.claim(session=turn.session, ticket_id=command.ticket, engineer=turn.person, now=turn.now)
-    minutes = int((turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds() // 60)
+    minutes = -int(-(turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds() // 60)
     clock = next(iter(sla.active(session=turn.session, ticket_id=ticket.id, kind="resolution")), None)
     due = clock.due_at if clock is not None else None
     warn = clock.warn_at if clock is not None and clock.warned_at is None else None
@@ -99,7 +99,9 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
                                        summary=command.rest, now=turn.now)
     clock = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="resolution")
     took = "" if clock is None or clock.met is None else "\n" + turn.t(
-        "resolve_took", hours=clock.consumed_seconds // 3600, minutes=clock.consumed_seconds % 3600 // 60,
+        "resolve_took", took=turn.t("duration_hm", hours=clock.consumed_seconds // 3600,
+                                    minutes=clock.consumed_seconds % 3600 // 60) if clock.consumed_seconds >= 3600
+        else turn.t("duration_m", minutes=max(1, -(-clock.consumed_seconds // 60))),
         verdict=turn.t("sla_in_time" if clock.met else "sla_late"))
     if linked:
         turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked),
@@ -118,7 +120,13 @@ def _event_body(turn: Turn, event: TicketEvent) -> str:
         return f" {what}" + (turn.t("sla_used", minutes=used) if used is not None else "")
     answered = event.data.get("chase_answered_minutes") if event.data else None
     until = event.data.get("until") if event.kind == "held" and event.data else None
-    return ((f" {event.body}" if event.body else "")
+    actor = turn.session.get(Person, event.actor_id) if event.actor_id else None
+    who = f" {actor.name}" if actor is not None else ""  # 接单 李伟, 评分 张三 …
+    if event.kind == "chased" and event.data and event.data.get("count"):
+        return who + turn.t("chase_nth", count=event.data["count"])
+    if event.kind == "rated" and event.data and event.data.get("score"):
+        return f"{who} {event.data['score']} ⭐" + (f" {event.body}" if event.body else "")
+    return (who + (("：" if who else " ") + event.body if event.body else "")
             + (turn.t("held_until", until=turn.local(datetime.fromisoformat(until))) if until else "")
             + (turn.t("chase_answered", minutes=answered) if answered is not None else ""))
 
