@@ -129,7 +129,8 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     assert "配件已经领到了，下午两点左右上门换！（约１小时）" in d.pushed_text("zhang.san")  # as typed, full-width kept
     comments = [e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"]
     assert [e["data"].get("chase_answered_minutes") for e in comments] == [0]  # the chase is marked answered
-    assert "回应催单" in d.say("li.wei", f"查看 {n}")
+    shown = d.say("li.wei", f"查看 {n}")
+    assert "回应催单" in shown and "催单 张三（第 1 次）" in shown and "接单 李伟" in shown, shown
     d.say("li.wei", f"答复 {n} 两点到")
     assert "chase_answered_minutes" not in ([e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"][-1]["data"]
                                             or {})  # answered once
@@ -487,3 +488,22 @@ def test_while_a_question_waits_a_status_question_or_another_fault_is_not_taken_
     d.say("zhang.san", "/cancel")
     assert "已附到" in d.say("zhang.san", "宽带")  # the answer goes to the ticket
     assert "宽带" in d.pushed_text("li.wei") and d.ticket(n)["status"] == "in_progress"
+
+
+def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock: TestClock) -> None:
+    """30 min 40 s is "31 分钟", not "30" (at a 30-minute target it read as met when it was not); under an hour is
+    minutes, not "0 小时 35 分"; 查看 says who claimed and rated, and the score; an emoji on a ticket waiting for
+    its reporter's word says so (it said "正在处理中")."""
+    d = dialog
+    clock.set(datetime(2025, 3, 10, 10, 0, tzinfo=SH))  # Monday
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")  # P3: 1 h to respond, 8 h to resolve
+    clock.set(datetime(2025, 3, 10, 10, 30, 40, tzinfo=SH))
+    assert "响应用时 31 分钟" in d.say("li.wei", f"接单 {n}")
+    clock.set(datetime(2025, 3, 10, 10, 35, tzinfo=SH))
+    resolved = d.say("li.wei", f"解决 {n} 清了卡纸")
+    assert "解决用时 35 分钟（按工作时间）" in resolved, resolved
+    assert "等您确认" in d.say("zhang.san", "😭😭😭")
+    d.say("zhang.san", "解决了")
+    d.say("zhang.san", "2 太慢了")
+    shown = d.say("li.wei", f"查看 {n}")
+    assert "接单 李伟" in shown and "评分 张三 2 ⭐ 太慢了" in shown and "达标 响应（用时 31 分钟）" in shown, shown
