@@ -15,6 +15,7 @@ def test_open_by_default_with_the_web_chat(dialog: Dialog) -> None:
     assert d.client.get("/channels/http/messages", params={"user": "li.wei"}).status_code == 200
     page = d.client.get("/")
     assert page.status_code == 200 and "/channels/http/messages" in page.text
+    assert d.client.get("/api/v1/people").json()["people"]  # the page's people to talk as
 
 
 def test_with_a_token_only_the_gateway_holding_it_gets_in(dialog: Dialog) -> None:
@@ -32,6 +33,7 @@ def test_with_a_token_only_the_gateway_holding_it_gets_in(dialog: Dialog) -> Non
     # The web chat page cannot hold the secret: the console is the way in.
     page = d.client.get("/", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/console"
+    assert d.client.get("/api/v1/people").status_code == 404  # nor its list of who works here
 
 
 def test_closed_it_is_not_there(dialog: Dialog) -> None:

@@ -27,8 +27,11 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 @router.get("/people")
 def list_people(request: Request) -> dict[str, list[dict[str, Any]]]:
-    """People reachable through the HTTP channel (for the web chat page)."""
+    """People reachable through the HTTP channel (for the web chat page): served only while that channel is open
+    (the demo's, a test's), as the page is — otherwise the staff directory is nobody's business."""
     desk: Desk = request.app.state.desk
+    if not desk.settings.http_channel_open:
+        raise HTTPException(status_code=404, detail="Not Found")
     with desk.sessions() as session:
         rows = session.execute(
             select(Person, Identity.external_id)
