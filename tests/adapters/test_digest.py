@@ -46,6 +46,15 @@ def file(d: Dialog, clock: TestClock, day: int, hhmm: str, reporter: str, leaf: 
     return d.report(reporter, leaf, text)
 
 
+def test_a_desk_with_no_tickets_yet_sends_no_digest_of_zeros(d: Dialog, clock: TestClock) -> None:
+    clock.set(at(16, "08:05"))  # a Monday, on a desk just set up
+    assert d.desk.digests_round() == 0
+    file(d, clock, 16, "09:00", REPORTERS[0], "1", "打印机卡纸了")  # this week's: next Monday's digest has it
+    assert d.desk.digests_round() == 0
+    clock.set(at(23, "08:05"))
+    assert d.desk.digests_round() == 3
+
+
 def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
     for i, text in enumerate(("打印机卡纸了", "VPN连不上")):  # the week before: 2 tickets
         file(d, clock, 3, f"1{i}:00", REPORTERS[i], "1", text)

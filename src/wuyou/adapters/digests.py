@@ -259,6 +259,11 @@ def deliver_due(*, sessions: sessionmaker[Session], index: LiveIndex, tz: ZoneIn
     if now < starts_at(week + timedelta(days=7), tz):
         return 0
     with sessions() as session:
+        # A desk with no ticket from before the week's end (a fresh demo, a desk just set up) has nothing to sum up:
+        # every lead got a digest of zeros ("最多的是“—”") the moment it started.
+        if session.scalar(select(Ticket.id).where(Ticket.created_at < starts_at(week + timedelta(days=7), tz,
+                                                                                  hour=0)).limit(1)) is None:
+            return 0
         leads = list(session.scalars(select(Person).where(Person.active, Person.role.in_(("lead", "admin")))))
         done = set(session.scalars(select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.in_([f"digest:{p.id}:{week}" for p in leads]))))
