@@ -34,8 +34,12 @@ def test_lists_follow_scope_filters_and_pages(dialog: Dialog) -> None:
     assert page["total"] == 4 and [t["id"] for t in page["items"]] == [jn[2], jn[1]]
     assert get("admin", "?created_after=2000-01-01T00:00:00")["total"] == 4
     assert get("admin", "?created_before=2000-01-01T00:00:00%2B08:00")["total"] == 0
-    bad = d.client.get("/api/v1/tickets?limit=0", headers={"Authorization": f"Bearer {tokens['admin']}"})
-    assert bad.status_code == 422
+    mine = get("li.wei", "?assignee=me")["items"][0]
+    assert (mine["branch_name"], mine["team_name"], mine["assignee_name"], mine["reporter_name"]) == (
+        "济南泉城路支行", "济南终端组", "李伟", "张三")  # names beside the codes, as the console shows them
+    for query in ("?limit=0", "?status=bogus", "?status=new,nope", "?priority=P9"):  # (a typo listed nothing)
+        bad = d.client.get(f"/api/v1/tickets{query}", headers={"Authorization": f"Bearer {tokens['admin']}"})
+        assert bad.status_code == 422, query
     assert d.client.get("/api/v1/tickets").status_code == 401
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
@@ -91,8 +91,14 @@ class TicketFilters:
                 visible = visible | (Ticket.branch_code == person.branch_code)
         where = [visible]
         if self.status:
-            where.append(Ticket.status.in_([s.strip() for s in self.status.split(",") if s.strip()]))
+            wanted = [s.strip() for s in self.status.split(",") if s.strip()]
+            if unknown := [s for s in wanted if s not in tickets.STATUSES]:  # (it listed nothing, as if none were)
+                raise HTTPException(status_code=422, detail=f"no status {', '.join(unknown)} "
+                                                            f"(one of {', '.join(tickets.STATUSES)})")
+            where.append(Ticket.status.in_(wanted))
         if self.priority:
+            if self.priority.upper() not in ("P1", "P2", "P3", "P4"):
+                raise HTTPException(status_code=422, detail=f"no priority {self.priority} (P1–P4)")
             where.append(Ticket.priority == self.priority.upper())
         if self.team:
             where.append(Ticket.team_code == self.team)
@@ -132,10 +138,14 @@ def list_tickets(
     with desk.sessions() as session:
         where = filters.where(session, person, desk.bot.tz)
         total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
-        rows = session.scalars(select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit).offset(offset))
+        rows = session.scalars(select(Ticket).where(*where).order_by(Ticket.id.desc()).limit(limit).offset(offset)
+                               .options(selectinload(Ticket.branch), selectinload(Ticket.team),
+                                        selectinload(Ticket.assignee), selectinload(Ticket.reporter)))
         items = [{"id": t.id, "status": t.status, "priority": t.priority, "title": t.title,
                   "category": t.category.path if t.category else None, "branch": t.branch_code,
-                  "reporter": t.reporter_id, "team": t.team_code, "assignee": t.assignee_id,
+                  "branch_name": t.branch.name if t.branch else None, "reporter": t.reporter_id,
+                  "reporter_name": t.reporter.name, "team": t.team_code, "team_name": t.team.name if t.team else None,
+                  "assignee": t.assignee_id, "assignee_name": t.assignee.name if t.assignee else None,
                   "created_at": t.created_at.isoformat()} for t in rows]
     return {"items": items, "total": int(total), "limit": limit, "offset": offset}
 

@@ -183,7 +183,7 @@ function pageTickets() {
       const data = await api("GET", "/api/v1/tickets?" + query);
       $("#ticket-list tbody").innerHTML = data.items.map((t) => `<tr><td><a href="/console/tickets/${t.id}">#${t.id}</a></td>`
         + `<td>${esc(t.title)}</td><td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span></td><td>${esc(statusLabel(t.status))}</td>`
-        + `<td>${esc(t.branch || "")}</td><td>${esc(t.team || "")}</td><td>${esc(t.assignee || "—")}</td><td>${when(t.created_at)}</td></tr>`).join("");
+        + `<td>${esc(t.branch_name || t.branch || "")}</td><td>${esc(t.team_name || t.team || "")}</td><td>${esc(t.assignee_name || t.assignee || "—")}</td><td>${when(t.created_at)}</td></tr>`).join("");
       $("#page-info").textContent = data.total ? `${offset + 1}–${offset + data.items.length} / ${data.total}` : T("nothing_found");
       $("#prev").disabled = offset === 0; $("#next").disabled = offset + limit >= data.total;
     } catch (err) { showError(err); }
