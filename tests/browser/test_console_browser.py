@@ -288,6 +288,16 @@ def test_an_admin_adds_a_routing_rule_in_the_form_and_new_tickets_follow_it(page
     assert ticket["team"] == "hq-office" and ticket["priority"] == "P2"
 
 
+def test_an_admin_reads_the_audit_trail(page: sync_api.Page) -> None:
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=audit]")
+    rows = page.locator("#audit-list tbody tr")
+    sync_api.expect(rows.first).to_contain_text("admin")  # the sign-in just made is on it
+    page.fill("#audit-form input[name=actor]", "nobody-at-all")
+    page.click("#audit-form button")
+    sync_api.expect(rows.first).to_contain_text("没有找到")
+
+
 def test_an_admin_retires_a_person_in_the_people_form(page: sync_api.Page) -> None:
     sign_in(page, "admin", "/console/admin")
     people = page.locator("section[data-form=people]")

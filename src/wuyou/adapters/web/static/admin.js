@@ -248,12 +248,14 @@ function pageAdmin() {
     $("#forms").innerHTML = ""; $("#forms").hidden = false;
     $("#calendars").hidden = name !== "calendars";
     $("#webhooks").hidden = name !== "webhooks";
+    $("#audit").hidden = name !== "audit";
     if (isDoc) {
       $("#doc-hint").textContent = T("hint_" + name.replace("-", "_"));
       try { await adminForms(name); } catch (err) { showError(err); }
     }
     if (name === "calendars") loadCalendars();
     if (name === "webhooks") loadHooks();
+    if (name === "audit") loadAudit(true);
   };
   $("#doc-toggle").addEventListener("click", () => {
     const editor = $("#doc-editor");
@@ -270,8 +272,28 @@ function pageAdmin() {
       $("#doc-status").textContent = T("saved"); toast(T("saved")); loadDoc();
     } catch (err) { showError(err); }
   });
+  $("#audit-form").addEventListener("submit", (e) => { e.preventDefault(); loadAudit(true); });
+  $("#audit-more").addEventListener("click", () => loadAudit(false));
   window.addEventListener("hashchange", () => showAdmin(location.hash.slice(1) || "org"));
   showAdmin(location.hash.slice(1) || "org");
+}
+
+// The audit trail (who changed what, every sign-in attempt), newest first, 100 at a time.
+let auditBefore = null;
+async function loadAudit(fresh) {
+  if (fresh) { auditBefore = null; $("#audit-list tbody").innerHTML = ""; }
+  const q = new URLSearchParams({ limit: "100" });
+  const actor = $("#audit-form").elements.actor.value.trim();
+  if (actor) q.set("actor", actor);
+  if (auditBefore) q.set("before", auditBefore);
+  try {
+    const rows = await api("GET", "/api/v1/audit?" + q);
+    $("#audit-list tbody").innerHTML += rows.map((e) => `<tr><td>${when(e.at)}</td><td>${esc(e.actor || "—")}</td>`
+      + `<td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(String(e.status ?? ""))}</td><td class="meta">${esc(e.client || "")}</td></tr>`).join("");
+    if (rows.length) auditBefore = rows[rows.length - 1].id;
+    $("#audit-more").hidden = rows.length < 100;
+    if (fresh && !rows.length) $("#audit-list tbody").innerHTML = `<tr><td colspan="6" class="meta">${esc(T("nothing_found"))}</td></tr>`;
+  } catch (err) { showError(err); }
 }
 
 async function loadCalendars() {

@@ -35,6 +35,7 @@ function toast(text, bad = false) {
   const el = $("#toast");
   if (!el) return;
   el.textContent = text; el.className = bad ? "show bad" : "show";
+  if (!bad) $$(".error").forEach((e) => { e.textContent = ""; });  // a success: the last error no longer stands
   clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.className = ""; }, 4000);
 }
 
@@ -325,7 +326,8 @@ function pageKb() {
       const data = await api("GET", "/api/v1/kb/articles?" + q);
       $("#kb-list tbody").innerHTML = data.items.map((a) => `<tr><td><a href="/console/kb/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td>`
         + `<td>${esc(a.title)}</td><td>${esc(a.category)}</td><td>${esc(T(a.status))}</td>`
-        + `<td class="meta">${a.usage ? `${a.usage.offered} / ${a.usage.solved} / ${a.usage.rejected}` : ""}</td></tr>`).join("");
+        + `<td class="meta">${a.usage ? `${a.usage.offered} / ${a.usage.solved} / ${a.usage.rejected}` : ""}</td></tr>`).join("")
+        || `<tr><td colspan="5" class="meta">${esc(T("nothing_found"))}</td></tr>`;  // not a bare header
     } catch (err) { showError(err); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
