@@ -329,8 +329,18 @@ async function loadHooks() {
       const hooks = await api("GET", "/api/v1/webhooks");
       $("#hooks tbody").innerHTML = (Array.isArray(hooks) ? hooks : hooks.items || []).map((h) => `<tr><td>${h.id}</td><td>${esc(h.name)}</td><td>${esc(h.url)}</td>`
         + `<td>${esc((h.events || []).join(", ") || "*")}</td><td>${esc(h.active ? T("active") : T("inactive"))}</td>`
+        + `<td class="meta" data-last="${h.id}">…</td>`
         + `<td>${h.active ? `<button class="secondary" data-ping="${h.id}">ping</button> <button class="secondary danger" data-off="${h.id}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("");
-      $$("#hooks [data-ping]").forEach((b) => b.addEventListener("click", async () => { try { await api("POST", `/api/v1/webhooks/${b.dataset.ping}/ping`); toast(T("done")); } catch (err) { showError(err); } }));
+      // The latest delivery of each: a ping is only queued, its outcome shows here (it used to say "done").
+      $$("#hooks [data-last]").forEach(async (cell) => {
+        try {
+          const [last] = (await api("GET", `/api/v1/webhooks/${cell.dataset.last}/deliveries?limit=1`)).items;
+          cell.textContent = !last ? "—" : `${last.event} · ${T("hook_" + last.status)}`
+            + (last.delivered_at ? ` ${when(last.delivered_at)}` : "") + (last.last_error ? ` · ${last.last_error}` : "");
+          cell.classList.toggle("warn", Boolean(last && last.status !== "delivered"));
+        } catch (err) { cell.textContent = "?"; }
+      });
+      $$("#hooks [data-ping]").forEach((b) => b.addEventListener("click", async () => { try { await api("POST", `/api/v1/webhooks/${b.dataset.ping}/ping`); toast(T("hook_ping_queued")); setTimeout(load, 3000); } catch (err) { showError(err); } }));
       $$("#hooks [data-off]").forEach((b) => b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/webhooks/${b.dataset.off}`); load(); } catch (err) { showError(err); } }));
     } catch (err) { showError(err); }
   };
