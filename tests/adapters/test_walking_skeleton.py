@@ -145,5 +145,8 @@ def test_greetings_and_courtesies_get_a_greeting_not_a_ticket(dialog: Dialog) ->
         answer = d.say("zhang.san", text)
         assert "您好" in answer and "选个分类" not in answer, text
     assert "不客气" in d.say("zhang.san", "辛苦了 👍")
+    for ok in ("好的", "OK", "收到"):  # an acknowledgement is not a thank-you (it got "不客气")
+        answer = d.say("zhang.san", ok)
+        assert "不客气" not in answer and "有问题随时找我" in answer, (ok, answer)
     assert "没有没办完" in d.say("zhang.san", "进度")  # no ticket was opened
     assert "1. 打印机卡纸的处理方法" in d.say("zhang.san", "早上好 打印机卡纸了")  # a report, after a greeting

@@ -36,6 +36,7 @@ _NOT_FIXED = r"0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对
 _NO = re.compile(rf"^({_NOT_FIXED}|2|没有|人工|no|not solved)[!！。.~～]*$", re.I)
 _NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)  # "0 屏幕都不亮了 …"
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
+_OK = re.compile(r"^(好的?|好滴|嗯嗯?|行|可以|ok|okay|k)[!！。.~～👌👍]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
 _GREETS = re.compile(r"你好|您好|大家好|早上好|早安|上午好|中午好|下午好|晚上好|各位|\b(hi|hello|good morning)\b", re.I)
 _RATING = re.compile(r"^([1-5])\s*(?:分|星|stars?)?\s*(.*)$", re.S)
@@ -132,8 +133,10 @@ def free_text(turn: Turn) -> None:
     if _answering(turn, text):
         return
     courtesy = is_courtesy(text)  # nothing but thanks, greetings, acknowledgements
-    if _THANKS.match(text) or notices.is_ack_word(text):  # "OK, got it" with nothing to acknowledge
+    if _THANKS.match(text):
         turn.say("thanks")
+    elif notices.is_ack_word(text) or _OK.match(text):  # "好的" / "OK, got it", nothing to acknowledge: no thank-you
+        turn.say("ack_ok")
     elif _GREETING.match(text) or (courtesy and _GREETS.search(text)):  # 早上好 各位老师辛苦了
         turn.say("greeting", name=turn.person.name)
     elif courtesy:  # 辛苦了 / 已经好了 👍 …, nothing else in it
