@@ -250,11 +250,19 @@ async function pageTicket() {
       + (e.body && !e.kind.startsWith("sla_") ? `<div>${esc(e.body)}</div>` : "") + "</li>").join("");
     offerActions(t);
   };
-  const load = async () => { try { render(await api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
+  // Answers are shown in the order their requests were made: a page load's answer that comes back after an action's
+  // (made later) would show the ticket as it was before the action.
+  let asked = 0, shown = 0;
+  const fresh = async (request) => {
+    const seq = ++asked;
+    const t = await request;
+    if (seq > shown) { shown = seq; render(t); }
+  };
+  const load = async () => { try { await fresh(api("GET", `/api/v1/tickets/${id}`)); } catch (err) { showError(err); } };
   const act = async (name, body) => {
     $("#error").textContent = "";
     try {
-      render(await api("POST", `/api/v1/tickets/${id}/${name}`, body));
+      await fresh(api("POST", `/api/v1/tickets/${id}/${name}`, body));
       toast(T("done"));
       return true;
     } catch (err) { showError(err); return false; }
@@ -281,8 +289,8 @@ async function pageTicket() {
       });
     } catch (err) { showError(err); }
   }
+  liveTickets((e) => { if (e.ticket === id) load(); });  // (before the first load: no change falls between)
   await load();
-  liveTickets((e) => { if (e.ticket === id) load(); });
 }
 
 // --- incidents -------------------------------------------------------------------------------------------
