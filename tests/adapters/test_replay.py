@@ -96,6 +96,9 @@ def test_output_follows_the_contract(sample_day: tuple[list[dict[str, Any]], lis
             assert e["reports"] and all(1 <= n <= len(lines) for n in e["reports"]) and e["branches"]
         else:
             assert "line" in e or "ticket" in e
+    # The buttons a reply or push carries, so that a later line of a stream may press one ("action").
+    pressed = [b for e in events if e["kind"] in ("reply", "push") for b in e.get("buttons", [])]
+    assert pressed and all(b["label"] and b["action"] for b in pressed)
 
 
 def test_the_command_line_prints_json_lines_and_refuses_a_bad_stream(tmp_path: Path) -> None:

@@ -48,16 +48,19 @@ class SimulatedClock:
         return self.now
 
 
+Pushed = tuple[str, str, list[dict[str, str]]]  # (address, text, buttons) of what the desk pushed
+
+
 @dataclass
 class _Capture:
     """A channel sender for every platform: records what the desk pushes instead of sending it."""
 
     platform: str
-    sink: list[tuple[str, str]] = field(default_factory=list)
+    sink: list[Pushed] = field(default_factory=list)
 
     def send(self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str,
              now: datetime) -> None:
-        self.sink.append((address, text))
+        self.sink.append((address, text, buttons))
 
 
 @dataclass
@@ -107,7 +110,7 @@ def replay(
 def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, kb: Path | None,
          emit: Callable[[dict[str, Any]], None]) -> None:
     captures = [_Capture(p) for p in ("http", "wecom", "telegram", "wechat")]
-    sink: list[tuple[str, str]] = []
+    sink: list[Pushed] = []
     for c in captures:
         c.sink = sink
     deliverer = Deliverer(session_factory=desk.sessions, catalog=desk.catalog, senders=list[ChannelSender](captures),
@@ -153,7 +156,9 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
                                                                                                    default=0))):
                 seen.reports[report_id] = number
         for reply in replies:
-            emit({"t": stamp, "kind": "reply", "to": user, "line": number, "text": reply.text})
+            emit({"t": stamp, "kind": "reply", "to": user, "line": number, "text": reply.text,
+                  **({"buttons": [{"label": b.label, "action": b.action} for b in reply.buttons]}
+                     if reply.buttons else {})})  # (a later line may press one: `"action"`)
         _effects(desk, deliverer, sink, seen, http_ids, emit, at)
 
 
@@ -171,7 +176,7 @@ def _jobs(desk: Desk) -> None:
     desk.sla_round()
 
 
-def _effects(desk: Desk, deliverer: Deliverer, sink: list[tuple[str, str]], seen: _Seen, http_ids: dict[str, str],
+def _effects(desk: Desk, deliverer: Deliverer, sink: list[Pushed], seen: _Seen, http_ids: dict[str, str],
              emit: Callable[[dict[str, Any]], None], at: datetime) -> None:
     """Emit what the last step did: tickets, proposals, declarations, links, then the pushes it caused."""
     stamp = at.isoformat()
@@ -222,6 +227,7 @@ def _effects(desk: Desk, deliverer: Deliverer, sink: list[tuple[str, str]], seen
             emit({"t": stamp, "kind": "linked", "incident": f"INC-{link.incident_id}", "ticket": link.ticket_id})
     while deliverer.run_once():
         pass
-    for address, text in sink:
-        emit({"t": stamp, "kind": "push", "to": address, "text": text})
+    for address, text, buttons in sink:
+        emit({"t": stamp, "kind": "push", "to": address, "text": text,
+              **({"buttons": [{"label": b["label"], "action": b["action"]} for b in buttons]} if buttons else {})})
     sink.clear()
