@@ -105,14 +105,18 @@ def test_a_card_a_worker_has_taken_is_left_alone(dialog: Dialog, clock: TestCloc
         assert f"#{second}" in cards[0].params["lines"] and f"#{third}" in cards[1].params["lines"]
 
 
-def test_a_ticket_claimed_before_its_card_goes_out_is_taken_off_it(dialog: Dialog, clock: TestClock) -> None:
-    d = dialog
+def _first_then_two_on_its_card(d: Dialog, clock: TestClock) -> tuple[int, int, int]:
+    """A 医保 ticket the team has heard of, then two more of its kind a minute later (held for its card)."""
     clock.set(THURSDAY)
     first = d.report("zhang.san", MEDICAL, "医保结算失败")
     d.pushed("he.qiming")
     clock.advance(minutes=1)
-    second = d.report("liu.yang", MEDICAL, "医保刷不了")
-    third = d.report("ma.jing", MEDICAL, "医保报错")
+    return first, d.report("liu.yang", MEDICAL, "医保刷不了"), d.report("ma.jing", MEDICAL, "医保报错")
+
+
+def test_a_ticket_claimed_before_its_card_goes_out_is_taken_off_it(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    first, second, third = _first_then_two_on_its_card(d, clock)
     assert f"已接单 #{second}" in d.say("he.qiming", f"接单 {second}")
     clock.advance(minutes=15)
     [card] = d.pushed("he.qiming")
@@ -136,12 +140,7 @@ def test_a_ticket_resolved_or_withdrawn_before_its_card_goes_out_is_taken_off_it
     """Resolved with an incident, withdrawn by its reporter: the card that goes out later does not offer it to
     claim (its button answered "already resolved")."""
     d = dialog
-    clock.set(THURSDAY)
-    first = d.report("zhang.san", MEDICAL, "医保结算失败")
-    d.pushed("he.qiming")
-    clock.advance(minutes=1)
-    second = d.report("liu.yang", MEDICAL, "医保刷不了")
-    third = d.report("ma.jing", MEDICAL, "医保报错")
+    first, second, third = _first_then_two_on_its_card(d, clock)
     fourth = d.report("liu.yang", MEDICAL, "医保卡插上没反应")
     assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 #{second}")
     assert "1 张关联工单已同步解决" in d.say("chen.gang", "应急 解决 INC-1 已更换证书")

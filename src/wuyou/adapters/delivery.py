@@ -86,7 +86,9 @@ class Deliverer:
 
     def platform_of(self, *, session: Session, person_id: str) -> str | None:
         """The platform a notification to this person goes through (the first of theirs the desk can send on)."""
-        identities = identities_of(session=session, person_id=person_id)
+        return self._first_platform(identities_of(session=session, person_id=person_id))
+
+    def _first_platform(self, identities: dict[str, str]) -> str | None:
         return next((p for p in self._order if p in identities), None)
 
     def queue_texts(self, *, platform: str, address: str, texts: Sequence[str], key: str,
@@ -144,7 +146,7 @@ class Deliverer:
             outbox.mark_failed(message=message, now=now, error="recipient no longer exists")
             return
         identities = identities_of(session=session, person_id=person.id)
-        platform = self.platform_of(session=session, person_id=person.id)
+        platform = self._first_platform(identities)
         if platform is None:
             outbox.mark_failed(message=message, now=now, error="recipient has no reachable channel")
             return

@@ -78,7 +78,7 @@ def cmd_claim(turn: Turn, command: Command) -> None:
         turn.say("need_ticket_number", command="接单")
         return
     ticket = tickets.claim(session=turn.session, ticket_id=command.ticket, engineer=turn.person, now=turn.now)
-    minutes = -int(-(turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds() // 60)
+    minutes = sla.minutes_begun((turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds())
     clock = next(iter(sla.active(session=turn.session, ticket_id=ticket.id, kind="resolution")), None)
     due = clock.due_at if clock is not None else None
     warn = clock.warn_at if clock is not None and clock.warned_at is None else None
@@ -101,7 +101,7 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
     took = "" if clock is None or clock.met is None else "\n" + turn.t(
         "resolve_took", took=turn.t("duration_hm", hours=clock.consumed_seconds // 3600,
                                     minutes=clock.consumed_seconds % 3600 // 60) if clock.consumed_seconds >= 3600
-        else turn.t("duration_m", minutes=max(1, -(-clock.consumed_seconds // 60))),
+        else turn.t("duration_m", minutes=max(1, sla.minutes_begun(clock.consumed_seconds))),
         verdict=turn.t("sla_in_time" if clock.met else "sla_late"))
     if linked:
         turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked),

@@ -192,6 +192,12 @@ def due_params(*, session: Session, ticket_id: int) -> dict[str, str]:
     return out
 
 
+def minutes_begun(seconds: float) -> int:
+    """Whole minutes, counting one begun as one: how long something took or is left, shown to people (a claim
+    after 30 min 40 s against a 30-minute target is "31 分钟", not a "30" that reads as met)."""
+    return -int(-seconds // 60)
+
+
 def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = None, counts: bool = True) -> None:
     """Stop clocks: met if before their due time and never breached. `counts=False` (a cancelled or merged
     ticket) stops them without a verdict."""
@@ -208,7 +214,7 @@ def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = 
                 ticket.response_met = clock.met
             else:
                 ticket.resolution_met = clock.met
-            used = -(-clock.consumed_seconds // 60)  # minutes begun: 30 min 40 s against 30 is "31", not "30"
+            used = minutes_begun(clock.consumed_seconds)  # 30 min 40 s against 30 is "31", not "30"
             add_event(session=session, ticket=ticket, kind="sla_met" if clock.met else "sla_missed", now=now,
                       public=False, body=f"{used}",
                       data={"clock": clock.kind, "used_minutes": used, "target_minutes": clock.target_seconds // 60})
@@ -312,7 +318,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
     times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60}
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
         clock.warned_at = now
-        left = max(0, -int(-((clock.due_at or now) - now).total_seconds() // 60))  # 5 min 30 s left: "6"
+        left = max(0, minutes_begun(((clock.due_at or now) - now).total_seconds()))  # 5 min 30 s left: "6"
         event = add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
                           body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent})
         notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket), template="sla_warn",

@@ -274,7 +274,7 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         if ticket.assignee is not None and ticket.status in OPEN_STATUSES:
             raise AlreadyClaimed(ticket.assignee.name, ticket.claimed_at)
         raise InvalidTransition(ticket.status, "claim")
-    response_minutes = -int(-(now - asked_at(session=session, ticket=ticket)).total_seconds() // 60)  # begun
+    response_minutes = sla.minutes_begun((now - asked_at(session=session, ticket=ticket)).total_seconds())
     sla.stop(session=session, ticket=ticket, now=now, kind="response")
     event = add_event(
         session=session,
