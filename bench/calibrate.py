@@ -103,7 +103,7 @@ def main() -> None:
     fitted = [fit([r for i, r in enumerate(rows) if i not in held]) for held in folds]
     print(f"\ntop-1 top-3 quiet   {'fitted on ' + args.kb_sample.name:<19} {'5-fold CV':<19} "
           + " ".join(f"{name:<19}" for name in checks))
-    for threshold in (35, 40, 45, 47, 50, 55):
+    for threshold in (35, 40, 45, 50, 52, 54, 55, 56, 57, 58, 60):
         cv = sum(np.array(evaluate([r for i, r in enumerate(rows) if i in held], *wb, threshold))
                  for held, wb in zip(folds, fitted, strict=True)) / 5
         print(f"threshold {threshold:<9} {figures(evaluate(rows, w, b, threshold)):<19} {figures(cv):<19} "

@@ -189,3 +189,42 @@ def test_greetings_are_courtesy() -> None:
     assert is_courtesy("早上好 各位老师辛苦了")
     assert is_courtesy("大家好～")
     assert not is_courtesy("各位老师早上好 打印机卡纸了")
+
+
+def test_near_twin_articles_do_not_cost_the_first_its_confidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two articles that both explain a message (the lockers' two screen faults) are offered side by side: the
+    first's lead over its twin is no sign that the message is vague, so its margin is taken over the first
+    candidate that explains less of the message. A message that fits them only as well as it fits others stays
+    unanswered."""
+    articles = [
+        ("A", "快递柜屏幕黑屏", ["快递柜", "屏幕", "黑屏"], "快递柜屏幕黑屏，触摸没有反应。", "1. 重启主控。"),
+        ("B", "快递柜屏幕触摸失灵", ["快递柜", "屏幕", "触摸"], "快递柜屏幕亮着，触摸没有反应或点错位置。",
+         "1. 校准触摸屏。"),
+        ("C", "快递柜格口打不开", ["快递柜", "格口", "取件码"], "输入取件码后格口门没有弹开。", "1. 远程开箱。"),
+        ("D", "巴枪扫不出单号", ["巴枪", "扫码", "单号"], "巴枪扫面单没有反应。", "1. 擦拭扫描窗口。"),
+        ("E", "电子秤称重不准", ["电子秤", "称重", "校准"], "同一件货称出不同重量。", "1. 归零后用砝码校准。"),
+    ]
+    for id_, title, tags, symptoms, steps in articles:
+        (tmp_path / f"{id_}.md").write_text(_article(id_, title, tags, symptoms, steps), encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    [(first, signals), (second, twin), *_] = matcher.explain("快递柜屏幕触摸没反应")
+    assert {matcher.article_id(first), matcher.article_id(second)} == {"A", "B"}
+    assert twin["coverage"] >= signals["coverage"] - 0.15 and twin["margin"] > -0.2  # a near tie …
+    assert signals["margin"] > 0.4  # … yet the first leads what does not explain the message
+    assert {s.article_id for s in matcher.suggest("快递柜屏幕触摸没反应")} >= {"A", "B"}
+    assert matcher.suggest("柜子坏了") == []
+
+
+def test_a_thing_said_before_what_happened_to_it_is_the_kbs_word(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """People put the thing first when they say what happened to it: 网断了 is the KB's 断网, 屏黑了 its 黑屏 —
+    a two-character word the KB does not know counts as its reverse when the KB knows that."""
+    (tmp_path / "A.md").write_text(_article(
+        "A", "整个网点断网", ["断网", "网络"], "网点所有电脑断网，系统都打不开。", "1. 查看路由器指示灯。"),
+        encoding="utf-8")
+    (tmp_path / "B.md").write_text(_article(
+        "B", "收银机黑屏", ["收银机", "黑屏"], "收银机开机后黑屏。", "1. 检查电源线。"), encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    assert matcher.parse("网断了").words == ("网断",)
+    [(first, signals), *_] = matcher.explain("网断了 客户在排队")
+    assert matcher.article_id(first) == "A" and signals["coverage"] > 0.3  # 网断 is the KB's 断网
+    assert [s.article_id for s in matcher.suggest("收银机屏黑了")][:1] == ["B"]

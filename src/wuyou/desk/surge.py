@@ -38,6 +38,8 @@ class Rules:
     similarity: float = 0.2  # weighted Dice at or above which two reports are about the same fault
     follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it
     probe_features: int = 6  # how many of a report's rarest features find its candidates
+    burst_features: int = 2  # … and how many of its words that are far commoner in the window than before it
+    burst_ratio: float = 3.0  # a word is that when the window holds it this many times as often as its history says
     probe_depth: int = 60  # newest reports per feature looked at
     cohesion: float = 0.34  # share of a group's recent reports a new report must resemble to join it
     rare_floor: float = 100.0  # a feature in 1/100 of the background reports or fewer weighs fully; commoner ones less
@@ -203,9 +205,10 @@ class Detector:
         rules = self.rules
         # (in C as far as it goes: under a storm a report has some fifty candidates, nearly all of one group)
         postings = list(filter(None, map(self._postings.get, report.features)))
-        rarest = sorted(postings, key=len)[:rules.probe_features]
+        probes = sorted(postings, key=len)[:rules.probe_features]
+        probes += self._bursting(report)
         depth = rules.probe_depth
-        found = list(dict.fromkeys(chain.from_iterable(islice(reversed(posting), depth) for posting in rarest)))
+        found = list(dict.fromkeys(chain.from_iterable(islice(reversed(posting), depth) for posting in probes)))
         of = list(map(self._group_of.__getitem__, map(_ID, found)))
         ids = list(map(_ID, of))
         by_group = dict(zip(ids, of, strict=True))  # the candidates' groups, in the order found
@@ -225,6 +228,26 @@ class Detector:
                         groups[group_id] = group
                         break
         return groups
+
+    def _bursting(self, report: Report) -> list[deque[Report]]:
+        """The postings of the report's words (whole words and concepts, rare before the window: full weight) that
+        the window holds far more often than their history says — what a burst shares. The rarest features alone
+        miss it: 医保 is in every report of a 医保 outage, so within the window it is the commonest word there is,
+        and six reports of it in different words (医保刷不了了 / 医保结算报错 -1) made two groups of three."""
+        rules = self.rules
+        if rules.burst_features <= 0:
+            return []
+        window = len(self._recent)
+        history = self._seen_total + rules.prior
+        seen, postings = self._seen, self._postings
+        bursting: list[tuple[float, deque[Report]]] = []
+        for f, weight in report.features.items():
+            if weight >= 1.0 and (posting := postings.get(f)) is not None:
+                ratio = len(posting) / (1.0 + window * seen.get(f, 0.0) / history)
+                if ratio >= rules.burst_ratio:
+                    bursting.append((ratio, posting))
+        bursting.sort(key=lambda item: -item[0])
+        return [posting for _, posting in bursting[:rules.burst_features]]
 
     def _join(self, report: Report, groups: list[Group]) -> Group:
         if not groups:
