@@ -90,7 +90,7 @@ def test_an_article_named_when_resolving_answers_the_same_problem_next_time(dial
     phrasing of it and the article credited, so the next branch reporting the same problem is answered by the
     bot. An id that is no published article links nothing."""
     d = dialog
-    wording = "复印机老是吃纸 纸卡在后面出不来"
+    wording = "复印机老吃纸 后盖那里塞住了"
     number = _report_without_suggestions(d, "zhang.san", wording)
     d.say("li.wei", f"接单 {number}")
     reply = d.say("li.wei", f"解决 {number} 按 kb-p001 处理，后盖里取出卡纸；KB-X999 不相干")
@@ -102,7 +102,7 @@ def test_an_article_named_when_resolving_answers_the_same_problem_next_time(dial
         solved = s.scalars(select(Feedback).where(Feedback.kind == "solved")).all()
     assert doc is not None and doc.phrasings == (wording,)  # the first line, not the details asked for after it
     assert [(f.article_id, f.person_id, f.query) for f in solved] == [("KB-P001", "zhang.san", wording)]
-    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "我们这边的复印机也老是吃纸 纸卡在后面出不来")
+    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "我们这边的复印机也老吃纸 后盖那里塞住了")
 
 
 def test_a_resolution_naming_no_article_learns_nothing(dialog: Dialog) -> None:
@@ -119,7 +119,7 @@ def test_a_reopened_resolution_unlearns_the_wording(dialog: Dialog) -> None:
     """The reporter says the named article's fix did not work: the wording is forgotten, the article marked
     "not this one", and the next report in those words is not answered with it."""
     d = dialog
-    wording = "复印机老是吃纸 纸卡在后面出不来"
+    wording = "复印机老吃纸 后盖那里塞住了"
     number = _report_without_suggestions(d, "zhang.san", wording)
     d.say("li.wei", f"接单 {number}")
     d.say("li.wei", f"解决 {number} 按KB-P001处理")
@@ -131,12 +131,12 @@ def test_a_reopened_resolution_unlearns_the_wording(dialog: Dialog) -> None:
         verdicts = [(f.kind, f.article_id) for f in s.scalars(select(Feedback).where(Feedback.kind != "offered"))]
     assert doc is not None and doc.phrasings == ()
     assert verdicts == [("solved", "KB-P001"), ("rejected", "KB-P001")]
-    assert "1. 打印机卡纸的处理方法" not in d.say("liu.yang", "我们这边的复印机也老是吃纸 纸卡在后面出不来")
+    assert "1. 打印机卡纸的处理方法" not in d.say("liu.yang", "我们这边的复印机也老吃纸 后盖那里塞住了")
 
 
 def test_a_reopen_keeps_the_wording_another_branch_solved_with_the_article(dialog: Dialog) -> None:
     d = dialog
-    wording = "复印机老是吃纸 纸卡在后面出不来"
+    wording = "复印机老吃纸 后盖那里塞住了"
     first = _report_without_suggestions(d, "zhang.san", wording)
     second = _report_without_suggestions(d, "liu.yang", wording)
     for number in (first, second):

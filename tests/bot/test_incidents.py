@@ -141,6 +141,22 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     assert page.status_code == 200 and "事后报告" in page.text
 
 
+def test_conversation_07_in_its_own_words_is_offered_at_the_sixth_branch(d: Dialog, clock: TestClock) -> None:
+    """shared/conversations/07 rows 1–4 word for word, with its rule (6 similar reports from 5 branches): the
+    duty lead is asked at 许婷's report (10:19), once."""
+    surge = d.desk.bot.surge.detector
+    surge.rules = replace(surge.rules, min_reports=6, min_branches=5, auto_reports=12, auto_branches=8)
+    said = ["医保卡结算失败 提示交易超时 客户在等着呢", "医保刷不了了", "医保结算报错 -1 请联系管理员",
+            "社保卡结算一直转圈 最后失败", "医保接口又挂了？？结不了算", "醫保結算失敗，提示證書驗證錯誤"]
+    times = ["10:02", "10:05", "10:08", "10:11", "10:15", "10:19"]
+    for n, (user, text, time) in enumerate(zip(REPORTERS[:6], said, times, strict=True), 1):
+        clock.set(at(f"{time}:00"))
+        file_ticket(d, user, text)
+        offers = [m for m in d.pushed("chen.gang") if "疑似重大故障" in m["text"]]
+        assert len(offers) == (n == 6), (n, offers)
+    assert "6 个网点" in offers[0]["text"] and "6 次报障" in offers[0]["text"], offers[0]["text"]
+
+
 def test_a_lead_can_dismiss_an_offer(d: Dialog, clock: TestClock) -> None:
     for minute, (user, text) in enumerate(zip(REPORTERS[:5], FIRST[:5], strict=True)):
         clock.set(at(f"10:{minute:02d}:00"))
