@@ -155,6 +155,8 @@ def test_conversation_07_in_its_own_words_is_offered_at_the_sixth_branch(d: Dial
         offers = [m for m in d.pushed("chen.gang") if "疑似重大故障" in m["text"]]
         assert len(offers) == (n == 6), (n, offers)
     assert "6 个网点" in offers[0]["text"] and "6 次报障" in offers[0]["text"], offers[0]["text"]
+    title = offers[0]["text"].splitlines()[0]
+    assert title == "🚨 疑似重大故障：医保结算失败，提示证书验证错误", title  # the central report, in Simplified
 
 
 def test_a_lead_can_dismiss_an_offer(d: Dialog, clock: TestClock) -> None:

@@ -24,7 +24,7 @@ from wuyou.desk.models import Branch, Category, Person, Ticket
 from wuyou.desk.org import region_chain
 from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, similarity
 from wuyou.kb.signature import signature
-from wuyou.kb.text import tidy
+from wuyou.kb.text import tidy, to_simplified
 
 PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its later reports
 PROFILE_SHARE = 0.25  # share of them a later report must resemble
@@ -298,13 +298,15 @@ def _alert_areas(rows: Sequence[Row[int, str, str | None, list[str]]]) -> list[t
 
 
 def _central(group: Group, rows: list[FaultReport]) -> str:
-    """The title of a group: the text of the report most like the others (not a stray that came first)."""
+    """The title of a group: the text of the report most like the others (not a stray that came first), in
+    Simplified characters — everyone involved reads it, and the duty lead's card, the war room and the
+    post-incident report should not read 醫保結算失敗 because one reporter types Traditional."""
     texts = {r.id: r.text for r in rows}
     reports = [r for r in group.reports if r.id in texts]
     if not reports:
-        return tidy(rows[0].text)
+        return to_simplified(tidy(rows[0].text))
     best = max(reports, key=lambda r: (sum(similarity(r.features, o.features) for o in reports if o is not r), -r.id))
-    return tidy(texts[best.id])
+    return to_simplified(tidy(texts[best.id]))
 
 
 def _category(session: Session, rows: list[FaultReport]) -> Category | None:
