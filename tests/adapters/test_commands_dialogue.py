@@ -113,6 +113,35 @@ def test_merge_makes_the_duplicate_reporter_follow_the_main_ticket(dialog: Dialo
     assert "主单号" in d.say("zhou.hao", f"/merge {dup}")
 
 
+def test_a_leads_chase_says_who_chased_and_the_lead_sees_the_branch_and_who_has_it(dialog: Dialog,
+                                                                                    clock: TestClock) -> None:
+    """conversations/05 rows 5–6: the engineer hears who chased; the lead a line with the branch, who has the ticket
+    and its priority. A lead chasing her own team's ticket is not pinged herself, and the reporter who chases right
+    after is told that the lead just did (not "already chased for you")."""
+    d = dialog
+    n = report(d, "liu.yang", PRINTER, "打印机不出纸")
+    d.say("li.wei", f"接单 {n}")
+    d.pushed("li.wei"), d.pushed("zhao.min")
+    reply = d.say("zhang.san", f"催单 {n}")  # not his
+    assert "没找到您名下的" in reply
+    [to_lead] = [m for m in d.pushed("zhao.min") if "催单" in m["text"]] or [None]
+    assert to_lead is None
+    d.say("liu.yang", f"催单 {n}")
+    [to_lead] = [m["text"] for m in d.pushed("zhao.min") if "催单" in m["text"]]
+    assert to_lead.startswith(f"⏰ 刘洋（济南历下营业厅）催单 #{n}") and "李伟 处理中" in to_lead, to_lead
+    assert "P3" in to_lead and "解决时限" in to_lead, to_lead
+    [chased] = [m["text"] for m in d.pushed("li.wei") if "催单" in m["text"]]
+    assert chased.startswith(f"⏰ 刘洋 催单 #{n}（"), chased
+    clock.advance(minutes=31)
+    reply = d.say("zhao.min", f"催单 {n}")
+    assert "已帮您催了 李伟" in reply and "赵敏" not in reply, reply  # not herself
+    [to_engineer] = [m["text"] for m in d.pushed("li.wei") if "催单" in m["text"]]
+    assert to_engineer.startswith(f"⏰ 赵敏 催单 #{n}"), to_engineer  # who chased, not the reporter
+    assert d.pushed("zhao.min") == []
+    refused = d.say("liu.yang", f"催单 {n}")
+    assert refused.startswith("赵敏 ") and "刚催过这张单" in refused, refused
+
+
 def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     d = dialog
     n = report(d, "zhang.san", PRINTER, "打印机不出纸")

@@ -45,7 +45,8 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     try:
         ticket, pinged = working.chase(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
     except TooSoon as exc:
-        turn.say("chase_too_soon", last=turn.local(exc.last), next=turn.local(exc.next_allowed),  # type: ignore[arg-type]
+        turn.say("chase_too_soon_by" if exc.by else "chase_too_soon", by=exc.by or "",
+                 last=turn.local(exc.last), next=turn.local(exc.next_allowed),  # type: ignore[arg-type]
                  ticket=number)
         return
     except NotFound:

@@ -49,10 +49,11 @@ class NotServing(DeskError):
 class TooSoon(DeskError):
     """The same request was made too recently (a chase within its interval)."""
 
-    def __init__(self, last: object, next_allowed: object) -> None:
+    def __init__(self, last: object, next_allowed: object, by: str | None = None) -> None:
         super().__init__("too soon")
         self.last = last
         self.next_allowed = next_allowed
+        self.by = by  # who made it, when that was someone else
 
 
 class NotAllowed(DeskError):

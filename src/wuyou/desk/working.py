@@ -453,9 +453,14 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
         raise NotFound(f"ticket {ticket_id}")
     require(ticket, "chase")
     if ticket.last_chased_at is not None and now - ticket.last_chased_at < CHASE_INTERVAL:
+        last_by = session.scalar(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
+                                                                    TicketEvent.kind == "chased")
+                                 .order_by(TicketEvent.id.desc()).limit(1))
+        other = session.get(Person, last_by) if last_by is not None and last_by != person.id else None
         add_event(session=session, ticket=ticket, kind="chase_refused", now=now, actor=person, public=False)
         session.commit()
-        raise TooSoon(ticket.last_chased_at, ticket.last_chased_at + CHASE_INTERVAL)
+        raise TooSoon(ticket.last_chased_at, ticket.last_chased_at + CHASE_INTERVAL,
+                      by=other.name if other is not None else None)
     ticket.last_chased_at = now
     ticket.chase_count += 1
     session.flush()
@@ -464,22 +469,27 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
     team = session.get(Team, ticket.team_code) if ticket.team_code else None
     lead = session.get(Person, team.lead_id) if team and team.lead_id else None
     if ticket.assignee is not None:
-        pinged = [ticket.assignee]
+        working_on = [ticket.assignee]
     else:
-        pinged = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
-    if lead is not None and lead not in pinged:
-        pinged = [*pinged, lead]
+        working_on = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
+    working_on = [p for p in working_on if p.id != person.id]  # (a lead chasing her own team's ticket)
+    leads = [lead] if lead is not None and lead not in working_on and lead.id != person.id else []
     minutes = int((now - ticket.created_at).total_seconds() // 60)
     due = sla.due(session=session, ticket_id=ticket.id, kind="resolution")
     left = int(abs((due - now).total_seconds()) // 60) if due is not None else 0
-    notify(session=session, event=event, ticket=ticket, people=pinged, template="ticket_chased", now=now,
-           extra={"count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
-                  "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
-                  "left_minutes": left % 60,
-                  "left_key": ("chase_paused_hold" if ticket.status == "on_hold" else "chase_paused") if due is None
-                  else "chase_left" if due > now else "chase_overdue",
-                  "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
-                  "hold_reason": ticket.hold_reason or ""},
-           buttons=[{"label_key": "btn_reply", "action": f"/reply {ticket.id}"},
-                    {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
-    return ticket, pinged
+    extra = {"by": person.name, "count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
+             "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
+             "left_minutes": left % 60,
+             "left_key": ("chase_paused_hold" if ticket.status == "on_hold" else "chase_paused") if due is None
+             else "chase_left" if due > now else "chase_overdue",
+             "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
+             "hold_reason": ticket.hold_reason or "",
+             "handling_key": "chase_handled_by" if ticket.assignee is not None else "chase_unclaimed"}
+    buttons = [{"label_key": "btn_reply", "action": f"/reply {ticket.id}"},
+               {"label_key": "btn_show", "action": f"/show {ticket.id}"}]
+    notify(session=session, event=event, ticket=ticket, people=working_on, template="ticket_chased", now=now,
+           extra=extra, buttons=buttons)
+    # The lead watches the team: whose ticket, from which branch, who has it (conversations/05 row 6).
+    notify(session=session, event=event, ticket=ticket, people=leads, template="ticket_chased_lead", now=now,
+           extra=extra, buttons=buttons)
+    return ticket, [*working_on, *leads]
