@@ -193,6 +193,30 @@ def test_a_report_declared_part_of_an_incident_mid_dialogue_gets_its_ticket_ther
     assert f"#{number}" in d.say("zhang.san", "进度")
 
 
+def test_tickets_of_an_open_incident_fall_due_quietly(d: Dialog, clock: TestClock) -> None:
+    """conversations/08: a ticket linked to an incident the on-call has answered is worked there. Its response and
+    resolution times falling due are recorded, but its reporter is not told "the lead is arranging an engineer" and
+    the lead gets no breach in the middle of the incident; once the incident is over, a ticket still open (reopened)
+    is watched as before."""
+    clock.set(at("09:00:00"))
+    number = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    assert "已宣布 INC-1" in d.say("he.qiming", f"应急 宣布 医保结算失败 SEV2 #{number}")
+    d.say("zhou.hao", "收到")
+    for person in ("zhang.san", "zhao.min", "chen.gang", "he.qiming", "zhou.hao", "wu.lei"):
+        d.pushed(person)
+    for minute in (20, 40, 59):
+        clock.set(at(f"10:{minute:02d}:00"))
+        d.desk.sla_round()
+    clock.set(at("16:00:00"))
+    d.desk.sla_round()
+    for person in ("zhang.san", "zhao.min", "chen.gang", "he.qiming", "zhou.hao", "wu.lei"):
+        assert not [m["text"] for m in d.pushed(person) if "超时" in m["text"] or "久等" in m["text"]
+                    or "时限" in m["text"]], person
+    events = [e for e in d.ticket(number)["timeline"] if e["kind"].startswith("sla_")]
+    breaches = [e for e in events if e["kind"] == "sla_breach"]
+    assert breaches and all(e["data"]["incident"] == "INC-1" for e in breaches), events
+
+
 def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:00:00"))
     first = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")

@@ -22,6 +22,7 @@ from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.conditions import matches
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar, ticket_hours
+from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.models import Person, Region, SlaClock, SlaPolicy, Team, Ticket
 from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
@@ -313,7 +314,22 @@ def _workers(session: Session, ticket: Ticket) -> list[Person]:
     return team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
 
 
+def _open_incident(session: Session, ticket_id: int) -> str | None:
+    """The reference of the open major incident the ticket is linked to, if any."""
+    found = session.scalar(select(Incident).join(IncidentLink, IncidentLink.incident_id == Incident.id)
+                           .where(IncidentLink.ticket_id == ticket_id, Incident.status.in_(OPEN_STATUSES)).limit(1))
+    return found.ref if found is not None else None
+
+
 def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> None:
+    """Warn, breach, escalate. A ticket linked to an open major incident is worked there: what falls due is recorded
+    (the reports count it) but nobody is told — its reporter was told the incident is being handled, and the
+    incident's people already have it; "responded late, the lead is on it" to the reporter and a breach to the
+    commander would be noise in the middle of it (conversations/08)."""
+    incident = _open_incident(session, ticket.id)
+    if incident is not None:
+        _record_quietly(session, clock, ticket, now, incident)
+        return
     claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] if ticket.assignee is None else []
     times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60}
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
@@ -348,4 +364,19 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
                               data={"clock": clock.kind, "level": 2, "to": [p.id for p in people]})
             notify(session=session, event=event, ticket=ticket, people=people, template="sla_escalated", now=now,
                    extra=times, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    clock.next_check_at = _next_check(clock)
+
+
+def _record_quietly(session: Session, clock: SlaClock, ticket: Ticket, now: datetime, incident: str) -> None:
+    """What `_check` does for a ticket of an open incident: the events, no notices (no escalation either)."""
+    if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
+        clock.warned_at = now
+        add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
+                  body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent,
+                                                      "incident": incident})
+    if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
+        clock.breached_at = now
+        clock.escalation_level = 2  # (escalating it after the incident would be news of nothing)
+        add_event(session=session, ticket=ticket, kind="sla_breach", now=now, public=False, body=incident,
+                  data={"clock": clock.kind, "level": 1, "to": [], "incident": incident})
     clock.next_check_at = _next_check(clock)
