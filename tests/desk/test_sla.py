@@ -117,6 +117,13 @@ def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, 
     d.say("wang.fang", f"接单 {n}")
     response = clocks(d, n)["response"]
     assert response.met is False and response.consumed_seconds == 37 * 60
+    # conversations/06 row 11: 80 % of the resolution target is used at 17:14 — 48 working minutes are left until
+    # 09:02 tomorrow (not the 948 minutes to tomorrow morning), on business hours.
+    d.pushed("wang.fang")
+    clock.set(at("2025-03-11T17:14"))
+    d.desk.sla_round()
+    [warned] = [m["text"] for m in d.pushed("wang.fang") if "时限快到了" in m["text"]]
+    assert "还剩 48 分钟（工作时间），时限 03-12 09:02" in warned, warned
 
 
 def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, clock: TestClock) -> None:
@@ -125,6 +132,10 @@ def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, cl
     n = report(d, "zhang.san", "3", "整个网点断网了")
     assert clocks(d, n)["response"].due_at == at("2026-02-15T03:15")
     assert clocks(d, n)["resolution"].due_at == at("2026-02-15T07:00")
+    clock.set(at("2026-02-15T03:16"))
+    d.desk.sla_round()
+    breach = d.pushed_text("chen.gang")  # lead of the network team (HQ)
+    assert "响应超时" in breach and "（目标 15 分钟，7×24）" in breach, breach  # not "working hours": P1 is 7×24
     clock.set(at("2026-02-15T03:05"))
     d.say("zhou.hao", f"优先级 {n} P3")
     # P3 counts business hours: the 5 minutes already used count, the rest waits for 02-24 08:30.

@@ -331,14 +331,19 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
         _record_quietly(session, clock, ticket, now, incident)
         return
     claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] if ticket.assignee is None else []
-    times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60}
+    times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60,
+             "basis_key": "sla_basis_always" if clock.hours == ALWAYS else "sla_basis_hours"}
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
         clock.warned_at = now
-        left = max(0, minutes_begun(((clock.due_at or now) - now).total_seconds()))  # 5 min 30 s left: "6"
+        # In the clock's own time (business hours): at 17:14 with 48 working minutes left, due 09:02 tomorrow is
+        # "48", not the 948 minutes to tomorrow morning. 5 min 30 s left: "6".
+        due = clock.due_at or now
+        left = max(0, minutes_begun(_cal(clock).elapsed(now, due).total_seconds())) if due > now else 0
         event = add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
                           body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent})
         notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket), template="sla_warn",
                now=now, extra={**times, "percent": clock.warn_percent, "left_minutes": left,
+                               "clock_due": due.isoformat(),
                                "waited_minutes": int((now - ticket.created_at).total_seconds() // 60)},
                buttons=claim)
     if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
