@@ -41,11 +41,14 @@ def test_an_engineer_on_leave_is_passed_by_until_back(dialog: Dialog, clock: Tes
     other = d.report("liu.yang", PRINTER, "打印机不进纸")
     assert d.pushed("li.wei") == []
     assert f"#{other}" in d.pushed_text("wang.fang")
+    d.pushed("wang.fang")
     answer = d.say("zhang.san", "还没好")
-    assert "原来的工程师现在不在济南终端组" in answer, answer
+    assert "原来的工程师 李伟 休假中，已交给济南终端组其他同事接单" in answer, answer  # on leave, not gone
     assert d.ticket(number)["assignee"] is None
     assert "原处理人 李伟 休假中（到 03-13 00:00），已回到组内待接单" in d.pushed_text("zhao.min")
+    assert "原处理人 李伟 休假中（到 03-13 00:00），请重新接单" in d.pushed_text("wang.fang")
     assert d.pushed("li.wei") == []
+    assert "已重开，等待工程师接单" in d.say("zhang.san", "进度")  # nobody has it: not "处理中"
 
     # Back early: everything includes him again.
     assert "欢迎回来" in d.say("li.wei", "销假")

@@ -18,7 +18,7 @@ from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import SuggestionSession, Ticket
-from wuyou.desk.org import leaf_categories, leaf_names
+from wuyou.desk.org import is_away, leaf_categories, leaf_names
 from wuyou.desk.replies import UnknownReply
 from wuyou.desk.surge import similarity
 from wuyou.kb import articles, feedback
@@ -239,8 +239,11 @@ def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
     ticket = solutions.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person, reason=reason,
                               now=turn.now)
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
-    turn.say("reopened" if ticket.assignee else "reopened_to_team", ticket=ticket.id,
-             assignee=ticket.assignee.name if ticket.assignee else "", team=ticket.team.name if ticket.team else "",
+    before = ticket.assignee or tickets.returned_to_queue(session=turn.session, ticket=ticket)
+    key = "reopened" if ticket.assignee else "reopened_to_team_away" if before is not None and \
+        is_away(before, turn.now) else "reopened_to_team"
+    turn.say(key, ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "",
+             before=before.name if before is not None else "", team=ticket.team.name if ticket.team else "",
              due=turn.local(due) if due else "—")
 
 
@@ -381,7 +384,7 @@ def _still_open(turn: Turn, text: str) -> bool:
     turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
                              attachments=turn.dialogue.attachments)
     turn.say("already_reported", ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
-             status=turn.t(f"reporter_status_{ticket.status}"), who=who,
+             status=status.in_words(turn, ticket), who=who,
              buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
     return True
 

@@ -121,4 +121,11 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
     if ticket.reporter_id != turn.person.id:
         title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)
     return turn.t("status_line", index=index, ticket=ticket.id, title=title,
-                  created=turn.local(ticket.created_at), status=turn.t(f"reporter_status_{ticket.status}"), who=who)
+                  created=turn.local(ticket.created_at), status=in_words(turn, ticket), who=who)
+
+
+def in_words(turn: Turn, ticket: Ticket) -> str:
+    """A ticket's state as its reporter is told it (处理中 / 等您回复 …): a reopened ticket nobody holds (its engineer
+    left the team or is on leave) waits for someone to take it, it is not being worked on."""
+    queued = ticket.status == "reopened" and ticket.assignee is None
+    return turn.t("reporter_status_reopened_queue" if queued else f"reporter_status_{ticket.status}")

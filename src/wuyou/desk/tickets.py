@@ -424,6 +424,10 @@ def reopen(
     sla.restart(session=session, ticket=ticket, now=now)
     extra = {"reason": reason or "—", "count": ticket.reopen_count, **last,
              "before": engineer.name if engineer is not None else "—",
+             "away_due": engineer.away_until.isoformat() if away and engineer is not None
+             and engineer.away_until is not None else "",
+             "queue_note_key": "reopened_queue_away" if away else "reopened_queue_gone" if engineer is not None
+             else "reopened_queue_none",
              **sla.due_params(session=session, ticket_id=ticket.id)}
     if ticket.assignee is not None:
         notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_reopened",
@@ -435,11 +439,18 @@ def reopen(
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
-               extra={**extra, "away_due": engineer.away_until.isoformat()
-                      if away and engineer is not None and engineer.away_until is not None else "",
-                      "note_key": "reopened_note_again" if ticket.assignee is not None
+               extra={**extra, "note_key": "reopened_note_again" if ticket.assignee is not None
                       else "reopened_note_away" if away else "reopened_note_gone"})
     return ticket
+
+
+def returned_to_queue(*, session: Session, ticket: Ticket) -> Person | None:
+    """The engineer a reopened ticket was taken from (gone from the team, or on leave), if its last reopening did."""
+    data = session.scalar(select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind == "reopened")
+                          .order_by(TicketEvent.id.desc()).limit(1))
+    before = (data or {}).get("returned_to_queue")
+    return session.get(Person, before) if before else None
 
 
 def _lead_of(session: Session, ticket: Ticket) -> Person | None:
