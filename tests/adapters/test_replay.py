@@ -122,3 +122,24 @@ def test_the_command_line_prints_json_lines_and_refuses_a_bad_stream(tmp_path: P
 def test_a_bad_line_is_named() -> None:
     with pytest.raises(ReplayError, match="line 2"):
         list(read_stream(['{"t": "2026-01-01T00:00:00", "user": "a", "text": "x"}', "not json"]))
+
+
+def test_the_worker_rounds_run_as_time_passes_and_are_stamped_on_the_desks_clock() -> None:
+    """A resolution nobody confirms is closed after three days, and an unclaimed ticket reminded — the worker's
+    housekeeping, between lines — and what a timer did carries the desk's time zone like the lines do."""
+    said = [("2025-03-10T09:00:00+08:00", "zhang.san", "/new"), ("2025-03-10T09:00:10+08:00", "zhang.san", "1"),
+            ("2025-03-10T09:00:20+08:00", "zhang.san", "2"),
+            ("2025-03-10T09:00:30+08:00", "zhang.san", "打印机卡纸 取不出来"),
+            ("2025-03-10T09:50:00+08:00", "li.wei", "接单 1001"),
+            ("2025-03-10T10:00:00+08:00", "li.wei", "解决 1001 换了搓纸轮"),
+            ("2025-03-14T10:00:00+08:00", "ma.jing", "进度")]
+    events: list[dict[str, Any]] = []
+    replay([json.dumps({"t": t, "user": u, "text": x}, ensure_ascii=False) for t, u, x in said],
+           org=shared("org-sample.yaml"), emit=events.append)
+    pushed = [e for e in events if e["kind"] == "push"]
+    reminded = [e for e in pushed if "没人接单" in e["text"]]
+    # (opened at 09:00:30: due 09:30:30, found by the 5-minute round at 09:35)
+    assert [e["t"] for e in reminded if e["to"] == "li.wei"] == ["2025-03-10T09:35:00+08:00"], reminded
+    closed = [e for e in pushed if e["to"] == "zhang.san" and "已自动关闭" in e["text"]]
+    assert len(closed) == 1 and "2025-03-13T10:00:00+08:00" <= closed[0]["t"] < "2025-03-13T10:10:00+08:00", closed
+    assert all(e["t"].endswith("+08:00") for e in events)

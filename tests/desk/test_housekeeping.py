@@ -42,6 +42,22 @@ def test_unclaimed_tickets_are_recalled_every_half_hour(dialog: Dialog, clock: T
     assert "没人接单" not in d.pushed_text("wang.fang")
 
 
+def test_unclaimed_reminders_are_few_and_in_working_hours(dialog: Dialog, clock: TestClock) -> None:
+    """Three reminders (then the SLA's breach has it go to the lead), none at night for a ticket of working hours."""
+    d = dialog
+    clock.set(at("2025-03-11T16:50"))  # Tuesday; JN-001's terminal team works until 17:30
+    report(d, "zhang.san", "1", "打印机卡纸")
+    d.pushed("li.wei")
+    for moment in ("17:20", "17:50", "18:20", "23:00"):
+        clock.set(at(f"2025-03-11T{moment}"))
+        d.desk.housekeeping_round()
+    assert len([m for m in d.pushed("li.wei") if "没人接单" in m["text"]]) == 1  # 17:20 only: after 17:30 none
+    for moment in ("08:30", "09:00", "09:30", "10:00", "10:30", "11:00"):
+        clock.set(at(f"2025-03-12T{moment}"))
+        d.desk.housekeeping_round()
+    assert len([m for m in d.pushed("li.wei") if "没人接单" in m["text"]]) == 2  # three in all
+
+
 def test_idle_claims_are_released_and_worked_ones_are_not(dialog: Dialog, clock: TestClock) -> None:
     d = dialog
     clock.set(at("2025-03-11T09:00"))

@@ -145,6 +145,7 @@ def queue_rules(s: Settings) -> housekeeping.Rules:
     """The queue-care rules the settings ask for."""
     return housekeeping.Rules(
         remind_unclaimed_after=timedelta(minutes=s.remind_unclaimed_minutes),
+        remind_unclaimed_times=s.remind_unclaimed_times,
         release_idle_claims_after=timedelta(minutes=s.auto_release_minutes) if s.auto_release_minutes else None,
         close_unconfirmed_after=timedelta(days=s.auto_close_days),
         remind_waiting_after=timedelta(hours=s.remind_waiting_hours),

@@ -14,7 +14,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -125,6 +125,7 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
                                         .where(Identity.platform == "http")).all())
     seen = _Seen()
     known = set(http_ids.values())
+    started = False
     for number, record in read_stream(lines):
         at = datetime.fromisoformat(record["t"])
         if at.tzinfo is None:
@@ -134,13 +135,27 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
                         clock.now.isoformat())
             at = clock.now  # a line out of order is taken as happening now
         # The worker's timers (on-call escalation, update reminders, SLA) fire as simulated time passes: the
-        # clock stops at each moment something falls due before the line's time.
+        # clock stops at each moment something falls due before the line's time, and every TICK between for the
+        # rounds whose moments are not kept (housekeeping — reminders of unclaimed tickets and unanswered
+        # questions, auto-release, auto-close — and scheduled notices), as the worker's periodic rounds would.
         fired: datetime | None = None
-        while (due := _next_due(desk)) is not None and due <= at and (fired is None or due > fired):
-            fired = clock.now = max(clock.now, due)
-            _jobs(desk)
+        while True:
+            due = _next_due(desk)
+            due = due if due is not None and (fired is None or due > fired) else None
+            tick = _next_tick(clock.now) if started else None  # (none from the clock's year 2000)
+            if due is None and tick is None:
+                break
+            step = min(d for d in (due, tick) if d is not None)
+            if step > at:
+                break
+            fired = clock.now = max(clock.now, step)
+            if step == due:
+                _jobs(desk)
+            elif not desk.housekeeping_round() + desk.notices_round():
+                continue  # (a tick that found nothing to do: nothing to show)
             _effects(desk, deliverer, sink, seen, http_ids, emit, clock.now)
         clock.now = at
+        started = True
         stamp = at.isoformat()
         text = record.get("text")
         user = record["user"]
@@ -171,15 +186,26 @@ def _next_due(desk: Desk) -> datetime | None:
     return min(found) if found else None
 
 
+TICK = timedelta(minutes=5)
+
+
+def _next_tick(now: datetime) -> datetime:
+    """The next multiple of TICK after `now` (on the clock's own scale: ticks fall on :00, :05 …)."""
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    return epoch + ((now - epoch) // TICK + 1) * TICK
+
+
 def _jobs(desk: Desk) -> None:
     desk.incidents_round()
     desk.sla_round()
+    desk.housekeeping_round()
+    desk.notices_round()
 
 
 def _effects(desk: Desk, deliverer: Deliverer, sink: list[Pushed], seen: _Seen, http_ids: dict[str, str],
              emit: Callable[[dict[str, Any]], None], at: datetime) -> None:
     """Emit what the last step did: tickets, proposals, declarations, links, then the pushes it caused."""
-    stamp = at.isoformat()
+    stamp = at.astimezone(desk.bot.tz).isoformat()  # (a timer's moment comes from the database in UTC)
     lines = seen.reports
     with desk.sessions() as session:
         for ticket in session.scalars(select(Ticket).where(Ticket.id > seen.tickets).order_by(Ticket.id)):
@@ -208,8 +234,12 @@ def _effects(desk: Desk, deliverer: Deliverer, sink: list[Pushed], seen: _Seen, 
             source = session.scalars(select(SurgeOffer).where(SurgeOffer.incident_id == incident.id)).first()
             links = session.scalars(select(IncidentLink.ticket_id).where(IncidentLink.incident_id == incident.id))
             seen.linked_tickets.update(links)
-            branches = session.scalars(select(FaultReport.branch_code).where(FaultReport.incident_id == incident.id,
-                                                                             FaultReport.branch_code.is_not(None)))
+            branches = [*session.scalars(select(FaultReport.branch_code).where(FaultReport.incident_id == incident.id,
+                                                                               FaultReport.branch_code.is_not(None))),
+                        *session.scalars(select(Ticket.branch_code).join(IncidentLink,
+                                                                         IncidentLink.ticket_id == Ticket.id)
+                                         .where(IncidentLink.incident_id == incident.id,
+                                                Ticket.branch_code.is_not(None)))]
             emit({"t": stamp, "kind": "incident_declared", "incident": incident.ref,
                   "offer": f"offer-{source.id}" if source else None, "source": incident.source,
                   "severity": incident.severity, "title": incident.title,

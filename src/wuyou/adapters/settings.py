@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # not answered an engineer's question (once, in business hours) and resolve the ticket when they never do
     # (0: a question waits for ever).
     remind_unclaimed_minutes: float = Field(default=30, gt=0)
+    remind_unclaimed_times: int = Field(default=3, ge=1)  # (in the ticket's hours; then the SLA breach)
     auto_release_minutes: float = Field(default=240, ge=0)
     auto_close_days: float = Field(default=3, gt=0)
     remind_waiting_hours: float = Field(default=24, gt=0)

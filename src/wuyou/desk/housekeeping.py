@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import holds, sla, tickets
@@ -20,7 +20,8 @@ from wuyou.desk.timeline import add_event, notify
 
 @dataclass(frozen=True)
 class Rules:
-    remind_unclaimed_after: timedelta = timedelta(minutes=30)  # and again every as long
+    remind_unclaimed_after: timedelta = timedelta(minutes=30)  # and again every as long, in the ticket's hours …
+    remind_unclaimed_times: int = 3  # … at most this often (then the SLA's breach has it go to the lead)
     release_idle_claims_after: timedelta | None = timedelta(hours=4)  # None: never
     close_unconfirmed_after: timedelta = timedelta(days=3)
     remind_waiting_after: timedelta = timedelta(days=1)  # once, in the ticket's business hours
@@ -45,7 +46,26 @@ def _remind(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         Ticket.created_at <= cutoff, or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at <= cutoff),
     )
     due = _locked(session, stmt, limit)
+    reminded = 0
     for ticket in due:
+        # Not at night for a ticket of working hours (the engineers' phones), and not all day long: a ticket
+        # nobody takes after a few reminders is the lead's, through its SLA breach.
+        if not sla.in_hours(session=session, ticket_id=ticket.id, now=now):
+            opens = sla.opens_next(session=session, ticket_id=ticket.id, now=now)
+            # (looked at again when its hours open, not every round of the night)
+            ticket.last_reminded_at = opens - rules.remind_unclaimed_after if opens is not None else now
+            continue
+        # (counted since it last came back to the queue: reopened, released, transferred)
+        back = session.scalar(select(func.max(TicketEvent.at)).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(("reopened", "released", "auto_released",
+                                                                        "transferred"))))
+        times = session.scalar(select(func.count()).select_from(TicketEvent)
+                               .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reminded",
+                                      TicketEvent.at > (back or ticket.created_at)))
+        if (times or 0) >= rules.remind_unclaimed_times:
+            ticket.last_reminded_at = now  # (looked at again an interval later: it may come back to the queue)
+            continue
+        reminded += 1
         ticket.last_reminded_at = now
         waited = int((now - ticket.created_at).total_seconds() // 60)
         event = add_event(session=session, ticket=ticket, kind="reminded", now=now, public=False,
@@ -54,7 +74,7 @@ def _remind(session: Session, now: datetime, rules: Rules, limit: int) -> int:
                people=team_members(session=session, team_code=ticket.team_code or ""), template="ticket_unclaimed",
                now=now, extra={"waited_minutes": waited, **sla.due_params(session=session, ticket_id=ticket.id)},
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
-    return len(due)
+    return reminded
 
 
 def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
