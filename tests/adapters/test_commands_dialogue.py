@@ -227,6 +227,24 @@ def test_reporter_commands_in_english(dialog: Dialog) -> None:
     assert "工程师用的命令" in d.say("zhang.san", f"/release {n}")  # refused: engineers only
 
 
+def test_the_status_says_what_happened_last_and_how_to_chase(dialog: Dialog) -> None:
+    """conversations/05 row 2: each ticket under way with the latest thing the reporter saw or did (their
+    addition, the engineer's answer), and how to chase it."""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    assert f"要催单回复：催单 {n}" in d.say("zhang.san", "进度")
+    d.say("li.wei", f"接单 {n}")
+    d.say("zhang.san", f"补充 {n} 大厅那台惠普 纸卡在后盖里")
+    status = d.say("zhang.san", "进度")
+    assert "工程师已受理 · 工程师 李伟 · " in status and "您补充了“大厅那台惠普 纸卡在后盖里”" in status, status
+    d.say("li.wei", f"答复 {n} 下午两点到")
+    d.say("li.wei", f"备注 {n} 内部：搓纸轮没货")  # an internal note is never shown
+    status = d.say("zhang.san", "进度")
+    assert "李伟 回复：“下午两点到”" in status and "搓纸轮" not in status, status
+    d.say("li.wei", f"追问 {n} 是哪个型号？")
+    assert "要催单" not in d.say("zhang.san", "进度")  # it waits for them: nothing to chase
+
+
 def test_parent_and_child_links(dialog: Dialog) -> None:
     d = dialog
     parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")

@@ -12,7 +12,7 @@ from wuyou.bot import following
 from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
-from wuyou.desk.models import Ticket
+from wuyou.desk.models import Person, Ticket
 from wuyou.kb.text import normalise, says_fault
 
 if TYPE_CHECKING:
@@ -98,9 +98,11 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
         return
     named = [t for t in shown if t.id == only]
     following = {t.id for t in followed}
-    turn.say("status_list" if not named else "status_one", count=len(shown),
-             lines="\n".join(_status_line(turn, i, t, followed=t.id in following)
-                             for i, t in enumerate(named or shown, 1)))
+    lines = [_status_line(turn, i, t, followed=t.id in following) for i, t in enumerate(named or shown, 1)]
+    chaseable = next((t for t in named or shown if t.status in ("new", "claimed", "in_progress", "reopened")), None)
+    if chaseable is not None:
+        lines.append(turn.t("status_chase_hint", ticket=chaseable.id))  # (conversations/05 row 2)
+    turn.say("status_list" if not named else "status_one", count=len(shown), lines="\n".join(lines))
 
 
 def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
@@ -114,6 +116,8 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
             who += turn.t("status_question", question=asked.body or "")
     if ticket.status == "on_hold":
         who += turn.t("status_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
+    if ticket.status in ("claimed", "in_progress", "reopened"):
+        who += _latest(turn, ticket)
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     if due is not None and ticket.status not in ("resolved", "waiting", "on_hold"):
         who += turn.t("status_due", due=turn.local(due))
@@ -122,6 +126,31 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
         title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)
     return turn.t("status_line", index=index, ticket=ticket.id, title=title,
                   created=turn.local(ticket.created_at), status=in_words(turn, ticket), who=who)
+
+
+_NEWS = ("info_added", "comment", "chased")  # what happened lately that the reporter cares to see in a status
+
+
+def _latest(turn: Turn, ticket: Ticket) -> str:
+    """The latest thing that happened to the ticket that its reporter saw or did (conversations/05 row 2: "09:43 您补
+    了照片"): what they added, the engineer's answer, their chase — or nothing."""
+    event = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id, public_only=True))
+                  if e.kind in _NEWS), None)
+    if event is None:
+        return ""
+    mine = event.actor_id == turn.person.id
+    body = (event.body or "").strip().replace("\n", " ")
+    short = body if len(body) <= 16 else body[:15] + "…"
+    if event.kind == "info_added":
+        key = "status_news_added" if short else "status_news_attached"
+        if not mine:
+            key += "_by"
+    elif event.kind == "comment":
+        key = "status_news_comment"
+    else:
+        key = "status_news_chased" if mine else "status_news_chased_by"
+    actor = turn.session.get(Person, event.actor_id) if event.actor_id else None
+    return turn.t(key, at=turn.local(event.at), said=short, name=actor.name if actor is not None else "")
 
 
 def in_words(turn: Turn, ticket: Ticket) -> str:
