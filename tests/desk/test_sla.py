@@ -111,7 +111,9 @@ def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, 
         assert warned[0]["buttons"] == [{"label": "接单", "action": f"/claim {n}"}]
     clock.set(at("2025-03-11T14:32"))
     d.desk.sla_round()
-    assert "响应超时" in d.pushed_text("zhao.min")
+    breach = d.pushed_text("zhao.min")
+    assert "响应超时" in breach and "14:02 报修" in breach, breach
+    assert "济南终端组在岗各人处理中的单：李伟 0 · 王芳 0" in breach, breach  # whom to give it to (06 row 3)
     assert "赵敏" in d.pushed_text("liu.yang")  # one reassurance to the reporter
     clock.set(at("2025-03-11T14:39"))
     d.say("wang.fang", f"接单 {n}")

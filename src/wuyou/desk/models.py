@@ -160,6 +160,9 @@ CREATED_INCLUDE = ["claimed_at", "response_met"]
 RESOLVED_INCLUDE = ["created_at", "reopen_count", "resolution_met", "rating", "first_contact"]
 
 
+HELD_STATUSES = ("claimed", "in_progress", "waiting", "on_hold", "reopened")  # a ticket's, with an assignee
+
+
 class Ticket(Base):
     """A reported fault. Its id is the number people quote (#1024); numbering starts at 1001."""
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk.calendars import BusinessCalendar
@@ -23,8 +23,8 @@ from wuyou.desk.conditions import matches
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar, ticket_hours
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
-from wuyou.desk.models import Person, Region, SlaClock, SlaPolicy, Team, Ticket
-from wuyou.desk.org import team_members
+from wuyou.desk.models import HELD_STATUSES, Person, Region, SlaClock, SlaPolicy, Team, Ticket
+from wuyou.desk.org import present, team_members
 from wuyou.desk.timeline import add_event, notify
 
 __all__ = ["DEFAULT_TZ"]
@@ -321,6 +321,16 @@ def _open_incident(session: Session, ticket_id: int) -> str | None:
     return found.ref if found is not None else None
 
 
+def _loads(session: Session, ticket: Ticket, now: datetime) -> str:
+    """Who of the ticket's team is at work, with how many open tickets each holds (李伟 2 · 王芳 0): whom the lead
+    may give an unclaimed ticket to (conversations/06 row 3)."""
+    members = present(team_members(session=session, team_code=ticket.team_code), now) if ticket.team_code else []
+    counts = dict(session.execute(select(Ticket.assignee_id, func.count()).where(
+        Ticket.assignee_id.in_([m.id for m in members]), Ticket.status.in_(HELD_STATUSES))
+        .group_by(Ticket.assignee_id)).all()) if members else {}
+    return " · ".join(f"{m.name} {counts.get(m.id, 0)}" for m in members)
+
+
 def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> None:
     """Warn, breach, escalate. A ticket linked to an open major incident is worked there: what falls due is recorded
     (the reports count it) but nobody is told — its reporter was told the incident is being handled, and the
@@ -355,7 +365,10 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
                           body=", ".join(p.name for p in people), data={"clock": clock.kind, "level": 1,
                                                                          "to": [p.id for p in people]})
         notify(session=session, event=event, ticket=ticket, people=people, template="sla_breach", now=now,
-               extra=times, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+               extra={**times, "reported_at": ticket.created_at.isoformat(),
+                      "loads_key": "sla_breach_loads" if ticket.assignee is None and ticket.team_code else "",
+                      "loads_list": _loads(session, ticket, now) if ticket.assignee is None else ""},
+               buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
         if clock.kind == "response":
             notify(session=session, event=event, ticket=ticket, people=[ticket.reporter],
                    template="sla_breach_reporter", now=now, extra={"lead": people[0].name if people else ""})

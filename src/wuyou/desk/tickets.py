@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, bursts, replies, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
-from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
+from wuyou.desk.models import (
+    HELD_STATUSES,
+    Category,
+    Person,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketEvent,
+    TicketFollower,
+)
 from wuyou.desk.org import is_away, present, team_members
 from wuyou.desk.routing import apply_rules, priority_for, route_team
 from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
@@ -27,7 +36,6 @@ __all__ = ["add_event", "is_staff", "notify"]
 STATUSES = ("new", "claimed", "in_progress", "waiting", "on_hold", "resolved", "closed", "reopened", "cancelled",
             "merged")
 OPEN_STATUSES = ("new", "claimed", "in_progress", "waiting", "on_hold", "reopened")
-HELD_STATUSES = ("claimed", "in_progress", "waiting", "on_hold", "reopened")  # with an assignee
 PAUSED_STATUSES = ("waiting", "on_hold")  # the resolution clock stands still
 FINAL_STATUSES = ("closed", "cancelled", "merged")
 TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -17,11 +17,19 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, bursts, replies, sla
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
-from wuyou.desk.models import Category, Person, Team, TeamMember, Ticket, TicketEvent, TicketFollower
+from wuyou.desk.models import (
+    HELD_STATUSES,
+    Category,
+    Person,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketEvent,
+    TicketFollower,
+)
 from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
 from wuyou.desk.tickets import (
-    HELD_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
     add_event,
