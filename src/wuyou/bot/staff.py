@@ -99,9 +99,8 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
                                        summary=command.rest, now=turn.now)
     clock = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="resolution")
     took = "" if clock is None or clock.met is None else "\n" + turn.t(
-        "resolve_took", took=turn.t("duration_hm", hours=clock.consumed_seconds // 3600,
-                                    minutes=clock.consumed_seconds % 3600 // 60) if clock.consumed_seconds >= 3600
-        else turn.t("duration_m", minutes=max(1, sla.minutes_begun(clock.consumed_seconds))),
+        "resolve_took", took=duration(turn, clock.consumed_seconds // 60 if clock.consumed_seconds >= 3600
+                                      else max(1, sla.minutes_begun(clock.consumed_seconds))),
         verdict=turn.t("sla_in_time" if clock.met else "sla_late"))
     if linked:
         turn.say("resolve_ok_linked", ticket=ticket.id, reporter=ticket.reporter.name, articles="、".join(linked),
@@ -111,13 +110,22 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
                  buttons=(Button(turn.t("btn_draft"), f"/draft {ticket.id}"),))
 
 
+_CLOCK_MECHANICS = ("sla_start", "sla_pause", "sla_resume")
+
+
+def duration(turn: Turn, minutes: int) -> str:
+    """Minutes as people say them: 35 分钟, 6 小时 4 分."""
+    return turn.t("duration_hm", hours=minutes // 60, minutes=minutes % 60) if minutes >= 60 else \
+        turn.t("duration_m", minutes=minutes)
+
+
 def _event_body(turn: Turn, event: TicketEvent) -> str:
     """What follows an event's name on the timeline: its text, or for SLA events which clock and how long."""
     clock = event.data.get("clock") if event.data else None
     if event.kind.startswith("sla_") and clock:
         used = event.data.get("used_minutes")
         what = turn.t(f"sla_clock_{clock}")
-        return f" {what}" + (turn.t("sla_used", minutes=used) if used is not None else "")
+        return f" {what}" + (turn.t("sla_used", took=duration(turn, used)) if used is not None else "")
     answered = event.data.get("chase_answered_minutes") if event.data else None
     until = event.data.get("until") if event.kind == "held" and event.data else None
     actor = turn.session.get(Person, event.actor_id) if event.actor_id else None
@@ -140,10 +148,12 @@ def cmd_show(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
     events = tickets.timeline(session=turn.session, ticket_id=ticket.id)
-    # Staff see everything, internal notes and SLA clock events included.
+    # Staff see internal notes and what the SLA clocks did (warned, breached, met); the clocks' mechanics (started,
+    # paused, resumed: the question asked or the hold shows why) are on the ticket's page, not in a chat answer.
     lines = "\n".join(
-        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"), body=_event_body(turn, e))
-        for e in events
+        turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"),
+               body="" if e.kind == "created" and e.body == ticket.description else _event_body(turn, e))
+        for e in events if e.kind not in _CLOCK_MECHANICS
     )
     clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}
     paused = turn.t("show_paused_hold", until=turn.local(ticket.hold_until)) if ticket.status == "on_hold" \
