@@ -23,6 +23,14 @@ from wuyou.bot.commands import Command, UnknownCommand, closest, parse
         ("/QUEUE", "queue", None, ""),
         ("进度", "status", None, ""),
         ("报障", "new", None, ""),
+        # as typed on a phone keyboard, in Traditional characters, or an English word without its slash
+        ("解决：1007，重新插拔USB后正常", "resolve", 1007, "重新插拔USB后正常"),
+        ("接单：1007", "claim", 1007, ""),
+        ("解决 1007，重新插拔", "resolve", 1007, "重新插拔"),
+        ("接單 1011", "claim", 1011, ""),
+        ("進度", "status", None, ""),
+        ("claim 1012", "claim", 1012, ""),
+        ("Show #1012", "show", 1012, ""),
     ],
 )
 def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:
@@ -31,7 +39,8 @@ def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:
     assert (parsed.spec.name, parsed.ticket, parsed.rest) == (name, ticket, rest)
 
 
-@pytest.mark.parametrize("text", ["解决了", "好了", "进度怎么样了", "我的打印机坏了", "接单吧", "打印机卡纸了"])
+@pytest.mark.parametrize("text", ["解决了", "好了", "进度怎么样了", "我的打印机坏了", "接单吧", "打印机卡纸了",
+                                  "hello 1012", "printer 3 is jammed"])
 def test_free_text_is_not_a_command(text: str) -> None:
     assert parse(text) is None
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
+from wuyou.kb.text import to_simplified
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -68,7 +70,10 @@ SPECS: tuple[Spec, ...] = (
 BY_NAME = {s.name: s for s in SPECS}
 _ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))
 _LEADING_MENTION = re.compile(r"^(@\S+\s+)+")
-_TICKET = re.compile(r"^#?(\d{1,9})(?:\s+|$)(.*)$", re.S)
+# The ticket number after a command word, then what follows it: "解决 1007 换了纸", and as people type on a phone
+# keyboard, "解决：1007，换了纸" / "接单:1007" (full-width folded by `clean`).
+_TICKET = re.compile(r"^[:,、]?\s*#?(\d{1,9})(?:[\s,:;。、]+|$)(.*)$", re.S)
+_BARE = re.compile(r"^([a-z]+)\s+(#?\d{1,9}(?:[\s,:;。、].*)?)$", re.S)  # "claim 1012": an English command word
 
 
 @dataclass(frozen=True)
@@ -134,9 +139,14 @@ def staff_misuse(text: str) -> Command | None:
 
 
 def clean(text: str) -> str:
-    """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    return _LEADING_MENTION.sub("", text).strip()
+    """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed, and a command word typed in
+    Traditional characters read in Simplified (接單 1011, 進度; what follows it is left as typed)."""
+    text = _LEADING_MENTION.sub("", unicodedata.normalize("NFKC", text).strip()).strip()
+    head = to_simplified(text[:_HEAD])
+    return head + text[_HEAD:] if len(head) == len(text[:_HEAD]) else text
+
+
+_HEAD = 4  # characters a command word has at most (追问报修人 aside: it has no Traditional form to fold)
 
 
 def _restore(original: str, rest: str) -> str:
@@ -174,6 +184,9 @@ def _parse(text: str) -> Command | UnknownCommand | None:
             found = _with_args(spec, text[len(zh):].strip(), strict=True)
             if found is not None:
                 return found
+    bare = _BARE.match(text.lower())
+    if bare is not None and (spec := BY_NAME.get(bare.group(1))) is not None and spec.needs_ticket:
+        return _with_args(spec, text[len(bare.group(1)):].strip(), strict=True)
     return None
 
 
