@@ -245,6 +245,44 @@ def test_the_status_says_what_happened_last_and_how_to_chase(dialog: Dialog) -> 
     assert "要催单" not in d.say("zhang.san", "进度")  # it waits for them: nothing to chase
 
 
+@pytest.mark.parametrize(("said", "confirmed", "score"), [
+    ("谢谢师傅", True, None), ("好了 谢谢", True, None), ("嗯嗯 可以了", True, None), ("👍", True, None),
+    ("五星 师傅很快", True, 5), ("3分", True, 3), ("还是不行 一打就卡", False, None)])
+def test_is_it_fixed_is_answered_as_people_answer(dialog: Dialog, said: str, confirmed: bool,
+                                                  score: int | None) -> None:
+    """After "问题解决了吗？": thanks to the engineer, a thumbs-up, 嗯嗯 可以了 are a yes; a rating in words is a yes
+    and the rating; "还是不行 …" reopens. (They opened a new ticket's dialogue, or were refused.)"""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    d.pushed("zhang.san")
+    reply = d.say("zhang.san", said)
+    ticket = d.ticket(n)
+    assert any(e["kind"] == "confirmed" for e in ticket["timeline"]) == confirmed, (reply, ticket["status"])
+    assert "选个分类" not in reply, reply
+    if score is not None:
+        assert ticket["rating"] == score and ticket["status"] == "closed", ticket
+    elif confirmed:
+        assert "打个分" in reply, reply
+    else:
+        assert ticket["status"] == "reopened", ticket["status"]
+
+
+def test_is_it_that_problem_again_is_answered_in_words(dialog: Dialog) -> None:
+    """"是 #N 的问题又出现了吗？" — 是的 / 对 就是那个 reopens it, 不是 is a new problem (both opened a new ticket)."""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸 取不出来")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    d.say("zhang.san", "解决了")
+    d.say("zhang.san", "5")
+    asked = d.say("zhang.san", "打印机又卡纸了 取不出来")
+    assert f"#{n}" in asked and "又出现" in asked, asked
+    reopened = d.say("zhang.san", "对 就是那个")
+    assert d.ticket(n)["status"] == "reopened", reopened
+
+
 def test_parent_and_child_links(dialog: Dialog) -> None:
     d = dialog
     parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")

@@ -58,8 +58,15 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_APPROVING = re.compile(r"^[\s👍👌🙏😊🙂😄😁☺️✌️❤️💯🎉👏!！。.~～]+$")  # a thumbs-up, a smile: a yes, a thank-you
+
+
 def refuse_input(turn: Turn, problem: str) -> None:
-    """A message that cannot be read as a request gets a kind answer and changes nothing."""
+    """A message that cannot be read as a request gets a kind answer and changes nothing — except a thumbs-up or
+    a smile, which answers "is it fixed?" (yes) or says thanks."""
+    if problem == "symbols" and _APPROVING.match(turn.text):
+        free_text(turn)
+        return
     open_ticket = next(iter(tickets.reported_by(session=turn.session, reporter=turn.person)), None)
     hint = "" if open_ticket is None else turn.t(
         "hint_resolved_ticket" if open_ticket.status == "resolved" else "hint_open_ticket", ticket=open_ticket.id)
@@ -188,23 +195,53 @@ def _calm(turn: Turn, text: str) -> None:
                  team=ticket.team.name if ticket.team else turn.t("the_service_desk"))
 
 
+# Thanks, the engineer addressed, and signs around a "yes, fixed" ("好了 谢谢师傅 👍", "嗯嗯 可以了"): what is left
+# once they are taken away is the answer — nothing at all (谢谢师傅, 👍) is a yes too.
+_POLITE = re.compile(r"(谢谢|多谢|感谢|辛苦了?|麻烦了|thanks?|thank you|thx)(你|您|啦|了|啊)?|师傅|老师|工程师|"
+                     r"[👍👌🙏😊🙂😄✌️❤️!！。.~～,，、\s]", re.I)
+_OH = re.compile(r"^(嗯+|哦+|噢+|好的?|ok)")
+# A rating in words, given with or without having said it is fixed: "五星 师傅很快", "5分", "满分".
+_STARS = re.compile(r"^([1-5一二两三四五]|满分)\s*(颗星|星|分|stars?)?(好评)?[\s，,、:：]*(?P<comment>.*)$", re.S)
+_NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满分": 5}
+
+
+def _stars(text: str, *, marked: bool) -> tuple[int, str] | None:
+    """A 1–5 rating and what came with it; `marked`: only with 星 / 分 (or 满分), not a bare digit."""
+    found = _STARS.match(text)
+    if found is None:
+        return None
+    given, marker = found.group(1), found.group(2)
+    if not marker and given != "满分" and (marked or not given.isdigit() or (found.end(1) < len(text)
+                                          and not re.match(r"[\s，,、:：!！.。~～]", text[found.end(1)]))):
+        return None  # (一直不行 and 2楼打印机又坏了 are no ratings; a bare digit is one only on its own)
+    return _NUMERAL.get(found.group(1)) or int(found.group(1)), found.group("comment").strip()
+
+
 def _awaiting_me(turn: Turn, text: str) -> bool:
     """A reply to "is it fixed?" or "please rate" for the reporter's resolved ticket."""
     ticket = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
     if ticket is None:
         return False
+    rest = _POLITE.sub("", text)
     if ticket.confirmed_at is None:
-        if _YES.match(text):
+        rated = _stars(text, marked=True)
+        if rated is not None:  # "五星 师傅很快": fixed, and how well
+            tickets.confirm(session=turn.session, ticket_id=ticket.id, reporter=turn.person, now=turn.now)
+            return _rate(turn, ticket, *rated)
+        if _YES.match(text) or not rest or _YES.match(rest) or _YES.match(_OH.sub("", rest)):
             _confirm(turn, ticket.id)
             return True
         if _NO.match(text) or _NO_AND_MORE.match(text):
             _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False
-    match = _RATING.match(text)
-    if match is None:
+    rated = _stars(text, marked=False)
+    if rated is None:
         return False
-    score, comment = int(match.group(1)), match.group(2).strip()
+    return _rate(turn, ticket, *rated)
+
+
+def _rate(turn: Turn, ticket: Ticket, score: int, comment: str) -> bool:
     tickets.rate(session=turn.session, ticket_id=ticket.id, reporter=turn.person, score=score,
                  comment=comment, now=turn.now)
     if score <= tickets.LOW_RATING and not comment:  # what went wrong, in their words, for the engineer and lead
