@@ -283,6 +283,31 @@ def test_is_it_that_problem_again_is_answered_in_words(dialog: Dialog) -> None:
     assert d.ticket(n)["status"] == "reopened", reopened
 
 
+def test_more_about_the_ticket_under_way_reaches_its_engineer(dialog: Dialog) -> None:
+    """What the reporter tried, that it still fails, when the engineer comes: asked whether it is about their ticket
+    under way (1 adds it, its engineer hears it) or a new problem (2) — it went to the KB and a new ticket's
+    dialogue, and the engineer never heard it."""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"答复 {n} 先关机重启一下，还不行直接回复我")
+    d.pushed("zhang.san"), d.pushed("li.wei")
+    asked = d.say("zhang.san", "重启了 还是卡")
+    assert f"这条是说 #{n}「打印机卡纸」的吗" in asked and "选个分类" not in asked, asked
+    assert "已附到" in d.say("zhang.san", "1")
+    assert "重启了 还是卡" in d.pushed_text("li.wei")
+    asked = d.say("zhang.san", "师傅大概几点能到？我们四点半关门")
+    assert f"#{n}" in asked and "1. 是" in asked, asked
+    assert "已附到" in d.say("zhang.san", "是的")
+    assert "几点能到" in d.pushed_text("li.wei")
+    # A new problem all the same, when they say so: no second question.
+    d.say("zhang.san", "POS机显示E-03 刷不了卡")
+    new = d.say("zhang.san", "2")
+    assert "这条是说" not in new and ("先试试" in new or "选个分类" in new), new
+    # Someone with no ticket under way reports as ever.
+    assert "这条是说" not in d.say("liu.yang", "打印机还是卡纸")
+
+
 def test_parent_and_child_links(dialog: Dialog) -> None:
     d = dialog
     parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")

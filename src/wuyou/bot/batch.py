@@ -115,6 +115,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         said = [(t.person.id, signatures[t.at]) for t in taking]
         back, again = reporting.alike_earlier(session=session, reports=said, now=now)
         waiting |= {taking[at].person.id for at in (*back, *again)}
+        waiting |= reporting.may_follow_up(session=session, reports=[(t.person.id, t.text) for t in taking], now=now)
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
         if not taking:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions, status
@@ -17,7 +18,7 @@ from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
-from wuyou.desk.models import SuggestionSession, Ticket
+from wuyou.desk.models import SuggestionSession, Ticket, TicketEvent
 from wuyou.desk.org import is_away, leaf_categories, leaf_names
 from wuyou.desk.replies import UnknownReply
 from wuyou.desk.surge import similarity
@@ -338,8 +339,8 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
             incidents.known_issue(turn, outcome.known, outcome.report, text)
             return
         report_id = outcome.report.id
-        if recurrence and _still_open(turn, text):  # (after the surge detector: a report all the same)
-            return
+        if recurrence and (_still_open(turn, text) or _follows_up(turn, text)):  # (after the surge detector: a
+            return  # report all the same; not asked again once they said it is a new problem)
         if group and groups.follow_instead(turn, text, category_id=leaf):
             return
     if suggestions:
@@ -406,6 +407,59 @@ def _answering(turn: Turn, text: str) -> bool:
                  buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
         return True
     return following.answer_waiting(turn)
+
+
+# What people write about a ticket already under way — what they tried, that it still fails, what the screen says
+# now, when the engineer will come — rather than a new fault: "重启了 还是卡", "面板上显示E-03", "师傅几点能到？".
+_FOLLOW_UP = re.compile(r"还是|仍然|依然|照样|又(不|没|出|卡|坏|断|黑|报)|试了|试过|重启了|按(你|您)说的|照做|"
+                        r"显示|提示|代码|错误码|报错|[a-z]-?\d{2,}|几点|什么时候|多久|多长时间|能到|能来|来吗|到哪|上门|"
+                        r"师傅|工程师", re.I)
+REPLY_WITHIN = timedelta(hours=24)  # an engineer's words this recent make the reporter's next message likely a reply
+
+
+def _follows_up(turn: Turn, text: str) -> bool:
+    """More about the reporter's one ticket under way, not a new fault — in the words follow-ups use, or just after
+    its engineer wrote to them: asked whether to add it to that ticket (1, its engineer hears it) or report it as a
+    new problem (2). It went to the KB and a new ticket's dialogue, and the engineer never heard it."""
+    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    if len(mine) != 1:
+        return False
+    ticket = mine[0]
+    if not (_FOLLOW_UP.search(text) or _spoken_to(turn, ticket)):
+        return False
+    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
+        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
+    turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
+                             attachments=turn.dialogue.attachments)
+    turn.say("follow_up_or_new", ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
+             status=status.in_words(turn, ticket), who=who,
+             buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+    return True
+
+
+def may_follow_up(*, session: Session, reports: Sequence[tuple[str, str]], now: datetime) -> set[str]:
+    """Of (reporter id, text) pairs, the reporters `_follows_up` may ask (one ticket under way, and words of a
+    follow-up or its engineer's recent words): a batch leaves them to the classic way."""
+    ids = [person_id for person_id, _ in reports]
+    counts = dict(session.execute(select(Ticket.reporter_id, func.count()).where(
+        Ticket.reporter_id.in_(ids), Ticket.status.in_(tickets.OPEN_STATUSES)).group_by(Ticket.reporter_id)).all())
+    single = [(person_id, text) for person_id, text in reports if counts.get(person_id) == 1]
+    out = {person_id for person_id, text in single if _FOLLOW_UP.search(text)}
+    rest = [person_id for person_id, _ in single if person_id not in out]
+    if rest:
+        spoken = select(Ticket.reporter_id).join(TicketEvent, TicketEvent.ticket_id == Ticket.id).where(
+            Ticket.reporter_id.in_(rest), Ticket.status.in_(tickets.OPEN_STATUSES), TicketEvent.public,
+            TicketEvent.kind.in_(("comment", "asked")), TicketEvent.at >= now - REPLY_WITHIN,
+            TicketEvent.actor_id != Ticket.reporter_id)
+        out |= set(session.scalars(spoken))
+    return out
+
+
+def _spoken_to(turn: Turn, ticket: Ticket) -> bool:
+    """Whether the ticket's engineer wrote to its reporter lately (an answer, a question)."""
+    latest = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id, public_only=True))
+                   if e.kind in ("comment", "asked")), None)
+    return latest is not None and latest.actor_id != turn.person.id and turn.now - latest.at <= REPLY_WITHIN
 
 
 def _still_open(turn: Turn, text: str) -> bool:
