@@ -308,6 +308,17 @@ def test_more_about_the_ticket_under_way_reaches_its_engineer(dialog: Dialog) ->
     assert "这条是说" not in d.say("liu.yang", "打印机还是卡纸")
 
 
+def test_menu_numbers_as_people_type_them(dialog: Dialog) -> None:
+    """"第一个", "二", "２", "3." pick a menu's line (the urgency menu took only 1, 2, 3)."""
+    d = dialog
+    assert "选个分类" in d.say("zhang.san", "报障")
+    assert "影响大吗" in d.say("zhang.san", "第一个")
+    assert "说说情况" in d.say("zhang.san", "２")
+    created = d.say("zhang.san", "大厅那台打印机卡纸")
+    number = int(created.split("#", 1)[1][:4])
+    assert d.ticket(number)["urgency"] == 2 and d.ticket(number)["category"] == "终端设备 › 打印机"
+
+
 def test_parent_and_child_links(dialog: Dialog) -> None:
     d = dialog
     parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")

@@ -82,8 +82,9 @@ def _leaf_named(named: dict[str, int], category: str) -> int | None:
 
 def _chosen_leaf(leaves: Sequence[Category], text: str) -> Category | None:
     """The leaf an answer to the category menu picks: its number, or the one leaf it names ("打印机", "VPN")."""
-    if text.isdigit() and 1 <= int(text) <= len(leaves):
-        return leaves[int(text) - 1]
+    picked = int(text) if text.isdigit() else picked_number(text)
+    if picked is not None and 1 <= picked <= len(leaves):
+        return leaves[picked - 1]
     named = [c for c in leaves if c.name.lower() in text.lower()]
     return named[0] if len(named) == 1 else None
 
@@ -137,11 +138,12 @@ def on_urgency(turn: Turn, text: str) -> None:
         turn.dialogue.category_id = None
         ask_category(turn, intro="")
         return
-    if text not in ("1", "2", "3"):
+    picked = picked_number(text)
+    if picked not in (1, 2, 3):
         if not _more_about_it(turn, text):
             turn.say("pick_a_number", count=3)
         return
-    turn.dialogue.urgency = int(text)
+    turn.dialogue.urgency = picked
     if turn.dialogue.described:  # said already, with the "0": no need to ask
         on_description(turn, turn.dialogue.text)
         return
@@ -151,6 +153,19 @@ def on_urgency(turn: Turn, text: str) -> None:
         turn.say("ask_description_for", ask=category.ask)  # the category's own question (终端号…)
     else:
         turn.say("ask_description")
+
+
+_PICKED = re.compile(r"(?:选)?第?([1-9一二两三四五六七八九])(?:个|项|条|号)?(?:吧|的|啊)?")
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def picked_number(text: str) -> int | None:
+    """A choice's number as people type it: "2", "２", "2.", "二", "第二个吧"."""
+    found = _PICKED.fullmatch(unicodedata.normalize("NFKC", text).strip().rstrip(".。、!！~～ "))
+    if found is None:
+        return None
+    given = found.group(1)
+    return int(given) if given.isdigit() else _NUMERALS[given]
 
 
 def more_words(text: str) -> bool:
