@@ -319,6 +319,24 @@ def test_menu_numbers_as_people_type_them(dialog: Dialog) -> None:
     assert d.ticket(number)["urgency"] == 2 and d.ticket(number)["category"] == "终端设备 › 打印机"
 
 
+def test_tried_the_article_and_it_did_not_help_keeps_the_report(dialog: Dialog) -> None:
+    """"试了 不行啊 …" after reading an article is a no, and more about the fault: the ticket keeps what was first
+    reported (it was taken for a new report that replaced it, and the bot said the KB had nothing)."""
+    d = dialog
+    offered = d.say("zhang.san", "打印机卡纸了")
+    assert "先试试" in offered, offered
+    d.say("zhang.san", "1")
+    reply = d.say("zhang.san", "试了 不行啊 纸还是卡在里面")
+    assert "知识库里暂时没有" not in reply and ("影响大吗" in reply or "选个分类" in reply), reply
+    for answer in ("1", "2", "1", "2"):
+        if "#" in reply:
+            break
+        reply = d.say("zhang.san", answer)
+    number = int(reply.split("#", 1)[1][:4])
+    description = d.ticket(number)["description"]
+    assert "打印机卡纸了" in description and "试了 不行啊" in description, description
+
+
 def test_parent_and_child_links(dialog: Dialog) -> None:
     d = dialog
     parent = report(d, "zhang.san", BRANCH_DOWN, "整个网点断网")

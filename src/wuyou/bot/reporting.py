@@ -606,6 +606,12 @@ def _gibberish(text: str) -> bool:
     return text.isascii() and not re.search(r"[a-z]{2,}\s+[a-z]{2,}", text, re.I)
 
 
+# After reading an article: "I tried it and it did not help", in the words people use — a no, and what they say
+# with it is more about the fault (it was taken for a new report that replaced the first).
+_TRIED_BUT = re.compile(r"(试了|试过|照做|按(你|您|上面|步骤)?说的|弄了|做了|重启了|都试)[^。！!?？]{0,12}"
+                        r"(不行|没用|没解决|不管用|没效果|没反应|还是)|^(不行|没用|不管用|没效果)")
+
+
 def _on_suggestions(turn: Turn, text: str) -> bool:
     d = turn.dialogue
     if text.isdigit() and 1 <= int(text) <= len(d.offered):
@@ -633,14 +639,16 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         turn.say("deflected")
         return True
     described = _NO_AND_MORE.match(text)
-    if _NO.match(text) or described:
+    tried = d.step == "viewing" and d.viewed is not None and _TRIED_BUT.search(text) is not None
+    if _NO.match(text) or described or tried:
         rejected = [a for a in d.offered if a != d.viewed] if d.viewed else d.offered
         feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
                         kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
-        if filing.joined_incident(turn, described.group("more").strip() if described else ""):
+        more = described.group("more").strip() if described else text if tried else ""
+        if filing.joined_incident(turn, more):
             return True
-        if described:  # "0 屏幕都不亮了 充电也没反应" (conversations/09): the rest is the description
-            d.text, d.described = f"{d.text}\n{described.group('more').strip()}", True
+        if more:  # "0 屏幕都不亮了 充电也没反应" (conversations/09), "试了 不行啊 终端号…": added to the description
+            d.text, d.described = f"{d.text}\n{more}", True
             leaves = leaf_categories(session=turn.session)
             recommended = next((c for c in leaves if c.id == filing.recommended_leaf(turn, leaves)), None)
             if recommended is not None:  # the best article's category, confirmed in one line
