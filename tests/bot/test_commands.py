@@ -31,6 +31,7 @@ from wuyou.bot.commands import Command, UnknownCommand, closest, parse
         ("進度", "status", None, ""),
         ("claim 1012", "claim", 1012, ""),
         ("Show #1012", "show", 1012, ""),
+        ("答复 1001 ::重启", "reply", 1001, "::重启"),  # (a canned reply's marker is not a separator)
     ],
 )
 def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:

@@ -18,11 +18,14 @@ EVERYDAY = ["打印机卡纸了", "键盘有几个键按不动", "小票打印�
             "显示器闪屏", "U盘读不出来", "鼠标不灵了", "叫号屏不显示", "邮箱满了发不出去"]
 
 
-def feed(detector: Detector, stream: list[tuple[int, str, str]]) -> list[tuple[int, bool, bool]]:
-    """(minute, branch, text) in time order → (report id, offered, declared) for every report."""
+def feed(detector: Detector, stream: list[tuple[int, str, str]], *,
+         person: str = "r.{branch}") -> list[tuple[int, bool, bool]]:
+    """(minute, branch, text) in time order → (report id, offered, declared) for every report; `person`: who sent
+    it (of the report's number `i` and its branch), one reporter per branch unless said."""
     out = []
     for i, (minute, branch, text) in enumerate(stream, 1):
-        o = detector.observe(Report(i, START + timedelta(minutes=minute), f"r.{branch}", branch, signature(text)))
+        o = detector.observe(Report(i, START + timedelta(minutes=minute), person.format(i=i, branch=branch), branch,
+                                    signature(text)))
         out.append((i, o.offer, o.declare))
     return out
 
@@ -68,6 +71,19 @@ def test_the_words_of_conversation_07_make_one_group_offered_at_the_sixth_branch
     assert group is not None and {sorted(stream)[r.id - 1][2] for r in group.reports} == set(texts)
 
 
+def test_one_person_saying_it_again_is_one_report() -> None:
+    """Three people at three branches, one of whom says it four times in five minutes (rephrasing, starting over
+    after a cancel): seven messages, but four reports — no surge offered. Once ten minutes have passed, the same
+    person's report counts again."""
+    stream = [(0, "A", "打印机卡纸了"), (1, "A", "打印机卡纸了 出不来"), (2, "A", "打印机又卡纸了"),
+              (2, "B", "打印机卡纸了"), (3, "A", "打印机卡纸 取不出"), (3, "C", "打印机卡纸"),
+              (4, "B", "打印机还是卡纸")]
+    detector = Detector()
+    assert not any(offer for _, offer, _ in feed(detector, stream))
+    assert detector.group(1) is not None and detector.group(1).recent_count(START + timedelta(minutes=4),
+                                                                            timedelta(minutes=30)) == 3
+
+
 def test_an_ordinary_day_stays_quiet() -> None:
     detector = Detector()
     # The same everyday fault at four branches spread over a day, three locked passwords in twenty minutes,
@@ -82,7 +98,7 @@ def test_an_ordinary_day_stays_quiet() -> None:
 def test_above_the_second_threshold_it_is_declared_automatically() -> None:
     rules = Rules(min_reports=3, min_branches=2, auto_reports=6, auto_branches=4)
     stream = [(k, f"B{k % 5}", f"核心系统登录不了 报错 E{k}") for k in range(8)]
-    results = feed(Detector(rules), stream)
+    results = feed(Detector(rules), stream, person="r.{i}")  # (two people at a branch: two reports)
     assert [i for i, offer, _ in results if offer] == [3]
     assert [i for i, _, declare in results if declare] == [6]
 

@@ -72,7 +72,7 @@ _ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))
 _LEADING_MENTION = re.compile(r"^(@\S+\s+)+")
 # The ticket number after a command word, then what follows it: "解决 1007 换了纸", and as people type on a phone
 # keyboard, "解决：1007，换了纸" / "接单:1007" (full-width folded by `clean`).
-_TICKET = re.compile(r"^[:,、]?\s*#?(\d{1,9})(?:[\s,:;。、]+|$)(.*)$", re.S)
+_TICKET = re.compile(r"^[:,、]?\s*#?(\d{1,9})(?:\s+|[,:;。、](?!:)\s*|$)(.*)$", re.S)  # (not "1001 ::重启"'s colons)
 _BARE = re.compile(r"^([a-z]+)\s+(#?\d{1,9}(?:[\s,:;。、].*)?)$", re.S)  # "claim 1012": an English command word
 
 

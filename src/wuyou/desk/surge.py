@@ -36,6 +36,7 @@ class Rules:
     auto_reports: int = 10
     auto_branches: int = 6
     similarity: float = 0.2  # weighted Dice at or above which two reports are about the same fault
+    repeat_within: timedelta = timedelta(minutes=10)  # a person's reports of one fault this close count once
     follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it
     probe_features: int = 6  # how many of a report's rarest features find its candidates
     burst_features: int = 2  # … and how many of its words that are far commoner in the window than before it
@@ -73,17 +74,32 @@ class Group:
     # branch → its latest report's time, oldest first; a branch whose latest report has left the window is
     # dropped from the front, so that counting the recent branches is not a look at every branch per report
     branch_last: dict[str, datetime] = field(default_factory=dict)
+    # The reports that count towards the thresholds: a person's report within `repeat` of their previous one in the
+    # group is the same report again (said another way, started over after a cancel), not one more.
+    counted: list[Report] = field(default_factory=list)
+    person_last: dict[str, datetime] = field(default_factory=dict)
+    repeat: timedelta = timedelta(minutes=10)
 
     def add(self, report: Report) -> None:
         """Add the newest report (reports come in time order)."""
         self.reports.append(report)
+        self._count(report)
         if report.branch:
             self.branch_last.pop(report.branch, None)
             self.branch_last[report.branch] = report.at
 
+    def _count(self, report: Report) -> None:
+        last = self.person_last.get(report.person)
+        if last is None or report.at - last > self.repeat:
+            self.counted.append(report)
+        self.person_last[report.person] = report.at
+
     def absorb(self, other: Group) -> None:
         """Take in the reports of a group this one's newest report bridged to."""
         self.reports = sorted([*self.reports, *other.reports], key=lambda r: (r.at, r.id))
+        self.counted, self.person_last = [], {}
+        for report in self.reports:
+            self._count(report)
         merged = dict(self.branch_last)
         for branch, at in other.branch_last.items():
             if branch not in merged or merged[branch] < at:
@@ -104,10 +120,8 @@ class Group:
         return len(last)
 
     def recent_count(self, now: datetime, window: timedelta) -> int:
-        return len(self.reports) - self._first_recent(now, window)
-
-    def _first_recent(self, now: datetime, window: timedelta) -> int:
-        return bisect.bisect_left(self.reports, now - window, key=lambda r: r.at)
+        """How many reports inside the window count (a person's repeats within `repeat` do not)."""
+        return len(self.counted) - bisect.bisect_left(self.counted, now - window, key=lambda r: r.at)
 
 
 @dataclass(frozen=True)
@@ -251,7 +265,7 @@ class Detector:
 
     def _join(self, report: Report, groups: list[Group]) -> Group:
         if not groups:
-            group = Group(id=report.id)
+            group = Group(id=report.id, repeat=self.rules.repeat_within)
         else:
             # The group that has gone furthest (offered, declared, biggest) absorbs the others.
             groups.sort(key=lambda g: (g.declared_at is None, g.offered_at is None, -len(g.reports), g.id))
