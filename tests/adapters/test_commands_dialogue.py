@@ -335,6 +335,7 @@ def test_tried_the_article_and_it_did_not_help_keeps_the_report(dialog: Dialog) 
     number = int(reply.split("#", 1)[1][:4])
     description = d.ticket(number)["description"]
     assert "打印机卡纸了" in description and "试了 不行啊" in description, description
+    assert d.ticket(number)["title"] == "打印机卡纸了"  # what was first said: the rest is the description's
 
 
 def test_parent_and_child_links(dialog: Dialog) -> None:

@@ -264,7 +264,7 @@ def on_description(turn: Turn, text: str) -> None:
         channel=turn.inbound.platform,
         chat_id=turn.inbound.chat.id or None,
         kb_offered=d.offered,
-        title=tidy(description),
+        title=tidy(description.split("\n", 1)[0]),  # what was first said; what followed is the description's
         now=turn.now,
         tz=turn.engine.tz.key,
         attachment_ids=d.attachments,
