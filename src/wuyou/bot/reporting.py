@@ -427,13 +427,7 @@ def _follows_up(turn: Turn, text: str) -> bool:
     ticket = mine[0]
     if not (_FOLLOW_UP.search(text) or _spoken_to(turn, ticket)):
         return False
-    who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
-        turn.t("status_team", team=ticket.team.name) if ticket.team else "")
-    turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
-                             attachments=turn.dialogue.attachments)
-    turn.say("follow_up_or_new", ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
-             status=status.in_words(turn, ticket), who=who,
-             buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
+    _add_or_new(turn, ticket, text, "follow_up_or_new")
     return True
 
 
@@ -470,14 +464,19 @@ def _still_open(turn: Turn, text: str) -> bool:
     ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
+    _add_or_new(turn, ticket, text, "already_reported")
+    return True
+
+
+def _add_or_new(turn: Turn, ticket: Ticket, text: str, key: str) -> None:
+    """Ask whether the message is about the reporter's ticket under way (1 adds it) or a new problem (2)."""
     who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
         turn.t("status_team", team=ticket.team.name) if ticket.team else "")
     turn.dialogue = Dialogue(text=text, choices=[f"/add {ticket.id} {text}", "/anew"],
                              attachments=turn.dialogue.attachments)
-    turn.say("already_reported", ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
+    turn.say(key, ticket=ticket.id, title=ticket.title, created=turn.local(ticket.created_at),
              status=status.in_words(turn, ticket), who=who,
              buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
-    return True
 
 
 def _recurs(turn: Turn, text: str) -> bool:
