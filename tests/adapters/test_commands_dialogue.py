@@ -60,9 +60,12 @@ def test_engineer_work_commands(dialog: Dialog, lang: str) -> None:
     assert "P2" in d.say("li.wei", f"优先级 {n} P2" if zh else f"/priority {n} p2")
     assert d.ticket(n)["priority"] == "P2"
 
+    d.pushed("zhang.san")
     assert "重新进入" in d.say("li.wei", f"退单 {n}" if zh else f"/release {n}")
     assert d.ticket(n)["status"] == "new" and d.ticket(n)["assignee"] is None
     assert f"#{n}" in d.pushed_text("wang.fang")
+    # The reporter, who last heard "已由工程师 李伟 受理", is told someone else will take it.
+    assert f"您的工单 #{n} 由济南终端组重新安排工程师（李伟 暂时没法接着处理）" in d.pushed_text("zhang.san")
 
     d.say("wang.fang", f"接单 {n}")
     reply = d.say("wang.fang", f"解决 {n} 更换搓纸轮" if zh else f"/resolve {n} replaced the pickup roller")

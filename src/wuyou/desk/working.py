@@ -90,6 +90,10 @@ def release(*, session: Session, ticket_id: int, person: Person, now: datetime, 
         people = [p for p in team_members(session=session, team_code=ticket.team_code) if p.id != person.id]
         notify(session=session, event=event, ticket=ticket, people=people, template="ticket_released", now=now,
                extra={"by": person.name}, buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+    # The reporter last heard "已由工程师 X 受理": told that someone else of the team will take it (never the reason,
+    # which is the team's).
+    tell_reporters(session=session, event=event, ticket=ticket, template="ticket_released_reporter", now=now,
+                   extra={"previous": previous.name if previous else ""})
     return ticket
 
 
