@@ -145,6 +145,20 @@ def test_a_leads_chase_says_who_chased_and_the_lead_sees_the_branch_and_who_has_
     assert refused.startswith("赵敏 ") and "刚催过这张单" in refused, refused
 
 
+def test_a_chase_counts_the_time_left_in_working_hours(dialog: Dialog, clock: TestClock) -> None:
+    """Chased at 17:00 with the resolution due at 16:50 tomorrow (8 working hours): 7 h 50 min left in working
+    hours, not the 23 h 50 min to tomorrow afternoon."""
+    d = dialog
+    clock.set(datetime(2025, 3, 11, 16, 50, tzinfo=SH))  # a Tuesday; JN-001 works until 17:30
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.pushed("li.wei")
+    clock.set(datetime(2025, 3, 11, 17, 0, tzinfo=SH))
+    d.say("zhang.san", f"催单 {n}")
+    [chased] = [m["text"] for m in d.pushed("li.wei") if "催单" in m["text"]]
+    assert "还剩 7 小时 50 分（工作时间）" in chased, chased
+
+
 def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     d = dialog
     n = report(d, "zhang.san", PRINTER, "打印机不出纸")

@@ -169,9 +169,11 @@ class Deliverer:
                 params[name] = self._local(value, now)
             elif name.endswith("_path"):  # a page of the desk: shown as a full link
                 params[name[:-5] + "_url"] = f"{self._link_base}{value}" if value else ""
-        for name, value in message.params.items():
-            if name.endswith("_key") and isinstance(value, str):
-                params[name[:-4]] = self._catalog.t(value, person.locale, **params) if value else ""
+        keys = [(name[:-4], value) for name, value in message.params.items() if name.endswith("_key")
+                and isinstance(value, str)]
+        for _ in range(2 if len(keys) > 1 else 1):  # (twice: one key's message may use another's — {left}'s {basis})
+            for name, value in keys:
+                params[name] = self._catalog.t(value, person.locale, **params) if value else ""
         text = prefix + self._catalog.t(message.template, person.locale, **params)
         buttons = [
             {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}

@@ -166,6 +166,19 @@ def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     return clocks[-1].due_at if clocks else None
 
 
+def minutes_to(*, session: Session, ticket_id: int, kind: str, now: datetime) -> tuple[int, str] | None:
+    """The clock's own minutes from now to its due time (negative past it), and the catalogue key saying whose
+    minutes (working hours, 7×24); None without one running: at 17:14 with the branch closing at 17:30, a due time
+    of 09:02 tomorrow is 48 minutes away, not 948."""
+    clocks = active(session=session, ticket_id=ticket_id, kind=kind)
+    due_at = clocks[-1].due_at if clocks else None
+    if due_at is None:
+        return None
+    cal = _cal(clocks[-1])
+    ahead = cal.elapsed(now, due_at) if due_at > now else -cal.elapsed(due_at, now)
+    return int(ahead.total_seconds() // 60), "sla_basis_always" if clocks[-1].hours == ALWAYS else "sla_basis_hours"
+
+
 def dues(*, session: Session, ticket_ids: Sequence[int], kind: str) -> dict[int, tuple[datetime, bool]]:
     """Of each ticket's running clock of this kind: when it runs out and whether it has (breached); one statement
     for a whole queue."""

@@ -488,10 +488,11 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
     leads = [lead] if lead is not None and lead not in working_on and lead.id != person.id else []
     minutes = int((now - ticket.created_at).total_seconds() // 60)
     due = sla.due(session=session, ticket_id=ticket.id, kind="resolution")
-    left = int(abs((due - now).total_seconds()) // 60) if due is not None else 0
+    left, basis = sla.minutes_to(session=session, ticket_id=ticket.id, kind="resolution", now=now) or (0, "")
+    left = abs(left)  # (in the clock's own hours)
     extra = {"by": person.name, "count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
              "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
-             "left_minutes": left % 60,
+             "left_minutes": left % 60, "basis_key": basis,
              "left_key": ("chase_paused_hold" if ticket.status == "on_hold" else "chase_paused") if due is None
              else "chase_left" if due > now else "chase_overdue",
              "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
