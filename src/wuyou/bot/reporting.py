@@ -421,12 +421,9 @@ def _follows_up(turn: Turn, text: str) -> bool:
     """More about the reporter's one ticket under way, not a new fault — in the words follow-ups use, or just after
     its engineer wrote to them: asked whether to add it to that ticket (1, its engineer hears it) or report it as a
     new problem (2). It went to the KB and a new ticket's dialogue, and the engineer never heard it."""
-    mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
-    if len(mine) != 1:
+    if turn.person.id not in may_follow_up(session=turn.session, reports=[(turn.person.id, text)], now=turn.now):
         return False
-    ticket = mine[0]
-    if not (_FOLLOW_UP.search(text) or _spoken_to(turn, ticket)):
-        return False
+    [ticket] = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
     _add_or_new(turn, ticket, text, "follow_up_or_new")
     return True
 
@@ -447,13 +444,6 @@ def may_follow_up(*, session: Session, reports: Sequence[tuple[str, str]], now: 
             TicketEvent.actor_id != Ticket.reporter_id)
         out |= set(session.scalars(spoken))
     return out
-
-
-def _spoken_to(turn: Turn, ticket: Ticket) -> bool:
-    """Whether the ticket's engineer wrote to its reporter lately (an answer, a question)."""
-    latest = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id, public_only=True))
-                   if e.kind in ("comment", "asked")), None)
-    return latest is not None and latest.actor_id != turn.person.id and turn.now - latest.at <= REPLY_WITHIN
 
 
 def _still_open(turn: Turn, text: str) -> bool:

@@ -176,7 +176,12 @@ def minutes_to(*, session: Session, ticket_id: int, kind: str, now: datetime) ->
         return None
     cal = _cal(clocks[-1])
     ahead = cal.elapsed(now, due_at) if due_at > now else -cal.elapsed(due_at, now)
-    return int(ahead.total_seconds() // 60), "sla_basis_always" if clocks[-1].hours == ALWAYS else "sla_basis_hours"
+    return int(ahead.total_seconds() // 60), _basis_key(clocks[-1])
+
+
+def _basis_key(clock: SlaClock) -> str:
+    """The catalogue key naming whose minutes a clock counts (7×24, or working hours)."""
+    return "sla_basis_always" if clock.hours == ALWAYS else "sla_basis_hours"
 
 
 def dues(*, session: Session, ticket_ids: Sequence[int], kind: str) -> dict[int, tuple[datetime, bool]]:
@@ -355,7 +360,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
         return
     claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] if ticket.assignee is None else []
     times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60,
-             "basis_key": "sla_basis_always" if clock.hours == ALWAYS else "sla_basis_hours"}
+             "basis_key": _basis_key(clock)}
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
         clock.warned_at = now
         # In the clock's own time (business hours): at 17:14 with 48 working minutes left, due 09:02 tomorrow is
