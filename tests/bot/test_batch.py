@@ -141,6 +141,18 @@ def test_a_report_naming_a_system_under_maintenance_is_left_for_the_window_answe
         assert "计划维护" in d.say("clerk06", "VPN连不上")
 
 
+def test_a_report_of_what_a_colleague_has_a_ticket_open_for_is_left_to_follow_it(desk_with_clerks: Desk) -> None:
+    """clerk00 and clerk12 work at the same branch: clerk12's report of clerk00's open fault follows the ticket
+    (the one-by-one way), clerk01's report of it at another branch is taken."""
+    with Dialog(desk_with_clerks) as d:
+        number = d.report("clerk00", "1", "大厅打印机卡纸了 一打印就卡")
+    colleague, elsewhere = batch.take(desk_with_clerks.bot, [message("clerk12", "打印机卡纸了"),
+                                                             message("clerk01", "打印机卡纸了")])
+    assert colleague is None and elsewhere is not None and "先试试" in elsewhere.replies[0].text
+    followed = desk_with_clerks.bot.receive(message("clerk12", "打印机卡纸了"))
+    assert f"您的网点已经报过这个问题：#{number}" in (followed.replies[0].text or "")
+
+
 def test_rate_limits_hold_in_a_batch(desk_with_clerks: Desk) -> None:
     desk = desk_with_clerks
     desk.bot.limits = InboundLimits(person_per_window=50, branch_per_window=1, window_seconds=60)

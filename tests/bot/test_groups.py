@@ -1,17 +1,26 @@
 """A branch's group chat: the second person to report a fault already reported there follows the open ticket
-instead of opening another (DESIGN, platform facts), through the HTTP channel's `chat`."""
+instead of opening another (DESIGN, platform facts), through the HTTP channel's `chat`; so does a colleague of the
+same branch reporting it in their own chat with the bot."""
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 
+import pytest
+import yaml
 from sqlalchemy import select
 
 from tests.adapters.test_attachments import PNG
+from tests.conftest import shared
 from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
+from wuyou.db import utcnow
 from wuyou.desk import attachments
 from wuyou.desk.models import Ticket, TicketFollower
+from wuyou.desk.org import import_org
+from wuyou.kb import articles, documents
 
 GROUP = "grp-jinan"  # a regional support group with 张三 and 刘洋 in it
 
@@ -147,3 +156,52 @@ def test_those_who_follow_the_group_ticket_may_chase_it_once_for_all(dialog: Dia
     assert f"#{number}" in d.pushed_text("li.wei")  # (the team: nobody holds it yet)
     assert "30 分钟内只催一次" in d.say("zhang.san", "催单", chat=GROUP)  # one chase for the ticket, whoever asks
     assert "没找到您名下的" in d.say("ma.jing", f"催单 {number}")  # not in it at all
+
+
+@pytest.fixture
+def branch(desk: Desk) -> Iterator[Dialog]:
+    """The sample org with 钱丽, a second clerk at 张三's branch JN-001."""
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    doc["people"].append({"id": "qian.li", "name": "钱丽", "role": "reporter", "branch": "JN-001",
+                          "identities": {"http": "qian.li"}})
+    with desk.sessions() as session:
+        import_org(session=session, doc=doc)
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
+        session.commit()
+    with Dialog(desk) as d:
+        yield d
+
+
+def test_a_colleague_reporting_the_branchs_open_fault_in_their_own_chat_follows_it(branch: Dialog) -> None:
+    d = branch
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡")
+    reply = d.say("qian.li", "打印机又卡纸了 纸都皱了 打不出来")  # 1:1, not in a group
+    assert f"您的网点已经报过这个问题：#{number}" in reply and "张三" in reply and "回复 1 单独报修" in reply
+    assert "先试试" not in reply  # (the articles did not help 张三: not offered again)
+    assert tickets(d) == [number] and followers(d, number) == ["qian.li"]
+    (entry,) = [e for e in d.ticket(number)["timeline"] if e["kind"] == "also_reported"]
+    assert entry["body"] == "钱丽：打印机又卡纸了 纸都皱了 打不出来"
+    d.pushed("qian.li")
+    d.say("li.wei", f"接单 {number}")
+    assert any(f"#{number}" in m["text"] and "李伟" in m["text"] for m in d.pushed("qian.li"))
+    # Another fault of hers is reported as usual; so is the same fault at another branch (刘洋, JN-002).
+    assert "已经报过" not in d.say("qian.li", "VPN连不上 提示证书错误")
+    d.say("qian.li", "取消")
+    assert "已经报过" not in d.say("liu.yang", "打印机又卡纸了 纸都皱了 打不出来")
+
+
+def test_a_colleague_with_another_problem_of_the_kind_reports_it_on_its_own(branch: Dialog) -> None:
+    d = branch
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡")
+    assert "已经报过" in d.say("qian.li", "打印机卡纸了")
+    reply = d.say("qian.li", "1")  # another printer: the usual way
+    assert "已经报过" not in reply and ("先试试这些办法" in reply or "选个分类" in reply)
+    assert followers(d, number) == []
+
+
+def test_a_resolved_fault_of_the_branch_is_not_followed(branch: Dialog) -> None:
+    d = branch
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡")
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 换了搓纸轮")
+    assert "已经报过" not in d.say("qian.li", "打印机又卡纸了 纸都皱了 打不出来")

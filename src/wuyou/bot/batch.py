@@ -9,7 +9,8 @@ with one statement per table; one commit. The effects, the answers and the recei
 
 Every other message — a command, a number answering the bot, a button, a photo, a stranger, a staff member, a
 second message of the same sender, a report about a system under maintenance or one the knowledge base has nothing
-for — is left for `Engine.receive` (`None` in the answers), to be taken after this batch's commit."""
+for, a report of what a colleague at the branch has a ticket open for — is left for `Engine.receive` (`None` in the
+answers), to be taken after this batch's commit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wuyou.bot import dialogue as dialogues
-from wuyou.bot import filing, incidents, notices, reporting
+from wuyou.bot import filing, groups, incidents, notices, reporting
 from wuyou.bot.commands import parse
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.engine import Answer, Engine, Turn, problem_with, receipt_key, replies_from
@@ -116,6 +117,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         back, again = reporting.alike_earlier(session=session, reports=said, now=now)
         waiting |= {taking[at].person.id for at in (*back, *again)}
         waiting |= reporting.may_follow_up(session=session, reports=[(t.person.id, t.text) for t in taking], now=now)
+        waiting |= groups.colleagues_reported(session=session, now=now, reports=[
+            (t.person, signatures[t.at], categories[t.at]) for t in taking])  # (a colleague's ticket: followed)
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
                   and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
         if not taking:

@@ -1,7 +1,8 @@
-"""Branch groups: a fault already reported in a group chat is not reported there twice.
+"""Colleagues: a fault already reported at the branch, or in a group chat, is not reported there twice.
 
-Branch staff often report in their branch's group (DESIGN), several people about one fault. A report in a group
-chat that is like an open ticket opened from that chat in the last days — alike in its words (the report
+Branch staff often report in their branch's group (DESIGN), several people about one fault; or each in their own
+chat with the bot, when the branch's network is down for everyone. A report like an open ticket someone else
+opened from that group chat, or from the reporter's branch, in the last days — alike in its words (the report
 signatures surge detection compares), or about what the knowledge base says the ticket is about (its best
 article's category) — makes the sender a follower of that ticket instead of opening another: they hear of its
 progress, and its engineer sees on the timeline who else reported it and in what words. "1" (or the button)
@@ -10,15 +11,17 @@ reports it as a problem of their own after all.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import attachments, tickets, working
-from wuyou.desk.models import Ticket, TicketEvent
+from wuyou.desk.models import Person, Ticket, TicketEvent
 from wuyou.desk.surge import similarity
 from wuyou.desk.timeline import add_event
 from wuyou.kb.signature import signature
@@ -31,20 +34,43 @@ ALIKE_AT = 0.3  # how alike in words (as a recurrence is told: reporting.RECURS_
 
 
 def same_fault(turn: Turn, text: str, *, category_id: int | None) -> Ticket | None:
-    """The open ticket someone else opened from this group chat that the report is about, if any."""
+    """The open ticket someone else opened from this group chat (in a 1:1 chat: at the reporter's branch) that the
+    report is about, if any."""
     chat = turn.inbound.chat
-    if chat.kind == "direct" or not chat.id:
+    since = turn.now - LINK_WITHIN
+    if chat.kind != "direct" and chat.id:
+        found = tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
+                                     since=since)
+    elif turn.person.branch_code is not None:
+        found = tickets.open_at_branches(session=turn.session, branch_codes=[turn.person.branch_code], since=since)
+    else:
         return None
-    found = [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
-                                             since=turn.now - LINK_WITHIN)
-             if t.reporter_id != turn.person.id]
+    return alike(signature(text), [t for t in found if t.reporter_id != turn.person.id], category_id=category_id)
+
+
+def alike(mine: dict[int, float], found: Sequence[Ticket], *, category_id: int | None) -> Ticket | None:
+    """Of others' open tickets, the one a report (its signature) is about: the most alike in words when alike
+    enough, else the newest of the report's category."""
     if not found:
         return None
-    mine = signature(text)
     score, best = max(((similarity(mine, signature(t.description)), t) for t in found), key=lambda pair: pair[0])
     if score >= ALIKE_AT:
         return best
     return next((t for t in found if category_id is not None and t.category_id == category_id), None)
+
+
+def colleagues_reported(*, session: Session, reports: Sequence[tuple[Person, dict[int, float], int | None]],
+                        now: datetime) -> set[str]:
+    """Of 1:1 reports (reporter, signature, category), the reporters for whom someone else at their branch has an
+    open ticket about it (`same_fault`): one query for them all."""
+    found = tickets.open_at_branches(session=session, since=now - LINK_WITHIN,
+                                     branch_codes={p.branch_code for p, _, _ in reports if p.branch_code})
+    by_branch: dict[str, list[Ticket]] = {}
+    for ticket in found:
+        by_branch.setdefault(ticket.branch_code or "", []).append(ticket)
+    return {person.id for person, mine, category in reports if person.branch_code in by_branch
+            and alike(mine, [t for t in by_branch[person.branch_code] if t.reporter_id != person.id],
+                      category_id=category) is not None}
 
 
 def take_back(turn: Turn, ticket_id: int) -> list[int]:
@@ -73,7 +99,8 @@ def follow_instead(turn: Turn, text: str, *, category_id: int | None) -> bool:
     holder = ticket.assignee.name if ticket.assignee is not None else None
     state = turn.t("group_ticket_queued") if holder is None else turn.t(
         "group_ticket_assigned" if ticket.status == "new" else "group_ticket_held", engineer=holder)
-    turn.say("group_already_reported", ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,
+    turn.say("group_already_reported" if turn.inbound.chat.kind != "direct" else "branch_already_reported",
+             ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,
              when=turn.local(ticket.created_at), state=state,
              buttons=(Button(turn.t("btn_separate"), "1"),))
     return True

@@ -7,7 +7,7 @@ reopened, cancelled and merged. `TRANSITIONS` says from which states each action
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -562,6 +562,15 @@ def open_in_chat(*, session: Session, channel: str, chat_id: str, since: datetim
     stmt = select(Ticket).where(Ticket.chat_id == chat_id, Ticket.created_at >= since, Ticket.channel == channel,
                                 Ticket.status.in_(OPEN_STATUSES))
     return list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(20)))
+
+
+def open_at_branches(*, session: Session, branch_codes: Collection[str], since: datetime) -> list[Ticket]:
+    """The open tickets reported at these branches since `since`, newest first."""
+    if not branch_codes:
+        return []
+    stmt = select(Ticket).where(Ticket.branch_code.in_(sorted(branch_codes)), Ticket.created_at >= since,
+                                Ticket.status.in_(OPEN_STATUSES))
+    return list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(50)))
 
 
 def followed_by(*, session: Session, person: Person) -> list[Ticket]:
