@@ -264,7 +264,8 @@ def test_the_status_says_what_happened_last_and_how_to_chase(dialog: Dialog) -> 
 
 @pytest.mark.parametrize(("said", "confirmed", "score"), [
     ("谢谢师傅", True, None), ("好了 谢谢", True, None), ("嗯嗯 可以了", True, None), ("👍", True, None),
-    ("五星 师傅很快", True, 5), ("3分", True, 3), ("还是不行 一打就卡", False, None)])
+    ("五星 师傅很快", True, 5), ("3分", True, 3), ("还是不行 一打就卡", False, None), ("很满意", True, 5),
+    ("不太满意 等了好久", True, 2), ("⭐⭐⭐⭐", True, 4)])
 def test_is_it_fixed_is_answered_as_people_answer(dialog: Dialog, said: str, confirmed: bool,
                                                   score: int | None) -> None:
     """After "问题解决了吗？": thanks to the engineer, a thumbs-up, 嗯嗯 可以了 are a yes; a rating in words is a yes
@@ -284,6 +285,32 @@ def test_is_it_fixed_is_answered_as_people_answer(dialog: Dialog, said: str, con
         assert "打个分" in reply, reply
     else:
         assert ticket["status"] == "reopened", ticket["status"]
+
+
+def test_a_rating_in_words_or_stars_after_is_it_fixed(dialog: Dialog) -> None:
+    """"打个分吧": 非常满意, ⭐⭐⭐⭐⭐ rate (they opened a new ticket's dialogue and lost the rating); 。。。 is no
+    thank-you."""
+    d = dialog
+    for said, score in (("非常满意", 5), ("⭐⭐⭐", 3)):
+        n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+        d.say("li.wei", f"接单 {n}")
+        d.say("li.wei", f"解决 {n} 换了搓纸轮")
+        assert "打个分" in d.say("zhang.san", "好了")
+        reply = d.say("zhang.san", said)
+        assert d.ticket(n)["rating"] == score and "选个分类" not in reply, reply
+    assert "不客气" not in d.say("zhang.san", "。。。")
+
+
+def test_venting_is_asked_what_is_wrong_and_starts_nothing(dialog: Dialog) -> None:
+    """"烦死了" says how one feels, not what is wrong: asked, no ticket dialogue (conversations/01 row 8)."""
+    d = dialog
+    reply = d.say("zhang.san", "烦死了")
+    assert "遇到什么问题了" in reply and "选个分类" not in reply, reply
+    assert "选个分类" not in d.say("zhang.san", "1")
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    assert f"#{n} 正在等工程师接单" in d.say("zhang.san", "无语了")  # (and their ticket's state)
+    d.say("li.wei", f"接单 {n}")
+    assert f"#{n} 正在处理中" in d.say("zhang.san", "😭😭😭")
 
 
 def test_is_it_that_problem_again_is_answered_in_words(dialog: Dialog) -> None:
@@ -334,6 +361,13 @@ def test_menu_numbers_as_people_type_them(dialog: Dialog) -> None:
     created = d.say("zhang.san", "大厅那台打印机卡纸")
     number = int(created.split("#", 1)[1][:4])
     assert d.ticket(number)["urgency"] == 2 and d.ticket(number)["category"] == "终端设备 › 打印机"
+    # An article's number likewise: "1。", "看看第1条".
+    for picked in ("1。", "看看第1条", "第一个"):
+        assert "先试试" in d.say("ma.jing", "打印机卡纸了")
+        shown = d.say("ma.jing", picked)
+        assert "解决了吗" in shown or "解决了" in shown, (picked, shown)
+        assert "选个分类" not in shown, shown
+        d.say("ma.jing", "取消")
 
 
 def test_tried_the_article_and_it_did_not_help_keeps_the_report(dialog: Dialog) -> None:
@@ -401,6 +435,12 @@ def test_no_with_more_words_files_the_ticket_in_the_articles_category(dialog: Di
     ticket = d.ticket(number)
     assert ticket["description"] == "POS机刷卡没反应\n屏幕都不亮了 充电也没反应 就这一台"
     assert ticket["category"] == "终端设备 › POS机" and ticket["urgency"] == 2
+    # The menu's own words after the 0 are no description: asked for one.
+    assert "先试试" in d.say("zhang.san", "POS机刷卡没反应")
+    asked = d.say("zhang.san", "0 转人工")
+    assert "选个分类" in asked and "已报修" not in asked, asked
+    assert "影响大吗" in d.say("zhang.san", "1")
+    assert "说说情况" in d.say("zhang.san", "1")  # (the description is still to come)
     # Another category after all: the list, then the usual way on.
     d.say("ma.jing", "POS机刷卡没反应")
     d.say("ma.jing", "没解决，其实是打印机不出纸")

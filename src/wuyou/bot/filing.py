@@ -155,12 +155,12 @@ def on_urgency(turn: Turn, text: str) -> None:
         turn.say("ask_description")
 
 
-_PICKED = re.compile(r"(?:选)?第?([1-9一二两三四五六七八九])(?:个|项|条|号)?(?:吧|的|啊)?")
+_PICKED = re.compile(r"(?:选|看看?|看一下|打开|点|要)?第?([1-9一二两三四五六七八九])(?:个|项|条|号|篇)?(?:吧|的|啊)?")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
 def picked_number(text: str) -> int | None:
-    """A choice's number as people type it: "2", "２", "2.", "二", "第二个吧"."""
+    """A choice's number as people type it: "2", "２", "2.", "二", "第二个吧", "看看第2条"."""
     found = _PICKED.fullmatch(unicodedata.normalize("NFKC", text).strip().rstrip(".。、!！~～ "))
     if found is None:
         return None

@@ -59,23 +59,34 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_APPROVING = re.compile(r"^[\s👍👌🙏😊🙂😄😁☺️✌️❤️💯🎉👏!！。.~～]+$")  # a thumbs-up, a smile: a yes, a thank-you
+# A thumbs-up, a smile: a yes, a thank-you (punctuation alone — "。。。" — is neither); stars: a rating.
+_APPROVING = re.compile(r"^[\s!！。.~～]*[👍👌🙏😊🙂😄😁☺️✌️❤️💯🎉👏][\s👍👌🙏😊🙂😄😁☺️✌️❤️💯🎉👏!！。.~～]*$")
+_STAR_GLYPHS = re.compile(r"^\s*[⭐★🌟](\s*[⭐★🌟]){0,4}[\s!！。.~～]*$")
 
 
 def refuse_input(turn: Turn, problem: str) -> None:
     """A message that cannot be read as a request gets a kind answer and changes nothing — except a thumbs-up or
     a smile, which answers "is it fixed?" (yes) or says thanks."""
-    if problem == "symbols" and _APPROVING.match(turn.text):
+    if problem == "symbols" and (_APPROVING.match(turn.text) or _STAR_GLYPHS.match(turn.text)):
         free_text(turn)
         return
-    open_ticket = next(iter(tickets.reported_by(session=turn.session, reporter=turn.person)), None)
-    hint = "" if open_ticket is None else turn.t(
-        "hint_resolved_ticket" if open_ticket.status == "resolved" else "hint_open_ticket", ticket=open_ticket.id)
+    hint = _open_hint(turn)
     key = {"empty": "input_empty", "too_long": "input_too_long", "binary": "input_binary",
            "sticker": "input_sticker"}.get(
         problem, "input_symbols"
     )
     turn.say(key, length=len(turn.text), hint=hint)
+
+
+def _open_hint(turn: Turn) -> str:
+    """A line about the reporter's latest ticket, if any: resolved (awaiting their word), waiting for an engineer,
+    or being worked on."""
+    latest = next(iter(tickets.reported_by(session=turn.session, reporter=turn.person)), None)
+    if latest is None:
+        return ""
+    key = "hint_resolved_ticket" if latest.status == "resolved" else \
+        "hint_open_ticket_queued" if latest.status == "new" else "hint_open_ticket"
+    return turn.t(key, ticket=latest.id)
 
 
 def explain_error(turn: Turn, exc: DeskError) -> None:
@@ -153,8 +164,15 @@ def free_text(turn: Turn) -> None:
         status.cmd_status(turn, None, only=status.named(text))
     elif upset(text):
         _calm(turn, text)
+    elif _VENTING.match(text):  # 烦死了: said how they feel, not what is wrong — asked, no dialogue started
+        turn.say("venting", hint=_open_hint(turn))
     elif not (status.impatient(text) and status.chase_in_words(turn, text)):
         _report(turn, text)
+
+
+# How one feels, nothing about what is wrong: "烦死了", "无语", "崩溃了".
+_VENTING = re.compile(r"^(好|真|太|真是)?(烦|烦死|烦人|气死|气人|无语|崩溃|郁闷|头疼|头大|累死|醉|服|受不了|抓狂|"
+                      r"心累|晕)(死)?(我)?(了|啦)?[啊呀吧哦!！。.~～…😩😤😭😫🙄\s]*$")
 
 
 # Giving up the report in the middle of its dialogue ("算了", "不用了 自己好了", "没事了"): no ticket.
@@ -204,10 +222,24 @@ _OH = re.compile(r"^(嗯+|哦+|噢+|好的?|ok)")
 # A rating in words, given with or without having said it is fixed: "五星 师傅很快", "5分", "满分".
 _STARS = re.compile(r"^([1-5一二两三四五]|满分)\s*(颗星|星|分|stars?)?(好评)?[\s，,、:：]*(?P<comment>.*)$", re.S)
 _NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满分": 5}
+# How pleased, in words ("非常满意", "不太满意 等太久了"): the rating it stands for, longest first.
+_PLEASED = {"非常不满意": 1, "很不满意": 1, "特别不满意": 1, "差评": 1, "太差了": 1, "不太满意": 2, "不满意": 2,
+            "一般般": 3, "一般": 3, "还行吧": 3, "还行": 3, "凑合": 3, "还可以": 4, "挺好的": 4, "挺好": 4, "不错": 4,
+            "满意": 4, "挺满意": 4, "比较满意": 4, "非常满意": 5, "很满意": 5, "特别满意": 5, "超级满意": 5,
+            "十分满意": 5, "太满意了": 5, "超赞": 5, "太棒了": 5, "好评": 5, "五星好评": 5, "非常好": 5,
+            "very satisfied": 5, "satisfied": 4, "excellent": 5, "not satisfied": 2, "unsatisfied": 2}
+_IN_WORDS = re.compile("^(" + "|".join(sorted(map(re.escape, _PLEASED), key=len, reverse=True))
+                       + r")(?![a-z])[\s，,、:：!！。.~～👍]*(?P<comment>.*)$", re.S | re.I)
 
 
 def _stars(text: str, *, marked: bool) -> tuple[int, str] | None:
-    """A 1–5 rating and what came with it; `marked`: only with 星 / 分 (or 满分), not a bare digit."""
+    """A 1–5 rating and what came with it; `marked`: only with 星 / 分 (or 满分), in words or in star glyphs, not
+    a bare digit."""
+    if _STAR_GLYPHS.match(text):
+        return sum(text.count(star) for star in "⭐★🌟"), ""
+    pleased = _IN_WORDS.match(text)
+    if pleased is not None:
+        return _PLEASED[pleased.group(1).lower()], pleased.group("comment").strip()
     found = _STARS.match(text)
     if found is None:
         return None
@@ -597,14 +629,16 @@ def _gibberish(text: str) -> bool:
 
 # After reading an article: "I tried it and it did not help", in the words people use — a no, and what they say
 # with it is more about the fault (it was taken for a new report that replaced the first).
+_PARTICLES = re.compile(r"[吧啊呀了嘛呢!！。.~～\s]+$")
 _TRIED_BUT = re.compile(r"(试了|试过|照做|按(你|您|上面|步骤)?说的|弄了|做了|重启了|都试)[^。！!?？]{0,12}"
                         r"(不行|没用|没解决|不管用|没效果|没反应|还是)|^(不行|没用|不管用|没效果)")
 
 
 def _on_suggestions(turn: Turn, text: str) -> bool:
     d = turn.dialogue
-    if text.isdigit() and 1 <= int(text) <= len(d.offered):
-        article = get_doc(session=turn.session, article_id=d.offered[int(text) - 1])
+    picked = filing.picked_number(text)  # "1", "1。", "第一个", "看看第1条"
+    if picked is not None and 1 <= picked <= len(d.offered):
+        article = get_doc(session=turn.session, article_id=d.offered[picked - 1])
         if article is None:
             turn.say("article_gone")
             return True
@@ -634,6 +668,8 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         feedback.record(session=turn.session, article_ids=[*([d.viewed] if d.viewed else []), *rejected],
                         kind="rejected", now=turn.now, person_id=turn.person.id, query=d.text)
         more = described.group("more").strip() if described else text if tried else ""
+        if _NO.match(_PARTICLES.sub("", more)) or (upset(more) and len(more) <= 8):
+            more = ""  # "0 转人工", "没用 转人工吧": the menu's own words, nothing about the fault
         if filing.joined_incident(turn, more):
             return True
         if more:  # "0 屏幕都不亮了 充电也没反应" (conversations/09), "试了 不行啊 终端号…": added to the description
