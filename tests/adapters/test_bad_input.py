@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.dialog import Dialog
+from wuyou.desk import attachments
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import OutboxMessage, Ticket, TicketEvent
 from wuyou.kb.models import Feedback
@@ -169,3 +171,68 @@ def test_anger_gets_an_apology_and_the_way_to_a_person_not_articles(dialog: Dial
     assert "抱歉让您着急了" in started and "选个分类" in started, started
     # A fault report with no anger at the desk is a report, as ever.
     assert "抱歉" not in d.say("ma.jing", "人脸识别一直失败 要人脸认证")
+
+
+# A print service's log as a clerk pastes it (conversations/10 row 5): ~7,000 characters, one error among the lines.
+LOG = "\n".join(f"2025-03-10 09:01:{i % 60:02d} PrintService Info: job {i} spooled to 大厅打印机" for i in range(120)) \
+    + "\n2025-03-10 09:01:12 PrintService Error 0x00000709 操作无法完成（打印机名称无效）\n"
+
+
+def _kept(d: Dialog, number: int) -> list[bytes]:
+    with d.desk.sessions() as s:
+        return [attachments.content(media=d.desk.bot.media, attachment=a)
+                for a in attachments.of_ticket(session=s, ticket_id=number)]
+
+
+def test_a_pasted_log_is_kept_and_attached_to_the_ticket_under_way(dialog: Dialog) -> None:
+    """conversations/10 rows 5–8: never echoed; kept as a text attachment; its key error shown; 1 attaches it."""
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机打不出来")
+    reply = d.say("zhang.san", LOG)
+    assert "已存成附件“日志-" in reply and "关键报错：0x00000709" in reply, reply
+    assert f"1. 附到工单 #{number}" in reply and "2. 作为新问题报修" in reply and "3. 不用了" in reply, reply
+    assert "spooled" not in reply and len(reply) < 300
+    assert "已附到" in d.say("zhang.san", "1")
+    assert _kept(d, number) == [LOG.encode()]
+    d.say("li.wei", f"接单 {number}")
+    assert "日志-" in d.say("li.wei", f"查看 {number}")  # the engineer sees it with the ticket
+
+
+def test_a_pasted_log_reported_as_a_new_problem_is_matched_on_its_error_lines(dialog: Dialog) -> None:
+    d = dialog
+    reply = d.say("zhang.san", LOG)
+    assert "1. 作为新问题报修" in reply and "2. 不用了" in reply and "附到工单" not in reply, reply
+    asked = d.say("zhang.san", "1")
+    assert "先试试" in asked or "选个分类" in asked, asked
+    if "先试试" in asked:
+        asked = d.say("zhang.san", "0")
+    for _ in range(4):  # the category, the urgency, as the dialogue asks
+        if "已报修" in asked:
+            break
+        asked = d.say("zhang.san", "1")
+    number = int(re.findall(r"#(\d+)", asked)[-1])
+    ticket = d.ticket(number)
+    assert "0x00000709" in ticket["description"] and "spooled" not in ticket["description"], ticket["description"]
+    assert _kept(d, number) == [LOG.encode()]
+
+
+def test_a_paste_beyond_the_cap_is_cut_and_said_so_and_may_be_left(dialog: Dialog) -> None:
+    d = dialog
+    huge = "x" * 70_000
+    reply = d.say("zhang.san", huge)
+    assert "超过 64 KB 的部分没有保存" in reply and "关键报错" not in reply, reply
+    before = _counts(d)
+    assert "已取消" in d.say("zhang.san", "2")  # 不用了
+    assert _counts(d) == before
+
+
+def test_a_paste_in_the_middle_of_a_report_goes_with_it(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    assert "请继续回答上面的问题" in d.say("zhang.san", LOG)
+    assert "影响大吗" in d.say("zhang.san", "1")
+    d.say("zhang.san", "1")
+    created = d.say("zhang.san", "大厅打印机打不出来")
+    number = int(re.findall(r"#(\d+)", created)[-1])
+    assert _kept(d, number) == [LOG.encode()]
+    assert "0x00000709" in d.ticket(number)["description"]

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from wuyou.bot import away, filing, following, incidents, notices, reporting, staff, status, working
+from wuyou.bot import away, filing, following, incidents, notices, pasting, reporting, staff, status, working
 from wuyou.bot import dialogue as dialogues
 from wuyou.bot.commands import (
     Command,
@@ -44,7 +44,7 @@ from wuyou.store import StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 2000  # longer messages are refused politely; logs as attachments come later
+MAX_TEXT = 2000  # a longer message is a paste (a log): kept as an attachment (bot.pasting); from staff, refused
 UNAVAILABLE_RETRY_SECONDS = 3.0  # a database restart or fail-over is ridden out inside one request
 
 
@@ -293,6 +293,9 @@ class Engine:
                 return
             turn.dialogue.attachments = [*turn.dialogue.attachments, *staged]
         problem = problem_with(turn.text)
+        if problem == "too_long" and turn.person.role not in STAFF_ROLES:
+            pasting.keep(turn)  # a log pasted: kept as an attachment, and the reporter asked what it is for
+            return
         if problem is not None:
             reporting.refuse_input(turn, problem)
             return

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from wuyou.bot import incidents, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import binding, sla, tickets
+from wuyou.desk import attachments, binding, sla, tickets
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Person, Ticket, TicketEvent
 from wuyou.kb import articles
@@ -119,8 +119,13 @@ def duration(turn: Turn, minutes: int) -> str:
         turn.t("duration_m", minutes=minutes)
 
 
-def _event_body(turn: Turn, event: TicketEvent) -> str:
-    """What follows an event's name on the timeline: its text, or for SLA events which clock and how long."""
+def _event_body(turn: Turn, event: TicketEvent, files: dict[int | None, list[str]], *, text: bool = True) -> str:
+    """What follows an event's name on the timeline: its text (unless not `text`) and the names of the files that
+    came with it (`files`: by event), or for SLA events which clock and how long."""
+    return (_event_text(turn, event) if text else "") + "".join(f" 📎 {name}" for name in files.get(event.id, ()))
+
+
+def _event_text(turn: Turn, event: TicketEvent) -> str:
     clock = event.data.get("clock") if event.data else None
     if event.kind.startswith("sla_") and clock:
         used = event.data.get("used_minutes")
@@ -148,11 +153,14 @@ def cmd_show(turn: Turn, command: Command) -> None:
         return
     ticket = tickets.visible_to_staff(session=turn.session, ticket_id=command.ticket, person=turn.person)
     events = tickets.timeline(session=turn.session, ticket_id=ticket.id)
+    files: dict[int | None, list[str]] = {}
+    for kept in attachments.of_ticket(session=turn.session, ticket_id=ticket.id):
+        files.setdefault(kept.event_id, []).append(kept.name)
     # Staff see internal notes and what the SLA clocks did (warned, breached, met); the clocks' mechanics (started,
     # paused, resumed: the question asked or the hold shows why) are on the ticket's page, not in a chat answer.
     lines = "\n".join(
         turn.t("timeline_line", at=turn.local(e.at), what=turn.t(f"event_{e.kind}"),
-               body="" if e.kind == "created" and e.body == ticket.description else _event_body(turn, e))
+               body=_event_body(turn, e, files, text=not (e.kind == "created" and e.body == ticket.description)))
         for e in events if e.kind not in _CLOCK_MECHANICS
     )
     clocks = {c.kind: c for c in sla.active(session=turn.session, ticket_id=ticket.id)}
