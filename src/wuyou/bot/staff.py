@@ -12,6 +12,7 @@ from wuyou.bot.messages import Button
 from wuyou.desk import attachments, binding, sla, tickets
 from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Person, Ticket, TicketEvent
+from wuyou.desk.timeline import said
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
 
@@ -83,8 +84,8 @@ def cmd_claim(turn: Turn, command: Command) -> None:
     due = clock.due_at if clock is not None else None
     warn = clock.warn_at if clock is not None and clock.warned_at is None else None
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
-             branch=ticket.branch.name if ticket.branch else "—", contact=contact(turn, ticket), title=ticket.title,
-             due=turn.local(due),
+             branch=ticket.branch.name if ticket.branch else "—", contact=contact(turn, ticket),
+             said=said(ticket) or ticket.title, due=turn.local(due),
              warn=turn.t("claim_warn", at=turn.local(warn)) if warn is not None and warn > turn.now else "")
 
 

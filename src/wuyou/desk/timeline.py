@@ -48,6 +48,16 @@ def add_event(
     return event
 
 
+SAID_LEN = 100  # characters of the report a card quotes
+
+
+def said(ticket: Ticket) -> str:
+    """The report in the reporter's words as a card quotes it: every line of it (what was first said, then the
+    answer to "please describe it", what was added with a 0), up to `SAID_LEN` characters."""
+    text = " · ".join(" ".join(line.split()) for line in ticket.description.splitlines() if line.strip())
+    return text if len(text) <= SAID_LEN else text[:SAID_LEN - 1] + "…"
+
+
 def card(ticket: Ticket) -> dict[str, Any]:
     """The facts every ticket notification shows, as template parameters."""
     return {
@@ -57,6 +67,7 @@ def card(ticket: Ticket) -> dict[str, Any]:
         "branch": ticket.branch.name if ticket.branch else "",
         "reporter": ticket.reporter.name,
         "title": ticket.title,
+        "said": said(ticket) or ticket.title,
         "team": ticket.team.name if ticket.team else "",
         "assignee": ticket.assignee.name if ticket.assignee else "",
         "history": "",  # a line about the reporter's earlier self-help, where the notice has one (`history_key`)
