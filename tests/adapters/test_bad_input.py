@@ -135,6 +135,22 @@ def test_mistyped_command_gets_the_closest_one_suggested(dialog: Dialog) -> None
     assert "/claim" not in d.say("zhang.san", "/clam 1001")  # reporters are not offered engineer commands
 
 
+def test_a_command_word_mistyped_by_sound_or_glued_to_its_number(dialog: Dialog) -> None:
+    """接丹 / 接但 (the input method's first guess for jiedan), jiedan itself: suggested, never run on a guess (they
+    put the engineer in a reporter's ticket dialogue); /claim1001 runs."""
+    d = dialog
+    first = d.report("zhang.san", "1", "打印机卡纸")
+    second = d.report("liu.yang", "1", "打印机卡纸")
+    for typed in ("接丹", "接但", "jiedan"):
+        reply = d.say("li.wei", f"{typed} {first}")
+        assert f"没有“{typed}”这个命令，您是想“接单 {first}”吗？" in reply and "选个分类" not in reply, reply
+    assert d.ticket(first)["assignee"] is None
+    assert "已接单" in d.say("li.wei", "1")
+    assert "已接单" in d.say("li.wei", f"/claim{second}")
+    assert f"您是想“催单 {first}”吗" in d.say("zhang.san", f"催蛋 {first}")  # a reporter's own commands too
+    assert "您是想" not in d.say("zhang.san", f"接丹 {first}")  # (not an engineer's)
+
+
 def test_a_staff_command_without_a_usable_number_asks_for_it(dialog: Dialog) -> None:
     """"接单 abc" or a twenty-digit number from an engineer is the command mistyped, not a fault report."""
     d = dialog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -704,3 +705,17 @@ def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock
     d.say("zhang.san", "2 太慢了")
     shown = d.say("li.wei", f"查看 {n}")
     assert "接单 李伟" in shown and "评分 张三 2 ⭐ 太慢了" in shown and "达标 响应（用时 31 分钟）" in shown, shown
+
+
+def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:
+    """conversations/02 row 11: the card quotes the answer to "请简单说说情况" too (it quoted the first message)."""
+    d = dialog
+    assert "先试试" in d.say("zhang.san", "打印机又卡纸了 急死了")
+    d.say("zhang.san", "0")
+    d.say("zhang.san", "1")
+    assert "说说情况" in d.say("zhang.san", "2")
+    created = d.say("zhang.san", "大厅那台惠普 一打印就卡 纸都皱了")
+    number = int(re.findall(r"#(\d+)", created)[-1])
+    quoted = "“打印机又卡纸了 急死了 · 大厅那台惠普 一打印就卡 纸都皱了”"
+    assert quoted in d.pushed_text("li.wei")
+    assert quoted in d.say("li.wei", f"接单 {number}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from wuyou.kb.text import to_simplified
+from wuyou.kb.text import syllable_of, to_simplified
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ class Command:
 
 @dataclass(frozen=True)
 class UnknownCommand:
-    typed: str  # what followed the slash
+    typed: str  # what followed the slash (or, with `guess`, the word typed before a ticket number)
     rest: str
+    guess: Spec | None = None  # the command a mistyped Chinese word sounds like ("接丹 1006": 接单)
 
 
 def without_mentions(text: str) -> str:
@@ -138,6 +139,31 @@ def staff_misuse(text: str) -> Command | None:
     return None
 
 
+# A word and a ticket number after it: "接丹 1006", "jiedan 1007", "催蛋1024".
+_WORD_NUMBER = re.compile(r"^(?P<word>[^\d\s#/@:：,，]{2,8}?)\s*#?(?P<n>\d{3,9})(?P<rest>\s.*)?$", re.S)
+
+
+def _sound(word: str) -> str:
+    """A word as it sounds, in toneless pinyin ("接丹", "接但" and "jiedan" all sound "jiedan")."""
+    return "".join(syllable_of(ord(ch)) if ord(ch) > 0x2FFF else ch for ch in word.lower())
+
+
+def misspelt(text: str, *, staff: bool) -> UnknownCommand | None:
+    """A command word typed wrong before a ticket number — a homophone of its Chinese form (接丹 / 接但 1006, the
+    phone's input method's first guess) or its pinyin (jiedan 1007): the command it sounds like, to be suggested
+    (never run on a guess). Only commands that take a ticket number, and only those the person may use."""
+    found = _WORD_NUMBER.match(clean(text))
+    if found is None:
+        return None
+    word, sound = found.group("word"), _sound(found.group("word"))
+    for zh, spec in _ZH:
+        if spec.needs_ticket and not spec.hidden and (staff or not spec.staff) and zh != word and (
+                _sound(zh) == sound or (word.isascii() and len(sound) >= 5
+                                        and Levenshtein.distance(_sound(zh), sound) <= 1)):
+            return UnknownCommand(word, f"{found.group('n')} {(found.group('rest') or '').strip()}".strip(), spec)
+    return None
+
+
 def clean(text: str) -> str:
     """Full-width forms folded, leading `@bot` mentions removed, whitespace trimmed, and a command word typed in
     Traditional characters read in Simplified (接單 1011, 進度; what follows it is left as typed)."""
@@ -176,6 +202,9 @@ def _parse(text: str) -> Command | UnknownCommand | None:
         head, _, rest = text[1:].partition(" ")
         name = head.split("@")[0].lower()  # Telegram appends @botname in groups
         spec = BY_NAME.get(name)
+        glued = re.fullmatch(r"([a-z]+)(\d{1,9})", name)  # "/claim1007": the number without its space
+        if spec is None and glued is not None and (spec := BY_NAME.get(glued.group(1))) is not None:
+            rest = f"{glued.group(2)} {rest}"
         if spec is None:
             return UnknownCommand(name, rest.strip())
         return _with_args(spec, rest.strip(), strict=False)

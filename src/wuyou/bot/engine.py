@@ -25,6 +25,7 @@ from wuyou.bot.commands import (
     UnknownCommand,
     clean,
     closest,
+    misspelt,
     parse,
     staff_misuse,
     staff_words,
@@ -317,7 +318,9 @@ class Engine:
             elif turn.person.role in STAFF_ROLES and (said := staff_words(typed)) is not None:
                 parsed = parse(said)  # "1024 我来", "1024 已处理 换了搓纸轮"
             elif turn.person.role in STAFF_ROLES:
-                parsed = staff_misuse(typed)  # "接单 abc": the command, asking for the number
+                parsed = staff_misuse(typed) or misspelt(typed, staff=True)  # "接单 abc": asking for the number
+            else:
+                parsed = misspelt(typed, staff=False)  # "催蛋 1024": is it 催单?
         try:
             if isinstance(parsed, UnknownCommand):
                 self._suggest_command(turn, parsed)
@@ -342,12 +345,15 @@ class Engine:
         HANDLERS[command.spec.name](turn, command)
 
     def _suggest_command(self, turn: Turn, typed: UnknownCommand) -> None:
-        spec = closest(typed.typed, staff=turn.person.role != "reporter")
+        spec = typed.guess or closest(typed.typed, staff=turn.person.role != "reporter")
         if spec is None:
             turn.say("unknown_command", typed=typed.typed)
             return
         guess = f"/{spec.name} {typed.rest}".strip()
         turn.dialogue.pending_command = guess
+        if typed.guess is not None:  # a Chinese command word mistyped: suggested as it would be typed
+            turn.say("did_you_mean_word", typed=typed.typed, guess=f"{spec.zh[0]} {typed.rest}".strip())
+            return
         turn.say("did_you_mean", typed=typed.typed, guess=guess, zh=spec.zh[0] if spec.zh else "")
 
 
