@@ -73,7 +73,7 @@ def test_the_options_after_gibberish_answer_to_their_numbers(dialog: Dialog) -> 
 
 
 def test_unknown_sender_is_answered_not_ignored(dialog: Dialog) -> None:
-    assert "还不认识您" in dialog.say("nobody.here", "打印机卡纸了")
+    assert "第一次用需要先绑定身份" in dialog.say("nobody.here", "打印机卡纸了")
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from wechatpy.crypto import WeChatCrypto
 from tests.adapters.fake_wechat import FakeWeChat
 from tests.clock import TestClock
 from tests.dialog import Dialog
+from wuyou.desk.models import AuditEvent, Identity, Person
 from wuyou.kb.models import Feedback
 
 APP_ID = "wx0123456789abcdef"
@@ -247,28 +248,89 @@ def test_expired_token_is_refreshed_once_and_shared(dialog: Dialog, wx: WeChatSe
     assert fake.token_requests - before <= 2
 
 
-def test_a_stranger_binds_their_account_and_a_lead_approves(dialog: Dialog, wx: WeChatServer,
-                                                            fake: FakeWeChat) -> None:
+def test_a_stranger_binds_themselves_and_carries_on_with_what_they_said(dialog: Dialog, wx: WeChatServer) -> None:
+    """conversations/09 rows 1–8: a branch code and a name that match one reporter with no WeChat account: confirmed,
+    bound, the region's lead told (with an undo), and the first message taken as theirs."""
     d = dialog
-    stranger = "oNEWliuyang"  # liu.yang (JN-002) on a WeChat account the directory does not know
-    assert "绑定 工号" in wx.say(stranger, "打印机坏了")
-    assert "没找到" in wx.say(stranger, "绑定 nobody")
-    reply = wx.say(stranger, "刘洋 jn002")  # the name first, the code as typed
-    assert "已提交绑定申请" in reply and "赵敏" in reply
-    assert "已经提交" in wx.say(stranger, "绑定 liu.yang")  # no second request to the leads
-    request = d.pushed("zhao.min")
-    assert len(request) == 1 and "刘洋" in request[0]["text"] and "在 微信公众号 上自称" in request[0]["text"]
-    (button,) = request[0]["buttons"]
-    assert "工程师用的命令" in d.say("liu.yang", button["action"])  # a reporter cannot approve
-    assert "没有权限" in d.say("sun.li", button["action"])  # an engineer is not a lead
-    assert "已绑定 刘洋" in d.press("zhao.min", button["action"])
-    assert "赵敏 已经确认过 刘洋" in d.press("zhao.min", button["action"])  # pressed again (or by another lead)
-    assert "已经过期或不存在" in d.say("zhao.min", "/approve nosuchtoken")
+    stranger = "oXq3liuyang"  # liu.yang (JN-002) has only an http identity
+    first = wx.say(stranger, "你好 POS机坏了")
+    assert "网点编号 姓名" in first and "绑定 工号" in first and "您说的“POS机坏了”我记下了" in first, first
+    asked = wx.say(stranger, "jn002 刘洋")  # lower case, no hyphen
+    assert "请确认：您是 济南历下营业厅（JN-002）的 刘洋 吗？" in asked, asked
+    bound = wx.say(stranger, "1")
+    assert "绑定成功 ✅ 刘洋" in bound and "POS" in bound and "0 转人工" in bound, bound  # the KB's answer to it
+    (told,) = d.pushed("zhao.min")
+    assert "🔐 新绑定" in told["text"] and "刘洋" in told["text"] and "JN-002" in told["text"], told
+    assert "已看过" not in wx.say(stranger, "1")  # an article of the offer: the dialogue is hers now
+    with d.desk.sessions() as s:
+        assert s.scalar(select(Identity.person_id).where(Identity.external_id == stranger)) == "liu.yang"
+        assert "chat bind self" in s.scalars(select(AuditEvent.action)).all()
+    # Not her after all: the lead undoes it; the account is a stranger again.
+    (undo,) = [b for b in told["buttons"] if b["action"].startswith("/unbind")]
+    assert "已撤销 刘洋" in d.press("zhao.min", undo["action"])
+    assert "网点编号 姓名" in wx.say(stranger, "打印机卡纸了")
+
+
+def test_a_name_the_directory_lacks_goes_to_the_lead_who_adds_the_reporter(dialog: Dialog, wx: WeChatServer,
+                                                                             fake: FakeWeChat) -> None:
+    """conversations/09 rows 13–17: nobody of that name at the branch: the lead approves and adds them; they are told
+    and their first message is answered."""
+    d = dialog
+    stranger = "oPp9wanglei"
+    wx.say(stranger, "小票打不出来了")
+    asked = wx.say(stranger, "QD-001 王磊")
+    assert "没找到 王磊，已请负责人核实" in asked and "您说的“小票打不出来了”我先记下" in asked, asked
+    assert "已经提交" in wx.say(stranger, "QD-001 王磊")  # no second request
+    (request,) = d.pushed("zhao.min")
+    assert "通讯录里没有此人" in request["text"], request
+    approve, refuse = request["buttons"]
+    assert approve["label"] == "批准并新建报修人" and refuse["label"] == "拒绝"
+    assert "已新建报修人 王磊（wang.lei" in d.press("zhao.min", approve["action"])
     d.desk.deliverer.run_once()
-    assert any("已确认您的账号" in t for t in fake.texts_to(stranger))
-    assert "打印机" in wx.say(stranger, "打印机卡纸了")  # now a known person: the normal flow
-    taken = wx.say("oANOTHER", "绑定 liu.yang")
-    assert "已经绑定" in taken
+    texts = fake.texts_to(stranger)
+    assert any("审核通过 ✅ 王磊" in t for t in texts), texts
+    assert any("打印" in t and "回复" in t for t in texts[-1:]), texts  # the KB's answer to 小票打不出来了
+    with d.desk.sessions() as s:
+        person = s.get(Person, "wang.lei")
+        assert person is not None and person.role == "reporter" and person.branch_code == "QD-001"
+    assert "网点编号" not in wx.say(stranger, "打印机卡纸了")  # now a known person: the normal flow
+
+
+def test_a_claim_by_staff_id_waits_for_a_lead_who_may_refuse(dialog: Dialog, wx: WeChatServer) -> None:
+    d = dialog
+    stranger = "oNEWliuyang"
+    assert "没找到" in wx.say(stranger, "绑定 nobody")
+    reply = wx.say(stranger, "绑定 liu.yang")  # a staff id: never bound without a lead
+    assert "已提交绑定申请" in reply and "赵敏" in reply
+    assert "已经提交" in wx.say(stranger, "绑定 liu.yang")
+    (request,) = d.pushed("zhao.min")
+    assert "刘洋" in request["text"] and "自称" in request["text"]
+    approve, refuse = request["buttons"]
+    assert "工程师用的命令" in d.say("liu.yang", approve["action"])  # a reporter cannot approve
+    assert "没有权限" in d.say("sun.li", approve["action"])  # an engineer is not a lead
+    assert "已拒绝" in d.press("zhao.min", refuse["action"])
+    assert "赵敏 已经确认过" in d.press("zhao.min", approve["action"])  # decided already
+    assert "已经过期或不存在" in d.say("zhao.min", "/approve nosuchtoken")
+    assert "未通过审核" in wx.say(stranger, "打印机坏了")
+    # Three claims that match nothing: a person looks into it, no more guessing.
+    other = "oGUESSING"
+    assert "没找到" in wx.say(other, "XX-999 某某")
+    assert "没找到" in wx.say(other, "YY-1 某某")
+    assert "已请" in wx.say(other, "ZZ-2 某某")
+    assert "已经提交" in wx.say(other, "JN-001 某某")
+
+
+def test_an_account_already_bound_to_someone_goes_to_the_lead(dialog: Dialog, wx: WeChatServer) -> None:
+    wx.say("oFIRST", "JN-002 刘洋")
+    wx.say("oFIRST", "1")  # bound to 刘洋
+    taken = wx.say("oANOTHER", "JN-002 刘洋")  # she has a WeChat account now: the lead decides
+    assert "已提交绑定申请" in taken, taken
+    (request,) = [m for m in dialog.pushed("zhao.min") if "绑定申请" in m["text"]]
+    approve = request["buttons"][0]["action"]
+    assert "已绑定 刘洋" in dialog.press("zhao.min", approve)  # the lead decides: the new account is hers
+    with dialog.desk.sessions() as s:
+        assert s.scalars(select(Identity.external_id).where(Identity.person_id == "liu.yang",
+                                                            Identity.platform == "wechat")).all() == ["oANOTHER"]
 
 
 def test_a_late_answer_is_acknowledged_then_pushed_once(tmp_path: Path, fake: FakeWeChat, sample_desk: Any) -> None:

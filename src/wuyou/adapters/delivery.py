@@ -176,7 +176,8 @@ class Deliverer:
                 params[name] = self._catalog.t(value, person.locale, **params) if value else ""
         text = prefix + self._catalog.t(message.template, person.locale, **params)
         buttons = [
-            {"label": self._catalog.t(b["label_key"], person.locale, **params), "action": b["action"]}
+            {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], person.locale, **params),
+             "action": b["action"]}
             for b in message.buttons
         ]
         try:

@@ -5,6 +5,7 @@ or gets 404."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.adapters.web.console import SignInRequired, signed_in, viewer
+from wuyou.bot.staff import event_text
 from wuyou.desk import attachments, scope, tickets
 from wuyou.desk.errors import NotFound
 from wuyou.desk.media import MediaMissing
@@ -75,9 +77,15 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
         ticket = _visible(session, person, ticket_id)
         events = tickets.timeline(session=session, ticket_id=ticket_id,
                                   public_only=not scope.serves(session=session, person=person, ticket=ticket))
-        rows = "".join(
-            f"<tr><td>{e.at.astimezone(desk.bot.tz):%m-%d %H:%M}</td><td>{escape(desk.catalog.t('event_' + e.kind))}"
-            f"</td><td>{escape(e.actor_id or '')}</td><td>{escape(e.body or '')}</td></tr>"
+        def t(key: str, **params: object) -> str:
+            return desk.catalog.t(key, person.locale, **params)
+
+        def local(moment: datetime | None) -> str:
+            return desk.bot.local_time(moment, now=desk.bot.clock())
+
+        rows = "".join(  # who by name, an SLA clock's name and minutes, a chase's count: as chat shows them
+            f"<tr><td>{e.at.astimezone(desk.bot.tz):%m-%d %H:%M}</td><td>{escape(t('event_' + e.kind))}"
+            f"</td><td>{escape(event_text(session, e, t=t, local=local).strip().lstrip('：'))}</td></tr>"
             for e in events
         )
         status = desk.catalog.t(f"status_{ticket.status}")

@@ -44,6 +44,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("draft", ("转知识",), staff=True, needs_ticket=True),
     Spec("publish", ("发布知识",), staff=True, takes_text=True),
     Spec("approve", ("批准绑定",), staff=True, takes_text=True),
+    Spec("refuse", ("拒绝绑定",), staff=True, takes_text=True),
+    Spec("unbind", ("撤销绑定",), staff=True, takes_text=True),
     Spec("incident", ("应急",), staff=True, takes_text=True),
     Spec("update", ("通报",), staff=True, takes_text=True),
     Spec("oncall", ("值班",), staff=True, takes_text=True),

@@ -18,7 +18,19 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from wuyou.bot import away, filing, following, incidents, notices, pasting, reporting, staff, status, working
+from wuyou.bot import (
+    away,
+    filing,
+    following,
+    incidents,
+    notices,
+    pasting,
+    reporting,
+    staff,
+    status,
+    strangers,
+    working,
+)
 from wuyou.bot import dialogue as dialogues
 from wuyou.bot.commands import (
     Command,
@@ -34,7 +46,7 @@ from wuyou.bot.commands import (
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
 from wuyou.bot.surge import SurgeWatch
-from wuyou.desk import binding, bursts, conversations, outbox
+from wuyou.desk import bursts, conversations, outbox
 from wuyou.desk.errors import DeskError
 from wuyou.desk.media import MediaStore
 from wuyou.desk.models import Person
@@ -102,6 +114,7 @@ class InboundLimits:
 
 
 STAFF_ROLES = frozenset({"engineer", "lead", "admin"})
+_AFTER_COMMIT = "after_commit"  # session.info: messages to take once it commits
 
 
 class Engine:
@@ -137,9 +150,17 @@ class Engine:
         self._on_commit = on_commit
 
     def committed(self, session: Session) -> None:
-        """Called after a message's (or a batch's) commit: wakes the outbox delivery if it queued notifications."""
+        """Called after a message's (or a batch's) commit: wakes the outbox delivery if it queued notifications,
+        and takes the messages the commit made takeable (a newly bound account's first words: `after_commit`)."""
         if outbox.queued(session):
             self._on_commit()
+        for inbound in session.info.pop(_AFTER_COMMIT, ()):
+            self.receive(inbound)
+
+    @staticmethod
+    def after_commit(session: Session, inbound: Inbound) -> None:
+        """Take this message (its answer pushed) once the session's transaction is committed."""
+        session.info.setdefault(_AFTER_COMMIT, []).append(inbound)
 
     def local_time(self, moment: datetime | None, *, now: datetime) -> str:
         """HH:MM for today, MM-DD HH:MM otherwise, in the desk's time zone."""
@@ -181,10 +202,12 @@ class Engine:
                     session=session, platform=inbound.platform, external_id=inbound.sender.platform_user_id
                 )
                 if person is None:
-                    replies = self._stranger(session, inbound, text or "")
+                    met = strangers.answer(self, session, inbound, text or "")
                     session.commit()
                     self.committed(session)
-                    return Answer(replies)
+                    if met.then is None:
+                        return Answer(met.replies)
+                    return Answer([*met.replies, *self.receive(met.then).replies])  # (now bound: what they said)
                 key = receipt_key(inbound)
                 # A platform's retry of a message already answered gets that answer, and is no second message
                 # against the sender's rate limit (looked at again below, under the conversation's lock).
@@ -261,31 +284,6 @@ class Engine:
                 [Outbound(self.catalog.t(key, person.locale, seconds=limits.window_seconds), chat=inbound.chat)]
         return answers
 
-    def _stranger(self, session: Session, inbound: Inbound, text: str) -> list[Outbound]:
-        """Someone the directory does not know on this platform: offer to bind the account to a person."""
-        match = _BIND.match(clean(text))
-        if match is None:
-            hint = binding.branch_named(session=session, text=inbound.sender.org_unit)
-            if hint is not None:
-                return [Outbound(self.catalog.t("unknown_sender_branch", branch=hint.name, code=hint.code,
-                                                name=inbound.sender.display_name or "…"), chat=inbound.chat)]
-            return [Outbound(self.catalog.t("unknown_sender"), chat=inbound.chat)]
-        claim = (match.group("claim") or match.group("branch_claim")).strip()
-        found = binding.find_person(session=session, claim=claim)
-        if found is None:
-            return [Outbound(self.catalog.t("bind_unknown", claim=claim), chat=inbound.chat)]
-        key = f"bindreq:{inbound.platform}:{inbound.sender.platform_user_id}"
-        if not self.store.set_nx(key, found.id, ttl=600):
-            return [Outbound(self.catalog.t("bind_pending"), chat=inbound.chat)]
-        try:
-            _, approvers = binding.request(session=session, store=self.store, platform=inbound.platform,
-                                           external_id=inbound.sender.platform_user_id, person=found, now=self.clock())
-        except DeskError:
-            self.store.delete(key)
-            return [Outbound(self.catalog.t("bind_taken"), chat=inbound.chat)]
-        names = "、".join(p.name for p in approvers) or self.catalog.t("the_admins")
-        return [Outbound(self.catalog.t("bind_requested", name=found.name, approvers=names), chat=inbound.chat)]
-
     def _dispatch(self, turn: Turn) -> None:
         if turn.inbound.attachments:
             staged = following.stage(turn)
@@ -359,14 +357,10 @@ class Engine:
 
 HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
     name[4:]: getattr(module, name)
-    for module in (reporting, status, filing, following, staff, working, incidents, notices, away)
+    for module in (reporting, status, filing, following, staff, working, incidents, notices, away, strangers)
     for name in dir(module)
     if name.startswith("cmd_")
 }
-
-# "绑定 zhang.san", "/bind zhang.san", or a branch code and a name: "JN-001 张三".
-_BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}[-_]?\d{1,6}\s+\S{1,20}"
-                   r"|[^\sA-Za-z0-9]{1,20}\s+[A-Za-z]{1,6}[-_]?\d{1,6}))$", re.I)  # JN-002 刘洋, 刘洋 jn002
 
 # A yes to "回复 1 确认" (撤单 N, a command suggested for a mistyped one).
 YES = frozenset(("是", "是的", "确定", "确认", "对", "对的", "好", "好的", "嗯", "yes", "y", "ok", "sure"))

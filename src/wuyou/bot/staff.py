@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from wuyou.bot import incidents, solutions
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
-from wuyou.desk import attachments, binding, sla, tickets
-from wuyou.desk.errors import NotFound
+from wuyou.desk import attachments, sla, tickets
 from wuyou.desk.models import Person, Ticket, TicketEvent
 from wuyou.desk.timeline import said
 from wuyou.kb import articles
@@ -116,8 +118,12 @@ _CLOCK_MECHANICS = ("sla_start", "sla_pause", "sla_resume")
 
 def duration(turn: Turn, minutes: int) -> str:
     """Minutes as people say them: 35 分钟, 6 小时 4 分."""
-    return turn.t("duration_hm", hours=minutes // 60, minutes=minutes % 60) if minutes >= 60 else \
-        turn.t("duration_m", minutes=minutes)
+    return minutes_said(turn.t, minutes)
+
+
+def minutes_said(t: Callable[..., str], minutes: int) -> str:
+    return t("duration_hm", hours=minutes // 60, minutes=minutes % 60) if minutes >= 60 else \
+        t("duration_m", minutes=minutes)
 
 
 def _event_body(turn: Turn, event: TicketEvent, files: dict[int | None, list[str]], *, text: bool = True) -> str:
@@ -127,22 +133,29 @@ def _event_body(turn: Turn, event: TicketEvent, files: dict[int | None, list[str
 
 
 def _event_text(turn: Turn, event: TicketEvent) -> str:
+    return event_text(turn.session, event, t=turn.t, local=turn.local)
+
+
+def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
+               local: Callable[[datetime | None], str]) -> str:
+    """What follows an event's name on a timeline, in chat and on the ticket's page: who (by name) and what they
+    said, or for SLA events which clock and how long (`t`: the reader's catalogue, `local`: the desk's clock)."""
     clock = event.data.get("clock") if event.data else None
     if event.kind.startswith("sla_") and clock:
         used = event.data.get("used_minutes")
-        what = turn.t(f"sla_clock_{clock}")
-        return f" {what}" + (turn.t("sla_used", took=duration(turn, used)) if used is not None else "")
+        what = t(f"sla_clock_{clock}")
+        return f" {what}" + (t("sla_used", took=minutes_said(t, used)) if used is not None else "")
     answered = event.data.get("chase_answered_minutes") if event.data else None
     until = event.data.get("until") if event.kind == "held" and event.data else None
-    actor = turn.session.get(Person, event.actor_id) if event.actor_id else None
+    actor = session.get(Person, event.actor_id) if event.actor_id else None
     who = f" {actor.name}" if actor is not None else ""  # 接单 李伟, 评分 张三 …
     if event.kind == "chased" and event.data and event.data.get("count"):
-        return who + turn.t("chase_nth", count=event.data["count"])
+        return who + t("chase_nth", count=event.data["count"])
     if event.kind == "rated" and event.data and event.data.get("score"):
         return f"{who} {event.data['score']} ⭐" + (f" {event.body}" if event.body else "")
     return (who + (("：" if who else " ") + event.body if event.body else "")
-            + (turn.t("held_until", until=turn.local(datetime.fromisoformat(until))) if until else "")
-            + (turn.t("chase_answered", minutes=answered) if answered is not None else ""))
+            + (t("held_until", until=local(datetime.fromisoformat(until))) if until else "")
+            + (t("chase_answered", minutes=answered) if answered is not None else ""))
 
 
 def cmd_show(turn: Turn, command: Command) -> None:
@@ -221,21 +234,3 @@ def cmd_publish(turn: Turn, command: Command) -> None:
         return
     turn.say("publish_ok", article=doc.id, title=doc.title)
 
-
-def cmd_approve(turn: Turn, command: Command) -> None:
-    """A lead confirms that a chat account belongs to a person of their branches."""
-    token = command.rest.split()[0] if command.rest.strip() else ""
-    if not token:
-        turn.say("approve_needs_token")
-        return
-    try:
-        person = binding.approve(session=turn.session, store=turn.engine.store, token=token, approver=turn.person,
-                                 now=turn.now)
-    except NotFound:
-        done = binding.approved(store=turn.engine.store, token=token)
-        if done is not None:  # another lead was quicker
-            turn.say("approve_done_already", approver=done[0], name=done[1])
-        else:
-            turn.say("approve_expired")
-        return
-    turn.say("approve_ok", name=person.name)

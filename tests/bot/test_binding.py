@@ -1,0 +1,49 @@
+"""Binding strangers through the HTTP channel (an `http` identity the directory does not have): two people of one
+name at a branch go to the lead, who picks one (conversations/09 row 14)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from tests.conftest import shared
+from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
+from wuyou.db import utcnow
+from wuyou.desk.models import Identity
+from wuyou.desk.org import import_org
+from wuyou.kb import articles, documents
+
+
+@pytest.fixture
+def twins(desk: Desk) -> Iterator[Dialog]:
+    """The sample org with a second 刘洋 at JN-002 (liu.yang2), with no accounts."""
+    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    doc["people"].append({"id": "liu.yang2", "name": "刘洋", "role": "reporter", "branch": "JN-002"})
+    with desk.sessions() as session:
+        import_org(session=session, doc=doc)
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
+        session.commit()
+    with Dialog(desk) as d:
+        yield d
+
+
+def test_two_people_of_one_name_go_to_the_lead_who_picks(twins: Dialog) -> None:
+    d = twins
+    assert "我记下了" in d.say("web-visitor", "POS机刷卡没反应")
+    asked = d.say("web-visitor", "JN-002刘洋")  # (the code and the name typed together)
+    assert "有 2 位 刘洋，已请负责人确认是哪一位" in asked and "POS机刷卡没反应" in asked, asked
+    (request,) = [m for m in d.pushed("zhao.min") if "绑定申请" in m["text"]]
+    assert "2 位同名" in request["text"], request["text"]
+    labels = [b["label"] for b in request["buttons"]]
+    assert "刘洋（liu.yang2）" in labels and "拒绝" in labels
+    token = request["buttons"][0]["action"].split()[1]
+    assert "请带上工号" in d.say("zhao.min", f"批准绑定 {token}")
+    assert "已绑定 刘洋" in d.say("zhao.min", f"批准绑定 {token} liu.yang2")
+    with d.desk.sessions() as s:
+        assert s.scalar(select(Identity.person_id).where(Identity.external_id == "web-visitor")) == "liu.yang2"
+    told = d.pushed_text("web-visitor")
+    assert "审核通过 ✅ 刘洋" in told and "POS机" in told, told  # and the first message is answered
