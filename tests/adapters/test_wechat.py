@@ -326,6 +326,7 @@ def test_an_account_already_bound_to_someone_goes_to_the_lead(dialog: Dialog, wx
     taken = wx.say("oANOTHER", "JN-002 刘洋")  # she has a WeChat account now: the lead decides
     assert "已提交绑定申请" in taken, taken
     (request,) = [m for m in dialog.pushed("zhao.min") if "绑定申请" in m["text"]]
+    assert "刘洋 已经绑定了另一个微信公众号账号" in request["text"], request["text"]
     approve = request["buttons"][0]["action"]
     assert "已绑定 刘洋" in dialog.press("zhao.min", approve)  # the lead decides: the new account is hers
     with dialog.desk.sessions() as s:

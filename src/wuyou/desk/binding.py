@@ -157,6 +157,8 @@ def request(*, session: Session, store: StateStore, platform: str, external_id: 
     else:
         template, buttons = "bind_request_new", [{"label_key": "btn_approve_new", "action": f"/approve {token}"},
                                                  refuse]
+    moved = one is not None and session.scalars(select(Identity).where(
+        Identity.person_id == one.id, Identity.platform == platform)).first() is not None
     for approver in people:
         outbox.enqueue(session=session, person_id=approver.id, template=template,
                        params={"name": one.name if one is not None else claim.name,
@@ -164,7 +166,7 @@ def request(*, session: Session, store: StateStore, platform: str, external_id: 
                                "display": display or "—", "platform_key": f"platform_{platform}",
                                "branch": branch.name if branch is not None else "—",
                                "code": branch.code if branch is not None else "—", "token": token,
-                               "count": len(claim.matches)},
+                               "count": len(claim.matches), "already_key": "bind_request_moves" if moved else ""},
                        key=f"bind:{token}:{approver.id}", now=now, buttons=buttons)
     return bind, people
 
