@@ -97,8 +97,11 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     assert "已接单" in d.say("wang.fang", f"接单 {n}")  # the assignee accepts
     assert d.ticket(n)["status"] == "claimed"
     # A team by code, in Chinese: to HQ's application team is allowed (HQ serves every branch).
+    d.pushed("liu.yang")
     assert "已把" in d.say("wang.fang", f"转派 {n} hq-app")
     assert d.ticket(n)["team"] == "hq-app" and d.ticket(n)["assignee"] is None
+    # The reporter, who last heard that 王芳 has it, is told where it went.
+    assert f"#{n} 已从 王芳 转给 总部应用组" in d.pushed_text("liu.yang")
     assert "没找到" in d.say("zhao.min", f"转派 {n} 不存在的组")
 
 
@@ -339,6 +342,7 @@ def test_more_about_the_ticket_under_way_reaches_its_engineer(dialog: Dialog) ->
     d.pushed("zhang.san"), d.pushed("li.wei")
     asked = d.say("zhang.san", "重启了 还是卡")
     assert f"这条是说 #{n}「打印机卡纸」的吗" in asked and "选个分类" not in asked, asked
+    assert f"#{n}" in d.say("zhang.san", "进度")  # a look at the ticket between question and answer
     assert "已附到" in d.say("zhang.san", "1")
     assert "重启了 还是卡" in d.pushed_text("li.wei")
     asked = d.say("zhang.san", "师傅大概几点能到？我们四点半关门")

@@ -77,6 +77,9 @@ def test_idle_claims_are_released_and_worked_ones_are_not(dialog: Dialog, clock:
     for person in ("li.wei", "wang.fang", "zhao.min"):
         told = d.pushed(person)
         assert len(told) == 1 and "自动退回" in told[0]["text"] and f"#{idle}" in told[0]["text"]
+    # Its reporter last heard "李伟 has it": told that the team finds another engineer (not that it idled).
+    reporter = d.pushed_text("zhang.san")
+    assert f"#{idle} 由" in reporter and "重新安排工程师" in reporter and "李伟" in reporter, reporter
 
 
 def test_unanswered_resolutions_close_after_three_days(dialog: Dialog, clock: TestClock) -> None:

@@ -115,6 +115,7 @@ class InboundLimits:
 
 STAFF_ROLES = frozenset({"engineer", "lead", "admin"})
 _AFTER_COMMIT = "after_commit"  # session.info: messages to take once it commits
+_LOOKS = frozenset({"status", "help", "queue", "mine", "show"})  # commands that only show something
 
 
 class Engine:
@@ -324,6 +325,9 @@ class Engine:
                 self._suggest_command(turn, parsed)
             elif isinstance(parsed, Command):
                 self._run(turn, parsed)
+                if parsed.spec.name in _LOOKS and not (turn.dialogue.choices or turn.dialogue.pending_command):
+                    # (进度 between "1 add it / 2 a new problem" and the answer: the question still stands)
+                    turn.dialogue.choices, turn.dialogue.pending_command = choices, pending
             else:
                 reporting.free_text(turn)
         except DeskError as exc:

@@ -104,6 +104,9 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
                extra={"holder": holder.name if holder else "",
                       "idle_minutes": int(rules.release_idle_claims_after.total_seconds() // 60)},
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+        # The reporter last heard "已由工程师 X 受理" (as when an engineer gives a ticket back).
+        tickets.tell_reporters(session=session, event=event, ticket=ticket, template="ticket_released_reporter",
+                               now=now, extra={"previous": holder.name if holder else ""})
     return len(due)
 
 

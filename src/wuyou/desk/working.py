@@ -312,6 +312,10 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
                now=now, extra={"by": person.name})
+    if previous is not None and (assignee is None or assignee.id != previous.id):
+        # The reporter last heard "已由工程师 X 受理": told who has it now (a team, or an engineer to take it).
+        tell_reporters(session=session, event=event, ticket=ticket, template="ticket_transferred_reporter", now=now,
+                       extra={"previous": previous.name, "target": assignee.name if assignee else new_team.name})
     return ticket
 
 
