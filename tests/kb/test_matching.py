@@ -7,7 +7,17 @@ import pytest
 from tests.conftest import shared
 from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import Matcher, calibrate
-from wuyou.kb.text import asks_question, is_courtesy, normalise, pinyin_bigrams, says_fault, syllable_of, tidy
+from wuyou.kb.text import (
+    asks_question,
+    cut,
+    how_to,
+    is_courtesy,
+    normalise,
+    pinyin_bigrams,
+    says_fault,
+    syllable_of,
+    tidy,
+)
 
 RANDOM_HAN = "弲雛嘓溦崗赪螈該纗棟娃豲冠翥蕤鯀久蜂瀗歈馪嬕皡凪僛"  \
              "允鍍伭绋榹萇冷醉橠蘌赶铄毕稿殍樁裔猗僀荅锹嫌旋麎珰"
@@ -152,6 +162,28 @@ def test_a_question_the_article_does_not_speak_of_is_less_confident(tmp_path) ->
         "1. 在管理端远程开箱。\n2. 超时取件费怎么收：按柜上公示收取，格口故障的免收。"), encoding="utf-8")
     speaking = Matcher(read_dir(tmp_path))
     assert speaking.rank("快递柜取件码输了格口不开 超时取件费怎么收")[0].score > question[0].score
+
+
+@pytest.mark.parametrize(("text", "verbs"), [
+    ("房源系统怎么录入一个新楼盘", ("录入",)), ("邮箱爆了 怎么清理啊", ("清理",)), ("密码忘了 如何重置", ("重置",)),
+    ("扫码枪扫不出来 怎么办", ()), ("怎么自己改电脑密码", ()), ("打印机怎么一直卡纸", ())])
+def test_what_a_how_to_question_asks_to_do(text: str, verbs: tuple[str, ...]) -> None:
+    assert how_to(*cut(text)) == verbs
+
+
+def test_a_how_to_question_about_what_the_article_never_does_is_less_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """"快递柜屏幕上的广告怎么替换" asks to do something (替换) the screen article never speaks of: counted as asking
+    for what it does not say (less confident), unlike the same words asking about what it does speak of (检查)."""
+    (tmp_path / "B.md").write_text(_article(
+        "B", "快递柜屏幕黑屏", ["快递柜", "屏幕", "死机"], "快递柜屏幕黑屏或死机。", "1. 重启主控。\n2. 检查电源。"),
+        encoding="utf-8")
+    (tmp_path / "A.md").write_text(_article(
+        "A", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"), encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    (best, never), *_ = matcher.explain("快递柜屏幕上的广告怎么替换")
+    (same, spoken), *_ = matcher.explain("快递柜屏幕上的广告怎么检查")
+    assert matcher.article_id(best) == matcher.article_id(same) == "B"
+    assert (never["asks"], spoken["asks"]) == (1.0, 0.0)  # (the calibration weighs asking against it)
 
 
 def test_answers_are_the_same_once_words_are_remembered(matcher: Matcher) -> None:

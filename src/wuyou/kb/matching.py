@@ -271,8 +271,9 @@ class Matcher:
             # Nothing the message says is in the KB, only pieces of words it does not know (早上好 → 上): no evidence.
             return Query(norm, tuple(dict.fromkeys(ws)), {})
         features = {fid: weight for fid, weight in zip(fids, codes.values(), strict=True) if fid >= 0}
-        return Query(norm, tuple(dict.fromkeys(ws)), features, tx.requests(norm), tx.says_fault(norm),
-                     tx.asks_question(norm))
+        fault = tx.says_fault(norm)
+        asked = tx.requests(norm) + (() if fault else tx.how_to(norm, ws))
+        return Query(norm, tuple(dict.fromkeys(ws)), features, asked, fault, tx.asks_question(norm))
 
     def set_boosts(self, boosts: Mapping[str, float]) -> None:
         """Ranking multipliers per article id, learned from feedback (swapped in whole, thread-safe)."""

@@ -177,6 +177,23 @@ def requests(normalised: str) -> tuple[str, ...]:
     return tuple(p for p in REQUEST_PHRASES if p in normalised)
 
 
+_HOW = re.compile(r"(?:怎么样|怎么|如何|怎样|咋)\s*")
+_ANY_WAY = frozenset(("办", "处理", "解决", "弄", "搞", "回事", "样", "了", "啦", "呢", "说",  # what to do at all
+                      "自己", "才能", "可以", "能够", "还是", "老是", "总是", "一直", "突然", "这么", "那么", "一下"))
+
+
+def how_to(normalised: str, words: Sequence[str]) -> tuple[str, ...]:
+    """What a how-to question asks to do: the word after 怎么 / 如何 (录入 in 怎么录入一个新楼盘) when it is a word
+    of its own (two characters or more), not a way of asking what to do at all (怎么办, 如何处理)."""
+    found = []
+    for asked in _HOW.finditer(normalised):
+        rest = normalised[asked.end():]
+        verb = next((w for w in words if rest.startswith(w)), None)
+        if verb is not None and len(verb) >= 2 and verb not in _ANY_WAY and _CJK_RUN.fullmatch(verb):
+            found.append(verb)
+    return tuple(found)
+
+
 def _any_of(phrases: Iterable[str]) -> re.Pattern[str]:
     """One pattern for a word list: Chinese as it is; English from a word's start, as a prefix (fail → failed,
     failure), or as a whole word where the entry ends with a space (down, not download)."""
