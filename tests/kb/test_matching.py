@@ -14,9 +14,11 @@ from wuyou.kb.text import (
     is_courtesy,
     normalise,
     pinyin_bigrams,
+    requests,
     says_fault,
     syllable_of,
     tidy,
+    unsaid,
 )
 
 RANDOM_HAN = "弲雛嘓溦崗赪螈該纗棟娃豲冠翥蕤鯀久蜂瀗歈馪嬕皡凪僛"  \
@@ -169,6 +171,16 @@ def test_a_question_the_article_does_not_speak_of_is_less_confident(tmp_path) ->
     ("扫码枪扫不出来 怎么办", ()), ("怎么自己改电脑密码", ()), ("打印机怎么一直卡纸", ())])
 def test_what_a_how_to_question_asks_to_do(text: str, verbs: tuple[str, ...]) -> None:
     assert how_to(*cut(text)) == verbs
+
+
+@pytest.mark.parametrize(("text", "article", "unspoken"), [
+    ("POS机掉地上屏幕摔碎了", "POS机刷卡没反应，重新签到", True),  # a repair, not a fix the article gives
+    ("手环泡水坏了 怎么换一个", "手环进水、断裂后无法使用的，给会员换新手环", False),  # it speaks of damage
+    ("碎纸机不转了", "碎纸机不工作", False),  # (a shredder is no damage)
+])
+def test_physical_damage_is_asked_for_unless_the_article_speaks_of_damage(text: str, article: str,
+                                                                          unspoken: bool) -> None:
+    assert unsaid(requests(normalise(text)), normalise(article)) is unspoken
 
 
 def test_a_how_to_question_about_what_the_article_never_does_is_less_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -447,7 +447,7 @@ class Matcher:
                     fuzz.token_set_ratio(query.normalised, self._tags[i])) / 100
         if query.requests:  # rare: the article's text is normalised again only then
             said = " ".join(tx.normalise_many(list(_fields(self._docs[i]))))
-            asks = float(any(phrase not in said for phrase in query.requests))
+            asks = float(tx.unsaid(query.requests, said))
         else:
             asks = 0.0
         return {

@@ -172,9 +172,21 @@ def too_little(normalised: str, words: Sequence[str]) -> bool:
     return len(chinese) >= 8 and sum(len(w) == 1 for w in chinese) >= 0.9 * len(chinese)
 
 
+_DAMAGE = re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|断裂|折断")
+DAMAGE = "〔damage〕"  # in `requests`: the message tells of physical damage
+
+
 def requests(normalised: str) -> tuple[str, ...]:
-    """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call)."""
-    return tuple(p for p in REQUEST_PHRASES if p in normalised)
+    """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call),
+    and `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement)."""
+    found = tuple(p for p in REQUEST_PHRASES if p in normalised)
+    return (*found, DAMAGE) if _DAMAGE.search(normalised) else found
+
+
+def unsaid(requests: Sequence[str], said: str) -> bool:
+    """Whether an article's normalised text leaves something the message asks for unsaid: a phrase it does not
+    use, or damage when it speaks of none (泡水 for an article about wristbands that stop working once 进水)."""
+    return any(_DAMAGE.search(said) is None if p == DAMAGE else p not in said for p in requests)
 
 
 _HOW = re.compile(r"(?:怎么样|怎么|如何|怎样|咋)\s*")
