@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -122,11 +123,16 @@ def desk(
 @pytest.fixture
 def sample_desk(desk: Desk) -> Desk:
     """The desk with ../shared/org-sample.yaml and the kb-sample articles imported."""
-    org = shared("org-sample.yaml")
-    kb_dir = shared("kb-sample/kb")
+    return with_sample(desk)
+
+
+def with_sample(desk: Desk, *people: dict[str, Any]) -> Desk:
+    """Import ../shared/org-sample.yaml (with these people besides) and the kb-sample articles."""
+    doc = load_org_file(shared("org-sample.yaml").read_text(encoding="utf-8"))
+    doc["people"] = [*doc["people"], *people]
     with desk.sessions() as session:
-        import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
-        articles.upsert(session=session, docs=documents.read_dir(kb_dir), now=utcnow())
+        import_org(session=session, doc=doc)
+        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
         session.commit()
     return desk
 

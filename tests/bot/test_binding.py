@@ -6,28 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from sqlalchemy import select
 
-from tests.conftest import shared
+from tests.conftest import with_sample
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
-from wuyou.db import utcnow
 from wuyou.desk.models import Identity
-from wuyou.desk.org import import_org
-from wuyou.kb import articles, documents
 
 
 @pytest.fixture
 def twins(desk: Desk) -> Iterator[Dialog]:
     """The sample org with a second 刘洋 at JN-002 (liu.yang2), with no accounts."""
-    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
-    doc["people"].append({"id": "liu.yang2", "name": "刘洋", "role": "reporter", "branch": "JN-002"})
-    with desk.sessions() as session:
-        import_org(session=session, doc=doc)
-        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
-        session.commit()
-    with Dialog(desk) as d:
+    with Dialog(with_sample(desk, {"id": "liu.yang2", "name": "刘洋", "role": "reporter", "branch": "JN-002"})) as d:
         yield d
 
 

@@ -9,18 +9,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from tests.adapters.test_attachments import PNG
-from tests.conftest import shared
+from tests.conftest import with_sample
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
-from wuyou.db import utcnow
 from wuyou.desk import attachments
 from wuyou.desk.models import Ticket, TicketFollower
-from wuyou.desk.org import import_org
-from wuyou.kb import articles, documents
 
 GROUP = "grp-jinan"  # a regional support group with 张三 and 刘洋 in it
 
@@ -161,14 +157,8 @@ def test_those_who_follow_the_group_ticket_may_chase_it_once_for_all(dialog: Dia
 @pytest.fixture
 def branch(desk: Desk) -> Iterator[Dialog]:
     """The sample org with 钱丽, a second clerk at 张三's branch JN-001."""
-    doc = yaml.safe_load(shared("org-sample.yaml").read_text(encoding="utf-8"))
-    doc["people"].append({"id": "qian.li", "name": "钱丽", "role": "reporter", "branch": "JN-001",
-                          "identities": {"http": "qian.li"}})
-    with desk.sessions() as session:
-        import_org(session=session, doc=doc)
-        articles.upsert(session=session, docs=documents.read_dir(shared("kb-sample/kb")), now=utcnow())
-        session.commit()
-    with Dialog(desk) as d:
+    clerk = {"id": "qian.li", "name": "钱丽", "role": "reporter", "branch": "JN-001", "identities": {"http": "qian.li"}}
+    with Dialog(with_sample(desk, clerk)) as d:
         yield d
 
 

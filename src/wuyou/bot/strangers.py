@@ -188,8 +188,7 @@ def cmd_approve(turn: Turn, command: Command) -> None:
     """A lead confirms that a chat account is the person it claims (or the one picked among several of one name, or
     a reporter to add): the person is told, and what they said before is taken as their first message."""
     words = command.rest.split()
-    if not words:
-        turn.say("approve_needs_token")
+    if _token(turn, command) is None:
         return
     try:
         person, bind = binding.approve(session=turn.session, store=turn.engine.store, token=words[0],
@@ -214,9 +213,8 @@ def cmd_approve(turn: Turn, command: Command) -> None:
 
 def cmd_refuse(turn: Turn, command: Command) -> None:
     """A lead turns a binding request down: the sender hears so with their next message."""
-    token = command.rest.split()[0] if command.rest.strip() else ""
-    if not token:
-        turn.say("approve_needs_token")
+    token = _token(turn, command)
+    if token is None:
         return
     try:
         bind = binding.refuse(session=turn.session, store=turn.engine.store, token=token, approver=turn.person,
@@ -231,9 +229,8 @@ def cmd_refuse(turn: Turn, command: Command) -> None:
 
 def cmd_unbind(turn: Turn, command: Command) -> None:
     """A lead undoes a self-binding ("not them"): the account is unknown again, its tickets since are flagged."""
-    token = command.rest.split()[0] if command.rest.strip() else ""
-    if not token:
-        turn.say("approve_needs_token")
+    token = _token(turn, command)
+    if token is None:
         return
     try:
         person, flagged = binding.unbind(session=turn.session, store=turn.engine.store, token=token,
@@ -243,6 +240,14 @@ def cmd_unbind(turn: Turn, command: Command) -> None:
         return
     turn.say("unbind_ok", name=person.name,
              flagged=turn.t("unbind_flagged", count=flagged, tag=binding.UNDONE_TAG) if flagged else "")
+
+
+def _token(turn: Turn, command: Command) -> str | None:
+    """The request's code the command names (the person is asked for it when there is none)."""
+    if not command.rest.strip():
+        turn.say("approve_needs_token")
+        return None
+    return command.rest.split()[0]
 
 
 def _decided(turn: Turn, token: str) -> None:
