@@ -253,6 +253,8 @@ def test_a_stranger_binds_themselves_and_carries_on_with_what_they_said(dialog: 
     bound, the region's lead told (with an undo), and the first message taken as theirs."""
     d = dialog
     stranger = "oXq3liuyang"  # liu.yang (JN-002) has only an http identity
+    welcome = wx.reply_text(wx.post(wx.xml(stranger, "event", Event="subscribe")))  # she follows the account
+    assert "网点编号 姓名" in welcome and "记下了" not in welcome, welcome
     first = wx.say(stranger, "你好 POS机坏了")
     assert "网点编号 姓名" in first and "绑定 工号" in first and "您说的“POS机坏了”我记下了" in first, first
     asked = wx.say(stranger, "jn002 刘洋")  # lower case, no hyphen

@@ -73,7 +73,8 @@ def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Ans
     match = _BIND.match(typed)
     waiting = store.get(f"bindreq:{account}") is not None
     if match is None:
-        kept = _keep(store, inbound, text)
+        kept = _keep(store, inbound, text) if inbound.action is None and not typed.startswith("/") else ""  # (a
+        # follow event's /help, a button: nothing they said)
         if waiting:
             return Answer([say("bind_pending")])
         hint = binding.branch_named(session=session, text=inbound.sender.org_unit)
