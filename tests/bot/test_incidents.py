@@ -193,6 +193,23 @@ def test_a_report_declared_part_of_an_incident_mid_dialogue_gets_its_ticket_ther
     assert f"#{number}" in d.say("zhang.san", "进度")
 
 
+def test_a_reporters_next_different_fault_is_not_taken_for_the_incident(d: Dialog, clock: TestClock) -> None:
+    """A reporter of the surge, still in its dialogue when it is declared, reports another fault in other words:
+    reported as usual (it was linked to the incident and they were told not to report it again). "还是不行" is
+    theirs of the incident."""
+    for minute, (user, text) in enumerate(zip(REPORTERS[:5], FIRST[:5], strict=True)):
+        clock.set(at(f"10:{minute:02d}:00"))
+        d.say(user, text)
+    clock.set(at("10:06:00"))
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 确认")
+    clock.set(at("10:07:00"))
+    other = d.say(REPORTERS[0], "叫号机不出号了 大厅排了好多人")
+    assert "INC-1" not in other and "已知问题" not in other, other
+    d.say(REPORTERS[0], "取消")
+    again = d.say(REPORTERS[1], "还是不行")
+    assert "INC-1" in again, again
+
+
 def test_tickets_of_an_open_incident_fall_due_quietly(d: Dialog, clock: TestClock) -> None:
     """conversations/08: a ticket linked to an incident the on-call has answered is worked there. Its response and
     resolution times falling due are recorded, but its reporter is not told "the lead is arranging an engineer" and

@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import shared
 from wuyou.desk.incidents.evidence import ranges
-from wuyou.desk.surge import Detector, Report, Rules
+from wuyou.desk.surge import Detector, Report, Rules, says_again
 from wuyou.kb.signature import signature
 
 START = datetime.fromisoformat("2026-03-12T09:00:00+08:00")
@@ -84,6 +84,16 @@ def test_one_person_saying_it_again_is_one_report() -> None:
                                                                             timedelta(minutes=30)) == 3
 
 
+def test_a_reporters_next_fault_joins_their_surge_only_when_it_says_it_is_still_there() -> None:
+    detector = Detector(Rules(min_reports=3, min_branches=3))
+    for i in range(3):
+        detector.observe(Report(i, START + timedelta(minutes=i), f"p{i}", f"B{i}", signature("医保结算失败 提示超时")))
+    other = detector.observe(Report(3, START + timedelta(minutes=4), "p0", "B0", signature("叫号机不出号了")))
+    again = detector.observe(Report(4, START + timedelta(minutes=5), "p1", "B1", signature("还是不行"), again=True))
+    assert len(other.group.reports) == 1 and len(again.group.reports) == 4
+    assert says_again("断了十来分钟了，啥时候能恢复") and not says_again("叫号机不出号了")
+
+
 def test_an_ordinary_day_stays_quiet() -> None:
     detector = Detector()
     # The same everyday fault at four branches spread over a day, three locked passwords in twenty minutes,
@@ -113,7 +123,8 @@ def test_the_labelled_sample_day() -> None:
     offered = []
     for i, line in enumerate(lines, 1):
         at = datetime.fromisoformat(line["t"])
-        o = detector.observe(Report(i, at, line["user"], branch_of[line["user"]], signature(line["text"])))
+        o = detector.observe(Report(i, at, line["user"], branch_of[line["user"]], signature(line["text"]),
+                                    again=says_again(line["text"])))
         if o.offer:
             offered.append(o.group)
     purity: dict[str | None, float] = {}

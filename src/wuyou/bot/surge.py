@@ -7,7 +7,6 @@ starts; offers are unique per group in the database, so two processes never offe
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Branch, Category, Person, Ticket
 from wuyou.desk.org import region_chain
-from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, similarity
+from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, says_again, similarity
 from wuyou.kb.signature import signature
 from wuyou.kb.text import tidy, to_simplified
 
@@ -37,7 +36,6 @@ _NEWER = select(*_COLUMNS).where(FaultReport.id > bindparam("after")).order_by(F
 # have no reports to compare with). One statement per look, whatever the storm.
 _OPEN = select(Incident.id, Incident.source, Incident.region_code, Incident.specialities).where(
     Incident.status.in_(OPEN_STATUSES)).order_by(Incident.id)
-_FOLLOW_UP = re.compile(r"还是|仍然|依然|又|再次|一直|still|again", re.I)
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,8 @@ class SurgeWatch:
             self._watermark = max(self._watermark, row.id)
             if row.id in self._own:
                 continue
-            self._observe(Report(row.id, row.at, row.person_id, row.branch_code, signature(row.text)))
+            self._observe(Report(row.id, row.at, row.person_id, row.branch_code, signature(row.text),
+                                 again=says_again(row.text)))
         self._own = {i for i in self._own if i > self._watermark}
         if not self._loaded:
             self._watermark = max(self._watermark, session.scalar(select(func.max(FaultReport.id))) or 0)
@@ -165,7 +164,8 @@ class SurgeWatch:
     def _act(self, session: Session, row: FaultReport, person: Person, text: str, features: dict[int, float],
              now: datetime) -> Outcome:
         """What one recorded report means: part of an open incident, a surge declared or offered, or nothing."""
-        observation = self._observe(Report(row.id, now, person.id, person.branch_code, features))
+        observation = self._observe(Report(row.id, now, person.id, person.branch_code, features,
+                                           again=says_again(text)))
         group = observation.group
         weighted = dict(group.reports[-1].features)
         known, alike = self._known(session, group, weighted)
@@ -237,7 +237,7 @@ class SurgeWatch:
                    now: datetime) -> Incident | None:
         """"还是不行" from someone whose earlier report belongs to an open incident, that is like no other recent
         report and not unlike the incident's reports: the same fault again (not their next, different one)."""
-        if len(group.reports) > 1 or not _FOLLOW_UP.search(text):
+        if len(group.reports) > 1 or not says_again(text):
             return None
         earlier = session.scalars(select(FaultReport).where(
             FaultReport.person_id == person.id, FaultReport.incident_id.is_not(None),

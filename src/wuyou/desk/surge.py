@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ class Rules:
     auto_branches: int = 6
     similarity: float = 0.2  # weighted Dice at or above which two reports are about the same fault
     repeat_within: timedelta = timedelta(minutes=10)  # a person's reports of one fault this close count once
-    follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it
+    follow_up: timedelta = timedelta(minutes=20)  # "还是不行" from a reporter of a surging group joins it (their
+    # next report in other words, like nothing of the group, is another fault: 扫码枪扫不出来了 after 医保刷不了)
     probe_features: int = 6  # how many of a report's rarest features find its candidates
     burst_features: int = 2  # … and how many of its words that are far commoner in the window than before it
     burst_ratio: float = 3.0  # a word is that when the window holds it this many times as often as its history says
@@ -47,6 +49,16 @@ class Rules:
     prior: int = 200  # as if this many reports without a feature had been seen: rarity needs some history
     forget_after: int = 100_000  # the feature counts are halved after this many reports
     background: int = 2_000  # reports from before the window a starting process counts (rarity survives restarts)
+
+
+_AGAIN = re.compile(r"还是|仍然|依然|又|再次|一直|还没|(什么|啥)时候能?(恢复|好|修好)|多久能?(恢复|好|修好)|"
+                    r"(分钟|小时|半天)了|still|again|yet", re.I)
+
+
+def says_again(text: str) -> bool:
+    """Whether a report says the fault is still there, or back ("还是不行", "又不行了", "断了十来分钟了 啥时候能恢复",
+    "still down")."""
+    return _AGAIN.search(text) is not None
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +72,7 @@ class Report:
     branch: str | None
     features: Mapping[int, float]
     weight: float = 0.0  # the sum of the feature weights, once weighed by rarity
+    again: bool = False  # it says the fault is still there, or back ("还是不行", "又不行了")
 
 
 @dataclass
@@ -168,7 +181,8 @@ class Detector:
     def _weigh(self, report: Report) -> Report:
         """The report with each weight scaled by the feature's rarity."""
         features = self.weigh(report.features)
-        return Report(report.id, report.at, report.person, report.branch, features, sum(features.values()))
+        return Report(report.id, report.at, report.person, report.branch, features, sum(features.values()),
+                      report.again)
 
     def count_past(self, features: Mapping[int, float]) -> None:
         """Add a report of the past (one that has left the window, or one recorded before this process started)
@@ -201,7 +215,7 @@ class Detector:
         self._expire(report.at)
         report = self._weigh(report)
         groups = self._resembled(report)
-        if not groups:
+        if not groups and report.again:  # "还是不行" after one's report of a surge: that fault (not a new one)
             previous = self._last_by_person.get(report.person)
             if previous is not None and report.at - previous.at <= self.rules.follow_up:
                 group = self._group_of.get(previous.id)
