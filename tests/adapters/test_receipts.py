@@ -105,3 +105,20 @@ def test_an_answer_the_platform_stopped_waiting_for_is_queued_with_the_effects(d
         assert s.get(Receipt, answer.receipt).answered  # type: ignore[union-attr]
     in_time = PassiveReply()
     assert not in_time.engine_must_push() and not in_time.give_up()  # committed first: the adapter answers
+
+
+def test_an_idempotency_key_header_dedups_as_message_id_does(dialog: Dialog) -> None:
+    """DESIGN: the HTTP channel's dedup key is `message_id`, or the `Idempotency-Key` header (it was ignored)."""
+    for text in ("/new", "1", "1"):
+        dialog.say("zhang.san", text)
+
+    def post(key: str) -> dict[str, object]:
+        response = dialog.client.post("/channels/http/messages", headers={"Idempotency-Key": key},
+                                      json={"user": "zhang.san", "text": "大厅打印机卡纸"})
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    first, again = post("k-78"), post("k-78")
+    assert first["duplicate"] is False and again["duplicate"] is True and again["replies"] == first["replies"]
+    assert _tickets(dialog.desk) == 1

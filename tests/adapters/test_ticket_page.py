@@ -27,6 +27,7 @@ def test_the_page_shows_each_person_what_they_may_see(dialog: Dialog) -> None:
     assert status == 200 and "二手机" in staff and "下午过去看看" in staff
     assert "李伟：下午过去看看" in staff and "<td>li.wei</td>" not in staff  # people by name, not by id
     assert "响应（用时" in staff  # an SLA clock's name and minutes (the page showed a bare "1")
+    assert "响应时限" in staff and "解决时限" in staff  # what the clocks were started with (an empty row)
     status, reporter = page("zhang.san")
     assert status == 200 and "下午过去看看" in reporter and "二手机" not in reporter
     assert page("liu.yang")[0] == 404  # a reporter of another branch

@@ -56,7 +56,9 @@ def test_the_same_fault_again_in_the_group_follows_the_open_ticket(dialog: Dialo
     again = d.say("ma.jing", "打印机卡纸 一直卡", chat=GROUP)
     assert f"#{number}" in again and "李伟 处理中" in again
     assert sorted(followers(d, number)) == ["liu.yang", "ma.jing"]
-    assert "张三（关注：刘洋、马静）" in d.say("li.wei", f"查看 {number}")  # the engineer sees who else has it
+    shown = d.say("li.wei", f"查看 {number}")
+    assert "张三（关注：刘洋、马静）" in shown  # the engineer sees who else has it
+    assert "刘洋：打印机又卡纸了" in shown and "刘洋：刘洋" not in shown, shown  # (the name was said twice)
     # Asking 进度 in the group lists the group's open tickets too (1:1, only one's own and those one follows).
     assert f"#{number}" not in d.say("admin", "进度")
     in_group = d.say("admin", "进度", chat=GROUP)

@@ -7,7 +7,7 @@ import binascii
 import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -105,10 +105,15 @@ def _as_json(replies: list[Outbound]) -> list[dict[str, Any]]:
 
 
 @router.post("/messages", response_model=RepliesOut, responses={503: {"description": "not taken: send again"}})
-async def post_message(body: MessageIn, request: Request) -> RepliesOut:
-    """Send a message (or press a button) as `user`; the answer comes back in the response. With a `message_id`,
-    sending the same message again (after a timeout, a lost connection) gets the same answer and changes nothing.
-    503 means the message was not taken (the database is unreachable): send it again."""
+async def post_message(
+    body: MessageIn, request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description="dedup key, when the body has no "
+                                                  "message_id")] = None,
+) -> RepliesOut:
+    """Send a message (or press a button) as `user`; the answer comes back in the response. With a `message_id`
+    (or an `Idempotency-Key` header), sending the same message again (after a timeout, a lost connection) gets the
+    same answer and changes nothing. 503 means the message was not taken (the database is unreachable): send it
+    again."""
     desk = _desk(request)
     attachments = await run_in_threadpool(lambda: tuple(_decode(a) for a in body.attachments)) \
         if body.attachments else ()  # up to 15 MB of base64, decoded off the event loop
@@ -119,7 +124,7 @@ async def post_message(body: MessageIn, request: Request) -> RepliesOut:
         text=body.text or "",
         action=body.action,
         chat=Chat(kind="group", id=body.chat) if body.chat else Chat(kind="direct", id=body.user),
-        dedup_key=body.message_id,
+        dedup_key=body.message_id or idempotency_key or None,
         attachments=attachments,
     )
     try:

@@ -145,10 +145,15 @@ def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
         used = event.data.get("used_minutes")
         what = t(f"sla_clock_{clock}")
         return f" {what}" + (t("sla_used", took=minutes_said(t, used)) if used is not None else "")
+    if event.kind == "sla_start" and event.data:  # what the clocks were started with: when each falls due
+        return "".join(f" {t(f'show_{kind}_due', due=local(datetime.fromisoformat(event.data[kind])))}"
+                       for kind in ("response", "resolution") if event.data.get(kind))
     answered = event.data.get("chase_answered_minutes") if event.data else None
     until = event.data.get("until") if event.kind == "held" and event.data else None
     actor = session.get(Person, event.actor_id) if event.actor_id else None
     who = f" {actor.name}" if actor is not None else ""  # 接单 李伟, 评分 张三 …
+    if actor is not None and event.body and event.body.startswith(f"{actor.name}："):
+        who = ""  # (its text names them already: 王琳：打印机卡纸了)
     if event.kind == "chased" and event.data and event.data.get("count"):
         return who + t("chase_nth", count=event.data["count"])
     if event.kind == "rated" and event.data and event.data.get("score"):
