@@ -111,6 +111,40 @@ def test_a_kb_directory_that_would_lose_an_article_is_refused(tmp_path: Path) ->
             assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("text", "problem"), [
+    ("wechat:\n  main: {app_id: wx1, app_secret: s, token: t, aes_key: short}\n",
+     "wechat.main.aes_key: must be the 43-character EncodingAESKey"),
+    ("telegram:\n  desk: {token: '1:x', secret_token: 'bad secret!'}\n", "telegram.desk.secret_token"),
+    ("wechat:\n  main: {app_id: wx1, app_secret: '${NOT_SET_HERE}', token: t, aes_key: " + "a" * 43 + "}\n",
+     "environment variable NOT_SET_HERE is not set"),
+    ("slack: {}\n", "unknown platform(s) slack"),
+])
+def test_a_channels_file_is_checked_and_its_problem_named(tmp_path: Path, text: str, problem: str) -> None:
+    """`wuyou channels check` and `serve` name what is wrong in one line (a bad key was taken, and every message
+    then failed; the other problems came as a traceback)."""
+    path = tmp_path / "channels.yaml"
+    path.write_text(text, encoding="utf-8")
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    checked = wuyou("channels", "check", str(path), env=env)
+    assert checked.returncode != 0 and problem in checked.stderr and "Traceback" not in checked.stderr, checked.stderr
+    served = wuyou("serve", "--port", "1", env={**env, "WUYOU_CHANNELS_FILE": str(path)})
+    assert served.returncode != 0 and problem in served.stderr and "Traceback" not in served.stderr
+
+
+def test_a_good_channels_file_lists_its_webhooks(tmp_path: Path) -> None:
+    path = tmp_path / "channels.yaml"
+    path.write_text("wechat:\n  main: {app_id: wx1, app_secret: s, token: t, aes_key: " + "a" * 43 + "}\n"
+                    "telegram:\n  desk: {token: '1:x', secret_token: good_secret-1}\n", encoding="utf-8")
+    out = wuyou("channels", "check", str(path), env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
+    assert out.returncode == 0 and "/channels/wechat/main" in out.stdout and "telegram desk: ok" in out.stdout
+
+
+def test_an_unreachable_database_is_said_in_one_line(tmp_path: Path) -> None:
+    result = wuyou("db", "upgrade", env={"WUYOU_DATABASE_URL": "postgresql+psycopg://u:secret@127.0.0.1:1/x"})
+    assert result.returncode != 0 and "cannot reach the database" in result.stderr
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def test_passwd_without_a_terminal_says_to_use_stdin(tmp_path: Path) -> None:
     env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
     wuyou("db", "upgrade", env=env)

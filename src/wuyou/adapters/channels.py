@@ -77,6 +77,10 @@ def _expand(value: Any, where: str, env: Mapping[str, str]) -> Any:
     return value
 
 
+_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 def _account(cls: type[Any], name: str, item: Any, where: str, env: Mapping[str, str]) -> Any:
     if not isinstance(item, Mapping):
         raise ChannelsFileError(f"{where}: must be a mapping")
@@ -90,10 +94,18 @@ def _account(cls: type[Any], name: str, item: Any, where: str, env: Mapping[str,
     missing = required - set(values)
     if missing:
         raise ChannelsFileError(f"{where}: missing {', '.join(sorted(missing))}")
-    if "agent_id" in values:
-        values["agent_id"] = int(values["agent_id"])
-    if values.get("war_room_chat") is not None:
-        values["war_room_chat"] = int(values["war_room_chat"])
+    for key in ("agent_id", "war_room_chat"):
+        if values.get(key) is not None:
+            try:
+                values[key] = int(values[key])
+            except (TypeError, ValueError):
+                raise ChannelsFileError(f"{where}.{key}: must be a number, not {values[key]!r}") from None
+    for key in ("aes_key", "bot_aes_key"):  # WeChat's and WeCom's EncodingAESKey: 43 letters and digits
+        if values.get(key) is not None and not _AES_KEY.fullmatch(str(values[key])):
+            raise ChannelsFileError(f"{where}.{key}: must be the 43-character EncodingAESKey the platform shows "
+                                    f"(letters and digits; this one has {len(str(values[key]))} characters)")
+    if values.get("secret_token") is not None and not _SECRET_TOKEN.fullmatch(str(values["secret_token"])):
+        raise ChannelsFileError(f"{where}.secret_token: Telegram takes 1–256 characters of A–Z, a–z, 0–9, _ and -")
     if "api_base" in values:
         values["api_base"] = str(values["api_base"]).rstrip("/")
     if "reply_deadline" in values:

@@ -318,11 +318,41 @@ def parser() -> argparse.ArgumentParser:
         rep.add_argument(flag, type=float if flag == "--window" else int, help=help_text)
     rep.set_defaults(func=cmd_replay)
 
+    chn = sub.add_parser("channels", help="chat platform accounts").add_subparsers(dest="channels_command",
+                                                                                     required=True)
+    chk = chn.add_parser("check", help="read a channels file as `serve` would and say what is wrong with it")
+    chk.add_argument("file", nargs="?", type=Path, help="the file (default: WUYOU_CHANNELS_FILE)")
+    chk.set_defaults(func=cmd_channels_check)
+
     chat = sub.add_parser("chat", help="chat with the desk in the terminal as any user")
     chat.add_argument("--as", dest="user", help="the person's http identity, e.g. zhang.san")
     chat.add_argument("--group", help="talk in this group chat (a branch's group) instead of 1:1")
     chat.set_defaults(func=cmd_chat)
     return p
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # (an unparsable URL: say nothing of it)
+        return "WUYOU_DATABASE_URL"
+
+
+def cmd_channels_check(args: argparse.Namespace, settings: Settings) -> None:
+    """Read a channels file as `serve` would, and say what it sets up (or what is wrong with it)."""
+    from wuyou.adapters.channels import load_channels
+
+    path = args.file or settings.channels_file
+    if path is None:
+        sys.exit("wuyou: no channels file: give one, or set WUYOU_CHANNELS_FILE")
+    channels = load_channels(path)
+    for platform in ("wechat", "wecom", "telegram"):
+        for name in getattr(channels, platform):
+            print(f"{platform} {name}: ok (webhook /channels/{platform}/{name})")
+    if not any(getattr(channels, p) for p in ("wechat", "wecom", "telegram")):
+        print("no accounts: only the HTTP chat channel will be open")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -332,13 +362,18 @@ def main(argv: list[str] | None = None) -> None:
     from wuyou.adapters import logs
 
     logs.configure(settings.log_format)
+    from sqlalchemy.exc import OperationalError
+
+    from wuyou.adapters.channels import ChannelsFileError
     from wuyou.desk.errors import DeskError
     from wuyou.kb.errors import KbError
 
     try:
         args.func(args, settings)
-    except (DeskError, KbError, FileNotFoundError) as exc:
+    except (DeskError, KbError, FileNotFoundError, ChannelsFileError) as exc:
         sys.exit(f"wuyou: {exc}")
+    except OperationalError as exc:  # the database is not there (a wrong URL, a server down)
+        sys.exit(f"wuyou: cannot reach the database ({_redacted(settings.database_url)}): {exc.orig}")
     except BrokenPipeError:  # `wuyou kb suggest … | head -1`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python flushes stdout again at exit)
         sys.exit(0)
