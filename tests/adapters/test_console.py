@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import passwords
 
 CSRF = {"X-Wuyou-Console": "1"}
@@ -133,3 +134,17 @@ def test_the_console_files_are_served_and_nothing_else(dialog: Dialog) -> None:
     assert d.client.get("/console/static/console.css").status_code == 200
     assert d.client.get("/console/static/index.html").status_code == 404
     assert d.client.get("/console/static/..%2Fconsole.py").status_code == 404
+
+
+def test_the_demo_lets_a_clerk_sign_in_and_says_why_no_code_comes(desk: Desk) -> None:
+    """`make run`: every demo person has the demo password (a clerk could not open her ticket's page: no password,
+    and no code comes through the open web chat); the sign-in page says so."""
+    from pathlib import Path
+
+    from wuyou.adapters.bootstrap import DEMO_PASSWORD, load_demo
+
+    assert load_demo(desk, Path(__file__).resolve().parents[2] / "examples")
+    with Dialog(desk) as d:
+        assert "验证码不会发到网页聊天" in d.client.get("/console/login").text
+        signed = d.client.post("/api/v1/session", json={"person": "wang.lin", "password": DEMO_PASSWORD})
+        assert signed.status_code == 200, signed.text

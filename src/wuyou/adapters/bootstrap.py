@@ -261,10 +261,10 @@ def load_demo(desk: Desk, directory: Path) -> bool:
             return False
         import_org(session=session, doc=load_org_file((directory / "org.yaml").read_text(encoding="utf-8")))
         articles.upsert(session=session, docs=documents.read_dir(directory / "kb"), now=utcnow())
-        # Demo staff can sign in to the console with a known password (a real org signs in by chat code or
-        # sets passwords with `wuyou passwd`).
+        # Demo people sign in to the console with a known password — reporters too, to open their tickets' pages
+        # (a real org signs in by chat code or sets passwords with `wuyou passwd`).
         demo_hash = passwords.hash_password(DEMO_PASSWORD)
-        for person in session.scalars(select(Person).where(Person.role != "reporter")):
+        for person in session.scalars(select(Person)):
             person.password_hash = demo_hash
         session.commit()
     log.info("loaded the demo org and knowledge base from %s", directory)

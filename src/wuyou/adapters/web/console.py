@@ -104,7 +104,9 @@ def _local(target: str) -> str:
 
 @router.get("/console/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/console") -> HTMLResponse:
-    return render(request, "login.html", person=None, page="login", next=_local(next))
+    desk: Desk = request.app.state.desk  # (codes never go through an open web chat: anyone could read them)
+    return render(request, "login.html", person=None, page="login", next=_local(next),
+                  http_open=desk.settings.http_channel_open)
 
 
 @router.get("/console/lang/{locale}")
