@@ -127,6 +127,24 @@ def test_sla_policies_are_chosen_by_the_same_conditions(desk: Desk) -> None:
         assert sla.due(session=s, ticket_id=pos.id, kind="response") == datetime(2025, 3, 10, 10, 10, tzinfo=SH)
 
 
+def test_a_ticket_raised_to_p1_runs_on_the_p1_policy_whatever_its_category_says(desk: Desk) -> None:
+    """POS机 has its own targets on the branch's hours; "紧急，网点没法办业务" makes the ticket P1, and P1 runs 7×24
+    (it got POS's targets, due the next working morning)."""
+    doc = sample()
+    doc["catalog"][0]["children"][1]["sla"] = {"response": "10m", "resolution": "2h"}  # 终端设备/POS机
+    doc["sla"] = [{"name": "P1 紧急", "priority": "P1", "response": "15m", "resolution": "4h", "calendar": "7x24"},
+                  {"name": "P3", "priority": "P3", "response": "1h", "resolution": "8h"}]
+    load(desk, doc)
+    evening = datetime(2025, 3, 10, 19, 0, tzinfo=SH)
+    urgent = open_(desk, "zhang.san", "终端设备/POS机", "POS机全坏了 网点没法办业务", now=evening, urgency=3)
+    usual = open_(desk, "zhang.san", "终端设备/POS机", "POS机坏了", now=evening)
+    with desk.sessions() as s:
+        assert urgent.priority == "P1"
+        assert sla.policy_for(session=s, ticket=s.get(Ticket, urgent.id)).name == "P1 紧急"  # type: ignore[arg-type]
+        assert sla.due(session=s, ticket_id=urgent.id, kind="response") == datetime(2025, 3, 10, 19, 15, tzinfo=SH)
+        assert sla.policy_for(session=s, ticket=s.get(Ticket, usual.id)).name == "终端设备/POS机"  # type: ignore[arg-type]
+
+
 def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_its_sla(desk: Desk) -> None:
     doc = sample()
     doc["catalog"][0]["children"][1]["sla"] = {"response": "10m", "resolution": "2h"}  # 终端设备/POS机

@@ -338,10 +338,11 @@ def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
         return 0
     session.execute(delete(SlaPolicy))
     position = 0
-    for top, child in leaf_policies:  # a category's own targets come before the general ones
+    for top, child in leaf_policies:  # a category's own targets come before the general ones — but a ticket
+        # raised to P1 (紧急: the branch cannot work) runs on the P1 policy, round the clock as it says
         path = f"{top['name']}/{child['name']}"
         session.add(_policy(child["sla"], name=path, position=position, where=f"catalog {path}: sla",
-                            conditions={"category": [path]}))
+                            conditions={"category": [path], "priority": [p for p in PRIORITIES if p != "P1"]}))
         position += 1
     for i, item in enumerate(_list(doc, "sla")):
         name = str(item.get("name") or item.get("priority") or f"sla[{i}]")
