@@ -132,6 +132,7 @@ def test_mistyped_command_gets_the_closest_one_suggested(dialog: Dialog) -> None
     assert "/claim 1001" in reply and "回复 1 执行" in reply
     assert "已接单 #1001" in d.say("li.wei", "1")
     assert "/status" in d.say("zhang.san", "/stauts")
+    assert "不执行" in d.say("zhang.san", "不是")  # a no to the suggestion
     assert "/claim" not in d.say("zhang.san", "/clam 1001")  # reporters are not offered engineer commands
 
 

@@ -193,6 +193,9 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     other = report(d, "ma.jing", PRINTER, "青岛的打印机坏了")
     assert "没找到您名下的" in d.say("zhang.san", f"催单 {other}")
     assert "确定撤销" in d.say("zhang.san", f"取消 {n}")
+    assert f"#{n} 保留" in d.say("zhang.san", "保留")  # a no is said to be one (it was asked "是说 #N 的吗？")
+    assert d.ticket(n)["status"] != "cancelled"
+    assert "确定撤销" in d.say("zhang.san", f"取消 {n}")
     assert "已撤销" in d.say("zhang.san", "是")  # as people say yes (it started a new report)
     assert d.ticket(n)["status"] == "cancelled"
     assert "撤销" in d.pushed_text("li.wei")

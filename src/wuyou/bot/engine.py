@@ -115,6 +115,8 @@ class InboundLimits:
 
 STAFF_ROLES = frozenset({"engineer", "lead", "admin"})
 _AFTER_COMMIT = "after_commit"  # session.info: messages to take once it commits
+_DECLINED = re.compile(r"^(保留|不撤了?|不用了?|不了|算了|不要|不是|不|否|别|no|nope|keep( it)?|2)[!！。.~～]*$", re.I)
+_CANCELLING = re.compile(r"^/cancel (\d+) confirm$")
 _LOOKS = frozenset({"status", "help", "queue", "mine", "show"})  # commands that only show something
 
 
@@ -308,6 +310,10 @@ class Engine:
             typed = clean(turn.text)
             if pending and (typed == "1" or typed.lower().rstrip("!！。.") in YES):
                 parsed = parse(pending)
+            elif pending and _DECLINED.match(typed):  # "保留" to 撤销 #N 吗？, "不是" to "您是想 /claim 吗？"
+                kept = _CANCELLING.match(pending)
+                turn.say("ticket_cancel_kept" if kept else "pending_declined", ticket=kept.group(1) if kept else "")
+                return
             elif choices and typed.isdigit() and 1 <= int(typed) <= len(choices):
                 parsed = parse(choices[int(typed) - 1])
             elif choices and choices[-1] == "/anew" and (yes := yes_or_no(typed)) is not None:
