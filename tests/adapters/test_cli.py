@@ -85,6 +85,13 @@ def test_kb_suggest_json_lines(tmp_path: Path) -> None:
     assert not (tmp_path / "untouched.db").exists()
 
 
+def test_kb_suggest_without_json_is_for_a_person(tmp_path: Path) -> None:
+    result = wuyou("kb", "suggest", "--kb", str(shared("kb-sample/kb")), stdin="打印机卡纸了\n谢谢\n",
+                   env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"})
+    assert result.returncode == 0 and "KB-P001  打印机卡纸的处理方法" in result.stdout, result.stdout
+    assert "{'id'" not in result.stdout and "(nothing confident enough to offer)" in result.stdout
+
+
 def test_kb_suggest_takes_windows_lines_and_a_byte_order_mark(tmp_path: Path) -> None:
     result = wuyou("kb", "suggest", "--kb", str(shared("kb-sample/kb")), "--json",
                    env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"},

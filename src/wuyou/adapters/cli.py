@@ -95,7 +95,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
         if args.json:
             print(json.dumps(event, ensure_ascii=False), flush=False)
         else:
-            rest = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "kind", "text"))
+            rest = " ".join(f"{k}={v if isinstance(v, str | int | float) else json.dumps(v, ensure_ascii=False)}"
+                            for k, v in event.items() if k not in ("t", "kind", "text"))
             text = f"\n    {event['text']}".replace("\n", "\n    ") if "text" in event else ""
             print(f"{event['t']} {event['kind']:<18} {rest}{text}")
 
@@ -182,9 +183,16 @@ def cmd_kb_suggest(args: argparse.Namespace, settings: Settings) -> None:
     matcher = Matcher(d for d in read_dir(Path(args.kb)) if d.status == "published")
     for line in sys.stdin or ():  # (no stdin at all: nothing to answer)
         query = line.rstrip("\r\n").lstrip("\ufeff")  # Windows line ends, a byte-order mark: not the query's
-        suggestions = [{"id": s.article_id, "score": s.score} for s in matcher.suggest(query)]
-        out = {"query": query, "suggestions": suggestions}
-        print(json.dumps(out, ensure_ascii=False) if args.json else f"{query}\t{suggestions}", flush=True)
+        found = matcher.suggest(query)
+        if args.json:
+            out = {"query": query, "suggestions": [{"id": s.article_id, "score": s.score} for s in found]}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        else:  # for a person: the query, then each article with its confidence and title (or that there is none)
+            print(query, flush=True)
+            for s in found:
+                print(f"  {s.score:5.1f}  {s.article_id}  {s.title}", flush=True)
+            if not found:
+                print("  (nothing confident enough to offer)", flush=True)
 
 
 def _audited(session: Session, action: str, target: str) -> None:
