@@ -15,6 +15,7 @@ def test_open_by_default_with_the_web_chat(dialog: Dialog) -> None:
     assert d.client.get("/channels/http/messages", params={"user": "li.wei"}).status_code == 200
     page = d.client.get("/")
     assert page.status_code == 200 and "/channels/http/messages" in page.text
+    assert 'var DESK_TZ = "Asia/Shanghai"' in page.text  # its times on the desk's clock, not the browser's
     assert d.client.get("/api/v1/people").json()["people"]  # the page's people to talk as
 
 

@@ -99,7 +99,8 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
         channel closed or behind a gateway's token, the console is the way in."""
         if not desk.settings.http_channel_open:
             return RedirectResponse("/console", status_code=303)
-        return HTMLResponse(index.read_text(encoding="utf-8"))
+        page = index.read_text(encoding="utf-8")  # (times shown on the desk's clock, as the messages say them)
+        return HTMLResponse(page.replace("__DESK_TZ__", desk.settings.timezone))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
