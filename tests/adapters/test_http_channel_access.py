@@ -43,3 +43,12 @@ def test_closed_it_is_not_there(dialog: Dialog) -> None:
     assert d.client.post("/channels/http/messages", json=MESSAGE).status_code == 404
     assert d.client.get("/channels/http/messages", params={"user": "li.wei"}).status_code == 404
     assert d.client.get("/", follow_redirects=False).headers["location"] == "/console"
+
+
+def test_the_api_docs_need_no_internet(dialog: Dialog) -> None:
+    """/docs loads Swagger UI from the desk itself (FastAPI's default page fetched it from a CDN: blank offline)."""
+    page = dialog.client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text and "cdn." not in page.text
+    script = dialog.client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+    assert dialog.client.get("/openapi.json").json()["info"]["title"].startswith("wuyou")

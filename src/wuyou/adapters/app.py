@@ -60,8 +60,9 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
         finally:
             desk.loop.stop()
 
-    app = FastAPI(title="wuyou 无忧服务台", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="wuyou 无忧服务台", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.desk = desk
+    _docs(app)
     app.include_router(http_channel.router)
     app.include_router(wechat.router)
     app.include_router(wecom.router)
@@ -107,6 +108,23 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """The API's Swagger UI at /docs, its script and styles served from the installed package (FastAPI's default
+    page loads them from a CDN: blank on a desk without internet)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
