@@ -306,6 +306,7 @@ def test_a_rating_in_words_or_stars_after_is_it_fixed(dialog: Dialog) -> None:
         reply = d.say("zhang.san", said)
         assert d.ticket(n)["rating"] == score and "选个分类" not in reply, reply
     assert "不客气" not in d.say("zhang.san", "。。。")
+    assert "不客气" in d.say("zhang.san", "非常满意")  # with nothing to rate: thanks, no ticket dialogue
 
 
 def test_venting_is_asked_what_is_wrong_and_starts_nothing(dialog: Dialog) -> None:

@@ -152,7 +152,8 @@ def free_text(turn: Turn) -> None:
     if _answering(turn, text):
         return
     courtesy = is_courtesy(text)  # nothing but thanks, greetings, acknowledgements
-    if _THANKS.match(text):
+    praised = _IN_WORDS.match(text)
+    if _THANKS.match(text) or (praised is not None and not praised.group("comment")):  # (非常满意, nothing to rate)
         turn.say("thanks")
     elif notices.is_ack_word(text) or _OK.match(text):  # "好的" / "OK, got it", nothing to acknowledge: no thank-you
         turn.say("ack_ok")
