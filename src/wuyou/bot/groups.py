@@ -48,12 +48,15 @@ def same_fault(turn: Turn, text: str, *, category_id: int | None) -> Ticket | No
     return alike(signature(text), [t for t in found if t.reporter_id != turn.person.id], category_id=category_id)
 
 
-def alike(mine: dict[int, float], found: Sequence[Ticket], *, category_id: int | None) -> Ticket | None:
+def alike(mine: dict[int, float], found: Sequence[Ticket], *, category_id: int | None,
+          said: dict[int, dict[int, float]] | None = None) -> Ticket | None:
     """Of others' open tickets, the one a report (its signature) is about: the most alike in words when alike
-    enough, else the newest of the report's category."""
+    enough, else the newest of the report's category. `said`: the tickets' signatures kept between calls."""
     if not found:
         return None
-    score, best = max(((similarity(mine, signature(t.description)), t) for t in found), key=lambda pair: pair[0])
+    said = {} if said is None else said
+    score, best = max(((similarity(mine, said.get(t.id) or said.setdefault(t.id, signature(t.description))), t)
+                       for t in found), key=lambda pair: pair[0])
     if score >= ALIKE_AT:
         return best
     return next((t for t in found if category_id is not None and t.category_id == category_id), None)
@@ -68,9 +71,10 @@ def colleagues_reported(*, session: Session, reports: Sequence[tuple[Person, dic
     by_branch: dict[str, list[Ticket]] = {}
     for ticket in found:
         by_branch.setdefault(ticket.branch_code or "", []).append(ticket)
+    said: dict[int, dict[int, float]] = {}  # (each ticket's words read once for the batch)
     return {person.id for person, mine, category in reports if person.branch_code in by_branch
             and alike(mine, [t for t in by_branch[person.branch_code] if t.reporter_id != person.id],
-                      category_id=category) is not None}
+                      category_id=category, said=said) is not None}
 
 
 def take_back(turn: Turn, ticket_id: int) -> list[int]:

@@ -570,7 +570,8 @@ def open_at_branches(*, session: Session, branch_codes: Collection[str], since: 
         return []
     stmt = select(Ticket).where(Ticket.branch_code.in_(sorted(branch_codes)), Ticket.created_at >= since,
                                 Ticket.status.in_(OPEN_STATUSES))
-    return list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(50)))
+    return list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                                .limit(20 * len(branch_codes))))  # (about twenty a branch)
 
 
 def followed_by(*, session: Session, person: Person) -> list[Ticket]:
