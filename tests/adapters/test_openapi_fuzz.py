@@ -84,7 +84,8 @@ def test_no_server_errors_and_responses_match_the_spec(api_schema: Any, admin_to
         try:
             check()
         except (Exception, BaseExceptionGroup) as exc:  # every operation's failure is collected, then reported
-            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+            inner = "".join(f"\n  {e!r}"[:800] for e in getattr(exc, "exceptions", ()))  # (a flaky one's causes)
+            failures.append(f"{operation.label}: {str(exc)[:1500]}{inner}")
     assert not failures, "\n\n".join(failures)
 
 
