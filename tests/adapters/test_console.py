@@ -107,7 +107,8 @@ def test_pages_need_a_session_and_speak_chinese_or_english(dialog: Dialog) -> No
     for path in pages:
         page = d.client.get(path)
         assert page.status_code == 200 and "队列" in page.text and "李伟" in page.text, path
-    assert d.client.get("/console/admin").status_code == 403  # admins only
+    refused = d.client.get("/console/admin")  # admins only: said on a page, in the person's language
+    assert refused.status_code == 403 and "只有管理员能打开" in refused.text and '"detail"' not in refused.text
     english = d.client.get("/console/lang/en?next=/console/queues")
     assert english.status_code == 200 and "Breaching soon" in english.text and "Queues" in english.text
     bounced = d.client.get("/console/lang/en?next=https://evil.example/", follow_redirects=False)
@@ -124,7 +125,8 @@ def test_a_reporter_sees_their_own_ticket_page_but_not_the_desk(dialog: Dialog) 
     d.sign_in("zhang.san")
     assert d.client.get(f"/console/tickets/{mine}").status_code == 200
     assert d.client.get(f"/console/tickets/{other}").status_code == 404
-    assert d.client.get("/console/queues").status_code == 403
+    refused = d.client.get("/console/queues")
+    assert refused.status_code == 403 and "控制台是给工程师" in refused.text, refused.text
 
 
 def test_the_console_files_are_served_and_nothing_else(dialog: Dialog) -> None:

@@ -84,6 +84,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     app.include_router(audit_trail.router)
     app.include_router(console.router)
     app.add_exception_handler(console.SignInRequired, console.to_sign_in)
+    app.add_exception_handler(console.PageForbidden, console.forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.include_router(pages.router)
     app.include_router(incident_pages.router)

@@ -70,6 +70,25 @@ class SignInRequired(Exception):
     """No valid console session: the handler answers with a redirect to the sign-in page."""
 
 
+class PageForbidden(Exception):
+    """A signed-in person on a page their role may not open: the handler answers with a page saying so, in their
+    language (`why`: the catalogue key of the reason), status 403."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def forbidden(request: Request, exc: Exception) -> Response:
+    person = viewer(request)
+    why = exc.why if isinstance(exc, PageForbidden) else "forbidden_staff"
+    desk: Desk = request.app.state.desk
+    back = "/console" if person is not None and person.role in STAFF_ROLES else "/"
+    locale = _locale(request, person)
+    return render(request, "forbidden.html", person=person, page="forbidden", status_code=403, back=back,
+                  title=desk.catalog.t("web_forbidden_title", locale), why=desk.catalog.t(f"web_{why}", locale))
+
+
 def viewer(request: Request) -> Person | None:
     """Who is signed in (the console session, or a Bearer token for scripts), if anyone."""
     bearer = request.headers.get("authorization", "")
@@ -84,7 +103,7 @@ def signed_in(request: Request, *, staff: bool = True) -> Person:
     if person is None:
         raise SignInRequired
     if staff and person.role not in STAFF_ROLES:
-        raise HTTPException(status_code=403, detail="the console is for engineers, leads and admins")
+        raise PageForbidden("forbidden_staff")
     return person
 
 
@@ -183,7 +202,7 @@ def notice_page(notice_id: TicketId, request: Request) -> HTMLResponse:
 def _sender(request: Request) -> Person:
     person = signed_in(request)
     if person.role not in ("lead", "admin"):
-        raise HTTPException(status_code=403, detail="notices are sent by leads and admins")
+        raise PageForbidden("forbidden_notices")
     return person
 
 
@@ -213,7 +232,7 @@ def oncall_page(request: Request) -> HTMLResponse:
 def admin_page(request: Request) -> HTMLResponse:
     person = signed_in(request)
     if person.role != "admin":
-        raise HTTPException(status_code=403, detail="admins only")
+        raise PageForbidden("forbidden_admin")
     return render(request, "admin.html", person=person, page="admin")
 
 
