@@ -177,8 +177,10 @@ def test_what_a_how_to_question_asks_to_do(text: str, verbs: tuple[str, ...]) ->
     ("POS机掉地上屏幕摔碎了", "POS机刷卡没反应，重新签到", True),  # a repair, not a fix the article gives
     ("手环泡水坏了 怎么换一个", "手环进水、断裂后无法使用的，给会员换新手环", False),  # it speaks of damage
     ("碎纸机不转了", "碎纸机不工作", False),  # (a shredder is no damage)
+    ("打印机硒鼓没粉了 申请一个", "打印机卡纸：打开前盖取出卡住的纸", True),  # a supply to fetch, not a fault
+    ("手环打印字很淡 色带快没了", "打印发淡：更换色带后打印测试页", False),  # an article about the consumable
 ])
-def test_physical_damage_is_asked_for_unless_the_article_speaks_of_damage(text: str, article: str,
+def test_damage_or_a_supply_is_asked_for_unless_the_article_speaks_of_it(text: str, article: str,
                                                                           unspoken: bool) -> None:
     assert unsaid(requests(normalise(text)), normalise(article)) is unspoken
 

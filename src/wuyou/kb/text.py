@@ -176,17 +176,26 @@ _DAMAGE = re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|�
 DAMAGE = "〔damage〕"  # in `requests`: the message tells of physical damage
 
 
+_SUPPLY = re.compile(r"(没粉|没墨|缺墨|缺粉|(纸|墨|粉|色带|碳粉)(用完|没了|快没了))")  # a consumable run out
+_SUPPLIES = re.compile(r"墨盒|硒鼓|色带|碳粉|粉盒|墨粉|耗材|领用|申领")  # an article that speaks of consumables
+SUPPLY = "〔supply〕"  # in `requests`: the message says a consumable ran out (a supply to fetch, not a fault)
+
+
 def requests(normalised: str) -> tuple[str, ...]:
     """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call),
-    and `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement)."""
+    `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement), and `SUPPLY` when a
+    consumable ran out (没粉了, 色带用完了: one to fetch)."""
     found = tuple(p for p in REQUEST_PHRASES if p in normalised)
-    return (*found, DAMAGE) if _DAMAGE.search(normalised) else found
+    found = (*found, DAMAGE) if _DAMAGE.search(normalised) else found
+    return (*found, SUPPLY) if _SUPPLY.search(normalised) else found
 
 
 def unsaid(requests: Sequence[str], said: str) -> bool:
     """Whether an article's normalised text leaves something the message asks for unsaid: a phrase it does not
-    use, or damage when it speaks of none (泡水 for an article about wristbands that stop working once 进水)."""
-    return any(_DAMAGE.search(said) is None if p == DAMAGE else p not in said for p in requests)
+    use, damage when it speaks of none (泡水 for an article about wristbands that stop working once 进水), a
+    consumable when it speaks of none (没粉了 for an article about paper jams)."""
+    return any(_DAMAGE.search(said) is None if p == DAMAGE else _SUPPLIES.search(said) is None if p == SUPPLY
+               else p not in said for p in requests)
 
 
 _HOW = re.compile(r"(?:怎么样|怎么|如何|怎样|咋)\s*")
