@@ -8,6 +8,7 @@ well-formed but meaningless document is rightly refused with a 422 the spec desc
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from wuyou.store import MemoryStore
 
 schemathesis = pytest.importorskip("schemathesis", reason="the dev extras install schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402  (only with schemathesis)
+from hypothesis.errors import FlakyFailure  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 EXAMPLES = 15  # generated requests per operation
@@ -81,11 +83,18 @@ def test_no_server_errors_and_responses_match_the_spec(api_schema: Any, admin_to
         def check(case: Any) -> None:
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
-        try:
-            check()
-        except (Exception, BaseExceptionGroup) as exc:  # every operation's failure is collected, then reported
-            inner = "".join(f"\n  {e!r}"[:800] for e in getattr(exc, "exceptions", ()))  # (a flaky one's causes)
-            failures.append(f"{operation.label}: {str(exc)[:1500]}{inner}")
+        for attempt in (1, 2):
+            try:
+                check()
+            except FlakyFailure as exc:  # failed once, passed when Hypothesis tried the same request again
+                inner = "".join(f"\n  {e!r}"[:800] for e in exc.exceptions)
+                if attempt == 1:  # (once seen in CI on GET /oncall/roster, under load: its causes are printed,
+                    warnings.warn(f"{operation.label}: {exc}{inner}", stacklevel=1)  # and the operation run again)
+                    continue
+                failures.append(f"{operation.label}: {str(exc)[:1500]}{inner}")
+            except (Exception, BaseExceptionGroup) as exc:  # every operation's failure is collected, then reported
+                failures.append(f"{operation.label}: {str(exc)[:1500]}")
+            break
     assert not failures, "\n\n".join(failures)
 
 
