@@ -240,3 +240,20 @@ def closest(typed: str, *, staff: bool) -> Spec | None:
     candidates = [s for s in SPECS if not s.hidden and (staff or not s.staff)]
     best = min(candidates, key=lambda s: Levenshtein.distance(typed, s.name))
     return best if Levenshtein.distance(typed, best.name) <= max(1, len(best.name) // 3) else None
+
+
+# A yes or a no to a question whose second answer is "a new problem" (is it #1001 again? / add it to #1010?), in the
+# words people use: "对 就是那个", "是的 还是大厅那台" / "不是", "是新问题".
+_SAYS_NO = re.compile(r"^(不是|不对|不一样|没有|新问题|是新问题|另一个|另外的|别的|no|nope|not)(?![a-z])", re.I)
+_SAYS_YES = re.compile(r"^(是(?!不是)的?|对(?!了)的?|嗯+|没错|就是|是这个|是那个|是它|一样|还是那个|yes|yep|yeah|right)"
+                       r"(?![a-z])", re.I)  # (not 是不是 …? — a question; not 对了 — "by the way")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a yes, False for a no, None for neither (then the message is taken for what it says)."""
+    text = text.strip()
+    if _SAYS_NO.match(text):
+        return False
+    if _SAYS_YES.match(text) and len(text) <= 16:
+        return True
+    return None

@@ -42,6 +42,7 @@ from wuyou.bot.commands import (
     staff_misuse,
     staff_words,
     without_mentions,
+    yes_or_no,
 )
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound
@@ -374,21 +375,6 @@ HANDLERS: dict[str, Callable[[Turn, Command], None]] = {
 
 # A yes to "回复 1 确认" (撤单 N, a command suggested for a mistyped one).
 YES = frozenset(("是", "是的", "确定", "确认", "对", "对的", "好", "好的", "嗯", "yes", "y", "ok", "sure"))
-# A yes or a no to a question whose second answer is "a new problem" (is it #1001 again? / add it to #1010?), in the
-# words people use: "对 就是那个", "是的 还是大厅那台" / "不是", "是新问题".
-_SAYS_NO = re.compile(r"^(不是|不对|不一样|没有|新问题|是新问题|另一个|另外的|别的|no|nope|not)(?![a-z])", re.I)
-_SAYS_YES = re.compile(r"^(是(?!不是)的?|对(?!了)的?|嗯+|没错|就是|是这个|是那个|是它|一样|还是那个|yes|yep|yeah|right)"
-                       r"(?![a-z])", re.I)  # (not 是不是 …? — a question; not 对了 — "by the way")
-
-
-def yes_or_no(text: str) -> bool | None:
-    """True for a yes, False for a no, None for neither (then the message is taken for what it says)."""
-    text = text.strip()
-    if _SAYS_NO.match(text):
-        return False
-    if _SAYS_YES.match(text) and len(text) <= 16:
-        return True
-    return None
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # What a chat app puts in a message's text for what it cannot pass on as text — a sticker, a transfer, a
 # "[表情]": never a report (five stickers from four branches were a surge of one "fault").

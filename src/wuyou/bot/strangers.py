@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from wuyou.bot.commands import Command, clean
+from wuyou.bot.commands import Command, clean, yes_or_no
 from wuyou.bot.messages import Button, Chat, Inbound, Outbound, PassiveReply, Sender
 from wuyou.desk import binding, outbox
-from wuyou.desk.errors import DeskError, NotFound
+from wuyou.desk.errors import NotFound
 from wuyou.desk.models import Person
 from wuyou.kb.text import is_courtesy
 from wuyou.store import StateStore
@@ -39,8 +39,6 @@ LOCALE = "zh-CN"  # (a stranger has no locale of their own yet)
 _BIND = re.compile(r"^(?:(?:/bind|绑定)\s+(?P<claim>.+)|(?P<branch_claim>[A-Za-z]{1,6}[-_ ]?\d{1,6}\s*"
                    r"[^\s\dA-Za-z]{1,20}|[^\sA-Za-z0-9]{1,20}\s*[A-Za-z]{1,6}[-_ ]?\d{1,6}))$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|哈喽|hi|hello|hey)[\s,，!！。.~～]*", re.I)
-_YES = re.compile(r"^(1|是|是的|对|对的|没错|嗯+|yes|y)[!！。.~～]*$", re.I)
-_NO = re.compile(r"^(2|不是|不对|no|n)[!！。.~～]*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Answer:
 
 def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Answer:
     """Answer a message from an account the directory does not know."""
-    account = f"{inbound.platform}:{inbound.sender.platform_user_id}"
+    account = _account(inbound)
     store = engine.store
 
     def say(key: str, **params: object) -> Outbound:
@@ -66,9 +64,10 @@ def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Ans
     confirming = store.get(f"bindconfirm:{account}")
     if confirming is not None:
         store.delete(f"bindconfirm:{account}")
-        if _YES.match(typed):
+        said = yes_or_no(typed.rstrip("!！。.~～")) if typed not in ("1", "2", "y", "n") else typed in ("1", "y")
+        if said is True:
             return _bind_self(engine, session, inbound, confirming, say)
-        if _NO.match(typed):
+        if said is False:
             return Answer([say("bind_not_me")])
     match = _BIND.match(typed)
     waiting = store.get(f"bindreq:{account}") is not None
@@ -105,13 +104,9 @@ def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Ans
         found = binding.Claim(None, claim, [])  # enough guessing: a person looks into it
     if not store.set_nx(f"bindreq:{account}", "1", ttl=binding.REQUEST_TTL):
         return Answer([say("bind_pending")])
-    try:
-        _, approvers = binding.request(session=session, store=store, platform=inbound.platform,
-                                       external_id=inbound.sender.platform_user_id, claim=found,
-                                       display=inbound.sender.display_name, now=engine.clock())
-    except DeskError:
-        store.delete(f"bindreq:{account}")
-        raise
+    _, approvers = binding.request(session=session, store=store, platform=inbound.platform,
+                                   external_id=inbound.sender.platform_user_id, claim=found,
+                                   display=inbound.sender.display_name, now=engine.clock())
     names = "、".join(p.name for p in approvers) or engine.catalog.t("the_admins", LOCALE)
     if len(found.matches) == 1:
         return Answer([say("bind_requested", name=found.matches[0].name, approvers=names, kept=kept)])
@@ -124,9 +119,14 @@ def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Ans
     return Answer([say("bind_requested_admin", approvers=names, kept=kept)])
 
 
+def _account(inbound: Inbound) -> str:
+    """The state store's name for a platform account."""
+    return f"{inbound.platform}:{inbound.sender.platform_user_id}"
+
+
 def _keep(store: StateStore, inbound: Inbound, text: str) -> str:
     """Keep what a stranger says about their problem until they are bound (greetings aside); all of it so far."""
-    account = f"{inbound.platform}:{inbound.sender.platform_user_id}"
+    account = _account(inbound)
     said = _GREETING.sub("", " ".join(text.split())).strip()
     pending = _pending(store, account)
     kept = pending.text if pending is not None else ""
@@ -167,7 +167,7 @@ def taken_up(store: StateStore, *, platform: str, external_id: str) -> Inbound |
 def _bind_self(engine: Engine, session: Session, inbound: Inbound, person_id: str,
                say: Callable[..., Outbound]) -> Answer:
     """"1" to "are you X of branch Y?": bound, the leads told; what they said before is taken next."""
-    account = f"{inbound.platform}:{inbound.sender.platform_user_id}"
+    account = _account(inbound)
     person = session.get(Person, person_id)
     if person is None or not binding.may_bind_self(session=session, platform=inbound.platform,
                                                    external_id=inbound.sender.platform_user_id, person=person):

@@ -74,12 +74,6 @@ def find(*, session: Session, claim: str) -> Claim | None:
     return None
 
 
-def find_person(*, session: Session, claim: str) -> Person | None:
-    """The one active person a claim names, if exactly one."""
-    found = find(session=session, claim=claim)
-    return found.matches[0] if found is not None and len(found.matches) == 1 else None
-
-
 def _code_key(code: str) -> str:
     return code.replace("-", "").replace("_", "").upper()
 

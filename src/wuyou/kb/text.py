@@ -172,13 +172,15 @@ def too_little(normalised: str, words: Sequence[str]) -> bool:
     return len(chinese) >= 8 and sum(len(w) == 1 for w in chinese) >= 0.9 * len(chinese)
 
 
-_DAMAGE = re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|断裂|折断")
-DAMAGE = "〔damage〕"  # in `requests`: the message tells of physical damage
-
-
-_SUPPLY = re.compile(r"(没粉|没墨|缺墨|缺粉|(纸|墨|粉|色带|碳粉)(用完|没了|快没了))")  # a consumable run out
-_SUPPLIES = re.compile(r"墨盒|硒鼓|色带|碳粉|粉盒|墨粉|耗材|领用|申领")  # an article that speaks of consumables
+DAMAGE = "〔damage〕"  # in `requests`: the message tells of physical damage (a repair or a replacement)
 SUPPLY = "〔supply〕"  # in `requests`: the message says a consumable ran out (a supply to fetch, not a fault)
+# What a message may ask for besides a fix, that an article answers only when it speaks of it at all: how the
+# message says it, and how an article would speak of it.
+_ASKED_FOR = {
+    DAMAGE: (re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|断裂|折断"),) * 2,
+    SUPPLY: (re.compile(r"(没粉|没墨|缺墨|缺粉|(纸|墨|粉|色带|碳粉)(用完|没了|快没了))"),
+             re.compile(r"墨盒|硒鼓|色带|碳粉|粉盒|墨粉|耗材|领用|申领")),
+}
 
 
 def requests(normalised: str) -> tuple[str, ...]:
@@ -186,16 +188,14 @@ def requests(normalised: str) -> tuple[str, ...]:
     `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement), and `SUPPLY` when a
     consumable ran out (没粉了, 色带用完了: one to fetch)."""
     found = tuple(p for p in REQUEST_PHRASES if p in normalised)
-    found = (*found, DAMAGE) if _DAMAGE.search(normalised) else found
-    return (*found, SUPPLY) if _SUPPLY.search(normalised) else found
+    return found + tuple(kind for kind, (said, _) in _ASKED_FOR.items() if said.search(normalised))
 
 
 def unsaid(requests: Sequence[str], said: str) -> bool:
     """Whether an article's normalised text leaves something the message asks for unsaid: a phrase it does not
     use, damage when it speaks of none (泡水 for an article about wristbands that stop working once 进水), a
     consumable when it speaks of none (没粉了 for an article about paper jams)."""
-    return any(_DAMAGE.search(said) is None if p == DAMAGE else _SUPPLIES.search(said) is None if p == SUPPLY
-               else p not in said for p in requests)
+    return any(_ASKED_FOR[p][1].search(said) is None if p in _ASKED_FOR else p not in said for p in requests)
 
 
 _HOW = re.compile(r"(?:怎么样|怎么|如何|怎样|咋)\s*")
