@@ -179,8 +179,12 @@ def test_what_a_how_to_question_asks_to_do(text: str, verbs: tuple[str, ...]) ->
     ("碎纸机不转了", "碎纸机不工作", False),  # (a shredder is no damage)
     ("打印机硒鼓没粉了 申请一个", "打印机卡纸：打开前盖取出卡住的纸", True),  # a supply to fetch, not a fault
     ("手环打印字很淡 色带快没了", "打印发淡：更换色带后打印测试页", False),  # an article about the consumable
+    ("机房顶上漏水 滴到机柜上了", "机柜服务器宕机：检查电源与网线", True),  # the building's, not the servers'
+    ("迷你仓的挂锁坏了 钥匙转不动", "迷你仓小程序开门失败：重新授权", True),  # a padlock, not the app door
+    ("机房漏水报警器一直响", "机房漏水报警：检查漏水绳和地面积水", False),  # an article about leaks
+    ("开机一直停在windows那个窗户图标", "电脑开机卡在启动画面", False),  # (a window on the screen is no building)
 ])
-def test_damage_or_a_supply_is_asked_for_unless_the_article_speaks_of_it(text: str, article: str,
+def test_damage_a_supply_or_the_building_is_asked_for_unless_the_article_speaks_of_it(text: str, article: str,
                                                                           unspoken: bool) -> None:
     assert unsaid(requests(normalise(text)), normalise(article)) is unspoken
 

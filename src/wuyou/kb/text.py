@@ -174,19 +174,25 @@ def too_little(normalised: str, words: Sequence[str]) -> bool:
 
 DAMAGE = "〔damage〕"  # in `requests`: the message tells of physical damage (a repair or a replacement)
 SUPPLY = "〔supply〕"  # in `requests`: the message says a consumable ran out (a supply to fetch, not a fault)
+FACILITY = "〔facility〕"  # in `requests`: the message is about the building (a leak, the lights, a door: facilities)
 # What a message may ask for besides a fix, that an article answers only when it speaks of it at all: how the
 # message says it, and how an article would speak of it.
 _ASKED_FOR = {
     DAMAGE: (re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|断裂|折断"),) * 2,
     SUPPLY: (re.compile(r"(没粉|没墨|缺墨|缺粉|(纸|墨|粉|色带|碳粉)(用完|没了|快没了))"),
              re.compile(r"墨盒|硒鼓|色带|碳粉|粉盒|墨粉|耗材|领用|申领")),
+    FACILITY: (re.compile(
+        r"漏水|渗水|积水|水管|水龙头|下水道|地漏|马桶|洗手池|水池|水槽|灯管|灯泡|灯箱|吊灯|日光灯|照明|空调|暖气|地暖"
+        r"|卷帘门|玻璃门|自动门|门把手|锁芯|挂锁|天花板|吊顶|墙皮|地板|瓷砖|屋顶|电梯|扶梯|椅子|沙发"
+        r"|停水|老鼠|蟑螂|漏雨"),) * 2,
 }
 
 
 def requests(normalised: str) -> tuple[str, ...]:
     """The phrases of a normalised message that ask for something other than a fix (a cost, a rule, whom to call),
-    `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement), and `SUPPLY` when a
-    consumable ran out (没粉了, 色带用完了: one to fetch)."""
+    `DAMAGE` when it tells of physical damage (摔碎, 砸裂, 进水: a repair or a replacement), `SUPPLY` when a
+    consumable ran out (没粉了, 色带用完了: one to fetch), and `FACILITY` when it is about the building (漏水, 灯管,
+    空调, 卷帘门, 挂锁: facilities' work, which an IT article answers only when it speaks of it)."""
     found = tuple(p for p in REQUEST_PHRASES if p in normalised)
     return found + tuple(kind for kind, (said, _) in _ASKED_FOR.items() if said.search(normalised))
 
@@ -194,7 +200,8 @@ def requests(normalised: str) -> tuple[str, ...]:
 def unsaid(requests: Sequence[str], said: str) -> bool:
     """Whether an article's normalised text leaves something the message asks for unsaid: a phrase it does not
     use, damage when it speaks of none (泡水 for an article about wristbands that stop working once 进水), a
-    consumable when it speaks of none (没粉了 for an article about paper jams)."""
+    consumable when it speaks of none (没粉了 for an article about paper jams), the building when it speaks of none of
+    it (漏水 for an article about the server cabinet)."""
     return any(_ASKED_FOR[p][1].search(said) is None if p in _ASKED_FOR else p not in said for p in requests)
 
 
