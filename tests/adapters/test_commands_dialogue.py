@@ -715,6 +715,19 @@ def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock
     assert "接单 李伟" in shown and "评分 张三 2 ⭐ 太慢了" in shown and "达标 响应（用时 31 分钟）" in shown, shown
 
 
+def test_a_response_out_of_hours_used_no_working_time_and_the_timeline_says_so(dialog: Dialog,
+                                                                             clock: TestClock) -> None:
+    """Reported and claimed on a Sunday, out of the branch's hours: the claim says how long it took by the clock, the response SLA (working
+    time) says none of it was used — not "用时 0 分钟" beside "响应用时 4 分钟"."""
+    d = dialog
+    clock.set(datetime(2025, 3, 16, 10, 0, tzinfo=SH))  # Sunday
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    clock.set(datetime(2025, 3, 16, 10, 3, 10, tzinfo=SH))
+    assert "响应用时 4 分钟" in d.say("li.wei", f"接单 {n}")
+    shown = d.say("li.wei", f"查看 {n}")
+    assert "达标 响应（未用工作时间）" in shown and "用时 0 分钟" not in shown, shown
+
+
 def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:
     """conversations/02 row 11: the card quotes the answer to "请简单说说情况" too (it quoted the first message)."""
     d = dialog

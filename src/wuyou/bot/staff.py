@@ -144,7 +144,10 @@ def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
     if event.kind.startswith("sla_") and clock:
         used = event.data.get("used_minutes")
         what = t(f"sla_clock_{clock}")
-        return f" {what}" + (t("sla_used", took=minutes_said(t, used)) if used is not None else "")
+        if used is None:
+            return f" {what}"
+        # (working time: a ticket answered out of hours used none of it, which "用时 0 分钟" would hide)
+        return f" {what}" + (t("sla_used", took=minutes_said(t, used)) if used else t("sla_used_none"))
     if event.kind == "sla_start" and event.data:  # what the clocks were started with: when each falls due
         return "".join(f" {t(f'show_{kind}_due', due=local(datetime.fromisoformat(event.data[kind])))}"
                        for kind in ("response", "resolution") if event.data.get(kind))
