@@ -125,7 +125,8 @@ def _new_occurrence(incident: Incident, alert: Alert) -> bool:
 
 def _declare(session: Session, alert: Alert, key: str, now: datetime, catalog: Catalog) -> Incident:
     region = alert.labels.get("region", "").strip() or None
-    if region is not None and session.get(Region, region) is None:
+    unknown = region is not None and session.get(Region, region) is None
+    if unknown:
         region = None  # an unknown area must not stop the page: the speciality's root team answers
     incident = service.declare(
         session=session, title=alert.title(catalog), severity=alert.severity, source="alert", now=now,
@@ -134,6 +135,8 @@ def _declare(session: Session, alert: Alert, key: str, now: datetime, catalog: C
     declared = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
                                                            IncidentEvent.kind == "declared")).one()
     declared.data = {**declared.data, "labels": dict(alert.labels), "fingerprint": key}  # a new dict: JSON column
+    if unknown:  # said on the timeline, so the commander knows why every region is in it (a typo in the rule?)
+        service.event(session, incident, "alert_region_unknown", now, data={"region": alert.labels["region"].strip()})
     session.flush()
     return incident
 
