@@ -717,8 +717,8 @@ def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock
 
 def test_a_response_out_of_hours_used_no_working_time_and_the_timeline_says_so(dialog: Dialog,
                                                                              clock: TestClock) -> None:
-    """Reported and claimed on a Sunday, out of the branch's hours: the claim says how long it took by the clock, the response SLA (working
-    time) says none of it was used — not "用时 0 分钟" beside "响应用时 4 分钟"."""
+    """Reported and claimed on a Sunday, out of the branch's hours: the claim says how long it took by the clock,
+    the response SLA (working time) says none of it was used — not "用时 0 分钟" beside "响应用时 4 分钟"."""
     d = dialog
     clock.set(datetime(2025, 3, 16, 10, 0, tzinfo=SH))  # Sunday
     n = report(d, "zhang.san", PRINTER, "打印机卡纸")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine
 
 from tests.dialog import Dialog
@@ -37,6 +38,19 @@ def test_metrics_count_messages_tickets_and_the_outbox(dialog: Dialog) -> None:
     delivered = d.client.get("/metrics").text
     assert value(delivered, 'wuyou_outbox_messages{status="pending"}') == 0
     assert value(delivered, 'wuyou_deliveries_total{platform="http"}') >= 1
+
+
+def test_metrics_need_the_token_when_one_is_set(desk: Desk) -> None:
+    """With WUYOU_METRICS_TOKEN set, a scrape without it (or with another) is refused; readiness stays open."""
+    desk.settings = desk.settings.model_copy(update={"metrics_token": SecretStr("scrape-secret")})
+    client = TestClient(create_app(desk, run_worker=False))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-secret"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer", headers
+        assert "wuyou_" not in refused.text
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert scraped.status_code == 200 and "wuyou_tickets_created_total" in scraped.text
+    assert client.get("/readyz").status_code == 200
 
 
 def test_readyz_says_which_part_is_down(dialog: Dialog) -> None:

@@ -8,6 +8,7 @@ folder and each process's counters are summed (prometheus_client's multiprocess 
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterator
 
@@ -85,7 +86,15 @@ def _process_registry() -> CollectorRegistry:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """Prometheus text format: the process's counters and the desk's state."""
+    """Prometheus text format: the process's counters and the desk's state (with `WUYOU_METRICS_TOKEN` set, only
+    for its Bearer token)."""
+    token = request.app.state.desk.settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                  token.get_secret_value().encode()):
+            return Response("wrong or missing metrics token\n", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})
     state = CollectorRegistry(auto_describe=True)
     state.register(DeskCollector(request.app.state.desk))
     return Response(generate_latest(_process_registry()) + generate_latest(state), media_type=CONTENT_TYPE_LATEST)

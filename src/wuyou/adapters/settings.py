@@ -77,10 +77,13 @@ class Settings(BaseSettings):
     # or let only a gateway that has signed its users in use it, with this shared secret as a Bearer token.
     http_channel: bool = True
     http_channel_token: SecretStr | None = None
+    # `GET /metrics` (counts only, nothing about people): open when unset, else only with this Bearer token
+    # (Prometheus: `authorization: {credentials: …}` in the scrape config).
+    metrics_token: SecretStr | None = None
 
     @field_validator("redis_url", "redis_sentinels", "channels_file", "demo_dir", "media_s3_bucket",
                      "media_s3_endpoint_url", "media_s3_access_key", "media_s3_secret_key",
-                     "alerts_secret", "http_channel_token", mode="before")
+                     "alerts_secret", "http_channel_token", "metrics_token", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
