@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from wuyou.db import bulk
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
-from wuyou.desk.models import Branch, Category, Person, Ticket
+from wuyou.desk.models import Branch, Category, Person, SuggestionSession, Ticket
 from wuyou.desk.org import region_chain
 from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, says_again, similarity
 from wuyou.kb.signature import signature
@@ -28,6 +28,9 @@ from wuyou.kb.text import tidy, to_simplified
 PROFILE_SIZE = 50  # reports remembered per open incident, to recognise its later reports
 PROFILE_SHARE = 0.25  # share of them a later report must resemble
 FOLLOW_UP_WITHIN = timedelta(hours=2)
+# A report and the suggestions that answered it start together (one turn); a report another process recorded is
+# counted here a little later.
+ANSWERED_WITHIN = timedelta(minutes=2)
 SYNC_BATCH = 500  # reports read per statement when catching up with the other processes
 _COLUMNS = (FaultReport.id, FaultReport.at, FaultReport.person_id, FaultReport.branch_code, FaultReport.text)
 # (built once: every batch runs them)
@@ -166,6 +169,8 @@ class SurgeWatch:
         """What one recorded report means: part of an open incident, a surge declared or offered, or nothing."""
         observation = self._observe(Report(row.id, now, person.id, person.branch_code, features,
                                            again=says_again(text)))
+        if observation.offer or observation.declare:
+            observation = self._without_solved(session, observation, now)
         group = observation.group
         weighted = dict(group.reports[-1].features)
         known, alike = self._known(session, group, weighted)
@@ -188,6 +193,23 @@ class SurgeWatch:
                 session=session, group_key=group.id, report=row)):
             self._offer(session, group, now)  # the whole group: its offer is made (or brought up to date)
         return Outcome(row, None)
+
+    def _without_solved(self, session: Session, observation: Observation, now: datetime) -> Observation:
+        """The observation, less the offer or the declaration that the group reaches only with reports the knowledge
+        base solved: faults the reporters fixed themselves with an article (五个网点一分钟内都卡纸，四个按文章处理好了)
+        are everyday faults, not a major incident. A report is solved when its reporter said an article solved it,
+        in the suggestions that answered it (started with it). One look at the database, at a threshold only."""
+        group, rules = observation.group, self.detector.rules
+        recent = [r for r in group.reports if r.at >= now - rules.window]
+        rows = session.execute(select(SuggestionSession.person_id, SuggestionSession.started_at).where(
+            SuggestionSession.person_id.in_({r.person for r in recent}), SuggestionSession.outcome == "solved",
+            SuggestionSession.started_at >= now - rules.window - ANSWERED_WITHIN)).all()
+        if not rows:
+            return observation
+        solved = {r.id for r in recent for person, started in rows
+                  if person == r.person and abs(started - r.at) <= ANSWERED_WITHIN}
+        offer, declare = self.detector.still_reaches(group, now, solved)
+        return self.detector.withdraw(observation, offer=not offer, declare=not declare)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:
         """The open incident whose reports this one resembles: it joined the incident's group, or it is

@@ -18,7 +18,7 @@ import bisect
 import math
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, compress, islice, repeat
@@ -308,6 +308,26 @@ class Detector:
             group.declared_at = now
             declare = True
         return Observation(group, offer, declare)
+
+    def still_reaches(self, group: Group, now: datetime, leave_out: Collection[int]) -> tuple[bool, bool]:
+        """Whether the group, without the reports `leave_out` (ids), still reaches the offer threshold and the
+        automatic one."""
+        since = now - self.rules.window
+        kept = [r for r in group.reports if r.at >= since and r.id not in leave_out]
+        counted = sum(r.at >= since and r.id not in leave_out for r in group.counted)
+        branches = len({r.branch for r in kept if r.branch})
+        rules = self.rules
+        return (counted >= rules.min_reports and branches >= rules.min_branches,
+                counted >= rules.auto_reports and branches >= rules.auto_branches)
+
+    def withdraw(self, observation: Observation, *, offer: bool, declare: bool) -> Observation:
+        """Take back what the observation decided (the caller knows better: the reports it counted were solved)."""
+        group = observation.group
+        if offer and observation.offer:
+            group.offered_at = None
+        if declare and observation.declare:
+            group.declared_at = None
+        return Observation(group, observation.offer and not offer, observation.declare and not declare)
 
     def mark_declared(self, group: Group, at: datetime) -> None:
         """A person declared the group an incident (no automatic declaration afterwards)."""
