@@ -259,6 +259,7 @@ def test_an_admin_sets_business_hours_and_a_wrong_value_is_refused(page: sync_ap
     row.locator("button").click()
     sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
     sync_api.expect(page.locator("#holidays tbody tr").first).to_be_visible()
+    sync_api.expect(page.locator("#holidays tbody")).to_contain_text("国庆节")  # (the package names them in English)
 
 
 def test_an_admin_adds_a_routing_rule_in_the_form_and_new_tickets_follow_it(page: sync_api.Page,

@@ -72,7 +72,8 @@ class AwayOut(BaseModel):
 class Day(BaseModel):
     date: str
     kind: str = Field(description="holiday, or workday (a make-up weekend workday)")
-    name: str
+    name: str = Field(description="the holiday's English name (National Day)")
+    holiday: str = Field("", description="the holiday's key, for a translation (national_day)")
 
 
 def require_staff(person: Person) -> None:

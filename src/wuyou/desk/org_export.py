@@ -87,10 +87,9 @@ def statutory_days(year: int) -> list[dict[str, str]]:
                     if d.weekday() >= 5]
     except NotImplementedError:  # a year the calendar package does not know yet
         return out
-    for day in holidays:
-        name = chinese_calendar.get_holiday_detail(day)[1]
-        out.append({"date": day.isoformat(), "kind": "holiday", "name": str(name or "")})
-    for day in workdays:
-        name = chinese_calendar.get_holiday_detail(day)[1]
-        out.append({"date": day.isoformat(), "kind": "workday", "name": str(name or "")})
+    for kind, days in (("holiday", holidays), ("workday", workdays)):
+        for day in days:
+            name = chinese_calendar.get_holiday_detail(day)[1]  # an enum member, str() its English name
+            key = next((h.name for h in chinese_calendar.Holiday if h.value == name), "")
+            out.append({"date": day.isoformat(), "kind": kind, "name": str(name or ""), "holiday": key})
     return sorted(out, key=lambda d: d["date"])

@@ -318,7 +318,7 @@ async function loadCalendars() {
     }
     const cal = await api("GET", "/api/v1/calendar?year=" + year.value);
     const days = Array.isArray(cal) ? cal : cal.items || [];
-    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.name || "")}</td></tr>`).join("");
+    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td></tr>`).join("");
   } catch (err) { showError(err); }
 }
 
