@@ -9,6 +9,8 @@ from wuyou.kb.documents import read_dir
 from wuyou.kb.matching import Matcher, calibrate
 from wuyou.kb.text import (
     asks_question,
+    concept_of,
+    concepts,
     cut,
     how_to,
     is_courtesy,
@@ -278,3 +280,54 @@ def test_a_thing_said_before_what_happened_to_it_is_the_kbs_word(tmp_path) -> No
     [(first, signals), *_] = matcher.explain("网断了 客户在排队")
     assert matcher.article_id(first) == "A" and signals["coverage"] > 0.3  # 网断 is the KB's 断网
     assert [s.article_id for s in matcher.suggest("收银机屏黑了")][:1] == ["B"]
+
+
+@pytest.mark.parametrize(("text", "normalised"), [
+    ("Can't connect to VPN", "can not connect to vpn"), ("my PC doesn’t turn on", "my pc does not turn on"),
+    ("it won't print", "it will not print"), ("the printer's tray", "the printer tray"),
+    ("I'm locked out", "i locked out"),
+])
+def test_english_contractions_say_not(text: str, normalised: str) -> None:
+    """"can't" was "can" and a stray "t", which weighed like a rare word; the fault is in the "not"."""
+    assert normalise(text) == normalised
+    assert "t" not in cut(text).words
+
+
+@pytest.mark.parametrize(("text", "word", "group"), [
+    ("the card reader at window 2 is dead", "card reader", "card_reader"),
+    ("我的card reader坏了", "card reader", "card_reader"),  # beside Chinese too
+    ("the pick-up code doesn't work", "pick up code", "pickup_code"),  # hyphenated in the list, as normalised here
+    ("can't connect to the server", "can not connect", "connect_fail"),
+])
+def test_an_english_phrase_of_the_glossary_is_one_word(text: str, word: str, group: str) -> None:
+    norm, words = cut(text)
+    assert word in words and concept_of(word) == group
+    assert group in concepts(words, norm)
+
+
+def test_english_words_are_found_whole_not_inside_others() -> None:
+    """pos is not in position, pin not in spinning, gate not in navigate (the glossary's words were found anywhere)."""
+    norm, words = cut("please navigate to the position, the wheel keeps spinning")
+    assert concepts(words, norm) == []
+
+
+def test_an_english_message_finds_the_chinese_article(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Staff write English too: the glossary's English words meet an article's Chinese ones (turnstile → 闸机, not
+    syncing → 同步, backend → 后台)."""
+    (tmp_path / "A.md").write_text(_article(
+        "A", "闸机刷卡没反应", ["闸机", "刷卡"], "乘客刷卡后闸机不开门。", "1. 重启闸机。"), encoding="utf-8")
+    (tmp_path / "B.md").write_text(_article(
+        "B", "考勤机打卡记录不同步到后台", ["考勤机", "同步", "后台"], "打卡成功但后台看不到记录。", "1. 检查网络。"),
+        encoding="utf-8")
+    (tmp_path / "C.md").write_text(_article(
+        "C", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"), encoding="utf-8")
+    matcher = Matcher(read_dir(tmp_path))
+    assert [s.article_id for s in matcher.suggest("the turnstile at gate 2 won't open for cards")][:1] == ["A"]
+    assert [s.article_id for s in matcher.suggest("attendance records are not syncing to the backend")][:1] == ["B"]
+
+
+def test_an_english_word_for_one_chinese_word_is_read_as_it() -> None:
+    """server is 服务器 and mini-program 小程序 (an article's own word, not a synonym group); observer is not."""
+    assert normalise("Can't connect to the SERVER") == "can not connect to the 服务器"
+    assert normalise("the mini-program is down") == "the 小程序 is down"
+    assert normalise("the observer") == "the observer"

@@ -21,7 +21,6 @@ from rapidfuzz import fuzz
 from wuyou.kb import features as fx
 from wuyou.kb import text as tx
 from wuyou.kb.documents import ArticleDoc
-from wuyou.kb.vocabulary import SYNONYMS
 
 # The highest bar (bench/calibrate.py) at which the sample's 5-fold cross-validated top-3 stays at the 0.95
 # or above: on the five KBs the fit never saw, 0.955 top-3 and 0.831 quiet on average there.
@@ -411,7 +410,7 @@ class Matcher:
         plans: list[tuple[int, list[list[int | None]]]] = []
         codes: list[int | None] = []
         for word in words:
-            concept = SYNONYMS.get(word)
+            concept = tx.concept_of(word)
             whole = [self._vocab.word(self._known_form(word)),
                      self._vocab.concept(concept) if concept is not None else None]
             parts: list[list[int | None]] = [list(p) for p in _word_parts(word)]

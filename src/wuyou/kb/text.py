@@ -16,6 +16,7 @@ from wuyou.kb.vocabulary import (
     CHAT_NOISE,
     COURTESY,
     ENGLISH_FILLER,
+    ENGLISH_TERMS,
     FAULT_WORDS,
     FILLER_WORDS,
     NOT_FAULT,
@@ -66,7 +67,38 @@ def normalise_many(texts: list[str]) -> list[str]:
     text = _MENTION.sub(" ", text)
     text = _NOISE_LATIN.sub(" ", _NOISE_CJK.sub(" ", text))
     text = _VARIANT.sub(lambda m: VARIANTS[m.group(0)], text)
-    return [" ".join(_NOT_WORD.sub(" ", line).split()) for line in text.split("\n")]
+    if "'" in text or "\u2019" in text:
+        text = _CONTRACTION.sub(_expand, text)
+    lines = [" ".join(_NOT_WORD.sub(" ", line).split()) for line in text.split("\n")]
+    if _LATIN.search(text):
+        terms = _english_terms()
+        lines = [terms.sub(_term, line) if _LATIN.search(line) else line for line in lines]
+    return lines
+
+
+@lru_cache(maxsize=1)
+def _english_terms() -> re.Pattern[str]:
+    """ENGLISH_TERMS' words as whole words of normalised text (mini-program → mini program)."""
+    return re.compile(rf"(?=[a-z])(?<![a-z0-9])(?:{'|'.join(map(re.escape, sorted(_TERMS, key=len, reverse=True)))})"
+                      r"(?![a-z0-9])")
+
+
+_TERMS = {" ".join(_NOT_WORD.sub(" ", english).split()): chinese for english, chinese in ENGLISH_TERMS.items()}
+
+
+def _term(found: re.Match[str]) -> str:
+    return _TERMS[found.group(0)]
+
+
+# English contractions, so that "can't" is "can not" (a fault said), not "can" and a stray "t" weighing like a rare
+# word; the other endings ('s, 're, 'll …) say nothing about a fault.
+_CONTRACTION = re.compile(r"\b([a-z]+?)n['\u2019]t\b|(?<=[a-z])['\u2019](?:s|re|m|ll|ve|d)\b")
+_NOT_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't (doesn't: does)
+
+
+def _expand(found: re.Match[str]) -> str:
+    stem = found.group(1)
+    return "" if stem is None else f"{_NOT_STEMS.get(stem, stem)} not"
 
 
 def tidy(text: str) -> str:
@@ -135,8 +167,29 @@ _SKIP = FILLER_WORDS | ENGLISH_FILLER | {" "}
 
 
 def words(normalised: str) -> list[str]:
-    """Segmented words (rjieba; Latin words and numbers stay whole), filler words dropped."""
+    """Segmented words (rjieba; Latin words and numbers stay whole), filler words dropped. An English phrase of the
+    synonym list is one word ("card reader", "can not connect"): what it means is the phrase's, not its words'."""
+    if _LATIN.search(normalised):
+        spans = {m.start(): m.end() for m in _phrases()[1].finditer(normalised) if " " in m.group(0)}
+        if spans:
+            return _with_phrases(normalised, spans)
     return [w for w in _cut()(normalised) if w not in _SKIP]
+
+
+def _with_phrases(normalised: str, spans: dict[int, int]) -> list[str]:
+    import rjieba
+
+    out: list[str] = []
+    until = 0
+    for word, start, _ in rjieba.tokenize(normalised):
+        if start < until:
+            continue
+        if start in spans:
+            until = spans[start]
+            out.append(normalised[start:until])
+        elif word not in _SKIP:
+            out.append(word)
+    return out
 
 
 class Cut(NamedTuple):
@@ -270,14 +323,39 @@ def pinyin_bigrams(normalised: str) -> list[str]:
     return out
 
 
+_LATIN = re.compile("[a-z]")
+
+
 @lru_cache(maxsize=1)
-def _phrases() -> re.Pattern[str]:
-    long = sorted((p for p in SYNONYMS if len(p) >= 3), key=len, reverse=True)
-    return re.compile("|".join(re.escape(p) for p in long))
+def _concept_of() -> dict[str, str]:
+    """Each synonym phrase as it reads once normalised (wi-fi → wifi, pick-up code → pick up code) → its group."""
+    return {" ".join(_NOT_WORD.sub(" ", phrase).split()) if phrase.isascii() else phrase: group
+            for phrase, group in SYNONYMS.items()}
+
+
+def concept_of(word: str) -> str | None:
+    """The synonym group of a word or phrase (`card reader` → card_reader), as normalised text has it."""
+    return _concept_of().get(word)
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The synonym phrases of three characters or more, found anywhere in a normalised text: Chinese as they are,
+    English as whole words (pos is not in position, pin not in spinning, gate not in navigate; 的card reader坏了 is).
+    Two patterns: the word's edges looked for around one group of English alternatives, not each (many times faster
+    over a KB's bodies)."""
+    long = sorted((p for p in _concept_of() if len(p) >= 3), key=len, reverse=True)
+    chinese = "|".join(re.escape(p) for p in long if not p.isascii())
+    english = "|".join(re.escape(p) for p in long if p.isascii())
+    return re.compile(chinese), re.compile(rf"(?=[a-z0-9])(?<![a-z0-9])(?:{english})(?![a-z0-9])")
 
 
 def concepts(tokens: Iterable[str], normalised: str) -> list[str]:
     """Synonym groups a text mentions (`wifi` for 无线网络 / wi-fi / wlan ...)."""
-    found = {SYNONYMS[t] for t in tokens if t in SYNONYMS}
-    found.update(SYNONYMS[m] for m in _phrases().findall(normalised))
+    groups = _concept_of()
+    found = {groups[t] for t in tokens if t in groups}
+    chinese, english = _phrases()
+    found.update(groups[m] for m in chinese.findall(normalised))
+    if _LATIN.search(normalised):
+        found.update(groups[m] for m in english.findall(normalised))
     return sorted(found)
