@@ -9,15 +9,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from tests.clock import TestClock
 from tests.conftest import with_sample
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
+from wuyou.desk.incidents.models import SurgeOffer
 
 SH = ZoneInfo("Asia/Shanghai")
 MORE = ({"id": "tian.ye", "name": "田野", "role": "reporter", "branch": "JN-001", "identities": {"http": "tian.ye"}},
-        {"id": "qin.lu", "name": "秦璐", "role": "reporter", "branch": "QD-001", "identities": {"http": "qin.lu"}})
+        {"id": "qin.lu", "name": "秦璐", "role": "reporter", "branch": "QD-001", "identities": {"http": "qin.lu"}},
+        {"id": "he.ping", "name": "何平", "role": "reporter", "branch": "JN-002", "identities": {"http": "he.ping"}})
 REPORTERS = ["zhang.san", "liu.yang", "ma.jing", "tian.ye", "qin.lu"]  # JN-001, JN-002, QD-001, JN-001, QD-001
 JAMS = ["打印机卡纸了", "打印机又卡纸 急", "大厅打印机卡纸了", "打印机卡纸，纸拿不出来", "打印机一直卡纸"]
 
@@ -47,3 +50,34 @@ def test_the_same_jams_unsolved_are_offered(d: Dialog, clock: TestClock) -> None
         clock.set(datetime(2025, 3, 11, 10, 0, i * 10, tzinfo=SH))
         assert "先试试这些办法" in d.say(user, text)
     assert len(offers(d)) == 1
+
+
+def test_an_offer_whose_reports_the_reporters_then_fix_is_withdrawn(d: Dialog, clock: TestClock) -> None:
+    """The five jams are offered at the fifth; then four of the reporters fix theirs with the jam article: the
+    duty lead is told the offer is withdrawn (and may still declare it); another solve says nothing more."""
+    for i, (user, text) in enumerate(zip(REPORTERS, JAMS, strict=True)):
+        clock.set(datetime(2025, 3, 11, 10, 0, i * 10, tzinfo=SH))
+        assert "先试试这些办法" in d.say(user, text)
+    leads = ("zhao.min", "chen.gang")
+    assert len(offers(d)) == 1
+    for i, user in enumerate(REPORTERS[:4]):
+        clock.set(datetime(2025, 3, 11, 10, 2, i * 10, tzinfo=SH))
+        d.say(user, "1")
+        assert "不用报修" in d.say(user, "解决了")
+    withdrawn = [m["text"] for lead in leads for m in d.pushed(lead) if "撤回疑似重大故障" in m["text"]]
+    assert withdrawn and all("打印机" in w and "应急 确认 1" in w for w in withdrawn), withdrawn
+    with d.desk.sessions() as s:
+        assert s.scalar(select(SurgeOffer.status)) == "withdrawn"
+    assert [m for lead in leads for m in d.pushed(lead) if "撤回" in m["text"]] == []  # told once
+
+
+def test_an_offer_that_still_holds_without_the_solved_reports_stands(d: Dialog, clock: TestClock) -> None:
+    """Six jams at three branches, one fixed with the article: five are left from three branches, the offer stands."""
+    more = [*REPORTERS, "he.ping"]
+    for i, (user, text) in enumerate(zip(more, [*JAMS, "打印机卡纸 又卡了"], strict=True)):
+        clock.set(datetime(2025, 3, 11, 10, 0, i * 10, tzinfo=SH))
+        d.say(user, text)
+    d.say("qin.lu", "1")
+    d.say("qin.lu", "解决了")
+    with d.desk.sessions() as s:
+        assert s.scalar(select(SurgeOffer.status)) == "offered"

@@ -659,6 +659,7 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         articles.learn_phrasing(session=turn.session, article_id=d.viewed, text=d.text, now=turn.now)
         suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="solved", now=turn.now,
                             article_id=d.viewed)
+        turn.engine.surge.solved(session=turn.session, person=turn.person, now=turn.now)
         turn.dialogue = Dialogue()
         turn.say("deflected")
         return True

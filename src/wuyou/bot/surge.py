@@ -197,19 +197,37 @@ class SurgeWatch:
     def _without_solved(self, session: Session, observation: Observation, now: datetime) -> Observation:
         """The observation, less the offer or the declaration that the group reaches only with reports the knowledge
         base solved: faults the reporters fixed themselves with an article (五个网点一分钟内都卡纸，四个按文章处理好了)
-        are everyday faults, not a major incident. A report is solved when its reporter said an article solved it,
-        in the suggestions that answered it (started with it). One look at the database, at a threshold only."""
+        are everyday faults, not a major incident. One look at the database, at a threshold only."""
         group, rules = observation.group, self.detector.rules
-        recent = [r for r in group.reports if r.at >= now - rules.window]
-        rows = session.execute(select(SuggestionSession.person_id, SuggestionSession.started_at).where(
-            SuggestionSession.person_id.in_({r.person for r in recent}), SuggestionSession.outcome == "solved",
-            SuggestionSession.started_at >= now - rules.window - ANSWERED_WITHIN)).all()
-        if not rows:
+        recent = [(r.id, r.person, r.at) for r in group.reports if r.at >= now - rules.window]
+        solved = _solved(session, recent, since=now - rules.window)
+        if not solved:
             return observation
-        solved = {r.id for r in recent for person, started in rows
-                  if person == r.person and abs(started - r.at) <= ANSWERED_WITHIN}
         offer, declare = self.detector.still_reaches(group, now, solved)
         return self.detector.withdraw(observation, offer=not offer, declare=not declare)
+
+    def solved(self, *, session: Session, person: Person, now: datetime) -> None:
+        """A reporter fixed their fault with an article the bot offered: an open offer of a major incident that
+        counted their report is withdrawn when, without the reports the knowledge base solved, it no longer
+        reaches the offer's threshold (the duty lead is told). It is not offered again; its group can still reach
+        the automatic declaration."""
+        rules = self.detector.rules
+        since = now - rules.window
+        mine = set(session.scalars(select(FaultReport.id).where(FaultReport.person_id == person.id,
+                                                                FaultReport.at >= since)))
+        if not mine:
+            return
+        for offer in incidents.open_offers(session=session, since=since):
+            if mine.isdisjoint(offer.report_ids):
+                continue
+            rows = session.execute(select(FaultReport.id, FaultReport.person_id, FaultReport.at,
+                                          FaultReport.branch_code)
+                                   .where(FaultReport.id.in_(offer.report_ids))).all()
+            solved = _solved(session, [(r.id, r.person_id, r.at) for r in rows], since=since)
+            kept = [r for r in rows if r.id not in solved]
+            if len({r.person_id for r in kept}) < rules.min_reports or \
+                    len({r.branch_code for r in kept if r.branch_code}) < rules.min_branches:
+                incidents.withdraw(session=session, offer=offer, solved=len(solved), now=now)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:
         """The open incident whose reports this one resembles: it joined the incident's group, or it is
@@ -312,6 +330,19 @@ class SurgeWatch:
     def group_of(self, report_ids: list[int]) -> Group | None:
         with self._lock:
             return next((g for g in (self.detector.group(i) for i in report_ids) if g is not None), None)
+
+
+def _solved(session: Session, reports: Sequence[tuple[int, str, datetime]], *, since: datetime) -> set[int]:
+    """Of reports (id, person, time), those whose reporter said an article the bot offered for them solved it: the
+    suggestions that answered a report started with it (one turn; a report another process recorded is counted a
+    little later). One statement."""
+    if not reports:
+        return set()
+    rows = session.execute(select(SuggestionSession.person_id, SuggestionSession.started_at).where(
+        SuggestionSession.person_id.in_({person for _, person, _ in reports}), SuggestionSession.outcome == "solved",
+        SuggestionSession.started_at >= since - ANSWERED_WITHIN)).all()
+    return {report for report, person, at in reports for who, started in rows
+            if who == person and abs(started - at) <= ANSWERED_WITHIN}
 
 
 def _alert_areas(rows: Sequence[Row[int, str, str | None, list[str]]]) -> list[tuple[int, str | None, list[str]]]:

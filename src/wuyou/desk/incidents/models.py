@@ -46,7 +46,7 @@ class SurgeOffer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_key: Mapped[int] = mapped_column(unique=True)  # the group's first report: one offer per group
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="offered")  # offered / declared / dismissed
+    status: Mapped[str] = mapped_column(String(16), default="offered")  # offered / declared / dismissed / withdrawn
     title: Mapped[str] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(8))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))

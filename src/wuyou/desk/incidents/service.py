@@ -199,12 +199,28 @@ def latest_offer(*, session: Session, lead: Person, now: datetime) -> SurgeOffer
     return next((o for o in rows if lead.id in o.leads or lead.role in ("lead", "admin")), None)
 
 
+def open_offers(*, session: Session, since: datetime) -> list[SurgeOffer]:
+    """Offers made since then that nobody has answered yet."""
+    return list(session.scalars(select(SurgeOffer).where(SurgeOffer.status == "offered", SurgeOffer.at >= since)
+                                .order_by(SurgeOffer.id)))
+
+
+def withdraw(*, session: Session, offer: SurgeOffer, solved: int, now: datetime) -> None:
+    """An offer whose reports were mostly solved by the reporters with the knowledge base: withdrawn, and the leads
+    asked are told (a lead may still declare it)."""
+    offer.status = "withdrawn"
+    for lead_id in offer.leads:
+        outbox.enqueue(session=session, person_id=lead_id, template="incident_offer_withdrawn",
+                       params={"offer": offer.id, "title": offer.title, "solved": solved},
+                       key=f"offer{offer.id}:withdrawn:{lead_id}", now=now)
+
+
 def dismiss(*, session: Session, offer_id: int, lead: Person, now: datetime) -> SurgeOffer:
     """No incident: the group is not offered again for an hour."""
     row = session.get(SurgeOffer, offer_id)
     if row is None:
         raise NotFound(f"offer {offer_id}")
-    if row.status != "offered":
+    if row.status not in ("offered", "withdrawn"):
         raise InvalidTransition(row.status, "dismiss")
     row.status, row.dismissed_by_id, row.suppressed_until = "dismissed", lead.id, now + SUPPRESS_FOR
     return row
