@@ -146,6 +146,13 @@ def _article(id_: str, title: str, tags: list[str], symptoms: str, steps: str) -
             f"## 现象\n{symptoms}\n\n## 处理步骤\n{steps}\n")
 
 
+def _matcher_of(tmp_path, *articles: tuple[str, str, list[str], str, str]) -> Matcher:  # type: ignore[no-untyped-def]
+    """A matcher over these articles (id, title, tags, symptoms, steps), written as files."""
+    for article in articles:
+        (tmp_path / f"{article[0]}.md").write_text(_article(*article), encoding="utf-8")
+    return Matcher(read_dir(tmp_path))
+
+
 def test_a_question_the_article_does_not_speak_of_is_less_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A fee question in the KB's own words (快递柜, 取件) asks for something no article says: it is ranked as
     before but with less confidence than the same message without the question; an article that does speak of
@@ -196,12 +203,10 @@ def test_damage_a_supply_or_the_building_is_asked_for_unless_the_article_speaks_
 def test_a_how_to_question_about_what_the_article_never_does_is_less_confident(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """"快递柜屏幕上的广告怎么替换" asks to do something (替换) the screen article never speaks of: counted as asking
     for what it does not say (less confident), unlike the same words asking about what it does speak of (检查)."""
-    (tmp_path / "B.md").write_text(_article(
-        "B", "快递柜屏幕黑屏", ["快递柜", "屏幕", "死机"], "快递柜屏幕黑屏或死机。", "1. 重启主控。\n2. 检查电源。"),
-        encoding="utf-8")
-    (tmp_path / "A.md").write_text(_article(
-        "A", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"), encoding="utf-8")
-    matcher = Matcher(read_dir(tmp_path))
+    matcher = _matcher_of(
+        tmp_path,
+        ("B", "快递柜屏幕黑屏", ["快递柜", "屏幕", "死机"], "快递柜屏幕黑屏或死机。", "1. 重启主控。\n2. 检查电源。"),
+        ("A", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"))
     (best, never), *_ = matcher.explain("快递柜屏幕上的广告怎么替换")
     (same, spoken), *_ = matcher.explain("快递柜屏幕上的广告怎么检查")
     assert matcher.article_id(best) == matcher.article_id(same) == "B"
@@ -316,14 +321,10 @@ def test_english_words_are_found_whole_not_inside_others() -> None:
 def test_an_english_message_finds_the_chinese_article(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Staff write English too: the glossary's English words meet an article's Chinese ones (turnstile → 闸机, not
     syncing → 同步, backend → 后台)."""
-    (tmp_path / "A.md").write_text(_article(
-        "A", "闸机刷卡没反应", ["闸机", "刷卡"], "乘客刷卡后闸机不开门。", "1. 重启闸机。"), encoding="utf-8")
-    (tmp_path / "B.md").write_text(_article(
-        "B", "考勤机打卡记录不同步到后台", ["考勤机", "同步", "后台"], "打卡成功但后台看不到记录。", "1. 检查网络。"),
-        encoding="utf-8")
-    (tmp_path / "C.md").write_text(_article(
-        "C", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"), encoding="utf-8")
-    matcher = Matcher(read_dir(tmp_path))
+    matcher = _matcher_of(
+        tmp_path, ("A", "闸机刷卡没反应", ["闸机", "刷卡"], "乘客刷卡后闸机不开门。", "1. 重启闸机。"),
+        ("B", "考勤机打卡记录不同步到后台", ["考勤机", "同步", "后台"], "打卡成功但后台看不到记录。", "1. 检查网络。"),
+        ("C", "快递柜格口打不开", ["快递柜", "格口"], "格口门没有弹开。", "1. 在管理端远程开箱。"))
     assert [s.article_id for s in matcher.suggest("the turnstile at gate 2 won't open for cards")][:1] == ["A"]
     assert [s.article_id for s in matcher.suggest("attendance records are not syncing to the backend")][:1] == ["B"]
 
