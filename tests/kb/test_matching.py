@@ -193,6 +193,7 @@ def test_what_a_how_to_question_asks_to_do(text: str, verbs: tuple[str, ...]) ->
     ("机房漏水报警器一直响", "机房漏水报警：检查漏水绳和地面积水", False),  # an article about leaks
     ("开机一直停在windows那个窗户图标", "电脑开机卡在启动画面", False),  # (a window on the screen is no building)
     ("二楼走廊的扶手松了", "床头呼叫器按了护士站没显示：检查呼叫主机", True),
+    ("道闸的杆子被货车撞弯了", "道闸不自动抬杆：检查车牌识别", True),  # bent: a repair
     ("景区门票老人半价要什么证明", "闸机扫电子门票提示无效票：核对检票点", True),  # a rule asked for, no fault
 ])
 def test_damage_a_supply_or_the_building_is_asked_for_unless_the_article_speaks_of_it(text: str, article: str,

@@ -231,7 +231,8 @@ FACILITY = "〔facility〕"  # in `requests`: the message is about the building 
 # What a message may ask for besides a fix, that an article answers only when it speaks of it at all: how the
 # message says it, and how an article would speak of it.
 _ASKED_FOR = {
-    DAMAGE: (re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|断裂|折断"),) * 2,
+    DAMAGE: (re.compile(r"摔|(?<!碎纸)(?<!粉)碎|裂|砸|进水|泡水|浸水|烧坏|压坏|掉地上|踩坏|撞坏|撞弯|压弯|弄弯|掰弯"
+                        r"|断裂|折断"),) * 2,
     SUPPLY: (re.compile(r"(没粉|没墨|缺墨|缺粉|(纸|墨|粉|色带|碳粉)(用完|没了|快没了))"),
              re.compile(r"墨盒|硒鼓|色带|碳粉|粉盒|墨粉|耗材|领用|申领")),
     FACILITY: (re.compile(
