@@ -150,3 +150,18 @@ def test_greetings_and_courtesies_get_a_greeting_not_a_ticket(dialog: Dialog) ->
         assert "不客气" not in answer and "有问题随时找我" in answer, (ok, answer)
     assert "没有没办完" in d.say("zhang.san", "进度")  # no ticket was opened
     assert "1. 打印机卡纸的处理方法" in d.say("zhang.san", "早上好 打印机卡纸了")  # a report, after a greeting
+
+
+def test_the_article_menus_no_does_not_reopen_a_resolved_ticket(dialog: Dialog) -> None:
+    """A reporter whose resolved ticket waits for their word sends 0, 转人工 or 不对 — the article menu's words, about
+    something else: the ticket is not reopened (it was, with "原来的工程师…"); 还没好 still reopens it."""
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 清了卡纸")
+    for text in ("0", "转人工", "不对"):
+        reply = d.say("zhang.san", text)
+        assert "重新打开" not in reply and d.ticket(number)["status"] == "resolved", (text, reply)
+        d.say("zhang.san", "取消")
+    assert "重新打开" in d.say("zhang.san", "还没好 还是卡纸")
+    assert d.ticket(number)["status"] != "resolved"

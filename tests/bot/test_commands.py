@@ -32,6 +32,9 @@ from wuyou.bot.commands import Command, UnknownCommand, closest, parse
         ("claim 1012", "claim", 1012, ""),
         ("Show #1012", "show", 1012, ""),
         ("答复 1001 ::重启", "reply", 1001, "::重启"),  # (a canned reply's marker is not a separator)
+        ("解决1003换了读卡器", "resolve", 1003, "换了读卡器"),  # the words glued to the number
+        ("解决 1003换了读卡器", "resolve", 1003, "换了读卡器"),
+        ("help", "help", None, ""), ("Status?", "status", None, ""),  # an English word alone, without its slash
     ],
 )
 def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:
@@ -41,7 +44,7 @@ def test_commands(text: str, name: str, ticket: int | None, rest: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["解决了", "好了", "进度怎么样了", "我的打印机坏了", "接单吧", "打印机卡纸了",
-                                  "hello 1012", "printer 3 is jammed"])
+                                  "hello 1012", "printer 3 is jammed", "催单2次了还没人理", "help me please"])
 def test_free_text_is_not_a_command(text: str) -> None:
     assert parse(text) is None
 

@@ -75,7 +75,12 @@ _LEADING_MENTION = re.compile(r"^(@\S+\s+)+")
 # The ticket number after a command word, then what follows it: "解决 1007 换了纸", and as people type on a phone
 # keyboard, "解决：1007，换了纸" / "接单:1007" (full-width folded by `clean`).
 _TICKET = re.compile(r"^[:,、]?\s*#?(\d{1,9})(?:\s+|[,:;。、](?!:)\s*|$)(.*)$", re.S)  # (not "1001 ::重启"'s colons)
+# "解决1003换了读卡器": a ticket number (three digits or more: not 催单2次了) with the words glued after it.
+_GLUED_TICKET = re.compile(r"^[:,、]?\s*#?(\d{3,9})(?=[\u4e00-\u9fff])(.*)$", re.S)
 _BARE = re.compile(r"^([a-z]+)\s+(#?\d{1,9}(?:[\s,:;。、].*)?)$", re.S)  # "claim 1012": an English command word
+# The English command words that are the whole message, sent without their slash ("help", "status"): never an
+# English fault report on their own.
+_BARE_ALONE = frozenset(("help", "status", "queue", "mine", "chase"))
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,8 @@ def _parse(text: str) -> Command | UnknownCommand | None:
             found = _with_args(spec, text[len(zh):].strip(), strict=True)
             if found is not None:
                 return found
+    if text.lower().rstrip("?？!！.。") in _BARE_ALONE:
+        return Command(BY_NAME[text.lower().rstrip("?？!！.。")], None, "")
     bare = _BARE.match(text.lower())
     if bare is not None and (spec := BY_NAME.get(bare.group(1))) is not None and spec.needs_ticket:
         return _with_args(spec, text[len(bare.group(1)):].strip(), strict=True)
@@ -223,7 +230,7 @@ def _parse(text: str) -> Command | UnknownCommand | None:
 
 def _with_args(spec: Spec, rest: str, *, strict: bool) -> Command | None:
     if spec.needs_ticket:
-        match = _TICKET.match(rest)
+        match = _TICKET.match(rest) or _GLUED_TICKET.match(rest)
         if match:
             return Command(spec, int(match.group(1)), match.group(2).strip())
         # "解决了" is a reporter saying it is fixed, not the resolve command without a number.

@@ -36,6 +36,11 @@ _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|�
 _NOT_FIXED = r"0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|转人工"  # "no" to an article or a resolution
 _NO = re.compile(rf"^({_NOT_FIXED}|2|没有|人工|no|not solved)[!！。.~～]*$", re.I)
 _NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)  # "0 屏幕都不亮了 …"
+# "Still broken", to "is it fixed? 1 解决了 2 还没好" — not the article menu's 0 / 转人工 / 不对, which a reporter
+# with a resolved ticket may well send about something else (they reopened it).
+_STILL_BROKEN = r"没解决|还?没好|(还是?)?不行|都?没用|没修好"
+_NOT_YET = re.compile(rf"^({_STILL_BROKEN}|2|没有|no|not solved|not fixed)[!！。.~～]*$", re.I)
+_NOT_YET_AND_MORE = re.compile(rf"^({_STILL_BROKEN})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _OK = re.compile(r"^(好的?|好滴|嗯嗯?|行|可以|ok|okay|k)[!！。.~～👌👍]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
@@ -265,7 +270,7 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
         if _YES.match(text) or not rest or _YES.match(rest) or _YES.match(_OH.sub("", rest)):
             _confirm(turn, ticket.id)
             return True
-        if _NO.match(text) or _NO_AND_MORE.match(text):
+        if _NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text):
             _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False
