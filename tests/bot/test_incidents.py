@@ -140,6 +140,12 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     page = d.client.get("/incidents/INC-1/report")
     assert page.status_code == 200 and "事后报告" in page.text
 
+    # A reporter whose ticket the resolution closed says it still fails: reopened to the team, and nobody is told of
+    # "the engineer who had it" — no engineer ever did.
+    reopened = d.say("liu.yang", "还没好 医保还是结算失败")
+    assert f"#{tickets['liu.yang']} 已重新打开" in reopened and "原来的工程师" not in reopened, reopened
+    assert all("原处理人" not in m["text"] for lead in ("chen.gang", "zhao.min") for m in d.pushed(lead))
+
 
 def test_conversation_07_in_its_own_words_is_offered_at_the_sixth_branch(d: Dialog, clock: TestClock) -> None:
     """shared/conversations/07 rows 1–4 word for word, with its rule (6 similar reports from 5 branches): the

@@ -316,8 +316,8 @@ def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
                               now=turn.now)
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     before = ticket.assignee or tickets.returned_to_queue(session=turn.session, ticket=ticket)
-    key = "reopened" if ticket.assignee else "reopened_to_team_away" if before is not None and \
-        is_away(before, turn.now) else "reopened_to_team"
+    key = "reopened" if ticket.assignee else "reopened_to_queue" if before is None else \
+        "reopened_to_team_away" if is_away(before, turn.now) else "reopened_to_team"
     turn.say(key, ticket=ticket.id, assignee=ticket.assignee.name if ticket.assignee else "",
              before=before.name if before is not None else "", team=ticket.team.name if ticket.team else "",
              due=turn.local(due) if due else "—")

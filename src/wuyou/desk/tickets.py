@@ -448,7 +448,8 @@ def reopen(
     if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
                extra={**extra, "note_key": "reopened_note_again" if ticket.assignee is not None
-                      else "reopened_note_away" if away else "reopened_note_gone"})
+                      else "reopened_note_away" if away else "reopened_note_gone" if engineer is not None
+                      else "reopened_note_none"})
     return ticket
 
 
