@@ -110,6 +110,11 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
         updates = [m["text"] for m in d.pushed(user) if "INC-1 进展" in m["text"]]
         assert len(updates) == 1 and "预计 10:50 前恢复" in updates[0], (user, updates)
     assert outbox(d, "incident_update_reporter")["zhang.san"] == 1
+    # Their tickets' status says so, and chasing one pages nobody in the middle of the incident.
+    shown = d.say("zhang.san", "进度")
+    assert "属于 INC-1" in shown and "最新进展 10:20：定位为接口证书过期" in shown, shown
+    assert "不用催了：属于 INC-1" in d.say("zhang.san", f"催单 {tickets['zhang.san']}")
+    assert outbox(d, "ticket_chased")["he.qiming"] == 0 and not [m for m in d.pushed("chen.gang") if "催" in m["text"]]
 
     clock.set(at("10:22:00"))
     reply = d.say(LATE, "医保又结不了了 咋回事 结算失败")

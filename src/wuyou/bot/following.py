@@ -10,6 +10,7 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.desk import attachments, tickets, working
 from wuyou.desk.attachments import AttachmentTooLarge
 from wuyou.desk.errors import NotFound, TooSoon
+from wuyou.desk.incidents import service as incidents
 from wuyou.desk.models import Ticket
 
 if TYPE_CHECKING:
@@ -38,9 +39,25 @@ def _not_yours(turn: Turn, number: int) -> None:
     turn.say("not_your_ticket", ticket=number, numbers=numbers or "—")
 
 
+def incident_said(turn: Turn, ticket: Ticket) -> str:
+    """" · 属于 INC-1（医保结算失败），最新进展 10:20：…" for a ticket of an open major incident, else ""."""
+    found = incidents.open_incident_of(session=turn.session, ticket_id=ticket.id)
+    if found is None:
+        return ""
+    incident, update = found
+    news = turn.t("status_incident_update", at=turn.local(update.at), body=update.body or "") if update is not None \
+        else turn.t("status_incident_no_update")
+    return turn.t("status_incident", incident=incident.ref, title=incident.title, news=news)
+
+
 def cmd_chase(turn: Turn, command: Command) -> None:
     number = _pick(turn, command, "催单", followed=True)
     if number is None:
+        return
+    ticket_row = turn.session.get(Ticket, number)
+    major = incident_said(turn, ticket_row) if ticket_row is not None else ""
+    if major:  # the incident's people are on it: nobody is paged one by one in the middle of it
+        turn.say("chase_incident", ticket=number, incident=major.lstrip(" ·"))
         return
     try:
         ticket, pinged = working.chase(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)

@@ -118,8 +118,11 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
         who += turn.t("status_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
     if ticket.status in ("claimed", "in_progress", "reopened"):
         who += _latest(turn, ticket)
+    major = following.incident_said(turn, ticket) if ticket.status not in ("resolved", "closed", "cancelled") else ""
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
-    if due is not None and ticket.status not in ("resolved", "waiting", "on_hold"):
+    if major:  # (its own due time means nothing while the incident is worked: the incident's news does)
+        who += major
+    elif due is not None and ticket.status not in ("resolved", "waiting", "on_hold"):
         who += turn.t("status_due", due=turn.local(due))
     title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
     if ticket.reporter_id != turn.person.id:

@@ -385,6 +385,19 @@ def unlinked_alike(*, session: Session, incident: Incident, limit: int = 20) -> 
         .order_by(Ticket.id).limit(limit)))
 
 
+def open_incident_of(*, session: Session, ticket_id: int) -> tuple[Incident, IncidentEvent | None] | None:
+    """The open incident a ticket is linked to, with its latest status update (None before the first)."""
+    incident = session.scalars(select(Incident).join(IncidentLink, IncidentLink.incident_id == Incident.id)
+                               .where(IncidentLink.ticket_id == ticket_id, Incident.status.in_(OPEN_STATUSES))
+                               .order_by(Incident.id.desc()).limit(1)).first()
+    if incident is None:
+        return None
+    latest = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
+                                                         IncidentEvent.kind == "update")
+                             .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return incident, latest
+
+
 def linked_tickets(*, session: Session, incident_id: int) -> list[Ticket]:
     return list(session.scalars(select(Ticket).join(IncidentLink, IncidentLink.ticket_id == Ticket.id)
                                 .where(IncidentLink.incident_id == incident_id).order_by(Ticket.id)))
