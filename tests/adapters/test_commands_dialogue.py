@@ -161,6 +161,7 @@ def test_a_chase_counts_the_time_left_in_working_hours(dialog: Dialog, clock: Te
     d.say("zhang.san", f"催单 {n}")
     [chased] = [m["text"] for m in d.pushed("li.wei") if "催单" in m["text"]]
     assert "还剩 7 小时 50 分（工作时间）" in chased, chased
+    assert "已报修 10 分钟" in chased, chased  # (under an hour: minutes, not "0 小时 10 分")
 
 
 def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:

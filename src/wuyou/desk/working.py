@@ -497,6 +497,9 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
     extra = {"by": person.name, "count": ticket.chase_count, "age_hours": minutes // 60, "age_minutes": minutes % 60,
              "resolution_due": due.isoformat() if due is not None else "", "left_hours": left // 60,
              "left_minutes": left % 60, "basis_key": basis,
+             # (under an hour in minutes alone: "已报修 3 分钟", not "0 小时 3 分")
+             "age_key": "chase_age_hm" if minutes >= 60 else "chase_age_m",
+             "span_key": "chase_span_hm" if left >= 60 else "chase_span_m",
              "left_key": ("chase_paused_hold" if ticket.status == "on_hold" else "chase_paused") if due is None
              else "chase_left" if due > now else "chase_overdue",
              "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
