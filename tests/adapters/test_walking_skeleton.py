@@ -165,3 +165,13 @@ def test_the_article_menus_no_does_not_reopen_a_resolved_ticket(dialog: Dialog) 
         d.say("zhang.san", "取消")
     assert "重新打开" in d.say("zhang.san", "还没好 还是卡纸")
     assert d.ticket(number)["status"] != "resolved"
+
+
+def test_a_number_off_the_article_menu_keeps_the_menu(dialog: Dialog) -> None:
+    """"3" to a menu of two articles is a slip: asked again, and the next "1" opens the first article (it was taken
+    for a new message and the menu was lost)."""
+    d = dialog
+    offered = d.say("zhang.san", "打印机卡纸了")
+    count = len(re.findall(r"^\d\. ", offered, re.M))
+    assert f"请回复 1–{count} 查看" in d.say("zhang.san", str(count + 1))
+    assert "【" in d.say("zhang.san", "1")  # the first article, shown

@@ -658,6 +658,9 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
                  url=f"{turn.engine.public_url}/kb/{article.id}",
                  buttons=(Button(turn.t("btn_solved"), "解决了"), Button(turn.t("btn_not_solved"), "没解决")))
         return True
+    if picked is not None and picked > len(d.offered) and text.strip().isdigit():  # "3" to a menu of two: a slip
+        turn.say("pick_an_article", count=len(d.offered))
+        return True
     if d.step == "viewing" and _YES.match(text) and d.viewed:
         feedback.record(session=turn.session, article_ids=[d.viewed], kind="solved", now=turn.now,
                         person_id=turn.person.id, query=d.text)
