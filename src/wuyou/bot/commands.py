@@ -220,8 +220,9 @@ def _parse(text: str) -> Command | UnknownCommand | None:
             found = _with_args(spec, text[len(zh):].strip(), strict=True)
             if found is not None:
                 return found
-    if text.lower().rstrip("?？!！.。") in _BARE_ALONE:
-        return Command(BY_NAME[text.lower().rstrip("?？!！.。")], None, "")
+    alone = text.lower().rstrip("?？!！.。")
+    if alone in _BARE_ALONE:
+        return Command(BY_NAME[alone], None, "")
     bare = _BARE.match(text.lower())
     if bare is not None and (spec := BY_NAME.get(bare.group(1))) is not None and spec.needs_ticket:
         return _with_args(spec, text[len(bare.group(1)):].strip(), strict=True)
