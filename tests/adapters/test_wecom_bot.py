@@ -44,7 +44,9 @@ def channels_file(tmp_path: Path, fake_wecom: FakeWeCom) -> Path:
     app = f"corp_id: {CORP}, agent_id: 1000002, secret: s, token: t, aes_key: {'a' * 43}, api_base: '{fake_wecom.url}'"
     path.write_text(
         "wecom:\n"
-        f"  ops: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}}}\n"
+        # (ops waits long for the engine: on a loaded CI machine one answer once took more than the 4.5 s default
+        # and went through the app instead; `slow` is the account whose answers always do)
+        f"  ops: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}, reply_deadline: 30}}\n"
         f"  slow: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}, reply_deadline: 0}}\n"
         f"  plain: {{{app}}}\n", encoding="utf-8")
     fake_wecom.calls.clear()
