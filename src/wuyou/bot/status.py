@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 _STATUS = re.compile(r"(进度|怎么样了|修好没|好了没|到哪了|我的单子|单子呢|处理得?怎么样|"
                      r"还要(等)?多久|要等多久|大概多久|什么时候(能|才能)?(来|到|好|修好|弄好|处理)|"
-                     r"what.?s the status|how long|any update)", re.I)
+                     r"what.?s the status|what is the status|status of my|where is my (ticket|request)|how long|"
+                     r"any update)", re.I)
 # Impatience about a ticket under way ("能不能快点啊 等半天了"): with one open, it is chased (催单) as if asked.
 _IMPATIENT = re.compile(r"快点|快一点|能不能快|抓紧|"
                         r"等(了)?(半天|好久|很久|老半天|一上午|一下午|一天|[一两三四五几]个?多?小时)|"
