@@ -33,13 +33,13 @@ if TYPE_CHECKING:
 
 ARTICLE_PREVIEW = 600
 _YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
-_NOT_FIXED = r"0|没解决|还?没好|(还是?)?不行|都?(没用|不是|不对)|转人工"  # "no" to an article or a resolution
+# "Still broken", to "is it fixed? 1 解决了 2 还没好"; to an article, also the menu's 0 / 转人工 / 不对 — which a
+# reporter with a resolved ticket may well send about something else (they reopened it).
+_STILL_BROKEN = r"没解决|还?没好|(还是?)?不行|都?没用"
+_NOT_FIXED = rf"0|{_STILL_BROKEN}|都?(不是|不对)|转人工"  # "no" to an article
 _NO = re.compile(rf"^({_NOT_FIXED}|2|没有|人工|no|not solved)[!！。.~～]*$", re.I)
 _NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)  # "0 屏幕都不亮了 …"
-# "Still broken", to "is it fixed? 1 解决了 2 还没好" — not the article menu's 0 / 转人工 / 不对, which a reporter
-# with a resolved ticket may well send about something else (they reopened it).
-_STILL_BROKEN = r"没解决|还?没好|(还是?)?不行|都?没用|没修好"
-_NOT_YET = re.compile(rf"^({_STILL_BROKEN}|2|没有|no|not solved|not fixed)[!！。.~～]*$", re.I)
+_NOT_YET = re.compile(rf"^({_STILL_BROKEN}|没修好|2|没有|no|not solved|not fixed)[!！。.~～]*$", re.I)
 _NOT_YET_AND_MORE = re.compile(rf"^({_STILL_BROKEN})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _OK = re.compile(r"^(好的?|好滴|嗯嗯?|行|可以|ok|okay|k)[!！。.~～👌👍]*$", re.I)

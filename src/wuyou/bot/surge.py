@@ -225,8 +225,8 @@ class SurgeWatch:
                                    .where(FaultReport.id.in_(offer.report_ids))).all()
             solved = _solved(session, [(r.id, r.person_id, r.at) for r in rows], since=since)
             kept = [r for r in rows if r.id not in solved]
-            if len({r.person_id for r in kept}) < rules.min_reports or \
-                    len({r.branch_code for r in kept if r.branch_code}) < rules.min_branches:
+            people, branches = {r.person_id for r in kept}, {r.branch_code for r in kept if r.branch_code}
+            if not rules.offers(len(people), len(branches)):
                 incidents.withdraw(session=session, offer=offer, solved=len(solved), now=now)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:

@@ -50,6 +50,14 @@ class Rules:
     forget_after: int = 100_000  # the feature counts are halved after this many reports
     background: int = 2_000  # reports from before the window a starting process counts (rarity survives restarts)
 
+    def offers(self, reports: int, branches: int) -> bool:
+        """Whether this many counted reports from this many branches are offered to the duty lead."""
+        return reports >= self.min_reports and branches >= self.min_branches
+
+    def declares(self, reports: int, branches: int) -> bool:
+        """Whether they are declared without waiting."""
+        return reports >= self.auto_reports and branches >= self.auto_branches
+
 
 _AGAIN = re.compile(r"还是|仍然|依然|又|再次|一直|还没|(什么|啥)时候能?(恢复|好|修好)|多久能?(恢复|好|修好)|"
                     r"(分钟|小时|半天)了|still|again|yet", re.I)
@@ -301,10 +309,10 @@ class Detector:
                 (group.offered_at is not None and recent < rules.auto_reports):
             return Observation(group, offer, declare)  # (nothing left to decide: no need to count branches)
         branches = group.recent_branches(now, rules.window)
-        if group.offered_at is None and branches >= rules.min_branches:
+        if group.offered_at is None and rules.offers(recent, branches):
             group.offered_at = now
             offer = True
-        if recent >= rules.auto_reports and branches >= rules.auto_branches:
+        if rules.declares(recent, branches):
             group.declared_at = now
             declare = True
         return Observation(group, offer, declare)
@@ -316,9 +324,7 @@ class Detector:
         kept = [r for r in group.reports if r.at >= since and r.id not in leave_out]
         counted = sum(r.at >= since and r.id not in leave_out for r in group.counted)
         branches = len({r.branch for r in kept if r.branch})
-        rules = self.rules
-        return (counted >= rules.min_reports and branches >= rules.min_branches,
-                counted >= rules.auto_reports and branches >= rules.auto_branches)
+        return self.rules.offers(counted, branches), self.rules.declares(counted, branches)
 
     def withdraw(self, observation: Observation, *, offer: bool, declare: bool) -> Observation:
         """Take back what the observation decided (the caller knows better: the reports it counted were solved)."""
