@@ -234,3 +234,50 @@ def test_a_report_the_kb_places_under_the_alert_is_linked_at_once(desk: Desk, cl
         assert reply.startswith("已知问题") and "INC-1" in reply, reply
         number = int(reply.split("#", 2)[1][:4])
         assert (d.ticket(number)["category"], d.ticket(number)["priority"]) == ("网络 › 网点断网", "P1")
+
+
+def file_outage(d: Dialog, person: str) -> int:
+    """A branch's whole network down, filed through the category menu: the ticket's number."""
+    assert "选个分类" in d.say(person, "网断了 系统进不去")
+    assert "影响大吗" in d.say(person, "3")  # 网络 › 网点断网
+    assert "说说情况" in d.say(person, "3")  # 紧急
+    reply = d.say(person, "整个网点的电脑都上不了网")
+    assert "INC-" not in reply, reply
+    return int(reply.split("#", 2)[1][:4])
+
+
+def test_tickets_filed_before_the_alert_join_its_incident(d: Dialog, clock: TestClock) -> None:
+    """A branch of the region said 网断了 two minutes before the router's alert fired: its ticket is the alert's
+    fault, linked when the incident is declared, and resolved with it; Qingdao's, outside the region, stays its own."""
+    clock.set(at("09:39:00"))
+    jinan, qingdao = (file_outage(d, person) for person in ("zhang.san", "ma.jing"))
+    d.pushed("zhang.san"), d.pushed("ma.jing")
+
+    clock.set(at("09:41:05"))
+    assert post(d, FIRING).json() == {"incident": "INC-1", "status": "declared"}
+    told = d.pushed_text("zhang.san")
+    assert f"#{jinan}" in told and "已关联重大事件 INC-1" in told, told
+    assert d.pushed("ma.jing") == []
+    with d.desk.sessions() as s:
+        assert [t.id for t in incident_service.linked_tickets(session=s, incident_id=1)] == [jinan]
+    assert f"#{jinan}" in d.say("chen.gang", "/show INC-1")
+
+    clock.set(at("10:05:00"))
+    d.say("chen.gang", "/incident INC-1 resolve 更换光模块")
+    assert d.ticket(jinan)["status"] == "resolved"
+    assert d.ticket(qingdao)["status"] == "new"
+
+
+def test_an_alert_firing_again_after_its_recovery_is_told_to_the_war_room(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:41:05"))
+    post(d, FIRING)
+    clock.set(at("10:03:40"))
+    post(d, {**FIRING, "status": "resolved", "endsAt": "2025-03-15T10:03:30+08:00"})
+    assert "监控恢复" in d.pushed_text("chen.gang")
+    clock.set(at("10:08:00"))
+    again = post(d, {**FIRING, "startsAt": "2025-03-15T10:07:30+08:00"})
+    assert again.json() == {"incident": "INC-1", "status": "updated"}  # open still: the same outage, not a new one
+    text = d.pushed_text("chen.gang")
+    assert "【INC-1】监控再次告警：jn-agg-r1 不可达（10:07）" in text and "请勿解决" in text, text
+    post(d, {**FIRING, "startsAt": "2025-03-15T10:07:30+08:00"})  # and the repeats of it go on the timeline only
+    assert d.pushed("chen.gang") == []

@@ -137,6 +137,7 @@ def _declare(session: Session, alert: Alert, key: str, now: datetime, catalog: C
     declared.data = {**declared.data, "labels": dict(alert.labels), "fingerprint": key}  # a new dict: JSON column
     if unknown:  # said on the timeline, so the commander knows why every region is in it (a typo in the rule?)
         service.event(session, incident, "alert_region_unknown", now, data={"region": alert.labels["region"].strip()})
+    service.link_reported_before(session=session, incident=incident, now=now)
     session.flush()
     return incident
 
@@ -144,14 +145,18 @@ def _declare(session: Session, alert: Alert, key: str, now: datetime, catalog: C
 def _note(session: Session, incident: Incident, alert: Alert, now: datetime, catalog: Catalog) -> Outcome:
     """A repeat or a recovery of the incident's alert, on its timeline (a recovery also told to the war-room)."""
     ends = alert.ends_at.isoformat() if alert.ends_at else None
-    if alert.status == "firing":
-        service.event(session, incident, "alert_repeat", now, body=alert.title(catalog),
-                      data={"labels": dict(alert.labels),
-                            "starts_at": alert.starts_at.isoformat() if alert.starts_at else None})
-        return "updated"
     last = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
                                                        IncidentEvent.kind.in_(ALERT_EVENTS))
                            .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    if alert.status == "firing":
+        ev = service.event(session, incident, "alert_repeat", now, body=alert.title(catalog),
+                           data={"labels": dict(alert.labels),
+                                 "starts_at": alert.starts_at.isoformat() if alert.starts_at else None})
+        if last is not None and last.kind == "alert_resolved" and incident.status in OPEN_STATUSES:
+            # The war-room heard it recover, and may be about to resolve: it is down again.
+            service.tell_room(session=session, incident=incident, ev=ev, template="incident_alert_again", now=now,
+                              params={"body": alert.title(catalog), "at_due": (alert.starts_at or now).isoformat()})
+        return "updated"
     if last is not None and last.kind == "alert_resolved" and last.data.get("ends_at") == ends:
         return "recovered"  # Alertmanager sends a resolved alert again with its group: said once is enough
     body = alert.recovery(catalog)

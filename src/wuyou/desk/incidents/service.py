@@ -35,6 +35,7 @@ from wuyou.desk.incidents.models import (
 from wuyou.desk.incidents.oncall import room
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import person_named, region_chain
+from wuyou.desk.tickets import OPEN_STATUSES as TICKET_OPEN
 from wuyou.desk.tickets import mark_resolved
 from wuyou.desk.timeline import add_event
 
@@ -383,6 +384,42 @@ def unlinked_alike(*, session: Session, incident: Incident, limit: int = 20) -> 
                              Ticket.status.in_(("new", "claimed", "in_progress", "waiting", "on_hold", "reopened")),
                              Ticket.id.not_in(linked))
         .order_by(Ticket.id).limit(limit)))
+
+
+def link_reported_before(*, session: Session, incident: Incident, now: datetime, limit: int = 200) -> list[Ticket]:
+    """Open tickets a monitoring alert's incident covers that were filed before it was declared: from a little
+    before its start, in its region (everywhere when it has none), of a catalog leaf of one of its specialities —
+    the branch that said 网断了 five minutes before the router's alert fired. The rule a report made after the
+    alert follows (bot.surge alert_covers); each reporter is told once, and the incident's resolution resolves
+    their ticket. Returns those newly linked."""
+    if not incident.specialities:
+        return []
+    linked = select(IncidentLink.ticket_id).where(IncidentLink.incident_id == incident.id)
+    candidates = session.scalars(
+        select(Ticket).join(Category, Category.id == Ticket.category_id)
+        .where(Category.speciality.in_(incident.specialities),
+               Ticket.created_at >= incident.started_at - ALIKE_BEFORE, Ticket.created_at <= now,
+               Ticket.status.in_(TICKET_OPEN), Ticket.id.not_in(linked))
+        .order_by(Ticket.id).limit(limit)).all()
+    chains: dict[str | None, list[str]] = {}
+    out: list[Ticket] = []
+    for ticket in candidates:
+        if incident.region_code is not None:
+            branch = session.get(Branch, ticket.branch_code) if ticket.branch_code else None
+            if branch is None:
+                continue
+            if branch.region_code not in chains:
+                chains[branch.region_code] = region_chain(session=session, region_code=branch.region_code)
+            if incident.region_code not in chains[branch.region_code]:
+                continue
+        ev = _link(session, incident, ticket, now)
+        if ev is None:
+            continue
+        out.append(ticket)
+        outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_linked_reporter",
+                       params={**card(incident), "ticket": ticket.id, "ticket_note_key": "incident_your_ticket"},
+                       key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", now=now, ticket_id=ticket.id)
+    return out
 
 
 def open_incident_of(*, session: Session, ticket_id: int) -> tuple[Incident, IncidentEvent | None] | None:
