@@ -128,6 +128,25 @@ def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, 
     assert "还剩 48 分钟（工作时间），时限 03-12 09:02" in warned, warned
 
 
+def test_the_warning_of_an_assigned_ticket_not_yet_taken_has_the_claim_button(dialog: Dialog,
+                                                                              clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-11T14:02"))
+    n = report(d, "liu.yang", "2", "POS机屏幕都不亮了 充电也没反应")
+    d.say("zhao.min", f"转派 {n} 李伟")  # the lead gives it to him; he has not taken it
+    d.pushed("li.wei"), d.pushed("wang.fang")
+    clock.set(at("2025-03-11T14:26"))
+    d.desk.sla_round()
+    [warned] = d.pushed("li.wei")
+    assert "还剩 6 分钟" in warned["text"] and warned["buttons"] == [{"label": "接单", "action": f"/claim {n}"}]
+    assert d.pushed("wang.fang") == []  # (it is his)
+    d.say("li.wei", f"接单 {n}")
+    clock.set(at("2025-03-11T17:14"))  # the resolution clock's warning: taken, nothing to claim
+    d.desk.sla_round()
+    [warned] = [m for m in d.pushed("li.wei") if "时限快到了" in m["text"]]
+    assert warned["buttons"] == []
+
+
 def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, clock: TestClock) -> None:
     d = dialog
     clock.set(at("2026-02-15T03:00"))  # Spring Festival, night: P1 is 7x24

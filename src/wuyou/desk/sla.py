@@ -358,7 +358,9 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
     if incident is not None:
         _record_quietly(session, clock, ticket, now, incident)
         return
-    claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] if ticket.assignee is None else []
+    # Nobody holds it, or the one assigned it has not taken it yet: the warning's button takes it.
+    claim = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}] \
+        if ticket.assignee is None or ticket.status == "new" else []
     times = {"clock_key": f"sla_clock_{clock.kind}", "target_minutes": clock.target_seconds // 60,
              "basis_key": _basis_key(clock)}
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
