@@ -272,6 +272,23 @@ def test_the_status_says_what_happened_last_and_how_to_chase(dialog: Dialog) -> 
     assert "要催单" not in d.say("zhang.san", "进度")  # it waits for them: nothing to chase
 
 
+def test_the_status_asks_is_it_fixed_in_words_and_the_yes_names_the_ticket(dialog: Dialog) -> None:
+    """The status list numbers the tickets, and "is it fixed? 1 解决了" waits on one of them: the list says that
+    question in words, and the yes says which ticket it confirmed."""
+    d = dialog
+    printer = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    pos = report(d, "zhang.san", POS, "POS机刷卡没反应")
+    d.say("li.wei", f"接单 {printer}")
+    d.say("li.wei", f"解决 {printer} 换了搓纸轮")
+    status = d.say("zhang.san", "进度")
+    line = next(line for line in status.splitlines() if f"#{printer}" in line)
+    after = status.split(line, 1)[1].split("\n")[1]
+    assert "已解决待确认" in after and "好了请回复“好了”，没好回复“还没好”" in after, status
+    assert status.count("好了请回复") == 1 and f"#{pos}" in status
+    reply = d.say("zhang.san", "1")
+    assert f"#{printer} 已确认解决" in reply and "打个分" in reply, reply
+
+
 @pytest.mark.parametrize(("said", "confirmed", "score"), [
     ("谢谢师傅", True, None), ("好了 谢谢", True, None), ("嗯嗯 可以了", True, None), ("👍", True, None),
     ("五星 师傅很快", True, 5), ("3分", True, 3), ("还是不行 一打就卡", False, None), ("很满意", True, 5),

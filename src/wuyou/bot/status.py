@@ -99,14 +99,18 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
         return
     named = [t for t in shown if t.id == only]
     following = {t.id for t in followed}
-    lines = [_status_line(turn, i, t, followed=t.id in following) for i, t in enumerate(named or shown, 1)]
+    # The one resolved ticket "is it fixed?" waits on: said in words, as a bare 1 might be read as the list's 1.
+    awaiting = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
+    asking = awaiting.id if awaiting is not None and awaiting.confirmed_at is None else None
+    lines = [_status_line(turn, i, t, followed=t.id in following, asking=t.id == asking)
+             for i, t in enumerate(named or shown, 1)]
     chaseable = next((t for t in named or shown if t.status in ("new", "claimed", "in_progress", "reopened")), None)
     if chaseable is not None:
         lines.append(turn.t("status_chase_hint", ticket=chaseable.id))  # (conversations/05 row 2)
     turn.say("status_list" if not named else "status_one", count=len(shown), lines="\n".join(lines))
 
 
-def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False) -> str:
+def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False, asking: bool = False) -> str:
     """One ticket as its reporter sees it: state in their words, who has it, what it waits for, when it is due."""
     who = turn.t("status_engineer", name=ticket.assignee.name) if ticket.assignee else (
         turn.t("status_team", team=ticket.team.name) if ticket.team else "")
@@ -115,6 +119,8 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
                                                             public_only=True)) if e.kind == "asked"), None)
         if asked is not None:
             who += turn.t("status_question", question=asked.body or "")
+    if asking:
+        who += turn.t("status_confirm_hint")
     if ticket.status == "on_hold":
         who += turn.t("status_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
     if ticket.status in ("claimed", "in_progress", "reopened"):
