@@ -179,6 +179,23 @@ def test_a_lead_can_dismiss_an_offer(d: Dialog, clock: TestClock) -> None:
     assert "没有待确认" in d.say("chen.gang", "应急 确认")
 
 
+def test_the_offer_counts_the_reports_and_says_how_many_people_made_them(d: Dialog, clock: TestClock) -> None:
+    """The thresholds count people (one who says it again within minutes is one): the card says so beside the
+    number of reports, or 6 reports from 5 branches would read as 6 people."""
+    clock.set(at("10:00:00"))
+    file_ticket(d, REPORTERS[0], FIRST[0])
+    clock.set(at("10:01:00"))
+    d.say(REPORTERS[0], AGAIN[0])  # the same clerk again, a minute later
+    for minute, (user, text) in enumerate(zip(REPORTERS[1:4], FIRST[1:4], strict=True), start=2):
+        clock.set(at(f"10:{minute:02d}:00"))
+        d.say(user, text)
+    assert not any("疑似重大故障" in m["text"] for m in d.pushed("chen.gang"))  # 5 reports, 4 people: not yet
+    clock.set(at("10:05:00"))
+    d.say(REPORTERS[4], FIRST[4])
+    [offer] = [m["text"] for m in d.pushed("chen.gang") if "疑似重大故障" in m["text"]]
+    assert "5 个网点 6 次报障（5 人，有人报了不止一次）" in offer, offer
+
+
 def test_a_report_declared_part_of_an_incident_mid_dialogue_gets_its_ticket_there(d: Dialog, clock: TestClock) -> None:
     """Reporters still answering the ticket dialogue when the lead declares (conversations/07): their next answer
     opens their ticket in the incident — no more questions, the same as a report after the declaration."""

@@ -81,3 +81,32 @@ def test_an_offer_that_still_holds_without_the_solved_reports_stands(d: Dialog, 
     d.say("qin.lu", "解决了")
     with d.desk.sessions() as s:
         assert s.scalar(select(SurgeOffer.status)) == "offered"
+
+
+def test_a_withdrawn_offer_is_offered_again_when_unsolved_reports_reach_the_threshold(desk: Desk,
+                                                                                        clock: TestClock) -> None:
+    """After the withdrawal, four more clerks at three branches report the jam and do not fix it: with the one
+    left unsolved that is five people again, and the duty lead is asked again — once — and can declare it."""
+    later = [{"id": f"clerk{i}", "name": f"柜员{i}", "role": "reporter", "branch": branch,
+              "identities": {"http": f"clerk{i}"}} for i, branch in enumerate(("JN-001", "JN-002", "QD-001", "JN-002"))]
+    with Dialog(with_sample(desk, *MORE, *later)) as d:
+        for i, (user, text) in enumerate(zip(REPORTERS, JAMS, strict=True)):
+            clock.set(datetime(2025, 3, 11, 10, 0, i * 10, tzinfo=SH))
+            d.say(user, text)
+        for i, user in enumerate(REPORTERS[:4]):
+            clock.set(datetime(2025, 3, 11, 10, 2, i * 10, tzinfo=SH))
+            d.say(user, "1")
+            d.say(user, "解决了")
+        leads = ("zhao.min", "chen.gang")
+        assert [m.split("：")[0] for m in offers(d)] == ["🚨 疑似重大故障", "↩️ 撤回疑似重大故障"]
+        for i, person in enumerate(later):
+            clock.set(datetime(2025, 3, 11, 10, 5, i * 10, tzinfo=SH))
+            d.say(person["id"], "打印机卡纸了 怎么弄都不行")
+            again = offers(d)
+            assert len(again) == (1 if i == 3 else 0), (i, again)  # four unsolved people of five: not yet
+        assert "3 个网点" in again[0] and "打印机" in again[0], again[0]
+        with d.desk.sessions() as s:
+            assert s.scalar(select(SurgeOffer.status)) == "offered"
+        d.say(person["id"], "取消")
+        clock.set(datetime(2025, 3, 11, 10, 6, tzinfo=SH))
+        assert "INC-1" in d.say(leads[0], "应急 确认")

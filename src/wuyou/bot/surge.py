@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
 from wuyou.desk.incidents import service as incidents
-from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
+from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident, SurgeOffer
 from wuyou.desk.models import Branch, Category, Person, SuggestionSession, Ticket
 from wuyou.desk.org import region_chain
 from wuyou.desk.surge import Detector, Group, Observation, Report, Rules, says_again, similarity
@@ -189,9 +189,14 @@ class SurgeWatch:
         if observation.declare:
             incident = self._declare_group(session, group, now)
             return Outcome(row, incident)
-        if observation.offer or (group.offered_at is not None and not incidents.add_to_offer(
-                session=session, group_key=group.id, report=row)):
+        if observation.offer:
             self._offer(session, group, now)  # the whole group: its offer is made (or brought up to date)
+        elif group.offered_at is not None:
+            offered = incidents.add_to_offer(session=session, group_key=group.id, report=row)
+            if offered is None:
+                self._offer(session, group, now)  # (another process offered it: made here too, or brought up to date)
+            elif offered.status == "withdrawn":
+                self._offer_again(session, offered, now)
         return Outcome(row, None)
 
     def _without_solved(self, session: Session, observation: Observation, now: datetime) -> Observation:
@@ -209,8 +214,8 @@ class SurgeWatch:
     def solved(self, *, session: Session, person: Person, now: datetime) -> None:
         """A reporter fixed their fault with an article the bot offered: an open offer of a major incident that
         counted their report is withdrawn when, without the reports the knowledge base solved, it no longer
-        reaches the offer's threshold (the duty lead is told). It is not offered again; its group can still reach
-        the automatic declaration."""
+        reaches the offer's threshold (the duty lead is told). It is offered again if more reports make it reach
+        the threshold once more; its group can still reach the automatic declaration."""
         rules = self.detector.rules
         since = now - rules.window
         mine = set(session.scalars(select(FaultReport.id).where(FaultReport.person_id == person.id,
@@ -220,14 +225,28 @@ class SurgeWatch:
         for offer in incidents.open_offers(session=session, since=since):
             if mine.isdisjoint(offer.report_ids):
                 continue
-            rows = session.execute(select(FaultReport.id, FaultReport.person_id, FaultReport.at,
-                                          FaultReport.branch_code)
-                                   .where(FaultReport.id.in_(offer.report_ids))).all()
-            solved = _solved(session, [(r.id, r.person_id, r.at) for r in rows], since=since)
-            kept = [r for r in rows if r.id not in solved]
-            people, branches = {r.person_id for r in kept}, {r.branch_code for r in kept if r.branch_code}
-            if not rules.offers(len(people), len(branches)):
-                incidents.withdraw(session=session, offer=offer, solved=len(solved), now=now)
+            reaches, solved = self._reaches(session, offer, since)
+            if not reaches:
+                incidents.withdraw(session=session, offer=offer, solved=solved, now=now)
+
+    def _reaches(self, session: Session, offer: SurgeOffer, since: datetime) -> tuple[bool, int]:
+        """Whether the offer's reports reach its threshold without those the knowledge base solved (said since
+        then), and how many it solved."""
+        rows = session.execute(select(FaultReport.id, FaultReport.person_id, FaultReport.at, FaultReport.branch_code)
+                               .where(FaultReport.id.in_(offer.report_ids))).all()
+        solved = _solved(session, [(r.id, r.person_id, r.at) for r in rows], since=since)
+        kept = [r for r in rows if r.id not in solved]
+        people, branches = {r.person_id for r in kept}, {r.branch_code for r in kept if r.branch_code}
+        return self.detector.rules.offers(len(people), len(branches)), len(solved)
+
+    def _offer_again(self, session: Session, offer: SurgeOffer, now: datetime) -> None:
+        """A withdrawn offer's group has one more report: offered again when it reaches the threshold without the
+        reports the knowledge base solved (more branches said it, and did not fix it themselves)."""
+        reaches, _ = self._reaches(session, offer, now - self.detector.rules.window)
+        if reaches:
+            rows = list(session.scalars(select(FaultReport).where(FaultReport.id.in_(offer.report_ids))
+                                        .order_by(FaultReport.id)))
+            incidents.offer_again(session=session, offer=offer, reports=rows, now=now)
 
     def _known(self, session: Session, group: Group, weighted: dict[int, float]) -> tuple[Incident | None, bool]:
         """The open incident whose reports this one resembles: it joined the incident's group, or it is

@@ -142,22 +142,38 @@ def offer(
         return None  # another server process offered the same group a moment ago
     for report in reports:
         report.offer_id = report.offer_id or row.id
+    _send_offer(session, row, reports, now, "")
+    return row
+
+
+def offer_again(*, session: Session, offer: SurgeOffer, reports: Sequence[FaultReport], now: datetime) -> None:
+    """A withdrawn offer whose group reaches the threshold again with reports the knowledge base did not solve:
+    offered again, with all its evidence."""
+    offer.status, offer.at = "offered", now
+    offer.severity = suggested_severity(len(offer.branches))
+    _send_offer(session, offer, reports, now, f":again{len(offer.report_ids)}")
+
+
+def _send_offer(session: Session, row: SurgeOffer, reports: Sequence[FaultReport], now: datetime, again: str) -> None:
+    """The card that asks the duty leads to declare or dismiss."""
     first, last = min(r.at for r in reports), max(r.at for r in reports)
     samples = _varied([r.text for r in reports], 3)
     tickets = sorted(r.ticket_id for r in reports if r.ticket_id)
-    for lead in leads:
+    people = len({r.person_id for r in reports})  # (the thresholds count people: one who says it twice is one)
+    branches = row.branches
+    for lead_id in row.leads:
         outbox.enqueue(
-            session=session, person_id=lead.id, template="incident_offer",
+            session=session, person_id=lead_id, template="incident_offer",
             params={"offer": row.id, "title": row.title, "reports": len(reports), "branch_count": len(branches),
                     "minutes": max(1, round((last - first).total_seconds() / 60)), "first_due": first.isoformat(),
                     "last_due": last.isoformat(), "branches": evidence.branches_by_region(session, branches),
                     "samples": "\n".join(f"“{s}”" for s in samples),
-                    "tickets": evidence.ranges(tickets) or "—", "severity": row.severity},
-            key=f"offer{row.id}:{lead.id}", now=now,
+                    "tickets": evidence.ranges(tickets) or "—", "severity": row.severity, "people_count": people,
+                    "people_key": "incident_offer_people" if people < len(reports) else ""},
+            key=f"offer{row.id}{again}:{lead_id}", now=now,
             buttons=[{"label_key": "btn_declare", "action": f"/incident confirm {row.id}"},
                      {"label_key": "btn_dismiss", "action": f"/incident dismiss {row.id}"}],
         )
-    return row
 
 
 def _varied(texts: Sequence[str], n: int) -> list[str]:
@@ -171,19 +187,19 @@ def _varied(texts: Sequence[str], n: int) -> list[str]:
     return chosen
 
 
-def add_to_offer(*, session: Session, group_key: int, report: FaultReport) -> bool:
+def add_to_offer(*, session: Session, group_key: int, report: FaultReport) -> SurgeOffer | None:
     """One more report of a group already offered: added to the offer's evidence (without reading the group's
-    other reports again); False when this group has no offer (yet)."""
+    other reports again); the offer, or None when this group has none (yet)."""
     existing = offer_for_group(session=session, group_key=group_key)
     if existing is None:
-        return False
+        return None
     if report.id not in existing.report_ids:
         existing.report_ids = [*existing.report_ids, report.id]
     if report.branch_code and report.branch_code not in existing.branches:
         existing.branches = sorted({*existing.branches, report.branch_code})
     if existing.category_id is None and report.category_id is not None:
         existing.category_id = report.category_id
-    return True
+    return existing
 
 
 def offer_for_group(*, session: Session, group_key: int, lock: bool = False) -> SurgeOffer | None:
@@ -213,7 +229,7 @@ def withdraw(*, session: Session, offer: SurgeOffer, solved: int, now: datetime)
     for lead_id in offer.leads:
         outbox.enqueue(session=session, person_id=lead_id, template="incident_offer_withdrawn",
                        params={"offer": offer.id, "title": offer.title, "solved": solved},
-                       key=f"offer{offer.id}:withdrawn:{lead_id}", now=now)
+                       key=f"offer{offer.id}:withdrawn{len(offer.report_ids)}:{lead_id}", now=now)
 
 
 def dismiss(*, session: Session, offer_id: int, lead: Person, now: datetime) -> SurgeOffer:
