@@ -84,6 +84,9 @@ def test_rules_set_priority_tags_team_and_assignee_in_order(desk: Desk) -> None:
     assert night.tags == []  # `stop` ended the run
     day = open_(desk, "zhang.san", "网络/网点断网", "断网了", now=MONDAY_10)
     assert day.assignee_id is None and day.tags == ["网络"]
+    # A branch without hours of its own is open the desk's default hours, not its 7×24 team's: out at 22:00.
+    night = open_(desk, "liu.yang", "网络/网点断网", "断网了", now=MONDAY_22)
+    assert night.team_code == "hq-network" and night.assignee_id in ("zhou.hao", "wu.lei")
 
     assigned = [open_(desk, "liu.yang", "终端设备/打印机", f"打印机坏了 {i}").assignee_id for i in range(4)]
     assert assigned == ["li.wei", "wang.fang", "li.wei", "wang.fang"]  # round robin in member order

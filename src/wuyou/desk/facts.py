@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from wuyou.desk.conditions import Facts
-from wuyou.desk.hours import DEFAULT_TZ, calendar, ticket_hours
+from wuyou.desk.hours import DEFAULT_TZ, branch_hours, calendar
 from wuyou.desk.models import Ticket
 from wuyou.desk.org import region_chain
 
@@ -18,7 +18,7 @@ def facts_for(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFA
         category = f"{ticket.category.parent.name}/{ticket.category.name}" if ticket.category.parent \
             else ticket.category.name
     branch = ticket.branch
-    hours = ticket_hours(session=session, ticket=ticket)
+    hours = branch_hours(ticket)
     return Facts(
         category=category,
         priority=ticket.priority,

@@ -23,7 +23,14 @@ def calendar(hours: str, tz: str) -> BusinessCalendar:
     return BusinessCalendar(WeeklyHours.parse(hours), ZoneInfo(tz), name=hours)
 
 
+def branch_hours(ticket: Ticket) -> str:
+    """When the ticket's branch is open — a routing rule's `hours: in / out`: its own hours, else the desk's default
+    (not its team's: a 7×24 team does not keep a branch open at night)."""
+    return ticket.branch.hours if ticket.branch is not None and ticket.branch.hours else DEFAULT_HOURS
+
+
 def ticket_hours(*, session: Session, ticket: Ticket) -> str:
+    """The hours a ticket's clocks count in: its branch's, else its team's, else the desk's default."""
     if ticket.branch is not None and ticket.branch.hours:
         return ticket.branch.hours
     team = session.get(Team, ticket.team_code) if ticket.team_code else None
