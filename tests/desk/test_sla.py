@@ -164,6 +164,23 @@ def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, cl
     assert sla.DEFAULT_POLICIES["P1"].calendar == "7x24"
 
 
+def test_an_hq_teams_breach_goes_up_to_the_admins_when_its_lead_is_all_hq_has(dialog: Dialog,
+                                                                               clock: TestClock) -> None:
+    """陈刚 leads both HQ teams: the first breach of a network ticket is his, the second step goes to the admin
+    (it went to him again: nobody new heard of it)."""
+    d = dialog
+    clock.set(at("2026-02-15T03:00"))
+    n = report(d, "zhang.san", "3", "整个网点断网了")
+    clock.set(at("2026-02-15T03:16"))
+    d.desk.sla_round()
+    assert "响应超时" in d.pushed_text("chen.gang")
+    clock.set(at("2026-02-15T03:23"))  # half the 15-minute target after the due time
+    d.desk.sla_round()
+    assert "已升级到总部" in d.pushed_text("admin")
+    assert "已升级到总部" not in d.pushed_text("chen.gang")
+    assert [e.data["to"] for e in events(d, n, "sla_escalated")] == [["admin"]]
+
+
 def test_reopen_restarts_both_clocks_with_full_targets(dialog: Dialog, clock: TestClock) -> None:
     d = dialog
     clock.set(at("2025-03-10T09:14"))

@@ -326,6 +326,18 @@ def _hq(session: Session) -> list[Person]:
     return list(leads) or list(session.scalars(select(Person).where(Person.role == "admin", Person.active)))
 
 
+def _above(session: Session, ticket: Ticket) -> list[Person]:
+    """Whom a breach goes up to the second time: HQ's leads other than the ticket's team lead, who heard the
+    first time (an HQ team's lead is one of them); the admins when that leaves nobody (one lead leads HQ)."""
+    lead = _team_lead(session, ticket)
+    told = {lead.id} if lead is not None else set()
+    above = [p for p in _hq(session) if p.id not in told]
+    if not above:
+        above = [p for p in session.scalars(select(Person).where(Person.role == "admin", Person.active)
+                                            .order_by(Person.id)) if p.id not in told]
+    return above or _hq(session)
+
+
 def _workers(session: Session, ticket: Ticket) -> list[Person]:
     if ticket.assignee is not None:
         return [ticket.assignee]
@@ -396,7 +408,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
         escalate = _escalate_at(clock)
         if escalate is not None and escalate <= now:
             clock.escalation_level = 2
-            people = _hq(session)
+            people = _above(session, ticket)
             event = add_event(session=session, ticket=ticket, kind="sla_escalated", now=now, public=False,
                               body=", ".join(p.name for p in people),
                               data={"clock": clock.kind, "level": 2, "to": [p.id for p in people]})
