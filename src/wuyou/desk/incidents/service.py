@@ -372,16 +372,18 @@ def link_more(*, session: Session, incident: Incident, actor: Person, tickets: S
     """Tickets found to be about the incident after it was declared, linked by someone who serves them: each one's
     reporter is told once, and the incident's resolution resolves them. Returns those newly linked."""
     _require_open(incident, "link")
-    linked: list[Ticket] = []
-    for ticket in tickets:
-        ev = _link(session, incident, ticket, now, actor=actor)
-        if ev is None:
-            continue
-        linked.append(ticket)
-        outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_linked_reporter",
-                       params={**card(incident), "ticket": ticket.id, "ticket_note_key": "incident_your_ticket"},
-                       key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", now=now, ticket_id=ticket.id)
-    return linked
+    return [ticket for ticket in tickets if _link_and_tell(session, incident, ticket, now, actor)]
+
+
+def _link_and_tell(session: Session, incident: Incident, ticket: Ticket, now: datetime, actor: Person | None) -> bool:
+    """Link a ticket found to be about the incident after its declaration, and tell its reporter (once)."""
+    ev = _link(session, incident, ticket, now, actor=actor)
+    if ev is None:
+        return False
+    outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_linked_reporter",
+                   params={**card(incident), "ticket": ticket.id, "ticket_note_key": "incident_your_ticket"},
+                   key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", now=now, ticket_id=ticket.id)
+    return True
 
 
 ALIKE_BEFORE = timedelta(minutes=30)  # how long before the incident's start a ticket may have begun it
@@ -428,13 +430,8 @@ def link_reported_before(*, session: Session, incident: Incident, now: datetime,
                 chains[branch.region_code] = region_chain(session=session, region_code=branch.region_code)
             if incident.region_code not in chains[branch.region_code]:
                 continue
-        ev = _link(session, incident, ticket, now)
-        if ev is None:
-            continue
-        out.append(ticket)
-        outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_linked_reporter",
-                       params={**card(incident), "ticket": ticket.id, "ticket_note_key": "incident_your_ticket"},
-                       key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", now=now, ticket_id=ticket.id)
+        if _link_and_tell(session, incident, ticket, now, None):
+            out.append(ticket)
     return out
 
 
