@@ -716,6 +716,21 @@ def test_while_a_question_waits_a_status_question_or_another_fault_is_not_taken_
     assert "宽带" in d.pushed_text("li.wei") and d.ticket(n)["status"] == "in_progress"
 
 
+def test_a_status_question_in_the_middle_of_a_first_report_is_answered_and_kept_out_of_it(dialog: Dialog) -> None:
+    """No ticket yet: 我的单子怎么样了 / 还要多久 at the urgency question were "please reply 1–3", and went into the
+    ticket's description, onto the engineers' cards."""
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", BRANCH_DOWN)
+    for said in ("我的单子怎么样了", "还要多久"):
+        reply = d.say("zhang.san", said)
+        assert "还没提交" in reply and "请回复" not in reply, reply
+    d.say("zhang.san", "3")
+    n = int(d.say("zhang.san", "网点断网了 所有电脑都上不了网").split("#", 2)[1][:4])
+    described = d.ticket(n)["description"]
+    assert "怎么样了" not in described and "还要多久" not in described, described
+
+
 def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock: TestClock) -> None:
     """30 min 40 s is "31 分钟", not "30" (at a 30-minute target it read as met when it was not); under an hour is
     minutes, not "0 小时 35 分"; 查看 says who claimed and rated, and the score; an emoji on a ticket waiting for

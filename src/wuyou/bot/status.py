@@ -65,7 +65,8 @@ def aside(turn: Turn, text: str) -> bool:
     if text.isdigit() or not (asks_status(text) or impatient(text)):
         return False
     if not tickets.under_way(session=turn.session, person=turn.person):
-        return False
+        turn.say("status_while_filing")  # (nothing to show: this report is their first; not its description)
+        return True
     dialogue = turn.dialogue
     if asks_status(text):
         cmd_status(turn, None, only=named(text))
