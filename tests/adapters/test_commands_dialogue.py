@@ -731,6 +731,24 @@ def test_a_status_question_in_the_middle_of_a_first_report_is_answered_and_kept_
     assert "怎么样了" not in described and "还要多久" not in described, described
 
 
+@pytest.mark.parametrize("said", ["好了", "谢谢师傅"])
+def test_fixed_said_in_the_middle_of_a_new_report_confirms_the_resolved_ticket_and_the_report_goes_on(
+        dialog: Dialog, said: str) -> None:
+    """A resolved ticket waits for their word while they file another: 好了 (as its status line asks) confirms it —
+    it threw the new report away — and 谢谢师傅 is a yes, not "please reply 1–3"."""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", POS)
+    reply = d.say("zhang.san", said)
+    assert f"#{n} 已确认解决" in reply and "还没填完" in reply and "请回复 1" not in reply, reply
+    assert any(e["kind"] == "confirmed" for e in d.ticket(n)["timeline"])
+    assert "说说情况" in d.say("zhang.san", "2")  # the new report goes on
+    assert "已报修" in d.say("zhang.san", "POS机刷卡没反应")
+
+
 def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock: TestClock) -> None:
     """30 min 40 s is "31 分钟", not "30" (at a 30-minute target it read as met when it was not); under an hour is
     minutes, not "0 小时 35 分"; 查看 says who claimed and rated, and the score; an emoji on a ticket waiting for

@@ -129,6 +129,8 @@ def free_text(turn: Turn) -> None:
     if (step == "description" or (step in ("category", "urgency") and not filing.more_words(text))) \
             and filing.joined_incident(turn, text):
         return
+    if step in ("category", "urgency", "description") and _fixed_meanwhile(turn, text):
+        return
     if step in ("category", "urgency", "description") and _gave_up(turn, text):
         return
     if step in ("category", "urgency") and status.aside(turn, text):
@@ -267,7 +269,7 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
         if rated is not None:  # "五星 师傅很快": fixed, and how well
             tickets.confirm(session=turn.session, ticket_id=ticket.id, reporter=turn.person, now=turn.now)
             return _rate(turn, ticket, *rated)
-        if _YES.match(text) or not rest or _YES.match(rest) or _YES.match(_OH.sub("", rest)):
+        if _says_fixed(text):
             _confirm(turn, ticket.id)
             return True
         if _NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text):
@@ -278,6 +280,25 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
     if rated is None:
         return False
     return _rate(turn, ticket, *rated)
+
+
+def _says_fixed(text: str) -> bool:
+    """A yes to "is it fixed?": 解决了 / 好了, thanks to the engineer, 嗯嗯 可以了."""
+    rest = _POLITE.sub("", text)
+    return bool(_YES.match(text) or not rest or _YES.match(rest) or _YES.match(_OH.sub("", rest)))
+
+
+def _fixed_meanwhile(turn: Turn, text: str) -> bool:
+    """好了 / 谢谢师傅 in the middle of a new report while a resolved ticket waits for their word: the answer to its
+    "is it fixed?" (the status list asks it in those words), not the new report given up — which goes on."""
+    if filing.picked_number(text) is not None or not _says_fixed(text):
+        return False
+    ticket = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
+    if ticket is None or ticket.confirmed_at is not None:
+        return False
+    tickets.confirm(session=turn.session, ticket_id=ticket.id, reporter=turn.person, now=turn.now)
+    turn.say("confirmed_meanwhile", ticket=ticket.id)
+    return True
 
 
 def _rate(turn: Turn, ticket: Ticket, score: int, comment: str) -> bool:
