@@ -263,7 +263,6 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
     ticket = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
     if ticket is None:
         return False
-    rest = _POLITE.sub("", text)
     if ticket.confirmed_at is None:
         rated = _stars(text, marked=True)
         if rated is not None:  # "五星 师傅很快": fixed, and how well
