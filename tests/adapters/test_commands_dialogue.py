@@ -749,6 +749,20 @@ def test_fixed_said_in_the_middle_of_a_new_report_confirms_the_resolved_ticket_a
     assert "已报修" in d.say("zhang.san", "POS机刷卡没反应")
 
 
+def test_a_ticket_given_to_an_engineer_can_be_resolved_by_them_and_a_chase_says_it_is_not_taken_yet(
+        dialog: Dialog) -> None:
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("zhao.min", f"转派 {n} 李伟")
+    d.pushed("zhao.min")
+    d.say("zhang.san", f"催单 {n}")
+    chased = d.pushed_text("zhao.min")
+    assert "已派给 李伟，还没接单" in chased and "李伟 处理中" not in chased, chased
+    assert "已标记解决" in d.say("li.wei", f"解决 {n} 换了搓纸轮")  # (it was "待接单: 不能这样操作")
+    ticket = d.ticket(n)
+    assert ticket["status"] == "resolved" and [e["kind"] for e in ticket["timeline"]].count("claimed") == 1
+
+
 def test_times_are_minutes_begun_and_the_timeline_says_who(dialog: Dialog, clock: TestClock) -> None:
     """30 min 40 s is "31 分钟", not "30" (at a 30-minute target it read as met when it was not); under an hour is
     minutes, not "0 小时 35 分"; 查看 says who claimed and rated, and the score; an emoji on a ticket waiting for

@@ -317,8 +317,11 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
 def resolve(
     *, session: Session, ticket_id: int, engineer: Person, summary: str, now: datetime
 ) -> Ticket:
-    """Mark the ticket resolved with a summary and ask the reporter to confirm."""
+    """Mark the ticket resolved with a summary and ask the reporter to confirm. Resolving a ticket given to you that
+    you had not taken yet takes it first (its response time is the moment you resolved it)."""
     ticket = visible_to_staff(session=session, ticket_id=ticket_id, person=engineer)
+    if ticket.status == "new" and ticket.assignee_id == engineer.id:
+        ticket = claim(session=session, ticket_id=ticket_id, engineer=engineer, now=now)
     require(ticket, "resolve")
     if ticket.assignee_id is None:
         raise InvalidTransition(ticket.status, "resolve")

@@ -504,7 +504,8 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
              else "chase_left" if due > now else "chase_overdue",
              "hold_due": ticket.hold_until.isoformat() if ticket.hold_until else "",
              "hold_reason": ticket.hold_reason or "",
-             "handling_key": "chase_handled_by" if ticket.assignee is not None else "chase_unclaimed"}
+             "handling_key": "chase_unclaimed" if ticket.assignee is None else
+             "chase_assigned_to" if ticket.status == "new" else "chase_handled_by"}
     buttons = [{"label_key": "btn_reply", "action": f"/reply {ticket.id}"},
                {"label_key": "btn_show", "action": f"/show {ticket.id}"}]
     notify(session=session, event=event, ticket=ticket, people=working_on, template="ticket_chased", now=now,
