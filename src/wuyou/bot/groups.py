@@ -45,13 +45,18 @@ def same_fault(turn: Turn, text: str, *, category_id: int | None) -> Ticket | No
         found = tickets.open_at_branches(session=turn.session, branch_codes=[turn.person.branch_code], since=since)
     else:
         return None
-    return alike(signature(text), [t for t in found if t.reporter_id != turn.person.id], category_id=category_id)
+    # (a regional group holds several branches: the same fault elsewhere is another printer)
+    mine = turn.person.branch_code
+    return alike(signature(text), [t for t in found if t.reporter_id != turn.person.id
+                                   and (mine is None or t.branch_code in (None, mine))], category_id=category_id)
 
 
 def alike(mine: dict[int, float], found: Sequence[Ticket], *, category_id: int | None,
           said: dict[int, dict[int, float]] | None = None) -> Ticket | None:
     """Of others' open tickets, the one a report (its signature) is about: the most alike in words when alike
-    enough, else the newest of the report's category. `said`: the tickets' signatures kept between calls."""
+    enough, else the newest of the report's category that shares a word with it at least (a guess of the category
+    alone puts a UKey that does not react with the receipt printer of the POS category). `said`: the tickets'
+    signatures kept between calls."""
     if not found:
         return None
     said = {} if said is None else said
@@ -59,7 +64,8 @@ def alike(mine: dict[int, float], found: Sequence[Ticket], *, category_id: int |
                        for t in found), key=lambda pair: pair[0])
     if score >= ALIKE_AT:
         return best
-    return next((t for t in found if category_id is not None and t.category_id == category_id), None)
+    return next((t for t in found if category_id is not None and t.category_id == category_id
+                 and similarity(mine, said[t.id]) > 0), None)
 
 
 def colleagues_reported(*, session: Session, reports: Sequence[tuple[Person, dict[int, float], int | None]],
@@ -84,6 +90,11 @@ def take_back(turn: Turn, ticket_id: int) -> list[int]:
         TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "also_reported", TicketEvent.actor_id == turn.person.id)
         .order_by(TicketEvent.id.desc())).first()
     sent = (event.data or {}).get("attachments") if event is not None else None
+    if event is not None:  # the ticket's engineer reads on its timeline that it was not the same after all
+        ticket = turn.session.get(Ticket, ticket_id)
+        if ticket is not None:
+            add_event(session=turn.session, ticket=ticket, kind="also_reported_not", now=turn.now, actor=turn.person,
+                      body=turn.t("also_reported_not_by", name=turn.person.name), public=False)
     return attachments.restage(session=turn.session, ids=sent if isinstance(sent, list) else [], person=turn.person,
                                ticket_id=ticket_id)
 
