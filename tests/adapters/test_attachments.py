@@ -98,3 +98,16 @@ def test_contents_live_in_the_media_folder_once_per_content(dialog: Dialog) -> N
     files = [p for p in media.root.rglob("*") if p.is_file()]  # type: ignore[attr-defined]
     assert len(files) == 1 and files[0].read_bytes() == PNG
     assert not any(p.name.startswith(".part-") for p in media.root.rglob("*"))  # type: ignore[attr-defined]
+
+
+def test_the_status_says_what_was_sent_a_photo_or_a_file(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机报错 E-13")
+    d.say("li.wei", f"接单 {number}")
+    log = {"kind": "file", "name": "printer.log", "content_type": "text/plain",
+           "data": base64.b64encode(b"E-13 at 09:40").decode()}
+    post(d, "zhang.san", f"补充 {number}", files=[log])
+    status = d.say("zhang.san", "进度")
+    assert "您补了附件" in status and "照片" not in status, status
+    post(d, "zhang.san", f"补充 {number}", files=[photo("jam.png")])
+    assert "您补了照片" in d.say("zhang.san", "进度")

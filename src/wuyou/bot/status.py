@@ -8,11 +8,13 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from wuyou.bot import following
 from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets
-from wuyou.desk.models import Person, Ticket
+from wuyou.desk.models import Attachment, Person, Ticket
 from wuyou.kb.text import normalise, says_fault
 
 if TYPE_CHECKING:
@@ -153,7 +155,7 @@ def _latest(turn: Turn, ticket: Ticket) -> str:
     body = (event.body or "").strip().replace("\n", " ")
     short = body if len(body) <= 16 else body[:15] + "…"
     if event.kind == "info_added":
-        key = "status_news_added" if short else "status_news_attached"
+        key = "status_news_added" if short else "status_news_" + _sent(turn, event.id)
         if not mine:
             key += "_by"
     elif event.kind == "comment":
@@ -162,6 +164,12 @@ def _latest(turn: Turn, ticket: Ticket) -> str:
         key = "status_news_chased" if mine else "status_news_chased_by"
     actor = turn.session.get(Person, event.actor_id) if event.actor_id else None
     return turn.t(key, at=turn.local(event.at), said=short, name=actor.name if actor is not None else "")
+
+
+def _sent(turn: Turn, event_id: int) -> str:
+    """What an addition without words carried: photos, a voice message, or files (a log, a document)."""
+    kinds = set(turn.session.scalars(select(Attachment.kind).where(Attachment.event_id == event_id)))
+    return "attached" if kinds <= {"image"} else "voice" if kinds == {"voice"} else "files"
 
 
 def in_words(turn: Turn, ticket: Ticket) -> str:
