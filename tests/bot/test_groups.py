@@ -167,6 +167,8 @@ def test_those_who_follow_the_group_ticket_may_chase_it_once_for_all(colleagues:
     assert f"#{number}" in d.pushed_text("li.wei")  # (the team: nobody holds it yet)
     assert "30 分钟内只催一次" in d.say("zhang.san", "催单", chat=GROUP)  # one chase for the ticket, whoever asks
     assert "没找到您名下的" in d.say("zhou.yu", f"催单 {number}")  # not in it at all
+    assert "是 张三 报修的" in d.say("qian.li", f"撤单 {number}")  # hers to follow and chase, not to cancel
+    assert "您现在也没有没办完的工单" in d.say("zhou.yu", f"撤单 {number}")  # (it said "…的工单是 —")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from wuyou.desk import attachments, tickets, working
 from wuyou.desk.attachments import AttachmentTooLarge
 from wuyou.desk.errors import NotFound, TooSoon
 from wuyou.desk.incidents import service as incidents
-from wuyou.desk.models import Ticket
+from wuyou.desk.models import Ticket, TicketFollower
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -34,9 +34,18 @@ def _pick(turn: Turn, command: Command, zh: str, *, followed: bool = False) -> i
 
 
 def _not_yours(turn: Turn, number: int) -> None:
+    """Not theirs to act on: one they follow is named with its reporter (they know of it); of any other, nothing is
+    said — not even whether it exists."""
+    followed = turn.session.get(TicketFollower, (number, turn.person.id))
+    ticket = turn.session.get(Ticket, number) if followed is not None else None
+    if ticket is not None:
+        turn.say("not_your_ticket_followed", ticket=number, reporter=ticket.reporter.name)
+        return
     mine = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
-    numbers = "、".join(f"#{t.id}" for t in mine)
-    turn.say("not_your_ticket", ticket=number, numbers=numbers or "—")
+    if mine:
+        turn.say("not_your_ticket", ticket=number, numbers="、".join(f"#{t.id}" for t in mine))
+    else:
+        turn.say("not_your_ticket_none", ticket=number)
 
 
 def incident_said(turn: Turn, ticket: Ticket) -> str:
