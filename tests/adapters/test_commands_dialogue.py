@@ -27,9 +27,10 @@ def test_routing_by_region_and_speciality_then_hq(dialog: Dialog) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_engineer_work_commands(dialog: Dialog, lang: str) -> None:
+def test_engineer_work_commands(dialog: Dialog, clock: TestClock, lang: str) -> None:
     d = dialog
     zh = lang == "zh"
+    clock.set(datetime(2025, 3, 11, 10, 0, tzinfo=SH))  # a Tuesday morning: the clocks count working time
     n = report(d, "zhang.san", PRINTER, "大厅打印机一打就卡纸")
     d.pushed("zhang.san")
 
@@ -790,9 +791,12 @@ def test_a_response_out_of_hours_used_no_working_time_and_the_timeline_says_so(d
     clock.set(datetime(2025, 3, 16, 10, 0, tzinfo=SH))  # Sunday
     n = report(d, "zhang.san", PRINTER, "打印机卡纸")
     clock.set(datetime(2025, 3, 16, 10, 3, 10, tzinfo=SH))
-    assert "响应用时 4 分钟" in d.say("li.wei", f"接单 {n}")
+    assert "响应用时 4 分钟，都在工作时间外，不计入 SLA" in d.say("li.wei", f"接单 {n}")
     shown = d.say("li.wei", f"查看 {n}")
     assert "达标 响应（未用工作时间）" in shown and "用时 0 分钟" not in shown, shown
+    clock.set(datetime(2025, 3, 16, 10, 20, tzinfo=SH))
+    resolved = d.say("li.wei", f"解决 {n} 换了搓纸轮")  # (it said "解决用时 1 分钟（按工作时间）")
+    assert "未用工作时间（都在工作时间外）· SLA 内 ✅" in resolved and "解决用时" not in resolved, resolved
 
 
 def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:
