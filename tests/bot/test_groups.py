@@ -71,6 +71,7 @@ def test_the_same_fault_again_in_the_group_follows_the_open_ticket(colleagues: D
     assert f"#{number}" not in d.say("admin", "进度")
     in_group = d.say("admin", "进度", chat=GROUP)
     assert f"#{number}" in in_group and "（群里 张三 报修）" in in_group
+    assert "群里有 1 张没办完的工单" in in_group and "您有" not in in_group, in_group  # (not "yours")
 
 
 def test_a_different_fault_or_another_chat_is_reported_as_usual(colleagues: Dialog) -> None:

@@ -93,6 +93,7 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
     of them a question named ("#1024 怎么样了"), when it is one of them."""
     followed = tickets.followed_by(session=turn.session, person=turn.person)
     shown = [*tickets.reported_by(session=turn.session, reporter=turn.person), *followed]
+    own = len(shown)
     chat = turn.inbound.chat
     if chat.kind != "direct" and chat.id:
         shown += [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
@@ -110,7 +111,9 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
     chaseable = next((t for t in named or shown if t.status in ("new", "claimed", "in_progress", "reopened")), None)
     if chaseable is not None:
         lines.append(turn.t("status_chase_hint", ticket=chaseable.id))  # (conversations/05 row 2)
-    turn.say("status_list" if not named else "status_one", count=len(shown), lines="\n".join(lines))
+    key = "status_one" if named else "status_list" if own == len(shown) else \
+        "status_list_group" if own else "status_list_group_only"  # (the group's others are not "yours")
+    turn.say(key, count=len(shown), own=own, lines="\n".join(lines))
 
 
 def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = False, asking: bool = False) -> str:
