@@ -283,7 +283,9 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     routed = turn.t("routed_to", team=ticket.team.name) if ticket.team else turn.t("routed_nowhere")
     follows = turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else ""
     opens = sla.opens_next(session=turn.session, ticket_id=ticket.id, now=turn.now)  # after hours: say when
-    when = turn.t("ticket_after_hours", opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
+    # (紧急 said the branch cannot work: not "if the branch cannot work, chase" back to them)
+    after = "ticket_after_hours_urgent" if ticket.urgency >= 3 else "ticket_after_hours"
+    when = turn.t(after, opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
     turn.say("ticket_created", ticket=ticket.id, follows=follows, when=when,
              category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,
              routed=routed)
