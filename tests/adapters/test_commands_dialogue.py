@@ -99,8 +99,12 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     assert d.ticket(n)["status"] == "claimed"
     # A team by code, in Chinese: to HQ's application team is allowed (HQ serves every branch).
     d.pushed("liu.yang")
-    assert "已把" in d.say("wang.fang", f"转派 {n} hq-app")
+    assert "已把" in d.say("wang.fang", f"转派 {n} hq-app 终端正常，是收银系统报错")
     assert d.ticket(n)["team"] == "hq-app" and d.ticket(n)["assignee"] is None
+    # The team it went to is told who sent it, from where and why (it was a plain 🆕 card, 响应时限 —).
+    card = d.pushed_text("he.qiming")
+    assert f"↪️ #{n}" in card and "王芳（济南终端组）转给本组，原因：终端正常，是收银系统报错" in card, card
+    assert "响应时限" not in card and "解决时限" in card, card
     # The reporter, who last heard that 王芳 has it, is told where it went.
     assert f"#{n} 已从 王芳 转给 总部应用组" in d.pushed_text("liu.yang")
     assert "没找到" in d.say("zhao.min", f"转派 {n} 不存在的组")

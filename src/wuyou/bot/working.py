@@ -102,13 +102,13 @@ def cmd_reply(turn: Turn, command: Command) -> None:
 def cmd_transfer(turn: Turn, command: Command) -> None:
     if (number := _number(turn, command, "转派")) is None:
         return
-    target = command.rest.split()[0] if command.rest.strip() else ""
+    target, _, reason = command.rest.strip().partition(" ")
     if not target:
         _offer_candidates(turn, number, intro=turn.t("transfer_pick"))
         return
     try:
         ticket = working.transfer(session=turn.session, ticket_id=number, person=turn.person, target=target,
-                                  now=turn.now)
+                                  now=turn.now, reason=reason.strip())
     except NotServing as exc:
         if exc.reason == "unknown":
             turn.say("transfer_unknown", target=target)

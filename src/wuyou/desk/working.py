@@ -263,9 +263,11 @@ def _find_target(session: Session, target: str) -> Team | Person | None:
     return session.get(Person, target) or session.scalars(select(Person).where(Person.name == target)).first()
 
 
-def transfer(*, session: Session, ticket_id: int, person: Person, target: str, now: datetime) -> Ticket:
+def transfer(*, session: Session, ticket_id: int, person: Person, target: str, now: datetime,
+             reason: str = "") -> Ticket:
     """Move a ticket to another team (back to its queue) or assign it to an engineer (who accepts by claiming).
-    The target must serve the ticket's branch: its region or an ancestor of it."""
+    The target must serve the ticket's branch: its region or an ancestor of it. Those it goes to are told who sent
+    it, from which team, and why (`reason`, when given)."""
     ticket = ticket_for_staff(session=session, ticket_id=ticket_id, person=person)
     require(ticket, "transfer")
     if ticket.assignee_id is not None and ticket.assignee_id != person.id and not _lead_or_admin(
@@ -288,7 +290,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
             _refused(session, ticket, person, found.name, now)
         same = [t for t in serving if t.code == ticket.team_code]
         new_team, assignee = (same or serving)[0], found
-    previous = ticket.assignee
+    previous, from_team = ticket.assignee, ticket.team
     ticket.team_code = new_team.code
     ticket.assignee_id = assignee.id if assignee else None
     ticket.claimed_at = None
@@ -300,15 +302,20 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     event = add_event(session=session, ticket=ticket, kind="transferred", now=now, actor=person,
                       body=assignee.name if assignee else new_team.name,
                       data={"team": new_team.code, "assignee": assignee.id if assignee else None,
-                            "previous": previous.id if previous else None})
+                            "previous": previous.id if previous else None, "reason": reason or None})
     claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
+    moved = from_team is not None and from_team.code != new_team.code
+    why = {"by": person.name, "reason_text": reason, "reason_key": "transfer_reason" if reason else "",
+           "from_team_name": from_team.name if moved and from_team is not None else "",
+           "from_team_key": "transfer_from_team" if moved else ""}
     if assignee is not None:
         notify(session=session, event=event, ticket=ticket, people=[assignee], template="ticket_assigned", now=now,
-               extra={"by": person.name}, buttons=claim_button)
+               extra=why, buttons=claim_button)
     else:
+        # (its response clock stopped when it was first claimed: the card gives the resolution's alone)
         notify(session=session, event=event, ticket=ticket, people=present(team_members(session=session,
-               team_code=new_team.code), now), template="ticket_new", now=now, buttons=claim_button,
-               extra=sla.due_params(session=session, ticket_id=ticket.id))
+               team_code=new_team.code), now), template="ticket_transferred_in", now=now, buttons=claim_button,
+               extra={**sla.due_params(session=session, ticket_id=ticket.id), **why})
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
                now=now, extra={"by": person.name})
