@@ -328,8 +328,12 @@ def test_a_rating_in_words_or_stars_after_is_it_fixed(dialog: Dialog) -> None:
         d.say("li.wei", f"接单 {n}")
         d.say("li.wei", f"解决 {n} 换了搓纸轮")
         assert "打个分" in d.say("zhang.san", "好了")
+        d.pushed("li.wei")
         reply = d.say("zhang.san", said)
         assert d.ticket(n)["rating"] == score and "选个分类" not in reply, reply
+        # The engineer hears it; a fix the reporter was happy with comes with the draft button (conversations/03 16).
+        [rated] = [m for m in d.pushed("li.wei") if "已确认，评分" in m["text"]]
+        assert rated["buttons"] == ([{"label": "生成知识库草稿", "action": f"/draft {n}"}] if score > 2 else []), rated
     assert "不客气" not in d.say("zhang.san", "。。。")
     assert "不客气" in d.say("zhang.san", "非常满意")  # with nothing to rate: thanks, no ticket dialogue
 

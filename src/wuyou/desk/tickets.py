@@ -506,6 +506,8 @@ def rate(
             template="ticket_rated",
             now=now,
             extra={"score": score, "comment": comment},
+            # a fix the reporter was happy with is worth keeping (conversations/03 row 16)
+            buttons=[{"label_key": "btn_draft", "action": f"/draft {ticket.id}"}] if score > LOW_RATING else [],
         )
     lead = _lead_of(session, ticket) if score <= LOW_RATING else None
     if lead is not None:
