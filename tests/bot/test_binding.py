@@ -37,3 +37,23 @@ def test_two_people_of_one_name_go_to_the_lead_who_picks(twins: Dialog) -> None:
         assert s.scalar(select(Identity.person_id).where(Identity.external_id == "web-visitor")) == "liu.yang2"
     told = d.pushed_text("web-visitor")
     assert "审核通过 ✅ 刘洋" in told and "POS机" in told, told  # and the first message is answered
+
+
+def test_the_other_approvers_hear_who_decided(twins: Dialog) -> None:
+    """The request goes to every lead serving the branch (赵敏, and 陈刚 at HQ); when one decides, the others are told,
+    rather than finding out when they press their card."""
+    d = twins
+    d.say("web-visitor", "POS机刷卡没反应")
+    d.say("web-visitor", "JN-002 刘洋")
+    (request,) = [m for m in d.pushed("zhao.min") if "绑定申请" in m["text"]]
+    assert any("绑定申请" in m["text"] for m in d.pushed("chen.gang"))
+    token = request["buttons"][0]["action"].split()[1]
+    d.say("zhao.min", f"批准绑定 {token} liu.yang2")
+    told = d.pushed_text("chen.gang")
+    assert "赵敏 已批准绑定" in told and "刘洋" in told and "不用再处理" in told, told
+    assert "已批准" not in d.pushed_text("zhao.min")  # (not to the one who decided)
+    d.say("stranger-2", "打印机坏了")
+    d.say("stranger-2", "JN-001 王大锤")
+    (second,) = [m for m in d.pushed("chen.gang") if "绑定申请" in m["text"]]
+    d.say("chen.gang", second["buttons"][-1]["action"])  # 拒绝
+    assert "陈刚 已拒绝绑定" in d.pushed_text("zhao.min")

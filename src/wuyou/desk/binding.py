@@ -216,6 +216,7 @@ def approve(*, session: Session, store: StateStore, token: str, approver: Person
                  target=f"{bind.platform}:{bind.external_id} → {person.id}")
     store.delete(f"bind:{token}")
     store.set(f"bind-done:{token}", json.dumps({"approver": approver.name, "name": person.name}), ttl=REQUEST_TTL)
+    _tell_others(session, bind, approver, "bind_decided_approved", person.name, now)
     return person, bind
 
 
@@ -229,7 +230,21 @@ def refuse(*, session: Session, store: StateStore, token: str, approver: Person,
     store.set(f"bind-done:{token}", json.dumps({"approver": approver.name, "name": bind.name or "—"}),
               ttl=REQUEST_TTL)
     store.set(f"bind-refused:{bind.platform}:{bind.external_id}", approver.name, ttl=REQUEST_TTL)
+    _tell_others(session, bind, approver, "bind_decided_refused", bind.name or "—", now)
     return bind
+
+
+def _tell_others(session: Session, bind: BindRequest, approver: Person, decision: str, name: str,
+                 now: datetime) -> None:
+    """The other approvers the request was put to hear who decided it, so that their card is not left open."""
+    branch = session.get(Branch, bind.branch_code) if bind.branch_code else None
+    person = session.get(Person, bind.person_id) if bind.person_id else None
+    for other in approvers(session=session, person=person, branch=branch):
+        if other.id != approver.id:
+            outbox.enqueue(session=session, person_id=other.id, template="bind_decided", now=now,
+                           params={"approver": approver.name, "decision_key": decision, "name": name,
+                                   "display": bind.display or "—", "platform_key": f"platform_{bind.platform}"},
+                           key=f"bind:{bind.token}:decided:{other.id}")
 
 
 def unbind(*, session: Session, store: StateStore, token: str, approver: Person, now: datetime) -> tuple[Person, int]:
