@@ -236,3 +236,20 @@ def test_not_the_same_after_all_is_on_the_tickets_timeline(branch: Dialog) -> No
     entries = [e for e in d.ticket(number)["timeline"] if e["kind"].startswith("also_reported")]
     assert [e["kind"] for e in entries] == ["also_reported", "also_reported_not"], entries
     assert "钱丽：不是同一个问题" in entries[1]["body"]
+
+
+def test_a_follower_saying_it_is_still_broken_reaches_the_engineer_and_the_reporter(colleagues: Dialog) -> None:
+    """钱丽 followed 张三's ticket and heard it was resolved: her 还没好 goes to its engineer and its reporter (it
+    was a new report, offered the jam article)."""
+    d = colleagues
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    d.say("qian.li", "打印机又卡纸了 纸都皱了 打不出来", chat=GROUP)
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 换了搓纸轮")
+    d.pushed("li.wei"), d.pushed("zhang.san")
+    reply = d.say("qian.li", "还没好 还是卡纸")
+    assert f"已转告 #{number} 的工程师 李伟 和报修人 张三" in reply and "先试试" not in reply, reply
+    for person in ("li.wei", "zhang.san"):
+        assert "关注人 钱丽 说还没好：“还没好 还是卡纸”" in d.pushed_text(person)
+    assert d.ticket(number)["status"] == "resolved"  # reopening is the reporter's to do
+    assert "已转告" not in d.say("zhou.yu", "还没好 还是卡纸")  # (周宇 follows nothing: an ordinary message)

@@ -154,7 +154,7 @@ def free_text(turn: Turn) -> None:
         return
     if notices.acknowledged(turn, text):
         return
-    if _awaiting_me(turn, text):
+    if _awaiting_me(turn, text) or _follower_not_fixed(turn, text):
         return
     if _answering(turn, text):
         return
@@ -297,6 +297,19 @@ def _fixed_meanwhile(turn: Turn, text: str) -> bool:
         return False
     tickets.confirm(session=turn.session, ticket_id=ticket.id, reporter=turn.person, now=turn.now)
     turn.say("confirmed_meanwhile", ticket=ticket.id)
+    return True
+
+
+def _follower_not_fixed(turn: Turn, text: str) -> bool:
+    """"还没好 还是不出号" from someone who follows a ticket just resolved (they heard of the resolution): its engineer
+    and reporter hear it; they are told so (not offered articles for 还是不出号)."""
+    if not (_NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text)) or filing.picked_number(text) is not None:
+        return False
+    ticket = working.not_fixed_for_follower(session=turn.session, person=turn.person, text=text, now=turn.now)
+    if ticket is None:
+        return False
+    turn.say("follower_not_fixed_ok", ticket=ticket.id, reporter=ticket.reporter.name,
+             engineer=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
     return True
 
 

@@ -32,6 +32,7 @@ from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_re
 from wuyou.desk.tickets import (
     OPEN_STATUSES,
     PAUSED_STATUSES,
+    REOPEN_WITHIN,
     add_event,
     notify,
     require,
@@ -407,6 +408,25 @@ def follow(*, session: Session, ticket: Ticket, person: Person, now: datetime) -
         return
     session.add(TicketFollower(ticket_id=ticket.id, person_id=person.id, since=now))
     session.flush()
+
+
+def not_fixed_for_follower(*, session: Session, person: Person, text: str, now: datetime) -> Ticket | None:
+    """Someone who follows a ticket just resolved (a colleague who reported it too, a merged duplicate's reporter)
+    says it is not fixed: its engineer and its reporter hear it in their words (reopening is the reporter's to
+    do). The newest such ticket, or None when they follow none."""
+    ticket = session.scalars(
+        select(Ticket).join(TicketFollower, TicketFollower.ticket_id == Ticket.id)
+        .where(TicketFollower.person_id == person.id, Ticket.reporter_id != person.id, Ticket.status == "resolved",
+               Ticket.resolved_at >= now - REOPEN_WITHIN)  # (as long as its reporter may reopen it)
+        .order_by(Ticket.resolved_at.desc())).first()
+    if ticket is None:
+        return None
+    event = add_event(session=session, ticket=ticket, kind="follower_not_fixed", now=now, actor=person, body=text)
+    people = [p for p in (ticket.assignee, ticket.reporter) if p is not None and p.active and p.id != person.id]
+    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_follower_not_fixed", now=now,
+           extra={"follower": person.name, "said": text},
+           buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    return ticket
 
 
 def unfollow(*, session: Session, ticket_id: int, person: Person) -> None:
