@@ -4,6 +4,9 @@ linked to it (after the window, for weeks), 2 reports a new problem."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from tests.clock import TestClock
@@ -14,6 +17,7 @@ from wuyou.desk.models import Person
 
 
 def _resolved(d: Dialog, clock: TestClock) -> int:
+    clock.set(datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))  # a Monday: in working hours, 2 days on
     number = d.report("zhang.san", "1", "打印机卡纸 出不了凭条")
     d.say("li.wei", f"接单 {number}")
     d.say("li.wei", f"解决 {number} 更换搓纸轮")

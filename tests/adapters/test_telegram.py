@@ -24,7 +24,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.delivery import Deliverer, DeliveryFailed, HttpMailboxSender
 from wuyou.adapters.telegram import RateLimiter, TelegramSender, split_text
 from wuyou.bot.messages import Button
-from wuyou.desk.models import Attachment, Identity, OutboxMessage
+from wuyou.desk.models import Attachment, Identity, OutboxMessage, Person
 from wuyou.store import MemoryStore
 
 # PTB 22 itself reads the deprecated int form of RetryAfter.retry_after when it builds the error.
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 SECRET = "s3cret-webhook-token"
 CLERK = 100001  # zhang.san's Telegram id in ../shared/org-sample.yaml
 ENGINEER = 200001  # li.wei's
-COLLEAGUE = 100002  # 刘洋's, given her in a test
+COLLEAGUE = 100002  # 钱丽's (a colleague of 张三 at JN-001), given her in a test
 USERS = {
     CLERK: {"id": CLERK, "is_bot": False, "first_name": "三", "last_name": "张", "language_code": "zh-hans"},
     ENGINEER: {"id": ENGINEER, "is_bot": False, "first_name": "伟", "last_name": "李"},
@@ -392,10 +392,12 @@ def test_a_ticket_reported_in_a_group_is_answered_in_the_group(
     tg.say(CLERK, f"{at} 1", chat=GROUP)
     tg.say(CLERK, f"{at} 1", chat=GROUP)
     number = _ticket_number(tg.say(CLERK, f"{at} 大厅那台惠普 一打印就卡", chat=GROUP))
-    # 刘洋 reports the same in the group: she follows #number, and the group is where she reads of it too. 李伟
-    # does too, but staff get their news 1:1 (an engineer's cards must not land in a branch group).
+    # 钱丽, of 张三's branch, reports the same in the group: she follows #number, and the group is where she reads
+    # of it too. 李伟 does too, but staff get their news 1:1 (an engineer's cards must not land in a branch group).
     with dialog.desk.sessions() as session:
-        session.add(Identity(platform="telegram", external_id=str(COLLEAGUE), person_id="liu.yang"))
+        session.add(Person(id="qian.li", name="钱丽", role="reporter", branch_code="JN-001", active=True))
+        session.flush()
+        session.add(Identity(platform="telegram", external_id=str(COLLEAGUE), person_id="qian.li"))
         session.commit()
     assert f"#{number}" in tg.say(COLLEAGUE, f"{at} 打印机又卡纸了", chat=GROUP)
     assert f"#{number}" in tg.say(ENGINEER, f"{at} 打印机也卡纸", chat=GROUP)

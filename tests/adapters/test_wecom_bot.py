@@ -21,7 +21,7 @@ from tests.incident_org import import_incident_org
 from wuyou.adapters import wecom_bot_media as bot_media
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.incidents.models import IncidentEvent
-from wuyou.desk.models import Attachment, Ticket
+from wuyou.desk.models import Attachment, Identity, Person, Ticket
 
 BOT_TOKEN = "aibotToken42"
 BOT_AES = "Zy0123456789abcdefghijklmnopqrstuvwxyzABCDE"  # 43 characters, as WeCom generates them
@@ -56,7 +56,13 @@ def channels_file(tmp_path: Path, fake_wecom: FakeWeCom) -> Path:
 
 @pytest.fixture
 def d(desk: Desk) -> Iterator[Dialog]:
-    with Dialog(import_incident_org(desk, PLATFORMS)) as dialog:
+    import_incident_org(desk, PLATFORMS)
+    with desk.sessions() as session:  # 钱丽, a colleague of 张三 at JN-001, in the branch's group
+        session.add(Person(id="qian.li", name="钱丽", role="reporter", branch_code="JN-001", active=True))
+        session.flush()
+        session.add(Identity(platform="wecom", external_id="QianLi", person_id="qian.li"))
+        session.commit()
+    with Dialog(desk) as dialog:
         yield dialog
 
 
@@ -155,14 +161,14 @@ def test_a_branch_group_through_the_bot(d: Dialog) -> None:
             "from": {"userid": "ZhangSan"}, "msgtype": "stream", "stream": {"id": bot.last_stream}}
     assert bot.answer(bot.post(poll)) == filed
 
-    # 刘洋, in the same group, about the same fault: she follows #number.
-    again = bot.say("LiuYang", "打印机又卡纸了 打不出来", chat=BRANCH_GROUP)
+    # 钱丽, in the same group, about the same fault: she follows #number.
+    again = bot.say("QianLi", "打印机又卡纸了 打不出来", chat=BRANCH_GROUP)
     assert f"群里已经报过这个问题：#{number}" in again
     assert tickets(d) == 1
     # 1:1 with the bot works too; an event gets an empty answer.
-    assert f"#{number}" in bot.say("LiuYang", "进度")  # (which she follows)
+    assert f"#{number}" in bot.say("QianLi", "进度")  # (which she follows)
     # Opening the 1:1 chat: the welcome (a text reply, the only kind WeCom takes for it); other events: nothing.
-    event = {"msgid": "ev-1", "aibotid": "aib-1", "chattype": "single", "from": {"userid": "LiuYang"},
+    event = {"msgid": "ev-1", "aibotid": "aib-1", "chattype": "single", "from": {"userid": "QianLi"},
              "msgtype": "event", "event": {"eventtype": "enter_chat"}}
     wrapped = bot.post(event).json()
     welcome = json.loads(bot.crypto.decrypt_message({"Encrypt": wrapped["encrypt"]}, wrapped["msgsignature"],
