@@ -134,3 +134,14 @@ def test_past_the_reopen_window_a_new_problem_after_all_goes_the_usual_way(dialo
     assert "重开期限" in d.say("zhang.san", "打印机又卡纸了 纸卡在里面")
     assert "1. 打印机卡纸的处理方法" in d.say("zhang.san", "2")
     assert d.ticket(number)["followed_by"] == []
+
+
+def test_the_device_alone_said_to_be_back_is_asked_about(dialog: Dialog, clock: TestClock) -> None:
+    """"打印机又不行了" shares only the device with the resolved ticket's words, but says the fault is back: asked
+    whether it is that problem (it went straight to the articles); 电脑又不行了 is another thing."""
+    d = dialog
+    number = _resolved(d, clock)
+    asked = d.say("zhang.san", "打印机又不行了")
+    assert f"#{number}" in asked and "又出现了" in asked, asked
+    d.say("zhang.san", "取消")
+    assert f"#{number}" not in d.say("zhang.san", "电脑又不行了")

@@ -29,6 +29,7 @@ from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.models import Person, SuggestionSession
 from wuyou.desk.notices import service as notice_service
 from wuyou.desk.org import leaf_names, persons_by_identity
+from wuyou.desk.surge import says_again
 from wuyou.kb.signature import signature
 from wuyou.kb.text import cut
 
@@ -114,7 +115,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         reporter_ids = [t.person.id for t in taking]
         waiting = working.waiting_among(session=session, reporter_ids=reporter_ids)
         said = [(t.person.id, signatures[t.at]) for t in taking]
-        back, again = reporting.alike_earlier(session=session, reports=said, now=now)
+        back, again = reporting.alike_earlier(session=session, reports=said, now=now,
+                                              again=[says_again(t.text) for t in taking])
         waiting |= {taking[at].person.id for at in (*back, *again)}
         waiting |= reporting.may_follow_up(session=session, reports=[(t.person.id, t.text) for t in taking], now=now)
         waiting |= groups.colleagues_reported(session=session, now=now, reports=[

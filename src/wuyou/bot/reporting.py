@@ -21,7 +21,7 @@ from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import SuggestionSession, Ticket, TicketEvent
 from wuyou.desk.org import is_away, leaf_categories, leaf_names
 from wuyou.desk.replies import UnknownReply
-from wuyou.desk.surge import similarity
+from wuyou.desk.surge import says_again, similarity
 from wuyou.kb import articles, feedback
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
@@ -57,6 +57,7 @@ _BLAMED = re.compile(r"(破|烂|垃圾|智障|没用的?|有什么用的?)(机�
 # How alike (weighted Dice of the report signatures, as surge detection compares reports) a new report must be to
 # one of the reporter's recently resolved tickets to be asked whether it is that problem again.
 RECURS_AT = 0.3
+RECURS_AGAIN_AT = 0.15  # … or this alike when it says the fault is back (叫号机 又不行了: the device alone in common)
 
 
 def norm(text: str) -> str:
@@ -435,17 +436,18 @@ def _only_asks(text: str) -> bool:
     return asks_question(normalised) and not says_fault(normalised)
 
 
-def alike_earlier(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]],
-                  now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+def alike_earlier(*, session: Session, reports: Sequence[tuple[str, dict[int, float]]], now: datetime,
+                  again: Sequence[bool] = ()) -> tuple[dict[int, int], dict[int, int]]:
     """For reports (reporter id, report signature), by position, the number of the reporter's earlier ticket the
-    report is most like, when as alike as `RECURS_AT`: (among those resolved in the last `FOLLOW_UP_WITHIN` — the
-    problem back —, among those unfinished — the same fault reported again while it is worked on)."""
+    report is most like, when as alike as `RECURS_AT` (`RECURS_AGAIN_AT` for those whose `again` is true: they say
+    the fault is back): (among those resolved in the last `FOLLOW_UP_WITHIN` — the problem back —, among those
+    unfinished — the same fault reported again while it is worked on)."""
     unfinished, resolved = tickets.earlier_of(session=session, reporter_ids=list({r for r, _ in reports}), now=now)
-    return _most_alike(reports, resolved), _most_alike(reports, unfinished)
+    return _most_alike(reports, resolved, again), _most_alike(reports, unfinished, again)
 
 
-def _most_alike(reports: Sequence[tuple[str, dict[int, float]]],
-                earlier: list[tuple[int, str, str]]) -> dict[int, int]:
+def _most_alike(reports: Sequence[tuple[str, dict[int, float]]], earlier: list[tuple[int, str, str]],
+                again: Sequence[bool]) -> dict[int, int]:
     by_reporter: dict[str, list[tuple[dict[int, float], int]]] = {}
     for number, reporter_id, description in earlier:
         by_reporter.setdefault(reporter_id, []).append((signature(description), number))
@@ -453,7 +455,7 @@ def _most_alike(reports: Sequence[tuple[str, dict[int, float]]],
     for at, (reporter_id, mine) in enumerate(reports):
         best = max(((similarity(mine, theirs), number) for theirs, number in by_reporter.get(reporter_id, ())),
                    key=lambda pair: pair[0], default=None)  # in the given order, the first of equals
-        if best is not None and best[0] >= RECURS_AT:
+        if best is not None and best[0] >= (RECURS_AGAIN_AT if at < len(again) and again[at] else RECURS_AT):
             found[at] = best[1]
     return found
 
@@ -521,7 +523,8 @@ def _still_open(turn: Turn, text: str) -> bool:
     """The fault of one of the reporter's unfinished tickets, reported again ("大厅打印机卡纸了" while #1003 about it
     waits): asked before any article whether it is that one — 1 adds the words to it (its engineer hears them),
     2 reports a new problem. No second ticket for one fault."""
-    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now)[1].get(0)
+    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now,
+                           again=[says_again(text)])[1].get(0)
     ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
@@ -544,7 +547,8 @@ def _recurs(turn: Turn, text: str) -> bool:
     """A report about what one of the reporter's recently resolved tickets was about ("打印机又卡纸了 周一刚修的"):
     before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer) or,
     past the time it could be reopened, reports it as a new ticket linked to it; 2 reports a new problem."""
-    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now)[0].get(0)
+    number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now,
+                           again=[says_again(text)])[0].get(0)
     ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
