@@ -57,3 +57,4 @@ def test_the_other_approvers_hear_who_decided(twins: Dialog) -> None:
     (second,) = [m for m in d.pushed("chen.gang") if "绑定申请" in m["text"]]
     d.say("chen.gang", second["buttons"][-1]["action"])  # 拒绝
     assert "陈刚 已拒绝绑定" in d.pushed_text("zhao.min")
+    assert "未通过审核" in d.pushed_text("stranger-2")  # the stranger is told at once (it waited for their next word)

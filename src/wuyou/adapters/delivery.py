@@ -28,6 +28,7 @@ _DESK_TZ = ZoneInfo("Asia/Shanghai")
 LEASE_SECONDS = 15.0  # far longer than one send may take (platform clients time out after 5 s)
 STORE_RETRY_SECONDS = 5.0
 LEASE_BATCH = 20
+ACCOUNT_LOCALE = "zh-CN"  # (an account the directory does not know has no language of its own yet)
 # Platforms whose bot can post to the group chat a ticket was reported in (WeCom app chats, WeChat OA and the HTTP
 # channel's mailboxes reach people one by one).
 GROUP_PLATFORMS = frozenset({"telegram"})
@@ -141,6 +142,12 @@ class Deliverer:
 
     def _deliver(self, session: Session, message: OutboxMessage) -> None:
         now = self._clock()
+        if message.person_id is None:  # an account nobody of the directory has (yet): in the desk's first language
+            if message.platform not in self._senders or not message.address:
+                outbox.mark_failed(message=message, now=now, error=f"no channel {message.platform!r} to reach it")
+                return
+            self._send(session, message, message.platform, message.address, "", ACCOUNT_LOCALE, now)
+            return
         person = session.get(Person, message.person_id)
         if person is None:
             outbox.mark_failed(message=message, now=now, error="recipient no longer exists")
@@ -160,6 +167,11 @@ class Deliverer:
                 outbox.mark_sent(message=message, now=now)  # reported in the group: the reporter's news is there
                 return
             address, prefix = group.chat, self._catalog.t("group_addressed", person.locale, name=person.name)
+        self._send(session, message, platform, address, prefix, person.locale, now)
+
+    def _send(self, session: Session, message: OutboxMessage, platform: str, address: str, prefix: str, locale: str,
+              now: datetime) -> None:
+        """Render the message in `locale` and hand it to the platform's sender; mark it sent, or failed."""
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
         # One named `x_due` or `x_at` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
         # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
@@ -173,10 +185,10 @@ class Deliverer:
                 and isinstance(value, str)]
         for _ in range(2 if len(keys) > 1 else 1):  # (twice: one key's message may use another's — {left}'s {basis})
             for name, value in keys:
-                params[name] = self._catalog.t(value, person.locale, **params) if value else ""
-        text = prefix + self._catalog.t(message.template, person.locale, **params)
+                params[name] = self._catalog.t(value, locale, **params) if value else ""
+        text = prefix + self._catalog.t(message.template, locale, **params)
         buttons = [
-            {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], person.locale, **params),
+            {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], locale, **params),
              "action": b["action"]}
             for b in message.buttons
         ]

@@ -4,7 +4,8 @@ yet (after confirming it is them), else by a lead (`desk.binding`). What they sa
 first message.
 
 State lives in the shared state store, per platform account: what they said (`PENDING_TTL`), the person they are
-asked to confirm, their unmatched tries, a request waiting for a lead, a refusal to tell them.
+asked to confirm, their unmatched tries, a request waiting for a lead (a refusal is told them at once, through the
+outbox).
 """
 
 from __future__ import annotations
@@ -55,11 +56,6 @@ def answer(engine: Engine, session: Session, inbound: Inbound, text: str) -> Ans
     def say(key: str, **params: object) -> Outbound:
         return Outbound(engine.catalog.t(key, LOCALE, **params), chat=inbound.chat)
 
-    refused = store.get(f"bind-refused:{account}")
-    if refused is not None:
-        store.delete(f"bind-refused:{account}")
-        store.delete(f"pending:{account}")
-        return Answer([say("bind_refused")])
     typed = clean(text)
     confirming = store.get(f"bindconfirm:{account}")
     if confirming is not None:
@@ -213,7 +209,7 @@ def cmd_approve(turn: Turn, command: Command) -> None:
 
 
 def cmd_refuse(turn: Turn, command: Command) -> None:
-    """A lead turns a binding request down: the sender hears so with their next message."""
+    """A lead turns a binding request down: the sender is told at once, and what they said first is dropped."""
     token = _token(turn, command)
     if token is None:
         return

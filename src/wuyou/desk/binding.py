@@ -221,7 +221,7 @@ def approve(*, session: Session, store: StateStore, token: str, approver: Person
 
 
 def refuse(*, session: Session, store: StateStore, token: str, approver: Person, now: datetime) -> BindRequest:
-    """Turn the request down (the sender hears it with their next message)."""
+    """Turn the request down: the sender is told at once (what they sent first is dropped: the bot's layer)."""
     bind = _pending(store, token)
     _may_decide(session, approver, bind)
     audit.record(session=session, at=now, actor_id=approver.id, action="chat bind refuse",
@@ -229,7 +229,8 @@ def refuse(*, session: Session, store: StateStore, token: str, approver: Person,
     store.delete(f"bind:{token}")
     store.set(f"bind-done:{token}", json.dumps({"approver": approver.name, "name": bind.name or "—"}),
               ttl=REQUEST_TTL)
-    store.set(f"bind-refused:{bind.platform}:{bind.external_id}", approver.name, ttl=REQUEST_TTL)
+    outbox.enqueue_to_account(session=session, platform=bind.platform, address=bind.external_id,
+                              template="bind_refused", params={}, key=f"bind:{token}:refused", now=now)
     _tell_others(session, bind, approver, "bind_decided_refused", bind.name or "—", now)
     return bind
 

@@ -350,14 +350,17 @@ class SlaClock(Base):
 
 
 class OutboxMessage(Base):
-    """A notification to one person, written in the transaction of the change that caused it."""
+    """A notification to one person, written in the transaction of the change that caused it — or, with no person,
+    to an account the directory does not know (`platform`, `address`: a binding request refused)."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    platform: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
     template: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

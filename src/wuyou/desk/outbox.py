@@ -47,6 +47,17 @@ def enqueue(
     return message
 
 
+def enqueue_to_account(*, session: Session, platform: str, address: str, template: str, params: dict[str, Any],
+                       key: str, now: datetime) -> OutboxMessage:
+    """A notification to an account of a platform that no person of the directory has (yet)."""
+    message = OutboxMessage(idempotency_key=key, person_id=None, platform=platform, address=address,
+                            template=template, params=params, buttons=[], status="pending", created_at=now,
+                            next_attempt_at=now)
+    session.add(message)
+    session.info[_QUEUED] = True
+    return message
+
+
 def known_keys(*, session: Session, keys: Sequence[str]) -> set[str]:
     """Which of these idempotency keys a notification already has."""
     if not keys:
