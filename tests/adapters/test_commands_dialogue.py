@@ -756,6 +756,8 @@ def test_fixed_said_in_the_middle_of_a_new_report_confirms_the_resolved_ticket_a
     d.say("li.wei", f"解决 {n} 换了搓纸轮")
     d.say("zhang.san", "/new")
     d.say("zhang.san", POS)
+    status = d.say("zhang.san", "我的单子怎么样了")  # (the resolved one is shown: not "nothing sent yet")
+    assert f"#{n}" in status and "还没提交" not in status, status
     reply = d.say("zhang.san", said)
     assert f"#{n} 已确认解决" in reply and "还没填完" in reply and "请回复 1" not in reply, reply
     assert any(e["kind"] == "confirmed" for e in d.ticket(n)["timeline"])

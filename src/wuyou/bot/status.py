@@ -66,8 +66,13 @@ def aside(turn: Turn, text: str) -> bool:
     answered, and the dialogue waits where it was."""
     if text.isdigit() or not (asks_status(text) or impatient(text)):
         return False
-    if not tickets.under_way(session=turn.session, person=turn.person):
-        turn.say("status_while_filing")  # (nothing to show: this report is their first; not its description)
+    # Nothing to show (a resolved ticket waiting for their word is shown; only what is unfinished is chased): this
+    # report is their first — answered as such, not taken into its description.
+    shown = tickets.reported_by(session=turn.session, reporter=turn.person) or \
+        tickets.followed_by(session=turn.session, person=turn.person) if asks_status(text) else \
+        tickets.under_way(session=turn.session, person=turn.person)
+    if not shown:
+        turn.say("status_while_filing")
         return True
     dialogue = turn.dialogue
     if asks_status(text):
