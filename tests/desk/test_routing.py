@@ -205,6 +205,15 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
          "unknown branch 'JN-999'"),
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"priority": "P7"}, "then": {"team": "hq-app"}}]),
          "priority must be one of"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"channel": ["fax"]}, "then": {"team": "hq-app"}}]),
+         "unknown channel 'fax'"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"urgency": [9]}, "then": {"team": "hq-app"}}]),
+         "urgency is 1, 2 or 3"),
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"keywords": ["全部", " "]},
+                                              "then": {"tags": ["x"]}}]), "an empty keyword would match every ticket"),
+        # A reporter given tickets: they cannot claim them, and nobody else's queue shows them.
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"assignee": "zhang.san"}}]),
+         "assignee 'zhang.san' is not an active engineer or lead"),
     ],
 )
 def test_bad_rules_and_policies_are_refused_with_the_place_named(desk: Desk, change: Any, problem: str) -> None:

@@ -25,6 +25,8 @@ from wuyou.desk.errors import DeskError
 
 NO_CATEGORY = "none"
 KEYS = ("category", "priority", "branch", "region", "keywords", "channel", "urgency", "hours")
+CHANNELS = ("wechat", "wecom", "telegram", "http")  # where a ticket can come from (http: the web chat, the API)
+URGENCIES = ("1", "2", "3")
 
 
 class ConditionError(DeskError, ValueError):
@@ -62,6 +64,13 @@ def validate(conditions: Mapping[str, Any], *, where: str) -> None:
             raise ConditionError(f"{where}: hours must be 'in' or 'out', not {value!r}")
         if key != "hours" and not _items(value):
             raise ConditionError(f"{where}: condition '{key}' has no values")
+        # A value that can never hold makes a rule that silently never matches; an empty keyword matches every ticket.
+        if key == "keywords" and any(not w.strip() for w in _items(value)):
+            raise ConditionError(f"{where}: an empty keyword would match every ticket")
+        if key == "channel" and (bad := [w for w in _items(value) if w not in CHANNELS]):
+            raise ConditionError(f"{where}: unknown channel {bad[0]!r} (known: {', '.join(CHANNELS)})")
+        if key == "urgency" and (bad := [w for w in _items(value) if w not in URGENCIES]):
+            raise ConditionError(f"{where}: urgency is 1, 2 or 3, not {bad[0]!r}")
 
 
 def matches(conditions: Mapping[str, Any], facts: Facts) -> bool:

@@ -82,8 +82,12 @@ def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: M
             raise ConditionError(f"{where}: unknown team '{value}'")
         if key == "priority" and str(value).upper() not in PRIORITIES:
             raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
-        if key == "assignee" and str(value) not in STRATEGIES and session.get(Person, str(value)) is None:
-            raise ConditionError(f"{where}: assignee must be a person id or one of {', '.join(STRATEGIES)}")
+        if key == "assignee" and str(value) not in STRATEGIES:
+            person = session.get(Person, str(value))
+            if person is None:
+                raise ConditionError(f"{where}: assignee must be a person id or one of {', '.join(STRATEGIES)}")
+            if person.role == "reporter" or not person.active:
+                raise ConditionError(f"{where}: assignee '{value}' is not an active engineer or lead")
         if key == "notify":
             for pid in value if isinstance(value, list) else [value]:
                 if session.get(Person, str(pid)) is None:
