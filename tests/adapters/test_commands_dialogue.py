@@ -123,6 +123,10 @@ def test_merge_makes_the_duplicate_reporter_follow_the_main_ticket(dialog: Dialo
     d.say("zhou.hao", f"/resolve {main} 运营商光缆已修复")
     assert "光缆" in d.pushed_text("liu.yang")  # the follower hears the resolution too
     assert "主单号" in d.say("zhou.hao", f"/merge {dup}")
+    # Into a finished ticket, an open one's fault would be finished unseen: refused.
+    other = report(d, "ma.jing", BRANCH_DOWN, "青岛这边也断网了")
+    assert "不能这样操作" in d.say("zhou.hao", f"合并 {other} {main}")
+    assert d.ticket(other)["status"] == "new"
 
 
 def test_a_leads_chase_says_who_chased_and_the_lead_sees_the_branch_and_who_has_it(dialog: Dialog,

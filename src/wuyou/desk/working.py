@@ -378,7 +378,9 @@ def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, 
     duplicate = ticket_for_staff(session=session, ticket_id=duplicate_id, person=person)
     main = ticket_for_staff(session=session, ticket_id=main_id, person=person)
     require(duplicate, "merge")
-    if main.status in ("cancelled", "merged"):
+    # Into a ticket that is finished — closed, or resolved — the duplicate's fault would be finished too, unseen:
+    # merge the other way round, or reopen the main one first.
+    if main.status in ("cancelled", "merged", "closed", "resolved"):
         raise InvalidTransition(main.status, "merge")
     duplicate.status = "merged"
     sla.stop(session=session, ticket=duplicate, now=now, counts=False)
