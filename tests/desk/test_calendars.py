@@ -82,6 +82,8 @@ def test_chinese_calendar_facts() -> None:
         ("周一至周五9:00-18:00，周六 9:00-12:00", "mon-fri 09:00-18:00, sat 09:00-12:00"),
         ("星期一-星期五 08:30-17:30 星期日 10:00-16:00", "mon-fri 08:30-17:30, sun 10:00-16:00"),
         ("每天 8:00-20:00", "mon-sun 08:00-20:00"),
+        ("周一到周五 9:00到18:00", "mon-fri 09:00-18:00"),
+        ("工作日 9:00-17:00，周末 10:00-16:00", "mon-fri 09:00-17:00, sat-sun 10:00-16:00"),
     ],
 )
 def test_parse_renders_canonically(text: str, canonical: str) -> None:

@@ -126,9 +126,11 @@ _CHINESE_DAYS = dict(zip("一二三四五六日天", (*DAY_NAMES, "sun"), strict
 
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
-    # As people write them: 周一至周五 9:00-18:00, 星期六 9:00-12:00, 每天 8:00-20:00.
+    # As people write them: 周一至周五 9:00-18:00, 周一到周五 9:00到18:00, 星期六 9:00-12:00, 每天 8:00-20:00,
+    # 工作日 9:00-17:00, 周末 10:00-16:00.
     text = _CHINESE_DAY.sub(lambda m: f" {_CHINESE_DAYS[m.group(1)]} ", text).replace("每天", " mon-sun ")
-    text = re.sub(r"[‐‑‒–—―~〜至]", "-", text)
+    text = text.replace("工作日", " mon-fri ").replace("周末", " sat-sun ")
+    text = re.sub(r"[‐‑‒–—―~〜至到]", "-", text)
     text = re.sub(r"[、;]", ",", text)
     text = re.sub(r"\s*-\s*", "-", text)
     return re.sub(r"\s*:\s*", ":", text).strip()
