@@ -139,3 +139,15 @@ def test_resolving_through_the_api_with_an_article_named_teaches_it(dialog: Dial
     assert resolved.status_code == 200, resolved.text
     assert [e["body"] for e in resolved.json()["timeline"] if e["kind"] == "kb_linked"] == ["KB-P001"]
     assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "复印机老吃纸 后盖那里塞住了 急")
+
+
+def test_a_transfer_through_the_api_keeps_its_reason(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("zhang.san", "2", "POS机屏幕不亮")
+    answer = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=bearer(d, "zhao.min"),
+                           json={"target": "hq-app", "reason": "终端正常，是收银系统报错"})
+    assert answer.status_code == 200, answer.text
+    (moved,) = [e for e in d.ticket(number)["timeline"] if e["kind"] == "transferred"]
+    assert moved["body"] == "总部应用组：终端正常，是收银系统报错"
+    assert moved["data"]["reason"] == "终端正常，是收银系统报错"
+    assert "原因：终端正常，是收银系统报错" in d.pushed_text("he.qiming")

@@ -186,7 +186,8 @@ def transfer(ticket_id: TicketId, body: Transfer, request: Request, person: Call
     """Move the ticket to a team (its queue) or an engineer, who must serve the ticket's branch."""
     _staff(person)
     return _act(request, person, ticket_id, lambda s: working.transfer(
-        session=s, ticket_id=ticket_id, person=person, target=body.target, now=_now(request)))
+        session=s, ticket_id=ticket_id, person=person, target=body.target, now=_now(request),
+        reason=body.reason.strip()))
 
 
 @router.post("/tickets/{ticket_id}/resolve")

@@ -32,6 +32,7 @@ class Reason(BaseModel):
 
 class Transfer(BaseModel):
     target: str = Field(min_length=1, max_length=64, description="a team code or an engineer's id")
+    reason: str = Field(default="", max_length=500, description="why: told to those it goes to, on the timeline")
 
 
 class Resolve(BaseModel):

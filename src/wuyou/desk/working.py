@@ -301,7 +301,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     session.flush()
     session.refresh(ticket)
     event = add_event(session=session, ticket=ticket, kind="transferred", now=now, actor=person,
-                      body=assignee.name if assignee else new_team.name,
+                      body=(assignee.name if assignee else new_team.name) + (f"：{reason}" if reason else ""),
                       data={"team": new_team.code, "assignee": assignee.id if assignee else None,
                             "previous": previous.id if previous else None, "reason": reason or None})
     claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
