@@ -14,6 +14,7 @@ import pytest
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
+from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.webhooks import service
 
 
@@ -41,6 +42,14 @@ class Receiver:
 
     def events(self) -> list[str]:
         return [h["x-wuyou-event"] for h, _ in self.got]
+
+
+@pytest.fixture
+def dialog(sample_desk: Desk) -> Iterator[Dialog]:
+    """The receiver lives on 127.0.0.1: this desk allows webhooks to private addresses (off by default)."""
+    sample_desk.settings = sample_desk.settings.model_copy(update={"webhooks_allow_private": True})
+    with Dialog(sample_desk) as d:
+        yield d
 
 
 @pytest.fixture
@@ -126,3 +135,23 @@ def test_dead_after_the_last_attempt_and_admins_only(dialog: Dialog, receiver: R
                          json={"name": "x", "url": receiver.url, "events": ["tickets"]}).status_code == 422
     assert d.client.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin).status_code == 204
     assert d.client.post(f"/api/v1/webhooks/{hook['id']}/ping", headers=admin).status_code == 409
+
+
+def test_internal_addresses_and_events_never_sent_are_refused(sample_desk: Desk) -> None:
+    """By default an admin cannot point a webhook at the desk itself, a neighbour or the cloud's metadata service,
+    nor subscribe to an event the desk never sends (ticket.claimd would wait for ever)."""
+    with Dialog(sample_desk) as d:
+        admin = {"Authorization": f"Bearer {d.token('admin')}"}
+        for url in ("http://127.0.0.1:8000/api/v1/tickets", "http://169.254.169.254/latest/meta-data/",
+                    "http://10.1.2.3/hook", "http://localhost/hook", "http://[::1]/hook"):
+            refused = d.client.post("/api/v1/webhooks", headers=admin, json={"name": "x", "url": url})
+            assert refused.status_code == 422 and "WUYOU_WEBHOOKS_ALLOW_PRIVATE" in refused.text, (url, refused.text)
+        typo = d.client.post("/api/v1/webhooks", headers=admin,
+                             json={"name": "x", "url": "https://itsm.example.com/hook", "events": ["ticket.claimd"]})
+        assert typo.status_code == 422 and "did you mean ticket.claimed" in typo.text, typo.text
+        made = d.client.post("/api/v1/webhooks", headers=admin, json={
+            "name": "x", "url": "https://itsm.example.com/hook", "events": ["ticket.claimed", "incident.*", "ping"]})
+        assert made.status_code == 201, made.text
+        moved = d.client.patch(f"/api/v1/webhooks/{made.json()['id']}", headers=admin,
+                               json={"url": "http://192.168.1.5/hook"})
+        assert moved.status_code == 422

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     rate_person_per_minute: int = Field(default=20, ge=1)
     rate_staff_per_minute: int = Field(default=120, ge=1)
     rate_branch_per_minute: int = Field(default=300, ge=1)
+    # Outgoing webhooks to loopback, link-local (cloud metadata) and private addresses are refused unless allowed:
+    # an admin's typo, or a stolen admin token, must not make the desk call its own or its neighbours' APIs.
+    webhooks_allow_private: bool = False
     # Loaded into an empty database by `make run` / `wuyou serve --demo`.
     demo_dir: Path | None = None
     channels_file: Path | None = None
