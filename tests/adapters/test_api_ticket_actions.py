@@ -151,3 +151,15 @@ def test_a_transfer_through_the_api_keeps_its_reason(dialog: Dialog) -> None:
     assert moved["body"] == "总部应用组：终端正常，是收银系统报错"
     assert moved["data"]["reason"] == "终端正常，是收银系统报错"
     assert "原因：终端正常，是收银系统报错" in d.pushed_text("he.qiming")
+
+
+def test_the_console_is_told_why_a_transfer_is_refused_in_its_language(dialog: Dialog) -> None:
+    d = dialog
+    number = d.report("liu.yang", "2", "POS机屏幕不亮")
+    console = {**bearer(d, "zhao.min"), "X-Wuyou-Console": "1"}
+    for target, said in (("zhang.san", "张三 不是工程师"), ("nosuchteam", "没找到“nosuchteam”"),
+                         ("sun.li", "不能转给 孙立：不服务这个网点所在的区域")):
+        answer = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=console, json={"target": target})
+        assert answer.status_code in (409, 422) and said in answer.json()["detail"], answer.text
+    plain = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=bearer(d, "zhao.min"), json={"target": "x"})
+    assert "cannot take this ticket: unknown" in plain.json()["detail"]  # (an API client keeps the English)

@@ -98,6 +98,10 @@ def _in_words(desk: Desk, person: Person, exc: DeskError) -> str | None:
         return t("unknown_reply", name=exc.name)
     if isinstance(exc, NotAllowed):
         return t(f"not_allowed_{exc.reason}")
+    if isinstance(exc, NotServing):  # (the chat's words for a transfer refused)
+        key = {"unknown": "transfer_unknown", "role": "transfer_not_staff"}.get(exc.reason,
+                                                                                 "console_transfer_other_region")
+        return t(key, target=exc.target)
     return None
 
 
