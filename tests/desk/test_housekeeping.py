@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
+from wuyou.desk.models import Person
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -80,6 +81,33 @@ def test_idle_claims_are_released_and_worked_ones_are_not(dialog: Dialog, clock:
     # Its reporter last heard "李伟 has it": told that the team finds another engineer (not that it idled).
     reporter = d.pushed_text("zhang.san")
     assert f"#{idle} 由" in reporter and "重新安排工程师" in reporter and "李伟" in reporter, reporter
+
+
+def test_the_tickets_of_a_retired_engineer_go_back_to_the_team(dialog: Dialog, clock: TestClock) -> None:
+    """王芳 leaves the desk (`active: false`): her tickets stayed hers, out of every queue, nobody told."""
+    d = dialog
+    clock.set(at("2025-03-11T09:00"))
+    held = report(d, "zhang.san", "1", "打印机卡纸")
+    d.say("wang.fang", f"接单 {held}")
+    kept = report(d, "liu.yang", "1", "打印机不出纸")
+    d.say("li.wei", f"接单 {kept}")
+    for person in ("li.wei", "wang.fang", "zhao.min"):
+        d.pushed(person)
+    with d.desk.sessions() as s:
+        leaver = s.get(Person, "wang.fang")
+        assert leaver is not None
+        leaver.active = False
+        s.commit()
+    clock.set(at("2025-03-11T09:05"))
+    d.desk.housekeeping_round()
+    assert d.ticket(held)["status"] == "new" and d.ticket(held)["assignee"] is None
+    assert d.ticket(kept)["assignee"] == "li.wei"  # (an active engineer's: untouched)
+    for person in ("li.wei", "zhao.min"):
+        told = d.pushed_text(person)
+        assert f"↩️ #{held}" in told and "王芳 已停用，退回本组待接单" in told, (person, told)
+    assert f"#{held}" in d.say("li.wei", "待办")  # in the team's queue again
+    d.desk.housekeeping_round()
+    assert d.pushed("li.wei") == []  # once
 
 
 def test_unanswered_resolutions_close_after_three_days(dialog: Dialog, clock: TestClock) -> None:

@@ -31,6 +31,7 @@ class Rules:
 def run(*, session: Session, now: datetime, rules: Rules = Rules(), limit: int = 100) -> int:
     """One round of them all; returns how many tickets were acted on. The caller commits."""
     return (_remind(session, now, rules, limit) + _release(session, now, rules, limit)
+            + _release_retired(session, now, limit)
             + _resolve_waiting(session, now, rules, limit) + _remind_waiting(session, now, rules, limit)
             + holds.end_due(session=session, now=now, limit=limit) + _close(session, now, rules, limit))
 
@@ -107,6 +108,32 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         # The reporter last heard "已由工程师 X 受理" (as when an engineer gives a ticket back).
         tickets.tell_reporters(session=session, event=event, ticket=ticket, template="ticket_released_reporter",
                                now=now, extra={"previous": holder.name if holder else ""})
+    return len(due)
+
+
+def _release_retired(session: Session, now: datetime, limit: int) -> int:
+    """Tickets still given to someone retired from the desk (`active: false`: they cannot sign in or claim) go back
+    to their team's queue, the team and its lead told — they sat under a name nobody answers to."""
+    retired = select(Person.id).where(Person.active.is_(False))
+    stmt = select(Ticket).where(Ticket.assignee_id.in_(retired), Ticket.status.in_(tickets.OPEN_STATUSES))
+    due = _locked(session, stmt, limit)
+    for ticket in due:
+        holder = ticket.assignee
+        ticket.assignee_id = None
+        ticket.claimed_at = None
+        if ticket.status in ("claimed", "in_progress", "reopened"):
+            ticket.status = "new"
+        session.flush()
+        event = add_event(session=session, ticket=ticket, kind="retired_released", now=now,
+                          body=holder.name if holder else None, data={"previous": holder.id if holder else None})
+        people = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
+        team = session.get(Team, ticket.team_code) if ticket.team_code else None
+        lead = session.get(Person, team.lead_id) if team and team.lead_id else None
+        if lead is not None and lead.active and lead not in people:
+            people.append(lead)
+        notify(session=session, event=event, ticket=ticket, people=people, template="ticket_retired_released",
+               now=now, extra={"holder": holder.name if holder else ""},
+               buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     return len(due)
 
 
