@@ -189,7 +189,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         person.role = role
         person.branch_code = None if branch_code is None else str(branch_code)
         person.locale = str(item.get("locale") or "zh-CN")  # absent: the default (the console's 中文 is no value)
-        person.active = bool(item.get("active", True))  # `active: false` retires a person (housekeeping frees what they held)
+        person.active = bool(item.get("active", True))  # `active: false` retires (housekeeping frees their tickets)
         person.phone = _text(item.get("phone"), 64, f"person {pid}: phone")
         session.add(person)
     session.flush()
