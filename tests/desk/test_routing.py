@@ -211,6 +211,7 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
          "urgency is 1, 2 or 3"),
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"keywords": ["全部", " "]},
                                               "then": {"tags": ["x"]}}]), "an empty keyword would match every ticket"),
+        (lambda d: d["teams"][0].__setitem__("lead", "zhang.san"), "'zhang.san' is a reporter"),
         # A reporter given tickets: they cannot claim them, and nobody else's queue shows them.
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"assignee": "zhang.san"}}]),
          "assignee 'zhang.san' is not an active engineer or lead"),

@@ -201,6 +201,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         wanted += [(str(item["id"]), str(platform), str(external)) for platform, external in identities.items()]
     _bind(session, wanted)
     person_ids = set(session.scalars(select(Person.id)))
+    reporters = set(session.scalars(select(Person.id).where(Person.role == "reporter")))
 
     teams = _list(doc, "teams")
     for i, item in enumerate(teams):
@@ -214,6 +215,9 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         for pid in [*members, *oncall, *([str(lead)] if lead else [])]:
             if pid not in person_ids:
                 raise OrgFileError(f"team {code}: unknown person '{pid}'")
+            if pid in reporters:  # (they could neither claim its tickets nor see its queue)
+                raise OrgFileError(f"team {code}: '{pid}' is a reporter; a team's people are engineers, leads "
+                                   "or admins")
         team = session.get(Team, code) or Team(code=code)
         team.name = str(item.get("name") or code)
         team.region_code = region
