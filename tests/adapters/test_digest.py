@@ -79,10 +79,19 @@ def test_the_digest_of_a_generated_week(d: Dialog, clock: TestClock) -> None:
                                                         OutboxMessage.person_id == "zhao.min")).all()
     assert chat.params["week"] == "2026-03-09" and chat.params["created"] == 12 and chat.params["before"] == 2
 
+    clock.set(at(16, "09:00"))  # a ticket of that week resolved after it: not open at its end's count
+    d.say("zhou.hao", f"接单 {singles[0]}")
+    assert "已标记解决" in d.say("zhou.hao", f"解决 {singles[0]} 证书已更新")
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     digest = d.client.get("/api/v1/digest", headers=lead).json()  # the last full week by default
     assert (digest["week"], digest["created"], digest["created_before"]) == ("2026-03-09", 12, 2)
     assert [b["created"] for b in digest["daily"]] == [0, 5, 2, 2, 3, 0, 0]  # Monday to Sunday
+    # A week gone by: its backlog is what was open at its end, not what is open now (one fewer since).
+    summary = d.client.get("/api/v1/reports/summary", params={"from": "2026-03-16", "to": "2026-03-16"},
+                           headers=lead).json()
+    assert digest["backlog"] == digest["daily"][-1]["backlog"] == summary["metrics"]["backlog"] + 1, summary
+    this_week = d.client.get("/api/v1/digest", params={"week": "2026-03-16"}, headers=lead).json()
+    assert [b["start"] for b in this_week["daily"]] == ["2026-03-16"]  # (the days to come have no figures yet)
     recurring = {frozenset(c["tickets"]) for c in digest["recurring"]}
     assert frozenset(printer) in recurring and frozenset(fingerprint) in recurring
     assert not any(set(c["tickets"]) & set(singles) for c in digest["recurring"])

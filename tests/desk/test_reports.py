@@ -61,8 +61,9 @@ def test_breakdowns_and_the_trend(dialog: Dialog, clock: TestClock) -> None:
     assert li["label"] == "李伟" and li["metrics"]["resolution_median"] == 3600
     trend = get(d, "admin", f"/api/v1/reports/trend?from={DAY}&to=2026-11-24")
     assert trend["interval"] == "day"
+    # (to tomorrow: a day to come has no figures — it showed today's backlog)
     assert [(b["start"], b["created"], b["resolved"], b["backlog"]) for b in trend["items"]] == [
-        ("2026-11-23", 2, 1, 1), ("2026-11-24", 0, 0, 1)]
+        ("2026-11-23", 2, 1, 1)]
 
 
 def test_low_ratings_are_counted_beside_the_average(dialog: Dialog, clock: TestClock) -> None:

@@ -118,11 +118,13 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
                for t in session.scalars(select(Ticket).where(where, Ticket.rating <= LOW_RATING,
                                                              Ticket.closed_at >= start, Ticket.closed_at < end)
                                         .order_by(Ticket.rating, Ticket.closed_at).limit(MAX_LOW_RATINGS))]
-        daily = reports.trend(session=session, span=span, scope=where, interval="day")
+        daily = reports.trend(session=session, span=span, scope=where, interval="day", now=now)
         recurring = [c for c in clusters(week_tickets) if len(c.tickets) >= RECURRING_AT_LEAST]
         gaps = _gaps(session, index, week_tickets)
     return Digest(lead=lead.id, week=week, created=this.created, created_before=last.created, resolved=this.resolved,
-                  backlog=this.backlog, sla_response_met=this.sla_response_met,
+                  # (a week gone by: open at its end, not now)
+                  backlog=daily[-1].backlog if daily and span.end <= now else this.backlog,
+                  sla_response_met=this.sla_response_met,
                   sla_resolution_met=this.sla_resolution_met, csat_average=this.csat_average,
                   csat_count=this.csat_count, deflection_rate=this.deflection_rate,
                   first_contact_rate=this.first_contact_rate, daily=daily, slowest=slowest,

@@ -157,7 +157,7 @@ def _trend(request: Request, person: Person, first: date | None, last: date | No
     span = _span(desk, first, last)
     where, _ = _scope(desk, person)
     with desk.sessions() as session:
-        buckets = reports.trend(session=session, span=span, scope=where, interval=interval)
+        buckets = reports.trend(session=session, span=span, scope=where, interval=interval, now=desk.clock())
     step: Literal["day", "week"] = interval or ("day" if (span.last - span.first).days <= 62 else "week")
     return TrendOut(start=span.first, end=span.last, interval=step,
                     items=[BucketOut(**asdict(b)) for b in buckets])

@@ -291,14 +291,15 @@ def _buckets(span: Range, width: int) -> list[tuple[date, datetime, datetime]]:
 
 
 def trend(*, session: Session, span: Range, scope: ColumnElement[bool] | None = None,
-          interval: Literal["day", "week"] | None = None) -> list[Bucket]:
-    """Created, resolved and the backlog at the end of each day (or week, by default beyond two months).
+          interval: Literal["day", "week"] | None = None, now: datetime | None = None) -> list[Bucket]:
+    """Created, resolved and the backlog at the end of each day (or week, by default beyond two months) — up to
+    `now`, when given: a day to come has no figures yet (it showed today's backlog).
 
     One statement whatever the range: per bucket, indexed range counts of the tickets created, resolved, and
     closed without a resolution (cancelled, merged) — no per-row date arithmetic — and the backlog before it."""
     seen = scope if scope is not None else true()
     step = interval or ("day" if (span.last - span.first).days <= 62 else "week")
-    buckets = _buckets(span, 1 if step == "day" else 7)
+    buckets = [b for b in _buckets(span, 1 if step == "day" else 7) if now is None or b[1] <= now]
 
     def count(*where: ColumnElement[bool]) -> Any:
         return select(func.count()).select_from(Ticket).where(seen, *where).scalar_subquery()
