@@ -228,6 +228,10 @@ def test_actions_go_on_the_timeline_notify_and_follow_the_chats_rules(d: Dialog)
     markdown = d.client.get("/api/v1/incidents/INC-1/report.md", headers=auth(lead))
     assert markdown.status_code == 200 and markdown.text.startswith("# INC-1 事后报告")
     assert "已更换证书" in markdown.text
+    # The record says states and roles in words, not the desk's codes (状态：closed, （responder）, 张三，resolved).
+    assert "状态：已关闭" in markdown.text and "（指挥" in markdown.text, markdown.text
+    for code in ("状态：closed", "responder", "，resolved）", "，closed）", "| acked |", "| missed |"):
+        assert code not in markdown.text, (code, markdown.text)
 
 
 def test_the_openapi_spec_describes_the_incidents_api(d: Dialog) -> None:

@@ -108,7 +108,8 @@ def board(ref: str, request: Request) -> HTMLResponse:
                   incident_title=i.title, facts=facts,
                   events=[{"id": e.id, "time": f"{e.at.astimezone(tz):%H:%M:%S}", "text": describe(e)}
                           for e in f.events],
-                  pages=[f"{p.person.name} · {p.speciality} · {p.status}" for p in f.pages],
+                  pages=[f"{p.person.name} · {p.speciality} · {t('web_page_' + p.status, person.locale)}"
+                         for p in f.pages],
                   tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status)}"}
                            for x in f.tickets],
                   alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}

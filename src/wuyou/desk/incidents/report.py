@@ -73,8 +73,25 @@ def _t(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
 
+# The record is Chinese (its headings are): states and roles in words, not the desk's codes.
+_INCIDENT = {"active": "处理中", "mitigated": "已缓解", "resolved": "已解决", "closed": "已关闭"}
+_SOURCE = {"auto": "集中报障（自动）", "surge": "集中报障", "alert": "监控告警", "chat": "聊天宣布",
+           "console": "控制台宣布", "ticket": "由工单宣布", "file": "导入"}
+_TICKET = {"new": "待接单", "claimed": "已接单", "in_progress": "处理中", "waiting": "等报修人回复", "on_hold": "挂起",
+           "resolved": "已解决", "closed": "已关闭", "reopened": "已重开", "cancelled": "已撤销", "merged": "已合并"}
+_PAGE = {"paging": "呼叫中", "acked": "已确认", "missed": "未确认", "cancelled": "已取消"}
+_MEMBER = {"responder": "处置", "subscriber": "关注"}
+
+
 def _m(value: object) -> str:
     return "—" if value is None else f"{value} 分钟"
+
+
+def _role(incident: Incident, member: IncidentMember) -> str:
+    """What someone was in the incident: its commander, communications or technical lead, else a responder."""
+    roles = [name for name, pid in (("指挥", incident.commander_id), ("通报", incident.comms_id),
+                                    ("技术负责", incident.tech_lead_id)) if pid == member.person_id]
+    return "、".join(roles) or _MEMBER.get(member.kind, member.kind)
 
 
 def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] | None = None) -> str:
@@ -83,7 +100,7 @@ def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] |
     lines = [
         f"# {i.ref} 事后报告：{i.title}",
         "",
-        f"- 级别：{i.severity} · 状态：{i.status} · 来源：{i.source}",
+        f"- 级别：{i.severity} · 状态：{_INCIDENT.get(i.status, i.status)} · 来源：{_SOURCE.get(i.source, i.source)}",
         f"- 指挥：{i.commander.name if i.commander else '—'} · 通报：{i.comms.name if i.comms else '—'}"
         f" · 技术负责：{i.tech_lead.name if i.tech_lead else '—'}",
         "",
@@ -92,7 +109,7 @@ def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] |
         "| 阶段 | 时刻 | 用时 |",
         "|---|---|---|",
         f"| 首报 | {_t(i.started_at, tz)} | |",
-        f"| 发现（提示值班组长） | {_t(i.detected_at, tz)} | {_m(d['to_detect'])} |",
+        f"| 发现（提示值班组长） | {_t(i.detected_at or i.declared_at, tz)} | {_m(d['to_detect'])} |",
         f"| 宣布 | {_t(i.declared_at, tz)} | {_m(d['to_declare'])} |",
         f"| 集结（值班全部到场） | {_t(i.assembled_at, tz)} | 宣布后 {_m(d['to_assemble'])} |",
         f"| 缓解 | {_t(i.mitigated_at, tz)} | {_m(d['to_mitigate'])} |",
@@ -102,18 +119,19 @@ def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] |
         "",
         *(f"- {b.code} {b.name}" for b in f.branches),
         "",
-        *(f"- #{t.id} {t.title}（{t.reporter.name}，{t.status}）" for t in f.tickets),
+        *(f"- #{t.id} {t.title}（{t.reporter.name}，{_TICKET.get(t.status, t.status)}）" for t in f.tickets),
         "",
         "## 值班呼叫",
         "",
         "| 人员 | 专业 | 呼叫 | 结果 | 确认 |",
         "|---|---|---|---|---|",
-        *(f"| {p.person.name} | {p.speciality} | {_t(p.paged_at, tz)} | {p.status} | {_t(p.acked_at, tz)} |"
+        *(f"| {p.person.name} | {p.speciality} | {_t(p.paged_at, tz)} | {_PAGE.get(p.status, p.status)} "
+          f"| {_t(p.acked_at, tz)} |"
           for p in f.pages),
         "",
         "## 参与人",
         "",
-        *(f"- {m.person.name}（{m.kind}{'，' + m.speciality if m.speciality else ''}）"
+        *(f"- {m.person.name}（{_role(i, m)}{'，' + m.speciality if m.speciality else ''}）"
           f"{' 加入 ' + _t(m.joined_at, tz) if m.joined_at else ''}" for m in f.participants),
         "",
         "## 任务",

@@ -302,7 +302,7 @@ function pageIncidents() {
       const data = await api("GET", "/api/v1/incidents?limit=100" + open);
       $("#incident-list tbody").innerHTML = data.items.map((i) => `<tr><td><a href="/incidents/${esc(i.id)}">${esc(i.id)}</a></td>`
         + `<td>${esc(i.title)}</td><td><span class="sev ${esc(i.severity)}">${esc(i.severity)}</span></td><td>${esc(W.strings["inc_" + i.status] || i.status)}</td>`
-        + `<td>${esc(i.source)}</td><td>${when(i.declared_at)}</td><td><a href="/incidents/${esc(i.id)}/report">${esc(T("report"))}</a></td></tr>`).join("");
+        + `<td>${esc(W.strings["inc_source_" + i.source] || i.source)}</td><td>${when(i.declared_at)}</td><td><a href="/incidents/${esc(i.id)}/report">${esc(T("report"))}</a></td></tr>`).join("");
       $(".empty").hidden = data.items.length > 0;
     } catch (err) { showError(err); }
   };
