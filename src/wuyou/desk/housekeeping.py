@@ -115,13 +115,15 @@ def _release_retired(session: Session, now: datetime, limit: int) -> int:
     """Tickets still given to someone retired from the desk (`active: false`: they cannot sign in or claim) go back
     to their team's queue, the team and its lead told — they sat under a name nobody answers to."""
     retired = select(Person.id).where(Person.active.is_(False))
-    stmt = select(Ticket).where(Ticket.assignee_id.in_(retired), Ticket.status.in_(tickets.OPEN_STATUSES))
+    # (one waiting for its reporter or on hold keeps waiting: it comes back when the wait ends and it is worked on)
+    stmt = select(Ticket).where(Ticket.assignee_id.in_(retired),
+                                Ticket.status.in_(("new", "claimed", "in_progress", "reopened")))
     due = _locked(session, stmt, limit)
     for ticket in due:
         holder = ticket.assignee
         ticket.assignee_id = None
         ticket.claimed_at = None
-        if ticket.status in ("claimed", "in_progress", "reopened"):
+        if ticket.status in ("claimed", "in_progress"):
             ticket.status = "new"
         session.flush()
         event = add_event(session=session, ticket=ticket, kind="retired_released", now=now,
