@@ -144,7 +144,7 @@ function queueRow(t) {
   return `<tr data-ticket="${t.id}"><td><a href="/console/tickets/${t.id}">#${t.id}</a></td>`
     + `<td><span class="prio ${esc(t.priority)}">${esc(t.priority)}</span> ${esc(t.title)}`
     + (t.tags || []).map((tag) => ` <span class="tag">${esc(tag)}</span>`).join("")
-    + `<div class="meta">${esc(t.branch || "")} · ${esc(t.category || "")}</div></td>`
+    + `<div class="meta">${esc(t.branch || "")} · ${esc(t.category || T("category_none"))}</div></td>`
     + `<td>${esc(statusLabel(t.status))}<div class="meta">${esc(t.assignee || T("unassigned"))}</div></td><td>${sla}</td></tr>`;
 }
 
@@ -432,6 +432,7 @@ function barChart(el, labels, values, format = (v) => v) {
 const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%");
 const dur = (seconds) => {
   if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 60) return `< 1 ${T("min")}`;  // (13 seconds read "0 分钟")
   const m = Math.round(seconds / 60);
   return m < 120 ? `${m} ${T("min")}` : `${(m / 60).toFixed(1)} ${T("hour")}`;
 };
