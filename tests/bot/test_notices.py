@@ -203,6 +203,7 @@ def test_notices_through_the_api_scheduled_scoped_and_checked(d: Dialog, clock: 
     assert reporter.status_code == 403
     listed = d.client.get("/api/v1/notices", headers=lead).json()
     assert [n["kind"] for n in listed] == ["release"]
+    assert listed[0]["author_name"] != listed[0]["author"]  # the console shows the name, not the id
 
 
 def test_a_reporter_writing_the_word_notice_is_reporting_not_commanding(d: Dialog) -> None:

@@ -82,6 +82,7 @@ class NoticeOut(BaseModel):
     important: bool
     audience: dict[str, list[str]]
     author: str
+    author_name: str
     status: str
     send_at: datetime
     sent_at: datetime | None
@@ -113,13 +114,19 @@ def _local(desk: Desk, moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
 
 
+def _name(session: Session, person_id: str) -> str:
+    person = session.get(Person, person_id)
+    return person.name if person is not None else person_id
+
+
 def _out(session: Session, notice: Notice, rows: list[service.BranchAcks] | None = None) -> NoticeOut:
     """The notice with its counts; `rows`: its per-branch acknowledgements when the caller has them already."""
     rows = service.branch_acks(session=session, notice_id=notice.id) if rows is None else rows
     people, acked = sum(r.people for r in rows), sum(r.acked for r in rows)
     w = notice.window
     return NoticeOut(id=notice.id, kind=notice.kind, title=notice.title, body=notice.body, important=notice.important,
-                     audience=notice.audience, author=notice.author_id, status=notice.status, send_at=notice.send_at,
+                     audience=notice.audience, author=notice.author_id,
+                     author_name=_name(session, notice.author_id), status=notice.status, send_at=notice.send_at,
                      sent_at=notice.sent_at, people=int(people), acknowledged=int(acked), branches=len(rows),
                      branches_acknowledged=sum(1 for r in rows if r.acked),
                      window=WindowOut(system=w.system, aliases=list(w.aliases), starts_at=w.starts_at,

@@ -56,7 +56,7 @@ function pageNoticeDetail() {
       const n = await api("GET", "/api/v1/notices/" + id);
       $("#notice-title").textContent = `#${n.id} ${n.title}`;
       $("#notice-meta").textContent = `${T("notice_kind_" + n.kind)}${n.important ? " · " + T("notice_important_label") : ""}`
-        + ` · ${T("notice_status_" + n.status)} · ${when(n.sent_at || n.send_at)} · ${n.author}`;
+        + ` · ${T("notice_status_" + n.status)} · ${when(n.sent_at || n.send_at)} · ${esc(n.author_name || n.author)}`;
       $("#notice-body").textContent = n.body;
       $("#notice-window").textContent = n.window ? `${n.window.system}: ${when(n.window.starts_at)} – ${when(n.window.ends_at)}` : "";
       $("#acked-people").textContent = T("notice_people_acked").replace("{acked}", n.acknowledged).replace("{people}", n.people);
