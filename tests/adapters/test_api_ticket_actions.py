@@ -163,3 +163,14 @@ def test_the_console_is_told_why_a_transfer_is_refused_in_its_language(dialog: D
         assert answer.status_code in (409, 422) and said in answer.json()["detail"], answer.text
     plain = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=bearer(d, "zhao.min"), json={"target": "x"})
     assert "cannot take this ticket: unknown" in plain.json()["detail"]  # (an API client keeps the English)
+
+
+def test_a_ticket_says_what_it_is_due_by(dialog: Dialog) -> None:
+    """The ticket page shows its running clocks' due times (it showed none)."""
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    shown = d.ticket(number)
+    assert shown["response_due"] and shown["resolution_due"], shown
+    d.say("li.wei", f"接单 {number}")
+    claimed = d.ticket(number)
+    assert claimed["response_due"] is None and claimed["resolution_due"] == shown["resolution_due"]

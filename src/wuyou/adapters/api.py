@@ -18,7 +18,7 @@ from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
 from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
-from wuyou.desk import org, scope, tickets, working
+from wuyou.desk import org, scope, sla, tickets, working
 from wuyou.desk.conditions import NO_CATEGORY
 from wuyou.desk.models import Category, Identity, Person, Ticket
 
@@ -241,6 +241,8 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
         "hold_until": t.hold_until.isoformat() if t.status == "on_hold" and t.hold_until else None,
         "hold_reason": t.hold_reason if t.status == "on_hold" else None,
         "chase_count": t.chase_count,
+        # the running SLA clocks' due times (None when the clock is stopped or paused)
+        **{k: v or None for k, v in sla.due_params(session=session, ticket_id=t.id).items()},
         "created_at": t.created_at.isoformat(),
         "timeline": [
             {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "actor_name": names.get(e.actor_id or ""),

@@ -239,6 +239,9 @@ async function pageTicket() {
       `${esc(T("assignee"))} ${esc(t.assignee_name || t.assignee || T("unassigned"))}`, when(t.created_at),
       ...(t.tags || []).map((tag) => `<span class="tag">${esc(tag)}</span>`),
     ].join(" · ") + (t.hold_until ? `<br>${esc(T("on_hold_until"))} ${when(t.hold_until)}: ${esc(t.hold_reason || "")}` : "")
+      + (t.response_due || t.resolution_due  // (the running clocks: what the ticket is due by)
+        ? `<br>${[["f_response", t.response_due], ["f_resolution", t.resolution_due]].filter(([, due]) => due)
+          .map(([key, due]) => `${esc(T(key))} ${when(due)}`).join(" · ")}` : "")
       + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t) + contact(t);
     $("#t-description").textContent = t.description;
