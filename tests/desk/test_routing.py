@@ -212,6 +212,11 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {"keywords": ["全部", " "]},
                                               "then": {"tags": ["x"]}}]), "an empty keyword would match every ticket"),
         (lambda d: d["teams"][0].__setitem__("lead", "zhang.san"), "'zhang.san' is a reporter"),
+        (lambda d: d.__setitem__("sla", [{"priority": "P3", "response": "5h", "resolution": "1h"}]),
+         "response \\(5h\\) is longer than resolution \\(1h\\)"),
+        (lambda d: d.__setitem__("sla", [{"name": "x", "priority": "P3", "response": "1h", "resolution": "8h"},
+                                         {"name": "x", "priority": "P2", "response": "1h", "resolution": "8h"}]),
+         "a second policy named 'x'"),
         # A reporter given tickets: they cannot claim them, and nobody else's queue shows them.
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"assignee": "zhang.san"}}]),
          "assignee 'zhang.san' is not an active engineer or lead"),

@@ -328,9 +328,12 @@ def _policy(item: Mapping[str, Any], *, name: str, position: int, where: str,
         validate(conds, where=where)
     except ConditionError as exc:
         raise OrgFileError(str(exc)) from exc
+    response = _minutes(_req(item, "response", where), where)
+    resolution = _minutes(_req(item, "resolution", where), where)
+    if response > resolution:  # (it would breach its resolution before it needed to be answered)
+        raise OrgFileError(f"{where}: response ({item['response']}) is longer than resolution ({item['resolution']})")
     return SlaPolicy(name=name, position=position, priority=None if priority is None else str(priority).upper(),
-                     conditions=conds, response_minutes=_minutes(_req(item, "response", where), where),
-                     resolution_minutes=_minutes(_req(item, "resolution", where), where),
+                     conditions=conds, response_minutes=response, resolution_minutes=resolution,
                      warn_percent=warn, calendar=cal, on_hold=on_hold)
 
 
@@ -348,8 +351,12 @@ def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
         session.add(_policy(child["sla"], name=path, position=position, where=f"catalog {path}: sla",
                             conditions={"category": [path], "priority": [p for p in PRIORITIES if p != "P1"]}))
         position += 1
+    names: set[str] = set()
     for i, item in enumerate(_list(doc, "sla")):
         name = str(item.get("name") or item.get("priority") or f"sla[{i}]")
+        if name in names:  # (the console and the reports tell policies apart by name)
+            raise OrgFileError(f"sla[{i}]: a second policy named '{name}'")
+        names.add(name)
         session.add(_policy(item, name=name, position=position, where=f"sla[{i}] {name}"))
         position += 1
     session.flush()
