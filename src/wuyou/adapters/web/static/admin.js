@@ -318,7 +318,9 @@ async function loadCalendars() {
     }
     const cal = await api("GET", "/api/v1/calendar?year=" + year.value);
     const days = Array.isArray(cal) ? cal : cal.items || [];
-    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td></tr>`).join("");
+    // A year the holiday data does not cover yet: said, not an empty table that reads as "no holidays".
+    $("#holidays tbody").innerHTML = days.length ? days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td></tr>`).join("")
+      : `<tr><td colspan="3" class="meta">${esc(T("holidays_unpublished").replace("{year}", year.value))}</td></tr>`;
   } catch (err) { showError(err); }
 }
 
