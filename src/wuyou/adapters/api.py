@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from wuyou.adapters.auth import Caller
@@ -20,7 +20,7 @@ from wuyou.adapters.bounds import Moment
 from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
 from wuyou.desk import org, scope, sla, tickets, working
 from wuyou.desk.conditions import NO_CATEGORY
-from wuyou.desk.models import Category, Identity, Person, Ticket
+from wuyou.desk.models import Category, Identity, Person, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -106,8 +106,12 @@ class TicketFilters:
             where.append(Ticket.assignee_id == (person.id if self.assignee == "me" else self.assignee))
         if self.branch:
             where.append(Ticket.branch_code == self.branch)
-        if self.q:
-            where.append(Ticket.title.contains(self.q, autoescape=True))
+        if self.q:  # the reporter's words: the title, the description, and what they added later (补充, a colleague's)
+            said = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id,
+                                                TicketEvent.kind.in_(("info_added", "also_reported")),
+                                                TicketEvent.body.contains(self.q, autoescape=True))
+            where.append(or_(Ticket.title.contains(self.q, autoescape=True),
+                             Ticket.description.contains(self.q, autoescape=True), said.exists()))
         if self.category:
             where.append(_in_category(session, self.category))
         if self.rating_max is not None:
