@@ -217,6 +217,9 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
         (lambda d: d.__setitem__("sla", [{"name": "x", "priority": "P3", "response": "1h", "resolution": "8h"},
                                          {"name": "x", "priority": "P2", "response": "1h", "resolution": "8h"}]),
          "a second policy named 'x'"),
+        (lambda d: d.__setitem__("sla", [{"name": "all", "response": "1h", "resolution": "8h"},
+                                         {"name": "p1", "priority": "P1", "response": "15m", "resolution": "4h"}]),
+         "matches every ticket, so the policies after it would never apply"),
         # A reporter given tickets: they cannot claim them, and nobody else's queue shows them.
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"assignee": "zhang.san"}}]),
          "assignee 'zhang.san' is not an active engineer or lead"),

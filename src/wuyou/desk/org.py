@@ -352,8 +352,13 @@ def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
                             conditions={"category": [path], "priority": [p for p in PRIORITIES if p != "P1"]}))
         position += 1
     names: set[str] = set()
-    for i, item in enumerate(_list(doc, "sla")):
+    general = _list(doc, "sla")
+    for i, item in enumerate(general):
         name = str(item.get("name") or item.get("priority") or f"sla[{i}]")
+        if i < len(general) - 1 and item.get("priority") is None and not item.get("when"):
+            # (policies are tried in order: one that matches every ticket leaves the ones after it unused)
+            raise OrgFileError(f"sla[{i}] {name}: matches every ticket, so the policies after it would never apply; "
+                               "put it last")
         if name in names:  # (the console and the reports tell policies apart by name)
             raise OrgFileError(f"sla[{i}]: a second policy named '{name}'")
         names.add(name)
