@@ -68,9 +68,11 @@ def aside(turn: Turn, text: str) -> bool:
         return False
     # Nothing to show (a resolved ticket waiting for their word is shown; only what is unfinished is chased): this
     # report is their first — answered as such, not taken into its description.
-    shown = tickets.reported_by(session=turn.session, reporter=turn.person) or \
-        tickets.followed_by(session=turn.session, person=turn.person) if asks_status(text) else \
-        tickets.under_way(session=turn.session, person=turn.person)
+    if asks_status(text):
+        shown = tickets.reported_by(session=turn.session, reporter=turn.person) or \
+            tickets.followed_by(session=turn.session, person=turn.person)
+    else:
+        shown = tickets.under_way(session=turn.session, person=turn.person)
     if not shown:
         turn.say("status_while_filing")
         return True

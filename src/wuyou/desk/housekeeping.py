@@ -94,13 +94,7 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         session.flush()
         event = add_event(session=session, ticket=ticket, kind="auto_released", now=now,
                           data={"previous": holder.id if holder else None})
-        people: list[Person] = [holder] if holder else []
-        if ticket.team_code:
-            people += [p for p in team_members(session=session, team_code=ticket.team_code) if p not in people]
-        team = session.get(Team, ticket.team_code) if ticket.team_code else None
-        lead = session.get(Person, team.lead_id) if team and team.lead_id else None
-        if lead is not None and lead not in people:
-            people.append(lead)
+        people = _team_and_lead(session, ticket, first=[holder] if holder else [])
         notify(session=session, event=event, ticket=ticket, people=people, template="ticket_auto_released", now=now,
                extra={"holder": holder.name if holder else "",
                       "idle_minutes": int(rules.release_idle_claims_after.total_seconds() // 60)},
@@ -109,6 +103,18 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         tickets.tell_reporters(session=session, event=event, ticket=ticket, template="ticket_released_reporter",
                                now=now, extra={"previous": holder.name if holder else ""})
     return len(due)
+
+
+def _team_and_lead(session: Session, ticket: Ticket, first: list[Person] | None = None) -> list[Person]:
+    """Whom a ticket given back to its team's queue is told of: `first`, the team's members, and its lead."""
+    people = list(first or [])
+    if ticket.team_code:
+        people += [p for p in team_members(session=session, team_code=ticket.team_code) if p not in people]
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    lead = session.get(Person, team.lead_id) if team and team.lead_id else None
+    if lead is not None and lead.active and lead not in people:
+        people.append(lead)
+    return people
 
 
 def _release_retired(session: Session, now: datetime, limit: int) -> int:
@@ -128,12 +134,8 @@ def _release_retired(session: Session, now: datetime, limit: int) -> int:
         session.flush()
         event = add_event(session=session, ticket=ticket, kind="retired_released", now=now,
                           body=holder.name if holder else None, data={"previous": holder.id if holder else None})
-        people = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
-        team = session.get(Team, ticket.team_code) if ticket.team_code else None
-        lead = session.get(Person, team.lead_id) if team and team.lead_id else None
-        if lead is not None and lead.active and lead not in people:
-            people.append(lead)
-        notify(session=session, event=event, ticket=ticket, people=people, template="ticket_retired_released",
+        notify(session=session, event=event, ticket=ticket, people=_team_and_lead(session, ticket),
+               template="ticket_retired_released",
                now=now, extra={"holder": holder.name if holder else ""},
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     return len(due)
