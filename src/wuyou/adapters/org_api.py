@@ -1,9 +1,10 @@
 """The org directory through the API: the whole directory as one document (the org file's shape), teams and
-branches with their business hours, and the statutory calendar — the console's admin pages."""
+branches with their business hours, and the desk's calendar (statutory days and its own) — the console's admin
+pages."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -15,7 +16,8 @@ from wuyou.adapters.auth import Admin, Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
-from wuyou.desk import org, org_export, scope
+from wuyou.desk import calendar_days, org, org_export, scope
+from wuyou.desk.calendar_days import CalendarDayError
 from wuyou.desk.errors import OrgFileError
 from wuyou.desk.models import Branch, Person, Region, Team
 
@@ -71,9 +73,28 @@ class AwayOut(BaseModel):
 
 class Day(BaseModel):
     date: str
-    kind: str = Field(description="holiday, or workday (a make-up weekend workday)")
-    name: str = Field(description="the holiday's English name (National Day)")
-    holiday: str = Field("", description="the holiday's key, for a translation (national_day)")
+    kind: str = Field(description="holiday (closed), or workday (open with workday hours: a make-up workday)")
+    name: str = Field(description="the statutory holiday's English name (National Day), or the desk's own words")
+    holiday: str = Field("", description="the statutory holiday's key, for a translation (national_day)")
+    source: str = Field("statutory", description="statutory, or desk: a day the desk itself set (it overrides)")
+    by: str = Field("", description="who set a desk day")
+
+
+class DaysIn(BaseModel):
+    day: date = Field(description="the (first) day")
+    until: date | None = Field(default=None, description="the last day of a range (at most 62 days); default `day`")
+    kind: str = Field(description="holiday: the desk is closed; workday: open with workday hours (a make-up workday)")
+    name: str = Field(default="", max_length=80, description="e.g. 公司年会 / 台风停业 / 2027 春节")
+
+
+class DaysSet(BaseModel):
+    days: list[Day]
+    moved: int = Field(description="tickets whose running SLA clocks got new due times")
+
+
+class DaysRemoved(BaseModel):
+    removed: int = Field(description="days the desk had its own word on, now back to the statutory calendar")
+    moved: int = Field(description="tickets whose running SLA clocks got new due times")
 
 
 def require_staff(person: Person) -> None:
@@ -224,7 +245,41 @@ def away_now(request: Request, person: Caller) -> list[AwayOut]:
 
 
 @router.get("/calendar")
-def calendar(_: Caller, year: Annotated[int, Query(ge=2004, le=2100)]) -> list[Day]:
-    """The year's statutory holidays and make-up workdays that every business calendar follows (empty for a
-    year not yet published)."""
-    return [Day(**d) for d in org_export.statutory_days(year)]
+def calendar(request: Request, _: Caller, year: Annotated[int, Query(ge=2004, le=2100)]) -> list[Day]:
+    """The year's days that every business calendar but 7×24 follows, by date: the desk's own closures and make-up
+    workdays, and the statutory holidays and make-up workdays they leave (none for a year not yet published)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        return [Day(**d) for d in calendar_days.year_days(session=session, year=year)]
+
+
+@router.post("/calendar/days")
+def set_calendar_days(body: DaysIn, request: Request, person: Admin) -> DaysSet:
+    """Close the desk (`holiday`) or open it (`workday`) on a day or a range, over the statutory calendar: a company
+    closure, a make-up workday, a year's holidays before the calendar package has them. Running SLA clocks move."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            rows, moved = calendar_days.set_days(session=session, first=body.day, last=body.until, kind=body.kind,
+                                                 name=body.name, by=person, now=desk.clock())
+        except CalendarDayError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        session.commit()
+        return DaysSet(days=[Day(date=r.day.isoformat(), kind=r.kind, name=r.name, source="desk", by=person.id)
+                             for r in rows], moved=moved)
+
+
+@router.delete("/calendar/days/{day}")
+def remove_calendar_days(day: date, request: Request, _: Admin, until: date | None = None) -> DaysRemoved:
+    """Give a day (or the range up to `until`) back to the statutory calendar. Running SLA clocks move."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        try:
+            removed, moved = calendar_days.remove_days(session=session, first=day, last=until, now=desk.clock())
+        except CalendarDayError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        session.commit()
+        if not removed:
+            raise HTTPException(status_code=404, detail=f"the desk has no day of its own on {day}"
+                                                        + (f" – {until}" if until else ""))
+        return DaysRemoved(removed=removed, moved=moved)

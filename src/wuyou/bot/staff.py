@@ -158,7 +158,7 @@ def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
             return f" {what}"
         # (working time: a ticket answered out of hours used none of it, which "用时 0 分钟" would hide)
         return f" {what}" + (t("sla_used", took=minutes_said(t, used)) if used else t("sla_used_none"))
-    if event.kind == "sla_start" and event.data:  # what the clocks were started with: when each falls due
+    if event.kind in ("sla_start", "sla_recalculated") and event.data:  # when each clock falls due (again)
         return "".join(f" {t(f'show_{kind}_due', due=local(datetime.fromisoformat(event.data[kind])))}"
                        for kind in ("response", "resolution") if event.data.get(kind))
     answered = event.data.get("chase_answered_minutes") if event.data else None

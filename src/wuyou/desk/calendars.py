@@ -210,6 +210,14 @@ def _parse_interval(token: str, shown: str) -> DailyInterval:
     return DailyInterval(start, end)
 
 
+@dataclass(frozen=True)
+class ExtraDays:
+    """The desk's own days, over every business calendar but 7×24: closures, and make-up workdays."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+
 @dataclass(eq=False)
 class BusinessCalendar:
     """Weekly hours in one time zone, closed on Chinese statutory holidays and open on 调休 workdays.

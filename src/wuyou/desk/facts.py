@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from wuyou.desk.conditions import Facts
-from wuyou.desk.hours import DEFAULT_TZ, branch_hours, calendar
+from wuyou.desk.hours import DEFAULT_TZ, branch_hours, calendar_in
 from wuyou.desk.models import Ticket
 from wuyou.desk.org import region_chain
 
@@ -27,5 +27,5 @@ def facts_for(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFA
         text=f"{ticket.title}\n{ticket.description}",
         channel=ticket.channel,
         urgency=ticket.urgency,
-        in_hours=lambda: calendar(hours, tz).is_open(now),
+        in_hours=lambda: calendar_in(session, hours, tz).is_open(now),
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from wuyou.desk import sla
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.errors import InvalidTransition, NotAllowed
-from wuyou.desk.hours import DEFAULT_TZ, calendar, ticket_hours
+from wuyou.desk.hours import DEFAULT_TZ, calendar_in, ticket_hours
 from wuyou.desk.models import Person, Team, Ticket
 from wuyou.desk.org import is_away
 from wuyou.desk.scope import ticket_for_staff
@@ -28,7 +28,7 @@ LONGEST = timedelta(days=90)
 def ticket_calendar(*, session: Session, ticket: Ticket) -> BusinessCalendar:
     """The business hours the ticket counts in, in its clocks' time zone."""
     clock = next(iter(sla.active(session=session, ticket_id=ticket.id)), None)
-    return calendar(ticket_hours(session=session, ticket=ticket), clock.timezone if clock else DEFAULT_TZ)
+    return calendar_in(session, ticket_hours(session=session, ticket=ticket), clock.timezone if clock else DEFAULT_TZ)
 
 
 def end_of_hold(*, session: Session, ticket: Ticket, until: datetime | date | None, now: datetime) -> datetime:

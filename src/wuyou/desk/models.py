@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wuyou.db import Base, UTCDateTime, utcnow
@@ -298,6 +298,19 @@ class SlaPolicy(Base):
     # Whether a ticket on hold (a vendor, parts, a visit) stops its resolution clock, as a question to the reporter
     # does ("pause"), or the wait counts against the target ("run").
     on_hold: Mapped[str] = mapped_column(String(8), default="pause", server_default="pause")
+
+
+class CalendarDay(Base):
+    """A day the desk itself closes (a company closure, a year's holidays before the calendar package has them) or
+    opens (a make-up workday): every business calendar but 7×24 follows it, before the statutory calendar."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # holiday (closed) / workday (open with workday hours)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RoutingRule(Base):

@@ -3,10 +3,8 @@ it, and importing it back changes nothing. On-call overrides are left out (they 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,20 +74,3 @@ def teams_doc(*, session: Session) -> list[dict[str, Any]]:
             item["rotation"] = t.oncall_rotation
         teams.append(item)
     return teams
-
-
-def statutory_days(year: int) -> list[dict[str, str]]:
-    """The year's Chinese statutory holidays and make-up workdays (调休) the business calendars follow."""
-    out: list[dict[str, str]] = []
-    try:
-        holidays = chinese_calendar.get_holidays(date(year, 1, 1), date(year, 12, 31), include_weekends=False)
-        workdays = [d for d in chinese_calendar.get_workdays(date(year, 1, 1), date(year, 12, 31))
-                    if d.weekday() >= 5]
-    except NotImplementedError:  # a year the calendar package does not know yet
-        return out
-    for kind, days in (("holiday", holidays), ("workday", workdays)):
-        for day in days:
-            name = chinese_calendar.get_holiday_detail(day)[1]  # an enum member, str() its English name
-            key = next((h.name for h in chinese_calendar.Holiday if h.value == name), "")
-            out.append({"date": day.isoformat(), "kind": kind, "name": str(name or ""), "holiday": key})
-    return sorted(out, key=lambda d: d["date"])

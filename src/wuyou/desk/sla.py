@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.conditions import matches
 from wuyou.desk.facts import facts_for
-from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar, ticket_hours
+from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar_in, ticket_hours
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.models import HELD_STATUSES, Person, Region, SlaClock, SlaPolicy, Team, Ticket
 from wuyou.desk.org import present, team_members
@@ -68,29 +68,29 @@ def hours_for(*, session: Session, ticket: Ticket, policy: Policy) -> str:
     return ALWAYS if policy.calendar == ALWAYS else ticket_hours(session=session, ticket=ticket)
 
 
-def _cal(clock: SlaClock) -> BusinessCalendar:
-    return calendar(clock.hours, clock.timezone)
+def _cal(session: Session, clock: SlaClock) -> BusinessCalendar:
+    return calendar_in(session, clock.hours, clock.timezone)
 
 
-def _plan(clock: SlaClock, now: datetime) -> None:
+def _plan(session: Session, clock: SlaClock, now: datetime) -> None:
     """Set due, warning and next-check moments of a running clock from what it has used so far."""
-    cal = _cal(clock)
+    cal = _cal(session, clock)
     remaining = timedelta(seconds=max(0, clock.target_seconds - clock.consumed_seconds))
     clock.running_since = now
     clock.due_at = cal.add(now, remaining)
     warn_after = clock.target_seconds * clock.warn_percent / 100 - clock.consumed_seconds
     clock.warn_at = None if clock.warned_at else cal.add(now, timedelta(seconds=max(0.0, warn_after)))
-    clock.next_check_at = _next_check(clock)
+    clock.next_check_at = _next_check(session, clock)
 
 
-def _escalate_at(clock: SlaClock) -> datetime | None:
+def _escalate_at(session: Session, clock: SlaClock) -> datetime | None:
     """A breach not dealt with within half the target again goes up to HQ."""
     if clock.due_at is None:
         return None
-    return _cal(clock).add(clock.due_at, timedelta(seconds=clock.target_seconds / 2))
+    return _cal(session, clock).add(clock.due_at, timedelta(seconds=clock.target_seconds / 2))
 
 
-def _next_check(clock: SlaClock) -> datetime | None:
+def _next_check(session: Session, clock: SlaClock) -> datetime | None:
     if clock.state != "running":
         return None
     moments = []
@@ -99,7 +99,7 @@ def _next_check(clock: SlaClock) -> datetime | None:
     if clock.breached_at is None and clock.due_at is not None:
         moments.append(clock.due_at)
     elif clock.breached_at is not None and clock.escalation_level < 2:
-        escalate = _escalate_at(clock)
+        escalate = _escalate_at(session, clock)
         if escalate is not None:
             moments.append(escalate)
     return min(moments) if moments else None
@@ -116,7 +116,7 @@ def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_
         clock = SlaClock(ticket_id=ticket.id, kind=kind, policy=policy.name, hours=hours, timezone=tz,
                          target_seconds=minutes * 60, warn_percent=policy.warn_percent, started_at=now,
                          consumed_seconds=0, state="running", escalation_level=0)
-        _plan(clock, now)
+        _plan(session, clock, now)
         session.add(clock)
         started.append(clock)
     session.flush()
@@ -140,7 +140,7 @@ def opens_next(*, session: Session, ticket_id: int, now: datetime) -> datetime |
     clock = next(iter(active(session=session, ticket_id=ticket_id, kind="response")), None)
     if clock is None or clock.state != "running":
         return None
-    cal = _cal(clock)
+    cal = _cal(session, clock)
     return None if cal.is_open(now) else cal.next_open(now)
 
 
@@ -157,7 +157,7 @@ def hold_pauses(*, session: Session, ticket_id: int) -> bool:
 def in_hours(*, session: Session, ticket_id: int, now: datetime) -> bool:
     """Whether the business hours of the ticket's clocks are open now (always for 7×24, or without a clock)."""
     clock = next(iter(active(session=session, ticket_id=ticket_id)), None)
-    return clock is None or _cal(clock).is_open(now)
+    return clock is None or _cal(session, clock).is_open(now)
 
 
 def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
@@ -174,7 +174,7 @@ def minutes_to(*, session: Session, ticket_id: int, kind: str, now: datetime) ->
     due_at = clocks[-1].due_at if clocks else None
     if due_at is None:
         return None
-    cal = _cal(clocks[-1])
+    cal = _cal(session, clocks[-1])
     ahead = cal.elapsed(now, due_at) if due_at > now else -cal.elapsed(due_at, now)
     return int(ahead.total_seconds() // 60), _basis_key(clocks[-1])
 
@@ -222,7 +222,7 @@ def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = 
     ticket) stops them without a verdict."""
     for clock in active(session=session, ticket_id=ticket.id, kind=kind):
         if clock.state == "running" and clock.running_since is not None:
-            clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+            clock.consumed_seconds += int(_cal(session, clock).elapsed(clock.running_since, now).total_seconds())
         clock.state = "stopped"
         clock.stopped_at = now
         clock.running_since = None
@@ -245,7 +245,7 @@ def pause(*, session: Session, ticket: Ticket, now: datetime) -> None:
     for clock in active(session=session, ticket_id=ticket.id, kind="resolution"):
         if clock.state != "running" or clock.running_since is None:
             continue
-        clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+        clock.consumed_seconds += int(_cal(session, clock).elapsed(clock.running_since, now).total_seconds())
         clock.state = "paused"
         clock.running_since = None
         clock.due_at = clock.warn_at = clock.next_check_at = None
@@ -260,7 +260,7 @@ def resume(*, session: Session, ticket: Ticket, now: datetime) -> None:
         if clock.state != "paused":
             continue
         clock.state = "running"
-        _plan(clock, now)
+        _plan(session, clock, now)
         add_event(session=session, ticket=ticket, kind="sla_resume", now=now, public=False,
                   data={"clock": clock.kind, "due": clock.due_at.isoformat() if clock.due_at else None})
     session.flush()
@@ -283,12 +283,33 @@ def replan(*, session: Session, ticket: Ticket, now: datetime) -> None:
     for clock in active(session=session, ticket_id=ticket.id):
         minutes = policy.response_minutes if clock.kind == "response" else policy.resolution_minutes
         if clock.state == "running" and clock.running_since is not None:
-            clock.consumed_seconds += int(_cal(clock).elapsed(clock.running_since, now).total_seconds())
+            clock.consumed_seconds += int(_cal(session, clock).elapsed(clock.running_since, now).total_seconds())
         clock.policy, clock.target_seconds, clock.warn_percent = policy.name, minutes * 60, policy.warn_percent
         clock.hours = hours_for(session=session, ticket=ticket, policy=policy)
         if clock.state == "running":
-            _plan(clock, now)
+            _plan(session, clock, now)
     session.flush()
+
+
+def recalculate(*, session: Session, now: datetime) -> int:
+    """The desk's own days changed (a closure, a make-up workday): every running clock but 7×24 counts the time it
+    has used under them and gets new due times; each ticket whose due time moved says so on its timeline. Returns
+    how many did."""
+    moved: dict[int, dict[str, str]] = {}
+    for clock in session.scalars(select(SlaClock).where(SlaClock.state == "running", SlaClock.hours != ALWAYS)
+                                 .order_by(SlaClock.id)):
+        before = clock.due_at
+        if clock.running_since is not None:
+            clock.consumed_seconds += int(_cal(session, clock).elapsed(clock.running_since, now).total_seconds())
+        _plan(session, clock, now)
+        if clock.due_at != before and clock.due_at is not None:
+            moved.setdefault(clock.ticket_id, {})[clock.kind] = clock.due_at.isoformat()
+    for ticket_id, dues in moved.items():
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            add_event(session=session, ticket=ticket, kind="sla_recalculated", now=now, public=False, data=dues)
+    session.flush()
+    return len(moved)
 
 
 # --- the worker --------------------------------------------------------------------------------------------
@@ -380,7 +401,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
         # In the clock's own time (business hours): at 17:14 with 48 working minutes left, due 09:02 tomorrow is
         # "48", not the 948 minutes to tomorrow morning. 5 min 30 s left: "6".
         due = clock.due_at or now
-        left = max(0, minutes_begun(_cal(clock).elapsed(now, due).total_seconds())) if due > now else 0
+        left = max(0, minutes_begun(_cal(session, clock).elapsed(now, due).total_seconds())) if due > now else 0
         event = add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
                           body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent})
         notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket), template="sla_warn",
@@ -405,7 +426,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
             notify(session=session, event=event, ticket=ticket, people=[ticket.reporter],
                    template="sla_breach_reporter", now=now, extra={"lead": people[0].name if people else ""})
     elif clock.breached_at is not None and clock.escalation_level < 2:
-        escalate = _escalate_at(clock)
+        escalate = _escalate_at(session, clock)
         if escalate is not None and escalate <= now:
             clock.escalation_level = 2
             people = _above(session, ticket)
@@ -414,7 +435,7 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
                               data={"clock": clock.kind, "level": 2, "to": [p.id for p in people]})
             notify(session=session, event=event, ticket=ticket, people=people, template="sla_escalated", now=now,
                    extra=times, buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
-    clock.next_check_at = _next_check(clock)
+    clock.next_check_at = _next_check(session, clock)
 
 
 def _record_quietly(session: Session, clock: SlaClock, ticket: Ticket, now: datetime, incident: str) -> None:
@@ -429,4 +450,4 @@ def _record_quietly(session: Session, clock: SlaClock, ticket: Ticket, now: date
         clock.escalation_level = 2  # (escalating it after the incident would be news of nothing)
         add_event(session=session, ticket=ticket, kind="sla_breach", now=now, public=False, body=incident,
                   data={"clock": clock.kind, "level": 1, "to": [], "incident": incident})
-    clock.next_check_at = _next_check(clock)
+    clock.next_check_at = _next_check(session, clock)

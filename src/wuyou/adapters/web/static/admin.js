@@ -319,8 +319,31 @@ async function loadCalendars() {
     const cal = await api("GET", "/api/v1/calendar?year=" + year.value);
     const days = Array.isArray(cal) ? cal : cal.items || [];
     // A year the holiday data does not cover yet: said, not an empty table that reads as "no holidays".
-    $("#holidays tbody").innerHTML = days.length ? days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(T(d.kind))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td></tr>`).join("")
-      : `<tr><td colspan="3" class="meta">${esc(T("holidays_unpublished").replace("{year}", year.value))}</td></tr>`;
+    const note = $("#holidays-note");
+    note.hidden = days.some((d) => d.source !== "desk");
+    note.textContent = T("holidays_unpublished").replace("{year}", year.value);
+    const kind = (d) => d.source === "desk" && d.kind === "holiday" ? T("desk_closed") : T(d.kind);
+    $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(kind(d))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td>`
+      + `<td class="meta">${esc(d.source === "desk" ? T("day_desk") + (d.by ? " · " + d.by : "") : T("day_statutory"))}</td>`
+      + `<td>${d.source === "desk" ? `<button class="secondary danger" data-day="${esc(d.date)}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("")
+      || `<tr><td colspan="5" class="meta">${esc(T("nothing_found"))}</td></tr>`;
+    $$("#holidays [data-day]").forEach((b) => b.addEventListener("click", async () => {
+      try { const r = await api("DELETE", "/api/v1/calendar/days/" + b.dataset.day); toast(T("days_moved").replace("{moved}", r.moved)); loadCalendars(); } catch (err) { showError(err); }
+    }));
+    const form = $("#day-form");
+    if (!form.dataset.bound) {
+      form.dataset.bound = "1";
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const d = formData(form);
+        try {
+          const r = await api("POST", "/api/v1/calendar/days", { day: d.day, until: d.until || null, kind: d.kind, name: d.name });
+          toast(T("days_moved").replace("{moved}", r.moved));
+          if (d.day.slice(0, 4) !== year.value && [...year.options].some((o) => o.value === d.day.slice(0, 4))) year.value = d.day.slice(0, 4);
+          form.reset(); loadCalendars();
+        } catch (err) { showError(err); }
+      });
+    }
   } catch (err) { showError(err); }
 }
 
