@@ -310,6 +310,25 @@ def test_an_admin_adds_a_routing_rule_in_the_form_and_new_tickets_follow_it(page
     assert ticket["team"] == "hq-office" and ticket["priority"] == "P2"
 
 
+def test_an_engineer_makes_a_token_for_a_script_and_revokes_it(page: sync_api.Page, server: Server) -> None:
+    sign_in(page, "engineer", "/console/queues")
+    page.click("header a[href='/console/tokens']")
+    sync_api.expect(page.locator("#tokens tbody")).to_contain_text("还没有令牌")
+    page.fill("#token-form [name=name]", "报表脚本")
+    page.click("#token-form button")
+    sync_api.expect(page.locator("#token-made")).to_be_visible()
+    token = page.locator("#token-value").inner_text()
+    assert token.startswith("wy_")
+    sync_api.expect(page.locator("#tokens tbody")).to_contain_text("报表脚本")
+    sync_api.expect(page.locator("#tokens tbody")).to_contain_text("未用过")
+    used = httpx.get(f"{server.url}/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
+    assert used.status_code == 200
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#tokens [data-revoke]")
+    sync_api.expect(page.locator("#tokens tbody")).to_contain_text("还没有令牌")
+    assert httpx.get(f"{server.url}/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
 def test_an_admin_reads_the_audit_trail(page: sync_api.Page) -> None:
     sign_in(page, "admin", "/console/admin")
     page.click("#admin-tabs a[data-tab=audit]")

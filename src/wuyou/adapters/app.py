@@ -34,6 +34,7 @@ from wuyou.adapters import (
     sessions_api,
     telegram,
     tickets_api,
+    tokens_api,
     webhooks_api,
     wechat,
     wecom,
@@ -81,6 +82,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     app.include_router(notices_api.router)
     app.include_router(digests_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(tokens_api.router)
     app.include_router(audit_trail.router)
     app.include_router(console.router)
     app.add_exception_handler(console.SignInRequired, console.to_sign_in)

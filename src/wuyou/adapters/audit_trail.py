@@ -22,7 +22,7 @@ from wuyou.desk import audit
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
-AUDITED = re.compile(r"^/api/v1/(org|catalog|routing-rules|sla-policies|replies|webhooks|session"
+AUDITED = re.compile(r"^/api/v1/(org|catalog|routing-rules|sla-policies|replies|webhooks|session|calendar|me/tokens"
                      r"|(teams|branches)/[^/]+/hours)(/|$)")
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

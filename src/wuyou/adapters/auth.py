@@ -20,6 +20,7 @@ SESSION_COOKIE = "wuyou_session"
 CSRF_HEADER = "X-Wuyou-Console"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDIT_ACTOR = "audit_actor"  # the request-state key naming who acted, for the audit trail
+VIA_CONSOLE = "via_console"  # the request-state key: authenticated by the console's session cookie
 
 _bearer = HTTPBearer(auto_error=False, description="a personal API token (`wuyou token create PERSON`)")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
@@ -56,6 +57,7 @@ def caller(
         raise HTTPException(status_code=401, detail="unknown, expired or revoked API token",
                             headers={"WWW-Authenticate": "Bearer"})
     setattr(request.state, AUDIT_ACTOR, person.id)
+    setattr(request.state, VIA_CONSOLE, credentials is None)
     return person
 
 

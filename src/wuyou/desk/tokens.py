@@ -9,13 +9,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.errors import NotFound
+from wuyou.desk.errors import DeskError, Forbidden, NotFound
 from wuyou.desk.models import ApiToken, Person
 
 PREFIX = "wy_"
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (no write per request)
 SESSION_NAME = "console-session"  # the tokens behind console sign-ins: they expire, personal tokens don't
 SESSION_TTL = timedelta(hours=12)
+MAX_PERSONAL = 20  # active personal tokens one person may hold
+
+
+class TokenError(DeskError, ValueError):
+    """A personal token that cannot be made: no name, a name in use, too many."""
 
 
 def _hash(token: str) -> str:
@@ -62,6 +67,40 @@ def revoke_token(*, session: Session, token: str, now: datetime) -> bool:
     """Revoke one token by its value (signing out of the console); False if it was not active."""
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
     if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    return True
+
+
+def personal(*, session: Session, person_id: str) -> list[ApiToken]:
+    """The person's active personal tokens (not their console sign-ins), newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.person_id == person_id, ApiToken.name != SESSION_NAME,
+                                                       ApiToken.revoked_at.is_(None))
+                                .order_by(ApiToken.id.desc())))
+
+
+def create_personal(*, session: Session, person: Person, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """A staff member's own token for a script or an integration, named for what uses it; the string is shown
+    once. Reporters have none (the API gives them nothing a chat does not)."""
+    if person.role == "reporter":
+        raise Forbidden("API tokens are for staff")
+    name = " ".join(name.split())
+    if not name or name == SESSION_NAME:
+        raise TokenError("a token needs a name saying what uses it (e.g. 监控告警, 报表脚本)")
+    held = personal(session=session, person_id=person.id)
+    if any(row.name == name for row in held):
+        raise TokenError(f"you already have a token named {name!r}: revoke it first, or choose another name")
+    if len(held) >= MAX_PERSONAL:
+        raise TokenError(f"at most {MAX_PERSONAL} tokens at a time: revoke one you no longer use")
+    token = create(session=session, person_id=person.id, name=name, now=now)
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one()
+    return row, token
+
+
+def revoke_personal(*, session: Session, person_id: str, token_id: int, now: datetime) -> bool:
+    """Revoke one of the person's own personal tokens; False if they hold no such active token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.person_id != person_id or row.name == SESSION_NAME or row.revoked_at is not None:
         return False
     row.revoked_at = now
     return True

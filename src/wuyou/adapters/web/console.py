@@ -228,6 +228,13 @@ def oncall_page(request: Request) -> HTMLResponse:
     return render(request, "oncall.html", person=signed_in(request), page="oncall")
 
 
+@router.get("/console/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request) -> HTMLResponse:
+    """The signed-in staff member's own API tokens."""
+    return render(request, "tokens.html", person=signed_in(request), page="tokens",
+                  base_url=str(request.base_url).rstrip("/"))
+
+
 @router.get("/console/admin", response_class=HTMLResponse)
 def admin_page(request: Request) -> HTMLResponse:
     person = signed_in(request)

@@ -526,7 +526,7 @@ function renderOncall(data) {
 document.addEventListener("DOMContentLoaded", () => {
   const out = $("#sign-out");
   if (out) out.addEventListener("click", async () => { await api("DELETE", "/api/v1/session"); location.href = "/console/login"; });
-  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: window.pageAdmin, notices: window.pageNotices, oncall: window.pageOncall };
+  const pages = { login: pageLogin, queues: pageQueues, tickets: $("#ticket") ? pageTicket : pageTickets, incidents: pageIncidents, kb: pageKb, reports: pageReports, admin: window.pageAdmin, notices: window.pageNotices, oncall: window.pageOncall, tokens: window.pageTokens };
   const run = pages[document.body.dataset.page];
   if (run) run();
 });
