@@ -248,16 +248,19 @@ def file_outage(d: Dialog, person: str) -> int:
 
 def test_tickets_filed_before_the_alert_join_its_incident(d: Dialog, clock: TestClock) -> None:
     """A branch of the region said 网断了 two minutes before the router's alert fired: its ticket is the alert's
-    fault, linked when the incident is declared, and resolved with it; Qingdao's, outside the region, stays its own."""
+    fault, linked when the incident is declared, and resolved with it; Qingdao's, outside the region, stays its own,
+    and so does one an engineer has taken (the audit's VPN ticket, resolved with the incident's summary)."""
     clock.set(at("09:39:00"))
-    jinan, qingdao = (file_outage(d, person) for person in ("zhang.san", "ma.jing"))
-    d.pushed("zhang.san"), d.pushed("ma.jing")
+    jinan, qingdao, taken = (file_outage(d, person) for person in ("zhang.san", "ma.jing", "liu.yang"))
+    d.say("zhou.hao", f"接单 {taken}")  # an engineer works this one already: theirs to judge, not linked
+    assert d.ticket(taken)["status"] == "claimed"
+    d.pushed("zhang.san"), d.pushed("ma.jing"), d.pushed("liu.yang")
 
     clock.set(at("09:41:05"))
     assert post(d, FIRING).json() == {"incident": "INC-1", "status": "declared"}
     told = d.pushed_text("zhang.san")
     assert f"#{jinan}" in told and "已关联重大事件 INC-1" in told, told
-    assert d.pushed("ma.jing") == []
+    assert d.pushed("ma.jing") == [] and d.pushed("liu.yang") == []
     with d.desk.sessions() as s:
         assert [t.id for t in incident_service.linked_tickets(session=s, incident_id=1)] == [jinan]
     assert f"#{jinan}" in d.say("chen.gang", "/show INC-1")
@@ -265,7 +268,7 @@ def test_tickets_filed_before_the_alert_join_its_incident(d: Dialog, clock: Test
     clock.set(at("10:05:00"))
     d.say("chen.gang", "/incident INC-1 resolve 更换光模块")
     assert d.ticket(jinan)["status"] == "resolved"
-    assert d.ticket(qingdao)["status"] == "new"
+    assert d.ticket(qingdao)["status"] == "new" and d.ticket(taken)["status"] == "claimed"
 
 
 def test_an_alert_firing_again_after_its_recovery_is_told_to_the_war_room(d: Dialog, clock: TestClock) -> None:

@@ -317,6 +317,10 @@ class Engine:
                 return
             elif choices and typed.isdigit() and 1 <= int(typed) <= len(choices):
                 parsed = parse(choices[int(typed) - 1])
+            elif choices and typed.isdigit() and len(typed) <= 2:  # 0 to "1 add it / 2 a new problem": asked again
+                d.choices, d.pending_command = choices, pending   # (it was added to the ticket, the report lost)
+                turn.say("pick_a_number", count=len(choices))
+                return
             elif choices and choices[-1] == "/anew" and (yes := yes_or_no(typed)) is not None:
                 parsed = parse(choices[0] if yes else choices[-1])  # "is it #1001 again?" — "是的" / "不是"
             elif replying is not None:  # (the words as typed: 好的，马上到！ keeps its full-width marks)

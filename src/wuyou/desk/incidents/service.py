@@ -35,7 +35,6 @@ from wuyou.desk.incidents.models import (
 from wuyou.desk.incidents.oncall import room
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import person_named, region_chain
-from wuyou.desk.tickets import OPEN_STATUSES as TICKET_OPEN
 from wuyou.desk.tickets import mark_resolved
 from wuyou.desk.timeline import add_event
 
@@ -409,7 +408,8 @@ def link_reported_before(*, session: Session, incident: Incident, now: datetime,
     before its start, in its region (everywhere when it has none), of a catalog leaf of one of its specialities —
     the branch that said 网断了 five minutes before the router's alert fired. The rule a report made after the
     alert follows (bot.surge alert_covers); each reporter is told once, and the incident's resolution resolves
-    their ticket. Returns those newly linked."""
+    their ticket. Only tickets nobody has taken: one an engineer works (VPN 在家连不上, claimed, a question answered)
+    is theirs to judge — linked, the incident's summary resolved it. Returns those newly linked."""
     if not incident.specialities:
         return []
     linked = select(IncidentLink.ticket_id).where(IncidentLink.incident_id == incident.id)
@@ -417,7 +417,7 @@ def link_reported_before(*, session: Session, incident: Incident, now: datetime,
         select(Ticket).join(Category, Category.id == Ticket.category_id)
         .where(Category.speciality.in_(incident.specialities),
                Ticket.created_at >= incident.started_at - ALIKE_BEFORE, Ticket.created_at <= now,
-               Ticket.status.in_(TICKET_OPEN), Ticket.id.not_in(linked))
+               Ticket.status == "new", Ticket.id.not_in(linked))
         .order_by(Ticket.id).limit(limit)).all()
     chains: dict[str | None, list[str]] = {}
     out: list[Ticket] = []
