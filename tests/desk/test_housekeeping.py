@@ -83,6 +83,26 @@ def test_idle_claims_are_released_and_worked_ones_are_not(dialog: Dialog, clock:
     assert f"#{idle} 由" in reporter and "重新安排工程师" in reporter and "李伟" in reporter, reporter
 
 
+def test_an_idle_claim_counts_business_hours_and_is_released_only_in_them(dialog: Dialog, clock: TestClock) -> None:
+    """Claimed at 14:43, idle: at 18:45 (four hours by the wall clock, JN-001 closed since 17:30) it stays the
+    engineer's overnight; four business hours are up at 09:43 the next morning (2 h 47 min on Tuesday), and it goes
+    back then."""
+    d = dialog
+    clock.set(at("2025-03-11T14:40"))  # a Tuesday
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    clock.set(at("2025-03-11T14:43"))
+    d.say("li.wei", f"接单 {n}")
+    for moment in ("2025-03-11T18:45", "2025-03-11T23:00", "2025-03-12T08:40", "2025-03-12T09:42"):
+        clock.set(at(moment))
+        d.desk.housekeeping_round()
+        assert d.ticket(n)["assignee"] == "li.wei", moment
+    assert "自动退回" not in d.pushed_text("li.wei")
+    clock.set(at("2025-03-12T09:44"))
+    d.desk.housekeeping_round()
+    assert d.ticket(n)["status"] == "new" and d.ticket(n)["assignee"] is None
+    assert "自动退回" in d.pushed_text("li.wei")
+
+
 def test_the_tickets_of_a_retired_engineer_go_back_to_the_team(dialog: Dialog, clock: TestClock) -> None:
     """王芳 leaves the desk (`active: false`): her tickets stayed hers, out of every queue, nobody told."""
     d = dialog

@@ -160,6 +160,13 @@ def in_hours(*, session: Session, ticket_id: int, now: datetime) -> bool:
     return clock is None or _cal(session, clock).is_open(now)
 
 
+def elapsed_in_hours(*, session: Session, ticket_id: int, since: datetime, now: datetime) -> timedelta:
+    """The time from `since` to `now` in the business hours of the ticket's clocks (all of it for 7×24, or without
+    a clock)."""
+    clock = next(iter(active(session=session, ticket_id=ticket_id)), None)
+    return now - since if clock is None else _cal(session, clock).elapsed(since, now)
+
+
 def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:
     """When the ticket's running clock of this kind runs out (None when paused, stopped or absent)."""
     clocks = active(session=session, ticket_id=ticket_id, kind=kind)
