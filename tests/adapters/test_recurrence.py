@@ -145,3 +145,18 @@ def test_the_device_alone_said_to_be_back_is_asked_about(dialog: Dialog, clock: 
     assert f"#{number}" in asked and "又出现了" in asked, asked
     d.say("zhang.san", "取消")
     assert f"#{number}" not in d.say("zhang.san", "电脑又不行了")
+
+
+def test_still_broken_with_no_fault_named_is_asked_about_the_ticket_resolved_last(dialog: Dialog,
+                                                                                   clock: TestClock) -> None:
+    """"还没好 又卡了" and "还不行" after a confirmed and rated ticket name no fault of their own: they are about it
+    (they were offered the articles of whatever the matcher made of 卡 or 不行)."""
+    d = dialog
+    number = _resolved(d, clock)
+    for said in ("还没好 又卡了", "还不行"):
+        asked = d.say("zhang.san", said)
+        assert f"#{number}" in asked and "又出现了" in asked and "处理方法" not in asked, (said, asked)
+        d.say("zhang.san", "取消")
+    d.say("zhang.san", "还不行")
+    assert f"#{number} 已重新打开" in d.say("zhang.san", "1")
+    assert d.ticket(number)["status"] == "reopened"

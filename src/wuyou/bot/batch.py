@@ -119,6 +119,8 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                                               again=[says_again(t.text) for t in taking])
         waiting |= {taking[at].person.id for at in (*back, *again)}
         waiting |= reporting.may_follow_up(session=session, reports=[(t.person.id, t.text) for t in taking], now=now)
+        waiting |= reporting.still_broken_after(session=session, reports=[(t.person.id, t.text) for t in taking],
+                                                now=now)  # ("还没好 又卡了": about the ticket resolved last)
         waiting |= groups.colleagues_reported(session=session, now=now, reports=[
             (t.person, signatures[t.at], categories[t.at]) for t in taking])  # (a colleague's ticket: followed)
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting

@@ -543,12 +543,29 @@ def _add_or_new(turn: Turn, ticket: Ticket, text: str, key: str) -> None:
              buttons=(Button(turn.t("btn_add_to", ticket=ticket.id), "1"), Button(turn.t("btn_new_problem"), "2")))
 
 
+def still_broken(text: str) -> bool:
+    """"还没好", "还不行 又卡了": that something is still (or again) broken, naming nothing new."""
+    return bool(_NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text))
+
+
+def still_broken_after(*, session: Session, reports: Sequence[tuple[str, str]], now: datetime) -> set[str]:
+    """Of (reporter id, text) pairs, the reporters saying `still_broken` with a ticket resolved in the last days:
+    `_recurs` asks them about it (a batch leaves them to the classic way)."""
+    saying = [person_id for person_id, text in reports if still_broken(text)]
+    return {reporter for _, reporter, _ in tickets.earlier_of(session=session, reporter_ids=saying, now=now)[1]}
+
+
 def _recurs(turn: Turn, text: str) -> bool:
     """A report about what one of the reporter's recently resolved tickets was about ("打印机又卡纸了 周一刚修的"):
     before any article, ask whether it is that problem again — 1 reopens the ticket (back to its engineer) or,
     past the time it could be reopened, reports it as a new ticket linked to it; 2 reports a new problem."""
     number = alike_earlier(session=turn.session, reports=[(turn.person.id, signature(text))], now=turn.now,
                            again=[says_again(text)])[0].get(0)
+    if number is None and still_broken(text):
+        # "还没好 又卡了" / "还不行" names no fault of its own: it is about the ticket resolved last (it was offered
+        # the articles of whatever the matcher made of 卡 or 不行)
+        _, resolved = tickets.earlier_of(session=turn.session, reporter_ids=[turn.person.id], now=turn.now)
+        number = resolved[0][0] if resolved else None
     ticket = turn.session.get(Ticket, number) if number is not None else None
     if ticket is None:
         return False
