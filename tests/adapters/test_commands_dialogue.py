@@ -392,6 +392,11 @@ def test_more_about_the_ticket_under_way_reaches_its_engineer(dialog: Dialog) ->
     assert "这条是说" not in new and ("先试试" in new or "选个分类" in new), new
     # Someone with no ticket under way reports as ever.
     assert "这条是说" not in d.say("liu.yang", "打印机还是卡纸")
+    # A fault of another kind, in no follow-up's words, just after the engineer wrote: a new report as it reads.
+    d.say("zhang.san", "取消")
+    d.say("li.wei", f"答复 {n} 下午过去看")
+    new = d.say("zhang.san", "身份证读卡器读不了卡 亮红灯")
+    assert "这条是说" not in new and ("先试试" in new or "选个分类" in new), new
 
 
 def test_menu_numbers_as_people_type_them(dialog: Dialog) -> None:

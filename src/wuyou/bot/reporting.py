@@ -18,7 +18,7 @@ from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents.models import FaultReport
-from wuyou.desk.models import SuggestionSession, Ticket, TicketEvent
+from wuyou.desk.models import Category, SuggestionSession, Ticket, TicketEvent
 from wuyou.desk.org import is_away, leaf_categories, leaf_names
 from wuyou.desk.replies import UnknownReply
 from wuyou.desk.surge import says_again, similarity
@@ -411,8 +411,10 @@ def _report(turn: Turn, text: str, *, maintenance: bool = True, recurrence: bool
             incidents.known_issue(turn, outcome.known, outcome.report, text)
             return
         report_id = outcome.report.id
-        if recurrence and (_still_open(turn, text) or _follows_up(turn, text)):  # (after the surge detector: a
-            return  # report all the same; not asked again once they said it is a new problem)
+        about = matcher.doc(suggestions[0].article_id) if suggestions else None  # (what the KB takes it for)
+        # (after the surge detector: a report all the same; not asked again once they said it is a new problem)
+        if recurrence and (_still_open(turn, text) or _follows_up(turn, text, about.category if about else "")):
+            return
         if group and groups.follow_instead(turn, text, category_id=leaf):
             return
     if suggestions:
@@ -490,15 +492,28 @@ _FOLLOW_UP = re.compile(r"还是|仍然|依然|照样|又(不|没|出|卡|坏|�
 REPLY_WITHIN = timedelta(hours=24)  # an engineer's words this recent make the reporter's next message likely a reply
 
 
-def _follows_up(turn: Turn, text: str) -> bool:
+def _follows_up(turn: Turn, text: str, kb_category: str = "") -> bool:
     """More about the reporter's one ticket under way, not a new fault — in the words follow-ups use, or just after
     its engineer wrote to them: asked whether to add it to that ticket (1, its engineer hears it) or report it as a
-    new problem (2). It went to the KB and a new ticket's dialogue, and the engineer never heard it."""
+    new problem (2). It went to the KB and a new ticket's dialogue, and the engineer never heard it. Not a fault the
+    knowledge base places in another category, in no follow-up's words ("身份证读卡器读不了卡" while a printer ticket
+    is worked on): a new report, as it reads."""
     if turn.person.id not in may_follow_up(session=turn.session, reports=[(turn.person.id, text)], now=turn.now):
         return False
     [ticket] = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
+    if kb_category and ticket.category is not None and not _same_category(kb_category, ticket.category) \
+            and not _FOLLOW_UP.search(text) and says_fault(normalise(text)):
+        return False
     _add_or_new(turn, ticket, text, "follow_up_or_new")
     return True
+
+
+def _same_category(kb_category: str, category: Category) -> bool:
+    """Whether an article's `终端设备/打印机` names the catalog leaf (its parent too, when both say one)."""
+    parts = [part.strip() for part in re.split(r"[/›>]", kb_category) if part.strip()]
+    if not parts or parts[-1] != category.name:
+        return False
+    return len(parts) == 1 or category.parent is None or parts[-2] == category.parent.name
 
 
 def may_follow_up(*, session: Session, reports: Sequence[tuple[str, str]], now: datetime) -> set[str]:
