@@ -152,6 +152,34 @@ def test_a_command_word_mistyped_by_sound_or_glued_to_its_number(dialog: Dialog)
     assert "您是想" not in d.say("zhang.san", f"接丹 {first}")  # (not an engineer's)
 
 
+def test_a_reporters_command_word_alone_and_mistyped_is_suggested(dialog: Dialog) -> None:
+    """进读 / 进步 (进度) and 催催 (催单) typed alone were fault reports: the category menu, and a report for the surge
+    detector. Suggested instead; 1 runs it. A word of a fault stays a report, and mid-dialogue nothing is guessed."""
+    d = dialog
+    n = d.report("zhang.san", "1", "打印机卡纸")
+    for typed, meant in (("进读", "进度"), ("进步", "进度"), ("催催", "催单")):
+        reply = d.say("zhang.san", typed)
+        assert f"没有“{typed}”这个命令，您是想“{meant}”吗？" in reply and "选个分类" not in reply, reply
+    assert "已帮您催了" in d.say("zhang.san", "1")  # (催单: the one open ticket chased)
+    assert "您是想" not in d.say("zhang.san", "卡纸")
+    d.say("zhang.san", "取消")
+    d.say("liu.yang", "报障")
+    assert "您是想" not in d.say("liu.yang", "进步")  # the category question: an answer, not a command
+
+
+def test_a_reporters_look_at_a_ticket_is_its_status(dialog: Dialog) -> None:
+    """查看 1001, an engineer's command, from the reporter of #1001: how it stands (it was refused as a command for
+    engineers); another branch's number is said not to be theirs, before their own list."""
+    d = dialog
+    mine = d.report("zhang.san", "1", "打印机卡纸")
+    theirs = d.report("ma.jing", "1", "打印机卡纸")
+    shown = d.say("zhang.san", f"查看 {mine}")
+    assert f"#{mine}" in shown and "工程师用的命令" not in shown, shown
+    other = d.say("zhang.san", f"#{theirs} 怎么样了")
+    assert f"没找到您名下的 #{theirs}" in other and f"#{mine}" in other, other
+    assert f"没找到您名下的 #{theirs}" in d.say("liu.yang", f"查看 {theirs}")  # (nothing of their own)
+
+
 def test_a_staff_command_without_a_usable_number_asks_for_it(dialog: Dialog) -> None:
     """"接单 abc" or a twenty-digit number from an engineer is the command mistyped, not a fault report."""
     d = dialog

@@ -155,19 +155,43 @@ def _sound(word: str) -> str:
     return "".join(syllable_of(ord(ch)) if ord(ch) > 0x2FFF else ch for ch in word.lower())
 
 
-def misspelt(text: str, *, staff: bool) -> UnknownCommand | None:
+def misspelt(text: str, *, staff: bool, alone: bool = True) -> UnknownCommand | None:
     """A command word typed wrong before a ticket number — a homophone of its Chinese form (接丹 / 接但 1006, the
     phone's input method's first guess) or its pinyin (jiedan 1007): the command it sounds like, to be suggested
-    (never run on a guess). Only commands that take a ticket number, and only those the person may use."""
+    (never run on a guess). Only commands that take a ticket number, and only those the person may use. Or a
+    reporter's command word alone, mistyped (unless not `alone`: in the middle of a dialogue): 进读 / 进步 (进度),
+    催催 (催单)."""
     found = _WORD_NUMBER.match(clean(text))
     if found is None:
-        return None
+        return None if staff or not alone else _misspelt_alone(clean(text))
     word, sound = found.group("word"), _sound(found.group("word"))
     for zh, spec in _ZH:
         if spec.needs_ticket and not spec.hidden and (staff or not spec.staff) and zh != word and (
                 _sound(zh) == sound or (word.isascii() and len(sound) >= 5
                                         and Levenshtein.distance(_sound(zh), sound) <= 1)):
             return UnknownCommand(word, f"{found.group('n')} {(found.group('rest') or '').strip()}".strip(), spec)
+    return None
+
+
+_ALONE = re.compile(r"^(?P<word>[\u4e00-\u9fff]{2,3})[?？!！。.~～]*$")
+
+
+def _misspelt_alone(text: str) -> UnknownCommand | None:
+    """A reporter's command that needs no number, typed alone and wrong: a homophone of it (进读), the same first
+    character and one syllable off (进步), or its first character twice (催催)."""
+    found = _ALONE.match(text)
+    if found is None:
+        return None
+    word = found.group("word")
+    for zh, spec in _ZH:
+        if spec.staff or spec.hidden or (spec.needs_ticket and not spec.ticket_optional) or zh == word:
+            continue
+        if len(zh) != len(word):
+            continue
+        if _sound(zh) == _sound(word) or word == zh[0] * len(zh) or (
+                word[0] == zh[0] and sum(a != b for a, b in zip(word, zh, strict=True)) == 1
+                and Levenshtein.distance(_sound(zh), _sound(word)) <= 1):
+            return UnknownCommand(word, "", spec)
     return None
 
 

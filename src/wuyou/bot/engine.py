@@ -330,7 +330,7 @@ class Engine:
             elif turn.person.role in STAFF_ROLES:
                 parsed = staff_misuse(typed) or misspelt(typed, staff=True)  # "接单 abc": asking for the number
             else:
-                parsed = misspelt(typed, staff=False)  # "催蛋 1024": is it 催单?
+                parsed = misspelt(typed, staff=False, alone=not d.step)  # "催蛋 1024", "进读": is it 催单, 进度?
         try:
             if isinstance(parsed, UnknownCommand):
                 self._suggest_command(turn, parsed)
@@ -351,6 +351,9 @@ class Engine:
         if command.spec.words_for_reporters and turn.person.role not in STAFF_ROLES \
                 and not clean(turn.text).startswith("/"):
             reporting.free_text(turn)
+            return
+        if command.spec.name == "show" and command.ticket is not None and turn.person.role not in STAFF_ROLES:
+            status.cmd_status(turn, None, only=command.ticket)  # a reporter's 查看 1001: how their ticket stands
             return
         if command.spec.staff and turn.person.role not in ("engineer", "lead", "admin"):
             turn.say("staff_only", command=command.spec.zh[0] if command.spec.zh else command.spec.name)

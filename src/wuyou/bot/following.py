@@ -3,6 +3,7 @@ and answering an engineer's question by simply writing back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
@@ -11,7 +12,7 @@ from wuyou.desk import attachments, tickets, working
 from wuyou.desk.attachments import AttachmentTooLarge
 from wuyou.desk.errors import NotFound, TooSoon
 from wuyou.desk.incidents import service as incidents
-from wuyou.desk.models import Ticket, TicketFollower
+from wuyou.desk.models import Person, Ticket, TicketFollower
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
@@ -78,9 +79,20 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     except NotFound:
         _not_yours(turn, number)
         return
-    turn.say("chase_ok", ticket=ticket.id, who="、".join(p.name for p in pinged) or turn.t("the_team"),
+    turn.say("chase_ok", ticket=ticket.id, who=_chased(turn, ticket, pinged),
              hold=turn.t("chase_on_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
              if ticket.status == "on_hold" else "")
+
+
+def _chased(turn: Turn, ticket: Ticket, pinged: Sequence[Person]) -> str:
+    """Who a chase reached, the team lead named as such: "李伟 和组长 赵敏" (conversations/05 row 4)."""
+    lead_id = ticket.team.lead_id if ticket.team is not None else None
+    names = "、".join(p.name for p in pinged if p.id != lead_id)
+    lead = next((p for p in pinged if p.id == lead_id), None)
+    if lead is None:
+        return names or turn.t("the_team")
+    return turn.t("chase_who_lead", names=names, lead=lead.name) if names else \
+        turn.t("chase_who_lead_only", lead=lead.name)
 
 
 def stage(turn: Turn) -> list[int]:

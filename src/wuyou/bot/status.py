@@ -105,10 +105,14 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
     if chat.kind != "direct" and chat.id:
         shown += [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
                                                   since=turn.now - GROUP_STATUS_WITHIN) if t not in shown]
+    named = [t for t in shown if t.id == only]
+    if only is not None and not named:  # another's ticket, or a number mistyped: said, before their own
+        turn.say("not_your_ticket_none" if not shown else "status_not_named", ticket=only)
+        if not shown:
+            return
     if not shown:
         turn.say("status_none")
         return
-    named = [t for t in shown if t.id == only]
     following = {t.id for t in followed}
     # The one resolved ticket "is it fixed?" waits on: said in words, as a bare 1 might be read as the list's 1.
     awaiting = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
