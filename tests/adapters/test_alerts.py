@@ -270,6 +270,18 @@ def test_tickets_filed_before_the_alert_join_its_incident(d: Dialog, clock: Test
     assert d.ticket(jinan)["status"] == "resolved"
     assert d.ticket(qingdao)["status"] == "new" and d.ticket(taken)["status"] == "claimed"
 
+    # Its reporter says it is not fixed: reopened to the team's queue, the card and the commander naming INC-1.
+    with d.desk.sessions() as s:
+        commander = incident_service.get(session=s, incident_id=1).commander_id
+    assert commander is not None
+    d.pushed(commander), d.pushed("zhou.hao")
+    d.say("zhang.san", "还没好 还是上不了网")
+    assert d.ticket(jinan)["status"] == "reopened"
+    told = d.pushed_text(commander)
+    assert f"【INC-1】#{jinan}" in told and "还是上不了网" in told, told
+    assert "随重大事件 INC-1 的解决而关闭" in d.pushed_text("zhou.hao")
+    assert f"#{jinan}（张三）解决后说还没好" in d.say("chen.gang", "/show INC-1")
+
 
 def test_an_alert_firing_again_after_its_recovery_is_told_to_the_war_room(d: Dialog, clock: TestClock) -> None:
     clock.set(at("09:41:05"))

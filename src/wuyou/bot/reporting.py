@@ -17,6 +17,7 @@ from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
+from wuyou.desk.incidents import service as incident_service
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Category, SuggestionSession, Ticket, TicketEvent
 from wuyou.desk.org import is_away, leaf_categories, leaf_names
@@ -348,6 +349,7 @@ def _confirm(turn: Turn, ticket_id: int) -> None:
 def _reopen(turn: Turn, ticket_id: int, reason: str) -> None:
     ticket = solutions.reopen(session=turn.session, ticket_id=ticket_id, reporter=turn.person, reason=reason,
                               now=turn.now)
+    incident_service.ticket_reopened(session=turn.session, ticket=ticket, reason=reason, now=turn.now)
     due = sla.due(session=turn.session, ticket_id=ticket.id, kind="resolution")
     before = ticket.assignee or tickets.returned_to_queue(session=turn.session, ticket=ticket)
     key = "reopened" if ticket.assignee else "reopened_to_queue" if before is None else \

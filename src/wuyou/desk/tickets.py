@@ -412,6 +412,7 @@ def reopen(
         raise InvalidTransition(ticket.status, "reopen")
     last = {"last_resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else "",
             "summary": ticket.resolution or "—"}
+    incident = resolved_by_incident(session=session, ticket=ticket)
     ticket.status = "reopened"
     ticket.closed_at = None
     ticket.claimed_at = None  # the assignee acknowledges by claiming again; that stops the new response clock
@@ -430,7 +431,8 @@ def reopen(
     event = add_event(
         session=session, ticket=ticket, kind="reopened", now=now, actor=reporter, body=reason or None,
         data={"count": ticket.reopen_count, **({"returned_to_queue": engineer.id} if engineer is not None
-                                                 and ticket.assignee_id is None else {})},
+                                                 and ticket.assignee_id is None else {}),
+              **({"incident": incident} if incident is not None else {})},
     )
     sla.restart(session=session, ticket=ticket, now=now)
     extra = {"reason": reason or "—", "count": ticket.reopen_count, **last,
@@ -438,7 +440,8 @@ def reopen(
              "away_due": engineer.away_until.isoformat() if away and engineer is not None
              and engineer.away_until is not None else "",
              "queue_note_key": "reopened_queue_away" if away else "reopened_queue_gone" if engineer is not None
-             else "reopened_queue_none",
+             else "reopened_queue_incident" if incident is not None else "reopened_queue_none",
+             "incident_ref": f"INC-{incident}" if incident is not None else "",
              **sla.due_params(session=session, ticket_id=ticket.id)}
     if ticket.assignee is not None:
         notify(session=session, event=event, ticket=ticket, people=[ticket.assignee], template="ticket_reopened",
@@ -452,8 +455,17 @@ def reopen(
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
                extra={**extra, "note_key": "reopened_note_again" if ticket.assignee is not None
                       else "reopened_note_away" if away else "reopened_note_gone" if engineer is not None
-                      else "reopened_note_none"})
+                      else "reopened_note_incident" if incident is not None else "reopened_note_none"})
     return ticket
+
+
+def resolved_by_incident(*, session: Session, ticket: Ticket) -> int | None:
+    """The number of the major incident whose resolution resolved the ticket last, if one did."""
+    data = session.scalar(select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind == "resolved")
+                          .order_by(TicketEvent.id.desc()).limit(1))
+    found = (data or {}).get("incident")
+    return int(found) if found else None
 
 
 def returned_to_queue(*, session: Session, ticket: Ticket) -> Person | None:

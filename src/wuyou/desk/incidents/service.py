@@ -35,7 +35,7 @@ from wuyou.desk.incidents.models import (
 from wuyou.desk.incidents.oncall import room
 from wuyou.desk.models import Branch, Category, Person, Team, TeamMember, Ticket
 from wuyou.desk.org import person_named, region_chain
-from wuyou.desk.tickets import mark_resolved
+from wuyou.desk.tickets import mark_resolved, resolved_by_incident
 from wuyou.desk.timeline import add_event
 
 UPDATE_EVERY = {"SEV1": timedelta(minutes=30), "SEV2": timedelta(hours=1), "SEV3": timedelta(hours=2)}
@@ -433,6 +433,28 @@ def link_reported_before(*, session: Session, incident: Incident, now: datetime,
         if _link_and_tell(session, incident, ticket, now, None):
             out.append(ticket)
     return out
+
+
+def ticket_reopened(*, session: Session, ticket: Ticket, reason: str, now: datetime) -> Incident | None:
+    """A ticket the incident's resolution resolved, reopened by its reporter ("还没好"): the fault may not be over
+    for that branch — on the incident's timeline, and its commander told (the war-room too while it is open).
+    Returns the incident."""
+    number = resolved_by_incident(session=session, ticket=ticket)
+    incident = session.get(Incident, number) if number is not None else None
+    if incident is None:
+        return None
+    ev = event(session, incident, "ticket_reopened", now, body=reason or None,
+               data={"ticket": ticket.id, "reporter": ticket.reporter.name, "branch": ticket.branch_code})
+    params = {"ticket": ticket.id, "reporter": ticket.reporter.name, "reason": reason or "—",
+              "branch": ticket.branch.name if ticket.branch else "", "team": ticket.team.name if ticket.team else ""}
+    if incident.status in OPEN_STATUSES:
+        tell_room(session=session, incident=incident, ev=ev, template="incident_ticket_reopened", now=now,
+                  params=params)
+    elif incident.commander is not None and incident.commander.active:
+        commander = incident.commander.id
+        outbox.enqueue(session=session, person_id=commander, template="incident_ticket_reopened",
+                       params={**card(incident), **params}, key=f"inc{incident.id}:ev{ev.id}:{commander}", now=now)
+    return incident
 
 
 def open_incident_of(*, session: Session, ticket_id: int) -> tuple[Incident, IncidentEvent | None] | None:
