@@ -156,7 +156,7 @@ def test_a_reporters_command_word_alone_and_mistyped_is_suggested(dialog: Dialog
     """进读 / 进步 (进度) and 催催 (催单) typed alone were fault reports: the category menu, and a report for the surge
     detector. Suggested instead; 1 runs it. A word of a fault stays a report, and mid-dialogue nothing is guessed."""
     d = dialog
-    n = d.report("zhang.san", "1", "打印机卡纸")
+    d.report("zhang.san", "1", "打印机卡纸")
     for typed, meant in (("进读", "进度"), ("进步", "进度"), ("催催", "催单")):
         reply = d.say("zhang.san", typed)
         assert f"没有“{typed}”这个命令，您是想“{meant}”吗？" in reply and "选个分类" not in reply, reply

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID
-from wuyou.adapters.web.console import render, signed_in
+from wuyou.adapters.web.console import page_locale, render, signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
@@ -101,16 +101,17 @@ def board(ref: str, request: Request) -> HTMLResponse:
     def name(p: Person | None) -> str:
         return p.name if p is not None else "—"
 
-    facts = (f"{i.severity} · {t('incident_status_' + i.status)} · 指挥 commander {name(i.commander)}"
-             f" · 通报 comms {name(i.comms)} · 技术负责 tech lead {name(i.tech_lead)}"
-             f" · {len(f.branches)} 个网点 branches · {len(f.tickets)} 张工单 tickets")
+    locale = page_locale(request, person)
+    facts = t("web_incident_facts", locale, severity=i.severity, status=t("incident_status_" + i.status, locale),
+              commander=name(i.commander), comms=name(i.comms), tech_lead=name(i.tech_lead),
+              branches=len(f.branches), tickets=len(f.tickets))
     return render(request, "incident.html", person=person, page="incident", title=i.ref, ref=i.ref,
                   incident_title=i.title, facts=facts,
                   events=[{"id": e.id, "time": f"{e.at.astimezone(tz):%H:%M:%S}", "text": describe(e)}
                           for e in f.events],
                   pages=[f"{p.person.name} · {p.speciality} · {t('web_page_' + p.status, person.locale)}"
                          for p in f.pages],
-                  tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status)}"}
+                  tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status, locale)}"}
                            for x in f.tickets],
                   alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}
                          for x in _alike(desk, i.id)] if i.status in ("active", "mitigated") else [],

@@ -33,7 +33,8 @@ _env = Environment(loader=PackageLoader("wuyou.adapters.web", "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def _locale(request: Request, person: Person | None) -> str:
+def page_locale(request: Request, person: Person | None) -> str:
+    """The language a console page is in: the visitor's choice, else the person's, else the desk's default."""
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LOCALES:
         return chosen
@@ -55,7 +56,7 @@ def _strings(desk: Desk, locale: str) -> dict[str, str]:
 def render(request: Request, template: str, *, person: Person | None, page: str, title: str = "",
            status_code: int = 200, **context: Any) -> HTMLResponse:
     desk: Desk = request.app.state.desk
-    locale = _locale(request, person)
+    locale = page_locale(request, person)
     strings = _strings(desk, locale)
     html = _env.get_template(template).render(
         request=request, me=person, page=page, locale=locale, s=strings, title=title or strings.get(f"nav_{page}", ""),
@@ -84,7 +85,7 @@ def forbidden(request: Request, exc: Exception) -> Response:
     why = exc.why if isinstance(exc, PageForbidden) else "forbidden_staff"
     desk: Desk = request.app.state.desk
     back = "/console" if person is not None and person.role in STAFF_ROLES else "/"
-    locale = _locale(request, person)
+    locale = page_locale(request, person)
     return render(request, "forbidden.html", person=person, page="forbidden", status_code=403, back=back,
                   title=desk.catalog.t("web_forbidden_title", locale), why=desk.catalog.t(f"web_{why}", locale))
 
