@@ -158,7 +158,7 @@ def test_the_console_is_told_why_a_transfer_is_refused_in_its_language(dialog: D
     number = d.report("liu.yang", "2", "POS机屏幕不亮")
     console = {**bearer(d, "zhao.min"), "X-Wuyou-Console": "1"}
     for target, said in (("zhang.san", "张三 不是工程师"), ("nosuchteam", "没找到“nosuchteam”"),
-                         ("sun.li", "不能转给 孙立：不服务这个网点所在的区域")):
+                         ("sun.li", "不能转给 孙立：孙立 属于 青岛终端组（青岛分公司），这是济南历下营业厅的单")):
         answer = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=console, json={"target": target})
         assert answer.status_code in (409, 422) and said in answer.json()["detail"], answer.text
     plain = d.client.post(f"/api/v1/tickets/{number}/transfer", headers=bearer(d, "zhao.min"), json={"target": "x"})

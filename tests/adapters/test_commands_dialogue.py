@@ -87,14 +87,17 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     d = dialog
     n = report(d, "liu.yang", POS, "POS机屏幕都不亮了")
     reply = d.say("zhao.min", f"/transfer {n} sun.li")
-    assert "不能转给 孙立" in reply and "跨区域" in reply
+    # (conversations/06 row 6: whose team and region he is, whose ticket it is)
+    assert f"不能转给 孙立：孙立 属于 青岛终端组（青岛分公司），#{n} 是济南历下营业厅的单，不能跨区域转派" in reply, reply
     assert "李伟" in reply and "王芳" in reply and "孙立" not in reply.split("可以接的有")[1]
     assert d.ticket(n)["timeline"][-1]["kind"] == "transfer_refused"
     options = reply.split("可以接的有")[1]
     pick = next(line.split(".")[0].strip() for line in options.splitlines() if "王芳" in line)
     assert "已把" in d.say("zhao.min", pick)
     assert d.ticket(n)["assignee"] == "wang.fang" and d.ticket(n)["status"] == "new"
-    assert "指派给您" in d.pushed_text("wang.fang")
+    assigned = d.pushed("wang.fang")[-1]  # (row 9: how late the response is, when it must be resolved, 查看)
+    assert "赵敏 把" in assigned["text"] and "指派给您" in assigned["text"] and "解决时限" in assigned["text"]
+    assert "{" not in assigned["text"] and [b["label"] for b in assigned["buttons"]] == ["接单", "查看"], assigned
     assert "已接单" in d.say("wang.fang", f"接单 {n}")  # the assignee accepts
     assert d.ticket(n)["status"] == "claimed"
     # A team by code, in Chinese: to HQ's application team is allowed (HQ serves every branch).
@@ -824,6 +827,10 @@ def test_a_response_out_of_hours_used_no_working_time_and_the_timeline_says_so(d
     clock.set(datetime(2025, 3, 16, 10, 20, tzinfo=SH))
     resolved = d.say("li.wei", f"解决 {n} 换了搓纸轮")  # (it said "解决用时 1 分钟（按工作时间）")
     assert "未用工作时间（都在工作时间外）· SLA 内 ✅" in resolved and "解决用时" not in resolved, resolved
+    # Claimed within the minute of the report (it said "响应用时 1 分钟" beside the timeline's 未用工作时间).
+    quick = report(d, "zhang.san", PRINTER, "打印机又不进纸")
+    clock.set(datetime(2025, 3, 16, 10, 20, 30, tzinfo=SH))
+    assert "都在工作时间外，不计入 SLA" in d.say("li.wei", f"接单 {quick}")
 
 
 def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:

@@ -115,8 +115,13 @@ def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, 
     assert "响应超时" in breach and "14:02 报修" in breach, breach
     assert "济南终端组在岗各人处理中的单：李伟 0 · 王芳 0" in breach, breach  # whom to give it to (06 row 3)
     assert "赵敏" in d.pushed_text("liu.yang")  # one reassurance to the reporter
+    clock.set(at("2025-03-11T14:37"))
+    d.say("zhao.min", f"转派 {n} wang.fang")  # rows 8–9: the card says how late the response is
+    assigned = d.pushed_text("wang.fang")
+    assert "（P2 · 响应已超时 5 分钟）" in assigned and "解决时限 03-12 09:02" in assigned, assigned
     clock.set(at("2025-03-11T14:39"))
-    d.say("wang.fang", f"接单 {n}")
+    claimed = d.say("wang.fang", f"接单 {n}")
+    assert "（响应用时 37 分钟，超时 7 分钟已记录）" in claimed, claimed  # row 11
     response = clocks(d, n)["response"]
     assert response.met is False and response.consumed_seconds == 37 * 60
     # conversations/06 row 11: 80 % of the resolution target is used at 17:14 — 48 working minutes are left until

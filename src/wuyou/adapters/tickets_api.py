@@ -101,7 +101,7 @@ def _in_words(desk: Desk, person: Person, exc: DeskError) -> str | None:
     if isinstance(exc, NotServing):  # (the chat's words for a transfer refused)
         key = {"unknown": "transfer_unknown", "role": "transfer_not_staff"}.get(exc.reason,
                                                                                  "console_transfer_other_region")
-        return t(key, target=exc.target)
+        return t(key, target=exc.target, teams=exc.teams or "—", branch=exc.branch)
     return None
 
 

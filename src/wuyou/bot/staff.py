@@ -76,9 +76,11 @@ def contact(turn: Turn, ticket: Ticket) -> str:
     return "\n" + shown if shown else ""
 
 
-def _all_outside(clock: SlaClock, now: datetime) -> bool:
-    """A stopped clock that used none of its hours though minutes went by: it all happened out of hours."""
-    return not clock.consumed_seconds and (now - clock.started_at).total_seconds() >= 60
+def _all_outside(turn: Turn, clock: SlaClock) -> bool:
+    """A stopped clock that used none of its hours though time went by: it all happened out of hours (a claim a
+    few seconds after a report at night said "响应用时 1 分钟", its timeline 未用工作时间)."""
+    return not clock.consumed_seconds and sla.no_hours_between(session=turn.session, clock=clock,
+                                                               start=clock.started_at, end=turn.now)
 
 
 def cmd_claim(turn: Turn, command: Command) -> None:
@@ -89,12 +91,15 @@ def cmd_claim(turn: Turn, command: Command) -> None:
     minutes = sla.minutes_begun((turn.now - tickets.asked_at(session=turn.session, ticket=ticket)).total_seconds())
     response = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="response")
     # Taken out of the clock's hours: the minutes are the reporter's wait, but none of the SLA's time.
-    outside = response is not None and _all_outside(response, turn.now)
+    outside = response is not None and _all_outside(turn, response)
+    over = response.consumed_seconds - response.target_seconds if response is not None and response.met is False \
+        else 0
     clock = next(iter(sla.active(session=turn.session, ticket_id=ticket.id, kind="resolution")), None)
     due = clock.due_at if clock is not None else None
     warn = clock.warn_at if clock is not None and clock.warned_at is None else None
     turn.say("claim_ok", ticket=ticket.id, minutes=minutes, reporter=ticket.reporter.name,
              outside=turn.t("claim_outside_hours") if outside else "",
+             late=turn.t("claim_late", over=sla.minutes_begun(over)) if over > 0 else "",
              branch=ticket.branch.name if ticket.branch else "—", contact=contact(turn, ticket),
              said=said(ticket) or ticket.title, due=turn.local(due),
              warn=turn.t("claim_warn", at=turn.local(warn)) if warn is not None and warn > turn.now else "")
@@ -111,7 +116,7 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
                                        summary=command.rest, now=turn.now)
     clock = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="resolution")
     took = "" if clock is None or clock.met is None else "\n" + turn.t(
-        "resolve_took_none" if _all_outside(clock, turn.now) else "resolve_took",  # (not "1 分钟（按工作时间）")
+        "resolve_took_none" if _all_outside(turn, clock) else "resolve_took",  # (not "1 分钟（按工作时间）")
         took=duration(turn, clock.consumed_seconds // 60 if clock.consumed_seconds >= 3600
                       else max(1, sla.minutes_begun(clock.consumed_seconds))),
         verdict=turn.t("sla_in_time" if clock.met else "sla_late"))

@@ -116,7 +116,8 @@ def cmd_transfer(turn: Turn, command: Command) -> None:
         if exc.reason == "role":
             turn.say("transfer_not_staff", target=exc.target)
             return
-        _offer_candidates(turn, number, intro=turn.t("transfer_other_region", target=exc.target, ticket=number))
+        _offer_candidates(turn, number, intro=turn.t("transfer_other_region", target=exc.target, ticket=number,
+                                                     teams=exc.teams or "—", branch=exc.branch))
         return
     to = ticket.assignee.name if ticket.assignee else (ticket.team.name if ticket.team else target)
     turn.say("transfer_ok", ticket=number, to=to)

@@ -40,10 +40,12 @@ class OrgFileError(DeskError):
 class NotServing(DeskError):
     """A transfer target does not serve the ticket's branch (another region, or no such person/team)."""
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, *, teams: str = "", branch: str = "") -> None:
         super().__init__(f"{target} cannot take this ticket: {reason}")
         self.target = target
         self.reason = reason  # "region" (serves another region), "unknown" (no such team/person), "role"
+        self.teams = teams  # for "region": the target's teams and the regions they serve ("青岛终端组（青岛分公司）")
+        self.branch = branch  # for "region": the ticket's branch
 
 
 class TooSoon(DeskError):

@@ -160,6 +160,11 @@ def in_hours(*, session: Session, ticket_id: int, now: datetime) -> bool:
     return clock is None or _cal(session, clock).is_open(now)
 
 
+def no_hours_between(*, session: Session, clock: SlaClock, start: datetime, end: datetime) -> bool:
+    """Whether time went by from `start` to `end` and none of it was in the clock's business hours."""
+    return end > start and _cal(session, clock).elapsed(start, end) == timedelta(0)
+
+
 def elapsed_in_hours(*, session: Session, ticket_id: int, since: datetime, now: datetime) -> timedelta:
     """The time from `since` to `now` in the business hours of the ticket's clocks (all of it for 7×24, or without
     a clock)."""

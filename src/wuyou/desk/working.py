@@ -21,6 +21,7 @@ from wuyou.desk.models import (
     HELD_STATUSES,
     Category,
     Person,
+    Region,
     Team,
     TeamMember,
     Ticket,
@@ -279,7 +280,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
         raise NotServing(target, "unknown")
     if isinstance(found, Team):
         if not team_serves_branch(session=session, team=found, branch=ticket.branch):
-            _refused(session, ticket, person, found.name, now)
+            _refused(session, ticket, person, found.name, [found], now)
         new_team, assignee = found, None
     else:
         if not is_staff(found):
@@ -288,7 +289,8 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
                    if session.get(TeamMember, (t.code, found.id)) is not None
                    and team_serves_branch(session=session, team=t, branch=ticket.branch)]
         if not serving:
-            _refused(session, ticket, person, found.name, now)
+            _refused(session, ticket, person, found.name, [t for t in teams_of(session=session, person_id=found.id)
+                                                           if session.get(TeamMember, (t.code, found.id))], now)
         same = [t for t in serving if t.code == ticket.team_code]
         new_team, assignee = (same or serving)[0], found
     previous, from_team = ticket.assignee, ticket.team
@@ -304,14 +306,20 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
                       body=(assignee.name if assignee else new_team.name) + (f"：{reason}" if reason else ""),
                       data={"team": new_team.code, "assignee": assignee.id if assignee else None,
                             "previous": previous.id if previous else None, "reason": reason or None})
-    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}]
+    claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"},
+                    {"label_key": "btn_show", "action": f"/show {ticket.id}"}]
     moved = from_team is not None and from_team.code != new_team.code
     why = {"by": person.name, "reason_text": reason, "reason_key": "transfer_reason" if reason else "",
            "from_team_name": from_team.name if moved and from_team is not None else "",
            "from_team_key": "transfer_from_team" if moved else ""}
     if assignee is not None:
+        due = sla.due_params(session=session, ticket_id=ticket.id)
+        left = sla.minutes_to(session=session, ticket_id=ticket.id, kind="response", now=now)
         notify(session=session, event=event, ticket=ticket, people=[assignee], template="ticket_assigned", now=now,
-               extra=why, buttons=claim_button)
+               extra={**why, **due, "late_key": "assigned_late" if left is not None and left[0] < 0 else "",
+                      "late_minutes": -left[0] if left is not None else 0,
+                      "due_line_key": "assigned_due_line" if due["resolution_due"] else ""},
+               buttons=claim_button)
     else:
         # (its response clock stopped when it was first claimed: the card gives the resolution's alone)
         notify(session=session, event=event, ticket=ticket, people=present(team_members(session=session,
@@ -327,11 +335,15 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     return ticket
 
 
-def _refused(session: Session, ticket: Ticket, person: Person, target: str, now: datetime) -> None:
+def _refused(session: Session, ticket: Ticket, person: Person, target: str, teams: Sequence[Team],
+             now: datetime) -> None:
     add_event(session=session, ticket=ticket, kind="transfer_refused", now=now, actor=person, body=target,
               data={"reason": "region"}, public=False)
+    where = "、".join(f"{t.name}（{r.name if (r := session.get(Region, t.region_code)) else t.region_code}）"
+                      for t in teams)
+    branch = ticket.branch.name if ticket.branch else ""
     session.commit()  # the refusal stays on the timeline although the transfer does not happen
-    raise NotServing(target, "region")
+    raise NotServing(target, "region", teams=where, branch=branch)
 
 
 def set_priority(*, session: Session, ticket_id: int, person: Person, priority: str, now: datetime) -> Ticket:
