@@ -93,7 +93,8 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
         assert len(notices) == 1 and f"#{tickets[user]}" in notices[0], (user, notices)
 
     clock.set(at("10:12:00"))
-    assert "已确认 INC-1" in d.say("he.qiming", "收到")
+    acked = d.say("he.qiming", "收到")  # the first: the tech lead, who may send updates
+    assert "已确认 INC-1" in acked and "应急 通报 INC-1" in acked, acked
     # 周浩 does not answer: after 5 minutes the worker pages the next in hq-network's order.
     clock.set(at("10:15:01"))
     assert d.desk.incidents_round() >= 1
@@ -101,7 +102,8 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     page_wu = d.pushed("wu.lei")
     assert len(page_wu) == 1 and "周浩" in page_wu[0]["text"]
     clock.set(at("10:16:00"))
-    assert "已确认 INC-1" in d.press("wu.lei", page_wu[0]["buttons"][0]["action"])
+    acked = d.press("wu.lei", page_wu[0]["buttons"][0]["action"])  # no role: told what they may do (a note)
+    assert "已确认 INC-1" in acked and "应急 记录 INC-1" in acked and "应急 通报" not in acked, acked
 
     clock.set(at("10:20:00"))
     reply = d.say("he.qiming", "通报 INC-1 定位为接口证书过期，预计30分钟恢复")

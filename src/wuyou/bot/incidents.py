@@ -278,9 +278,12 @@ def _join(turn: Turn, incident: Incident, text: str) -> None:
         return
     first = min(turn.session.scalars(select(Page.paged_at).where(Page.incident_id == incident.id,
                                                                  Page.speciality == answered.speciality)))
+    speaks = turn.person.role in ("lead", "admin") or turn.person.id in {
+        incident.commander_id, incident.comms_id, incident.tech_lead_id}  # (as incidents.post_update allows)
     turn.say("incident_acked", incident=incident.ref, role_key="",
              role=turn.t("role_tech_lead") if incident.tech_lead_id == turn.person.id else "",
-             took=_duration(turn, turn.now - first), took_page=_duration(turn, turn.now - answered.paged_at))
+             took=_duration(turn, turn.now - first), took_page=_duration(turn, turn.now - answered.paged_at),
+             commands=turn.t("incident_commands_speak" if speaks else "incident_commands_note", incident=incident.ref))
 
 
 def _duration(turn: Turn, delta: timedelta) -> str:
