@@ -88,7 +88,8 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     n = report(d, "liu.yang", POS, "POS机屏幕都不亮了")
     reply = d.say("zhao.min", f"/transfer {n} sun.li")
     # (conversations/06 row 6: whose team and region he is, whose ticket it is)
-    assert f"不能转给 孙立：孙立 属于 青岛终端组（青岛分公司），#{n} 是济南历下营业厅的单，不能跨区域转派" in reply, reply
+    said = f"不能转给 孙立：孙立 属于 青岛终端组（青岛分公司），#{n} 是济南历下营业厅的单，不能跨区域转派"
+    assert said in reply, reply
     assert "李伟" in reply and "王芳" in reply and "孙立" not in reply.split("可以接的有")[1]
     assert d.ticket(n)["timeline"][-1]["kind"] == "transfer_refused"
     options = reply.split("可以接的有")[1]
