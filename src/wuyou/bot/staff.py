@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -143,8 +143,14 @@ def minutes_said(t: Callable[..., str], minutes: int) -> str:
 
 def _event_body(turn: Turn, event: TicketEvent, files: dict[int | None, list[str]], *, text: bool = True) -> str:
     """What follows an event's name on the timeline: its text (unless not `text`) and the names of the files that
-    came with it (`files`: by event), or for SLA events which clock and how long."""
-    return (_event_text(turn, event) if text else "") + "".join(f" 📎 {name}" for name in files.get(event.id, ()))
+    came with it (`files`: by event), or for SLA events which clock and how long. The report without its text is
+    still who made it and how (报修 张三（微信公众号）)."""
+    if not text and event.kind == "created":
+        reporter = turn.session.get(Person, event.actor_id) if event.actor_id else None
+        said = (f" {reporter.name}" if reporter is not None else "") + _reported(turn.t, event.data or {})
+    else:
+        said = _event_text(turn, event) if text else ""
+    return said + "".join(f" 📎 {name}" for name in files.get(event.id, ()))
 
 
 def _event_text(turn: Turn, event: TicketEvent) -> str:
@@ -176,9 +182,24 @@ def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
         return who + t("chase_nth", count=event.data["count"])
     if event.kind == "rated" and event.data and event.data.get("score"):
         return f"{who} {event.data['score']} ⭐" + (f" {event.body}" if event.body else "")
+    if event.kind == "created" and event.data:  # 报修 张三（微信公众号 · 看过 KB-P001 没解决）：…
+        who += _reported(t, event.data)
     return (who + (("：" if who else " ") + event.body if event.body else "")
             + (t("held_until", until=local(datetime.fromisoformat(until))) if until else "")
             + (t("chase_answered", minutes=answered) if answered is not None else ""))
+
+
+def _reported(t: Callable[..., str], data: dict[str, Any]) -> str:
+    """How a ticket came in: the channel, and the articles the reporter was offered first and that did not help."""
+    channel = str(data.get("channel") or "")
+    try:
+        via = t(f"platform_{channel}") if channel else ""
+    except KeyError:  # (a channel with no name of its own: the API, a test)
+        via = channel
+    tried = [str(a) for a in data.get("kb_offered") or []]
+    parts = [via, t("created_tried", articles="、".join(tried)) if tried else ""]
+    shown = " · ".join(p for p in parts if p)
+    return t("created_how", how=shown) if shown else ""
 
 
 def cmd_show(turn: Turn, command: Command) -> None:
