@@ -271,6 +271,8 @@ def test_the_status_says_what_happened_last_and_how_to_chase(dialog: Dialog) -> 
     d = dialog
     n = report(d, "zhang.san", PRINTER, "打印机卡纸")
     assert f"要催单回复：催单 {n}" in d.say("zhang.san", "进度")
+    d.say("zhang.san", f"催单 {n}")
+    assert "要催单回复" not in d.say("zhang.san", "进度")  # chased just now: 催单 would be refused, not suggested
     asked = d.say("zhang.san", "What is the status of my ticket?")  # (in English: it started a report)
     assert f"#{n}" in asked and "报修" not in asked.split("\n", 1)[0], asked
     d.say("li.wei", f"接单 {n}")
