@@ -199,8 +199,8 @@ def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     assert "chase_answered_minutes" not in ([e for e in d.ticket(n)["timeline"] if e["kind"] == "comment"][-1]["data"]
                                             or {})  # answered once
     assert f"#{n}" in d.pushed_text("zhao.min")  # the team lead hears it too
-    refused = d.say("zhang.san", f"/chase {n}")
-    assert "30 分钟内只催一次" in refused
+    refused = d.say("zhang.san", f"/chase {n}")  # (conversations/05 row 8)
+    assert "30 分钟内只催一次" in refused and "已经帮您催过了，李伟 和组长 赵敏 都收到了" in refused, refused
     assert d.pushed("li.wei") == []
     assert "已附到" in d.say("zhang.san", f"补充 {n} 换了纸也不行")
     assert "换了纸" in d.pushed_text("li.wei")

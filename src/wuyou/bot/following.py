@@ -72,9 +72,11 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     try:
         ticket, pinged = working.chase(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
     except TooSoon as exc:
+        told = [p for p in exc.told if isinstance(p, Person)]
         turn.say("chase_too_soon_by" if exc.by else "chase_too_soon", by=exc.by or "",
                  last=turn.local(exc.last), next=turn.local(exc.next_allowed),  # type: ignore[arg-type]
-                 ticket=number)
+                 ticket=number, told=turn.t("chase_told", who=_chased(turn, ticket_row, told))
+                 if told and ticket_row is not None else "")
         return
     except NotFound:
         _not_yours(turn, number)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class DeskError(Exception):
     """Root of the desk's errors."""
@@ -51,11 +53,12 @@ class NotServing(DeskError):
 class TooSoon(DeskError):
     """The same request was made too recently (a chase within its interval)."""
 
-    def __init__(self, last: object, next_allowed: object, by: str | None = None) -> None:
+    def __init__(self, last: object, next_allowed: object, by: str | None = None, told: Sequence[object] = ()) -> None:
         super().__init__("too soon")
         self.last = last
         self.next_allowed = next_allowed
         self.by = by  # who made it, when that was someone else
+        self.told = list(told)  # whom it reached (people)
 
 
 class NotAllowed(DeskError):

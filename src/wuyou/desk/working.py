@@ -510,14 +510,17 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
         raise NotFound(f"ticket {ticket_id}")
     require(ticket, "chase")
     if ticket.last_chased_at is not None and now - ticket.last_chased_at < CHASE_INTERVAL:
-        last_by = session.scalar(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
-                                                                    TicketEvent.kind == "chased")
-                                 .order_by(TicketEvent.id.desc()).limit(1))
+        last = session.execute(select(TicketEvent.actor_id, TicketEvent.data).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased").order_by(TicketEvent.id.desc())
+            .limit(1)).first()
+        last_by = last.actor_id if last is not None else None
         other = session.get(Person, last_by) if last_by is not None and last_by != person.id else None
+        told = [p for i in ((last.data or {}).get("to") or [] if last is not None else [])
+                if (p := session.get(Person, i)) is not None]
         add_event(session=session, ticket=ticket, kind="chase_refused", now=now, actor=person, public=False)
         session.commit()
         raise TooSoon(ticket.last_chased_at, ticket.last_chased_at + CHASE_INTERVAL,
-                      by=other.name if other is not None else None)
+                      by=other.name if other is not None else None, told=told)
     ticket.last_chased_at = now
     ticket.chase_count += 1
     session.flush()
@@ -554,4 +557,5 @@ def chase(*, session: Session, ticket_id: int, person: Person, now: datetime) ->
     # The lead watches the team: whose ticket, from which branch, who has it (conversations/05 row 6).
     notify(session=session, event=event, ticket=ticket, people=leads, template="ticket_chased_lead", now=now,
            extra=extra, buttons=buttons)
+    event.data = {**event.data, "to": [p.id for p in [*working_on, *leads]]}  # (a chase too soon names them)
     return ticket, [*working_on, *leads]
