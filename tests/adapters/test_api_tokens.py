@@ -22,7 +22,7 @@ def test_an_engineer_makes_uses_and_revokes_a_token(dialog: Dialog) -> None:
     assert listed[0]["last_used_at"] is not None and "token" not in listed[0]
 
     again = d.client.post("/api/v1/me/tokens", headers=CONSOLE, json={"name": "报表脚本"})
-    assert again.status_code == 422 and "already" in again.json()["detail"]
+    assert again.status_code == 422 and "您已经有一个叫“报表脚本”的令牌了" in again.json()["detail"]
     by_token = d.client.post("/api/v1/me/tokens", headers=bearer, json={"name": "another"})
     assert by_token.status_code == 403 and "console" in by_token.json()["detail"]
 
@@ -50,4 +50,4 @@ def test_a_reporter_has_no_tokens_and_the_page_is_for_staff(dialog: Dialog) -> N
     for n in range(20):
         assert d.client.post("/api/v1/me/tokens", headers=CONSOLE, json={"name": f"job {n}"}).status_code == 201
     full = d.client.post("/api/v1/me/tokens", headers=CONSOLE, json={"name": "job 20"})
-    assert full.status_code == 422 and "at most 20" in full.json()["detail"]
+    assert full.status_code == 422 and "最多同时持有 20 个令牌" in full.json()["detail"]

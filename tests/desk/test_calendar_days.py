@@ -81,6 +81,10 @@ def test_bad_days_are_refused_and_only_an_admin_sets_them(dialog: Dialog, clock:
                        ({"day": "2026-12-20", "kind": "closed"}, "holiday or workday")):
         bad = d.client.post("/api/v1/calendar/days", headers=admin, json=body)
         assert bad.status_code == 422 and said in bad.json()["detail"], (body, bad.text)
+    console = {**admin, "X-Wuyou-Console": "1"}  # the console is told in the admin's language
+    said = d.client.post("/api/v1/calendar/days", headers=console, json={"day": "2026-12-20", "until": "2026-12-10",
+                                                                         "kind": "holiday"}).json()["detail"]
+    assert said == "结束日期（2026-12-10）早于开始日期（2026-12-20）", said
     lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
     assert d.client.post("/api/v1/calendar/days", headers=lead,
                          json={"day": "2026-12-20", "kind": "holiday"}).status_code == 403

@@ -68,5 +68,15 @@ def admin(person: Annotated[Person, Depends(caller)]) -> Person:
     return person
 
 
+def refusal_words(request: Request, person: Person, exc: Exception) -> str:
+    """What to say of a refused request: the console (its header) gets the desk's words in the person's language,
+    an API client the English."""
+    key = getattr(exc, "key", "")
+    if key and request.headers.get(CSRF_HEADER):
+        desk: Desk = request.app.state.desk
+        return desk.catalog.t(key, person.locale, **getattr(exc, "params", {}))
+    return str(exc)
+
+
 Caller = Annotated[Person, Depends(caller)]
 Admin = Annotated[Person, Depends(admin)]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.adapters.auth import Admin, Caller
+from wuyou.adapters.auth import Admin, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
@@ -263,21 +263,21 @@ def set_calendar_days(body: DaysIn, request: Request, person: Admin) -> DaysSet:
             rows, moved = calendar_days.set_days(session=session, first=body.day, last=body.until, kind=body.kind,
                                                  name=body.name, by=person, now=desk.clock())
         except CalendarDayError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
         return DaysSet(days=[Day(date=r.day.isoformat(), kind=r.kind, name=r.name, source="desk", by=person.id)
                              for r in rows], moved=moved)
 
 
 @router.delete("/calendar/days/{day}")
-def remove_calendar_days(day: date, request: Request, _: Admin, until: date | None = None) -> DaysRemoved:
+def remove_calendar_days(day: date, request: Request, person: Admin, until: date | None = None) -> DaysRemoved:
     """Give a day (or the range up to `until`) back to the statutory calendar. Running SLA clocks move."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         try:
             removed, moved = calendar_days.remove_days(session=session, first=day, last=until, now=desk.clock())
         except CalendarDayError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
         if not removed:
             raise HTTPException(status_code=404, detail=f"the desk has no day of its own on {day}"

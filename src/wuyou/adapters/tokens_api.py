@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import VIA_CONSOLE, Caller
+from wuyou.adapters.auth import VIA_CONSOLE, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import tokens
 from wuyou.desk.errors import Forbidden
@@ -56,7 +56,7 @@ def make_token(body: TokenIn, request: Request, person: Caller) -> TokenMade:
         except Forbidden as exc:
             raise HTTPException(status_code=403, detail=str(exc)) from exc
         except tokens.TokenError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
         return TokenMade(**_out(row).model_dump(), token=token)
 

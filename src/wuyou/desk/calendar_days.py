@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import sla
-from wuyou.desk.errors import DeskError
+from wuyou.desk.errors import Refusal
 from wuyou.desk.hours import days_changed
 from wuyou.desk.models import CalendarDay, Person
 
@@ -20,7 +20,7 @@ MAX_SPAN_DAYS = 62  # one change covers at most this many days (a longer closure
 MAX_NAME = 80
 
 
-class CalendarDayError(DeskError, ValueError):
+class CalendarDayError(Refusal):
     """A day the desk's calendar cannot take: an unknown kind, a range backwards, too long or too far away."""
 
 
@@ -65,12 +65,15 @@ def year_days(*, session: Session, year: int) -> list[dict[str, str]]:
 def _checked_range(first: date, last: date | None, now: datetime) -> list[date]:
     last = last or first
     if last < first:
-        raise CalendarDayError(f"the range ends ({last}) before it begins ({first})")
+        raise CalendarDayError(f"the range ends ({last}) before it begins ({first})", "day_range_backwards",
+                               first=str(first), last=str(last))
     span = (last - first).days + 1
     if span > MAX_SPAN_DAYS:
-        raise CalendarDayError(f"at most {MAX_SPAN_DAYS} days at a time ({first} – {last} is {span})")
+        raise CalendarDayError(f"at most {MAX_SPAN_DAYS} days at a time ({first} – {last} is {span})",
+                               "day_range_too_long", most=MAX_SPAN_DAYS, span=span)
     if first.year < now.year - 1 or last.year > now.year + 2:
-        raise CalendarDayError(f"only days from {now.year - 1} to {now.year + 2}")
+        raise CalendarDayError(f"only days from {now.year - 1} to {now.year + 2}", "day_range_years",
+                               first=now.year - 1, last=now.year + 2)
     return [first + timedelta(days=n) for n in range(span)]
 
 
@@ -79,10 +82,10 @@ def set_days(*, session: Session, first: date, last: date | None, kind: str, nam
     """Close (`holiday`) or open (`workday`) the desk on each day from `first` to `last`, replacing what it said of
     them before; returns the days and how many tickets' due times moved."""
     if kind not in KINDS:
-        raise CalendarDayError(f"kind is holiday or workday, not {kind!r}")
+        raise CalendarDayError(f"kind is holiday or workday, not {kind!r}", "day_kind")
     name = " ".join(name.split())
     if len(name) > MAX_NAME:
-        raise CalendarDayError(f"the name is longer than {MAX_NAME} characters")
+        raise CalendarDayError(f"the name is longer than {MAX_NAME} characters", "day_name_long", most=MAX_NAME)
     rows = []
     for day in _checked_range(first, last, now):
         row = session.get(CalendarDay, day)

@@ -67,3 +67,13 @@ class NotAllowed(DeskError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "cycle" (a ticket its own ancestor), "same" (merging a ticket into itself)
+
+
+class Refusal(DeskError, ValueError):
+    """A request the desk refuses, with words for people: `key` names the catalogue's message and `params` fill
+    it (the console shows that); str() is the English an API client can rely on."""
+
+    def __init__(self, english: str, key: str = "", **params: object) -> None:
+        super().__init__(english)
+        self.key = key
+        self.params = params

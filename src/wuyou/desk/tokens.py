@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.errors import DeskError, Forbidden, NotFound
+from wuyou.desk.errors import Forbidden, NotFound, Refusal
 from wuyou.desk.models import ApiToken, Person
 
 PREFIX = "wy_"
@@ -19,7 +19,7 @@ SESSION_TTL = timedelta(hours=12)
 MAX_PERSONAL = 20  # active personal tokens one person may hold
 
 
-class TokenError(DeskError, ValueError):
+class TokenError(Refusal):
     """A personal token that cannot be made: no name, a name in use, too many."""
 
 
@@ -86,12 +86,14 @@ def create_personal(*, session: Session, person: Person, name: str, now: datetim
         raise Forbidden("API tokens are for staff")
     name = " ".join(name.split())
     if not name or name == SESSION_NAME:
-        raise TokenError("a token needs a name saying what uses it (e.g. 监控告警, 报表脚本)")
+        raise TokenError("a token needs a name saying what uses it (e.g. 监控告警, 报表脚本)", "token_name_needed")
     held = personal(session=session, person_id=person.id)
     if any(row.name == name for row in held):
-        raise TokenError(f"you already have a token named {name!r}: revoke it first, or choose another name")
+        raise TokenError(f"you already have a token named {name!r}: revoke it first, or choose another name",
+                         "token_name_taken", name=name)
     if len(held) >= MAX_PERSONAL:
-        raise TokenError(f"at most {MAX_PERSONAL} tokens at a time: revoke one you no longer use")
+        raise TokenError(f"at most {MAX_PERSONAL} tokens at a time: revoke one you no longer use", "token_too_many",
+                         most=MAX_PERSONAL)
     token = create(session=session, person_id=person.id, name=name, now=now)
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one()
     return row, token
