@@ -435,6 +435,11 @@ def test_a_lead_declares_an_incident_from_tickets_and_works_it_in_the_war_room(p
     sync_api.expect(page.locator("header.top nav a.on")).to_have_attribute("href", "/console/incidents")
     sync_api.expect(page.locator("#inc-title")).to_contain_text("多网点打印机脱机")
     sync_api.expect(page.locator(f"a[href='/console/tickets/{number}']")).to_be_visible()
+    # In the reader's language only (it said 指挥 commander · 1 个网点 branches), the form's severity the incident's.
+    sync_api.expect(page.locator("p.facts")).to_contain_text("指挥 徐明")
+    sync_api.expect(page.locator("p.facts")).not_to_contain_text("commander")
+    sync_api.expect(page.locator("#cmd select[name=act] option").first).to_have_text("记录")
+    sync_api.expect(page.locator("#cmd select[name=severity]")).to_have_value("SEV2")
     page.fill("#cmd input[name=text]", "已联系厂商远程排查")
     page.click("#cmd button")
     sync_api.expect(page.locator("#said")).to_contain_text("✓")

@@ -24,7 +24,7 @@ from wuyou.adapters.web.console import page_locale, render, signed_in
 from wuyou.desk.errors import NotFound
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import Incident, IncidentEvent
-from wuyou.desk.models import Person, Ticket
+from wuyou.desk.models import Person, Team, Ticket
 
 router = APIRouter(include_in_schema=False)
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # what people wrote is shown, never run
@@ -109,13 +109,19 @@ def board(ref: str, request: Request) -> HTMLResponse:
                   incident_title=i.title, facts=facts,
                   events=[{"id": e.id, "time": f"{e.at.astimezone(tz):%H:%M:%S}", "text": describe(e)}
                           for e in f.events],
-                  pages=[f"{p.person.name} · {p.speciality} · {t('web_page_' + p.status, person.locale)}"
-                         for p in f.pages],
+                  pages=[f"{p.person.name} · {_team_name(desk, p.team_code)} · {t('web_page_' + p.status, locale)}"
+                         for p in f.pages], severity=i.severity,
                   tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status, locale)}"}
                            for x in f.tickets],
                   alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}
                          for x in _alike(desk, i.id)] if i.status in ("active", "mitigated") else [],
                   script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0)})
+
+
+def _team_name(desk: Desk, code: str) -> str:
+    with desk.sessions() as session:
+        team = session.get(Team, code)
+        return team.name if team is not None else code
 
 
 def _alike(desk: Desk, number: int) -> list[Ticket]:
