@@ -325,7 +325,23 @@ def test_tickets_of_the_fault_in_other_words_are_pointed_out_and_linked(d: Dialo
     d.say("liu.yang", "1")
     assert "已转告组长" in d.say("liu.yang", "等了太久 没人理")
     low = d.pushed_text("chen.gang")
-    assert f"#{other} 评分 1 ⭐（何启明 处理，刘洋 评）" in low, low
+    assert f"#{other} 评分 1 ⭐（INC-1 · 何启明 处理，刘洋 评）" in low, low
+    assert "等了太久" in d.pushed_text("he.qiming")  # the incident's resolver hears the rating and what was said
+
+
+def test_a_ticket_assigned_before_its_incident_is_rated_to_the_incidents_resolver(d: Dialog, clock: TestClock) -> None:
+    """A ticket given to an engineer who never worked it, then resolved with the incident: its rating is not
+    credited to that engineer (it said "蒋文 处理"), and the incident's resolver hears it."""
+    clock.set(at("09:00:00"))
+    first = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    d.say("chen.gang", f"转派 {first} he.qiming")  # assigned, never taken
+    d.say("chen.gang", f"应急 宣布 医保结算大面积失败 #{first}")
+    d.say("chen.gang", "应急 解决 INC-1 已更换证书")
+    d.pushed("he.qiming"), d.pushed("chen.gang")
+    d.say("zhang.san", "解决了")
+    d.say("zhang.san", "2 太慢了")
+    assert "评分 2 ⭐" in d.pushed_text("chen.gang")
+    assert "评分 2 ⭐" not in d.pushed_text("he.qiming")
 
 
 def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, clock: TestClock) -> None:

@@ -387,7 +387,8 @@ def comment_rating(*, session: Session, ticket_id: int, reporter: Person, text: 
     event = add_event(session=session, ticket=ticket, kind="rating_comment", now=now, actor=reporter, body=text,
                       data={"score": ticket.rating})
     lead = _lead_of(session, ticket) if ticket.rating <= LOW_RATING else None
-    people = [p for p in (ticket.assignee, lead) if p is not None]
+    resolver = _incident_resolver(session, ticket) or ticket.assignee
+    people = [p for p in (resolver, lead) if p is not None]
     notify(session=session, event=event, ticket=ticket, people=people, template="ticket_rating_comment", now=now,
            extra={"score": ticket.rating, "comment": text, "assignee": resolver_name(session, ticket)})
     return ticket
@@ -511,12 +512,13 @@ def rate(
         data={"score": score},
     )
     add_event(session=session, ticket=ticket, kind="closed", now=now)
-    if ticket.assignee is not None:
+    resolver = _incident_resolver(session, ticket) or ticket.assignee  # (an incident's: not the on-call never there)
+    if resolver is not None:
         notify(
             session=session,
             event=event,
             ticket=ticket,
-            people=[ticket.assignee],
+            people=[resolver],
             template="ticket_rated",
             now=now,
             extra={"score": score, "comment": comment},
@@ -530,16 +532,29 @@ def rate(
     return ticket
 
 
+def _incident_resolver(session: Session, ticket: Ticket) -> Person | None:
+    """Who resolved the major incident whose resolution resolved the ticket, if one did."""
+    if resolved_by_incident(session=session, ticket=ticket) is None:
+        return None
+    actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
+                                                              TicketEvent.kind == "resolved")
+                            .order_by(TicketEvent.id.desc())).first()
+    person = session.get(Person, actor) if actor else None
+    return person if person is not None and person.active else None
+
+
 def resolver_name(session: Session, ticket: Ticket) -> str:
-    """Who resolved the ticket, for the lead's eyes: its engineer, else whoever resolved it (an incident's
-    commander, when the incident resolved it), else "—"."""
-    if ticket.assignee is not None:
+    """Who resolved the ticket, for the lead's eyes: a major incident's resolution (INC-1 · 徐明, whoever it was
+    assigned to), its engineer, else whoever resolved it, else "—"."""
+    incident = resolved_by_incident(session=session, ticket=ticket)
+    if ticket.assignee is not None and incident is None:
         return ticket.assignee.name
     actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
                                                               TicketEvent.kind == "resolved")
                             .order_by(TicketEvent.id.desc())).first()
     person = session.get(Person, actor) if actor else None
-    return person.name if person is not None else "—"
+    name = person.name if person is not None else "—"
+    return f"INC-{incident} · {name}" if incident is not None else name
 
 
 def team_queue(*, session: Session, person: Person, limit: int = 20) -> list[Ticket]:
