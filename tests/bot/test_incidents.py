@@ -66,8 +66,8 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
             assert "5 个网点" in offers[0]["text"] and "5 次报障" in offers[0]["text"]
             # The branches by region, shortly; the tickets as a range (conversations/07 row 4).
             assert "济南：泉城路、历下、网点JN-003、网点JN-004 · 青岛：香港中路" in offers[0]["text"], offers[0]["text"]
-            # (the 5th report is still in its dialogue: no ticket yet)
-            assert f"工单 #{tickets['zhang.san']}–#{tickets['r.jn-003']} ·" in offers[0]["text"]
+            # (the 5th report is still in its dialogue: no ticket yet, and the card says so)
+            assert f"工单 #{tickets['zhang.san']}–#{tickets['r.jn-003']}（另 1 次报障还没成单） ·" in offers[0]["text"]
             assert [b["action"] for b in offers[0]["buttons"]] == ["/incident confirm 1", "/incident dismiss 1"]
         else:
             assert not offers, "offered once per group; later reports only update the evidence"

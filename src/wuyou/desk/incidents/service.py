@@ -168,6 +168,9 @@ def _send_offer(session: Session, row: SurgeOffer, reports: Sequence[FaultReport
                     "last_due": last.isoformat(), "branches": evidence.branches_by_region(session, branches),
                     "samples": "\n".join(f"“{s}”" for s in samples),
                     "tickets": evidence.ranges(tickets) or "—", "severity": row.severity, "people_count": people,
+                    # (a report is a ticket only once its reporter finishes the dialogue: said, not a number missing)
+                    "unfiled_count": len(reports) - len(tickets),
+                    "unfiled_key": "incident_offer_unfiled" if len(tickets) < len(reports) else "",
                     "people_key": "incident_offer_people" if people < len(reports) else ""},
             key=f"offer{row.id}{again}:{lead_id}", now=now,
             buttons=[{"label_key": "btn_declare", "action": f"/incident confirm {row.id}"},
