@@ -41,3 +41,14 @@ def test_a_moment_and_the_words_around_it(text: str, moment: datetime | date, re
                                   "到 2月30日"])
 def test_no_moment_where_none_is_meant(text: str) -> None:
     assert until(text, now=NOW, tz=SH) is None
+
+
+@pytest.mark.parametrize(("said_at", "moment"), [
+    (datetime(2025, 3, 13, 0, 57, tzinfo=SH), datetime(2025, 3, 13, 14, 0, tzinfo=SH)),  # after midnight: today
+    (datetime(2025, 3, 13, 4, 59, tzinfo=SH), datetime(2025, 3, 13, 14, 0, tzinfo=SH)),
+    (datetime(2025, 3, 13, 5, 0, tzinfo=SH), datetime(2025, 3, 14, 14, 0, tzinfo=SH)),  # morning: the next day
+    (datetime(2025, 3, 12, 23, 50, tzinfo=SH), datetime(2025, 3, 13, 14, 0, tzinfo=SH)),
+])
+def test_tomorrow_said_after_midnight_is_the_day_about_to_begin(said_at: datetime, moment: datetime) -> None:
+    found = until("等厂商 到 明天 14:00", now=said_at, tz=SH)
+    assert found is not None and found.moment == moment

@@ -16,6 +16,8 @@ _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
 _WEEKDAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _WEEKDAY_EN = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _RELATIVE_DAYS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2, "大后天": 3}
+# Before this hour "明天" is the day about to begin, as people up after midnight say it (挂起 到 明天 14:00 at 00:57)
+NIGHT_ENDS = 5
 
 _DAY = (r"(?P<rel>大后天|后天|明天|今天|tomorrow|today)"
         r"|(?P<next>下个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])"
@@ -64,7 +66,7 @@ def _moment(phrase: str, now: datetime) -> datetime | date | None:
             return None  # business days: the calendar's, not this parser's
         span = timedelta(hours=n) if ("时" in unit or unit.startswith("h")) else timedelta(days=n)
         return now + span if span <= timedelta(days=366) else None
-    day = _day(g, now.date())
+    day = _day(g, now.date(), early=now.hour < NIGHT_ENDS)
     clock = _clock(g)
     if day is None and clock is None:
         return None
@@ -76,9 +78,10 @@ def _moment(phrase: str, now: datetime) -> datetime | date | None:
     return datetime.combine(day, clock, now.tzinfo)  # (one already past is for the caller to refuse)
 
 
-def _day(g: dict[str, str | None], today: date) -> date | None:
+def _day(g: dict[str, str | None], today: date, *, early: bool = False) -> date | None:
     if g.get("rel"):
-        return today + timedelta(days=_RELATIVE_DAYS[str(g["rel"]).lower()])
+        ahead = _RELATIVE_DAYS[str(g["rel"]).lower()]
+        return today + timedelta(days=0 if early and ahead == 1 else ahead)
     weekday = _WEEKDAY_ZH.get(g["wd"] or "") if g.get("wd") else (
         _WEEKDAY_EN[str(g["wden"]).lower()[:3]] if g.get("wden") else None)
     if weekday is not None:
