@@ -329,6 +329,19 @@ def test_an_engineer_makes_a_token_for_a_script_and_revokes_it(page: sync_api.Pa
     assert httpx.get(f"{server.url}/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+def test_an_admin_subscribes_a_webhook_in_the_form(page: sync_api.Page) -> None:
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=webhooks]")
+    form = page.locator("#hook-form")
+    form.locator("[name=name]").fill("工单同步")
+    form.locator("[name=url]").fill("https://hooks.example.com/wuyou")
+    form.locator("[name=events]").fill("ticket.*")
+    form.locator("button").click()
+    sync_api.expect(page.locator("#hook-secret")).to_contain_text("只显示这一次")
+    sync_api.expect(page.locator("#hooks tbody")).to_contain_text("https://hooks.example.com/wuyou")
+    sync_api.expect(form.locator("[name=name]")).to_have_value("")  # (the form is reset for the next)
+
+
 def test_an_admin_reads_the_audit_trail(page: sync_api.Page) -> None:
     sign_in(page, "admin", "/console/admin")
     page.click("#admin-tabs a[data-tab=audit]")

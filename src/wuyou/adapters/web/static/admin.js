@@ -330,21 +330,23 @@ async function loadCalendars() {
     $$("#holidays [data-day]").forEach((b) => b.addEventListener("click", async () => {
       try { const r = await api("DELETE", "/api/v1/calendar/days/" + b.dataset.day); toast(T("days_moved").replace("{moved}", r.moved)); loadCalendars(); } catch (err) { showError(err); }
     }));
-    const form = $("#day-form");
-    if (!form.dataset.bound) {
-      form.dataset.bound = "1";
-      form.addEventListener("submit", async (e) => {
-        e.preventDefault();
-        const d = formData(form);
-        try {
-          const r = await api("POST", "/api/v1/calendar/days", { day: d.day, until: d.until || null, kind: d.kind, name: d.name });
-          toast(T("days_moved").replace("{moved}", r.moved));
-          if (d.day.slice(0, 4) !== year.value && [...year.options].some((o) => o.value === d.day.slice(0, 4))) year.value = d.day.slice(0, 4);
-          form.reset(); loadCalendars();
-        } catch (err) { showError(err); }
-      });
-    }
+    onSubmitOnce($("#day-form"), async (form, d) => {
+      const r = await api("POST", "/api/v1/calendar/days", { day: d.day, until: d.until || null, kind: d.kind, name: d.name });
+      toast(T("days_moved").replace("{moved}", r.moved));
+      if (d.day.slice(0, 4) !== year.value && [...year.options].some((o) => o.value === d.day.slice(0, 4))) year.value = d.day.slice(0, 4);
+      form.reset(); loadCalendars();
+    });
   } catch (err) { showError(err); }
+}
+
+// A form of a tab that is loaded again and again: its submit bound once, the handler given the form and its values.
+function onSubmitOnce(form, handler) {
+  if (form.dataset.bound) return;
+  form.dataset.bound = "1";
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await handler(form, formData(form)); } catch (err) { showError(err); }
+  });
 }
 
 async function loadHooks() {
@@ -369,17 +371,10 @@ async function loadHooks() {
       $$("#hooks [data-off]").forEach((b) => b.addEventListener("click", async () => { try { await api("DELETE", `/api/v1/webhooks/${b.dataset.off}`); load(); } catch (err) { showError(err); } }));
     } catch (err) { showError(err); }
   };
-  if (!form.dataset.bound) {
-    form.dataset.bound = "1";
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const d = formData(form);
-      try {
-        const made = await api("POST", "/api/v1/webhooks", { name: d.name, url: d.url, events: d.events.split(/[,，\s]+/).filter(Boolean) });
-        $("#hook-secret").textContent = T("secret_once") + " " + made.secret;
-        form.reset(); load();
-      } catch (err) { showError(err); }
-    });
-  }
+  onSubmitOnce(form, async (_, d) => {
+    const made = await api("POST", "/api/v1/webhooks", { name: d.name, url: d.url, events: d.events.split(/[,，\s]+/).filter(Boolean) });
+    $("#hook-secret").textContent = T("secret_once") + " " + made.secret;
+    form.reset(); load();
+  });
   load();
 }
