@@ -342,6 +342,13 @@ def test_an_admin_subscribes_a_webhook_in_the_form(page: sync_api.Page) -> None:
     sync_api.expect(form.locator("[name=name]")).to_have_value("")  # (the form is reset for the next)
 
 
+def test_the_api_docs_render_the_spec(page: sync_api.Page) -> None:
+    """/docs draws the operations of the OpenAPI 3.1 spec (Swagger UI 4 said "does not specify a valid version")."""
+    page.goto("/docs")
+    sync_api.expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
+    sync_api.expect(page.locator("body")).not_to_contain_text("Unable to render this definition")
+
+
 def test_an_admin_reads_the_audit_trail(page: sync_api.Page) -> None:
     sign_in(page, "admin", "/console/admin")
     page.click("#admin-tabs a[data-tab=audit]")
