@@ -32,6 +32,8 @@ def test_lists_follow_scope_filters_and_pages(dialog: Dialog) -> None:
     assert [t["id"] for t in get("admin", "?q=青岛")["items"]] == [qd]
     d.say("zhang.san", f"补充 {jn[1]} 是华视的那台")  # words added later are found too (they were not)
     assert [t["id"] for t in get("admin", "?q=华视")["items"]] == [jn[1]]
+    assert [t["id"] for t in get("admin", f"?q=%23{qd}")["items"]] == [qd]  # a ticket's number, with # or without
+    assert [t["id"] for t in get("li.wei", f"?q={qd}")["items"]] == []  # (still within one's scope)
     page = get("admin", "?limit=2&offset=1")
     assert page["total"] == 4 and [t["id"] for t in page["items"]] == [jn[2], jn[1]]
     assert get("admin", "?created_after=2000-01-01T00:00:00")["total"] == 4

@@ -112,6 +112,8 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     # The reporter, who last heard that 王芳 has it, is told where it went.
     assert f"#{n} 已从 王芳 转给 总部应用组" in d.pushed_text("liu.yang")
     assert "没找到" in d.say("zhao.min", f"转派 {n} 不存在的组")
+    team = d.say("zhao.min", f"转派 {n} qd-terminal")  # a team: its region (not 青岛终端组（…）again)
+    assert "不能转给 青岛终端组：青岛终端组 属于 青岛分公司，" in team, team
 
 
 def test_merge_makes_the_duplicate_reporter_follow_the_main_ticket(dialog: Dialog) -> None:

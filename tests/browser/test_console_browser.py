@@ -342,6 +342,16 @@ def test_an_admin_subscribes_a_webhook_in_the_form(page: sync_api.Page) -> None:
     sync_api.expect(form.locator("[name=name]")).to_have_value("")  # (the form is reset for the next)
 
 
+def test_the_sla_policies_show_their_defaults_by_name(page: sync_api.Page) -> None:
+    """A policy on the branch's calendar showed a raw "branch" option, selected, beside 网点营业时间."""
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=sla-policies]")
+    calendar = page.locator("section[data-form=sla-policies] [data-key=calendar]").first
+    sync_api.expect(calendar).to_have_value("")
+    sync_api.expect(calendar.locator("option:checked")).to_have_text("网点营业时间")
+    sync_api.expect(calendar.locator("option[value=branch]")).to_have_count(0)
+
+
 def test_the_api_docs_render_the_spec(page: sync_api.Page) -> None:
     """/docs draws the operations of the OpenAPI 3.1 spec (Swagger UI 4 said "does not specify a valid version")."""
     page.goto("/docs")

@@ -118,7 +118,7 @@ def test_unclaimed_p2_warns_the_team_then_escalates_to_the_lead(dialog: Dialog, 
     clock.set(at("2025-03-11T14:37"))
     d.say("zhao.min", f"转派 {n} wang.fang")  # rows 8–9: the card says how late the response is
     assigned = d.pushed_text("wang.fang")
-    assert "（P2 · 响应已超时 5 分钟）" in assigned and "解决时限 03-12 09:02" in assigned, assigned
+    assert "（P2 · 响应已超时 5 分钟）" in assigned and "\n解决时限 03-12 09:02\n回复“接单" in assigned, assigned
     clock.set(at("2025-03-11T14:39"))
     claimed = d.say("wang.fang", f"接单 {n}")
     assert "（响应用时 37 分钟，超时 7 分钟已记录）" in claimed, claimed  # row 11

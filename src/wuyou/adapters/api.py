@@ -110,8 +110,10 @@ class TicketFilters:
             said = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id,
                                                 TicketEvent.kind.in_(("info_added", "also_reported")),
                                                 TicketEvent.body.contains(self.q, autoescape=True))
+            number = self.q.strip().lstrip("#")  # "1003" / "#1003": that ticket too
             where.append(or_(Ticket.title.contains(self.q, autoescape=True),
-                             Ticket.description.contains(self.q, autoescape=True), said.exists()))
+                             Ticket.description.contains(self.q, autoescape=True), said.exists(),
+                             *([Ticket.id == int(number)] if number.isdigit() and len(number) <= 9 else [])))
         if self.category:
             where.append(_in_category(session, self.category))
         if self.rating_max is not None:

@@ -339,8 +339,12 @@ def _refused(session: Session, ticket: Ticket, person: Person, target: str, team
              now: datetime) -> None:
     add_event(session=session, ticket=ticket, kind="transfer_refused", now=now, actor=person, body=target,
               data={"reason": "region"}, public=False)
-    where = "、".join(f"{t.name}（{r.name if (r := session.get(Region, t.region_code)) else t.region_code}）"
-                      for t in teams)
+    def region(team: Team) -> str:
+        found = session.get(Region, team.region_code)
+        return found.name if found is not None else team.region_code
+
+    # (a person: their teams and regions, 青岛终端组（青岛分公司）; a team: its region — not 北京终端组（北京…）again)
+    where = "、".join(region(t) if t.name == target else f"{t.name}（{region(t)}）" for t in teams)
     branch = ticket.branch.name if ticket.branch else ""
     session.commit()  # the refusal stays on the timeline although the transfer does not happen
     raise NotServing(target, "region", teams=where, branch=branch)

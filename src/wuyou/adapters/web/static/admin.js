@@ -47,7 +47,8 @@ const FIELD_TYPES = {
 
 function fieldInput(field, value) {
   const type = FIELD_TYPES[field.type || "text"];
-  const shown = type.show(value);
+  const given = type.show(value);
+  const shown = field.blankValue !== undefined && given === field.blankValue ? "" : given;  // (the default, by name)
   const label = esc(T("f_" + field.key.replace(/\./g, "_")));
   if (field.type === "check") {
     return `<input type="checkbox" data-key="${esc(field.key)}" aria-label="${label}" ${shown ? "checked" : ""}>`;
@@ -197,8 +198,8 @@ async function adminForms(section) {
     "sla-policies": { rows: org.sla, layout: "cards", order: true, fields: [
       { key: "name", size: 16 }, { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) },
       { key: "response", type: "number", hint: "minutes_hint" }, { key: "resolution", type: "number", hint: "minutes_hint" },
-      { key: "warn_percent", type: "number" }, { key: "calendar", type: "select", options: [["7x24", "7×24"]], blank: "calendar_branch" },
-      { key: "on_hold", type: "select", options: [["run", T("on_hold_run")]], blank: "on_hold_pause" },
+      { key: "warn_percent", type: "number" }, { key: "calendar", type: "select", options: [["7x24", "7×24"]], blank: "calendar_branch", blankValue: "branch" },
+      { key: "on_hold", type: "select", options: [["run", T("on_hold_run")]], blank: "on_hold_pause", blankValue: "pause" },
       { key: "when.category", type: "list", size: 18 }, { key: "when.region", type: "list" }, { key: "when.branch", type: "list" },
       { key: "when.channel", type: "list" }, { key: "when.urgency", type: "list" }, { key: "when.keywords", type: "list", size: 18 }],
       save: (rows) => api("PUT", "/api/v1/sla-policies", { items: rows }) },
