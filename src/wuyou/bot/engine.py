@@ -8,7 +8,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -320,6 +320,14 @@ class Engine:
             elif choices and typed.isdigit() and len(typed) <= 2:  # 0 to "1 add it / 2 a new problem": asked again
                 d.choices, d.pending_command = choices, pending   # (it was added to the ticket, the report lost)
                 turn.say("pick_a_number", count=len(choices))
+                return
+            elif choices and turn.person.role not in STAFF_ROLES and status.in_passing(typed):
+                # "还要多久" while "1 add it / 2 a new problem" waits: answered, and the question still stands (the
+                # next "1" was "没看懂", the words meant for the engineer lost)
+                waiting = replace(d, choices=choices, pending_command=pending)
+                status.answer_in_passing(turn, typed)
+                turn.dialogue = waiting
+                turn.say("choice_still_open", count=len(choices))
                 return
             elif choices and choices[-1] == "/anew" and (yes := yes_or_no(typed)) is not None:
                 parsed = parse(choices[0] if yes else choices[-1])  # "is it #1001 again?" — "是的" / "不是"

@@ -89,6 +89,19 @@ def aside(turn: Turn, text: str) -> bool:
     return True
 
 
+def in_passing(text: str) -> bool:
+    """A short question how things stand, or impatience, said while the bot waits for another answer."""
+    return not text.isdigit() and len(text) <= 30 and (asks_status(text) or impatient(text))
+
+
+def answer_in_passing(turn: Turn, text: str) -> None:
+    """Answer `in_passing` words: the status (of the ticket they name), or a chase of the ticket under way."""
+    if asks_status(text):
+        cmd_status(turn, None, only=named(text))
+    elif not chase_in_words(turn, text):
+        cmd_status(turn, None)
+
+
 def named(text: str) -> int | None:
     """The ticket number a message names ("#1024 怎么样了")."""
     found = _NUMBER.search(text)
