@@ -840,6 +840,16 @@ def test_a_response_out_of_hours_used_no_working_time_and_the_timeline_says_so(d
     assert "都在工作时间外，不计入 SLA" in d.say("li.wei", f"接单 {quick}")
 
 
+def test_fixed_itself_said_to_the_articles_ends_it_quietly(dialog: Dialog) -> None:
+    """"不用了 自己好了" with articles showing was told 知识库里暂时没有现成的办法 and given the ticket form."""
+    d = dialog
+    for said in ("不用了 自己好了", "算了 不用了"):
+        assert "先试试" in d.say("zhang.san", "打印机又卡纸了 急死了")
+        reply = d.say("zhang.san", said)
+        assert "选个分类" not in reply and "没有现成的办法" not in reply, reply
+    assert "您现在没有没办完的工单" in d.say("zhang.san", "进度")
+
+
 def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:
     """conversations/02 row 11: the card quotes the answer to "请简单说说情况" too (it quoted the first message)."""
     d = dialog

@@ -764,6 +764,9 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         d.step = "category"
         filing.ask_category(turn, intro=turn.t("to_ticket_intro"))
         return True
+    if picked is None and _GIVE_UP.match(text):  # "不用了 自己好了" to the articles: no report, and no ticket form
+        suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="abandoned", now=turn.now)
+        return _gave_up(turn, text)
     return False
 
 
