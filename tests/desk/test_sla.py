@@ -167,6 +167,24 @@ def test_p1_runs_around_the_clock_and_priority_changes_replan(dialog: Dialog, cl
     # P3 counts business hours: the 5 minutes already used count, the rest waits for 02-24 08:30.
     assert clocks(d, n)["response"].due_at == at("2026-02-24T09:25")
     assert sla.DEFAULT_POLICIES["P1"].calendar == "7x24"
+    assert "优先级" not in d.pushed_text("wu.lei")  # lowered, nobody holding it: the team is not woken for it
+
+
+def test_the_engineer_hears_a_priority_change_and_a_raise_reaches_the_team(dialog: Dialog, clock: TestClock) -> None:
+    """A lead making a ticket P1 at night moved its due time to the small hours, and nobody was told."""
+    d = dialog
+    clock.set(at("2025-03-11T23:00"))
+    held = report(d, "zhang.san", "1", "打印机卡纸")
+    waiting = report(d, "liu.yang", "1", "打印机不出纸")
+    d.say("li.wei", f"接单 {held}")
+    for person in ("li.wei", "wang.fang"):
+        d.pushed(person)
+    d.say("zhao.min", f"优先级 {held} P1")
+    told = d.pushed_text("li.wei")
+    assert f"⚡ #{held} 优先级 P3 → P1（赵敏 调整），解决时限 03-12 03:00" in told, told
+    assert f"#{held}" not in d.pushed_text("wang.fang")  # (its engineer's, not the team's)
+    d.say("zhao.min", f"优先级 {waiting} P2")  # nobody holds it: the team hears a raise
+    assert f"⚡ #{waiting} 优先级 P3 → P2" in d.pushed_text("wang.fang")
 
 
 def test_an_hq_teams_breach_goes_up_to_the_admins_when_its_lead_is_all_hq_has(dialog: Dialog,

@@ -361,8 +361,19 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         ticket.priority = priority
         _touch(ticket, person, now)
         sla.replan(session=session, ticket=ticket, now=now)
-        add_event(session=session, ticket=ticket, kind="priority", now=now, actor=person, body=f"{before} → {priority}",
-                  data={"from": before, "to": priority})
+        event = add_event(session=session, ticket=ticket, kind="priority", now=now, actor=person,
+                          body=f"{before} → {priority}", data={"from": before, "to": priority})
+        # Its engineer hears it (P3 → P1 at night moved the due time to 05:57, nobody told); a ticket nobody holds
+        # raised, its team (their cards said P3).
+        raised = PRIORITIES.index(priority) < PRIORITIES.index(before) if before in PRIORITIES else True
+        told = [ticket.assignee] if ticket.assignee is not None else present(
+            team_members(session=session, team_code=ticket.team_code), now) if raised and ticket.team_code else []
+        due = sla.due_params(session=session, ticket_id=ticket.id)
+        notify(session=session, event=event, ticket=ticket, people=[p for p in told if p.id != person.id],
+               template="ticket_priority_changed", now=now,
+               extra={"by": person.name, "from": before, "to": priority, **due,
+                      "due_key": "priority_changed_due" if due["resolution_due"] else ""},
+               buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     return ticket
 
 
