@@ -120,11 +120,18 @@ def test_pages_need_a_session_and_speak_chinese_or_english(dialog: Dialog) -> No
 
 def test_a_reporter_sees_their_own_ticket_page_but_not_the_desk(dialog: Dialog) -> None:
     d = dialog
-    mine = d.report("zhang.san", "1", "打印机卡纸")
+    d.say("zhang.san", "报障")
+    d.say("zhang.san", "1")
+    d.say("zhang.san", "1")
+    filed = d.say("zhang.san", "打印机卡纸")  # the reporter is given their ticket's page
+    mine = int(filed.split("#", 2)[1][:4])
+    assert f"/tickets/{mine}" in filed, filed
     other = d.report("ma.jing", "1", "青岛打印机不进纸")
     d.sign_in("zhang.san")
     assert d.client.get(f"/console/tickets/{mine}").status_code == 200
-    assert d.client.get(f"/console/tickets/{other}").status_code == 404
+    hidden = d.client.get(f"/console/tickets/{other}")  # a page in words, not {"detail": "no such ticket"}
+    assert hidden.status_code == 404 and "没有这张工单" in hidden.text, hidden.text
+    assert d.client.get(f"/tickets/{mine}").status_code == 200
     refused = d.client.get("/console/queues")
     assert refused.status_code == 403 and "控制台是给工程师" in refused.text, refused.text
 

@@ -288,7 +288,7 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     when = turn.t(after, opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
     turn.say("ticket_created", ticket=ticket.id, follows=follows, when=when,
              category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,
-             routed=routed)
+             routed=routed, url=f"{turn.engine.public_url}/tickets/{ticket.id}")
 
 
 def cmd_new(turn: Turn, command: Command | None) -> None:

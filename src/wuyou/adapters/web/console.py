@@ -75,9 +75,10 @@ class PageForbidden(Exception):
     """A signed-in person on a page their role may not open: the handler answers with a page saying so, in their
     language (`why`: the catalogue key of the reason), status 403."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, status: int = 403) -> None:
         super().__init__(why)
         self.why = why
+        self.status = status  # 404 for a ticket one may not see (its existence not revealed)
 
 
 def forbidden(request: Request, exc: Exception) -> Response:
@@ -86,7 +87,8 @@ def forbidden(request: Request, exc: Exception) -> Response:
     desk: Desk = request.app.state.desk
     back = "/console" if person is not None and person.role in STAFF_ROLES else "/"
     locale = page_locale(request, person)
-    return render(request, "forbidden.html", person=person, page="forbidden", status_code=403, back=back,
+    status = exc.status if isinstance(exc, PageForbidden) else 403
+    return render(request, "forbidden.html", person=person, page="forbidden", status_code=status, back=back,
                   title=desk.catalog.t("web_forbidden_title", locale), why=desk.catalog.t(f"web_{why}", locale))
 
 
@@ -170,7 +172,7 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
     with desk.sessions() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or not scope.may_see(session=session, person=person, ticket=ticket):
-            raise HTTPException(status_code=404, detail="no such ticket")
+            raise PageForbidden("ticket_not_found", status=404)  # (a page in words, not {"detail": …})
         files = [{"id": a.id, "name": a.name, "kind": a.kind, "speech": a.speech_text}
                  for a in attachments.of_ticket(session=session, ticket_id=ticket_id)]
         categories = _categories(session)
