@@ -107,7 +107,9 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     assert d.ticket(n)["team"] == "hq-app" and d.ticket(n)["assignee"] is None
     # The team it went to is told who sent it, from where and why (it was a plain 🆕 card, 响应时限 —).
     card = d.pushed_text("he.qiming")
-    assert f"↪️ #{n}" in card and "王芳（济南终端组）转给本组，原因：终端正常，是收银系统报错" in card, card
+    assert f"↪️ #{n}" in card and "王芳 从济南终端组转给本组，原因：终端正常，是收银系统报错" in card, card
+    # Again to the team it is already waiting in: said so (it sent the team its card again).
+    assert "已经在这个组的待接单里了" in d.say("chen.gang", f"转派 {n} hq-app")
     assert "响应时限" not in card and "解决时限" in card, card
     # The reporter, who last heard that 王芳 has it, is told where it went.
     assert f"#{n} 已从 王芳 转给 总部应用组" in d.pushed_text("liu.yang")

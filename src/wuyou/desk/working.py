@@ -294,6 +294,8 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
         same = [t for t in serving if t.code == ticket.team_code]
         new_team, assignee = (same or serving)[0], found
     previous, from_team = ticket.assignee, ticket.team
+    if assignee is None and previous is None and from_team is not None and from_team.code == new_team.code:
+        raise NotAllowed("same_team")  # (accepted, it sent the team its card again)
     ticket.team_code = new_team.code
     ticket.assignee_id = assignee.id if assignee else None
     ticket.claimed_at = None
@@ -327,7 +329,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
                extra={**sla.due_params(session=session, ticket_id=ticket.id), **why})
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
-               now=now, extra={"by": person.name})
+               now=now, extra={"by": person.name, "to": assignee.name if assignee else new_team.name})
     if previous is not None and (assignee is None or assignee.id != previous.id):
         # The reporter last heard "已由工程师 X 受理": told who has it now (a team, or an engineer to take it).
         tell_reporters(session=session, event=event, ticket=ticket, template="ticket_transferred_reporter", now=now,
