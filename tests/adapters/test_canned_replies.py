@@ -23,6 +23,9 @@ def test_an_admin_writes_them_and_engineers_use_them_by_name(dialog: Dialog) -> 
                   [{"name": "x", "text": "y", "team": "no-such-team"}]):
         refused = d.client.put("/api/v1/replies", headers=admin, json={"items": wrong})
         assert refused.status_code == 422, (wrong, refused.text)
+    # An unknown placeholder reached the reporter as typed.
+    typo = d.client.put("/api/v1/replies", headers=admin, json={"items": [{"name": "x", "text": "{客户}您好，纸已换"}]})
+    assert typo.status_code == 422 and "{客户}" in typo.json()["detail"], typo.text
     stored = d.client.put("/api/v1/replies", headers=admin, json={"items": REPLIES})
     assert stored.status_code == 200 and stored.json()["items"] == REPLIES
     assert d.client.get("/api/v1/org", headers=admin).json()["replies"] == REPLIES

@@ -18,6 +18,7 @@ from wuyou.desk.errors import NotAllowed, OrgFileError
 from wuyou.desk.models import CannedReply, Person, Team, TeamMember, Ticket
 
 NAME_LEN, TEXT_LEN = 40, 2000
+PLACEHOLDERS = ("报修人", "reporter", "单号", "ticket", "我", "me", "网点", "branch")  # what a reply may fill in
 _NAME = re.compile(r"^[^\s:：{}]{1,40}$")
 _USE = re.compile(r"(?:::|：：)(?P<name>[^\s:：{}，。,.!！?？]{1,40})")
 
@@ -53,6 +54,10 @@ def import_doc(session: Session, doc: Mapping[str, Any]) -> int:
             raise OrgFileError(f"{where} {name}: text must be 1–{TEXT_LEN} characters")
         if team is not None and str(team) not in teams:
             raise OrgFileError(f"{where} {name}: unknown team '{team}'")
+        unknown = sorted(set(re.findall(r"\{([^{}]*)\}", text)) - set(PLACEHOLDERS))
+        if unknown:  # ({客户} went to the reporter as it was typed)
+            raise OrgFileError(f"{where} {name}: unknown placeholder {{{unknown[0]}}} (known: "
+                               + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ")")
         seen.add(name)
         rows.append(CannedReply(name=name, text=text, team_code=str(team) if team is not None else None, position=i))
     session.execute(delete(CannedReply))
@@ -100,4 +105,4 @@ def expand(*, session: Session, ticket: Ticket, person: Person, text: str) -> st
     branch = ticket.branch.name if ticket.branch else ""
     values = {"报修人": ticket.reporter.name, "reporter": ticket.reporter.name, "单号": f"#{ticket.id}",
               "ticket": f"#{ticket.id}", "我": person.name, "me": person.name, "网点": branch, "branch": branch}
-    return re.sub(r"\{(报修人|reporter|单号|ticket|我|me|网点|branch)\}", lambda m: values[m.group(1)], filled)
+    return re.sub(r"\{(" + "|".join(PLACEHOLDERS) + r")\}", lambda m: values[m.group(1)], filled)
