@@ -37,6 +37,7 @@ def test_an_engineer_makes_uses_and_revokes_a_token(dialog: Dialog) -> None:
     trail = d.client.get("/api/v1/audit?actor=li.wei", headers={"Authorization": f"Bearer {d.token('admin')}"})
     actions = [e["action"] for e in trail.json()]
     assert "POST /api/v1/me/tokens" in actions and f"DELETE /api/v1/me/tokens/{token_id}" in actions, actions
+    assert "报表脚本" in [e["target"] for e in trail.json() if e["action"] == "POST /api/v1/me/tokens"]
 
 
 def test_a_reporter_has_no_tokens_and_the_page_is_for_staff(dialog: Dialog) -> None:

@@ -47,6 +47,9 @@ def test_a_closure_moves_running_clocks_and_giving_it_back_moves_them_again(dial
     shown = d.say("li.wei", f"查看 {n}")
     assert "SLA 按服务台日历重算时限" in shown and "12-14 09:00" in shown, shown
 
+    trail = d.client.get("/api/v1/audit", headers=admin).json()  # the audit trail says which day, not only the call
+    assert any(e["action"] == "POST /api/v1/calendar/days" and e["target"] == "2026-12-12 holiday 公司年会"
+               for e in trail), trail
     gone = d.client.delete("/api/v1/calendar/days/2026-12-12", headers=admin)
     assert gone.status_code == 200 and gone.json() == {"removed": 1, "moved": 1}
     assert due(d, n)["response"] == at("2026-12-12T09:30")

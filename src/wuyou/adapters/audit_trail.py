@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wuyou.adapters.auth import AUDIT_ACTOR, Admin
+from wuyou.adapters.auth import AUDIT_ACTOR, AUDIT_TARGET, Admin
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.logs import REQUEST_ID
 from wuyou.desk import audit
@@ -52,13 +52,14 @@ class AuditTrail:
             state: dict[str, Any] = scope.get("state") or {}
             client = scope.get("client")
             await anyio.to_thread.run_sync(self._write, state.get(AUDIT_ACTOR), f"{scope['method']} {path}",
-                                           status["code"], REQUEST_ID.get(), client[0] if client else None)
+                                           status["code"], REQUEST_ID.get(), client[0] if client else None,
+                                           state.get(AUDIT_TARGET))
 
     def _write(self, actor: str | None, action: str, status: int, request_id: str | None,
-               client: str | None) -> None:
+               client: str | None, target: str | None) -> None:
         try:
             with self._desk.sessions() as session:
-                audit.record(session=session, at=self._desk.clock(), actor_id=actor, action=action,
+                audit.record(session=session, at=self._desk.clock(), actor_id=actor, action=action, target=target,
                              status=status, request_id=request_id, client=client)
                 session.commit()
         except Exception:  # the change itself stands; the gap is loud in the logs

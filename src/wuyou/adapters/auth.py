@@ -20,6 +20,7 @@ SESSION_COOKIE = "wuyou_session"
 CSRF_HEADER = "X-Wuyou-Console"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDIT_ACTOR = "audit_actor"  # the request-state key naming who acted, for the audit trail
+AUDIT_TARGET = "audit_target"  # the request-state key: what the change was about, in words (the audit trail's 对象)
 VIA_CONSOLE = "via_console"  # the request-state key: authenticated by the console's session cookie
 
 _bearer = HTTPBearer(auto_error=False, description="a personal API token (`wuyou token create PERSON`)")

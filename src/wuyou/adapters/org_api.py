@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.adapters.auth import Admin, Caller, refusal_words
+from wuyou.adapters.auth import AUDIT_TARGET, Admin, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
@@ -258,6 +258,8 @@ def set_calendar_days(body: DaysIn, request: Request, person: Admin) -> DaysSet:
     """Close the desk (`holiday`) or open it (`workday`) on a day or a range, over the statutory calendar: a company
     closure, a make-up workday, a year's holidays before the calendar package has them. Running SLA clocks move."""
     desk: Desk = request.app.state.desk
+    days = f"{body.day} – {body.until}" if body.until else str(body.day)
+    setattr(request.state, AUDIT_TARGET, f"{days} {body.kind} {body.name}".strip())
     with desk.sessions() as session:
         try:
             rows, moved = calendar_days.set_days(session=session, first=body.day, last=body.until, kind=body.kind,
@@ -273,6 +275,7 @@ def set_calendar_days(body: DaysIn, request: Request, person: Admin) -> DaysSet:
 def remove_calendar_days(day: date, request: Request, person: Admin, until: date | None = None) -> DaysRemoved:
     """Give a day (or the range up to `until`) back to the statutory calendar. Running SLA clocks move."""
     desk: Desk = request.app.state.desk
+    setattr(request.state, AUDIT_TARGET, f"{day}{f' – {until}' if until else ''}")
     with desk.sessions() as session:
         try:
             removed, moved = calendar_days.remove_days(session=session, first=day, last=until, now=desk.clock())

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import VIA_CONSOLE, Caller, refusal_words
+from wuyou.adapters.auth import AUDIT_TARGET, VIA_CONSOLE, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import tokens
 from wuyou.desk.errors import Forbidden
@@ -50,6 +50,7 @@ def make_token(body: TokenIn, request: Request, person: Caller) -> TokenMade:
     if not getattr(request.state, VIA_CONSOLE, False):
         raise HTTPException(status_code=403, detail="sign in to the console to make a token (a token makes none)")
     desk: Desk = request.app.state.desk
+    setattr(request.state, AUDIT_TARGET, body.name)
     with desk.sessions() as session:
         try:
             row, token = tokens.create_personal(session=session, person=person, name=body.name, now=desk.clock())
