@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markdown_it import MarkdownIt
 from sqlalchemy.orm import Session
 
 from wuyou.adapters.bootstrap import Desk
@@ -25,6 +26,7 @@ from wuyou.kb.articles import get_doc
 
 router = APIRouter(include_in_schema=False)
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_markdown = MarkdownIt("commonmark", {"html": False})  # an article's steps as written, never its HTML run
 
 _STYLE = """<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.6}h1{font-size:1.4em}.meta{color:#666}
@@ -56,7 +58,7 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
         if person is None:
             raise SignInRequired  # to the sign-in page, and back here
         raise HTTPException(status_code=404, detail="no such article")
-    tags = " · ".join(escape(t) for t in doc.tags)
+    tags = "".join(f" · {escape(t)}" for t in doc.tags)
     draft = " <span class=badge>草稿 draft</span>" if doc.status == "draft" else ""
     source = f" · 来自 {escape(doc.source)}" if doc.source and staff else ""
     phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings) if staff else ""
@@ -64,8 +66,8 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
     return page(
         doc.title,
         f"<h1>{escape(doc.title)}{draft}</h1>"
-        f"<p class=meta>{escape(doc.id)} · {escape(doc.category)} · {tags}{source}</p>"
-        f"<pre>{escape(doc.body)}</pre>{learned}",
+        f"<p class=meta>{escape(doc.id)} · {escape(doc.category)}{tags}{source}</p>"
+        f"<section class=article>{_markdown.render(doc.body)}</section>{learned}",  # (it showed the raw ## 现象)
     )
 
 
