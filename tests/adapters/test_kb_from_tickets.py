@@ -44,6 +44,9 @@ def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dia
     assert draft is not None and draft.status == "draft" and draft.source == f"ticket {number}"
     assert "门禁卡刷了没反应" in draft.symptoms and "复位读头" in draft.steps
     assert "kb_drafted" in [e["kind"] for e in d.ticket(number)["timeline"]]
+    review = d.pushed("zhao.min")[-1]  # the team's lead, who publishes it, hears it waits for review
+    assert f"草稿 {article_id}" in review["text"] and f"/kb/{article_id}" in review["text"], review
+    assert review["buttons"] == [{"label": "发布", "action": f"/publish {article_id}"}], review
     assert d.client.get(f"/kb/{article_id}", follow_redirects=False).status_code == 303  # not yet for everyone
     page = d.client.get(f"/kb/{article_id}", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).text
     assert "草稿" in page and "复位读头" in page

@@ -14,7 +14,7 @@ from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import attachments, sla, tickets
 from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
-from wuyou.desk.timeline import said
+from wuyou.desk.timeline import notify, said
 from wuyou.kb import articles
 from wuyou.kb.errors import ArticleExists
 
@@ -258,8 +258,14 @@ def cmd_draft(turn: Turn, command: Command) -> None:
     except ArticleExists:
         turn.say("draft_exists", article=article_id)
         return
-    tickets.add_event(session=turn.session, ticket=ticket, kind="kb_drafted", now=turn.now, actor=turn.person,
-                      body=article_id)
+    event = tickets.add_event(session=turn.session, ticket=ticket, kind="kb_drafted", now=turn.now,
+                              actor=turn.person, body=article_id)
+    # The team's lead publishes it: told it waits for review (it waited unseen until someone said so).
+    lead = turn.session.get(Person, ticket.team.lead_id) if ticket.team is not None and ticket.team.lead_id else None
+    if lead is not None and lead.active and lead.id != turn.person.id:
+        notify(session=turn.session, event=event, ticket=ticket, people=[lead], template="kb_draft_for_review",
+               now=turn.now, extra={"by": turn.person.name, "article": article_id, "article_path": f"/kb/{article_id}"},
+               buttons=[{"label_key": "btn_publish", "action": f"/publish {article_id}"}])
     turn.say("draft_ok", ticket=ticket.id, article=article_id, url=f"{turn.engine.public_url}/kb/{article_id}")
 
 
