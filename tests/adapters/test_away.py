@@ -66,14 +66,18 @@ def test_only_a_lead_marks_someone_else_away(dialog: Dialog, clock: TestClock) -
     assert "没有权限" in d.say("wang.fang", "请假 李伟 1天")  # an engineer: only themselves
     held = d.report("zhang.san", PRINTER, "打印机卡纸")
     d.say("wang.fang", f"接单 {held}")
+    d.pushed("wang.fang")
     reply = d.say("zhao.min", "请假 王芳 到 18:00 培训")
     assert "王芳 18:00 前在休假" in reply  # (today: the time alone)
+    told = d.pushed_text("wang.fang")  # she hears it from the desk (she was not told)
+    assert "赵敏 把您标记为休假，到 18:00（培训）" in told and "{" not in told, told
     assert f"手上还有 1 张没办完的单（#{held}）：回复 1 全部退回组里" in reply, reply
     assert f"已把 1 张单退回组里：#{held}" in d.say("zhao.min", "1")  # the lead hands them back in one go
     assert d.ticket(held)["assignee"] is None and d.ticket(held)["status"] == "new"
     released = next(e for e in d.ticket(held)["timeline"] if e["kind"] == "released")
     assert released["actor"] == "zhao.min" and "王芳 请假" in (released["body"] or "")
     assert "已为 王芳 销假" in d.say("zhao.min", "销假 王芳")
+    assert "赵敏 已为您销假" in d.pushed_text("wang.fang")
     assert "用法" in d.say("li.wei", "请假 下周")
     assert "没有权限" in d.say("chen.gang", "请假 李伟 1天")  # a lead, of other teams
 

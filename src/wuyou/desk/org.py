@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, lazyload
 
-from wuyou.desk import audit, replies
+from wuyou.desk import audit, outbox, replies
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError
@@ -670,6 +670,16 @@ def set_away(*, session: Session, person: Person, until: datetime | None, note: 
         until_text = f" from {person.away_from.isoformat()}{until_text}"
     audit.record(session=session, at=now, actor_id=by.id, target=f"person:{person.id}",
                  action=("person.away" + until_text) if person.away_until else "person.back")
+    if by.id != person.id and person.active:  # their lead (or an admin) did it: they hear it (they were not told)
+        params: dict[str, Any] = {"by": by.name, "note_key": "away_note" if person.away_note else "",
+                                  "away_note_text": person.away_note or ""}
+        if person.away_until is not None:
+            params |= {"until_due": person.away_until.isoformat(), "from_key": "away_set_from" if person.away_from
+                       else "", "since_due": person.away_from.isoformat() if person.away_from else ""}
+        state = person.away_until.isoformat() if person.away_until else "back"
+        outbox.enqueue(session=session, person_id=person.id, params=params, now=now,
+                       template="away_set_for_you" if person.away_until else "back_set_for_you",
+                       key=f"away:{person.id}:{now.isoformat()}:{state}")
 
 
 def teams_of(*, session: Session, person_id: str) -> list[Team]:
