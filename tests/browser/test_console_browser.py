@@ -143,6 +143,7 @@ def test_an_engineer_claims_and_resolves_a_ticket_and_the_reporter_hears_it(page
 def test_an_engineer_puts_a_ticket_on_hold_and_resumes_it(page: sync_api.Page, server: Server) -> None:
     number = report(server, "wang.lin", "回单打印机缺配件 要等厂商")
     sign_in(page, "engineer", f"/console/tickets/{number}")
+    sync_api.expect(page.locator("#actions form[data-act=hold]")).to_be_hidden()  # unclaimed: it would be refused
     page.click("#actions button[data-act=claim]")
     sync_api.expect(page.locator("#t-facts")).to_contain_text("演示工程师")
     # Only what the ticket's state allows: it is mine now, and not on hold.

@@ -219,9 +219,10 @@ function contact(t) {
 function offerActions(t) {
   const open = !["resolved", "closed", "cancelled", "merged"].includes(t.status);
   const mine = W.me && t.assignee === W.me.id;
+  const taken = ["claimed", "in_progress", "reopened", "waiting", "on_hold"].includes(t.status);  // (asking, holding)
   const allowed = {
     claim: open && !mine, release: open && !!t.assignee, resume: t.status === "on_hold",
-    reply: open, ask: open, hold: open, transfer: open, priority: open, category: true, merge: open, resolve: open,
+    reply: open, ask: taken, hold: taken, transfer: open, priority: open, category: true, merge: open, resolve: open,
     notes: true, confirm: t.status === "resolved", reopen: ["resolved", "closed"].includes(t.status), chase: open,
     info: open,
   };
