@@ -866,4 +866,4 @@ def test_the_teams_card_quotes_the_whole_report(dialog: Dialog) -> None:
     assert quoted in d.say("li.wei", f"接单 {number}")
     # The timeline says how it came in and what the reporter tried first (conversations/06 row 14, 02 row 11).
     shown = d.say("li.wei", f"查看 {number}")
-    assert re.search(r"报修 张三（网页聊天 · 看过 KB-P\d+(、KB-P\d+)* 没解决）", shown), shown
+    assert re.search(r"报修 张三（网页聊天 · 推荐过 KB-P\d+(、KB-P\d+)* 没解决）", shown), shown

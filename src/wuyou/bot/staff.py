@@ -147,10 +147,10 @@ def _event_body(turn: Turn, event: TicketEvent, files: dict[int | None, list[str
     still who made it and how (报修 张三（微信公众号）)."""
     if not text and event.kind == "created":
         reporter = turn.session.get(Person, event.actor_id) if event.actor_id else None
-        said = (f" {reporter.name}" if reporter is not None else "") + _reported(turn.t, event.data or {})
+        shown = (f" {reporter.name}" if reporter is not None else "") + _reported(turn.t, event.data or {})
     else:
-        said = _event_text(turn, event) if text else ""
-    return said + "".join(f" 📎 {name}" for name in files.get(event.id, ()))
+        shown = _event_text(turn, event) if text else ""
+    return shown + "".join(f" 📎 {name}" for name in files.get(event.id, ()))
 
 
 def _event_text(turn: Turn, event: TicketEvent) -> str:
@@ -182,7 +182,7 @@ def event_text(session: Session, event: TicketEvent, *, t: Callable[..., str],
         return who + t("chase_nth", count=event.data["count"])
     if event.kind == "rated" and event.data and event.data.get("score"):
         return f"{who} {event.data['score']} ⭐" + (f" {event.body}" if event.body else "")
-    if event.kind == "created" and event.data:  # 报修 张三（微信公众号 · 看过 KB-P001 没解决）：…
+    if event.kind == "created" and event.data:  # 报修 张三（微信公众号 · 推荐过 KB-P001 没解决）：…
         who += _reported(t, event.data)
     return (who + (("：" if who else " ") + event.body if event.body else "")
             + (t("held_until", until=local(datetime.fromisoformat(until))) if until else "")
