@@ -58,3 +58,9 @@ def test_admin_edits_rules_and_policies_with_validation(dialog: Dialog) -> None:
     assert d.client.put("/api/v1/catalog", json={"items": catalog}, headers=admin).status_code == 200
     leaves = d.client.get("/api/v1/catalog", headers=admin).json()["items"][0]["children"]
     assert leaves[-1] == {"name": "扫码枪", "speciality": "terminal", "priority": "P3", "team": "qd-terminal"}
+    # A speciality no team has (a typo): saved — its tickets go to HQ's teams, as documented — but said.
+    catalog[0]["children"][-1]["speciality"] = "printing"
+    saved = d.client.put("/api/v1/catalog", json={"items": catalog}, headers=admin).json()
+    assert saved["warnings"] == ["终端设备 › 扫码枪: no team has speciality 'printing'; its tickets go to HQ's teams"]
+    console = d.client.put("/api/v1/catalog", json={"items": catalog}, headers={**admin, "X-Wuyou-Console": "1"})
+    assert "专业“printing”没有组负责" in console.json()["warnings"][0], console.text

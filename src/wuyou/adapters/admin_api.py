@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import Admin, Caller
+from wuyou.adapters.auth import CSRF_HEADER, Admin, Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import org, replies, scope
 from wuyou.desk.errors import OrgFileError
@@ -19,6 +19,8 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 class Items(BaseModel):
     items: list[dict[str, Any]] = Field(description="entries exactly as in the org file's section")
+    warnings: list[str] = Field(default=[], description="saved, but probably not what was meant (a speciality no "
+                                                        "team has)")
 
 
 Doc = Callable[..., list[dict[str, Any]]]
@@ -51,9 +53,19 @@ def get_catalog(request: Request, _: Admin) -> Items:
 
 
 @router.put("/catalog")
-def put_catalog(body: Items, request: Request, _: Admin) -> Items:
-    """Create or update categories (matched by name under their parent); nothing is deleted."""
-    return _write(request, body, org.update_catalog, org.catalog_doc)
+def put_catalog(body: Items, request: Request, person: Admin) -> Items:
+    """Create or update categories (matched by name under their parent); nothing is deleted. A leaf whose speciality
+    no team has is saved (its tickets go to HQ's teams) and named in `warnings`: a typo (printing for terminal)
+    sent them there silently."""
+    saved = _write(request, body, org.update_catalog, org.catalog_doc)
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as session:
+        orphans = org.specialities_without_team(session=session)
+    english = not request.headers.get(CSRF_HEADER)
+    saved.warnings = [f"{path}: no team has speciality '{speciality}'; its tickets go to HQ's teams" if english
+                      else desk.catalog.t("catalog_orphan_speciality", person.locale, path=path, speciality=speciality)
+                      for path, speciality in orphans]
+    return saved
 
 
 @router.get("/sla-policies")

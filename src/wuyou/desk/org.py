@@ -695,6 +695,14 @@ def teams_of(*, session: Session, person_id: str) -> list[Team]:
 # --- the catalog, SLA policies and routing rules as documents (the API reads and replaces them) ---------------
 
 
+def specialities_without_team(*, session: Session) -> list[tuple[str, str]]:
+    """Catalog leaves (path, speciality) whose speciality no team has: their tickets route to HQ's teams."""
+    have = set(session.scalars(select(Team.speciality)))
+    return [(leaf.path, leaf.speciality) for leaf in session.scalars(
+        select(Category).where(Category.speciality.is_not(None)).order_by(Category.position, Category.id))
+        if leaf.speciality is not None and leaf.speciality not in have]
+
+
 def update_catalog(*, session: Session, items: Sequence[Any]) -> int:
     """Create or update categories (names, speciality, priority, team, question) as the file's `catalog:` does."""
     count = _import_catalog(session, items)

@@ -218,8 +218,9 @@ async function adminForms(section) {
     const list = new RecordList($(".rows", box), form);
     $("[data-save]", box).addEventListener("click", async () => {
       try {
-        await form.save(list.collect());
-        toast(T("saved"));
+        const saved = await form.save(list.collect());
+        const warnings = (saved && saved.warnings) || [];  // saved, but probably not what was meant
+        toast(warnings.length ? T("saved") + "，" + warnings.join("；") : T("saved"), warnings.length > 0);
         showAdmin(section);  // reload: what is shown is what was stored
       } catch (err) { showError(err); }
     });
