@@ -78,10 +78,7 @@ def aside(turn: Turn, text: str) -> bool:
         turn.say("status_while_filing")
         return True
     dialogue = turn.dialogue
-    if asks_status(text):
-        cmd_status(turn, None, only=named(text))
-    else:
-        chase_in_words(turn, text)
+    answer_in_passing(turn, text)
     dialogue.choices = turn.dialogue.choices
     turn.dialogue = dialogue
     if not dialogue.choices:  # (a question of its own asked first: which ticket to chase)

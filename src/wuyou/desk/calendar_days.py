@@ -42,15 +42,6 @@ def statutory_days(year: int) -> list[dict[str, str]]:
     return sorted(out, key=lambda d: d["date"])
 
 
-def published(year: int) -> bool:
-    """Whether the calendar package knows the year's statutory days."""
-    try:
-        chinese_calendar.is_holiday(date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
-
-
 def year_days(*, session: Session, year: int) -> list[dict[str, str]]:
     """The days that differ from the weekly hours in a year, by date: the desk's own (`source` "desk") and the
     statutory ones it does not override."""

@@ -91,9 +91,9 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
     stale = (Ticket.status == "claimed", Ticket.assignee_id.is_not(None), Ticket.last_activity_at <= now - idle)
     looked = session.scalars(select(Ticket).where(*stale).order_by(Ticket.last_activity_at, Ticket.id)
                              .limit(RELEASE_LOOKS_AT)).all()
-    ids = [t.id for t in looked if t.last_activity_at is not None and sla.in_hours(session=session, ticket_id=t.id,
-                                                                                    now=now)
-           and sla.elapsed_in_hours(session=session, ticket_id=t.id, since=t.last_activity_at, now=now) >= idle]
+    ids = [t.id for t in looked if t.last_activity_at is not None
+           and (sla.idle_in_hours(session=session, ticket_id=t.id, since=t.last_activity_at, now=now)
+                or timedelta(0)) >= idle]
     due = _locked(session, select(Ticket).where(Ticket.id.in_(ids[:limit]), *stale), limit) if ids else []
     for ticket in due:
         holder = ticket.assignee

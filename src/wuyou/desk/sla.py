@@ -165,11 +165,14 @@ def no_hours_between(*, session: Session, clock: SlaClock, start: datetime, end:
     return end > start and _cal(session, clock).elapsed(start, end) == timedelta(0)
 
 
-def elapsed_in_hours(*, session: Session, ticket_id: int, since: datetime, now: datetime) -> timedelta:
+def idle_in_hours(*, session: Session, ticket_id: int, since: datetime, now: datetime) -> timedelta | None:
     """The time from `since` to `now` in the business hours of the ticket's clocks (all of it for 7×24, or without
-    a clock)."""
+    a clock); None while those hours are closed now."""
     clock = next(iter(active(session=session, ticket_id=ticket_id)), None)
-    return now - since if clock is None else _cal(session, clock).elapsed(since, now)
+    if clock is None:
+        return now - since
+    cal = _cal(session, clock)
+    return cal.elapsed(since, now) if cal.is_open(now) else None
 
 
 def due(*, session: Session, ticket_id: int, kind: str) -> datetime | None:

@@ -532,14 +532,19 @@ def rate(
     return ticket
 
 
+def _last_resolver(session: Session, ticket: Ticket) -> Person | None:
+    """Who resolved the ticket last (its engineer, or an incident's resolver)."""
+    actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
+                                                              TicketEvent.kind == "resolved")
+                            .order_by(TicketEvent.id.desc())).first()
+    return session.get(Person, actor) if actor else None
+
+
 def _incident_resolver(session: Session, ticket: Ticket) -> Person | None:
     """Who resolved the major incident whose resolution resolved the ticket, if one did."""
     if resolved_by_incident(session=session, ticket=ticket) is None:
         return None
-    actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
-                                                              TicketEvent.kind == "resolved")
-                            .order_by(TicketEvent.id.desc())).first()
-    person = session.get(Person, actor) if actor else None
+    person = _last_resolver(session, ticket)
     return person if person is not None and person.active else None
 
 
@@ -549,10 +554,7 @@ def resolver_name(session: Session, ticket: Ticket) -> str:
     incident = resolved_by_incident(session=session, ticket=ticket)
     if ticket.assignee is not None and incident is None:
         return ticket.assignee.name
-    actor = session.scalars(select(TicketEvent.actor_id).where(TicketEvent.ticket_id == ticket.id,
-                                                              TicketEvent.kind == "resolved")
-                            .order_by(TicketEvent.id.desc())).first()
-    person = session.get(Person, actor) if actor else None
+    person = _last_resolver(session, ticket)
     name = person.name if person is not None else "—"
     return f"INC-{incident} · {name}" if incident is not None else name
 

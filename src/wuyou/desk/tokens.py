@@ -29,12 +29,17 @@ def _hash(token: str) -> str:
 
 def create(*, session: Session, person_id: str, name: str, now: datetime) -> str:
     """A new token for the person; the returned string is the only time it is seen."""
+    return _new(session, person_id, name, now)[1]
+
+
+def _new(session: Session, person_id: str, name: str, now: datetime) -> tuple[ApiToken, str]:
     if session.get(Person, person_id) is None:
         raise NotFound(f"person {person_id}")
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(person_id=person_id, name=name[:100], token_hash=_hash(token), created_at=now))
+    row = ApiToken(person_id=person_id, name=name[:100], token_hash=_hash(token), created_at=now)
+    session.add(row)
     session.flush()
-    return token
+    return row, token
 
 
 def person_for(*, session: Session, token: str, now: datetime) -> Person | None:
@@ -94,9 +99,7 @@ def create_personal(*, session: Session, person: Person, name: str, now: datetim
     if len(held) >= MAX_PERSONAL:
         raise TokenError(f"at most {MAX_PERSONAL} tokens at a time: revoke one you no longer use", "token_too_many",
                          most=MAX_PERSONAL)
-    token = create(session=session, person_id=person.id, name=name, now=now)
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one()
-    return row, token
+    return _new(session, person.id, name, now)
 
 
 def revoke_personal(*, session: Session, person_id: str, token_id: int, now: datetime) -> bool:
