@@ -43,7 +43,7 @@ def test_a_closure_moves_running_clocks_and_giving_it_back_moves_them_again(dial
         assert moved.data["response"] == at("2026-12-14T09:00").isoformat() and not moved.public
     listed = d.client.get("/api/v1/calendar?year=2026", headers=admin).json()
     assert {"date": "2026-12-12", "kind": "holiday", "name": "公司年会", "holiday": "", "source": "desk",
-            "by": "admin"} in listed
+            "by": "admin", "region": "", "region_name": ""} in listed
     shown = d.say("li.wei", f"查看 {n}")
     assert "SLA 按服务台日历重算时限" in shown and "12-14 09:00" in shown, shown
 
@@ -106,3 +106,37 @@ def test_a_7x24_clock_ignores_the_desk_days(dialog: Dialog, clock: TestClock) ->
     assert made.json()["moved"] == 0 and due(d, n) == before
     assert date(2026, 12, 12).isoformat() in {x["date"] for x in d.client.get("/api/v1/calendar?year=2026",
                                                                               headers=admin).json()}
+
+
+def test_a_regions_closure_moves_only_its_branches_clocks_and_the_nearest_word_wins(dialog: Dialog,
+                                                                                       clock: TestClock) -> None:
+    """A typhoon closes Jinan's branches (SD-JN) for three days: Jinan's clocks skip them, Qingdao's do not; a desk-wide
+    closure with Qingdao open that day (its own make-up workday) leaves Qingdao's clock where it was."""
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    clock.set(at("2026-12-11T17:00"))  # Friday: JN-001 is open on Saturdays, QD-001 is not
+    jn = d.report("zhang.san", "1", "打印机卡纸")
+    qd = d.report("ma.jing", "1", "打印机卡纸")
+    assert due(d, jn)["response"] == at("2026-12-12T09:30") and due(d, qd)["response"] == at("2026-12-14T09:00")
+    made = d.client.post("/api/v1/calendar/days", headers=admin, json={
+        "day": "2026-12-12", "until": "2026-12-14", "kind": "holiday", "name": "台风停业", "region": "SD-JN"})
+    assert made.status_code == 200, made.text
+    assert made.json()["moved"] == 1 and made.json()["days"][0]["region_name"] == "济南分公司"
+    assert due(d, jn)["response"] == at("2026-12-15T09:00") and due(d, qd)["response"] == at("2026-12-14T09:00")
+
+    for body in ({"day": "2026-12-14", "kind": "holiday", "name": "全行年会"},
+                 {"day": "2026-12-14", "kind": "workday", "name": "青岛照常营业", "region": "SD-QD"}):
+        assert d.client.post("/api/v1/calendar/days", headers=admin, json=body).status_code == 200
+    assert due(d, qd)["response"] == at("2026-12-14T09:00")  # Qingdao's own word on the 14th is nearer
+    listed = [x for x in d.client.get("/api/v1/calendar?year=2026", headers=admin).json() if x["date"] == "2026-12-14"]
+    assert [(x["region"], x["region_name"], x["kind"]) for x in listed] == [
+        ("", "", "holiday"), ("SD-JN", "济南分公司", "holiday"), ("SD-QD", "青岛分公司", "workday")]
+
+    gone = d.client.delete("/api/v1/calendar/days/2026-12-12?until=2026-12-14&region=SD-JN", headers=admin)
+    assert gone.json()["removed"] == 3, gone.text
+    assert due(d, jn)["response"] == at("2026-12-12T09:30")  # Saturday is Jinan's again (the desk closes Monday only)
+    assert d.client.delete("/api/v1/calendar/days/2026-12-12?region=SD-JN", headers=admin).status_code == 404
+    console = {**admin, "X-Wuyou-Console": "1"}
+    bad = d.client.post("/api/v1/calendar/days", headers=console,
+                        json={"day": "2026-12-20", "kind": "holiday", "region": "SD-XX"})
+    assert bad.status_code == 422 and bad.json()["detail"] == "没有地区“SD-XX”", bad.text

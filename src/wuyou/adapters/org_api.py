@@ -78,6 +78,8 @@ class Day(BaseModel):
     holiday: str = Field("", description="the statutory holiday's key, for a translation (national_day)")
     source: str = Field("statutory", description="statutory, or desk: a day the desk itself set (it overrides)")
     by: str = Field("", description="who set a desk day")
+    region: str = Field("", description="a desk day of one region (and the regions below it); empty: every branch")
+    region_name: str = ""
 
 
 class DaysIn(BaseModel):
@@ -85,6 +87,8 @@ class DaysIn(BaseModel):
     until: date | None = Field(default=None, description="the last day of a range (at most 62 days); default `day`")
     kind: str = Field(description="holiday: the desk is closed; workday: open with workday hours (a make-up workday)")
     name: str = Field(default="", max_length=80, description="e.g. 公司年会 / 台风停业 / 2027 春节")
+    region: str = Field(default="", max_length=64, description="only this region's branches and those below it (a "
+                                                               "typhoon); empty: every branch")
 
 
 class DaysSet(BaseModel):
@@ -259,30 +263,36 @@ def set_calendar_days(body: DaysIn, request: Request, person: Admin) -> DaysSet:
     closure, a make-up workday, a year's holidays before the calendar package has them. Running SLA clocks move."""
     desk: Desk = request.app.state.desk
     days = f"{body.day} – {body.until}" if body.until else str(body.day)
-    setattr(request.state, AUDIT_TARGET, f"{days} {body.kind} {body.name}".strip())
+    setattr(request.state, AUDIT_TARGET, f"{days} {body.region} {body.kind} {body.name}".replace("  ", " ").strip())
     with desk.sessions() as session:
         try:
             rows, moved = calendar_days.set_days(session=session, first=body.day, last=body.until, kind=body.kind,
-                                                 name=body.name, by=person, now=desk.clock())
+                                                 name=body.name, by=person, now=desk.clock(), region=body.region)
         except CalendarDayError as exc:
             raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
-        return DaysSet(days=[Day(date=r.day.isoformat(), kind=r.kind, name=r.name, source="desk", by=person.id)
-                             for r in rows], moved=moved)
+        found = session.get(Region, body.region) if body.region else None  # (set_days refuses an unknown one)
+        region_name = found.name if found is not None else ""
+        return DaysSet(days=[Day(date=r.day.isoformat(), kind=r.kind, name=r.name, source="desk", by=person.id,
+                                 region=r.region_code, region_name=region_name) for r in rows], moved=moved)
 
 
 @router.delete("/calendar/days/{day}")
-def remove_calendar_days(day: date, request: Request, person: Admin, until: date | None = None) -> DaysRemoved:
-    """Give a day (or the range up to `until`) back to the statutory calendar. Running SLA clocks move."""
+def remove_calendar_days(day: date, request: Request, person: Admin, until: date | None = None,
+                         region: Annotated[str, Query(max_length=64)] = "") -> DaysRemoved:
+    """Give a day (or the range up to `until`) back to the statutory calendar — one region's (`region`) back to the
+    desk's. Running SLA clocks move."""
     desk: Desk = request.app.state.desk
-    setattr(request.state, AUDIT_TARGET, f"{day}{f' – {until}' if until else ''}")
+    setattr(request.state, AUDIT_TARGET, f"{day}{f' – {until}' if until else ''}{f' {region}' if region else ''}")
     with desk.sessions() as session:
         try:
-            removed, moved = calendar_days.remove_days(session=session, first=day, last=until, now=desk.clock())
+            removed, moved = calendar_days.remove_days(session=session, first=day, last=until, now=desk.clock(),
+                                                       region=region)
         except CalendarDayError as exc:
             raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
         if not removed:
             raise HTTPException(status_code=404, detail=f"the desk has no day of its own on {day}"
-                                                        + (f" – {until}" if until else ""))
+                                                        + (f" – {until}" if until else "")
+                                                        + (f" for region {region}" if region else ""))
         return DaysRemoved(removed=removed, moved=moved)

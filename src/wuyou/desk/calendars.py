@@ -217,6 +217,13 @@ class ExtraDays:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
 
+    def overlaid(self, nearer: ExtraDays) -> ExtraDays:
+        """These days with a nearer authority's over them (a region's over the whole desk's)."""
+        if not nearer.holidays and not nearer.workdays:
+            return self
+        return ExtraDays((self.holidays - nearer.workdays) | nearer.holidays,
+                         (self.workdays - nearer.holidays) | nearer.workdays)
+
 
 @dataclass(eq=False)
 class BusinessCalendar:

@@ -27,5 +27,5 @@ def facts_for(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFA
         text=f"{ticket.title}\n{ticket.description}",
         channel=ticket.channel,
         urgency=ticket.urgency,
-        in_hours=lambda: calendar_in(session, hours, tz).is_open(now),
+        in_hours=lambda: calendar_in(session, hours, tz, region=branch.region_code if branch else None).is_open(now),
     )

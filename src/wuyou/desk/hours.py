@@ -4,6 +4,8 @@ own calendar days (closures, make-up workdays) that every calendar but 7×24 fol
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from wuyou.desk.calendars import BusinessCalendar, ExtraDays, WeeklyHours
-from wuyou.desk.models import CalendarDay, Team, Ticket
+from wuyou.desk.models import CalendarDay, Region, Team, Ticket
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_HOURS = "mon-fri 08:30-17:30"
@@ -26,7 +28,20 @@ _SESSION_DAYS = "wuyou.desk_days"  # a session's own, uncommitted view after it 
 
 NO_DAYS = ExtraDays()
 
-_days_read: WeakKeyDictionary[Engine, tuple[float, ExtraDays]] = WeakKeyDictionary()
+
+@dataclass(frozen=True)
+class DeskDays:
+    """The desk's own days: the whole desk's, and for each region under a region with days of its own, the days its
+    branches follow (the desk's, then each region's from the top down: the nearest region's word wins)."""
+
+    everywhere: ExtraDays = NO_DAYS
+    regional: Mapping[str, ExtraDays] = field(default_factory=dict)
+
+    def of(self, region_code: str | None) -> ExtraDays:
+        return self.regional.get(region_code, self.everywhere) if region_code else self.everywhere
+
+
+_days_read: WeakKeyDictionary[Engine, tuple[float, DeskDays]] = WeakKeyDictionary()
 
 
 @lru_cache(maxsize=256)
@@ -39,16 +54,29 @@ def calendar(hours: str, tz: str, days: ExtraDays = NO_DAYS) -> BusinessCalendar
                             extra_workdays=days.workdays)
 
 
-def calendar_in(session: Session, hours: str, tz: str) -> BusinessCalendar:
-    """`calendar` with the desk's days as this session sees them."""
-    return calendar(hours, tz, desk_days(session))
+def calendar_in(session: Session, hours: str, tz: str, *, region: str | None = None,
+                ticket: Ticket | None = None) -> BusinessCalendar:
+    """`calendar` with the desk's days as this session sees them: the whole desk's, and those of the region (a
+    ticket's: its branch's, else its team's)."""
+    days = desk_days(session)
+    if ticket is not None and days.regional:
+        region = ticket_region(session=session, ticket=ticket)
+    return calendar(hours, tz, days.of(region))
 
 
-def desk_days(session: Session) -> ExtraDays:
+def ticket_region(*, session: Session, ticket: Ticket) -> str | None:
+    """The region whose days a ticket's clocks follow: its branch's, else its team's."""
+    if ticket.branch is not None:
+        return ticket.branch.region_code
+    team = session.get(Team, ticket.team_code) if ticket.team_code else None
+    return team.region_code if team is not None else None
+
+
+def desk_days(session: Session) -> DeskDays:
     """The desk's closures and make-up workdays: read at most every `DAYS_REFRESH_SECONDS` per database, at once
     after a change in this process (the changing session sees its own change before it commits)."""
     own = session.info.get(_SESSION_DAYS)
-    if isinstance(own, ExtraDays):
+    if isinstance(own, DeskDays):
         return own
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
@@ -60,10 +88,29 @@ def desk_days(session: Session) -> ExtraDays:
     return days
 
 
-def read_days(session: Session) -> ExtraDays:
-    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-    return ExtraDays(holidays=frozenset(d for d, kind in rows if kind == "holiday"),
-                     workdays=frozenset(d for d, kind in rows if kind == "workday"))
+def read_days(session: Session) -> DeskDays:
+    by_region: dict[str, ExtraDays] = {}
+    for region, kind, day in session.execute(select(CalendarDay.region_code, CalendarDay.kind, CalendarDay.day)):
+        own = by_region.get(region, NO_DAYS)
+        by_region[region] = ExtraDays(own.holidays | {day} if kind == "holiday" else own.holidays,
+                                      own.workdays | {day} if kind == "workday" else own.workdays)
+    everywhere = by_region.pop("", NO_DAYS)
+    if not by_region:
+        return DeskDays(everywhere)
+    parents = {code: parent for code, parent in session.execute(select(Region.code, Region.parent_code))}
+    regional = {}
+    for code in parents:
+        chain: list[str] = []
+        at: str | None = code
+        while at is not None and at not in chain:  # (a cycle the org file refuses cannot loop here either)
+            chain.append(at)
+            at = parents.get(at)
+        if any(c in by_region for c in chain):
+            days = everywhere
+            for c in reversed(chain):
+                days = days.overlaid(by_region.get(c, NO_DAYS))
+            regional[code] = days
+    return DeskDays(everywhere, regional)
 
 
 def days_changed(session: Session) -> None:

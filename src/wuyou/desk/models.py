@@ -302,11 +302,13 @@ class SlaPolicy(Base):
 
 class CalendarDay(Base):
     """A day the desk itself closes (a company closure, a year's holidays before the calendar package has them) or
-    opens (a make-up workday): every business calendar but 7×24 follows it, before the statutory calendar."""
+    opens (a make-up workday): every business calendar but 7×24 follows it, before the statutory calendar — the
+    whole desk's (`region_code` "") or one region's and the regions below it (a typhoon closes one city)."""
 
     __tablename__ = "calendar_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(64), primary_key=True, default="", server_default="")
     kind: Mapped[str] = mapped_column(String(8))  # holiday (closed) / workday (open with workday hours)
     name: Mapped[str] = mapped_column(String(80), default="")
     created_by: Mapped[str | None] = mapped_column(String(64))

@@ -68,7 +68,7 @@ def impact(session: Session, incident: Incident, now: datetime, tz: str = hours.
     region = regions[incident.region_code]
     city = _REGION_ENDING.sub("", region.name) or region.name
     open_now = [b.name.removeprefix(city) or b.name for b in branches
-                if hours.calendar_in(session, b.hours or hours.DEFAULT_HOURS, tz).is_open(now)]
+                if hours.calendar_in(session, b.hours or hours.DEFAULT_HOURS, tz, region=b.region_code).is_open(now)]
     named = "、".join(open_now[:MAX_NAMED]) + (f" …+{len(open_now) - MAX_NAMED}" if len(open_now) > MAX_NAMED else "")
     # (`open_key` first: the delivery renders keys in order, and the impact line shows the open branches)
     return {"impact_since_at": incident.started_at.isoformat(), "impact_region": region.name,

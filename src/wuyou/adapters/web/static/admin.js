@@ -326,14 +326,21 @@ async function loadCalendars() {
     note.textContent = T("holidays_unpublished").replace("{year}", year.value);
     const kind = (d) => d.source === "desk" && d.kind === "holiday" ? T("desk_closed") : T(d.kind);
     $("#holidays tbody").innerHTML = days.map((d) => `<tr><td>${esc(d.date)}</td><td>${esc(kind(d))}</td><td>${esc(d.holiday ? T("h_" + d.holiday) : d.name || "")}</td>`
+      + `<td>${esc(d.region ? d.region_name || d.region : T("day_everywhere"))}</td>`
       + `<td class="meta">${esc(d.source === "desk" ? T("day_desk") + (d.by ? " · " + d.by : "") : T("day_statutory"))}</td>`
-      + `<td>${d.source === "desk" ? `<button class="secondary danger" data-day="${esc(d.date)}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("")
-      || `<tr><td colspan="5" class="meta">${esc(T("nothing_found"))}</td></tr>`;
+      + `<td>${d.source === "desk" ? `<button class="secondary danger" data-day="${esc(d.date)}" data-region="${esc(d.region || "")}">${esc(T("remove"))}</button>` : ""}</td></tr>`).join("")
+      || `<tr><td colspan="6" class="meta">${esc(T("nothing_found"))}</td></tr>`;
     $$("#holidays [data-day]").forEach((b) => b.addEventListener("click", async () => {
-      try { const r = await api("DELETE", "/api/v1/calendar/days/" + b.dataset.day); toast(T("days_moved").replace("{moved}", r.moved)); loadCalendars(); } catch (err) { showError(err); }
+      const region = b.dataset.region ? "?region=" + encodeURIComponent(b.dataset.region) : "";
+      try { const r = await api("DELETE", "/api/v1/calendar/days/" + b.dataset.day + region); toast(T("days_moved").replace("{moved}", r.moved)); loadCalendars(); } catch (err) { showError(err); }
     }));
+    const regionSelect = $("#day-form [name=region]");
+    if (regionSelect.options.length === 1) {  // the regions, once: a closure of one region (a typhoon)
+      const regions = await api("GET", "/api/v1/regions");
+      regionSelect.insertAdjacentHTML("beforeend", regions.map((r) => `<option value="${esc(r.code)}">${esc(r.name)}</option>`).join(""));
+    }
     onSubmitOnce($("#day-form"), async (form, d) => {
-      const r = await api("POST", "/api/v1/calendar/days", { day: d.day, until: d.until || null, kind: d.kind, name: d.name });
+      const r = await api("POST", "/api/v1/calendar/days", { day: d.day, until: d.until || null, kind: d.kind, name: d.name, region: d.region || "" });
       toast(T("days_moved").replace("{moved}", r.moved));
       if (d.day.slice(0, 4) !== year.value && [...year.options].some((o) => o.value === d.day.slice(0, 4))) year.value = d.day.slice(0, 4);
       form.reset(); loadCalendars();
