@@ -280,6 +280,17 @@ def test_an_admin_sets_business_hours_and_a_wrong_value_is_refused(page: sync_ap
     sync_api.expect(row).to_contain_text("公司年会")
     sync_api.expect(row).to_contain_text("本服务台设定")
     sync_api.expect(row).to_contain_text("停业")
+    sync_api.expect(row).to_contain_text("全部网点")
+    row.locator("button").click()
+    sync_api.expect(page.locator("#holidays tbody tr", has_text=day)).to_have_count(0)
+    # One region's closure (a typhoon): named in the row, given back by its own button.
+    form.locator("[name=day]").fill(day)
+    form.locator("[name=region]").select_option(label="杭州分公司")
+    form.locator("[name=name]").fill("台风停业")
+    form.locator("button").click()
+    row = page.locator("#holidays tbody tr", has_text=day)
+    sync_api.expect(row).to_contain_text("杭州分公司")
+    sync_api.expect(row).to_contain_text("台风停业")
     row.locator("button").click()
     sync_api.expect(page.locator("#holidays tbody tr", has_text=day)).to_have_count(0)
 
