@@ -46,6 +46,8 @@ def test_changes_and_sign_ins_are_recorded_with_their_outcome(dialog: Dialog) ->
     older = trail(d, before=entries[0]["id"], limit=1)
     assert [e["id"] for e in older] == [entries[1]["id"]]
     assert {e["actor"] for e in trail(d, actor="li.wei")} == {"li.wei"}
+    by_name = trail(d, actor="李伟")  # the console's 操作人 search takes a name too, and shows it
+    assert by_name and {(e["actor"], e["actor_name"]) for e in by_name} == {("li.wei", "李伟")}
     lead = {"Authorization": f"Bearer {d.token('li.wei')}"}
     assert d.client.get("/api/v1/audit", headers=lead).status_code == 403
 

@@ -70,6 +70,7 @@ class AuditOut(BaseModel):
     id: int
     at: str
     actor: str | None
+    actor_name: str = ""
     action: str
     target: str | None
     status: int
@@ -81,9 +82,11 @@ class AuditOut(BaseModel):
 def audit_trail(request: Request, _: Admin, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                 before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
                 actor: Annotated[str | None, Query(max_length=100)] = None) -> list[AuditOut]:
-    """The audit trail, newest first (admins only); `before` pages back by id."""
+    """The audit trail, newest first (admins only); `before` pages back by id; `actor` is a login id or a name."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
-        return [AuditOut(id=e.id, at=e.at.isoformat(), actor=e.actor_id, action=e.action, target=e.target,
-                         status=e.status, request_id=e.request_id, client=e.client)
-                for e in audit.recent(session=session, limit=limit, before_id=before, actor_id=actor)]
+        events = audit.recent(session=session, limit=limit, before_id=before, actor_id=actor)
+        names = audit.names(session=session, events=events)
+        return [AuditOut(id=e.id, at=e.at.isoformat(), actor=e.actor_id, actor_name=names.get(e.actor_id or "", ""),
+                         action=e.action, target=e.target, status=e.status, request_id=e.request_id, client=e.client)
+                for e in events]

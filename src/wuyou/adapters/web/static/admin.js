@@ -290,7 +290,7 @@ async function loadAudit(fresh) {
   if (auditBefore) q.set("before", auditBefore);
   try {
     const rows = await api("GET", "/api/v1/audit?" + q);
-    $("#audit-list tbody").innerHTML += rows.map((e) => `<tr><td>${when(e.at)}</td><td>${esc(e.actor || "—")}</td>`
+    $("#audit-list tbody").innerHTML += rows.map((e) => `<tr><td>${when(e.at)}</td><td>${esc(e.actor_name ? `${e.actor_name} (${e.actor})` : e.actor || "—")}</td>`
       + `<td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(String(e.status ?? ""))}</td><td class="meta">${esc(e.client || "")}</td></tr>`).join("");
     if (rows.length) auditBefore = rows[rows.length - 1].id;
     $("#audit-more").hidden = rows.length < 100;
