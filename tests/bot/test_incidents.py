@@ -290,8 +290,9 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     show = d.say("chen.gang", "/show INC-1")
     for line in ("从工单宣布：医保结算大面积失败", "呼叫 何启明", "周浩 确认", "级别 SEV3 → SEV2",
                  "任务：联系医保局确认证书", "吴磊：医保局说证书昨晚换过", "吴磊 完成任务：联系医保局确认证书",
-                 "缓解：已切换备用通道"):
+                 "缓解：已切换备用通道", "宣布通知已发给作战室"):
         assert line in show, (line, show)
+    assert "呼叫值班：" not in show  # whom it paged, each on a line of their own, not twice
     assert "INC-1 · SEV2 · 已缓解" in d.say("chen.gang", "应急 列表")
     assert "2 张关联工单已同步解决" in d.say("he.qiming", "应急 解决 INC-1 已更换证书")
     assert "INC-1 已关闭" in d.say("chen.gang", "应急 关闭 INC-1")

@@ -52,6 +52,8 @@ def event_key(e: IncidentEvent) -> str:
     """The catalogue key of a timeline entry's text (a declaration's says how it was declared)."""
     if e.kind == "declared" and (e.data or {}).get("source"):
         return f"incident_event_declared_{e.data['source']}"
+    if e.kind == "announced" and (e.data or {}).get("paged") in (None, "", "—"):
+        return "incident_event_announced_nobody"  # (whom it paged, each has a line of their own)
     if e.kind == "paged" and (e.data or {}).get("missed"):
         return "incident_event_paged_next"  # the next in the chain, the one before having let the page pass
     return f"incident_event_{e.kind}"
