@@ -71,7 +71,7 @@ def test_hours_are_validated_and_the_calendar_lists_statutory_days(dialog: Dialo
     assert next(b for b in branches if b["code"] == "JN-001")["hours"] == "mon-fri 08:30-17:30"
     days = d.client.get("/api/v1/calendar?year=2026", headers=admin).json()
     assert {"date": "2026-10-01", "kind": "holiday", "name": "National Day", "holiday": "national_day",
-            "source": "statutory", "by": ""} in days
+            "source": "statutory", "by": "", "region": "", "region_name": ""} in days
     assert any(day["kind"] == "workday" for day in days)
     teams = d.client.get("/api/v1/teams", headers={"Authorization": f"Bearer {d.token('li.wei')}"}).json()
     assert any(t["members"] or t["oncall"] for t in teams)

@@ -48,9 +48,12 @@ def test_photos_go_with_the_report_and_with_the_answer_to_a_question(dialog: Dia
     assert d.ticket(number)["status"] == "in_progress"
     told = d.pushed_text("li.wei")
     assert "附件 2 个" in told and f"/tickets/{number}" in told
+    # The next photo of the burst, a moment after the question was answered, goes to the same ticket (not a new report)
+    reply = post(d, "zhang.san", files=[photo("b2.png")])
+    assert "收到 1 个附件" in reply and f"#{number}" in reply and "说说遇到了什么问题" not in reply, reply
     with d.desk.sessions() as s:
         stored = attachments.of_ticket(session=s, ticket_id=number)
-        assert [a.name for a in stored] == ["1.png", "a.png", "b.png"]
+        assert [a.name for a in stored] == ["1.png", "a.png", "b.png", "b2.png"]
         first = stored[0].id
     image = d.client.get(f"/tickets/{number}/attachments/{first}")
     assert image.status_code == 200 and image.content == PNG and image.headers["content-type"] == "image/png"
@@ -59,7 +62,7 @@ def test_photos_go_with_the_report_and_with_the_answer_to_a_question(dialog: Dia
     reply = post(d, "zhang.san", f"补充 {number} 换纸后的样子", files=[photo("c.png")])
     assert "已附到" in reply
     with d.desk.sessions() as s:
-        assert len(attachments.of_ticket(session=s, ticket_id=number)) == 4
+        assert len(attachments.of_ticket(session=s, ticket_id=number)) == 5
     for path in d.desk.bot.media.root.rglob("*"):  # type: ignore[attr-defined]
         if path.is_file():
             path.unlink()  # the folder cleaned by hand: the page says the file is gone (it was a 500)

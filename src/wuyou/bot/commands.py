@@ -80,7 +80,7 @@ _GLUED_TICKET = re.compile(r"^[:,、]?\s*#?(\d{3,9})(?=[\u4e00-\u9fff])(.*)$", r
 _BARE = re.compile(r"^([a-z]+)\s+(#?\d{1,9}(?:[\s,:;。、].*)?)$", re.S)  # "claim 1012": an English command word
 # The English command words that are the whole message, sent without their slash ("help", "status"): never an
 # English fault report on their own.
-_BARE_ALONE = frozenset(("help", "status", "queue", "mine", "chase"))
+_BARE_ALONE = frozenset(("help", "status", "queue", "mine", "chase", "cancel"))
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def on_urgency(turn: Turn, text: str) -> None:
         turn.dialogue.category_id = None
         ask_category(turn, intro="")
         return
-    picked = picked_number(text)
+    picked = picked_number(text) or urgency_in_words(text)
     if picked not in (1, 2, 3):
         if not _more_about_it(turn, text):
             turn.say("pick_a_number", count=3)
@@ -153,6 +153,19 @@ def on_urgency(turn: Turn, text: str) -> None:
         turn.say("ask_description_for", ask=category.ask)  # the category's own question (终端号…)
     else:
         turn.say("ask_description")
+
+
+# The urgency options' own words, and the usual others ("3. 紧急，网点没法办业务" answered 紧急 / urgent).
+_URGENCY_WORDS = ((3, re.compile(r"^(紧急|很急|非常急|特别急|急急急?|十万火急|critical|very urgent|emergency|high)$",
+                                 re.I)),
+                  (2, re.compile(r"^(较急|比较急|有点急|挺急的?|urgent|fairly urgent|quite urgent|medium)$", re.I)),
+                  (1, re.compile(r"^(一般|不急|不太急|不着急|normal|not urgent|low|today is fine)$", re.I)))
+
+
+def urgency_in_words(text: str) -> int | None:
+    """The urgency an answer names in words (紧急 → 3), if it is only that."""
+    said = unicodedata.normalize("NFKC", text).strip().rstrip(".。、!！~～ ")
+    return next((level for level, words in _URGENCY_WORDS if words.match(said)), None)
 
 
 _PICKED = re.compile(r"(?:选|看看?|看一下|打开|点|要)?第?([1-9一二两三四五六七八九])(?:个|项|条|号|篇)?(?:吧|的|啊)?")

@@ -120,11 +120,13 @@ def stage(turn: Turn) -> list[int]:
 
 
 def attachments_only(turn: Turn, staged: list[int]) -> None:
-    """Photos or files without words: to the ticket waiting for them, into a running dialogue, or the
-    start of a new report."""
+    """Photos or files without words: to the ticket waiting for them (or whose question they answered a moment ago),
+    into a running dialogue, or the start of a new report."""
     if not staged:
         return
     waiting = working.waiting_on(session=turn.session, reporter=turn.person)
+    if waiting is None and not turn.dialogue.step:  # the next photo of a burst that answered the question
+        waiting = working.just_answered(session=turn.session, reporter=turn.person, now=turn.now)
     if waiting is not None:
         working.add_info(session=turn.session, ticket_id=waiting.id, reporter=turn.person, text="", now=turn.now,
                          attachment_ids=staged)

@@ -33,15 +33,24 @@ if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
 ARTICLE_PREVIEW = 600
-_YES = re.compile(r"^(1|解决了?|好了|可以了|能用了|能打了|行了|搞定了?|ok|okay|yes|solved|fixed)[!！。.~～]*$", re.I)
+_YES = re.compile(r"^(1|解决了?|已解决|好了|好啦|可以了|能用了|能打了|行了|搞定了?|没问题了|正常了|恢复了|ok|okay|yes|"
+                  r"solved|fixed)[!！。.~～]*$"
+                  # English as people write it: "yes it works now, thanks", "all good", "fixed, thank you"
+                  r"|^((yes|yep|yeah|ok|okay)\b[\s,!.]*)?((it'?s|it is|it|all|that'?s|that)\s+)?"
+                  r"(solved|fixed|resolved|works?|working|fine|good|sorted)(\s+(now|again|fine|thanks?))?[\s,!.]*"
+                  r"((thanks?|thank you|thx|cheers)\b.*)?$",
+                  re.I)
 # "Still broken", to "is it fixed? 1 解决了 2 还没好"; to an article, also the menu's 0 / 转人工 / 不对 — which a
 # reporter with a resolved ticket may well send about something else (they reopened it).
-_STILL_BROKEN = r"没解决|还?没好|(还是?)?不行|都?没用"
+_STILL_BROKEN = (r"没解决|还?没好|(还是?)?不行|都?没用|不管用|还是?有(点|些)?问题|问题还在|还是老样子|"
+                 r"not yet|not solved|not fixed|not working|still (not working|broken|the same|failing)|"
+                 r"(still )?(doesn'?t|does not|didn'?t|did not|won'?t) work|nope")
 _NOT_FIXED = rf"0|{_STILL_BROKEN}|都?(不是|不对)|转人工"  # "no" to an article
 _NO = re.compile(rf"^({_NOT_FIXED}|2|没有|人工|no|not solved)[!！。.~～]*$", re.I)
-_NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)  # "0 屏幕都不亮了 …"
+_NO_AND_MORE = re.compile(rf"^({_NOT_FIXED})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S | re.I)  # "0 屏幕都不亮了 …"
 _NOT_YET = re.compile(rf"^({_STILL_BROKEN}|没修好|2|没有|no|not solved|not fixed)[!！。.~～]*$", re.I)
-_NOT_YET_AND_MORE = re.compile(rf"^({_STILL_BROKEN})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S)
+_NOT_YET_AND_MORE = re.compile(rf"^({_STILL_BROKEN})[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S | re.I)
+_NO_THEN_MORE = re.compile(r"^(no|没有)[\s，,、：:。.!！]+(?P<more>\S.*)$", re.S | re.I)  # "no, still broken" (asked)
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|thx)(你|您|啦|了)?[!！。.~～]*$", re.I)
 _OK = re.compile(r"^(好的?|好滴|嗯嗯?|行|可以|ok|okay|k)[!！。.~～👌👍]*$", re.I)
 _GREETING = re.compile(r"^(你好|您好|在吗|在不在|hi|hello|hey)[!！?？。.~～]*$", re.I)
@@ -273,14 +282,26 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
         if _says_fixed(text):
             _confirm(turn, ticket.id)
             return True
-        if _NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text):
+        if _NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text) or _NO_THEN_MORE.match(text):
             _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False
+    if ticket.rating is None and _out_of_range(text):  # 0, 6, 3.5: a rating meant, not one of 1–5
+        turn.say("rating_range", ticket=ticket.id)
+        return True
     rated = _stars(text, marked=False)
     if rated is None:
         return False
     return _rate(turn, ticket, *rated)
+
+
+_A_NUMBER = re.compile(r"^(?P<number>\d{1,2}([.,．]\d)?)\s*(分|星|stars?)?$", re.I)
+
+
+def _out_of_range(text: str) -> bool:
+    """A number given as a rating that is not one of 1–5 (0, 6, 10, 3.5)."""
+    found = _A_NUMBER.match(text)
+    return found is not None and found.group("number") not in ("1", "2", "3", "4", "5")
 
 
 def _says_fixed(text: str) -> bool:
@@ -491,6 +512,7 @@ def _answering(turn: Turn, text: str) -> bool:
 _FOLLOW_UP = re.compile(r"还是|仍然|依然|照样|又(不|没|出|卡|坏|断|黑|报)|试了|试过|重启了|按(你|您)说的|照做|"
                         r"显示|提示|代码|错误码|报错|[a-z]-?\d{2,}|几点|什么时候|多久|多长时间|能到|能来|来吗|到哪|上门|"
                         r"师傅|工程师", re.I)
+_AGAIN = re.compile(r"又(?=不|没|出|卡|坏|断|黑|报)")  # a fault again: of the ticket's thing, or of another
 REPLY_WITHIN = timedelta(hours=24)  # an engineer's words this recent make the reporter's next message likely a reply
 
 
@@ -499,13 +521,16 @@ def _follows_up(turn: Turn, text: str, kb_category: str = "") -> bool:
     its engineer wrote to them: asked whether to add it to that ticket (1, its engineer hears it) or report it as a
     new problem (2). It went to the KB and a new ticket's dialogue, and the engineer never heard it. Not a fault the
     knowledge base places in another category, in no follow-up's words ("身份证读卡器读不了卡" while a printer ticket
-    is worked on): a new report, as it reads."""
+    is worked on) or in words unlike the ticket's ("打印机又卡纸了" while a card reader's is): a new report, as it
+    reads."""
     if turn.person.id not in may_follow_up(session=turn.session, reports=[(turn.person.id, text)], now=turn.now):
         return False
     [ticket] = tickets.reported_by(session=turn.session, reporter=turn.person, include_resolved=False)
     if kb_category and ticket.category is not None and not _same_category(kb_category, ticket.category) \
-            and not _FOLLOW_UP.search(text) and says_fault(normalise(text)):
-        return False
+            and says_fault(normalise(text)) and (not _FOLLOW_UP.search(text) or (
+                not _FOLLOW_UP.search(_AGAIN.sub("", text)) and similarity(signature(text), signature(
+                    f"{ticket.title} {ticket.description}")) < UNLIKE_ANSWER)):
+        return False  # (打印机又卡纸了 while a card reader's ticket is worked: "again", but of another thing)
     _add_or_new(turn, ticket, text, "follow_up_or_new")
     return True
 

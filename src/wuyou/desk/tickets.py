@@ -580,9 +580,12 @@ def assigned_to(*, session: Session, person: Person) -> list[Ticket]:
 
 
 def reported_by(*, session: Session, reporter: Person, include_resolved: bool = True) -> list[Ticket]:
-    """The reporter's unfinished tickets, newest first."""
-    statuses = (*OPEN_STATUSES, "resolved") if include_resolved else OPEN_STATUSES
-    stmt = select(Ticket).where(Ticket.reporter_id == reporter.id, Ticket.status.in_(statuses))
+    """The reporter's unfinished tickets, newest first; `include_resolved`: and those resolved that wait for their word
+    (one they confirmed is done, a rating or not)."""
+    open_now = Ticket.status.in_(OPEN_STATUSES)
+    unfinished = open_now | ((Ticket.status == "resolved") & Ticket.confirmed_at.is_(None)) if include_resolved \
+        else open_now
+    stmt = select(Ticket).where(Ticket.reporter_id == reporter.id, unfinished)
     return list(session.scalars(stmt.order_by(Ticket.id.desc())))
 
 

@@ -186,6 +186,24 @@ def waiting_on(*, session: Session, reporter: Person) -> Ticket | None:
     return session.scalars(stmt).first()
 
 
+# Photos sent right after the answer to an engineer's question belong with it: the question is answered by the first
+# message, and the second photo of a burst comes seconds later.
+ANSWER_BURST = timedelta(minutes=10)
+
+
+def just_answered(*, session: Session, reporter: Person, now: datetime) -> Ticket | None:
+    """The reporter's open ticket they added to in the last `ANSWER_BURST` (their answer to its question), if any."""
+    stmt = (
+        select(Ticket)
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(Ticket.reporter_id == reporter.id, Ticket.status.in_(OPEN_STATUSES),
+               TicketEvent.kind == "info_added", TicketEvent.actor_id == reporter.id,
+               TicketEvent.at >= now - ANSWER_BURST)
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+    )
+    return session.scalars(stmt).first()
+
+
 def waiting_among(*, session: Session, reporter_ids: Collection[str]) -> set[str]:
     """Which of these reporters have a ticket waiting for their answer (one statement for all of them)."""
     if not reporter_ids:

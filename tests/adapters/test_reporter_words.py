@@ -1,0 +1,86 @@
+"""How reporters answer in their own words: "is it fixed?" in English and in the usual Chinese, the urgency by its
+label, a rating out of range, a bare "cancel", and a fault "again" of another thing than the ticket under way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+
+
+def english(d: Dialog, person_id: str) -> None:
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    doc: dict[str, Any] = d.client.get("/api/v1/org", headers=admin).json()
+    person = next(p for p in doc["people"] if p["id"] == person_id)
+    person["locale"] = "en"
+    assert d.client.put("/api/v1/org", headers=admin, json={"people": [person]}).status_code == 200
+
+
+def resolved(d: Dialog, reporter: str, text: str) -> int:
+    n = d.report(reporter, "1", text)
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"解决 {n} 清了卡纸")
+    d.pushed(reporter)
+    return n
+
+
+def test_is_it_fixed_answered_in_english_as_people_write(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    english(d, "zhang.san")
+    for answer, status in (("Not yet", "reopened"), ("no, still broken", "reopened"),
+                           ("still not working", "reopened"), ("yes it works now, thanks", "resolved")):
+        clock.advance(minutes=5)  # (not one burst: the rate limit)
+        n = resolved(d, "zhang.san", "printer jammed")
+        reply = d.say("zhang.san", answer)
+        assert "category" not in reply.lower() and "didn't understand" not in reply, (answer, reply)
+        assert d.ticket(n)["status"] == status, (answer, d.ticket(n)["status"])
+        if status == "reopened":
+            d.say("li.wei", f"解决 {n} 换了搓纸轮")
+            d.pushed("zhang.san")
+            assert "rate" in d.say("zhang.san", "fixed, thank you").lower()
+        d.say("zhang.san", "5")
+
+
+def test_still_a_problem_in_chinese_reopens_and_a_confirmed_ticket_is_not_listed_as_waiting(dialog: Dialog) -> None:
+    d = dialog
+    n = resolved(d, "zhang.san", "打印机卡纸")
+    reply = d.say("zhang.san", "还是有点问题 偶尔卡")
+    assert "选个分类" not in reply and d.ticket(n)["status"] == "reopened", reply
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    d.pushed("zhang.san")
+    assert "打个分" in d.say("zhang.san", "好了")
+    assert "没有没办完的工单" in d.say("zhang.san", "进度")  # confirmed: done, whether rated or not
+    for out_of_range in ("0", "6", "3.5"):
+        assert "1–5 之间的整数" in d.say("zhang.san", out_of_range), out_of_range
+    assert d.ticket(n)["rating"] is None
+    d.say("zhang.san", "4")
+    assert d.ticket(n)["rating"] == 4
+
+
+def test_the_urgency_by_its_label_and_a_bare_cancel(dialog: Dialog) -> None:
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    asked = d.say("zhang.san", "紧急")
+    assert "请回复" not in asked and "请简单说说情况" in asked, asked
+    n = int(d.say("zhang.san", "打印机卡纸 客户排队").split("#")[1][:4])
+    assert d.ticket(n)["urgency"] == 3
+    english(d, "liu.yang")
+    d.say("liu.yang", "/new")
+    d.say("liu.yang", "1")
+    assert "number from 1 to 3" not in d.say("liu.yang", "urgent")
+    assert "cancel" in d.say("liu.yang", "cancel").lower()
+    assert "number" not in d.say("liu.yang", "hello printer").lower()  # the dialogue is gone
+
+
+def test_a_fault_again_of_another_thing_is_a_new_report(dialog: Dialog) -> None:
+    d = dialog
+    n = d.report("zhang.san", "2", "POS机刷卡没反应")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"答复 {n} 下午过去看")
+    d.pushed("zhang.san")
+    reply = d.say("zhang.san", "大厅打印机又卡纸了")
+    assert "这条是说" not in reply, reply
+    asked = d.say("zhang.san", "POS机又没反应了")  # the same thing again: asked whether it is the ticket's
+    assert "这条是说" in asked or f"#{n}" in asked, asked
