@@ -37,12 +37,12 @@ def free_port() -> int:
 class Server:
     """A `wuyou serve` child process on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wuyou.adapters.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "wuyou.adapters.cli", "serve", "--port", str(self.port), *args],
             env={**os.environ, **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,

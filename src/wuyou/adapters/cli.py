@@ -75,7 +75,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
               " anyone; set WUYOU_HTTP_CHANNEL_TOKEN (a gateway's secret) or WUYOU_HTTP_CHANNEL=false", file=sys.stderr)
     if args.workers > 1:
         desk.close()
-        # Each worker process builds its own desk from the same environment.
+        # Each worker process builds its own desk from the same environment: the host and port given here too (its
+        # links in chat said http://127.0.0.1:8000 whatever --port was).
+        os.environ["WUYOU_HOST"], os.environ["WUYOU_PORT"] = settings.host, str(settings.port)
         uvicorn.run("wuyou.adapters.app:app_from_environment", factory=True, workers=args.workers,
                     host=settings.host, port=settings.port, log_level="info", log_config=None)
     else:  # (log_config=None: uvicorn's lines, its access log too, go through wuyou's logging, `logs.configure`)
