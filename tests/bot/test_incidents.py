@@ -137,6 +137,7 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
         assert [(p.person_id, p.status) for p in pages] == [
             ("he.qiming", "acked"), ("zhou.hao", "missed"), ("wu.lei", "acked")]
         text = report.markdown(report.facts(session=s, incident_id=1), tz=SH)
+    assert "宣布后 30 分钟 · 集结用时 6 分钟" in d.pushed_text("wu.lei")  # the war-room hears how it went
     for user in [*REPORTERS, LATE]:
         done = [m["text"] for m in d.pushed(user) if "INC-1 已恢复" in m["text"]]
         assert len(done) == 1, (user, done)
@@ -321,6 +322,8 @@ def test_tickets_of_the_fault_in_other_words_are_pointed_out_and_linked(d: Dialo
     assert "2 张关联工单已同步解决" in reply and f"没有随 INC-1 解决：#{third}" in reply, reply
     assert d.ticket(other)["status"] == "resolved" and d.ticket(third)["status"] != "resolved"
     # Rated low, a ticket the incident resolved names who resolved it (it has no engineer of its own).
+    room = d.pushed_text("he.qiming")  # the war-room's copy
+    assert "已解决" in room and "None" not in room and ("集结用时" in room or "值班没有全部确认" in room), room
     d.pushed("chen.gang")  # hq-app's lead
     d.say("liu.yang", "解决了")
     d.say("liu.yang", "1")

@@ -724,6 +724,7 @@ def resolve(*, session: Session, incident: Incident, actor: Person, summary: str
     params = {"body": summary, "at_due": now.isoformat(), "tickets": resolved,
               "branch_count": len(affected_branches(session=session, incident_id=incident.id)),
               "report_path": f"/incidents/{incident.ref}/report", **durations(incident)}
+    params["assembly_key"] = "incident_assembled_in" if params["to_assemble"] is not None else "incident_not_assembled"
     tell_room(session=session, incident=incident, ev=ev, template="incident_resolved_room", now=now, params=params)
     tell_reporters(session=session, incident=incident, ev=ev, template="incident_resolved_reporter", now=now,
                    params=params)
