@@ -45,7 +45,9 @@ def test_the_next_tickets_of_an_unclaimed_fault_come_as_one_card(dialog: Dialog,
     assert f"#{second} · P2 · 济南历下营业厅 · 刘洋：“医保刷不了了”" in text
     assert f"#{third} · P2 · 青岛香港中路支行 · 马静" in text
     assert "可能是集中故障" in text  # three branches
-    assert grouped["buttons"][0] == {"label": "接单", "action": f"/claim {first}"}
+    assert grouped["buttons"] == [  # the tickets the card lists (the first's own card went out before)
+        {"label": f"接单 {second}", "action": f"/claim {second}"},
+        {"label": f"接单 {third}", "action": f"/claim {third}"}, {"label": "待办", "action": "/queue"}]
     with d.desk.sessions() as s:  # each ticket's timeline says which card it went on
         routed = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == second,
                                                      TicketEvent.kind == "routed")).one()

@@ -187,8 +187,9 @@ class Deliverer:
             for name, value in keys:
                 params[name] = self._catalog.t(value, locale, **params) if value else ""
         text = prefix + self._catalog.t(message.template, locale, **params)
-        buttons = [
-            {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], locale, **params),
+        buttons = [  # (a button's own `label_<param>` over the message's: 接单 1013 beside 接单 1014)
+            {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], locale, **{
+                **params, **{k[6:]: v for k, v in b.items() if k.startswith("label_") and k != "label_key"}}),
              "action": b["action"]}
             for b in message.buttons
         ]

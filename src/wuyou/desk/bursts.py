@@ -79,6 +79,7 @@ def hold(*, session: Session, event: TicketEvent, ticket: Ticket, first: Ticket,
                 waiting.next_attempt_at = send_at
                 params["send_at"] = send_at.isoformat()
             waiting.params = _render(params)  # (a new value: the JSON column sees the change)
+            waiting.buttons = _buttons(params["items"])
             continue
         outbox.enqueue(
             session=session, person_id=person.id, template=TEMPLATE, ticket_id=first.id,
@@ -87,9 +88,18 @@ def hold(*, session: Session, event: TicketEvent, ticket: Ticket, first: Ticket,
                             "team": first.team.name if first.team else "", "items": [item],
                             "first_branch": first.branch_code, "first_at": now.isoformat(),
                             "last_at": now.isoformat(), "send_at": send_at.isoformat()}),
-            buttons=[{"label_key": "btn_claim", "action": f"/claim {first.id}"},
-                     {"label_key": "btn_queue", "action": "/queue"}],
+            buttons=_buttons([item]),
         )
+
+
+CLAIM_BUTTONS = 3  # a card of more tickets than this offers 待办 for the rest
+
+
+def _buttons(items: Sequence[Sequence[Any]]) -> list[dict[str, str]]:
+    """A claim button for each ticket the card lists (the first ticket's own card went out before), then 待办."""
+    return [*({"label_key": "btn_claim_n", "label_ticket": str(number), "action": f"/claim {number}"}
+              for number, _, _ in items[:CLAIM_BUTTONS]),
+            {"label_key": "btn_queue", "action": "/queue"}]
 
 
 def drop(*, session: Session, ticket: Ticket, now: datetime) -> bool:
@@ -111,6 +121,7 @@ def drop(*, session: Session, ticket: Ticket, now: datetime) -> bool:
         found = True
         if items:
             card.params = _render({**card.params, "items": items})
+            card.buttons = _buttons(items)
         else:
             session.delete(card)
     return found
