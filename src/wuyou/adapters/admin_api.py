@@ -49,7 +49,7 @@ def _write(request: Request, person: Person, body: Items, change: Change, doc: D
     with desk.sessions() as session:
         try:
             change(session=session, items=body.items)
-        except (OrgFileError, KeyError, AttributeError, TypeError) as exc:
+        except (OrgFileError, KeyError, AttributeError, TypeError, ValueError) as exc:  # (as PUT /org: a 422)
             session.rollback()
             raise refused(request, person, exc) from exc
         session.commit()
