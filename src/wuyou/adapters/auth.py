@@ -15,6 +15,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import tokens
 from wuyou.desk.models import Person
+from wuyou.i18n import Phrase
 
 SESSION_COOKIE = "wuyou_session"
 CSRF_HEADER = "X-Wuyou-Console"
@@ -72,10 +73,9 @@ def admin(person: Annotated[Person, Depends(caller)]) -> Person:
 def refusal_words(request: Request, person: Person, exc: Exception) -> str:
     """What to say of a refused request: the console (its header) gets the desk's words in the person's language,
     an API client the English."""
-    key = getattr(exc, "key", "")
-    if key and request.headers.get(CSRF_HEADER):
+    if isinstance(exc, Phrase) and exc.key and request.headers.get(CSRF_HEADER):
         desk: Desk = request.app.state.desk
-        return desk.catalog.t(key, person.locale, **getattr(exc, "params", {}))
+        return desk.catalog.say(exc, person.locale)  # (with the place it names, in the same words)
     return str(exc)
 
 

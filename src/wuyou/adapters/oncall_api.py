@@ -15,6 +15,7 @@ from sqlalchemy import select
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.org_api import AwayOut, require_staff
+from wuyou.desk.errors import Place
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Team
@@ -49,7 +50,8 @@ def roster(request: Request, person: Caller) -> list[TeamOnCall]:
     with desk.sessions() as session:
         markable = away_markable(session=session, by=person)  # (once: not a query per member)
         for team in session.scalars(select(Team).order_by(Team.code)):
-            rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
+            rotation = Rotation.parse(team.oncall_rotation, Place("team", name=team.code)) \
+                if team.oncall_rotation else None
             members = team_members(session=session, team_code=team.code)
             out.append(TeamOnCall(
                 team=team.code, name=team.name, region=team.region_code, speciality=team.speciality,

@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wuyou.adapters.admin_api import refused
 from wuyou.adapters.auth import AUDIT_TARGET, Admin, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
 from wuyou.desk import calendar_days, org, org_export, scope
 from wuyou.desk.calendar_days import CalendarDayError
-from wuyou.desk.errors import OrgFileError
+from wuyou.desk.errors import OrgFileError, Place
 from wuyou.desk.models import Branch, Person, Region, Team
 
 router = APIRouter(prefix="/api/v1", tags=["org"])
@@ -115,7 +116,7 @@ def get_org(request: Request, _: Admin) -> dict[str, Any]:
 
 
 @router.put("/org")
-def put_org(body: dict[str, Any], request: Request, _: Admin) -> dict[str, Any]:
+def put_org(body: dict[str, Any], request: Request, person: Admin) -> dict[str, Any]:
     """Import a directory document: created or updated in place, matched by code and id, all of it or (422,
     the place named) none of it. Tickets are never deleted."""
     desk: Desk = request.app.state.desk
@@ -124,7 +125,7 @@ def put_org(body: dict[str, Any], request: Request, _: Admin) -> dict[str, Any]:
             org.import_org(session=session, doc=body)
         except (OrgFileError, KeyError, AttributeError, TypeError, ValueError) as exc:
             session.rollback()
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise refused(request, person, exc) from exc
         session.commit()
         refresh_statistics(session, org.TABLES)
         return org_export.export_doc(session=session)
@@ -168,30 +169,31 @@ def teams(request: Request, person: Caller) -> list[TeamOut]:
                         rotation=t.get("rotation")) for t in doc]
 
 
-def _set_hours(request: Request, model: type[Team] | type[Branch], code: str, hours: str) -> str | None:
+def _set_hours(request: Request, person: Person, model: type[Team] | type[Branch], code: str,
+               hours: str) -> str | None:
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         found = session.get(Team, code) if model is Team else session.get(Branch, code)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no {model.__name__.lower()} {code}")
         try:
-            found.hours = org.checked_hours(hours, f"{model.__name__.lower()} {code}")
+            found.hours = org.checked_hours(hours, Place("team" if model is Team else "branch", name=code))
         except OrgFileError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
         session.commit()
         return found.hours
 
 
 @router.put("/teams/{code}/hours")
-def team_hours(code: Code, body: Hours, request: Request, _: Admin) -> Hours:
+def team_hours(code: Code, body: Hours, request: Request, person: Admin) -> Hours:
     """A team's business hours (its SLA calendar when its branches have none); empty inherits."""
-    return Hours(hours=_set_hours(request, Team, code, body.hours) or "")
+    return Hours(hours=_set_hours(request, person, Team, code, body.hours) or "")
 
 
 @router.put("/branches/{code}/hours")
-def branch_hours(code: Code, body: Hours, request: Request, _: Admin) -> Hours:
+def branch_hours(code: Code, body: Hours, request: Request, person: Admin) -> Hours:
     """A branch's business hours (its tickets' SLA calendar); empty inherits the team's or the desk's."""
-    return Hours(hours=_set_hours(request, Branch, code, body.hours) or "")
+    return Hours(hours=_set_hours(request, person, Branch, code, body.hours) or "")
 
 
 def _away_target(session: Session, caller: Person, person_id: str) -> Person:

@@ -8,21 +8,19 @@ names or `ticket.*` / `incident.*`; none means all. See docs/webhooks.md for the
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from datetime import datetime
-from difflib import get_close_matches
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.adapters.auth import Admin
+from wuyou.adapters.auth import Admin, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID
+from wuyou.desk.models import Person
 from wuyou.desk.webhooks import service
 from wuyou.desk.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -96,7 +94,7 @@ def list_endpoints(request: Request, _: Admin) -> list[EndpointOut]:
 def create_endpoint(body: EndpointIn, request: Request, person: Admin) -> EndpointCreated:
     """Subscribe a URL; the answer carries the signing secret, which is never shown again."""
     desk: Desk = request.app.state.desk
-    _checked(desk, str(body.url), body.events)
+    _checked(request, person, str(body.url), body.events)
     with desk.sessions() as session:
         endpoint, secret = service.subscribe(session=session, name=body.name, url=str(body.url), events=body.events,
                                              created_by=person.id, now=desk.clock())
@@ -104,25 +102,14 @@ def create_endpoint(body: EndpointIn, request: Request, person: Admin) -> Endpoi
         return EndpointCreated(**_out(endpoint).model_dump(), secret=secret)
 
 
-def _checked(desk: Desk, url: str | None, events: Sequence[str] | None) -> None:
+def _checked(request: Request, person: Person, url: str | None, events: Sequence[str] | None) -> None:
     """Refuse (422) an address inside the desk's own network and an event name the desk never sends."""
-    if url is not None and not desk.settings.webhooks_allow_private:
-        host = (urlsplit(url).hostname or "").strip("[]").lower()
-        try:
-            inside = ipaddress.ip_address(host)
-            private = inside.is_private or inside.is_loopback or inside.is_link_local or inside.is_unspecified
-        except ValueError:
-            private = host == "localhost" or host.endswith(".localhost")
-        if private:
-            raise HTTPException(status_code=422, detail=f"{host} is a loopback, link-local or private address: "
-                                                        "set WUYOU_WEBHOOKS_ALLOW_PRIVATE=true to allow it")
-    known = _event_kinds(desk)
-    for pattern in events or ():
-        family, _, kind = pattern.partition(".")
-        if kind and kind != "*" and kind not in known[family]:
-            close = get_close_matches(kind, sorted(known[family]), n=1)
-            hint = f" (did you mean {family}.{close[0]}?)" if close else ""
-            raise HTTPException(status_code=422, detail=f"the desk sends no event {pattern!r}{hint}")
+    desk: Desk = request.app.state.desk
+    try:
+        service.check(url=url, events=events, allow_private=desk.settings.webhooks_allow_private,
+                      kinds=_event_kinds(desk))
+    except service.EndpointRefused as exc:
+        raise HTTPException(status_code=422, detail=refusal_words(request, person, exc)) from exc
 
 
 def _event_kinds(desk: Desk) -> dict[str, set[str]]:
@@ -141,9 +128,9 @@ def _endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
 
 
 @router.patch("/{endpoint_id}")
-def update_endpoint(endpoint_id: Id, body: EndpointPatch, request: Request, _: Admin) -> EndpointOut:
+def update_endpoint(endpoint_id: Id, body: EndpointPatch, request: Request, person: Admin) -> EndpointOut:
     desk: Desk = request.app.state.desk
-    _checked(desk, str(body.url) if body.url is not None else None, body.events)
+    _checked(request, person, str(body.url) if body.url is not None else None, body.events)
     with desk.sessions() as session:
         endpoint = _endpoint(session, endpoint_id)
         if body.name is not None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import scope, tickets
-from wuyou.desk.errors import Forbidden, NotFound
+from wuyou.desk.errors import Forbidden, NotFound, Place
 from wuyou.desk.incidents import oncall, paging_report, report
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.incidents.models import (
@@ -422,7 +422,7 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
     lines = []
     for team in wanted:
         people = oncall.chain(session=turn.session, team=team, now=turn.now, tz=turn.engine.tz.key)
-        rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
+        rotation = Rotation.parse(team.oncall_rotation, Place("team", name=team.code)) if team.oncall_rotation else None
         handover = turn.t("oncall_handover", at=turn.local(rotation.next_handover(turn.now, turn.engine.tz))) \
             if rotation else ""
         gone = [p for p in team_members(session=turn.session, team_code=team.code) if is_away(p, turn.now)]

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar  # type: ignore[import-untyped]
 
-from wuyou.desk.errors import DeskError
+from wuyou.desk.errors import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ MINUTES_PER_DAY = 24 * 60
 MAX_CLOSED_DAYS = 400
 
 
-class CalendarError(DeskError, ValueError):
-    """Malformed opening hours, a naive datetime, or a calendar that never opens."""
+class CalendarError(Refusal):
+    """Malformed opening hours (in words for people too: `key`), a naive datetime, or a calendar that never opens."""
 
 
 @dataclass(frozen=True, order=True)
@@ -140,7 +140,7 @@ def _parse(text: str) -> WeeklyHours:
     shown = text.strip()
     tokens = [t for t in re.split(r"[\s,]+", _normalise(text)) if t]
     if not tokens:
-        raise CalendarError("empty opening hours")
+        raise CalendarError("empty opening hours", "adm_hours_empty")
     if len(tokens) == 1 and _ALWAYS.fullmatch(tokens[0]):
         return WeeklyHours.always()
     if tokens == ["closed"]:
@@ -153,7 +153,8 @@ def _parse(text: str) -> WeeklyHours:
     def close_group() -> None:
         if group_days and not group_hours:
             names = ",".join(DAY_NAMES[d] for d in sorted(group_days))
-            raise CalendarError(f"no hours given for '{names}' in '{shown}'")
+            raise CalendarError(f"no hours given for '{names}' in '{shown}'", "adm_hours_no_times", days=names,
+                                text=shown)
         for weekday in group_days:
             days[weekday].extend(group_hours)
         group_days.clear()
@@ -161,10 +162,12 @@ def _parse(text: str) -> WeeklyHours:
 
     for token in tokens:
         if _ALWAYS.fullmatch(token) or token == "closed":
-            raise CalendarError(f"'{token}' cannot be combined with other hours in '{shown}'")
+            raise CalendarError(f"'{token}' cannot be combined with other hours in '{shown}'", "adm_hours_alone",
+                                token=token, text=shown)
         if any(c.isdigit() for c in token):
             if not group_days:
-                raise CalendarError(f"hours '{token}' have no days before them in '{shown}'")
+                raise CalendarError(f"hours '{token}' have no days before them in '{shown}'", "adm_hours_no_days",
+                                    token=token, text=shown)
             group_hours.append(_parse_interval(token, shown))
         else:
             if group_hours:
@@ -176,17 +179,19 @@ def _parse(text: str) -> WeeklyHours:
         intervals.sort()
         for before, after in pairwise(intervals):
             if after.start < before.end:
-                raise CalendarError(f"intervals {before} and {after} overlap on {DAY_NAMES[weekday]} in '{shown}'")
+                raise CalendarError(f"intervals {before} and {after} overlap on {DAY_NAMES[weekday]} in '{shown}'",
+                                    "adm_hours_overlap", before=str(before), after=str(after),
+                                    day=DAY_NAMES[weekday], text=shown)
     return WeeklyHours(days=tuple(tuple(intervals) for intervals in days))
 
 
 def _parse_days(token: str, shown: str) -> list[int]:
     ends = token.split("-")
     if len(ends) > 2 or not all(ends):
-        raise CalendarError(f"bad day range '{token}' in '{shown}'")
+        raise CalendarError(f"bad day range '{token}' in '{shown}'", "adm_hours_day_range", token=token, text=shown)
     for name in ends:
         if name not in DAY_NAMES:
-            raise CalendarError(f"unknown day '{name}' in '{shown}'")
+            raise CalendarError(f"unknown day '{name}' in '{shown}'", "adm_hours_day", day=name, text=shown)
     first, last = DAY_NAMES.index(ends[0]), DAY_NAMES.index(ends[-1])
     # A range may wrap past Sunday: "sun-sat" is the whole week, "fri-mon" four days.
     return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
@@ -195,18 +200,22 @@ def _parse_days(token: str, shown: str) -> list[int]:
 def _parse_interval(token: str, shown: str) -> DailyInterval:
     found = _INTERVAL.fullmatch(token)
     if found is None:
-        raise CalendarError(f"bad time interval '{token}' in '{shown}' (expected HH:MM-HH:MM)")
+        raise CalendarError(f"bad time interval '{token}' in '{shown}' (expected HH:MM-HH:MM)", "adm_hours_interval",
+                            token=token, text=shown)
     start_h, start_m, end_h, end_m = (int(g) for g in found.groups())
     for hour, minute in ((start_h, start_m), (end_h, end_m)):
         if hour > 24 or minute > 59 or (hour == 24 and minute):
-            raise CalendarError(f"bad time '{hour:02d}:{minute:02d}' in '{shown}'")
+            raise CalendarError(f"bad time '{hour:02d}:{minute:02d}' in '{shown}'", "adm_hours_time",
+                                time=f"{hour:02d}:{minute:02d}", text=shown)
     if start_h == 24:
-        raise CalendarError(f"24:00 can only end an interval, not start one: '{token}' in '{shown}'")
+        raise CalendarError(f"24:00 can only end an interval, not start one: '{token}' in '{shown}'", "adm_hours_24",
+                            token=token, text=shown)
     start, end = start_h * 60 + start_m, end_h * 60 + end_m
     if end < start:
-        raise CalendarError(f"interval '{token}' ends before it starts in '{shown}' (split overnight hours at 24:00)")
+        raise CalendarError(f"interval '{token}' ends before it starts in '{shown}' (split overnight hours at 24:00)",
+                            "adm_hours_backwards", token=token, text=shown)
     if end == start:
-        raise CalendarError(f"interval '{token}' is empty in '{shown}'")
+        raise CalendarError(f"interval '{token}' is empty in '{shown}'", "adm_hours_zero", token=token, text=shown)
     return DailyInterval(start, end)
 
 

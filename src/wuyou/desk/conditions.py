@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wuyou.desk.errors import DeskError
+from wuyou.desk.errors import Place, Refusal
 
 NO_CATEGORY = "none"
 KEYS = ("category", "priority", "branch", "region", "keywords", "channel", "urgency", "hours")
@@ -29,7 +29,7 @@ CHANNELS = ("wechat", "wecom", "telegram", "http")  # where a ticket can come fr
 URGENCIES = ("1", "2", "3")
 
 
-class ConditionError(DeskError, ValueError):
+class ConditionError(Refusal):
     """A condition set that cannot be evaluated: unknown key or bad value; the message names it."""
 
 
@@ -55,22 +55,28 @@ def _items(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def validate(conditions: Mapping[str, Any], *, where: str) -> None:
+def validate(conditions: Mapping[str, Any], *, where: Place) -> None:
     """Refuse unknown keys and bad `hours` values before a rule or policy is stored."""
     for key, value in conditions.items():
         if key not in KEYS:
-            raise ConditionError(f"{where}: unknown condition '{key}' (known: {', '.join(KEYS)})")
+            raise ConditionError(f"{where}: unknown condition '{key}' (known: {', '.join(KEYS)})", "adm_cond_unknown",
+                                 place=where, condition=key, known=", ".join(KEYS))
         if key == "hours" and str(value) not in ("in", "out"):
-            raise ConditionError(f"{where}: hours must be 'in' or 'out', not {value!r}")
+            raise ConditionError(f"{where}: hours must be 'in' or 'out', not {value!r}", "adm_cond_hours",
+                                 place=where, value=value)
         if key != "hours" and not _items(value):
-            raise ConditionError(f"{where}: condition '{key}' has no values")
+            raise ConditionError(f"{where}: condition '{key}' has no values", "adm_cond_empty", place=where,
+                                 condition=key)
         # A value that can never hold makes a rule that silently never matches; an empty keyword matches every ticket.
         if key == "keywords" and any(not w.strip() for w in _items(value)):
-            raise ConditionError(f"{where}: an empty keyword would match every ticket")
+            raise ConditionError(f"{where}: an empty keyword would match every ticket", "adm_cond_keyword",
+                                 place=where)
         if key == "channel" and (bad := [w for w in _items(value) if w not in CHANNELS]):
-            raise ConditionError(f"{where}: unknown channel {bad[0]!r} (known: {', '.join(CHANNELS)})")
+            raise ConditionError(f"{where}: unknown channel {bad[0]!r} (known: {', '.join(CHANNELS)})",
+                                 "adm_cond_channel", place=where, channel=bad[0], known=", ".join(CHANNELS))
         if key == "urgency" and (bad := [w for w in _items(value) if w not in URGENCIES]):
-            raise ConditionError(f"{where}: urgency is 1, 2 or 3, not {bad[0]!r}")
+            raise ConditionError(f"{where}: urgency is 1, 2 or 3, not {bad[0]!r}", "adm_cond_urgency", place=where,
+                                 value=bad[0])
 
 
 def matches(conditions: Mapping[str, Any], facts: Facts) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 
 class DeskError(Exception):
@@ -33,10 +34,6 @@ class AlreadyClaimed(DeskError):
         super().__init__(f"already claimed by {holder_name}")
         self.holder_name = holder_name
         self.since = since
-
-
-class OrgFileError(DeskError):
-    """The org directory file is malformed; the message names the place."""
 
 
 class NotServing(DeskError):
@@ -77,3 +74,57 @@ class Refusal(DeskError, ValueError):
         super().__init__(english)
         self.key = key
         self.params = params
+
+
+class OrgFileError(Refusal):
+    """The org directory file (or a section of it the API replaces) is malformed; the message names the place."""
+
+
+# How API clients have always read each section of the org document: the word, then `[index]` (0-based), the
+# entry's name, `: field`.
+_ENGLISH = {
+    "document": "the org file", "regions": "regions", "children": "region {owner} children",
+    "branches": "branches", "branch": "branch", "people": "people", "person": "person", "teams": "teams",
+    "team": "team", "overrides": "team {owner} overrides", "catalog": "catalog", "category": "catalog",
+    "leaf": "catalog", "sla": "sla", "routing": "routing", "replies": "replies",
+    "policy": "sla", "rule": "routing",  # an SLA policy or routing rule as it is checked: always named in English
+}
+_UNNAMED = {"policy": "sla[{index}]", "rule": "rule {n}"}  # (as they are stored when given no name)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where in the org document a refusal points: an entry of a section by its 0-based `index` and/or its `name`
+    (a code, an id, a catalog path `终端设备/打印机`), perhaps one `field` of it. str() is the English API clients
+    have always read (`sla[2] 快速`, `branch JN-001: address`); `key` and `params` are the catalogue's words, which
+    count from 1 (`第 3 条 SLA 策略「快速」`, `网点 JN-001 的地址`)."""
+
+    section: str  # one of _ENGLISH's
+    index: int | None = None
+    name: str = ""
+    field: str = ""  # address, phone, equipment, hours, sla
+    owner: str = ""  # the team of an override, the region of a region's children
+
+    def __str__(self) -> str:
+        text = _ENGLISH[self.section].format(owner=self.owner)
+        if self.index is not None:
+            text += f"[{self.index}]"
+            name = self.name or _UNNAMED.get(self.section, "").format(index=self.index, n=self.index + 1)
+        else:
+            name = self.name
+        return text + (f" {name}" if name else "") + (f": {self.field}" if self.field else "")
+
+    @property
+    def key(self) -> str:
+        if self.field:
+            return f"adm_field_{self.field}"
+        if self.index is None:
+            return f"adm_place_{self.section}"
+        return f"adm_place_{self.section}_at" + ("_named" if self.name else "")
+
+    @property
+    def params(self) -> dict[str, object]:
+        if self.field:
+            return {"place": replace(self, field="")}
+        return {"n": 0 if self.index is None else self.index + 1, "name": self.name, "owner": self.owner,
+                "path": self.name.replace("/", " › ", 1)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, lazyload
 from wuyou.desk import audit, outbox, replies
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
-from wuyou.desk.errors import OrgFileError
+from wuyou.desk.errors import OrgFileError, Place
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Branch, Category, Identity, Person, Region, RoutingRule, SlaPolicy, Team, TeamMember
@@ -38,25 +38,26 @@ class ImportSummary:
     replies: int = 0
 
 
-def _text(value: Any, longest: int, where: str) -> str | None:
+def _text(value: Any, longest: int, where: Place) -> str | None:
     """An optional short text (an address, a phone number): None when absent or empty."""
     if value is None:
         return None
     if not isinstance(value, (str, int)) or len(str(value)) > longest:
-        raise OrgFileError(f"{where} must be a text of at most {longest} characters")
+        raise OrgFileError(f"{where} must be a text of at most {longest} characters", "adm_text_long", place=where,
+                           most=longest)
     return str(value).strip() or None
 
 
 def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
     value = doc.get(key) or []
     if not isinstance(value, list):
-        raise OrgFileError(f"'{key}' must be a list")
+        raise OrgFileError(f"'{key}' must be a list", "adm_not_list", section=key)
     return value
 
 
-def _req(item: Any, key: str, where: str) -> str:
+def _req(item: Any, key: str, where: Place) -> str:
     if not isinstance(item, Mapping) or item.get(key) in (None, ""):
-        raise OrgFileError(f"{where}: missing '{key}'")
+        raise OrgFileError(f"{where}: missing '{key}'", "adm_missing", place=where, field=key)
     return str(item[key])
 
 
@@ -69,9 +70,9 @@ def load_org_file(text: str) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise OrgFileError(f"not valid YAML: {exc}") from exc
+        raise OrgFileError(f"not valid YAML: {exc}", "adm_yaml", detail=str(exc)) from exc
     if not isinstance(doc, dict):
-        raise OrgFileError("the org file must be a mapping with regions, branches, ...")
+        raise OrgFileError("the org file must be a mapping with regions, branches, ...", "adm_doc_mapping")
     return doc
 
 
@@ -91,60 +92,68 @@ _KEYS = {
 }
 
 
-def _known_keys(item: Any, kind: str, where: str) -> None:
+def _known_keys(item: Any, kind: str, where: Place) -> None:
     if isinstance(item, Mapping):
         unknown = sorted(str(k) for k in item if k not in _KEYS[kind])
         if unknown:
             raise OrgFileError(f"{where}: unknown key {', '.join(map(repr, unknown))} "
-                               f"(a {kind} entry has {', '.join(sorted(_KEYS[kind]))})")
+                               f"(a {kind} entry has {', '.join(sorted(_KEYS[kind]))})", "adm_unknown_keys",
+                               place=where, keys=", ".join(unknown), known=", ".join(sorted(_KEYS[kind])))
 
 
-def _once(values: Iterable[str], what: str) -> None:
+def _once(values: Iterable[str], what: str, key: str) -> None:
+    """Refuse a value given twice; `key` is the catalogue's words for it (`{value}` the value)."""
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise OrgFileError(f"{what} {value!r} appears twice")
+            raise OrgFileError(f"{what} {value!r} appears twice", key, value=value)
         seen.add(value)
 
 
 def check_document(doc: Mapping[str, Any]) -> None:
     """What the import cannot tell from one entry at a time: unknown keys, and a code, id or chat account given
     twice (one entry would silently replace the other — a region twice in the tree even made a cycle)."""
-    _known_keys(doc, "document", "the org file")
+    _known_keys(doc, "document", Place("document"))
     regions: list[str] = []
 
-    def walk(items: Sequence[Any], where: str) -> None:
+    def walk(items: Sequence[Any], where: Place) -> None:
         for i, item in enumerate(items):
-            _known_keys(item, "regions", f"{where}[{i}]")
+            _known_keys(item, "regions", replace(where, index=i))
             regions.append(_req(item, "code", where))
             children = item.get("children") or []
             if not isinstance(children, list):
-                raise OrgFileError(f"region {item['code']}: 'children' must be a list")
-            walk(children, f"region {item['code']} children")
+                raise OrgFileError(f"region {item['code']}: 'children' must be a list", "adm_children_list",
+                                   code=item["code"])
+            walk(children, Place("children", owner=item["code"]))
 
-    walk(_list(doc, "regions"), "regions")
-    _once(regions, "region")
+    walk(_list(doc, "regions"), Place("regions"))
+    _once(regions, "region", "adm_region_twice")
     for kind in ("branches", "teams", "people", "sla", "routing", "replies"):
         for i, item in enumerate(_list(doc, kind)):
-            _known_keys(item, kind, f"{kind}[{i}]")
+            _known_keys(item, kind, Place(kind, i))
     for i, top in enumerate(_list(doc, "catalog")):
-        _known_keys(top, "catalog", f"catalog[{i}]")
-        for j, leaf in enumerate(top.get("children") or [] if isinstance(top, Mapping) else []):
-            where = f"catalog {top.get('name')}/{leaf.get('name') if isinstance(leaf, Mapping) else j}"
-            if isinstance(leaf, Mapping) and leaf.get("children"):
-                raise OrgFileError(f"{where}: the catalog has two levels (a category and its leaves)")
+        _known_keys(top, "catalog", Place("catalog", i))
+        for leaf in top.get("children") or [] if isinstance(top, Mapping) else []:
+            if not isinstance(leaf, Mapping):
+                continue  # (the import says what is wrong with it)
+            where = Place("leaf", name=f"{top.get('name')}/{leaf.get('name')}")
+            if leaf.get("children"):
+                raise OrgFileError(f"{where}: the catalog has two levels (a category and its leaves)",
+                                   "adm_catalog_levels", place=where)
             _known_keys(leaf, "catalog leaf", where)
-    _once((str(b.get("code")) for b in _list(doc, "branches") if isinstance(b, Mapping)), "branch")
-    _once((str(t.get("code")) for t in _list(doc, "teams") if isinstance(t, Mapping)), "team")
+    _once((str(b.get("code")) for b in _list(doc, "branches") if isinstance(b, Mapping)), "branch", "adm_branch_twice")
+    _once((str(t.get("code")) for t in _list(doc, "teams") if isinstance(t, Mapping)), "team", "adm_team_twice")
     people = [p for p in _list(doc, "people") if isinstance(p, Mapping)]
-    _once((str(p.get("id")) for p in people), "person")
+    _once((str(p.get("id")) for p in people), "person", "adm_person_twice")
     accounts: dict[tuple[str, str], str] = {}
     for person in people:
         identities = person.get("identities") or {}
         for platform, external in identities.items() if isinstance(identities, Mapping) else ():
             other = accounts.setdefault((str(platform), str(external)), str(person.get("id")))
             if other != str(person.get("id")):
-                raise OrgFileError(f"{platform} account {external!r} is given to both {other} and {person.get('id')}")
+                raise OrgFileError(f"{platform} account {external!r} is given to both {other} and {person.get('id')}",
+                                   "adm_account_twice", platform=platform, account=external, first=other,
+                                   second=person.get("id"))
 
 
 def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
@@ -157,17 +166,18 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     branches = _list(doc, "branches")
     known_branches = {b.code: b for b in session.scalars(select(Branch))}  # one read, not one per branch
     for i, item in enumerate(branches):
-        code = _req(item, "code", f"branches[{i}]")
-        region = _req(item, "region", f"branch {code}")
+        code = _req(item, "code", Place("branches", i))
+        where = Place("branch", name=code)
+        region = _req(item, "region", where)
         if region not in region_codes:
-            raise OrgFileError(f"branch {code}: unknown region '{region}'")
+            raise OrgFileError(f"{where}: unknown region '{region}'", "adm_unknown_region", place=where, region=region)
         branch = known_branches.get(code) or Branch(code=code)
         branch.name = str(item.get("name") or code)
         branch.region_code = region
-        branch.hours = _hours(item.get("hours"), f"branch {code}")
-        branch.equipment = _names(item.get("equipment"), f"branch {code}: equipment")
-        branch.address = _text(item.get("address"), 300, f"branch {code}: address")  # absent: none (as hours)
-        branch.phone = _text(item.get("phone"), 64, f"branch {code}: phone")
+        branch.hours = _hours(item.get("hours"), where)
+        branch.equipment = _names(item.get("equipment"), replace(where, field="equipment"))
+        branch.address = _text(item.get("address"), 300, replace(where, field="address"))  # absent: none (as hours)
+        branch.phone = _text(item.get("phone"), 64, replace(where, field="phone"))
         session.add(branch)
     session.flush()
     branch_codes = set(session.scalars(select(Branch.code)))
@@ -177,27 +187,31 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
     people = _list(doc, "people")
     known_people = {p.id: p for p in session.scalars(select(Person))}
     for i, item in enumerate(people):
-        pid = _req(item, "id", f"people[{i}]")
-        role = _req(item, "role", f"person {pid}")
+        pid = _req(item, "id", Place("people", i))
+        where = Place("person", name=pid)
+        role = _req(item, "role", where)
         if role not in ROLES:
-            raise OrgFileError(f"person {pid}: role must be one of {', '.join(ROLES)}")
+            raise OrgFileError(f"{where}: role must be one of {', '.join(ROLES)}", "adm_role", place=where,
+                               roles=", ".join(ROLES))
         branch_code = item.get("branch")
         if branch_code is not None and str(branch_code) not in branch_codes:
-            raise OrgFileError(f"person {pid}: unknown branch '{branch_code}'")
+            raise OrgFileError(f"{where}: unknown branch '{branch_code}'", "adm_unknown_branch", place=where,
+                               branch=branch_code)
         person = known_people.get(pid) or Person(id=pid)
         person.name = str(item.get("name") or pid)
         person.role = role
         person.branch_code = None if branch_code is None else str(branch_code)
         person.locale = str(item.get("locale") or "zh-CN")  # absent: the default (the console's 中文 is no value)
         person.active = bool(item.get("active", True))  # `active: false` retires (housekeeping frees their tickets)
-        person.phone = _text(item.get("phone"), 64, f"person {pid}: phone")
+        person.phone = _text(item.get("phone"), 64, replace(where, field="phone"))
         session.add(person)
     session.flush()
     wanted: list[tuple[str, str, str]] = []
     for item in people:
         identities = item.get("identities") or {}
         if not isinstance(identities, Mapping):
-            raise OrgFileError(f"person {item['id']}: identities must be a mapping")
+            where = Place("person", name=str(item["id"]))
+            raise OrgFileError(f"{where}: identities must be a mapping", "adm_identities", place=where)
         wanted += [(str(item["id"]), str(platform), str(external)) for platform, external in identities.items()]
     _bind(session, wanted)
     person_ids = set(session.scalars(select(Person.id)))
@@ -205,26 +219,27 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
 
     teams = _list(doc, "teams")
     for i, item in enumerate(teams):
-        code = _req(item, "code", f"teams[{i}]")
-        region = _req(item, "region", f"team {code}")
+        code = _req(item, "code", Place("teams", i))
+        where = Place("team", name=code)
+        region = _req(item, "region", where)
         if region not in region_codes:
-            raise OrgFileError(f"team {code}: unknown region '{region}'")
+            raise OrgFileError(f"{where}: unknown region '{region}'", "adm_unknown_region", place=where, region=region)
         lead = item.get("lead")
         members = [str(m) for m in item.get("members") or []]
         oncall = [str(m) for m in item.get("oncall") or []]
         for pid in [*members, *oncall, *([str(lead)] if lead else [])]:
             if pid not in person_ids:
-                raise OrgFileError(f"team {code}: unknown person '{pid}'")
+                raise OrgFileError(f"{where}: unknown person '{pid}'", "adm_unknown_person", place=where, person=pid)
             if pid in reporters:  # (they could neither claim its tickets nor see its queue)
-                raise OrgFileError(f"team {code}: '{pid}' is a reporter; a team's people are engineers, leads "
-                                   "or admins")
+                raise OrgFileError(f"{where}: '{pid}' is a reporter; a team's people are engineers, leads "
+                                   "or admins", "adm_team_reporter", place=where, person=pid)
         team = session.get(Team, code) or Team(code=code)
         team.name = str(item.get("name") or code)
         team.region_code = region
-        team.speciality = _req(item, "speciality", f"team {code}")
+        team.speciality = _req(item, "speciality", where)
         team.lead_id = None if lead is None else str(lead)
-        team.hours = _hours(item.get("hours"), f"team {code}")
-        team.oncall_rotation = Rotation.parse(item["rotation"], f"team {code}").to_doc() \
+        team.hours = _hours(item.get("hours"), where)
+        team.oncall_rotation = Rotation.parse(item["rotation"], where).to_doc() \
             if item.get("rotation") else None
         session.add(team)
         session.flush()
@@ -256,46 +271,51 @@ def _import_overrides(session: Session, team_code: str, items: Sequence[Any], pe
                                                  OncallOverride.source == "file"))
     tz = ZoneInfo(DEFAULT_TZ)
     for i, item in enumerate(items):
-        where = f"team {team_code} overrides[{i}]"
+        where = Place("overrides", i, owner=team_code)
         person = _req(item, "person", where)
         if person not in person_ids:
-            raise OrgFileError(f"{where}: unknown person '{person}'")
+            raise OrgFileError(f"{where}: unknown person '{person}'", "adm_unknown_person", place=where, person=person)
         try:
             start, end = (datetime.fromisoformat(str(_req(item, k, where))) for k in ("from", "to"))
+        except OrgFileError:
+            raise  # (a ValueError too: a missing one is said as such, not as a bad time)
         except ValueError:
-            raise OrgFileError(f"{where}: from / to must be times like 2026-03-14 09:00") from None
+            raise OrgFileError(f"{where}: from / to must be times like 2026-03-14 09:00", "adm_override_times",
+                               place=where) from None
         start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (start, end))
         if end <= start:
-            raise OrgFileError(f"{where}: 'to' must be after 'from'")
+            raise OrgFileError(f"{where}: 'to' must be after 'from'", "adm_override_order", place=where)
         session.add(OncallOverride(team_code=team_code, person_id=person, starts_at=start, ends_at=end, source="file"))
 
 
-def _names(value: Any, where: str) -> list[str]:
+def _names(value: Any, where: Place) -> list[str]:
     """A list of names (optional key): ["POS机", "打印机"]."""
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise OrgFileError(f"{where}: a list of names")
+        raise OrgFileError(f"{where}: a list of names", "adm_names", place=where)
     return [v.strip() for v in value]
 
 
-def _hours(value: Any, where: str) -> str | None:
+def _hours(value: Any, where: Place) -> str | None:
     """Business hours as written, checked now so that a typo fails the import, not a deadline later."""
     if value is None or value == "":
         return None
     try:
         WeeklyHours.parse(str(value))
     except CalendarError as exc:
-        raise OrgFileError(f"{where}: hours: {exc}") from exc
+        place = replace(where, field="hours")
+        raise OrgFileError(f"{place}: {exc}", "adm_hours", place=place, error=exc) from exc
     return str(value)
 
 
-def checked_hours(value: Any, where: str) -> str | None:
-    """Business hours validated as the org file's are (OrgFileError naming `where`); None for empty."""
+def checked_hours(value: Any, where: Place) -> str | None:
+    """Business hours validated as the org file's are (OrgFileError naming `where`, a team or branch); None for
+    empty."""
     return _hours(value, where)
 
 
-def _minutes(value: Any, where: str) -> int:
+def _minutes(value: Any, where: Place) -> int:
     """30, "30m", "4h" or "1d" (a day of business hours counts as 9 h) → minutes."""
     text = str(value).strip().lower()
     factor = {"m": 1, "h": 60, "d": 9 * 60}.get(text[-1:])
@@ -303,35 +323,42 @@ def _minutes(value: Any, where: str) -> int:
     try:
         minutes = float(number) * (factor or 1)
     except ValueError:
-        raise OrgFileError(f"{where}: '{value}' is not a duration (e.g. 30, 30m, 4h)") from None
+        raise OrgFileError(f"{where}: '{value}' is not a duration (e.g. 30, 30m, 4h)", "adm_duration", place=where,
+                           value=value) from None
     if minutes <= 0:
-        raise OrgFileError(f"{where}: a duration must be positive")
+        raise OrgFileError(f"{where}: a duration must be positive", "adm_duration_positive", place=where)
     return int(minutes)
 
 
-def _policy(item: Mapping[str, Any], *, name: str, position: int, where: str,
+def _policy(item: Mapping[str, Any], *, name: str, position: int, where: Place,
             conditions: dict[str, Any] | None = None) -> SlaPolicy:
     priority = item.get("priority")
     if priority is not None and str(priority).upper() not in PRIORITIES:
-        raise OrgFileError(f"{where}: priority must be one of P1-P4")
+        raise OrgFileError(f"{where}: priority must be one of P1-P4", "adm_priority", place=where)
     cal = str(item.get("calendar") or "branch")
     if cal not in ("branch", "7x24"):
-        raise OrgFileError(f"{where}: calendar must be 'branch' or '7x24'")
-    warn = int(item.get("warn_percent") or 80)
+        raise OrgFileError(f"{where}: calendar must be 'branch' or '7x24'", "adm_sla_calendar", place=where)
+    try:
+        warn = int(item.get("warn_percent") or 80)
+    except (TypeError, ValueError):
+        warn = 0  # ("80%": refused as out of range, not a server error)
     if not 1 <= warn <= 100:
-        raise OrgFileError(f"{where}: warn_percent must be 1..100")
+        raise OrgFileError(f"{where}: warn_percent must be 1..100", "adm_sla_warn", place=where)
     on_hold = str(item.get("on_hold") or "pause")
     if on_hold not in ("pause", "run"):
-        raise OrgFileError(f"{where}: on_hold must be 'pause' (a hold stops the resolution clock) or 'run'")
+        raise OrgFileError(f"{where}: on_hold must be 'pause' (a hold stops the resolution clock) or 'run'",
+                           "adm_sla_on_hold", place=where)
     conds = dict(conditions or item.get("when") or {})
     try:
         validate(conds, where=where)
     except ConditionError as exc:
-        raise OrgFileError(str(exc)) from exc
+        raise OrgFileError(str(exc), exc.key, **exc.params) from exc
     response = _minutes(_req(item, "response", where), where)
     resolution = _minutes(_req(item, "resolution", where), where)
     if response > resolution:  # (it would breach its resolution before it needed to be answered)
-        raise OrgFileError(f"{where}: response ({item['response']}) is longer than resolution ({item['resolution']})")
+        raise OrgFileError(f"{where}: response ({item['response']}) is longer than resolution ({item['resolution']})",
+                           "adm_sla_response_longer", place=where, response=item["response"],
+                           resolution=item["resolution"])
     return SlaPolicy(name=name, position=position, priority=None if priority is None else str(priority).upper(),
                      conditions=conds, response_minutes=response, resolution_minutes=resolution,
                      warn_percent=warn, calendar=cal, on_hold=on_hold)
@@ -348,21 +375,23 @@ def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
     for top, child in leaf_policies:  # a category's own targets come before the general ones — but a ticket
         # raised to P1 (紧急: the branch cannot work) runs on the P1 policy, round the clock as it says
         path = f"{top['name']}/{child['name']}"
-        session.add(_policy(child["sla"], name=path, position=position, where=f"catalog {path}: sla",
+        session.add(_policy(child["sla"], name=path, position=position, where=Place("leaf", name=path, field="sla"),
                             conditions={"category": [path], "priority": [p for p in PRIORITIES if p != "P1"]}))
         position += 1
     names: set[str] = set()
     general = _list(doc, "sla")
     for i, item in enumerate(general):
         name = str(item.get("name") or item.get("priority") or f"sla[{i}]")
+        where = Place("policy", i, str(item.get("name") or item.get("priority") or ""))  # (named as `name` is)
         if i < len(general) - 1 and item.get("priority") is None and not item.get("when"):
             # (policies are tried in order: one that matches every ticket leaves the ones after it unused)
-            raise OrgFileError(f"sla[{i}] {name}: matches every ticket, so the policies after it would never apply; "
-                               "put it last")
+            raise OrgFileError(f"{where}: matches every ticket, so the policies after it would never apply; "
+                               "put it last", "adm_sla_catch_all", place=where)
         if name in names:  # (the console and the reports tell policies apart by name)
-            raise OrgFileError(f"sla[{i}]: a second policy named '{name}'")
+            raise OrgFileError(f"sla[{i}]: a second policy named '{name}'", "adm_sla_twice", place=Place("sla", i),
+                               name=name)
         names.add(name)
-        session.add(_policy(item, name=name, position=position, where=f"sla[{i}] {name}"))
+        session.add(_policy(item, name=name, position=position, where=where))
         position += 1
     session.flush()
     return position
@@ -378,12 +407,12 @@ def _import_routing(session: Session, doc: Mapping[str, Any]) -> int:
     rules = _list(doc, "routing")
     for i, item in enumerate(rules):
         name = str(item.get("name") or f"rule {i + 1}")
-        where = f"routing[{i}] {name}"
+        where = Place("rule", i, str(item.get("name") or ""))  # (named as `name` is)
         conditions, actions = dict(item.get("when") or {}), dict(item.get("then") or {})
         try:
             validate_rule(session=session, conditions=conditions, actions=actions, where=where)
         except ConditionError as exc:
-            raise OrgFileError(str(exc)) from exc
+            raise OrgFileError(str(exc), exc.key, **exc.params) from exc
         session.add(RoutingRule(position=i, name=name, conditions=conditions, actions=actions,
                                 active=bool(item.get("active", True)), stop=bool(item.get("stop", False))))
     session.flush()
@@ -396,7 +425,8 @@ def _link_catalog_teams(session: Session, items: Sequence[Any]) -> None:
         for child in top.get("children") or []:
             team = child.get("team")
             if team is not None and session.get(Team, str(team)) is None:
-                raise OrgFileError(f"catalog {top['name']}/{child['name']}: unknown team '{team}'")
+                where = Place("leaf", name=f"{top['name']}/{child['name']}")
+                raise OrgFileError(f"{where}: unknown team '{team}'", "adm_unknown_team", place=where, team=team)
             parent = _category(session, parent_id=None, name=str(top["name"]))
             leaf = _category(session, parent_id=parent.id, name=str(child["name"]))
             leaf.team_code = None if team is None else str(team)
@@ -408,7 +438,7 @@ def _import_regions(
 ) -> int:
     count = 0
     for item in items:
-        code = _req(item, "code", "regions")
+        code = _req(item, "code", Place("regions"))
         region = session.get(Region, code) or Region(code=code)
         region.name = str(item.get("name") or code)
         region.parent_code = parent
@@ -423,23 +453,25 @@ def _import_regions(
 def _import_catalog(session: Session, items: Sequence[Any]) -> int:
     count = 0
     for pos, top in enumerate(items):
-        name = _req(top, "name", "catalog")
+        name = _req(top, "name", Place("catalog"))
         parent = _category(session, parent_id=None, name=name)
         parent.position = pos
         count += 1
         for cpos, child in enumerate(top.get("children") or []):
-            cname = _req(child, "name", f"catalog {name}")
+            cname = _req(child, "name", Place("category", name=name))
+            where = Place("leaf", name=f"{name}/{cname}")
             leaf = _category(session, parent_id=parent.id, name=cname)
             leaf.position = cpos
             leaf.speciality = child.get("speciality")
             priority = str(child.get("priority") or "P3")
             if priority not in PRIORITIES:
-                raise OrgFileError(f"catalog {name}/{cname}: priority must be one of P1-P4")
+                raise OrgFileError(f"{where}: priority must be one of P1-P4", "adm_priority", place=where)
             leaf.priority = priority
             leaf.page = [str(p) for p in child.get("page") or []]
             ask = child.get("ask")
             if ask is not None and (not isinstance(ask, str) or len(ask) > 500):
-                raise OrgFileError(f"catalog {name}/{cname}: ask must be a text of at most 500 characters")
+                raise OrgFileError(f"{where}: ask must be a text of at most 500 characters", "adm_ask_long",
+                                   place=where, most=500)
             leaf.ask = ask.strip() or None if isinstance(ask, str) else None
             count += 1
     session.flush()

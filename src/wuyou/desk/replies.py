@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk.errors import NotAllowed, OrgFileError
+from wuyou.desk.errors import NotAllowed, OrgFileError, Place
 from wuyou.desk.models import CannedReply, Person, Team, TeamMember, Ticket
 
 NAME_LEN, TEXT_LEN = 40, 2000
@@ -37,27 +37,31 @@ def import_doc(session: Session, doc: Mapping[str, Any]) -> int:
         return 0
     items = doc["replies"] or []
     if not isinstance(items, list):
-        raise OrgFileError("'replies' must be a list")
+        raise OrgFileError("'replies' must be a list", "adm_not_list", section="replies")
     teams = set(session.scalars(select(Team.code)))
     seen: set[str] = set()
     rows = []
     for i, item in enumerate(items):
-        where = f"replies[{i}]"
+        where = Place("replies", i)
         if not isinstance(item, Mapping):
-            raise OrgFileError(f"{where}: must be a mapping with name and text")
+            raise OrgFileError(f"{where}: must be a mapping with name and text", "adm_reply_mapping", place=where)
         name, text, team = str(item.get("name") or "").strip(), str(item.get("text") or "").strip(), item.get("team")
         if not _NAME.match(name):
-            raise OrgFileError(f"{where}: name must be 1–{NAME_LEN} characters without spaces, colons or braces")
+            raise OrgFileError(f"{where}: name must be 1–{NAME_LEN} characters without spaces, colons or braces",
+                               "adm_reply_name", place=where, most=NAME_LEN)
         if name in seen:
-            raise OrgFileError(f"{where}: the name '{name}' is used twice")
+            raise OrgFileError(f"{where}: the name '{name}' is used twice", "adm_reply_twice", place=where, name=name)
+        where = Place("replies", i, name)
         if not text or len(text) > TEXT_LEN:
-            raise OrgFileError(f"{where} {name}: text must be 1–{TEXT_LEN} characters")
+            raise OrgFileError(f"{where}: text must be 1–{TEXT_LEN} characters", "adm_reply_text", place=where,
+                               most=TEXT_LEN)
         if team is not None and str(team) not in teams:
-            raise OrgFileError(f"{where} {name}: unknown team '{team}'")
+            raise OrgFileError(f"{where}: unknown team '{team}'", "adm_unknown_team", place=where, team=team)
         unknown = sorted(set(re.findall(r"\{([^{}]*)\}", text)) - set(PLACEHOLDERS))
         if unknown:  # ({客户} went to the reporter as it was typed)
-            raise OrgFileError(f"{where} {name}: unknown placeholder {{{unknown[0]}}} (known: "
-                               + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ")")
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            raise OrgFileError(f"{where}: unknown placeholder {{{unknown[0]}}} (known: {known})",
+                               "adm_reply_placeholder", place=where, placeholder=f"{{{unknown[0]}}}", known=known)
         seen.add(name)
         rows.append(CannedReply(name=name, text=text, team_code=str(team) if team is not None else None, position=i))
     session.execute(delete(CannedReply))

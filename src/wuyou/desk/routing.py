@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk.conditions import NO_CATEGORY, ConditionError, matches, validate
+from wuyou.desk.errors import Place
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.models import Branch, Category, Person, Region, RoutingRule, Team, TeamMember, Ticket
@@ -68,33 +69,39 @@ class Outcome:
     notify: list[Person] = field(default_factory=list)
 
 
-def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: Mapping[str, Any], where: str) -> None:
+def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: Mapping[str, Any],
+                  where: Place) -> None:
     """Refuse a rule that could not run or never match: unknown keys, unknown teams, people, categories, regions or
     branches, bad priorities."""
     validate(conditions, where=where)
     _known_values(session, conditions, where)
     if not actions:
-        raise ConditionError(f"{where}: a rule needs at least one action")
+        raise ConditionError(f"{where}: a rule needs at least one action", "adm_rule_no_action", place=where)
     for key, value in actions.items():
         if key not in ACTIONS:
-            raise ConditionError(f"{where}: unknown action '{key}' (known: {', '.join(ACTIONS)})")
+            raise ConditionError(f"{where}: unknown action '{key}' (known: {', '.join(ACTIONS)})", "adm_rule_action",
+                                 place=where, action=key, known=", ".join(ACTIONS))
         if key == "team" and session.get(Team, str(value)) is None:
-            raise ConditionError(f"{where}: unknown team '{value}'")
+            raise ConditionError(f"{where}: unknown team '{value}'", "adm_unknown_team", place=where, team=value)
         if key == "priority" and str(value).upper() not in PRIORITIES:
-            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
+            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}", "adm_priority",
+                                 place=where)
         if key == "assignee" and str(value) not in STRATEGIES:
             person = session.get(Person, str(value))
             if person is None:
-                raise ConditionError(f"{where}: assignee must be a person id or one of {', '.join(STRATEGIES)}")
+                raise ConditionError(f"{where}: assignee must be a person id or one of {', '.join(STRATEGIES)}",
+                                     "adm_rule_assignee", place=where, known=", ".join(STRATEGIES))
             if person.role == "reporter" or not person.active:
-                raise ConditionError(f"{where}: assignee '{value}' is not an active engineer or lead")
+                raise ConditionError(f"{where}: assignee '{value}' is not an active engineer or lead",
+                                     "adm_rule_assignee_staff", place=where, person=value)
         if key == "notify":
             for pid in value if isinstance(value, list) else [value]:
                 if session.get(Person, str(pid)) is None:
-                    raise ConditionError(f"{where}: unknown person '{pid}' to notify")
+                    raise ConditionError(f"{where}: unknown person '{pid}' to notify", "adm_rule_notify", place=where,
+                                         person=pid)
 
 
-def _known_values(session: Session, conditions: Mapping[str, Any], where: str) -> None:
+def _known_values(session: Session, conditions: Mapping[str, Any], where: Place) -> None:
     """A condition on a category, region or branch that does not exist would never match: a dead rule, silently."""
     lists = {key: [str(v).strip() for v in (value if isinstance(value, list) else [value])]
              for key, value in conditions.items()}
@@ -103,14 +110,16 @@ def _known_values(session: Session, conditions: Mapping[str, Any], where: str) -
         for wanted in lists["category"]:
             if wanted.replace(" › ", "/").rstrip("/") not in paths and wanted.lower() != NO_CATEGORY:
                 raise ConditionError(f"{where}: unknown category '{wanted}' (a path of the catalog, like "
-                                     f"终端设备/打印机, or '{NO_CATEGORY}')")
-    for key, model in (("region", Region), ("branch", Branch)):
+                                     f"终端设备/打印机, or '{NO_CATEGORY}')", "adm_rule_category", place=where,
+                                     category=wanted, none=NO_CATEGORY)
+    for key, model, words in (("region", Region, "adm_unknown_region"), ("branch", Branch, "adm_unknown_branch")):
         for wanted in lists.get(key, []):
             if session.get(model, wanted) is None:
-                raise ConditionError(f"{where}: unknown {key} '{wanted}'")
+                raise ConditionError(f"{where}: unknown {key} '{wanted}'", words, place=where, **{key: wanted})
     for wanted in lists.get("priority", []):
         if wanted.upper() not in PRIORITIES:
-            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
+            raise ConditionError(f"{where}: priority must be one of {', '.join(PRIORITIES)}", "adm_priority",
+                                 place=where)
 
 
 def apply_rules(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> Outcome:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = ("zh-CN", "en")
+
+
+@runtime_checkable
+class Phrase(Protocol):
+    """Words still to be put into a language: a message's key and its parameters, which may be phrases too (a
+    refusal naming its place). No key: str() is all there is to say."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 class _Missing(dict[str, Any]):
@@ -41,3 +54,10 @@ class Catalog:
         if template is None:
             raise KeyError(f"no message '{key}'")
         return template.format_map(_Missing(params))
+
+    def say(self, phrase: Phrase, locale: str | None = None, /) -> str:
+        """`phrase` in `locale`, each parameter that is a phrase itself said first (a place inside a refusal)."""
+        if not phrase.key:
+            return str(phrase)
+        params = {k: self.say(v, locale) if isinstance(v, Phrase) else v for k, v in phrase.params.items()}
+        return self.t(phrase.key, locale, **params)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
+from wuyou.desk.errors import Place
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.incidents import evidence
 from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
@@ -51,7 +52,7 @@ def chain(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) 
     order = [r[0].id for r in (oncall or sorted(rows, key=lambda r: r[2]))]
     overrides = [(o.person_id, o.starts_at, o.ends_at) for o in session.scalars(
         select(OncallOverride).where(OncallOverride.team_code == team.code, OncallOverride.ends_at > now))]
-    rotation = Rotation.parse(team.oncall_rotation, team.code) if team.oncall_rotation else None
+    rotation = Rotation.parse(team.oncall_rotation, Place("team", name=team.code)) if team.oncall_rotation else None
     people = []
     for pid in order_at(order, rotation, now, ZoneInfo(tz), overrides):
         person = by_id.get(pid) or session.get(Person, pid)

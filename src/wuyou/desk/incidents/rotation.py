@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wuyou.desk.errors import OrgFileError
+from wuyou.desk.errors import OrgFileError, Place
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 EPOCH = datetime(2024, 1, 1)  # a Monday: hand-overs are counted from here (its local time)
@@ -30,15 +30,19 @@ class Rotation:
     start: datetime | None = None  # a hand-over when the order stands as written (default: the epoch's)
 
     @classmethod
-    def parse(cls, value: Any, where: str) -> Rotation:
+    def parse(cls, value: Any, where: Place) -> Rotation:
+        """`{every: week, handover: "mon 09:00"}` of the team `where` names (OrgFileError naming it)."""
         if not isinstance(value, dict):
-            raise OrgFileError(f"{where}: rotation must be a mapping like {{every: week, handover: 'mon 09:00'}}")
+            raise OrgFileError(f"{where}: rotation must be a mapping like {{every: week, handover: 'mon 09:00'}}",
+                               "adm_rotation_mapping", place=where)
         every = _EVERY.match(str(value.get("every", "week")).strip().lower())
         handover = _HANDOVER.match(str(value.get("handover", "09:00")).strip().lower())
         if every is None:
-            raise OrgFileError(f"{where}: rotation every: 'day', 'week', '2 weeks' or '3d'")
+            raise OrgFileError(f"{where}: rotation every: 'day', 'week', '2 weeks' or '3d'", "adm_rotation_every",
+                               place=where)
         if handover is None:
-            raise OrgFileError(f"{where}: rotation handover: '09:00' or 'mon 09:00'")
+            raise OrgFileError(f"{where}: rotation handover: '09:00' or 'mon 09:00'", "adm_rotation_handover",
+                               place=where)
         days = int(every.group(1) or 1) * (7 if every.group(2) in ("week", "w") else 1)
         at = time(int(handover.group(2)), int(handover.group(3)))
         weekday = WEEKDAYS[handover.group(1)] if handover.group(1) else (0 if days % 7 == 0 else None)
@@ -47,7 +51,8 @@ class Rotation:
             try:
                 start = datetime.fromisoformat(str(value["start"]))
             except ValueError:
-                raise OrgFileError(f"{where}: rotation start must be a date like 2026-03-09") from None
+                raise OrgFileError(f"{where}: rotation start must be a date like 2026-03-09", "adm_rotation_start",
+                                   place=where) from None
         return cls(days, at, weekday, start)
 
     def to_doc(self) -> dict[str, Any]:

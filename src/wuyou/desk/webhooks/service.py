@@ -8,20 +8,52 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from wuyou.desk.errors import Refusal
 from wuyou.desk.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 BACKOFF = (30, 120, 600, 3600, 6 * 3600, 12 * 3600, 24 * 3600)  # seconds before the 2nd, 3rd, … attempt
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)  # a claimed delivery is not handed out again for this long (a crashed sender)
 TOLERANCE = 300  # seconds a receiver should accept between the signature's time and its own clock
+
+
+class EndpointRefused(Refusal):
+    """An endpoint the desk will not send to: an address inside its own network, an event it never sends."""
+
+
+def check(*, url: str | None, events: Sequence[str] | None, allow_private: bool,
+          kinds: Mapping[str, Set[str]]) -> None:
+    """Refuse an address inside the desk's own network (unless allowed) and an event name the desk never sends
+    (`kinds`: the event kinds of each family, `ticket` → {claimed, …})."""
+    if url is not None and not allow_private:
+        host = (urlsplit(url).hostname or "").strip("[]").lower()
+        try:
+            inside = ipaddress.ip_address(host)
+            private = inside.is_private or inside.is_loopback or inside.is_link_local or inside.is_unspecified
+        except ValueError:
+            private = host == "localhost" or host.endswith(".localhost")
+        if private:
+            raise EndpointRefused(f"{host} is a loopback, link-local or private address: set "
+                                  "WUYOU_WEBHOOKS_ALLOW_PRIVATE=true to allow it", "adm_hook_private", host=host)
+    for pattern in events or ():
+        family, _, kind = pattern.partition(".")
+        if kind and kind != "*" and kind not in kinds[family]:
+            close = get_close_matches(kind, sorted(kinds[family]), n=1)
+            if close:
+                raise EndpointRefused(f"the desk sends no event {pattern!r} (did you mean {family}.{close[0]}?)",
+                                      "adm_hook_event_close", event=pattern, close=f"{family}.{close[0]}")
+            raise EndpointRefused(f"the desk sends no event {pattern!r}", "adm_hook_event", event=pattern)
 
 
 def subscribe(*, session: Session, name: str, url: str, events: Sequence[str], created_by: str | None,
