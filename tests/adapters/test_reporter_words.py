@@ -84,3 +84,9 @@ def test_a_fault_again_of_another_thing_is_a_new_report(dialog: Dialog) -> None:
     assert "这条是说" not in reply, reply
     asked = d.say("zhang.san", "POS机又没反应了")  # the same thing again: asked whether it is the ticket's
     assert "这条是说" in asked or f"#{n}" in asked, asked
+
+
+def test_news_that_something_works_again_with_thanks_is_no_report(dialog: Dialog) -> None:
+    d = dialog
+    assert "不客气" in d.say("zhang.san", "钱箱修好了，谢谢")
+    assert "不客气" not in d.say("liu.yang", "钱箱打不开了 谢谢")  # a fault, politely: a report

@@ -17,9 +17,10 @@ from tests.clock import TestClock
 from tests.dialog import Dialog
 from tests.incident_org import LATE, REPORTERS, file_ticket, import_incident_org
 from wuyou.adapters.bootstrap import Desk, build
+from wuyou.bot import incidents as bot_incidents
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
-from wuyou.desk.models import OutboxMessage, Ticket
+from wuyou.desk.models import Category, OutboxMessage, Ticket
 from wuyou.store import MemoryStore
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -414,3 +415,32 @@ def test_a_report_in_the_area_of_an_open_incident_is_offered_it(d: Dialog, clock
     assert "影响大吗" in d.say("r.jn-005", "1")
     # A branch outside the incident's area is not asked.
     assert "INC-1" not in d.say("ma.jing", "柜台电脑一直弹窗 办不了业务")
+
+
+def test_an_incident_across_two_provinces_is_offered_in_their_cities_only(d: Dialog, clock: TestClock) -> None:
+    """A fault in Jinan and Guangzhou: the incident's only common region is HQ, and the banner is offered in the
+    affected branches' regions, not everywhere (every report in the country was asked whether it was the incident);
+    nor to a report the knowledge base places under another speciality (a printer, while 医保 fails)."""
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    doc = {"regions": [{"code": "HQ", "name": "总部", "children": [{"code": "GD", "name": "广东省分公司"}]}],
+           "branches": [{"code": "GZ-001", "name": "广州天河支行", "region": "GD"}],
+           "people": [{"id": "gz.clerk", "name": "黄敏", "role": "reporter", "branch": "GZ-001",
+                       "identities": {"http": "gz.clerk"}}]}
+    assert d.client.put("/api/v1/org", headers=admin, json=doc).status_code == 200, "org"
+    clock.set(at("10:00:00"))
+    jn = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    gz = file_ticket(d, "gz.clerk", "医保结算失败 提示交易超时")
+    assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 SEV2 #{jn} #{gz}")
+    with d.desk.sessions() as s:
+        assert s.get(Incident, 1).region_code in (None, "HQ")  # type: ignore[union-attr]
+    clock.set(at("10:20:00"))
+    assert "INC-1" not in d.say("ma.jing", "柜台电脑一直弹窗 办不了业务")  # 青岛: none of its branches
+    assert "INC-1" in d.say("liu.yang", "柜台电脑一直弹窗 办不了业务")  # 济南, as an affected branch
+
+
+def test_an_incident_is_not_offered_to_a_report_of_another_speciality() -> None:
+    """The knowledge base places the report under a printer: an incident of the insurance interface is not it."""
+    incident = Incident(specialities=["application", "network"])
+    assert bot_incidents._other_speciality(incident, Category(name="打印机", speciality="terminal"))
+    assert not bot_incidents._other_speciality(incident, Category(name="医保接口", speciality="application"))
+    assert not bot_incidents._other_speciality(incident, None)  # nothing known of the report: it may be

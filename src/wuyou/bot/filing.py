@@ -48,7 +48,8 @@ def ask_category(turn: Turn, *, intro: str) -> None:
     turn.dialogue.step = "category"
     buttons = (*(Button(c.path, str(i)) for i, c in enumerate(leaves, 1)), Button(turn.t("category_other"), "0"))
     # A major incident is open where the reporter works: maybe that is what they report (Statuspage's banner).
-    nearby = incidents.nearby(turn) if turn.dialogue.text and turn.dialogue.incident is None else None
+    nearby = incidents.nearby(turn, next((c for c in leaves if c.id == recommended), None)) \
+        if turn.dialogue.text and turn.dialogue.incident is None else None
     if nearby is not None:
         turn.dialogue.incident = nearby.id
         intro = (intro if not intro or intro.endswith("\n") else intro + "\n") + turn.t(

@@ -27,7 +27,7 @@ from wuyou.desk.incidents.models import (
     SurgeOffer,
 )
 from wuyou.desk.incidents.rotation import Rotation
-from wuyou.desk.models import Branch, Category, Person, Team, Ticket
+from wuyou.desk.models import Branch, Category, Person, Region, Team, Ticket
 from wuyou.desk.org import is_away, person_named, region_chain, team_members
 from wuyou.kb.text import tidy
 
@@ -538,9 +538,11 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text
     return ticket
 
 
-def nearby(turn: Turn) -> Incident | None:
-    """The newest open incident of the reporter's area (its region or one above it, or everywhere) — for a
-    reporter of a branch, whose report no incident has taken."""
+def nearby(turn: Turn, leaf: Category | None = None) -> Incident | None:
+    """The newest open incident of the reporter's area — for a reporter of a branch, whose report no incident has
+    taken. The area is the incident's region (or one above it); for an incident whose region is the whole desk (a
+    surge across two cities, whose only common region is HQ), the regions of the branches it affects. Not one of
+    another speciality than the catalog leaf the report is likely about (`leaf`)."""
     if turn.person.role != "reporter" or turn.person.branch_code is None:
         return None
     branch = turn.session.get(Branch, turn.person.branch_code)
@@ -548,8 +550,25 @@ def nearby(turn: Turn) -> Incident | None:
         return None
     regions = set(region_chain(session=turn.session, region_code=branch.region_code))
     found = [i for i in incidents.open_incidents(session=turn.session)
-             if i.region_code is None or i.region_code in regions]
+             if _in_area(turn, i, branch, regions) and not _other_speciality(i, leaf)]
     return found[-1] if found else None
+
+
+def _in_area(turn: Turn, incident: Incident, branch: Branch, regions: set[str]) -> bool:
+    region = turn.session.get(Region, incident.region_code) if incident.region_code else None
+    if region is not None and region.parent_code is not None:
+        return region.code in regions
+    affected = incidents.affected_branches(session=turn.session, incident_id=incident.id)
+    if not affected:  # declared for everywhere (an alert without a region): everyone's
+        return True
+    return branch.region_code in set(turn.session.scalars(select(Branch.region_code)
+                                                          .where(Branch.code.in_(affected))))
+
+
+def _other_speciality(incident: Incident, leaf: Category | None) -> bool:
+    said = incident.category.speciality if incident.category is not None else None
+    wanted = set(incident.specialities or ([said] if said else []))
+    return bool(leaf is not None and leaf.speciality and wanted and leaf.speciality not in wanted)
 
 
 def declared_meanwhile(turn: Turn, report_id: int | None) -> tuple[Incident, FaultReport] | None:

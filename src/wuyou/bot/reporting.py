@@ -185,10 +185,14 @@ def free_text(turn: Turn) -> None:
         _calm(turn, text)
     elif _VENTING.match(text):  # 烦死了: said how they feel, not what is wrong — asked, no dialogue started
         turn.say("venting", hint=_open_hint(turn))
+    elif _FIXED.search(text) and _POLITE_WORD.search(text) and len(text) <= 30 and not says_fault(normalise(text)):
+        turn.say("thanks")  # 钱箱修好了，谢谢: news that something works again, and thanks — nothing to report
     elif not (status.impatient(text) and status.chase_in_words(turn, text)):
         _report(turn, text)
 
 
+_FIXED = re.compile(r"修好了?|弄好了?|好了|解决了|可以用了|能用了|恢复了|正常了|works (again|now)|fixed", re.I)
+_POLITE_WORD = re.compile(r"谢谢|多谢|感谢|辛苦|thanks?|thank you", re.I)
 # How one feels, nothing about what is wrong: "烦死了", "无语", "崩溃了".
 _VENTING = re.compile(r"^(好|真|太|真是)?(烦|烦死|烦人|气死|气人|无语|崩溃|郁闷|头疼|头大|累死|醉|服|受不了|抓狂|"
                       r"心累|晕)(死)?(我)?(了|啦)?[啊呀吧哦!！。.~～…😩😤😭😫🙄\s]*$")
