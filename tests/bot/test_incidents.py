@@ -370,8 +370,9 @@ def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, cl
     # and pages one by hand.
     notice = d.pushed_text("chen.gang")
     assert "INC-1" in notice and "应急 呼叫 INC-1" in notice, notice
-    assert "已呼叫 何启明" in d.say("chen.gang", "应急 呼叫 INC-1 application")
+    assert "已呼叫 何启明" in d.say("chen.gang", "应急 呼叫 INC-1 医保")  # the catalog's word for it: application
     assert "INC-1" in d.pushed_text("he.qiming")
+    assert "济南终端组" in d.say("chen.gang", "应急 呼叫 INC-1 终端")  # 终端设备's leaves: terminal, Jinan's team
 
 
 def test_two_server_processes_see_one_stream_of_reports(d: Dialog, clock: TestClock) -> None:

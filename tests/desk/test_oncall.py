@@ -112,3 +112,14 @@ def test_leads_see_and_cover_the_rota_in_chat(d: Dialog, clock: TestClock) -> No
     assert "总部网络组：周浩 → 吴磊 → 陈刚" in d.say("chen.gang", "值班 hq-network")
     clock.set(at("2026-03-10T18:00"))
     assert "总部网络组：吴磊 → 周浩 → 陈刚" in d.say("chen.gang", "值班 hq-network")
+
+
+def test_an_incident_across_regions_pages_the_team_nearest_most_of_its_branches(sample_desk: Desk) -> None:
+    """Its region is HQ, where no terminal team is: the team of the affected branches' region, not the first
+    terminal team by code (Jinan's, for a fault in Qingdao)."""
+    with sample_desk.sessions() as s:
+        assert oncall.team_for(session=s, speciality="terminal", region_code="HQ",
+                               branches=["QD-001"]).code == "qd-terminal"  # type: ignore[union-attr]
+        assert oncall.team_for(session=s, speciality="terminal", region_code="SD-QD").code == "qd-terminal"  # type: ignore[union-attr]
+        assert oncall.team_for(session=s, speciality="network", region_code="HQ",
+                               branches=["QD-001", "JN-001"]).code == "hq-network"  # type: ignore[union-attr]

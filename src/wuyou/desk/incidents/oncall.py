@@ -6,6 +6,8 @@ due pages `FOR UPDATE SKIP LOCKED`, so two workers never escalate the same page 
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,18 +20,31 @@ from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.incidents import evidence
 from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
 from wuyou.desk.incidents.rotation import Rotation, order_at
-from wuyou.desk.models import Person, Team, TeamMember
+from wuyou.desk.models import Branch, Person, Team, TeamMember
 from wuyou.desk.org import present, region_chain
 from wuyou.desk.webhooks import service as webhooks
 
 ACK_TIMEOUT = timedelta(minutes=5)
 
 
-def team_for(*, session: Session, speciality: str, region_code: str | None) -> Team | None:
-    """The team of this speciality nearest to the area (its region or the nearest ancestor; HQ last)."""
+def team_for(*, session: Session, speciality: str, region_code: str | None,
+             branches: Collection[str] = ()) -> Team | None:
+    """The team of this speciality nearest to the area (its region or the nearest ancestor; HQ last); given the
+    affected branches, the team nearest to most of them (a fault in Shanghai and Hangzhou pages Shanghai's team, not
+    the first team by code of a region nobody reported from)."""
     teams = list(session.scalars(select(Team).where(Team.speciality == speciality).order_by(Team.code)))
     if not teams:
         return None
+    regions = [r for r in session.scalars(select(Branch.region_code).where(Branch.code.in_(branches)))] \
+        if branches else []
+    nearest = Counter(t.code for t in (_nearest(session, teams, r) for r in regions) if t is not None)
+    if nearest:
+        code = min(nearest, key=lambda c: (-nearest[c], c))  # the most branches; of equals, by code
+        return next(t for t in teams if t.code == code)
+    return _nearest(session, teams, region_code)
+
+
+def _nearest(session: Session, teams: list[Team], region_code: str | None) -> Team | None:
     chain = region_chain(session=session, region_code=region_code) if region_code else []
     for code in chain:
         for team in teams:

@@ -297,7 +297,7 @@ def declare(
         _link(session, incident, ticket, now)
     paged: list[str] = []
     for speciality in wanted:
-        team = oncall.team_for(session=session, speciality=speciality, region_code=region_code)
+        team = oncall.team_for(session=session, speciality=speciality, region_code=region_code, branches=branches)
         if team is None:
             continue
         people = oncall.chain(session=session, team=team, now=now)
@@ -662,8 +662,10 @@ def page_more(*, session: Session, incident: Incident, actor: Person, target: st
     (not oneself: that is joining). Returns who was paged, or None when nothing matches."""
     _require_open(incident, "page")
     _may_page(session, incident, actor)
-    team = session.get(Team, target) or oncall.team_for(session=session, speciality=target,
-                                                        region_code=incident.region_code)
+    team = session.get(Team, target) or session.scalars(select(Team).where(Team.name == target)).first() or \
+        oncall.team_for(session=session, speciality=_speciality_named(session, target),
+                        region_code=incident.region_code,
+                        branches=affected_branches(session=session, incident_id=incident.id))
     if team is not None:
         people = oncall.chain(session=session, team=team, now=now)
         if not people:
@@ -682,6 +684,17 @@ def page_more(*, session: Session, incident: Incident, actor: Person, target: st
         return None
     oncall.page(session=session, incident=incident, team=home, people=[person], step=0, now=now)
     return person.name
+
+
+def _speciality_named(session: Session, word: str) -> str:
+    """A speciality as people name it: its code (network), or a catalog category whose leaves all share one (网络,
+    终端 for 终端设备, 医保 for 医保接口); the word itself when nothing else fits."""
+    if len(word) < 2 or session.scalar(select(Team.code).where(Team.speciality == word).limit(1)) is not None:
+        return word
+    named = [c for c in session.scalars(select(Category)) if word in c.name or c.name in word]
+    leaves = [c for c in session.scalars(select(Category).where(Category.parent_id.in_([c.id for c in named])))]
+    found = {c.speciality for c in [*named, *leaves] if c.speciality}
+    return found.pop() if len(found) == 1 else word
 
 
 def subscribe(*, session: Session, incident: Incident, person: Person, now: datetime) -> None:
