@@ -445,3 +445,20 @@ def test_an_incident_is_not_offered_to_a_report_of_another_speciality() -> None:
     assert bot_incidents._other_speciality(incident, Category(name="打印机", speciality="terminal"))
     assert not bot_incidents._other_speciality(incident, Category(name="医保接口", speciality="application"))
     assert not bot_incidents._other_speciality(incident, None)  # nothing known of the report: it may be
+
+
+def test_a_paged_engineer_who_writes_to_the_war_room_has_answered(d: Dialog, clock: TestClock) -> None:
+    """周浩 is paged for the network side and writes to the incident without 收到: he is at work on it — the page
+    does not pass to 吴磊 five minutes later, nor count him as missed."""
+    clock.set(at("10:00:00"))
+    n = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 SEV2 #{n}")
+    with d.desk.sessions() as s:
+        assert ("zhou.hao", "paging") in {(p.person_id, p.status) for p in s.scalars(select(Page))}
+    clock.set(at("10:02:00"))
+    assert "已发到 INC-1 作战室" in d.say("zhou.hao", "INC-1 网络侧正常，到医保前置机链路没丢包")
+    clock.set(at("10:08:00"))
+    d.desk.incidents_round()
+    with d.desk.sessions() as s:
+        pages = {(p.person_id, p.status) for p in s.scalars(select(Page))}
+    assert ("zhou.hao", "acked") in pages and not any(who == "wu.lei" for who, _ in pages), pages

@@ -558,7 +558,11 @@ def post_update(*, session: Session, incident: Incident, author: Person, text: s
 
 
 def note(*, session: Session, incident: Incident, author: Person, text: str, now: datetime) -> IncidentEvent:
-    """A remark for the timeline, relayed to the war-room."""
+    """A remark for the timeline, relayed to the war-room. From someone paged who has not answered: the answer (they
+    are at work on it — the page does not pass on to the next in the chain, nor count them as missed)."""
+    if incident.status in ("active", "mitigated") and session.scalars(select(Page.id).where(
+            Page.incident_id == incident.id, Page.person_id == author.id, Page.status == "paging")).first():
+        join(session=session, incident=incident, person=author, now=now)
     ev = event(session, incident, "note", now, actor=author, body=text)
     tell_room(session=session, incident=incident, ev=ev, template="incident_note", now=now,
               params={"author": author.name, "body": text}, exclude=[author.id])
