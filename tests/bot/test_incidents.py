@@ -462,3 +462,23 @@ def test_a_paged_engineer_who_writes_to_the_war_room_has_answered(d: Dialog, clo
     with d.desk.sessions() as s:
         pages = {(p.person_id, p.status) for p in s.scalars(select(Page))}
     assert ("zhou.hao", "acked") in pages and not any(who == "wu.lei" for who, _ in pages), pages
+
+
+def test_a_known_issues_ticket_is_not_assigned_by_a_rule(d: Dialog, clock: TestClock) -> None:
+    """A routing rule sends 医保 tickets to 何启明: one of an open incident is the incident's to work (it was assigned
+    to him, the incident resolved it without a word to him, and his figures counted it)."""
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    rule = {"name": "医保直派", "when": {"category": ["业务系统/医保接口"]}, "then": {"assignee": "he.qiming"}}
+    assert d.client.put("/api/v1/routing-rules", headers=admin, json={"items": [rule]}).status_code == 200
+    clock.set(at("10:00:00"))
+    n = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    assert d.ticket(n)["assignee"] == "he.qiming"  # (the rule works)
+    assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 SEV2 #{n}")
+    d.pushed("he.qiming")
+    clock.set(at("10:05:00"))
+    known = d.say("liu.yang", "医保结算失败 提示交易超时")
+    assert "已知问题" in known, known
+    number = int(known.split("#", 1)[1][:4])
+    assert d.ticket(number)["assignee"] is None
+    told = [m["text"] for m in d.pushed("he.qiming")]
+    assert not any("指派给您" in t for t in told), told

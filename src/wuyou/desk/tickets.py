@@ -182,6 +182,8 @@ def open_ticket(
         add_event(session=session, ticket=follows, kind="followed_up", now=now, actor=reporter, body=f"#{ticket.id}",
                   data={"ticket": ticket.id}, public=False)
     outcome = apply_rules(session=session, ticket=ticket, now=now, tz=tz)
+    if not tell_team:  # a ticket of an open incident: the incident's responders work it, not a rule's assignee
+        ticket.assignee = None
     routed = add_event(
         session=session,
         ticket=ticket,
