@@ -20,7 +20,7 @@ from wuyou.adapters.bootstrap import Desk, build
 from wuyou.bot import incidents as bot_incidents
 from wuyou.desk.incidents import report, service
 from wuyou.desk.incidents.models import FaultReport, Incident, Page, SurgeOffer
-from wuyou.desk.models import Category, OutboxMessage, Ticket
+from wuyou.desk.models import Category, OutboxMessage, Person, Ticket
 from wuyou.store import MemoryStore
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -482,3 +482,37 @@ def test_a_known_issues_ticket_is_not_assigned_by_a_rule(d: Dialog, clock: TestC
     assert d.ticket(number)["assignee"] is None
     told = [m["text"] for m in d.pushed("he.qiming")]
     assert not any("指派给您" in t for t in told), told
+
+
+def test_reports_made_while_their_surge_was_declared_join_the_incident(d: Dialog, clock: TestClock) -> None:
+    """Nine branches at once: two reports reach the offer from requests whose transactions could not see the
+    incident being declared beside them. The worker's round links them, their tickets and reporters with it."""
+    clock.set(at("10:00:00"))
+    first = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    late = file_ticket(d, "liu.yang", "医保结算失败 交易超时")
+    with d.desk.sessions() as s:
+        now = d.desk.clock()
+        reports = [FaultReport(at=now, person_id=p, branch_code=b, text="医保结算失败", channel="http", ticket_id=t)
+                   for p, b, t in (("zhang.san", "JN-001", first), ("liu.yang", "JN-002", late),
+                                   ("ma.jing", "QD-001", None))]
+        s.add_all(reports)
+        s.flush()
+        offer = SurgeOffer(group_key=reports[0].id, at=now, title="医保结算失败", severity="SEV2",
+                           report_ids=[r.id for r in reports], branches=["JN-001", "JN-002", "QD-001"], leads=[])
+        s.add(offer)
+        s.flush()
+        lead = s.get(Person, "chen.gang")
+        service.declare(session=s, title="医保结算失败", severity="SEV2", source="surge", now=now, declarer=lead,
+                        reports=reports[:1], offer_row=offer)  # (what the declaring request's snapshot held)
+        s.commit()
+    d.pushed("liu.yang"), d.pushed("ma.jing")
+    clock.set(at("10:00:30"))
+    d.desk.incidents_round()
+    with d.desk.sessions() as s:
+        assert {r.incident_id for r in s.scalars(select(FaultReport).where(FaultReport.offer_id.is_(None),
+                                                                           FaultReport.text == "医保结算失败"))} == {1}
+        assert {t.id for t in service.linked_tickets(session=s, incident_id=1)} == {first, late}
+    assert "已关联重大事件 INC-1" in d.pushed_text("liu.yang")
+    assert "已关联重大事件 INC-1" in d.pushed_text("ma.jing")  # no ticket yet: told, their answer joins it
+    d.desk.incidents_round()
+    assert d.pushed("liu.yang") == []  # once

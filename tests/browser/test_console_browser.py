@@ -307,7 +307,8 @@ def test_an_admin_adds_a_routing_rule_in_the_form_and_new_tickets_follow_it(page
     rule.locator("[data-key=name]").fill("扫码枪先派总部办公组")
     rule.locator("[data-key='when.keywords']").fill("扫码枪")
     form.locator("button[data-save]").click()  # no action yet: refused, nothing stored
-    sync_api.expect(page.locator("#error")).to_contain_text("action")
+    sync_api.expect(page.locator("#error")).to_contain_text(  # in the admin's words, counted as the cards are
+        f"第 {before + 1} 条派单规则「扫码枪先派总部办公组」：规则至少要有一个动作")
     rule.locator("[data-key='then.team']").select_option("hq-office")
     rule.locator("[data-key='then.priority']").select_option("P2")
     rule.locator("button[data-up]").click()  # the new rule moves above the last one

@@ -100,6 +100,7 @@ class Desk:
         with self.sessions() as session:
             now = self.clock()
             handled = oncall.escalate_due(session=session, now=now) + incidents.remind_updates(session=session, now=now)
+            handled += incidents.link_stragglers(session=session, now=now)
             session.commit()
         return handled
 

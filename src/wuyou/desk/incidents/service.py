@@ -388,6 +388,37 @@ def _link_and_tell(session: Session, incident: Incident, ticket: Ticket, now: da
     return True
 
 
+STRAGGLERS_WITHIN = timedelta(hours=2)  # how far back a declared offer's reports are looked at again
+
+
+def link_stragglers(*, session: Session, now: datetime) -> int:
+    """Reports a declared offer counted that are not the incident's: made while it was being declared, in another
+    request's transaction that could not see it yet (nine branches report at once; two were left out, asked for a
+    category, their tickets never linked). Each becomes the incident's now, its ticket linked, its reporter told.
+    Returns how many. Run by the worker's incident round."""
+    count = 0
+    offers = session.scalars(select(SurgeOffer).where(SurgeOffer.status == "declared", SurgeOffer.incident_id
+                                                      .is_not(None), SurgeOffer.at >= now - STRAGGLERS_WITHIN))
+    for row in offers:
+        incident = session.get(Incident, row.incident_id)
+        if incident is None or incident.status not in OPEN_STATUSES:
+            continue
+        for report in session.scalars(select(FaultReport).where(FaultReport.id.in_(row.report_ids),
+                                                                FaultReport.incident_id.is_(None))
+                                      .with_for_update(skip_locked=True, of=FaultReport)):
+            report.incident_id = incident.id
+            count += 1
+            ticket = session.get(Ticket, report.ticket_id) if report.ticket_id else None
+            if ticket is not None and ticket.status not in ("resolved", "closed", "cancelled", "merged"):
+                _link_and_tell(session, incident, ticket, now, None)
+            elif ticket is None:  # still in the ticket dialogue, or gone: told; their answer joins the incident
+                outbox.enqueue(session=session, person_id=report.person_id, template="incident_linked_reporter",
+                               params={**card(incident), "ticket_note": ""}, now=now,
+                               key=f"inc{incident.id}:straggler{report.id}")
+    session.flush()
+    return count
+
+
 ALIKE_BEFORE = timedelta(minutes=30)  # how long before the incident's start a ticket may have begun it
 
 
