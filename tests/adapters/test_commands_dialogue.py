@@ -98,6 +98,7 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     assert d.ticket(n)["assignee"] == "wang.fang" and d.ticket(n)["status"] == "new"
     assigned = d.pushed("wang.fang")[-1]  # (row 9: how late the response is, when it must be resolved, 查看)
     assert "赵敏 把" in assigned["text"] and "指派给您" in assigned["text"] and "解决时限" in assigned["text"]
+    assert "响应时限" in assigned["text"] or "响应已超时" in assigned["text"], assigned  # (not yet claimed)
     assert "{" not in assigned["text"] and [b["label"] for b in assigned["buttons"]] == ["接单", "查看"], assigned
     assert "已接单" in d.say("wang.fang", f"接单 {n}")  # the assignee accepts
     assert d.ticket(n)["status"] == "claimed"

@@ -229,6 +229,14 @@ def due_params(*, session: Session, ticket_id: int) -> dict[str, str]:
     return out
 
 
+def assigned_due_line(due: dict[str, str]) -> str:
+    """The catalogue key of an assignment card's deadline line: the response's too while it runs (a P1's fifteen
+    minutes are what the engineer must meet first)."""
+    if due["response_due"] and due["resolution_due"]:
+        return "assigned_due_line_both"
+    return "assigned_due_line" if due["resolution_due"] else ""
+
+
 def minutes_begun(seconds: float) -> int:
     """Whole minutes, counting one begun as one: how long something took or is left, shown to people (a claim
     after 30 min 40 s against a 30-minute target is "31 分钟", not a "30" that reads as met)."""
