@@ -114,6 +114,9 @@ def test_transfer_across_regions_is_refused_with_choices(dialog: Dialog) -> None
     assert "响应时限" not in card and "解决时限" in card, card
     # The reporter, who last heard that 王芳 has it, is told where it went.
     assert f"#{n} 已从 王芳 转给 总部应用组" in d.pushed_text("liu.yang")
+    # 王芳, who no longer has it, is told where it is (not "这张单现在是“待接单”状态，不能这样操作").
+    gone = d.say("wang.fang", f"解决 {n} 好了")
+    assert f"#{n} 现在不在您手上：它在总部应用组那里（待接单）" in gone, gone
     assert "没找到" in d.say("zhao.min", f"转派 {n} 不存在的组")
     team = d.say("zhao.min", f"转派 {n} qd-terminal")  # a team: its region (not 青岛终端组（…）again)
     assert "不能转给 青岛终端组：青岛终端组 属于 青岛分公司，" in team, team

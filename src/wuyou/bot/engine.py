@@ -353,7 +353,7 @@ class Engine:
             turn.session.rollback()
             log.info("desk refused %r from %s: %s", turn.text[:80], turn.person.id, exc)
             turn.replies.clear()
-            reporting.explain_error(turn, exc)
+            reporting.explain_error(turn, exc, ticket=parsed.ticket if isinstance(parsed, Command) else None)
 
     def _run(self, turn: Turn, command: Command) -> None:
         if command.spec.words_for_reporters and turn.person.role not in STAFF_ROLES \

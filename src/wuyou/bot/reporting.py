@@ -94,6 +94,15 @@ def refuse_input(turn: Turn, problem: str) -> None:
     turn.say(key, length=len(turn.text), hint=hint)
 
 
+def _not_theirs(turn: Turn, number: int | None) -> Ticket | None:
+    """The open ticket a staff member's refused command named, when it is someone else's (transferred away)."""
+    found = turn.session.get(Ticket, number) if number is not None and tickets.is_staff(turn.person) else None
+    if found is None or found.assignee_id == turn.person.id or found.status in ("resolved", "closed", "cancelled",
+                                                                               "merged"):
+        return None
+    return found
+
+
 def _open_hint(turn: Turn) -> str:
     """A line about the reporter's latest ticket, if any: resolved (awaiting their word), waiting for an engineer,
     or being worked on."""
@@ -105,8 +114,8 @@ def _open_hint(turn: Turn) -> str:
     return turn.t(key, ticket=latest.id)
 
 
-def explain_error(turn: Turn, exc: DeskError) -> None:
-    """Turn a refusal of the desk into words for the person."""
+def explain_error(turn: Turn, exc: DeskError, *, ticket: int | None = None) -> None:
+    """Turn a refusal of the desk into words for the person (`ticket`: the one the command named)."""
     if isinstance(exc, AlreadyClaimed) and exc.holder_name == turn.person.name:
         turn.say("claim_yours")
     elif isinstance(exc, AlreadyClaimed):
@@ -115,6 +124,10 @@ def explain_error(turn: Turn, exc: DeskError) -> None:
                  queue=turn.t("claim_taken_queue", count=waiting) if waiting else turn.t("claim_taken_no_queue"))
     elif isinstance(exc, NotFound):
         turn.say("ticket_not_found", ticket=str(exc).rsplit(" ", 1)[-1])
+    elif isinstance(exc, InvalidTransition) and (elsewhere := _not_theirs(turn, ticket)) is not None:
+        turn.say("ticket_not_yours_now", ticket=elsewhere.id, status=turn.t(f"status_{elsewhere.status}"),
+                 holder=elsewhere.assignee.name if elsewhere.assignee else
+                 elsewhere.team.name if elsewhere.team else turn.t("the_team"))
     elif isinstance(exc, InvalidTransition):
         turn.say("bad_state", status=turn.t(f"status_{exc.status}"))
     elif isinstance(exc, Forbidden):
