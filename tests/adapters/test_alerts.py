@@ -69,6 +69,7 @@ def test_weekend_alarm_pages_escalates_and_records_recovery(d: Dialog, clock: Te
         assert (incident.title, incident.severity, incident.source, incident.region_code, incident.commander_id) \
             == ("jn-agg-r1 不可达", "SEV2", "alert", "SD-JN", "chen.gang")
         assert incident.started_at == at("09:38:00")
+        assert incident.comms_id == "zhao.min"  # the alerted region's lead speaks to its branches (not the commander)
         declared = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "declared")).one()
         assert declared.data["labels"] == LABELS
 

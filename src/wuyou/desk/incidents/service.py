@@ -278,7 +278,7 @@ def declare(
     leads = duty_leads(session=session, categories=[category], also=wanted)
     commander = declarer if declarer is not None and declarer.role != "reporter" else (leads[0] if leads else None)
     incident.commander_id = commander.id if commander else None
-    comms = _regional_lead(session, branches, exclude=commander) or commander
+    comms = _regional_lead(session, branches, exclude=commander, region_code=region_code) or commander
     incident.comms_id = comms.id if comms else None
     session.add(incident)
     session.flush()
@@ -334,9 +334,13 @@ def _common_region(session: Session, branches: set[str]) -> str | None:
     return common[0] if common else None
 
 
-def _regional_lead(session: Session, branches: set[str], *, exclude: Person | None) -> Person | None:
-    """The lead of a team serving the most affected region (the communications role)."""
+def _regional_lead(session: Session, branches: set[str], *, exclude: Person | None,
+                   region_code: str | None = None) -> Person | None:
+    """The lead of a team serving the most affected region (the communications role); with no branch affected yet
+    (a monitoring alert's), of the incident's region."""
     regions = Counter(b.region_code for b in (session.get(Branch, c) for c in branches) if b is not None)
+    if not regions and region_code is not None:
+        regions[region_code] = 1
     # The most affected first; of regions as affected, by code (not by the order a set of branches happens in).
     for region, _ in sorted(regions.items(), key=lambda item: (-item[1], item[0])):
         for code in region_chain(session=session, region_code=region)[:-1]:  # not HQ: that is the commander's
