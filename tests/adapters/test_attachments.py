@@ -35,6 +35,7 @@ def test_photos_go_with_the_report_and_with_the_answer_to_a_question(dialog: Dia
     d.say("zhang.san", "1")
     reply = d.say("zhang.san", "打印机报错 E-13")
     number = int(re.findall(r"#(\d+)", reply)[0])
+    assert "📎 附件 1 个" in d.pushed_text("li.wei")  # the team's card says the report came with a photo
     outsider = d.client.get(f"/tickets/{number}", follow_redirects=False)
     assert outsider.status_code == 303 and outsider.headers["location"].startswith("/console/login")
     d.sign_in("zhang.san")  # the link in chat: the reporter signs in (or is signed in) to see it

@@ -195,6 +195,8 @@ def open_ticket(
     )
     sla.start(session=session, ticket=ticket, now=now, tz=tz)
     due: dict[str, Any] = sla.due_params(session=session, ticket_id=ticket.id)
+    # (the photos or files it came with: the card says so — they were seen only with 查看)
+    due |= {"attached_key": "card_attached" if attachment_ids else "", "attached_count": len(attachment_ids)}
     if self_helped:  # the card says so: "上周五按 KB-P001 自助处理过一次"
         due |= {"history_key": "card_self_helped", "history_article": self_helped[0],
                 "history_at": self_helped[1].isoformat()}
