@@ -60,3 +60,13 @@ def test_no_key_is_written_twice(locale: str) -> None:
     text = resources.files("wuyou.i18n").joinpath(f"{locale}.yaml").read_text(encoding="utf-8")
     keys = [node.value for node, _ in yaml.compose(text).value]  # type: ignore[union-attr]
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+def test_english_counts_agree_with_their_nouns() -> None:
+    from wuyou.i18n.catalog import Catalog
+
+    catalog = Catalog()
+    assert catalog.t("status_list", "en", count=1, lines="…").startswith("You have 1 open ticket:")
+    assert catalog.t("status_list", "en", count=3, lines="…").startswith("You have 3 open tickets:")
+    assert "Got 2 attachments" in catalog.t("attachments_need_words", "en", count=2)
+    assert "~" not in catalog.t("thanks", "en")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -53,7 +54,8 @@ class Catalog:
         template = _load(loc).get(key) or _load(DEFAULT_LOCALE).get(key)
         if template is None:
             raise KeyError(f"no message '{key}'")
-        return template.format_map(_Missing(params))
+        text = template.format_map(_Missing(params))
+        return _plural(text) if loc == "en" and "(s)" in text else text
 
     def say(self, phrase: Phrase, locale: str | None = None, /) -> str:
         """`phrase` in `locale`, each parameter that is a phrase itself said first (a place inside a refusal)."""
@@ -61,3 +63,11 @@ class Catalog:
             return str(phrase)
         params = {k: self.say(v, locale) if isinstance(v, Phrase) else v for k, v in phrase.params.items()}
         return self.t(phrase.key, locale, **params)
+
+
+# English nouns written "ticket(s)" after their count: "1 open ticket", "2 open tickets" once the count is known.
+_COUNTED = re.compile(r"\b(\d+)((?: [a-z]+){0,2}?) ([a-z]+)\(s\)")
+
+
+def _plural(text: str) -> str:
+    return _COUNTED.sub(lambda m: f"{m[1]}{m[2]} {m[3]}{'' if m[1] == '1' else 's'}", text)
