@@ -63,8 +63,6 @@ def test_no_key_is_written_twice(locale: str) -> None:
 
 
 def test_english_counts_agree_with_their_nouns() -> None:
-    from wuyou.i18n.catalog import Catalog
-
     catalog = Catalog()
     assert catalog.t("status_list", "en", count=1, lines="…").startswith("You have 1 open ticket:")
     assert catalog.t("status_list", "en", count=3, lines="…").startswith("You have 3 open tickets:")

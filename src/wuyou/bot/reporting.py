@@ -94,13 +94,17 @@ def refuse_input(turn: Turn, problem: str) -> None:
     turn.say(key, length=len(turn.text), hint=hint)
 
 
-def _not_theirs(turn: Turn, number: int | None) -> Ticket | None:
-    """The open ticket a staff member's refused command named, when it is someone else's (transferred away)."""
+def _not_theirs(turn: Turn, number: int | None, status: str) -> Ticket | None:
+    """The open ticket a staff member's refused command named (refused for its state), when they had claimed it and
+    it is someone else's now (transferred away)."""
     found = turn.session.get(Ticket, number) if number is not None and tickets.is_staff(turn.person) else None
-    if found is None or found.assignee_id == turn.person.id or found.status in ("resolved", "closed", "cancelled",
-                                                                               "merged"):
+    if found is None or found.status != status or found.assignee_id == turn.person.id \
+            or found.status in ("resolved", "closed", "cancelled", "merged"):
         return None
-    return found
+    had = turn.session.scalars(select(TicketEvent.id).where(TicketEvent.ticket_id == found.id,
+                                                            TicketEvent.kind == "claimed",
+                                                            TicketEvent.actor_id == turn.person.id)).first()
+    return found if had is not None else None
 
 
 def _open_hint(turn: Turn) -> str:
@@ -124,7 +128,7 @@ def explain_error(turn: Turn, exc: DeskError, *, ticket: int | None = None) -> N
                  queue=turn.t("claim_taken_queue", count=waiting) if waiting else turn.t("claim_taken_no_queue"))
     elif isinstance(exc, NotFound):
         turn.say("ticket_not_found", ticket=str(exc).rsplit(" ", 1)[-1])
-    elif isinstance(exc, InvalidTransition) and (elsewhere := _not_theirs(turn, ticket)) is not None:
+    elif isinstance(exc, InvalidTransition) and (elsewhere := _not_theirs(turn, ticket, exc.status)) is not None:
         turn.say("ticket_not_yours_now", ticket=elsewhere.id, status=turn.t(f"status_{elsewhere.status}"),
                  holder=elsewhere.assignee.name if elsewhere.assignee else
                  elsewhere.team.name if elsewhere.team else turn.t("the_team"))
