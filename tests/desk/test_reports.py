@@ -56,6 +56,15 @@ def test_breakdowns_and_the_trend(dialog: Dialog, clock: TestClock) -> None:
     a_day(d, clock)
     regions = get(d, "admin", f"/api/v1/reports/breakdown?by=region&from={DAY}&to={DAY}")["items"]
     assert {(r["key"], r["metrics"]["created"]) for r in regions} == {("SD-JN", 1), ("SD-QD", 1)}
+    # KB deflection where the sessions were: 刘洋's, solved by an article, in Jinan's region
+    assert {r["key"]: (r["metrics"]["suggestion_sessions"], r["metrics"]["deflection_rate"]) for r in regions} == {
+        "SD-JN": (1, 1.0), "SD-QD": (0, None)}
+    branches = get(d, "admin", f"/api/v1/reports/breakdown?by=branch&from={DAY}&to={DAY}")["items"]
+    jn002 = next(r for r in branches if r["key"] == "JN-002")  # no ticket there: its row is its sessions
+    assert jn002["label"] == "济南历下营业厅" and jn002["metrics"]["created"] == 0
+    assert (jn002["metrics"]["suggestion_sessions"], jn002["metrics"]["deflection_rate"]) == (1, 1.0)
+    channels = get(d, "admin", f"/api/v1/reports/breakdown?by=channel&from={DAY}&to={DAY}")["items"]
+    assert [(r["key"], r["metrics"]["suggestion_sessions"]) for r in channels] == [("http", 1)]
     engineers = get(d, "admin", f"/api/v1/reports/breakdown?by=engineer&from={DAY}&to={DAY}")["items"]
     li = next(r for r in engineers if r["key"] == "li.wei")
     assert li["label"] == "李伟" and li["metrics"]["resolution_median"] == 3600

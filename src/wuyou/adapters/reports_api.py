@@ -137,9 +137,10 @@ def _breakdown(request: Request, person: Person, by: reports.Dimension, first: d
                last: date | None) -> BreakdownOut:
     desk: Desk = request.app.state.desk
     span = _span(desk, first, last)
-    where, _ = _scope(desk, person)
+    where, branches = _scope(desk, person)
     with desk.sessions() as session:
-        rows = reports.breakdown(session=session, span=span, dimension=by, scope=where, now=desk.clock())
+        rows = reports.breakdown(session=session, span=span, dimension=by, scope=where, now=desk.clock(),
+                                 visible_branches=branches)
     return BreakdownOut(start=span.first, end=span.last, by=by, items=[
         RowOut(key=r.key, label=r.label, metrics=MetricsOut(**asdict(r.metrics))) for r in rows])
 
@@ -147,7 +148,8 @@ def _breakdown(request: Request, person: Person, by: reports.Dimension, first: d
 @router.get("/breakdown")
 def breakdown(request: Request, person: Caller, by: reports.Dimension = "team", first: From = None,
               last: To = None) -> BreakdownOut:
-    """The range's tickets per engineer, team, region, branch, category or channel (times are averages)."""
+    """The range's tickets per engineer, team, region, branch, category or channel (times are averages; KB
+    deflection per region, branch and channel)."""
     return _breakdown(request, person, by, first, last)
 
 

@@ -232,10 +232,26 @@ def _labels(session: Session, dimension: Dimension, keys: list[Any]) -> dict[Any
     return {k: str(k) for k in present}
 
 
+def _sessions_by(session: Session, span: Range, dimension: Dimension, visible_branches: Any,
+                 now: datetime) -> dict[Any, tuple[int, int]]:
+    """Suggestion sessions and those deflected, per branch, region or channel (the dimensions a session has)."""
+    key = {"branch": SuggestionSession.branch_code, "channel": SuggestionSession.channel,
+           "region": Branch.region_code}.get(dimension)
+    if key is None:
+        return {}
+    stmt = select(key, func.count(), func.count().filter(suggestions.ended_without_ticket(now))).where(
+        SuggestionSession.started_at >= span.start, SuggestionSession.started_at < span.end,
+        *_sessions_where(visible_branches))
+    if dimension == "region":
+        stmt = stmt.outerjoin(Branch, Branch.code == SuggestionSession.branch_code)
+    return {k: (n, deflected) for k, n, deflected in session.execute(stmt.group_by(key))}
+
+
 def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: ColumnElement[bool] | None = None,
-              now: datetime) -> list[Row]:
+              now: datetime, visible_branches: Any = None) -> list[Row]:
     """The range's figures per engineer, team, region, branch, category or channel, most tickets first.
-    Times are averages here (medians are in the summary); deflection belongs to the summary only."""
+    Times are averages here (medians are in the summary). KB deflection per branch, region and channel (a
+    suggestion session has those, not an engineer, a team or a category); `visible_branches` as in `summary`."""
     dialect = session.get_bind().dialect.name
     seen = scope if scope is not None else true()
     key = _key(dimension)
@@ -259,6 +275,7 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
         stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
     rows = session.execute(stmt.where(in_range).group_by(key).order_by(func.count().desc())).all()
     labels = _labels(session, dimension, [r[0] for r in rows])
+    offered = _sessions_by(session, span, dimension, visible_branches, now)
     out = []
     for (k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good,
          answered_in_time, answered_judged, met, judged, first_contact, first_contact_n, low) in rows:
@@ -272,9 +289,22 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
                            sla_resolution_met=_share(met or 0, judged),
                            reopen_rate=_share(reopened or 0, resolved),
                            first_contact_rate=_share(first_contact or 0, first_contact_n),
-                           deflection_rate=None, suggestion_sessions=0,
+                           deflection_rate=_share(offered.get(k, (0, 0))[1], offered.get(k, (0, 0))[0]),
+                           suggestion_sessions=offered.get(k, (0, 0))[0],
                            csat_average=float(csat) if csat is not None else None, csat_good=_share(good or 0, csat_n),
                            csat_count=csat_n or 0, csat_low=low or 0)))
+    # Where the knowledge base answered everything, no ticket makes a row: its sessions do.
+    only_offered = [k for k in offered if k not in {r[0] for r in rows}]
+    labels |= _labels(session, dimension, only_offered)
+    for k in only_offered:
+        n, deflected = offered[k]
+        out.append(Row(key=None if k is None else str(k), label=labels.get(k, "—") if k is not None else "—",
+                       metrics=Metrics(created=0, resolved=0, backlog=0, first_response_median=None,
+                                       first_response_p90=None, resolution_median=None, resolution_p90=None,
+                                       sla_response_met=None, sla_resolution_met=None, reopen_rate=None,
+                                       first_contact_rate=None, deflection_rate=_share(deflected, n),
+                                       suggestion_sessions=n, csat_average=None, csat_good=None, csat_count=0,
+                                       csat_low=0)))
     return out
 
 
