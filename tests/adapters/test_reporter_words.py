@@ -100,3 +100,12 @@ def test_words_at_the_category_menu_are_kept_and_point_to_a_category(dialog: Dia
     assert "选个分类" in d.say("liu.yang", "/new")
     kept = d.say("liu.yang", "那个东西又不太对劲了 你们看看吧")
     assert "记下了" in kept and "选个分类" in kept, kept
+
+
+def test_a_reopen_without_words_shows_no_empty_quote(dialog: Dialog) -> None:
+    d = dialog
+    n = resolved(d, "zhang.san", "打印机卡纸")
+    d.pushed("li.wei")
+    d.say("zhang.san", "2")  # "2. 还没好", nothing more
+    card = d.pushed_text("li.wei")
+    assert f"#{n} 被 张三 重新打开" in card and "“—”" not in card and "“2”" not in card, card

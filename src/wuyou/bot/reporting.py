@@ -303,7 +303,10 @@ def _awaiting_me(turn: Turn, text: str) -> bool:
         if _says_fixed(text):
             _confirm(turn, ticket.id)
             return True
-        if _NOT_YET.match(text) or _NOT_YET_AND_MORE.match(text) or _NO_THEN_MORE.match(text):
+        if _NOT_YET.match(text):  # "2", 还没好: the menu's answer, no reason given
+            _reopen(turn, ticket.id, "")
+            return True
+        if _NOT_YET_AND_MORE.match(text) or _NO_THEN_MORE.match(text):
             _reopen(turn, ticket.id, text)  # what they said is the reopen's reason ("还没好 还是卡纸")
             return True
         return False

@@ -442,7 +442,8 @@ def reopen(
               **({"incident": incident} if incident is not None else {})},
     )
     sla.restart(session=session, ticket=ticket, now=now)
-    extra = {"reason": reason or "—", "count": ticket.reopen_count, **last,
+    extra = {"reason": reason or "", "reason_line_key": "reopened_reason" if reason else "",
+             "count": ticket.reopen_count, **last,
              "before": engineer.name if engineer is not None else "—",
              "away_due": engineer.away_until.isoformat() if away and engineer is not None
              and engineer.away_until is not None else "",

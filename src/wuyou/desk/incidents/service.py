@@ -483,7 +483,8 @@ def ticket_reopened(*, session: Session, ticket: Ticket, reason: str, now: datet
         return None
     ev = event(session, incident, "ticket_reopened", now, body=reason or None,
                data={"ticket": ticket.id, "reporter": ticket.reporter.name, "branch": ticket.branch_code})
-    params = {"ticket": ticket.id, "reporter": ticket.reporter.name, "reason": reason or "—",
+    params = {"ticket": ticket.id, "reporter": ticket.reporter.name, "reason": reason,
+              "said_key": "incident_reopen_said" if reason else "",
               "branch": ticket.branch.name if ticket.branch else "", "team": ticket.team.name if ticket.team else ""}
     if incident.status in OPEN_STATUSES:
         tell_room(session=session, incident=incident, ev=ev, template="incident_ticket_reopened", now=now,
