@@ -49,6 +49,7 @@ def test_photos_go_with_the_report_and_with_the_answer_to_a_question(dialog: Dia
     assert d.ticket(number)["status"] == "in_progress"
     told = d.pushed_text("li.wei")
     assert "附件 2 个" in told and f"/tickets/{number}" in told
+    assert f"张三 给 #{number} 补了附件（附件 2 个" in told and "：（" not in told, told  # photos, no words
     # The next photo of the burst, a moment after the question was answered, goes to the same ticket (not a new report)
     reply = post(d, "zhang.san", files=[photo("b2.png")])
     assert "收到 1 个附件" in reply and f"#{number}" in reply and "说说遇到了什么问题" not in reply, reply

@@ -235,7 +235,8 @@ def add_info(
                               event_id=event.id)
     people = [ticket.assignee] if ticket.assignee else (
         team_members(session=session, team_code=ticket.team_code) if ticket.team_code else [])
-    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_info_added", now=now,
+    notify(session=session, event=event, ticket=ticket, people=people,
+           template="ticket_info_added" if text.strip() else "ticket_info_attached", now=now,
            extra={"text": text, "count": linked, "page_path": f"/tickets/{ticket.id}" if linked else "",
                   "attachments_note_key": "attachments_note" if linked else ""})
     return ticket
