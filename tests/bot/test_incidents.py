@@ -473,6 +473,8 @@ def test_a_known_issues_ticket_is_not_assigned_by_a_rule(d: Dialog, clock: TestC
     clock.set(at("10:00:00"))
     n = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
     assert d.ticket(n)["assignee"] == "he.qiming"  # (the rule works)
+    card = d.pushed_text("he.qiming")  # the rule's assignment: both deadlines while the response is to come
+    assert "指派给您" in card and "响应时限 10:30 · 解决时限" in card, card
     assert "已宣布 INC-1" in d.say("chen.gang", f"应急 宣布 医保结算失败 SEV2 #{n}")
     d.pushed("he.qiming")
     clock.set(at("10:05:00"))

@@ -229,10 +229,10 @@ def due_params(*, session: Session, ticket_id: int) -> dict[str, str]:
     return out
 
 
-def assigned_due_line(due: dict[str, str]) -> str:
-    """The catalogue key of an assignment card's deadline line: the response's too while it runs (a P1's fifteen
-    minutes are what the engineer must meet first)."""
-    if due["response_due"] and due["resolution_due"]:
+def assigned_due_line(due: dict[str, str], now: datetime) -> str:
+    """The catalogue key of an assignment card's deadline line: the response's too while it is still to come (a
+    P1's fifteen minutes are what the engineer must meet first; one passed already, the card says how late)."""
+    if due["response_due"] and due["resolution_due"] and datetime.fromisoformat(due["response_due"]) > now:
         return "assigned_due_line_both"
     return "assigned_due_line" if due["resolution_due"] else ""
 

@@ -205,7 +205,7 @@ def open_ticket(
     if ticket.assignee is not None:
         notify(session=session, event=routed, ticket=ticket, people=[ticket.assignee], template="ticket_assigned",
                now=now, extra={**due, "by_key": "bot_name", "from_team": "", "reason": "", "late_key": "",
-                               "due_line_key": sla.assigned_due_line(due)},
+                               "due_line_key": sla.assigned_due_line(due, now)},
                buttons=claim_button)
     elif ticket.team_code is not None and tell_team:
         members = present(team_members(session=session, team_code=ticket.team_code), now)

@@ -339,7 +339,7 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
         notify(session=session, event=event, ticket=ticket, people=[assignee], template="ticket_assigned", now=now,
                extra={**why, **due, "late_key": "assigned_late" if left is not None and left[0] < 0 else "",
                       "late_minutes": -left[0] if left is not None else 0,
-                      "due_line_key": sla.assigned_due_line(due)},
+                      "due_line_key": sla.assigned_due_line(due, now)},
                buttons=claim_button)
     else:
         # (its response clock stopped when it was first claimed: the card gives the resolution's alone)
