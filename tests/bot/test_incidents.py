@@ -153,7 +153,11 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     # "the engineer who had it" — no engineer ever did.
     reopened = d.say("liu.yang", "还没好 医保还是结算失败")
     assert f"#{tickets['liu.yang']} 已重新打开" in reopened and "原来的工程师" not in reopened, reopened
-    assert all("原处理人" not in m["text"] for lead in ("chen.gang", "zhao.min") for m in d.pushed(lead))
+    told = {lead: [m["text"] for m in d.pushed(lead)] for lead in ("chen.gang", "zhao.min")}
+    assert all("原处理人" not in text for texts in told.values() for text in texts)
+    # its team's lead commanded the incident: told once, in the incident's words (it was twice)
+    about = [text for text in told["chen.gang"] if f"#{tickets['liu.yang']}" in text]
+    assert len(about) == 1 and "随事件解决后" in about[0], about
 
 
 def test_conversation_07_in_its_own_words_is_offered_at_the_sixth_branch(d: Dialog, clock: TestClock) -> None:
@@ -361,10 +365,12 @@ def test_above_the_second_threshold_it_is_declared_without_waiting(d: Dialog, cl
     # fault would be the same report said again): 10 reports from 6 branches.
     for minute, (user, text) in enumerate(zip(REPORTERS[:4], AGAIN, strict=True), 16):
         clock.set(at(f"10:{minute:02d}:00"))
-        d.say(user, text)
+        last = d.say(user, text)
     with d.desk.sessions() as s:
         incident = s.get(Incident, 1)
         assert incident is not None and incident.source == "auto" and incident.declared_at == at("10:19:00")
+    # Whose report declared it hears it in the reply, not in a push besides
+    assert "INC-1" in last and not any("INC-1" in m["text"] for m in d.pushed(REPORTERS[3])), last
     assert any("INC-1" in m["text"] for m in d.pushed("zhang.san"))
     # Nobody finished a ticket and there is no KB here, so the speciality is unknown: the lead is told so
     # and pages one by hand.

@@ -314,15 +314,15 @@ class SurgeWatch:
         ids = [r.id for r in group.reports]
         return list(session.scalars(select(FaultReport).where(FaultReport.id.in_(ids)).order_by(FaultReport.id)))
 
-    def _offer(self, session: Session, group: Group, now: datetime) -> None:
+    def _offer(self, session: Session, group: Group, now: datetime, *, ask: bool = True) -> None:
         rows = self._rows(session, group)
         if rows:
             incidents.offer(session=session, group_key=group.id, reports=rows, title=_central(group, rows), now=now,
-                            category=_category(session, rows))
+                            category=_category(session, rows), ask=ask)
 
     def _declare_group(self, session: Session, group: Group, now: datetime) -> Incident:
         rows = self._rows(session, group)
-        self._offer(session, group, now)
+        self._offer(session, group, now, ask=False)  # (its row, for the record: nobody is asked, it is declared)
         offer_row = incidents.offer_for_group(session=session, group_key=group.id, lock=True)
         if offer_row is not None and offer_row.incident_id is not None:
             declared = session.get(Incident, offer_row.incident_id)  # another process was first
@@ -333,7 +333,8 @@ class SurgeWatch:
         incident = incidents.declare(
             session=session, title=offer_row.title if offer_row else _central(group, rows),
             severity=incidents.suggested_severity(len(branches)), source="auto", now=now,
-            category=_category(session, rows), reports=rows, offer_row=offer_row)
+            category=_category(session, rows), reports=rows, offer_row=offer_row,
+            answered=[group.reports[-1].person])  # (whose report declared it hears so in the reply)
         self.adopt(group=group, incident=incident)
         return incident
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, bursts, replies, sla
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
+from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import (
     HELD_STATUSES,
     Category,
@@ -459,7 +460,10 @@ def reopen(
         notify(session=session, event=event, ticket=ticket, people=present([m for m in members if m != lead], now),
                template="ticket_reopened_queue", now=now, extra=extra,
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
-    if lead is not None and lead.id != ticket.assignee_id and (ticket.assignee is None or ticket.reopen_count > 1):
+    # (the incident's commander hears of it from the incident, in its words: not twice when they lead the team too)
+    commander = session.scalar(select(Incident.commander_id).where(Incident.id == incident)) if incident else None
+    if lead is not None and lead.id != ticket.assignee_id and lead.id != commander \
+            and (ticket.assignee is None or ticket.reopen_count > 1):
         notify(session=session, event=event, ticket=ticket, people=[lead], template="ticket_reopened_lead", now=now,
                extra={**extra, "note_key": "reopened_note_again" if ticket.assignee is not None
                       else "reopened_note_away" if away else "reopened_note_gone" if engineer is not None

@@ -117,10 +117,11 @@ def suggested_severity(branches: int) -> str:
 
 def offer(
     *, session: Session, group_key: int, reports: Sequence[FaultReport], title: str, now: datetime,
-    category: Category | None = None,
+    category: Category | None = None, ask: bool = True,
 ) -> SurgeOffer | None:
     """Offer a group of similar reports to the duty lead, once per group; None when it was offered already
-    (the offer's evidence is brought up to date) or is suppressed."""
+    (the offer's evidence is brought up to date) or is suppressed. `ask=False`: the row only, the card not sent (the
+    group is declared at once: a card to declare what is declared is a stale button)."""
     branches = sorted({r.branch_code for r in reports if r.branch_code})
     existing = session.scalars(select(SurgeOffer).where(SurgeOffer.group_key == group_key)).first()
     if existing is not None:
@@ -141,7 +142,8 @@ def offer(
         return None  # another server process offered the same group a moment ago
     for report in reports:
         report.offer_id = report.offer_id or row.id
-    _send_offer(session, row, reports, now, "")
+    if ask:
+        _send_offer(session, row, reports, now, "")
     return row
 
 
@@ -253,8 +255,10 @@ def declare(
     category: Category | None = None, reports: Sequence[FaultReport] = (), tickets: Sequence[Ticket] = (),
     specialities: Sequence[str] = (), region_code: str | None = None, started_at: datetime | None = None,
     detected_at: datetime | None = None, fingerprint: str | None = None, offer_row: SurgeOffer | None = None,
+    answered: Iterable[str] = (),
 ) -> Incident:
-    """Open an incident: roles, linked reports and tickets, on-call pages, and the first notices."""
+    """Open an incident: roles, linked reports and tickets, on-call pages, and the first notices (not to the reporters
+    in `answered`: the one whose report declared it hears it in the reply)."""
     if severity not in SEVERITIES:
         raise InvalidTransition(severity, "severity")
     ticket_list = list(dict.fromkeys([*tickets, *(t for t in (session.get(Ticket, r.ticket_id) for r in reports
@@ -317,7 +321,8 @@ def declare(
             outbox.enqueue(session=session, person_id=person.id, template="incident_declared", params=params,
                            key=f"inc{incident.id}:ev{announced.id}:{person.id}", now=now,
                            buttons=[{"label_key": "btn_board", "action": f"/incident {incident.ref} show"}])
-    tell_reporters(session=session, incident=incident, ev=announced, template="incident_linked_reporter", now=now)
+    tell_reporters(session=session, incident=incident, ev=announced, template="incident_linked_reporter", now=now,
+                   exclude=answered)
     return incident
 
 
@@ -533,9 +538,9 @@ def reporters(*, session: Session, incident: Incident) -> list[tuple[Person, int
 
 
 def tell_reporters(*, session: Session, incident: Incident, ev: IncidentEvent, template: str, now: datetime,
-                   params: dict[str, object] | None = None) -> int:
+                   params: dict[str, object] | None = None, exclude: Iterable[str] = ()) -> int:
     """One message per reporter (with their own ticket number), keyed so that no one hears an event twice."""
-    room_ids = {p.id for p in room(session=session, incident=incident)}
+    room_ids = {p.id for p in room(session=session, incident=incident)} | set(exclude)
     count = 0
     for person, ticket_id in reporters(session=session, incident=incident):
         if person.id in room_ids:
