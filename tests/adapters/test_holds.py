@@ -207,3 +207,13 @@ def test_the_lead_hears_a_hold_end_when_its_engineer_is_away(dialog: Dialog, clo
     clock.set(at("2025-03-12T14:00"))
     d.desk.housekeeping_round()
     assert "挂起到时间了" in d.pushed_text("zhao.min")  # the lead of 济南终端组, for someone to take it up
+
+
+def test_tomorrow_said_after_midnight_is_answered_as_today(dialog: Dialog, clock: TestClock) -> None:
+    """At 00:57 明天 is the day about to begin: the answer says so, with the date, not a bare 14:00."""
+    d = dialog
+    clock.set(at("2025-03-11T00:57"))
+    n = report(d, "zhang.san", PRINTER, "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    reply = d.say("li.wei", f"挂起 {n} 等厂商 到 明天 14:00")
+    assert "已挂起到 今天 14:00（已过零点，“明天”按今天算）" in reply, reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from wuyou.bot import when
@@ -52,6 +53,9 @@ def cmd_ask(turn: Turn, command: Command) -> None:
     turn.say("ask_ok", ticket=number, reporter=ticket.reporter.name)
 
 
+_TOMORROW = re.compile(r"明天|明早|明晚|明儿|tomorrow", re.I)
+
+
 def cmd_hold(turn: Turn, command: Command) -> None:
     """`挂起 N 等厂商上门 到 明天 10:00`: on hold until then (without a time, until the branch opens next day)."""
     if (number := _number(turn, command, "挂起")) is None:
@@ -64,7 +68,11 @@ def cmd_hold(turn: Turn, command: Command) -> None:
     ticket = holds.hold(session=turn.session, ticket_id=number, person=turn.person, reason=reason,
                         until=found.moment if found is not None else None, now=turn.now)
     due = sla.due(session=turn.session, ticket_id=number, kind="resolution")
-    turn.say("hold_ok", ticket=number, until=turn.local(ticket.hold_until), reporter=ticket.reporter.name,
+    until = turn.local(ticket.hold_until)
+    if found is not None and _TOMORROW.search(command.rest) and ticket.hold_until is not None \
+            and ticket.hold_until.astimezone(turn.engine.tz).date() == turn.now.astimezone(turn.engine.tz).date():
+        until = turn.t("hold_until_today", time=until)  # 明天 said after midnight: the day about to begin, said so
+    turn.say("hold_ok", ticket=number, until=until, reporter=ticket.reporter.name,
              clock=turn.t("hold_clock_paused") if due is None else turn.t("hold_clock_runs", due=turn.local(due)),
              when_note=turn.t("hold_default_note", ticket=number) if found is None else "")
 
