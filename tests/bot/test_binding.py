@@ -35,8 +35,11 @@ def test_two_people_of_one_name_go_to_the_lead_who_picks(twins: Dialog) -> None:
     assert "已绑定 刘洋" in d.say("zhao.min", f"批准绑定 {token} liu.yang2")
     with d.desk.sessions() as s:
         assert s.scalar(select(Identity.person_id).where(Identity.external_id == "web-visitor")) == "liu.yang2"
-    told = d.pushed_text("web-visitor")
+    pushed = d.pushed("web-visitor")
+    told = "\n".join(m["text"] for m in pushed)
     assert "审核通过 ✅ 刘洋" in told and "POS机" in told, told  # and the first message is answered
+    answer = next(m for m in pushed if "审核通过" not in m["text"])  # with its buttons, as a direct answer has
+    assert answer["buttons"] and all(b["label"] and b["action"] for b in answer["buttons"]), answer
 
 
 def test_the_other_approvers_hear_who_decided(twins: Dialog) -> None:

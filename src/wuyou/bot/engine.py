@@ -248,7 +248,8 @@ class Engine:
         if pushed:
             for i, reply in enumerate(turn.replies):
                 outbox.enqueue(session=turn.session, person_id=turn.person.id, template="raw_text",
-                               params={"text": reply.text}, key=f"late:{key or uuid.uuid4().hex}:{i}", now=turn.now)
+                               params={"text": reply.text}, key=f"late:{key or uuid.uuid4().hex}:{i}", now=turn.now,
+                               buttons=[{"label": b.label, "action": b.action} for b in reply.buttons])
         if key is not None:
             conversations.record(session=turn.session, key=key, replies=_as_records(turn.replies), now=turn.now,
                                  answered=pushed)
