@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
+from wuyou.desk.models import Ticket
 
 
 def english(d: Dialog, person_id: str) -> None:
@@ -109,3 +110,18 @@ def test_a_reopen_without_words_shows_no_empty_quote(dialog: Dialog) -> None:
     d.say("zhang.san", "2")  # "2. 还没好", nothing more
     card = d.pushed_text("li.wei")
     assert f"#{n} 被 张三 重新打开" in card and "“—”" not in card and "“2”" not in card, card
+
+
+def test_a_chase_with_one_ticket_of_two_to_chase_takes_it(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    held = d.report("zhang.san", "1", "打印机卡纸")
+    clock.advance(minutes=5)
+    other = d.report("zhang.san", "2", "POS机刷卡没反应")
+    d.say("li.wei", f"接单 {held}")
+    d.say("li.wei", f"挂起 {held} 等厂商 到 明天 10:00")
+    clock.advance(minutes=40)
+    chased = d.say("zhang.san", "催单")  # (#held waits for the vendor: the chase is for the other)
+    assert chased.startswith("已帮您催了"), chased
+    with d.desk.sessions() as s:
+        assert s.get(Ticket, other).last_chased_at is not None  # type: ignore[union-attr]
+        assert s.get(Ticket, held).last_chased_at is None  # type: ignore[union-attr]

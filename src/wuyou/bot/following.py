@@ -4,6 +4,7 @@ and answering an engineer's question by simply writing back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from wuyou.bot.commands import Command
@@ -60,7 +61,19 @@ def incident_said(turn: Turn, ticket: Ticket) -> str:
     return turn.t("status_incident", incident=incident.ref, title=incident.title, news=news)
 
 
+def chaseable(turn: Turn, shown: Sequence[Ticket]) -> list[Ticket]:
+    """Of these tickets, those a chase would reach someone for: waiting or worked on, not chased in the last
+    half hour (it would be refused), not one of an open major incident (its people are on it)."""
+    return [t for t in shown if t.status in ("new", "claimed", "in_progress", "reopened")
+            and (t.last_chased_at is None or turn.now - t.last_chased_at >= working.CHASE_INTERVAL)
+            and incidents.open_incident_of(session=turn.session, ticket_id=t.id) is None]
+
+
 def cmd_chase(turn: Turn, command: Command) -> None:
+    if command.ticket is None:  # of several under way, the one a chase can be for (the others on hold, chased …)
+        may = chaseable(turn, tickets.under_way(session=turn.session, person=turn.person))
+        if len(may) == 1:
+            command = replace(command, ticket=may[0].id)
     number = _pick(turn, command, "催单", followed=True)
     if number is None:
         return

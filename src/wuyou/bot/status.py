@@ -13,8 +13,7 @@ from sqlalchemy import select
 from wuyou.bot import following
 from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
-from wuyou.desk import sla, tickets, working
-from wuyou.desk.incidents import service as incidents
+from wuyou.desk import sla, tickets
 from wuyou.desk.models import Attachment, Person, Ticket
 from wuyou.kb.text import normalise, says_fault
 
@@ -124,16 +123,14 @@ def cmd_status(turn: Turn, command: Command | None, *, only: int | None = None) 
     if not shown:
         turn.say("status_none")
         return
-    following = {t.id for t in followed}
+    follows = {t.id for t in followed}
     # The one resolved ticket "is it fixed?" waits on: said in words, as a bare 1 might be read as the list's 1.
     awaiting = tickets.awaiting_reporter(session=turn.session, reporter=turn.person)
     asking = awaiting.id if awaiting is not None and awaiting.confirmed_at is None else None
-    lines = [_status_line(turn, i, t, followed=t.id in following, asking=t.id == asking)
+    lines = [_status_line(turn, i, t, followed=t.id in follows, asking=t.id == asking)
              for i, t in enumerate(named or shown, 1)]
     # (not one chased in the last half hour — 催单 would be refused —, nor one of an open major incident)
-    chaseable = next((t for t in named or shown if t.status in ("new", "claimed", "in_progress", "reopened")
-                      and (t.last_chased_at is None or turn.now - t.last_chased_at >= working.CHASE_INTERVAL)
-                      and incidents.open_incident_of(session=turn.session, ticket_id=t.id) is None), None)
+    chaseable = next(iter(following.chaseable(turn, named or shown)), None)
     if chaseable is not None:
         lines.append(turn.t("status_chase_hint", ticket=chaseable.id))  # (conversations/05 row 2)
     key = "status_one" if named else "status_list" if own == len(shown) else \
