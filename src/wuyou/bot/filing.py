@@ -112,15 +112,15 @@ def on_category(turn: Turn, text: str) -> None:
         if not more_words(text):
             turn.say("pick_a_category", count=len(leaves))
             return
-        # Words, not a number (医保结算失败 报错CA证书无效): kept for the ticket; the category they point to is
-        # confirmed in one line, or they are told their words are kept (not the bare "请回复 1–9" again and again).
+        # Words, not a number (医保结算失败 报错CA证书无效): kept for the ticket, and said so, with the category they
+        # seem to point to as a suggestion (not the bare "请回复 1–9" again and again).
         matcher = turn.engine.index.matcher(turn.session)
-        leaf = best_leaf(matcher.suggest(text), leaves=leaf_names(session=turn.session), matcher=matcher)
-        found = next((c for c in leaves if c.id == leaf), None)
-        if found is not None and not _alerted(turn, found):
-            turn.dialogue.category_id = found.id
-            ask_urgency(turn, intro=turn.t("to_ticket_confirm", category=found.path) + "\n")
-        elif found is None:
+        said = turn.dialogue.text or text  # (all they said: the words before, kept with these)
+        leaf = best_leaf(matcher.suggest(said), leaves=leaf_names(session=turn.session), matcher=matcher)
+        number = next((i for i, c in enumerate(leaves, 1) if c.id == leaf), None)
+        if number is not None:
+            turn.say("category_words_kept_guess", count=len(leaves), number=number, category=leaves[number - 1].path)
+        else:
             turn.say("category_words_kept", count=len(leaves))
         return
     if _alerted(turn, chosen):
