@@ -126,3 +126,16 @@ def test_a_chase_with_one_ticket_of_two_to_chase_takes_it(dialog: Dialog, clock:
     with d.desk.sessions() as s:
         assert s.get(Ticket, other).last_chased_at is not None  # type: ignore[union-attr]
         assert s.get(Ticket, held).last_chased_at is None  # type: ignore[union-attr]
+
+
+def test_a_mistyped_look_while_a_question_waits_is_shown_and_the_question_stands(dialog: Dialog) -> None:
+    d = dialog
+    n = d.report("zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"答复 {n} 先关机重启一下，还不行直接回复我")
+    asked = d.say("zhang.san", "重启了 还是卡")
+    assert f"这条是说 #{n}" in asked, asked
+    looked = d.say("zhang.san", "进读")  # 进度, mistyped
+    assert f"#{n}" in looked and "您是想" not in looked and "还等您回复" in looked, looked
+    assert "已附到" in d.say("zhang.san", "1")  # the question's "1": the words reach the engineer
+    assert "重启了 还是卡" in d.pushed_text("li.wei")

@@ -341,7 +341,14 @@ class Engine:
             else:
                 parsed = misspelt(typed, staff=False, alone=not d.step)  # "催蛋 1024", "进读": is it 催单, 进度?
         try:
-            if isinstance(parsed, UnknownCommand):
+            if isinstance(parsed, UnknownCommand) and choices and parsed.guess is not None \
+                    and parsed.guess.name in _LOOKS:
+                # 进读 while "1 add it / 2 a new problem" waits: shown at once (a look changes nothing) and the question
+                # stands — asked "did you mean 进度?", its "1" took the question's place and the report was lost
+                self._run(turn, Command(parsed.guess, None, parsed.rest))
+                turn.dialogue.choices, turn.dialogue.pending_command = choices, pending
+                turn.say("choice_still_open", count=len(choices))
+            elif isinstance(parsed, UnknownCommand):
                 self._suggest_command(turn, parsed)
             elif isinstance(parsed, Command):
                 self._run(turn, parsed)
