@@ -224,6 +224,10 @@ def test_the_reports_page_draws_its_charts(page: sync_api.Page, server: Server) 
     assert page.locator("#error").inner_text() == ""
     csv = page.locator("#csv-breakdown").get_attribute("href")
     assert csv and csv.startswith("/api/v1/reports/breakdown.csv?")
+    sync_api.expect(page.locator("#breakdown thead")).not_to_contain_text("知识库拦截率")  # (a team has no sessions)
+    page.select_option("#r-by", "branch")
+    page.click("#report-filter button")
+    sync_api.expect(page.locator("#breakdown thead")).to_contain_text("知识库拦截率")  # per branch, it has
     sync_api.expect(page.locator("#oncall tbody tr").first).to_contain_text("没有呼叫过值班")  # nobody paged yet
     assert (page.locator("#csv-oncall").get_attribute("href") or "").startswith("/api/v1/reports/oncall.csv?")
     shot(page, "reports")
