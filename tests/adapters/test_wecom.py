@@ -17,6 +17,7 @@ from tests.adapters.fake_wechat import FakeWeChat
 from tests.adapters.fake_wecom import IMAGE, FakeWeCom
 from tests.adapters.test_wechat import AES_KEY, APP_ID, CLERK, TOKEN, WeChatServer
 from tests.dialog import Dialog
+from wuyou.adapters.wecom import card_label, cut_bytes
 from wuyou.desk.models import Attachment
 
 CORP = "ww0123456789abcdef"
@@ -109,7 +110,8 @@ def test_clerk_on_wechat_engineer_on_wecom(dialog: Dialog, fake_wx: FakeWeChat, 
     replies = fake_wecom.sent_to(ENGINEER)
     assert any("已接单" in m.get("text", {}).get("content", "") for m in replies)
     updates = [b for path, b in fake_wecom.calls if path == "message/update_template_card"]
-    assert updates and updates[0]["response_code"] == "RC-1"  # the card now says what was done
+    assert updates and updates[0]["response_code"] == "RC-1"  # the card now says what was done, to the presser
+    assert updates[0]["userids"] == [ENGINEER] and updates[0]["button"]["replace_name"] == f"✅ 已接单 #{number}"
     assert d.ticket(number)["assignee"] == "li.wei"
     wc.press(button["key"], response_code="RC-2")  # a second press of the same card claims nothing twice
     assert [e["kind"] for e in d.ticket(number)["timeline"]].count("claimed") == 1
@@ -219,3 +221,12 @@ def test_a_redelivered_message_whose_replies_are_deferred_queues_them_once(dialo
         keys = list(s.scalars(select(OutboxMessage.idempotency_key)
                               .where(OutboxMessage.idempotency_key.like("wecom:reply:7777:%"))))
     assert keys and len(keys) == len(set(keys))
+
+
+def test_texts_are_cut_to_wecoms_bytes_and_card_labels_to_whole_numbers() -> None:
+    text = "报修人补充：" + "打印机卡纸" * 400  # 2,006 characters, 6,018 bytes
+    cut = cut_bytes(text, 2048)
+    assert len(cut.encode("utf-8")) <= 2048 and cut.endswith("…") and text.startswith(cut[:-1])
+    assert cut_bytes("短", 2048) == "短"
+    assert card_label("✅ 已接单 #1002（响应用时 6 分钟）\n报修人：…") == "✅ 已接单 #1002"
+    assert card_label("这张单已由 演示工程师 在 03:18 接单") == "✓ 已处理"

@@ -16,6 +16,7 @@ war-room group chats, adds members and posts to them (app group chats are push-o
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -48,7 +49,8 @@ from wuyou.store import StateStore
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 2000  # WeCom text messages take 2048 bytes
+MAX_TEXT_BYTES = 2048  # WeCom text messages take 2048 bytes (UTF-8: a Chinese character is three)
+CARD_LABEL = 12  # characters on a card's disabled button after a press
 BUTTON_TTL = 7 * 24 * 3600
 PER_MEMBER_MINUTE, PER_MEMBER_HOUR = 30, 1000
 # A platform's webhook, verified by its own signature: not part of the API, so not in the spec.
@@ -137,7 +139,8 @@ def _handle(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> None:
             desk.deliverer.queue_texts(platform="wecom", address=inbound.sender.platform_user_id, texts=[reply.text],
                                        key=f"wecom:reply:{_dedup_key(fields)}:{i}")
     if fields.get("Event") == "template_card_event" and fields.get("ResponseCode"):
-        sender.close_card(fields["ResponseCode"], done=replies[0].text.splitlines()[0] if replies else "✓")
+        sender.close_card(fields["ResponseCode"], user=inbound.sender.platform_user_id,
+                          done=card_label(replies[0].text if replies else ""))
 
 
 def sender_of(desk: Desk, acc: WeComAccount, user: str) -> Sender:
@@ -265,7 +268,7 @@ class WeComSender:
                                     "template_card": _card(text, buttons, self._store, task_id)}
         else:
             data = {"touser": user, "msgtype": "text", "agentid": self._account.agent_id,
-                    "text": {"content": text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"}}
+                    "text": {"content": cut_bytes(text, MAX_TEXT_BYTES)}}
         self._call(data)
         sent_marks.remember(self._store, sent, task_id)
 
@@ -288,10 +291,10 @@ class WeComSender:
         except (requests.RequestException, OSError) as exc:
             raise DeliveryFailed(f"WeCom unreachable: {redact(exc)}") from exc
 
-    def close_card(self, response_code: str, *, done: str) -> None:
-        """After a button was pressed: the card's buttons become one disabled button saying what happened."""
-        data = {"userids": [], "agentid": self._account.agent_id, "response_code": response_code,
-                "button": {"replace_name": done[:10]}}
+    def close_card(self, response_code: str, *, user: str, done: str) -> None:
+        """After a button was pressed: the presser's card's buttons become one disabled button saying what happened."""
+        data = {"userids": [user], "agentid": self._account.agent_id, "response_code": response_code,
+                "button": {"replace_name": done}}
         try:
             _Client(self._account, self._store).call("message/update_template_card", data)
         except (WeChatClientException, requests.RequestException, OSError) as exc:
@@ -320,3 +323,26 @@ def button_action(store: StateStore, key: str) -> str | None:
     """The action a card button's key stands for (for tests and tools)."""
     value = store.get(f"wecom:btn:{key}")
     return None if value is None else str(value)
+
+
+def cut_bytes(text: str, most: int) -> str:
+    """The text, or as much of it as fits in `most` UTF-8 bytes with an ellipsis (never half a character)."""
+    if len(text.encode("utf-8")) <= most:
+        return text
+    room = most - len("…".encode())
+    return text.encode("utf-8")[:room].decode("utf-8", errors="ignore") + "…"
+
+
+_NUMBERED = re.compile(r"^(.*?#\d+)")
+
+
+def card_label(reply: str) -> str:
+    """What a card's disabled button says after a press: the answer's first line if short, else up to the ticket
+    number it names (✅ 已接单 #1002, not ✅ 已接单 #100), else a plain ✓ 已处理 (not 这张单已由 演示工程)."""
+    first = reply.splitlines()[0].strip() if reply.strip() else ""
+    if first and len(first) <= CARD_LABEL:
+        return first
+    numbered = _NUMBERED.match(first)
+    if numbered and len(numbered.group(1)) <= CARD_LABEL:
+        return numbered.group(1)
+    return "✓ 已处理"
