@@ -139,3 +139,7 @@ def test_a_mistyped_look_while_a_question_waits_is_shown_and_the_question_stands
     assert f"#{n}" in looked and "您是想" not in looked and "还等您回复" in looked, looked
     assert "已附到" in d.say("zhang.san", "1")  # the question's "1": the words reach the engineer
     assert "重启了 还是卡" in d.pushed_text("li.wei")
+
+
+def test_telegrams_start_is_greeted(dialog: Dialog) -> None:
+    assert "您好" in dialog.say("zhang.san", "/start")

@@ -440,3 +440,11 @@ def test_a_message_answered_success_then_not_taken_is_taken_by_a_worker(dialog: 
     assert len(fake.texts_to(CLERK)) == 1
     with desk.sessions() as s:
         assert s.scalars(select(wechat_inbox.InboxMessage)).all() == []
+
+
+def test_two_menu_clicks_in_one_second_are_two_events(dialog: Dialog) -> None:
+    """A click on 进度 then one on 报修 within the same second: each answered (the second took the first's answer)."""
+    wx = WeChatServer(dialog.client, now=dialog.desk.clock().timestamp())
+    status = wx.reply_text(wx.post(wx.xml(CLERK, "event", Event="CLICK", EventKey="/status")))
+    new = wx.reply_text(wx.post(wx.xml(CLERK, "event", Event="CLICK", EventKey="/new")))
+    assert "选个分类" in new and new != status, (status, new)

@@ -142,7 +142,8 @@ async def receive(account: str, request: Request) -> Response:
 
 def _dedup_key(message: Any) -> str:
     if getattr(message, "type", "") == "event":
-        return f"{message.source}:{message.create_time}:{getattr(message, 'event', '')}"
+        # (with the menu key: two different clicks in one second are two events, as WeCom's key has it)
+        return f"{message.source}:{message.create_time}:{getattr(message, 'event', '')}:{getattr(message, 'key', '')}"
     return str(message.id)
 
 

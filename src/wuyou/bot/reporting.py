@@ -121,7 +121,7 @@ def _open_hint(turn: Turn) -> str:
 def explain_error(turn: Turn, exc: DeskError, *, ticket: int | None = None) -> None:
     """Turn a refusal of the desk into words for the person (`ticket`: the one the command named)."""
     if isinstance(exc, AlreadyClaimed) and exc.holder_name == turn.person.name:
-        turn.say("claim_yours")
+        turn.say("claim_yours", ticket=ticket if ticket is not None else "N")
     elif isinstance(exc, AlreadyClaimed):
         waiting = len(tickets.team_queue(session=turn.session, person=turn.person))
         turn.say("claim_taken", holder=exc.holder_name, since=turn.local(exc.since),  # type: ignore[arg-type]
@@ -817,6 +817,11 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
         suggestions_log.end(session=turn.session, session_id=d.suggestion, outcome="abandoned", now=turn.now)
         return _gave_up(turn, text)
     return False
+
+
+def cmd_start(turn: Turn, command: Command | None) -> None:
+    """/start, what Telegram sends when someone opens the bot: greeted (it was 没有 /start 这个命令)."""
+    turn.say("greeting", name=turn.person.name)
 
 
 def cmd_help(turn: Turn, command: Command | None) -> None:
