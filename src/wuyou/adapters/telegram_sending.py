@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import ChatMigrated, RetryAfter, TelegramError
+from telegram.error import ChatMigrated, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from wuyou.adapters import sent_marks
@@ -118,9 +119,16 @@ def _loop() -> _Loop:
     return _Loop()
 
 
+# How long a send waits for Telegram's answer. Past it, the message may well have been posted (Telegram has no
+# idempotency key): python-telegram-bot's 5 s made a slow API post one notification five times, each try timed out.
+READ_TIMEOUT = 30.0
+TIMED_OUT_RETRY = 120.0  # a send that timed out is tried again only this much later
+
+
 @functools.cache
 def _bot(api_base: str, token: str) -> Bot:
-    return Bot(token, base_url=f"{api_base}/bot", base_file_url=f"{api_base}/file/bot")
+    return Bot(token, base_url=f"{api_base}/bot", base_file_url=f"{api_base}/file/bot",
+               request=HTTPXRequest(read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT))
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -240,5 +248,7 @@ class TelegramSender:
             raise
         except RetryAfter as exc:
             raise DeliveryFailed(f"Telegram flood control: {exc.message}", retry_after=_retry_after(exc)) from exc
+        except TimedOut as exc:  # (it may have been posted: not tried again at once)
+            raise DeliveryFailed(f"Telegram timed out: {exc.message}", retry_after=TIMED_OUT_RETRY) from exc
         except TelegramError as exc:
             raise DeliveryFailed(f"Telegram refused: {exc.message}") from exc
