@@ -224,11 +224,13 @@ def test_an_unknown_sender_gets_the_binding_hint(tg: TelegramServer) -> None:
     assert "绑定" in tg.say(999, "你好")
 
 
-def test_an_expired_button_is_answered_and_ignored(tg: TelegramServer, fake: FakeTelegram) -> None:
+def test_an_expired_button_is_answered_and_said_to_be_expired(tg: TelegramServer, fake: FakeTelegram) -> None:
+    """Its action forgotten (a week old, or kept in a store that restarted): the person is told to type it — it
+    did nothing at all, as if the bot were broken."""
     query = {"id": "cq-old", "from": USERS[CLERK], "chat_instance": "1", "data": "gone-token"}
     assert tg.post(tg.update(callback_query=query)).status_code == 200
     assert fake.attempts("answerCallbackQuery") == [{"callback_query_id": "cq-old"}]
-    assert fake.sent == []
+    assert len(fake.sent) == 1 and "按钮已经失效" in str(fake.sent[0]), fake.sent
 
 
 def test_flood_control_delays_a_notification_that_still_arrives_once(

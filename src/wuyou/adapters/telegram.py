@@ -111,9 +111,8 @@ def _inbound(desk: Desk, sender: TelegramSender, account: TelegramAccount, updat
     the bot, a migration notice, an expired button, edits, ...)."""
     query = update.callback_query
     if query is not None:
-        action = button_action(desk.store, query.data or "")
-        if action is None:
-            return None
+        # (a button the store no longer knows — kept in a store that restarted, or long expired: the person is told)
+        action = button_action(desk.store, query.data or "") or "/expired"
         origin = query.message
         chat = (Chat(kind="direct", id=str(query.from_user.id)) if origin is None
                 else _chat(origin.chat, origin if isinstance(origin, Message) else None))

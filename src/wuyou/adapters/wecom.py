@@ -50,6 +50,7 @@ from wuyou.store import StateStore
 log = logging.getLogger(__name__)
 
 MAX_TEXT_BYTES = 2048  # WeCom text messages take 2048 bytes (UTF-8: a Chinese character is three)
+EXPIRED_BUTTON = "/expired"  # what a button whose action is forgotten does: the person is told to type it
 CARD_LABEL = 12  # characters on a card's disabled button after a press
 BUTTON_TTL = 7 * 24 * 3600
 PER_MEMBER_MINUTE, PER_MEMBER_HOUR = 30, 1000
@@ -182,7 +183,8 @@ def _inbound(desk: Desk, acc: WeComAccount, fields: dict[str, str]) -> Inbound |
         event = fields.get("Event", "")
         if event == "template_card_event":
             action = desk.store.get(f"wecom:btn:{fields.get('EventKey', '')}")
-            return Inbound(action=action, **common) if action else None
+            # (a button the store no longer knows — a week old, or kept in a store that restarted: said so)
+            return Inbound(action=str(action) if action else EXPIRED_BUTTON, **common)
         if event == "click":
             return Inbound(action=fields.get("EventKey") or "/help", **common)
         if event in ("subscribe", "enter_agent"):

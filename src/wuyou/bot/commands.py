@@ -62,6 +62,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("cancel", ("取消", "撤单"), staff=False, takes_text=True),
     Spec("help", ("帮助",), staff=False),
     Spec("start", (), staff=False, hidden=True),  # Telegram's first message to a bot: a greeting
+    Spec("expired", (), staff=False, hidden=True),  # a chat button whose action is forgotten
     Spec("confirm", (), staff=False, needs_ticket=True, hidden=True),
     Spec("reopen", (), staff=False, needs_ticket=True, hidden=True),
     Spec("ack", (), staff=False, needs_ticket=True, hidden=True),  # a notice's 收到 button

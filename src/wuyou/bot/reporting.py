@@ -819,6 +819,11 @@ def _on_suggestions(turn: Turn, text: str) -> bool:
     return False
 
 
+def cmd_expired(turn: Turn, command: Command | None) -> None:
+    """A button whose action the desk no longer knows (pressed days later, or after a restart without Redis)."""
+    turn.say("button_expired")
+
+
 def cmd_start(turn: Turn, command: Command | None) -> None:
     """/start, what Telegram sends when someone opens the bot: greeted (it was 没有 /start 这个命令)."""
     turn.say("greeting", name=turn.person.name)
