@@ -45,7 +45,7 @@ def _sla(**given: Any) -> dict[str, Any]:
 
 
 def _rule(**given: Any) -> dict[str, Any]:
-    return {"name": "r", "when": {}, "then": {"team": "jn-terminal"}, **given}
+    return {"name": "r", "when": {"priority": ["P3"]}, "then": {"team": "jn-terminal"}, **given}
 
 
 def _reply(**given: Any) -> dict[str, Any]:

@@ -223,6 +223,12 @@ def test_a_ticket_without_a_category_goes_near_and_a_category_set_later_moves_it
         # A reporter given tickets: they cannot claim them, and nobody else's queue shows them.
         (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"assignee": "zhang.san"}}]),
          "assignee 'zhang.san' is not an active engineer or lead"),
+        # Conditions emptied in the form: it would apply to every ticket.
+        (lambda d: d.__setitem__("routing", [{"name": "x", "when": {}, "then": {"priority": "P1"}}]),
+         "a rule needs at least one condition"),
+        # A policy for a category that does not exist would silently never apply.
+        (lambda d: d.__setitem__("sla", [{"name": "x", "priority": "P3", "when": {"category": ["不存在/分类"]},
+                                          "response": "1h", "resolution": "8h"}]), "unknown category '不存在/分类'"),
     ],
 )
 def test_bad_rules_and_policies_are_refused_with_the_place_named(desk: Desk, change: Any, problem: str) -> None:

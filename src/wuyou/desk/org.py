@@ -366,6 +366,7 @@ def _policy(item: Mapping[str, Any], *, name: str, position: int, where: Place,
 
 def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
     """`sla:` policies and catalog leaves' own `sla:`; present sections replace the stored policies."""
+    from wuyou.desk.routing import known_values  # routing uses this module's look-ups
     leaf_policies = [(top, child) for top in _list(doc, "catalog") for child in top.get("children") or []
                      if child.get("sla")]
     if "sla" not in doc and not leaf_policies:
@@ -392,6 +393,10 @@ def _import_sla(session: Session, doc: Mapping[str, Any]) -> int:
                                name=name)
         names.add(name)
         session.add(_policy(item, name=name, position=position, where=where))
+        try:  # (a category, region or branch that does not exist: the policy would silently never apply)
+            known_values(session, dict(item.get("when") or {}), where)
+        except ConditionError as exc:
+            raise OrgFileError(str(exc), exc.key, **exc.params) from exc
         position += 1
     session.flush()
     return position

@@ -74,7 +74,7 @@ def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: M
     """Refuse a rule that could not run or never match: unknown keys, unknown teams, people, categories, regions or
     branches, bad priorities."""
     validate(conditions, where=where)
-    _known_values(session, conditions, where)
+    known_values(session, conditions, where)
     if not actions:
         raise ConditionError(f"{where}: a rule needs at least one action", "adm_rule_no_action", place=where)
     for key, value in actions.items():
@@ -99,9 +99,12 @@ def validate_rule(*, session: Session, conditions: Mapping[str, Any], actions: M
                 if session.get(Person, str(pid)) is None:
                     raise ConditionError(f"{where}: unknown person '{pid}' to notify", "adm_rule_notify", place=where,
                                          person=pid)
+    if not conditions:  # (its conditions emptied in the form: every ticket became P1 医保 大面积)
+        raise ConditionError(f"{where}: a rule needs at least one condition (for every ticket: priority P1-P4)",
+                             "adm_rule_no_condition", place=where)
 
 
-def _known_values(session: Session, conditions: Mapping[str, Any], where: Place) -> None:
+def known_values(session: Session, conditions: Mapping[str, Any], where: Place) -> None:
     """A condition on a category, region or branch that does not exist would never match: a dead rule, silently."""
     lists = {key: [str(v).strip() for v in (value if isinstance(value, list) else [value])]
              for key, value in conditions.items()}
