@@ -143,3 +143,16 @@ def test_a_mistyped_look_while_a_question_waits_is_shown_and_the_question_stands
 
 def test_telegrams_start_is_greeted(dialog: Dialog) -> None:
     assert "您好" in dialog.say("zhang.san", "/start")
+
+
+def test_blank_texts_are_refused_in_the_api(dialog: Dialog) -> None:
+    d = dialog
+    n = d.report("zhang.san", "1", "打印机卡纸")
+    engineer = {"Authorization": f"Bearer {d.token('li.wei')}"}
+    assert d.client.post(f"/api/v1/tickets/{n}/claim", headers=engineer).status_code == 200
+    for action, body in (("resolve", {"summary": "   "}), ("notes", {"text": " "}), ("ask", {"question": "\n"})):
+        assert d.client.post(f"/api/v1/tickets/{n}/{action}", headers=engineer, json=body).status_code == 422, action
+    assert d.ticket(n)["status"] == "claimed"
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    blank = d.client.put("/api/v1/kb/articles/KB-T9", headers=admin, json={"title": "  ", "body": "x"})
+    assert blank.status_code == 422

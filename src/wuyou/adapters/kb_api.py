@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, or_, select
 
 from wuyou.adapters.auth import Caller
@@ -65,6 +65,13 @@ class ArticleIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=30)
     body: str = Field(min_length=1, max_length=50_000)
     status: Literal["published", "draft"] = "published"
+
+    @field_validator("title", "body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:  # (an article of a blank title was saved, and listed as nothing)
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
 
 class SuggestIn(BaseModel):

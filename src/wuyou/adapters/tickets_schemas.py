@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel as _Model
+from pydantic import ConfigDict, Field
 
 from wuyou.adapters.bounds import AwareMoment
 
@@ -14,6 +15,13 @@ MAX_ID = 2_147_483_647  # a 32-bit INTEGER column: a larger number can name no t
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="the ticket's number")]
 
 Short = Field(min_length=1, max_length=2000)
+
+
+class BaseModel(_Model):
+    """Texts read without their surrounding spaces: a summary, a note or a reason of spaces alone is refused as an
+    empty one is (it resolved a ticket with 解决说明 “ ” and told the reporter so)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class NewTicket(BaseModel):
