@@ -294,7 +294,7 @@ def test_declared_by_hand_from_tickets_and_worked_with_every_command(d: Dialog, 
     assert "已标记为已缓解" in d.say("he.qiming", "应急 缓解 INC-1 已切换备用通道")
     assert all("已缓解" in m["text"] for m in d.pushed("zhang.san")[-1:])
     show = d.say("chen.gang", "/show INC-1")
-    for line in ("从工单宣布：医保结算大面积失败", "呼叫 何启明", "周浩 确认", "级别 SEV3 → SEV2",
+    for line in ("从工单宣布：医保结算大面积失败", "呼叫 何启明", "周浩 确认", "周浩 任技术负责人", "级别 SEV3 → SEV2",
                  "任务：联系医保局确认证书", "吴磊：医保局说证书昨晚换过", "吴磊 完成任务：联系医保局确认证书",
                  "缓解：已切换备用通道", "宣布通知已发给作战室"):
         assert line in show, (line, show)

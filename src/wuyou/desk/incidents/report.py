@@ -54,6 +54,8 @@ def event_key(e: IncidentEvent) -> str:
         return f"incident_event_declared_{e.data['source']}"
     if e.kind == "announced" and (e.data or {}).get("paged") in (None, "", "—"):
         return "incident_event_announced_nobody"  # (whom it paged, each has a line of their own)
+    if e.kind == "role" and (e.data or {}).get("role") in ("commander", "comms", "tech_lead"):
+        return f"incident_event_role_{e.data['role']}"  # the role in words (it showed tech_lead)
     if e.kind == "paged" and (e.data or {}).get("missed"):
         return "incident_event_paged_next"  # the next in the chain, the one before having let the page pass
     return f"incident_event_{e.kind}"
