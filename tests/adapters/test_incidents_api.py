@@ -146,6 +146,9 @@ def test_staff_of_another_region_may_join_and_note_but_not_page_themselves_into_
     assert act(d, li, action="page", target="sun.li").status_code == 200
     assert act(d, sun, action="join").status_code == 200
     assert act(d, sun, action="page", target="hq-network").status_code == 200
+    # The commander, never paged, joins: told they joined (not that 孙立 "took it over" from them)
+    joined = act(d, lead, action="join").json()["message"]
+    assert "已加入" in joined and "接手" not in joined, joined
 
 
 def test_tickets_of_the_same_category_are_suggested_and_linked(d: Dialog) -> None:

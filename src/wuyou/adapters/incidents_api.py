@@ -306,9 +306,8 @@ def _apply(desk: Desk, session: Session, incident: Incident, me: Person, body: A
             if answered is not None:
                 return t("incident_event_acked", actor=me.name,
                          seconds=round((now - answered.paged_at).total_seconds()))
-            holder = incident.tech_lead.name if incident.tech_lead else ""
-            late = holder and incident.tech_lead_id != me.id
-            return t("incident_joined_late" if late else "incident_joined", holder=holder)
+            holder = service.joined_late(session, incident, me)
+            return t("incident_joined_late" if holder else "incident_joined", holder=holder)
         case RoleIn(role=role, person=person_id):
             other = _someone(session, person_id)
             if not scope.is_staff(other):

@@ -272,9 +272,8 @@ def _note(turn: Turn, incident: Incident, text: str) -> None:
 def _join(turn: Turn, incident: Incident, text: str) -> None:
     answered = incidents.join(session=turn.session, incident=incident, person=turn.person, now=turn.now)
     if answered is None:
-        holder = incident.tech_lead.name if incident.tech_lead else ""
-        turn.say("incident_joined_late" if holder and holder != turn.person.name else "incident_joined",
-                 incident=incident.ref, holder=holder)
+        holder = incidents.joined_late(turn.session, incident, turn.person)
+        turn.say("incident_joined_late" if holder else "incident_joined", incident=incident.ref, holder=holder)
         return
     first = min(turn.session.scalars(select(Page.paged_at).where(Page.incident_id == incident.id,
                                                                  Page.speciality == answered.speciality)))

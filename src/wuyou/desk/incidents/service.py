@@ -682,6 +682,16 @@ def join(*, session: Session, incident: Incident, person: Person, now: datetime)
     return answered
 
 
+def joined_late(session: Session, incident: Incident, person: Person) -> str:
+    """Who took the page over, for someone paged who joins after another answered it ("" when they were not paged,
+    or answered it themselves): the commander joining is not told someone else "took it over"."""
+    holder = incident.tech_lead
+    if holder is None or holder.id == person.id:
+        return ""
+    paged = session.scalars(select(Page.id).where(Page.incident_id == incident.id, Page.person_id == person.id))
+    return holder.name if paged.first() is not None else ""
+
+
 def _may_page(session: Session, incident: Incident, actor: Person) -> None:
     """Who may call more people in: a lead or admin, a role holder, someone who answered a page for it, or staff
     serving a branch it affects (HQ serves all). Anyone of the staff may join and add notes, but joining does not
