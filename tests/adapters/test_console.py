@@ -132,6 +132,8 @@ def test_a_reporter_sees_their_own_ticket_page_but_not_the_desk(dialog: Dialog) 
     hidden = d.client.get(f"/console/tickets/{other}")  # a page in words, not {"detail": "no such ticket"}
     assert hidden.status_code == 404 and "没有这张工单" in hidden.text, hidden.text
     assert d.client.get(f"/tickets/{mine}").status_code == 200
+    hidden = d.client.get(f"/tickets/{other}")  # the chat's link to another branch's ticket: a page in words too
+    assert hidden.status_code == 404 and "没有这张工单" in hidden.text, hidden.text
     refused = d.client.get("/console/queues")
     assert refused.status_code == 403 and "控制台是给工程师" in refused.text, refused.text
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
-from wuyou.adapters.web.console import SignInRequired, signed_in, viewer
+from wuyou.adapters.web.console import PageForbidden, SignInRequired, signed_in, viewer
 from wuyou.bot.staff import event_text
 from wuyou.desk import attachments, scope, tickets
 from wuyou.desk.errors import NotFound
@@ -76,7 +76,10 @@ def ticket_page(ticket_id: TicketId, request: Request) -> HTMLResponse:
     desk: Desk = request.app.state.desk
     person = signed_in(request, staff=False)  # not signed in: to the sign-in page, and back here
     with desk.sessions() as session:
-        ticket = _visible(session, person, ticket_id)
+        try:
+            ticket = _visible(session, person, ticket_id)
+        except HTTPException:  # (the chat's link opened by someone it is not for: a page in words, not JSON)
+            raise PageForbidden("ticket_not_found", status=404) from None
         events = tickets.timeline(session=session, ticket_id=ticket_id,
                                   public_only=not scope.serves(session=session, person=person, ticket=ticket))
         def t(key: str, **params: object) -> str:
