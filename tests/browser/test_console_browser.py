@@ -403,6 +403,14 @@ def test_an_admin_retires_a_person_in_the_people_form(page: sync_api.Page) -> No
 def test_a_lead_sends_a_notice_and_watches_the_acknowledgements_come_in(page: sync_api.Page,
                                                                         server: Server) -> None:
     sign_in(page, "xu.ming", "/console/notices")
+    # A maintenance window without its system's name is refused, not dropped without a word.
+    page.select_option("select[name=kind]", "maintenance")
+    page.fill("input[name=starts_at]", "2030-01-05T20:00")
+    page.fill("textarea[name=body]", "核心系统升级")
+    page.click("#preview")
+    sync_api.expect(page.locator("#error")).to_contain_text("维护窗口要写上系统名称")
+    page.fill("input[name=starts_at]", "")
+    page.select_option("select[name=kind]", "general")
     page.fill("textarea[name=body]", "本周六 20:00–22:00 上海区网点网络割接\n"
                                      "请提前完成日终，割接期间无法联网办理业务。")
     page.fill("input[name=regions]", "SH")

@@ -9,6 +9,8 @@ function noticeBody(form) {
   const f = formData(form);
   const body = { kind: f.kind, body: f.body, important: !!f.important, send_at: localIso(f.send_at),
     audience: { regions: words(f.regions), branches: words(f.branches), categories: words(f.categories) } };
+  // A maintenance notice's window needs its system's name: without it the window was dropped without a word.
+  if (f.kind === "maintenance" && !f.system && (f.starts_at || f.ends_at)) throw new Error(T("notice_window_needs_system"));
   if (f.kind === "maintenance" && f.system) {
     body.window = { system: f.system, aliases: words(f.aliases), starts_at: localIso(f.starts_at), ends_at: localIso(f.ends_at) };
   }
