@@ -367,8 +367,9 @@ async function pageKbEditor() {
       form.elements.title.value = a.title; form.elements.category.value = a.category || "";
       form.elements.tags.value = (a.tags || []).join(", "); form.elements.body.value = a.body;
       if (a.status === "published") form.elements.status.querySelector("[value=published]").disabled = false;  // a correction stays published
-      form.elements.status.value = a.status === "draft" ? "draft" : "published";
-      $("#kb-heading").textContent = `${a.id} · ${a.title}`;
+      // (an archived one opens as a draft: saving a correction does not put it back in the bot's answers unasked)
+      form.elements.status.value = a.status === "published" ? "published" : "draft";
+      $("#kb-heading").textContent = `${a.id} · ${a.title}` + (a.status === "archived" ? ` · ${T("archived")}` : "");
       $("#phrasings").innerHTML = (a.phrasings || []).map((p) => `<li>${esc(p)}</li>`).join("");
     } catch (err) { showError(err); }
   }
