@@ -28,6 +28,7 @@ async function api(method, path, body, headers = {}) {
     if (Array.isArray(detail)) detail = detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
     throw new ApiError(response.status, detail || response.statusText);
   }
+  if (method !== "GET") $$(".error").forEach((e) => { e.textContent = ""; });  // a change went through: the last error no longer stands
   return data;
 }
 
