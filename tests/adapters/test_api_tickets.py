@@ -34,6 +34,12 @@ def test_lists_follow_scope_filters_and_pages(dialog: Dialog) -> None:
     assert [t["id"] for t in get("admin", "?q=华视")["items"]] == [jn[1]]
     assert [t["id"] for t in get("admin", f"?q=%23{qd}")["items"]] == [qd]  # a ticket's number, with # or without
     assert [t["id"] for t in get("li.wei", f"?q={qd}")["items"]] == []  # (still within one's scope)
+    # As the console shows them: a reporter's name, a branch's name or its code in any case, a team's name
+    assert [t["id"] for t in get("admin", "?q=马静")["items"]] == [qd]
+    assert [t["id"] for t in get("admin", "?branch=青岛香港中路支行")["items"]] == [qd]
+    assert [t["id"] for t in get("admin", "?branch=qd-001")["items"]] == [qd]
+    assert {t["id"] for t in get("admin", "?team=济南终端组")["items"]} == set(jn)
+    assert [t["id"] for t in get("admin", "?assignee=李伟")["items"]] == [jn[0]]
     page = get("admin", "?limit=2&offset=1")
     assert page["total"] == 4 and [t["id"] for t in page["items"]] == [jn[2], jn[1]]
     assert get("admin", "?created_after=2000-01-01T00:00:00")["total"] == 4

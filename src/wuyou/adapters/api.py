@@ -20,7 +20,7 @@ from wuyou.adapters.bounds import Moment
 from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
 from wuyou.desk import org, scope, sla, tickets, working
 from wuyou.desk.conditions import NO_CATEGORY
-from wuyou.desk.models import Category, Identity, Person, Ticket, TicketEvent
+from wuyou.desk.models import Branch, Category, Identity, Person, Team, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -100,19 +100,24 @@ class TicketFilters:
             if self.priority.upper() not in ("P1", "P2", "P3", "P4"):
                 raise HTTPException(status_code=422, detail=f"no priority {self.priority} (P1–P4)")
             where.append(Ticket.priority == self.priority.upper())
+        # A team, an engineer or a branch by its code or as the console shows it (上海终端组, 王芳, 上海南京西路支行)
         if self.team:
-            where.append(Ticket.team_code == self.team)
+            where.append(Ticket.team_code.in_(select(Team.code).where(or_(Team.code == self.team,
+                                                                         Team.name == self.team))))
         if self.assignee:
-            where.append(Ticket.assignee_id == (person.id if self.assignee == "me" else self.assignee))
+            who = person.id if self.assignee == "me" else self.assignee
+            where.append(Ticket.assignee_id.in_(select(Person.id).where(or_(Person.id == who, Person.name == who))))
         if self.branch:
-            where.append(Ticket.branch_code == self.branch)
+            where.append(Ticket.branch_code.in_(select(Branch.code).where(or_(
+                func.upper(Branch.code) == self.branch.strip().upper(), Branch.name == self.branch.strip()))))
         if self.q:  # the reporter's words: the title, the description, and what they added later (补充, a colleague's)
             said = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id,
                                                 TicketEvent.kind.in_(("info_added", "also_reported")),
                                                 TicketEvent.body.contains(self.q, autoescape=True))
             number = self.q.strip().lstrip("#")  # "1003" / "#1003": that ticket too
+            by_name = Ticket.reporter_id.in_(select(Person.id).where(Person.name == self.q.strip()))  # (王琳)
             where.append(or_(Ticket.title.contains(self.q, autoescape=True),
-                             Ticket.description.contains(self.q, autoescape=True), said.exists(),
+                             Ticket.description.contains(self.q, autoescape=True), said.exists(), by_name,
                              *([Ticket.id == int(number)] if number.isdigit() and len(number) <= 9 else [])))
         if self.category:
             where.append(_in_category(session, self.category))
