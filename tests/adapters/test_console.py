@@ -159,3 +159,18 @@ def test_the_demo_lets_a_clerk_sign_in_and_says_why_no_code_comes(desk: Desk) ->
         assert "验证码不会发到网页聊天" in d.client.get("/console/login").text
         signed = d.client.post("/api/v1/session", json={"person": "wang.lin", "password": DEMO_PASSWORD})
         assert signed.status_code == 200, signed.text
+
+
+def test_a_refusal_reaches_the_console_in_the_language_it_is_read_in(dialog: Dialog) -> None:
+    """Switched to English (its cookie) by a person whose own language is Chinese: refusals in English too."""
+    d = dialog
+    n = d.report("zhang.san", "1", "打印机卡纸")
+    engineer = {"Authorization": f"Bearer {d.token('li.wei')}", "X-Wuyou-Console": "1"}
+    d.client.cookies.set("wuyou_lang", "en")
+    try:
+        merged = d.client.post(f"/api/v1/tickets/{n}/merge", headers=engineer, json={"into": n})
+    finally:
+        d.client.cookies.delete("wuyou_lang")
+    assert merged.status_code == 409 and "into itself" in merged.json()["detail"], merged.text
+    merged = d.client.post(f"/api/v1/tickets/{n}/merge", headers=engineer, json={"into": n})
+    assert "合并到它自己" in merged.json()["detail"], merged.text

@@ -15,7 +15,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import tokens
 from wuyou.desk.models import Person
-from wuyou.i18n import Phrase
+from wuyou.i18n import DEFAULT_LOCALE, LOCALES, Phrase
 
 SESSION_COOKIE = "wuyou_session"
 CSRF_HEADER = "X-Wuyou-Console"
@@ -70,12 +70,23 @@ def admin(person: Annotated[Person, Depends(caller)]) -> Person:
     return person
 
 
+LANG_COOKIE = "wuyou_lang"  # the console's language switch
+
+
+def console_locale(request: Request, person: Person | None) -> str:
+    """The language the console is read in: the visitor's choice (its switch), else the person's, else the default."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return person.locale if person is not None and person.locale in LOCALES else DEFAULT_LOCALE
+
+
 def refusal_words(request: Request, person: Person, exc: Exception) -> str:
-    """What to say of a refused request: the console (its header) gets the desk's words in the person's language,
-    an API client the English."""
+    """What to say of a refused request: the console (its header) gets the desk's words in the language it is read
+    in, an API client the English."""
     if isinstance(exc, Phrase) and exc.key and request.headers.get(CSRF_HEADER):
         desk: Desk = request.app.state.desk
-        return desk.catalog.say(exc, person.locale)  # (with the place it names, in the same words)
+        return desk.catalog.say(exc, console_locale(request, person))  # (with the place it names, in the same words)
     return str(exc)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.adapters.api import one_leaf, ticket_body
-from wuyou.adapters.auth import Caller
+from wuyou.adapters.auth import Caller, console_locale
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import (
     MAX_ID,
@@ -80,11 +80,11 @@ def _status_of(exc: DeskError) -> tuple[int, str]:
     return 409, str(exc)
 
 
-def _in_words(desk: Desk, person: Person, exc: DeskError) -> str | None:
-    """A refusal as the chat says it, in the person's language: what the console shows (an API client gets the
+def _in_words(desk: Desk, locale: str, exc: DeskError) -> str | None:
+    """A refusal as the chat says it, in the console's language: what the console shows (an API client gets the
     English `detail` it can rely on)."""
     def t(key: str, **params: object) -> str:
-        return desk.catalog.t(key, person.locale, **params)
+        return desk.catalog.t(key, locale, **params)
 
     if isinstance(exc, AlreadyClaimed):
         return t("console_claim_taken", holder=exc.holder_name)
@@ -116,7 +116,7 @@ def _act(request: Request, person: Person, ticket_id: int, action: Callable[[Ses
             code, detail = _status_of(exc)
             if request.headers.get("x-wuyou-console"):
                 with contextlib.suppress(KeyError):  # (a refusal the catalogue has no words for yet: the English)
-                    detail = _in_words(desk, person, exc) or detail
+                    detail = _in_words(desk, console_locale(request, person), exc) or detail
             raise HTTPException(status_code=code, detail=detail) from exc
         except ValueError as exc:
             session.rollback()

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wuyou.adapters.auth import SESSION_COOKIE, person_of
+from wuyou.adapters.auth import LANG_COOKIE, SESSION_COOKIE, console_locale, person_of
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import TicketId
 from wuyou.desk import attachments, org, scope
@@ -26,7 +26,6 @@ from wuyou.desk.tickets import STATUSES
 from wuyou.i18n.catalog import DEFAULT_LOCALE, LOCALES
 
 router = APIRouter(include_in_schema=False)
-LANG_COOKIE = "wuyou_lang"
 STAFF_ROLES = ("engineer", "lead", "admin")
 
 _env = Environment(loader=PackageLoader("wuyou.adapters.web", "templates"),
@@ -35,12 +34,7 @@ _env = Environment(loader=PackageLoader("wuyou.adapters.web", "templates"),
 
 def page_locale(request: Request, person: Person | None) -> str:
     """The language a console page is in: the visitor's choice, else the person's, else the desk's default."""
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LOCALES:
-        return chosen
-    if person is not None and person.locale in LOCALES:
-        return person.locale
-    return DEFAULT_LOCALE
+    return console_locale(request, person)
 
 
 def _strings(desk: Desk, locale: str) -> dict[str, str]:
