@@ -76,7 +76,7 @@ class FakeTelegram:
                                                 "file_size": len(FILE_BYTES), "file_path": "photos/file_1.jpg"}}
         if method == "getMe":
             return 200, {"ok": True, "result": _bot_user()}
-        if method == "answerCallbackQuery":
+        if method in ("answerCallbackQuery", "editMessageReplyMarkup"):
             return 200, {"ok": True, "result": True}
         if method == "createForumTopic":
             self._message_id += 1

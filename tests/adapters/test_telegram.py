@@ -156,6 +156,8 @@ def test_walking_skeleton_with_both_people_on_telegram(dialog: Dialog, tg: Teleg
     assert all(len(d.encode()) <= 64 and not d.isdigit() for d in suggestions.values())  # tokens, not actions
 
     assert "选个分类" in tg.press(CLERK, "转人工")
+    # The articles' buttons are taken off once one is pressed (pressed again, "1" would pick a category)
+    assert [str(p["message_id"]) for p in fake.attempts("editMessageReplyMarkup")] == ["1"]
     printer = next(label for label in tg.buttons(CLERK) if "打印机" in label)
     assert "影响大吗" in tg.press(CLERK, printer)
     assert "说说情况" in tg.press(CLERK, "较急")

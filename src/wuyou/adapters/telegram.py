@@ -85,6 +85,10 @@ def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
     if update.callback_query is not None:
         try:
             sender.answer_callback(update.callback_query.id)
+            origin = update.callback_query.message
+            # (in a private chat its buttons are done with once one is pressed; a group's serve everyone in it)
+            if isinstance(origin, Message) and inbound is not None and origin.chat.type == "private":
+                sender.clear_keyboard(origin.chat.id, origin.message_id)
         except DeliveryFailed as exc:
             log.warning("could not answer Telegram callback %s: %s", update.callback_query.id, exc)
     if inbound is None:

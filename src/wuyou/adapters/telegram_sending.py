@@ -180,6 +180,11 @@ class TelegramSender:
         """Stop the pressed button's spinner."""
         self._call(self._api().answer_callback_query(callback_id))
 
+    def clear_keyboard(self, chat_id: str | int, message_id: int) -> None:
+        """Take the buttons off a message once one of them is pressed: pressed again later, its "1" would answer
+        whatever question is open by then (a category for an article's number)."""
+        self._call(self._api().edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None))
+
     def download(self, file_id: str) -> bytes:
         """A file a user sent (photo, voice, document), fetched through getFile."""
         async def fetch() -> bytes:
