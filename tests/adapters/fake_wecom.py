@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -23,6 +24,7 @@ class FakeWeCom:
         }
         self.departments = {2: "济南历下营业厅"}
         self.bot_media: dict[str, bytes] = {}  # what an AI bot's media links serve (already encrypted), by name
+        self.media_delay = 0.0  # seconds each of them takes
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,7 @@ class FakeWeCom:
                     self._reply({"errcode": 0, "department": {"id": dept, "name": fake.departments.get(dept, "")}})
                 elif path.startswith("/aibot/media/") and path.removeprefix("/aibot/media/") in fake.bot_media:
                     data = fake.bot_media[path.removeprefix("/aibot/media/")]
+                    time.sleep(fake.media_delay)
                     self.send_response(200)
                     self.send_header("content-type", "application/octet-stream")
                     self.send_header("content-length", str(len(data)))

@@ -48,6 +48,7 @@ def channels_file(tmp_path: Path, fake_wecom: FakeWeCom) -> Path:
         # and went through the app instead; `slow` is the account whose answers always do)
         f"  ops: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}, reply_deadline: 30}}\n"
         f"  slow: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}, reply_deadline: 0}}\n"
+        f"  brisk: {{{app}, bot_token: {BOT_TOKEN}, bot_aes_key: {BOT_AES}, reply_deadline: 1}}\n"
         f"  plain: {{{app}}}\n", encoding="utf-8")
     fake_wecom.calls.clear()
     fake_wecom.fail_sends = 0
@@ -207,6 +208,22 @@ def test_a_late_answer_goes_through_the_app(d: Dialog, fake_wecom: FakeWeCom) ->
     assert bot.say("ZhangSan", "进度", chat=BRANCH_GROUP) == ""
     d.desk.deliverer.run_once()
     assert any("没办完" in str(m) for m in fake_wecom.sent_to("ZhangSan"))
+
+
+def test_the_reply_deadline_counts_from_the_callbacks_arrival(d: Dialog, fake_wecom: FakeWeCom) -> None:
+    """Its photo took longer to fetch than the deadline: the answer goes through the app (waited for in full after
+    the photos, the passive reply came after WeCom had stopped listening, and the answer was lost)."""
+    bot = Bot(d, account="brisk")
+    fake_wecom.media_delay = 1.2
+    try:
+        mixed = {**bot.message("ZhangSan", "", chat=BRANCH_GROUP), "msgtype": "mixed", "mixed": {"msg_item": [
+            {"msgtype": "text", "text": {"content": "@无忧服务台 进度"}},
+            {"msgtype": "image", "image": media_link(fake_wecom, "slow-photo", PHOTO)}]}}
+        assert bot.answer(bot.post(mixed)) == ""
+    finally:
+        fake_wecom.media_delay = 0.0
+    d.desk.deliverer.run_once()
+    assert fake_wecom.sent_to("ZhangSan"), "the answer went through the app"
 
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 3  # a JPEG's first bytes, then anything

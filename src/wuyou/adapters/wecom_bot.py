@@ -130,7 +130,10 @@ async def _answer(desk: Desk, acc: WeComAccount, crypto: WeChatCrypto, params: d
     try:
         try:
             # shield: running out of time must not cancel the engine's work, only stop waiting for it
-            answer: Answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=acc.reply_deadline)
+            # (the deadline counts from the callback's arrival: fetching its photos took part of it already — waited
+            # in full after them, the passive reply missed WeCom's 5 s and the answer was lost)
+            left = max(0.0, acc.reply_deadline - (time.monotonic() - started))
+            answer: Answer = await asyncio.wait_for(asyncio.shield(waiting), timeout=left)
         except TimeoutError:
             assert inbound.passive is not None
             if inbound.passive.give_up():
