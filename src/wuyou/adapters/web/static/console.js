@@ -244,7 +244,8 @@ async function pageTicket() {
       + (t.response_due || t.resolution_due  // (the running clocks: what the ticket is due by)
         ? `<br>${[["f_response", t.response_due], ["f_resolution", t.resolution_due]].filter(([, due]) => due)
           .map(([key, due]) => `${esc(T(key))} ${when(due)}`).join(" · ")}` : "")
-      + (t.resolution ? `<br>${esc(T("resolution"))}: ${esc(t.resolution)}` : "")
+      // (reopened: it is what was done last time, not how it ended)
+      + (t.resolution ? `<br>${esc(T(["resolved", "closed"].includes(t.status) ? "resolution" : "last_resolution"))}: ${esc(t.resolution)}` : "")
       + (t.rating ? ` · ${"★".repeat(t.rating)}` : "") + related(t) + contact(t);
     $("#t-description").textContent = t.description;
     const slaText = (e) => (e.data && e.data.clock ? T("sla_" + e.data.clock) : "");
