@@ -470,7 +470,11 @@ async function pageReports() {
         api("GET", "/api/v1/reports/trend?" + q), api("GET", `/api/v1/reports/breakdown?${q}&by=${by}`),
         api("GET", "/api/v1/reports/oncall?" + q)]);
       renderSummary(summary); renderTrend(trend); renderBreakdown(breakdown); renderOncall(oncall);
-    } catch (err) { showError(err); }
+    } catch (err) {
+      // (a range refused: the figures of the range before are not left on screen as if they were this one's)
+      ["#tiles", "#trend-chart", "#backlog-chart", "#breakdown tbody", "#breakdown-chart", "#oncall tbody"].forEach((sel) => { const el = $(sel); if (el) el.innerHTML = ""; });
+      showError(err);
+    }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
   load();
