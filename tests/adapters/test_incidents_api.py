@@ -242,7 +242,7 @@ def test_the_openapi_spec_describes_the_incidents_api(d: Dialog) -> None:
     paths = spec["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/incidents"])
     schema = paths["/api/v1/incidents/{ref}/actions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert schema["discriminator"]["propertyName"] == "action" and len(schema["oneOf"]) == 13
+    assert schema["discriminator"]["propertyName"] == "action" and len(schema["oneOf"]) == 14
     detail = spec["components"]["schemas"]["IncidentDetail"]["properties"]
     assert {"roles", "durations", "tickets", "branches", "timeline", "tasks", "pages"} <= set(detail)
     assert "/incidents/{ref}/events" not in paths  # a page, not part of the API
@@ -383,3 +383,14 @@ def test_a_real_client_sees_a_command_appear_live(d: Dialog, live: tuple[str, uv
     while server.server_state.tasks and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not server.server_state.tasks
+
+
+def test_a_ticket_linked_by_mistake_is_unlinked_from_the_board(d: Dialog) -> None:
+    n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    n2 = file_ticket(d, "liu.yang", "医保卡读不出来")
+    lead = d.token("chen.gang")
+    declare(d, lead, tickets=[n1, n2])
+    gone = act(d, lead, action="unlink", tickets=[n2])
+    assert gone.status_code == 200 and f"#{n2}" in gone.json()["message"], gone.text
+    assert [t["id"] for t in gone.json()["incident"]["tickets"]] == [n1]
+    assert act(d, lead, action="unlink", tickets=[999999]).status_code == 404

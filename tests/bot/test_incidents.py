@@ -524,3 +524,20 @@ def test_reports_made_while_their_surge_was_declared_join_the_incident(d: Dialog
     assert "已关联重大事件 INC-1" in d.pushed_text("ma.jing")  # no ticket yet: told, their answer joins it
     d.desk.incidents_round()
     assert d.pushed("liu.yang") == []  # once
+
+
+def test_a_ticket_linked_by_mistake_is_unlinked(d: Dialog, clock: TestClock) -> None:
+    """Linked by mistake, a ticket would be resolved with the incident: unlinked, its reporter told, it stays open."""
+    clock.set(at("09:00:00"))
+    first = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
+    wrong = file_ticket(d, "liu.yang", "医保卡读不出来 读卡器红灯")
+    assert "已宣布 INC-1" in d.say("he.qiming", f"应急 宣布 医保结算大面积失败 #{first}")
+    assert "已把 1 张工单关联到 INC-1" in d.say("he.qiming", f"应急 关联 INC-1 {wrong}")
+    d.pushed("liu.yang")
+    unlinked = d.say("he.qiming", f"应急 取消关联 INC-1 {wrong}")
+    assert f"已取消 1 张工单和 INC-1 的关联：#{wrong}" in unlinked, unlinked
+    assert f"您的工单 #{wrong} 和 INC-1" in d.pushed_text("liu.yang")
+    assert "取消关联 #" in d.say("chen.gang", "应急 查看 INC-1")
+    d.say("he.qiming", "应急 解决 INC-1 已更换证书")
+    assert d.ticket(first)["status"] == "resolved" and d.ticket(wrong)["status"] != "resolved"
+    assert not any("INC-1 已恢复" in m["text"] for m in d.pushed("liu.yang"))  # no longer hears its news

@@ -73,7 +73,7 @@ form.onsubmit = async (ev) => {
   const act = f.act.value, text = f.text.value.trim(), person = f.person.value.trim(), body = {action: act};
   if (['update', 'note', 'task', 'mitigate', 'resolve'].includes(act)) body.text = text;
   if (act === 'page') body.target = text;
-  if (act === 'link') body.tickets = (text.match(/[0-9]+/g) || []).map(Number);
+  if (act === 'link' || act === 'unlink') body.tickets = (text.match(/[0-9]+/g) || []).map(Number);
   if (act === 'task_done') body.task = parseInt(text, 10);
   if (act === 'task' && person) body.owner = person;
   if (act === 'role') { body.role = f.role.value; body.person = person; }

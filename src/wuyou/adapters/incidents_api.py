@@ -48,6 +48,7 @@ from wuyou.adapters.incidents_schemas import (
     TaskIn,
     TaskOut,
     TicketOut,
+    UnlinkIn,
     UpdateIn,
 )
 from wuyou.adapters.tickets_schemas import MAX_ID
@@ -358,4 +359,14 @@ def _apply(desk: Desk, session: Session, incident: Incident, me: Person, body: A
             linked = service.link_more(session=session, incident=incident, actor=me, tickets=found, now=now)
             return t("incident_linked_more", count=len(linked), tickets=" ".join(f"#{x.id}" for x in linked) or "—",
                      missing="")
+        case UnlinkIn(tickets=numbers):
+            found = []
+            for number in dict.fromkeys(numbers):
+                try:
+                    found.append(scope.ticket_for_staff(session=session, ticket_id=number, person=me))
+                except NotFound as exc:
+                    raise HTTPException(status_code=404, detail=f"ticket {number}: no such ticket, or not one "
+                                                                f"you may work on; nothing was unlinked") from exc
+            gone = service.unlink(session=session, incident=incident, actor=me, tickets=found, now=now)
+            return t("incident_unlinked", count=len(gone), tickets=" ".join(f"#{x.id}" for x in gone) or "—")
     raise HTTPException(status_code=422, detail="unknown action")  # the discriminator has already refused it

@@ -240,6 +240,14 @@ class LinkIn(BaseModel):
     tickets: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=200)
 
 
+class UnlinkIn(BaseModel):
+    """Tickets linked by mistake: no longer the incident's (its resolution will not resolve them); their reporters
+    are told. Only tickets the caller may work on."""
+
+    action: Literal["unlink"]
+    tickets: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=200)
+
+
 Action = (UpdateIn | NoteIn | JoinIn | RoleIn | TaskIn | TaskDoneIn | SeverityIn | MitigateIn | ResolveIn | CloseIn
-          | PageMoreIn | SubscribeIn | LinkIn)
+          | PageMoreIn | SubscribeIn | LinkIn | UnlinkIn)
 ActionIn = Annotated[Action, Field(discriminator="action")]

@@ -4,6 +4,7 @@ open incident (answered as a known issue, its ticket opened and linked without a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ SUBCOMMANDS = {
     "role": ("角色",), "task": ("任务",), "note": ("记录",), "join": ("加入", "到场", "收到"),
     "sev": ("级别",), "mitigate": ("缓解",), "resolve": ("解决", "恢复"), "show": ("查看", "看板"),
     "close": ("关闭",), "subscribe": ("关注",), "list": ("列表",), "page": ("呼叫",), "link": ("关联",),
+    "unlink": ("取消关联",),
 }
 _WORD = {w: name for name, words in SUBCOMMANDS.items() for w in (name, *words)}
 _REF = re.compile(r"^(?:INC-?)(\d{1,9})$", re.I)
@@ -224,6 +226,21 @@ def _link(turn: Turn, incident: Incident, text: str) -> None:
              missing=turn.t("incident_link_missing", tickets=" ".join(missing)) if missing else "")
 
 
+def _unlink(turn: Turn, incident: Incident, text: str) -> None:
+    """`应急 取消关联 INC-7 1013`: a ticket linked by mistake is the incident's no more (those the person serves)."""
+    numbers = [int(n) for n in re.findall(r"\d{1,9}", text)]
+    if not numbers:
+        turn.say("incident_unlink_usage", incident=incident.ref)
+        return
+    found = []
+    for number in dict.fromkeys(numbers):
+        with contextlib.suppress(NotFound):
+            found.append(scope.ticket_for_staff(session=turn.session, ticket_id=number, person=turn.person))
+    gone = incidents.unlink(session=turn.session, incident=incident, actor=turn.person, tickets=found, now=turn.now)
+    turn.say("incident_unlinked", incident=incident.ref, count=len(gone),
+             tickets=" ".join(f"#{t.id}" for t in gone) or "—")
+
+
 def _team_name(turn: Turn, code: str) -> str:
     team = turn.session.get(Team, code)
     return team.name if team is not None else code
@@ -394,7 +411,7 @@ def _show(turn: Turn, incident: Incident, text: str) -> None:
 
 ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task": _task, "sev": _sev,
            "mitigate": _mitigate, "resolve": _resolve, "close": _close, "subscribe": _subscribe, "show": _show,
-           "page": _page, "link": _link}
+           "page": _page, "link": _link, "unlink": _unlink}
 
 
 # --- on-call ------------------------------------------------------------------------------------------------

@@ -397,6 +397,34 @@ def _link_and_tell(session: Session, incident: Incident, ticket: Ticket, now: da
     return True
 
 
+def unlink(*, session: Session, incident: Incident, actor: Person, tickets: Sequence[Ticket],
+           now: datetime) -> list[Ticket]:
+    """Tickets linked by mistake (a printer fault taken for the 医保 outage): no longer the incident's — its
+    resolution will not resolve them, their reporters stop hearing its news and are told their ticket is worked on
+    its own. Returns those unlinked."""
+    _require_open(incident, "unlink")
+    done = []
+    for ticket in tickets:
+        link = session.scalars(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
+                                                          IncidentLink.ticket_id == ticket.id)).first()
+        if link is None:
+            continue
+        session.delete(link)
+        for report in session.scalars(select(FaultReport).where(FaultReport.ticket_id == ticket.id,
+                                                                FaultReport.incident_id == incident.id)):
+            report.incident_id = None
+        add_event(session=session, ticket=ticket, kind="incident_unlinked", now=now, body=incident.ref, actor=actor,
+                  data={"incident": incident.id})
+        ev = event(session, incident, "unlinked", now, actor=actor,
+                   data={"ticket": ticket.id, "branch": ticket.branch_code, "reporter": ticket.reporter.name})
+        outbox.enqueue(session=session, person_id=ticket.reporter_id, template="incident_unlinked_reporter",
+                       params={**card(incident), "ticket": ticket.id}, now=now,
+                       key=f"inc{incident.id}:ev{ev.id}:{ticket.reporter_id}", ticket_id=ticket.id)
+        done.append(ticket)
+    session.flush()
+    return done
+
+
 STRAGGLERS_WITHIN = timedelta(hours=2)  # how far back a declared offer's reports are looked at again
 
 
