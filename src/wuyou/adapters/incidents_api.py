@@ -349,24 +349,24 @@ def _apply(desk: Desk, session: Session, incident: Incident, me: Person, body: A
             service.subscribe(session=session, incident=incident, person=me, now=now)
             return t("incident_subscribed")
         case LinkIn(tickets=numbers):
-            found = []
-            for number in dict.fromkeys(numbers):
-                try:
-                    found.append(scope.ticket_for_staff(session=session, ticket_id=number, person=me))
-                except NotFound as exc:
-                    raise HTTPException(status_code=404, detail=f"ticket {number}: no such ticket, or not one "
-                                                                f"you may work on; nothing was linked") from exc
+            found = _workable(session, me, numbers, "linked")
             linked = service.link_more(session=session, incident=incident, actor=me, tickets=found, now=now)
             return t("incident_linked_more", count=len(linked), tickets=" ".join(f"#{x.id}" for x in linked) or "—",
                      missing="")
         case UnlinkIn(tickets=numbers):
-            found = []
-            for number in dict.fromkeys(numbers):
-                try:
-                    found.append(scope.ticket_for_staff(session=session, ticket_id=number, person=me))
-                except NotFound as exc:
-                    raise HTTPException(status_code=404, detail=f"ticket {number}: no such ticket, or not one "
-                                                                f"you may work on; nothing was unlinked") from exc
-            gone = service.unlink(session=session, incident=incident, actor=me, tickets=found, now=now)
+            gone = service.unlink(session=session, incident=incident, actor=me,
+                                  tickets=_workable(session, me, numbers, "unlinked"), now=now)
             return t("incident_unlinked", count=len(gone), tickets=" ".join(f"#{x.id}" for x in gone) or "—")
     raise HTTPException(status_code=422, detail="unknown action")  # the discriminator has already refused it
+
+
+def _workable(session: Session, me: Person, numbers: list[int], done: str) -> list[Ticket]:
+    """The tickets named, each one the caller may work on; else 404 for the first that is not, and nothing done."""
+    found = []
+    for number in dict.fromkeys(numbers):
+        try:
+            found.append(scope.ticket_for_staff(session=session, ticket_id=number, person=me))
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=f"ticket {number}: no such ticket, or not one "
+                                                        f"you may work on; nothing was {done}") from exc
+    return found
