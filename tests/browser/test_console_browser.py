@@ -495,6 +495,8 @@ def test_a_lead_declares_an_incident_from_tickets_and_works_it_in_the_war_room(p
     sync_api.expect(page.locator("p.facts")).not_to_contain_text("commander")
     sync_api.expect(page.locator("#cmd select[name=act] option").first).to_have_text("记录")
     sync_api.expect(page.locator("#cmd select[name=severity]")).to_have_value("SEV2")
+    page.click("#cmd button")  # a note without its text: said in words, not the validator's JSON
+    sync_api.expect(page.locator("#said")).to_contain_text("请把这一项填好：text")
     page.fill("#cmd input[name=text]", "已联系厂商远程排查")
     page.click("#cmd button")
     sync_api.expect(page.locator("#said")).to_contain_text("✓")

@@ -58,7 +58,7 @@ def _facts(desk: Desk, ref: str) -> report.Facts:
 
 
 _SCRIPT = """
-const ref = %(ref)s, list = document.getElementById('timeline');
+const ref = %(ref)s, list = document.getElementById('timeline'), fillIn = %(fill_in)s;
 const source = new EventSource('/incidents/' + ref + '/events?after=%(last)d');
 source.onmessage = (m) => {
   const e = JSON.parse(m.data);
@@ -81,8 +81,9 @@ form.onsubmit = async (ev) => {
   const r = await fetch('/api/v1/incidents/' + ref + '/actions', {method: 'POST', body: JSON.stringify(body),
     headers: {'content-type': 'application/json', 'X-Wuyou-Console': '1'}});
   const out = await r.json().catch(() => ({detail: r.statusText}));
-  said.textContent = r.ok ? '✓ ' + out.message
-    : '✗ ' + r.status + ' ' + (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail));
+  // (a form's field left empty or malformed: said in words, not the validator's JSON)
+  said.textContent = r.ok ? '✓ ' + out.message : '✗ ' + (typeof out.detail === 'string' ? out.detail
+    : fillIn.replace('{fields}', (out.detail || []).map((d) => (d.loc || []).slice(-1)[0]).join(', ')));
   if (r.ok) f.text.value = '';
 };
 """
@@ -115,7 +116,8 @@ def board(ref: str, request: Request) -> HTMLResponse:
                            for x in f.tickets],
                   alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}
                          for x in _alike(desk, i.id)] if i.status in ("active", "mitigated") else [],
-                  script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0)})
+                  script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0),
+                                    "fill_in": json.dumps(t("web_incident_fill_in", locale), ensure_ascii=False)})
 
 
 def _team_name(desk: Desk, code: str) -> str:
