@@ -176,3 +176,15 @@ def test_first_contact_resolution(dialog: Dialog, clock: TestClock) -> None:
     csv = d.client.get(f"/api/v1/reports/breakdown.csv?by=engineer&from={DAY}&to={DAY}",
                        headers={"Authorization": f"Bearer {d.token('admin')}"}).text
     assert "一次解决率% first-contact resolution" in csv and ",33.3," in csv
+
+
+def test_a_range_that_cannot_be_is_refused_in_the_consoles_words(dialog: Dialog) -> None:
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    backwards = "/api/v1/reports/summary?from=2026-11-23&to=2026-11-01"
+    assert d.client.get(backwards, headers=admin).json()["detail"] == "`from` is after `to`"  # the API: English
+    console = {**admin, "X-Wuyou-Console": "1"}
+    said = d.client.get(backwards, headers=console).json()["detail"]
+    assert said == "开始日期（2026-11-23）晚于结束日期（2026-11-01）", said
+    long = d.client.get("/api/v1/reports/summary?from=2020-01-01&to=2026-11-01", headers=console)
+    assert long.status_code == 422 and "一次最多看" in long.json()["detail"]

@@ -14,10 +14,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 
-from wuyou.adapters.auth import Caller
+from wuyou.adapters.auth import Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Day
 from wuyou.desk import reports, scope
+from wuyou.desk.errors import Refusal
 from wuyou.desk.incidents import paging_report
 from wuyou.desk.models import Branch, Person
 
@@ -101,14 +102,18 @@ From = Annotated[Day | None, Query(alias="from", description="first day (local),
 To = Annotated[Day | None, Query(alias="to", description="last day (local, inclusive), default today")]
 
 
-def _span(desk: Desk, first: date | None, last: date | None) -> reports.Range:
+def _span(request: Request, person: Person, first: date | None, last: date | None) -> reports.Range:
+    """The range asked for (the last 30 days by default); refused in the console's words when it cannot be."""
+    desk: Desk = request.app.state.desk
     tz = desk.bot.tz
     last = last or desk.clock().astimezone(tz).date()
     first = first or last - timedelta(days=29)
     if first > last:
-        raise HTTPException(status_code=422, detail="`from` is after `to`")
+        refused = Refusal("`from` is after `to`", "report_range_backwards", first=str(first), last=str(last))
+        raise HTTPException(status_code=422, detail=refusal_words(request, person, refused))
     if (last - first).days > MAX_DAYS:
-        raise HTTPException(status_code=422, detail=f"at most {MAX_DAYS} days at once")
+        refused = Refusal(f"at most {MAX_DAYS} days at once", "report_range_too_long", most=MAX_DAYS)
+        raise HTTPException(status_code=422, detail=refusal_words(request, person, refused))
     return reports.Range(first, last, tz)
 
 
@@ -127,7 +132,7 @@ def summary(request: Request, person: Caller, first: From = None, last: To = Non
     """The range's figures: volume, backlog, first-response and resolution times (median, p90, seconds), SLA
     compliance, reopen rate, KB deflection (suggestion sessions that ended without a ticket) and CSAT."""
     desk: Desk = request.app.state.desk
-    span = _span(desk, first, last)
+    span = _span(request, person, first, last)
     where, branches = _scope(desk, person)
     found = reports.summary(sessions=desk.sessions, span=span, scope=where, visible_branches=branches, now=desk.clock())
     return SummaryOut(start=span.first, end=span.last, metrics=MetricsOut(**asdict(found)))
@@ -136,7 +141,7 @@ def summary(request: Request, person: Caller, first: From = None, last: To = Non
 def _breakdown(request: Request, person: Person, by: reports.Dimension, first: date | None,
                last: date | None) -> BreakdownOut:
     desk: Desk = request.app.state.desk
-    span = _span(desk, first, last)
+    span = _span(request, person, first, last)
     where, branches = _scope(desk, person)
     with desk.sessions() as session:
         rows = reports.breakdown(session=session, span=span, dimension=by, scope=where, now=desk.clock(),
@@ -156,7 +161,7 @@ def breakdown(request: Request, person: Caller, by: reports.Dimension = "team", 
 def _trend(request: Request, person: Person, first: date | None, last: date | None,
            interval: Literal["day", "week"] | None) -> TrendOut:
     desk: Desk = request.app.state.desk
-    span = _span(desk, first, last)
+    span = _span(request, person, first, last)
     where, _ = _scope(desk, person)
     with desk.sessions() as session:
         buckets = reports.trend(session=session, span=span, scope=where, interval=interval, now=desk.clock())
@@ -174,7 +179,7 @@ def trend(request: Request, person: Caller, first: From = None, last: To = None,
 
 def _pagers(request: Request, person: Person, first: date | None, last: date | None) -> PagersOut:
     desk: Desk = request.app.state.desk
-    span = _span(desk, first, last)
+    span = _span(request, person, first, last)
     if not scope.is_staff(person):
         raise HTTPException(status_code=403, detail="reports are for engineers, leads and admins")
     with desk.sessions() as session:
