@@ -29,7 +29,7 @@ def ticket_calendar(*, session: Session, ticket: Ticket) -> BusinessCalendar:
     """The business hours the ticket counts in, in its clocks' time zone."""
     clock = next(iter(sla.active(session=session, ticket_id=ticket.id)), None)
     return calendar_in(session, ticket_hours(session=session, ticket=ticket), clock.timezone if clock else DEFAULT_TZ,
-                       ticket=ticket)
+                       ticket_id=ticket.id)
 
 
 def end_of_hold(*, session: Session, ticket: Ticket, until: datetime | date | None, now: datetime) -> datetime:

@@ -55,12 +55,13 @@ def calendar(hours: str, tz: str, days: ExtraDays = NO_DAYS) -> BusinessCalendar
 
 
 def calendar_in(session: Session, hours: str, tz: str, *, region: str | None = None,
-                ticket: Ticket | None = None) -> BusinessCalendar:
+                ticket_id: int | None = None) -> BusinessCalendar:
     """`calendar` with the desk's days as this session sees them: the whole desk's, and those of the region (a
-    ticket's: its branch's, else its team's)."""
+    ticket's: its branch's, else its team's — the ticket read only when some region has days of its own)."""
     days = desk_days(session)
-    if ticket is not None and days.regional:
-        region = ticket_region(session=session, ticket=ticket)
+    if ticket_id is not None and days.regional:
+        ticket = session.get(Ticket, ticket_id)
+        region = ticket_region(session=session, ticket=ticket) if ticket is not None else region
     return calendar(hours, tz, days.of(region))
 
 

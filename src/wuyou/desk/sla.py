@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.conditions import matches
 from wuyou.desk.facts import facts_for
-from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar, desk_days, ticket_hours, ticket_region
+from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar_in, ticket_hours
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.models import HELD_STATUSES, Person, Region, SlaClock, SlaPolicy, Team, Ticket
 from wuyou.desk.org import present, team_members
@@ -69,10 +69,7 @@ def hours_for(*, session: Session, ticket: Ticket, policy: Policy) -> str:
 
 
 def _cal(session: Session, clock: SlaClock) -> BusinessCalendar:
-    days = desk_days(session)
-    ticket = session.get(Ticket, clock.ticket_id) if days.regional and clock.hours != ALWAYS else None
-    return calendar(clock.hours, clock.timezone,
-                    days.of(ticket_region(session=session, ticket=ticket) if ticket is not None else None))
+    return calendar_in(session, clock.hours, clock.timezone, ticket_id=clock.ticket_id)
 
 
 def _plan(session: Session, clock: SlaClock, now: datetime) -> None:
