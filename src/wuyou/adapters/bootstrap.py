@@ -23,7 +23,7 @@ from wuyou.bot.engine import Engine, InboundLimits
 from wuyou.bot.intake import Intake
 from wuyou.bot.surge import SurgeWatch
 from wuyou.db import make_engine, make_session_factory, reading, utcnow
-from wuyou.desk import conversations, housekeeping, passwords, sla, surge
+from wuyou.desk import conversations, housekeeping, passwords, sla, surge, ticket_pages
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents import service as incidents
 from wuyou.desk.media import FolderMedia, MediaStore
@@ -96,10 +96,12 @@ class Desk:
         return handled
 
     def incidents_round(self) -> int:
-        """Escalate on-call pages nobody acknowledged in time; remind incidents overdue for a status update."""
+        """Escalate on-call pages nobody acknowledged in time (incidents' and P1 tickets'); remind incidents overdue
+        for a status update."""
         with self.sessions() as session:
             now = self.clock()
             handled = oncall.escalate_due(session=session, now=now) + incidents.remind_updates(session=session, now=now)
+            handled += ticket_pages.escalate_due(session=session, now=now)
             handled += incidents.link_stragglers(session=session, now=now)
             session.commit()
         return handled

@@ -28,7 +28,7 @@ from wuyou.adapters.delivery import ChannelSender, Deliverer
 from wuyou.adapters.settings import Settings
 from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident, IncidentLink, Page, SurgeOffer
-from wuyou.desk.models import Identity, SlaClock, Ticket
+from wuyou.desk.models import Identity, SlaClock, Ticket, TicketPage
 from wuyou.desk.org import import_org, load_org_file
 from wuyou.kb import articles, documents
 from wuyou.store import MemoryStore
@@ -180,6 +180,7 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
 def _next_due(desk: Desk) -> datetime | None:
     with desk.sessions() as session:
         moments = [session.scalar(select(func.min(Page.due_at)).where(Page.status == "paging")),
+                   session.scalar(select(func.min(TicketPage.due_at)).where(TicketPage.status == "paging")),
                    session.scalar(select(func.min(Incident.next_update_at)).where(Incident.status.in_(OPEN_STATUSES))),
                    session.scalar(select(func.min(SlaClock.next_check_at)).where(SlaClock.next_check_at.is_not(None)))]
     found = [m for m in moments if m is not None]

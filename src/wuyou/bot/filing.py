@@ -14,7 +14,7 @@ from wuyou.bot import incidents
 from wuyou.bot.commands import Command
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
-from wuyou.desk import sla, tickets
+from wuyou.desk import sla, ticket_pages, tickets
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Ticket
@@ -313,6 +313,8 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     # (紧急 said the branch cannot work: not "if the branch cannot work, chase" back to them)
     after = "ticket_after_hours_urgent" if ticket.urgency >= 3 else "ticket_after_hours"
     when = turn.t(after, opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
+    if ticket_pages.paging(session=turn.session, ticket_id=ticket.id) is not None:  # a P1 out of its team's hours
+        when = turn.t("ticket_paged_oncall")
     turn.say("ticket_created", ticket=ticket.id, follows=follows, when=when,
              category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,
              routed=routed, url=f"{turn.engine.public_url}/tickets/{ticket.id}")

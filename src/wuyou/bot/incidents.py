@@ -493,19 +493,29 @@ def _cover(turn: Turn, team_word: str, person_word: str, until: str | None) -> N
 # --- free text ------------------------------------------------------------------------------------------------
 
 
+def acknowledges(text: str) -> bool:
+    """Whether the words answer a page: "收到", "ok", "ack" …"""
+    return _ACK.match(text) is not None
+
+
+def paged_for(turn: Turn) -> Incident | None:
+    """The open incident of this person's latest page (running, or passed on): what their "收到" answers."""
+    open_page = turn.session.scalars(select(Page).where(Page.person_id == turn.person.id,
+                                                        Page.status.in_(("paging", "missed")))
+                                     .order_by(Page.id.desc())).first()
+    incident = turn.session.get(Incident, open_page.incident_id) if open_page is not None else None
+    return incident if incident is not None and incident.status in OPEN_STATUSES else None
+
+
 def intercept(turn: Turn, text: str) -> bool:
     """Incident traffic in plain words: "收到" answering a page, "INC-7 …" from a participant."""
     if turn.person.role == "reporter":
         return False
-    if _ACK.match(text):
-        open_page = turn.session.scalars(select(Page).where(Page.person_id == turn.person.id,
-                                                            Page.status.in_(("paging", "missed")))
-                                         .order_by(Page.id.desc())).first()
-        if open_page is not None:
-            incident = turn.session.get(Incident, open_page.incident_id)
-            if incident is not None and incident.status in OPEN_STATUSES:
-                _join(turn, incident, "")
-                return True
+    if acknowledges(text):
+        incident = paged_for(turn)
+        if incident is not None:
+            _join(turn, incident, "")
+            return True
         if len(text) <= 6:  # "收到" with nothing to acknowledge is not a fault report
             turn.say("ack_noted")
             return True

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wuyou.bot import filing, following, groups, incidents, notices, solutions, status
+from wuyou.bot import filing, following, groups, incidents, notices, solutions, staff, status
 from wuyou.bot.commands import Command, without_mentions
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
@@ -178,7 +178,7 @@ def free_text(turn: Turn) -> None:
         _on_rating_why(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-    if incidents.intercept(turn, text):  # an on-call engineer's 收到 acknowledges their page first
+    if staff.answer_page(turn, text) or incidents.intercept(turn, text):  # 收到 answers a page first
         return
     if notices.acknowledged(turn, text):
         return

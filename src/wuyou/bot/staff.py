@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from wuyou.bot import incidents, solutions
-from wuyou.bot.commands import Command
+from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
-from wuyou.desk import attachments, sla, tickets
+from wuyou.desk import attachments, sla, ticket_pages, tickets
 from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
 from wuyou.desk.timeline import notify, said
 from wuyou.kb import articles
@@ -103,6 +103,18 @@ def cmd_claim(turn: Turn, command: Command) -> None:
              branch=ticket.branch.name if ticket.branch else "—", contact=contact(turn, ticket),
              said=said(ticket) or ticket.title, due=turn.local(due),
              warn=turn.t("claim_warn", at=turn.local(warn)) if warn is not None and warn > turn.now else "")
+
+
+def answer_page(turn: Turn, text: str) -> bool:
+    """"收到" from someone paged for a P1 ticket (and for no incident, whose page comes first): they take the
+    ticket, as 接单 N would."""
+    if turn.person.role == "reporter" or not incidents.acknowledges(text) or incidents.paged_for(turn) is not None:
+        return False
+    page = ticket_pages.open_page(session=turn.session, person=turn.person)
+    if page is None:
+        return False
+    cmd_claim(turn, Command(BY_NAME["claim"], page.ticket_id, ""))
+    return True
 
 
 def cmd_resolve(turn: Turn, command: Command) -> None:

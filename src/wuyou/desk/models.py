@@ -364,6 +364,27 @@ class SlaClock(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class TicketPage(Base):
+    """One step of a team's on-call chain for a P1 ticket nobody of the team is at work to see (out of its hours):
+    this person was paged and must claim the ticket before `due_at`, or the next in the chain is paged."""
+
+    __tablename__ = "ticket_pages"
+    __table_args__ = (Index("ix_ticket_pages_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)  # 0 = first in the chain
+    chain: Mapped[list[str]] = mapped_column(JSON, default=list)  # the whole chain, in order
+    paged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="paging")  # paging / acked / missed / cancelled
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
 class OutboxMessage(Base):
     """A notification to one person, written in the transaction of the change that caused it — or, with no person,
     to an account the directory does not know (`platform`, `address`: a binding request refused)."""

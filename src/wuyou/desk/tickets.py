@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, bursts, replies, sla
+from wuyou.desk import attachments, bursts, replies, sla, ticket_pages
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import (
@@ -216,22 +216,32 @@ def open_ticket(
                            if due["response_due"] else None)
         if first is not None and wait > timedelta(0):  # the team knows of this fault: one card for them all
             routed.data = {**routed.data, "grouped_with": first.id}
+            if ticket_pages.paging(session=session, ticket_id=first.id) is None:  # (its page is about this fault)
+                ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
             bursts.hold(session=session, event=routed, ticket=ticket, first=first, people=members, now=now,
                         send_at=now + wait)
-        elif follows is None:
-            notify(session=session, event=routed, ticket=ticket, people=members, template="ticket_new", now=now,
-                   extra=due, buttons=claim_button)
         else:
-            before = [follows.assignee] if follows.assignee is not None and follows.assignee.active else []
-            notify(session=session, event=routed, ticket=ticket, people=[*before, *members],
-                   template="ticket_new_follow_up", now=now, extra={**due, **_earlier(follows)},
-                   buttons=claim_button)
+            # A P1 for a team out of its hours pages its on-call first (the page is that person's card).
+            paged = ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
+            _announce(session, ticket, routed, [p for p in members if paged is None or p.id != paged.id], follows,
+                      due, claim_button, now)
     others = [p for p in outcome.notify if p.id != ticket.assignee_id]
     if others:
         notify(session=session, event=routed, ticket=ticket, people=others, template="ticket_rule_notify", now=now,
                extra={**due, "rules": "、".join(outcome.matched)})
     return ticket
 
+
+def _announce(session: Session, ticket: Ticket, routed: TicketEvent, members: list[Person], follows: Ticket | None,
+              due: dict[str, Any], buttons: list[dict[str, str]], now: datetime) -> None:
+    """The team's card of a new ticket (a follow-up's also to the engineer of the ticket it follows)."""
+    if follows is None:
+        notify(session=session, event=routed, ticket=ticket, people=members, template="ticket_new", now=now,
+               extra=due, buttons=buttons)
+        return
+    before = [follows.assignee] if follows.assignee is not None and follows.assignee.active else []
+    notify(session=session, event=routed, ticket=ticket, people=[*before, *members],
+           template="ticket_new_follow_up", now=now, extra={**due, **_earlier(follows)}, buttons=buttons)
 
 
 def _earlier(ticket: Ticket) -> dict[str, Any]:
@@ -291,6 +301,7 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
         raise InvalidTransition(ticket.status, "claim")
     response_minutes = sla.minutes_begun((now - asked_at(session=session, ticket=ticket)).total_seconds())
     sla.stop(session=session, ticket=ticket, now=now, kind="response")
+    ticket_pages.answered(session=session, ticket=ticket, person=engineer, now=now)
     event = add_event(
         session=session,
         ticket=ticket,

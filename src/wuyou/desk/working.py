@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import attachments, bursts, replies, sla
+from wuyou.desk import attachments, bursts, replies, sla, ticket_pages
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import (
     HELD_STATUSES,
@@ -342,9 +342,12 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
                       "due_line_key": sla.assigned_due_line(due, now)},
                buttons=claim_button)
     else:
-        # (its response clock stopped when it was first claimed: the card gives the resolution's alone)
-        notify(session=session, event=event, ticket=ticket, people=present(team_members(session=session,
-               team_code=new_team.code), now), template="ticket_transferred_in", now=now, buttons=claim_button,
+        # (its response clock stopped when it was first claimed: the card gives the resolution's alone; a P1 the team
+        # is out of its hours for pages its on-call, whose page is their card)
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now)
+        notify(session=session, event=event, ticket=ticket, now=now, buttons=claim_button,
+               people=[p for p in present(team_members(session=session, team_code=new_team.code), now)
+                       if paged is None or p.id != paged.id], template="ticket_transferred_in",
                extra={**sla.due_params(session=session, ticket_id=ticket.id), **why})
     if previous is not None and previous.id != person.id:
         notify(session=session, event=event, ticket=ticket, people=[previous], template="ticket_taken_away",
@@ -389,8 +392,10 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         raised = PRIORITIES.index(priority) < PRIORITIES.index(before) if before in PRIORITIES else True
         told = [ticket.assignee] if ticket.assignee is not None else present(
             team_members(session=session, team_code=ticket.team_code), now) if raised and ticket.team_code else []
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now) if raised else None
         due = sla.due_params(session=session, ticket_id=ticket.id)
-        notify(session=session, event=event, ticket=ticket, people=[p for p in told if p.id != person.id],
+        notify(session=session, event=event, ticket=ticket,
+               people=[p for p in told if p.id != person.id and (paged is None or p.id != paged.id)],
                template="ticket_priority_changed", now=now,
                extra={"by": person.name, "from": before, "to": priority, **due,
                       "due_key": "priority_changed_due" if due["resolution_due"] else ""},

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import scope
 from wuyou.desk.incidents.models import Page
-from wuyou.desk.models import Person, Team
+from wuyou.desk.models import Person, Team, TicketPage
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,16 @@ def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person |
     teams = None if regions is None else set(session.scalars(select(Team.code).where(Team.region_code.in_(regions))))
     if teams is not None:
         query = query.where(Page.team_code.in_(list(teams)))
-    grouped: dict[tuple[str, str], list[tuple[str, float | None, int]]] = {}
-    for row in session.execute(query):
+    # A P1 ticket's pages (out of its team's hours) count alike: answered by taking the ticket.
+    tickets = select(TicketPage.person_id, TicketPage.team_code, TicketPage.status, TicketPage.paged_at,
+                     TicketPage.acked_at).where(TicketPage.paged_at >= start, TicketPage.paged_at < end)
+    if teams is not None:
+        tickets = tickets.where(TicketPage.team_code.in_(list(teams)))
+    grouped: dict[tuple[str, str], list[tuple[str, float | None, int | None]]] = {}
+    for row in [*session.execute(query), *session.execute(tickets)]:
         waited = (row.acked_at - row.paged_at).total_seconds() if row.status == "acked" and row.acked_at else None
-        grouped.setdefault((row.person_id, row.team_code), []).append((row.status, waited, row.incident_id))
+        grouped.setdefault((row.person_id, row.team_code), []).append(
+            (row.status, waited, getattr(row, "incident_id", None)))
     names = {p.id: p.name for p in session.scalars(select(Person).where(
         Person.id.in_({person for person, _ in grouped})))}
     team_names = {t.code: t.name for t in session.scalars(select(Team).where(
@@ -58,7 +64,8 @@ def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person |
         out.append(PagerRow(
             person=person, name=names.get(person, person), team=team, team_name=team_names.get(team, team),
             pages=len(pages), acked=sum(s == "acked" for s, _, _ in pages),
-            missed=sum(s == "missed" for s, _, _ in pages), incidents=len({i for _, _, i in pages}),
+            missed=sum(s == "missed" for s, _, _ in pages),
+            incidents=len({i for _, _, i in pages if i is not None}),
             ack_median=median(waits) if waits else None,
             ack_p90=(quantiles(waits, n=10, method="inclusive")[-1] if len(waits) > 1 else waits[0]) if waits
             else None))

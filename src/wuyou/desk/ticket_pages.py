@@ -1,0 +1,143 @@
+"""On-call pages for P1 tickets. P1 runs 7×24, but its team works its own hours: a P1 ticket that waits for a team
+nobody of which is at work (at night, at the weekend, on a holiday) pages the team's on-call order as it stands —
+the first person, then after the acknowledgement time the next, then the lead (`oncall.chain`) — until someone
+claims it (`接单 N`, the page's button, or "收到" to the page). In hours the team's card is enough: they are at work.
+
+The timers live in the database (`ticket_pages.due_at`) like the incidents' pages: a restart loses none, and the
+worker's round takes the due ones `FOR UPDATE SKIP LOCKED`. A page whose ticket no longer waits (claimed, moved to
+another team, lowered from P1, cancelled) ends quietly when it falls due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wuyou.desk import sla
+from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
+from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
+from wuyou.desk.models import Person, Team, Ticket, TicketPage
+from wuyou.desk.org import present, team_members
+from wuyou.desk.timeline import add_event, notify
+
+PAGED_PRIORITY = "P1"
+
+
+def team_at_work(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) -> bool:
+    """Whether the team's own hours (else the desk's default) are open now, with its region's calendar days."""
+    hours = team.hours or DEFAULT_HOURS
+    return calendar_in(session, hours, tz, region=team.region_code).is_open(now)
+
+
+def waiting(ticket: Ticket, team_code: str | None = None) -> bool:
+    """Whether the ticket still waits for someone of its team to take it as a P1 (of `team_code`, when given)."""
+    return (ticket.priority == PAGED_PRIORITY and ticket.status == "new" and ticket.assignee_id is None
+            and ticket.team_code is not None and (team_code is None or ticket.team_code == team_code))
+
+
+def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ,
+          timeout: timedelta = ACK_TIMEOUT) -> Person | None:
+    """Page the first of the team's on-call chain when a P1 ticket waits for a team that is not at work now;
+    the person paged (None when no page is needed, or one is running already)."""
+    team = ticket.team
+    if team is None or not waiting(ticket) or team_at_work(session=session, team=team, now=now, tz=tz):
+        return None
+    running = paging(session=session, ticket_id=ticket.id)
+    if running is not None:
+        if running.team_code == team.code:
+            return None
+        running.status = "cancelled"  # (moved to another team: theirs is paged instead)
+    people = chain(session=session, team=team, now=now, tz=tz)
+    if not people:
+        return None
+    return _page(session, ticket, team, people, 0, now, timeout).person
+
+
+def paging(*, session: Session, ticket_id: int) -> TicketPage | None:
+    """The ticket's running page, if any."""
+    return session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket_id,
+                                                    TicketPage.status == "paging")).first()
+
+
+def open_page(*, session: Session, person: Person) -> TicketPage | None:
+    """The latest page of this person (running, or passed on while the ticket still waits) whose ticket they can
+    still take: what their "收到" answers."""
+    for row in session.scalars(select(TicketPage).where(TicketPage.person_id == person.id,
+                                                        TicketPage.status.in_(("paging", "missed")))
+                               .order_by(TicketPage.id.desc()).limit(5)):
+        ticket = session.get(Ticket, row.ticket_id)
+        if ticket is not None and waiting(ticket, row.team_code):
+            return row
+    return None
+
+
+def answered(*, session: Session, ticket: Ticket, person: Person, now: datetime) -> None:
+    """The ticket was claimed: the running page ends — answered, when the claimer is the one paged."""
+    for row in session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket.id,
+                                                        TicketPage.status == "paging")):
+        if row.person_id == person.id:
+            row.status, row.acked_at = "acked", now
+        else:
+            row.status = "cancelled"
+
+
+def _page(session: Session, ticket: Ticket, team: Team, people: list[Person], step: int, now: datetime,
+          timeout: timedelta, missed: Person | None = None) -> TicketPage:
+    person = people[step]
+    row = TicketPage(ticket_id=ticket.id, team_code=team.code, person_id=person.id, step=step,
+                     chain=[p.id for p in people], paged_at=now, due_at=now + timeout, status="paging")
+    session.add(row)
+    session.flush()
+    event = add_event(session=session, ticket=ticket, kind="paged", now=now, public=False,
+                      body=f"{person.name}（{team.name} {step + 1}）",
+                      data={"person": person.id, "team": team.code, "step": step + 1,
+                            "missed": missed.id if missed else None})
+    minutes = int(timeout.total_seconds() // 60)
+    notify(session=session, event=event, ticket=ticket, people=[person],
+           template="ticket_page" if missed is None else "ticket_page_next", now=now,
+           extra={**sla.due_params(session=session, ticket_id=ticket.id), "step": step + 1, "step_before": step,
+                  "missed": missed.name if missed else "", "minutes": minutes},
+           buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"},
+                    {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+    return row
+
+
+def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
+    """Pages nobody answered in time: the next in the chain is paged (the one passed by is told they can still take
+    it); after the last, the team's lead is told nobody did."""
+    due = list(session.scalars(select(TicketPage).where(TicketPage.status == "paging", TicketPage.due_at <= now)
+                               .order_by(TicketPage.id).limit(limit).with_for_update(skip_locked=True)))
+    for row in due:
+        ticket = session.get(Ticket, row.ticket_id)
+        team = session.get(Team, row.team_code)
+        if ticket is None or team is None or not waiting(ticket, row.team_code):
+            row.status = "cancelled"  # taken meanwhile, moved, lowered or cancelled: nothing to chase
+            continue
+        row.status = "missed"
+        listed = [session.get(Person, pid) for pid in row.chain]
+        missed = session.get(Person, row.person_id)
+        # (someone deactivated meanwhile is passed by)
+        after = [p for p in listed[row.step + 1:] if p is not None and p.active and p.id != row.person_id]
+        minutes = int((row.due_at - row.paged_at).total_seconds() // 60)
+        if not after:
+            event = add_event(session=session, ticket=ticket, kind="page_exhausted", now=now, public=False,
+                              body=team.name, data={"team": team.code})
+            lead = session.get(Person, team.lead_id) if team.lead_id else None
+            told = [lead] if lead is not None and lead.active else present(
+                team_members(session=session, team_code=team.code), now)
+            notify(session=session, event=event, ticket=ticket, people=told, template="ticket_page_exhausted",
+                   now=now, extra={"minutes": minutes},
+                   buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"},
+                            {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
+            continue
+        chain_now = [p for p in listed[: row.step + 1] if p is not None] + after
+        if missed is not None:
+            passed = add_event(session=session, ticket=ticket, kind="page_passed", now=now, public=False,
+                               body=f"{missed.name} → {after[0].name}", data={"missed": missed.id,
+                                                                            "next": after[0].id})
+            notify(session=session, event=passed, ticket=ticket, people=[missed], template="ticket_page_passed_on",
+                   now=now, extra={"next": after[0].name, "minutes": minutes},
+                   buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
+        _page(session, ticket, team, chain_now, row.step + 1, now, row.due_at - row.paged_at, missed=missed)
+    return len(due)

@@ -1,0 +1,134 @@
+"""A P1 ticket out of its team's hours pages the team's on-call order (then the lead) until someone takes it,
+through the real chat channel, outbox and worker round, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from tests.clock import TestClock
+from tests.dialog import Dialog
+from wuyou.desk.incidents import paging_report
+from wuyou.desk.models import Ticket, TicketEvent, TicketPage
+
+SH = ZoneInfo("Asia/Shanghai")
+NETWORK_DOWN = "3"  # 网络 › 网点断网: P1 of 总部网络组 (on call: 周浩, 吴磊; lead 陈刚)
+
+report = Dialog.report
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+def pages(d: Dialog, number: int) -> list[tuple[str, str]]:
+    with d.desk.sessions() as s:
+        return [(p.person_id, p.status) for p in s.scalars(select(TicketPage).where(TicketPage.ticket_id == number)
+                                                            .order_by(TicketPage.id))]
+
+
+def kinds(d: Dialog, number: int) -> list[str]:
+    with d.desk.sessions() as s:
+        return list(s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == number)
+                              .order_by(TicketEvent.id)))
+
+
+def test_a_p1_on_a_saturday_night_pages_the_on_call_until_one_takes_it(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))  # Saturday night: 总部网络组 works mon-fri
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", NETWORK_DOWN)
+    d.say("zhang.san", "1")
+    reply = d.say("zhang.san", "整个网点断网了 ATM也连不上")
+    assert "已呼叫值班工程师" in reply, reply  # not "工程师接单后马上通知您" as if someone were at work
+    n = int(reply.split("#", 1)[1].split()[0])
+    [page] = d.pushed("zhou.hao")  # the page is his card (not the team's card as well)
+    assert "🚨 P1" in page["text"] and "值班第 1 位" in page["text"] and "5 分钟内接单" in page["text"], page
+    assert [b["action"] for b in page["buttons"]] == [f"/claim {n}", f"/show {n}"]
+    assert all("🚨" not in m["text"] for m in d.pushed("wu.lei"))  # the rest of the team sees the usual card
+    assert pages(d, n) == [("zhou.hao", "paging")]
+
+    clock.set(at("2025-03-15T22:04"))
+    d.desk.incidents_round()
+    assert d.pushed("wu.lei") == []  # not yet
+    clock.set(at("2025-03-15T22:05:01"))
+    d.desk.incidents_round()
+    [passed] = d.pushed("zhou.hao")
+    assert "已转呼 吴磊" in passed["text"] and f"接单 {n}" in passed["text"], passed
+    [page] = d.pushed("wu.lei")
+    assert "周浩 5 分钟未接单" in page["text"] and "值班第 2 位" in page["text"], page
+
+    clock.set(at("2025-03-15T22:07"))
+    taken = d.say("wu.lei", "收到")  # answering the page takes the ticket
+    assert f"已接单 #{n}" in taken, taken
+    with d.desk.sessions() as s:
+        ticket = s.get(Ticket, n)
+        assert ticket is not None and ticket.assignee_id == "wu.lei" and ticket.status == "claimed"
+    assert pages(d, n) == [("zhou.hao", "missed"), ("wu.lei", "acked")]
+    clock.set(at("2025-03-15T22:30"))
+    d.desk.incidents_round()
+    assert d.pushed("chen.gang") == []  # taken: the lead is not paged
+    assert [k for k in kinds(d, n) if k.startswith("page")] == ["paged", "page_passed", "paged"]
+
+    # The on-call report counts ticket pages with the incidents': 周浩 missed one, 吴磊 answered in 119 s.
+    with d.desk.sessions() as s:
+        rows = {r.person: r for r in paging_report.pagers(session=s, start=at("2025-03-15T00:00"),
+                                                          end=at("2025-03-16T00:00"))}
+    assert (rows["zhou.hao"].pages, rows["zhou.hao"].missed, rows["zhou.hao"].incidents) == (1, 1, 0)
+    assert (rows["wu.lei"].acked, rows["wu.lei"].ack_median) == (1, 119.0)  # (paged at 22:05:01)
+
+
+def test_in_hours_a_p1_goes_to_the_team_and_pages_nobody(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-11T10:00"))  # a Tuesday morning: the team is at work
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    assert pages(d, n) == []
+    assert any(f"#{n}" in m["text"] and "🚨" not in m["text"] for m in d.pushed("zhou.hao"))
+    assert any(f"#{n}" in m["text"] for m in d.pushed("wu.lei"))
+
+
+def test_nobody_on_the_chain_takes_it_and_the_lead_is_told(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-16T03:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    for minutes in (5, 10, 15):  # 周浩, then 吴磊, then the lead 陈刚: none of them answers
+        clock.set(at("2025-03-16T03:00") + timedelta(minutes=minutes, seconds=1))
+        d.desk.incidents_round()
+    assert [p for p, _ in pages(d, n)] == ["zhou.hao", "wu.lei", "chen.gang"]
+    told = d.pushed_text("chen.gang")
+    assert "值班第 3 位" in told and "值班链上的人都没有接单" in told, told
+    assert kinds(d, n)[-1] == "page_exhausted"
+    clock.set(at("2025-03-16T04:00"))
+    d.desk.incidents_round()
+    assert d.pushed("chen.gang") == []  # told once
+
+
+def test_a_claim_by_a_colleague_ends_the_page_and_a_raise_to_p1_at_night_pages(dialog: Dialog,
+                                                                                clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T23:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.say("wu.lei", f"接单 {n}")  # not the one paged: the page ends, nobody else is paged
+    assert pages(d, n) == [("zhou.hao", "cancelled")]
+    clock.set(at("2025-03-15T23:10"))
+    d.desk.incidents_round()
+    got = d.pushed("zhou.hao")
+    assert all("已转呼" not in m["text"] for m in got), got
+
+    # A P3 printer ticket at night pages nobody; the lead raising it to P1 does.
+    m = report(d, "zhang.san", "1", "打印机卡纸 明天一早要用")
+    with d.desk.sessions() as s:
+        ticket = s.get(Ticket, m)
+        assert ticket is not None and ticket.priority != "P1" and ticket.team_code == "jn-terminal"
+    assert pages(d, m) == []
+    d.pushed("li.wei"), d.pushed("wang.fang")
+    d.say("zhao.min", f"优先级 {m} P1")
+    assert pages(d, m) == [("li.wei", "paging")]
+    [page] = d.pushed("li.wei")
+    assert "🚨 P1" in page["text"] and "济南终端组" in page["text"], page
+    assert any("优先级" in x["text"] for x in d.pushed("wang.fang"))  # the rest of the team hears of the raise
+    clock.set(at("2025-03-15T23:12"))
+    assert "已接单" not in d.say("zhou.hao", "收到")  # nothing of his to answer any more: no claim
+    assert pages(d, n) == [("zhou.hao", "cancelled")]
