@@ -107,7 +107,7 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
     """Pages nobody answered in time: the next in the chain is paged (the one passed by is told they can still take
     it); after the last, the team's lead is told nobody did."""
     due = list(session.scalars(select(TicketPage).where(TicketPage.status == "paging", TicketPage.due_at <= now)
-                               .order_by(TicketPage.id).limit(limit).with_for_update(skip_locked=True)))
+                               .order_by(TicketPage.id).limit(limit).with_for_update(skip_locked=True, of=TicketPage)))
     for row in due:
         ticket = session.get(Ticket, row.ticket_id)
         team = session.get(Team, row.team_code)
