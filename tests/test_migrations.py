@@ -113,3 +113,29 @@ def test_0018_judges_each_resolved_ticket_from_its_timeline(tmp_path: Path) -> N
         rows = dict(conn.execute(text("SELECT id, first_contact FROM tickets ORDER BY id")).all())
     engine.dispose()
     assert rows == {1001: True, 1002: False, 1003: None, 1004: None, 1005: False, 1006: False}
+
+
+def test_0026_takes_each_tickets_first_claim(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    upgrade(url, "0025")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO people (id, name, role, locale, active) VALUES ('p', 'P', 'reporter', 'zh-CN', 1)"))
+        for number, claimed in ((1001, "2026-01-02 09:00:00"), (1002, "2026-01-01 08:00:00"), (1003, None)):
+            conn.execute(text(
+                "INSERT INTO tickets (id, reporter_id, priority, urgency, status, title, description, channel,"
+                " kb_offered, created_at, claimed_at, reopen_count) VALUES (:n, 'p', 'P3', 1, 'claimed', 't', 'd',"
+                " 'http', '[]', '2026-01-01', :c, 0)"), {"n": number, "c": claimed})
+        # 1001 was claimed twice (a reopen between): the first claim counts; 1002 has no event, its claim does
+        for at in ("2026-01-01 00:10:00", "2026-01-02 09:00:00"):
+            conn.execute(text("INSERT INTO ticket_events (ticket_id, at, kind, data, public) VALUES"
+                              " (1001, :at, 'claimed', '{}', 1)"), {"at": at})
+    engine.dispose()
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, first_claimed_at FROM tickets ORDER BY id")).all()
+    engine.dispose()
+    assert [(n, str(at)[:16] if at else None) for n, at in rows] == [
+        (1001, "2026-01-01 00:10"), (1002, "2026-01-01 08:00"), (1003, None)]

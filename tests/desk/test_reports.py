@@ -188,3 +188,33 @@ def test_a_range_that_cannot_be_is_refused_in_the_consoles_words(dialog: Dialog)
     assert said == "开始日期（2026-11-23）晚于结束日期（2026-11-01）", said
     long = d.client.get("/api/v1/reports/summary?from=2020-01-01&to=2026-11-01", headers=console)
     assert long.status_code == 422 and "一次最多看" in long.json()["detail"]
+
+
+
+def test_the_first_response_stays_the_first_claim_through_a_reopen_and_a_transfer(dialog: Dialog,
+                                                                                   clock: TestClock) -> None:
+    """The reports read the first claim: a reopen (the ticket back with its engineer, to take again) and a transfer
+    cleared the claim, and the first response became a later claim's, hours later, or vanished meanwhile."""
+    d = dialog
+    clock.set(T0)
+    n = d.report("zhang.san", "1", "打印机卡纸，出不了凭条")
+    clock.advance(minutes=10)
+    d.say("li.wei", f"接单 {n}")
+    clock.advance(minutes=50)
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    assert "已重新打开" in d.say("zhang.san", "还是不行")  # back with 李伟, not taken yet
+    clock.advance(hours=2)
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert m["first_response_median"] == 600, m
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"转派 {n} 济南终端组")  # back to the queue: the claim is cleared again
+    clock.advance(hours=1)
+    d.say("wang.fang", f"接单 {n}")
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert m["first_response_median"] == 600, m
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    rows = d.client.get("/api/v1/tickets.csv", headers=admin).content.decode("utf-8-sig").splitlines()
+    header = rows[0].split(",")
+    row = next(r.split(",") for r in rows[1:] if r.startswith(f"{n},"))
+    assert row[header.index("first_claimed_at")] == "2026-11-23 10:10", row  # (济南 time)
+    assert row[header.index("claimed_at")] == "2026-11-23 14:00", row

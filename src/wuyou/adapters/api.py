@@ -164,14 +164,15 @@ def list_tickets(
 MAX_EXPORT = 20_000  # rows one export may hold (the newest)
 EXPORT_HEADER = ["id", "created_at", "status", "priority", "category", "branch", "reporter", "team", "assignee",
                  "title", "claimed_at", "resolved_at", "response_met", "resolution_met", "first_contact",
-                 "reopen_count", "rating", "rating_comment"]
+                 "reopen_count", "rating", "rating_comment", "first_claimed_at"]
 
 
 @router.get("/tickets.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "one row per ticket, newest first"}})
 def export_tickets(request: Request, person: Caller, filters: Filters) -> Response:
     """The ticket list as CSV (UTF-8 with a byte-order mark, for Excel), with the same filters, up to 20,000 rows:
-    times in the desk's time zone, SLA verdicts, first-contact resolution, ratings."""
+    times in the desk's time zone, SLA verdicts, first-contact resolution, ratings (`claimed_at`: by the engineer
+    holding it now; `first_claimed_at`: the first claim ever, the first response)."""
     desk: Desk = request.app.state.desk
     tz = desk.bot.tz
     out = io.StringIO()
@@ -184,7 +185,7 @@ def export_tickets(request: Request, person: Caller, filters: Filters) -> Respon
                 t.id, _local(t.created_at, tz), t.status, t.priority, t.category.path if t.category else "",
                 t.branch_code, t.reporter.name, t.team_code, t.assignee.name if t.assignee else "", t.title,
                 _local(t.claimed_at, tz), _local(t.resolved_at, tz), t.response_met, t.resolution_met,
-                t.first_contact, t.reopen_count, t.rating, t.rating_comment)])
+                t.first_contact, t.reopen_count, t.rating, t.rating_comment, _local(t.first_claimed_at, tz))])
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="wuyou-tickets.csv"'})
 

@@ -156,7 +156,7 @@ class TeamMember(Base):
 
 
 # What the reports' summary reads of the tickets created / resolved in a range (index-only scans on PostgreSQL).
-CREATED_INCLUDE = ["claimed_at", "response_met"]
+CREATED_INCLUDE = ["first_claimed_at", "response_met"]
 RESOLVED_INCLUDE = ["created_at", "reopen_count", "resolution_met", "rating", "first_contact"]
 
 
@@ -200,7 +200,9 @@ class Ticket(Base):
     chat_id: Mapped[str | None] = mapped_column(String(200))
     kb_offered: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by its engineer now (None again after a
+    # release, a transfer or a reopen); the first claim ever is the ticket's first response, kept for the reports
+    first_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

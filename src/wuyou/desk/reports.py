@@ -126,14 +126,14 @@ def _created_side(session: Session, span: Range, seen: ColumnElement[bool]) -> t
     median and p90 — one index-only scan on PostgreSQL (the creation index carries what is read)."""
     dialect = session.get_bind().dialect.name
     created_in = [seen, Ticket.created_at >= span.start, Ticket.created_at < span.end]
-    response = _seconds(dialect, Ticket.claimed_at, Ticket.created_at)
+    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.response_met.is_(True)), func.count(Ticket.response_met)]
     if dialect == "postgresql":
         *row, times = session.execute(select(*counts, _percentiles_pg(response).filter(
-            Ticket.claimed_at.is_not(None))).where(*created_in)).one()
+            Ticket.first_claimed_at.is_not(None))).where(*created_in)).one()
         return (*row, *_pair(times))
     return (*session.execute(select(*counts).where(*created_in)).one(),
-            *_percentiles(session, response, [*created_in, Ticket.claimed_at.is_not(None)]))
+            *_percentiles(session, response, [*created_in, Ticket.first_claimed_at.is_not(None)]))
 
 
 def _resolved_side(session: Session, span: Range, seen: ColumnElement[bool]) -> tuple[Any, ...]:
@@ -256,12 +256,12 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
     seen = scope if scope is not None else true()
     key = _key(dimension)
     in_range = and_(seen, Ticket.created_at >= span.start, Ticket.created_at < span.end)
-    response = _seconds(dialect, Ticket.claimed_at, Ticket.created_at)
+    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
     resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
     stmt = (select(key.label("k"), func.count(),
                    func.sum(case((Ticket.resolved_at.is_not(None), 1), else_=0)),
                    func.sum(case((Ticket.status.in_(OPEN_STATUSES), 1), else_=0)),
-                   func.avg(case((Ticket.claimed_at.is_not(None), response), else_=None)),
+                   func.avg(case((Ticket.first_claimed_at.is_not(None), response), else_=None)),
                    func.avg(case((Ticket.resolved_at.is_not(None), resolution), else_=None)),
                    func.sum(case((and_(Ticket.resolved_at.is_not(None), Ticket.reopen_count > 0), 1), else_=0)),
                    func.avg(cast(Ticket.rating, Float)), func.count(Ticket.rating),

@@ -291,7 +291,8 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
             Ticket.assignee_id.is_(None) | Ticket.claimed_at.is_(None),
             Ticket.status.in_(TRANSITIONS["claim"]),
         )
-        .values(assignee_id=engineer.id, status="claimed", claimed_at=now, last_activity_at=now)
+        .values(assignee_id=engineer.id, status="claimed", claimed_at=now, last_activity_at=now,
+                first_claimed_at=func.coalesce(Ticket.first_claimed_at, now))
         .execution_options(synchronize_session=False)
     )
     session.refresh(ticket)
