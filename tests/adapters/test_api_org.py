@@ -92,3 +92,37 @@ def test_a_person_marked_inactive_is_retired_and_their_tickets_stay(dialog: Dial
     assert d.client.get(f"/api/v1/tickets/{number}", headers=admin).json()["reporter"] == "ma.jing"
     back = d.client.put("/api/v1/org", headers=admin, json={"people": [person]})  # listed again: active again
     assert "ma.jing" in [p["id"] for p in back.json()["people"]]
+
+
+def test_a_category_is_renamed_in_place_and_a_retired_one_is_no_longer_offered(dialog: Dialog) -> None:
+    """Catalog categories could only be added: a rename added a second one (the tickets stayed in the old), and a
+    category nobody should pick stayed on every reporter's menu."""
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    n = d.report("zhang.san", "1", "打印机卡纸")  # 1 打印机
+    rule = {"name": "打印机找李伟", "when": {"category": ["终端设备/打印机"]}, "then": {"assignee": "li.wei"}}
+    assert d.client.put("/api/v1/routing-rules", headers=admin, json={"items": [rule]}).status_code == 200
+    items: list[dict[str, Any]] = d.client.get("/api/v1/catalog", headers=admin).json()["items"]
+    terminals = items[0]["children"]
+    terminals[0] = {**terminals[0], "name": "打印复印机", "was": "打印机"}
+    terminals[1] = {**terminals[1], "retired": True}  # POS机
+    saved = d.client.put("/api/v1/catalog", headers=admin, json={"items": items})
+    assert saved.status_code == 200, saved.text
+    stored = saved.json()["items"]
+    assert [c["name"] for c in stored[0]["children"]] == ["打印复印机", "POS机"]
+    assert stored[0]["children"][1]["retired"] is True and "retired" not in stored[0]["children"][0]
+    ticket = d.client.get(f"/api/v1/tickets/{n}", headers=admin).json()
+    assert ticket["category"] == "终端设备 › 打印复印机", ticket  # the ticket went with the rename
+    [kept] = d.client.get("/api/v1/routing-rules", headers=admin).json()["items"]
+    assert kept["when"]["category"] == ["终端设备/打印复印机"], kept  # the rule follows the rename
+    menu = d.say("liu.yang", "/new")
+    assert "1. 终端设备 › 打印复印机" in menu and "POS机" not in menu and "2. 网络 › 网点断网" in menu, menu
+    again = d.client.put("/api/v1/catalog", headers=admin, json={"items": items})  # the same again: nothing moves
+    assert again.status_code == 200 and again.json()["items"] == stored
+    # Renaming onto a name that is taken is refused, saying what to do instead.
+    clash = [{"name": "终端设备", "children": [{"name": "打印复印机", "was": "POS机", "speciality": "terminal"}]}]
+    refused = d.client.put("/api/v1/catalog", headers=admin, json={"items": clash})
+    assert refused.status_code == 422 and "retire POS机" in refused.json()["detail"], refused.text
+    back = [{"name": "终端设备", "children": [{"name": "POS机", "speciality": "terminal", "retired": False}]}]
+    assert d.client.put("/api/v1/catalog", headers=admin, json={"items": back}).status_code == 200
+    assert "POS机" in d.say("liu.yang", "/new")

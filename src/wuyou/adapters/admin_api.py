@@ -64,7 +64,9 @@ def get_catalog(request: Request, _: Admin) -> Items:
 
 @router.put("/catalog")
 def put_catalog(body: Items, request: Request, person: Admin) -> Items:
-    """Create or update categories (matched by name under their parent); nothing is deleted. A leaf whose speciality
+    """Create or update categories (matched by name under their parent); nothing is deleted: a leaf with
+    `retired: true` is no longer offered (its tickets keep it), and `was: 旧名` (or `旧大类/旧名`) renames a leaf in
+    place, its tickets, rules and reports with it. A leaf whose speciality
     no team has is saved (its tickets go to HQ's teams) and named in `warnings`: a typo (printing for terminal)
     sent them there silently."""
     saved = _write(request, person, body, org.update_catalog, org.catalog_doc)

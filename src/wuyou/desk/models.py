@@ -62,6 +62,9 @@ class Category(Base):
     # What the bot asks a reporter of this category to describe ("POS 终端号（机身背面）和屏幕上的提示").
     ask: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)
+    # A leaf taken out of use (`retired: true` in the file, 停用 in the console): no longer offered to reporters or
+    # matched, kept for the tickets, rules and reports that name it.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined")
 

@@ -83,7 +83,7 @@ _KEYS = {
     "regions": {"code", "name", "children"},
     "branches": {"code", "name", "region", "hours", "equipment", "address", "phone"},
     "catalog": {"name", "children"},
-    "catalog leaf": {"name", "speciality", "priority", "sla", "team", "page", "ask"},
+    "catalog leaf": {"name", "speciality", "priority", "sla", "team", "page", "ask", "retired", "was"},
     "teams": {"code", "name", "region", "speciality", "lead", "members", "oncall", "hours", "rotation", "overrides"},
     "people": {"id", "name", "role", "branch", "identities", "locale", "active", "phone"},
     "sla": {"name", "priority", "when", "response", "resolution", "warn_percent", "calendar", "on_hold"},
@@ -465,7 +465,9 @@ def _import_catalog(session: Session, items: Sequence[Any]) -> int:
         for cpos, child in enumerate(top.get("children") or []):
             cname = _req(child, "name", Place("category", name=name))
             where = Place("leaf", name=f"{name}/{cname}")
+            _rename(session, parent, cname, child.get("was"), where)
             leaf = _category(session, parent_id=parent.id, name=cname)
+            leaf.retired = _flag(child.get("retired"), where)
             leaf.position = cpos
             leaf.speciality = child.get("speciality")
             priority = str(child.get("priority") or "P3")
@@ -483,11 +485,54 @@ def _import_catalog(session: Session, items: Sequence[Any]) -> int:
     return count
 
 
-def _category(session: Session, *, parent_id: int | None, name: str) -> Category:
-    found = session.scalars(
+def _flag(value: Any, where: Place) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise OrgFileError(f"{where}: retired must be true or false", "adm_retired_flag", place=where)
+
+
+def _rename(session: Session, parent: Category, name: str, was: Any, where: Place) -> None:
+    """`was: 旧名` (under the same category) or `was: 旧大类/旧名`: that leaf takes this name and place — its tickets,
+    rules and reports follow it — unless it is gone already (the same file imported again)."""
+    if was is None:
+        return
+    wanted = [part.strip() for part in re.split(r"[/›]", str(was)) if part.strip()]
+    if not 1 <= len(wanted) <= 2:
+        raise OrgFileError(f"{where}: was must name a category (a name, or group/name)", "adm_was_shape",
+                           place=where)
+    old_parent = parent if len(wanted) == 1 else session.scalars(select(Category).where(
+        Category.parent_id.is_(None), Category.name == wanted[0])).first()
+    old = _existing(session, parent_id=old_parent.id, name=wanted[-1]) if old_parent is not None else None
+    if old is None or (old.parent_id, old.name) == (parent.id, name):
+        return
+    if _existing(session, parent_id=parent.id, name=name) is not None:
+        raise OrgFileError(f"{where}: both it and {was} exist; retire {was} instead of renaming it",
+                           "adm_was_both", place=where, was=str(was))
+    before = old.path.replace(" › ", "/")
+    old.parent_id, old.name = parent.id, name
+    session.flush()
+    _renamed_in_conditions(session, before, f"{parent.name}/{name}")
+
+
+def _renamed_in_conditions(session: Session, before: str, after: str) -> None:
+    """The routing rules and SLA policies that name a renamed leaf by its path name it by the new one."""
+    for row in [*session.scalars(select(RoutingRule)), *session.scalars(select(SlaPolicy))]:
+        wanted = (row.conditions or {}).get("category")
+        values = wanted if isinstance(wanted, list) else [wanted] if wanted is not None else []
+        if any(str(v).replace(" › ", "/").strip() == before for v in values):
+            renamed = [after if str(v).replace(" › ", "/").strip() == before else v for v in values]
+            row.conditions = {**row.conditions, "category": renamed if isinstance(wanted, list) else renamed[0]}
+
+
+def _existing(session: Session, *, parent_id: int | None, name: str) -> Category | None:
+    return session.scalars(
         select(Category).where(Category.parent_id.is_(parent_id) if parent_id is None
                                else Category.parent_id == parent_id, Category.name == name)
     ).first()
+
+
+def _category(session: Session, *, parent_id: int | None, name: str) -> Category:
+    found = _existing(session, parent_id=parent_id, name=name)
     if found is None:
         found = Category(parent_id=parent_id, name=name)
         session.add(found)
@@ -571,12 +616,12 @@ def identities_of(*, session: Session, person_id: str) -> dict[str, str]:
 
 
 def leaf_categories(*, session: Session) -> list[Category]:
-    """Catalog leaves in catalog order, so the numbers shown to reporters stay stable."""
+    """Catalog leaves in use (not retired) in catalog order, so the numbers shown to reporters stay stable."""
     parents = {
         c.id: c.position
         for c in session.scalars(select(Category).where(Category.parent_id.is_(None)))
     }
-    leaves = session.scalars(select(Category).where(Category.parent_id.is_not(None))).all()
+    leaves = session.scalars(select(Category).where(Category.parent_id.is_not(None), Category.retired.is_(False))).all()
     return sorted(leaves, key=lambda c: _catalog_order(parents, c.parent_id, c.position))
 
 
@@ -601,10 +646,10 @@ def find_leaf(*, session: Session, text: str) -> list[Category]:
 
 
 def leaf_names(*, session: Session) -> dict[str, int]:
-    """How an article's category names a catalog leaf (`终端设备/打印机`, or just `打印机`: the first so named in
-    catalog order) → the leaf's id; one statement."""
+    """How an article's category names a catalog leaf in use (`终端设备/打印机`, or just `打印机`: the first so named
+    in catalog order) → the leaf's id; one statement."""
     rows = session.execute(select(Category.id, Category.parent_id, Category.name, Category.position)
-                           .order_by(Category.id)).all()
+                           .where(Category.retired.is_(False)).order_by(Category.id)).all()
     by_id = {row.id: row for row in rows}
     roots = {row.id: row.position for row in rows if row.parent_id is None}
     named: dict[str, int] = {}
@@ -764,9 +809,12 @@ def catalog_doc(*, session: Session) -> list[dict[str, Any]]:
     for top in tops:
         leaves = session.scalars(select(Category).where(Category.parent_id == top.id)
                                  .order_by(Category.position)).all()
+        if not leaves:
+            continue  # (a group whose leaves all moved elsewhere: nothing to show or import)
         out.append({"name": top.name, "children": [
             {k: v for k, v in (("name", c.name), ("speciality", c.speciality), ("priority", c.priority),
-                               ("team", c.team_code), ("page", c.page or None), ("ask", c.ask)) if v is not None}
+                               ("team", c.team_code), ("page", c.page or None), ("ask", c.ask),
+                               ("retired", c.retired or None)) if v is not None}
             for c in leaves]})
     return out
 

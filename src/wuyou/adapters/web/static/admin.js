@@ -142,13 +142,16 @@ function regionTree(rows) {
   return roots;
 }
 
-const flattenCatalog = (doc) => doc.flatMap((top) => (top.children || []).map((c) => ({ group: top.name, ...c })));
+// Each stored leaf remembers where it was (`_was`): a name or group edited in the form renames it (`was:`), so its
+// tickets, rules and reports follow it, instead of adding another.
+const flattenCatalog = (doc) => doc.flatMap((top) => (top.children || []).map((c) => ({ group: top.name, _was: `${top.name}/${c.name}`, ...c })));
 
 function catalogTree(rows) {
   const groups = new Map();
-  for (const { group, ...leaf } of rows) {
+  for (const { group, _was, ...leaf } of rows) {
     const name = group || T("f_group");
     if (!groups.has(name)) groups.set(name, []);
+    if (_was && _was !== `${name}/${leaf.name}`) leaf.was = _was;
     if (leaf.name) groups.get(name).push(leaf);
   }
   return Array.from(groups, ([name, children]) => ({ name, children }));
@@ -185,7 +188,7 @@ async function adminForms(section) {
     catalog: { rows: flattenCatalog(org.catalog), remove: false, order: true, fields: [
       { key: "group", required: true }, { key: "name", required: true }, { key: "speciality" },
       { key: "priority", type: "select", options: PRIORITY_OPTIONS.map((p) => [p, p]) }, { key: "team", type: "select", options: teams },
-      { key: "ask", size: 30, hint: "category_ask_hint" }],
+      { key: "ask", size: 30, hint: "category_ask_hint" }, { key: "retired", type: "check" }],
       save: (rows) => api("PUT", "/api/v1/catalog", { items: catalogTree(rows) }) },
     "routing-rules": { rows: org.routing, layout: "cards", order: true, fields: [
       { key: "name", size: 16 }, { key: "active", type: "check", default: true }, { key: "stop", type: "check" },
