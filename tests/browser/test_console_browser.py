@@ -504,3 +504,33 @@ def test_a_lead_declares_an_incident_from_tickets_and_works_it_in_the_war_room(p
     page.click("text=复盘报告")
     sync_api.expect(page.locator("section.article")).to_contain_text("已联系厂商远程排查")
     sync_api.expect(page.locator("header.top nav")).to_be_visible()
+
+
+def test_an_admin_renames_and_retires_categories_in_the_catalog_form(page: sync_api.Page, server: Server) -> None:
+    sign_in(page, "admin", "/console/admin")
+    page.click("#admin-tabs a[data-tab=catalog]")
+    form = page.locator("section[data-form=catalog]")
+    wifi = form.locator("tr[data-row]", has=page.locator("input[data-key=name][value='无线网络']"))
+    sync_api.expect(wifi).to_have_count(1)
+    wifi.locator("[data-key=name]").fill("无线WiFi")
+    form.locator("tr[data-row]", has=page.locator("input[data-key=name][value='VPN']")) \
+        .locator("[data-key=retired]").check()
+    form.locator("button[data-save]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    items = page.evaluate("() => fetch('/api/v1/catalog').then((r) => r.json())")["items"]
+    network = {c["name"]: c for top in items if top["name"] == "网络" for c in top["children"]}
+    assert set(network) == {"网点断网", "VPN", "无线WiFi"}, network  # renamed in place, not a fourth
+    assert network["VPN"].get("retired") is True and not network["无线WiFi"].get("retired")
+    menu = chat(server, "zhang.yi", "/new")
+    assert "网络 › 无线WiFi" in menu and "VPN" not in menu, menu
+    chat(server, "zhang.yi", "取消")
+    # (and back, for the tests after this one)
+    sync_api.expect(form.locator("input[data-key=name][value='无线WiFi']")).to_have_count(1)
+    form.locator("tr[data-row]", has=page.locator("input[data-key=name][value='无线WiFi']")) \
+        .locator("[data-key=name]").fill("无线网络")
+    form.locator("tr[data-row]", has=page.locator("input[data-key=name][value='VPN']")) \
+        .locator("[data-key=retired]").uncheck()
+    form.locator("button[data-save]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    assert "网络 › VPN" in chat(server, "zhang.yi", "/new")
+    chat(server, "zhang.yi", "取消")

@@ -132,3 +132,17 @@ def test_a_claim_by_a_colleague_ends_the_page_and_a_raise_to_p1_at_night_pages(d
     clock.set(at("2025-03-15T23:12"))
     assert "已接单" not in d.say("zhou.hao", "收到")  # nothing of his to answer any more: no claim
     assert pages(d, n) == [("zhou.hao", "cancelled")]
+
+
+def test_a_p1_given_back_at_night_pages_the_next_on_call_not_the_one_who_gave_it_back(dialog: Dialog,
+                                                                                         clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.say("zhou.hao", f"接单 {n}")
+    assert pages(d, n) == [("zhou.hao", "acked")]
+    d.pushed("wu.lei")
+    d.say("zhou.hao", f"退单 {n} 我在外地，处理不了")
+    assert pages(d, n) == [("zhou.hao", "acked"), ("wu.lei", "paging")]
+    [page] = d.pushed("wu.lei")  # his page, not the team's "given back" card as well
+    assert "🚨 P1" in page["text"] and "值班第 1 位" in page["text"], page

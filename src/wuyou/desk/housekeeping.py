@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from wuyou.desk import holds, sla, tickets
+from wuyou.desk import holds, sla, ticket_pages, tickets
 from wuyou.desk.models import Person, Team, Ticket, TicketEvent
 from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
@@ -104,7 +104,9 @@ def _release(session: Session, now: datetime, rules: Rules, limit: int) -> int:
         session.flush()
         event = add_event(session=session, ticket=ticket, kind="auto_released", now=now,
                           data={"previous": holder.id if holder else None})
-        people = _team_and_lead(session, ticket, first=[holder] if holder else [])
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now, passing=holder)  # (a P1 at night)
+        people = [p for p in _team_and_lead(session, ticket, first=[holder] if holder else [])
+                  if paged is None or p.id != paged.id]
         notify(session=session, event=event, ticket=ticket, people=people, template="ticket_auto_released", now=now,
                extra={"holder": holder.name if holder else "",
                       "idle_minutes": int(rules.release_idle_claims_after.total_seconds() // 60)},

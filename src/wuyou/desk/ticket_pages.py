@@ -37,9 +37,10 @@ def waiting(ticket: Ticket, team_code: str | None = None) -> bool:
 
 
 def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ,
-          timeout: timedelta = ACK_TIMEOUT) -> Person | None:
+          timeout: timedelta = ACK_TIMEOUT, passing: Person | None = None) -> Person | None:
     """Page the first of the team's on-call chain when a P1 ticket waits for a team that is not at work now;
-    the person paged (None when no page is needed, or one is running already)."""
+    the person paged (None when no page is needed, or one is running already). `passing`: someone who just gave
+    the ticket back, left out of the chain."""
     team = ticket.team
     if team is None or not waiting(ticket) or team_at_work(session=session, team=team, now=now, tz=tz):
         return None
@@ -48,7 +49,7 @@ def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_
         if running.team_code == team.code:
             return None
         running.status = "cancelled"  # (moved to another team: theirs is paged instead)
-    people = chain(session=session, team=team, now=now, tz=tz)
+    people = [p for p in chain(session=session, team=team, now=now, tz=tz) if passing is None or p.id != passing.id]
     if not people:
         return None
     return _page(session, ticket, team, people, 0, now, timeout).person

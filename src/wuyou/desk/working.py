@@ -89,7 +89,9 @@ def release(*, session: Session, ticket_id: int, person: Person, now: datetime, 
     event = add_event(session=session, ticket=ticket, kind="released", now=now, actor=person, body=reason or None,
                       data={"previous": previous.id if previous else None})
     if ticket.team_code:
-        people = [p for p in team_members(session=session, team_code=ticket.team_code) if p.id != person.id]
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now, passing=person)  # (a P1 at night)
+        people = [p for p in team_members(session=session, team_code=ticket.team_code)
+                  if p.id != person.id and (paged is None or p.id != paged.id)]
         notify(session=session, event=event, ticket=ticket, people=people, template="ticket_released", now=now,
                extra={"by": person.name}, buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     # The reporter last heard "已由工程师 X 受理": told that someone else of the team will take it (never the reason,
