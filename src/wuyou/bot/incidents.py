@@ -498,14 +498,10 @@ def intercept(turn: Turn, text: str) -> bool:
     if turn.person.role == "reporter":
         return False
     if _ACK.match(text):
-        open_page = turn.session.scalars(select(Page).where(Page.person_id == turn.person.id,
-                                                            Page.status.in_(("paging", "missed")))
-                                         .order_by(Page.id.desc())).first()
-        if open_page is not None:
-            incident = turn.session.get(Incident, open_page.incident_id)
-            if incident is not None and incident.status in OPEN_STATUSES:
-                _join(turn, incident, "")
-                return True
+        incident = paged_for(turn)
+        if incident is not None:
+            _join(turn, incident, "")
+            return True
         if len(text) <= 6:  # "收到" with nothing to acknowledge is not a fault report
             turn.say("ack_noted")
             return True
@@ -515,6 +511,17 @@ def intercept(turn: Turn, text: str) -> bool:
         _note(turn, room, match.group(2).strip() if match and int(match.group(1)) == room.id else text)
         return True
     return note_named(turn, text)
+
+
+def paged_for(turn: Turn) -> Incident | None:
+    """The open incident the person has a page of still unanswered (or missed), if any."""
+    open_page = turn.session.scalars(select(Page).where(Page.person_id == turn.person.id,
+                                                        Page.status.in_(("paging", "missed")))
+                                     .order_by(Page.id.desc())).first()
+    if open_page is None:
+        return None
+    incident = turn.session.get(Incident, open_page.incident_id)
+    return incident if incident is not None and incident.status in OPEN_STATUSES else None
 
 
 def note_named(turn: Turn, text: str) -> bool:
