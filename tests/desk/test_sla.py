@@ -228,3 +228,17 @@ def test_reopen_restarts_both_clocks_with_full_targets(dialog: Dialog, clock: Te
     d.say("zhang.san", "5")
     clock.set(at("2025-03-15T11:01"))  # more than 3 days after the resolution: no more reopening
     assert "不能这样操作" in d.say("zhang.san", f"/reopen {n} 还是不行")
+
+
+def test_the_reporters_status_does_not_promise_a_time_already_past(dialog: Dialog, clock: TestClock) -> None:
+    """conversations/06 after row 14: #1036 was due Wed 09:02 (11:42 after a pause); asked at 14:10, 进度 said
+    "预计 11:42 前解决" — a promise already broken."""
+    d = dialog
+    clock.set(at("2025-03-11T14:02"))
+    n = report(d, "liu.yang", "2", "屏幕都不亮了 充电也没反应 就这一台")
+    clock.set(at("2025-03-11T14:39"))
+    d.say("wang.fang", f"接单 {n}")
+    assert "预计 03-12 09:02 前解决" in d.say("liu.yang", "进度")
+    clock.set(at("2025-03-12T14:10"))
+    status = d.say("liu.yang", "进度")
+    assert "预计 09:02 前解决" not in status and "原定 09:02 前解决，已经超时了" in status, status
