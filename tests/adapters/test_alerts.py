@@ -297,3 +297,19 @@ def test_an_alert_firing_again_after_its_recovery_is_told_to_the_war_room(d: Dia
     assert "【INC-1】监控再次告警：jn-agg-r1 不可达（10:07）" in text and "请勿解决" in text, text
     post(d, {**FIRING, "startsAt": "2025-03-15T10:07:30+08:00"})  # and the repeats of it go on the timeline only
     assert d.pushed("chen.gang") == []
+
+
+def test_a_report_said_to_be_the_alerts_is_filed_in_its_speciality(d: Dialog, clock: TestClock) -> None:
+    """conversations/08 row 4 in other words: "客户在排队" brings up the queue-system article, 0 offers INC-1 with
+    the categories, and "是" filed the ticket uncategorised, P3, in the branch's terminal team — while the network
+    on-call worked the router. It is the alert's: 网络 › 网点断网, P1, the network team."""
+    clock.set(at("09:41:05"))
+    assert post(d, FIRING).status_code == 201
+    clock.set(at("09:44:00"))
+    d.say("zhang.san", "网断了 系统进不去 客户在排队")
+    assert "INC-1" in d.say("zhang.san", "0")
+    reply = d.say("zhang.san", "是")
+    assert "已知问题" in reply and "INC-1" in reply, reply
+    number = int(reply.split("#", 1)[1].split("。")[0])
+    ticket = d.ticket(number)
+    assert (ticket["category"], ticket["team"], ticket["priority"]) == ("网络 › 网点断网", "hq-network", "P1"), ticket

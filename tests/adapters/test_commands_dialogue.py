@@ -185,6 +185,30 @@ def test_a_chase_counts_the_time_left_in_working_hours(dialog: Dialog, clock: Te
     assert "已报修 10 分钟" in chased, chased  # (under an hour: minutes, not "0 小时 10 分")
 
 
+def test_a_chase_of_a_ticket_no_chase_would_move_says_what_it_waits_for(dialog: Dialog) -> None:
+    """conversations/05: #1019 waits for 张三's answer — chasing it pinged 周浩 and 陈刚 about a ticket whose clock is
+    paused for 张三; a resolved or closed one answered "这张单现在是“已解决”状态，不能这样操作"."""
+    d = dialog
+    n = report(d, "zhang.san", PRINTER, "打印机不出纸")
+    d.say("li.wei", f"接单 {n}")
+    d.say("li.wei", f"追问 {n} 是哪一台打印机")
+    d.pushed("li.wei")
+    d.pushed("zhao.min")
+    reply = d.say("zhang.san", f"催单 {n}")
+    assert f"#{n} 在等您回复：李伟 问您：“是哪一台打印机”" in reply, reply
+    assert d.pushed("li.wei") == [] and d.pushed("zhao.min") == []  # nobody pinged
+    d.say("zhang.san", "大厅那台")  # the answer goes to the ticket
+    assert "大厅那台" in d.pushed_text("li.wei")
+    d.say("li.wei", f"解决 {n} 换了搓纸轮")
+    reply = d.say("zhang.san", f"催单 {n}")
+    assert f"#{n} 李伟 已经处理了：换了搓纸轮" in reply and "还没好" in reply and "不能这样操作" not in reply, reply
+    d.say("zhang.san", "好了")
+    d.say("zhang.san", "5")
+    reply = d.say("zhang.san", f"催单 {n}")
+    assert f"#{n} 已经办结关闭了" in reply and "不能这样操作" not in reply, reply
+    assert all("催单" not in m["text"] for who in ("li.wei", "zhao.min") for m in d.pushed(who))
+
+
 def test_reporter_chase_add_and_cancel(dialog: Dialog) -> None:
     d = dialog
     n = report(d, "zhang.san", PRINTER, "打印机不出纸")

@@ -55,6 +55,24 @@ def test_the_same_problem_again_reopens_the_ticket(dialog: Dialog, clock: TestCl
     assert f"#{number} · P3 · 已接单（重开 1 次） · 李伟" in d.say("li.wei", f"查看 {number}")
 
 
+def test_a_typed_shoudao_to_the_reopened_tickets_card_takes_it_back(dialog: Dialog, clock: TestClock) -> None:
+    """On WeCom an engineer answers the reopen card by typing 收到 as often as by pressing it: the same thing (it
+    said "好的 👌" and left the response clock running, the reporter never told)."""
+    d = dialog
+    number = _resolved(d, clock)
+    d.say("zhang.san", "打印机又卡纸了！！周一刚修的")
+    d.say("zhang.san", "1")
+    d.pushed("li.wei")
+    d.pushed("zhang.san")
+    clock.advance(minutes=9)
+    answer = d.say("li.wei", "收到")
+    assert f"已接单 #{number}（响应用时 9 分钟）" in answer, answer
+    ticket = d.ticket(number)
+    assert ticket["status"] == "claimed" and ticket["assignee"] == "li.wei"
+    assert "李伟" in d.pushed_text("zhang.san")
+    assert d.say("li.wei", "收到") == "好的 👌"  # nothing left to take: as before
+
+
 def test_a_second_reopen_tells_the_lead_and_an_engineer_gone_hands_it_back_to_the_team(
         dialog: Dialog, clock: TestClock, desk: Desk) -> None:
     d = dialog

@@ -178,6 +178,25 @@ def test_conversation_07_in_its_own_words_is_offered_at_the_sixth_branch(d: Dial
     assert title == "🚨 疑似重大故障：医保结算失败，提示证书验证错误", title  # the central report, in Simplified
 
 
+def test_a_grouped_card_held_back_does_not_offer_tickets_the_incident_took(d: Dialog, clock: TestClock) -> None:
+    """conversations/07 rows 2–6: #1005 and #1006 wait on a grouped card for 何启明 when the duty lead declares at
+    10:21 and links them; the card, due at 10:22:30, went out anyway with their claim buttons."""
+    surge = d.desk.bot.surge.detector
+    surge.rules = replace(surge.rules, min_reports=6, min_branches=5, auto_reports=12, auto_branches=8)
+    said = ["医保卡结算失败 提示交易超时 客户在等着呢", "医保刷不了了", "医保结算报错 -1 请联系管理员",
+            "社保卡结算一直转圈 最后失败", "医保接口又挂了？？结不了算", "醫保結算失敗，提示證書驗證錯誤"]
+    for user, text, time in zip(REPORTERS[:6], said, ["10:02", "10:05", "10:08", "10:11", "10:15", "10:19"],
+                                strict=True):
+        clock.set(at(f"{time}:00"))
+        file_ticket(d, user, text)
+        d.pushed("he.qiming")
+    clock.set(at("10:21:00"))
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 确认")
+    clock.set(at("10:30:00"))
+    cards = [m["text"] for m in d.pushed("he.qiming") if "同类工单" in m["text"]]
+    assert cards == [], cards
+
+
 def test_a_lead_can_dismiss_an_offer(d: Dialog, clock: TestClock) -> None:
     for minute, (user, text) in enumerate(zip(REPORTERS[:5], FIRST[:5], strict=True)):
         clock.set(at(f"10:{minute:02d}:00"))

@@ -228,3 +228,34 @@ def test_reopen_restarts_both_clocks_with_full_targets(dialog: Dialog, clock: Te
     d.say("zhang.san", "5")
     clock.set(at("2025-03-15T11:01"))  # more than 3 days after the resolution: no more reopening
     assert "不能这样操作" in d.say("zhang.san", f"/reopen {n} 还是不行")
+
+
+def test_the_reporters_status_does_not_promise_a_time_already_past(dialog: Dialog, clock: TestClock) -> None:
+    """conversations/06 after row 14: #1036 was due Wed 09:02 (11:42 after a pause); asked at 14:10, 进度 said
+    "预计 11:42 前解决" — a promise already broken."""
+    d = dialog
+    clock.set(at("2025-03-11T14:02"))
+    n = report(d, "liu.yang", "2", "屏幕都不亮了 充电也没反应 就这一台")
+    clock.set(at("2025-03-11T14:39"))
+    d.say("wang.fang", f"接单 {n}")
+    assert "预计 03-12 09:02 前解决" in d.say("liu.yang", "进度")
+    clock.set(at("2025-03-12T14:10"))
+    status = d.say("liu.yang", "进度")
+    assert "预计 09:02 前解决" not in status and "原定 09:02 前解决，已经超时了" in status, status
+
+
+def test_a_warning_due_with_the_breach_says_the_time_is_up(dialog: Dialog, clock: TestClock) -> None:
+    """Raised to P1 half an hour after it was reported, an unclaimed ticket is past its 15-minute response at the
+    next round: the engineers were warned "已用 80%，还剩 0 分钟" in the same minute as the breach."""
+    d = dialog
+    clock.set(at("2025-03-11T09:00"))
+    n = report(d, "zhang.san", "1", "打印机卡纸")
+    d.pushed("li.wei")
+    clock.set(at("2025-03-11T09:30"))
+    d.say("zhao.min", f"优先级 {n} P1")
+    d.pushed("li.wei")
+    clock.set(at("2025-03-11T09:31"))
+    d.desk.sla_round()
+    warned = [m["text"] for m in d.pushed("li.wei") if f"#{n}（P1" in m["text"] and "时限" in m["text"]]
+    assert any("响应已超时" in w for w in warned) and not any("还剩 0 分钟" in w for w in warned), warned
+    assert len(events(d, n, "sla_warn")) == 1 and len(events(d, n, "sla_breach")) == 1

@@ -82,6 +82,8 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     if major:  # the incident's people are on it: nobody is paged one by one in the middle of it
         turn.say("chase_incident", ticket=number, incident=major.lstrip(" ·"))
         return
+    if ticket_row is not None and ticket_row.reporter_id == turn.person.id and _nothing_to_chase(turn, ticket_row):
+        return
     try:
         ticket, pinged = working.chase(session=turn.session, ticket_id=number, person=turn.person, now=turn.now)
     except TooSoon as exc:
@@ -97,6 +99,27 @@ def cmd_chase(turn: Turn, command: Command) -> None:
     turn.say("chase_ok", ticket=ticket.id, who=_chased(turn, ticket, pinged),
              hold=turn.t("chase_on_hold", reason=ticket.hold_reason or "—", until=turn.local(ticket.hold_until))
              if ticket.status == "on_hold" else "")
+
+
+def _nothing_to_chase(turn: Turn, ticket: Ticket) -> bool:
+    """The reporter's own ticket that no chase would move: its engineer waits for their answer (the question is
+    repeated, nobody is pinged), or it is resolved (confirm or say it is not fixed) or closed (say what is wrong
+    again) — instead of "不能这样操作" or pinging an engineer and a lead about a ticket that waits on the reporter."""
+    if ticket.status == "waiting" and ticket.assignee is not None:
+        asked = next((e for e in reversed(tickets.timeline(session=turn.session, ticket_id=ticket.id,
+                                                            public_only=True)) if e.kind == "asked"), None)
+        if asked is None:
+            return False
+        turn.say("chase_waiting_on_you", ticket=ticket.id, name=ticket.assignee.name, question=asked.body or "")
+        return True
+    if ticket.status == "resolved":
+        turn.say("chase_resolved", ticket=ticket.id, name=ticket.assignee.name if ticket.assignee else "",
+                 summary=ticket.resolution or "—")
+        return True
+    if ticket.status == "closed":
+        turn.say("chase_closed", ticket=ticket.id)
+        return True
+    return False
 
 
 def _chased(turn: Turn, ticket: Ticket, pinged: Sequence[Person]) -> str:

@@ -29,7 +29,7 @@ from wuyou.desk.incidents.models import (
 )
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Branch, Category, Person, Region, Team, Ticket
-from wuyou.desk.org import is_away, person_named, region_chain, team_members
+from wuyou.desk.org import is_away, leaf_categories, person_named, region_chain, team_members
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -548,8 +548,15 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text
                 category: Category | None = None) -> Ticket:
     """A new report of an open incident: open its ticket (in the incident's category, else `category`, else the
     one the report was guessed to be about), link it, and say the engineers are on it."""
-    if incident.category is None and category is None and report is not None and report.category_id is not None:
-        category = turn.session.get(Category, report.category_id)
+    if incident.category is None and category is None:
+        guessed = turn.session.get(Category, report.category_id) if report is not None and report.category_id \
+            else None
+        # An incident without a category (a monitoring alert's) has the speciality it pages: a report said to be it
+        # ("是") is of that speciality — not uncategorised in the branch's nearest team, nor the KB's best guess of
+        # another speciality (网断了 … 排队 went to the terminal team as P3 while the region's router was down).
+        if incident.specialities and (guessed is None or guessed.speciality not in incident.specialities):
+            guessed = _most_urgent_leaf(turn, incident.specialities[0]) or guessed
+        category = guessed
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=incident.category or category, urgency=2,
         description=text,
@@ -562,6 +569,13 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text
     turn.dialogue.attachments = []
     turn.say("incident_known_issue", incident=incident.ref, title=incident.title, ticket=ticket.id)
     return ticket
+
+
+def _most_urgent_leaf(turn: Turn, speciality: str) -> Category | None:
+    """The catalog leaf of this speciality with the highest default priority (网络 › 网点断网 P1 of the network's),
+    the first in catalog order of equals."""
+    leaves = [c for c in leaf_categories(session=turn.session) if c.speciality == speciality]
+    return min(leaves, key=lambda c: c.priority or "P9", default=None)
 
 
 def nearby(turn: Turn, leaf: Category | None = None) -> Incident | None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions, staff, status
-from wuyou.bot.commands import Command, without_mentions
+from wuyou.bot.commands import BY_NAME, Command, without_mentions
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
@@ -178,7 +178,8 @@ def free_text(turn: Turn) -> None:
         _on_rating_why(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-    if staff.answer_page(turn, text) or incidents.intercept(turn, text):  # 收到 answers a page first
+    # 收到 answers a page (a P1 ticket's, an incident's) first, then takes the one ticket given to the engineer
+    if staff.answer_page(turn, text) or _accepted_in_words(turn, text) or incidents.intercept(turn, text):
         return
     if notices.acknowledged(turn, text):
         return
@@ -206,6 +207,20 @@ def free_text(turn: Turn) -> None:
         turn.say("thanks")  # 钱箱修好了，谢谢: news that something works again, and thanks — nothing to report
     elif not (status.impatient(text) and status.chase_in_words(turn, text)):
         _report(turn, text)
+
+
+def _accepted_in_words(turn: Turn, text: str) -> bool:
+    """An engineer's typed "收到" to the one ticket given to them and not yet taken (a reopened ticket back with
+    them, a lead's assignment): taken, as the card's 收到 / 接单 button would (conversations/04 row 6). A page still
+    open comes first: "收到" answers it."""
+    if turn.person.role == "reporter" or not notices.is_ack_word(text) or incidents.paged_for(turn) is not None:
+        return False
+    given = [t for t in tickets.assigned_to(session=turn.session, person=turn.person)
+             if t.claimed_at is None and t.status in ("new", "reopened")]
+    if len(given) != 1:  # (none, or several: which one is not said)
+        return False
+    staff.cmd_claim(turn, Command(BY_NAME["claim"], given[0].id, ""))
+    return True
 
 
 _FIXED = re.compile(r"修好了?|弄好了?|好了|解决了|可以用了|能用了|恢复了|正常了|works (again|now)|fixed", re.I)

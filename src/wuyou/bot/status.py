@@ -158,7 +158,8 @@ def _status_line(turn: Turn, index: int, ticket: Ticket, *, followed: bool = Fal
     if major:  # (its own due time means nothing while the incident is worked: the incident's news does)
         who += major
     elif due is not None and ticket.status not in ("resolved", "waiting", "on_hold"):
-        who += turn.t("status_due", due=turn.local(due))
+        # (past it, "预计 11:42 前解决" at 14:10 is a promise already broken: said as such)
+        who += turn.t("status_due" if due > turn.now else "status_overdue", due=turn.local(due))
     title = ticket.title + (turn.t("follows_mark", ticket=ticket.follows_id) if ticket.follows_id else "")
     if ticket.reporter_id != turn.person.id:
         title += turn.t("followed_mark" if followed else "group_mark", reporter=ticket.reporter.name)

@@ -427,7 +427,9 @@ def _check(session: Session, clock: SlaClock, ticket: Ticket, now: datetime) -> 
         left = max(0, minutes_begun(_cal(session, clock).elapsed(now, due).total_seconds())) if due > now else 0
         event = add_event(session=session, ticket=ticket, kind="sla_warn", now=now, public=False,
                           body=f"{clock.warn_percent}%", data={"clock": clock.kind, "percent": clock.warn_percent})
-        notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket), template="sla_warn",
+        # Past its time already (a raised priority, a round that comes late): not "还剩 0 分钟" beside the breach.
+        notify(session=session, event=event, ticket=ticket, people=_workers(session, ticket),
+               template="sla_warn" if due > now else "sla_warn_overdue",
                now=now, extra={**times, "percent": clock.warn_percent, "left_minutes": left,
                                "clock_due": due.isoformat(),
                                "waited_minutes": int((now - ticket.created_at).total_seconds() // 60)},

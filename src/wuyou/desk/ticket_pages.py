@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import sla
 from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
+from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
 from wuyou.desk.models import Person, Team, Ticket, TicketPage
 from wuyou.desk.org import present, team_members
@@ -42,7 +43,8 @@ def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_
     the person paged (None when no page is needed, or one is running already). `passing`: someone who just gave
     the ticket back, left out of the chain."""
     team = ticket.team
-    if team is None or not waiting(ticket) or team_at_work(session=session, team=team, now=now, tz=tz):
+    if team is None or not waiting(ticket) or team_at_work(session=session, team=team, now=now, tz=tz) \
+            or _in_incident(session, ticket):
         return None
     running = paging(session=session, ticket_id=ticket.id)
     if running is not None:
@@ -53,6 +55,13 @@ def start(*, session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_
     if not people:
         return None
     return _page(session, ticket, team, people, 0, now, timeout).person
+
+
+def _in_incident(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket is one of an open major incident's (its responders are paged for it, and work it)."""
+    return session.scalar(select(IncidentLink.id).join(Incident, Incident.id == IncidentLink.incident_id)
+                          .where(IncidentLink.ticket_id == ticket.id, Incident.status.in_(OPEN_STATUSES))
+                          .limit(1)) is not None
 
 
 def paging(*, session: Session, ticket_id: int) -> TicketPage | None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wuyou.desk import outbox, scope
+from wuyou.desk import bursts, outbox, scope
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents import evidence, oncall
 from wuyou.desk.incidents.models import (
@@ -367,6 +367,8 @@ def _link(session: Session, incident: Incident, ticket: Ticket, now: datetime,
         return None
     session.add(IncidentLink(incident_id=incident.id, ticket_id=ticket.id, at=now))
     session.flush()
+    # A grouped card still held back no longer offers it to be claimed: the incident's people have it.
+    bursts.drop(session=session, ticket=ticket, now=now)
     add_event(session=session, ticket=ticket, kind="incident_linked", now=now, body=incident.ref, actor=actor,
               data={"incident": incident.id})
     return event(session, incident, "linked", now, actor=actor,
