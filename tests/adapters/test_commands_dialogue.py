@@ -701,8 +701,9 @@ def test_a_report_after_hours_is_told_when_an_engineer_takes_it(dialog: Dialog, 
     d.say("zhang.san", "3")  # 紧急：网点没法办业务 (P2: working hours) — not told "if the branch cannot work, chase"
     urgent = d.say("zhang.san", "两台打印机都坏了")
     assert "您选了紧急：等不到那时的话回复“催单”" in urgent and "网点没法办业务的话" not in urgent, urgent
-    p1 = report(d, "liu.yang", BRANCH_DOWN, "网点断网了 全部办不了业务")  # P1 runs 7×24: nothing to wait for
-    assert "非工作时间" not in d.last["replies"][0]["text"] and d.ticket(p1)["priority"] == "P1"
+    p1 = report(d, "liu.yang", BRANCH_DOWN, "网点断网了 全部办不了业务")  # P1 runs 7×24: the on-call is paged
+    said = d.last["replies"][0]["text"]
+    assert "已呼叫值班工程师" in said and "上班后处理" not in said and d.ticket(p1)["priority"] == "P1", said
     clock.set(datetime(2025, 3, 10, 10, 0, tzinfo=SH))  # Monday morning
     d.say("ma.jing", "/new")
     d.say("ma.jing", PRINTER)
