@@ -64,3 +64,8 @@ def test_admin_edits_rules_and_policies_with_validation(dialog: Dialog) -> None:
     assert saved["warnings"] == ["终端设备 › 扫码枪: no team has speciality 'printing'; its tickets go to HQ's teams"]
     console = d.client.put("/api/v1/catalog", json={"items": catalog}, headers={**admin, "X-Wuyou-Console": "1"})
     assert "专业“printing”没有组负责" in console.json()["warnings"][0], console.text
+    # In the language the console is switched to (it took the admin's own)
+    d.client.cookies.set("wuyou_lang", "en")
+    switched = d.client.put("/api/v1/catalog", json={"items": catalog}, headers={**admin, "X-Wuyou-Console": "1"})
+    d.client.cookies.delete("wuyou_lang")
+    assert "专业" not in switched.json()["warnings"][0], switched.text

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from wuyou.adapters.auth import CSRF_HEADER, Admin, Caller, refusal_words
+from wuyou.adapters.auth import CSRF_HEADER, Admin, Caller, console_locale, refusal_words
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import org, replies, scope
 from wuyou.desk.errors import OrgFileError
@@ -75,7 +75,8 @@ def put_catalog(body: Items, request: Request, person: Admin) -> Items:
         orphans = org.specialities_without_team(session=session)
     english = not request.headers.get(CSRF_HEADER)
     saved.warnings = [f"{path}: no team has speciality '{speciality}'; its tickets go to HQ's teams" if english
-                      else desk.catalog.t("catalog_orphan_speciality", person.locale, path=path, speciality=speciality)
+                      else desk.catalog.t("catalog_orphan_speciality", console_locale(request, person), path=path,
+                                          speciality=speciality)
                       for path, speciality in orphans]
     return saved
 
