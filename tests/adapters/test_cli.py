@@ -205,3 +205,30 @@ def test_replay_takes_a_byte_order_mark_and_warns_of_what_it_cannot_take_as_writ
     assert "line 2: 2026-04-08T08:00:00+08:00 is before the line before it" in result.stderr
     assert "line 2: user 'nobody' is nobody's http identity" in result.stderr
     assert "alembic" not in result.stderr  # (its INFO lines buried these)
+
+
+def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path: Path) -> None:
+    """A directory given for a file, or a file in another encoding (GBK, as Chinese Windows tools save): one line
+    naming the file, for `org import`, `replay` (its stream and its org file) and `channels check` — they came as a
+    traceback (IsADirectoryError, UnicodeDecodeError)."""
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("branches: []\n# 济南分公司\n".encode("gbk"))
+    org, stream = shared("surge-sample/org.yaml"), shared("surge-sample/stream.jsonl")
+    gbk_stream = tmp_path / "gbk.jsonl"
+    gbk_stream.write_bytes('{"t": "2026-04-08T08:01:14+08:00", "user": "r.nj002", "text": "在吗"}\n'.encode()
+                            + '{"t": "2026-04-08T08:02:14+08:00", "user": "r.nj002", "text": "打印机卡纸了"}\n'
+                            .encode("gbk"))
+    for args, problem in (
+        (("org", "import", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("org", "import", str(gbk)), f"{gbk}: not UTF-8 text"),
+        (("replay", str(tmp_path), "--org", str(org)), f"{tmp_path}: is a directory"),
+        (("replay", str(gbk_stream), "--org", str(org)), f"{gbk_stream}: line 2 is not UTF-8 text"),
+        (("replay", str(stream), "--org", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("replay", str(stream), "--org", str(gbk)), f"{gbk}: not UTF-8 text"),
+        (("channels", "check", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("channels", "check", str(gbk)), f"{gbk}: not UTF-8 text"),
+    ):
+        result = wuyou(*args, env=env)
+        assert result.returncode == 1 and problem in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr

@@ -87,6 +87,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.adapters.replay import ReplayError, replay
+    from wuyou.adapters.text_files import lines_of
 
     overrides = {f"surge_{name}": value for name, value in (
         ("min_reports", args.min_reports), ("min_branches", args.min_branches), ("window_minutes", args.window),
@@ -104,8 +105,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
 
     logging.getLogger("wuyou").setLevel(logging.WARNING)
     try:
-        with args.stream.open(encoding="utf-8-sig") as lines:  # (a byte-order mark, as Windows tools write)
-            replay(lines, org=args.org, kb=args.kb, emit=emit, settings=settings)
+        # (a byte-order mark, as Windows tools write, is dropped; a directory or another encoding named in one line)
+        replay(lines_of(args.stream), org=args.org, kb=args.kb, emit=emit, settings=settings)
     except ReplayError as exc:
         sys.exit(f"wuyou replay: {exc}")
     sys.stdout.flush()
@@ -139,12 +140,14 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.text_files import read_text
     from wuyou.db import refresh_statistics
     from wuyou.desk.org import TABLES, import_org, load_org_file
 
+    doc = load_org_file(read_text(Path(args.file)))  # (read before the database is touched: a wrong path says so)
     desk = _desk(settings)
     with desk.sessions() as session:
-        summary = import_org(session=session, doc=load_org_file(Path(args.file).read_text(encoding="utf-8")))
+        summary = import_org(session=session, doc=doc)
         _audited(session, "cli org import", args.file)
         session.commit()
         refresh_statistics(session, TABLES)
@@ -375,12 +378,13 @@ def main(argv: list[str] | None = None) -> None:
     from sqlalchemy.exc import OperationalError
 
     from wuyou.adapters.channels import ChannelsFileError
+    from wuyou.adapters.text_files import TextFileError
     from wuyou.desk.errors import DeskError
     from wuyou.kb.errors import KbError
 
     try:
         args.func(args, settings)
-    except (DeskError, KbError, FileNotFoundError, ChannelsFileError) as exc:
+    except (DeskError, KbError, FileNotFoundError, ChannelsFileError, TextFileError) as exc:
         sys.exit(f"wuyou: {exc}")
     except OperationalError as exc:  # the database is not there (a wrong URL, a server down)
         sys.exit(f"wuyou: cannot reach the database ({_redacted(settings.database_url)}): {exc.orig}")
