@@ -232,3 +232,20 @@ def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path: Path) -> None
         result = wuyou(*args, env=env)
         assert result.returncode == 1 and problem in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("args", "env", "problem"), [
+    (("kb", "suggest", "--kb", "kb"), {"WUYOU_PORT": "abc"}, "WUYOU_PORT: Input should be a valid integer"),
+    (("db", "upgrade"), {"WUYOU_SURGE_MIN_REPORTS": "1"}, "WUYOU_SURGE_MIN_REPORTS: Input should be greater than"),
+    (("replay", "day.jsonl", "--org", "org.yaml", "--min-reports", "1"), {}, "--min-reports: Input should be greater"),
+    (("db", "upgrade"), {"WUYOU_DATABASE_URL": "postgres://u:secret@db/x"},
+     "WUYOU_DATABASE_URL is not a database URL the desk can use (postgres://u:***@db/x)"),
+    (("kb", "export", "out"), {"WUYOU_DATABASE_URL": "wuyou.db"}, "WUYOU_DATABASE_URL is not a database URL"),
+])
+def test_a_setting_that_cannot_be_is_named_in_one_line(tmp_path: Path, args: tuple[str, ...], env: dict[str, str],
+                                                       problem: str) -> None:
+    """A wrong `WUYOU_*` variable or replay threshold: one line naming it (never its value: it may be a secret),
+    exit 1 — they came as pydantic's and SQLAlchemy's tracebacks."""
+    result = wuyou(*args, env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", **env})
+    assert result.returncode == 1 and problem in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr

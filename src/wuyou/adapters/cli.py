@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from wuyou.adapters.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
+    from pydantic import ValidationError
     from sqlalchemy.orm import Session
 
     from wuyou.adapters.bootstrap import Desk
@@ -86,13 +88,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
+    from pydantic import ValidationError
+
     from wuyou.adapters.replay import ReplayError, replay
     from wuyou.adapters.text_files import lines_of
 
-    overrides = {f"surge_{name}": value for name, value in (
-        ("min_reports", args.min_reports), ("min_branches", args.min_branches), ("window_minutes", args.window),
-        ("auto_reports", args.auto_reports), ("auto_branches", args.auto_branches)) if value is not None}
-    settings = Settings(**{**settings.model_dump(), **overrides})
+    flags = {"surge_min_reports": ("--min-reports", args.min_reports),
+             "surge_min_branches": ("--min-branches", args.min_branches),
+             "surge_window_minutes": ("--window", args.window),
+             "surge_auto_reports": ("--auto-reports", args.auto_reports),
+             "surge_auto_branches": ("--auto-branches", args.auto_branches)}
+    overrides = {name: value for name, (_, value) in flags.items() if value is not None}
+    try:
+        settings = Settings(**{**settings.model_dump(), **overrides})
+    except ValidationError as exc:  # (`--min-reports 1`: said as the flag, not as a traceback)
+        sys.exit(_settings_problem(exc, {name: flag for name, (flag, _) in flags.items()}))
 
     def emit(event: dict[str, Any]) -> None:
         if args.json:
@@ -368,14 +378,29 @@ def cmd_channels_check(args: argparse.Namespace, settings: Settings) -> None:
         print("no accounts: only the HTTP chat channel will be open")
 
 
+def _settings_problem(exc: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """What is wrong with the settings, one line each, named as the user gave them (an environment variable, or a
+    command's flag in `names`); never the value, which may be a secret."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        lines.append(f"wuyou: {(names or {}).get(field) or 'WUYOU_' + field.upper()}: {error['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `wuyou` console script."""
+    from pydantic import ValidationError
+
     args = parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # (WUYOU_PORT=abc: one line naming the variable, not a traceback)
+        sys.exit(_settings_problem(exc))
     from wuyou.adapters import logs
 
     logs.configure(settings.log_format)
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
     from wuyou.adapters.channels import ChannelsFileError
     from wuyou.adapters.text_files import TextFileError
@@ -386,6 +411,11 @@ def main(argv: list[str] | None = None) -> None:
         args.func(args, settings)
     except (DeskError, KbError, FileNotFoundError, ChannelsFileError, TextFileError) as exc:
         sys.exit(f"wuyou: {exc}")
+    except ArgumentError as exc:  # no URL at all, or a dialect SQLAlchemy does not have (`postgres://`, a typo)
+        shown = _redacted(settings.database_url)
+        shown = "" if shown == "WUYOU_DATABASE_URL" else f" ({shown})"  # (unparsable: not echoed: it may hold a secret)
+        sys.exit(f"wuyou: WUYOU_DATABASE_URL is not a database URL the desk can use{shown}: {exc};"
+                 " e.g. sqlite:///./wuyou.db or postgresql+psycopg://user@host/db")
     except OperationalError as exc:  # the database is not there (a wrong URL, a server down)
         sys.exit(f"wuyou: cannot reach the database ({_redacted(settings.database_url)}): {exc.orig}")
     except BrokenPipeError:  # `wuyou kb suggest … | head -1`: the reader has all it wanted
