@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import shared
@@ -105,3 +108,18 @@ def test_the_front_matter_wuyou_writes_is_read_without_yaml() -> None:
     for doc in read_dir(shared("kb-sample/kb"))[:10]:
         front = documents._FRONT.match(render_article(doc))
         assert front is not None and documents._simple_front_matter(front.group(1)) is not None
+
+
+def test_an_archived_article_comes_back_from_its_export(desk: Desk, tmp_path: Path) -> None:
+    """An article archived in the console (or `DELETE /api/v1/kb/articles/ID`) is exported with `status: archived`;
+    `kb import` refused that file, so a desk's export could not be imported back."""
+    doc = read_dir(shared("kb-sample/kb"))[0]
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=[replace(doc, status="archived")], now=utcnow())
+        s.commit()
+        articles.export_dir(session=s, directory=tmp_path)
+    (back,) = read_dir(tmp_path)
+    assert back == replace(doc, status="archived")
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=[back], now=utcnow())
+        assert articles.all_docs(session=s, published_only=True) == []  # (still never suggested)

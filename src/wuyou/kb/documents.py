@@ -20,7 +20,8 @@ _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
 _SIMPLE_LINE = re.compile(r"([a-z_]+): (.*)")
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
 _YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
-STATUSES = ("published", "draft")
+# A draft waits for review; an archived article (the console's or the API's archive) is kept but never suggested.
+STATUSES = ("published", "draft", "archived")
 KNOWN_KEYS = ("id", "title", "category", "tags", "status", "source", "phrasings")
 MAX_PHRASINGS = 20
 
@@ -98,6 +99,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     for key in ("id", "title"):
         if not meta.get(key):
             raise ArticleFormatError(f"{source}: front matter needs '{key}'")
+    article_id = str(meta["id"])
     lists = {}
     for key in ("tags", "phrasings"):
         lists[key] = meta.get(key) or []
@@ -108,7 +110,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
         raise ArticleFormatError(f"{source}: 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
     body = match.group(2).strip()
     return ArticleDoc(
-        id=str(meta["id"]),
+        id=article_id,
         title=str(meta["title"]),
         category=str(meta.get("category") or ""),
         tags=tuple(str(t) for t in lists["tags"]),
