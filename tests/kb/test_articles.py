@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,6 +109,19 @@ def test_the_front_matter_wuyou_writes_is_read_without_yaml() -> None:
     for doc in read_dir(shared("kb-sample/kb"))[:10]:
         front = documents._FRONT.match(render_article(doc))
         assert front is not None and documents._simple_front_matter(front.group(1)) is not None
+
+
+@pytest.mark.parametrize(("front", "problem"), [
+    ("id: KB/../x\ntitle: t", "'id' 'KB/../x' cannot be a file name"),
+    ("id: 'KB\\01'\ntitle: t", "x.md: 'id' 'KB\\\\01' cannot be a file name"),
+    ("id: " + "K" * 65 + "\ntitle: t", "'id' is longer than 64 characters"),
+    ("id: A\ntitle: " + "长" * 301, "'title' is longer than 300 characters"),
+])
+def test_an_id_or_title_the_desk_cannot_keep_is_refused(front: str, problem: str) -> None:
+    """`kb export` writes `<id>.md`: an id with a slash was imported, then the export stopped half-way (a directory
+    that is not there) or wrote outside its directory; a value wider than its column failed on PostgreSQL."""
+    with pytest.raises(ArticleFormatError, match=re.escape(problem)):
+        parse_article(f"---\n{front}\n---\n## 现象\nx\n", source="x.md")
 
 
 def test_an_archived_article_comes_back_from_its_export(desk: Desk, tmp_path: Path) -> None:

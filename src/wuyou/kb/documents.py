@@ -22,6 +22,8 @@ _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
 _YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
 # A draft waits for review; an archived article (the console's or the API's archive) is kept but never suggested.
 STATUSES = ("published", "draft", "archived")
+# The stored columns' widths (kb.models.Article): a longer value would be cut, or refused by PostgreSQL mid-import.
+LONGEST = {"id": 64, "title": 300, "category": 200}
 KNOWN_KEYS = ("id", "title", "category", "tags", "status", "source", "phrasings")
 MAX_PHRASINGS = 20
 
@@ -99,7 +101,13 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     for key in ("id", "title"):
         if not meta.get(key):
             raise ArticleFormatError(f"{source}: front matter needs '{key}'")
+    for key, longest in LONGEST.items():
+        if len(str(meta.get(key) or "")) > longest:
+            raise ArticleFormatError(f"{source}: '{key}' is longer than {longest} characters")
     article_id = str(meta["id"])
+    if article_id in (".", "..") or any(c in article_id for c in "/\\\0"):
+        # (`kb export` writes `<id>.md`: a slash in it made a path that was not there, or outside the directory)
+        raise ArticleFormatError(f"{source}: 'id' {article_id!r} cannot be a file name (no slashes)")
     lists = {}
     for key in ("tags", "phrasings"):
         lists[key] = meta.get(key) or []
