@@ -249,3 +249,23 @@ def test_a_setting_that_cannot_be_is_named_in_one_line(tmp_path: Path, args: tup
     result = wuyou(*args, env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", **env})
     assert result.returncode == 1 and problem in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+def test_org_export_is_read_back_by_org_import(tmp_path: Path) -> None:
+    """`wuyou org export FILE` (there was no way to get the directory back out but the admin API): what it writes,
+    imported into another desk, exports the same again, people, identities and teams as the sample had them."""
+    first, second = ({"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / name}"} for name in ("a.db", "b.db"))
+    assert wuyou("org", "import", str(shared("org-sample.yaml")), env=first).returncode == 0
+    exported = tmp_path / "org.yaml"
+    out = wuyou("org", "export", str(exported), env=first)
+    assert out.returncode == 0 and "4 regions, 3 branches, 4 teams, 12 people" in out.stdout, out.stderr
+    again = wuyou("org", "import", str(exported), env=second)
+    assert again.returncode == 0 and "12 people" in again.stdout, again.stderr
+    assert wuyou("org", "export", "-", env=second).stdout == exported.read_text(encoding="utf-8")
+    doc, sample = yaml.safe_load(exported.read_text(encoding="utf-8")), yaml.safe_load(
+        shared("org-sample.yaml").read_text(encoding="utf-8"))
+    people = {p["id"]: p for p in doc["people"]}
+    assert all(people[p["id"]]["identities"] == p["identities"] for p in sample["people"])
+    assert {t["code"]: t["members"] for t in doc["teams"]} == {t["code"]: t["members"] for t in sample["teams"]}
+    refused = wuyou("org", "export", str(tmp_path), env=first)
+    assert refused.returncode == 1 and "is a directory" in refused.stderr

@@ -168,6 +168,31 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def cmd_org_export(args: argparse.Namespace, settings: Settings) -> None:
+    import yaml
+
+    from wuyou.desk.org_export import export_doc
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        doc = export_doc(session=session)
+    text = ("# wuyou org export: `wuyou org import` reads it back (on-call overrides, dated and short-lived, are not"
+            " in it)\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120))
+    if args.file == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(args.file)
+    if path.is_dir():
+        sys.exit(f"wuyou: {path}: is a directory, not a file")
+    path.write_text(text, encoding="utf-8")
+    print(f"exported {len(_region_codes(doc['regions']))} regions, {len(doc['branches'])} branches,"
+          f" {len(doc['teams'])} teams, {len(doc['people'])} people to {path}")
+
+
+def _region_codes(tree: list[dict[str, Any]]) -> list[str]:
+    return [code for r in tree for code in (r["code"], *_region_codes(r.get("children") or []))]
+
+
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.db import refresh_statistics
     from wuyou.kb import articles, documents
@@ -300,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     imp = org.add_parser("import", help="import (create or update) an org directory YAML file")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_org_import)
+    exp = org.add_parser("export", help="write the org directory as an org file (what `org import` reads)")
+    exp.add_argument("file", help="the YAML file to write ('-': standard output)")
+    exp.set_defaults(func=cmd_org_export)
 
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
     kimp = kb.add_parser("import", help="import Markdown articles from a directory")
