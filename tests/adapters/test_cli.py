@@ -205,3 +205,67 @@ def test_replay_takes_a_byte_order_mark_and_warns_of_what_it_cannot_take_as_writ
     assert "line 2: 2026-04-08T08:00:00+08:00 is before the line before it" in result.stderr
     assert "line 2: user 'nobody' is nobody's http identity" in result.stderr
     assert "alembic" not in result.stderr  # (its INFO lines buried these)
+
+
+def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path: Path) -> None:
+    """A directory given for a file, or a file in another encoding (GBK, as Chinese Windows tools save): one line
+    naming the file, for `org import`, `replay` (its stream and its org file) and `channels check` — they came as a
+    traceback (IsADirectoryError, UnicodeDecodeError)."""
+    env = {"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("branches: []\n# 济南分公司\n".encode("gbk"))
+    org, stream = shared("surge-sample/org.yaml"), shared("surge-sample/stream.jsonl")
+    gbk_stream = tmp_path / "gbk.jsonl"
+    gbk_stream.write_bytes('{"t": "2026-04-08T08:01:14+08:00", "user": "r.nj002", "text": "在吗"}\n'.encode()
+                            + '{"t": "2026-04-08T08:02:14+08:00", "user": "r.nj002", "text": "打印机卡纸了"}\n'
+                            .encode("gbk"))
+    for args, problem in (
+        (("org", "import", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("org", "import", str(gbk)), f"{gbk}: not UTF-8 text"),
+        (("replay", str(tmp_path), "--org", str(org)), f"{tmp_path}: is a directory"),
+        (("replay", str(gbk_stream), "--org", str(org)), f"{gbk_stream}: line 2 is not UTF-8 text"),
+        (("replay", str(stream), "--org", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("replay", str(stream), "--org", str(gbk)), f"{gbk}: not UTF-8 text"),
+        (("channels", "check", str(tmp_path)), f"{tmp_path}: is a directory"),
+        (("channels", "check", str(gbk)), f"{gbk}: not UTF-8 text"),
+    ):
+        result = wuyou(*args, env=env)
+        assert result.returncode == 1 and problem in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("args", "env", "problem"), [
+    (("kb", "suggest", "--kb", "kb"), {"WUYOU_PORT": "abc"}, "WUYOU_PORT: Input should be a valid integer"),
+    (("db", "upgrade"), {"WUYOU_SURGE_MIN_REPORTS": "1"}, "WUYOU_SURGE_MIN_REPORTS: Input should be greater than"),
+    (("replay", "day.jsonl", "--org", "org.yaml", "--min-reports", "1"), {}, "--min-reports: Input should be greater"),
+    (("db", "upgrade"), {"WUYOU_DATABASE_URL": "postgres://u:secret@db/x"},
+     "WUYOU_DATABASE_URL is not a database URL the desk can use (postgres://u:***@db/x)"),
+    (("kb", "export", "out"), {"WUYOU_DATABASE_URL": "wuyou.db"}, "WUYOU_DATABASE_URL is not a database URL"),
+])
+def test_a_setting_that_cannot_be_is_named_in_one_line(tmp_path: Path, args: tuple[str, ...], env: dict[str, str],
+                                                       problem: str) -> None:
+    """A wrong `WUYOU_*` variable or replay threshold: one line naming it (never its value: it may be a secret),
+    exit 1 — they came as pydantic's and SQLAlchemy's tracebacks."""
+    result = wuyou(*args, env={"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", **env})
+    assert result.returncode == 1 and problem in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+def test_org_export_is_read_back_by_org_import(tmp_path: Path) -> None:
+    """`wuyou org export FILE` (there was no way to get the directory back out but the admin API): what it writes,
+    imported into another desk, exports the same again, people, identities and teams as the sample had them."""
+    first, second = ({"WUYOU_DATABASE_URL": f"sqlite:///{tmp_path / name}"} for name in ("a.db", "b.db"))
+    assert wuyou("org", "import", str(shared("org-sample.yaml")), env=first).returncode == 0
+    exported = tmp_path / "org.yaml"
+    out = wuyou("org", "export", str(exported), env=first)
+    assert out.returncode == 0 and "4 regions, 3 branches, 4 teams, 12 people" in out.stdout, out.stderr
+    again = wuyou("org", "import", str(exported), env=second)
+    assert again.returncode == 0 and "12 people" in again.stdout, again.stderr
+    assert wuyou("org", "export", "-", env=second).stdout == exported.read_text(encoding="utf-8")
+    doc, sample = yaml.safe_load(exported.read_text(encoding="utf-8")), yaml.safe_load(
+        shared("org-sample.yaml").read_text(encoding="utf-8"))
+    people = {p["id"]: p for p in doc["people"]}
+    assert all(people[p["id"]]["identities"] == p["identities"] for p in sample["people"])
+    assert {t["code"]: t["members"] for t in doc["teams"]} == {t["code"]: t["members"] for t in sample["teams"]}
+    refused = wuyou("org", "export", str(tmp_path), env=first)
+    assert refused.returncode == 1 and "is a directory" in refused.stderr

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import shared
@@ -105,3 +109,31 @@ def test_the_front_matter_wuyou_writes_is_read_without_yaml() -> None:
     for doc in read_dir(shared("kb-sample/kb"))[:10]:
         front = documents._FRONT.match(render_article(doc))
         assert front is not None and documents._simple_front_matter(front.group(1)) is not None
+
+
+@pytest.mark.parametrize(("front", "problem"), [
+    ("id: KB/../x\ntitle: t", "'id' 'KB/../x' cannot be a file name"),
+    ("id: 'KB\\01'\ntitle: t", "x.md: 'id' 'KB\\\\01' cannot be a file name"),
+    ("id: " + "K" * 65 + "\ntitle: t", "'id' is longer than 64 characters"),
+    ("id: A\ntitle: " + "长" * 301, "'title' is longer than 300 characters"),
+])
+def test_an_id_or_title_the_desk_cannot_keep_is_refused(front: str, problem: str) -> None:
+    """`kb export` writes `<id>.md`: an id with a slash was imported, then the export stopped half-way (a directory
+    that is not there) or wrote outside its directory; a value wider than its column failed on PostgreSQL."""
+    with pytest.raises(ArticleFormatError, match=re.escape(problem)):
+        parse_article(f"---\n{front}\n---\n## 现象\nx\n", source="x.md")
+
+
+def test_an_archived_article_comes_back_from_its_export(desk: Desk, tmp_path: Path) -> None:
+    """An article archived in the console (or `DELETE /api/v1/kb/articles/ID`) is exported with `status: archived`;
+    `kb import` refused that file, so a desk's export could not be imported back."""
+    doc = read_dir(shared("kb-sample/kb"))[0]
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=[replace(doc, status="archived")], now=utcnow())
+        s.commit()
+        articles.export_dir(session=s, directory=tmp_path)
+    (back,) = read_dir(tmp_path)
+    assert back == replace(doc, status="archived")
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=[back], now=utcnow())
+        assert articles.all_docs(session=s, published_only=True) == []  # (still never suggested)

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from wuyou.adapters.text_files import TextFileError, read_text
+
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -120,8 +122,10 @@ def load_channels(path: Path | None, env: Mapping[str, str] | None = None) -> Ch
         return Channels()
     env = os.environ if env is None else env
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(read_text(path)) or {}
+    except TextFileError as exc:  # (a directory, another encoding: said as the file's problem)
+        raise ChannelsFileError(str(exc)) from exc
+    except yaml.YAMLError as exc:
         raise ChannelsFileError(f"{path}: {exc}") from exc
     if not isinstance(doc, Mapping):
         raise ChannelsFileError(f"{path}: must be a mapping of platforms")

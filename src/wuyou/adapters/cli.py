@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from wuyou.adapters.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
+    from pydantic import ValidationError
     from sqlalchemy.orm import Session
 
     from wuyou.adapters.bootstrap import Desk
@@ -86,12 +88,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
-    from wuyou.adapters.replay import ReplayError, replay
+    from pydantic import ValidationError
 
-    overrides = {f"surge_{name}": value for name, value in (
-        ("min_reports", args.min_reports), ("min_branches", args.min_branches), ("window_minutes", args.window),
-        ("auto_reports", args.auto_reports), ("auto_branches", args.auto_branches)) if value is not None}
-    settings = Settings(**{**settings.model_dump(), **overrides})
+    from wuyou.adapters.replay import ReplayError, replay
+    from wuyou.adapters.text_files import lines_of
+
+    flags = {"surge_min_reports": ("--min-reports", args.min_reports),
+             "surge_min_branches": ("--min-branches", args.min_branches),
+             "surge_window_minutes": ("--window", args.window),
+             "surge_auto_reports": ("--auto-reports", args.auto_reports),
+             "surge_auto_branches": ("--auto-branches", args.auto_branches)}
+    overrides = {name: value for name, (_, value) in flags.items() if value is not None}
+    try:
+        settings = Settings(**{**settings.model_dump(), **overrides})
+    except ValidationError as exc:  # (`--min-reports 1`: said as the flag, not as a traceback)
+        sys.exit(_settings_problem(exc, {name: flag for name, (flag, _) in flags.items()}))
 
     def emit(event: dict[str, Any]) -> None:
         if args.json:
@@ -104,8 +115,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> None:
 
     logging.getLogger("wuyou").setLevel(logging.WARNING)
     try:
-        with args.stream.open(encoding="utf-8-sig") as lines:  # (a byte-order mark, as Windows tools write)
-            replay(lines, org=args.org, kb=args.kb, emit=emit, settings=settings)
+        # (a byte-order mark, as Windows tools write, is dropped; a directory or another encoding named in one line)
+        replay(lines_of(args.stream), org=args.org, kb=args.kb, emit=emit, settings=settings)
     except ReplayError as exc:
         sys.exit(f"wuyou replay: {exc}")
     sys.stdout.flush()
@@ -139,12 +150,14 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
+    from wuyou.adapters.text_files import read_text
     from wuyou.db import refresh_statistics
     from wuyou.desk.org import TABLES, import_org, load_org_file
 
+    doc = load_org_file(read_text(Path(args.file)))  # (read before the database is touched: a wrong path says so)
     desk = _desk(settings)
     with desk.sessions() as session:
-        summary = import_org(session=session, doc=load_org_file(Path(args.file).read_text(encoding="utf-8")))
+        summary = import_org(session=session, doc=doc)
         _audited(session, "cli org import", args.file)
         session.commit()
         refresh_statistics(session, TABLES)
@@ -153,6 +166,31 @@ def cmd_org_import(args: argparse.Namespace, settings: Settings) -> None:
         f"{summary.teams} teams, {summary.people} people, {summary.sla_policies} SLA policies, "
         f"{summary.routing_rules} routing rules, {summary.replies} canned replies"
     )
+
+
+def cmd_org_export(args: argparse.Namespace, settings: Settings) -> None:
+    import yaml
+
+    from wuyou.desk.org_export import export_doc
+
+    desk = _desk(settings)
+    with desk.sessions() as session:
+        doc = export_doc(session=session)
+    text = ("# wuyou org export: `wuyou org import` reads it back (on-call overrides, dated and short-lived, are not"
+            " in it)\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120))
+    if args.file == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(args.file)
+    if path.is_dir():
+        sys.exit(f"wuyou: {path}: is a directory, not a file")
+    path.write_text(text, encoding="utf-8")
+    print(f"exported {len(_region_codes(doc['regions']))} regions, {len(doc['branches'])} branches,"
+          f" {len(doc['teams'])} teams, {len(doc['people'])} people to {path}")
+
+
+def _region_codes(tree: list[dict[str, Any]]) -> list[str]:
+    return [code for r in tree for code in (r["code"], *_region_codes(r.get("children") or []))]
 
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
@@ -287,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     imp = org.add_parser("import", help="import (create or update) an org directory YAML file")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_org_import)
+    exp = org.add_parser("export", help="write the org directory as an org file (what `org import` reads)")
+    exp.add_argument("file", help="the YAML file to write ('-': standard output)")
+    exp.set_defaults(func=cmd_org_export)
 
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
     kimp = kb.add_parser("import", help="import Markdown articles from a directory")
@@ -365,23 +406,44 @@ def cmd_channels_check(args: argparse.Namespace, settings: Settings) -> None:
         print("no accounts: only the HTTP chat channel will be open")
 
 
+def _settings_problem(exc: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """What is wrong with the settings, one line each, named as the user gave them (an environment variable, or a
+    command's flag in `names`); never the value, which may be a secret."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        lines.append(f"wuyou: {(names or {}).get(field) or 'WUYOU_' + field.upper()}: {error['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `wuyou` console script."""
+    from pydantic import ValidationError
+
     args = parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # (WUYOU_PORT=abc: one line naming the variable, not a traceback)
+        sys.exit(_settings_problem(exc))
     from wuyou.adapters import logs
 
     logs.configure(settings.log_format)
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
     from wuyou.adapters.channels import ChannelsFileError
+    from wuyou.adapters.text_files import TextFileError
     from wuyou.desk.errors import DeskError
     from wuyou.kb.errors import KbError
 
     try:
         args.func(args, settings)
-    except (DeskError, KbError, FileNotFoundError, ChannelsFileError) as exc:
+    except (DeskError, KbError, FileNotFoundError, ChannelsFileError, TextFileError) as exc:
         sys.exit(f"wuyou: {exc}")
+    except ArgumentError as exc:  # no URL at all, or a dialect SQLAlchemy does not have (`postgres://`, a typo)
+        shown = _redacted(settings.database_url)
+        shown = "" if shown == "WUYOU_DATABASE_URL" else f" ({shown})"  # (unparsable: not echoed: it may hold a secret)
+        sys.exit(f"wuyou: WUYOU_DATABASE_URL is not a database URL the desk can use{shown}: {exc};"
+                 " e.g. sqlite:///./wuyou.db or postgresql+psycopg://user@host/db")
     except OperationalError as exc:  # the database is not there (a wrong URL, a server down)
         sys.exit(f"wuyou: cannot reach the database ({_redacted(settings.database_url)}): {exc.orig}")
     except BrokenPipeError:  # `wuyou kb suggest … | head -1`: the reader has all it wanted

@@ -26,6 +26,7 @@ from wuyou.adapters import migrate
 from wuyou.adapters.bootstrap import Desk, build
 from wuyou.adapters.delivery import ChannelSender, Deliverer
 from wuyou.adapters.settings import Settings
+from wuyou.adapters.text_files import read_text
 from wuyou.bot.messages import Chat, Inbound, Sender
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident, IncidentLink, Page, SurgeOffer
 from wuyou.desk.models import Identity, SlaClock, Ticket, TicketPage
@@ -117,7 +118,7 @@ def _run(desk: Desk, clock: SimulatedClock, lines: Iterable[str], *, org: Path, 
                           clock=clock,
                           tz=desk.bot.tz, link_base=desk.settings.link_base)
     with desk.sessions() as session:
-        import_org(session=session, doc=load_org_file(org.read_text(encoding="utf-8")))
+        import_org(session=session, doc=load_org_file(read_text(org)))
         if kb is not None:
             articles.upsert(session=session, docs=documents.read_dir(kb), now=clock())
         session.commit()

@@ -20,7 +20,10 @@ _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
 _SIMPLE_LINE = re.compile(r"([a-z_]+): (.*)")
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`0-9.+~][^,\[\]{}#'\"]*")
 _YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
-STATUSES = ("published", "draft")
+# A draft waits for review; an archived article (the console's or the API's archive) is kept but never suggested.
+STATUSES = ("published", "draft", "archived")
+# The stored columns' widths (kb.models.Article): a longer value would be cut, or refused by PostgreSQL mid-import.
+LONGEST = {"id": 64, "title": 300, "category": 200}
 KNOWN_KEYS = ("id", "title", "category", "tags", "status", "source", "phrasings")
 MAX_PHRASINGS = 20
 
@@ -98,6 +101,13 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
     for key in ("id", "title"):
         if not meta.get(key):
             raise ArticleFormatError(f"{source}: front matter needs '{key}'")
+    for key, longest in LONGEST.items():
+        if len(str(meta.get(key) or "")) > longest:
+            raise ArticleFormatError(f"{source}: '{key}' is longer than {longest} characters")
+    article_id = str(meta["id"])
+    if article_id in (".", "..") or any(c in article_id for c in "/\\\0"):
+        # (`kb export` writes `<id>.md`: a slash in it made a path that was not there, or outside the directory)
+        raise ArticleFormatError(f"{source}: 'id' {article_id!r} cannot be a file name (no slashes)")
     lists = {}
     for key in ("tags", "phrasings"):
         lists[key] = meta.get(key) or []
@@ -108,7 +118,7 @@ def parse_article(text: str, *, source: str = "<text>") -> ArticleDoc:
         raise ArticleFormatError(f"{source}: 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
     body = match.group(2).strip()
     return ArticleDoc(
-        id=str(meta["id"]),
+        id=article_id,
         title=str(meta["title"]),
         category=str(meta.get("category") or ""),
         tags=tuple(str(t) for t in lists["tags"]),
