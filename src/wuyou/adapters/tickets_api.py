@@ -5,13 +5,14 @@ transaction, so the reporter hears about it in their chat exactly as if it had b
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ from wuyou.adapters.tickets_schemas import (
     Transfer,
 )
 from wuyou.bot import solutions
-from wuyou.desk import holds, org, scope, tickets, working
+from wuyou.desk import conversations, holds, org, scope, tickets, working
 from wuyou.desk.errors import (
     AlreadyClaimed,
     DeskError,
@@ -140,11 +141,37 @@ def _now(request: Request) -> Any:
 # --- opening ------------------------------------------------------------------------------------------------
 
 
-@router.post("/tickets", status_code=201)
-def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, Any]:
-    """Open a ticket: a reporter for themselves; staff on behalf of a reporter they serve (`reporter`)."""
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="any unique string per ticket (a UUID, the calling system's own id): the same key again from the "
+                "same caller within 7 days opens nothing and answers with the ticket the first request opened "
+                "(`Idempotent-Replayed: true`); with another body it is refused (422)")]
+
+
+@router.post("/tickets", status_code=201,
+             responses={422: {"description": "the body is invalid, or its `Idempotency-Key` was used for another "
+                                             "ticket request"}})
+def open_ticket(body: NewTicket, request: Request, response: Response, person: Caller,
+                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    """Open a ticket: a reporter for themselves; staff on behalf of a reporter they serve (`reporter`). Send an
+    `Idempotency-Key` so that a retry after a timeout or a dropped connection opens no second ticket."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
+        receipt_key, asked = None, hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        if idempotency_key is not None:
+            # The caller's conversation row is locked first: a concurrent retry waits for the first to commit.
+            conversations.take(session=session, person_id=person.id, now=desk.clock())
+            receipt_key = conversations.receipt_key("api", "tickets", person.id, idempotency_key)
+            done = conversations.receipt(session=session, key=receipt_key)
+            if done is not None:
+                first = done.replies[0] if done.replies else {}
+                if first.get("request") != asked:
+                    raise HTTPException(status_code=422, detail="this Idempotency-Key was used for another "
+                                                                "ticket request: send a new key for a new ticket")
+                opened = session.get(Ticket, first.get("ticket"))
+                if opened is not None:
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return ticket_body(session=session, person=person, ticket=opened)
         reporter = session.get(Person, person.id)
         if body.reporter and body.reporter != person.id:
             _staff(person)
@@ -161,6 +188,9 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
         if body.priority and body.priority != ticket.priority and scope.is_staff(person):
             working.set_priority(session=session, ticket_id=ticket.id, person=person, priority=body.priority,
                                  now=desk.clock())
+        if receipt_key is not None:
+            conversations.record(session=session, key=receipt_key, replies=[{"ticket": ticket.id, "request": asked}],
+                                 now=desk.clock(), answered=True)
         session.commit()
         desk.loop.wake()
         return ticket_body(session=session, person=person, ticket=ticket)
