@@ -76,9 +76,18 @@ def _status_of(exc: DeskError) -> tuple[int, str]:
         return 429, f"chased recently; again after {exc.next_allowed}"
     if isinstance(exc, UnknownReply):
         return 422, f"no canned reply '::{exc.name}' you may use (GET /api/v1/replies lists them)"
-    if isinstance(exc, NotAllowed):
-        return 409, exc.reason
+    if isinstance(exc, NotAllowed):  # a sentence, its reason last for a program to match (it was the bare reason)
+        return 409, f"{_NOT_ALLOWED.get(exc.reason, 'not possible')} ({exc.reason})"
     return 409, str(exc)
+
+
+_NOT_ALLOWED = {
+    "hold_past": "the hold's end has passed: give a time still to come",
+    "hold_too_long": f"a hold lasts at most {holds.LONGEST.days} days: resolve the ticket or transfer it instead",
+    "same": "a ticket cannot be merged into itself",
+    "same_team": "the ticket is already in that team's queue: name a person to give it to someone",
+    "cycle": "that would make the ticket its own ancestor",
+}
 
 
 def _in_words(desk: Desk, locale: str, exc: DeskError) -> str | None:
