@@ -92,6 +92,9 @@ def test_a_person_marked_inactive_is_retired_and_their_tickets_stay(dialog: Dial
     assert d.client.get(f"/api/v1/tickets/{number}", headers=admin).json()["reporter"] == "ma.jing"
     back = d.client.put("/api/v1/org", headers=admin, json={"people": [person]})  # listed again: active again
     assert "ma.jing" in [p["id"] for p in back.json()["people"]]
+    # ... without the tokens she had: one that leaked while she was away must not come back to life with her.
+    assert d.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert d.client.get("/api/v1/me", headers={"Authorization": f"Bearer {d.token('ma.jing')}"}).status_code == 200
 
 
 def test_a_category_is_renamed_in_place_and_a_retired_one_is_no_longer_offered(dialog: Dialog) -> None:

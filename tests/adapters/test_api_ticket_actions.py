@@ -79,6 +79,32 @@ def test_a_reporter_opens_a_ticket_through_the_api_and_the_team_hears_of_it(dial
     assert bad.status_code == 422
 
 
+def test_a_retried_create_with_its_idempotency_key_opens_one_ticket(dialog: Dialog) -> None:
+    """An HR or monitoring system that timed out retries with the same key: one ticket, one card to the team."""
+    d = dialog
+    d.pushed("li.wei")
+    report = {"description": "POS机刷卡没反应", "category": "终端设备/POS机"}
+    key = {**bearer(d, "zhang.san"), "Idempotency-Key": "hr-4711"}
+    first = d.client.post("/api/v1/tickets", headers=key, json=report)
+    again = d.client.post("/api/v1/tickets", headers=key, json=report)
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert d.pushed_text("li.wei").count(f"#{first.json()['id']}") == 1
+    listed = d.client.get("/api/v1/tickets", headers=bearer(d, "zhang.san")).json()
+    assert listed["total"] == 1
+    # The key used for another body is a mistake of the caller's, said so; another caller's key is their own.
+    other = d.client.post("/api/v1/tickets", headers=key, json={**report, "description": "打印机卡纸"})
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+    theirs = d.client.post("/api/v1/tickets", headers={**bearer(d, "liu.yang"), "Idempotency-Key": "hr-4711"},
+                           json=report)
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    fresh = d.client.post("/api/v1/tickets", headers={**bearer(d, "zhang.san"), "Idempotency-Key": "hr-4712"},
+                          json=report)
+    assert fresh.status_code == 201 and fresh.json()["id"] not in (first.json()["id"], theirs.json()["id"])
+    assert "Idempotency-Key" in json.dumps(d.client.get("/openapi.json").json()["paths"]["/api/v1/tickets"]["post"])
+
+
 def test_queues_show_mine_unclaimed_and_what_is_about_to_breach(dialog: Dialog, clock: TestClock) -> None:
     d = dialog
     clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 10:00 in 济南

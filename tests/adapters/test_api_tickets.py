@@ -78,3 +78,36 @@ def test_the_list_exports_as_csv_with_the_same_filters_and_scope(dialog: Dialog)
     assert [r[0] for r in export("admin", "?rating_max=2")[1:]] == [str(jn)]
     assert [r[0] for r in export("admin", "?q=青岛")[1:]] == [str(qd)]
     assert d.client.get("/api/v1/tickets.csv").status_code == 401
+
+
+def test_the_spec_describes_the_tickets_the_api_gives(dialog: Dialog) -> None:
+    """A client generated from /openapi.json gets typed tickets: every ticket answer was documented as "an object",
+    and the times a dashboard needs (claimed, resolved, closed, last change) were only in the CSV export."""
+    d = dialog
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"解决 {number} 换了搓纸轮")
+    spec = d.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def documented(path: str, method: str, status: str = "200") -> dict[str, Any]:
+        ref = spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        found: dict[str, Any] = schemas[ref.rsplit("/", 1)[1]]
+        return found
+
+    detail = documented("/api/v1/tickets/{ticket_id}", "get")
+    for who in ("li.wei", "zhang.san"):
+        got = d.client.get(f"/api/v1/tickets/{number}", headers={"Authorization": f"Bearer {d.token(who)}"}).json()
+        assert set(got) == set(detail["properties"]) == set(detail["required"])
+        entry = schemas[detail["properties"]["timeline"]["items"]["$ref"].rsplit("/", 1)[1]]
+        assert all(set(e) == set(entry["properties"]) for e in got["timeline"])
+        assert got["claimed_at"] and got["resolved_at"] and got["closed_at"] is None and got["reopen_count"] == 0
+        assert got["updated_at"] == got["timeline"][-1]["at"] and got["channel"] == "http"
+    for path, method, status in (("/api/v1/tickets", "post", "201"), ("/api/v1/tickets/{ticket_id}/claim", "post",
+                                                                      "200")):
+        assert documented(path, method, status) == detail, path
+    listed = documented("/api/v1/tickets", "get")
+    got = d.client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {d.token('admin')}"}).json()
+    assert set(got) == set(listed["properties"])
+    item = schemas[listed["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert all(set(i) == set(item["properties"]) for i in got["items"])

@@ -133,7 +133,12 @@ def test_the_api_holds_until_a_moment_and_resumes(dialog: Dialog, clock: TestClo
     assert naive.status_code == 422  # a moment without its zone means nothing certain
     past = d.client.post(f"/api/v1/tickets/{n}/hold", headers=li,
                          json={"reason": "等厂商", "until": "2025-03-10T14:00:00+08:00"})
-    assert past.status_code == 409 and past.json()["detail"] == "hold_past"
+    assert past.status_code == 409 and past.json()["detail"].endswith("give a time still to come (hold_past)")
+    too_long = d.client.post(f"/api/v1/tickets/{n}/hold", headers=li,
+                             json={"reason": "等厂商", "until": "2025-09-12T14:00:00+08:00"})
+    assert too_long.status_code == 409 and "at most 90 days" in too_long.json()["detail"], too_long.text
+    assert d.client.post(f"/api/v1/tickets/{n}/merge", headers=li, json={"into": n}).json()["detail"] == (
+        "a ticket cannot be merged into itself (same)")
     held = d.client.post(f"/api/v1/tickets/{n}/hold", headers=li,
                          json={"reason": "等厂商上门", "until": "2025-03-12T06:00:00Z"})
     assert held.status_code == 200, held.text

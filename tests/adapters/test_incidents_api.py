@@ -151,6 +151,25 @@ def test_staff_of_another_region_may_join_and_note_but_not_page_themselves_into_
     assert "已加入" in joined and "接手" not in joined, joined
 
 
+def test_staff_of_another_region_read_the_incident_but_not_the_tickets_they_may_not_read(d: Dialog) -> None:
+    """The incident is every engineer's to see (anyone may be paged into it), its tickets only where `GET
+    /tickets/N` would answer: 青岛's engineer got 济南's titles and reporters here, and a 404 for each of them."""
+    n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")  # 济南 JN-001
+    n2 = file_ticket(d, "liu.yang", "社保卡结算一直转圈 最后失败")  # 济南 JN-002: alike, not linked
+    n3 = file_ticket(d, "ma.jing", "医保结算失败 一直转圈")  # 青岛 QD-001
+    lead, sun = d.token("chen.gang"), d.token("sun.li")
+    made = declare(d, lead, tickets=[n1, n3])
+    assert [t["id"] for t in made["tickets"]] == [n1, n3] and [t["id"] for t in made["unlinked_alike"]] == [n2]
+    seen = d.client.get("/api/v1/incidents/INC-1", headers=auth(sun))
+    assert seen.status_code == 200
+    assert [t["id"] for t in seen.json()["tickets"]] == [n3]
+    assert seen.json()["unlinked_alike"] == []
+    for number in (n1, n2):
+        assert d.client.get(f"/api/v1/tickets/{number}", headers=auth(sun)).status_code == 404
+    assert [t["id"] for t in d.client.get("/api/v1/incidents/INC-1", headers=auth(d.token("zhang.san")))
+            .json()["tickets"]] == [n1]
+
+
 def test_tickets_of_the_same_category_are_suggested_and_linked(d: Dialog) -> None:
     n1 = file_ticket(d, "zhang.san", "医保结算失败 提示交易超时")
     n2 = file_ticket(d, "liu.yang", "社保卡结算一直转圈 最后失败")

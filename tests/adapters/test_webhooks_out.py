@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -90,6 +91,28 @@ def test_ticket_events_arrive_once_each_in_order_and_signed(dialog: Dialog, rece
     assert note["body"] is None and note["public"] is False  # an internal note's text stays inside
     assert note["ticket"]["id"] == number
     assert send(d) == 0  # nothing twice
+
+
+def test_ticket_events_carry_their_facts_as_docs_webhooks_md_promises(dialog: Dialog, receiver: Receiver) -> None:
+    """`ticket.held` tells until when (`data.until`), an SLA entry which clock: a dashboard needs no second call.
+    The facts were missing from every ticket event (incident events had them)."""
+    d = dialog
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    assert d.client.post("/api/v1/webhooks", headers=admin,
+                         json={"name": "dash", "url": receiver.url, "events": ["ticket.*"]}).status_code == 201
+    number = d.report("zhang.san", "1", "打印机卡纸")
+    d.say("li.wei", f"接单 {number}")
+    held = d.client.post(f"/api/v1/tickets/{number}/hold", headers={"Authorization": f"Bearer {d.token('li.wei')}"},
+                         json={"reason": "等厂商上门"})  # until the branch opens next
+    assert held.status_code == 200, held.text
+    while send(d):
+        pass
+    got = {h["x-wuyou-event"]: json.loads(b) for h, b in receiver.got}
+    until = datetime.fromisoformat(got["ticket.held"]["data"]["until"])
+    assert until == datetime.fromisoformat(d.ticket(number)["hold_until"]) and until.tzinfo is not None
+    assert got["ticket.held"]["body"] == "等厂商上门"
+    assert got["ticket.sla_start"]["data"]["policy"] and got["ticket.sla_start"]["body"] is None
+    assert all(isinstance(payload["data"], dict) for payload in got.values())
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_gets_it_once(dialog: Dialog, receiver: Receiver,

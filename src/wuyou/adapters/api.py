@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.bounds import Moment
-from wuyou.adapters.tickets_schemas import MAX_ID, TicketId
+from wuyou.adapters.tickets_schemas import MAX_ID, TicketDetail, TicketId, TicketList
 from wuyou.desk import org, scope, sla, tickets, working
 from wuyou.desk.conditions import NO_CATEGORY
 from wuyou.desk.models import Branch, Category, Identity, Person, Team, Ticket, TicketEvent
@@ -136,7 +136,7 @@ class TicketFilters:
 Filters = Annotated[TicketFilters, Depends()]
 
 
-@router.get("/tickets")
+@router.get("/tickets", response_model=TicketList)
 def list_tickets(
     request: Request, person: Caller, filters: Filters,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
@@ -200,7 +200,7 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@router.get("/tickets/{ticket_id}")
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
 def get_ticket(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """One ticket with its timeline: staff within their scope see everything, internal notes included;
     a reporter sees their own or their branch's tickets, public events only. 404 outside one's scope."""
@@ -256,6 +256,15 @@ def ticket_body(*, session: Session, person: Person, ticket: Ticket) -> dict[str
         # the running SLA clocks' due times (None when the clock is stopped or paused)
         **{k: v or None for k, v in sla.due_params(session=session, ticket_id=t.id).items()},
         "created_at": t.created_at.isoformat(),
+        # What the CSV export and the reports have, for a dashboard reading the JSON
+        "updated_at": max((e.at for e in events), default=t.created_at).isoformat(),
+        "claimed_at": t.claimed_at.isoformat() if t.claimed_at else None,
+        "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+        "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+        "response_met": t.response_met,
+        "resolution_met": t.resolution_met,
+        "reopen_count": t.reopen_count,
+        "channel": t.channel,
         "timeline": [
             {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_id, "actor_name": names.get(e.actor_id or ""),
              "body": e.body, "data": e.data, "public": e.public}

@@ -122,7 +122,7 @@ def put_org(body: dict[str, Any], request: Request, person: Admin) -> dict[str, 
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
         try:
-            org.import_org(session=session, doc=body)
+            org.import_org(session=session, doc=body, now=desk.clock())
         except (OrgFileError, KeyError, AttributeError, TypeError, ValueError) as exc:
             session.rollback()
             raise refused(request, person, exc) from exc

@@ -5,13 +5,14 @@ transaction, so the reporter hears about it in their chat exactly as if it had b
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,11 +37,12 @@ from wuyou.adapters.tickets_schemas import (
     Reply,
     Resolve,
     Text,
+    TicketDetail,
     TicketId,
     Transfer,
 )
 from wuyou.bot import solutions
-from wuyou.desk import holds, org, scope, tickets, working
+from wuyou.desk import conversations, holds, org, scope, tickets, working
 from wuyou.desk.errors import (
     AlreadyClaimed,
     DeskError,
@@ -75,9 +77,18 @@ def _status_of(exc: DeskError) -> tuple[int, str]:
         return 429, f"chased recently; again after {exc.next_allowed}"
     if isinstance(exc, UnknownReply):
         return 422, f"no canned reply '::{exc.name}' you may use (GET /api/v1/replies lists them)"
-    if isinstance(exc, NotAllowed):
-        return 409, exc.reason
+    if isinstance(exc, NotAllowed):  # a sentence, its reason last for a program to match (it was the bare reason)
+        return 409, f"{_NOT_ALLOWED.get(exc.reason, 'not possible')} ({exc.reason})"
     return 409, str(exc)
+
+
+_NOT_ALLOWED = {
+    "hold_past": "the hold's end has passed: give a time still to come",
+    "hold_too_long": f"a hold lasts at most {holds.LONGEST.days} days: resolve the ticket or transfer it instead",
+    "same": "a ticket cannot be merged into itself",
+    "same_team": "the ticket is already in that team's queue: name a person to give it to someone",
+    "cycle": "that would make the ticket its own ancestor",
+}
 
 
 def _in_words(desk: Desk, locale: str, exc: DeskError) -> str | None:
@@ -140,11 +151,37 @@ def _now(request: Request) -> Any:
 # --- opening ------------------------------------------------------------------------------------------------
 
 
-@router.post("/tickets", status_code=201)
-def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, Any]:
-    """Open a ticket: a reporter for themselves; staff on behalf of a reporter they serve (`reporter`)."""
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="any unique string per ticket (a UUID, the calling system's own id): the same key again from the "
+                "same caller within 7 days opens nothing and answers with the ticket the first request opened "
+                "(`Idempotent-Replayed: true`); with another body it is refused (422)")]
+
+
+@router.post("/tickets", status_code=201, response_model=TicketDetail,
+             responses={422: {"description": "the body is invalid, or its `Idempotency-Key` was used for another "
+                                             "ticket request"}})
+def open_ticket(body: NewTicket, request: Request, response: Response, person: Caller,
+                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    """Open a ticket: a reporter for themselves; staff on behalf of a reporter they serve (`reporter`). Send an
+    `Idempotency-Key` so that a retry after a timeout or a dropped connection opens no second ticket."""
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
+        receipt_key, asked = None, hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        if idempotency_key is not None:
+            # The caller's conversation row is locked first: a concurrent retry waits for the first to commit.
+            conversations.take(session=session, person_id=person.id, now=desk.clock())
+            receipt_key = conversations.receipt_key("api", "tickets", person.id, idempotency_key)
+            done = conversations.receipt(session=session, key=receipt_key)
+            if done is not None:
+                first = done.replies[0] if done.replies else {}
+                if first.get("request") != asked:
+                    raise HTTPException(status_code=422, detail="this Idempotency-Key was used for another "
+                                                                "ticket request: send a new key for a new ticket")
+                opened = session.get(Ticket, first.get("ticket"))
+                if opened is not None:
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return ticket_body(session=session, person=person, ticket=opened)
         reporter = session.get(Person, person.id)
         if body.reporter and body.reporter != person.id:
             _staff(person)
@@ -161,6 +198,9 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
         if body.priority and body.priority != ticket.priority and scope.is_staff(person):
             working.set_priority(session=session, ticket_id=ticket.id, person=person, priority=body.priority,
                                  now=desk.clock())
+        if receipt_key is not None:
+            conversations.record(session=session, key=receipt_key, replies=[{"ticket": ticket.id, "request": asked}],
+                                 now=desk.clock(), answered=True)
         session.commit()
         desk.loop.wake()
         return ticket_body(session=session, person=person, ticket=ticket)
@@ -169,7 +209,7 @@ def open_ticket(body: NewTicket, request: Request, person: Caller) -> dict[str, 
 # --- an engineer's actions -----------------------------------------------------------------------------------
 
 
-@router.post("/tickets/{ticket_id}/claim")
+@router.post("/tickets/{ticket_id}/claim", response_model=TicketDetail)
 def claim(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """Take the ticket (exactly one of several simultaneous claimers wins; the others get 409)."""
     _staff(person)
@@ -177,7 +217,7 @@ def claim(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, An
         session=s, ticket_id=ticket_id, engineer=person, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/release")
+@router.post("/tickets/{ticket_id}/release", response_model=TicketDetail)
 def release(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """Give the ticket back to its team's queue."""
     _staff(person)
@@ -185,7 +225,7 @@ def release(ticket_id: TicketId, body: Reason, request: Request, person: Caller)
         session=s, ticket_id=ticket_id, person=person, now=_now(request), reason=body.reason))
 
 
-@router.post("/tickets/{ticket_id}/transfer")
+@router.post("/tickets/{ticket_id}/transfer", response_model=TicketDetail)
 def transfer(ticket_id: TicketId, body: Transfer, request: Request, person: Caller) -> dict[str, Any]:
     """Move the ticket to a team (its queue) or an engineer, who must serve the ticket's branch."""
     _staff(person)
@@ -194,7 +234,7 @@ def transfer(ticket_id: TicketId, body: Transfer, request: Request, person: Call
         reason=body.reason.strip()))
 
 
-@router.post("/tickets/{ticket_id}/resolve")
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketDetail)
 def resolve(ticket_id: TicketId, body: Resolve, request: Request, person: Caller) -> dict[str, Any]:
     """Resolve with a summary; the reporter is asked to confirm. KB articles the summary names (KB-P001) learn the
     reporter's wording."""
@@ -204,7 +244,7 @@ def resolve(ticket_id: TicketId, body: Resolve, request: Request, person: Caller
         session=s, ticket_id=ticket_id, engineer=person, summary=body.summary, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/reply")
+@router.post("/tickets/{ticket_id}/reply", response_model=TicketDetail)
 def reply(ticket_id: TicketId, body: Reply, request: Request, person: Caller) -> dict[str, Any]:
     """A public reply, sent to the reporter through their chat."""
     _staff(person)
@@ -212,7 +252,7 @@ def reply(ticket_id: TicketId, body: Reply, request: Request, person: Caller) ->
         session=s, ticket_id=ticket_id, person=person, text=body.text, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/ask")
+@router.post("/tickets/{ticket_id}/ask", response_model=TicketDetail)
 def ask(ticket_id: TicketId, body: Ask, request: Request, person: Caller) -> dict[str, Any]:
     """Ask the reporter for details: the ticket waits on them and its SLA clock pauses."""
     _staff(person)
@@ -220,7 +260,7 @@ def ask(ticket_id: TicketId, body: Ask, request: Request, person: Caller) -> dic
         session=s, ticket_id=ticket_id, person=person, question=body.question, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/hold")
+@router.post("/tickets/{ticket_id}/hold", response_model=TicketDetail)
 def hold(ticket_id: TicketId, body: Hold, request: Request, person: Caller) -> dict[str, Any]:
     """Put the ticket on hold until a time (a vendor, spare parts, a booked visit): the reporter is told why, the
     resolution clock pauses, and the hold ends by itself then, reminding the engineer. Again: a new time."""
@@ -229,7 +269,7 @@ def hold(ticket_id: TicketId, body: Hold, request: Request, person: Caller) -> d
         session=s, ticket_id=ticket_id, person=person, reason=body.reason, until=body.until, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/resume")
+@router.post("/tickets/{ticket_id}/resume", response_model=TicketDetail)
 def resume(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """End the ticket's hold now: back in progress, the resolution clock running again."""
     _staff(person)
@@ -237,7 +277,7 @@ def resume(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, A
         session=s, ticket_id=ticket_id, person=person, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/notes")
+@router.post("/tickets/{ticket_id}/notes", response_model=TicketDetail)
 def note(ticket_id: TicketId, body: Text, request: Request, person: Caller) -> dict[str, Any]:
     """An internal note (staff only see it)."""
     _staff(person)
@@ -245,7 +285,7 @@ def note(ticket_id: TicketId, body: Text, request: Request, person: Caller) -> d
         session=s, ticket_id=ticket_id, person=person, text=body.text, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/priority")
+@router.post("/tickets/{ticket_id}/priority", response_model=TicketDetail)
 def priority(ticket_id: TicketId, body: Priority, request: Request, person: Caller) -> dict[str, Any]:
     """Change the priority (the SLA targets follow)."""
     _staff(person)
@@ -253,7 +293,7 @@ def priority(ticket_id: TicketId, body: Priority, request: Request, person: Call
         session=s, ticket_id=ticket_id, person=person, priority=body.priority, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/category")
+@router.post("/tickets/{ticket_id}/category", response_model=TicketDetail)
 def category(ticket_id: TicketId, body: CategoryChange, request: Request, person: Caller) -> dict[str, Any]:
     """Put the ticket in another catalog leaf, or none (its running SLA clocks follow; the team stays)."""
     _staff(person)
@@ -264,7 +304,7 @@ def category(ticket_id: TicketId, body: CategoryChange, request: Request, person
     return _act(request, person, ticket_id, act)
 
 
-@router.post("/tickets/{ticket_id}/merge")
+@router.post("/tickets/{ticket_id}/merge", response_model=TicketDetail)
 def merge(ticket_id: TicketId, body: Merge, request: Request, person: Caller) -> dict[str, Any]:
     """Close this ticket as a duplicate of `into`; its reporter follows the main ticket."""
     _staff(person)
@@ -272,7 +312,7 @@ def merge(ticket_id: TicketId, body: Merge, request: Request, person: Caller) ->
         session=s, duplicate_id=ticket_id, main_id=body.into, person=person, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/cancel")
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketDetail)
 def cancel(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """Withdraw the ticket: its reporter, or a lead or admin serving it."""
     return _act(request, person, ticket_id, lambda s: working.cancel(
@@ -282,14 +322,14 @@ def cancel(ticket_id: TicketId, body: Reason, request: Request, person: Caller) 
 # --- a reporter's actions ------------------------------------------------------------------------------------
 
 
-@router.post("/tickets/{ticket_id}/confirm")
+@router.post("/tickets/{ticket_id}/confirm", response_model=TicketDetail)
 def confirm(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter confirms the resolution."""
     return _act(request, person, ticket_id, lambda s: tickets.confirm(
         session=s, ticket_id=ticket_id, reporter=person, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/reopen")
+@router.post("/tickets/{ticket_id}/reopen", response_model=TicketDetail)
 def reopen(ticket_id: TicketId, body: Reason, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter says it is not fixed: back to the same engineer (and the KB articles its resolution named
     forget the reporter's wording)."""
@@ -298,7 +338,7 @@ def reopen(ticket_id: TicketId, body: Reason, request: Request, person: Caller) 
         session=s, ticket_id=ticket_id, reporter=person, reason=body.reason, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/rate")
+@router.post("/tickets/{ticket_id}/rate", response_model=TicketDetail)
 def rate(ticket_id: TicketId, body: Rate, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter rates 1–5 (closing the ticket)."""
     return _act(request, person, ticket_id, lambda s: tickets.rate(
@@ -306,14 +346,14 @@ def rate(ticket_id: TicketId, body: Rate, request: Request, person: Caller) -> d
         now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/chase")
+@router.post("/tickets/{ticket_id}/chase", response_model=TicketDetail)
 def chase(ticket_id: TicketId, request: Request, person: Caller) -> dict[str, Any]:
     """Urge the ticket (at most every 30 minutes: 429 before that)."""
     return _act(request, person, ticket_id, lambda s: working.chase(
         session=s, ticket_id=ticket_id, person=person, now=_now(request)))
 
 
-@router.post("/tickets/{ticket_id}/info")
+@router.post("/tickets/{ticket_id}/info", response_model=TicketDetail)
 def info(ticket_id: TicketId, body: Info, request: Request, person: Caller) -> dict[str, Any]:
     """The reporter adds information (a waiting ticket goes back to work)."""
     return _act(request, person, ticket_id, lambda s: working.add_info(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import BaseModel as _Model
@@ -114,3 +114,94 @@ class Queues(BaseModel):
     team: Queue
     unclaimed: Queue
     breaching: Queue
+
+
+# --- what the ticket API gives (documented in the spec; the routes build the same shapes) -------------------------
+
+def _moment(description: str = "") -> Any:
+    """An ISO 8601 time with its offset (UTC, `+00:00`), as the routes write it."""
+    return Field(json_schema_extra={"format": "date-time"}, description=description or None)
+
+
+class TimelineEntry(_Model):
+    at: str = _moment()
+    kind: str = Field(description="created, routed, claimed, comment, asked, held, resolved, note, sla_breach, …")
+    actor: str | None = Field(description="who did it (a person's id); null for the desk itself")
+    actor_name: str | None
+    body: str | None = Field(description="what was said or done, in words")
+    data: dict[str, Any] = Field(description="the entry's facts (ids, times, counts)")
+    public: bool = Field(description="false: internal (notes, SLA clocks), shown only to staff serving the ticket")
+
+
+class TicketDetail(_Model):
+    """A ticket as the caller may see it: staff serving it see everything, its reporter the public part."""
+
+    id: int
+    status: str = Field(description="new, claimed, in_progress, waiting, on_hold, resolved, closed, reopened, "
+                                    "cancelled, merged")
+    priority: str = Field(description="P1–P4")
+    urgency: int = Field(description="1 normal, 2 business affected, 3 branch stopped")
+    title: str
+    description: str
+    category: str | None = Field(description="`终端设备 › 打印机`; null: uncategorised")
+    branch: str | None
+    branch_name: str | None
+    branch_address: str | None
+    branch_phone: str | None
+    reporter: str
+    reporter_name: str
+    reporter_phone: str | None = Field(description="for staff serving the ticket and the reporter themselves")
+    team: str | None
+    team_name: str | None
+    assignee: str | None
+    assignee_name: str | None
+    resolution: str | None
+    rating: int | None
+    rating_comment: str | None
+    tags: list[str]
+    parent: int | None
+    merged_into: int | None
+    children: list[int]
+    follows: int | None = Field(description="the earlier ticket this one reports again")
+    followed_by: list[int]
+    followers: list[str] = Field(description="others who reported the same fault and hear of it")
+    waiting_since: str | None = _moment("asked the reporter or on hold since")
+    hold_until: str | None = _moment()
+    hold_reason: str | None
+    chase_count: int
+    response_due: str | None = _moment("the running response clock's due time; null when stopped or paused")
+    resolution_due: str | None = _moment("the running resolution clock's due time; null when stopped or paused")
+    created_at: str = _moment()
+    updated_at: str = _moment("its timeline's latest entry the caller may see")
+    claimed_at: str | None = _moment("when its present holder claimed it; null while nobody holds it")
+    resolved_at: str | None = _moment("when it was resolved; null again once reopened")
+    closed_at: str | None = _moment()
+    response_met: bool | None = Field(description="the response SLA's verdict; null while it runs")
+    resolution_met: bool | None = Field(description="the resolution SLA's verdict; null while it runs")
+    reopen_count: int
+    channel: str = Field(description="where it was reported: wechat, wecom, telegram, http, api, console, …")
+    timeline: list[TimelineEntry]
+
+
+class TicketListItem(_Model):
+    id: int
+    status: str
+    priority: str
+    title: str
+    category: str | None
+    branch: str | None
+    branch_name: str | None
+    reporter: str
+    reporter_name: str
+    team: str | None
+    team_name: str | None
+    assignee: str | None
+    assignee_name: str | None
+    created_at: str = _moment()
+
+
+class TicketList(_Model):
+    items: list[TicketListItem]
+    total: int = Field(description="how many match, over all pages")
+    limit: int
+    offset: int

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, lazyload
 
-from wuyou.desk import audit, outbox, replies
+from wuyou.desk import audit, outbox, replies, tokens
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError, Place
@@ -156,8 +156,9 @@ def check_document(doc: Mapping[str, Any]) -> None:
                                    second=person.get("id"))
 
 
-def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
-    """Create or update everything in `doc`, matched by code / id; never deletes tickets."""
+def import_org(*, session: Session, doc: Mapping[str, Any], now: datetime | None = None) -> ImportSummary:
+    """Create or update everything in `doc`, matched by code / id; never deletes tickets. Someone retired here
+    (`active: false`) loses their API tokens and console sign-ins (at `now`, default the present)."""
     check_document(doc)
     n_regions = _import_regions(session, _list(doc, "regions"), parent=None, counter=[0])
     session.flush()
@@ -186,6 +187,7 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
 
     people = _list(doc, "people")
     known_people = {p.id: p for p in session.scalars(select(Person))}
+    retired: list[str] = []
     for i, item in enumerate(people):
         pid = _req(item, "id", Place("people", i))
         where = Place("person", name=pid)
@@ -202,10 +204,13 @@ def import_org(*, session: Session, doc: Mapping[str, Any]) -> ImportSummary:
         person.role = role
         person.branch_code = None if branch_code is None else str(branch_code)
         person.locale = str(item.get("locale") or "zh-CN")  # absent: the default (the console's 中文 is no value)
+        if pid in known_people and person.active and not item.get("active", True):
+            retired.append(pid)
         person.active = bool(item.get("active", True))  # `active: false` retires (housekeeping frees their tickets)
         person.phone = _text(item.get("phone"), 64, replace(where, field="phone"))
         session.add(person)
     session.flush()
+    tokens.revoke_all(session=session, person_ids=retired, now=now or datetime.now(UTC))
     wanted: list[tuple[str, str, str]] = []
     for item in people:
         identities = item.get("identities") or {}

@@ -44,6 +44,7 @@ def add_event(
                    "reporter": ticket.reporter_id},
         "actor": actor.id if actor else None, "public": public,
         "body": body if public else None,  # internal notes stay inside the desk
+        "data": data or {},  # the entry's facts (a hold's `until`, an SLA clock's kind): ids and times, no text
     })
     return event
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wuyou.desk.errors import Forbidden, NotFound, Refusal
@@ -66,6 +67,17 @@ def revoke(*, session: Session, person_id: str, name: str, now: datetime) -> int
     for row in rows:
         row.revoked_at = now
     return len(rows)
+
+
+def revoke_all(*, session: Session, person_ids: Collection[str], now: datetime) -> int:
+    """Revoke every token (personal and console sign-ins) of these people, retired from the desk: were they
+    brought back, their old tokens would work again. How many."""
+    if not person_ids:
+        return 0
+    done = session.execute(update(ApiToken).where(ApiToken.person_id.in_(list(person_ids)),
+                                                  ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=now).execution_options(synchronize_session=False))
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def revoke_token(*, session: Session, token: str, now: datetime) -> bool:
