@@ -168,6 +168,15 @@ def test_staff_of_another_region_read_the_incident_but_not_the_tickets_they_may_
         assert d.client.get(f"/api/v1/tickets/{number}", headers=auth(sun)).status_code == 404
     assert [t["id"] for t in d.client.get("/api/v1/incidents/INC-1", headers=auth(d.token("zhang.san")))
             .json()["tickets"]] == [n1]
+    # The console's board and the post-incident report list what the API lists (they listed every ticket) …
+    board = d.client.get("/incidents/INC-1", headers=auth(sun)).text
+    assert f"tickets/{n3}" in board and f"tickets/{n1}" not in board and f"tickets/{n2}" not in board
+    record = d.client.get("/incidents/INC-1/report.md", headers=auth(sun)).text
+    assert f"- #{n3}" in record and f"- #{n1}" not in record and "2 张工单" in record and "另 1 张工单" in record
+    # … and someone in the incident (joined, paged, a role) reads every ticket of it: the war-room works them all.
+    assert act(d, sun, action="join").status_code == 200
+    assert [t["id"] for t in d.client.get("/api/v1/incidents/INC-1", headers=auth(sun)).json()["tickets"]] == [n1, n3]
+    assert f"- #{n1}" in d.client.get("/incidents/INC-1/report.md", headers=auth(sun)).text
 
 
 def test_tickets_of_the_same_category_are_suggested_and_linked(d: Dialog) -> None:

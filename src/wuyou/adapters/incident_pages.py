@@ -113,11 +113,22 @@ def board(ref: str, request: Request) -> HTMLResponse:
                   pages=[f"{p.person.name} · {_team_name(desk, p.team_code)} · {t('web_page_' + p.status, locale)}"
                          for p in f.pages], severity=i.severity,
                   tickets=[{"id": x.id, "text": f"{x.title} · {x.reporter.name} · {t('status_' + x.status, locale)}"}
-                           for x in f.tickets],
+                           for x in _readable(desk, i.id, person, f.tickets)],
                   alike=[{"id": x.id, "text": f"{x.title} · {x.branch.name if x.branch else '—'}"}
-                         for x in _alike(desk, i.id)] if i.status in ("active", "mitigated") else [],
+                         for x in _readable(desk, i.id, person, _alike(desk, i.id))]
+                  if i.status in ("active", "mitigated") else [],
                   script=_SCRIPT % {"ref": json.dumps(i.ref), "last": max((e.id for e in f.events), default=0),
                                     "fill_in": json.dumps(t("web_incident_fill_in", locale), ensure_ascii=False)})
+
+
+def _readable(desk: Desk, number: int, person: Person, found: list[Ticket]) -> list[Ticket]:
+    """The tickets of `found` the signed-in person may read (all, for someone in the incident; else their regions')."""
+    with desk.sessions() as session:
+        incident, reader = session.get(Incident, number), session.get(Person, person.id)
+        if incident is None or reader is None:
+            return []
+        ids = {t.id for t in service.readable(session=session, incident=incident, person=reader, found=found)}
+    return [t for t in found if t.id in ids]
 
 
 def _team_name(desk: Desk, code: str) -> str:
@@ -212,14 +223,17 @@ def report_page(ref: str, request: Request) -> HTMLResponse:
     person = signed_in(request)
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
-    text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk))
+    text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk),
+                           shown=_readable(desk, f.incident.id, person, f.tickets))
     return render(request, "incident_report.html", person=person, page="incident", title=f"{f.incident.ref}",
                   ref=f.incident.ref, html=_markdown.render(text))
 
 
 @router.get("/incidents/{ref}/report.md", response_class=PlainTextResponse)
 def report_markdown(ref: str, request: Request) -> PlainTextResponse:
-    signed_in(request)
+    person = signed_in(request)
     desk: Desk = request.app.state.desk
-    return PlainTextResponse(report.markdown(_facts(desk, ref), tz=desk.bot.tz, describe=_describer(desk)),
+    f = _facts(desk, ref)
+    return PlainTextResponse(report.markdown(f, tz=desk.bot.tz, describe=_describer(desk),
+                                             shown=_readable(desk, f.incident.id, person, f.tickets)),
                              media_type="text/markdown; charset=utf-8")

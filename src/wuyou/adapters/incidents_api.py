@@ -115,18 +115,6 @@ def _describe(desk: Desk, e: IncidentEvent, locale: str) -> str:
         return f"{e.kind} {e.body or ''}".strip()
 
 
-def _readable(session: Session, person: Person, found: list[Ticket]) -> list[Ticket]:
-    """The tickets among `found` the caller may read (those `GET /tickets/N` answers them): an incident is every
-    staff member's to see, but not the tickets of regions they do not serve, nor other branches' for a reporter."""
-    if not scope.is_staff(person):
-        return [t for t in found if scope.reporter_may_see(person, t)]
-    if not found:
-        return []
-    allowed = set(session.scalars(select(Ticket.id).where(Ticket.id.in_([t.id for t in found]),
-                                                          scope.staff_filter(session=session, person=person))))
-    return [t for t in found if t.id in allowed]
-
-
 def _detail(desk: Desk, session: Session, incident: Incident, person: Person, locale: str) -> IncidentDetail:
     f = report.facts(session=session, incident_id=incident.id)
     staff = scope.is_staff(person)
@@ -141,11 +129,11 @@ def _detail(desk: Desk, session: Session, incident: Incident, person: Person, lo
         branches=[BranchOut(code=b.code, name=b.name) for b in f.branches],
         tickets=[TicketOut(id=t.id, title=t.title, status=t.status, priority=t.priority, branch=t.branch_code,
                            reporter=PersonOut(id=t.reporter.id, name=t.reporter.name))
-                 for t in _readable(session, person, list(f.tickets))],
+                 for t in service.readable(session=session, incident=i, person=person, found=f.tickets)],
         unlinked_alike=[TicketOut(id=t.id, title=t.title, status=t.status, priority=t.priority, branch=t.branch_code,
                                   reporter=PersonOut(id=t.reporter.id, name=t.reporter.name))
-                        for t in _readable(session, person, list(service.unlinked_alike(session=session,
-                                                                                        incident=i)))]
+                        for t in service.readable(session=session, incident=i, person=person,
+                                                  found=service.unlinked_alike(session=session, incident=i))]
         if staff and i.status in ("active", "mitigated") else [],
         timeline=[EventOut(id=e.id, at=e.at, kind=e.kind, actor=_person(e.actor), text=_describe(desk, e, locale),
                            body=e.body, data=e.data or {})

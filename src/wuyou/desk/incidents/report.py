@@ -5,7 +5,7 @@ incident; the commander fills in cause and improvements afterwards."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -98,9 +98,13 @@ def _role(incident: Incident, member: IncidentMember) -> str:
     return "、".join(roles) or _MEMBER.get(member.kind, member.kind)
 
 
-def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] | None = None) -> str:
-    """The report as Markdown (Chinese headings: the commander edits it into the record)."""
+def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] | None = None,
+             shown: Sequence[Ticket] | None = None) -> str:
+    """The report as Markdown (Chinese headings: the commander edits it into the record). `shown`: the tickets the
+    reader may read, listed (all of them are counted)."""
     i, d = f.incident, f.durations
+    listed = f.tickets if shown is None else list(shown)
+    hidden = len(f.tickets) - len(listed)
     lines = [
         f"# {i.ref} 事后报告：{i.title}",
         "",
@@ -123,7 +127,8 @@ def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] |
         "",
         *(f"- {b.code} {b.name}" for b in f.branches),
         "",
-        *(f"- #{t.id} {t.title}（{t.reporter.name}，{_TICKET.get(t.status, t.status)}）" for t in f.tickets),
+        *(f"- #{t.id} {t.title}（{t.reporter.name}，{_TICKET.get(t.status, t.status)}）" for t in listed),
+        *([f"- 另 {hidden} 张工单在您不负责的区域"] if hidden else []),
         "",
         "## 值班呼叫",
         "",

@@ -549,6 +549,19 @@ def linked_tickets(*, session: Session, incident_id: int) -> list[Ticket]:
                                 .where(IncidentLink.incident_id == incident_id).order_by(Ticket.id)))
 
 
+def readable(*, session: Session, incident: Incident, person: Person, found: Sequence[Ticket]) -> list[Ticket]:
+    """The tickets among `found` (the incident's, or look-alikes) this person may read: all of them for someone in
+    the incident (a role, paged or joined: a war-room works every branch's reports); for other staff those of the
+    regions they serve (as `GET /tickets/N` answers them); for a reporter their own and their branch's."""
+    if not scope.is_staff(person):
+        return [t for t in found if scope.reporter_may_see(person, t)]
+    if not found or person.id in {p.id for p in room(session=session, incident=incident)}:
+        return list(found)
+    allowed = set(session.scalars(select(Ticket.id).where(Ticket.id.in_([t.id for t in found]),
+                                                          scope.staff_filter(session=session, person=person))))
+    return [t for t in found if t.id in allowed]
+
+
 def affected_branches(*, session: Session, incident_id: int) -> list[str]:
     codes = {t.branch_code for t in linked_tickets(session=session, incident_id=incident_id) if t.branch_code}
     codes |= set(session.scalars(select(FaultReport.branch_code).where(FaultReport.incident_id == incident_id,
