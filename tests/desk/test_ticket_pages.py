@@ -146,3 +146,21 @@ def test_a_p1_given_back_at_night_pages_the_next_on_call_not_the_one_who_gave_it
     assert pages(d, n) == [("zhou.hao", "acked"), ("wu.lei", "paging")]
     [page] = d.pushed("wu.lei")  # his page, not the team's "given back" card as well
     assert "🚨 P1" in page["text"] and "值班第 1 位" in page["text"], page
+
+
+def test_someone_marked_away_while_the_chain_runs_is_passed_by(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    assert pages(d, n) == [("zhou.hao", "paging")]
+    clock.set(at("2025-03-15T22:03"))  # 吴磊 falls ill: the HR system marks him away
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    response = d.client.put("/api/v1/people/wu.lei/away", headers=admin,
+                            json={"until": "2025-03-18T00:00:00+08:00", "note": "病假"})
+    assert response.status_code == 200, response.text
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:05:01"))
+    d.desk.incidents_round()
+    assert pages(d, n) == [("zhou.hao", "missed"), ("chen.gang", "paging")]  # not 吴磊, on sick leave
+    assert all("🚨" not in m["text"] for m in d.pushed("wu.lei"))
+    assert "已转呼 陈刚" in d.pushed_text("zhou.hao")

@@ -127,8 +127,10 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
         row.status = "missed"
         listed = [session.get(Person, pid) for pid in row.chain]
         missed = session.get(Person, row.person_id)
-        # (someone deactivated meanwhile is passed by)
-        after = [p for p in listed[row.step + 1:] if p is not None and p.active and p.id != row.person_id]
+        # (someone deactivated meanwhile is passed by; so is someone gone on leave since the page began — marked
+        # away by their lead or the HR system — unless everyone left is away)
+        after = present([p for p in listed[row.step + 1:] if p is not None and p.active and p.id != row.person_id],
+                        now)
         minutes = int((row.due_at - row.paged_at).total_seconds() // 60)
         if not after:
             event = add_event(session=session, ticket=ticket, kind="page_exhausted", now=now, public=False,
