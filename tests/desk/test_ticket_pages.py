@@ -164,3 +164,25 @@ def test_someone_marked_away_while_the_chain_runs_is_passed_by(dialog: Dialog, c
     assert pages(d, n) == [("zhou.hao", "missed"), ("chen.gang", "paging")]  # not 吴磊, on sick leave
     assert all("🚨" not in m["text"] for m in d.pushed("wu.lei"))
     assert "已转呼 陈刚" in d.pushed_text("zhou.hao")
+
+
+def test_a_second_p1_of_the_same_fault_is_paged_too(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    clock.set(at("2025-03-15T22:06"))  # 周浩 has not answered; 吴磊 has his page (the usual card before it)
+    d.desk.incidents_round()
+    d.say("liu.yang", "/new")
+    d.say("liu.yang", NETWORK_DOWN)
+    d.say("liu.yang", "1")
+    reply = d.say("liu.yang", "营业厅网络全断")
+    m = int(reply.split("#", 1)[1].split()[0])
+    assert "已呼叫值班工程师" in reply, reply
+    assert pages(d, m) == [("zhou.hao", "paging")]  # its own page (the grouped card still waits for the team)
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:07"))
+    assert f"已接单 #{n}" in d.say("wu.lei", "收到")
+    clock.set(at("2025-03-15T22:11:01"))  # nobody took the second: it goes on down its chain, unlike the first
+    d.desk.incidents_round()
+    assert pages(d, m) == [("zhou.hao", "missed"), ("wu.lei", "paging")]
+    assert f"接单 {m}" in d.pushed_text("wu.lei")

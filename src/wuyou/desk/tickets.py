@@ -216,10 +216,12 @@ def open_ticket(
                            if due["response_due"] else None)
         if first is not None and wait > timedelta(0):  # the team knows of this fault: one card for them all
             routed.data = {**routed.data, "grouped_with": first.id}
-            if ticket_pages.paging(session=session, ticket_id=first.id) is None:  # (its page is about this fault)
-                ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
-            bursts.hold(session=session, event=routed, ticket=ticket, first=first, people=members, now=now,
-                        send_at=now + wait)
+            # A P1 out of hours is paged on its own even so: the page of the first ticket is that ticket's, which its
+            # taker claims alone (this one, not paged, was left to nobody: the lead who took the first never heard
+            # of it, its reporter was told engineers would take it as in hours). The one paged has it on no card.
+            paged = ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
+            bursts.hold(session=session, event=routed, ticket=ticket, first=first,
+                        people=[p for p in members if paged is None or p.id != paged.id], now=now, send_at=now + wait)
         else:
             # A P1 for a team out of its hours pages its on-call first (the page is that person's card).
             paged = ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
