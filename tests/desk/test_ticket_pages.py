@@ -186,3 +186,28 @@ def test_a_second_p1_of_the_same_fault_is_paged_too(dialog: Dialog, clock: TestC
     d.desk.incidents_round()
     assert pages(d, m) == [("zhou.hao", "missed"), ("wu.lei", "paging")]
     assert f"接单 {m}" in d.pushed_text("wu.lei")
+
+
+def test_the_one_paged_is_told_when_the_page_is_over_without_them(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.pushed("zhou.hao")
+    clock.set(at("2025-03-15T22:02"))
+    d.say("chen.gang", f"优先级 {n} P3")  # the lead judges it can wait for Monday: the page ends now, and 周浩 hears it
+    assert pages(d, n) == [("zhou.hao", "cancelled")]
+    [off] = d.pushed("zhou.hao")
+    assert "值班呼叫已结束" in off["text"] and "陈刚 把优先级改为 P3" in off["text"], off
+
+    # The lead, last in the chain, is paged; a member takes it meanwhile: the lead (told of no claim of the team's
+    # members) hears the page is over.
+    m = report(d, "liu.yang", NETWORK_DOWN, "营业厅网络全断")
+    for minutes in (5, 10):
+        clock.set(at("2025-03-15T22:02") + timedelta(minutes=minutes, seconds=1))
+        d.desk.incidents_round()
+    assert pages(d, m)[-1] == ("chen.gang", "paging")
+    d.pushed("chen.gang")
+    d.say("zhou.hao", f"接单 {m}")
+    assert pages(d, m)[-1] == ("chen.gang", "cancelled")
+    assert "周浩 已接单" in d.pushed_text("chen.gang")
+    assert "值班呼叫已结束" not in d.pushed_text("wu.lei")  # (the team's claim notice told him)

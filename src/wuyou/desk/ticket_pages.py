@@ -18,7 +18,7 @@ from wuyou.desk import sla
 from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
-from wuyou.desk.models import Person, Team, Ticket, TicketPage
+from wuyou.desk.models import Person, Team, Ticket, TicketEvent, TicketPage
 from wuyou.desk.org import present, team_members
 from wuyou.desk.timeline import add_event, notify
 
@@ -83,13 +83,30 @@ def open_page(*, session: Session, person: Person) -> TicketPage | None:
 
 
 def answered(*, session: Session, ticket: Ticket, person: Person, now: datetime) -> None:
-    """The ticket was claimed: the running page ends — answered, when the claimer is the one paged."""
+    """The ticket was claimed: the claimer's running page, if they were the one paged, is answered (someone else's
+    is `withdraw`n once the claim is told)."""
+    for row in session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket.id,
+                                                        TicketPage.status == "paging",
+                                                        TicketPage.person_id == person.id)):
+        row.status, row.acked_at = "acked", now
+
+
+def withdraw(*, session: Session, ticket: Ticket, event: TicketEvent, by: Person, why_key: str, now: datetime,
+             extra: dict[str, object] | None = None) -> None:
+    """The ticket needs its on-call no more (claimed by someone else, lowered from P1, merged, cancelled, moved to
+    another team): the running page ends now, and the one paged is told they need not take it — not left with a
+    page that ends unseen and a "收到" that answers nothing. Told with `event`, so that someone told of it already
+    (a colleague's claim, told to the team) is not told twice; never `by`, who did it, nor someone it is given to."""
+    people: list[Person] = []
     for row in session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket.id,
                                                         TicketPage.status == "paging")):
-        if row.person_id == person.id:
-            row.status, row.acked_at = "acked", now
-        else:
-            row.status = "cancelled"
+        row.status = "cancelled"
+        person = session.get(Person, row.person_id)
+        if person is not None and person.active and person.id not in (by.id, ticket.assignee_id):
+            people.append(person)
+    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_page_withdrawn", now=now,
+           extra={"by": by.name, "why_key": why_key, **(extra or {})},
+           buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
 
 
 def _page(session: Session, ticket: Ticket, team: Team, people: list[Person], step: int, now: datetime,

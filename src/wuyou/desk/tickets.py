@@ -332,6 +332,10 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
             template="ticket_claimed_team",
             now=now,
         )
+    # Someone paged for it who is not of the team (the lead, a cover from elsewhere), or whose team has not heard of it
+    # yet (a grouped card): told their page is over.
+    ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=engineer, why_key="page_off_claimed",
+                          now=now)
     return ticket
 
 
