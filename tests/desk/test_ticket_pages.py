@@ -211,3 +211,16 @@ def test_the_one_paged_is_told_when_the_page_is_over_without_them(dialog: Dialog
     assert pages(d, m)[-1] == ("chen.gang", "cancelled")
     assert "周浩 已接单" in d.pushed_text("chen.gang")
     assert "值班呼叫已结束" not in d.pushed_text("wu.lei")  # (the team's claim notice told him)
+
+
+def test_a_page_ends_when_its_ticket_becomes_a_major_incidents(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    clock.set(at("2025-03-15T22:02"))
+    assert "INC-1" in d.say("chen.gang", f"应急 宣布 济南网点断网 SEV2 #{n}")  # the incident pages its own
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:05:01"))
+    d.desk.incidents_round()
+    assert pages(d, n) == [("zhou.hao", "cancelled")]  # not passed on to 吴磊 beside the incident's page
+    assert all("🚨 P1" not in m["text"] for m in d.pushed("wu.lei"))

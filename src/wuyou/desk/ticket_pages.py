@@ -5,7 +5,7 @@ claims it (`接单 N`, the page's button, or "收到" to the page). In hours the
 
 The timers live in the database (`ticket_pages.due_at`) like the incidents' pages: a restart loses none, and the
 worker's round takes the due ones `FOR UPDATE SKIP LOCKED`. A page whose ticket no longer waits (claimed, moved to
-another team, lowered from P1, cancelled) ends quietly when it falls due."""
+another team, lowered from P1, cancelled, or made part of an open major incident) ends quietly when it falls due."""
 
 from __future__ import annotations
 
@@ -138,8 +138,10 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
     for row in due:
         ticket = session.get(Ticket, row.ticket_id)
         team = session.get(Team, row.team_code)
-        if ticket is None or team is None or not waiting(ticket, row.team_code):
-            row.status = "cancelled"  # taken meanwhile, moved, lowered or cancelled: nothing to chase
+        if ticket is None or team is None or not waiting(ticket, row.team_code) or _in_incident(session, ticket):
+            # taken meanwhile, moved, lowered or cancelled: nothing to chase; or made part of a major incident since
+            # (declared from it, linked to it), whose own pages call its responders, who work it
+            row.status = "cancelled"
             continue
         row.status = "missed"
         listed = [session.get(Person, pid) for pid in row.chain]
