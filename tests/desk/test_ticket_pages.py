@@ -224,3 +224,24 @@ def test_a_page_ends_when_its_ticket_becomes_a_major_incidents(dialog: Dialog, c
     d.desk.incidents_round()
     assert pages(d, n) == [("zhou.hao", "cancelled")]  # not passed on to 吴磊 beside the incident's page
     assert all("🚨 P1" not in m["text"] for m in d.pushed("wu.lei"))
+
+
+def test_a_p1_reopened_at_night_into_the_queue_pages_the_on_call(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.say("zhou.hao", "收到")
+    clock.set(at("2025-03-15T22:30"))
+    d.say("zhou.hao", f"解决 {n} 重启了汇聚交换机")
+    d.say("chen.gang", "请假 周浩 到 03-17")  # 周浩 goes home ill
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T23:00"))
+    d.say("zhang.san", "还是不行 又断了")  # reopened: 周浩 is away, so it is back in the team's queue
+    with d.desk.sessions() as s:
+        ticket = s.get(Ticket, n)
+        assert ticket is not None and ticket.status == "reopened" and ticket.assignee_id is None
+    assert pages(d, n)[-1] == ("wu.lei", "paging")
+    [page] = d.pushed("wu.lei")
+    assert "🚨 P1" in page["text"], page
+    clock.set(at("2025-03-15T23:01"))
+    assert f"已接单 #{n}" in d.say("wu.lei", "收到")

@@ -23,6 +23,7 @@ from wuyou.desk.org import present, team_members
 from wuyou.desk.timeline import add_event, notify
 
 PAGED_PRIORITY = "P1"
+WAITING = ("new", "reopened")  # (a reopened ticket nobody holds waits in its team's queue as a new one does)
 
 
 def team_at_work(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) -> bool:
@@ -33,7 +34,7 @@ def team_at_work(*, session: Session, team: Team, now: datetime, tz: str = DEFAU
 
 def waiting(ticket: Ticket, team_code: str | None = None) -> bool:
     """Whether the ticket still waits for someone of its team to take it as a P1 (of `team_code`, when given)."""
-    return (ticket.priority == PAGED_PRIORITY and ticket.status == "new" and ticket.assignee_id is None
+    return (ticket.priority == PAGED_PRIORITY and ticket.status in WAITING and ticket.assignee_id is None
             and ticket.team_code is not None and (team_code is None or ticket.team_code == team_code))
 
 

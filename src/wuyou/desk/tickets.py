@@ -475,7 +475,11 @@ def reopen(
                now=now, extra=extra, buttons=[{"label_key": "btn_received", "action": f"/claim {ticket.id}"},
                                               {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     else:
-        notify(session=session, event=event, ticket=ticket, people=present([m for m in members if m != lead], now),
+        # (a P1 back in the queue of a team out of its hours pages its on-call, as one given back does: not the one on
+        # leave it went back from)
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now, passing=engineer)
+        notify(session=session, event=event, ticket=ticket,
+               people=[p for p in present([m for m in members if m != lead], now) if paged is None or p.id != paged.id],
                template="ticket_reopened_queue", now=now, extra=extra,
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     # (the incident's commander hears of it from the incident, in its words: not twice when they lead the team too)
