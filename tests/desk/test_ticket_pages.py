@@ -146,3 +146,102 @@ def test_a_p1_given_back_at_night_pages_the_next_on_call_not_the_one_who_gave_it
     assert pages(d, n) == [("zhou.hao", "acked"), ("wu.lei", "paging")]
     [page] = d.pushed("wu.lei")  # his page, not the team's "given back" card as well
     assert "🚨 P1" in page["text"] and "值班第 1 位" in page["text"], page
+
+
+def test_someone_marked_away_while_the_chain_runs_is_passed_by(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    assert pages(d, n) == [("zhou.hao", "paging")]
+    clock.set(at("2025-03-15T22:03"))  # 吴磊 falls ill: the HR system marks him away
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    response = d.client.put("/api/v1/people/wu.lei/away", headers=admin,
+                            json={"until": "2025-03-18T00:00:00+08:00", "note": "病假"})
+    assert response.status_code == 200, response.text
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:05:01"))
+    d.desk.incidents_round()
+    assert pages(d, n) == [("zhou.hao", "missed"), ("chen.gang", "paging")]  # not 吴磊, on sick leave
+    assert all("🚨" not in m["text"] for m in d.pushed("wu.lei"))
+    assert "已转呼 陈刚" in d.pushed_text("zhou.hao")
+
+
+def test_a_second_p1_of_the_same_fault_is_paged_too(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    clock.set(at("2025-03-15T22:06"))  # 周浩 has not answered; 吴磊 has his page (the usual card before it)
+    d.desk.incidents_round()
+    d.say("liu.yang", "/new")
+    d.say("liu.yang", NETWORK_DOWN)
+    d.say("liu.yang", "1")
+    reply = d.say("liu.yang", "营业厅网络全断")
+    m = int(reply.split("#", 1)[1].split()[0])
+    assert "已呼叫值班工程师" in reply, reply
+    assert pages(d, m) == [("zhou.hao", "paging")]  # its own page (the grouped card still waits for the team)
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:07"))
+    assert f"已接单 #{n}" in d.say("wu.lei", "收到")
+    clock.set(at("2025-03-15T22:11:01"))  # nobody took the second: it goes on down its chain, unlike the first
+    d.desk.incidents_round()
+    assert pages(d, m) == [("zhou.hao", "missed"), ("wu.lei", "paging")]
+    assert f"接单 {m}" in d.pushed_text("wu.lei")
+
+
+def test_the_one_paged_is_told_when_the_page_is_over_without_them(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.pushed("zhou.hao")
+    clock.set(at("2025-03-15T22:02"))
+    d.say("chen.gang", f"优先级 {n} P3")  # the lead judges it can wait for Monday: the page ends now, and 周浩 hears it
+    assert pages(d, n) == [("zhou.hao", "cancelled")]
+    [off] = d.pushed("zhou.hao")
+    assert "值班呼叫已结束" in off["text"] and "陈刚 把优先级改为 P3" in off["text"], off
+
+    # The lead, last in the chain, is paged; a member takes it meanwhile: the lead (told of no claim of the team's
+    # members) hears the page is over.
+    m = report(d, "liu.yang", NETWORK_DOWN, "营业厅网络全断")
+    for minutes in (5, 10):
+        clock.set(at("2025-03-15T22:02") + timedelta(minutes=minutes, seconds=1))
+        d.desk.incidents_round()
+    assert pages(d, m)[-1] == ("chen.gang", "paging")
+    d.pushed("chen.gang")
+    d.say("zhou.hao", f"接单 {m}")
+    assert pages(d, m)[-1] == ("chen.gang", "cancelled")
+    assert "周浩 已接单" in d.pushed_text("chen.gang")
+    assert "值班呼叫已结束" not in d.pushed_text("wu.lei")  # (the team's claim notice told him)
+
+
+def test_a_page_ends_when_its_ticket_becomes_a_major_incidents(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    clock.set(at("2025-03-15T22:02"))
+    assert "INC-1" in d.say("chen.gang", f"应急 宣布 济南网点断网 SEV2 #{n}")  # the incident pages its own
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T22:05:01"))
+    d.desk.incidents_round()
+    assert pages(d, n) == [("zhou.hao", "cancelled")]  # not passed on to 吴磊 beside the incident's page
+    assert all("🚨 P1" not in m["text"] for m in d.pushed("wu.lei"))
+
+
+def test_a_p1_reopened_at_night_into_the_queue_pages_the_on_call(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-15T22:00"))
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.say("zhou.hao", "收到")
+    clock.set(at("2025-03-15T22:30"))
+    d.say("zhou.hao", f"解决 {n} 重启了汇聚交换机")
+    d.say("chen.gang", "请假 周浩 到 03-17")  # 周浩 goes home ill
+    d.pushed("wu.lei")
+    clock.set(at("2025-03-15T23:00"))
+    d.say("zhang.san", "还是不行 又断了")  # reopened: 周浩 is away, so it is back in the team's queue
+    with d.desk.sessions() as s:
+        ticket = s.get(Ticket, n)
+        assert ticket is not None and ticket.status == "reopened" and ticket.assignee_id is None
+    assert pages(d, n)[-1] == ("wu.lei", "paging")
+    [page] = d.pushed("wu.lei")
+    assert "🚨 P1" in page["text"], page
+    clock.set(at("2025-03-15T23:01"))
+    assert f"已接单 #{n}" in d.say("wu.lei", "收到")

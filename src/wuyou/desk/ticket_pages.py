@@ -5,7 +5,7 @@ claims it (`接单 N`, the page's button, or "收到" to the page). In hours the
 
 The timers live in the database (`ticket_pages.due_at`) like the incidents' pages: a restart loses none, and the
 worker's round takes the due ones `FOR UPDATE SKIP LOCKED`. A page whose ticket no longer waits (claimed, moved to
-another team, lowered from P1, cancelled) ends quietly when it falls due."""
+another team, lowered from P1, cancelled, or made part of an open major incident) ends quietly when it falls due."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from wuyou.desk import sla
 from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
-from wuyou.desk.models import Person, Team, Ticket, TicketPage
+from wuyou.desk.models import Person, Team, Ticket, TicketEvent, TicketPage
 from wuyou.desk.org import present, team_members
 from wuyou.desk.timeline import add_event, notify
 
 PAGED_PRIORITY = "P1"
+WAITING = ("new", "reopened")  # (a reopened ticket nobody holds waits in its team's queue as a new one does)
 
 
 def team_at_work(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) -> bool:
@@ -33,7 +34,7 @@ def team_at_work(*, session: Session, team: Team, now: datetime, tz: str = DEFAU
 
 def waiting(ticket: Ticket, team_code: str | None = None) -> bool:
     """Whether the ticket still waits for someone of its team to take it as a P1 (of `team_code`, when given)."""
-    return (ticket.priority == PAGED_PRIORITY and ticket.status == "new" and ticket.assignee_id is None
+    return (ticket.priority == PAGED_PRIORITY and ticket.status in WAITING and ticket.assignee_id is None
             and ticket.team_code is not None and (team_code is None or ticket.team_code == team_code))
 
 
@@ -83,13 +84,30 @@ def open_page(*, session: Session, person: Person) -> TicketPage | None:
 
 
 def answered(*, session: Session, ticket: Ticket, person: Person, now: datetime) -> None:
-    """The ticket was claimed: the running page ends — answered, when the claimer is the one paged."""
+    """The ticket was claimed: the claimer's running page, if they were the one paged, is answered (someone else's
+    is `withdraw`n once the claim is told)."""
+    for row in session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket.id,
+                                                        TicketPage.status == "paging",
+                                                        TicketPage.person_id == person.id)):
+        row.status, row.acked_at = "acked", now
+
+
+def withdraw(*, session: Session, ticket: Ticket, event: TicketEvent, by: Person, why_key: str, now: datetime,
+             extra: dict[str, object] | None = None) -> None:
+    """The ticket needs its on-call no more (claimed by someone else, lowered from P1, merged, cancelled, moved to
+    another team): the running page ends now, and the one paged is told they need not take it — not left with a
+    page that ends unseen and a "收到" that answers nothing. Told with `event`, so that someone told of it already
+    (a colleague's claim, told to the team) is not told twice; never `by`, who did it, nor someone it is given to."""
+    people: list[Person] = []
     for row in session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket.id,
                                                         TicketPage.status == "paging")):
-        if row.person_id == person.id:
-            row.status, row.acked_at = "acked", now
-        else:
-            row.status = "cancelled"
+        row.status = "cancelled"
+        person = session.get(Person, row.person_id)
+        if person is not None and person.active and person.id not in (by.id, ticket.assignee_id):
+            people.append(person)
+    notify(session=session, event=event, ticket=ticket, people=people, template="ticket_page_withdrawn", now=now,
+           extra={"by": by.name, "why_key": why_key, **(extra or {})},
+           buttons=[{"label_key": "btn_show", "action": f"/show {ticket.id}"}])
 
 
 def _page(session: Session, ticket: Ticket, team: Team, people: list[Person], step: int, now: datetime,
@@ -121,14 +139,18 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
     for row in due:
         ticket = session.get(Ticket, row.ticket_id)
         team = session.get(Team, row.team_code)
-        if ticket is None or team is None or not waiting(ticket, row.team_code):
-            row.status = "cancelled"  # taken meanwhile, moved, lowered or cancelled: nothing to chase
+        if ticket is None or team is None or not waiting(ticket, row.team_code) or _in_incident(session, ticket):
+            # taken meanwhile, moved, lowered or cancelled: nothing to chase; or made part of a major incident since
+            # (declared from it, linked to it), whose own pages call its responders, who work it
+            row.status = "cancelled"
             continue
         row.status = "missed"
         listed = [session.get(Person, pid) for pid in row.chain]
         missed = session.get(Person, row.person_id)
-        # (someone deactivated meanwhile is passed by)
-        after = [p for p in listed[row.step + 1:] if p is not None and p.active and p.id != row.person_id]
+        # (someone deactivated meanwhile is passed by; so is someone gone on leave since the page began — marked
+        # away by their lead or the HR system — unless everyone left is away)
+        after = present([p for p in listed[row.step + 1:] if p is not None and p.active and p.id != row.person_id],
+                        now)
         minutes = int((row.due_at - row.paged_at).total_seconds() // 60)
         if not after:
             event = add_event(session=session, ticket=ticket, kind="page_exhausted", now=now, public=False,

@@ -216,10 +216,12 @@ def open_ticket(
                            if due["response_due"] else None)
         if first is not None and wait > timedelta(0):  # the team knows of this fault: one card for them all
             routed.data = {**routed.data, "grouped_with": first.id}
-            if ticket_pages.paging(session=session, ticket_id=first.id) is None:  # (its page is about this fault)
-                ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
-            bursts.hold(session=session, event=routed, ticket=ticket, first=first, people=members, now=now,
-                        send_at=now + wait)
+            # A P1 out of hours is paged on its own even so: the page of the first ticket is that ticket's, which its
+            # taker claims alone (this one, not paged, was left to nobody: the lead who took the first never heard
+            # of it, its reporter was told engineers would take it as in hours). The one paged has it on no card.
+            paged = ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
+            bursts.hold(session=session, event=routed, ticket=ticket, first=first,
+                        people=[p for p in members if paged is None or p.id != paged.id], now=now, send_at=now + wait)
         else:
             # A P1 for a team out of its hours pages its on-call first (the page is that person's card).
             paged = ticket_pages.start(session=session, ticket=ticket, now=now, tz=tz)
@@ -330,6 +332,10 @@ def claim(*, session: Session, ticket_id: int, engineer: Person, now: datetime) 
             template="ticket_claimed_team",
             now=now,
         )
+    # Someone paged for it who is not of the team (the lead, a cover from elsewhere), or whose team has not heard of it
+    # yet (a grouped card): told their page is over.
+    ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=engineer, why_key="page_off_claimed",
+                          now=now)
     return ticket
 
 
@@ -469,7 +475,11 @@ def reopen(
                now=now, extra=extra, buttons=[{"label_key": "btn_received", "action": f"/claim {ticket.id}"},
                                               {"label_key": "btn_show", "action": f"/show {ticket.id}"}])
     else:
-        notify(session=session, event=event, ticket=ticket, people=present([m for m in members if m != lead], now),
+        # (a P1 back in the queue of a team out of its hours pages its on-call, as one given back does: not the one on
+        # leave it went back from)
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now, passing=engineer)
+        notify(session=session, event=event, ticket=ticket,
+               people=[p for p in present([m for m in members if m != lead], now) if paged is None or p.id != paged.id],
                template="ticket_reopened_queue", now=now, extra=extra,
                buttons=[{"label_key": "btn_claim", "action": f"/claim {ticket.id}"}])
     # (the incident's commander hears of it from the incident, in its words: not twice when they lead the team too)

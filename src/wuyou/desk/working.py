@@ -332,6 +332,9 @@ def transfer(*, session: Session, ticket_id: int, person: Person, target: str, n
     claim_button = [{"label_key": "btn_claim", "action": f"/claim {ticket.id}"},
                     {"label_key": "btn_show", "action": f"/show {ticket.id}"}]
     moved = from_team is not None and from_team.code != new_team.code
+    if moved or assignee is not None:  # a page of its team's on-call ends (the new team's may start below)
+        ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=person, why_key="page_off_transferred",
+                              now=now, extra={"to": assignee.name if assignee else new_team.name})
     why = {"by": person.name, "reason_text": reason, "reason_key": "transfer_reason" if reason else "",
            "from_team_name": from_team.name if moved and from_team is not None else "",
            "from_team_key": "transfer_from_team" if moved else ""}
@@ -395,6 +398,9 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         told = [ticket.assignee] if ticket.assignee is not None else present(
             team_members(session=session, team_code=ticket.team_code), now) if raised and ticket.team_code else []
         paged = ticket_pages.start(session=session, ticket=ticket, now=now) if raised else None
+        if before == ticket_pages.PAGED_PRIORITY and not raised:  # (its page, if any, ends: told so)
+            ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=person, why_key="page_off_priority",
+                                  now=now, extra={"to": priority})
         due = sla.due_params(session=session, ticket_id=ticket.id)
         notify(session=session, event=event, ticket=ticket,
                people=[p for p in told if p.id != person.id and (paged is None or p.id != paged.id)],
@@ -456,6 +462,8 @@ def merge(*, session: Session, duplicate_id: int, main_id: int, person: Person, 
     if duplicate.assignee is not None and duplicate.assignee_id != person.id:
         notify(session=session, event=event, ticket=duplicate, people=[duplicate.assignee],
                template="ticket_merged_staff", now=now, extra={"main": main.id, "by": person.name})
+    ticket_pages.withdraw(session=session, ticket=duplicate, event=event, by=person, why_key="page_off_merged",
+                          now=now, extra={"main": main.id})
     return main
 
 
@@ -537,6 +545,8 @@ def cancel(*, session: Session, ticket_id: int, person: Person, reason: str, now
         people = [*people, ticket.reporter]
     notify(session=session, event=event, ticket=ticket, people=[p for p in people if p.id != person.id],
            template="ticket_cancelled", now=now, extra={"by": person.name, "reason": reason})
+    ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=person, why_key="page_off_cancelled",
+                          now=now)  # (the one paged, when not of the team told above)
     return ticket
 
 
