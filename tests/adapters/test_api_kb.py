@@ -73,6 +73,10 @@ def test_engineers_write_drafts_and_correct_published_articles_and_leads_publish
     fixed = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer,
                          json={**article, "title": "叫号机黑屏、取不了号"})
     assert fixed.status_code == 200 and fixed.json()["status"] == "published"  # a correction is every editor's
+    # Saved back as a draft, it would leave the bot's answers: that is archiving, a lead's.
+    unpublished = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer, json={**article, "status": "draft"})
+    assert unpublished.status_code == 403, unpublished.text
+    assert d.client.get("/api/v1/kb/articles/KB-Q001", headers=engineer).json()["status"] == "published"
     assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=engineer).status_code == 403
     # Creating (the console's 新建文章 sends If-None-Match: *) never replaces an article of the same id.
     taken = d.client.put("/api/v1/kb/articles/KB-Q001", headers={**lead, "If-None-Match": "*"},

@@ -167,9 +167,9 @@ def get_article(article_id: ArticleId, request: Request, person: Caller) -> Arti
 def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller,
                 if_none_match: Annotated[str | None, Header(description="`*`: only create — 412 if the id is taken")]
                 = None) -> ArticleOut:
-    """Create or update an article (staff; publishing a new article or a draft takes a lead or admin, correcting a
-    published one any editor). Learned phrasings and the source are kept; the bot suggests a published article
-    from its next message on, in every process."""
+    """Create or update an article (staff; publishing a new article or a draft, or turning a published one back into
+    a draft, takes a lead or admin; correcting a published one is any editor's). Learned phrasings and the source are
+    kept; the bot suggests a published article from its next message on, in every process."""
     _editor(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
@@ -179,6 +179,9 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
                                                          f"choose another id, or open it to edit")
         if body.status == "published" and (existing is None or existing.status != "published"):
             _publisher(person, "publish an article")  # (correcting one already published is every editor's)
+        if body.status != "published" and existing is not None and existing.status == "published":
+            # (saved as a draft, a published article left the bot's answers: an engineer archived it unasked)
+            _publisher(person, "take an article out of the bot's answers")
         doc = documents.ArticleDoc(
             id=article_id, title=body.title.strip(), category=body.category.strip(),
             tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,
