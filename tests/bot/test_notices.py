@@ -223,3 +223,13 @@ def test_a_notice_scheduled_from_chat_goes_out_at_its_time(d: Dialog, clock: Tes
     d.desk.notices_round()
     (pushed,) = d.pushed("liu.yang")
     assert "下班前请退出业务系统" in pushed["text"] and "定时" not in pushed["text"]
+
+
+def test_cancelling_a_notice_at_its_confirmation_says_it_was_not_sent(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:00"))
+    assert "回复 1 确认发送" in d.say("zhao.min", "公告 JN-002 今晚系统升级，下班前请退出业务系统")
+    dropped = d.say("zhao.min", "取消")
+    assert "没有发送" in dropped, dropped  # (it said there was nothing to cancel: was it on its way?)
+    assert "已发出" not in d.say("zhao.min", "1")  # a late "1" sends nothing either
+    d.desk.notices_round()
+    assert d.pushed("liu.yang") == []
