@@ -233,3 +233,18 @@ def test_cancelling_a_notice_at_its_confirmation_says_it_was_not_sent(d: Dialog,
     assert "已发出" not in d.say("zhao.min", "1")  # a late "1" sends nothing either
     d.desk.notices_round()
     assert d.pushed("liu.yang") == []
+
+
+def test_a_maintenance_window_of_hours_already_past_today_is_the_next_one(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("21:00"))
+    preview = d.say("zhao.min", "维护通知 核心系统 03:00-05:00 JN-002 数据库升级")
+    assert "03-11 03:00" in preview and "03-11 05:00" in preview, preview  # tonight's, not this morning's
+    send_notice(d, "维护通知 核心系统 03:00-05:00 JN-002 数据库升级")
+    clock.set(datetime(2026, 3, 11, 3, 30, tzinfo=SH))
+    assert "计划维护" in d.say("liu.yang", "核心系统登录不了")
+    # Through the API a window that is over is refused rather than announced.
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    over = d.client.post("/api/v1/notices", headers=lead, json={
+        "body": "核心系统升级", "audience": {"branches": ["JN-002"]},
+        "window": {"system": "核心系统", "starts_at": "2026-03-11T01:00:00", "ends_at": "2026-03-11T02:00:00"}})
+    assert over.status_code == 422 and "over" in over.text, over.text

@@ -58,6 +58,8 @@ def create(*, session: Session, author: Person, body: str, audience: Audience, n
         raise BadNotice(f"kind must be one of {', '.join(KINDS)}")
     if window is not None and (window.ends_at <= window.starts_at or not window.system.strip()):
         raise BadNotice("a maintenance window needs a system and must end after it starts")
+    if window is not None and window.ends_at <= now:  # (it told the branches of a stop that was already over)
+        raise BadNotice("the maintenance window is over already: it must end in the future")
     audiences.check(session=session, audience=audience)
     _check_scope(session, author, audience, now)
     notice = Notice(kind="maintenance" if window is not None else kind, title=(title or body.splitlines()[0])[:200],
