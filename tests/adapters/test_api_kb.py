@@ -45,6 +45,11 @@ def test_reporters_read_published_articles_only_and_never_edit(dialog: Dialog) -
     assert bad.status_code == 422
     found = d.client.get("/api/v1/kb/articles?q=草稿", headers=staff).json()
     assert [a["id"] for a in found["items"]] == ["KB-D001"]
+    d.client.put("/api/v1/kb/articles/KB-D002", headers=staff,
+                 json={"title": "叫号机黑屏", "tags": ["候号屏", "Queue!"], "body": BODY, "status": "draft"})
+    for word in ("候号屏", "queue!"):  # a tag (the console's search says so), whatever its characters
+        found = d.client.get("/api/v1/kb/articles", params={"q": word}, headers=staff).json()
+        assert [a["id"] for a in found["items"]] == ["KB-D002"], word
 
 
 def test_the_preview_renders_markdown_and_escapes_html(dialog: Dialog) -> None:

@@ -6,13 +6,14 @@ next suggestion: no restart, no message between processes."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
@@ -140,8 +141,13 @@ def list_articles(request: Request, person: Caller, q: Annotated[str | None, Que
     if status:
         where.append(Article.status == status)
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like)))
+        words = q.replace('%', '').replace('_', '')
+        like = f"%{words}%"
+        # Tags are a JSON list stored with non-ASCII characters escaped (["\\u5939\\u7eb8"]): searched in that form,
+        # with an escape character of our own so that PostgreSQL reads the backslashes as they are.
+        tagged = "%" + json.dumps(words)[1:-1].replace("!", "!!") + "%"
+        where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like),
+                         cast(Article.tags, String).ilike(tagged, escape="!")))
     since = desk.clock() - timedelta(days=USAGE_DAYS)
     order = [Article.id] if sort == "id" else [feedback.usage_order(sort, since).desc(), Article.id]
     with desk.sessions() as session:
