@@ -248,3 +248,20 @@ def test_a_maintenance_window_of_hours_already_past_today_is_the_next_one(d: Dia
         "body": "核心系统升级", "audience": {"branches": ["JN-002"]},
         "window": {"system": "核心系统", "starts_at": "2026-03-11T01:00:00", "ends_at": "2026-03-11T02:00:00"}})
     assert over.status_code == 422 and "over" in over.text, over.text
+
+
+def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("15:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    called_off = send_notice(d, "维护通知 核心系统 22:00-23:30 JN-002 版本升级")
+    ended = send_notice(d, "维护通知 网银 15:00-18:00 JN-002 前置机扩容")
+    assert "22:00" in d.pushed_text("liu.yang")
+    clock.set(at("16:00"))
+    for notice in (called_off, ended):
+        assert d.client.post(f"/api/v1/notices/{notice}/cancel", headers=lead).status_code == 200
+    told = d.pushed_text("liu.yang")
+    assert "22:00–23:30" in told and "核心系统" in told and "取消" in told, told  # (nobody was told: 22:00 stopped)
+    assert "网银" in told and "提前结束" in told and "16:00" in told, told
+    assert d.client.post(f"/api/v1/notices/{ended}/cancel", headers=lead).status_code == 422  # over already
+    assert d.pushed("liu.yang") == []  # told once
+    assert "计划维护" not in d.say("liu.yang", "网银登录不了")
