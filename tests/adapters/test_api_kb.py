@@ -29,6 +29,8 @@ def test_a_new_article_is_offered_at_once_and_no_longer_once_archived(dialog: Di
     assert "KB-Q001" not in [s["id"] for s in after]
     listed = d.client.get("/api/v1/kb/articles?status=archived", headers=admin).json()
     assert [a["id"] for a in listed["items"]] == ["KB-Q001"]
+    page = d.client.get("/kb/KB-Q001", headers=admin)
+    assert page.status_code == 200 and "已归档" in page.text  # staff still read it, marked as no longer in use
 
 
 def test_reporters_read_published_articles_only_and_never_edit(dialog: Dialog) -> None:
