@@ -29,6 +29,8 @@ def test_a_new_article_is_offered_at_once_and_no_longer_once_archived(dialog: Di
     assert "KB-Q001" not in [s["id"] for s in after]
     listed = d.client.get("/api/v1/kb/articles?status=archived", headers=admin).json()
     assert [a["id"] for a in listed["items"]] == ["KB-Q001"]
+    page = d.client.get("/kb/KB-Q001", headers=admin)
+    assert page.status_code == 200 and "已归档" in page.text  # staff still read it, marked as no longer in use
 
 
 def test_reporters_read_published_articles_only_and_never_edit(dialog: Dialog) -> None:
@@ -45,6 +47,11 @@ def test_reporters_read_published_articles_only_and_never_edit(dialog: Dialog) -
     assert bad.status_code == 422
     found = d.client.get("/api/v1/kb/articles?q=草稿", headers=staff).json()
     assert [a["id"] for a in found["items"]] == ["KB-D001"]
+    d.client.put("/api/v1/kb/articles/KB-D002", headers=staff,
+                 json={"title": "叫号机黑屏", "tags": ["候号屏", "Queue!"], "body": BODY, "status": "draft"})
+    for word in ("候号屏", "queue!"):  # a tag (the console's search says so), whatever its characters
+        found = d.client.get("/api/v1/kb/articles", params={"q": word}, headers=staff).json()
+        assert [a["id"] for a in found["items"]] == ["KB-D002"], word
 
 
 def test_the_preview_renders_markdown_and_escapes_html(dialog: Dialog) -> None:
@@ -73,6 +80,10 @@ def test_engineers_write_drafts_and_correct_published_articles_and_leads_publish
     fixed = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer,
                          json={**article, "title": "叫号机黑屏、取不了号"})
     assert fixed.status_code == 200 and fixed.json()["status"] == "published"  # a correction is every editor's
+    # Saved back as a draft, it would leave the bot's answers: that is archiving, a lead's.
+    unpublished = d.client.put("/api/v1/kb/articles/KB-Q001", headers=engineer, json={**article, "status": "draft"})
+    assert unpublished.status_code == 403, unpublished.text
+    assert d.client.get("/api/v1/kb/articles/KB-Q001", headers=engineer).json()["status"] == "published"
     assert d.client.delete("/api/v1/kb/articles/KB-Q001", headers=engineer).status_code == 403
     # Creating (the console's 新建文章 sends If-None-Match: *) never replaces an article of the same id.
     taken = d.client.put("/api/v1/kb/articles/KB-Q001", headers={**lead, "If-None-Match": "*"},

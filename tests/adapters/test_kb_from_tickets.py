@@ -39,6 +39,17 @@ def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dia
     reply = d.say("li.wei", f"转知识 {number}")
     article_id = f"KB-T{number}"
     assert article_id in reply and f"/kb/{article_id}" in reply
+    # The lead corrects the draft in the console; the rating's 生成知识库草稿 button, pressed later, keeps it.
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    edited = d.client.put(f"/api/v1/kb/articles/{article_id}", headers=lead, json={
+        "title": "门禁刷卡没反应", "tags": ["门禁"], "status": "draft",
+        "body": "## 现象\n员工门禁卡刷了没反应\n\n## 处理步骤\n1. 门禁控制器断电重新上电\n2. 复位读头"})
+    assert edited.status_code == 200, edited.text
+    again = d.say("li.wei", f"转知识 {number}")
+    assert "已经是草稿" in again and f"/console/kb/{article_id}" in again, again
+    with d.desk.sessions() as s:
+        kept = articles.get_doc(session=s, article_id=article_id)
+    assert kept is not None and kept.title == "门禁刷卡没反应" and kept.tags == ("门禁",)
     with d.desk.sessions() as s:
         draft = articles.get_doc(session=s, article_id=article_id)
     assert draft is not None and draft.status == "draft" and draft.source == f"ticket {number}"
@@ -56,13 +67,16 @@ def test_resolved_ticket_becomes_a_draft_then_a_published_suggestion(dialog: Dia
     assert "回复 1/" not in d.say("liu.yang", AGAIN)  # a draft is not suggested
     d.say("liu.yang", "/cancel")
     assert "组长" in d.say("li.wei", f"发布知识 {article_id}")  # engineers draft, leads publish
-    assert "已发布" in d.say("zhao.min", f"/publish {article_id}")
+    assert "已发布" in d.say("zhao.min", f"/publish {article_id.lower()}")  # typed on a phone: kb-t1001
     published = d.client.get(f"/kb/{article_id}").text  # published: for anyone the bot sends it to
     assert "复位读头" in published and "<h2>处理步骤</h2>" in published and "## " not in published  # (raw markdown)
 
     reply = d.say("liu.yang", AGAIN)
-    assert "1. " + FAULT in reply, reply
+    assert "1. 门禁刷卡没反应" in reply, reply  # as the lead corrected it
     assert "已是正式发布" in d.say("li.wei", f"转知识 {number}")  # a published article is not overwritten
+    assert d.client.delete(f"/api/v1/kb/articles/{article_id}", headers=lead).status_code == 204
+    archived = d.say("li.wei", f"转知识 {number}")
+    assert "已归档" in archived and "已是正式发布" not in archived, archived
 
 
 def test_solved_feedback_teaches_the_article_the_reporters_wording(dialog: Dialog) -> None:

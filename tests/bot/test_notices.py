@@ -223,3 +223,45 @@ def test_a_notice_scheduled_from_chat_goes_out_at_its_time(d: Dialog, clock: Tes
     d.desk.notices_round()
     (pushed,) = d.pushed("liu.yang")
     assert "下班前请退出业务系统" in pushed["text"] and "定时" not in pushed["text"]
+
+
+def test_cancelling_a_notice_at_its_confirmation_says_it_was_not_sent(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:00"))
+    assert "回复 1 确认发送" in d.say("zhao.min", "公告 JN-002 今晚系统升级，下班前请退出业务系统")
+    dropped = d.say("zhao.min", "取消")
+    assert "没有发送" in dropped, dropped  # (it said there was nothing to cancel: was it on its way?)
+    assert "已发出" not in d.say("zhao.min", "1")  # a late "1" sends nothing either
+    d.desk.notices_round()
+    assert d.pushed("liu.yang") == []
+
+
+def test_a_maintenance_window_of_hours_already_past_today_is_the_next_one(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("21:00"))
+    preview = d.say("zhao.min", "维护通知 核心系统 03:00-05:00 JN-002 数据库升级")
+    assert "03-11 03:00" in preview and "03-11 05:00" in preview, preview  # tonight's, not this morning's
+    send_notice(d, "维护通知 核心系统 03:00-05:00 JN-002 数据库升级")
+    clock.set(datetime(2026, 3, 11, 3, 30, tzinfo=SH))
+    assert "计划维护" in d.say("liu.yang", "核心系统登录不了")
+    # Through the API a window that is over is refused rather than announced.
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    over = d.client.post("/api/v1/notices", headers=lead, json={
+        "body": "核心系统升级", "audience": {"branches": ["JN-002"]},
+        "window": {"system": "核心系统", "starts_at": "2026-03-11T01:00:00", "ends_at": "2026-03-11T02:00:00"}})
+    assert over.status_code == 422 and "over" in over.text, over.text
+
+
+def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("15:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    called_off = send_notice(d, "维护通知 核心系统 22:00-23:30 JN-002 版本升级")
+    ended = send_notice(d, "维护通知 网银 15:00-18:00 JN-002 前置机扩容")
+    assert "22:00" in d.pushed_text("liu.yang")
+    clock.set(at("16:00"))
+    for notice in (called_off, ended):
+        assert d.client.post(f"/api/v1/notices/{notice}/cancel", headers=lead).status_code == 200
+    told = d.pushed_text("liu.yang")
+    assert "22:00–23:30" in told and "核心系统" in told and "取消" in told, told  # (nobody was told: 22:00 stopped)
+    assert "网银" in told and "提前结束" in told and "16:00" in told, told
+    assert d.client.post(f"/api/v1/notices/{ended}/cancel", headers=lead).status_code == 422  # over already
+    assert d.pushed("liu.yang") == []  # told once
+    assert "计划维护" not in d.say("liu.yang", "网银登录不了")

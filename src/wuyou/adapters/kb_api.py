@@ -6,13 +6,14 @@ next suggestion: no restart, no message between processes."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from wuyou.adapters.auth import Caller
 from wuyou.adapters.bootstrap import Desk
@@ -140,8 +141,13 @@ def list_articles(request: Request, person: Caller, q: Annotated[str | None, Que
     if status:
         where.append(Article.status == status)
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like)))
+        words = q.replace('%', '').replace('_', '')
+        like = f"%{words}%"
+        # Tags are a JSON list stored with non-ASCII characters escaped (["\\u5939\\u7eb8"]): searched in that form,
+        # with an escape character of our own so that PostgreSQL reads the backslashes as they are.
+        tagged = "%" + json.dumps(words)[1:-1].replace("!", "!!") + "%"
+        where.append(or_(Article.id.ilike(like), Article.title.ilike(like), Article.category.ilike(like),
+                         cast(Article.tags, String).ilike(tagged, escape="!")))
     since = desk.clock() - timedelta(days=USAGE_DAYS)
     order = [Article.id] if sort == "id" else [feedback.usage_order(sort, since).desc(), Article.id]
     with desk.sessions() as session:
@@ -167,9 +173,9 @@ def get_article(article_id: ArticleId, request: Request, person: Caller) -> Arti
 def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller,
                 if_none_match: Annotated[str | None, Header(description="`*`: only create — 412 if the id is taken")]
                 = None) -> ArticleOut:
-    """Create or update an article (staff; publishing a new article or a draft takes a lead or admin, correcting a
-    published one any editor). Learned phrasings and the source are kept; the bot suggests a published article
-    from its next message on, in every process."""
+    """Create or update an article (staff; publishing a new article or a draft, or turning a published one back into
+    a draft, takes a lead or admin; correcting a published one is any editor's). Learned phrasings and the source are
+    kept; the bot suggests a published article from its next message on, in every process."""
     _editor(person)
     desk: Desk = request.app.state.desk
     with desk.sessions() as session:
@@ -179,6 +185,9 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
                                                          f"choose another id, or open it to edit")
         if body.status == "published" and (existing is None or existing.status != "published"):
             _publisher(person, "publish an article")  # (correcting one already published is every editor's)
+        if body.status != "published" and existing is not None and existing.status == "published":
+            # (saved as a draft, a published article left the bot's answers: an engineer archived it unasked)
+            _publisher(person, "take an article out of the bot's answers")
         doc = documents.ArticleDoc(
             id=article_id, title=body.title.strip(), category=body.category.strip(),
             tags=tuple(t.strip() for t in body.tags if t.strip()), body=body.body,

@@ -59,7 +59,9 @@ def article_page(article_id: str, request: Request) -> HTMLResponse:
             raise SignInRequired  # to the sign-in page, and back here
         raise HTTPException(status_code=404, detail="no such article")
     tags = "".join(f" · {escape(t)}" for t in doc.tags)
-    draft = " <span class=badge>草稿 draft</span>" if doc.status == "draft" else ""
+    # (an archived one showed as current: an engineer following an old link read it as the desk's answer)
+    draft = {"draft": " <span class=badge>草稿 draft</span>",
+             "archived": " <span class=badge>已归档 archived</span>"}.get(doc.status, "")
     source = f" · 来自 {escape(doc.source)}" if doc.source and staff else ""
     phrasings = "".join(f"<li>{escape(p)}</li>" for p in doc.phrasings) if staff else ""
     learned = f"<h2>报修人的说法 · how reporters put it</h2><ul>{phrasings}</ul>" if phrasings else ""

@@ -210,7 +210,10 @@ def cmd_cancel(turn: Turn, command: Command) -> None:
     words = command.rest.split()
     number = words[0].lstrip("#") if words else ""
     if not number.isdigit():
-        if turn.dialogue.step:
+        if turn.dialogue.draft:  # a notice waiting for its sender's "1" ("回复其他内容取消": 取消 most of all)
+            turn.dialogue = Dialogue()
+            turn.say("notice_dropped")
+        elif turn.dialogue.step:
             turn.dialogue = Dialogue()
             turn.say("cancelled")
         else:

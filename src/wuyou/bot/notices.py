@@ -82,6 +82,8 @@ def cmd_maintenance(turn: Turn, command: Command) -> None:
         return
     if ends <= starts:
         ends += timedelta(days=1)  # 23:00-01:00 ends after midnight
+    if not tomorrow and ends <= turn.now:
+        starts, ends = starts + timedelta(days=1), ends + timedelta(days=1)  # 03:00-05:00 said at 21:00: tonight's
     found = _targets(turn, tail.split())
     if found is None:
         return

@@ -261,6 +261,13 @@ def cmd_draft(turn: Turn, command: Command) -> None:
         turn.say("draft_needs_resolution", ticket=ticket.id)
         return
     article_id = f"KB-T{ticket.id}"
+    existing = articles.get_doc(session=turn.session, article_id=article_id)
+    if existing is not None and existing.status != "published":
+        # Drafted before (the resolution's button, then the rating's): rewritten, it lost what the lead had edited
+        # in the console; archived, it was said to be published.
+        turn.say(f"draft_{existing.status}", article=article_id,
+                 url=f"{turn.engine.public_url}/console/kb/{article_id}")
+        return
     try:
         articles.save_draft(
             session=turn.session, article_id=article_id, title=ticket.title,

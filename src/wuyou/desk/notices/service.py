@@ -58,6 +58,8 @@ def create(*, session: Session, author: Person, body: str, audience: Audience, n
         raise BadNotice(f"kind must be one of {', '.join(KINDS)}")
     if window is not None and (window.ends_at <= window.starts_at or not window.system.strip()):
         raise BadNotice("a maintenance window needs a system and must end after it starts")
+    if window is not None and window.ends_at <= now:  # (it told the branches of a stop that was already over)
+        raise BadNotice("the maintenance window is over already: it must end in the future")
     audiences.check(session=session, audience=audience)
     _check_scope(session, author, audience, now)
     notice = Notice(kind="maintenance" if window is not None else kind, title=(title or body.splitlines()[0])[:200],
@@ -217,12 +219,22 @@ _IN_FORCE = (select(MaintenanceWindow, Notice.audience).join(Notice, Notice.id =
 
 
 def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> None:
-    """Withdraw a scheduled notice, or end a sent notice's maintenance window now (reports go to tickets again)."""
+    """Withdraw a scheduled notice, or end a sent notice's maintenance window now (reports go to tickets again; the
+    people it reached are told the system is back, or that the maintenance is called off)."""
     if by.role not in SENDERS:
         raise Forbidden("leads and admins manage notices")
     if notice.status == "scheduled":
         notice.status = "cancelled"
     elif notice.window is not None and notice.window.ends_at > now:
+        # The branches were told the system would be down until then: told it is back (or never went), as a
+        # status page tells its subscribers — else they kept away from it, or stopped work at 22:00 for nothing.
+        started, told = notice.window.starts_at <= now, params(notice)
         notice.window.ends_at = max(now, notice.window.starts_at)
+        template = "notice_window_ended" if started else "notice_window_called_off"
+        for person_id in session.scalars(select(NoticeRecipient.person_id)
+                                         .where(NoticeRecipient.notice_id == notice.id)):
+            outbox.enqueue(session=session, person_id=person_id, template=template,
+                           params={**told, "ended_at": now.isoformat()}, key=f"notice:{notice.id}:{person_id}:ended",
+                           now=now)
     else:
         raise BadNotice("a sent notice cannot be unsent")

@@ -369,6 +369,8 @@ async function pageKbEditor() {
       form.elements.title.value = a.title; form.elements.category.value = a.category || "";
       form.elements.tags.value = (a.tags || []).join(", "); form.elements.body.value = a.body;
       if (a.status === "published") form.elements.status.querySelector("[value=published]").disabled = false;  // a correction stays published
+      // (and only a lead, who has the archive button, takes it back out of the bot's answers)
+      if (a.status === "published" && !$("#archive")) form.elements.status.querySelector("[value=draft]").disabled = true;
       // (an archived one opens as a draft: saving a correction does not put it back in the bot's answers unasked)
       form.elements.status.value = a.status === "published" ? "published" : "draft";
       $("#kb-heading").textContent = `${a.id} · ${a.title}` + (a.status === "archived" ? ` · ${T("archived")}` : "");
