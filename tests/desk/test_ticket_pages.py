@@ -49,6 +49,7 @@ def test_a_p1_on_a_saturday_night_pages_the_on_call_until_one_takes_it(dialog: D
     assert [b["action"] for b in page["buttons"]] == [f"/claim {n}", f"/show {n}"]
     assert all("🚨" not in m["text"] for m in d.pushed("wu.lei"))  # the rest of the team sees the usual card
     assert pages(d, n) == [("zhou.hao", "paging")]
+    assert "正在呼叫值班工程师" in d.say("zhang.san", "进度")  # (not "等待工程师接单", as if someone were at work)
 
     clock.set(at("2025-03-15T22:04"))
     d.desk.incidents_round()

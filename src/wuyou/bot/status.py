@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wuyou.bot import following
 from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
-from wuyou.desk import sla, tickets
+from wuyou.desk import sla, ticket_pages, tickets
 from wuyou.desk.models import Attachment, Person, Ticket
 from wuyou.kb.text import normalise, says_fault
 
@@ -202,4 +202,6 @@ def in_words(turn: Turn, ticket: Ticket) -> str:
     """A ticket's state as its reporter is told it (处理中 / 等您回复 …): a reopened ticket nobody holds (its engineer
     left the team or is on leave) waits for someone to take it, it is not being worked on."""
     queued = ticket.status == "reopened" and ticket.assignee is None
+    if ticket.assignee is None and ticket_pages.paging(session=turn.session, ticket_id=ticket.id) is not None:
+        return turn.t("reporter_status_paged")  # (a P1 out of hours: someone on call is being called now)
     return turn.t("reporter_status_reopened_queue" if queued else f"reporter_status_{ticket.status}")
