@@ -246,3 +246,21 @@ def test_a_p1_reopened_at_night_into_the_queue_pages_the_on_call(dialog: Dialog,
     assert "🚨 P1" in page["text"], page
     clock.set(at("2025-03-15T23:01"))
     assert f"已接单 #{n}" in d.say("wu.lei", "收到")
+
+
+def test_a_p1_still_waiting_when_the_team_goes_home_pages_the_on_call_once(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-14T17:20"))  # a Friday, in hours: the team's card, no page
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    d.desk.incidents_round()
+    assert pages(d, n) == []
+    clock.set(at("2025-03-14T17:31"))  # nobody took it, and the team's hours are over
+    d.desk.incidents_round()
+    assert pages(d, n) == [("zhou.hao", "paging")]
+    assert any("🚨 P1" in m["text"] for m in d.pushed("zhou.hao"))
+    for minutes in (5, 10, 15):  # nobody answers: the chain runs out, the lead is told …
+        clock.set(at("2025-03-14T17:31") + timedelta(minutes=minutes, seconds=1))
+        d.desk.incidents_round()
+    clock.set(at("2025-03-14T18:30"))
+    d.desk.incidents_round()
+    assert [p for p, _ in pages(d, n)] == ["zhou.hao", "wu.lei", "chen.gang"]  # … and it is not paged all over again

@@ -102,6 +102,7 @@ class Desk:
             now = self.clock()
             handled = oncall.escalate_due(session=session, now=now) + incidents.remind_updates(session=session, now=now)
             handled += ticket_pages.escalate_due(session=session, now=now)
+            handled += ticket_pages.sweep(session=session, now=now, tz=self.bot.tz.key)
             handled += incidents.link_stragglers(session=session, now=now)
             session.commit()
         return handled

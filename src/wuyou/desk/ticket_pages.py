@@ -65,6 +65,19 @@ def _in_incident(session: Session, ticket: Ticket) -> bool:
                           .limit(1)) is not None
 
 
+def sweep(*, session: Session, now: datetime, tz: str = DEFAULT_TZ, limit: int = 100) -> int:
+    """P1 tickets never paged that still wait while their team's hours have ended (reported at 17:20, nobody took
+    them by 17:30): their on-call is paged now. A ticket paged before is left to what followed (taken, or its chain
+    ran out and its lead was told; the SLA's escalation goes on)."""
+    never_paged = ~select(TicketPage.id).where(TicketPage.ticket_id == Ticket.id).exists()
+    no_incident = ~select(IncidentLink.id).where(IncidentLink.ticket_id == Ticket.id).exists()  # (its own pages)
+    found = list(session.scalars(select(Ticket).where(
+        Ticket.priority == PAGED_PRIORITY, Ticket.status.in_(WAITING), Ticket.assignee_id.is_(None),
+        Ticket.team_code.is_not(None), never_paged, no_incident).order_by(Ticket.id).limit(limit)
+        .with_for_update(skip_locked=True, of=Ticket)))
+    return sum(start(session=session, ticket=ticket, now=now, tz=tz) is not None for ticket in found)
+
+
 def paging(*, session: Session, ticket_id: int) -> TicketPage | None:
     """The ticket's running page, if any."""
     return session.scalars(select(TicketPage).where(TicketPage.ticket_id == ticket_id,
