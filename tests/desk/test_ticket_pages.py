@@ -79,6 +79,9 @@ def test_a_p1_on_a_saturday_night_pages_the_on_call_until_one_takes_it(dialog: D
                                                           end=at("2025-03-16T00:00"))}
     assert (rows["zhou.hao"].pages, rows["zhou.hao"].missed, rows["zhou.hao"].incidents) == (1, 1, 0)
     assert (rows["wu.lei"].acked, rows["wu.lei"].ack_median) == (1, 119.0)  # (paged at 22:05:01)
+    clock.set(at("2025-03-15T22:40"))
+    resolved = d.say("wu.lei", f"解决 {n} 重启了汇聚交换机")
+    assert "解决用时 40 分钟（7×24）" in resolved, resolved  # (P1 runs 7×24: not 按工作时间)
 
 
 def test_in_hours_a_p1_goes_to_the_team_and_pages_nobody(dialog: Dialog, clock: TestClock) -> None:

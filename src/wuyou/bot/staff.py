@@ -13,6 +13,7 @@ from wuyou.bot import incidents, solutions
 from wuyou.bot.commands import BY_NAME, Command
 from wuyou.bot.messages import Button
 from wuyou.desk import attachments, sla, ticket_pages, tickets
+from wuyou.desk.hours import ALWAYS
 from wuyou.desk.models import Person, SlaClock, Ticket, TicketEvent
 from wuyou.desk.timeline import notify, said
 from wuyou.kb import articles
@@ -128,7 +129,8 @@ def cmd_resolve(turn: Turn, command: Command) -> None:
                                        summary=command.rest, now=turn.now)
     clock = sla.last_stopped(session=turn.session, ticket_id=ticket.id, kind="resolution")
     took = "" if clock is None or clock.met is None else "\n" + turn.t(
-        "resolve_took_none" if _all_outside(turn, clock) else "resolve_took",  # (not "1 分钟（按工作时间）")
+        "resolve_took_none" if _all_outside(turn, clock)  # (not "1 分钟（按工作时间）")
+        else "resolve_took_always" if clock.hours == ALWAYS else "resolve_took",  # (a P1: 7×24, not 工作时间)
         took=duration(turn, clock.consumed_seconds // 60 if clock.consumed_seconds >= 3600
                       else max(1, sla.minutes_begun(clock.consumed_seconds))),
         verdict=turn.t("sla_in_time" if clock.met else "sla_late"))
