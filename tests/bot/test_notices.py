@@ -265,3 +265,20 @@ def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: 
     assert d.client.post(f"/api/v1/notices/{ended}/cancel", headers=lead).status_code == 422  # over already
     assert d.pushed("liu.yang") == []  # told once
     assert "计划维护" not in d.say("liu.yang", "网银登录不了")
+
+
+def test_an_evening_notices_reminder_waits_for_the_branches_to_open(d: Dialog, clock: TestClock) -> None:
+    """A notice sent at 19:00 was chased at 23:00, when nobody is at a branch to answer (or read) it."""
+    clock.set(at("19:00"))  # Tuesday evening: the branches have closed
+    send_notice(d, "公告 SD-JN 重要 明早开门前请先重启叫号机")
+    clock.set(at("23:01"))
+    d.desk.notices_round()
+    with d.desk.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)
+                        .where(OutboxMessage.template == "notice_reminder")) == 0
+    clock.set(datetime.fromisoformat("2026-03-11T08:31").replace(tzinfo=SH))  # Wednesday: open
+    d.desk.notices_round()
+    d.desk.notices_round()
+    with d.desk.sessions() as s:
+        reminded = s.scalars(select(OutboxMessage.person_id).where(OutboxMessage.template == "notice_reminder")).all()
+    assert sorted(reminded) == sorted(reached(d)), reminded  # every silent branch's people, once

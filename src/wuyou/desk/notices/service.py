@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.desk import outbox
 from wuyou.desk.errors import DeskError, Forbidden, NotFound
+from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
 from wuyou.desk.models import Branch, Person
 from wuyou.desk.notices import audience as audiences
 from wuyou.desk.notices.audience import Audience
@@ -126,24 +127,38 @@ def send_due(*, session: Session, now: datetime, limit: int = 20) -> int:
     return len(due)
 
 
-def remind(*, session: Session, now: datetime, limit: int = 20) -> int:
+def remind(*, session: Session, now: datetime, limit: int = 20, tz: str = DEFAULT_TZ) -> int:
     """Once per important notice, when its time is up: remind the people of every branch where nobody has
-    acknowledged it yet. Returns how many notices were chased."""
+    acknowledged it yet — each branch when it is open (a notice sent at 21:00 is chased when the branch opens, not
+    at 01:00) — unless the maintenance window it announced is over by then. Returns how many notices were chased
+    to the end."""
     stmt = (select(Notice).where(Notice.status == "sent", Notice.important, Notice.reminded_at.is_(None))
             .order_by(Notice.id).limit(limit).with_for_update(skip_locked=True, of=Notice))
     chased = 0
     for notice in session.scalars(stmt):
         if notice.sent_at is None or now < notice.sent_at + timedelta(minutes=notice.remind_after_minutes or 0):
             continue
-        silent = _silent_branches(session, notice.id)
-        for row in session.scalars(select(NoticeRecipient).where(NoticeRecipient.notice_id == notice.id,
-                                                                 NoticeRecipient.branch_code.in_(silent))):
-            row.reminded_at = now
-            outbox.enqueue(session=session, person_id=row.person_id, template="notice_reminder",
-                           params=params(notice), key=f"notice:{notice.id}:{row.person_id}:reminder", now=now,
-                           buttons=[{"label_key": "btn_notice_ack", "action": f"/ack {notice.id}"}])
-        notice.reminded_at = now
-        chased += 1
+        if notice.window is not None and notice.window.ends_at <= now:
+            notice.reminded_at = now  # (the maintenance is over: nothing left to acknowledge)
+            chased += 1
+            continue
+        waiting = False
+        for code in _silent_branches(session, notice.id):
+            branch = session.get(Branch, code)
+            if branch is not None and not calendar_in(session, branch.hours or DEFAULT_HOURS, tz,
+                                                      region=branch.region_code).is_open(now):
+                waiting = True  # (reminded when it opens)
+                continue
+            for row in session.scalars(select(NoticeRecipient).where(
+                    NoticeRecipient.notice_id == notice.id, NoticeRecipient.branch_code == code,
+                    NoticeRecipient.reminded_at.is_(None))):
+                row.reminded_at = now
+                outbox.enqueue(session=session, person_id=row.person_id, template="notice_reminder",
+                               params=params(notice), key=f"notice:{notice.id}:{row.person_id}:reminder", now=now,
+                               buttons=[{"label_key": "btn_notice_ack", "action": f"/ack {notice.id}"}])
+        if not waiting:
+            notice.reminded_at = now
+            chased += 1
     return chased
 
 
