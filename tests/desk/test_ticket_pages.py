@@ -136,6 +136,10 @@ def test_a_claim_by_a_colleague_ends_the_page_and_a_raise_to_p1_at_night_pages(d
     clock.set(at("2025-03-15T23:12"))
     assert "已接单" not in d.say("zhou.hao", "收到")  # nothing of his to answer any more: no claim
     assert pages(d, n) == [("zhou.hao", "cancelled")]
+    for minutes in (5, 10):  # 李伟, 王芳 do not answer: the chain ends without the lead who raised it (赵敏)
+        clock.set(at("2025-03-15T23:12") + timedelta(minutes=minutes))
+        d.desk.incidents_round()
+    assert [p for p, _ in pages(d, m)] == ["li.wei", "wang.fang"]
 
 
 def test_a_p1_given_back_at_night_pages_the_next_on_call_not_the_one_who_gave_it_back(dialog: Dialog,

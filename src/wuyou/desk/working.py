@@ -397,7 +397,8 @@ def set_priority(*, session: Session, ticket_id: int, person: Person, priority: 
         raised = PRIORITIES.index(priority) < PRIORITIES.index(before) if before in PRIORITIES else True
         told = [ticket.assignee] if ticket.assignee is not None else present(
             team_members(session=session, team_code=ticket.team_code), now) if raised and ticket.team_code else []
-        paged = ticket_pages.start(session=session, ticket=ticket, now=now) if raised else None
+        # (whoever raised it is not paged for it: they know, and are at work)
+        paged = ticket_pages.start(session=session, ticket=ticket, now=now, passing=person) if raised else None
         if before == ticket_pages.PAGED_PRIORITY and not raised:  # (its page, if any, ends: told so)
             ticket_pages.withdraw(session=session, ticket=ticket, event=event, by=person, why_key="page_off_priority",
                                   now=now, extra={"to": priority})
