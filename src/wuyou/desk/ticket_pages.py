@@ -131,7 +131,7 @@ def _page(session: Session, ticket: Ticket, team: Team, people: list[Person], st
     session.add(row)
     session.flush()
     event = add_event(session=session, ticket=ticket, kind="paged", now=now, public=False,
-                      body=f"{person.name}（{team.name} {step + 1}）",
+                      body=person.name,  # (a name reads the same in every language; the step is in data)
                       data={"person": person.id, "team": team.code, "step": step + 1,
                             "missed": missed.id if missed else None})
     minutes = int(timeout.total_seconds() // 60)
