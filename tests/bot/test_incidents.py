@@ -137,7 +137,8 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
         pages = s.scalars(select(Page).order_by(Page.id)).all()
         assert [(p.person_id, p.status) for p in pages] == [
             ("he.qiming", "acked"), ("zhou.hao", "missed"), ("wu.lei", "acked")]
-        text = report.markdown(report.facts(session=s, incident_id=1), tz=SH)
+        text = report.markdown(report.facts(session=s, incident_id=1), tz=SH,
+                               say=lambda key, **p: d.desk.catalog.t(key, "zh-CN", **p))
     assert "宣布后 30 分钟 · 集结用时 6 分钟" in d.pushed_text("wu.lei")  # the war-room hears how it went
     for user in [*REPORTERS, LATE]:
         done = [m["text"] for m in d.pushed(user) if "INC-1 已恢复" in m["text"]]
@@ -148,6 +149,11 @@ def test_surge_to_resolution(d: Dialog, clock: TestClock) -> None:
     d.sign_in("admin")
     page = d.client.get("/incidents/INC-1/report")
     assert page.status_code == 200 and "事后报告" in page.text
+    d.client.cookies.set("wuyou_lang", "en")  # the console switched to English: the report is in English (it was
+    english = d.client.get("/incidents/INC-1/report.md").text  # Chinese whatever the reader's language)
+    d.client.cookies.delete("wuyou_lang")
+    assert english.startswith("# INC-1 post-incident report") and "| Declared | 2025-03-13 10:10:00 | 10 min |" in \
+        english and "tickets 9" in english and "事后" not in english and "宣布" not in english, english
 
     # A reporter whose ticket the resolution closed says it still fails: reopened to the team, and nobody is told of
     # "the engineer who had it" — no engineer ever did.

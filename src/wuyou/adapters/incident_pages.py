@@ -34,14 +34,19 @@ RETRY_MS = 3000  # the browser reconnects (with Last-Event-ID) this long after a
 BATCH = 200  # entries per database read; a longer backlog is read on at once
 
 
-def _describer(desk: Desk) -> Callable[[IncidentEvent], str]:
+def _describer(desk: Desk, locale: str | None = None) -> Callable[[IncidentEvent], str]:
     def describe(e: IncidentEvent) -> str:
         try:
-            return desk.catalog.t(report.event_key(e), **report.event_params(e))
+            return desk.catalog.t(report.event_key(e), locale, **report.event_params(e))
         except KeyError:  # a kind newer than the catalogue
             return f"{e.kind} {e.body or ''}".strip()
 
     return describe
+
+
+def _sayer(desk: Desk, locale: str) -> report.Say:
+    """The catalogue's words in `locale`, for the post-incident report."""
+    return lambda key, **params: desk.catalog.t(key, locale, **params)
 
 
 def _facts(desk: Desk, ref: str) -> report.Facts:
@@ -97,7 +102,7 @@ def board(ref: str, request: Request) -> HTMLResponse:
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
     i, tz, t = f.incident, desk.bot.tz, desk.catalog.t
-    describe = _describer(desk)
+    describe = _describer(desk, page_locale(request, person))
 
     def name(p: Person | None) -> str:
         return p.name if p is not None else "—"
@@ -223,7 +228,8 @@ def report_page(ref: str, request: Request) -> HTMLResponse:
     person = signed_in(request)
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
-    text = report.markdown(f, tz=desk.bot.tz, describe=_describer(desk),
+    locale = page_locale(request, person)
+    text = report.markdown(f, tz=desk.bot.tz, say=_sayer(desk, locale), describe=_describer(desk, locale),
                            shown=_readable(desk, f.incident.id, person, f.tickets))
     return render(request, "incident_report.html", person=person, page="incident", title=f"{f.incident.ref}",
                   ref=f.incident.ref, html=_markdown.render(text))
@@ -234,6 +240,8 @@ def report_markdown(ref: str, request: Request) -> PlainTextResponse:
     person = signed_in(request)
     desk: Desk = request.app.state.desk
     f = _facts(desk, ref)
-    return PlainTextResponse(report.markdown(f, tz=desk.bot.tz, describe=_describer(desk),
+    locale = page_locale(request, person)
+    return PlainTextResponse(report.markdown(f, tz=desk.bot.tz, say=_sayer(desk, locale),
+                                             describe=_describer(desk, locale),
                                              shown=_readable(desk, f.incident.id, person, f.tickets)),
                              media_type="text/markdown; charset=utf-8")

@@ -286,6 +286,7 @@ def incident_report(ref: str, request: Request, person: Caller) -> PlainTextResp
         incident = _load(session, person, ref)  # (404 for what the caller may not see at all)
         _staff(person)
         text = report.markdown(report.facts(session=session, incident_id=incident.id), tz=desk.bot.tz,
+                               say=lambda key, **params: desk.catalog.t(key, locale, **params),
                                describe=lambda e: _describe(desk, e, locale))
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 

@@ -77,90 +77,89 @@ def _t(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
 
-# The record is Chinese (its headings are): states and roles in words, not the desk's codes.
-_INCIDENT = {"active": "处理中", "mitigated": "已缓解", "resolved": "已解决", "closed": "已关闭"}
-_SOURCE = {"auto": "集中报障（自动）", "surge": "集中报障", "alert": "监控告警", "chat": "聊天宣布",
-           "console": "控制台宣布", "ticket": "由工单宣布", "file": "导入"}
-_TICKET = {"new": "待接单", "claimed": "已接单", "in_progress": "处理中", "waiting": "等报修人回复", "on_hold": "挂起",
-           "resolved": "已解决", "closed": "已关闭", "reopened": "已重开", "cancelled": "已撤销", "merged": "已合并"}
-_PAGE = {"paging": "呼叫中", "acked": "已确认", "missed": "未确认", "cancelled": "已取消"}
-_MEMBER = {"responder": "处置", "subscriber": "关注"}
+# `say(key, **params)`: the catalogue's words in the reader's language (the adapters own the catalogue).
+Say = Callable[..., str]
 
 
-def _m(value: object) -> str:
-    return "—" if value is None else f"{value} 分钟"
+def _m(say: Say, value: object) -> str:
+    return "—" if value is None else say("ir_minutes", n=value)
 
 
-def _role(incident: Incident, member: IncidentMember) -> str:
+def _role(say: Say, incident: Incident, member: IncidentMember) -> str:
     """What someone was in the incident: its commander, communications or technical lead, else a responder."""
-    roles = [name for name, pid in (("指挥", incident.commander_id), ("通报", incident.comms_id),
-                                    ("技术负责", incident.tech_lead_id)) if pid == member.person_id]
-    return "、".join(roles) or _MEMBER.get(member.kind, member.kind)
+    roles = [say(f"ir_role_{name}") for name, pid in (("commander", incident.commander_id),
+                                                      ("comms", incident.comms_id),
+                                                      ("tech_lead", incident.tech_lead_id)) if pid == member.person_id]
+    return say("ir_and").join(roles) or say(f"ir_member_{member.kind}")
 
 
-def markdown(f: Facts, *, tz: tzinfo, describe: Callable[[IncidentEvent], str] | None = None,
+def markdown(f: Facts, *, tz: tzinfo, say: Say, describe: Callable[[IncidentEvent], str] | None = None,
              shown: Sequence[Ticket] | None = None) -> str:
-    """The report as Markdown (Chinese headings: the commander edits it into the record). `shown`: the tickets the
-    reader may read, listed (all of them are counted)."""
+    """The report as Markdown, in the reader's words (`say`); the commander edits it into the record. `shown`: the
+    tickets the reader may read, listed (all of them are counted)."""
     i, d = f.incident, f.durations
     listed = f.tickets if shown is None else list(shown)
     hidden = len(f.tickets) - len(listed)
+    rows = (("ir_first_report", i.started_at, ""),
+            ("ir_detected", i.detected_at or i.declared_at, _m(say, d["to_detect"])),
+            ("ir_declared", i.declared_at, _m(say, d["to_declare"])),
+            ("ir_assembled", i.assembled_at, say("ir_after_declaring", took=_m(say, d["to_assemble"]))),
+            ("ir_mitigated", i.mitigated_at, _m(say, d["to_mitigate"])),
+            ("ir_resolved", i.resolved_at, _m(say, d["to_resolve"])))
     lines = [
-        f"# {i.ref} 事后报告：{i.title}",
+        say("ir_title", ref=i.ref, title=i.title),
         "",
-        f"- 级别：{i.severity} · 状态：{_INCIDENT.get(i.status, i.status)} · 来源：{_SOURCE.get(i.source, i.source)}",
-        f"- 指挥：{i.commander.name if i.commander else '—'} · 通报：{i.comms.name if i.comms else '—'}"
-        f" · 技术负责：{i.tech_lead.name if i.tech_lead else '—'}",
+        say("ir_facts", severity=i.severity, status=say(f"incident_status_{i.status}"),
+            source=say(f"ir_source_{i.source}")),
+        say("ir_roles", commander=i.commander.name if i.commander else "—", comms=i.comms.name if i.comms else "—",
+            tech_lead=i.tech_lead.name if i.tech_lead else "—"),
         "",
-        "## 时长",
+        say("ir_durations"),
         "",
-        "| 阶段 | 时刻 | 用时 |",
+        say("ir_durations_head"),
         "|---|---|---|",
-        f"| 首报 | {_t(i.started_at, tz)} | |",
-        f"| 发现（提示值班组长） | {_t(i.detected_at or i.declared_at, tz)} | {_m(d['to_detect'])} |",
-        f"| 宣布 | {_t(i.declared_at, tz)} | {_m(d['to_declare'])} |",
-        f"| 集结（值班全部到场） | {_t(i.assembled_at, tz)} | 宣布后 {_m(d['to_assemble'])} |",
-        f"| 缓解 | {_t(i.mitigated_at, tz)} | {_m(d['to_mitigate'])} |",
-        f"| 解决 | {_t(i.resolved_at, tz)} | {_m(d['to_resolve'])} |",
+        *(f"| {say(key)} | {_t(at, tz)} | {took} |" for key, at, took in rows),
         "",
-        f"## 影响：{len(f.branches)} 个网点，{len(f.tickets)} 张工单",
+        say("ir_impact", branches=len(f.branches), tickets=len(f.tickets)),
         "",
         *(f"- {b.code} {b.name}" for b in f.branches),
         "",
-        *(f"- #{t.id} {t.title}（{t.reporter.name}，{_TICKET.get(t.status, t.status)}）" for t in listed),
-        *([f"- 另 {hidden} 张工单在您不负责的区域"] if hidden else []),
+        *(say("ir_ticket", id=t.id, title=t.title, reporter=t.reporter.name, status=say(f"status_{t.status}"))
+          for t in listed),
+        *([say("ir_hidden", n=hidden)] if hidden else []),
         "",
-        "## 值班呼叫",
+        say("ir_pages"),
         "",
-        "| 人员 | 专业 | 呼叫 | 结果 | 确认 |",
+        say("ir_pages_head"),
         "|---|---|---|---|---|",
-        *(f"| {p.person.name} | {p.speciality} | {_t(p.paged_at, tz)} | {_PAGE.get(p.status, p.status)} "
+        *(f"| {p.person.name} | {p.speciality} | {_t(p.paged_at, tz)} | {say(f'web_page_{p.status}')} "
           f"| {_t(p.acked_at, tz)} |"
           for p in f.pages),
         "",
-        "## 参与人",
+        say("ir_participants"),
         "",
-        *(f"- {m.person.name}（{_role(i, m)}{'，' + m.speciality if m.speciality else ''}）"
-          f"{' 加入 ' + _t(m.joined_at, tz) if m.joined_at else ''}" for m in f.participants),
+        *(say("ir_participant", name=m.person.name, role=_role(say, i, m),
+              speciality=say("ir_speciality", speciality=m.speciality) if m.speciality else "",
+              joined=say("ir_joined", at=_t(m.joined_at, tz)) if m.joined_at else "") for m in f.participants),
         "",
-        "## 任务",
+        say("ir_tasks"),
         "",
-        *([f"- [{'x' if t.done_at else ' '}] {t.title}（{t.owner.name if t.owner else '—'}，期限 {_t(t.due_at, tz)}）"
-           for t in f.tasks] or ["- 无"]),
+        *([say("ir_task", done="x" if t.done_at else " ", title=t.title, owner=t.owner.name if t.owner else "—",
+               due=_t(t.due_at, tz)) for t in f.tasks] or [say("ir_none")]),
         "",
-        "## 时间线",
+        say("ir_timeline"),
         "",
         *(f"- {_t(e.at, tz)} {describe(e)}" if describe is not None else
           f"- {_t(e.at, tz)} {e.kind}{' · ' + e.actor.name if e.actor else ''}{'：' + e.body if e.body else ''}"
           for e in f.events),
         "",
-        "## 根因",
+        say("ir_cause"),
         "",
-        i.summary or "（待指挥填写）",
+        i.summary or say("ir_fill_in"),
         "",
-        "## 改进措施",
+        say("ir_actions"),
         "",
-        "（待指挥填写）",
+        say("ir_fill_in"),
         "",
     ]
     return "\n".join(lines)
