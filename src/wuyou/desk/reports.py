@@ -80,7 +80,8 @@ class Bucket:
     backlog: int  # open at the bucket's end
 
 
-def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
+def seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
+    """`later - earlier` in seconds as SQL: SQLite keeps instants as text, which subtracts to nothing."""
     if dialect == "postgresql":  # date_part is double precision; EXTRACT's numeric sorts and sums far slower
         return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -126,7 +127,7 @@ def _created_side(session: Session, span: Range, seen: ColumnElement[bool]) -> t
     median and p90 — one index-only scan on PostgreSQL (the creation index carries what is read)."""
     dialect = session.get_bind().dialect.name
     created_in = [seen, Ticket.created_at >= span.start, Ticket.created_at < span.end]
-    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
+    response = seconds_between(dialect, Ticket.first_claimed_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.response_met.is_(True)), func.count(Ticket.response_met)]
     if dialect == "postgresql":
         *row, times = session.execute(select(*counts, _percentiles_pg(response).filter(
@@ -141,7 +142,7 @@ def _resolved_side(session: Session, span: Range, seen: ColumnElement[bool]) -> 
     the resolution median and p90 (one index-only scan on PostgreSQL); and the backlog now."""
     dialect = session.get_bind().dialect.name
     resolved_in = [seen, Ticket.resolved_at >= span.start, Ticket.resolved_at < span.end]
-    resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
+    resolution = seconds_between(dialect, Ticket.resolved_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.reopen_count > 0),
               func.count().filter(Ticket.resolution_met.is_(True)), func.count(Ticket.resolution_met),
               func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating),
@@ -256,8 +257,8 @@ def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: Col
     seen = scope if scope is not None else true()
     key = _key(dimension)
     in_range = and_(seen, Ticket.created_at >= span.start, Ticket.created_at < span.end)
-    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
-    resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
+    response = seconds_between(dialect, Ticket.first_claimed_at, Ticket.created_at)
+    resolution = seconds_between(dialect, Ticket.resolved_at, Ticket.created_at)
     stmt = (select(key.label("k"), func.count(),
                    func.sum(case((Ticket.resolved_at.is_not(None), 1), else_=0)),
                    func.sum(case((Ticket.status.in_(OPEN_STATUSES), 1), else_=0)),
