@@ -258,3 +258,18 @@ def test_a_breakdowns_times_are_medians_as_they_are_called(dialog: Dialog, clock
     (row,) = DictReader(StringIO(sheet))
     assert (row["首次响应中位数(分钟) response median min"], row["解决用时中位数(分钟) resolution median min"]) == (
         "20.0", "80.0"), row
+
+
+def test_articles_followed_by_a_ticket_filed_with_baozhang_are_no_deflection(dialog: Dialog, clock: TestClock) -> None:
+    """Offered articles, the reporter files a ticket with 报障 instead of answering them: the KB did not deflect it.
+    Their session stayed open and counted as "ended without a ticket" a day later (deflection 100%)."""
+    d = dialog
+    clock.set(T0)
+    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "打印机卡纸了怎么办")
+    n = d.report("liu.yang", "1", "打印机卡纸 按文章做了也不行")
+    clock.advance(days=2)
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert (m["suggestion_sessions"], m["deflection_rate"]) == (1, 0), m
+    branches = get(d, "admin", f"/api/v1/reports/breakdown?by=branch&from={DAY}&to={DAY}")["items"]
+    assert [(r["key"], r["metrics"]["created"], r["metrics"]["deflection_rate"]) for r in branches] == [
+        ("JN-002", 1, 0)], (n, branches)
