@@ -126,3 +126,21 @@ def test_the_digest_is_for_leads_and_admins(d: Dialog) -> None:
     assert d.client.get("/api/v1/digest", headers=reporter).status_code == 403
     engineer = {"Authorization": f"Bearer {d.token('li.wei')}"}
     assert d.client.post("/api/v1/digest/drafts", json={"tickets": [1]}, headers=engineer).status_code == 403
+
+
+def test_the_slowest_tickets_are_the_slowest(d: Dialog, clock: TestClock) -> None:
+    """Six tickets resolved in the week, the last reported the slowest (two days): it heads the five slowest. On SQLite
+    the instants are text, and ordering by their difference put them all level: the first five filed were shown."""
+    texts = ["邮箱满了发不出邮件", "VPN连不上", "电脑蓝屏了", "网银盾插上没反应", "叫号机不出号", "门禁刷卡进不去"]
+    numbers = [file(d, clock, 10, f"09:{i}0", REPORTERS[i], "4", text) for i, text in enumerate(texts)]
+    for i, n in enumerate(numbers[:-1]):
+        clock.set(at(10, f"11:{i}0"))  # two hours or so each
+        d.say("zhou.hao", f"接单 {n}")
+        d.say("zhou.hao", f"解决 {n} 处理好了")
+    clock.set(at(12, "09:50"))  # the last one: two days
+    d.say("zhou.hao", f"接单 {numbers[-1]}")
+    d.say("zhou.hao", f"解决 {numbers[-1]} 处理好了")
+    clock.set(at(16, "09:00"))
+    admin = {"Authorization": f"Bearer {d.token('admin')}"}
+    slowest = d.client.get("/api/v1/digest", params={"week": "2026-03-09"}, headers=admin).json()["slowest"]
+    assert [(s["id"], s["hours"]) for s in slowest][:2] == [(numbers[-1], 48.0), (numbers[0], 2.0)], slowest

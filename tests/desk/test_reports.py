@@ -233,3 +233,43 @@ def test_the_first_response_stays_the_first_claim_through_a_reopen_and_a_transfe
     row = next(r.split(",") for r in rows[1:] if r.startswith(f"{n},"))
     assert row[header.index("first_claimed_at")] == "2026-11-23 10:10", row  # (济南 time)
     assert row[header.index("claimed_at")] == "2026-11-23 14:00", row
+
+
+def test_a_breakdowns_times_are_medians_as_they_are_called(dialog: Dialog, clock: TestClock) -> None:
+    """Three tickets of one team taken after 10, 20 and 90 minutes: its row's first response is 20 minutes, the
+    median its name, the CSV's header and the console say (it was the average, 40, under those names)."""
+    d = dialog
+    clock.set(T0)
+    numbers = [d.report("zhang.san", "1", text) for text in ("打印机卡纸，出不了凭条", "打印机不进纸", "打印机有异响")]
+    for n, minutes in zip(numbers, (10, 20, 90), strict=True):
+        clock.set(T0)
+        clock.advance(minutes=minutes)
+        d.say("li.wei", f"接单 {n}")
+        clock.advance(minutes=60)
+        d.say("li.wei", f"解决 {n} 处理好了")
+    (team,) = get(d, "admin", f"/api/v1/reports/breakdown?by=team&from={DAY}&to={DAY}")["items"]
+    m = team["metrics"]
+    assert (m["first_response_median"], m["first_response_p90"]) == (1200, 4560), m  # p90: 20 + 0.8 × 70 minutes
+    assert (m["resolution_median"], m["resolution_p90"]) == (4800, 8160), m
+    summary = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert summary["first_response_median"] == m["first_response_median"]  # one team: the whole desk's figure
+    sheet = d.client.get(f"/api/v1/reports/breakdown.csv?by=team&from={DAY}&to={DAY}",
+                         headers={"Authorization": f"Bearer {d.token('admin')}"}).content.decode("utf-8-sig")
+    (row,) = DictReader(StringIO(sheet))
+    assert (row["首次响应中位数(分钟) response median min"], row["解决用时中位数(分钟) resolution median min"]) == (
+        "20.0", "80.0"), row
+
+
+def test_articles_followed_by_a_ticket_filed_with_baozhang_are_no_deflection(dialog: Dialog, clock: TestClock) -> None:
+    """Offered articles, the reporter files a ticket with 报障 instead of answering them: the KB did not deflect it.
+    Their session stayed open and counted as "ended without a ticket" a day later (deflection 100%)."""
+    d = dialog
+    clock.set(T0)
+    assert "1. 打印机卡纸的处理方法" in d.say("liu.yang", "打印机卡纸了怎么办")
+    n = d.report("liu.yang", "1", "打印机卡纸 按文章做了也不行")
+    clock.advance(days=2)
+    m = get(d, "admin", f"/api/v1/reports/summary?from={DAY}&to={DAY}")["metrics"]
+    assert (m["suggestion_sessions"], m["deflection_rate"]) == (1, 0), m
+    branches = get(d, "admin", f"/api/v1/reports/breakdown?by=branch&from={DAY}&to={DAY}")["items"]
+    assert [(r["key"], r["metrics"]["created"], r["metrics"]["deflection_rate"]) for r in branches] == [
+        ("JN-002", 1, 0)], (n, branches)

@@ -133,8 +133,10 @@ def compose(*, sessions: sessionmaker[Session], index: LiveIndex, lead: Person, 
 
 def _slowest(session: Session, where: Any, start: datetime, end: datetime, now: datetime) -> list[TicketLine]:
     """The week's longest resolutions, and the tickets still open the longest, slowest first."""
+    # (in seconds: on SQLite the instants are text, and subtracting them put every ticket level)
+    took = reports.seconds_between(session.get_bind().dialect.name, Ticket.resolved_at, Ticket.created_at)
     resolved = session.scalars(select(Ticket).where(where, Ticket.resolved_at >= start, Ticket.resolved_at < end)
-                               .order_by((Ticket.resolved_at - Ticket.created_at).desc()).limit(SLOWEST))
+                               .order_by(took.desc(), Ticket.id).limit(SLOWEST))
     still_open = session.scalars(select(Ticket).where(where, Ticket.resolved_at.is_(None), Ticket.closed_at.is_(None),
                                                       Ticket.created_at < end)
                                  .order_by(Ticket.created_at).limit(SLOWEST))

@@ -153,8 +153,8 @@ def _breakdown(request: Request, person: Person, by: reports.Dimension, first: d
 @router.get("/breakdown")
 def breakdown(request: Request, person: Caller, by: reports.Dimension = "team", first: From = None,
               last: To = None) -> BreakdownOut:
-    """The range's tickets per engineer, team, region, branch, category or channel (times are averages; KB
-    deflection per region, branch and channel)."""
+    """The range's tickets per engineer, team, region, branch, category or channel (times are medians and p90s, as
+    in the summary; KB deflection per region, branch and channel)."""
     return _breakdown(request, person, by, first, last)
 
 
@@ -215,8 +215,8 @@ def breakdown_csv(request: Request, person: Caller, by: reports.Dimension = "tea
                   last: To = None) -> Response:
     """The breakdown as CSV (UTF-8 with BOM; times in minutes, shares in percent)."""
     found = _breakdown(request, person, by, first, last)
-    # The times are medians, as in the JSON (the headers said 平均, average); the response SLA came last, so that a
-    # sheet reading the columns by place still finds the others where they were.
+    # The times are medians, as in the JSON (they were averages, headed 中位数 here and 平均 on the console); the
+    # response SLA came last, so that a sheet reading the columns by place still finds the others where they were.
     header = [f"{by}", "名称 name", "新建 created", "已解决 resolved", "未办结 open",
               "首次响应中位数(分钟) response median min", "解决用时中位数(分钟) resolution median min",
               "解决SLA达标% resolution SLA met", "重开率% reopen",

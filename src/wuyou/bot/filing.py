@@ -321,5 +321,9 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
 
 
 def cmd_new(turn: Turn, command: Command | None) -> None:
-    turn.dialogue = Dialogue(text=command.rest if command else "", attachments=turn.dialogue.attachments)
+    # Articles offered just before (打印机卡纸了怎么办 → the list → 报障) stay this report's: the ticket ends their
+    # session, which otherwise stayed open and counted as a KB deflection a day later.
+    before = turn.dialogue
+    turn.dialogue = Dialogue(text=command.rest if command else "", attachments=before.attachments,
+                             suggestion=before.suggestion, offered=before.offered)
     ask_category(turn, intro=turn.t("new_intro"))

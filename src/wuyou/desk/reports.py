@@ -80,7 +80,8 @@ class Bucket:
     backlog: int  # open at the bucket's end
 
 
-def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
+def seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
+    """`later - earlier` in seconds as SQL: SQLite keeps instants as text, which subtracts to nothing."""
     if dialect == "postgresql":  # date_part is double precision; EXTRACT's numeric sorts and sums far slower
         return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -89,8 +90,12 @@ def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
 def _percentiles(session: Session, expr: Any,
                  where: Sequence[ColumnElement[bool]]) -> tuple[float | None, float | None]:
     """Median and p90 on SQLite, which has no percentile_cont: from the durations themselves."""
+    return _median_p90(session.scalars(select(expr).where(*where)))
+
+
+def _median_p90(found: Any) -> tuple[float | None, float | None]:
     # julianday arithmetic is off by microseconds: whole seconds are what a report means
-    values = sorted(round(float(v)) for v in session.scalars(select(expr).where(*where)) if v is not None)
+    values = sorted(round(float(v)) for v in found if v is not None)
     if not values:
         return None, None
     if len(values) == 1:
@@ -126,7 +131,7 @@ def _created_side(session: Session, span: Range, seen: ColumnElement[bool]) -> t
     median and p90 — one index-only scan on PostgreSQL (the creation index carries what is read)."""
     dialect = session.get_bind().dialect.name
     created_in = [seen, Ticket.created_at >= span.start, Ticket.created_at < span.end]
-    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
+    response = seconds_between(dialect, Ticket.first_claimed_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.response_met.is_(True)), func.count(Ticket.response_met)]
     if dialect == "postgresql":
         *row, times = session.execute(select(*counts, _percentiles_pg(response).filter(
@@ -141,7 +146,7 @@ def _resolved_side(session: Session, span: Range, seen: ColumnElement[bool]) -> 
     the resolution median and p90 (one index-only scan on PostgreSQL); and the backlog now."""
     dialect = session.get_bind().dialect.name
     resolved_in = [seen, Ticket.resolved_at >= span.start, Ticket.resolved_at < span.end]
-    resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
+    resolution = seconds_between(dialect, Ticket.resolved_at, Ticket.created_at)
     counts = [func.count(), func.count().filter(Ticket.reopen_count > 0),
               func.count().filter(Ticket.resolution_met.is_(True)), func.count(Ticket.resolution_met),
               func.avg(cast(Ticket.rating, Float)), func.count().filter(Ticket.rating >= 4), func.count(Ticket.rating),
@@ -247,45 +252,65 @@ def _sessions_by(session: Session, span: Range, dimension: Dimension, visible_br
     return {k: (n, deflected) for k, n, deflected in session.execute(stmt.group_by(key))}
 
 
+def _times_by(session: Session, key: Any, response: Any, resolution: Any, in_range: ColumnElement[bool],
+              dimension: Dimension) -> dict[Any, tuple[tuple[float | None, float | None], ...]]:
+    """Per group, the median and p90 of the first-response and the resolution times, on SQLite (which has no
+    percentile_cont): from the durations themselves."""
+    stmt = select(key, case((Ticket.first_claimed_at.is_not(None), response), else_=None),
+                  case((Ticket.resolved_at.is_not(None), resolution), else_=None)).select_from(Ticket)
+    if dimension == "region":
+        stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
+    grouped: dict[Any, tuple[list[Any], list[Any]]] = {}
+    for k, answered, took in session.execute(stmt.where(in_range)):
+        first, last = grouped.setdefault(k, ([], []))
+        first.append(answered)
+        last.append(took)
+    return {k: (_median_p90(first), _median_p90(last)) for k, (first, last) in grouped.items()}
+
+
 def breakdown(*, session: Session, span: Range, dimension: Dimension, scope: ColumnElement[bool] | None = None,
               now: datetime, visible_branches: Any = None) -> list[Row]:
     """The range's figures per engineer, team, region, branch, category or channel, most tickets first.
-    Times are averages here (medians are in the summary). KB deflection per branch, region and channel (a
+    Times are medians and p90s, as in the summary (they were averages under the summary's names, and the CSV and
+    the console called them medians or averages by turns). KB deflection per branch, region and channel (a
     suggestion session has those, not an engineer, a team or a category); `visible_branches` as in `summary`."""
     dialect = session.get_bind().dialect.name
     seen = scope if scope is not None else true()
     key = _key(dimension)
     in_range = and_(seen, Ticket.created_at >= span.start, Ticket.created_at < span.end)
-    response = _seconds(dialect, Ticket.first_claimed_at, Ticket.created_at)
-    resolution = _seconds(dialect, Ticket.resolved_at, Ticket.created_at)
+    response = seconds_between(dialect, Ticket.first_claimed_at, Ticket.created_at)
+    resolution = seconds_between(dialect, Ticket.resolved_at, Ticket.created_at)
     stmt = (select(key.label("k"), func.count(),
                    func.sum(case((Ticket.resolved_at.is_not(None), 1), else_=0)),
                    func.sum(case((Ticket.status.in_(OPEN_STATUSES), 1), else_=0)),
-                   func.avg(case((Ticket.first_claimed_at.is_not(None), response), else_=None)),
-                   func.avg(case((Ticket.resolved_at.is_not(None), resolution), else_=None)),
                    func.sum(case((and_(Ticket.resolved_at.is_not(None), Ticket.reopen_count > 0), 1), else_=0)),
                    func.avg(cast(Ticket.rating, Float)), func.count(Ticket.rating),
                    func.sum(case((Ticket.rating >= 4, 1), else_=0)),
                    func.sum(case((Ticket.response_met.is_(True), 1), else_=0)), func.count(Ticket.response_met),
                    func.sum(case((Ticket.resolution_met.is_(True), 1), else_=0)), func.count(Ticket.resolution_met),
                    func.sum(case((Ticket.first_contact.is_(True), 1), else_=0)), func.count(Ticket.first_contact),
-                   func.sum(case((Ticket.rating <= LOW_RATING, 1), else_=0)))
+                   func.sum(case((Ticket.rating <= LOW_RATING, 1), else_=0)),
+                   *((_percentiles_pg(response).filter(Ticket.first_claimed_at.is_not(None)),
+                      _percentiles_pg(resolution).filter(Ticket.resolved_at.is_not(None)))
+                     if dialect == "postgresql" else ()))
             .select_from(Ticket))
     if dimension == "region":
         stmt = stmt.outerjoin(Branch, Branch.code == Ticket.branch_code)
     rows = session.execute(stmt.where(in_range).group_by(key).order_by(func.count().desc())).all()
+    times = ({r[0]: (_pair(r[15]), _pair(r[16])) for r in rows} if dialect == "postgresql"
+             else _times_by(session, key, response, resolution, in_range, dimension))
     labels = _labels(session, dimension, [r[0] for r in rows])
     offered = _sessions_by(session, span, dimension, visible_branches, now)
     out = []
-    for (k, created, resolved, open_, avg_response, avg_resolution, reopened, csat, csat_n, good,
-         answered_in_time, answered_judged, met, judged, first_contact, first_contact_n, low) in rows:
+    for (k, created, resolved, open_, reopened, csat, csat_n, good,
+         answered_in_time, answered_judged, met, judged, first_contact, first_contact_n, low, *_) in rows:
+        (fr_median, fr_p90), (res_median, res_p90) = times.get(k, ((None, None), (None, None)))
         out.append(Row(key=None if k is None else str(k), label=labels.get(k, "—") if k is not None else "—",
                        metrics=Metrics(
                            created=created, resolved=resolved or 0, backlog=open_ or 0,
-                           first_response_median=_whole(avg_response),
-                           first_response_p90=None,
-                           resolution_median=_whole(avg_resolution),
-                           resolution_p90=None, sla_response_met=_share(answered_in_time or 0, answered_judged),
+                           first_response_median=fr_median, first_response_p90=fr_p90,
+                           resolution_median=res_median, resolution_p90=res_p90,
+                           sla_response_met=_share(answered_in_time or 0, answered_judged),
                            sla_resolution_met=_share(met or 0, judged),
                            reopen_rate=_share(reopened or 0, resolved),
                            first_contact_rate=_share(first_contact or 0, first_contact_n),

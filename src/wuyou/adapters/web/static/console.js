@@ -514,8 +514,8 @@ function renderBreakdown(data) {
   // (KB deflection where suggestion sessions have the dimension: a region, a branch, a channel)
   const cols = ["created", "resolved", "first_response_median", "resolution_median", "sla_resolution_met", "reopen_rate", "first_contact_rate",
     ...(["region", "branch", "channel"].includes(by) ? ["deflection_rate"] : []), "csat_average"];
-  const heads = { first_response_median: "m_first_response_avg", resolution_median: "m_resolution_avg" };
-  $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + by))}</th>` + cols.map((c) => `<th>${esc(T(heads[c] || "m_" + c))}</th>`).join("") + "</tr>";
+  // (the times are medians, as in the tiles: the breakdown's were averages, headed 平均)
+  $("#breakdown thead").innerHTML = `<tr><th>${esc(T("dim_" + by))}</th>` + cols.map((c) => `<th>${esc(T("m_" + c))}</th>`).join("") + "</tr>";
   const show = (c, v) => (c.endsWith("_median") ? dur(v) : c.endsWith("_met") || c.endsWith("_rate") ? pct(v) : c === "csat_average" ? (v == null ? "—" : Number(v).toFixed(2)) : v ?? "—");
   $("#breakdown tbody").innerHTML = rows.map((r) => {
     const m = r.metrics || r;
