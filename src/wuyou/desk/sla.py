@@ -252,9 +252,10 @@ def stop(*, session: Session, ticket: Ticket, now: datetime, kind: str | None = 
         clock.next_check_at = None
         clock.met = (clock.breached_at is None and clock.consumed_seconds <= clock.target_seconds) if counts else None
         if counts:
-            if clock.kind == "response":  # the reports' copy of the latest verdict
-                ticket.response_met = clock.met
-            else:
+            if clock.kind == "response":  # the reports' copy: the first response's verdict, as its time is the
+                if ticket.response_met is None:  # first claim's (a reopen's or a transfer's new clock does not
+                    ticket.response_met = clock.met  # undo an answer given in time)
+            else:  # the latest resolution's verdict (a reopened ticket resolved late was not resolved in time)
                 ticket.resolution_met = clock.met
             used = minutes_begun(clock.consumed_seconds)  # 30 min 40 s against 30 is "31", not "30"
             add_event(session=session, ticket=ticket, kind="sla_met" if clock.met else "sla_missed", now=now,
