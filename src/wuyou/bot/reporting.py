@@ -148,7 +148,8 @@ def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
     text = norm(without_mentions(turn.text))
     step = turn.dialogue.step
-    if step and incidents.note_named(turn, text):  # staff: "INC-7 …" is for the incident, whatever was asked
+    # staff: "INC-7 …", or words in an incident's war-room, are for the incident, whatever was asked
+    if step and (incidents.noted_in_room(turn, text) or incidents.note_named(turn, text)):
         return
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
