@@ -443,6 +443,8 @@ def test_a_button_in_a_group_is_for_the_one_it_answers(
     (notice,) = [p for m, p in fake.calls if m == "answerCallbackQuery"][-1:]
     assert "给群里另一位同事" in str(notice.get("text")), notice
     assert "选个分类" in tg.press(CLERK, "0", chat=GROUP)  # his own press works
+    # (the answer quotes the message whose button was pressed, as answers to words quote them)
+    assert fake.messages(GROUP["id"])[-1]["reply_parameters"]["message_id"] == 1
     assert "影响大吗" in tg.say(COLLEAGUE, f"{at} 1", chat=GROUP)  # her dialogue is where it was
     tg.say(CLERK, f"{at} 1", chat=GROUP)
     tg.say(CLERK, f"{at} 1", chat=GROUP)

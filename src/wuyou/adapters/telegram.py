@@ -100,7 +100,10 @@ def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
             log.warning("could not answer Telegram callback %s: %s", query.id, exc)
     if inbound is None:
         return
-    message = update.message
+    # In a group, an answer quotes what it answers (a busy group cannot tell otherwise whose it is): the message, or
+    # for a pressed button the bot's message that carried it (itself quoting the one it answered).
+    pressed = query.message if query is not None and isinstance(query.message, Message) else None
+    message = update.message or pressed
     reply_to = message.message_id if message is not None and inbound.chat.kind != "direct" else None
     # A redelivery (Telegram got no 200: the first attempt died, or the database was down) is answered from the
     # message's receipt; posts already made are skipped by their keys.
