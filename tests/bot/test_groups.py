@@ -136,6 +136,9 @@ def test_staff_words_in_a_war_room_go_on_the_timeline_whatever_dialogue_is_open(
         said = list(session.scalars(select(IncidentEvent.body).where(IncidentEvent.incident_id == 1)))
     assert "医保中心说在查 前置机重启中" in said, said
     assert "已报修" in d.say("li.wei", "三楼打印机卡纸")  # (his own dialogue, still open)
+    # A ticket dialogue he starts in the room itself is answered there.
+    assert "选个分类" in d.say("li.wei", "报修", chat="grp-war")
+    assert "影响大吗" in d.say("li.wei", "1", chat="grp-war")
     assert "已发到 INC-1" in d.say("wang.fang", "前置机日志有证书报错", chat="grp-war")  # no reference needed now
     assert "群里已经报过" not in d.say("zhang.san", "医保刷不了", chat="grp-war")  # reporters still report
     d.sign_in("admin")
