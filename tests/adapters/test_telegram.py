@@ -111,12 +111,13 @@ class TelegramServer:
         assert marked, f"no keyboard sent to {chat}"
         return {b["text"]: b["callback_data"] for row in marked[-1]["reply_markup"]["inline_keyboard"] for b in row}
 
-    def press(self, user: int, label: str) -> str:
-        """Press the button whose label contains `label`; the texts the bot sent back."""
-        buttons = self.buttons(user)
+    def press(self, user: int, label: str, *, chat: dict[str, Any] | None = None) -> str:
+        """Press the button whose label contains `label` (in `user`'s chat with the bot, or under the last message
+        with buttons in the group `chat`); the texts the bot sent back."""
+        buttons = self.buttons(chat["id"] if chat is not None else user)
         data = next(d for text, d in buttons.items() if label in text)
         before = len(self.fake.sent)
-        origin = {"message_id": 1, "date": int(time.time()), "chat": {"id": user, "type": "private"},
+        origin = {"message_id": 1, "date": int(time.time()), "chat": chat or {"id": user, "type": "private"},
                   "from": BOT, "text": "…"}
         query = {"id": f"cq{self.update_id}", "from": USERS[user], "chat_instance": "42", "data": data,
                  "message": origin}
@@ -422,3 +423,35 @@ def test_a_ticket_reported_in_a_group_is_answered_in_the_group(
     tg.deliver()
     assert any(f"#{other}" in m["text"] for m in fake.messages(CLERK)[private_before:])
     assert len(fake.messages(GROUP["id"])) == group_before
+
+
+def test_a_button_in_a_group_is_for_the_one_it_answers(
+    dialog: Dialog, tg: TelegramServer, fake: FakeTelegram
+) -> None:
+    """钱丽 presses the article button under the bot's answer to 张三 in their branch's group: it is not hers (its
+    "1" answered whatever her own dialogue had open); she is told so, nobody's dialogue moves, and 张三's still
+    works. The same for a reporter's news in the group, which only the reporter answers."""
+    with dialog.desk.sessions() as session:
+        session.add(Person(id="qian.li", name="钱丽", role="reporter", branch_code="JN-001", active=True))
+        session.flush()
+        session.add(Identity(platform="telegram", external_id=str(COLLEAGUE), person_id="qian.li"))
+        session.commit()
+    at = f"@{USERNAME}"
+    assert "选个分类" in tg.say(COLLEAGUE, f"{at} 报修", chat=GROUP)  # her own dialogue, waiting for a category
+    assert "先试试" in tg.say(CLERK, f"{at} 大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    assert tg.press(COLLEAGUE, "0", chat=GROUP) == ""  # 张三's 转人工, pressed by her
+    (notice,) = [p for m, p in fake.calls if m == "answerCallbackQuery"][-1:]
+    assert "给群里另一位同事" in str(notice.get("text")), notice
+    assert "选个分类" in tg.press(CLERK, "0", chat=GROUP)  # his own press works
+    # (the answer quotes the message whose button was pressed, as answers to words quote them)
+    assert fake.messages(GROUP["id"])[-1]["reply_parameters"]["message_id"] == 1
+    assert "影响大吗" in tg.say(COLLEAGUE, f"{at} 1", chat=GROUP)  # her dialogue is where it was
+    tg.say(CLERK, f"{at} 1", chat=GROUP)
+    tg.say(CLERK, f"{at} 1", chat=GROUP)
+    number = _ticket_number(tg.say(CLERK, f"{at} 大厅那台惠普", chat=GROUP))
+    dialog.say("wang.fang", f"接单 {number}")
+    dialog.say("wang.fang", f"解决 {number} 换了搓纸轮")
+    tg.deliver()
+    assert "解决了吗" in fake.messages(GROUP["id"])[-1]["text"]
+    assert tg.press(COLLEAGUE, "没解决", chat=GROUP) == ""
+    assert "已确认解决" in tg.press(CLERK, "解决了", chat=GROUP)

@@ -16,6 +16,7 @@ from tests.conftest import with_sample
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
 from wuyou.desk import attachments
+from wuyou.desk.incidents.models import IncidentEvent
 from wuyou.desk.models import Ticket, TicketFollower
 
 GROUP = "grp-jinan"  # a support group with 张三, her colleagues 钱丽 and 周宇 (JN-001), and 刘洋 (JN-002) in it
@@ -118,6 +119,26 @@ def test_staff_naming_an_incident_in_a_group_make_it_a_war_room(dialog: Dialog) 
     assert "已发到 INC-1" in d.say("li.wei", "INC-1 济南这边也有两家反映", chat="grp-war")
     room = d.say("li.wei", "INC-1 医保中心说在查", chat="grp-war")
     assert "已发到 INC-1" in room and "本群已设为 INC-1 作战室" not in room  # once
+
+
+def test_staff_words_in_a_war_room_go_on_the_timeline_whatever_dialogue_is_open(dialog: Dialog) -> None:
+    """李伟, half-way through reporting a fault of his own 1:1, writes in the war-room group: the words are the
+    incident's (they were his ticket's description), and his dialogue waits where it was."""
+    d = dialog
+    assert "已宣布 INC-1" in d.say("chen.gang", "应急 宣布 医保结算失败 SEV2")
+    assert "已发到 INC-1" in d.say("li.wei", "INC-1 济南这边也有两家反映", chat="grp-war")
+    d.say("li.wei", "报修"), d.say("li.wei", "1")
+    assert "说说情况" in d.say("li.wei", "1")
+    room = d.say("li.wei", "医保中心说在查 前置机重启中", chat="grp-war")
+    assert "已发到 INC-1" in room and "已报修" not in room, room
+    assert tickets(d) == []
+    with d.desk.sessions() as session:
+        said = list(session.scalars(select(IncidentEvent.body).where(IncidentEvent.incident_id == 1)))
+    assert "医保中心说在查 前置机重启中" in said, said
+    assert "已报修" in d.say("li.wei", "三楼打印机卡纸")  # (his own dialogue, still open)
+    # A ticket dialogue he starts in the room itself is answered there.
+    assert "选个分类" in d.say("li.wei", "报修", chat="grp-war")
+    assert "影响大吗" in d.say("li.wei", "1", chat="grp-war")
     assert "已发到 INC-1" in d.say("wang.fang", "前置机日志有证书报错", chat="grp-war")  # no reference needed now
     assert "群里已经报过" not in d.say("zhang.san", "医保刷不了", chat="grp-war")  # reporters still report
     d.sign_in("admin")

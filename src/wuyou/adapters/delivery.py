@@ -160,18 +160,20 @@ class Deliverer:
         if _in_war_room(session, message.params.get("room"), platform, identities[platform]):
             outbox.mark_sent(message=message, now=now)  # the incident's group or topic carries it
             return
-        address, prefix = identities[platform], ""
+        address, prefix, owner = identities[platform], "", None
         group = _group_of(session, message, person, identities) if platform in GROUP_PLATFORMS else None
         if group is not None:
             if not group.reporter:
                 outbox.mark_sent(message=message, now=now)  # reported in the group: the reporter's news is there
                 return
             address, prefix = group.chat, self._catalog.t("group_addressed", person.locale, name=person.name)
-        self._send(session, message, platform, address, prefix, person.locale, now)
+            owner = identities[platform]  # (the buttons, which the whole group sees, are the reporter's)
+        self._send(session, message, platform, address, prefix, person.locale, now, owner=owner)
 
     def _send(self, session: Session, message: OutboxMessage, platform: str, address: str, prefix: str, locale: str,
-              now: datetime) -> None:
-        """Render the message in `locale` and hand it to the platform's sender; mark it sent, or failed."""
+              now: datetime, *, owner: str | None = None) -> None:
+        """Render the message in `locale` and hand it to the platform's sender; mark it sent, or failed. `owner`:
+        the account the buttons are for, when they go to a group (the sender's `for`)."""
         # A parameter named `x_key` holds a catalogue key: it is rendered in the recipient's language as `x`.
         # One named `x_due` or `x_at` holds an ISO moment: it is shown as local time ("17:14", or "03-11 09:02"), and
         # `x_path` a path of the desk's web pages, shown as the full link `x_url`.
@@ -190,7 +192,7 @@ class Deliverer:
         buttons = [  # (a button's own `label_<param>` over the message's: 接单 1013 beside 接单 1014)
             {"label": b["label"] if "label" in b else self._catalog.t(b["label_key"], locale, **{
                 **params, **{k[6:]: v for k, v in b.items() if k.startswith("label_") and k != "label_key"}}),
-             "action": b["action"]}
+             "action": b["action"], **({"for": owner} if owner else {})}
             for b in message.buttons
         ]
         try:

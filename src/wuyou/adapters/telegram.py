@@ -27,6 +27,7 @@ from wuyou.adapters.telegram_sending import (
     RateLimiter,
     TelegramSender,
     button_action,
+    button_owner,
     record_migration,
     split_text,
 )
@@ -81,19 +82,28 @@ def _parse(body: bytes) -> Update:
 
 def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
     sender = TelegramSender(account, desk.store)
-    inbound = _inbound(desk, sender, account, update)
-    if update.callback_query is not None:
+    query = update.callback_query
+    # A button under a group message for someone else (their category, their "单独报修"): pressed by another member,
+    # its "1" answered whatever the presser's own dialogue had open. They are told, and nothing is done.
+    owner = button_owner(desk.store, query.data or "") if query is not None else None
+    foreign = query is not None and owner is not None and owner != str(query.from_user.id)
+    inbound = None if foreign else _inbound(desk, sender, account, update)
+    if query is not None:
         try:
-            sender.answer_callback(update.callback_query.id)
-            origin = update.callback_query.message
+            sender.answer_callback(query.id, desk.catalog.t("button_not_yours", desk.settings.locale)
+                                   if foreign else None)
+            origin = query.message
             # (in a private chat its buttons are done with once one is pressed; a group's serve everyone in it)
             if isinstance(origin, Message) and inbound is not None and origin.chat.type == "private":
                 sender.clear_keyboard(origin.chat.id, origin.message_id)
         except DeliveryFailed as exc:
-            log.warning("could not answer Telegram callback %s: %s", update.callback_query.id, exc)
+            log.warning("could not answer Telegram callback %s: %s", query.id, exc)
     if inbound is None:
         return
-    message = update.message
+    # In a group, an answer quotes what it answers (a busy group cannot tell otherwise whose it is): the message, or
+    # for a pressed button the bot's message that carried it (itself quoting the one it answered).
+    pressed = query.message if query is not None and isinstance(query.message, Message) else None
+    message = update.message or pressed
     reply_to = message.message_id if message is not None and inbound.chat.kind != "direct" else None
     # A redelivery (Telegram got no 200: the first attempt died, or the database was down) is answered from the
     # message's receipt; posts already made are skipped by their keys.
@@ -103,7 +113,8 @@ def _handle(desk: Desk, account: TelegramAccount, update: Update) -> None:
         chat = reply.chat or inbound.chat
         try:
             sender.post(chat_id=chat.id, text=reply.text, buttons=reply.buttons, key=f"{key}:{i}",
-                        thread_id=chat.thread_id, reply_to=reply_to)
+                        thread_id=chat.thread_id, reply_to=reply_to,
+                        owner=inbound.sender.platform_user_id if chat.kind != "direct" else None)
         except DeliveryFailed as exc:
             log.warning("Telegram refused an answer to %s now (%s): it goes through the outbox", chat.id, exc)
             _queue(desk, inbound, replies[i:], key)

@@ -73,6 +73,11 @@ def button_action(store: StateStore, token: str) -> str | None:
     return store.get(f"tg:cb:{token}") if token else None
 
 
+def button_owner(store: StateStore, token: str) -> str | None:
+    """The Telegram user a group message's button was for (pressed by anyone else, it is not theirs to answer)."""
+    return store.get(f"tg:cb:{token}:for") if token else None
+
+
 def current_chat(store: StateStore, chat_id: str) -> str:
     """The chat id to write to: a group that became a supergroup has a new id."""
     return store.get(f"tg:migrated:{chat_id}") or chat_id
@@ -151,12 +156,16 @@ class TelegramSender:
     def send(
         self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
     ) -> None:
-        """Deliver one outbox message (once, however often the outbox retries it)."""
-        self.post(chat_id=address, text=text, buttons=[Button(b["label"], b["action"]) for b in buttons], key=key)
+        """Deliver one outbox message (once, however often the outbox retries it); a button's `for` names the user
+        it is for (a reporter's news in a group)."""
+        owner = next((b["for"] for b in buttons if b.get("for")), None)
+        self.post(chat_id=address, text=text, buttons=[Button(b["label"], b["action"]) for b in buttons], key=key,
+                  owner=owner)
 
     def post(self, *, chat_id: str, text: str, buttons: Sequence[Button] = (), key: str,
-             thread_id: str | None = None, reply_to: int | None = None) -> None:
-        """Send `text` (in several messages when long, the buttons under the last) unless `key` was sent."""
+             thread_id: str | None = None, reply_to: int | None = None, owner: str | None = None) -> None:
+        """Send `text` (in several messages when long, the buttons under the last) unless `key` was sent; `owner`:
+        the user the buttons are for (in a group, where everyone sees them)."""
         done = f"tg:sent:{key}"
         if sent_marks.already(self._store, done) or not text.strip():
             return
@@ -165,7 +174,7 @@ class TelegramSender:
             part_done = f"{done}:{i}"
             if len(parts) > 1 and sent_marks.already(self._store, part_done):
                 continue  # an earlier attempt got this far
-            markup = self._keyboard(buttons) if i == len(parts) - 1 else None
+            markup = self._keyboard(buttons, owner) if i == len(parts) - 1 else None
             self._send_one(chat_id, part, markup, thread_id, reply_to if i == 0 else None)
             if len(parts) > 1:
                 sent_marks.remember(self._store, part_done, ttl=SENT_TTL)
@@ -176,9 +185,9 @@ class TelegramSender:
         topic = self._call(self._api().create_forum_topic(chat_id=current_chat(self._store, chat_id), name=name[:128]))
         return str(topic.message_thread_id)
 
-    def answer_callback(self, callback_id: str) -> None:
-        """Stop the pressed button's spinner."""
-        self._call(self._api().answer_callback_query(callback_id))
+    def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        """Stop the pressed button's spinner (with a short notice to the one who pressed it, if given)."""
+        self._call(self._api().answer_callback_query(callback_id, text=text))
 
     def clear_keyboard(self, chat_id: str | int, message_id: int) -> None:
         """Take the buttons off a message once one of them is pressed: pressed again later, its "1" would answer
@@ -232,13 +241,15 @@ class TelegramSender:
             time.sleep(wait)
         raise DeliveryFailed(f"over Telegram's rate limit for chat {chat_id}", retry_after=wait)
 
-    def _keyboard(self, buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    def _keyboard(self, buttons: Sequence[Button], owner: str | None = None) -> InlineKeyboardMarkup | None:
         if not buttons:
             return None
         rows = []
         for button in buttons:
             token = secrets.token_urlsafe(12)  # 16 characters: callback_data may hold at most 64 bytes
             self._store.set(f"tg:cb:{token}", button.action, ttl=BUTTON_TTL)
+            if owner:
+                self._store.set(f"tg:cb:{token}:for", owner, ttl=BUTTON_TTL)
             rows.append([InlineKeyboardButton(button.label, callback_data=token)])
         return InlineKeyboardMarkup(rows)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from wuyou.bot.messages import Chat
 from wuyou.desk.conversations import Held
 from wuyou.desk.models import Conversation
 
@@ -34,6 +35,8 @@ class Dialogue:
     described: bool = False  # the report came with its description (the ticket needs no more words)
     helped: list[str] | None = None  # [article id, ISO time]: an offered article the reporter solved a problem with
     incident: int | None = None  # an open incident of the reporter's area offered with the category ("是" joins it)
+    chat: str | None = None  # the group it is under way in, "" for 1:1 (`chat_of`; staff's words in a war-room
+    #                           elsewhere are the incident's)
 
 
 _IDLE = Dialogue()
@@ -48,6 +51,19 @@ def load(row: Conversation | Held, *, now: datetime) -> Dialogue:
         return Dialogue(**{k: v for k, v in row.state.items() if k in Dialogue.__dataclass_fields__})
     except (ValueError, TypeError):
         return Dialogue()  # unreadable state from an older version: start afresh
+
+
+def chat_of(chat: Chat) -> str:
+    """A chat as `Dialogue.chat` names it: a group's (or topic's) id, "" for the person's own chats with the bot."""
+    return "" if chat.kind == "direct" else f"{chat.id or ''}:{chat.thread_id or ''}"
+
+
+def note_chat(dialogue: Dialogue, chat: Chat) -> None:
+    """After a message: the chat a dialogue under way is in (the one it began in), none for an idle one."""
+    if not dialogue.step:
+        dialogue.chat = None
+    elif dialogue.chat is None:
+        dialogue.chat = chat_of(chat)
 
 
 def save(row: Conversation | Held, dialogue: Dialogue, *, now: datetime) -> None:

@@ -227,6 +227,7 @@ class Engine:
                 turn = Turn(session=session, person=person, inbound=inbound, text=text,
                             dialogue=dialogues.load(row, now=now), now=now, engine=self)
                 self._dispatch(turn)
+                dialogues.note_chat(turn.dialogue, inbound.chat)
                 if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
                     row = conversations.take(session=session, person_id=person.id, now=now)
                 dialogues.save(row, turn.dialogue, now=now)

@@ -519,12 +519,21 @@ def intercept(turn: Turn, text: str) -> bool:
         if len(text) <= 6:  # "收到" with nothing to acknowledge is not a fault report
             turn.say("ack_noted")
             return True
+    return noted_in_room(turn, text) or note_named(turn, text)
+
+
+def noted_in_room(turn: Turn, text: str) -> bool:
+    """Staff's words in an incident's war-room (its group, its Telegram topic): a line on its timeline (True when
+    they were) — also in the middle of a dialogue of their own elsewhere, which stays where it was (taken as that
+    dialogue's answer, "医保中心说在查" became a ticket's description)."""
+    if turn.person.role == "reporter":
+        return False
     room = room_incident(turn)
-    if room is not None:
-        match = _LEADING_REF.match(text)  # ("INC-7 …" in INC-7's own room: the words after the reference)
-        _note(turn, room, match.group(2).strip() if match and int(match.group(1)) == room.id else text)
-        return True
-    return note_named(turn, text)
+    if room is None:
+        return False
+    match = _LEADING_REF.match(text)  # ("INC-7 …" in INC-7's own room: the words after the reference)
+    _note(turn, room, match.group(2).strip() if match and int(match.group(1)) == room.id else text)
+    return True
 
 
 def note_named(turn: Turn, text: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions, staff, status
 from wuyou.bot.commands import BY_NAME, Command, without_mentions
-from wuyou.bot.dialogue import Dialogue
+from wuyou.bot.dialogue import Dialogue, chat_of
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
@@ -148,7 +148,10 @@ def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
     text = norm(without_mentions(turn.text))
     step = turn.dialogue.step
-    if step and incidents.note_named(turn, text):  # staff: "INC-7 …" is for the incident, whatever was asked
+    # staff: "INC-7 …", or words in an incident's war-room (the dialogue under way elsewhere), are for the incident,
+    # whatever was asked
+    elsewhere = turn.dialogue.chat != chat_of(turn.inbound.chat)
+    if step and ((elsewhere and incidents.noted_in_room(turn, text)) or incidents.note_named(turn, text)):
         return
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
