@@ -16,7 +16,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.desk.errors import OrgFileError
 from wuyou.desk.incidents import oncall
 from wuyou.desk.incidents.rotation import Rotation, order_at
-from wuyou.desk.models import Team
+from wuyou.desk.models import Person, Team
 from wuyou.desk.org import import_org
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -123,3 +123,17 @@ def test_an_incident_across_regions_pages_the_team_nearest_most_of_its_branches(
         assert oncall.team_for(session=s, speciality="terminal", region_code="SD-QD").code == "qd-terminal"  # type: ignore[union-attr]
         assert oncall.team_for(session=s, speciality="network", region_code="HQ",
                                branches=["QD-001", "JN-001"]).code == "hq-network"  # type: ignore[union-attr]
+
+
+def test_an_incident_of_no_known_area_pages_the_askers_own_team(sample_desk: Desk) -> None:
+    """Declared in chat with nothing linked yet, an incident has no area: 应急 呼叫 … 终端 took the first terminal team
+    by code (Beijing's, for a Shanghai lead in the demo org), not the asker's own."""
+    with sample_desk.sessions() as s:
+        sun = s.get(Person, "sun.li")  # of 青岛终端组
+        assert sun is not None
+        found = oncall.team_for(session=s, speciality="terminal", region_code=None, near=sun)
+        assert found is not None and found.code == "qd-terminal"
+        first = oncall.team_for(session=s, speciality="terminal", region_code=None)
+        assert first is not None and first.code == "jn-terminal"  # (nobody to go by: the first by code, as before)
+        placed = oncall.team_for(session=s, speciality="terminal", region_code=None, branches=["JN-001"], near=sun)
+        assert placed is not None and placed.code == "jn-terminal"  # the affected branches come first

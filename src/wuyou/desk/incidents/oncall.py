@@ -28,13 +28,20 @@ ACK_TIMEOUT = timedelta(minutes=5)
 
 
 def team_for(*, session: Session, speciality: str, region_code: str | None,
-             branches: Collection[str] = ()) -> Team | None:
+             branches: Collection[str] = (), near: Person | None = None) -> Team | None:
     """The team of this speciality nearest to the area (its region or the nearest ancestor; HQ last); given the
     affected branches, the team nearest to most of them (a fault in Shanghai and Hangzhou pages Shanghai's team, not
-    the first team by code of a region nobody reported from)."""
+    the first team by code of a region nobody reported from). An incident of no known area yet (declared in chat,
+    nothing linked) pages a team of the speciality that `near` (who asks) leads or is in, before the first by code
+    (a Shanghai lead's 应急 呼叫 … 终端 paged Beijing's)."""
     teams = list(session.scalars(select(Team).where(Team.speciality == speciality).order_by(Team.code)))
     if not teams:
         return None
+    if near is not None and region_code is None and not branches:
+        own = [t for t in teams if t.lead_id == near.id] or [
+            t for t in teams if session.get(TeamMember, (t.code, near.id)) is not None]
+        if own:
+            return own[0]
     regions = [r for r in session.scalars(select(Branch.region_code).where(Branch.code.in_(branches)))] \
         if branches else []
     nearest = Counter(t.code for t in (_nearest(session, teams, r) for r in regions) if t is not None)

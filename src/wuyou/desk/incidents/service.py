@@ -301,7 +301,8 @@ def declare(
         _link(session, incident, ticket, now)
     paged: list[str] = []
     for speciality in wanted:
-        team = oncall.team_for(session=session, speciality=speciality, region_code=region_code, branches=branches)
+        team = oncall.team_for(session=session, speciality=speciality, region_code=region_code, branches=branches,
+                               near=declarer)
         if team is None:
             continue
         people = oncall.chain(session=session, team=team, now=now)
@@ -763,7 +764,7 @@ def page_more(*, session: Session, incident: Incident, actor: Person, target: st
     team = session.get(Team, target) or session.scalars(select(Team).where(Team.name == target)).first() or \
         oncall.team_for(session=session, speciality=_speciality_named(session, target),
                         region_code=incident.region_code,
-                        branches=affected_branches(session=session, incident_id=incident.id))
+                        branches=affected_branches(session=session, incident_id=incident.id), near=actor)
     if team is not None:
         people = oncall.chain(session=session, team=team, now=now)
         if not people:
