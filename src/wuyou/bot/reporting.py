@@ -181,7 +181,7 @@ def free_text(turn: Turn) -> None:
         _on_rating_why(turn, text)
         return
     turn.dialogue = Dialogue(attachments=turn.dialogue.attachments)
-    # 收到 answers a page (a P1 ticket's, an incident's) first, then takes the one ticket given to the engineer
+    # 收到 answers a page first (an incident's, else a P1 ticket's), then takes the one ticket given to the engineer
     if staff.answer_page(turn, text) or _accepted_in_words(turn, text) or incidents.intercept(turn, text):
         return
     if notices.acknowledged(turn, text):
