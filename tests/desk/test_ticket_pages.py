@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.desk.incidents import paging_report
-from wuyou.desk.models import Ticket, TicketEvent, TicketPage
+from wuyou.desk.models import Person, Ticket, TicketEvent, TicketPage
 
 SH = ZoneInfo("Asia/Shanghai")
 NETWORK_DOWN = "3"  # 网络 › 网点断网: P1 of 总部网络组 (on call: 周浩, 吴磊; lead 陈刚)
@@ -271,3 +271,20 @@ def test_a_p1_still_waiting_when_the_team_goes_home_pages_the_on_call_once(dialo
     clock.set(at("2025-03-14T18:30"))
     d.desk.incidents_round()
     assert [p for p, _ in pages(d, n)] == ["zhou.hao", "wu.lei", "chen.gang"]  # … and it is not paged all over again
+
+
+def test_with_the_lead_on_leave_the_team_hears_that_nobody_took_it(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(at("2025-03-16T03:00"))
+    with d.desk.sessions() as s:
+        lead = s.get(Person, "chen.gang")
+        assert lead is not None
+        lead.away_from, lead.away_until = at("2025-03-14T00:00"), at("2025-03-20T00:00")
+        s.commit()
+    n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
+    for minutes in (5, 10):  # 周浩, then 吴磊 (the lead, away, is passed by): nobody answers
+        clock.set(at("2025-03-16T03:00") + timedelta(minutes=minutes, seconds=1))
+        d.desk.incidents_round()
+    assert [p for p, _ in pages(d, n)] == ["zhou.hao", "wu.lei"]
+    assert all("都没有接单" not in m["text"] for m in d.pushed("chen.gang"))  # (away: it went to the team)
+    assert "值班链上的人都没有接单" in d.pushed_text("zhou.hao")

@@ -19,7 +19,7 @@ from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
 from wuyou.desk.models import Person, Team, Ticket, TicketEvent, TicketPage
-from wuyou.desk.org import present, team_members
+from wuyou.desk.org import is_away, present, team_members
 from wuyou.desk.timeline import add_event, notify
 
 PAGED_PRIORITY = "P1"
@@ -169,7 +169,8 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
             event = add_event(session=session, ticket=ticket, kind="page_exhausted", now=now, public=False,
                               body=team.name, data={"team": team.code})
             lead = session.get(Person, team.lead_id) if team.lead_id else None
-            told = [lead] if lead is not None and lead.active else present(
+            # (a lead on leave: the team's people at hand hear it instead)
+            told = [lead] if lead is not None and lead.active and not is_away(lead, now) else present(
                 team_members(session=session, team_code=team.code), now)
             notify(session=session, event=event, ticket=ticket, people=told, template="ticket_page_exhausted",
                    now=now, extra={"minutes": minutes},
