@@ -120,6 +120,9 @@ def test_a_claim_by_a_colleague_ends_the_page_and_a_raise_to_p1_at_night_pages(d
     d.desk.incidents_round()
     got = d.pushed("zhou.hao")
     assert all("已转呼" not in m["text"] for m in got), got
+    # The on-call report says why 周浩's page is neither acknowledged nor missed (pages ≠ acked + missed otherwise).
+    answered = d.say("chen.gang", "值班 统计 7天")
+    assert "周浩（总部网络组）：呼叫 1 · 按时确认 0 · 未确认 0 · 确认用时中位 — · 他人先接或撤回 1" in answered
 
     # A P3 printer ticket at night pages nobody; the lead raising it to P1 does.
     m = report(d, "zhang.san", "1", "打印机卡纸 明天一早要用")

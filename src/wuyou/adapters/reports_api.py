@@ -90,6 +90,7 @@ class PagerOut(BaseModel):
     incidents: int
     ack_median: float | None
     ack_p90: float | None
+    relieved: int = 0  # neither acknowledged nor missed: someone else answered first, or the page was called off
 
 
 class PagersOut(BaseModel):
@@ -252,7 +253,8 @@ def oncall_csv(request: Request, person: Caller, first: From = None, last: To = 
     found = _pagers(request, person, first, last)
     rows = [[r.person, r.name, r.team_name, r.pages, r.acked, r.missed, r.incidents,
              _cell(r.ack_median / 60 if r.ack_median is not None else None),
-             _cell(r.ack_p90 / 60 if r.ack_p90 is not None else None)] for r in found.items]
+             _cell(r.ack_p90 / 60 if r.ack_p90 is not None else None), r.relieved] for r in found.items]
     return _csv(f"wuyou-oncall-{found.start}-{found.end}.csv",
                 ["人员 person", "姓名 name", "团队 team", "呼叫 pages", "确认 acknowledged", "未确认 missed",
-                 "事件 incidents", "确认用时中位(分钟) ack median min", "确认用时P90(分钟) ack p90 min"], rows)
+                 "事件 incidents", "确认用时中位(分钟) ack median min", "确认用时P90(分钟) ack p90 min",
+                 "他人先接或撤回 relieved"], rows)

@@ -459,7 +459,9 @@ def _answered(turn: Turn, days: int) -> None:
         return
     lines = [turn.t("oncall_report_line", name=r.name, team=r.team_name, pages=r.pages, acked=r.acked,
                     missed=r.missed, median=_duration(turn, timedelta(seconds=r.ack_median))
-                    if r.ack_median is not None else "—") for r in rows[:20]]
+                    if r.ack_median is not None else "—",
+                    relieved=turn.t("oncall_report_relieved", n=r.relieved) if r.relieved else "")
+             for r in rows[:20]]
     turn.say("oncall_report", days=days, lines="\n".join(lines), url=f"{turn.engine.public_url}/console/reports")
 
 

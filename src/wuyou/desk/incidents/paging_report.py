@@ -33,6 +33,7 @@ class PagerRow:
     incidents: int
     ack_median: float | None  # seconds from the page to its acknowledgement
     ack_p90: float | None
+    relieved: int = 0  # ended before it was theirs to answer: someone else answered first, or it was called off
 
 
 def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person | None = None) -> list[PagerRow]:
@@ -64,7 +65,7 @@ def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person |
         out.append(PagerRow(
             person=person, name=names.get(person, person), team=team, team_name=team_names.get(team, team),
             pages=len(pages), acked=sum(s == "acked" for s, _, _ in pages),
-            missed=sum(s == "missed" for s, _, _ in pages),
+            missed=sum(s == "missed" for s, _, _ in pages), relieved=sum(s == "cancelled" for s, _, _ in pages),
             incidents=len({i for _, _, i in pages if i is not None}),
             ack_median=median(waits) if waits else None,
             ack_p90=(quantiles(waits, n=10, method="inclusive")[-1] if len(waits) > 1 else waits[0]) if waits

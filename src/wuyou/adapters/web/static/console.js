@@ -530,7 +530,7 @@ const ackTime = (seconds) => (seconds === null || seconds === undefined ? "—"
 
 function renderOncall(data) {
   $("#oncall tbody").innerHTML = (data.items || []).map((r) => `<tr${r.missed ? ' class="warn"' : ""}><td>${esc(r.name)}</td><td>${esc(r.team_name)}</td>`
-    + [r.pages, r.acked, r.missed, r.incidents, ackTime(r.ack_median), ackTime(r.ack_p90)].map((v) => `<td>${esc(v)}</td>`).join("") + "</tr>").join("")
+    + [r.pages, r.acked, r.missed, r.incidents, ackTime(r.ack_median), ackTime(r.ack_p90), r.relieved].map((v) => `<td>${esc(v)}</td>`).join("") + "</tr>").join("")
     || `<tr><td colspan="8" class="meta">${esc(T("o_none"))}</td></tr>`;
 }
 
