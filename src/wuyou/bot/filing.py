@@ -313,7 +313,9 @@ def say_created(turn: Turn, ticket: Ticket) -> None:
     # (紧急 said the branch cannot work: not "if the branch cannot work, chase" back to them)
     after = "ticket_after_hours_urgent" if ticket.urgency >= 3 else "ticket_after_hours"
     when = turn.t(after, opens=turn.local(opens)) if opens is not None else turn.t("ticket_in_hours")
-    if ticket_pages.paging(session=turn.session, ticket_id=ticket.id) is not None:  # a P1 out of its team's hours
+    if ticket.priority == ticket_pages.PAGED_PRIORITY and ticket_pages.paging(session=turn.session,
+                                                                               ticket_id=ticket.id) is not None:
+        # (a P1 out of its team's hours; no other ticket is paged, nor looked up)
         when = turn.t("ticket_paged_oncall")
     turn.say("ticket_created", ticket=ticket.id, follows=follows, when=when,
              category=ticket.category.path if ticket.category else turn.t("category_other"), priority=ticket.priority,

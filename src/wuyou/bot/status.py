@@ -202,6 +202,7 @@ def in_words(turn: Turn, ticket: Ticket) -> str:
     """A ticket's state as its reporter is told it (处理中 / 等您回复 …): a reopened ticket nobody holds (its engineer
     left the team or is on leave) waits for someone to take it, it is not being worked on."""
     queued = ticket.status == "reopened" and ticket.assignee is None
-    if ticket.assignee is None and ticket_pages.paging(session=turn.session, ticket_id=ticket.id) is not None:
+    if ticket.assignee is None and ticket.priority == ticket_pages.PAGED_PRIORITY \
+            and ticket_pages.paging(session=turn.session, ticket_id=ticket.id) is not None:
         return turn.t("reporter_status_paged")  # (a P1 out of hours: someone on call is being called now)
     return turn.t("reporter_status_reopened_queue" if queued else f"reporter_status_{ticket.status}")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from wuyou.db import Base, UTCDateTime, utcnow
 
@@ -369,17 +369,12 @@ class SlaClock(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class TicketPage(Base):
-    """One step of a team's on-call chain for a P1 ticket nobody of the team is at work to see (out of its hours):
-    this person was paged and must claim the ticket before `due_at`, or the next in the chain is paged."""
+class ChainStep:
+    """The columns of one step of a team's on-call chain, for the pages of incidents and of P1 tickets alike: this
+    person (`step` in `chain`) was paged for the team and must answer before `due_at`."""
 
-    __tablename__ = "ticket_pages"
-    __table_args__ = (Index("ix_ticket_pages_status_due", "status", "due_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"))
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     step: Mapped[int] = mapped_column(Integer)  # 0 = first in the chain
     chain: Mapped[list[str]] = mapped_column(JSON, default=list)  # the whole chain, in order
     paged_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -387,7 +382,21 @@ class TicketPage(Base):
     status: Mapped[str] = mapped_column(String(16), default="paging")  # paging / acked / missed / cancelled
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    person: Mapped[Person] = relationship(lazy="joined")
+    @declared_attr
+    def person(cls) -> Mapped[Person]:
+        return relationship(lazy="joined")
+
+
+class TicketPage(ChainStep, Base):
+    """One step of a team's on-call chain for a P1 ticket nobody of the team is at work to see (out of its hours):
+    this person was paged and must claim the ticket before `due_at`, or the next in the chain is paged."""
+
+    __tablename__ = "ticket_pages"
+    __table_args__ = (Index("ix_ticket_pages_status_due", "status", "due_at"),
+                      Index("ix_ticket_pages_person_id", "person_id"))  # (whose page a "收到" answers)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
 
 
 class OutboxMessage(Base):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wuyou.db import Base, UTCDateTime, utcnow
-from wuyou.desk.models import Category, Person
+from wuyou.desk.models import Category, ChainStep, Person
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3")
 STATUSES = ("active", "mitigated", "resolved", "closed")
@@ -157,25 +157,16 @@ class IncidentTask(Base):
     owner: Mapped[Person | None] = relationship(lazy="joined")
 
 
-class Page(Base):
-    """One step of a team's on-call chain: this person was paged and must acknowledge before `due_at`."""
+class Page(ChainStep, Base):
+    """One step of a team's on-call chain for an incident's speciality: this person was paged and must acknowledge
+    before `due_at`."""
 
     __tablename__ = "pages"
     __table_args__ = (Index("ix_pages_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"))
     speciality: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
-    step: Mapped[int] = mapped_column(Integer)  # 0 = first in the chain
-    chain: Mapped[list[str]] = mapped_column(JSON, default=list)  # the whole chain, in order
-    paged_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="paging")  # paging / acked / missed / cancelled
-    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class OncallOverride(Base):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median, quantiles
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import scope
@@ -47,14 +47,14 @@ def pagers(*, session: Session, start: datetime, end: datetime, viewer: Person |
         query = query.where(Page.team_code.in_(list(teams)))
     # A P1 ticket's pages (out of its team's hours) count alike: answered by taking the ticket.
     tickets = select(TicketPage.person_id, TicketPage.team_code, TicketPage.status, TicketPage.paged_at,
-                     TicketPage.acked_at).where(TicketPage.paged_at >= start, TicketPage.paged_at < end)
+                     TicketPage.acked_at, null().label("incident_id")).where(TicketPage.paged_at >= start,
+                                                                            TicketPage.paged_at < end)
     if teams is not None:
         tickets = tickets.where(TicketPage.team_code.in_(list(teams)))
     grouped: dict[tuple[str, str], list[tuple[str, float | None, int | None]]] = {}
     for row in [*session.execute(query), *session.execute(tickets)]:
         waited = (row.acked_at - row.paged_at).total_seconds() if row.status == "acked" and row.acked_at else None
-        grouped.setdefault((row.person_id, row.team_code), []).append(
-            (row.status, waited, getattr(row, "incident_id", None)))
+        grouped.setdefault((row.person_id, row.team_code), []).append((row.status, waited, row.incident_id))
     names = {p.id: p.name for p in session.scalars(select(Person).where(
         Person.id.in_({person for person, _ in grouped})))}
     team_names = {t.code: t.name for t in session.scalars(select(Team).where(
