@@ -540,7 +540,8 @@ def test_a_report_that_fits_no_category_and_an_engineer_who_sets_one(dialog: Dia
     menu = d.say("zhang.san", "我要报修")  # (报修 / 报障 / /new, in the words people use)
     assert menu.startswith("好的，帮您报修")
     assert "0. 其他 / 说不清是哪类" in menu
-    assert d.last["replies"][-1]["buttons"][-1] == {"label": "其他 / 说不清", "action": "0"}
+    last = d.last["replies"][-1]["buttons"][-1]
+    assert last["label"] == "其他 / 说不清" and last["action"].startswith("0 ~")  # (and the question it answers)
     assert "说不清是哪类就回复 0" in d.say("zhang.san", "哪个呢")  # neither a number nor words about the fault
     assert "分类由工程师来定" in d.say("zhang.san", "不知道选哪个")
     d.say("zhang.san", "1")

@@ -425,6 +425,24 @@ def test_a_ticket_reported_in_a_group_is_answered_in_the_group(
     assert len(fake.messages(GROUP["id"])) == group_before
 
 
+def test_a_ticket_reported_in_a_forum_topic_hears_of_it_in_that_topic(
+    dialog: Dialog, tg: TelegramServer, fake: FakeTelegram
+) -> None:
+    """In a group with topics, the reporter's news go to the topic the ticket was reported in (they went to the
+    group's General, where nobody of the topic looks)."""
+    at, topic = f"@{USERNAME}", {"message_thread_id": 91, "is_topic_message": True}
+    tg.say(CLERK, f"{at} 报修", chat=FORUM, **topic)
+    tg.say(CLERK, f"{at} 1", chat=FORUM, **topic)
+    tg.say(CLERK, f"{at} 1", chat=FORUM, **topic)
+    number = _ticket_number(tg.say(CLERK, f"{at} 大厅那台惠普 一打印就卡", chat=FORUM, **topic))
+    before = len(fake.messages(FORUM["id"]))
+    assert "已接单" in dialog.say("wang.fang", f"接单 {number}")
+    tg.deliver()
+    (told,) = [m for m in tg.pushed(FORUM["id"], before) if f"#{number}" in m["text"]]
+    assert told["text"].startswith("张三，您的工单")
+    assert int(told["message_thread_id"]) == 91
+
+
 def test_a_button_in_a_group_is_for_the_one_it_answers(
     dialog: Dialog, tg: TelegramServer, fake: FakeTelegram
 ) -> None:

@@ -20,7 +20,7 @@ from wuyou.adapters.bootstrap import Desk
 from wuyou.bot import batch
 from wuyou.bot.engine import InboundLimits
 from wuyou.bot.intake import Intake
-from wuyou.bot.messages import Chat, Inbound, Sender
+from wuyou.bot.messages import Button, Chat, Inbound, Sender
 from wuyou.db import utcnow
 from wuyou.desk import tickets
 from wuyou.desk.incidents.models import FaultReport, IncidentLink
@@ -67,6 +67,7 @@ def effects(desk: Desk, person_id: str) -> dict[str, Any]:
         feedback = sorted((f.article_id, f.kind, f.query) for f in s.scalars(
             select(Feedback).where(Feedback.person_id == person_id)))
         assert state.pop("report") == report.id and state.pop("suggestion") == offer.id
+        assert len(state.pop("asked")) == 6  # (what its buttons carry: its own)
         return {"state": state, "report": (report.text, report.branch_code, report.category_id, report.channel),
                 "offer": (offer.query, offer.offered, offer.outcome, offer.branch_code), "feedback": feedback}
 
@@ -93,7 +94,9 @@ def test_a_batch_of_plain_reports_has_the_effects_and_answers_of_one_message_at_
         assert got is not None and not got.duplicate and got.receipt
         assert [r.text.replace(f"职员{i:02d}", "…") for r in got.replies] == \
                [r.text.replace(f"职员{i + 12:02d}", "…") for r in one.replies]
-        assert [r.buttons for r in got.replies] == [r.buttons for r in one.replies]
+        # (the same buttons, each stamped with its own dialogue: "1 ~3fa9c2.suggesting")
+        assert [unstamped(r.buttons) for r in got.replies] == [unstamped(r.buttons) for r in one.replies]
+        assert all(" ~" in b.action and b.action.endswith(".suggesting") for b in got.replies[0].buttons)
         assert "先试试" in got.replies[0].text
         assert effects(desk, f"clerk{i:02d}") == effects(desk, f"clerk{i + 12:02d}")
     with desk.sessions() as s:
@@ -285,3 +288,7 @@ def test_a_report_like_an_open_ticket_of_its_reporter_is_asked_about_the_classic
     desk.bot.receive(message("clerk02", "打印机又卡纸了", key="k2"))
     other = desk.bot.receive(message("clerk02", "2", key="k3")).replies[0].text
     assert "您已经报过" not in other and "打印机卡纸" in other, other
+
+
+def unstamped(buttons: tuple[Button, ...]) -> list[tuple[str, str]]:
+    return [(b.label, b.action.partition(" ~")[0]) for b in buttons]

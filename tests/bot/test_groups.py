@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.adapters.test_attachments import PNG
+from tests.clock import TestClock
 from tests.conftest import with_sample
 from tests.dialog import Dialog
 from wuyou.adapters.bootstrap import Desk
+from wuyou.db import utcnow
 from wuyou.desk import attachments
 from wuyou.desk.incidents.models import IncidentEvent
 from wuyou.desk.models import Ticket, TicketFollower
@@ -274,3 +276,36 @@ def test_a_follower_saying_it_is_still_broken_reaches_the_engineer_and_the_repor
         assert "关注人 钱丽 说还没好：“还没好 还是卡纸”" in d.pushed_text(person)
     assert d.ticket(number)["status"] == "resolved"  # reopening is the reporter's to do
     assert "已转告" not in d.say("zhou.yu", "还没好 还是卡纸")  # (周宇 follows nothing: an ordinary message)
+
+
+def test_a_question_asked_in_one_chat_is_answered_in_that_chat(colleagues: Dialog) -> None:
+    """One person, two chats: an @-message in the group while the bot waits for a category 1:1 is a report of its
+    own in the group, and the 1:1 dialogue goes on where it was when she comes back to it."""
+    d = colleagues
+    assert "选个分类" in d.say("zhang.san", "/new")
+    in_group = d.say("zhang.san", "@运维 大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    assert "这些情况我记下了" not in in_group and "选个分类" not in in_group, in_group  # (not the 1:1 answer)
+    assert "先试试这些办法" in in_group, in_group
+
+    assert "影响大吗" in d.say("zhang.san", "1")  # back 1:1: the category asked there
+    d.say("zhang.san", "1")
+    filed = d.say("zhang.san", "柜台的扫码枪扫不出来 换了线也不行")
+    assert "已报修" in filed, filed
+    (number,) = tickets(d)
+    assert d.ticket(number)["description"].startswith("柜台的扫码枪")
+
+    # The group's suggestions still wait there: 0 asks for a person about the printer, in the group.
+    human = d.say("zhang.san", "0", chat=GROUP)
+    assert "选个分类" in human or "报修" in human, human
+    assert tickets(d) == [number]  # (no ticket yet: the category is asked)
+
+
+def test_a_dialogue_left_in_another_chat_lapses_on_its_own(colleagues: Dialog, clock: TestClock) -> None:
+    d = colleagues
+    clock.set(utcnow())
+    d.say("zhang.san", "/new")
+    clock.advance(minutes=20)
+    d.say("zhang.san", "@运维 大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    clock.advance(minutes=15)  # the 1:1 question is 35 minutes old, the group's suggestions 15
+    assert "影响大吗" not in d.say("zhang.san", "1"), "a 1:1 question 35 minutes old is no longer open"
+    assert "选个分类" in d.say("zhang.san", "0", chat=GROUP)  # (the group's is)

@@ -53,6 +53,25 @@ def test_live_index_follows_imports_and_feedback(desk: Desk) -> None:
         assert index.matcher(s).rank("打印机很慢 要等很久")[0].article_id == second
 
 
+def test_each_persons_verdict_on_an_article_counts_once(desk: Desk) -> None:
+    """Someone turning the same article down every morning is one voice: thirty rejections by one person lower it
+    as much as one; by thirty people, further."""
+    with desk.sessions() as s:
+        articles.upsert(session=s, docs=TWINS, now=utcnow())
+        for _ in range(30):
+            feedback.record(session=s, article_ids=["A"], kind="rejected", now=utcnow(), person_id="p")
+        feedback.record(session=s, article_ids=["B"], kind="rejected", now=utcnow(), person_id="p")
+        one_voice = feedback.article_boosts(session=s)
+        assert one_voice["A"] == one_voice["B"] < 1.0
+        feedback.record(session=s, article_ids=["A"], kind="solved", now=utcnow(), person_id="q")
+        feedback.record(session=s, article_ids=["A"], kind="solved", now=utcnow(), person_id="q")
+        for person in range(30):
+            feedback.record(session=s, article_ids=["B"], kind="rejected", now=utcnow(), person_id=f"r{person}")
+        boosts = feedback.article_boosts(session=s)
+        assert boosts["A"] == feedback.boosts_of([("A", "rejected", 1), ("A", "solved", 1)])["A"]
+        assert boosts["B"] < one_voice["B"]
+
+
 def test_only_verdicts_make_the_boosts_stale(desk: Desk) -> None:
     """Offering or viewing a suggestion (every message of a storm) changes no boost, so it must not make every
     process recount all the feedback; a verdict must."""

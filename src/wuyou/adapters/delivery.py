@@ -166,7 +166,7 @@ class Deliverer:
             if not group.reporter:
                 outbox.mark_sent(message=message, now=now)  # reported in the group: the reporter's news is there
                 return
-            address, prefix = group.chat, self._catalog.t("group_addressed", person.locale, name=person.name)
+            address, prefix = group.address, self._catalog.t("group_addressed", person.locale, name=person.name)
             owner = identities[platform]  # (the buttons, which the whole group sees, are the reporter's)
         self._send(session, message, platform, address, prefix, person.locale, now, owner=owner)
 
@@ -232,6 +232,12 @@ class Deliverer:
 class _Group:
     chat: str
     reporter: bool  # the ticket's reporter (else someone who reported it again in the group, and follows it)
+    topic: str | None = None  # the forum topic it was reported in
+
+    @property
+    def address(self) -> str:
+        """Where the sender posts: the group, or its topic (`chat#topic`, read by `telegram_sending.TelegramSender`)."""
+        return f"{self.chat}#{self.topic}" if self.topic else self.chat
 
 
 def _group_of(session: Session, message: OutboxMessage, person: Person, identities: dict[str, str]) -> _Group | None:
@@ -246,7 +252,7 @@ def _group_of(session: Session, message: OutboxMessage, person: Person, identiti
             or identities.get(ticket.channel) in (None, ticket.chat_id):
         return None
     if person.id == ticket.reporter_id:
-        return _Group(ticket.chat_id, reporter=True)
+        return _Group(ticket.chat_id, reporter=True, topic=ticket.chat_thread)
     joined = session.scalars(select(TicketEvent.id).where(
         TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "also_reported",
         TicketEvent.actor_id == person.id)).first()

@@ -156,11 +156,12 @@ class TelegramSender:
     def send(
         self, *, session: Session, address: str, text: str, buttons: list[dict[str, str]], key: str, now: datetime
     ) -> None:
-        """Deliver one outbox message (once, however often the outbox retries it); a button's `for` names the user
-        it is for (a reporter's news in a group)."""
+        """Deliver one outbox message (once, however often the outbox retries it) to a chat, or a forum topic
+        (`chat#topic`); a button's `for` names the user it is for (a reporter's news in a group)."""
         owner = next((b["for"] for b in buttons if b.get("for")), None)
-        self.post(chat_id=address, text=text, buttons=[Button(b["label"], b["action"]) for b in buttons], key=key,
-                  owner=owner)
+        chat, _, topic = address.partition("#")  # a forum topic of a group: "-100123#45"
+        self.post(chat_id=chat, text=text, buttons=[Button(b["label"], b["action"]) for b in buttons], key=key,
+                  owner=owner, thread_id=topic or None)
 
     def post(self, *, chat_id: str, text: str, buttons: Sequence[Button] = (), key: str,
              thread_id: str | None = None, reply_to: int | None = None, owner: str | None = None) -> None:

@@ -124,7 +124,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
         waiting |= groups.colleagues_reported(session=session, now=now, reports=[
             (t.person, signatures[t.at], categories[t.at]) for t in taking])  # (a colleague's ticket: followed)
         taking = [t for t in taking if t.key not in seen and t.person.id not in waiting
-                  and dialogues.load(rows[t.person.id], now=now) == Dialogue()]
+                  and dialogues.idle(rows[t.person.id], now=now)]
         if not taking:
             session.commit()
             return answers
@@ -147,6 +147,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 assert t.turn is not None
                 if t.offer is not None:
                     t.turn.dialogue.suggestion = t.offer.id
+                t.turn.replies = dialogues.stamp(t.turn.replies, t.turn.dialogue, loaded=Dialogue())
                 dialogues.note_chat(t.turn.dialogue, t.turn.inbound.chat)
                 dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
                 pushed[t.at] = engine.settle(t.turn, t.key)

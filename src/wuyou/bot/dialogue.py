@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from copy import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from wuyou.bot.messages import Chat
+from wuyou.bot.messages import Button, Chat, Outbound
 from wuyou.desk.conversations import Held
 from wuyou.desk.models import Conversation
 
 TTL_SECONDS = 30 * 60  # a suggestion or ticket dialogue lapses after 30 minutes of silence
+PARKED = "parked"  # in a conversation row's state: the dialogues under way in the person's other chats, by `chat_of`
+PARKED_KEPT = 5  # other chats' dialogues kept waiting at once (the one left longest is dropped beyond)
+
+Parked = dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Dialogue:
     incident: int | None = None  # an open incident of the reporter's area offered with the category ("是" joins it)
     chat: str | None = None  # the group it is under way in, "" for 1:1 (`chat_of`; staff's words in a war-room
     #                           elsewhere are the incident's)
+    asked: str | None = None  # what this dialogue's buttons carry (`stamp`): a button of an earlier one is stale
 
 
 _IDLE = Dialogue()
@@ -47,10 +53,90 @@ def load(row: Conversation | Held, *, now: datetime) -> Dialogue:
     """The dialogue kept in the person's conversation row; a fresh one when it lapsed or cannot be read."""
     if not row.state or row.updated_at < now - timedelta(seconds=TTL_SECONDS):
         return Dialogue()
+    return _read(row.state)
+
+
+def _read(state: dict[str, Any]) -> Dialogue:
     try:
-        return Dialogue(**{k: v for k, v in row.state.items() if k in Dialogue.__dataclass_fields__})
+        return Dialogue(**{k: v for k, v in state.items() if k in Dialogue.__dataclass_fields__})
     except (ValueError, TypeError):
         return Dialogue()  # unreadable state from an older version: start afresh
+
+
+def under_way(dialogue: Dialogue) -> bool:
+    """Whether anything is under way: a question asked, choices or a command offered, a report staged."""
+    return replace(dialogue, chat=None, asked=None) != _IDLE
+
+
+# A button that answers the dialogue ("1", "解决了") carries the dialogue it answers and its step: "1 ~3fa9c2.category".
+# Pressed once that dialogue is over (a new report began, it lapsed) or has moved on to another question (the category
+# asked since the suggestions were shown), it is stale: it answers nothing, rather than the question open now.
+_STAMP = " ~"
+_SAME_QUESTION = {"viewing": "suggesting"}  # (the list of suggestions stays open while one of them is read)
+
+
+def stamp(replies: list[Outbound], dialogue: Dialogue, *, loaded: Dialogue) -> list[Outbound]:
+    """After a message: the replies' buttons that answer the dialogue, stamped with it (`loaded`: the dialogue the
+    message began with; one the message replaced is a new dialogue)."""
+    if not under_way(dialogue):
+        dialogue.asked = None
+        return replies
+    if dialogue is not loaded or dialogue.asked is None:
+        dialogue.asked = secrets.token_hex(3)
+    mark = f"{_STAMP}{dialogue.asked}.{_SAME_QUESTION.get(dialogue.step, dialogue.step)}"
+    return [replace(r, buttons=tuple(b if b.action.startswith("/") else Button(b.label, b.action + mark)
+                                     for b in r.buttons)) if r.buttons else r for r in replies]
+
+
+def unstamp(action: str, dialogue: Dialogue) -> str | None:
+    """A pressed button's answer ("1"), None when the question it answered is no longer the one open; an action
+    without a stamp (a platform without buttons, typed) as it is."""
+    answer, stamped, mark = action.rpartition(_STAMP)
+    if not stamped:
+        return action
+    asked, _, step = mark.partition(".")
+    if asked != dialogue.asked or step != _SAME_QUESTION.get(dialogue.step, dialogue.step):
+        return None
+    return answer
+
+
+def open_in(row: Conversation | Held, chat: Chat, *, now: datetime) -> tuple[Dialogue, Parked]:
+    """The dialogue of the chat a message came in, and the person's other chats' dialogues, which wait: what the
+    bot asked in one chat is answered in that chat (an @-message in a group is a message of its own, not the
+    category asked 1:1), and a dialogue goes on where it was when the person comes back to its chat."""
+    current = load(row, now=now)
+    parked = _parked(row, now=now)
+    here = chat_of(chat)
+    if under_way(current) and current.chat is not None and current.chat != here:
+        parked[current.chat] = {**_state(current), "at": row.updated_at.isoformat()}
+        current = Dialogue()
+    if not under_way(current) and here in parked:
+        waiting = dict(parked.pop(here))
+        waiting.pop("at", None)
+        current = _read(waiting)
+    kept = sorted(parked.items(), key=lambda item: str(item[1].get("at", "")))[-PARKED_KEPT:]
+    return current, dict(kept)
+
+
+def idle(row: Conversation | Held, *, now: datetime) -> bool:
+    """Nothing under way in any of the person's chats."""
+    return load(row, now=now) == _IDLE and not _parked(row, now=now)
+
+
+def _parked(row: Conversation | Held, *, now: datetime) -> Parked:
+    """The other chats' dialogues kept in the row, those of the last `TTL_SECONDS` (each lapses on its own)."""
+    found = (row.state or {}).get(PARKED)
+    if not isinstance(found, dict):
+        return {}
+    since = now - timedelta(seconds=TTL_SECONDS)
+    fresh: Parked = {}
+    for chat, state in found.items():
+        try:
+            if datetime.fromisoformat(state["at"]) >= since:
+                fresh[chat] = state
+        except (TypeError, KeyError, ValueError):  # unreadable: dropped
+            continue
+    return fresh
 
 
 def chat_of(chat: Chat) -> str:
@@ -60,15 +146,22 @@ def chat_of(chat: Chat) -> str:
 
 def note_chat(dialogue: Dialogue, chat: Chat) -> None:
     """After a message: the chat a dialogue under way is in (the one it began in), none for an idle one."""
-    if not dialogue.step:
+    if not under_way(dialogue):
         dialogue.chat = None
     elif dialogue.chat is None:
         dialogue.chat = chat_of(chat)
 
 
-def save(row: Conversation | Held, dialogue: Dialogue, *, now: datetime) -> None:
-    """Write the dialogue into the row (the caller's commit keeps it with the message's effects)."""
-    state = {} if dialogue == _IDLE else {name: copy(getattr(dialogue, name)) for name in _FIELDS}
+def _state(dialogue: Dialogue) -> dict[str, Any]:
+    return {name: copy(getattr(dialogue, name)) for name in _FIELDS}
+
+
+def save(row: Conversation | Held, dialogue: Dialogue, *, now: datetime, parked: Parked | None = None) -> None:
+    """Write the dialogue, and the other chats' (`open_in`), into the row (the caller's commit keeps them with the
+    message's effects)."""
+    state = {} if dialogue == _IDLE else _state(dialogue)
+    if parked:
+        state[PARKED] = parked
     if state or row.state:  # a dialogue under way is written (and its time renewed); an idle one left alone
         row.state = state
         row.updated_at = now

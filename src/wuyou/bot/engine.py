@@ -224,13 +224,19 @@ class Engine:
                     seen = seen or conversations.receipt(session=session, key=key)
                     if seen is not None:
                         return Answer(replies_from(seen.replies, inbound.chat), duplicate=True, receipt=key)
-                turn = Turn(session=session, person=person, inbound=inbound, text=text,
-                            dialogue=dialogues.load(row, now=now), now=now, engine=self)
-                self._dispatch(turn)
+                dialogue, parked = dialogues.open_in(row, inbound.chat, now=now)
+                answer = text if inbound.action is None else dialogues.unstamp(text, dialogue)
+                turn = Turn(session=session, person=person, inbound=inbound, text=answer or "", dialogue=dialogue,
+                            now=now, engine=self)
+                if answer is None:
+                    turn.say("button_stale")  # (the dialogue open now is left as it is)
+                else:
+                    self._dispatch(turn)
+                    turn.replies = dialogues.stamp(turn.replies, turn.dialogue, loaded=dialogue)
                 dialogues.note_chat(turn.dialogue, inbound.chat)
                 if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
                     row = conversations.take(session=session, person_id=person.id, now=now)
-                dialogues.save(row, turn.dialogue, now=now)
+                dialogues.save(row, turn.dialogue, now=now, parked=parked)
                 pushed = self.settle(turn, key)
                 session.commit()
             self.committed(session)

@@ -289,7 +289,7 @@ def on_description(turn: Turn, text: str) -> None:
         urgency=d.urgency or 1,
         description=description,
         channel=turn.inbound.platform,
-        chat_id=turn.inbound.chat.id or None,
+        chat_id=turn.inbound.chat.id or None, chat_thread=turn.inbound.chat.thread_id,
         kb_offered=d.offered,
         title=tidy(description.split("\n", 1)[0]),  # what was first said; what followed is the description's
         now=turn.now,

@@ -570,8 +570,8 @@ def known_issue(turn: Turn, incident: Incident, report: FaultReport | None, text
         category = guessed
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=incident.category or category, urgency=2,
-        description=text,
-        channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text), now=turn.now,
+        description=text, channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None,
+        chat_thread=turn.inbound.chat.thread_id, title=tidy(text), now=turn.now,
         tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, tell_team=False,
     )
     if report is not None:

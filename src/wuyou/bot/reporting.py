@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from wuyou.bot import filing, following, groups, incidents, notices, solutions, staff, status
 from wuyou.bot.commands import BY_NAME, Command, without_mentions
-from wuyou.bot.dialogue import Dialogue, chat_of
+from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
@@ -148,10 +148,9 @@ def free_text(turn: Turn) -> None:
     """Free text: an answer inside a dialogue, a confirmation, a courtesy, or a new report."""
     text = norm(without_mentions(turn.text))
     step = turn.dialogue.step
-    # staff: "INC-7 …", or words in an incident's war-room (the dialogue under way elsewhere), are for the incident,
-    # whatever was asked
-    elsewhere = turn.dialogue.chat != chat_of(turn.inbound.chat)
-    if step and ((elsewhere and incidents.noted_in_room(turn, text)) or incidents.note_named(turn, text)):
+    # staff: "INC-7 …" is for the incident, whatever was asked (words in a war-room are too: a dialogue under way in
+    # another chat waits there, `dialogue.open_in`)
+    if step and incidents.note_named(turn, text):
         return
     if step in ("suggesting", "viewing") and _on_suggestions(turn, text):
         return
@@ -688,8 +687,9 @@ def cmd_followup(turn: Turn, command: Command | None) -> None:
     outcome.report.category_id = outcome.report.category_id or earlier.category_id
     ticket = tickets.open_ticket(
         session=turn.session, reporter=turn.person, category=earlier.category, urgency=earlier.urgency,
-        description=text, channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None, title=tidy(text),
-        now=turn.now, tz=turn.engine.tz.key, attachment_ids=turn.dialogue.attachments, follows=earlier)
+        description=text, channel=turn.inbound.platform, chat_id=turn.inbound.chat.id or None,
+        chat_thread=turn.inbound.chat.thread_id, title=tidy(text), now=turn.now, tz=turn.engine.tz.key,
+        attachment_ids=turn.dialogue.attachments, follows=earlier)
     incidents.ticket_opened(turn, outcome.report.id, ticket)
     turn.dialogue = Dialogue()
     filing.say_created(turn, ticket)

@@ -201,6 +201,7 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[str | None] = mapped_column(String(200))
+    chat_thread: Mapped[str | None] = mapped_column(String(64))  # its forum topic, where its news go
     kb_offered: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by its engineer now (None again after a

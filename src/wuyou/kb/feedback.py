@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, String, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.db import bulk
@@ -68,9 +68,11 @@ def balance(*, session: Session, article_id: str, query: str) -> int:
 
 
 def article_boosts(*, session: Session) -> dict[str, float]:
-    """Ranking multipliers learned from feedback: "this solved it" lifts, "not this one" lowers."""
+    """Ranking multipliers learned from feedback: "this solved it" lifts, "not this one" lowers — each person's
+    verdict on an article once (someone turning it down every morning is one voice, not thirty)."""
+    voice = func.coalesce(Feedback.person_id, cast(Feedback.id, String))  # (no person: each verdict its own)
     rows = session.execute(
-        select(Feedback.article_id, Feedback.kind, func.count())
+        select(Feedback.article_id, Feedback.kind, func.count(distinct(voice)))
         .where(Feedback.kind.in_(VERDICTS))
         .group_by(Feedback.article_id, Feedback.kind)
     ).all()

@@ -1,0 +1,54 @@
+"""A button answers the question it came with: pressed once that question is over (the reporter asked for a person
+instead, a new report began), it answers nothing — rather than the question open now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.dialog import Dialog
+
+
+def buttons(reply: dict[str, Any]) -> dict[str, str]:
+    """label → action of a reply's buttons."""
+    return {b["label"]: b["action"] for r in reply["replies"] for b in r["buttons"]}
+
+
+def text(reply: dict[str, Any]) -> str:
+    return "\n\n".join(r["text"] for r in reply["replies"])
+
+
+def test_an_earlier_questions_button_answers_nothing(dialog: Dialog) -> None:
+    d = dialog
+    offered = d.post("zhang.san", "打印机卡纸了 纸卡在里面")
+    assert "先试试这些办法" in text(offered)
+    first, human = (action for label, action in buttons(offered).items() if label.startswith(("1.", "0.")))
+    asked = d.post("zhang.san", action=human)  # 0: a person instead
+    assert "选个分类" in text(asked)
+
+    stale = d.post("zhang.san", action=first)  # article 1's button, pressed now: not category 1
+    assert "之前那个问题" in text(stale), text(stale)
+    assert "影响大吗" not in text(stale)
+    assert "影响大吗" in d.say("zhang.san", "1")  # the category question was still open, as it was
+
+
+def test_the_suggestions_stay_open_while_one_is_read(dialog: Dialog) -> None:
+    d = dialog
+    offered = d.post("zhang.san", "打印机卡纸了 纸卡在里面")
+    actions = buttons(offered)
+    first = next(a for label, a in actions.items() if label.startswith("1."))
+    second = next(a for label, a in actions.items() if label.startswith("2."))
+    read = d.post("zhang.san", action=second)
+    assert "处理步骤" in text(read) or "步骤" in text(read) or "1." in text(read), text(read)
+    solved = buttons(read)
+    again = d.post("zhang.san", action=first)  # back to the list: article 1
+    assert "之前那个问题" not in text(again), text(again)
+    # …and a new report ends them: its buttons, and the article's, answer nothing now.
+    d.post("zhang.san", "VPN连不上 一直提示超时")
+    late = d.post("zhang.san", action=next(iter(solved.values())))
+    assert "之前那个问题" in text(late), text(late)
+
+
+def test_a_typed_answer_or_an_unstamped_action_answers_as_before(dialog: Dialog) -> None:
+    d = dialog
+    d.post("zhang.san", "打印机卡纸了 纸卡在里面")
+    assert "选个分类" in text(d.post("zhang.san", action="0"))
