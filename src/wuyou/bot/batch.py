@@ -147,7 +147,7 @@ def take(engine: Engine, inbounds: Sequence[Inbound]) -> list[Answer | None]:
                 assert t.turn is not None
                 if t.offer is not None:
                     t.turn.dialogue.suggestion = t.offer.id
-                t.turn.replies = dialogues.stamp(t.turn.replies, t.turn.dialogue, loaded=Dialogue())
+                t.turn.replies = dialogues.stamp(t.turn.replies, t.turn.dialogue)
                 dialogues.note_chat(t.turn.dialogue, t.turn.inbound.chat)
                 dialogues.save(rows[t.person.id], t.turn.dialogue, now=now)
                 pushed[t.at] = engine.settle(t.turn, t.key)

@@ -75,13 +75,13 @@ _STAMP = " ~"
 _SAME_QUESTION = {"viewing": "suggesting"}  # (the list of suggestions stays open while one of them is read)
 
 
-def stamp(replies: list[Outbound], dialogue: Dialogue, *, loaded: Dialogue) -> list[Outbound]:
-    """After a message: the replies' buttons that answer the dialogue, stamped with it (`loaded`: the dialogue the
-    message began with; one the message replaced is a new dialogue)."""
+def stamp(replies: list[Outbound], dialogue: Dialogue) -> list[Outbound]:
+    """After a message: the replies' buttons that answer the dialogue, stamped with it (a dialogue a handler began
+    anew, `Dialogue(…)`, is a new one; one it changed or copied, the same)."""
     if not under_way(dialogue):
         dialogue.asked = None
         return replies
-    if dialogue is not loaded or dialogue.asked is None:
+    if dialogue.asked is None:
         dialogue.asked = secrets.token_hex(3)
     mark = f"{_STAMP}{dialogue.asked}.{_SAME_QUESTION.get(dialogue.step, dialogue.step)}"
     return [replace(r, buttons=tuple(b if b.action.startswith("/") else Button(b.label, b.action + mark)

@@ -232,7 +232,7 @@ class Engine:
                     turn.say("button_stale")  # (the dialogue open now is left as it is)
                 else:
                     self._dispatch(turn)
-                    turn.replies = dialogues.stamp(turn.replies, turn.dialogue, loaded=dialogue)
+                    turn.replies = dialogues.stamp(turn.replies, turn.dialogue)
                 dialogues.note_chat(turn.dialogue, inbound.chat)
                 if inspect(row).expired_attributes:  # a refused desk action rolled the transaction back
                     row = conversations.take(session=session, person_id=person.id, now=now)
