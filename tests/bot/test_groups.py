@@ -309,3 +309,34 @@ def test_a_dialogue_left_in_another_chat_lapses_on_its_own(colleagues: Dialog, c
     clock.advance(minutes=15)  # the 1:1 question is 35 minutes old, the group's suggestions 15
     assert "影响大吗" not in d.say("zhang.san", "1"), "a 1:1 question 35 minutes old is no longer open"
     assert "选个分类" in d.say("zhang.san", "0", chat=GROUP)  # (the group's is)
+
+
+def test_a_colleague_in_the_group_may_answer_the_engineers_question_for_the_reporter(colleagues: Dialog) -> None:
+    """钱丽 answers in the group what the engineer asked 张三 there: asked whether she answers for him, 1 puts her words
+    on the ticket as the answer (it goes back to the engineer, who hears them, by her name). Her words were a report
+    of her own, and the engineer never heard them."""
+    d = colleagues
+    number = d.report("zhang.san", "1", "大厅打印机卡纸了 一打印就卡", chat=GROUP)
+    d.say("li.wei", f"接单 {number}")
+    d.say("li.wei", f"追问 {number} 是哪一台？惠普还是兄弟的？")
+    assert d.ticket(number)["status"] == "waiting"
+    d.pushed("li.wei")
+    assert "正在等" not in d.say("qian.li", "你好", chat=GROUP)  # (a greeting is no answer)
+    asked = d.say("qian.li", "惠普那台 在大堂左边", chat=GROUP)
+    assert f"#{number} 正在等 张三 回答工程师的问题" in asked and "是哪一台" in asked, asked
+    assert "已作为 张三 的回答附到" in d.say("qian.li", "1", chat=GROUP)
+    assert d.ticket(number)["status"] == "in_progress"
+    assert f"钱丽 补充了 #{number}：惠普那台 在大堂左边" in d.pushed_text("li.wei")
+    assert tickets(d) == [number]  # no report of her own
+
+    # Asked again, words about something else are hers: 2.
+    d.say("li.wei", f"追问 {number} 纸盒里还有纸吗？")
+    assert "正在等 张三" in d.say("qian.li", "下午三点开会", chat=GROUP)
+    assert "正在等 张三" not in d.say("qian.li", "2", chat=GROUP)
+    assert d.ticket(number)["status"] == "waiting"
+    # Thanks, a question or a fault of her own are not asked about.
+    for said in ("谢谢", "打印纸在哪领？", "POS机刷不了卡了"):
+        assert "正在等 张三" not in d.say("qian.li", said, chat=GROUP), said
+    # Nor is anything she writes 1:1, or the reporter's own words in the group (his are the answer, as ever).
+    assert "正在等 张三" not in d.say("qian.li", "有纸 刚看了")
+    assert "已附到" in d.say("zhang.san", "有纸 刚看了", chat=GROUP)

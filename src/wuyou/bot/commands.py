@@ -70,6 +70,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("anew", (), staff=False, hidden=True),  # a new problem, not the recently resolved ticket's
     Spec("followup", (), staff=False, needs_ticket=True, hidden=True),  # that ticket's problem, past its reopening
     Spec("separate", (), staff=False, needs_ticket=True, hidden=True),  # not the group's ticket's problem after all
+    Spec("answerfor", (), staff=False, needs_ticket=True, hidden=True),  # a colleague's words: the reporter's answer
 )
 BY_NAME = {s.name: s for s in SPECS}
 _ZH = sorted(((zh, s) for s in SPECS for zh in s.zh), key=lambda p: -len(p[0]))

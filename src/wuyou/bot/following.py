@@ -193,6 +193,23 @@ def cmd_add(turn: Turn, command: Command) -> None:
     turn.say("info_added", ticket=ticket.id, to=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
 
 
+def cmd_answerfor(turn: Turn, command: Command) -> None:
+    """"1" to "are you answering for 张三?" in a branch's group: the colleague's words go to the ticket as the
+    reporter's answer (the ticket is back with its engineer, who hears them, and sees who answered)."""
+    if command.ticket is None:
+        turn.say("need_ticket_number", command="补充")
+        return
+    staged, turn.dialogue.attachments = turn.dialogue.attachments, []
+    try:
+        ticket = working.add_info(session=turn.session, ticket_id=command.ticket, reporter=turn.person,
+                                  text=command.rest, now=turn.now, attachment_ids=staged, for_branch=True)
+    except NotFound:
+        _not_yours(turn, command.ticket)
+        return
+    turn.say("answer_for_added", ticket=ticket.id, reporter=ticket.reporter.name,
+             to=ticket.assignee.name if ticket.assignee else turn.t("the_team"))
+
+
 def answer_waiting(turn: Turn) -> bool:
     """While an engineer's question is open, the reporter's next message goes straight to that ticket."""
     ticket = working.waiting_on(session=turn.session, reporter=turn.person)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wuyou.bot import notices, status
 from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import attachments, tickets, working
@@ -25,11 +26,13 @@ from wuyou.desk.models import Person, Ticket, TicketEvent
 from wuyou.desk.surge import similarity
 from wuyou.desk.timeline import add_event
 from wuyou.kb.signature import signature
+from wuyou.kb.text import asks_question, is_courtesy, normalise, says_fault
 
 if TYPE_CHECKING:
     from wuyou.bot.engine import Turn
 
 LINK_WITHIN = timedelta(days=3)  # an open ticket of the group older than this is not taken for the same fault
+ANSWER_FOR_WITHIN = timedelta(days=1)  # a question waiting longer is not what a colleague's words answer
 ALIKE_AT = 0.3  # how alike in words (as a recurrence is told: reporting.RECURS_AT)
 
 
@@ -118,4 +121,33 @@ def follow_instead(turn: Turn, text: str, *, category_id: int | None) -> bool:
              ticket=ticket.id, title=ticket.title, reporter=ticket.reporter.name,
              when=turn.local(ticket.created_at), state=state,
              buttons=(Button(turn.t("btn_separate"), "1"),))
+    return True
+
+
+def answering_for(turn: Turn, text: str) -> bool:
+    """In a group: a colleague of the branch writing, while a ticket reported there waits for its reporter's answer
+    to the engineer's question, words that are no fault, question, thanks or "how is it going" (是宽带, 用的热点) —
+    asked whether she answers it for them (1: her words go to the ticket as the answer, its engineer hears them;
+    2: a message of her own). Her words became a report of her own, and the engineer never heard them."""
+    chat, person = turn.inbound.chat, turn.person
+    if chat.kind == "direct" or not chat.id or person.role != "reporter" or person.branch_code is None:
+        return False
+    normalised = normalise(text)
+    if len(normalised) < 2 or is_courtesy(text) or notices.is_ack_word(text) or says_fault(normalised) \
+            or asks_question(normalised) or status.asks_status(text) or status.impatient(text):
+        return False
+    waiting = [t for t in tickets.open_in_chat(session=turn.session, channel=turn.inbound.platform, chat_id=chat.id,
+                                               since=turn.now - LINK_WITHIN)
+               if t.status == "waiting" and t.reporter_id != person.id and t.branch_code == person.branch_code
+               and t.waiting_since is not None and t.waiting_since >= turn.now - ANSWER_FOR_WITHIN]
+    if not waiting:
+        return False
+    ticket = max(waiting, key=lambda t: (t.waiting_since or turn.now, t.id))
+    question = turn.session.scalars(select(TicketEvent.body).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "asked").order_by(TicketEvent.id.desc())).first()
+    turn.dialogue = Dialogue(text=text, choices=[f"/answerfor {ticket.id} {text}", "/anew"],
+                             attachments=turn.dialogue.attachments)
+    turn.say("answer_for_or_own", ticket=ticket.id, reporter=ticket.reporter.name, question=question or "",
+             buttons=(Button(turn.t("btn_answer_for", reporter=ticket.reporter.name), "1"),
+                      Button(turn.t("btn_not_an_answer"), "2")))
     return True

@@ -187,7 +187,7 @@ def free_text(turn: Turn) -> None:
         return
     if _awaiting_me(turn, text) or _follower_not_fixed(turn, text):
         return
-    if _answering(turn, text):
+    if _answering(turn, text) or groups.answering_for(turn, text):
         return
     courtesy = is_courtesy(text)  # nothing but thanks, greetings, acknowledgements
     praised = _IN_WORDS.match(text)

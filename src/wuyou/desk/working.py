@@ -219,10 +219,11 @@ _WAITING = select(Ticket.reporter_id).where(Ticket.reporter_id.in_(bindparam("id
 
 def add_info(
     *, session: Session, ticket_id: int, reporter: Person, text: str, now: datetime,
-    attachment_ids: Sequence[int] = (),
+    attachment_ids: Sequence[int] = (), for_branch: bool = False,
 ) -> Ticket:
-    """The reporter adds information to an open ticket; a waiting ticket goes back to work."""
-    ticket = ticket_for_reporter(session=session, ticket_id=ticket_id, person=reporter)
+    """The reporter adds information to an open ticket; a waiting ticket goes back to work. `for_branch`: a
+    colleague of the reporter's branch does, for them (answering the engineer's question in their group)."""
+    ticket = ticket_for_reporter(session=session, ticket_id=ticket_id, person=reporter, own=not for_branch)
     require(ticket, "add_info")
     paused = None
     if ticket.status == "waiting":
@@ -240,6 +241,7 @@ def add_info(
     notify(session=session, event=event, ticket=ticket, people=people,
            template="ticket_info_added" if text.strip() else "ticket_info_attached", now=now,
            extra={"text": text, "count": linked, "page_path": f"/tickets/{ticket.id}" if linked else "",
+                  "reporter": reporter.name,  # (who wrote it: a colleague answering for the reporter, by name)
                   "attachments_note_key": "attachments_note" if linked else ""})
     return ticket
 
