@@ -144,9 +144,14 @@ def test_url_verification_and_refusals(d: Dialog) -> None:
 
 def test_a_branch_group_through_the_bot(d: Dialog) -> None:
     bot = Bot(d)
-    assert "选个分类" in bot.say("ZhangSan", "报修", chat=BRANCH_GROUP)
+    asked = bot.say("ZhangSan", "报修", chat=BRANCH_GROUP)
+    # (the bot sees only messages that @-mention it in a group: a question says so)
+    assert "选个分类" in asked and asked.endswith("（在群里回复请先 @我，比如“@无忧 1”，不然我收不到）"), asked
     bot.say("ZhangSan", "1", chat=BRANCH_GROUP)
-    assert "说说情况" in bot.say("ZhangSan", "1", chat=BRANCH_GROUP)
+    described = bot.say("ZhangSan", "1", chat=BRANCH_GROUP)
+    assert "说说情况" in described and "@我" not in described  # (no choice to make: no hint)
+    assert "@我" not in bot.say("ZhangSan", "报修")  # (1:1 every message reaches it)
+    bot.say("ZhangSan", "取消")
     filed = bot.say("ZhangSan", "大厅打印机卡纸了 一打印就卡", chat=BRANCH_GROUP, msgid="desc-1")
     number = int(re.findall(r"#(\d+)", filed)[0])
     assert "已报修" in filed

@@ -45,6 +45,7 @@ from wuyou.adapters.wechat import claim_answer
 from wuyou.adapters.wecom import echo, sender_of
 from wuyou.bot.engine import Answer, Unavailable
 from wuyou.bot.messages import Chat, Inbound, PassiveReply, ReplyWindow
+from wuyou.i18n import DEFAULT_LOCALE
 from wuyou.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,9 @@ async def _answer(desk: Desk, acc: WeComAccount, crypto: WeChatCrypto, params: d
     text = "\n\n".join(r.text for r in answer.replies).strip()
     if not text:
         return _empty()
+    if inbound.chat.kind == "group" and any(r.buttons for r in answer.replies):
+        # The bot sees only the group's messages that @-mention it: "回复 1" typed alone would never reach it.
+        text += "\n" + desk.bot.catalog.t("group_answer_by_mention", DEFAULT_LOCALE)
     stream_id = "wy" + secrets.token_hex(8)
     text = text if len(text.encode()) <= MAX_STREAM else text[: MAX_STREAM // 3 - 1] + "…"
     try:
