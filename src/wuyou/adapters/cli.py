@@ -195,6 +195,7 @@ def _region_codes(tree: list[dict[str, Any]]) -> list[str]:
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
     from wuyou.db import refresh_statistics
+    from wuyou.desk import org
     from wuyou.kb import articles, documents
     from wuyou.kb.models import Article
 
@@ -204,7 +205,13 @@ def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> None:
         count = articles.upsert(session=session, docs=docs, now=utcnow())
         session.commit()
         refresh_statistics(session, [Article.__tablename__])
+        unplaced = org.unplaced(session=session, categories=(d.category for d in docs))
     print(f"imported {count} articles")
+    if unplaced:  # (imported all the same: the catalog may be imported next, or grow)
+        count = sum(d.category in unplaced for d in docs)
+        shown = ", ".join(unplaced[:5]) + (f" and {len(unplaced) - 5} more" if len(unplaced) > 5 else "")
+        print(f"warning: {count} of {len(docs)} articles name a category the catalog lacks ({shown}): the reports "
+              f"they answer get no category from them", file=sys.stderr)
 
 
 def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> None:

@@ -15,10 +15,10 @@ from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import String, cast, func, or_, select
 
-from wuyou.adapters.auth import Caller
+from wuyou.adapters.auth import CSRF_HEADER, Caller, console_locale
 from wuyou.adapters.bootstrap import Desk
 from wuyou.adapters.tickets_schemas import MAX_ID
-from wuyou.desk import scope
+from wuyou.desk import org, scope
 from wuyou.desk.models import Person
 from wuyou.kb import articles, documents, feedback
 from wuyou.kb.models import Article
@@ -58,6 +58,11 @@ class ArticleOut(ArticleBrief):
     phrasings: list[str] = Field(description="how reporters worded problems it solved (learned)")
     source: str | None
     markdown: str = Field(description="the article file, front matter included (as `wuyou kb export` writes)")
+
+
+class ArticleSaved(ArticleOut):
+    warnings: list[str] = Field(default=[], description="saved, but probably not what was meant (a category that "
+                                "names no leaf of the catalog: the reports it answers get no category from it)")
 
 
 class ArticleIn(BaseModel):
@@ -172,7 +177,7 @@ def get_article(article_id: ArticleId, request: Request, person: Caller) -> Arti
 @router.put("/articles/{article_id}")
 def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person: Caller,
                 if_none_match: Annotated[str | None, Header(description="`*`: only create — 412 if the id is taken")]
-                = None) -> ArticleOut:
+                = None) -> ArticleSaved:
     """Create or update an article (staff; publishing a new article or a draft, or turning a published one back into
     a draft, takes a lead or admin; correcting a published one is any editor's). Learned phrasings and the source are
     kept; the bot suggests a published article from its next message on, in every process."""
@@ -199,7 +204,12 @@ def put_article(article_id: ArticleId, body: ArticleIn, request: Request, person
         session.commit()
         saved = session.get(Article, article_id)
         assert saved is not None
-        return _full(saved)
+        english = not request.headers.get(CSRF_HEADER)
+        return ArticleSaved(**_full(saved).model_dump(), warnings=[
+            f"category '{category}' names no leaf of the catalog: the reports this article answers get no category "
+            f"from it" if english else desk.catalog.t("kb_category_unplaced", console_locale(request, person),
+                                                      category=category)
+            for category in org.unplaced(session=session, categories=[doc.category])])
 
 
 @router.delete("/articles/{article_id}", status_code=204)

@@ -18,7 +18,7 @@ from wuyou.desk import sla, ticket_pages, tickets
 from wuyou.desk import suggestions as suggestions_log
 from wuyou.desk.incidents.models import OPEN_STATUSES, FaultReport, Incident
 from wuyou.desk.models import Category, Ticket
-from wuyou.desk.org import leaf_categories, leaf_names
+from wuyou.desk.org import leaf_categories, leaf_named, leaf_names
 from wuyou.kb.articles import get_doc
 from wuyou.kb.matching import Matcher, Suggestion
 from wuyou.kb.text import tidy
@@ -32,7 +32,7 @@ _RECATEGORISE = re.compile(r"^(改分类|换分类|换个分类|分类不对|cha
 def best_leaf(suggestions: Sequence[Suggestion], *, leaves: dict[str, int], matcher: Matcher) -> int | None:
     """The catalog leaf the best suggestion's category names: what the report is most likely about."""
     best = matcher.doc(suggestions[0].article_id) if suggestions else None
-    return _leaf_named(leaves, best.category if best is not None else "")
+    return leaf_named(leaves, best.category if best is not None else "")
 
 
 def ask_category(turn: Turn, *, intro: str) -> None:
@@ -63,22 +63,7 @@ def recommended_leaf(turn: Turn, leaves: list[Category]) -> int | None:
     if not turn.dialogue.offered:
         return None
     article = get_doc(session=turn.session, article_id=turn.dialogue.offered[0])
-    return _leaf_named(leaf_names(session=turn.session), article.category if article is not None else "")
-
-
-def _leaf_named(named: dict[str, int], category: str) -> int | None:
-    """The leaf an article's category names (`org.leaf_names`): by its path or its name, else the one leaf whose
-    name holds the category's last part or is held in it, ignoring case (`收单设备/POS` → 终端设备 › POS机)."""
-    wanted = [part.strip() for part in category.split("/")] if category else []
-    if not wanted:
-        return None
-    exact = named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}") or named.get(wanted[-1])
-    if exact is not None:
-        return exact
-    last = wanted[-1].lower()
-    near = {leaf for name, leaf in named.items() if "/" not in name and name and (last in name.lower()
-                                                                               or name.lower() in last)}
-    return near.pop() if len(near) == 1 else None
+    return leaf_named(leaf_names(session=turn.session), article.category if article is not None else "")
 
 
 def _chosen_leaf(leaves: Sequence[Category], text: str) -> Category | None:

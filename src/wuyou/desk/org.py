@@ -667,6 +667,28 @@ def leaf_names(*, session: Session) -> dict[str, int]:
     return named
 
 
+def leaf_named(named: dict[str, int], category: str) -> int | None:
+    """The leaf an article's category names (`leaf_names`): by its path or its name, else the one leaf whose
+    name holds the category's last part or is held in it, ignoring case (`收单设备/POS` → 终端设备 › POS机)."""
+    wanted = [part.strip() for part in category.split("/")] if category else []
+    if not wanted:
+        return None
+    exact = named.get(wanted[-1] if len(wanted) == 1 else f"{wanted[0]}/{wanted[-1]}") or named.get(wanted[-1])
+    if exact is not None:
+        return exact
+    last = wanted[-1].lower()
+    near = {leaf for name, leaf in named.items() if "/" not in name and name and (last in name.lower()
+                                                                               or name.lower() in last)}
+    return near.pop() if len(near) == 1 else None
+
+
+def unplaced(*, session: Session, categories: Iterable[str]) -> list[str]:
+    """Of articles' categories, those that name no leaf of the catalog in use (none when the catalog is empty): the
+    reports such an article answers get no category from it (a typo, or a leaf renamed or retired since)."""
+    named = leaf_names(session=session)
+    return sorted({c for c in categories if c.strip() and named and leaf_named(named, c) is None})
+
+
 def regions_below(*, session: Session, codes: set[str]) -> set[str]:
     """The regions and every region under them."""
     children: dict[str, list[str]] = {}

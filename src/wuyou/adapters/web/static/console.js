@@ -385,9 +385,10 @@ async function pageKbEditor() {
     const d = formData(form);
     const body = { title: d.title, category: d.category, tags: d.tags.split(/[,，]/).map((x) => x.trim()).filter(Boolean), body: d.body, status: d.status };
     try {
-      await api("PUT", `/api/v1/kb/articles/${encodeURIComponent(d.id)}`, body,
+      const saved = await api("PUT", `/api/v1/kb/articles/${encodeURIComponent(d.id)}`, body,
                 isNew ? { "If-None-Match": "*" } : {});  // a new article never replaces one of the same id
-      toast(T("saved"));
+      const warnings = (saved && saved.warnings) || [];  // saved, but probably not what was meant
+      toast(warnings.length ? T("saved") + "，" + warnings.join("；") : T("saved"), warnings.length > 0);
       if (isNew) location.href = "/console/kb/" + encodeURIComponent(d.id);
     } catch (err) { showError(err); }
   });
