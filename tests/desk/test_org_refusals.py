@@ -62,6 +62,12 @@ SAID: list[tuple[Change, str, str]] = [
      "regions, replies, routing, sla, teams)", "组织文件：不认识的键 colour（可用：branches, catalog, people, regions, "
      "replies, routing, sla, teams）"),
     (_set("branches", to="x"), "'branches' must be a list", "branches 应是一个列表"),
+    # (a text where an entry or a list goes: a routing rule "- x" failed inside the import, a team's "members: li.wei"
+    # made people of its letters)
+    (_set("routing", to=["x"]), "routing[0] must be an entry with keys (active, name, stop, then, when), not 'x'",
+     "第 1 条派单规则 应是一个条目（active, name, stop, then, when），而不是 'x'"),
+    (_set("teams", 0, "members", to="li.wei"), "team jn-terminal: 'members' must be a list",
+     "组 jn-terminal：members 应是一个列表"),
     (_set("regions", 0, "children", 0, "colour", to=1), "region HQ children[0]: unknown key 'colour' (a regions "
      "entry has children, code, name)", "区域 HQ 的第 1 个下级区域：不认识的键 colour（可用：children, code, name）"),
     (lambda d: d["regions"].append({"code": "SD"}), "region 'SD' appears twice", "区域 SD 出现了两次"),

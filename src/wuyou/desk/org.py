@@ -55,6 +55,14 @@ def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _listed(item: Mapping[str, Any], key: str, where: Place) -> list[Any]:
+    """An entry's list (`members`, `children`), refused with the entry's place when it is something else."""
+    value = item.get(key) or []
+    if not isinstance(value, list):
+        raise OrgFileError(f"{where}: '{key}' must be a list", "adm_entry_not_list", place=where, field=key)
+    return value
+
+
 def _req(item: Any, key: str, where: Place) -> str:
     if not isinstance(item, Mapping) or item.get(key) in (None, ""):
         raise OrgFileError(f"{where}: missing '{key}'", "adm_missing", place=where, field=key)
@@ -93,6 +101,9 @@ _KEYS = {
 
 
 def _known_keys(item: Any, kind: str, where: Place) -> None:
+    if not isinstance(item, Mapping) and kind != "replies":  # ("- x" for "- {name: x}"; replies say it their way)
+        raise OrgFileError(f"{where} must be an entry with keys ({', '.join(sorted(_KEYS[kind]))}), not {item!r}",
+                           "adm_not_entry", place=where, known=", ".join(sorted(_KEYS[kind])), value=repr(item)[:80])
     if isinstance(item, Mapping):
         unknown = sorted(str(k) for k in item if k not in _KEYS[kind])
         if unknown:
@@ -131,11 +142,14 @@ def check_document(doc: Mapping[str, Any]) -> None:
     for kind in ("branches", "teams", "people", "sla", "routing", "replies"):
         for i, item in enumerate(_list(doc, kind)):
             _known_keys(item, kind, Place(kind, i))
+    for i, team in enumerate(_list(doc, "teams")):
+        for key in ("members", "oncall"):  # ("members: li.wei" for a list of one: its letters were people)
+            _listed(team, key, Place("team", name=str(team.get("code") or i)))
     for i, top in enumerate(_list(doc, "catalog")):
         _known_keys(top, "catalog", Place("catalog", i))
-        for leaf in top.get("children") or [] if isinstance(top, Mapping) else []:
+        for j, leaf in enumerate(_listed(top, "children", Place("category", name=str(top.get("name"))))):
             if not isinstance(leaf, Mapping):
-                continue  # (the import says what is wrong with it)
+                _known_keys(leaf, "catalog leaf", Place("leaf", name=f"{top.get('name')}/{j + 1}"))
             where = Place("leaf", name=f"{top.get('name')}/{leaf.get('name')}")
             if leaf.get("children"):
                 raise OrgFileError(f"{where}: the catalog has two levels (a category and its leaves)",
