@@ -138,6 +138,7 @@ class BranchAcksOut(BaseModel):
 
 class NoticeDetailOut(NoticeOut):
     by_branch: list[BranchAcksOut]
+    may_change: bool = Field(description="whether the caller may edit or cancel it: its author, an HQ lead, an admin")
 
 
 def _desk(request: Request) -> Desk:
@@ -260,11 +261,13 @@ def get_notice(notice_id: NoticeId, request: Request, person: Caller) -> NoticeD
     """One notice with its acknowledgements branch by branch (branches nobody acknowledged first)."""
     desk = _desk(request)
     with desk.sessions() as session:
-        notice, seen = _visible_notice(session, _viewer(session, person), notice_id, desk.clock())
+        viewer = _viewer(session, person)
+        notice, seen = _visible_notice(session, viewer, notice_id, desk.clock())
         rows = _rows(session, notice, seen)
         return NoticeDetailOut(**_out(session, notice, rows).model_dump(), by_branch=[
             BranchAcksOut(code=r.code, name=r.name, people=r.people, acknowledged=r.acked,
-                          first_acknowledged_at=r.first_ack) for r in rows])
+                          first_acknowledged_at=r.first_ack) for r in rows],
+            may_change=scope.may_change(session=session, person=viewer.person, notice=notice))
 
 
 @router.patch("/{notice_id}")
