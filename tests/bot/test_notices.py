@@ -267,6 +267,8 @@ def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: 
     assert "22:00–23:30" in told and "核心系统" in told and "取消" in told, told  # (nobody was told: 22:00 stopped)
     assert "网银" in told and "提前结束" in told and "16:00" in told, told
     assert d.client.post(f"/api/v1/notices/{ended}/cancel", headers=lead).status_code == 422  # over already
+    twice = d.client.post(f"/api/v1/notices/{called_off}/cancel", headers=lead)
+    assert twice.status_code == 422, twice.text  # called off already
     assert d.pushed("liu.yang") == []  # told once
     assert "计划维护" not in d.say("liu.yang", "网银登录不了")
 

@@ -259,7 +259,7 @@ def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> No
     check_may_change(session=session, person=by, notice=notice)
     if notice.status == "scheduled":
         notice.status = "cancelled"
-    elif notice.window is not None and notice.window.ends_at > now:
+    elif notice.window is not None and _open(notice.window, now):
         # The branches were told the system would be down until then: told it is back (or never went), as a
         # status page tells its subscribers — else they kept away from it, or stopped work at 22:00 for nothing.
         started, told = notice.window.starts_at <= now, params(notice)
@@ -348,6 +348,11 @@ def edit(*, session: Session, notice: Notice, by: Person, now: datetime, kind: s
     return notice
 
 
+def _open(window: MaintenanceWindow, now: datetime) -> bool:
+    """Neither over nor called off (a window called off before it started ends when it was to start)."""
+    return window.ends_at > now and window.ends_at > window.starts_at
+
+
 def _window_of(notice: Notice) -> Window | None:
     w = notice.window
     return Window(w.system, w.starts_at, w.ends_at, tuple(w.aliases)) if w is not None else None
@@ -357,8 +362,8 @@ def _move_window(session: Session, notice: Notice, window: Window, now: datetime
     """New times for a sent notice's window, told to every person it reached (as a status page tells its
     subscribers of an overrun: they planned their evening around the old end)."""
     current = notice.window
-    if current is None or current.ends_at <= now or current.ends_at <= current.starts_at:
-        raise BadNotice(SENT_IS_FINAL)  # (no window; over; or called off — its end was set to its start)
+    if current is None or not _open(current, now):
+        raise BadNotice(SENT_IS_FINAL)
     if window.system.strip() != current.system or [a for a in window.aliases if a] != list(current.aliases):
         raise BadNotice(SENT_IS_FINAL)
     if window.starts_at == current.starts_at and window.ends_at == current.ends_at:
