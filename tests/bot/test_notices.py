@@ -1,6 +1,7 @@
 """Announcements end to end: a lead's notice to region SD-JN reaches each person of its branches once, on their
 own platform; 收到 is counted per branch on the notice's page and silent branches are reminded; a maintenance
-window answers reports about its system instead of opening tickets, and keeps them out of surge detection."""
+window answers reports about its system instead of opening tickets, and keeps them out of surge detection; a
+scheduled notice is corrected, a sent one's window moved; a lead sees the notices that reach their branches."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ JN_BRANCHES = ["JN-001", "JN-002", "JN-003"]
 # Per SD-JN branch: two clerks on WeChat, two on the HTTP channel (besides the sample org's own people).
 CLERKS = {b: [(f"{b.lower()}.{i}", "wechat" if i < 2 else "http") for i in range(4)] for b in JN_BRANCHES}
 QD_CLERK = "qd-001.9"
+BJ_CLERK = "bj-001.1"  # outside 赵敏's regions
 
 
 def at(hhmm: str) -> datetime:
@@ -64,6 +66,8 @@ def d(desk: Desk) -> Iterator[Dialog]:
                                   "identities": {platform: f"o-{pid}" if platform == "wechat" else pid}})
     doc["people"].append({"id": QD_CLERK, "name": "青岛柜员", "role": "reporter", "branch": "QD-001",
                           "identities": {"http": QD_CLERK}})
+    doc["people"].append({"id": BJ_CLERK, "name": "北京柜员", "role": "reporter", "branch": "BJ-001",
+                          "identities": {"http": BJ_CLERK}})
     with desk.sessions() as session:
         import_org(session=session, doc=doc)
         session.commit()
@@ -263,6 +267,8 @@ def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: 
     assert "22:00–23:30" in told and "核心系统" in told and "取消" in told, told  # (nobody was told: 22:00 stopped)
     assert "网银" in told and "提前结束" in told and "16:00" in told, told
     assert d.client.post(f"/api/v1/notices/{ended}/cancel", headers=lead).status_code == 422  # over already
+    twice = d.client.post(f"/api/v1/notices/{called_off}/cancel", headers=lead)
+    assert twice.status_code == 422, twice.text  # called off already
     assert d.pushed("liu.yang") == []  # told once
     assert "计划维护" not in d.say("liu.yang", "网银登录不了")
 
@@ -282,3 +288,132 @@ def test_an_evening_notices_reminder_waits_for_the_branches_to_open(d: Dialog, c
     with d.desk.sessions() as s:
         reminded = s.scalars(select(OutboxMessage.person_id).where(OutboxMessage.template == "notice_reminder")).all()
     assert sorted(reminded) == sorted(reached(d)), reminded  # every silent branch's people, once
+
+
+def test_a_scheduled_notice_is_corrected_and_checked_as_a_new_one(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    made = d.client.post("/api/v1/notices", headers=lead, json={
+        "body": "今晚系统升级，18:00 后请退出业务系统", "audience": {"branches": ["JN-002"]},
+        "send_at": "2026-03-10T18:00:00"})
+    assert made.status_code == 201, made.text
+    notice = made.json()["id"]
+    # Wrong time, wrong branch, wrong words: corrected instead of cancelled and written again.
+    fixed = d.client.patch(f"/api/v1/notices/{notice}", headers=lead, json={
+        "body": "今晚系统升级推迟，20:00 后请退出业务系统", "audience": {"branches": ["JN-001"]},
+        "send_at": "2026-03-10T20:00:00", "important": True})
+    assert fixed.status_code == 200, fixed.text
+    out = fixed.json()
+    assert out["status"] == "scheduled" and out["title"] == "今晚系统升级推迟，20:00 后请退出业务系统"  # (follows)
+    assert out["audience"]["branches"] == ["JN-001"] and out["important"]
+    assert datetime.fromisoformat(out["send_at"]) == at("20:00")
+    # Checked as a new notice is: the lead's regions, known targets, a window in order.
+    refusals = [({"audience": {"branches": ["BJ-001"]}}, 403, "BJ-001"),
+                ({"audience": {"branches": ["XX-999"]}}, 422, "XX-999"),
+                ({"window": {"system": "核心系统", "starts_at": "2026-03-10T23:00:00",
+                             "ends_at": "2026-03-10T22:00:00"}}, 422, "ends_at"),
+                ({"window": {"starts_at": "2026-03-10T22:00:00", "ends_at": "2026-03-10T23:00:00"}}, 422, "system"),
+                ({"body": None}, 422, "null"), ({"kind": "gossip"}, 422, "kind")]
+    for change, status, named in refusals:
+        refused = d.client.patch(f"/api/v1/notices/{notice}", headers=lead, json=change)
+        assert refused.status_code == status and named in refused.text, (change, refused.text)
+    windowed = d.client.patch(f"/api/v1/notices/{notice}", headers=lead, json={"window": {
+        "system": "核心系统", "starts_at": "2026-03-10T22:00:00", "ends_at": "2026-03-10T23:00:00"}})
+    assert windowed.status_code == 200 and windowed.json()["kind"] == "maintenance", windowed.text
+    unwindowed = d.client.patch(f"/api/v1/notices/{notice}", headers=lead, json={"window": None, "kind": "general"})
+    assert unwindowed.status_code == 200 and unwindowed.json()["window"] is None, unwindowed.text
+    other = {"Authorization": f"Bearer {d.token('liu.yang')}"}
+    assert d.client.patch(f"/api/v1/notices/{notice}", headers=other, json={"body": "x"}).status_code == 404
+    clock.set(at("18:00"))
+    d.desk.notices_round()
+    assert d.pushed("liu.yang") == [] and d.pushed("jn-001.2") == []  # (JN-002 no longer; JN-001 at 20:00)
+    clock.set(at("20:00"))
+    d.desk.notices_round()
+    (pushed,) = d.pushed("jn-001.2")
+    assert "20:00 后请退出业务系统" in pushed["text"] and "18:00" not in pushed["text"], pushed["text"]
+    assert d.pushed("liu.yang") == []
+    # Sent, it is what the branches read: no more editing.
+    late = d.client.patch(f"/api/v1/notices/{notice}", headers=lead, json={"body": "改一下"})
+    assert late.status_code == 422 and "cannot be edited" in late.text, late.text
+
+
+def test_an_overrunning_or_postponed_maintenance_window_is_moved_and_told(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("15:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    core = send_notice(d, "维护通知 核心系统 22:00-23:30 JN-002 版本升级")
+    bank = send_notice(d, "维护通知 网银 18:00-19:00 JN-002 前置机扩容")
+    d.pushed("liu.yang")
+    # Postponed before it starts: both ends move, and those it reached hear the new times.
+    later = d.client.patch(f"/api/v1/notices/{bank}", headers=lead, json={
+        "window": {"starts_at": "2026-03-10T20:00:00", "ends_at": "2026-03-10T21:00:00"}})
+    assert later.status_code == 200, later.text
+    told = d.pushed_text("liu.yang")
+    assert "网银" in told and "20:00–21:00" in told and "18:00–19:00" in told, told
+    clock.set(at("18:30"))
+    assert "计划维护" not in d.say("liu.yang", "网银登录不了")  # (not yet: it was put off)
+    d.say("liu.yang", "取消")
+    clock.set(at("20:30"))
+    assert "计划维护" in d.say("liu.yang", "网银登录不了")
+    d.say("liu.yang", "取消")
+
+    # Overrunning: once it has started only its end moves; reports are answered until the new end.
+    clock.set(at("22:30"))
+    started = d.client.patch(f"/api/v1/notices/{core}", headers=lead, json={
+        "window": {"starts_at": "2026-03-10T23:00:00", "ends_at": "2026-03-11T01:00:00"}})
+    assert started.status_code == 422 and "started" in started.text, started.text
+    for change in ({"body": "改一下"}, {"audience": {"branches": ["JN-001"]}}, {"window": None},
+                   {"window": {"system": "网银", "ends_at": "2026-03-11T00:30:00"}}):
+        refused = d.client.patch(f"/api/v1/notices/{core}", headers=lead, json=change)
+        assert refused.status_code == 422 and "cannot be edited" in refused.text, (change, refused.text)
+    longer = d.client.patch(f"/api/v1/notices/{core}", headers=lead,
+                            json={"window": {"ends_at": "2026-03-11T00:30:00"}})
+    assert longer.status_code == 200, longer.text
+    assert datetime.fromisoformat(longer.json()["window"]["ends_at"]) == datetime(2026, 3, 11, 0, 30, tzinfo=SH)
+    told = d.pushed_text("liu.yang")
+    assert "核心系统" in told and "00:30" in told and "23:30" in told, told
+    with d.desk.sessions() as s:  # everyone the notice reached, once for this change
+        moved = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "notice_window_moved")).all()
+        assert sorted(m.person_id or "" for m in moved if m.params["notice"] == core) == sorted(
+            ["liu.yang", *(pid for pid, _ in CLERKS["JN-002"])])
+    again = d.client.patch(f"/api/v1/notices/{core}", headers=lead, json={"window": {"ends_at": "2026-03-11T00:30"}})
+    assert again.status_code == 200 and d.pushed("liu.yang") == []  # the same times: nothing to tell
+    clock.set(at("23:45"))
+    reply = d.say("liu.yang", "核心系统登录不了")
+    assert "计划维护" in reply and "00:30" in reply, reply
+    d.say("liu.yang", "取消")
+    # Once it is over (or called off) it stays where it is.
+    assert d.client.post(f"/api/v1/notices/{bank}/cancel", headers=lead).status_code == 422
+    assert d.client.patch(f"/api/v1/notices/{bank}", headers=lead, json={
+        "window": {"ends_at": "2026-03-11T02:00:00"}}).status_code == 422
+    clock.set(datetime(2026, 3, 11, 0, 31, tzinfo=SH))
+    assert "计划维护" not in d.say("liu.yang", "核心系统登录不了")
+
+
+def test_a_lead_sees_the_notices_that_reach_their_branches_counted_there(d: Dialog, clock: TestClock) -> None:
+    clock.set(at("09:00"))
+    hq, lead = ({"Authorization": f"Bearer {d.token(p)}"} for p in ("chen.gang", "zhao.min"))
+    everyone = d.client.post("/api/v1/notices", headers=hq, json={"body": "本周五晚全行系统升级"})
+    assert "已确认收到" in d.say(BJ_CLERK, "收到") and "已确认收到" in d.say("liu.yang", "收到")
+    beijing = d.client.post("/api/v1/notices", headers=hq, json={"body": "北京分公司停电检修",
+                                                                  "audience": {"branches": ["BJ-001"]}})
+    assert everyone.status_code == beijing.status_code == 201, (everyone.text, beijing.text)
+    mine = {"JN-001", "JN-002", "JN-003", "QD-001"}
+    listed = d.client.get("/api/v1/notices", headers=lead).json()
+    assert [n["id"] for n in listed] == [everyone.json()["id"]]  # the HQ notice that reached their branches only
+    page = d.client.get(f"/api/v1/notices/{everyone.json()['id']}", headers=lead).json()
+    assert {b["code"] for b in page["by_branch"]} == mine  # (not BJ-001's people and acknowledgement)
+    assert page["people"] == listed[0]["people"] == sum(b["people"] for b in page["by_branch"])
+    assert page["acknowledged"] == 1 and page["branches"] == len(mine)
+    whole = d.client.get(f"/api/v1/notices/{everyone.json()['id']}", headers=hq).json()
+    assert {b["code"] for b in whole["by_branch"]} == mine | {"BJ-001"} and whole["acknowledged"] == 2
+    assert d.client.get(f"/api/v1/notices/{beijing.json()['id']}", headers=lead).status_code == 404
+    # Seeing is not changing it: the author, a lead at headquarters or an admin.
+    for attempt in (d.client.post(f"/api/v1/notices/{everyone.json()['id']}/cancel", headers=lead),
+                    d.client.patch(f"/api/v1/notices/{everyone.json()['id']}", headers=lead, json={"title": "x"})):
+        assert attempt.status_code == 403 and "author" in attempt.text, attempt.text
+    own = d.client.post("/api/v1/notices", headers=lead, json={
+        "body": "济南网点明早盘点", "audience": {"regions": ["SD-JN"]}, "send_at": "2026-03-10T18:00:00"})
+    fixed = d.client.patch(f"/api/v1/notices/{own.json()['id']}", headers=hq, json={"title": "济南网点周三早盘点"})
+    assert fixed.status_code == 200 and fixed.json()["title"] == "济南网点周三早盘点", fixed.text
+    assert d.client.get(f"/api/v1/notices/{beijing.json()['id']}",
+                        headers={"Authorization": f"Bearer {d.token('admin')}"}).status_code == 200

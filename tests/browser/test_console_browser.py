@@ -428,6 +428,59 @@ def test_a_lead_sends_a_notice_and_watches_the_acknowledgements_come_in(page: sy
     shot(page, "notice")
 
 
+def test_a_lead_corrects_a_scheduled_notice_on_its_page(page: sync_api.Page) -> None:
+    sign_in(page, "xu.ming", "/console/notices")
+    page.fill("textarea[name=body]", "下周一 09:00 起启用新版叫号系统")
+    page.fill("input[name=regions]", "SH")
+    page.fill("input[name=send_at]", "2030-01-07T18:00")
+    page.click("#preview")
+    page.wait_for_function("document.querySelector('#reach').textContent.includes('3')")
+    page.click("#send")
+    page.wait_for_url(re.compile(r"/console/notices/\d+"))
+    page.click("#edit-box summary")  # the compose form's fields, filled with the notice
+    form = page.locator("#edit")
+    sync_api.expect(form.locator("textarea[name=body]")).to_have_value("下周一 09:00 起启用新版叫号系统")
+    sync_api.expect(form.locator("input[name=regions]")).to_have_value("SH")
+    sync_api.expect(form.locator("input[name=send_at]")).to_have_value("2030-01-07T18:00")
+    form.locator("textarea[name=body]").fill("下周二 09:00 起启用新版叫号系统")
+    form.locator("input[name=send_at]").fill("2030-01-08T18:00")
+    page.click("#save")
+    sync_api.expect(page.locator("#toast")).to_contain_text("已保存")
+    sync_api.expect(page.locator("#notice-body")).to_have_text("下周二 09:00 起启用新版叫号系统")
+    sync_api.expect(page.locator("#notice-title")).to_contain_text("下周二")
+    sync_api.expect(page.locator("#notice-meta")).to_contain_text("01-08 18:00")
+
+
+def test_a_lead_moves_a_sent_maintenance_window_and_the_branches_hear_it(page: sync_api.Page,
+                                                                        server: Server) -> None:
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).strftime("%Y-%m-%d")
+    sign_in(page, "xu.ming", "/console/notices")
+    page.select_option("select[name=kind]", "maintenance")
+    page.fill("textarea[name=body]", "柜面系统升级，期间暂停使用")
+    page.fill("input[name=regions]", "SH")
+    page.fill("input[name=system]", "柜面系统")
+    page.fill("input[name=starts_at]", f"{day}T20:00")
+    page.fill("input[name=ends_at]", f"{day}T21:00")
+    page.click("#preview")
+    page.wait_for_function("document.querySelector('#reach').textContent.includes('3')")
+    page.click("#send")
+    page.wait_for_url(re.compile(r"/console/notices/\d+"))
+    sync_api.expect(page.locator("#edit-summary")).to_contain_text("修改维护时间")
+    page.click("#edit-box summary")
+    form = page.locator("#edit")
+    sync_api.expect(form.locator("textarea[name=body]")).to_be_disabled()  # sent: what the branches read stays
+    form.locator("input[name=ends_at]").fill(f"{day}T22:30")
+    page.click("#save")
+    sync_api.expect(page.locator("#notice-window")).to_contain_text("22:30")
+    for _ in range(50):  # the delivery worker polls every 0.2 s
+        mailbox = httpx.get(f"{server.url}/channels/http/messages", params={"user": "clerk"}, timeout=10).json()
+        if any("维护时间改了" in m["text"] and "22:30" in m["text"] for m in mailbox["messages"]):
+            break
+        page.wait_for_timeout(200)
+    else:
+        raise AssertionError(mailbox)
+
+
 def test_a_lead_marks_an_engineer_away_and_back_on_the_on_call_page(page: sync_api.Page) -> None:
     sign_in(page, "xu.ming", "/console/oncall")  # lead of 上海终端组 (演示工程师, 陆军)
     row = page.locator('#roster tr[data-team="sh-terminal"]')

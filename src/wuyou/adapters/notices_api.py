@@ -1,5 +1,6 @@
 """Announcements through the API (and the console): preview the reach, send now or at a time, list, one notice
-with its acknowledgements per branch, cancel a scheduled one or end a maintenance window early."""
+with its acknowledgements per branch, edit a scheduled one or move a sent one's maintenance window, cancel a
+scheduled one or end a maintenance window early."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from wuyou.adapters.bounds import Moment
 from wuyou.desk.errors import DeskError, Forbidden, NotFound
 from wuyou.desk.models import Person
 from wuyou.desk.notices import audience as audiences
-from wuyou.desk.notices import service
+from wuyou.desk.notices import scope, service
 from wuyou.desk.notices.audience import Audience, UnknownTarget
 from wuyou.desk.notices.models import Notice
-from wuyou.desk.scope import staff_regions
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
 NoticeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -59,6 +59,41 @@ class NoticeIn(BaseModel):
     audience: AudienceIn = Field(default_factory=AudienceIn, description="empty: every branch (admins only)")
     send_at: Moment | None = Field(default=None, description="default now; a time without offset is local")
     window: WindowIn | None = Field(default=None, description="a maintenance window the notice announces")
+
+
+class WindowPatch(BaseModel):
+    system: str | None = Field(default=None, min_length=1, max_length=100)
+    aliases: Codes | None = Field(default=None, max_length=20)
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowPatch:
+        if self.starts_at is not None and self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class NoticePatch(BaseModel):
+    """Any of a new notice's fields; those left out stay as they are. A sent maintenance notice takes only new
+    window times: `ends_at`, and `starts_at` until the window starts."""
+
+    kind: Literal["maintenance", "release", "precaution", "general"] | None = None
+    title: str | None = Field(default=None, max_length=200)
+    body: str | None = Field(default=None, min_length=1, max_length=4000)
+    important: bool | None = None
+    remind_after_minutes: int | None = Field(default=None, ge=5, le=7 * 24 * 60)
+    audience: AudienceIn | None = None
+    send_at: Moment | None = Field(default=None, description="null: now")
+    window: WindowPatch | None = Field(default=None, description="null: no window (a scheduled notice)")
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> NoticePatch:
+        nulls = [name for name in ("kind", "title", "body", "important", "audience")
+                 if name in self.model_fields_set and getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null: leave out what stays as it is")
+        return self
 
 
 class ReachOut(BaseModel):
@@ -103,6 +138,7 @@ class BranchAcksOut(BaseModel):
 
 class NoticeDetailOut(NoticeOut):
     by_branch: list[BranchAcksOut]
+    may_change: bool = Field(description="whether the caller may edit or cancel it: its author, an HQ lead, an admin")
 
 
 def _desk(request: Request) -> Desk:
@@ -119,9 +155,11 @@ def _name(session: Session, person_id: str) -> str:
     return person.name if person is not None else person_id
 
 
-def _out(session: Session, notice: Notice, rows: list[service.BranchAcks] | None = None) -> NoticeOut:
-    """The notice with its counts; `rows`: its per-branch acknowledgements when the caller has them already."""
-    rows = service.branch_acks(session=session, notice_id=notice.id) if rows is None else rows
+def _out(session: Session, notice: Notice, rows: list[service.BranchAcks] | None = None,
+         seen: frozenset[str] | None = None) -> NoticeOut:
+    """The notice with its counts; `rows`: its per-branch acknowledgements when the caller has them already;
+    `seen`: the branches they are counted at, None for all (`scope.seen_branches`)."""
+    rows = _rows(session, notice, seen) if rows is None else rows
     people, acked = sum(r.people for r in rows), sum(r.acked for r in rows)
     w = notice.window
     return NoticeOut(id=notice.id, kind=notice.kind, title=notice.title, body=notice.body, important=notice.important,
@@ -131,6 +169,12 @@ def _out(session: Session, notice: Notice, rows: list[service.BranchAcks] | None
                      branches_acknowledged=sum(1 for r in rows if r.acked),
                      window=WindowOut(system=w.system, aliases=list(w.aliases), starts_at=w.starts_at,
                                       ends_at=w.ends_at) if w else None)
+
+
+def _rows(session: Session, notice: Notice, seen: frozenset[str] | None) -> list[service.BranchAcks]:
+    """The notice's acknowledgements per branch, at the branches seen only (a regional lead's of an HQ notice)."""
+    rows = service.branch_acks(session=session, notice_id=notice.id)
+    return rows if seen is None else [r for r in rows if r.code in seen]
 
 
 def _refusal(exc: DeskError) -> HTTPException:
@@ -143,21 +187,20 @@ def _refusal(exc: DeskError) -> HTTPException:
     return HTTPException(status_code=422, detail=str(exc))
 
 
-def _visible(session: Session, person: Person, notice: Notice) -> bool:
-    """Leads see the notices they could have sent (within their regions); admins all."""
-    if person.role == "admin":
-        return True
-    if person.role != "lead":
-        return False
-    return notice.author_id == person.id or staff_regions(session=session, person=person) is None
-
-
-def _visible_notice(session: Session, person: Person, notice_id: int) -> Notice:
-    """The notice if this person may see it; 404 otherwise (its existence not revealed)."""
+def _visible_notice(session: Session, viewer: scope.Viewer, notice_id: int,
+                    now: datetime) -> tuple[Notice, frozenset[str] | None]:
+    """The notice and the branches this person sees of it (None: all) if it reaches any of theirs; 404 otherwise
+    (its existence not revealed)."""
     notice = session.get(Notice, notice_id)
-    if notice is None or not _visible(session, person, notice):
+    seen = frozenset() if notice is None else scope.seen_branches(session=session, viewer=viewer, notice=notice,
+                                                                  now=now)
+    if notice is None or seen == frozenset():
         raise HTTPException(status_code=404, detail="no such notice")
-    return notice
+    return notice, seen
+
+
+def _viewer(session: Session, person: Person) -> scope.Viewer:
+    return scope.viewer(session=session, person=session.get(Person, person.id) or person)
 
 
 @router.post("/preview")
@@ -201,13 +244,16 @@ def create(body: NoticeIn, request: Request, person: Caller) -> NoticeOut:
 @router.get("")
 def list_notices(request: Request, person: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                  offset: Annotated[int, Query(ge=0)] = 0) -> list[NoticeOut]:
-    """Notices, newest first, with their reach and acknowledgement counts."""
+    """Notices, newest first, with their reach and acknowledgement counts: a lead's are every notice that reaches
+    a branch of their regions, counted at those branches when someone else sent it."""
     desk = _desk(request)
     if person.role not in service.SENDERS:
         raise HTTPException(status_code=403, detail="for leads and admins")
     with desk.sessions() as session:
+        viewer, now = _viewer(session, person), desk.clock()
         found = session.scalars(select(Notice).order_by(Notice.id.desc()).limit(limit).offset(offset))
-        return [_out(session, n) for n in found if _visible(session, person, n)]
+        seen = [(n, scope.seen_branches(session=session, viewer=viewer, notice=n, now=now)) for n in found]
+        return [_out(session, n, seen=s) for n, s in seen if s != frozenset()]
 
 
 @router.get("/{notice_id}")
@@ -215,21 +261,66 @@ def get_notice(notice_id: NoticeId, request: Request, person: Caller) -> NoticeD
     """One notice with its acknowledgements branch by branch (branches nobody acknowledged first)."""
     desk = _desk(request)
     with desk.sessions() as session:
-        notice = _visible_notice(session, person, notice_id)
-        rows = service.branch_acks(session=session, notice_id=notice_id)
+        viewer = _viewer(session, person)
+        notice, seen = _visible_notice(session, viewer, notice_id, desk.clock())
+        rows = _rows(session, notice, seen)
         return NoticeDetailOut(**_out(session, notice, rows).model_dump(), by_branch=[
             BranchAcksOut(code=r.code, name=r.name, people=r.people, acknowledged=r.acked,
-                          first_acknowledged_at=r.first_ack) for r in rows])
+                          first_acknowledged_at=r.first_ack) for r in rows],
+            may_change=scope.may_change(session=session, person=viewer.person, notice=notice))
+
+
+@router.patch("/{notice_id}")
+def edit(notice_id: NoticeId, body: NoticePatch, request: Request, person: Caller) -> NoticeOut:
+    """Change a scheduled notice (any field of a new one, checked the same way), or move the window of a sent
+    maintenance notice that is not over — `window.ends_at`, and `window.starts_at` until it starts — telling
+    everyone it reached. Its author, a lead at headquarters or an admin."""
+    desk = _desk(request)
+    with desk.sessions() as session:
+        now = desk.clock()
+        _visible_notice(session, _viewer(session, person), notice_id, now)
+        try:
+            notice = service.locked(session=session, notice_id=notice_id)
+            given, keep = body.model_fields_set, service.KEEP
+            service.edit(
+                session=session, notice=notice, by=session.get(Person, person.id) or person, now=now,
+                kind=keep if body.kind is None else body.kind, title=keep if body.title is None else body.title,
+                body=keep if body.body is None else body.body,
+                important=keep if body.important is None else body.important,
+                audience=keep if body.audience is None else body.audience.audience(),
+                remind_after_minutes=body.remind_after_minutes if "remind_after_minutes" in given else keep,
+                send_at=_local(desk, body.send_at) if "send_at" in given else keep,
+                window=(None if body.window is None else _window(desk, body.window, notice)) if "window" in given
+                else keep)
+        except DeskError as exc:
+            raise _refusal(exc) from exc
+        session.commit()
+        out = _out(session, notice)
+    desk.loop.wake()
+    return out
+
+
+def _window(desk: Desk, patch: WindowPatch, notice: Notice) -> service.Window:
+    was = notice.window
+    starts = _local(desk, patch.starts_at) or (was.starts_at if was else None)
+    ends = _local(desk, patch.ends_at) or (was.ends_at if was else None)
+    if starts is None or ends is None:
+        raise HTTPException(status_code=422, detail="a new maintenance window needs its system, starts_at and ends_at")
+    return service.Window(system=patch.system if patch.system is not None else was.system if was else "",
+                          aliases=tuple(patch.aliases if patch.aliases is not None else was.aliases if was else ()),
+                          starts_at=starts, ends_at=ends)
 
 
 @router.post("/{notice_id}/cancel")
 def cancel(notice_id: NoticeId, request: Request, person: Caller) -> NoticeOut:
-    """Withdraw a scheduled notice, or end a sent notice's maintenance window now."""
+    """Withdraw a scheduled notice, or end a sent notice's maintenance window now. Its author, a lead at
+    headquarters or an admin."""
     desk = _desk(request)
     with desk.sessions() as session:
-        notice = _visible_notice(session, person, notice_id)
+        notice, _ = _visible_notice(session, _viewer(session, person), notice_id, desk.clock())
         try:
-            service.cancel(session=session, notice=notice, by=person, now=desk.clock())
+            service.cancel(session=session, notice=notice, by=session.get(Person, person.id) or person,
+                           now=desk.clock())
         except DeskError as exc:
             raise _refusal(exc) from exc
         session.commit()

@@ -4,9 +4,10 @@ windows in force. Each function works in the caller's transaction; the caller co
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -18,11 +19,12 @@ from wuyou.desk.models import Branch, Person
 from wuyou.desk.notices import audience as audiences
 from wuyou.desk.notices.audience import Audience
 from wuyou.desk.notices.models import KINDS, MaintenanceWindow, Notice, NoticeRecipient
+from wuyou.desk.notices.scope import SENDERS as SENDERS
+from wuyou.desk.notices.scope import check_may_change
 from wuyou.desk.scope import staff_regions
 
 ACK_DAYS = 7  # a 收到 counts for the person's latest notice of the last week
 DEFAULT_REMIND_MINUTES = 240
-SENDERS = ("lead", "admin")
 
 
 class BadNotice(DeskError):
@@ -52,18 +54,8 @@ def create(*, session: Session, author: Person, body: str, audience: Audience, n
     """Record a notice and send it now, or at `send_at`. Leads send within their regions, admins anywhere."""
     if author.role not in SENDERS:
         raise Forbidden("leads and admins send notices")
-    body = body.strip()
-    if not body:
-        raise BadNotice("empty notice")
-    if kind not in KINDS:
-        raise BadNotice(f"kind must be one of {', '.join(KINDS)}")
-    if window is not None and (window.ends_at <= window.starts_at or not window.system.strip()):
-        raise BadNotice("a maintenance window needs a system and must end after it starts")
-    if window is not None and window.ends_at <= now:  # (it told the branches of a stop that was already over)
-        raise BadNotice("the maintenance window is over already: it must end in the future")
-    audiences.check(session=session, audience=audience)
-    _check_scope(session, author, audience, now)
-    notice = Notice(kind="maintenance" if window is not None else kind, title=(title or body.splitlines()[0])[:200],
+    body = _checked(session=session, by=author, body=body, kind=kind, window=window, audience=audience, now=now)
+    notice = Notice(kind="maintenance" if window is not None else kind, title=_title(title, body),
                     body=body, important=important, audience=audience.as_json(), author_id=author.id, created_at=now,
                     send_at=send_at or now, status="scheduled",
                     remind_after_minutes=(remind_after_minutes or DEFAULT_REMIND_MINUTES) if important else None)
@@ -75,6 +67,34 @@ def create(*, session: Session, author: Person, body: str, audience: Audience, n
     if notice.send_at <= now:
         send(session=session, notice=notice, now=now)
     return notice
+
+
+def _checked(*, session: Session, by: Person, body: str, kind: str, window: Window | None, audience: Audience | None,
+             now: datetime) -> str:
+    """The body, stripped, once everything a notice is made of has passed the checks (a new notice's, and an edited
+    one's); `audience`: None when it is not being set (a lead's scope then not asked again)."""
+    body = body.strip()
+    if not body:
+        raise BadNotice("empty notice")
+    if kind not in KINDS:
+        raise BadNotice(f"kind must be one of {', '.join(KINDS)}")
+    if window is not None:
+        _check_window(window, now)
+    if audience is not None:
+        audiences.check(session=session, audience=audience)
+        _check_scope(session, by, audience, now)
+    return body
+
+
+def _check_window(window: Window, now: datetime) -> None:
+    if window.ends_at <= window.starts_at or not window.system.strip():
+        raise BadNotice("a maintenance window needs a system and must end after it starts")
+    if window.ends_at <= now:  # (it told the branches of a stop that was already over)
+        raise BadNotice("the maintenance window is over already: it must end in the future")
+
+
+def _title(title: str, body: str) -> str:
+    return (title or body.splitlines()[0])[:200]
 
 
 def _check_scope(session: Session, author: Person, audience: Audience, now: datetime) -> None:
@@ -236,11 +256,10 @@ _IN_FORCE = (select(MaintenanceWindow, Notice.audience).join(Notice, Notice.id =
 def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> None:
     """Withdraw a scheduled notice, or end a sent notice's maintenance window now (reports go to tickets again; the
     people it reached are told the system is back, or that the maintenance is called off)."""
-    if by.role not in SENDERS:
-        raise Forbidden("leads and admins manage notices")
+    check_may_change(session=session, person=by, notice=notice)
     if notice.status == "scheduled":
         notice.status = "cancelled"
-    elif notice.window is not None and notice.window.ends_at > now:
+    elif notice.window is not None and _open(notice.window, now):
         # The branches were told the system would be down until then: told it is back (or never went), as a
         # status page tells its subscribers — else they kept away from it, or stopped work at 22:00 for nothing.
         started, told = notice.window.starts_at <= now, params(notice)
@@ -253,3 +272,109 @@ def cancel(*, session: Session, notice: Notice, by: Person, now: datetime) -> No
                            now=now)
     else:
         raise BadNotice("a sent notice cannot be unsent")
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP: Literal[_Keep.KEEP] = _Keep.KEEP  # an argument of `edit` left as it is
+SENT_IS_FINAL = "a sent notice cannot be edited; send a new one (only a maintenance window not yet over can be moved)"
+
+
+def locked(*, session: Session, notice_id: int) -> Notice:
+    """The notice, its row locked until the caller commits (an edit and the round sending it at its time: one
+    after the other, so an edit never lands on a notice already on its way)."""
+    notice = session.scalars(select(Notice).where(Notice.id == notice_id).with_for_update(of=Notice)
+                             .execution_options(populate_existing=True)).first()
+    if notice is None:
+        raise NotFound(f"notice {notice_id}")
+    return notice
+
+
+def edit(*, session: Session, notice: Notice, by: Person, now: datetime, kind: str | _Keep = KEEP,
+         title: str | _Keep = KEEP, body: str | _Keep = KEEP, important: bool | _Keep = KEEP,
+         remind_after_minutes: int | _Keep | None = KEEP, audience: Audience | _Keep = KEEP,
+         send_at: datetime | _Keep | None = KEEP, window: Window | _Keep | None = KEEP) -> Notice:
+    """Change a scheduled notice (checked as `create` checks a new one; sent at once when its new time has come),
+    or move the window of a sent maintenance notice that is not over — its end, and its start until it starts — and
+    tell everyone it reached. Only its author, an HQ lead or an admin; anything else of a sent notice is refused."""
+    check_may_change(session=session, person=by, notice=notice)
+    if notice.status == "cancelled":
+        raise BadNotice("a cancelled notice cannot be edited; send a new one")
+    if notice.status == "sent":
+        unchanged = (
+            (kind is KEEP or kind == notice.kind) and (title is KEEP or _title(title, notice.body) == notice.title)
+            and (body is KEEP or body.strip() == notice.body) and (important is KEEP or important == notice.important)
+            and (remind_after_minutes is KEEP or remind_after_minutes in (None, notice.remind_after_minutes))
+            and (audience is KEEP or audience.as_json() == Audience.from_json(notice.audience).as_json())
+            and (send_at is KEEP or send_at == notice.send_at))
+        if not unchanged or window is None:
+            raise BadNotice(SENT_IS_FINAL)
+        if window is not KEEP:
+            _move_window(session, notice, window, now)
+        return notice
+    current = notice.window
+    new_window = _window_of(notice) if window is KEEP else window
+    new_body = notice.body if body is KEEP else body
+    new_kind = notice.kind if kind is KEEP else kind
+    new_body = _checked(session=session, by=by, body=new_body, kind=new_kind, window=new_window,
+                        audience=None if audience is KEEP else audience, now=now)
+    if title is not KEEP:
+        notice.title = _title(title, new_body)
+    elif notice.title == _title("", notice.body):  # (a title taken from the body's first line follows the body)
+        notice.title = _title("", new_body)
+    notice.body, notice.kind = new_body, "maintenance" if new_window is not None else new_kind
+    if important is not KEEP:
+        notice.important = important
+    remind = notice.remind_after_minutes if remind_after_minutes is KEEP else remind_after_minutes
+    notice.remind_after_minutes = (remind or DEFAULT_REMIND_MINUTES) if notice.important else None
+    if audience is not KEEP:
+        notice.audience = audience.as_json()
+    if send_at is not KEEP:
+        notice.send_at = send_at or now
+    if new_window is None and current is not None:
+        session.delete(current)
+        notice.window = None
+    elif new_window is not None:
+        if current is None:
+            current = notice.window = MaintenanceWindow(system="", aliases=[], starts_at=new_window.starts_at,
+                                                        ends_at=new_window.ends_at)
+        current.system, current.aliases = new_window.system.strip(), [a for a in new_window.aliases if a]
+        current.starts_at, current.ends_at = new_window.starts_at, new_window.ends_at
+    session.flush()
+    if notice.send_at <= now:
+        send(session=session, notice=notice, now=now)
+    return notice
+
+
+def _open(window: MaintenanceWindow, now: datetime) -> bool:
+    """Neither over nor called off (a window called off before it started ends when it was to start)."""
+    return window.ends_at > now and window.ends_at > window.starts_at
+
+
+def _window_of(notice: Notice) -> Window | None:
+    w = notice.window
+    return Window(w.system, w.starts_at, w.ends_at, tuple(w.aliases)) if w is not None else None
+
+
+def _move_window(session: Session, notice: Notice, window: Window, now: datetime) -> None:
+    """New times for a sent notice's window, told to every person it reached (as a status page tells its
+    subscribers of an overrun: they planned their evening around the old end)."""
+    current = notice.window
+    if current is None or not _open(current, now):
+        raise BadNotice(SENT_IS_FINAL)
+    if window.system.strip() != current.system or [a for a in window.aliases if a] != list(current.aliases):
+        raise BadNotice(SENT_IS_FINAL)
+    if window.starts_at == current.starts_at and window.ends_at == current.ends_at:
+        return
+    if window.starts_at != current.starts_at and current.starts_at <= now:
+        raise BadNotice("the maintenance has started: only its end can be moved")
+    _check_window(window, now)
+    was = params(notice)
+    current.starts_at, current.ends_at = window.starts_at, window.ends_at
+    told = {**params(notice), "was_from_due": was["window_from_due"], "was_until_due": was["window_until_due"]}
+    stamp = f"{window.starts_at:%Y%m%d%H%M}-{window.ends_at:%Y%m%d%H%M}@{now:%Y%m%d%H%M%S}"
+    for person_id in session.scalars(select(NoticeRecipient.person_id).where(NoticeRecipient.notice_id == notice.id)):
+        outbox.enqueue(session=session, person_id=person_id, template="notice_window_moved", params=told,
+                       key=f"notice:{notice.id}:{person_id}:moved:{stamp}", now=now)

@@ -1,9 +1,16 @@
 // 无忧服务台 notices: compose (preview the reach, then send now or at a time), the list, and one notice's
-// acknowledgements branch by branch. Thin client of /api/v1/notices.
+// acknowledgements branch by branch, with its edit form (a scheduled notice; a sent one's maintenance window).
+// Thin client of /api/v1/notices.
 "use strict";
 
 const words = (v) => String(v || "").split(/[,，、\s]+/).filter(Boolean);
 const localIso = (v) => (v ? v + ":00" : null); // datetime-local has no seconds and no offset: the desk's time
+const localInput = (iso) => { // an ISO moment as a datetime-local input's value, on the desk's clock
+  if (!iso) return "";
+  const p = deskParts(new Date(iso).getTime());
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+};
+const windowShown = (form) => { $("fieldset.window", form).hidden = form.kind.value !== "maintenance"; };
 
 function noticeBody(form) {
   const f = formData(form);
@@ -29,7 +36,7 @@ function pageNoticeList() {
       $(".empty").hidden = items.length > 0;
     } catch (err) { showError(err); }
   };
-  form.kind.addEventListener("change", () => { $("fieldset.window", form).hidden = form.kind.value !== "maintenance"; });
+  form.kind.addEventListener("change", () => windowShown(form));
   form.addEventListener("input", () => { $("#send").disabled = true; $("#reach").textContent = ""; });
   $("#preview").addEventListener("click", async () => {
     try {
@@ -51,8 +58,25 @@ function pageNoticeList() {
   load();
 }
 
+function fillNoticeForm(form, n, sent, started) {
+  const a = n.audience || {};
+  const values = { kind: n.kind, body: n.body, regions: (a.regions || []).join(", "), branches: (a.branches || []).join(", "),
+    categories: (a.categories || []).join(", "), send_at: localInput(n.send_at), system: n.window ? n.window.system : "",
+    aliases: n.window ? n.window.aliases.join(", ") : "", starts_at: localInput(n.window && n.window.starts_at),
+    ends_at: localInput(n.window && n.window.ends_at) };
+  for (const [name, value] of Object.entries(values)) form.elements[name].value = value;
+  form.important.checked = n.important;
+  // A sent notice is what the branches read: only its window's times move (its start until it starts).
+  for (const el of form.elements) {
+    if (el.name) el.disabled = sent && !(el.name === "ends_at" || (el.name === "starts_at" && !started));
+  }
+  windowShown(form);
+}
+
 function pageNoticeDetail() {
   const id = $("#notice").dataset.id;
+  const form = $("#edit");
+  let shown = null; // the notice as the edit form was filled with it (not refilled under the lead's typing)
   const load = async () => {
     try {
       const n = await api("GET", "/api/v1/notices/" + id);
@@ -65,12 +89,40 @@ function pageNoticeDetail() {
       $("#acked-branches").textContent = T("notice_branches_acked").replace("{acked}", n.branches_acknowledged).replace("{branches}", n.branches);
       $("#branch-acks tbody").innerHTML = n.by_branch.map((b) => `<tr class="${b.acknowledged ? "" : "silent"}">`
         + `<td>${esc(b.code)} ${esc(b.name)}</td><td>${b.people}</td><td>${b.acknowledged}</td><td>${when(b.first_acknowledged_at)}</td></tr>`).join("");
-      const open = n.status === "scheduled" || (n.window && new Date(n.window.ends_at) > new Date());
-      $("#cancel").hidden = !open;
+      const now = new Date();
+      const windowOpen = n.window && new Date(n.window.ends_at) > now && n.window.ends_at !== n.window.starts_at;
+      const open = n.status === "scheduled" || (n.status === "sent" && windowOpen);
+      $("#cancel").hidden = !open || !n.may_change;
+      $("#edit-box").hidden = !open || !n.may_change;
+      if (open && n.may_change && (!shown || shown.status !== n.status)) {
+        const sent = n.status === "sent";
+        fillNoticeForm(form, n, sent, sent && new Date(n.window.starts_at) <= now);
+        $("#edit-summary").textContent = T(sent ? "notice_edit_window" : "notice_edit");
+        shown = n;
+      }
     } catch (err) { showError(err); }
   };
+  form.kind.addEventListener("change", () => windowShown(form));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      let body;
+      if (shown.status === "sent") {
+        const f = formData(form);
+        body = { window: { ends_at: localIso(f.ends_at) } };
+        if (f.starts_at) body.window.starts_at = localIso(f.starts_at);
+      } else {
+        body = noticeBody(form);
+        if (!body.window) body.window = null; // (no longer a maintenance notice: its window goes)
+      }
+      await api("PATCH", "/api/v1/notices/" + id, body);
+      toast(T("saved"));
+      shown = null;
+      load();
+    } catch (err) { showError(err); }
+  });
   $("#cancel").addEventListener("click", async () => {
-    try { await api("POST", `/api/v1/notices/${id}/cancel`); load(); } catch (err) { showError(err); }
+    try { await api("POST", `/api/v1/notices/${id}/cancel`); shown = null; load(); } catch (err) { showError(err); }
   });
   load();
   setInterval(load, 15000);
