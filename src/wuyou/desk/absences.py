@@ -149,5 +149,6 @@ def _tell(session: Session, person: Person, absence: Absence, now: datetime, by:
         "by": by.name, "note_key": "away_note" if absence.note else "", "away_note_text": absence.note or "",
         "until_due": absence.ends_at.isoformat(), "since_due": absence.starts_at.isoformat(),
         "from_key": "away_set_from" if absence.starts_at > now else ""}
-    outbox.enqueue(session=session, person_id=person.id, params=params, now=now, template=template,
-                   key=f"away:{person.id}:{now.isoformat()}:{template}:{absence.starts_at.isoformat()}")
+    key = f"away:{person.id}:{now.isoformat()}:{template}:{absence.starts_at.isoformat()}:{absence.ends_at.isoformat()}"
+    if not outbox.known_keys(session=session, keys=[key]):  # (the same words said twice at one instant: told once)
+        outbox.enqueue(session=session, person_id=person.id, params=params, now=now, template=template, key=key)
