@@ -139,3 +139,39 @@ def test_0026_takes_each_tickets_first_claim(tmp_path: Path) -> None:
     engine.dispose()
     assert [(n, str(at)[:16] if at else None) for n, at in rows] == [
         (1001, "2026-01-01 00:10"), (1002, "2026-01-01 08:00"), (1003, None)]
+
+
+def test_0029_moves_each_persons_absence_into_absences(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    upgrade(url, "0028")
+    engine = create_engine(url)
+    person = ("INSERT INTO people (id, name, role, locale, active, away_from, away_until, away_note)"
+              " VALUES (:p, :p, 'engineer', 'zh-CN', 1, :f, :u, :n)")
+    with engine.begin() as conn:
+        conn.execute(text(person), {"p": "planned", "f": "2030-03-12 00:00:00", "u": "2030-03-14 00:00:00",
+                                    "n": "年假"})
+        conn.execute(text(person), {"p": "now", "f": None, "u": "2030-03-11 10:00:00", "n": None})  # from when said
+        conn.execute(text(person), {"p": "here", "f": None, "u": None, "n": None})
+        conn.execute(text("INSERT INTO audit_events (at, actor_id, action, target, status) VALUES"
+                          " ('2024-03-10 02:00:00', 'lead', 'person.away until 2030-03-11T10:00:00+00:00',"
+                          " 'person:now', 0)"))
+    engine.dispose()
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT person_id, starts_at, ends_at, note, created_by FROM absences"
+                                 " ORDER BY person_id")).all()
+        columns = [c[1] for c in conn.execute(text("PRAGMA table_info(people)"))]
+    engine.dispose()
+    assert [(p, str(s)[:16], str(e)[:16], n, by) for p, s, e, n, by in rows] == [
+        ("now", "2024-03-10 02:00", "2030-03-11 10:00", None, "lead"),
+        ("planned", "2030-03-12 00:00", "2030-03-14 00:00", "年假", None)]
+    assert "away_until" not in columns  # (one place for absences: nothing left to read the old way)
+    command.downgrade(alembic_config(url), "0028")  # back: the one in force, else the next
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT id, away_from, away_until, away_note FROM people ORDER BY id")).all()
+    engine.dispose()
+    assert [(p, f and str(f)[:16], u and str(u)[:16], n) for p, f, u, n in back] == [
+        ("here", None, None, None), ("now", None, "2030-03-11 10:00", None),
+        ("planned", "2030-03-12 00:00", "2030-03-14 00:00", "年假")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.clock import TestClock
 from tests.dialog import Dialog
@@ -151,3 +151,147 @@ def test_the_on_call_roster(dialog: Dialog, clock: TestClock) -> None:
     d.sign_in("zhao.min")
     page = d.client.get("/console/oncall")
     assert page.status_code == 200 and "oncall.js" in page.text and "现在的呼叫顺序" in page.text
+
+
+def _chain(d: Dialog, clock: TestClock) -> list[str]:
+    with d.desk.sessions() as s:
+        team = s.get(Team, "jn-terminal")
+        assert team is not None
+        return [p.id for p in oncall.chain(session=s, team=team, now=clock())]
+
+
+def test_two_planned_absences_each_pass_him_by_in_their_time(dialog: Dialog, clock: TestClock) -> None:
+    """Next week's leave and a training day later: both kept; the second still holds once the first is over."""
+    d = dialog
+    clock.set(MONDAY)
+    assert "03-12 00:00 到 03-13 00:00您在休假" in d.say("li.wei", "请假 3-12 到 3-12 调休")
+    assert "03-17 00:00 到 03-19 00:00您在休假" in d.say("li.wei", "请假 3-17 到 3-18 培训")
+    roster = d.say("zhao.min", "值班 济南终端组")  # the lead sees what is planned in the team
+    assert "已安排请假：李伟 03-12 00:00 到 03-13 00:00、李伟 03-17 00:00 到 03-19 00:00" in roster, roster
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]
+    clock.set(datetime(2025, 3, 12, 9, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["wang.fang", "zhao.min"]
+    clock.set(datetime(2025, 3, 13, 9, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]  # the first over...
+    clock.set(datetime(2025, 3, 17, 9, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["wang.fang", "zhao.min"]  # ... the second not lost with it
+    assert "李伟 到 03-19 00:00" in d.say("zhao.min", "值班 济南终端组")
+    clock.set(datetime(2025, 3, 19, 0, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]
+
+
+def test_listing_and_calling_off_planned_leave(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    d.say("li.wei", "请假 3-17 到 3-18 培训")
+    d.say("li.wei", "请假 3-12 到 3-12 调休")
+    listed = d.say("li.wei", "我的请假")
+    assert "1. 03-12 00:00 到 03-13 00:00（调休）\n2. 03-17 00:00 到 03-19 00:00（培训）" in listed, listed
+    assert "取消请假 N" in listed
+    assert d.say("li.wei", "请假 列表") == listed
+    assert d.say("li.wei", "/away list") == listed
+    assert "没有第 3 项请假（现在共 2 项）" in d.say("li.wei", "取消请假 3")
+    cancelled = d.say("li.wei", "取消请假 1")
+    assert "已取消 李伟 03-12 00:00 到 03-13 00:00 的请假" in cancelled, cancelled
+    assert "仍安排的请假：\n1. 03-17 00:00 到 03-19 00:00（培训）" in cancelled, cancelled
+    clock.set(datetime(2025, 3, 12, 9, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]  # called off: paged as usual
+
+    # The lead sees and changes a member's; another engineer may not.
+    assert "李伟 已安排的请假：\n1. 03-17 00:00 到 03-19 00:00（培训）" in d.say("zhao.min", "请假 列表 李伟")
+    assert "没有权限" in d.say("wang.fang", "取消请假 李伟 1")
+    assert "没有权限" in d.say("wang.fang", "请假 列表 李伟")
+    d.pushed("li.wei")
+    assert "已取消 李伟 03-17 00:00 到 03-19 00:00 的请假" in d.say("zhao.min", "取消请假 李伟 1")
+    assert "赵敏 取消了您 03-17 00:00 到 03-19 00:00 的请假（培训）" in d.pushed_text("li.wei")
+    assert "李伟 没有安排请假" in d.say("li.wei", "我的请假")
+    assert "用法" in d.say("li.wei", "取消请假")
+
+
+def test_leave_that_overlaps_is_merged_and_back_keeps_what_is_planned(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    d.say("li.wei", "请假 到 3-11 年假")
+    merged = d.say("li.wei", "请假 3-11 到 3-12 年假")  # one more day: one absence, not two
+    assert "03-13 00:00 前您在休假（与已登记的请假 10:00 到 03-12 00:00 有重叠或相接，已合并为一段）" in merged, merged
+    d.say("li.wei", "请假 3-20 到 3-20 体检")
+    listed = d.say("li.wei", "我的请假")
+    assert "1. 10:00 到 03-13 00:00（休假中）（年假）\n2. 03-20 00:00 到 03-21 00:00（体检）" in listed, listed
+    back = d.say("li.wei", "销假")
+    assert "欢迎回来" in back and "仍安排的请假：\n1. 03-20 00:00 到 03-21 00:00（体检）" in back, back
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]
+    d.say("li.wei", "请假 3-25 到 3-25")
+    which = d.say("li.wei", "销假")  # not away, two planned: which one? (not a guess)
+    assert "现在没有在休假" in which and "2. 03-25 00:00 到 03-26 00:00" in which, which
+    clock.set(datetime(2025, 3, 20, 9, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["wang.fang", "zhao.min"]  # still planned after 销假 ended the first
+
+
+def test_several_absences_through_the_api(dialog: Dialog, clock: TestClock) -> None:
+    d = dialog
+    clock.set(MONDAY)
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    url = "/api/v1/people/li.wei/absences"
+    first = d.client.post(url, headers=lead, json={"since": "2025-03-12T00:00:00+08:00",
+                                                   "until": "2025-03-13T00:00:00+08:00", "note": "调休"})
+    assert first.status_code == 201, first.text
+    second = d.client.post(url, headers=lead, json={"since": "2025-03-17T00:00:00+08:00",
+                                                    "until": "2025-03-19T00:00:00+08:00", "note": "培训"}).json()
+    assert second["merged"] == []
+    listed = d.client.get(url, headers=lead).json()
+    assert [(a["since"][:16], a["until"][:16], a["note"]) for a in listed] == [
+        ("2025-03-11T16:00", "2025-03-12T16:00", "调休"), ("2025-03-16T16:00", "2025-03-18T16:00", "培训")]
+    assert [a["person"] for a in d.client.get("/api/v1/away", headers=lead).json()] == ["li.wei", "li.wei"]
+    roster = {t["team"]: t for t in d.client.get("/api/v1/oncall/roster", headers=lead).json()}
+    assert [(a["person"], a["note"]) for a in roster["jn-terminal"]["planned"]] == [("li.wei", "调休"),
+                                                                                    ("li.wei", "培训")]
+    assert roster["jn-terminal"]["away"] == []
+    joined = d.client.post(url, headers=lead, json={"since": "2025-03-19T00:00:00+08:00",
+                                                    "until": "2025-03-20T00:00:00+08:00"}).json()
+    assert joined["id"] == second["id"] and joined["until"].startswith("2025-03-19T16:00")  # adjoins: merged
+    assert [m["since"][:16] for m in joined["merged"]] == ["2025-03-16T16:00"]
+    engineer = {"Authorization": f"Bearer {d.token('wang.fang')}"}
+    assert d.client.post(url, headers=engineer, json={"until": "2025-03-12T18:00:00+08:00"}).status_code == 403
+    assert d.client.delete(f"{url}/{first.json()['id']}", headers=engineer).status_code == 403
+    assert d.client.get(url, headers=engineer).status_code == 200  # staff see who is away, as GET /away
+    reporter = {"Authorization": f"Bearer {d.token('zhang.san')}"}
+    assert d.client.get(url, headers=reporter).status_code == 403
+    assert d.client.post(url, headers=lead, json={"until": "2025-03-01T00:00:00+08:00"}).status_code == 422
+    assert d.client.delete(f"{url}/{first.json()['id']}", headers=lead).status_code == 204
+    assert d.client.delete(f"{url}/{first.json()['id']}", headers=lead).status_code == 404
+    assert [a["note"] for a in d.client.get(url, headers=lead).json()] == ["培训"]
+    # The one-absence PUT replaces only what it overlaps: the training stays.
+    assert d.client.put("/api/v1/people/li.wei/away", headers=lead,
+                        json={"until": "2025-03-11T18:00:00+08:00", "note": "病假"}).status_code == 200
+    assert [a["note"] for a in d.client.get(url, headers=lead).json()] == ["病假", "培训"]
+    assert d.client.put("/api/v1/people/li.wei/away", headers=lead,
+                        json={"until": "2025-03-10T18:00:00+08:00", "note": "病假"}).status_code == 200
+    assert d.client.get(url, headers=lead).json()[0]["until"][:16] == "2025-03-10T10:00"  # shortened
+    assert _chain(d, clock) == ["wang.fang", "zhao.min"]
+    clock.set(datetime(2025, 3, 10, 18, 0, tzinfo=SH))
+    assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]
+
+
+def test_the_on_call_chain_reads_the_teams_absences_at_once(dialog: Dialog, clock: TestClock) -> None:
+    """Who is away is loaded with the team (one statement), not asked person by person."""
+    d = dialog
+    clock.set(MONDAY)
+    d.say("li.wei", "请假 3-12 到 3-12")
+    d.say("wang.fang", "请假 3-17 到 3-18")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    with d.desk.sessions() as s:
+        team = s.get(Team, "jn-terminal")
+        assert team is not None
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert [p.id for p in oncall.chain(session=s, team=team, now=clock())] == [
+                "li.wei", "wang.fang", "zhao.min"]
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # the members' absences in one statement, the lead's (not a member) in another
+    assert len([q for q in statements if "FROM absences" in q]) == 2, statements

@@ -499,6 +499,15 @@ def test_a_lead_marks_an_engineer_away_and_back_on_the_on_call_page(page: sync_a
     page.click('#leave [data-back="engineer"]')
     page.wait_for_function("!document.querySelector('#leave tr[data-person=\"engineer\"]')")
     assert row.locator("td").nth(1).inner_text().startswith("演示工程师 → ")
+    # Leave planned later is listed beside the rest, and called off on its own.
+    later = datetime.now() + timedelta(days=20)
+    page.select_option("#away-form select[name=person]", "engineer")
+    page.fill("#away-form input[name=since]", later.strftime("%Y-%m-%dT00:00"))
+    page.fill("#away-form input[name=until]", (later + timedelta(days=1)).strftime("%Y-%m-%dT00:00"))
+    page.fill("#away-form input[name=note]", "培训")
+    page.click("#away-form button")
+    page.locator('#leave [data-cancel="engineer"]').click()
+    page.wait_for_function("!document.querySelector('#leave tr[data-person=\"engineer\"]')")
 
 
 def test_the_chat_simulator_reports_in_a_branch_group(page: sync_api.Page) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.clock import TestClock
 from tests.dialog import Dialog
 from wuyou.desk.incidents import paging_report
-from wuyou.desk.models import Person, Ticket, TicketEvent, TicketPage
+from wuyou.desk.models import Absence, Person, Ticket, TicketEvent, TicketPage
 
 SH = ZoneInfo("Asia/Shanghai")
 NETWORK_DOWN = "3"  # 网络 › 网点断网: P1 of 总部网络组 (on call: 周浩, 吴磊; lead 陈刚)
@@ -282,7 +282,8 @@ def test_with_the_lead_on_leave_the_team_hears_that_nobody_took_it(dialog: Dialo
     with d.desk.sessions() as s:
         lead = s.get(Person, "chen.gang")
         assert lead is not None
-        lead.away_from, lead.away_until = at("2025-03-14T00:00"), at("2025-03-20T00:00")
+        lead.absences.append(Absence(starts_at=at("2025-03-14T00:00"), ends_at=at("2025-03-20T00:00"),
+                                     created_at=at("2025-03-14T00:00")))
         s.commit()
     n = report(d, "zhang.san", NETWORK_DOWN, "整个网点断网了")
     for minutes in (5, 10):  # 周浩, then 吴磊 (the lead, away, is passed by): nobody answers

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from wuyou import __version__
 from wuyou.adapters import (
+    absences_api,
     admin_api,
     alerts,
     api,
@@ -75,6 +76,7 @@ def create_app(desk: Desk, *, run_worker: bool | None = None, server: bool = Fal
     app.include_router(kb_api.router)
     app.include_router(org_api.router)
     app.include_router(oncall_api.router)
+    app.include_router(absences_api.router)
     app.include_router(reports_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(alerts.router)

@@ -4,18 +4,16 @@ pages."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from wuyou.adapters.admin_api import refused
 from wuyou.adapters.auth import AUDIT_TARGET, Admin, Caller, refusal_words
 from wuyou.adapters.bootstrap import Desk
-from wuyou.adapters.bounds import Moment
 from wuyou.db import refresh_statistics
 from wuyou.desk import calendar_days, org, org_export, scope
 from wuyou.desk.calendar_days import CalendarDayError
@@ -24,7 +22,6 @@ from wuyou.desk.models import Branch, Person, Region, Team
 
 router = APIRouter(prefix="/api/v1", tags=["org"])
 Code = Annotated[str, Path(min_length=1, max_length=64)]
-MAX_AWAY = timedelta(days=366)
 
 
 class Hours(BaseModel):
@@ -56,20 +53,6 @@ class RegionOut(BaseModel):
     code: str
     name: str
     parent: str | None
-
-
-class Away(BaseModel):
-    since: Moment | None = Field(default=None, description="when it begins (planned leave); default now")
-    until: Moment = Field(description="when the absence ends (with a time zone); in the past: back now")
-    note: str = Field(default="", max_length=200, description="e.g. 年假 / training")
-
-
-class AwayOut(BaseModel):
-    person: str
-    name: str
-    since: datetime | None = None
-    until: datetime | None
-    note: str | None
 
 
 class Day(BaseModel):
@@ -194,60 +177,6 @@ def team_hours(code: Code, body: Hours, request: Request, person: Admin) -> Hour
 def branch_hours(code: Code, body: Hours, request: Request, person: Admin) -> Hours:
     """A branch's business hours (its tickets' SLA calendar); empty inherits the team's or the desk's."""
     return Hours(hours=_set_hours(request, person, Branch, code, body.hours) or "")
-
-
-def _away_target(session: Session, caller: Person, person_id: str) -> Person:
-    found = session.get(Person, person_id)
-    if found is None or found.role == "reporter":
-        raise HTTPException(status_code=404, detail=f"no staff member {person_id}")
-    if not org.may_mark_away(session=session, by=caller, person=found):
-        raise HTTPException(status_code=403, detail="yourself, or as lead the members of your teams, or as admin")
-    return found
-
-
-@router.put("/people/{person_id}/away")
-def set_away(person_id: Code, body: Away, request: Request, caller: Caller) -> AwayOut:
-    """Mark a staff member away (leave, a holiday) until then: not paged, not auto-assigned, no new-ticket cards, a
-    reopened ticket of theirs goes to the team's queue. Themselves, a lead for their teams' members, or an admin."""
-    desk: Desk = request.app.state.desk
-    now = desk.clock()
-    for moment in (body.since, body.until):
-        if moment is not None and moment.tzinfo is None:
-            raise HTTPException(status_code=422, detail="times need a time zone (e.g. 2026-12-10T18:00:00+08:00)")
-        if moment is not None and (abs(moment.year - now.year) > 1 or moment - now > MAX_AWAY):
-            raise HTTPException(status_code=422, detail="at most a year ahead")
-    if body.since is not None and body.since >= body.until:
-        raise HTTPException(status_code=422, detail="`since` is not before `until`")
-    with desk.sessions() as session:
-        found = _away_target(session, caller, person_id)
-        org.set_away(session=session, person=found, until=body.until, note=body.note, now=now, by=caller,
-                     since=body.since)
-        session.commit()
-        return AwayOut(person=found.id, name=found.name, since=found.away_from, until=found.away_until,
-                       note=found.away_note)
-
-
-@router.delete("/people/{person_id}/away")
-def end_away(person_id: Code, request: Request, caller: Caller) -> AwayOut:
-    """Back now."""
-    desk: Desk = request.app.state.desk
-    with desk.sessions() as session:
-        found = _away_target(session, caller, person_id)
-        org.set_away(session=session, person=found, until=None, note=None, now=desk.clock(), by=caller)
-        session.commit()
-        return AwayOut(person=found.id, name=found.name, until=None, note=None)
-
-
-@router.get("/away")
-def away_now(request: Request, person: Caller) -> list[AwayOut]:
-    """Staff away now (soonest back first), then those with leave planned (soonest first)."""
-    require_staff(person)
-    desk: Desk = request.app.state.desk
-    with desk.sessions() as session:
-        rows = session.scalars(select(Person).where(Person.away_until > desk.clock(), Person.active)
-                               .order_by(Person.away_from.is_not(None), Person.away_from, Person.away_until))
-        return [AwayOut(person=p.id, name=p.name, since=p.away_from, until=p.away_until, note=p.away_note)
-                for p in rows]
 
 
 @router.get("/calendar")

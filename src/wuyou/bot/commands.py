@@ -51,6 +51,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("oncall", ("值班",), staff=True, takes_text=True),
     Spec("away", ("请假", "休假"), staff=True, takes_text=True),
     Spec("back", ("销假",), staff=True, takes_text=True),
+    Spec("absences", ("我的请假", "请假列表"), staff=True, takes_text=True),  # (also /away list)
+    Spec("cancelaway", ("取消请假", "撤销请假"), staff=True, takes_text=True),  # (also /away cancel N)
     Spec("notice", ("发公告", "公告"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("maintenance", ("发维护通知", "维护通知", "维护窗口"), staff=True, takes_text=True, words_for_reporters=True),
     Spec("sendnotice", (), staff=True, hidden=True),

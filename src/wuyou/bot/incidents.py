@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wuyou.bot.commands import Command
 from wuyou.bot.messages import Button
 from wuyou.desk import scope, tickets
+from wuyou.desk.absences import in_force, planned
 from wuyou.desk.errors import Forbidden, NotFound, Place
 from wuyou.desk.incidents import oncall, paging_report, report
 from wuyou.desk.incidents import service as incidents
@@ -29,7 +30,7 @@ from wuyou.desk.incidents.models import (
 )
 from wuyou.desk.incidents.rotation import Rotation
 from wuyou.desk.models import Branch, Category, Person, Region, Team, Ticket
-from wuyou.desk.org import is_away, leaf_categories, person_named, region_chain, team_members
+from wuyou.desk.org import leaf_categories, person_named, region_chain, team_members
 from wuyou.kb.text import tidy
 
 if TYPE_CHECKING:
@@ -416,6 +417,7 @@ ACTIONS = {"update": _update, "note": _note, "join": _join, "role": _role, "task
 
 # --- on-call ------------------------------------------------------------------------------------------------
 
+PLANNED_SHOWN = 5  # planned absences 值班 names per team (the console lists them all)
 _ANSWERED = re.compile(r"^(?:统计|报告|report|stats)(?:\s*(\d{1,3})\s*(?:天|d|days?)?)?$", re.I)
 _COVER = re.compile(r"^(?:替班|cover)\s+(\S+)\s+(\S+)(?:\s+(?:到|until)?\s*(\d{1,2}:\d{2}|\d+\s*(?:小时|h|天|d)))?$",
                     re.I)
@@ -441,9 +443,15 @@ def cmd_oncall(turn: Turn, command: Command) -> None:
         rotation = Rotation.parse(team.oncall_rotation, Place("team", name=team.code)) if team.oncall_rotation else None
         handover = turn.t("oncall_handover", at=turn.local(rotation.next_handover(turn.now, turn.engine.tz))) \
             if rotation else ""
-        gone = [p for p in team_members(session=turn.session, team_code=team.code) if is_away(p, turn.now)]
+        members = team_members(session=turn.session, team_code=team.code)
+        gone = [(p, a) for p in members if (a := in_force(p, turn.now)) is not None]
         away = turn.t("oncall_away", names="、".join(
-            turn.t("oncall_away_one", name=p.name, until=turn.local(p.away_until)) for p in gone)) if gone else ""
+            turn.t("oncall_away_one", name=p.name, until=turn.local(a.ends_at)) for p, a in gone)) if gone else ""
+        # (the leave planned in the team, soonest first: a lead sees who will be missing before it begins)
+        coming = sorted(((p, a) for p in members for a in planned(p, turn.now)), key=lambda pa: pa[1].starts_at)
+        away += turn.t("oncall_planned", names="、".join(
+            turn.t("oncall_planned_one", name=p.name, since=turn.local(a.starts_at), until=turn.local(a.ends_at))
+            for p, a in coming[:PLANNED_SHOWN]) + ("…" if len(coming) > PLANNED_SHOWN else "")) if coming else ""
         lines.append(turn.t("oncall_line", team=team.name, chain=" → ".join(p.name for p in people) or "—",
                             handover=handover + away))
     turn.say("oncall_list", lines="\n".join(lines))

@@ -16,11 +16,12 @@ from wuyou.bot.dialogue import Dialogue
 from wuyou.bot.messages import Button
 from wuyou.desk import sla, tickets, working
 from wuyou.desk import suggestions as suggestions_log
+from wuyou.desk.absences import is_away
 from wuyou.desk.errors import AlreadyClaimed, DeskError, Forbidden, InvalidTransition, NotAllowed, NotFound
 from wuyou.desk.incidents import service as incident_service
 from wuyou.desk.incidents.models import FaultReport
 from wuyou.desk.models import Category, SuggestionSession, Ticket, TicketEvent
-from wuyou.desk.org import is_away, leaf_categories, leaf_names
+from wuyou.desk.org import leaf_categories, leaf_names
 from wuyou.desk.replies import UnknownReply
 from wuyou.desk.surge import says_again, similarity
 from wuyou.kb import articles, feedback

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import sla
+from wuyou.desk.absences import is_away
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.errors import InvalidTransition, NotAllowed
 from wuyou.desk.hours import DEFAULT_TZ, calendar_in, ticket_hours
 from wuyou.desk.models import Person, Team, Ticket
-from wuyou.desk.org import is_away
 from wuyou.desk.scope import ticket_for_staff
 from wuyou.desk.tickets import add_event, notify, require, tell_reporters
 from wuyou.desk.working import holder_or_lead

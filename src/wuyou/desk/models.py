@@ -85,13 +85,30 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(64))  # for engineers to call (staff see it on the ticket)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # console sign-in; scrypt, never the password
-    # Away (leave, a holiday) from then (None: since it was said) until then: not paged, not auto-assigned, not sent
-    # new-ticket cards (`org.present`).
-    away_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    away_note: Mapped[str | None] = mapped_column(String(200))
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
+    # Leave, holidays, training days — past, in force and planned (`desk.absences`). Loaded on first use, or for a
+    # whole team at once where people are passed by in a loop (`org.team_members`, the on-call chain).
+    absences: Mapped[list[Absence]] = relationship(back_populates="person", order_by="Absence.starts_at",
+                                                   cascade="all, delete-orphan")
+
+
+class Absence(Base):
+    """A time a staff member is away (leave, a holiday, a training day): not paged, not auto-assigned, not sent
+    new-ticket cards (`absences.present`). Ended early, `ends_at` becomes the time they came back."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_person_ends", "person_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))  # who entered it (themselves, their lead, HR's token)
+
+    person: Mapped[Person] = relationship(back_populates="absences")
 
 
 class ApiToken(Base):

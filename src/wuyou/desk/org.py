@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Select, bindparam, delete, literal, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
-from wuyou.desk import audit, outbox, replies, tokens
+from wuyou.desk import replies, tokens
 from wuyou.desk.calendars import CalendarError, WeeklyHours
 from wuyou.desk.conditions import ConditionError, validate
 from wuyou.desk.errors import OrgFileError, Place
@@ -741,68 +741,16 @@ def region_chain(*, session: Session, region_code: str) -> list[str]:
 
 
 def team_members(*, session: Session, team_code: str) -> list[Person]:
-    """The team's active members in their listed order."""
+    """The team's active members in their listed order, with their absences."""
     return list(
         session.scalars(
             select(Person)
             .join(TeamMember, TeamMember.person_id == Person.id)
             .where(TeamMember.team_code == team_code, Person.active)
             .order_by(TeamMember.position)
+            .options(selectinload(Person.absences))  # (who of them is away: one statement for the team)
         )
     )
-
-
-def is_away(person: Person, now: datetime) -> bool:
-    """On leave (or otherwise away) now: an absence has begun and `away_until` is still ahead."""
-    return person.away_until is not None and person.away_until > now and (
-        person.away_from is None or person.away_from <= now)
-
-
-def present(people: Sequence[Person], now: datetime) -> list[Person]:
-    """Those of `people` not away now — or all of them when everyone is (someone must still hear of it)."""
-    here = [p for p in people if not is_away(p, now)]
-    return here or list(people)
-
-
-def away_markable(*, session: Session, by: Person) -> set[str] | None:
-    """Whom `by` may mark away: anyone (None) for an admin; else staff themselves and, for a lead, the members of
-    the teams they lead."""
-    if by.role == "admin":
-        return None
-    markable = {by.id} if by.role != "reporter" else set()
-    if by.role == "lead":
-        markable.update(session.scalars(select(TeamMember.person_id).join(Team, Team.code == TeamMember.team_code)
-                                        .where(Team.lead_id == by.id)))
-    return markable
-
-
-def may_mark_away(*, session: Session, by: Person, person: Person) -> bool:
-    """Staff themselves; admins anyone; a lead the members of the teams they lead."""
-    markable = away_markable(session=session, by=by)
-    return markable is None or person.id in markable
-
-
-def set_away(*, session: Session, person: Person, until: datetime | None, note: str | None, now: datetime,
-             by: Person, since: datetime | None = None) -> None:
-    """Mark someone away from `since` (None: now) until `until` (None: back now), in the audit trail."""
-    person.away_until = until.astimezone(UTC) if until is not None and until > now else None
-    person.away_from = since.astimezone(UTC) if since is not None and since > now and person.away_until else None
-    person.away_note = (note or "").strip()[:200] or None if person.away_until else None
-    until_text = f" until {person.away_until.isoformat()}" if person.away_until else ""
-    if person.away_from is not None:
-        until_text = f" from {person.away_from.isoformat()}{until_text}"
-    audit.record(session=session, at=now, actor_id=by.id, target=f"person:{person.id}",
-                 action=("person.away" + until_text) if person.away_until else "person.back")
-    if by.id != person.id and person.active:  # their lead (or an admin) did it: they hear it (they were not told)
-        params: dict[str, Any] = {"by": by.name, "note_key": "away_note" if person.away_note else "",
-                                  "away_note_text": person.away_note or ""}
-        if person.away_until is not None:
-            params |= {"until_due": person.away_until.isoformat(), "from_key": "away_set_from" if person.away_from
-                       else "", "since_due": person.away_from.isoformat() if person.away_from else ""}
-        state = person.away_until.isoformat() if person.away_until else "back"
-        outbox.enqueue(session=session, person_id=person.id, params=params, now=now,
-                       template="away_set_for_you" if person.away_until else "back_set_for_you",
-                       key=f"away:{person.id}:{now.isoformat()}:{state}")
 
 
 def teams_of(*, session: Session, person_id: str) -> list[Team]:

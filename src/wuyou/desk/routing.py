@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wuyou.desk.absences import present
 from wuyou.desk.conditions import NO_CATEGORY, ConditionError, matches, validate
 from wuyou.desk.errors import Place
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.models import Branch, Category, Person, Region, RoutingRule, Team, TeamMember, Ticket
-from wuyou.desk.org import PRIORITIES, present, region_chain, team_members
+from wuyou.desk.org import PRIORITIES, region_chain, team_members
 
 ACTIONS = ("team", "priority", "assignee", "tags", "notify")
 STRATEGIES = ("round_robin", "least_loaded")

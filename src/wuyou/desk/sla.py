@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wuyou.desk.absences import present
 from wuyou.desk.calendars import BusinessCalendar
 from wuyou.desk.conditions import matches
 from wuyou.desk.facts import facts_for
 from wuyou.desk.hours import ALWAYS, DEFAULT_TZ, calendar_in, ticket_hours
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.models import HELD_STATUSES, Person, Region, SlaClock, SlaPolicy, Team, Ticket
-from wuyou.desk.org import present, team_members
+from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
 
 __all__ = ["DEFAULT_TZ"]

@@ -12,14 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from wuyou.desk import sla
+from wuyou.desk.absences import is_away, present
 from wuyou.desk.hours import DEFAULT_HOURS, DEFAULT_TZ, calendar_in
 from wuyou.desk.incidents.models import OPEN_STATUSES, Incident, IncidentLink
 from wuyou.desk.incidents.oncall import ACK_TIMEOUT, chain
 from wuyou.desk.models import Person, Team, Ticket, TicketEvent, TicketPage
-from wuyou.desk.org import is_away, present, team_members
+from wuyou.desk.org import team_members
 from wuyou.desk.timeline import add_event, notify
 
 PAGED_PRIORITY = "P1"
@@ -158,7 +159,9 @@ def escalate_due(*, session: Session, now: datetime, limit: int = 100) -> int:
             row.status = "cancelled"
             continue
         row.status = "missed"
-        listed = [session.get(Person, pid) for pid in row.chain]
+        known = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(row.chain))
+                                                    .options(selectinload(Person.absences)))}
+        listed = [known.get(pid) for pid in row.chain]  # (with who is away: two statements, not two per person)
         missed = session.get(Person, row.person_id)
         # (someone deactivated meanwhile is passed by; so is someone gone on leave since the page began — marked
         # away by their lead or the HR system — unless everyone left is away)

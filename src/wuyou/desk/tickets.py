@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, bursts, replies, sla, ticket_pages
+from wuyou.desk.absences import in_force, present
 from wuyou.desk.errors import AlreadyClaimed, Forbidden, InvalidTransition, NotFound
 from wuyou.desk.incidents.models import Incident
 from wuyou.desk.models import (
@@ -27,7 +28,7 @@ from wuyou.desk.models import (
     TicketEvent,
     TicketFollower,
 )
-from wuyou.desk.org import is_away, present, team_members
+from wuyou.desk.org import team_members
 from wuyou.desk.routing import apply_rules, priority_for, route_team
 from wuyou.desk.scope import is_staff, staff_filter, ticket_for_staff
 from wuyou.desk.timeline import add_event, notify
@@ -451,7 +452,8 @@ def reopen(
     members = team_members(session=session, team_code=ticket.team_code) if ticket.team_code else []
     lead = session.get(Person, ticket.team.lead_id) if ticket.team is not None and ticket.team.lead_id else None
     engineer = ticket.assignee
-    away = engineer is not None and is_away(engineer, now)
+    absence = in_force(engineer, now) if engineer is not None else None
+    away = absence is not None
     if engineer is not None and (away or not (engineer.active and (ticket.team_code is None or engineer in members
                                                                    or engineer == lead))):
         ticket.assignee = None  # gone, or on leave: the team's queue takes it
@@ -466,8 +468,7 @@ def reopen(
     extra = {"reason": reason or "", "reason_line_key": "reopened_reason" if reason else "",
              "count": ticket.reopen_count, **last,
              "before": engineer.name if engineer is not None else "—",
-             "away_due": engineer.away_until.isoformat() if away and engineer is not None
-             and engineer.away_until is not None else "",
+             "away_due": absence.ends_at.isoformat() if absence is not None else "",
              "queue_note_key": "reopened_queue_away" if away else "reopened_queue_gone" if engineer is not None
              else "reopened_queue_incident" if incident is not None else "reopened_queue_none",
              "incident_ref": f"INC-{incident}" if incident is not None else "",

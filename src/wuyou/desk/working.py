@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from wuyou.desk import attachments, bursts, replies, sla, ticket_pages
+from wuyou.desk.absences import present
 from wuyou.desk.errors import Forbidden, InvalidTransition, NotAllowed, NotFound, NotServing, TooSoon
 from wuyou.desk.models import (
     HELD_STATUSES,
@@ -28,7 +29,7 @@ from wuyou.desk.models import (
     TicketEvent,
     TicketFollower,
 )
-from wuyou.desk.org import PRIORITIES, present, region_chain, team_members, teams_of
+from wuyou.desk.org import PRIORITIES, region_chain, team_members, teams_of
 from wuyou.desk.scope import is_staff, serves, team_serves_branch, ticket_for_reporter, ticket_for_staff
 from wuyou.desk.tickets import (
     OPEN_STATUSES,

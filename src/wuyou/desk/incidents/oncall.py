@@ -12,16 +12,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from wuyou.desk import outbox
+from wuyou.desk.absences import present
 from wuyou.desk.errors import Place
 from wuyou.desk.hours import DEFAULT_TZ
 from wuyou.desk.incidents import evidence
 from wuyou.desk.incidents.models import Incident, IncidentEvent, IncidentMember, OncallOverride, Page
 from wuyou.desk.incidents.rotation import Rotation, order_at
 from wuyou.desk.models import Branch, Person, Team, TeamMember
-from wuyou.desk.org import present, region_chain
+from wuyou.desk.org import region_chain
 from wuyou.desk.webhooks import service as webhooks
 
 ACK_TIMEOUT = timedelta(minutes=5)
@@ -68,6 +69,7 @@ def chain(*, session: Session, team: Team, now: datetime, tz: str = DEFAULT_TZ) 
         select(Person, TeamMember.oncall_position, TeamMember.position)
         .join(TeamMember, TeamMember.person_id == Person.id)
         .where(TeamMember.team_code == team.code, Person.active)
+        .options(selectinload(Person.absences))  # (who is away: one statement for the team, not one per person)
     ).all()
     oncall = sorted((r for r in rows if r[1] is not None), key=lambda r: r[1] or 0)
     by_id = {r[0].id: r[0] for r in rows}

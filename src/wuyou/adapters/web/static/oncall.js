@@ -1,6 +1,6 @@
 // 无忧服务台 on-call page: every team's paging order as it stands now (who is away passed over), the next
-// hand-over, and leave — marked and ended here for oneself or, as a lead, for one's teams. Thin client of
-// /api/v1/oncall/roster, /api/v1/away and /api/v1/people/{id}/away.
+// hand-over, and leave — every absence not over, added, ended or called off here for oneself or, as a lead, for
+// one's teams. Thin client of /api/v1/oncall/roster, /api/v1/away and /api/v1/people/{id}/absences.
 "use strict";
 
 // A datetime-local value is the browser's local time: sent with its offset (as UTC).
@@ -18,12 +18,19 @@ function pageOncall() {
       const mine = new Map();  // whom this viewer may mark away: themselves and, as a lead, their teams' members
       if (W.me) mine.set(W.me.id, W.me.name);
       teams.forEach((t) => t.members.forEach((m) => mine.set(m.id, m.name)));
-      $("#leave tbody").innerHTML = leave.map((a) => `<tr data-person="${esc(a.person)}"><td>${esc(a.name)}</td>`
+      // One row per absence (someone with leave planned twice has two): the one in force ends (销假), one planned
+      // is called off (取消).
+      const now = Date.now();
+      const button = (a) => (new Date(a.since) <= now
+        ? `<button class="secondary" data-back="${esc(a.person)}" data-absence="${a.id}">${esc(T("oncall_back"))}</button>`
+        : `<button class="secondary" data-cancel="${esc(a.person)}" data-absence="${a.id}">${esc(T("oncall_cancel"))}</button>`);
+      $("#leave tbody").innerHTML = leave.map((a) => `<tr data-person="${esc(a.person)}" data-absence="${a.id}"><td>${esc(a.name)}</td>`
         + `<td>${a.since ? when(a.since) : "—"}</td><td>${when(a.until)}</td><td>${esc(a.note || "")}</td>`
-        + `<td>${mine.has(a.person) ? `<button class="secondary" data-back="${esc(a.person)}">${esc(T("oncall_back"))}</button>` : ""}</td></tr>`).join("");
+        + `<td>${mine.has(a.person) ? button(a) : ""}</td></tr>`).join("");
       $(".empty").hidden = leave.length > 0;
-      $$("#leave [data-back]").forEach((b) => b.addEventListener("click", async () => {
-        try { await api("DELETE", `/api/v1/people/${encodeURIComponent(b.dataset.back)}/away`); toast(T("done")); load(); } catch (err) { showError(err); }
+      $$("#leave button[data-absence]").forEach((b) => b.addEventListener("click", async () => {
+        const person = b.dataset.back || b.dataset.cancel;
+        try { await api("DELETE", `/api/v1/people/${encodeURIComponent(person)}/absences/${b.dataset.absence}`); toast(T("done")); load(); } catch (err) { showError(err); }
       }));
       const select = form.person;
       const chosen = select.value;
@@ -36,7 +43,7 @@ function pageOncall() {
     e.preventDefault();
     const d = formData(form);
     try {
-      await api("PUT", `/api/v1/people/${encodeURIComponent(d.person)}/away`,
+      await api("POST", `/api/v1/people/${encodeURIComponent(d.person)}/absences`,  // (beside those planned)
         { since: withZone(d.since), until: withZone(d.until), note: d.note || "" });
       $("#error").textContent = "";
       toast(T("saved")); form.reset(); load();
