@@ -407,6 +407,9 @@ def test_a_lead_sees_the_notices_that_reach_their_branches_counted_there(d: Dial
     whole = d.client.get(f"/api/v1/notices/{everyone.json()['id']}", headers=hq).json()
     assert {b["code"] for b in whole["by_branch"]} == mine | {"BJ-001"} and whole["acknowledged"] == 2
     assert d.client.get(f"/api/v1/notices/{beijing.json()['id']}", headers=lead).status_code == 404
+    # Pages count the notices they see: Beijing's newer one does not leave the first page empty.
+    assert [n["id"] for n in d.client.get("/api/v1/notices?limit=1", headers=lead).json()] == [everyone.json()["id"]]
+    assert d.client.get("/api/v1/notices?limit=1&offset=1", headers=lead).json() == []
     # Seeing is not changing it: the author, a lead at headquarters or an admin.
     for attempt in (d.client.post(f"/api/v1/notices/{everyone.json()['id']}/cancel", headers=lead),
                     d.client.patch(f"/api/v1/notices/{everyone.json()['id']}", headers=lead, json={"title": "x"})):

@@ -23,6 +23,7 @@ from wuyou.desk.notices.audience import Audience, UnknownTarget
 from wuyou.desk.notices.models import Notice
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
+_CHUNK = 200  # notices read at a time for a page of those a person sees
 NoticeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Codes = list[Annotated[str, Field(min_length=1, max_length=200)]]
 
@@ -251,9 +252,25 @@ def list_notices(request: Request, person: Caller, limit: Annotated[int, Query(g
         raise HTTPException(status_code=403, detail="for leads and admins")
     with desk.sessions() as session:
         viewer, now = _viewer(session, person), desk.clock()
-        found = session.scalars(select(Notice).order_by(Notice.id.desc()).limit(limit).offset(offset))
-        seen = [(n, scope.seen_branches(session=session, viewer=viewer, notice=n, now=now)) for n in found]
-        return [_out(session, n, seen=s) for n, s in seen if s != frozenset()]
+        # `offset` and `limit` count the notices this person sees (counted after the fetch, a regional lead's pages
+        # came back short or empty): read newest first, a chunk at a time, until the page is full.
+        page: list[NoticeOut] = []
+        skip, before = offset, None
+        while len(page) < limit:
+            stmt = select(Notice).order_by(Notice.id.desc()).limit(_CHUNK)
+            chunk = list(session.scalars(stmt if before is None else stmt.where(Notice.id < before)))
+            for notice in chunk:
+                seen = scope.seen_branches(session=session, viewer=viewer, notice=notice, now=now)
+                if seen == frozenset():
+                    continue
+                if skip:
+                    skip -= 1
+                elif len(page) < limit:
+                    page.append(_out(session, notice, seen=seen))
+            if len(chunk) < _CHUNK:
+                break
+            before = chunk[-1].id
+        return page
 
 
 @router.get("/{notice_id}")
