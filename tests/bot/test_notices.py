@@ -273,6 +273,24 @@ def test_a_maintenance_called_off_or_ended_early_is_told_to_those_it_reached(d: 
     assert "计划维护" not in d.say("liu.yang", "网银登录不了")
 
 
+def test_a_maintenance_called_off_is_not_chased_for_acknowledgements(d: Dialog, clock: TestClock) -> None:
+    """Called off before it began, an important maintenance notice was still chased until its old start time."""
+    clock.set(at("09:00"))
+    lead = {"Authorization": f"Bearer {d.token('zhao.min')}"}
+    sent = d.client.post("/api/v1/notices", headers=lead, json={
+        "kind": "maintenance", "body": "核心系统今晚升级", "important": True, "remind_after_minutes": 60,
+        "audience": {"branches": ["JN-002"]},
+        "window": {"system": "核心系统", "starts_at": "2026-03-10T22:00:00", "ends_at": "2026-03-10T23:30:00"}})
+    assert sent.status_code == 201, sent.text
+    clock.set(at("09:30"))
+    assert d.client.post(f"/api/v1/notices/{sent.json()['id']}/cancel", headers=lead).status_code == 200
+    clock.set(at("10:30"))
+    d.desk.notices_round()
+    with d.desk.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)
+                        .where(OutboxMessage.template == "notice_reminder")) == 0
+
+
 def test_an_evening_notices_reminder_waits_for_the_branches_to_open(d: Dialog, clock: TestClock) -> None:
     """A notice sent at 19:00 was chased at 23:00, when nobody is at a branch to answer (or read) it."""
     clock.set(at("19:00"))  # Tuesday evening: the branches have closed

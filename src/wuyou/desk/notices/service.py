@@ -150,16 +150,17 @@ def send_due(*, session: Session, now: datetime, limit: int = 20) -> int:
 def remind(*, session: Session, now: datetime, limit: int = 20, tz: str = DEFAULT_TZ) -> int:
     """Once per important notice, when its time is up: remind the people of every branch where nobody has
     acknowledged it yet — each branch when it is open (a notice sent at 21:00 is chased when the branch opens, not
-    at 01:00) — unless the maintenance window it announced is over by then. Returns how many notices were chased
-    to the end."""
+    at 01:00) — unless the maintenance window it announced is over by then, or was called off. Returns how many
+    notices were chased to the end."""
     stmt = (select(Notice).where(Notice.status == "sent", Notice.important, Notice.reminded_at.is_(None))
             .order_by(Notice.id).limit(limit).with_for_update(skip_locked=True, of=Notice))
     chased = 0
     for notice in session.scalars(stmt):
         if notice.sent_at is None or now < notice.sent_at + timedelta(minutes=notice.remind_after_minutes or 0):
             continue
-        if notice.window is not None and notice.window.ends_at <= now:
-            notice.reminded_at = now  # (the maintenance is over: nothing left to acknowledge)
+        if notice.window is not None and (notice.window.ends_at <= now
+                                          or notice.window.ends_at <= notice.window.starts_at):
+            notice.reminded_at = now  # (the maintenance is over, or called off: nothing left to acknowledge)
             chased += 1
             continue
         waiting = False
