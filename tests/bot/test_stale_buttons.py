@@ -82,3 +82,13 @@ def test_a_side_questions_button_answers_nothing_once_it_is_over(dialog: Dialog)
     assert "之前那个问题" in text(late) and "影响大吗" not in text(late), text(late)
     assert "影响大吗" in d.say("zhang.san", "2")  # the category question was still open
 
+
+def test_a_suggested_look_runs_once(dialog: Dialog) -> None:
+    """"1" to "您是想 /status（进度）吗？" in the middle of the urgency question shows the status once; the next "1"
+    is the urgency's (it ran 进度 again, and again: the reporter could not say "一般")."""
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    assert "进度" in d.say("zhang.san", "/stauts")
+    assert "工单" in d.say("zhang.san", "1")
+    assert "说说情况" in d.say("zhang.san", "1")  # 一般: the description asked next
