@@ -52,3 +52,43 @@ def test_a_typed_answer_or_an_unstamped_action_answers_as_before(dialog: Dialog)
     d = dialog
     d.post("zhang.san", "打印机卡纸了 纸卡在里面")
     assert "选个分类" in text(d.post("zhang.san", action="0"))
+
+
+def test_a_questions_button_answers_it_not_a_side_question_asked_meanwhile(dialog: Dialog) -> None:
+    """The category's "1. 打印机" pressed while 撤单 N's "回复 1 确认撤销" waits answers the category — it cancelled
+    ticket N."""
+    d = dialog
+    n = d.report("zhang.san", "1", "打印机卡纸 纸卡在里面")
+    asked = d.post("zhang.san", "/new")
+    printer = next(a for label, a in buttons(asked).items() if "打印机" in label)
+    assert "确定撤销" in d.say("zhang.san", f"撤单 {n}")
+    picked = d.post("zhang.san", action=printer)
+    assert "已撤销" not in text(picked) and "影响大吗" in text(picked), text(picked)
+    assert "撤销" not in d.say("zhang.san", f"查看 {n}")  # still open
+
+
+def test_a_side_questions_button_answers_nothing_once_it_is_over(dialog: Dialog) -> None:
+    """Between the category and its answer, "能不能快点" with two tickets under way asks which to chase: that
+    question's "#N" buttons, pressed once it is answered, are not the category's 1 and 2."""
+    d = dialog
+    d.report("zhang.san", "1", "打印机卡纸 纸卡在里面")
+    d.report("zhang.san", "5", "VPN连不上 一直超时")
+    d.say("zhang.san", "/new")
+    which = d.post("zhang.san", "能不能快点啊 等半天了")
+    assert "催" in text(which), text(which)
+    chase = list(buttons(which).values())
+    assert "已帮您催" in d.say("zhang.san", "1")
+    late = d.post("zhang.san", action=chase[1])
+    assert "之前那个问题" in text(late) and "影响大吗" not in text(late), text(late)
+    assert "影响大吗" in d.say("zhang.san", "2")  # the category question was still open
+
+
+def test_a_suggested_look_runs_once(dialog: Dialog) -> None:
+    """"1" to "您是想 /status（进度）吗？" in the middle of the urgency question shows the status once; the next "1"
+    is the urgency's (it ran 进度 again, and again: the reporter could not say "一般")."""
+    d = dialog
+    d.say("zhang.san", "/new")
+    d.say("zhang.san", "1")
+    assert "进度" in d.say("zhang.san", "/stauts")
+    assert "工单" in d.say("zhang.san", "1")
+    assert "说说情况" in d.say("zhang.san", "1")  # 一般: the description asked next

@@ -71,8 +71,13 @@ def under_way(dialogue: Dialogue) -> bool:
 # A button that answers the dialogue ("1", "解决了") carries the dialogue it answers and its step: "1 ~3fa9c2.category".
 # Pressed once that dialogue is over (a new report began, it lapsed) or has moved on to another question (the category
 # asked since the suggestions were shown), it is stale: it answers nothing, rather than the question open now.
+# A side question asked on top of a step (撤单 N's "回复 1 确认", which ticket to chase, a command suggested for a
+# mistyped one: `choices`, `pending_command`) marks its buttons "category+": the step's own buttons answer the step
+# and drop the side question (the category's "1. 打印机" cancelled the ticket 撤单 named), and the side question's
+# answer nothing once it is over (a "#1002" to chase was taken for category 2).
 _STAMP = " ~"
 _SAME_QUESTION = {"viewing": "suggesting"}  # (the list of suggestions stays open while one of them is read)
+_SIDE = "+"
 
 
 def stamp(replies: list[Outbound], dialogue: Dialogue) -> list[Outbound]:
@@ -83,21 +88,33 @@ def stamp(replies: list[Outbound], dialogue: Dialogue) -> list[Outbound]:
         return replies
     if dialogue.asked is None:
         dialogue.asked = secrets.token_hex(3)
-    mark = f"{_STAMP}{dialogue.asked}.{_SAME_QUESTION.get(dialogue.step, dialogue.step)}"
+    mark = f"{_STAMP}{dialogue.asked}.{_question(dialogue)}"
     return [replace(r, buttons=tuple(b if b.action.startswith("/") else Button(b.label, b.action + mark)
                                      for b in r.buttons)) if r.buttons else r for r in replies]
 
 
 def unstamp(action: str, dialogue: Dialogue) -> str | None:
     """A pressed button's answer ("1"), None when the question it answered is no longer the one open; an action
-    without a stamp (a platform without buttons, typed) as it is."""
+    without a stamp (a platform without buttons, typed) as it is. A button of the step under a side question answers
+    the step: the side question is dropped from `dialogue`."""
     answer, stamped, mark = action.rpartition(_STAMP)
     if not stamped:
         return action
-    asked, _, step = mark.partition(".")
-    if asked != dialogue.asked or step != _SAME_QUESTION.get(dialogue.step, dialogue.step):
+    asked, _, question = mark.partition(".")
+    if asked != dialogue.asked:
         return None
-    return answer
+    if question == _question(dialogue):
+        return answer
+    if dialogue.step and question == _question(dialogue).removesuffix(_SIDE):
+        dialogue.choices, dialogue.pending_command = [], None
+        return answer
+    return None
+
+
+def _question(dialogue: Dialogue) -> str:
+    """What a button stamped now answers: the dialogue's step, "+" when a side question stands on it."""
+    side = _SIDE if dialogue.choices or dialogue.pending_command else ""
+    return _SAME_QUESTION.get(dialogue.step, dialogue.step) + side
 
 
 def open_in(row: Conversation | Held, chat: Chat, *, now: datetime) -> tuple[Dialogue, Parked]:

@@ -315,10 +315,11 @@ class Engine:
         pending, d.pending_command = d.pending_command, None
         choices, d.choices = d.choices, []
         replying, d.replying_to = d.replying_to, None
+        ran_pending = False  # the message is "1" to the command suggested
         if parsed is None:
             typed = clean(turn.text)
             if pending and (typed == "1" or typed.lower().rstrip("!！。.") in YES):
-                parsed = parse(pending)
+                parsed, ran_pending = parse(pending), True
             elif pending and _DECLINED.match(typed):  # "保留" to 撤销 #N 吗？, "不是" to "您是想 /claim 吗？"
                 kept = _CANCELLING.match(pending)
                 turn.say("ticket_cancel_kept" if kept else "pending_declined", ticket=kept.group(1) if kept else "")
@@ -360,8 +361,10 @@ class Engine:
             elif isinstance(parsed, Command):
                 self._run(turn, parsed)
                 if parsed.spec.name in _LOOKS and not (turn.dialogue.choices or turn.dialogue.pending_command):
-                    # (进度 between "1 add it / 2 a new problem" and the answer: the question still stands)
-                    turn.dialogue.choices, turn.dialogue.pending_command = choices, pending
+                    # (进度 between "1 add it / 2 a new problem" and the answer: the question still stands — unless
+                    # the look was the question, "您是想 /status 吗？" answered 1: it ran each "1" after)
+                    turn.dialogue.choices = choices
+                    turn.dialogue.pending_command = None if ran_pending else pending
             else:
                 reporting.free_text(turn)
         except DeskError as exc:
