@@ -42,6 +42,11 @@ def test_the_suggestions_stay_open_while_one_is_read(dialog: Dialog) -> None:
     solved = buttons(read)
     again = d.post("zhang.san", action=first)  # back to the list: article 1
     assert "之前那个问题" not in text(again), text(again)
+    # Article 2's 解决了, pressed now that article 1 is read, is stale: it credited article 1 (the one read last)
+    stale = d.post("zhang.san", action=solved["解决了"])
+    assert "之前那个问题" in text(stale), text(stale)
+    assert "已确认" not in text(stale) and "太好了" not in text(stale)
+    assert "之前那个问题" not in text(d.post("zhang.san", action=buttons(again)["没解决"]))  # article 1's own
     # …and a new report ends them: its buttons, and the article's, answer nothing now.
     d.post("zhang.san", "VPN连不上 一直提示超时")
     late = d.post("zhang.san", action=next(iter(solved.values())))

@@ -78,6 +78,7 @@ def under_way(dialogue: Dialogue) -> bool:
 _STAMP = " ~"
 _SAME_QUESTION = {"viewing": "suggesting"}  # (the list of suggestions stays open while one of them is read)
 _SIDE = "+"
+_READING = "@"  # then the article read: "解决了 ~3fa9c2.suggesting@KB-P001"
 
 
 def stamp(replies: list[Outbound], dialogue: Dialogue) -> list[Outbound]:
@@ -88,7 +89,9 @@ def stamp(replies: list[Outbound], dialogue: Dialogue) -> list[Outbound]:
         return replies
     if dialogue.asked is None:
         dialogue.asked = secrets.token_hex(3)
-    mark = f"{_STAMP}{dialogue.asked}.{_question(dialogue)}"
+    # (an article's 解决了 / 没解决 answer for that article: read another since, they are stale)
+    reading = f"{_READING}{dialogue.viewed}" if dialogue.step == "viewing" and dialogue.viewed else ""
+    mark = f"{_STAMP}{dialogue.asked}.{_question(dialogue)}{reading}"
     return [replace(r, buttons=tuple(b if b.action.startswith("/") else Button(b.label, b.action + mark)
                                      for b in r.buttons)) if r.buttons else r for r in replies]
 
@@ -101,7 +104,8 @@ def unstamp(action: str, dialogue: Dialogue) -> str | None:
     if not stamped:
         return action
     asked, _, question = mark.partition(".")
-    if asked != dialogue.asked:
+    question, _, article = question.partition(_READING)
+    if asked != dialogue.asked or (article and (dialogue.step != "viewing" or dialogue.viewed != article)):
         return None
     if question == _question(dialogue):
         return answer
