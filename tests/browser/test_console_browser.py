@@ -456,6 +456,7 @@ def test_a_lead_moves_a_sent_maintenance_window_and_the_branches_hear_it(page: s
     day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).strftime("%Y-%m-%d")
     sign_in(page, "xu.ming", "/console/notices")
     page.select_option("select[name=kind]", "maintenance")
+    sync_api.expect(page.locator("#compose fieldset.window")).to_be_visible()
     page.fill("textarea[name=body]", "柜面系统升级，期间暂停使用")
     page.fill("input[name=regions]", "SH")
     page.fill("input[name=system]", "柜面系统")

@@ -37,6 +37,7 @@ function pageNoticeList() {
     } catch (err) { showError(err); }
   };
   form.kind.addEventListener("change", () => windowShown(form));
+  windowShown(form);  // (a kind chosen before this script ran: its window's fields were left hidden)
   form.addEventListener("input", () => { $("#send").disabled = true; $("#reach").textContent = ""; });
   $("#preview").addEventListener("click", async () => {
     try {
