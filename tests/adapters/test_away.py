@@ -28,7 +28,7 @@ def test_an_engineer_on_leave_is_passed_by_until_back(dialog: Dialog, clock: Tes
         d.pushed(person)
 
     reply = d.say("li.wei", "请假 到 3-12 年假")
-    assert "03-13 00:00 前您在休假" in reply and "不会呼叫您值班" in reply, reply
+    assert "03-13 00:00 前 休假" in reply and "不会呼叫您值班" in reply, reply
     with d.desk.sessions() as s:
         team = s.get(Team, "jn-terminal")
         assert team is not None
@@ -68,7 +68,7 @@ def test_only_a_lead_marks_someone_else_away(dialog: Dialog, clock: TestClock) -
     d.say("wang.fang", f"接单 {held}")
     d.pushed("wang.fang")
     reply = d.say("zhao.min", "请假 王芳 到 18:00 培训")
-    assert "王芳 18:00 前在休假" in reply  # (today: the time alone)
+    assert "王芳 18:00 前 休假" in reply  # (today: the time alone)
     told = d.pushed_text("wang.fang")  # she hears it from the desk (she was not told)
     assert "赵敏 把您标记为休假，到 18:00（培训）" in told and "{" not in told, told
     assert f"手上还有 1 张没办完的单（#{held}）：回复 1 全部退回组里" in reply, reply
@@ -106,7 +106,7 @@ def test_planned_leave_begins_on_its_day(dialog: Dialog, clock: TestClock) -> No
     d = dialog
     clock.set(MONDAY)
     reply = d.say("li.wei", "请假 3-12 到 3-13 年假")
-    assert "03-12 00:00 到 03-14 00:00您在休假" in reply, reply
+    assert "03-12 00:00 到 03-14 00:00 休假" in reply, reply
 
     def chain() -> list[str]:
         with d.desk.sessions() as s:
@@ -164,8 +164,8 @@ def test_two_planned_absences_each_pass_him_by_in_their_time(dialog: Dialog, clo
     """Next week's leave and a training day later: both kept; the second still holds once the first is over."""
     d = dialog
     clock.set(MONDAY)
-    assert "03-12 00:00 到 03-13 00:00您在休假" in d.say("li.wei", "请假 3-12 到 3-12 调休")
-    assert "03-17 00:00 到 03-19 00:00您在休假" in d.say("li.wei", "请假 3-17 到 3-18 培训")
+    assert "03-12 00:00 到 03-13 00:00 休假" in d.say("li.wei", "请假 3-12 到 3-12 调休")
+    assert "03-17 00:00 到 03-19 00:00 休假" in d.say("li.wei", "请假 3-17 到 3-18 培训")
     roster = d.say("zhao.min", "值班 济南终端组")  # the lead sees what is planned in the team
     assert "已安排请假：李伟 03-12 00:00 到 03-13 00:00、李伟 03-17 00:00 到 03-19 00:00" in roster, roster
     assert _chain(d, clock) == ["li.wei", "wang.fang", "zhao.min"]
@@ -213,7 +213,7 @@ def test_leave_that_overlaps_is_merged_and_back_keeps_what_is_planned(dialog: Di
     clock.set(MONDAY)
     d.say("li.wei", "请假 到 3-11 年假")
     merged = d.say("li.wei", "请假 3-11 到 3-12 年假")  # one more day: one absence, not two
-    assert "03-13 00:00 前您在休假（与已登记的请假 10:00 到 03-12 00:00 有重叠或相接，已合并为一段）" in merged, merged
+    assert "03-13 00:00 前 休假（与已登记的请假 10:00 到 03-12 00:00 有重叠或相接，已合并为一段）" in merged, merged
     d.say("li.wei", "请假 3-20 到 3-20 体检")
     listed = d.say("li.wei", "我的请假")
     assert "1. 10:00 到 03-13 00:00（休假中）（年假）\n2. 03-20 00:00 到 03-21 00:00（体检）" in listed, listed
