@@ -147,6 +147,11 @@ def _desk(request: Request) -> Desk:
     return desk
 
 
+def _moment(desk: Desk, moment: datetime) -> datetime:
+    """A moment given without an offset, in the desk's time zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
+
+
 def _local(desk: Desk, moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
 
@@ -231,9 +236,8 @@ def create(body: NoticeIn, request: Request, person: Caller) -> NoticeOut:
                 session=session, author=session.get(Person, person.id) or person, body=body.body, title=body.title,
                 kind=body.kind, important=body.important, audience=body.audience.audience(), now=desk.clock(),
                 send_at=_local(desk, body.send_at), remind_after_minutes=body.remind_after_minutes,
-                window=service.Window(system=w.system, aliases=tuple(w.aliases),
-                                      starts_at=_local(desk, w.starts_at) or w.starts_at,
-                                      ends_at=_local(desk, w.ends_at) or w.ends_at) if w else None)
+                window=service.Window(system=w.system, aliases=tuple(w.aliases), starts_at=_moment(desk, w.starts_at),
+                                      ends_at=_moment(desk, w.ends_at)) if w else None)
         except DeskError as exc:
             raise _refusal(exc) from exc
         session.commit()

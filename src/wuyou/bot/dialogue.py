@@ -40,8 +40,8 @@ class Dialogue:
     described: bool = False  # the report came with its description (the ticket needs no more words)
     helped: list[str] | None = None  # [article id, ISO time]: an offered article the reporter solved a problem with
     incident: int | None = None  # an open incident of the reporter's area offered with the category ("是" joins it)
-    chat: str | None = None  # the group it is under way in, "" for 1:1 (`chat_of`; staff's words in a war-room
-    #                           elsewhere are the incident's)
+    chat: str | None = None  # the chat it is under way in, "" for 1:1 (`chat_of`): a message in another chat parks
+    #                           it there (`open_in`)
     asked: str | None = None  # what this dialogue's buttons carry (`stamp`): a button of an earlier one is stale
 
 
