@@ -153,7 +153,7 @@ def _moment(desk: Desk, moment: datetime) -> datetime:
 
 
 def _local(desk: Desk, moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=desk.bot.tz)
+    return None if moment is None else _moment(desk, moment)
 
 
 def _name(session: Session, person_id: str) -> str:
